@@ -1,0 +1,81 @@
+/* conf.h: netcraved's configuration: one JSON file, every key optional, every
+ * machine-visible name derived from one instance name. */
+#ifndef NETCRAVE_CONF_H
+#define NETCRAVE_CONF_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define CONF_DEFAULT_PATH	"/etc/netcrave/netcraved.json"
+#define CONF_DEFAULT_INSTANCE	"netcrave"
+
+enum conf_restart {
+	CONF_RESTART_ALWAYS,
+	CONF_RESTART_ON_FAILURE,
+	CONF_RESTART_NEVER
+};
+
+/* A supervised child the operator asks for (later issues add built-in ones). */
+struct conf_child {
+	char		 *role;		/* unique name, e.g. "dockerd" */
+	char		**argv;		/* NULL-terminated; argv[0] is the program path */
+	char		**env;		/* NULL-terminated "K=V" list, may be empty */
+	char		 *netns;	/* network namespace to enter, or NULL */
+	enum conf_restart restart;
+	unsigned int	  backoff_initial_ms;
+	unsigned int	  backoff_max_ms;
+	char		 *ready_socket;	/* unix socket that accepts once ready, or NULL */
+	unsigned int	  ready_timeout_ms;
+	int		  stop_order;	/* lower stops first */
+	unsigned int	  stop_timeout_ms; /* SIGTERM, then SIGKILL after this */
+};
+
+struct conf {
+	char		*path;		/* file it came from; NULL for built-in defaults */
+
+	char		*instance;	/* prefix of every name netcraved makes */
+	int		 log_level;	/* LOG_LEVEL_INFO or LOG_LEVEL_DEBUG */
+
+	/* Paths. */
+	char		*run_dir;	/* /run/<instance> */
+	char		*state_dir;	/* /var/lib/<instance> */
+	char		*keys_dir;	/* <state_dir>/keys */
+	char		*plugin_socket;	/* /run/docker/plugins/<instance>.sock */
+	char		*control_socket; /* <run_dir>/control.sock */
+
+	/* Kernel object names. */
+	char		*netns;		/* _<instance> */
+	char		*link_prefix;	/* "nc" for the default instance */
+	char		*nft_table;	/* <instance> */
+
+	/* State store. */
+	char		*store_backend;	/* "file" */
+	size_t		 store_compact_bytes; /* journal size that triggers compaction */
+
+	/* Limits of the HTTP layer (plugin socket, control, metrics). */
+	size_t		 http_max_header_bytes;
+	size_t		 http_max_body_bytes;
+	unsigned int	 http_idle_timeout_ms;
+	unsigned int	 http_max_connections;
+
+	/* Metrics listener: "unix:PATH" or "HOST:PORT"; "" disables. */
+	char		*metrics_listen;
+
+	struct conf_child *children;
+	size_t		 nchildren;
+};
+
+/*
+ * Load path (NULL: built-in defaults only).  When path is the default path and the
+ * file does not exist, the defaults are used.  On error returns NULL and writes
+ * "file:line:column: key: message" into err.
+ */
+struct conf	*conf_load(const char *path, int must_exist, char *err, size_t errlen);
+/* Same, from a buffer (tests, fuzzing); name is used in error messages. */
+struct conf	*conf_parse(const char *name, const char *text, size_t len,
+		    char *err, size_t errlen);
+void		 conf_free(struct conf *);
+/* Print the normalised configuration (every key, defaults filled in) as JSON. */
+void		 conf_print(const struct conf *, FILE *);
+
+#endif

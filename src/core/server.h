@@ -1,0 +1,30 @@
+/* server.h: a server is a table entry with init/reload/shutdown; netcraved.c walks
+ * the table.  Adding a server touches the table and its own files only. */
+#ifndef NETCRAVE_SERVER_H
+#define NETCRAVE_SERVER_H
+
+#include <stddef.h>
+
+struct event_base;
+struct conf;
+struct store;
+
+/* What every server is handed at start: the loop, the live config, the store. */
+struct server_env {
+	struct event_base	*base;
+	const struct conf	*conf;
+	struct store		*store;
+};
+
+struct server {
+	const char	*name;
+	/* Start serving; -1 with err filled stops the daemon at start-up. */
+	int		(*init)(const struct server_env *, char *err, size_t errlen);
+	/* Apply a new, already valid config; -1 keeps the old one (err says why). */
+	int		(*reload)(const struct conf *old, const struct conf *new,
+			    char *err, size_t errlen);
+	/* Stop serving: close listeners and connections, remove sockets. */
+	void		(*shutdown)(void);
+};
+
+#endif

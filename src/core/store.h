@@ -1,0 +1,61 @@
+/* store.h: the one place state is made durable.  Records are (kind, key) -> value
+ * bytes; callers change them through store_put/store_del and learn through a
+ * callback when the change is durable.  Backends: "file" (journal), later "postgres". */
+#ifndef NETCRAVE_STORE_H
+#define NETCRAVE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct store;
+
+/* Called once per live record while the store opens. */
+typedef void	(*store_load_cb)(const char *kind, const char *key,
+		    const void *value, size_t len, void *arg);
+/* Called when a change is durable (error == NULL) or has failed (error set). */
+typedef void	(*store_done_cb)(const char *error, void *arg);
+
+struct store_backend {
+	const char	*name;
+	int		(*open)(struct store *, char *err, size_t errlen);
+	int		(*put)(struct store *, const char *kind, const char *key,
+			    const void *value, size_t len, store_done_cb, void *arg);
+	int		(*del)(struct store *, const char *kind, const char *key,
+			    store_done_cb, void *arg);
+	int		(*compact)(struct store *);
+	void		(*close)(struct store *);
+};
+
+struct store_params {
+	const char	*backend;	/* "file" */
+	const char	*dir;		/* state directory of the file backend */
+	size_t		 compact_bytes;	/* journal size that triggers compaction */
+	const unsigned char *key;	/* 32-byte at-rest key (from keys_get("journal")) */
+};
+
+/*
+ * Open the store and replay every live record through load_cb.  Returns NULL and
+ * fills err on failure (unknown backend, unreadable journal, record that fails
+ * authentication...).  A torn last record is dropped with a warning.
+ */
+struct store	*store_open(struct event_base *, const struct store_params *,
+		    store_load_cb load_cb, void *load_arg, char *err, size_t errlen);
+/*
+ * Make a change durable.  The callback runs from the event loop once the change
+ * is on stable storage (file: after fsync), never before store_put returns.
+ * Returns -1 only for a bad argument; I/O errors come through the callback.
+ */
+int		 store_put(struct store *, const char *kind, const char *key,
+		    const void *value, size_t len, store_done_cb, void *arg);
+int		 store_del(struct store *, const char *kind, const char *key,
+		    store_done_cb, void *arg);
+/* Rewrite the journal into a snapshot now (also done automatically). */
+int		 store_compact(struct store *);
+void		 store_close(struct store *);
+const char	*store_backend_name(const struct store *);
+
+/* Backends. */
+extern const struct store_backend store_file_backend;
+
+#endif

@@ -1,0 +1,138 @@
+/* http.h: the one HTTP layer of netcraved.  HTTP/1.1 server and client on libevent
+ * bufferevents, parsed by libhttp-parser; unix and TCP listeners; TLS through OpenSSL
+ * bufferevents with ALPN (HTTP/2 through nghttp2 is added beside it later).  Every
+ * HTTP speaker in the project (plugin API, control socket, metrics, WebDAV, ACME,
+ * the dockerd client) uses this layer. */
+#ifndef NETCRAVE_HTTP_H
+#define NETCRAVE_HTTP_H
+
+#include <sys/types.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/ssl.h>
+
+struct event_base;
+struct evbuffer;
+struct http_server;
+struct http_request;
+struct http_client;
+struct http_response;
+
+struct http_limits {
+	size_t		max_header_bytes;	/* request line + headers; over: 431 */
+	size_t		max_body_bytes;		/* buffered or streamed; over: 413 */
+	unsigned int	idle_timeout_ms;	/* no byte for this long: connection dropped */
+	unsigned int	max_connections;	/* accept paused while at the cap */
+};
+
+typedef void	(*http_handler_fn)(struct http_request *, void *arg);
+/* Streaming body: return 0 to go on, -1 to abort (the handler has replied). */
+typedef int	(*http_body_fn)(struct http_request *, const void *data, size_t len,
+		    void *arg);
+
+#define HTTP_ROUTE_PREFIX	0x1	/* path matches as a prefix */
+#define HTTP_ROUTE_STREAM	0x2	/* handler runs at end of headers; body via on_body */
+
+struct http_route {
+	const char	*method;	/* "GET", "POST", ...; NULL matches any method */
+	const char	*path;		/* exact path, or a prefix with HTTP_ROUTE_PREFIX */
+	int		 flags;
+	http_handler_fn	 handler;	/* buffered: called once the whole body is in */
+	http_body_fn	 on_body;	/* HTTP_ROUTE_STREAM only */
+	http_handler_fn	 on_end;	/* HTTP_ROUTE_STREAM only: body complete */
+};
+
+/*
+ * Renders an error the layer itself produces (400, 404, 405, 408, 413, 431, 503)
+ * so that each speaker answers in its own format (the plugin API answers JSON
+ * {"Err":...}).  NULL: a text/plain body with the message.
+ */
+typedef void	(*http_error_fn)(struct http_request *, int status,
+		    const char *message, void *arg);
+
+/* Server.  name is used in logs and metric labels ("plugin", "control"). */
+struct http_server *http_server_new(struct event_base *, const char *name,
+		    const struct http_limits *, const struct http_route *routes,
+		    size_t nroutes, http_error_fn, void *arg);
+/*
+ * Listen on a unix socket with this mode.  A stale socket left by a crash is
+ * replaced; a socket another live process still answers on is an error.
+ */
+int		 http_server_listen_unix(struct http_server *, const char *path,
+		    mode_t mode, char *err, size_t errlen);
+/* Listen on TCP host:port; ssl non-NULL for TLS (ALPN "http/1.1"). */
+int		 http_server_listen_tcp(struct http_server *, const char *host,
+		    const char *port, SSL_CTX *ssl, char *err, size_t errlen);
+void		 http_server_set_limits(struct http_server *, const struct http_limits *);
+/* Close listeners (unlinking unix sockets) and every connection. */
+void		 http_server_free(struct http_server *);
+unsigned int	 http_server_connections(const struct http_server *);
+
+/* Request accessors, valid until the reply is finished or the cleanup runs. */
+const char	*http_request_method(const struct http_request *);
+const char	*http_request_path(const struct http_request *);	/* no query */
+const char	*http_request_query(const struct http_request *);	/* NULL if none */
+const char	*http_request_header(const struct http_request *, const char *name);
+struct evbuffer	*http_request_body(struct http_request *);	/* buffered routes */
+void		*http_request_server_arg(const struct http_request *);
+/*
+ * An asynchronous handler registers a cleanup: it runs if the connection goes
+ * away before the reply, so the handler's continuation can drop the request.
+ */
+void		 http_request_set_cleanup(struct http_request *,
+		    void (*)(struct http_request *, void *), void *);
+
+/* Responses. */
+void		 http_response_header(struct http_request *, const char *name,
+		    const char *value);
+void		 http_reply(struct http_request *, int status, const char *content_type,
+		    const void *body, size_t len);
+/* Moves (drains) body into the response. */
+void		 http_reply_buffer(struct http_request *, int status,
+		    const char *content_type, struct evbuffer *body);
+/* Streamed response: content_length -1 means chunked. */
+void		 http_reply_start(struct http_request *, int status,
+		    const char *content_type, int64_t content_length);
+void		 http_reply_chunk(struct http_request *, const void *, size_t);
+void		 http_reply_end(struct http_request *);
+const char	*http_status_text(int status);
+
+/* Client: one keep-alive connection to one target, requests queued in order. */
+struct http_client_target {
+	const char	*unix_path;	/* either a unix socket ... */
+	const char	*host;		/* ... or host and port */
+	const char	*port;
+	SSL_CTX		*ssl;		/* TLS when non-NULL (certificate verified by ctx) */
+	const char	*server_name;	/* SNI and certificate name; default host */
+	const char	*host_header;	/* Host: value; default host or "localhost" */
+};
+
+/* Response accessors, valid during the callback only. */
+int		 http_response_status(const struct http_response *);
+const char	*http_response_header(const struct http_response *, const char *name);
+struct evbuffer	*http_response_body(const struct http_response *);
+
+/* resp NULL and error set on failure (connect, TLS, timeout, parse, too large). */
+typedef void	(*http_client_cb)(const struct http_response *resp, const char *error,
+		    void *arg);
+/* Streaming response body (long-lived streams such as dockerd's /events). */
+typedef int	(*http_client_body_fn)(const struct http_response *resp,
+		    const void *data, size_t len, void *arg);
+
+struct http_client *http_client_new(struct event_base *, const struct http_client_target *,
+		    unsigned int timeout_ms, size_t max_body_bytes);
+/*
+ * Send a request.  headers is a NULL-terminated list of "Name: value" strings or
+ * NULL.  When on_body is set, body bytes go to it instead of the buffer, without
+ * the size cap and without the timeout once headers are in.  done runs exactly
+ * once unless the request is cancelled (or the client freed).
+ */
+struct http_client_request *http_client_send(struct http_client *, const char *method,
+		    const char *path, const char *const *headers, const void *body,
+		    size_t len, http_client_body_fn on_body, http_client_cb done,
+		    void *arg);
+void		 http_client_cancel(struct http_client_request *);
+void		 http_client_free(struct http_client *);
+
+#endif

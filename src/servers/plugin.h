@@ -1,0 +1,17 @@
+/* plugin.h: the Docker plugin API (NetworkDriver, IpamDriver, VolumeDriver) on the
+ * plugin socket. */
+#ifndef NETCRAVE_PLUGIN_H
+#define NETCRAVE_PLUGIN_H
+
+#include "server.h"
+
+struct http_request;
+
+extern const struct server plugin_server;
+
+/* The route table and the error renderer, exposed for unit tests and fuzzing. */
+extern const struct http_route plugin_routes[];
+extern const size_t plugin_nroutes;
+void	plugin_error(struct http_request *, int status, const char *message, void *arg);
+
+#endif
