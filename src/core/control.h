@@ -1,5 +1,5 @@
-/* control.h: the control socket that netcravectl speaks to (HTTP+JSON over the
- * one HTTP layer). */
+/* control.h: the operator's surfaces: the control socket that netcravectl speaks
+ * to (HTTP+JSON over the one HTTP layer) and the Prometheus metrics endpoint. */
 #ifndef NETCRAVE_CONTROL_H
 #define NETCRAVE_CONTROL_H
 

@@ -84,7 +84,7 @@ void		 http_request_set_cleanup(struct http_request *,
 		    void (*)(struct http_request *, void *), void *);
 
 /* Responses. */
-void		 http_response_header(struct http_request *, const char *name,
+void		 http_reply_header(struct http_request *, const char *name,
 		    const char *value);
 void		 http_reply(struct http_request *, int status, const char *content_type,
 		    const void *body, size_t len);

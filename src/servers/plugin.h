@@ -3,9 +3,8 @@
 #ifndef NETCRAVE_PLUGIN_H
 #define NETCRAVE_PLUGIN_H
 
+#include "http.h"
 #include "server.h"
-
-struct http_request;
 
 extern const struct server plugin_server;
 

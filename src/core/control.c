@@ -1,0 +1,299 @@
+/* control.c: the operator's surfaces: the control socket that netcravectl speaks
+ * to (HTTP+JSON over the one HTTP layer) and the Prometheus metrics endpoint. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <yajl/yajl_gen.h>
+
+#include "conf.h"
+#include "control.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "server.h"
+#include "store.h"
+#include "supervise.h"
+#include "util.h"
+#include "xmalloc.h"
+
+static struct http_server	*control_http;
+static struct http_server	*metrics_http;
+static const struct conf	*control_conf;
+static struct store		*control_store;
+static time_t			 control_started;
+
+static void	control_status(struct http_request *, void *);
+static void	control_version(struct http_request *, void *);
+static void	metrics_get(struct http_request *, void *);
+
+static const struct http_route control_routes[] = {
+	{ "GET", "/status", 0, control_status, NULL, NULL },
+	{ "GET", "/version", 0, control_version, NULL, NULL },
+};
+
+static const struct http_route metrics_routes[] = {
+	{ "GET", "/metrics", 0, metrics_get, NULL, NULL },
+};
+
+/* Add "key": "value" to an open object. */
+static void
+control_gen_string(yajl_gen g, const char *key, const char *value)
+{
+	yajl_gen_string(g, (const unsigned char *)key, strlen(key));
+	if (value == NULL)
+		yajl_gen_null(g);
+	else
+		yajl_gen_string(g, (const unsigned char *)value, strlen(value));
+}
+
+/* Add "key": integer to an open object. */
+static void
+control_gen_integer(yajl_gen g, const char *key, long long value)
+{
+	yajl_gen_string(g, (const unsigned char *)key, strlen(key));
+	yajl_gen_integer(g, value);
+}
+
+/* Send a finished generator as the JSON reply. */
+static void
+control_reply_gen(struct http_request *req, yajl_gen g)
+{
+	const unsigned char	*buf;
+	size_t			 len;
+
+	yajl_gen_get_buf(g, &buf, &len);
+	http_reply(req, 200, "application/json", buf, len);
+	yajl_gen_free(g);
+}
+
+/* Errors of the control socket are JSON too, for netcravectl -j. */
+static void
+control_error(struct http_request *req, int status, const char *message, void *arg)
+{
+	yajl_gen	g;
+	const unsigned char *buf;
+	size_t		len;
+
+	if ((g = yajl_gen_alloc(NULL)) == NULL)
+		fatalx("%s: yajl_gen_alloc", __func__);
+	yajl_gen_map_open(g);
+	control_gen_string(g, "error", message);
+	yajl_gen_map_close(g);
+	yajl_gen_get_buf(g, &buf, &len);
+	http_reply(req, status, "application/json", buf, len);
+	yajl_gen_free(g);
+}
+
+/* GET /status: what runs, under which names, and the children's states. */
+static void
+control_status(struct http_request *req, void *arg)
+{
+	struct child	*c;
+	yajl_gen	 g;
+
+	if ((g = yajl_gen_alloc(NULL)) == NULL)
+		fatalx("%s: yajl_gen_alloc", __func__);
+	yajl_gen_map_open(g);
+	control_gen_string(g, "version", PACKAGE_VERSION);
+	control_gen_string(g, "instance", control_conf->instance);
+	control_gen_integer(g, "pid", (long long)getpid());
+	control_gen_integer(g, "uptime_seconds",
+	    (long long)(time(NULL) - control_started));
+	control_gen_string(g, "config", control_conf->path);
+	control_gen_string(g, "store", control_store != NULL ?
+	    store_backend_name(control_store) : NULL);
+	control_gen_string(g, "state_dir", control_conf->state_dir);
+	control_gen_string(g, "plugin_socket", control_conf->plugin_socket);
+	control_gen_string(g, "control_socket", control_conf->control_socket);
+	control_gen_string(g, "metrics", control_conf->metrics_listen);
+	control_gen_string(g, "netns", control_conf->netns);
+
+	yajl_gen_string(g, (const unsigned char *)"children", 8);
+	yajl_gen_array_open(g);
+	for (c = supervise_first(); c != NULL; c = supervise_next(c)) {
+		yajl_gen_map_open(g);
+		control_gen_string(g, "role", supervise_role(c));
+		control_gen_string(g, "state",
+		    supervise_state_name(supervise_state(c)));
+		control_gen_integer(g, "pid", (long long)supervise_pid(c));
+		control_gen_integer(g, "restarts", supervise_restarts(c));
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+	control_reply_gen(req, g);
+}
+
+/* GET /version. */
+static void
+control_version(struct http_request *req, void *arg)
+{
+	yajl_gen	g;
+
+	if ((g = yajl_gen_alloc(NULL)) == NULL)
+		fatalx("%s: yajl_gen_alloc", __func__);
+	yajl_gen_map_open(g);
+	control_gen_string(g, "version", PACKAGE_VERSION);
+	yajl_gen_map_close(g);
+	control_reply_gen(req, g);
+}
+
+/* HTTP limits of the operator's sockets: the same as the plugin socket's. */
+static void
+control_limits(const struct conf *conf, struct http_limits *limits)
+{
+	memset(limits, 0, sizeof *limits);
+	limits->max_header_bytes = conf->http_max_header_bytes;
+	limits->max_body_bytes = conf->http_max_body_bytes;
+	limits->idle_timeout_ms = conf->http_idle_timeout_ms;
+	limits->max_connections = conf->http_max_connections;
+}
+
+/* Listen on the control socket, 0600: it tells about the whole host. */
+static int
+control_init(const struct server_env *env, char *err, size_t errlen)
+{
+	struct http_limits	limits;
+
+	control_conf = env->conf;
+	control_store = env->store;
+	control_started = time(NULL);
+	control_limits(env->conf, &limits);
+	if (util_mkdir_parent(env->conf->control_socket, 0755, err, errlen) == -1)
+		return (-1);
+	control_http = http_server_new(env->base, "control", &limits,
+	    control_routes, sizeof control_routes / sizeof control_routes[0],
+	    control_error, NULL);
+	if (http_server_listen_unix(control_http, env->conf->control_socket, 0600,
+	    err, errlen) == -1) {
+		http_server_free(control_http);
+		control_http = NULL;
+		return (-1);
+	}
+	log_info("control: listening on %s", env->conf->control_socket);
+	return (0);
+}
+
+/* Take the new config (its paths equal the old ones: netcraved checked). */
+static int
+control_reload(const struct conf *old, const struct conf *new, char *err,
+    size_t errlen)
+{
+	struct http_limits	limits;
+
+	control_conf = new;
+	control_limits(new, &limits);
+	http_server_set_limits(control_http, &limits);
+	return (0);
+}
+
+/* Close the control socket. */
+static void
+control_shutdown(void)
+{
+	if (control_http != NULL)
+		http_server_free(control_http);
+	control_http = NULL;
+}
+
+const struct server control_server = {
+	"control", control_init, control_reload, control_shutdown
+};
+
+/* GET /metrics: the whole registry in Prometheus text format. */
+static void
+metrics_get(struct http_request *req, void *arg)
+{
+	struct evbuffer	*out;
+
+	if ((out = evbuffer_new()) == NULL)
+		fatalx("%s: evbuffer_new", __func__);
+	metrics_render(out);
+	http_reply_buffer(req, 200, "text/plain; version=0.0.4; charset=utf-8",
+	    out);
+	evbuffer_free(out);
+}
+
+/*
+ * Listen where metrics.listen says: "unix:PATH" (0660) or "HOST:PORT" /
+ * "[V6]:PORT"; the empty string disables the endpoint.
+ */
+static int
+metrics_init(const struct server_env *env, char *err, size_t errlen)
+{
+	struct http_limits	 limits;
+	const char		*listen = env->conf->metrics_listen;
+	char			*host, *port;
+	int			 rv;
+
+	if (listen == NULL || *listen == '\0')
+		return (0);
+	control_limits(env->conf, &limits);
+	metrics_http = http_server_new(env->base, "metrics", &limits,
+	    metrics_routes, sizeof metrics_routes / sizeof metrics_routes[0],
+	    NULL, NULL);
+	if (strncmp(listen, "unix:", 5) == 0) {
+		if (util_mkdir_parent(listen + 5, 0755, err, errlen) == -1)
+			rv = -1;
+		else
+			rv = http_server_listen_unix(metrics_http, listen + 5,
+			    0660, err, errlen);
+	} else {
+		host = xstrdup(listen);
+		if (host[0] == '[' && (port = strstr(host, "]:")) != NULL) {
+			*port = '\0';
+			port += 2;
+			rv = http_server_listen_tcp(metrics_http, host + 1, port,
+			    NULL, err, errlen);
+		} else if ((port = strrchr(host, ':')) != NULL) {
+			*port++ = '\0';
+			rv = http_server_listen_tcp(metrics_http, host, port,
+			    NULL, err, errlen);
+		} else {
+			snprintf(err, errlen, "metrics.listen: %s: expected "
+			    "unix:PATH or HOST:PORT", listen);
+			rv = -1;
+		}
+		free(host);
+	}
+	if (rv == -1) {
+		http_server_free(metrics_http);
+		metrics_http = NULL;
+		return (-1);
+	}
+	log_info("metrics: listening on %s", listen);
+	return (0);
+}
+
+/* New limits; the listen address needs a restart (netcraved checked). */
+static int
+metrics_reload(const struct conf *old, const struct conf *new, char *err,
+    size_t errlen)
+{
+	struct http_limits	limits;
+
+	if (metrics_http == NULL)
+		return (0);
+	control_limits(new, &limits);
+	http_server_set_limits(metrics_http, &limits);
+	return (0);
+}
+
+/* Close the metrics endpoint. */
+static void
+metrics_shutdown(void)
+{
+	if (metrics_http != NULL)
+		http_server_free(metrics_http);
+	metrics_http = NULL;
+}
+
+const struct server metrics_server = {
+	"metrics", metrics_init, metrics_reload, metrics_shutdown
+};

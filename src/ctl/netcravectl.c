@@ -1,0 +1,202 @@
+/* netcravectl.c: the operator's command: asks netcraved's control socket (HTTP+JSON
+ * through the project's one HTTP client) and prints tables, or JSON with -j. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "conf.h"
+#include "http.h"
+#include "json.h"
+#include "log.h"
+#include "xmalloc.h"
+
+struct ctl_command {
+	const char	*name;
+	const char	*path;		/* control socket resource */
+	void		(*print)(const struct json *);
+};
+
+static void	ctl_print_status(const struct json *);
+static void	ctl_print_version(const struct json *);
+
+static const struct ctl_command ctl_commands[] = {
+	{ "status", "/status", ctl_print_status },
+	{ "version", "/version", ctl_print_version },
+};
+
+static struct {
+	const struct ctl_command	*command;
+	int				 json;
+	int				 exit_code;
+} ctl;
+
+/* Print usage and exit. */
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: netcravectl [-j] [-c file | -s socket] "
+	    "status | version\n");
+	exit(1);
+}
+
+/* A member as text for a table cell ("-" when absent or null). */
+static const char *
+ctl_text(const struct json *obj, const char *key)
+{
+	const struct json	*v = json_get(obj, key);
+
+	if (v == NULL || v->type == JSON_NULL)
+		return ("-");
+	if (v->type == JSON_STRING || v->type == JSON_NUMBER)
+		return (v->string);
+	if (v->type == JSON_BOOL)
+		return (v->boolean ? "yes" : "no");
+	return ("?");
+}
+
+/* `netcravectl status`: the daemon's names, then one row per child. */
+static void
+ctl_print_status(const struct json *doc)
+{
+	static const char *const keys[] = { "instance", "version", "pid",
+	    "uptime_seconds", "config", "store", "state_dir", "plugin_socket",
+	    "control_socket", "metrics", "netns" };
+	const struct json	*children, *c;
+	size_t			 i;
+
+	for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		printf("%-16s %s\n", keys[i], ctl_text(doc, keys[i]));
+	children = json_get(doc, "children");
+	if (children == NULL || children->type != JSON_ARRAY ||
+	    children->nchildren == 0) {
+		printf("\nno supervised children\n");
+		return;
+	}
+	printf("\n%-16s %-10s %-8s %s\n", "ROLE", "STATE", "PID", "RESTARTS");
+	for (i = 0; i < children->nchildren; i++) {
+		c = children->children[i];
+		printf("%-16s %-10s %-8s %s\n", ctl_text(c, "role"),
+		    ctl_text(c, "state"), ctl_text(c, "pid"),
+		    ctl_text(c, "restarts"));
+	}
+}
+
+/* `netcravectl version`: both ends' versions. */
+static void
+ctl_print_version(const struct json *doc)
+{
+	printf("netcravectl %s\nnetcraved   %s\n", PACKAGE_VERSION,
+	    ctl_text(doc, "version"));
+}
+
+/* The control socket's answer: print it as asked. */
+static void
+ctl_done(const struct http_response *resp, const char *error, void *arg)
+{
+	struct evbuffer		*body;
+	struct json		*doc;
+	struct json_error	 jerr;
+	const char		*text;
+	size_t			 len;
+
+	if (resp == NULL) {
+		fprintf(stderr, "netcravectl: %s\n", error);
+		ctl.exit_code = 1;
+		return;
+	}
+	body = http_response_body(resp);
+	len = evbuffer_get_length(body);
+	text = (const char *)evbuffer_pullup(body, -1);
+	if (http_response_status(resp) != 200) {
+		fprintf(stderr, "netcravectl: %s: HTTP %d: %.*s\n",
+		    ctl.command->name, http_response_status(resp), (int)len,
+		    text != NULL ? text : "");
+		ctl.exit_code = 1;
+		return;
+	}
+	if (ctl.json) {
+		fwrite(text, 1, len, stdout);
+		putchar('\n');
+		return;
+	}
+	if ((doc = json_parse(text, len, 0, &jerr)) == NULL ||
+	    doc->type != JSON_OBJECT) {
+		fprintf(stderr, "netcravectl: bad answer from netcraved: %s\n",
+		    doc == NULL ? jerr.message : "not an object");
+		json_free(doc);
+		ctl.exit_code = 1;
+		return;
+	}
+	ctl.command->print(doc);
+	json_free(doc);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct http_client_target	 target;
+	struct http_client		*client;
+	struct event_base		*base;
+	struct conf			*conf = NULL;
+	const char			*conf_path = CONF_DEFAULT_PATH;
+	const char			*socket_path = NULL;
+	char				 err[1024];
+	size_t				 i;
+	int				 ch, conf_explicit = 0;
+
+	while ((ch = getopt(argc, argv, "c:js:")) != -1) {
+		switch (ch) {
+		case 'c':
+			conf_path = optarg;
+			conf_explicit = 1;
+			break;
+		case 'j':
+			ctl.json = 1;
+			break;
+		case 's':
+			socket_path = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 1)
+		usage();
+	for (i = 0; i < sizeof ctl_commands / sizeof ctl_commands[0]; i++)
+		if (strcmp(argv[0], ctl_commands[i].name) == 0)
+			ctl.command = &ctl_commands[i];
+	if (ctl.command == NULL)
+		usage();
+
+	log_init(1, LOG_LEVEL_INFO, "netcravectl");
+	if (socket_path == NULL) {
+		/* The same file netcraved reads names the control socket. */
+		conf = conf_load(conf_path, conf_explicit, err, sizeof err);
+		if (conf == NULL) {
+			fprintf(stderr, "netcravectl: %s\n", err);
+			return (1);
+		}
+		socket_path = conf->control_socket;
+	}
+
+	if ((base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	memset(&target, 0, sizeof target);
+	target.unix_path = socket_path;
+	client = http_client_new(base, &target, 10000, 16 * 1024 * 1024);
+	http_client_send(client, "GET", ctl.command->path, NULL, NULL, 0, NULL,
+	    ctl_done, NULL);
+	event_base_dispatch(base);
+	http_client_free(client);
+	event_base_free(base);
+	conf_free(conf);
+	return (ctl.exit_code);
+}
