@@ -1,0 +1,72 @@
+#!/bin/sh
+# plugin.sh: the Docker plugin socket answers as dockerd expects, and bad input
+# gets a clear error while the daemon stays up.
+. "$(dirname "$0")/lib.sh"
+
+nc_write_conf
+nc_start || finish
+
+check "plugin socket is mode 0600" [ "$(stat -c %a "$PLUGIN_SOCK")" = 600 ]
+
+r=$(plugin_call /Plugin.Activate)
+check "Activate answers 200" contains "$r" "200 "
+check "Activate implements the three APIs" \
+    contains "$r" '{"Implements":["NetworkDriver","IpamDriver","VolumeDriver"]}'
+check "Activate is logged" grep -q "plugin: activated" "$LOG"
+
+r=$(plugin_call /NetworkDriver.GetCapabilities)
+check "NetworkDriver.GetCapabilities" contains "$r" '200 {"Scope":"local","ConnectivityScope":"local"}'
+r=$(plugin_call /IpamDriver.GetCapabilities)
+check "IpamDriver.GetCapabilities" contains "$r" '200 {"RequiresMACAddress":false'
+r=$(plugin_call /VolumeDriver.Capabilities)
+check "VolumeDriver.Capabilities" contains "$r" '200 {"Capabilities":{"Scope":"local"}}'
+
+# A body as Go's encoder writes it: \u003c escapes, trailing newline.
+body='{"NetworkID":"4c3b\u003cx\u003e","Options":{"com.docker.network.generic":{"netcrave.tag":"web"}},"IPv4Data":[{"AddressSpace":"","Pool":"198.18.10.0/24"}],"IPv6Data":[]}
+'
+r=$(plugin_call /NetworkDriver.CreateNetwork "$body")
+check "CreateNetwork not built yet: 501" contains "$r" "501 "
+check "CreateNetwork says so in netcrave's words" \
+    contains "$r" '{"Err":"netcrave: NetworkDriver.CreateNetwork is not implemented yet"}'
+r=$(plugin_call /IpamDriver.RequestPool '{"AddressSpace":"","Pool":"","Options":{},"V6":false}')
+check "RequestPool is never a 200 failure" contains "$r" '501 {"Err":"netcrave: IpamDriver.RequestPool is not implemented yet"}'
+r=$(plugin_call /VolumeDriver.Create '{"Name":"v1","Opts":{}}')
+check "VolumeDriver.Create not built yet" contains "$r" '501 {"Err":"netcrave: VolumeDriver.Create is not implemented yet"}'
+
+r=$(plugin_call /NetworkDriver.CreateNetwork '{"NetworkID": "abc",')
+check "malformed JSON: 400" contains "$r" "400 "
+check "malformed JSON: clear Err with position" contains "$r" 'NetworkDriver.CreateNetwork: malformed JSON at 1:'
+r=$(plugin_call /NetworkDriver.CreateNetwork '[1,2,3]')
+check "non-object JSON: 400" contains "$r" '400 {"Err":"netcrave: NetworkDriver.CreateNetwork: request body must be a JSON object'
+r=$(plugin_call /NetworkDriver.CreateNetwork "$(printf '{"a":"\377"}')")
+check "invalid UTF-8: 400" contains "$r" "400 "
+r=$(plugin_call /Plugin.Nonsense '{}')
+check "unknown endpoint: 404 with Err" contains "$r" '404 {"Err":"netcrave:'
+code=$(curl -s --unix-socket "$PLUGIN_SOCK" -o /dev/null -w '%{http_code}' http://localhost/Plugin.Activate)
+check "GET on a POST endpoint: 405" [ "$code" = 405 ]
+r=$(plugin_call /Plugin.Activate)
+check "daemon unaffected by bad input" contains "$r" '200 {"Implements"'
+
+# Several requests over one keep-alive connection.
+n=$(curl -s --unix-socket "$PLUGIN_SOCK" -X POST -w '%{http_code}\n' -o /dev/null \
+    http://localhost/Plugin.Activate http://localhost/NetworkDriver.GetCapabilities \
+    http://localhost/VolumeDriver.Capabilities | grep -c '^200$')
+check "keep-alive: three answers on one connection" [ "$n" = 3 ]
+
+# A crash leaves a stale socket: the next start replaces it.
+kill -KILL "$NC_PID"; wait "$NC_PID" 2>/dev/null; NC_PID=
+check "stale socket left by SIGKILL" [ -S "$PLUGIN_SOCK" ]
+nc_start
+r=$(plugin_call /Plugin.Activate)
+check "restart replaced the stale socket" contains "$r" '200 {"Implements"'
+
+# A second daemon on the same sockets must refuse, not steal them.
+"$NETCRAVED" -f -c "$CONF" > "$T/second.log" 2>&1 && second=0 || second=$?
+check "second instance on a live socket exits non-zero" [ "$second" -ne 0 ]
+check "second instance names the live socket" grep -q "sock" "$T/second.log"
+r=$(plugin_call /Plugin.Activate)
+check "first instance still serves" contains "$r" '200 {"Implements"'
+
+nc_stop
+check "plugin socket removed at shutdown" [ ! -e "$PLUGIN_SOCK" ]
+finish
