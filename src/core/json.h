@@ -5,6 +5,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+/* Hostile input is refused before it can exhaust the stack or memory. */
+#define JSON_MAX_DEPTH	64		/* nested arrays and objects */
+#define JSON_MAX_NODES	100000		/* values in one document */
 
 enum json_type {
 	JSON_NULL,
@@ -18,8 +23,10 @@ enum json_type {
 struct json {
 	enum json_type	 type;
 	char		*key;		/* member name when the parent is an object */
+	unsigned int	 key_line;	/* position of the member name's opening quote */
+	unsigned int	 key_column;
 	unsigned int	 line;		/* 1-based position of the value's first byte */
-	unsigned int	 column;
+	unsigned int	 column;	/* counted in characters, not bytes */
 	int		 boolean;
 	char		*string;	/* JSON_STRING value, or JSON_NUMBER text */
 	size_t		 string_len;	/* may contain NUL bytes (\u0000) */
@@ -35,8 +42,10 @@ struct json_error {
 
 /*
  * Parse len bytes into a tree.  Comments are allowed only when allow_comments is
- * set (the config file), never on the wire.  Nesting deeper than max_depth or
- * more than max_nodes values is refused.  Returns NULL and fills err on failure.
+ * set (the config file), never on the wire.  Nesting deeper than JSON_MAX_DEPTH,
+ * more than JSON_MAX_NODES values, duplicate member names, member names holding
+ * a NUL byte, invalid UTF-8 and lone UTF-16 surrogates are refused.  Returns NULL
+ * and fills err on failure.
  */
 struct json	*json_parse(const char *text, size_t len, int allow_comments,
 		    struct json_error *err);
@@ -44,12 +53,17 @@ void		 json_free(struct json *);
 
 /* Lookup of an object member by name; NULL when absent or not an object. */
 const struct json *json_get(const struct json *obj, const char *key);
-/* Typed lookups: return NULL / -1 when absent or of another type. */
+/* Typed lookups: NULL / -1 when absent or of another type; json_get_string
+ * also refuses a string holding a NUL byte, so callers may treat it as C text. */
 const char	*json_get_string(const struct json *obj, const char *key);
 int		 json_get_bool(const struct json *obj, const char *key, int *out);
-/* Integer value of a JSON_NUMBER node in [min, max]; -1 if not one. */
+/* Integer value of a JSON_NUMBER node in [min, max]: 0, or -1 if not one
+ * (fractions and exponents are not integers here). */
 int		 json_number_int64(const struct json *, int64_t min, int64_t max,
 		    int64_t *out);
 const char	*json_type_name(enum json_type);
+
+/* Write len bytes as a quoted JSON string, escaping what JSON requires. */
+void		 json_write_string(FILE *, const char *, size_t len);
 
 #endif
