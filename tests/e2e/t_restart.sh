@@ -15,7 +15,6 @@ fi
 e2e_expect_contains "$out" "$want" "first network create's error"
 
 pid1=$E2E_NETCRAVED_PID
-ino0=$(stat -c %i "$E2E_PLUGIN_SOCK")
 e2e_kill9_netcraved
 kill -0 "$pid1" 2>/dev/null && e2e_fail "netcraved $pid1 survived SIGKILL"
 [ -S "$E2E_PLUGIN_SOCK" ] ||
@@ -26,15 +25,15 @@ fi
 
 e2e_start_netcraved
 [ "$E2E_NETCRAVED_PID" != "$pid1" ] || e2e_fail "same pid after restart?"
-ino=$(stat -c %i "$E2E_PLUGIN_SOCK")
-[ "$ino" != "$ino0" ] || e2e_fail "$E2E_PLUGIN_SOCK was not replaced (same inode $ino)"
+# Replaced: the stale file refused connections above, the new one answers
+# (inode numbers are reused on tmpfs, so they prove nothing).
 
 if out=$(timeout 60 "$E2E_DOCKER" -H "unix://$E2E_D/docker.sock" network create \
     -d "$PLUGIN" --subnet 198.18.11.0/24 e2enet 2>&1); then
 	e2e_fail "network create after restart succeeded: $out"
 fi
 e2e_expect_contains "$out" "$want" "network create's error after the restart"
-e2e_log "restarted netcraved (pid $pid1 -> $E2E_NETCRAVED_PID, socket inode $ino) reached again"
+e2e_log "restarted netcraved (pid $pid1 -> $E2E_NETCRAVED_PID) reached again"
 
 # A clean stop should remove the socket (reported, not yet required).
 e2e_stop_netcraved
