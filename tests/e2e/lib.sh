@@ -99,6 +99,7 @@ e2e_init() {
 	E2E_PLUGIN_SOCK=
 	E2E_CGROUP_PARENT=
 	E2E_CLEANED=0
+	E2E_AT_CLEANUP=
 	trap e2e_cleanup EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
@@ -302,6 +303,13 @@ e2e_cgroup_pids() {
 
 e2e_no_cgroup_pids() { [ -z "$(e2e_cgroup_pids)" ]; }
 
+# e2e_at_cleanup COMMAND: run COMMAND (eval'd) first thing in the cleanup, e.g.
+# to stop a helper process the test started.
+e2e_at_cleanup() {
+	E2E_AT_CLEANUP="$E2E_AT_CLEANUP
+$1"
+}
+
 e2e_cleanup() {
 	local rc=$? pids p i mnts id sock ids
 	[ "${E2E_CLEANED:-1}" = 0 ] || return "$rc"
@@ -309,6 +317,9 @@ e2e_cleanup() {
 	trap '' INT TERM HUP
 	set +x +e
 	[ -n "${E2E_D:-}" ] || return "$rc"
+
+	# 0. The test's own hooks.
+	[ -n "${E2E_AT_CLEANUP:-}" ] && eval "$E2E_AT_CLEANUP"
 
 	# 1. With both daemons alive, ask dockerd to remove what the test made, so the
 	#    plugin gets its DeleteEndpoint/DeleteNetwork/Remove calls.  Bounded:

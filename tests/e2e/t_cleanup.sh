@@ -18,10 +18,27 @@ else
 fi
 lib=$(cd "$(dirname "$0")" && pwd)/lib.sh
 
+# If this test is itself interrupted, the scenario in its own process group must
+# be told too (and given time for its own cleanup).
+scenario_pid=
+stop_scenario() {
+	local i=0
+	[ -n "$scenario_pid" ] && kill -0 "$scenario_pid" 2>/dev/null || return 0
+	kill -TERM -- "-$scenario_pid" 2>/dev/null
+	while kill -0 "$scenario_pid" 2>/dev/null && [ "$i" -lt 600 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+e2e_at_cleanup stop_scenario
+
 # The scenario: start everything, write down what was made, then end as told.
-cat >"$E2E_D/scenario.sh" <<'EOS'
+# It runs as `bash -c "$scenario"` with the state file in the environment, so no
+# command line of it names our own work dir (our cleanup would take it for a
+# leftover of ours).
+scenario=$(cat <<'EOS'
 . "$1"
-how=$2 state=$3 with_netcraved=$4
+how=$2 with_netcraved=$3 state=$E2E_CLEANUP_STATE
 e2e_init
 e2e_start_dockerd
 e2e_import_busybox
@@ -48,6 +65,7 @@ orphans)
 	e2e_fail "failing on purpose after SIGKILL of dockerd (t_cleanup)" ;;
 esac
 EOS
+)
 
 check_gone() {	# check_gone STATEFILE NAME
 	local D CG SOCK INSTANCE PIDS CIDS p id h bad= name=$2
@@ -93,9 +111,10 @@ run_case() {	# run_case HOW
 	if [ "$how" = signal ]; then
 		# Own session and process group, so the group can be signalled as a
 		# terminal or timeout(1) would.
-		setsid bash "$E2E_D/scenario.sh" "$lib" "$how" "$st" "$with_netcraved" \
-		    >"$E2E_D/case.$how.log" 2>&1 &
+		E2E_CLEANUP_STATE=$st setsid bash -c "$scenario" scenario "$lib" "$how" \
+		    "$with_netcraved" >"$E2E_D/case.$how.log" 2>&1 &
 		pid=$!
+		scenario_pid=$pid
 		while [ ! -s "$st" ] && kill -0 "$pid" 2>/dev/null && [ "$i" -lt 600 ]; do
 			sleep 0.1
 			i=$((i + 1))
@@ -104,10 +123,11 @@ run_case() {	# run_case HOW
 		kill -TERM -- "-$pid"
 		wait "$pid"
 		rc=$?
+		scenario_pid=
 		[ "$rc" = 143 ] || { cat "$E2E_D/case.$how.log" >&2; e2e_fail "$how: exit $rc, wanted 143"; }
 	else
-		bash "$E2E_D/scenario.sh" "$lib" "$how" "$st" "$with_netcraved" \
-		    >"$E2E_D/case.$how.log" 2>&1
+		E2E_CLEANUP_STATE=$st bash -c "$scenario" scenario "$lib" "$how" \
+		    "$with_netcraved" >"$E2E_D/case.$how.log" 2>&1
 		rc=$?
 		[ "$rc" = 1 ] || { cat "$E2E_D/case.$how.log" >&2; e2e_fail "$how: exit $rc, wanted 1"; }
 	fi
