@@ -68,6 +68,8 @@ void		 http_server_set_limits(struct http_server *, const struct http_limits *);
 /* Close listeners (unlinking unix sockets) and every connection. */
 void		 http_server_free(struct http_server *);
 unsigned int	 http_server_connections(const struct http_server *);
+/* Port of the first TCP listener, for callers that listened on port "0"; -1 if none. */
+int		 http_server_tcp_port(const struct http_server *);
 
 /* Request accessors, valid until the reply is finished or the cleanup runs. */
 const char	*http_request_method(const struct http_request *);
@@ -76,9 +78,17 @@ const char	*http_request_query(const struct http_request *);	/* NULL if none */
 const char	*http_request_header(const struct http_request *, const char *name);
 struct evbuffer	*http_request_body(struct http_request *);	/* buffered routes */
 void		*http_request_server_arg(const struct http_request *);
+/* Protocol chosen by ALPN on a TLS connection ("http/1.1"), NULL otherwise. */
+const char	*http_request_alpn(const struct http_request *);
 /*
  * An asynchronous handler registers a cleanup: it runs if the connection goes
- * away before the reply, so the handler's continuation can drop the request.
+ * away before the reply is finished (EOF, error, server freed, or the layer
+ * answering an error itself, e.g. 413 during a streamed body).  The request is
+ * freed right after the cleanup returns: the continuation must forget the
+ * pointer there and never call a reply function on it again.  Once a reply is
+ * finished (http_reply, http_reply_buffer, http_reply_end) the request is freed
+ * by the layer too and must not be touched.  A second reply is ignored with a
+ * warning while the request still exists.
  */
 void		 http_request_set_cleanup(struct http_request *,
 		    void (*)(struct http_request *, void *), void *);
@@ -116,7 +126,11 @@ struct evbuffer	*http_response_body(const struct http_response *);
 /* resp NULL and error set on failure (connect, TLS, timeout, parse, too large). */
 typedef void	(*http_client_cb)(const struct http_response *resp, const char *error,
 		    void *arg);
-/* Streaming response body (long-lived streams such as dockerd's /events). */
+/*
+ * Streaming response body (long-lived streams such as dockerd's /events).
+ * Return 0 to go on; -1 stops the stream as http_client_cancel does (done is
+ * not called, the connection is closed).
+ */
 typedef int	(*http_client_body_fn)(const struct http_response *resp,
 		    const void *data, size_t len, void *arg);
 
@@ -126,7 +140,11 @@ struct http_client *http_client_new(struct event_base *, const struct http_clien
  * Send a request.  headers is a NULL-terminated list of "Name: value" strings or
  * NULL.  When on_body is set, body bytes go to it instead of the buffer, without
  * the size cap and without the timeout once headers are in.  done runs exactly
- * once unless the request is cancelled (or the client freed).
+ * once unless the request is cancelled (or the client freed), never from inside
+ * http_client_send.  A request that fails on a reused keep-alive connection
+ * before any byte of its response arrived is retried once on a new connection
+ * (the server closed an idle connection).  Only numeric hosts and "localhost"
+ * are resolved for now.
  */
 struct http_client_request *http_client_send(struct http_client *, const char *method,
 		    const char *path, const char *const *headers, const void *body,

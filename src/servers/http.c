@@ -1,0 +1,1470 @@
+/* http.c: the HTTP/1.1 server: listeners (unix, TCP, TLS), connections parsed by
+ * libhttp-parser, routing, limits, buffered and streamed bodies and replies. */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <http_parser.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "http.h"
+#include "http_private.h"
+#include "log.h"
+#include "metrics.h"
+#include "xmalloc.h"
+
+#define HTTP_DEFAULT_HEADER_BYTES	(16 * 1024)
+#define HTTP_DEFAULT_BODY_BYTES		(1024 * 1024)
+#define HTTP_DEFAULT_IDLE_MS		30000
+#define HTTP_DEFAULT_CONNECTIONS	1024
+#define HTTP_MAX_HEADERS		100
+#define HTTP_LISTEN_BACKLOG		128
+
+/* Where a connection is in its current request. */
+enum http_conn_state {
+	HTTP_CONN_IDLE,		/* waiting for the first byte of a request */
+	HTTP_CONN_HEADERS,	/* request line and headers arriving */
+	HTTP_CONN_BODY,		/* body arriving */
+	HTTP_CONN_HANDLER,	/* request complete, the handler owns it */
+	HTTP_CONN_CLOSING,	/* flushing the last response, then closed */
+};
+
+enum http_reply_state {
+	HTTP_REPLY_NONE,
+	HTTP_REPLY_STREAMING,
+	HTTP_REPLY_DONE,
+};
+
+struct http_listener {
+	struct http_server	*server;
+	struct evconnlistener	*lev;
+	SSL_CTX			*ssl;
+	char			*unix_path;	/* unlinked at free if still ours */
+	dev_t			 unix_dev;
+	ino_t			 unix_ino;
+	int			 port;		/* TCP: bound port */
+	TAILQ_ENTRY(http_listener) entry;
+};
+
+struct http_conn;
+
+struct http_request {
+	struct http_conn	*conn;
+	const struct http_route	*route;
+	const char		*method;
+	char			*url;
+	size_t			 urllen;
+	char			*path;
+	char			*query;
+	struct http_header_parse headers;
+	struct evbuffer		*body;
+	int			 http_major;
+	int			 http_minor;
+	int			 keepalive;
+	int			 is_head;
+	int			 headers_complete;
+	int			 complete;	/* whole body read */
+	int			 handler_called;
+	int			 body_aborted;	/* stream on_body returned -1 */
+	int			 error_status;	/* 404/405 answered at end of body */
+	char			*allow;		/* Allow: value for 405 */
+	enum http_reply_state	 reply_state;
+	int			 status;
+	int			 chunked;	/* streamed reply uses chunked coding */
+	struct http_headers	 response_headers;
+	void			(*cleanup)(struct http_request *, void *);
+	void			*cleanup_arg;
+	struct timespec		 start;
+};
+
+struct http_conn {
+	struct http_server	*server;
+	struct http_listener	*listener;
+	struct bufferevent	*bev;
+	http_parser		 parser;
+	enum http_conn_state	 state;
+	struct http_request	*req;
+	struct event		*deadline;	/* whole request (not per byte) */
+	struct event		*resume;	/* continue after a reply, off-stack */
+	size_t			 header_bytes;
+	uint64_t		 body_bytes;
+	int			 fail_status;	/* set by parser callbacks */
+	const char		*fail_message;
+	TAILQ_ENTRY(http_conn)	 entry;
+};
+
+struct http_server {
+	struct event_base	*base;
+	char			*name;
+	struct http_limits	 limits;
+	struct http_route	*routes;
+	size_t			 nroutes;
+	http_error_fn		 error_fn;
+	void			*arg;
+	TAILQ_HEAD(, http_listener) listeners;
+	TAILQ_HEAD(, http_conn)	 conns;
+	unsigned int		 nconns;
+	int			 paused;	/* listeners disabled at the cap */
+	struct metric		*m_requests[5];
+	struct metric		*m_duration;
+	struct metric		*m_connections;
+};
+
+static void	http_conn_free(struct http_conn *);
+static void	http_conn_parse(struct http_conn *);
+static void	http_conn_fail(struct http_conn *, int, const char *);
+static void	http_send_error(struct http_request *, int, const char *);
+
+static int	http_on_message_begin(http_parser *);
+static int	http_on_url(http_parser *, const char *, size_t);
+static int	http_on_header_field(http_parser *, const char *, size_t);
+static int	http_on_header_value(http_parser *, const char *, size_t);
+static int	http_on_headers_complete(http_parser *);
+static int	http_on_body(http_parser *, const char *, size_t);
+static int	http_on_message_complete(http_parser *);
+
+static const http_parser_settings http_request_settings = {
+	.on_message_begin = http_on_message_begin,
+	.on_url = http_on_url,
+	.on_header_field = http_on_header_field,
+	.on_header_value = http_on_header_value,
+	.on_headers_complete = http_on_headers_complete,
+	.on_body = http_on_body,
+	.on_message_complete = http_on_message_complete,
+};
+
+static const char *const http_conn_state_names[] = {
+	"idle", "headers", "body", "handler", "closing"
+};
+
+/* Shared helpers (declared in http_private.h). */
+
+/* Start an empty header collection. */
+void
+http_headers_init(struct http_header_parse *hp)
+{
+	memset(hp, 0, sizeof *hp);
+	TAILQ_INIT(&hp->list);
+}
+
+/* Append a piece of text to a growing string. */
+static void
+http_append(char **s, size_t *len, const char *data, size_t n)
+{
+	*s = xreallocarray(*s, 1, *len + n + 1);
+	memcpy(*s + *len, data, n);
+	*len += n;
+	(*s)[*len] = '\0';
+}
+
+/* A piece of a field name; a field after a value starts the next header. */
+void
+http_headers_field(struct http_header_parse *hp, const char *data, size_t n)
+{
+	if (hp->in_value)
+		http_headers_done(hp);
+	http_append(&hp->field, &hp->fieldlen, data, n);
+}
+
+/* A piece of a header value. */
+void
+http_headers_value(struct http_header_parse *hp, const char *data, size_t n)
+{
+	hp->in_value = 1;
+	if (hp->value == NULL)
+		hp->value = xstrdup("");
+	http_append(&hp->value, &hp->valuelen, data, n);
+}
+
+/* Commit the header being collected, if any. */
+void
+http_headers_done(struct http_header_parse *hp)
+{
+	struct http_header	*h;
+
+	if (hp->field != NULL) {
+		h = xcalloc(1, sizeof *h);
+		h->name = hp->field;
+		h->value = hp->value != NULL ? hp->value : xstrdup("");
+		TAILQ_INSERT_TAIL(&hp->list, h, entry);
+		hp->count++;
+	} else
+		free(hp->value);
+	hp->field = hp->value = NULL;
+	hp->fieldlen = hp->valuelen = 0;
+	hp->in_value = 0;
+}
+
+/* Free everything collected. */
+void
+http_headers_clear(struct http_header_parse *hp)
+{
+	free(hp->field);
+	free(hp->value);
+	http_headers_free(&hp->list);
+	http_headers_init(hp);
+}
+
+/* First header of that name (names compare without case). */
+const char *
+http_headers_find(const struct http_headers *list, const char *name)
+{
+	const struct http_header	*h;
+
+	TAILQ_FOREACH(h, list, entry) {
+		if (strcasecmp(h->name, name) == 0)
+			return (h->value);
+	}
+	return (NULL);
+}
+
+/* Add a header to a list. */
+void
+http_headers_add(struct http_headers *list, const char *name, const char *value)
+{
+	struct http_header	*h;
+
+	h = xcalloc(1, sizeof *h);
+	h->name = xstrdup(name);
+	h->value = xstrdup(value);
+	TAILQ_INSERT_TAIL(list, h, entry);
+}
+
+/* Free every header in a list. */
+void
+http_headers_free(struct http_headers *list)
+{
+	struct http_header	*h;
+
+	while ((h = TAILQ_FIRST(list)) != NULL) {
+		TAILQ_REMOVE(list, h, entry);
+		free(h->name);
+		free(h->value);
+		free(h);
+	}
+}
+
+/* Date header in the one format RFC 9110 wants senders to use. */
+void
+http_date_header(struct evbuffer *out)
+{
+	static const char *const days[] = {
+		"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
+	};
+	static const char *const months[] = {
+		"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
+	};
+	struct tm	 tm;
+	time_t		 now;
+
+	/* Written by hand: strftime's names follow the locale. */
+	now = time(NULL);
+	gmtime_r(&now, &tm);
+	evbuffer_add_printf(out, "Date: %s, %02d %s %d %02d:%02d:%02d GMT\r\n",
+	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900,
+	    tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* Is token one of the comma-separated items of value? */
+int
+http_header_has_token(const char *value, const char *token)
+{
+	size_t		 tlen = strlen(token), n;
+	const char	*p = value;
+
+	if (value == NULL)
+		return (0);
+	while (*p != '\0') {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		n = strcspn(p, ",");
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n == tlen && strncasecmp(p, token, n) == 0)
+			return (1);
+		p += n;
+		while (*p != '\0' && *p != ',')
+			p++;
+	}
+	return (0);
+}
+
+/* Reason phrase of a status code. */
+const char *
+http_status_text(int status)
+{
+	switch (status) {
+	case 100: return ("Continue");
+	case 101: return ("Switching Protocols");
+	case 200: return ("OK");
+	case 201: return ("Created");
+	case 202: return ("Accepted");
+	case 204: return ("No Content");
+	case 206: return ("Partial Content");
+	case 207: return ("Multi-Status");
+	case 301: return ("Moved Permanently");
+	case 302: return ("Found");
+	case 304: return ("Not Modified");
+	case 307: return ("Temporary Redirect");
+	case 308: return ("Permanent Redirect");
+	case 400: return ("Bad Request");
+	case 401: return ("Unauthorized");
+	case 403: return ("Forbidden");
+	case 404: return ("Not Found");
+	case 405: return ("Method Not Allowed");
+	case 408: return ("Request Timeout");
+	case 409: return ("Conflict");
+	case 411: return ("Length Required");
+	case 412: return ("Precondition Failed");
+	case 413: return ("Content Too Large");
+	case 415: return ("Unsupported Media Type");
+	case 416: return ("Range Not Satisfiable");
+	case 422: return ("Unprocessable Content");
+	case 423: return ("Locked");
+	case 424: return ("Failed Dependency");
+	case 429: return ("Too Many Requests");
+	case 431: return ("Request Header Fields Too Large");
+	case 500: return ("Internal Server Error");
+	case 501: return ("Not Implemented");
+	case 502: return ("Bad Gateway");
+	case 503: return ("Service Unavailable");
+	case 504: return ("Gateway Timeout");
+	case 507: return ("Insufficient Storage");
+	}
+	return ("Unknown");
+}
+
+/* Server. */
+
+/* Fill unset limits with defaults, so a zeroed struct is usable. */
+static void
+http_limits_apply(struct http_limits *dst, const struct http_limits *src)
+{
+	if (src != NULL)
+		*dst = *src;
+	else
+		memset(dst, 0, sizeof *dst);
+	if (dst->max_header_bytes == 0)
+		dst->max_header_bytes = HTTP_DEFAULT_HEADER_BYTES;
+	if (dst->max_body_bytes == 0)
+		dst->max_body_bytes = HTTP_DEFAULT_BODY_BYTES;
+	if (dst->idle_timeout_ms == 0)
+		dst->idle_timeout_ms = HTTP_DEFAULT_IDLE_MS;
+	if (dst->max_connections == 0)
+		dst->max_connections = HTTP_DEFAULT_CONNECTIONS;
+}
+
+/* Create a server; routes are copied, the first match wins. */
+struct http_server *
+http_server_new(struct event_base *base, const char *name,
+    const struct http_limits *limits, const struct http_route *routes,
+    size_t nroutes, http_error_fn error_fn, void *arg)
+{
+	struct http_server	*srv;
+	char			*labels;
+	size_t			 i;
+
+	srv = xcalloc(1, sizeof *srv);
+	srv->base = base;
+	srv->name = xstrdup(name);
+	http_limits_apply(&srv->limits, limits);
+	srv->routes = xcalloc(nroutes > 0 ? nroutes : 1, sizeof *srv->routes);
+	for (i = 0; i < nroutes; i++) {
+		srv->routes[i] = routes[i];
+		if (routes[i].method != NULL)
+			srv->routes[i].method = xstrdup(routes[i].method);
+		srv->routes[i].path = xstrdup(routes[i].path);
+	}
+	srv->nroutes = nroutes;
+	srv->error_fn = error_fn;
+	srv->arg = arg;
+	TAILQ_INIT(&srv->listeners);
+	TAILQ_INIT(&srv->conns);
+
+	for (i = 0; i < 5; i++) {
+		xasprintf(&labels, "server=\"%s\",code=\"%zuxx\"", name, i + 1);
+		srv->m_requests[i] = metrics_counter("netcrave_http_requests_total",
+		    "HTTP requests answered, by server and status class", labels);
+		free(labels);
+	}
+	xasprintf(&labels, "server=\"%s\"", name);
+	srv->m_duration = metrics_histogram("netcrave_http_request_duration_seconds",
+	    "Time from a request's headers to the end of its reply", labels,
+	    metrics_latency_bounds, metrics_latency_nbounds);
+	srv->m_connections = metrics_gauge("netcrave_http_connections",
+	    "Open HTTP connections", labels);
+	free(labels);
+	return (srv);
+}
+
+/* New limits apply to new connections and to the next request of the others. */
+void
+http_server_set_limits(struct http_server *srv, const struct http_limits *limits)
+{
+	http_limits_apply(&srv->limits, limits);
+	if (srv->paused && srv->nconns < srv->limits.max_connections) {
+		struct http_listener	*l;
+
+		TAILQ_FOREACH(l, &srv->listeners, entry)
+			evconnlistener_enable(l->lev);
+		srv->paused = 0;
+	}
+}
+
+/* Open connections, for tests and the status page. */
+unsigned int
+http_server_connections(const struct http_server *srv)
+{
+	return (srv->nconns);
+}
+
+/* Port of the first TCP listener (useful after listening on port "0"). */
+int
+http_server_tcp_port(const struct http_server *srv)
+{
+	const struct http_listener	*l;
+
+	TAILQ_FOREACH(l, &srv->listeners, entry) {
+		if (l->unix_path == NULL)
+			return (l->port);
+	}
+	return (-1);
+}
+
+/* Close every listener and connection, then free the server. */
+void
+http_server_free(struct http_server *srv)
+{
+	struct http_listener	*l;
+	struct http_conn	*c;
+	struct stat		 sb;
+	size_t			 i;
+
+	if (srv == NULL)
+		return;
+	while ((l = TAILQ_FIRST(&srv->listeners)) != NULL) {
+		TAILQ_REMOVE(&srv->listeners, l, entry);
+		evconnlistener_free(l->lev);
+		/* Only unlink the socket if nobody replaced it meanwhile. */
+		if (l->unix_path != NULL && lstat(l->unix_path, &sb) == 0 &&
+		    S_ISSOCK(sb.st_mode) && sb.st_dev == l->unix_dev &&
+		    sb.st_ino == l->unix_ino)
+			unlink(l->unix_path);
+		free(l->unix_path);
+		free(l);
+	}
+	while ((c = TAILQ_FIRST(&srv->conns)) != NULL)
+		http_conn_free(c);
+	for (i = 0; i < srv->nroutes; i++) {
+		free((char *)(uintptr_t)srv->routes[i].method);
+		free((char *)(uintptr_t)srv->routes[i].path);
+	}
+	free(srv->routes);
+	free(srv->name);
+	free(srv);
+}
+
+/* Stop accepting at the connection cap; the kernel backlog holds the rest. */
+static void
+http_server_check_cap(struct http_server *srv)
+{
+	struct http_listener	*l;
+
+	if (!srv->paused && srv->nconns >= srv->limits.max_connections) {
+		log_debug("%s: %s: %u connections, accept paused", __func__,
+		    srv->name, srv->nconns);
+		TAILQ_FOREACH(l, &srv->listeners, entry)
+			evconnlistener_disable(l->lev);
+		srv->paused = 1;
+	} else if (srv->paused && srv->nconns < srv->limits.max_connections) {
+		log_debug("%s: %s: accept resumed", __func__, srv->name);
+		TAILQ_FOREACH(l, &srv->listeners, entry)
+			evconnlistener_enable(l->lev);
+		srv->paused = 0;
+	}
+}
+
+/* ALPN: HTTP/1.1 only for now; "h2" joins the list once nghttp2 is wired. */
+static int
+http_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+    const unsigned char *in, unsigned int inlen, void *arg)
+{
+	/* Preference order; the place to prepend "\x02h2" with HTTP/2. */
+	static const unsigned char	 ours[] = "\x08http/1.1";
+	unsigned char			*selected;
+
+	if (SSL_select_next_proto(&selected, outlen, ours, sizeof ours - 1,
+	    in, inlen) != OPENSSL_NPN_NEGOTIATED)
+		return (SSL_TLSEXT_ERR_NOACK);	/* no ALPN match: plain HTTP/1.1 */
+	*out = selected;
+	return (SSL_TLSEXT_ERR_OK);
+}
+
+/* Timer: a request did not arrive (in whole) in time. */
+static void
+http_conn_deadline_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct http_conn	*c = arg;
+
+	if (c->req == NULL) {
+		log_debug("%s: %s: idle connection dropped", __func__,
+		    c->server->name);
+		http_conn_free(c);
+		return;
+	}
+	log_debug("%s: %s: request too slow, dropped", __func__, c->server->name);
+	http_conn_fail(c, 408, "request not received in time");
+}
+
+/* Change state, leaving a trace for debugging. */
+static void
+http_conn_enter_state(struct http_conn *c, enum http_conn_state state)
+{
+	if (c->state == state)
+		return;
+	log_debug("%s: %s: %s -> %s", __func__, c->server->name,
+	    http_conn_state_names[c->state], http_conn_state_names[state]);
+	c->state = state;
+}
+
+/* Wait for the next request: its deadline starts now. */
+static void
+http_conn_wait_request(struct http_conn *c)
+{
+	struct timeval	 tv;
+	unsigned int	 ms = c->server->limits.idle_timeout_ms;
+
+	http_conn_enter_state(c, HTTP_CONN_IDLE);
+	c->header_bytes = 0;
+	c->body_bytes = 0;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(c->deadline, &tv);
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
+}
+
+/* Free a request; its cleanup runs if it was never answered in full. */
+static void
+http_request_free(struct http_request *req)
+{
+	if (req->cleanup != NULL && req->reply_state != HTTP_REPLY_DONE)
+		req->cleanup(req, req->cleanup_arg);
+	free(req->url);
+	free(req->path);
+	free(req->query);
+	free(req->allow);
+	http_headers_clear(&req->headers);
+	http_headers_free(&req->response_headers);
+	if (req->body != NULL)
+		evbuffer_free(req->body);
+	free(req);
+}
+
+/* Drop a connection now: its pending request's cleanup runs. */
+static void
+http_conn_free(struct http_conn *c)
+{
+	struct http_server	*srv = c->server;
+
+	TAILQ_REMOVE(&srv->conns, c, entry);
+	srv->nconns--;
+	metrics_set(srv->m_connections, srv->nconns);
+	if (c->req != NULL) {
+		c->req->conn = NULL;
+		http_request_free(c->req);
+	}
+	event_free(c->deadline);
+	event_free(c->resume);
+	bufferevent_free(c->bev);
+	free(c);
+	http_server_check_cap(srv);
+}
+
+/* Off-stack continuation after a reply: next request, or close. */
+static void
+http_conn_resume_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct http_conn	*c = arg;
+
+	if (c->req != NULL && c->req->reply_state == HTTP_REPLY_DONE) {
+		http_request_free(c->req);
+		c->req = NULL;
+	}
+	if (c->state == HTTP_CONN_CLOSING) {
+		bufferevent_disable(c->bev, EV_READ);
+		evtimer_del(c->deadline);
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+			http_conn_free(c);
+		return;
+	}
+	if (c->req != NULL)
+		return;
+	http_conn_wait_request(c);
+	if (HTTP_PARSER_ERRNO(&c->parser) == HPE_PAUSED)
+		http_parser_pause(&c->parser, 0);
+	http_conn_parse(c);
+}
+
+/* Bytes arrived: parse them unless a request is with its handler. */
+static void
+http_conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	http_conn_parse(arg);
+}
+
+/* Output flushed: a closing connection can go now. */
+static void
+http_conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct http_conn	*c = arg;
+
+	/* A deferred callback may report a drain that new output has undone. */
+	if (c->state == HTTP_CONN_CLOSING &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		http_conn_free(c);
+}
+
+/* EOF, error or a stalled streamed body: the connection is gone. */
+static void
+http_conn_event_cb(struct bufferevent *bev, short events, void *arg)
+{
+	struct http_conn	*c = arg;
+	unsigned long		 e;
+
+	if (events & BEV_EVENT_CONNECTED)
+		return;
+	if (events & BEV_EVENT_ERROR) {
+		if ((e = bufferevent_get_openssl_error(bev)) != 0)
+			log_debug("%s: %s: TLS: %s", __func__, c->server->name,
+			    ERR_reason_error_string(e));
+		else
+			log_debug("%s: %s: %s", __func__, c->server->name,
+			    strerror(EVUTIL_SOCKET_ERROR()));
+	} else if (events & BEV_EVENT_TIMEOUT)
+		log_debug("%s: %s: body stalled", __func__, c->server->name);
+	http_conn_free(c);
+}
+
+/* A listener accepted a connection. */
+static void
+http_listener_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct http_listener	*l = arg;
+	struct http_server	*srv = l->server;
+	struct http_conn	*c;
+	struct bufferevent	*bev;
+	SSL			*ssl;
+	int			 opts = BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS;
+
+	/* libevent may hand over several in one go: the cap is strict. */
+	if (srv->nconns >= srv->limits.max_connections) {
+		close(fd);
+		return;
+	}
+	if (l->ssl != NULL) {
+		if ((ssl = SSL_new(l->ssl)) == NULL) {
+			log_warnx("%s: %s: SSL_new failed", __func__, srv->name);
+			close(fd);
+			return;
+		}
+		bev = bufferevent_openssl_socket_new(srv->base, fd, ssl,
+		    BUFFEREVENT_SSL_ACCEPTING, opts);
+		if (bev != NULL)
+			bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	} else
+		bev = bufferevent_socket_new(srv->base, fd, opts);
+	if (bev == NULL) {
+		log_warnx("%s: %s: cannot make a bufferevent", __func__,
+		    srv->name);
+		close(fd);
+		return;
+	}
+
+	c = xcalloc(1, sizeof *c);
+	c->server = srv;
+	c->listener = l;
+	c->bev = bev;
+	http_parser_init(&c->parser, HTTP_REQUEST);
+	c->parser.data = c;
+	c->deadline = evtimer_new(srv->base, http_conn_deadline_cb, c);
+	c->resume = event_new(srv->base, -1, 0, http_conn_resume_cb, c);
+	if (c->deadline == NULL || c->resume == NULL)
+		fatalx("%s: event_new failed", __func__);
+	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
+	srv->nconns++;
+	metrics_set(srv->m_connections, srv->nconns);
+
+	/* Bound what sits unparsed behind a pending request (pipelining). */
+	bufferevent_setwatermark(bev, EV_READ, 0,
+	    srv->limits.max_header_bytes + 64 * 1024);
+	bufferevent_setcb(bev, http_conn_read_cb, http_conn_write_cb,
+	    http_conn_event_cb, c);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	c->state = HTTP_CONN_IDLE;
+	http_conn_wait_request(c);
+	http_server_check_cap(srv);
+}
+
+/* Wrap a bound, listening socket into a listener of this server. */
+static struct http_listener *
+http_listener_add(struct http_server *srv, int fd, SSL_CTX *ssl, char *err,
+    size_t errlen)
+{
+	struct http_listener	*l;
+
+	l = xcalloc(1, sizeof *l);
+	l->server = srv;
+	l->ssl = ssl;
+	l->lev = evconnlistener_new(srv->base, http_listener_accept_cb, l,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	if (l->lev == NULL) {
+		snprintf(err, errlen, "cannot make a listener");
+		close(fd);
+		free(l);
+		return (NULL);
+	}
+	TAILQ_INSERT_TAIL(&srv->listeners, l, entry);
+	if (srv->paused)
+		evconnlistener_disable(l->lev);
+	return (l);
+}
+
+/*
+ * Is a live process answering on this socket path?  Returns 1 if so, 0 if the
+ * socket is stale (ECONNREFUSED) or gone, -1 with err set otherwise.
+ */
+static int
+http_unix_probe(const struct sockaddr_un *sun, char *err, size_t errlen)
+{
+	int	 fd, r, saved;
+
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return (-1);
+	}
+	r = connect(fd, (const struct sockaddr *)sun, sizeof *sun);
+	saved = errno;
+	close(fd);
+	/* A full backlog (EAGAIN) also means somebody listens. */
+	if (r == 0 || saved == EAGAIN || saved == EINPROGRESS)
+		return (1);
+	if (saved == ECONNREFUSED || saved == ENOENT)
+		return (0);
+	snprintf(err, errlen, "connect %s: %s", sun->sun_path, strerror(saved));
+	return (-1);
+}
+
+/* Listen on a unix socket; replaces a stale one, refuses a live one. */
+int
+http_server_listen_unix(struct http_server *srv, const char *path, mode_t mode,
+    char *err, size_t errlen)
+{
+	struct sockaddr_un	 sun;
+	struct stat		 sb;
+	struct http_listener	*l;
+	int			 fd;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun.sun_path) {
+		snprintf(err, errlen, "%s: socket path too long", path);
+		return (-1);
+	}
+	memcpy(sun.sun_path, path, strlen(path));
+	if (lstat(path, &sb) == 0) {
+		if (!S_ISSOCK(sb.st_mode)) {
+			snprintf(err, errlen, "%s: exists and is not a socket",
+			    path);
+			return (-1);
+		}
+		switch (http_unix_probe(&sun, err, errlen)) {
+		case 1:
+			snprintf(err, errlen, "%s: another process is listening "
+			    "there (another daemon running?)", path);
+			return (-1);
+		case 0:
+			log_info("%s: %s: replacing stale socket", __func__, path);
+			if (unlink(path) == -1 && errno != ENOENT) {
+				snprintf(err, errlen, "unlink %s: %s", path,
+				    strerror(errno));
+				return (-1);
+			}
+			break;
+		default:
+			return (-1);
+		}
+	} else if (errno != ENOENT) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return (-1);
+	}
+
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return (-1);
+	}
+	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		snprintf(err, errlen, "bind %s: %s", path, strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	if (chmod(path, mode) == -1 || listen(fd, HTTP_LISTEN_BACKLOG) == -1 ||
+	    lstat(path, &sb) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		unlink(path);
+		return (-1);
+	}
+	if ((l = http_listener_add(srv, fd, NULL, err, errlen)) == NULL) {
+		unlink(path);
+		return (-1);
+	}
+	l->unix_path = xstrdup(path);
+	l->unix_dev = sb.st_dev;
+	l->unix_ino = sb.st_ino;
+	return (0);
+}
+
+/* Listen on every address host:port resolves to (all of them when host is NULL). */
+int
+http_server_listen_tcp(struct http_server *srv, const char *host,
+    const char *port, SSL_CTX *ssl, char *err, size_t errlen)
+{
+	struct addrinfo		 hints, *res, *ai;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	struct http_listener	*l;
+	int			 fd, r, on = 1, n = 0;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	if (host != NULL && (*host == '\0' || strcmp(host, "*") == 0))
+		host = NULL;
+	/* Start-up only: resolving here may block, nothing else runs yet. */
+	if ((r = getaddrinfo(host, port, &hints, &res)) != 0) {
+		snprintf(err, errlen, "%s:%s: %s", host ? host : "*", port,
+		    gai_strerror(r));
+		return (-1);
+	}
+	if (ssl != NULL)
+		SSL_CTX_set_alpn_select_cb(ssl, http_alpn_select, NULL);
+	snprintf(err, errlen, "%s:%s: no address", host ? host : "*", port);
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd == -1) {
+			snprintf(err, errlen, "socket: %s", strerror(errno));
+			continue;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+		/* v4 and v6 listeners side by side, not one dual-stack. */
+		if (ai->ai_family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
+		    listen(fd, HTTP_LISTEN_BACKLOG) == -1) {
+			snprintf(err, errlen, "%s:%s: %s", host ? host : "*",
+			    port, strerror(errno));
+			close(fd);
+			continue;
+		}
+		sslen = sizeof ss;
+		if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1) {
+			snprintf(err, errlen, "getsockname: %s", strerror(errno));
+			close(fd);
+			continue;
+		}
+		if ((l = http_listener_add(srv, fd, ssl, err, errlen)) == NULL)
+			continue;
+		if (ss.ss_family == AF_INET6)
+			l->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+		else
+			l->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+		n++;
+	}
+	freeaddrinfo(res);
+	return (n > 0 ? 0 : -1);
+}
+
+/* Parsing. */
+
+/* Parse as much buffered input as the current request allows. */
+static void
+http_conn_parse(struct http_conn *c)
+{
+	struct evbuffer		*in = bufferevent_get_input(c->bev);
+	struct evbuffer_iovec	 v;
+	size_t			 len, n, room;
+	enum http_errno		 e;
+	int			 in_headers;
+
+	while (c->state != HTTP_CONN_CLOSING && c->state != HTTP_CONN_HANDLER) {
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
+			break;
+		len = v.iov_len;
+		in_headers = (c->req == NULL || !c->req->headers_complete);
+		if (in_headers) {
+			/* Never feed past the header cap: 431 at the cap. */
+			room = c->server->limits.max_header_bytes - c->header_bytes;
+			if (room == 0) {
+				http_conn_fail(c, 431, "request headers too large");
+				break;
+			}
+			if (len > room)
+				len = room;
+		}
+		n = http_parser_execute(&c->parser, &http_request_settings,
+		    v.iov_base, len);
+		e = HTTP_PARSER_ERRNO(&c->parser);
+		if (in_headers && (c->req == NULL || !c->req->headers_complete))
+			c->header_bytes += n;
+		evbuffer_drain(in, n);
+		if (c->fail_status != 0) {
+			http_conn_fail(c, c->fail_status, c->fail_message);
+			break;
+		}
+		if (e == HPE_PAUSED)
+			break;
+		if (e == HPE_HEADER_OVERFLOW) {
+			http_conn_fail(c, 431, "request headers too large");
+			break;
+		}
+		if (e != HPE_OK) {
+			http_conn_fail(c, 400, http_errno_description(e));
+			break;
+		}
+		if (c->parser.upgrade)
+			break;	/* nothing after an upgrade request is HTTP */
+	}
+}
+
+/* A request starts: it belongs to the connection until answered. */
+static int
+http_on_message_begin(http_parser *p)
+{
+	struct http_conn	*c = p->data;
+	struct http_request	*req;
+
+	req = xcalloc(1, sizeof *req);
+	req->conn = c;
+	http_headers_init(&req->headers);
+	TAILQ_INIT(&req->response_headers);
+	req->keepalive = 1;
+	c->req = req;
+	http_conn_enter_state(c, HTTP_CONN_HEADERS);
+	return (0);
+}
+
+/* A piece of the request target. */
+static int
+http_on_url(http_parser *p, const char *data, size_t n)
+{
+	struct http_conn	*c = p->data;
+
+	http_append(&c->req->url, &c->req->urllen, data, n);
+	return (0);
+}
+
+/* A piece of a header name; too many headers is the same as too many bytes. */
+static int
+http_on_header_field(http_parser *p, const char *data, size_t n)
+{
+	struct http_conn	*c = p->data;
+
+	http_headers_field(&c->req->headers, data, n);
+	if (c->req->headers.count >= HTTP_MAX_HEADERS) {
+		c->fail_status = 431;
+		c->fail_message = "too many request headers";
+		return (-1);
+	}
+	return (0);
+}
+
+/* A piece of a header value. */
+static int
+http_on_header_value(http_parser *p, const char *data, size_t n)
+{
+	struct http_conn	*c = p->data;
+
+	http_headers_value(&c->req->headers, data, n);
+	return (0);
+}
+
+/* Find the route: 404 if no path matches, 405 if only other methods do. */
+static void
+http_request_route(struct http_request *req)
+{
+	struct http_server	*srv = req->conn->server;
+	const struct http_route	*r, *get = NULL;
+	char			*allow = NULL, *s;
+	size_t			 i;
+	int			 match;
+
+	for (i = 0; i < srv->nroutes; i++) {
+		r = &srv->routes[i];
+		if (r->flags & HTTP_ROUTE_PREFIX)
+			match = strncmp(req->path, r->path, strlen(r->path)) == 0;
+		else
+			match = strcmp(req->path, r->path) == 0;
+		if (!match)
+			continue;
+		if (r->method == NULL || strcmp(r->method, req->method) == 0) {
+			req->route = r;
+			free(allow);
+			return;
+		}
+		if (req->is_head && strcmp(r->method, "GET") == 0 && get == NULL)
+			get = r;
+		if (allow == NULL)
+			allow = xstrdup(r->method);
+		else {
+			xasprintf(&s, "%s, %s", allow, r->method);
+			free(allow);
+			allow = s;
+		}
+	}
+	/* HEAD is GET without the body, unless a route wants HEAD itself. */
+	if (get != NULL) {
+		req->route = get;
+		free(allow);
+		return;
+	}
+	if (allow != NULL) {
+		req->error_status = 405;
+		req->allow = allow;
+	} else
+		req->error_status = 404;
+}
+
+/* Split the target into path and query. */
+static void
+http_request_split_url(struct http_request *req)
+{
+	const char	*url = req->url != NULL ? req->url : "";
+	const char	*q;
+
+	if ((q = strchr(url, '?')) != NULL) {
+		req->path = xstrndup(url, q - url);
+		req->query = xstrdup(q + 1);
+	} else
+		req->path = xstrdup(url);
+}
+
+/* Give a request to its handler, once; its deadline stops here. */
+static void
+http_request_dispatch(struct http_request *req)
+{
+	struct http_conn	*c = req->conn;
+
+	req->handler_called = 1;
+	clock_gettime(CLOCK_MONOTONIC, &req->start);
+	evtimer_del(c->deadline);
+	req->route->handler(req, c->server->arg);
+}
+
+/* Headers are in: check limits, route, and start streaming if asked. */
+static int
+http_on_headers_complete(http_parser *p)
+{
+	struct http_conn	*c = p->data;
+	struct http_request	*req = c->req;
+	struct timeval		 tv;
+	unsigned int		 ms;
+
+	http_headers_done(&req->headers);
+	req->headers_complete = 1;
+	req->method = http_method_str(p->method);
+	req->is_head = (p->method == HTTP_HEAD);
+	req->http_major = p->http_major;
+	req->http_minor = p->http_minor;
+	req->keepalive = http_should_keep_alive(p) && !p->upgrade;
+	http_request_split_url(req);
+	http_conn_enter_state(c, HTTP_CONN_BODY);
+
+	/* Refuse an announced oversized body before reading a byte of it. */
+	if (!(p->flags & F_CHUNKED) && p->content_length != ULLONG_MAX &&
+	    p->content_length > c->server->limits.max_body_bytes) {
+		c->fail_status = 413;
+		c->fail_message = "request body too large";
+		http_parser_pause(p, 1);
+		return (0);
+	}
+	http_request_route(req);
+	if (req->error_status != 0 || !(req->route->flags & HTTP_ROUTE_STREAM)) {
+		req->body = evbuffer_new();
+		return (0);
+	}
+
+	/* A streamed body only has to keep moving; no whole-body deadline. */
+	ms = c->server->limits.idle_timeout_ms;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	bufferevent_set_timeouts(c->bev, &tv, NULL);
+	http_request_dispatch(req);
+	return (0);
+}
+
+/* Body bytes: counted against the cap, then buffered or streamed. */
+static int
+http_on_body(http_parser *p, const char *data, size_t n)
+{
+	struct http_conn	*c = p->data;
+	struct http_request	*req = c->req;
+
+	c->body_bytes += n;
+	if (c->body_bytes > c->server->limits.max_body_bytes) {
+		c->fail_status = 413;
+		c->fail_message = "request body too large";
+		return (-1);
+	}
+	if (req->error_status != 0 || c->state == HTTP_CONN_CLOSING)
+		return (0);
+	if (req->body != NULL) {
+		evbuffer_add(req->body, data, n);
+		return (0);
+	}
+	if (req->body_aborted || req->route->on_body == NULL)
+		return (0);
+	if (req->route->on_body(req, data, n, c->server->arg) == -1)
+		req->body_aborted = 1;
+	return (0);
+}
+
+/* A whole request is in: pause the parser until it is answered. */
+static int
+http_on_message_complete(http_parser *p)
+{
+	struct http_conn	*c = p->data;
+	struct http_request	*req = c->req;
+
+	req->complete = 1;
+	http_parser_pause(p, 1);
+	if (c->state == HTTP_CONN_CLOSING)
+		return (0);
+	http_conn_enter_state(c, HTTP_CONN_HANDLER);
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
+	if (req->error_status != 0) {
+		evtimer_del(c->deadline);
+		clock_gettime(CLOCK_MONOTONIC, &req->start);
+		if (req->allow != NULL)
+			http_reply_header(req, "Allow", req->allow);
+		http_send_error(req, req->error_status,
+		    req->error_status == 404 ? "no such path" :
+		    "method not allowed");
+		return (0);
+	}
+	if (req->route->flags & HTTP_ROUTE_STREAM) {
+		if (!req->body_aborted && req->route->on_end != NULL)
+			req->route->on_end(req, c->server->arg);
+		return (0);
+	}
+	http_request_dispatch(req);
+	return (0);
+}
+
+/* The layer's own error: answer it and close the connection afterwards. */
+static void
+http_conn_fail(struct http_conn *c, int status, const char *message)
+{
+	struct http_request	*req = c->req;
+
+	log_debug("%s: %s: %d %s", __func__, c->server->name, status, message);
+	c->fail_status = 0;
+	evtimer_del(c->deadline);
+	if (req == NULL) {
+		/* Garbage before any request line: a request to answer on. */
+		http_on_message_begin(&c->parser);
+		req = c->req;
+	}
+	if (req->method == NULL)
+		req->method = "";
+	if (req->reply_state != HTTP_REPLY_NONE) {
+		/* The handler is already answering: nothing valid can follow. */
+		http_conn_enter_state(c, HTTP_CONN_CLOSING);
+		event_active(c->resume, 0, 0);
+		return;
+	}
+	if (req->handler_called && req->cleanup != NULL) {
+		/* The streaming handler loses the request to this error. */
+		req->cleanup(req, req->cleanup_arg);
+		req->cleanup = NULL;
+	}
+	req->keepalive = 0;
+	req->handler_called = 0;
+	if (req->start.tv_sec == 0)
+		clock_gettime(CLOCK_MONOTONIC, &req->start);
+	http_headers_free(&req->response_headers);
+	http_send_error(req, status, message);
+}
+
+/* Render an error through the server's error function or as plain text. */
+static void
+http_send_error(struct http_request *req, int status, const char *message)
+{
+	struct http_server	*srv = req->conn->server;
+	char			*body;
+	int			 n;
+
+	if (srv->error_fn != NULL) {
+		srv->error_fn(req, status, message, srv->arg);
+		if (req->reply_state != HTTP_REPLY_NONE)
+			return;
+		log_warnx("%s: %s: error function did not reply", __func__,
+		    srv->name);
+	}
+	n = xasprintf(&body, "%d %s: %s\n", status, http_status_text(status),
+	    message);
+	http_reply(req, status, "text/plain; charset=utf-8", body, n);
+	free(body);
+}
+
+/* Request accessors. */
+
+/* Method name as sent ("GET", "PROPFIND"). */
+const char *
+http_request_method(const struct http_request *req)
+{
+	return (req->method);
+}
+
+/* Path part of the target, without the query, not percent-decoded. */
+const char *
+http_request_path(const struct http_request *req)
+{
+	return (req->path != NULL ? req->path : "");
+}
+
+/* Query string after '?', or NULL. */
+const char *
+http_request_query(const struct http_request *req)
+{
+	return (req->query);
+}
+
+/* First request header of that name, or NULL. */
+const char *
+http_request_header(const struct http_request *req, const char *name)
+{
+	return (http_headers_find(&req->headers.list, name));
+}
+
+/* Buffered body (NULL for streamed routes). */
+struct evbuffer *
+http_request_body(struct http_request *req)
+{
+	return (req->body);
+}
+
+/* The arg given to http_server_new. */
+void *
+http_request_server_arg(const struct http_request *req)
+{
+	return (req->conn->server->arg);
+}
+
+/* Protocol agreed by ALPN on a TLS connection, NULL otherwise. */
+const char *
+http_request_alpn(const struct http_request *req)
+{
+	const unsigned char	*proto;
+	unsigned int		 len;
+	SSL			*ssl;
+
+	if (req->conn->listener->ssl == NULL)
+		return (NULL);
+	if ((ssl = bufferevent_openssl_get_ssl(req->conn->bev)) == NULL)
+		return (NULL);
+	SSL_get0_alpn_selected(ssl, &proto, &len);
+	if (len == 8 && memcmp(proto, "http/1.1", 8) == 0)
+		return ("http/1.1");
+	return (NULL);
+}
+
+/* Cleanup to run if the connection dies before the reply is finished. */
+void
+http_request_set_cleanup(struct http_request *req,
+    void (*fn)(struct http_request *, void *), void *arg)
+{
+	req->cleanup = fn;
+	req->cleanup_arg = arg;
+}
+
+/* Responses. */
+
+/* Add a response header (before the reply starts). */
+void
+http_reply_header(struct http_request *req, const char *name,
+    const char *value)
+{
+	if (req->reply_state != HTTP_REPLY_NONE) {
+		log_warnx("%s: %s after the reply started", __func__, name);
+		return;
+	}
+	http_headers_add(&req->response_headers, name, value);
+}
+
+/*
+ * Status line and headers.  length >= 0 sends Content-Length; -1 means
+ * chunked (or, for an HTTP/1.0 client, a body delimited by closing).
+ */
+static int
+http_write_head(struct http_request *req, int status, const char *content_type,
+    int64_t length)
+{
+	struct http_conn	*c = req->conn;
+	struct evbuffer		*out;
+	struct http_header	*h;
+
+	if (req->reply_state != HTTP_REPLY_NONE) {
+		log_warnx("%s: %s: request answered twice", __func__,
+		    c->server->name);
+		return (-1);
+	}
+	out = bufferevent_get_output(c->bev);
+	req->status = status;
+	/* The connection cannot carry another request after these. */
+	if (!req->complete || c->state == HTTP_CONN_CLOSING)
+		req->keepalive = 0;
+	if (length < 0 && (req->http_major == 1 && req->http_minor == 0))
+		req->keepalive = 0;
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status,
+	    http_status_text(status));
+	http_date_header(out);
+	if (content_type != NULL)
+		evbuffer_add_printf(out, "Content-Type: %s\r\n", content_type);
+	if (status == 204 || status == 304 || (status >= 100 && status < 200))
+		;
+	else if (length >= 0)
+		evbuffer_add_printf(out, "Content-Length: %lld\r\n",
+		    (long long)length);
+	else if (req->keepalive) {
+		evbuffer_add_printf(out, "Transfer-Encoding: chunked\r\n");
+		req->chunked = 1;
+	}
+	TAILQ_FOREACH(h, &req->response_headers, entry)
+		evbuffer_add_printf(out, "%s: %s\r\n", h->name, h->value);
+	if (!req->keepalive)
+		evbuffer_add_printf(out, "Connection: close\r\n");
+	else if (req->http_major == 1 && req->http_minor == 0)
+		evbuffer_add_printf(out, "Connection: keep-alive\r\n");
+	evbuffer_add(out, "\r\n", 2);
+	req->reply_state = HTTP_REPLY_STREAMING;
+	return (0);
+}
+
+/* The reply is complete: count it and continue off the caller's stack. */
+static void
+http_reply_done(struct http_request *req)
+{
+	struct http_conn	*c = req->conn;
+	struct http_server	*srv = c->server;
+	struct timespec		 now;
+	int			 class;
+
+	req->reply_state = HTTP_REPLY_DONE;
+	class = req->status / 100;
+	if (class >= 1 && class <= 5)
+		metrics_add(srv->m_requests[class - 1], 1);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	metrics_observe(srv->m_duration, (now.tv_sec - req->start.tv_sec) +
+	    (now.tv_nsec - req->start.tv_nsec) / 1e9);
+	if (!req->keepalive || !req->complete)
+		http_conn_enter_state(c, HTTP_CONN_CLOSING);
+	event_active(c->resume, 0, 0);
+}
+
+/* Whole reply with Content-Length. */
+void
+http_reply(struct http_request *req, int status, const char *content_type,
+    const void *body, size_t len)
+{
+	if (http_write_head(req, status, content_type, len) == -1)
+		return;
+	if (!req->is_head && len > 0)
+		evbuffer_add(bufferevent_get_output(req->conn->bev), body, len);
+	http_reply_done(req);
+}
+
+/* Whole reply from a buffer, which is drained. */
+void
+http_reply_buffer(struct http_request *req, int status,
+    const char *content_type, struct evbuffer *body)
+{
+	size_t	 len = evbuffer_get_length(body);
+
+	if (http_write_head(req, status, content_type, len) == -1)
+		return;
+	if (req->is_head)
+		evbuffer_drain(body, len);
+	else
+		evbuffer_add_buffer(bufferevent_get_output(req->conn->bev), body);
+	http_reply_done(req);
+}
+
+/* Start a streamed reply. */
+void
+http_reply_start(struct http_request *req, int status,
+    const char *content_type, int64_t content_length)
+{
+	http_write_head(req, status, content_type, content_length);
+}
+
+/* One piece of a streamed reply. */
+void
+http_reply_chunk(struct http_request *req, const void *data, size_t len)
+{
+	struct evbuffer	*out;
+
+	if (req->reply_state != HTTP_REPLY_STREAMING) {
+		log_warnx("%s: no streamed reply in progress", __func__);
+		return;
+	}
+	if (req->is_head || len == 0)
+		return;
+	out = bufferevent_get_output(req->conn->bev);
+	if (req->chunked)
+		evbuffer_add_printf(out, "%zx\r\n", len);
+	evbuffer_add(out, data, len);
+	if (req->chunked)
+		evbuffer_add(out, "\r\n", 2);
+}
+
+/* End a streamed reply. */
+void
+http_reply_end(struct http_request *req)
+{
+	if (req->reply_state != HTTP_REPLY_STREAMING) {
+		log_warnx("%s: no streamed reply in progress", __func__);
+		return;
+	}
+	if (req->chunked && !req->is_head)
+		evbuffer_add(bufferevent_get_output(req->conn->bev), "0\r\n\r\n", 5);
+	http_reply_done(req);
+}

@@ -1,0 +1,731 @@
+/* http_client.c: the HTTP/1.1 client: one keep-alive connection to one target
+ * (unix socket or TCP, optionally TLS), requests queued and sent one at a time. */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <http_parser.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "http.h"
+#include "http_private.h"
+#include "log.h"
+#include "xmalloc.h"
+
+enum http_client_state {
+	HTTP_CLIENT_DOWN,
+	HTTP_CLIENT_CONNECTING,
+	HTTP_CLIENT_UP,
+};
+
+struct http_response {
+	int			 status;
+	struct http_header_parse headers;
+	struct evbuffer		*body;
+};
+
+struct http_client_request {
+	struct http_client	*client;
+	char			*wire;		/* the whole request, kept for a retry */
+	size_t			 wirelen;
+	int			 is_head;
+	http_client_body_fn	 on_body;
+	http_client_cb		 done;
+	void			*arg;
+	struct event		*timer;
+	int			 retried;
+	int			 got_bytes;	/* some of the response arrived */
+	int			 headers_in;
+	int			 cancelled;	/* on_body returned -1 or cancel in a callback */
+	TAILQ_ENTRY(http_client_request) entry;
+};
+
+struct http_client {
+	struct event_base	*base;
+	char			*unix_path;
+	char			*host;
+	char			*port;
+	char			*server_name;
+	char			*host_header;
+	SSL_CTX			*ssl;
+	unsigned int		 timeout_ms;
+	size_t			 max_body_bytes;
+
+	struct bufferevent	*bev;
+	enum http_client_state	 state;
+	int			 reused;	/* a response already came on it */
+	http_parser		 parser;
+	struct http_response	 resp;
+	struct http_client_request *current;	/* in flight: head of the queue */
+	TAILQ_HEAD(, http_client_request) queue;
+	struct event		*kick;		/* start the next request off-stack */
+
+	int			 in_parse;
+	int			 complete;	/* current response fully read */
+	const char		*parse_error;
+	int			 busy;		/* inside a user callback */
+	int			 dying;		/* freed from a callback */
+};
+
+static void	http_client_connect(struct http_client *);
+static void	http_client_start_tls(struct http_client *);
+static void	http_client_drop(struct http_client *);
+static void	http_client_destroy(struct http_client *);
+
+static int	http_client_on_message_begin(http_parser *);
+static int	http_client_on_header_field(http_parser *, const char *, size_t);
+static int	http_client_on_header_value(http_parser *, const char *, size_t);
+static int	http_client_on_headers_complete(http_parser *);
+static int	http_client_on_body(http_parser *, const char *, size_t);
+static int	http_client_on_message_complete(http_parser *);
+
+static const http_parser_settings http_response_settings = {
+	.on_message_begin = http_client_on_message_begin,
+	.on_header_field = http_client_on_header_field,
+	.on_header_value = http_client_on_header_value,
+	.on_headers_complete = http_client_on_headers_complete,
+	.on_body = http_client_on_body,
+	.on_message_complete = http_client_on_message_complete,
+};
+
+/* Status code of a response. */
+int
+http_response_status(const struct http_response *resp)
+{
+	return (resp->status);
+}
+
+/* First response header of that name, or NULL. */
+const char *
+http_response_header(const struct http_response *resp, const char *name)
+{
+	return (http_headers_find(&resp->headers.list, name));
+}
+
+/* Buffered body (empty when streamed to on_body). */
+struct evbuffer *
+http_response_body(const struct http_response *resp)
+{
+	return (resp->body);
+}
+
+/* Forget the previous response before the next one. */
+static void
+http_client_reset_response(struct http_client *c)
+{
+	c->resp.status = 0;
+	http_headers_clear(&c->resp.headers);
+	evbuffer_drain(c->resp.body, evbuffer_get_length(c->resp.body));
+}
+
+/* Free a request that is out of the queue. */
+static void
+http_client_request_free(struct http_client_request *r)
+{
+	event_free(r->timer);
+	free(r->wire);
+	free(r);
+}
+
+/* Unlink a request from the queue (and from flight). */
+static void
+http_client_unqueue(struct http_client *c, struct http_client_request *r)
+{
+	TAILQ_REMOVE(&c->queue, r, entry);
+	if (c->current == r)
+		c->current = NULL;
+}
+
+/*
+ * Hand a finished request to its owner.  Returns -1 if the owner freed the
+ * client meanwhile: the caller must not touch it any more.
+ */
+static int
+http_client_finish(struct http_client *c, struct http_client_request *r,
+    const struct http_response *resp, const char *error)
+{
+	http_client_unqueue(c, r);
+	c->busy++;
+	r->done(resp, error, r->arg);
+	c->busy--;
+	http_client_request_free(r);
+	if (c->dying) {
+		if (c->busy == 0)
+			http_client_destroy(c);
+		return (-1);
+	}
+	event_active(c->kick, 0, 0);
+	return (0);
+}
+
+/* The request in flight failed: the connection is not trusted any more. */
+static int
+http_client_fail_current(struct http_client *c, const char *error)
+{
+	struct http_client_request	*r = c->current;
+
+	log_debug("%s: %s", __func__, error);
+	http_client_drop(c);
+	if (r == NULL)
+		return (0);
+	return (http_client_finish(c, r, NULL, error));
+}
+
+/* Per-request timeout: from send until the response (or its headers, streamed). */
+static void
+http_client_timer_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct http_client_request	*r = arg;
+	struct http_client		*c = r->client;
+
+	if (r == c->current) {
+		http_client_fail_current(c, "timeout");
+		return;
+	}
+	http_client_finish(c, r, NULL, "timeout");
+}
+
+/* Close the connection; the next request opens a new one. */
+static void
+http_client_close(struct http_client *c)
+{
+	if (c->bev != NULL) {
+		bufferevent_free(c->bev);
+		c->bev = NULL;
+	}
+	c->state = HTTP_CLIENT_DOWN;
+	c->reused = 0;
+	c->complete = 0;
+}
+
+/* Close the connection and forget any partial response. */
+static void
+http_client_drop(struct http_client *c)
+{
+	http_client_close(c);
+	http_client_reset_response(c);
+}
+
+/* Write the request in flight. */
+static void
+http_client_write_current(struct http_client *c)
+{
+	struct http_client_request	*r = c->current;
+
+	http_parser_init(&c->parser, HTTP_RESPONSE);
+	c->parser.data = c;
+	c->complete = 0;
+	r->got_bytes = r->headers_in = 0;
+	http_client_reset_response(c);
+	bufferevent_write(c->bev, r->wire, r->wirelen);
+}
+
+/* Start the next queued request once nothing is in flight. */
+static void
+http_client_kick_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct http_client	*c = arg;
+
+	if (c->current != NULL || TAILQ_EMPTY(&c->queue))
+		return;
+	c->current = TAILQ_FIRST(&c->queue);
+	switch (c->state) {
+	case HTTP_CLIENT_DOWN:
+		http_client_connect(c);
+		break;
+	case HTTP_CLIENT_CONNECTING:
+		break;
+	case HTTP_CLIENT_UP:
+		http_client_write_current(c);
+		break;
+	}
+}
+
+/* The response in flight is complete: deliver it, keep the connection if allowed. */
+static void
+http_client_deliver(struct http_client *c)
+{
+	struct http_client_request	*r = c->current;
+	int				 keep;
+
+	keep = http_should_keep_alive(&c->parser) && c->state == HTTP_CLIENT_UP;
+	c->complete = 0;
+	if (keep)
+		c->reused = 1;
+	else
+		http_client_close(c);
+	if (http_client_finish(c, r, &c->resp, NULL) == -1)
+		return;
+	http_client_reset_response(c);
+}
+
+/*
+ * Parse what arrived for the request in flight (and the end of the stream on
+ * eof, which completes a body delimited by the close); then act on the outcome.
+ */
+static void
+http_client_parse(struct http_client *c, int eof)
+{
+	struct evbuffer		*in = bufferevent_get_input(c->bev);
+	struct evbuffer_iovec	 v;
+	size_t			 n;
+	enum http_errno		 e;
+	struct http_client_request *r;
+
+	c->in_parse = 1;
+	c->busy++;
+	while (!c->complete && c->parse_error == NULL) {
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
+			break;
+		c->current->got_bytes = 1;
+		n = http_parser_execute(&c->parser, &http_response_settings,
+		    v.iov_base, v.iov_len);
+		evbuffer_drain(in, n);
+		e = HTTP_PARSER_ERRNO(&c->parser);
+		if (c->current->cancelled || c->dying)
+			break;
+		if (e != HPE_OK && e != HPE_PAUSED && c->parse_error == NULL)
+			c->parse_error = http_errno_description(e);
+	}
+	if (eof && !c->complete && c->parse_error == NULL &&
+	    !c->current->cancelled && !c->dying) {
+		http_parser_execute(&c->parser, &http_response_settings, NULL, 0);
+		e = HTTP_PARSER_ERRNO(&c->parser);
+		if (e != HPE_OK && e != HPE_PAUSED && c->parse_error == NULL)
+			c->parse_error = http_errno_description(e);
+	}
+	c->in_parse = 0;
+	c->busy--;
+	if (c->dying) {
+		if (c->busy == 0)
+			http_client_destroy(c);
+		return;
+	}
+	r = c->current;
+	if (r->cancelled) {
+		/* on_body said stop: the rest of the stream is not wanted. */
+		http_client_drop(c);
+		http_client_unqueue(c, r);
+		http_client_request_free(r);
+		event_active(c->kick, 0, 0);
+		return;
+	}
+	if (c->parse_error != NULL) {
+		const char *err = c->parse_error;
+
+		c->parse_error = NULL;
+		http_client_fail_current(c, err);
+		return;
+	}
+	if (c->complete)
+		http_client_deliver(c);
+	else if (eof)
+		http_client_fail_current(c, "connection closed");
+}
+
+/* Response bytes arrived. */
+static void
+http_client_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct http_client	*c = arg;
+
+	if (c->current == NULL) {
+		/* Nobody asked: a confused server; start afresh. */
+		http_client_drop(c);
+		return;
+	}
+	http_client_parse(c, 0);
+}
+
+/* Connected, closed or failed. */
+static void
+http_client_event_cb(struct bufferevent *bev, short events, void *arg)
+{
+	struct http_client		*c = arg;
+	struct http_client_request	*r = c->current;
+	unsigned long			 e;
+	char				 msg[256];
+
+	if (events & BEV_EVENT_CONNECTED) {
+		if (c->ssl != NULL && bufferevent_openssl_get_ssl(bev) == NULL) {
+			/* TCP is up: TLS starts over it. */
+			http_client_start_tls(c);
+			return;
+		}
+		c->state = HTTP_CLIENT_UP;
+		if (c->current != NULL)
+			http_client_write_current(c);
+		return;
+	}
+
+	if (r == NULL) {
+		/* The server closed an idle connection: fine, reopen on demand. */
+		http_client_drop(c);
+		return;
+	}
+	if (c->reused && !r->got_bytes && !r->retried) {
+		log_debug("%s: kept-alive connection closed, retrying", __func__);
+		r->retried = 1;
+		http_client_drop(c);
+		http_client_connect(c);
+		return;
+	}
+	if ((events & BEV_EVENT_EOF) && r->headers_in) {
+		/* Perhaps a body delimited by the close. */
+		http_client_parse(c, 1);
+		return;
+	}
+	if (events & BEV_EVENT_EOF)
+		snprintf(msg, sizeof msg, "connection closed");
+	else if ((e = bufferevent_get_openssl_error(bev)) != 0)
+		snprintf(msg, sizeof msg, "TLS: %s", ERR_reason_error_string(e));
+	else if (events & BEV_EVENT_ERROR)
+		snprintf(msg, sizeof msg, "%s",
+		    strerror(EVUTIL_SOCKET_ERROR()));
+	else
+		snprintf(msg, sizeof msg, "connection failed");
+	http_client_fail_current(c, msg);
+}
+
+/* Response parser callbacks. */
+
+/* A response starts. */
+static int
+http_client_on_message_begin(http_parser *p)
+{
+	http_client_reset_response(p->data);
+	return (0);
+}
+
+/* A piece of a header name. */
+static int
+http_client_on_header_field(http_parser *p, const char *data, size_t n)
+{
+	struct http_client	*c = p->data;
+
+	http_headers_field(&c->resp.headers, data, n);
+	return (0);
+}
+
+/* A piece of a header value. */
+static int
+http_client_on_header_value(http_parser *p, const char *data, size_t n)
+{
+	struct http_client	*c = p->data;
+
+	http_headers_value(&c->resp.headers, data, n);
+	return (0);
+}
+
+/* Headers in: a streamed response has no timeout from here on. */
+static int
+http_client_on_headers_complete(http_parser *p)
+{
+	struct http_client		*c = p->data;
+	struct http_client_request	*r = c->current;
+
+	http_headers_done(&c->resp.headers);
+	c->resp.status = p->status_code;
+	if (p->status_code >= 100 && p->status_code < 200)
+		return (0);
+	r->headers_in = 1;
+	if (r->on_body != NULL)
+		evtimer_del(r->timer);
+	/* A HEAD response announces a length but carries no body. */
+	return (r->is_head ? 1 : 0);
+}
+
+/* Body bytes: streamed, or buffered under the cap. */
+static int
+http_client_on_body(http_parser *p, const char *data, size_t n)
+{
+	struct http_client		*c = p->data;
+	struct http_client_request	*r = c->current;
+
+	if (r->on_body != NULL) {
+		if (r->on_body(&c->resp, data, n, r->arg) == -1)
+			r->cancelled = 1;
+		return (r->cancelled || c->dying ? -1 : 0);
+	}
+	if (evbuffer_get_length(c->resp.body) + n > c->max_body_bytes) {
+		c->parse_error = "response too large";
+		return (-1);
+	}
+	evbuffer_add(c->resp.body, data, n);
+	return (0);
+}
+
+/* A response is complete; an interim 1xx is skipped. */
+static int
+http_client_on_message_complete(http_parser *p)
+{
+	struct http_client	*c = p->data;
+
+	if (p->status_code >= 100 && p->status_code < 200 &&
+	    p->status_code != 101) {
+		http_client_reset_response(c);
+		return (0);
+	}
+	c->complete = 1;
+	http_parser_pause(p, 1);
+	return (0);
+}
+
+/* TCP is up: start the TLS handshake with SNI, name check and ALPN. */
+static void
+http_client_start_tls(struct http_client *c)
+{
+	struct bufferevent	*bev;
+	struct in6_addr		 a6;
+	SSL			*ssl;
+	const char		*name = c->server_name;
+
+	if ((ssl = SSL_new(c->ssl)) == NULL) {
+		http_client_fail_current(c, "TLS: SSL_new failed");
+		return;
+	}
+	if (name != NULL) {
+		if (inet_pton(AF_INET, name, &a6) == 1 ||
+		    inet_pton(AF_INET6, name, &a6) == 1)
+			X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name);
+		else {
+			SSL_set_tlsext_host_name(ssl, name);
+			SSL_set1_host(ssl, name);
+		}
+	}
+	/* The place to offer "\x02h2" too once HTTP/2 is in. */
+	SSL_set_alpn_protos(ssl, (const unsigned char *)"\x08http/1.1", 9);
+	bev = bufferevent_openssl_filter_new(c->base, c->bev, ssl,
+	    BUFFEREVENT_SSL_CONNECTING,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (bev == NULL) {
+		SSL_free(ssl);
+		http_client_fail_current(c, "TLS: cannot make a bufferevent");
+		return;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	c->bev = bev;
+	bufferevent_setcb(bev, http_client_read_cb, NULL, http_client_event_cb, c);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+/* Open the connection (asynchronously) for the request in flight. */
+static void
+http_client_connect(struct http_client *c)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_un	*sun = (struct sockaddr_un *)&ss;
+	struct addrinfo		 hints, *res;
+	socklen_t		 sslen;
+	const char		*host;
+	int			 r;
+
+	memset(&ss, 0, sizeof ss);
+	if (c->unix_path != NULL) {
+		sun->sun_family = AF_UNIX;
+		if (strlen(c->unix_path) >= sizeof sun->sun_path) {
+			http_client_fail_current(c, "socket path too long");
+			return;
+		}
+		memcpy(sun->sun_path, c->unix_path, strlen(c->unix_path));
+		sslen = sizeof *sun;
+	} else {
+		/* Numeric only: a name lookup would block the loop. */
+		host = strcmp(c->host, "localhost") == 0 ? "127.0.0.1" : c->host;
+		memset(&hints, 0, sizeof hints);
+		hints.ai_family = AF_UNSPEC;
+		hints.ai_socktype = SOCK_STREAM;
+		hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+		if ((r = getaddrinfo(host, c->port, &hints, &res)) != 0) {
+			http_client_fail_current(c, gai_strerror(r));
+			return;
+		}
+		memcpy(&ss, res->ai_addr, res->ai_addrlen);
+		sslen = res->ai_addrlen;
+		freeaddrinfo(res);
+	}
+	c->bev = bufferevent_socket_new(c->base, -1,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (c->bev == NULL) {
+		http_client_fail_current(c, "cannot make a bufferevent");
+		return;
+	}
+	c->state = HTTP_CLIENT_CONNECTING;
+	c->reused = 0;
+	bufferevent_setcb(c->bev, http_client_read_cb, NULL, http_client_event_cb,
+	    c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&ss, sslen)
+	    == -1) {
+		/* Failed at once (ENOENT, ECONNREFUSED on a unix socket). */
+		char	 msg[256];
+
+		snprintf(msg, sizeof msg, "connect: %s", strerror(errno));
+		http_client_fail_current(c, msg);
+	}
+}
+
+/* Create a client; nothing connects before the first request. */
+struct http_client *
+http_client_new(struct event_base *base, const struct http_client_target *t,
+    unsigned int timeout_ms, size_t max_body_bytes)
+{
+	struct http_client	*c;
+
+	if (t->unix_path == NULL && (t->host == NULL || t->port == NULL)) {
+		log_warnx("%s: no unix path nor host and port", __func__);
+		return (NULL);
+	}
+	c = xcalloc(1, sizeof *c);
+	c->base = base;
+	if (t->unix_path != NULL)
+		c->unix_path = xstrdup(t->unix_path);
+	else {
+		c->host = xstrdup(t->host);
+		c->port = xstrdup(t->port);
+	}
+	c->ssl = t->ssl;
+	if (t->server_name != NULL)
+		c->server_name = xstrdup(t->server_name);
+	else if (t->host != NULL)
+		c->server_name = xstrdup(t->host);
+	if (t->host_header != NULL)
+		c->host_header = xstrdup(t->host_header);
+	else if (t->host != NULL && t->unix_path == NULL)
+		xasprintf(&c->host_header, "%s%s%s:%s",
+		    strchr(t->host, ':') != NULL ? "[" : "", t->host,
+		    strchr(t->host, ':') != NULL ? "]" : "", t->port);
+	else
+		c->host_header = xstrdup("localhost");
+	c->timeout_ms = timeout_ms;
+	c->max_body_bytes = max_body_bytes;
+	c->resp.body = evbuffer_new();
+	http_headers_init(&c->resp.headers);
+	TAILQ_INIT(&c->queue);
+	c->kick = event_new(base, -1, 0, http_client_kick_cb, c);
+	if (c->resp.body == NULL || c->kick == NULL)
+		fatalx("%s: out of memory", __func__);
+	return (c);
+}
+
+/* Queue a request; it is sent once those before it are answered. */
+struct http_client_request *
+http_client_send(struct http_client *c, const char *method, const char *path,
+    const char *const *headers, const void *body, size_t len,
+    http_client_body_fn on_body, http_client_cb done, void *arg)
+{
+	struct http_client_request	*r;
+	struct evbuffer			*w;
+	struct timeval			 tv;
+	size_t				 i;
+
+	r = xcalloc(1, sizeof *r);
+	r->client = c;
+	r->is_head = strcmp(method, "HEAD") == 0;
+	r->on_body = on_body;
+	r->done = done;
+	r->arg = arg;
+
+	if ((w = evbuffer_new()) == NULL)
+		fatalx("%s: out of memory", __func__);
+	evbuffer_add_printf(w, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, path,
+	    c->host_header);
+	for (i = 0; headers != NULL && headers[i] != NULL; i++)
+		evbuffer_add_printf(w, "%s\r\n", headers[i]);
+	/* Servers may want a length even for an empty POST (Docker's do not care). */
+	if (len > 0 || (strcmp(method, "GET") != 0 && !r->is_head &&
+	    strcmp(method, "DELETE") != 0 && strcmp(method, "OPTIONS") != 0))
+		evbuffer_add_printf(w, "Content-Length: %zu\r\n", len);
+	evbuffer_add(w, "\r\n", 2);
+	if (len > 0)
+		evbuffer_add(w, body, len);
+	r->wirelen = evbuffer_get_length(w);
+	r->wire = xmalloc(r->wirelen);
+	evbuffer_remove(w, r->wire, r->wirelen);
+	evbuffer_free(w);
+
+	r->timer = evtimer_new(c->base, http_client_timer_cb, r);
+	if (r->timer == NULL)
+		fatalx("%s: out of memory", __func__);
+	if (c->timeout_ms > 0) {
+		tv.tv_sec = c->timeout_ms / 1000;
+		tv.tv_usec = (c->timeout_ms % 1000) * 1000;
+		evtimer_add(r->timer, &tv);
+	}
+	TAILQ_INSERT_TAIL(&c->queue, r, entry);
+	event_active(c->kick, 0, 0);
+	return (r);
+}
+
+/* Forget a request; done will not run.  Its connection goes if it was in flight. */
+void
+http_client_cancel(struct http_client_request *r)
+{
+	struct http_client	*c = r->client;
+
+	if (r == c->current && c->in_parse) {
+		/* Inside its own on_body: the parse loop finishes the job. */
+		r->cancelled = 1;
+		return;
+	}
+	if (r == c->current)
+		http_client_drop(c);
+	http_client_unqueue(c, r);
+	http_client_request_free(r);
+	event_active(c->kick, 0, 0);
+}
+
+/* Free everything; done runs for nobody. */
+static void
+http_client_destroy(struct http_client *c)
+{
+	struct http_client_request	*r;
+
+	while ((r = TAILQ_FIRST(&c->queue)) != NULL) {
+		TAILQ_REMOVE(&c->queue, r, entry);
+		http_client_request_free(r);
+	}
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
+	http_headers_clear(&c->resp.headers);
+	evbuffer_free(c->resp.body);
+	event_free(c->kick);
+	free(c->unix_path);
+	free(c->host);
+	free(c->port);
+	free(c->server_name);
+	free(c->host_header);
+	free(c);
+}
+
+/* Free the client, or mark it so if called from one of its callbacks. */
+void
+http_client_free(struct http_client *c)
+{
+	if (c == NULL)
+		return;
+	if (c->busy > 0) {
+		c->dying = 1;
+		return;
+	}
+	http_client_destroy(c);
+}

@@ -1,0 +1,48 @@
+/* http_private.h: internals shared by the HTTP server (http.c) and client
+ * (http_client.c): header lists, the response Date, parser helpers. */
+#ifndef NETCRAVE_HTTP_PRIVATE_H
+#define NETCRAVE_HTTP_PRIVATE_H
+
+#include <sys/queue.h>
+
+#include <stddef.h>
+
+struct evbuffer;
+
+/* One header as received or to be sent; names keep the sender's case. */
+struct http_header {
+	char			*name;
+	char			*value;
+	TAILQ_ENTRY(http_header) entry;
+};
+TAILQ_HEAD(http_headers, http_header);
+
+/*
+ * Headers arrive from libhttp-parser in pieces (a field or value may be split
+ * across reads); this collects them into whole name/value pairs.
+ */
+struct http_header_parse {
+	struct http_headers	 list;
+	char			*field;		/* being collected */
+	size_t			 fieldlen;
+	char			*value;
+	size_t			 valuelen;
+	int			 in_value;	/* last piece was a value */
+	unsigned int		 count;
+};
+
+/* Implemented in http.c; the client links the same library. */
+void		 http_headers_init(struct http_header_parse *);
+void		 http_headers_field(struct http_header_parse *, const char *, size_t);
+void		 http_headers_value(struct http_header_parse *, const char *, size_t);
+void		 http_headers_done(struct http_header_parse *);
+void		 http_headers_clear(struct http_header_parse *);
+const char	*http_headers_find(const struct http_headers *, const char *);
+void		 http_headers_add(struct http_headers *, const char *, const char *);
+void		 http_headers_free(struct http_headers *);
+/* Append "Date: <IMF-fixdate>\r\n". */
+void		 http_date_header(struct evbuffer *);
+/* Case-insensitive token search in a comma-separated header value. */
+int		 http_header_has_token(const char *value, const char *token);
+
+#endif
