@@ -711,10 +711,7 @@ supervise_stop_next(void)
 	TAILQ_FOREACH(c, &sv.children, entry) {
 		if (c->pid == -1 || c->spec.stop_order != order)
 			continue;
-		c->stopping = 1;
-		/* One killed for a readiness timeout already has its SIGKILL timer. */
-		if (c->state != CHILD_STOPPING)
-			supervise_terminate(c);
+		supervise_stop(c);
 	}
 }
 
@@ -747,6 +744,57 @@ supervise_stop_all(void (*done)(void *), void *arg)
 	supervise_stop_next();
 }
 
+/* Stop one child for good: SIGTERM, SIGKILL after stop_timeout_ms, no restart. */
+void
+supervise_stop(struct child *c)
+{
+	if (c->state == CHILD_BACKOFF) {
+		evtimer_del(c->timer);
+		supervise_set_state(c, CHILD_STOPPED);
+		return;
+	}
+	if (c->pid == -1 || c->stopping)
+		return;
+	c->stopping = 1;
+	/* One killed for a readiness timeout already has its SIGKILL timer. */
+	if (c->state != CHILD_STOPPING)
+		supervise_terminate(c);
+}
+
+/* Free a child; a running one is SIGKILLed and reaped first (blocking). */
+static void
+supervise_free(struct child *c)
+{
+	if (c->pid != -1) {
+		log_warnx("%s: still running, killing it", c->spec.role);
+		supervise_signal(c, SIGKILL);
+		while (waitpid(c->pid, NULL, 0) == -1 && errno == EINTR)
+			;
+	}
+	event_free(c->timer);
+	free(c->spec.role);
+	supervise_free_strv(c->spec.argv);
+	supervise_free_strv(c->spec.env);
+	free(c->spec.netns);
+	free(c->spec.ready_socket);
+	free(c->netns_path);
+	free(c->labels);
+	free(c);
+}
+
+/* Forget a child that is not running (after a reload dropped it). */
+int
+supervise_remove(struct child *c)
+{
+	if (c->pid != -1) {
+		log_warnx("%s: cannot remove a running child", c->spec.role);
+		return (-1);
+	}
+	TAILQ_REMOVE(&sv.children, c, entry);
+	supervise_free(c);
+	return (0);
+}
+
 /* Free every child and the SIGCHLD handler; stragglers are killed and reaped. */
 void
 supervise_shutdown(void)
@@ -755,23 +803,8 @@ supervise_shutdown(void)
 
 	while ((c = TAILQ_FIRST(&sv.children)) != NULL) {
 		TAILQ_REMOVE(&sv.children, c, entry);
-		if (c->pid != -1) {
-			/* Blocking, but we are exiting and must leave no orphan. */
-			log_warnx("%s: still running at shutdown, killing it",
-			    c->spec.role);
-			supervise_signal(c, SIGKILL);
-			while (waitpid(c->pid, NULL, 0) == -1 && errno == EINTR)
-				;
-		}
-		event_free(c->timer);
-		free(c->spec.role);
-		supervise_free_strv(c->spec.argv);
-		supervise_free_strv(c->spec.env);
-		free(c->spec.netns);
-		free(c->spec.ready_socket);
-		free(c->netns_path);
-		free(c->labels);
-		free(c);
+		/* Blocking, but we are exiting and must leave no orphan. */
+		supervise_free(c);
 	}
 	if (sv.sigchld != NULL)
 		event_free(sv.sigchld);

@@ -26,8 +26,8 @@
  * SIGCHLD reaps every exited process of netcraved, ours or not: code that
  * forks on its own must not rely on waitpid().  Metrics per child:
  * netcrave_child_restarts_total{role} and netcrave_child_up{role} (1 when
- * READY).  State callbacks may call supervise_start / supervise_stop_all but
- * not supervise_shutdown.
+ * READY).  State callbacks may call supervise_start / supervise_stop /
+ * supervise_stop_all but not supervise_remove or supervise_shutdown.
  */
 #ifndef NETCRAVE_SUPERVISE_H
 #define NETCRAVE_SUPERVISE_H
@@ -76,6 +76,11 @@ void		 supervise_start_all(void);
  * from the loop when all have been reaped; then children may be started again.
  */
 void		 supervise_stop_all(void (*done)(void *), void *arg);
+/* Stop one child (no restart): SIGTERM, SIGKILL after its stop_timeout;
+ * a pending restart is cancelled.  It ends STOPPED once reaped. */
+void		 supervise_stop(struct child *);
+/* Forget a child that is not running; -1 if it is.  Not from a callback. */
+int		 supervise_remove(struct child *);
 /* Remove every child and the SIGCHLD handler.  Children should be stopped;
  * any still running is SIGKILLed and reaped (blocking) so none is orphaned. */
 void		 supervise_shutdown(void);

@@ -237,8 +237,11 @@ main(int argc, char **argv)
 
 	for (;;) {
 		t = now_ms() - start;
-		if (crash_after >= 0 && t >= crash_after)
+		if (crash_after >= 0 && t >= crash_after) {
+			/* Die of the signal even where a sanitizer catches it. */
+			signal(SIGSEGV, SIG_DFL);
 			raise(SIGSEGV);
+		}
 		if (exit_after >= 0 && t >= exit_after)
 			return (exit_code);
 		if (listen_path != NULL && fd == -1 && t >= ready_after)

@@ -880,6 +880,84 @@ test_backoff_reset_when_stable(void **state)
 	assert_int_equal(supervise_restarts(c), 2);
 }
 
+/* One child stopped on its own: no restart even with "always"; removable. */
+static void
+test_stop_one(void **state)
+{
+	const char		*argv[] = { NULL, NULL };
+	const char		*argv_b[] = { NULL, "--exit-after", "0", NULL };
+	struct conf_child	 spec = spec_make("single", argv);
+	struct conf_child	 spec_b = spec_make("backingoff", argv_b);
+	struct child		*c, *b;
+
+	spec.restart = CONF_RESTART_ALWAYS;
+	spec_b.restart = CONF_RESTART_ALWAYS;
+	spec_b.backoff_initial_ms = 5000;
+	c = add(&spec, NULL, NULL);
+	b = add(&spec_b, NULL, NULL);
+	supervise_start_all();
+	run_until("single", CHILD_READY, 1, 5000);
+	run_until("backingoff", CHILD_BACKOFF, 1, 5000);
+
+	assert_int_equal(supervise_remove(c), -1);
+	supervise_stop(c);
+	assert_int_equal(supervise_state(c), CHILD_STOPPING);
+	run_until("single", CHILD_STOPPED, 1, 5000);
+	run_for(100);
+	assert_int_equal(count("single", CHILD_BACKOFF), 0);
+	assert_int_equal(supervise_pid(c), -1);
+
+	/* A pending restart is cancelled at once. */
+	supervise_stop(b);
+	assert_int_equal(supervise_state(b), CHILD_STOPPED);
+	assert_int_equal(supervise_restarts(b), 0);
+
+	/* Stopped children start again, then go for good. */
+	assert_int_equal(supervise_start(c), 0);
+	run_until("single", CHILD_READY, 2, 5000);
+	supervise_stop(c);
+	run_until("single", CHILD_STOPPED, 2, 5000);
+	assert_int_equal(supervise_remove(c), 0);
+	assert_null(supervise_find("single"));
+	assert_ptr_equal(supervise_first(), b);
+}
+
+/* Nothing starts while stop_all runs; stop_all with nothing running is done. */
+static void
+test_no_start_while_stopping(void **state)
+{
+	const char		*argv[] = { NULL, "--ignore-term", NULL };
+	const char		*argv_2[] = { NULL, NULL };
+	struct conf_child	 spec = spec_make("lingering", argv);
+	struct conf_child	 spec_2 = spec_make("idle", argv_2);
+	struct child		*c, *idle;
+	long long		 deadline;
+
+	spec.stop_timeout_ms = 200;
+	c = add(&spec, NULL, NULL);
+	idle = add(&spec_2, NULL, NULL);
+	supervise_start(c);
+	run_until("lingering", CHILD_READY, 1, 5000);
+	run_for(100);
+
+	stop_done = 0;
+	supervise_stop_all(stopped_all, &stop_done);
+	assert_int_equal(supervise_start(idle), -1);
+	assert_int_equal(supervise_state(idle), CHILD_STOPPED);
+	deadline = now_ms() + 5000;
+	while (!stop_done && now_ms() < deadline)
+		event_base_loop(base, EVLOOP_ONCE);
+	assert_int_equal(stop_done, 1);
+	assert_int_equal(count("idle", CHILD_STARTING), 0);
+
+	/* Again, with nothing running: done still comes, from the loop. */
+	stop_done = 0;
+	supervise_stop_all(stopped_all, &stop_done);
+	assert_int_equal(stop_done, 0);
+	run_for(50);
+	assert_int_equal(stop_done, 1);
+}
+
 /* Run a command, quietly; its exit status. */
 static int
 run_quiet(const char *cmd)
@@ -970,6 +1048,9 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backoff_reset_when_stable,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_one, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_start_while_stopping,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_netns, setup, teardown),
 	};
