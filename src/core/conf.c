@@ -1,0 +1,1133 @@
+/* conf.c: the configuration file: one table describes every key, and the same table
+ * drives parsing, defaults, printing and freeing, so they cannot drift apart. */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "json.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#define CONF_MAX_FILE		(1024 * 1024)
+#define CONF_MAX_STRING		4096	/* bytes, including the NUL */
+#define CONF_MAX_CHILDREN	64
+#define CONF_MAX_ARGS		256
+#define CONF_MAX_KEYPATH	128
+/* Longest path a unix socket address can hold. */
+#define CONF_MAX_SOCKET		(sizeof(((struct sockaddr_un *)NULL)->sun_path) - 1)
+
+enum conf_kind {
+	CONF_SECTION,		/* object whose keys are in table, same base */
+	CONF_STRING,		/* char *, vetted by check */
+	CONF_CHOICE,		/* one of choices, stored as int */
+	CONF_UINT,		/* unsigned int in [min, max] */
+	CONF_SIZE,		/* size_t in [min, max] */
+	CONF_INT,		/* int in [min, max] */
+	CONF_LIST,		/* NULL-terminated char **, [min, max] elements */
+	CONF_CHILDREN		/* the children array, elements keyed by table */
+};
+
+#define CONF_NULLABLE	0x1	/* null is accepted and stored as NULL */
+#define CONF_REQUIRED	0x2	/* no default: the key must be present */
+
+struct conf_choice {
+	const char	*name;
+	int		 value;
+};
+
+/*
+ * A check vets a string and may normalise it in place (it only ever gets
+ * shorter); it returns NULL when the value is fine, else what was expected.
+ */
+typedef const char *(*conf_check_fn)(char *);
+
+struct conf_key {
+	const char			*name;
+	enum conf_kind			 kind;
+	size_t				 offset;
+	int				 flags;
+	int64_t				 min;
+	int64_t				 max;
+	int64_t				 def;
+	const char			*def_string;	/* NULL: derived later */
+	const struct conf_choice	*choices;
+	conf_check_fn			 check;
+	const struct conf_key		*table;
+};
+
+/* Where errors go; conf_parse keeps no global state, so reloads may overlap. */
+struct conf_walk {
+	const char	*name;
+	char		*err;
+	size_t		 errlen;
+};
+
+static const char	*conf_check_instance(char *);
+static const char	*conf_check_path(char *);
+static const char	*conf_check_netns(char *);
+static const char	*conf_check_link_prefix(char *);
+static const char	*conf_check_nft_table(char *);
+static const char	*conf_check_backend(char *);
+static const char	*conf_check_listen(char *);
+static const char	*conf_check_role(char *);
+static const char	*conf_check_env(char *);
+static const char	*conf_check_child_netns(char *);
+static const char	*conf_check_socket(char *);
+
+static const struct conf_choice conf_log_levels[] = {
+	{ "info", LOG_LEVEL_INFO },
+	{ "debug", LOG_LEVEL_DEBUG },
+	{ NULL, 0 }
+};
+
+static const struct conf_choice conf_restarts[] = {
+	{ "always", CONF_RESTART_ALWAYS },
+	{ "on-failure", CONF_RESTART_ON_FAILURE },
+	{ "never", CONF_RESTART_NEVER },
+	{ NULL, 0 }
+};
+
+#define C(field)	offsetof(struct conf, field)
+#define K(field)	offsetof(struct conf_child, field)
+
+static const struct conf_key conf_paths_keys[] = {
+	{ "run_dir", CONF_STRING, C(run_dir), 0, 0, 0, 0, NULL, NULL,
+	  conf_check_path, NULL },
+	{ "state_dir", CONF_STRING, C(state_dir), 0, 0, 0, 0, NULL, NULL,
+	  conf_check_path, NULL },
+	{ "keys_dir", CONF_STRING, C(keys_dir), 0, 0, 0, 0, NULL, NULL,
+	  conf_check_path, NULL },
+	{ "plugin_socket", CONF_STRING, C(plugin_socket), 0, 0, 0, 0, NULL, NULL,
+	  conf_check_socket, NULL },
+	{ "control_socket", CONF_STRING, C(control_socket), 0, 0, 0, 0, NULL,
+	  NULL, conf_check_socket, NULL },
+	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+
+static const struct conf_key conf_names_keys[] = {
+	{ "netns", CONF_STRING, C(netns), 0, 0, 0, 0, NULL, NULL,
+	  conf_check_netns, NULL },
+	{ "link_prefix", CONF_STRING, C(link_prefix), 0, 0, 0, 0, NULL, NULL,
+	  conf_check_link_prefix, NULL },
+	{ "nft_table", CONF_STRING, C(nft_table), 0, 0, 0, 0, NULL, NULL,
+	  conf_check_nft_table, NULL },
+	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+
+static const struct conf_key conf_store_keys[] = {
+	{ "backend", CONF_STRING, C(store_backend), 0, 0, 0, 0, "file", NULL,
+	  conf_check_backend, NULL },
+	{ "compact_bytes", CONF_SIZE, C(store_compact_bytes), 0,
+	  65536, 1073741824, 4194304, NULL, NULL, NULL, NULL },
+	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+
+static const struct conf_key conf_http_keys[] = {
+	{ "max_header_bytes", CONF_SIZE, C(http_max_header_bytes), 0,
+	  1024, 1048576, 16384, NULL, NULL, NULL, NULL },
+	{ "max_body_bytes", CONF_SIZE, C(http_max_body_bytes), 0,
+	  1024, 1073741824, 1048576, NULL, NULL, NULL, NULL },
+	{ "idle_timeout_ms", CONF_UINT, C(http_idle_timeout_ms), 0,
+	  100, 86400000, 30000, NULL, NULL, NULL, NULL },
+	{ "max_connections", CONF_UINT, C(http_max_connections), 0,
+	  1, 65536, 1024, NULL, NULL, NULL, NULL },
+	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+
+static const struct conf_key conf_metrics_keys[] = {
+	{ "listen", CONF_STRING, C(metrics_listen), 0, 0, 0, 0, NULL, NULL,
+	  conf_check_listen, NULL },
+	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+
+static const struct conf_key conf_child_keys[] = {
+	{ "role", CONF_STRING, K(role), CONF_REQUIRED, 0, 0, 0, NULL, NULL,
+	  conf_check_role, NULL },
+	{ "argv", CONF_LIST, K(argv), CONF_REQUIRED, 1, CONF_MAX_ARGS, 0, NULL,
+	  NULL, NULL, NULL },
+	{ "env", CONF_LIST, K(env), 0, 0, CONF_MAX_ARGS, 0, NULL, NULL,
+	  conf_check_env, NULL },
+	{ "netns", CONF_STRING, K(netns), CONF_NULLABLE, 0, 0, 0, NULL, NULL,
+	  conf_check_child_netns, NULL },
+	{ "restart", CONF_CHOICE, K(restart), 0, 0, 0, 0, "always",
+	  conf_restarts, NULL, NULL },
+	{ "backoff_initial_ms", CONF_UINT, K(backoff_initial_ms), 0,
+	  10, 3600000, 500, NULL, NULL, NULL, NULL },
+	{ "backoff_max_ms", CONF_UINT, K(backoff_max_ms), 0,
+	  10, 3600000, 30000, NULL, NULL, NULL, NULL },
+	{ "ready_socket", CONF_STRING, K(ready_socket), CONF_NULLABLE, 0, 0, 0,
+	  NULL, NULL, conf_check_socket, NULL },
+	{ "ready_timeout_ms", CONF_UINT, K(ready_timeout_ms), 0,
+	  100, 3600000, 30000, NULL, NULL, NULL, NULL },
+	{ "stop_order", CONF_INT, K(stop_order), 0,
+	  -1000, 1000, 0, NULL, NULL, NULL, NULL },
+	{ "stop_timeout_ms", CONF_UINT, K(stop_timeout_ms), 0,
+	  100, 3600000, 10000, NULL, NULL, NULL, NULL },
+	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+
+/* The whole file, in the order conf_print writes it. */
+static const struct conf_key conf_keys[] = {
+	{ "instance", CONF_STRING, C(instance), 0, 0, 0, 0,
+	  CONF_DEFAULT_INSTANCE, NULL, conf_check_instance, NULL },
+	{ "log_level", CONF_CHOICE, C(log_level), 0, 0, 0, 0, "info",
+	  conf_log_levels, NULL, NULL },
+	{ "paths", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL,
+	  conf_paths_keys },
+	{ "names", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL,
+	  conf_names_keys },
+	{ "store", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL,
+	  conf_store_keys },
+	{ "http", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL,
+	  conf_http_keys },
+	{ "metrics", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL,
+	  conf_metrics_keys },
+	{ "children", CONF_CHILDREN, 0, 0, 0, CONF_MAX_CHILDREN, 0, NULL, NULL,
+	  NULL, conf_child_keys },
+	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+
+#undef C
+#undef K
+
+/* Field of base at offset, as the type the key's kind says. */
+#define FIELD(base, k, type)	((type *)(void *)((char *)(base) + (k)->offset))
+
+/* Does s consist of 1..max bytes from set, the first from first? */
+static int
+conf_name_ok(const char *s, const char *first, const char *set, size_t max)
+{
+	size_t	len = strlen(s);
+
+	if (len == 0 || len > max)
+		return (0);
+	if (strchr(first, s[0]) == NULL)
+		return (0);
+	return (strspn(s, set) == len);
+}
+
+#define CONF_LOWER	"abcdefghijklmnopqrstuvwxyz"
+#define CONF_UPPER	"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#define CONF_DIGIT	"0123456789"
+
+/* The instance name prefixes everything, so it must fit everywhere it goes. */
+static const char *
+conf_check_instance(char *s)
+{
+	if (!conf_name_ok(s, CONF_LOWER, CONF_LOWER CONF_DIGIT "_-", 24))
+		return ("expected 1 to 24 characters from [a-z0-9_-], starting "
+		    "with a letter");
+	return (NULL);
+}
+
+/* Absolute, without ".", ".." or empty components; a trailing "/" is dropped. */
+static const char *
+conf_check_path(char *s)
+{
+	const char	*bad = "expected an absolute path without empty, \".\" "
+			    "or \"..\" components";
+	const char	*p, *q;
+	size_t		 len;
+
+	if (s[0] != '/')
+		return ("expected an absolute path");
+	len = strlen(s);
+	while (len > 1 && s[len - 1] == '/')
+		s[--len] = '\0';
+	for (p = s + 1; len > 1 && *p != '\0'; p = q + 1) {
+		q = strchrnul(p, '/');
+		if (q == p || (q - p == 1 && p[0] == '.') ||
+		    (q - p == 2 && p[0] == '.' && p[1] == '.'))
+			return (bad);
+		if (*q == '\0')
+			break;
+	}
+	return (NULL);
+}
+
+/* An absolute path short enough for a sockaddr_un. */
+static const char *
+conf_check_socket(char *s)
+{
+	const char	*why;
+
+	if ((why = conf_check_path(s)) != NULL)
+		return (why);
+	if (strlen(s) > CONF_MAX_SOCKET)
+		return ("path too long for a unix socket (at most 107 bytes)");
+	return (NULL);
+}
+
+/* A name as ip-netns(8) keeps it under /run/netns. */
+static const char *
+conf_check_netns(char *s)
+{
+	if (!conf_name_ok(s, CONF_LOWER CONF_UPPER CONF_DIGIT "_-",
+	    CONF_LOWER CONF_UPPER CONF_DIGIT "_.-", 64))
+		return ("expected 1 to 64 characters from [A-Za-z0-9_.-], not "
+		    "starting with \".\"");
+	return (NULL);
+}
+
+/* A child may enter a named namespace or one bound at an absolute path. */
+static const char *
+conf_check_child_netns(char *s)
+{
+	if (s[0] == '/')
+		return (conf_check_path(s));
+	if (conf_check_netns(s) != NULL)
+		return ("expected a namespace name from [A-Za-z0-9_.-] or an "
+		    "absolute path");
+	return (NULL);
+}
+
+/* Interface names are at most 15 bytes; the prefix leaves room for the rest. */
+static const char *
+conf_check_link_prefix(char *s)
+{
+	if (!conf_name_ok(s, CONF_LOWER, CONF_LOWER CONF_DIGIT, 6))
+		return ("expected 1 to 6 characters from [a-z0-9], starting "
+		    "with a letter");
+	return (NULL);
+}
+
+/* An nftables table name. */
+static const char *
+conf_check_nft_table(char *s)
+{
+	if (!conf_name_ok(s, CONF_LOWER CONF_UPPER,
+	    CONF_LOWER CONF_UPPER CONF_DIGIT "_-", 64))
+		return ("expected 1 to 64 characters from [A-Za-z0-9_-], "
+		    "starting with a letter");
+	return (NULL);
+}
+
+/* Only the file store exists so far. */
+static const char *
+conf_check_backend(char *s)
+{
+	if (strcmp(s, "file") == 0)
+		return (NULL);
+	if (strcmp(s, "postgres") == 0)
+		return ("backend \"postgres\" is not available yet");
+	return ("expected \"file\"");
+}
+
+/* A decimal port, 1 to 65535. */
+static int
+conf_port_ok(const char *s)
+{
+	size_t	len = strlen(s);
+
+	if (len == 0 || len > 5 || strspn(s, CONF_DIGIT) != len || s[0] == '0')
+		return (0);
+	return (atoi(s) <= 65535);
+}
+
+/* "unix:PATH", "HOST:PORT", "[ADDRESS]:PORT", or "" to disable. */
+static const char *
+conf_check_listen(char *s)
+{
+	const char	*expected = "expected \"unix:/PATH\", \"HOST:PORT\", "
+			    "\"[IPV6]:PORT\" or \"\"";
+	struct in6_addr	 in6;
+	struct in_addr	 in4;
+	char		*colon, *close, host[256];
+	size_t		 hostlen;
+
+	if (s[0] == '\0')
+		return (NULL);
+	if (strncmp(s, "unix:", 5) == 0)
+		return (conf_check_socket(s + 5));
+	if (s[0] == '[') {
+		if ((close = strchr(s, ']')) == NULL || close[1] != ':')
+			return (expected);
+		hostlen = (size_t)(close - s - 1);
+		if (hostlen >= sizeof host)
+			return (expected);
+		memcpy(host, s + 1, hostlen);
+		host[hostlen] = '\0';
+		if (inet_pton(AF_INET6, host, &in6) != 1)
+			return ("expected an IPv6 address between [ and ]");
+		if (!conf_port_ok(close + 2))
+			return ("expected a port from 1 to 65535");
+		return (NULL);
+	}
+	if ((colon = strrchr(s, ':')) == NULL)
+		return (expected);
+	hostlen = (size_t)(colon - s);
+	if (hostlen == 0 || hostlen > 253)
+		return (expected);
+	memcpy(host, s, hostlen);
+	host[hostlen] = '\0';
+	if (inet_pton(AF_INET, host, &in4) != 1 && !conf_name_ok(host,
+	    CONF_LOWER CONF_UPPER CONF_DIGIT, CONF_LOWER CONF_UPPER CONF_DIGIT
+	    ".-", 253))
+		return ("expected an IPv4 address or a host name before the "
+		    "port");
+	if (!conf_port_ok(colon + 1))
+		return ("expected a port from 1 to 65535");
+	return (NULL);
+}
+
+/* Roles name children in logs, metrics and netcravectl. */
+static const char *
+conf_check_role(char *s)
+{
+	if (!conf_name_ok(s, CONF_LOWER CONF_DIGIT, CONF_LOWER CONF_DIGIT "_.-",
+	    32))
+		return ("expected 1 to 32 characters from [a-z0-9_.-], starting "
+		    "with a letter or digit");
+	return (NULL);
+}
+
+/* An environment entry, NAME=value. */
+static const char *
+conf_check_env(char *s)
+{
+	const char	*eq;
+	size_t		 namelen;
+
+	if ((eq = strchr(s, '=')) == NULL)
+		return ("expected NAME=value");
+	namelen = (size_t)(eq - s);
+	if (namelen == 0 || strchr(CONF_LOWER CONF_UPPER "_", s[0]) == NULL ||
+	    strspn(s, CONF_LOWER CONF_UPPER CONF_DIGIT "_") != namelen)
+		return ("expected NAME=value with NAME from [A-Za-z0-9_], not "
+		    "starting with a digit");
+	return (NULL);
+}
+
+/* Write an error as file:line:column: key: message. */
+static int __attribute__((format(printf, 5, 6)))
+conf_error(struct conf_walk *w, unsigned int line, unsigned int column,
+    const char *keypath, const char *fmt, ...)
+{
+	char	message[512];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof message, fmt, ap);
+	va_end(ap);
+	if (w->err != NULL && w->errlen > 0) {
+		if (keypath[0] != '\0')
+			snprintf(w->err, w->errlen, "%s:%u:%u: %s: %s", w->name,
+			    line, column, keypath, message);
+		else
+			snprintf(w->err, w->errlen, "%s:%u:%u: %s", w->name,
+			    line, column, message);
+	}
+	return (-1);
+}
+
+/* Error about a value, at the value. */
+#define conf_node_error(w, node, keypath, ...) \
+	conf_error((w), (node)->line, (node)->column, (keypath), __VA_ARGS__)
+
+/* Build a key path for a message; a path cut short is still useful there. */
+static void __attribute__((format(printf, 3, 4)))
+conf_format(char *dst, size_t dstlen, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(dst, dstlen, fmt, ap);
+	va_end(ap);
+}
+
+/* A key path for messages; names with odd bytes are shown safely. */
+static void
+conf_keypath(char *dst, size_t dstlen, const char *parent, const char *name)
+{
+	char	safe[64];
+	size_t	i;
+
+	for (i = 0; name[i] != '\0' && i < sizeof safe - 1; i++) {
+		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+			safe[i] = '?';
+		else
+			safe[i] = name[i];
+	}
+	safe[i] = '\0';
+	if (parent[0] == '\0')
+		conf_format(dst, dstlen, "%s", safe);
+	else
+		conf_format(dst, dstlen, "%s.%s", parent, safe);
+}
+
+/* Set every key of table to its default; derived strings stay NULL. */
+static void
+conf_defaults(const struct conf_key *table, void *base)
+{
+	const struct conf_key		*k;
+	const struct conf_choice	*ch;
+
+	for (k = table; k->name != NULL; k++) {
+		switch (k->kind) {
+		case CONF_SECTION:
+			conf_defaults(k->table, base);
+			break;
+		case CONF_STRING:
+			*FIELD(base, k, char *) = k->def_string != NULL ?
+			    xstrdup(k->def_string) : NULL;
+			break;
+		case CONF_CHOICE:
+			for (ch = k->choices; ch->name != NULL; ch++) {
+				if (strcmp(ch->name, k->def_string) == 0)
+					*FIELD(base, k, int) = ch->value;
+			}
+			break;
+		case CONF_UINT:
+			*FIELD(base, k, unsigned int) = (unsigned int)k->def;
+			break;
+		case CONF_SIZE:
+			*FIELD(base, k, size_t) = (size_t)k->def;
+			break;
+		case CONF_INT:
+			*FIELD(base, k, int) = (int)k->def;
+			break;
+		case CONF_LIST:
+			*FIELD(base, k, char **) = xcalloc(1, sizeof(char *));
+			break;
+		case CONF_CHILDREN:
+			break;
+		}
+	}
+}
+
+/* Free a NULL-terminated list. */
+static void
+conf_free_list(char **list)
+{
+	size_t	i;
+
+	if (list == NULL)
+		return;
+	for (i = 0; list[i] != NULL; i++)
+		free(list[i]);
+	free(list);
+}
+
+/* Free what the keys of table own in base. */
+static void
+conf_free_fields(const struct conf_key *table, void *base)
+{
+	const struct conf_key	*k;
+	struct conf		*conf = base;
+	size_t			 i;
+
+	for (k = table; k->name != NULL; k++) {
+		switch (k->kind) {
+		case CONF_SECTION:
+			conf_free_fields(k->table, base);
+			break;
+		case CONF_STRING:
+			free(*FIELD(base, k, char *));
+			*FIELD(base, k, char *) = NULL;
+			break;
+		case CONF_LIST:
+			conf_free_list(*FIELD(base, k, char **));
+			*FIELD(base, k, char **) = NULL;
+			break;
+		case CONF_CHILDREN:
+			for (i = 0; i < conf->nchildren; i++)
+				conf_free_fields(k->table, &conf->children[i]);
+			free(conf->children);
+			conf->children = NULL;
+			conf->nchildren = 0;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* A string value as C text, or an error naming what was wrong. */
+static int
+conf_string(struct conf_walk *w, const struct json *node, const char *keypath,
+    const char *expected, char **out)
+{
+	if (node->type != JSON_STRING)
+		return (conf_node_error(w, node, keypath, "expected %s, got %s",
+		    expected, json_type_name(node->type)));
+	if (strlen(node->string) != node->string_len)
+		return (conf_node_error(w, node, keypath,
+		    "must not contain a NUL byte"));
+	if (node->string_len >= CONF_MAX_STRING)
+		return (conf_node_error(w, node, keypath,
+		    "longer than %d bytes", CONF_MAX_STRING - 1));
+	*out = xstrdup(node->string);
+	return (0);
+}
+
+/* A string run through the key's check. */
+static int
+conf_checked_string(struct conf_walk *w, const struct json *node,
+    const char *keypath, conf_check_fn check, char **out)
+{
+	const char	*why;
+
+	if (conf_string(w, node, keypath, "a string", out) != 0)
+		return (-1);
+	if (check != NULL && (why = check(*out)) != NULL) {
+		free(*out);
+		*out = NULL;
+		return (conf_node_error(w, node, keypath, "%s", why));
+	}
+	return (0);
+}
+
+/* One of a fixed set of words. */
+static int
+conf_choice(struct conf_walk *w, const struct json *node, const char *keypath,
+    const struct conf_key *k, int *out)
+{
+	const struct conf_choice	*ch;
+	char				 expected[128];
+	size_t				 n = 0;
+
+	for (ch = k->choices; ch->name != NULL; ch++) {
+		if (node->type == JSON_STRING &&
+		    strcmp(ch->name, node->string) == 0 &&
+		    strlen(node->string) == node->string_len) {
+			*out = ch->value;
+			return (0);
+		}
+		n += (size_t)snprintf(expected + n, sizeof expected - n,
+		    "%s\"%s\"", n == 0 ? "" : ch[1].name == NULL ? " or " : ", ",
+		    ch->name);
+		if (n >= sizeof expected)
+			n = sizeof expected - 1;
+	}
+	if (node->type != JSON_STRING)
+		return (conf_node_error(w, node, keypath, "expected %s, got %s",
+		    expected, json_type_name(node->type)));
+	return (conf_node_error(w, node, keypath, "expected %s", expected));
+}
+
+/* An integer in the key's range. */
+static int
+conf_integer(struct conf_walk *w, const struct json *node, const char *keypath,
+    const struct conf_key *k, int64_t *out)
+{
+	if (json_number_int64(node, k->min, k->max, out) == 0)
+		return (0);
+	if (node->type != JSON_NUMBER)
+		return (conf_node_error(w, node, keypath,
+		    "expected an integer between %lld and %lld, got %s",
+		    (long long)k->min, (long long)k->max,
+		    json_type_name(node->type)));
+	return (conf_node_error(w, node, keypath,
+	    "expected an integer between %lld and %lld",
+	    (long long)k->min, (long long)k->max));
+}
+
+/* An array of strings into a NULL-terminated list. */
+static int
+conf_list(struct conf_walk *w, const struct json *node, const char *keypath,
+    const struct conf_key *k, char ***out)
+{
+	char	**list, elempath[CONF_MAX_KEYPATH];
+	size_t	  i;
+
+	if (node->type != JSON_ARRAY)
+		return (conf_node_error(w, node, keypath,
+		    "expected an array of strings, got %s",
+		    json_type_name(node->type)));
+	if (node->nchildren < (size_t)k->min || node->nchildren > (size_t)k->max)
+		return (conf_node_error(w, node, keypath,
+		    "expected %lld to %lld strings", (long long)k->min,
+		    (long long)k->max));
+	list = xcalloc(node->nchildren + 1, sizeof *list);
+	for (i = 0; i < node->nchildren; i++) {
+		conf_format(elempath, sizeof elempath, "%s[%zu]", keypath, i);
+		if (conf_checked_string(w, node->children[i], elempath,
+		    k->check, &list[i]) != 0) {
+			conf_free_list(list);
+			return (-1);
+		}
+	}
+	conf_free_list(*out);
+	*out = list;
+	return (0);
+}
+
+static int	conf_walk_object(struct conf_walk *, const struct json *,
+		    const struct conf_key *, void *, const char *);
+static int	conf_children(struct conf_walk *, const struct json *,
+		    const char *, const struct conf_key *, struct conf *);
+
+/* Store one member's value as its key says. */
+static int
+conf_walk_value(struct conf_walk *w, const struct json *node,
+    const struct conf_key *k, void *base, const char *keypath)
+{
+	char	*s;
+	int64_t	 v;
+
+	switch (k->kind) {
+	case CONF_SECTION:
+		return (conf_walk_object(w, node, k->table, base, keypath));
+	case CONF_STRING:
+		if (node->type == JSON_NULL && (k->flags & CONF_NULLABLE)) {
+			s = NULL;
+		} else if (conf_checked_string(w, node, keypath, k->check,
+		    &s) != 0)
+			return (-1);
+		free(*FIELD(base, k, char *));
+		*FIELD(base, k, char *) = s;
+		return (0);
+	case CONF_CHOICE:
+		return (conf_choice(w, node, keypath, k, FIELD(base, k, int)));
+	case CONF_UINT:
+		if (conf_integer(w, node, keypath, k, &v) != 0)
+			return (-1);
+		*FIELD(base, k, unsigned int) = (unsigned int)v;
+		return (0);
+	case CONF_SIZE:
+		if (conf_integer(w, node, keypath, k, &v) != 0)
+			return (-1);
+		*FIELD(base, k, size_t) = (size_t)v;
+		return (0);
+	case CONF_INT:
+		if (conf_integer(w, node, keypath, k, &v) != 0)
+			return (-1);
+		*FIELD(base, k, int) = (int)v;
+		return (0);
+	case CONF_LIST:
+		return (conf_list(w, node, keypath, k, FIELD(base, k, char **)));
+	case CONF_CHILDREN:
+		return (conf_children(w, node, keypath, k, base));
+	}
+	return (-1);
+}
+
+/* Walk an object's members against table; unknown keys are errors. */
+static int
+conf_walk_object(struct conf_walk *w, const struct json *obj,
+    const struct conf_key *table, void *base, const char *keypath)
+{
+	const struct conf_key	*k;
+	const struct json	*member;
+	char			 childpath[CONF_MAX_KEYPATH];
+	size_t			 i;
+
+	if (obj->type != JSON_OBJECT)
+		return (conf_node_error(w, obj, keypath,
+		    "expected an object, got %s", json_type_name(obj->type)));
+	for (i = 0; i < obj->nchildren; i++) {
+		member = obj->children[i];
+		conf_keypath(childpath, sizeof childpath, keypath, member->key);
+		for (k = table; k->name != NULL; k++) {
+			if (strcmp(k->name, member->key) == 0)
+				break;
+		}
+		if (k->name == NULL)
+			return (conf_error(w, member->key_line,
+			    member->key_column, childpath, "unknown key"));
+		if (conf_walk_value(w, member, k, base, childpath) != 0)
+			return (-1);
+	}
+	for (k = table; k->name != NULL; k++) {
+		if ((k->flags & CONF_REQUIRED) && json_get(obj, k->name) == NULL)
+			return (conf_node_error(w, obj, keypath,
+			    "missing required key \"%s\"", k->name));
+	}
+	return (0);
+}
+
+/* Rules that tie a child's keys together. */
+static int
+conf_child_check(struct conf_walk *w, const struct json *obj,
+    const char *keypath, struct conf_child *child)
+{
+	const struct json	*node;
+	char			 path[CONF_MAX_KEYPATH];
+
+	if (child->argv[0][0] != '/') {
+		conf_format(path, sizeof path, "%s.argv[0]", keypath);
+		return (conf_node_error(w, json_get(obj, "argv")->children[0],
+		    path, "expected an absolute program path"));
+	}
+	if (child->backoff_max_ms < child->backoff_initial_ms) {
+		if ((node = json_get(obj, "backoff_max_ms")) == NULL)
+			node = json_get(obj, "backoff_initial_ms");
+		conf_keypath(path, sizeof path, keypath, node->key);
+		return (conf_node_error(w, node, path,
+		    "backoff_max_ms (%u) is less than backoff_initial_ms (%u)",
+		    child->backoff_max_ms, child->backoff_initial_ms));
+	}
+	return (0);
+}
+
+/* The children array: each element walked with the child table, roles unique. */
+static int
+conf_children(struct conf_walk *w, const struct json *node, const char *keypath,
+    const struct conf_key *k, struct conf *conf)
+{
+	const struct json	*obj;
+	struct conf_child	*child;
+	char			 path[CONF_MAX_KEYPATH];
+	size_t			 i, j;
+
+	if (node->type != JSON_ARRAY)
+		return (conf_node_error(w, node, keypath,
+		    "expected an array of objects, got %s",
+		    json_type_name(node->type)));
+	if (node->nchildren > (size_t)k->max)
+		return (conf_node_error(w, node, keypath,
+		    "more than %lld children", (long long)k->max));
+	if (node->nchildren == 0)
+		return (0);
+	conf->children = xcalloc(node->nchildren, sizeof *conf->children);
+	for (i = 0; i < node->nchildren; i++) {
+		obj = node->children[i];
+		child = &conf->children[i];
+		conf_format(path, sizeof path, "%s[%zu]", keypath, i);
+		conf_defaults(k->table, child);
+		/* Counted before walking so conf_free releases a half-filled one. */
+		conf->nchildren = i + 1;
+		if (conf_walk_object(w, obj, k->table, child, path) != 0)
+			return (-1);
+		if (conf_child_check(w, obj, path, child) != 0)
+			return (-1);
+		for (j = 0; j < i; j++) {
+			if (strcmp(conf->children[j].role, child->role) != 0)
+				continue;
+			conf_format(path, sizeof path, "%s[%zu].role", keypath, i);
+			return (conf_node_error(w, json_get(obj, "role"), path,
+			    "duplicate role \"%s\", also %s[%zu]", child->role,
+			    keypath, j));
+		}
+	}
+	return (0);
+}
+
+/* dir/leaf without doubling the slash under "/". */
+static char *
+conf_join(const char *dir, const char *leaf)
+{
+	char	*path;
+
+	xasprintf(&path, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, leaf);
+	return (path);
+}
+
+/* 32-bit FNV-1a, to give each instance its own link name prefix. */
+static uint32_t
+conf_fnv1a(const char *s)
+{
+	uint32_t	h = 2166136261U;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 16777619U;
+	}
+	return (h);
+}
+
+/* Fill what defaults to something built from the instance or other paths. */
+static void
+conf_derive(struct conf *c)
+{
+	const char	*in = c->instance;
+	char		*sock;
+
+	if (c->run_dir == NULL)
+		xasprintf(&c->run_dir, "/run/%s", in);
+	if (c->state_dir == NULL)
+		xasprintf(&c->state_dir, "/var/lib/%s", in);
+	if (c->keys_dir == NULL)
+		c->keys_dir = conf_join(c->state_dir, "keys");
+	if (c->plugin_socket == NULL)
+		xasprintf(&c->plugin_socket, "/run/docker/plugins/%s.sock", in);
+	if (c->control_socket == NULL)
+		c->control_socket = conf_join(c->run_dir, "control.sock");
+	if (c->netns == NULL)
+		xasprintf(&c->netns, "_%s", in);
+	if (c->link_prefix == NULL) {
+		if (strcmp(in, CONF_DEFAULT_INSTANCE) == 0)
+			c->link_prefix = xstrdup("nc");
+		else
+			xasprintf(&c->link_prefix, "n%05x",
+			    (unsigned int)(conf_fnv1a(in) & 0xfffff));
+	}
+	if (c->nft_table == NULL)
+		c->nft_table = xstrdup(in);
+	if (c->metrics_listen == NULL) {
+		sock = conf_join(c->run_dir, "metrics.sock");
+		xasprintf(&c->metrics_listen, "unix:%s", sock);
+		free(sock);
+	}
+}
+
+/* A derived socket path may be too long only because an explicit run_dir is. */
+static int
+conf_check_derived(struct conf_walk *w, const struct json *root,
+    const struct conf *c)
+{
+	const struct json	*node;
+	int			 too_long = 0;
+
+	if (strlen(c->control_socket) > CONF_MAX_SOCKET)
+		too_long = 1;
+	if (strncmp(c->metrics_listen, "unix:", 5) == 0 &&
+	    strlen(c->metrics_listen + 5) > CONF_MAX_SOCKET)
+		too_long = 1;
+	if (!too_long)
+		return (0);
+	if ((node = json_get(json_get(root, "paths"), "run_dir")) == NULL)
+		node = root;
+	return (conf_node_error(w, node, "paths.run_dir",
+	    "too long: a socket under it would exceed %zu bytes",
+	    CONF_MAX_SOCKET));
+}
+
+/* A struct conf holding only the built-in defaults. */
+static struct conf *
+conf_new(void)
+{
+	struct conf	*c;
+
+	c = xcalloc(1, sizeof *c);
+	conf_defaults(conf_keys, c);
+	return (c);
+}
+
+/* Parse a buffer. */
+struct conf *
+conf_parse(const char *name, const char *text, size_t len, char *err,
+    size_t errlen)
+{
+	struct conf_walk	 w;
+	struct json_error	 jerr;
+	struct json		*root;
+	struct conf		*c;
+
+	w.name = name != NULL ? name : "(config)";
+	w.err = err;
+	w.errlen = errlen;
+	if ((root = json_parse(text, len, 1, &jerr)) == NULL) {
+		conf_error(&w, jerr.line, jerr.column, "", "%s", jerr.message);
+		return (NULL);
+	}
+	c = conf_new();
+	if (root->type != JSON_OBJECT) {
+		conf_node_error(&w, root, "", "expected an object at the top "
+		    "level, got %s", json_type_name(root->type));
+		goto fail;
+	}
+	if (conf_walk_object(&w, root, conf_keys, c, "") != 0)
+		goto fail;
+	conf_derive(c);
+	if (conf_check_derived(&w, root, c) != 0)
+		goto fail;
+	if (name != NULL)
+		c->path = xstrdup(name);
+	json_free(root);
+	return (c);
+
+fail:
+	json_free(root);
+	conf_free(c);
+	return (NULL);
+}
+
+/* Read a whole regular file of bounded size. */
+static char *
+conf_read(const char *path, size_t *lenp, int *missing, char *err,
+    size_t errlen)
+{
+	struct stat	 st;
+	char		*buf;
+	size_t		 len = 0;
+	ssize_t		 n;
+	int		 fd;
+
+	*missing = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		*missing = errno == ENOENT;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return (NULL);
+	}
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return (NULL);
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > CONF_MAX_FILE) {
+		snprintf(err, errlen, "%s: %s", path, !S_ISREG(st.st_mode) ?
+		    "not a regular file" : "larger than 1 MiB");
+		close(fd);
+		return (NULL);
+	}
+	/* One byte spare to notice a file that grew past the limit meanwhile. */
+	buf = xmalloc(CONF_MAX_FILE + 1);
+	while (len < CONF_MAX_FILE + 1) {
+		n = read(fd, buf + len, CONF_MAX_FILE + 1 - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > CONF_MAX_FILE) {
+		snprintf(err, errlen, "%s: larger than 1 MiB", path);
+		goto fail;
+	}
+	close(fd);
+	*lenp = len;
+	return (buf);
+
+fail:
+	free(buf);
+	close(fd);
+	return (NULL);
+}
+
+/* Load a file, or the defaults when there is none and none was insisted on. */
+struct conf *
+conf_load(const char *path, int must_exist, char *err, size_t errlen)
+{
+	struct conf	*c;
+	char		*text, scratch[512];
+	size_t		 len;
+	int		 missing;
+
+	if (err == NULL || errlen == 0) {
+		err = scratch;
+		errlen = sizeof scratch;
+	}
+	if (path == NULL) {
+		c = conf_new();
+		conf_derive(c);
+		return (c);
+	}
+	if ((text = conf_read(path, &len, &missing, err, errlen)) == NULL) {
+		if (!missing || must_exist)
+			return (NULL);
+		c = conf_new();
+		conf_derive(c);
+		return (c);
+	}
+	c = conf_parse(path, text, len, err, errlen);
+	free(text);
+	return (c);
+}
+
+/* Free a configuration and everything it owns. */
+void
+conf_free(struct conf *c)
+{
+	if (c == NULL)
+		return;
+	conf_free_fields(conf_keys, c);
+	free(c->path);
+	free(c);
+}
+
+/* A string value, or null. */
+static void
+conf_print_string(FILE *f, const char *s)
+{
+	if (s == NULL)
+		fputs("null", f);
+	else
+		json_write_string(f, s, strlen(s));
+}
+
+/* Print the keys of table from base, one per line at indent. */
+static void
+conf_print_fields(FILE *f, const struct conf_key *table, const void *vbase,
+    int indent)
+{
+	const struct conf_key		*k;
+	const struct conf_choice	*ch;
+	const struct conf		*conf = vbase;
+	void				*base = (void *)(uintptr_t)vbase;
+	char				**list;
+	size_t				 i;
+
+	for (k = table; k->name != NULL; k++) {
+		fprintf(f, "%*s\"%s\": ", indent, "", k->name);
+		switch (k->kind) {
+		case CONF_SECTION:
+			fputs("{\n", f);
+			conf_print_fields(f, k->table, base, indent + 2);
+			fprintf(f, "%*s}", indent, "");
+			break;
+		case CONF_STRING:
+			conf_print_string(f, *FIELD(base, k, char *));
+			break;
+		case CONF_CHOICE:
+			for (ch = k->choices; ch->name != NULL; ch++) {
+				if (ch->value == *FIELD(base, k, int))
+					break;
+			}
+			conf_print_string(f, ch->name);
+			break;
+		case CONF_UINT:
+			fprintf(f, "%u", *FIELD(base, k, unsigned int));
+			break;
+		case CONF_SIZE:
+			fprintf(f, "%zu", *FIELD(base, k, size_t));
+			break;
+		case CONF_INT:
+			fprintf(f, "%d", *FIELD(base, k, int));
+			break;
+		case CONF_LIST:
+			list = *FIELD(base, k, char **);
+			fputc('[', f);
+			for (i = 0; list != NULL && list[i] != NULL; i++) {
+				if (i > 0)
+					fputs(", ", f);
+				conf_print_string(f, list[i]);
+			}
+			fputc(']', f);
+			break;
+		case CONF_CHILDREN:
+			if (conf->nchildren == 0) {
+				fputs("[]", f);
+				break;
+			}
+			fputs("[\n", f);
+			for (i = 0; i < conf->nchildren; i++) {
+				fprintf(f, "%*s{\n", indent + 2, "");
+				conf_print_fields(f, k->table,
+				    &conf->children[i], indent + 4);
+				fprintf(f, "%*s}%s\n", indent + 2, "",
+				    i + 1 < conf->nchildren ? "," : "");
+			}
+			fprintf(f, "%*s]", indent, "");
+			break;
+		}
+		fputs(k[1].name != NULL ? ",\n" : "\n", f);
+	}
+}
+
+/* The normalised configuration, every key present, in a fixed order. */
+void
+conf_print(const struct conf *c, FILE *f)
+{
+	fputs("{\n", f);
+	conf_print_fields(f, conf_keys, c, 2);
+	fputs("}\n", f);
+}

@@ -1,0 +1,566 @@
+/* test_conf.c: unit tests of the configuration: defaults, golden output, errors. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "conf.h"
+#include "log.h"
+#include "xmalloc.h"
+
+/* Whole file as a string; the test fails if it cannot be read. */
+static char *
+read_file(const char *path, size_t *lenp)
+{
+	FILE	*f;
+	char	*buf;
+	size_t	 len;
+
+	if ((f = fopen(path, "r")) == NULL)
+		fail_msg("cannot open %s", path);
+	buf = xmalloc(1024 * 1024);
+	len = fread(buf, 1, 1024 * 1024 - 1, f);
+	fclose(f);
+	buf[len] = '\0';
+	if (lenp != NULL)
+		*lenp = len;
+	return (buf);
+}
+
+/*
+ * Path of a golden file: under $top_srcdir (make check sets it), else under the
+ * source tree this file was compiled from, else relative to the build tree.
+ */
+static char *
+golden_path(const char *name)
+{
+	const char	*env, *tries[] = { ".", "..", "../.." };
+	const char	*self = __FILE__, *tail = "tests/unit/test_conf.c";
+	char		*path;
+	size_t		 i, len;
+
+	if ((env = getenv("top_srcdir")) != NULL) {
+		xasprintf(&path, "%s/tests/integration/golden/%s", env, name);
+		if (access(path, R_OK) != 0)
+			fail_msg("golden file %s not found (top_srcdir=%s)", path,
+			    env);
+		return (path);
+	}
+	len = strlen(self);
+	if (len >= strlen(tail) && strcmp(self + len - strlen(tail), tail) == 0) {
+		xasprintf(&path, "%.*stests/integration/golden/%s",
+		    (int)(len - strlen(tail)), self, name);
+		if (access(path, R_OK) == 0)
+			return (path);
+		free(path);
+	}
+	for (i = 0; i < sizeof tries / sizeof tries[0]; i++) {
+		xasprintf(&path, "%s/tests/integration/golden/%s", tries[i],
+		    name);
+		if (access(path, R_OK) == 0)
+			return (path);
+		free(path);
+	}
+	fail_msg("golden file %s not found: set top_srcdir", name);
+	return (NULL);
+}
+
+/* conf_print into a string. */
+static char *
+printed(const struct conf *c)
+{
+	char	*out = NULL;
+	size_t	 len = 0;
+	FILE	*f;
+
+	f = open_memstream(&out, &len);
+	assert_non_null(f);
+	conf_print(c, f);
+	fclose(f);
+	return (out);
+}
+
+/* Parse a C string; the test fails with the message if it does not parse. */
+static struct conf *
+parse_ok(const char *text)
+{
+	struct conf	*c;
+	char		 err[512];
+
+	c = conf_parse("t.json", text, strlen(text), err, sizeof err);
+	if (c == NULL)
+		fail_msg("%s: %s", text, err);
+	return (c);
+}
+
+/* Parse expecting exactly the error want. */
+static void
+parse_fails(const char *text, size_t len, const char *want)
+{
+	struct conf	*c;
+	char		 err[512];
+
+	c = conf_parse("t.json", text, len, err, sizeof err);
+	if (c != NULL) {
+		conf_free(c);
+		fail_msg("%s: parsed, expected %s", text, want);
+	}
+	if (strcmp(err, want) != 0)
+		fail_msg("%s:\n got  %s\n want %s", text, err, want);
+}
+
+#define FAILS(text, want)	parse_fails((text), sizeof(text) - 1, (want))
+
+/* Check every field of a default configuration. */
+static void
+check_defaults(const struct conf *c)
+{
+	assert_string_equal(c->instance, "netcrave");
+	assert_int_equal(c->log_level, LOG_LEVEL_INFO);
+	assert_string_equal(c->run_dir, "/run/netcrave");
+	assert_string_equal(c->state_dir, "/var/lib/netcrave");
+	assert_string_equal(c->keys_dir, "/var/lib/netcrave/keys");
+	assert_string_equal(c->plugin_socket,
+	    "/run/docker/plugins/netcrave.sock");
+	assert_string_equal(c->control_socket, "/run/netcrave/control.sock");
+	assert_string_equal(c->netns, "_netcrave");
+	assert_string_equal(c->link_prefix, "nc");
+	assert_string_equal(c->nft_table, "netcrave");
+	assert_string_equal(c->store_backend, "file");
+	assert_int_equal(c->store_compact_bytes, 4194304);
+	assert_int_equal(c->http_max_header_bytes, 16384);
+	assert_int_equal(c->http_max_body_bytes, 1048576);
+	assert_int_equal(c->http_idle_timeout_ms, 30000);
+	assert_int_equal(c->http_max_connections, 1024);
+	assert_string_equal(c->metrics_listen, "unix:/run/netcrave/metrics.sock");
+	assert_null(c->children);
+	assert_int_equal(c->nchildren, 0);
+}
+
+/* No file at all: built-in defaults, from every way of asking for them. */
+static void
+test_defaults(void **state)
+{
+	struct conf	*c;
+	char		 err[512];
+
+	c = conf_load(NULL, 0, err, sizeof err);
+	assert_non_null(c);
+	assert_null(c->path);
+	check_defaults(c);
+	conf_free(c);
+
+	/* A missing default file is fine... */
+	c = conf_load("/nonexistent/netcrave/netcraved.json", 0, err,
+	    sizeof err);
+	assert_non_null(c);
+	assert_null(c->path);
+	check_defaults(c);
+	conf_free(c);
+
+	/* ...but a file named with -c must exist. */
+	c = conf_load("/nonexistent/netcrave/netcraved.json", 1, err,
+	    sizeof err);
+	assert_null(c);
+	assert_string_equal(err, "/nonexistent/netcrave/netcraved.json: "
+	    "No such file or directory");
+
+	/* An empty object is the defaults too. */
+	c = parse_ok("{}\n");
+	assert_string_equal(c->path, "t.json");
+	check_defaults(c);
+	conf_free(c);
+}
+
+/* The defaults print exactly as the golden file says. */
+static void
+test_default_golden(void **state)
+{
+	struct conf	*c;
+	char		*path, *want, *got;
+
+	path = golden_path("default.json");
+	want = read_file(path, NULL);
+	c = conf_load(NULL, 0, NULL, 0);
+	got = printed(c);
+	assert_string_equal(got, want);
+	free(got);
+	conf_free(c);
+
+	c = parse_ok("{}");
+	got = printed(c);
+	assert_string_equal(got, want);
+	free(got);
+	conf_free(c);
+	free(want);
+	free(path);
+}
+
+/* A file with every key prints as its golden output, which reads back the same. */
+static void
+test_full_golden(void **state)
+{
+	struct conf	*c, *again;
+	char		*in, *out, *want, *got, *got2, err[512];
+	size_t		 len;
+
+	in = golden_path("full.in.json");
+	out = golden_path("full.out.json");
+	c = conf_load(in, 1, err, sizeof err);
+	if (c == NULL)
+		fail_msg("%s", err);
+	assert_string_equal(c->path, in);
+
+	/* Spot checks that the file reached the struct. */
+	assert_int_equal(c->log_level, LOG_LEVEL_DEBUG);
+	assert_string_equal(c->run_dir, "/run/nctest");
+	assert_int_equal(c->nchildren, 3);
+	assert_string_equal(c->children[0].role, "dockerd");
+	assert_string_equal(c->children[0].argv[4],
+	    "quote\"back\\slash\ttab \xc3\xa9");
+	assert_null(c->children[0].argv[5]);
+	assert_string_equal(c->children[0].env[1], "DOCKER_RAMDISK=1");
+	assert_null(c->children[0].netns);
+	assert_int_equal(c->children[0].restart, CONF_RESTART_ON_FAILURE);
+	assert_string_equal(c->children[0].ready_socket,
+	    "/run/nctest/docker.sock");
+	assert_int_equal(c->children[1].restart, CONF_RESTART_NEVER);
+	assert_string_equal(c->children[1].netns, "_nctest");
+	assert_int_equal(c->children[1].stop_order, -5);
+	assert_null(c->children[1].env[0]);
+	assert_int_equal(c->children[2].restart, CONF_RESTART_ALWAYS);
+	assert_int_equal(c->children[2].backoff_initial_ms, 500);
+	assert_int_equal(c->children[2].stop_timeout_ms, 10000);
+
+	want = read_file(out, NULL);
+	got = printed(c);
+	assert_string_equal(got, want);
+
+	/* The printed form parses back to the same printed form. */
+	len = strlen(got);
+	again = conf_parse("printed", got, len, err, sizeof err);
+	if (again == NULL)
+		fail_msg("%s", err);
+	got2 = printed(again);
+	assert_string_equal(got2, got);
+
+	free(got2);
+	free(got);
+	free(want);
+	conf_free(again);
+	conf_free(c);
+	free(out);
+	free(in);
+}
+
+/* Both comment styles are allowed in the file. */
+static void
+test_comments(void **state)
+{
+	struct conf	*c;
+
+	c = parse_ok("// netcraved\n{ /* level */ \"log_level\": \"debug\" "
+	    "// verbose\n}\n/* end */");
+	assert_int_equal(c->log_level, LOG_LEVEL_DEBUG);
+	conf_free(c);
+}
+
+/* Every class of error names file:line:column and the key. */
+static void
+test_errors(void **state)
+{
+	FAILS("{\n  \"http\": {\n    \"max_bdy_bytes\": 1\n  }\n}",
+	    "t.json:3:5: http.max_bdy_bytes: unknown key");
+	FAILS("{\"instance\": \"x\", \"colour\": 1}",
+	    "t.json:1:19: colour: unknown key");
+	FAILS("{\"log_level\": 1}",
+	    "t.json:1:15: log_level: expected \"info\" or \"debug\", got number");
+	FAILS("{\"log_level\": \"trace\"}",
+	    "t.json:1:15: log_level: expected \"info\" or \"debug\"");
+	FAILS("{\"paths\": []}",
+	    "t.json:1:11: paths: expected an object, got array");
+	FAILS("{\"instance\": null}",
+	    "t.json:1:14: instance: expected a string, got null");
+	FAILS("{\"http\": {\"max_body_bytes\": 1}}",
+	    "t.json:1:29: http.max_body_bytes: expected an integer between "
+	    "1024 and 1073741824");
+	FAILS("{\"http\": {\"max_body_bytes\": \"1M\"}}",
+	    "t.json:1:29: http.max_body_bytes: expected an integer between "
+	    "1024 and 1073741824, got string");
+	FAILS("{\"http\": {\"max_connections\": 1.5}}",
+	    "t.json:1:30: http.max_connections: expected an integer between "
+	    "1 and 65536");
+	FAILS("{\"store\": {\"compact_bytes\": 99999999999999999999999}}",
+	    "t.json:1:29: store.compact_bytes: expected an integer between "
+	    "65536 and 1073741824");
+	FAILS("{\"instance\": \"Bad\"}",
+	    "t.json:1:14: instance: expected 1 to 24 characters from "
+	    "[a-z0-9_-], starting with a letter");
+	FAILS("{\"instance\": \"a234567890123456789012345\"}",
+	    "t.json:1:14: instance: expected 1 to 24 characters from "
+	    "[a-z0-9_-], starting with a letter");
+	FAILS("{\"instance\": \"\"}",
+	    "t.json:1:14: instance: expected 1 to 24 characters from "
+	    "[a-z0-9_-], starting with a letter");
+	FAILS("{\"paths\": {\"state_dir\": \"var/lib\"}}",
+	    "t.json:1:25: paths.state_dir: expected an absolute path");
+	FAILS("{\"paths\": {\"keys_dir\": \"/a/../b\"}}",
+	    "t.json:1:24: paths.keys_dir: expected an absolute path without "
+	    "empty, \".\" or \"..\" components");
+	FAILS("{\"paths\": {\"run_dir\": \"/a//b\"}}",
+	    "t.json:1:23: paths.run_dir: expected an absolute path without "
+	    "empty, \".\" or \"..\" components");
+	FAILS("{\"instance\": \"a\", \"instance\": \"b\"}",
+	    "t.json:1:19: duplicate member \"instance\"");
+	FAILS("{\"children\": [{\"role\": \"a\", \"argv\": [\"/x\"]}, "
+	    "{\"role\": \"a\", \"argv\": [\"/y\"]}]}",
+	    "t.json:1:55: children[1].role: duplicate role \"a\", also "
+	    "children[0]");
+	FAILS("{\"instance\": \"a\",}",
+	    "t.json:1:18: invalid object key (must be a string)");
+	FAILS("{\"instance\": \"a\"", "t.json:1:17: premature EOF");
+	FAILS("{\"instance\": \"\xff\"}",
+	    "t.json:1:15: invalid bytes in UTF8 string");
+	FAILS("", "t.json:1:1: empty document");
+	FAILS("[]", "t.json:1:1: expected an object at the top level, got array");
+	FAILS("{\"instance\": \"a\\u0000b\"}",
+	    "t.json:1:14: instance: must not contain a NUL byte");
+}
+
+/* Errors inside children and in the values with their own grammar. */
+static void
+test_child_errors(void **state)
+{
+	FAILS("{\"children\": {}}",
+	    "t.json:1:14: children: expected an array of objects, got object");
+	FAILS("{\"children\": [{\"argv\": [\"/x\"]}]}",
+	    "t.json:1:15: children[0]: missing required key \"role\"");
+	FAILS("{\"children\": [{\"role\": \"a\"}]}",
+	    "t.json:1:15: children[0]: missing required key \"argv\"");
+	FAILS("{\"children\": [{\"role\": \"a\", \"argv\": [\"x\"]}]}",
+	    "t.json:1:38: children[0].argv[0]: expected an absolute program "
+	    "path");
+	FAILS("{\"children\": [{\"role\": \"a\", \"argv\": []}]}",
+	    "t.json:1:37: children[0].argv: expected 1 to 256 strings");
+	FAILS("{\"children\": [{\"role\": \"a\", \"argv\": [\"/x\", 1]}]}",
+	    "t.json:1:44: children[0].argv[1]: expected a string, got number");
+	FAILS("{\"children\": [{\"role\": \"a\", \"argv\": [\"/x\"], "
+	    "\"env\": [\"NOEQUALS\"]}]}",
+	    "t.json:1:53: children[0].env[0]: expected NAME=value");
+	FAILS("{\"children\": [{\"role\": \"a\", \"argv\": [\"/x\"], "
+	    "\"restart\": \"sometimes\"}]}",
+	    "t.json:1:56: children[0].restart: expected \"always\", "
+	    "\"on-failure\" or \"never\"");
+	FAILS("{\"children\": [{\"role\": \"a\", \"argv\": [\"/x\"], "
+	    "\"backoff_initial_ms\": 5000, \"backoff_max_ms\": 1000}]}",
+	    "t.json:1:91: children[0].backoff_max_ms: backoff_max_ms (1000) is "
+	    "less than backoff_initial_ms (5000)");
+	FAILS("{\"children\": [{\"role\": \"a\", \"argv\": [\"/x\"], "
+	    "\"backoff_initial_ms\": 50000}]}",
+	    "t.json:1:67: children[0].backoff_initial_ms: backoff_max_ms "
+	    "(30000) is less than backoff_initial_ms (50000)");
+	FAILS("{\"children\": [{\"role\": \"a\", \"argv\": [\"/x\"], "
+	    "\"netns\": \"../x\"}]}",
+	    "t.json:1:54: children[0].netns: expected a namespace name from "
+	    "[A-Za-z0-9_.-] or an absolute path");
+	FAILS("{\"children\": [{\"role\": \"A\", \"argv\": [\"/x\"]}]}",
+	    "t.json:1:24: children[0].role: expected 1 to 32 characters from "
+	    "[a-z0-9_.-], starting with a letter or digit");
+	FAILS("{\"children\": [{\"role\": \"a\", \"argv\": [\"/x\"], \"x\": 1}]}",
+	    "t.json:1:45: children[0].x: unknown key");
+	FAILS("{\"children\": [{\"role\": \"a\", \"argv\": [\"/x\"], "
+	    "\"ready_socket\": \"/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}]}",
+	    "t.json:1:61: children[0].ready_socket: path too long for a unix "
+	    "socket (at most 107 bytes)");
+	FAILS("{\"store\": {\"backend\": \"postgres\"}}",
+	    "t.json:1:23: store.backend: backend \"postgres\" is not available "
+	    "yet");
+	FAILS("{\"store\": {\"backend\": \"sqlite\"}}",
+	    "t.json:1:23: store.backend: expected \"file\"");
+	FAILS("{\"names\": {\"link_prefix\": \"toolong\"}}",
+	    "t.json:1:27: names.link_prefix: expected 1 to 6 characters from "
+	    "[a-z0-9], starting with a letter");
+	FAILS("{\"paths\": {\"run_dir\": \"/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaa\"}}",
+	    "t.json:1:23: paths.run_dir: too long: a socket under it would "
+	    "exceed 107 bytes");
+}
+
+/* The metrics listener grammar. */
+static void
+test_metrics_listen(void **state)
+{
+	const char	*good[] = { "", "127.0.0.1:9100", "localhost:9100",
+			    "[::1]:1", "[2001:db8::1]:65535", "unix:/run/m.sock",
+			    "0.0.0.0:80" };
+	const char	*bad[] = { "[::1]", "1.2.3.4:0", "1.2.3.4:65536",
+			    "unix:rel.sock", ":80", "host", "[1.2.3.4]:80",
+			    "a_b:80", "1.2.3.4:08" };
+	const char	*prefix = "t.json:1:24: metrics.listen: expected ";
+	struct conf	*c;
+	char		 text[256], err[512];
+	size_t		 i;
+
+	for (i = 0; i < sizeof good / sizeof good[0]; i++) {
+		snprintf(text, sizeof text, "{\"metrics\": {\"listen\": \"%s\"}}",
+		    good[i]);
+		c = parse_ok(text);
+		assert_string_equal(c->metrics_listen, good[i]);
+		conf_free(c);
+	}
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(text, sizeof text, "{\"metrics\": {\"listen\": \"%s\"}}",
+		    bad[i]);
+		c = conf_parse("t.json", text, strlen(text), err, sizeof err);
+		if (c != NULL)
+			fail_msg("listen \"%s\" accepted", bad[i]);
+		if (strncmp(err, prefix, strlen(prefix)) != 0)
+			fail_msg("listen \"%s\": %s", bad[i], err);
+	}
+	/* A unix path is normalised like any other. */
+	c = parse_ok("{\"metrics\": {\"listen\": \"unix:/run/x/m.sock/\"}}");
+	assert_string_equal(c->metrics_listen, "unix:/run/x/m.sock");
+	conf_free(c);
+}
+
+/* A second instance gets its own name everywhere netcraved makes one. */
+static void
+test_second_instance(void **state)
+{
+	struct conf	*def, *c;
+
+	def = conf_load(NULL, 0, NULL, 0);
+	c = parse_ok("{\"instance\": \"nctest\"}");
+	assert_string_equal(c->run_dir, "/run/nctest");
+	assert_string_equal(c->state_dir, "/var/lib/nctest");
+	assert_string_equal(c->keys_dir, "/var/lib/nctest/keys");
+	assert_string_equal(c->plugin_socket, "/run/docker/plugins/nctest.sock");
+	assert_string_equal(c->control_socket, "/run/nctest/control.sock");
+	assert_string_equal(c->netns, "_nctest");
+	assert_string_equal(c->nft_table, "nctest");
+	assert_string_equal(c->metrics_listen, "unix:/run/nctest/metrics.sock");
+	/* n + 5 hex digits of FNV-1a("nctest"), worked out independently. */
+	assert_string_equal(c->link_prefix, "nd379e");
+
+	assert_string_not_equal(c->run_dir, def->run_dir);
+	assert_string_not_equal(c->state_dir, def->state_dir);
+	assert_string_not_equal(c->keys_dir, def->keys_dir);
+	assert_string_not_equal(c->plugin_socket, def->plugin_socket);
+	assert_string_not_equal(c->control_socket, def->control_socket);
+	assert_string_not_equal(c->netns, def->netns);
+	assert_string_not_equal(c->link_prefix, def->link_prefix);
+	assert_string_not_equal(c->nft_table, def->nft_table);
+	assert_string_not_equal(c->metrics_listen, def->metrics_listen);
+	conf_free(c);
+	conf_free(def);
+}
+
+/* The link prefix leaves room in a 15-byte interface name, for any instance. */
+static void
+test_link_prefix_fits(void **state)
+{
+	struct conf	*c;
+	const char	*names[] = { "a", "netcrave2", "x-y_z",
+			    "abcdefghijklmnopqrstuvwx" };
+	char		 text[128];
+	size_t		 i, len;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		snprintf(text, sizeof text, "{\"instance\": \"%s\"}", names[i]);
+		c = parse_ok(text);
+		len = strlen(c->link_prefix);
+		assert_true(len >= 2 && len <= 6);
+		assert_int_equal(c->link_prefix[0], 'n');
+		assert_int_equal(strspn(c->link_prefix + 1, "0123456789abcdef"),
+		    len - 1);
+		assert_string_not_equal(c->link_prefix, "nc");
+		assert_string_equal(c->nft_table, names[i]);
+		conf_free(c);
+	}
+	/* The default instance keeps the short historical prefix. */
+	c = parse_ok("{\"instance\": \"netcrave\"}");
+	assert_string_equal(c->link_prefix, "nc");
+	conf_free(c);
+}
+
+/* Derived paths follow whatever was set explicitly. */
+static void
+test_derived_paths(void **state)
+{
+	struct conf	*c;
+
+	c = parse_ok("{\"paths\": {\"state_dir\": \"/srv/nc/\", "
+	    "\"run_dir\": \"/\"}}");
+	assert_string_equal(c->state_dir, "/srv/nc");
+	assert_string_equal(c->keys_dir, "/srv/nc/keys");
+	assert_string_equal(c->run_dir, "/");
+	assert_string_equal(c->control_socket, "/control.sock");
+	assert_string_equal(c->metrics_listen, "unix:/metrics.sock");
+	/* Not derived from run_dir. */
+	assert_string_equal(c->plugin_socket, "/run/docker/plugins/netcrave.sock");
+	conf_free(c);
+
+	c = parse_ok("{\"instance\": \"other\", \"names\": {\"link_prefix\": "
+	    "\"ot\"}, \"metrics\": {\"listen\": \"\"}}");
+	assert_string_equal(c->link_prefix, "ot");
+	assert_string_equal(c->netns, "_other");
+	assert_string_equal(c->metrics_listen, "");
+	conf_free(c);
+}
+
+/* Files that are not readable configurations. */
+static void
+test_load_errors(void **state)
+{
+	struct conf	*c;
+	char		 err[512], path[] = "/tmp/test_conf.XXXXXX";
+	FILE		*f;
+	int		 fd;
+
+	c = conf_load("/", 0, err, sizeof err);
+	assert_null(c);
+	assert_string_equal(err, "/: not a regular file");
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	fputs("{\n  \"log_level\": \"debug\",\n  \"http\": {\n"
+	    "    \"max_body_bytes\": 12\n  }\n}\n", f);
+	fclose(f);
+	c = conf_load(path, 1, err, sizeof err);
+	assert_null(c);
+	assert_true(strncmp(err, path, strlen(path)) == 0);
+	assert_string_equal(err + strlen(path), ":4:23: http.max_body_bytes: "
+	    "expected an integer between 1024 and 1073741824");
+	unlink(path);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_default_golden),
+		cmocka_unit_test(test_full_golden),
+		cmocka_unit_test(test_comments),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_child_errors),
+		cmocka_unit_test(test_metrics_listen),
+		cmocka_unit_test(test_second_instance),
+		cmocka_unit_test(test_link_prefix_fits),
+		cmocka_unit_test(test_derived_paths),
+		cmocka_unit_test(test_load_errors),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
