@@ -470,9 +470,13 @@ supervise_timer_cb(evutil_socket_t fd, short events, void *arg)
 	switch (c->state) {
 	case CHILD_STARTING:
 		if (supervise_is_ready(c)) {
-			supervise_ready(c);
+			/* The probe may have stopped it meanwhile. */
+			if (c->state == CHILD_STARTING)
+				supervise_ready(c);
 			break;
 		}
+		if (c->state != CHILD_STARTING)
+			break;
 		if (c->spec.ready_timeout_ms != 0 &&
 		    supervise_now_ms() - c->started_ms >=
 		    c->spec.ready_timeout_ms) {
