@@ -669,24 +669,16 @@ http_conn_event_cb(struct bufferevent *bev, short events, void *arg)
 	http_conn_free(c);
 }
 
-/* A listener accepted a connection. */
+/* Take a connected socket as a connection; l is NULL for an adopted one. */
 static void
-http_listener_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg)
+http_conn_new(struct http_server *srv, struct http_listener *l, int fd)
 {
-	struct http_listener	*l = arg;
-	struct http_server	*srv = l->server;
 	struct http_conn	*c;
 	struct bufferevent	*bev;
 	SSL			*ssl;
 	int			 opts = BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS;
 
-	/* libevent may hand over several in one go: the cap is strict. */
-	if (srv->nconns >= srv->limits.max_connections) {
-		close(fd);
-		return;
-	}
-	if (l->ssl != NULL) {
+	if (l != NULL && l->ssl != NULL) {
 		if ((ssl = SSL_new(l->ssl)) == NULL) {
 			log_warnx("%s: %s: SSL_new failed", __func__, srv->name);
 			close(fd);
@@ -728,6 +720,28 @@ http_listener_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	c->state = HTTP_CONN_IDLE;
 	http_conn_wait_request(c);
 	http_server_check_cap(srv);
+}
+
+/* A listener accepted a connection. */
+static void
+http_listener_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct http_listener	*l = arg;
+
+	/* libevent may hand over several in one go: the cap is strict. */
+	if (l->server->nconns >= l->server->limits.max_connections) {
+		close(fd);
+		return;
+	}
+	http_conn_new(l->server, l, fd);
+}
+
+/* Serve an already connected (non-blocking) socket, as the fuzzer does. */
+void
+http_server_adopt(struct http_server *srv, int fd)
+{
+	http_conn_new(srv, NULL, fd);
 }
 
 /* Wrap a bound, listening socket into a listener of this server. */
@@ -1117,6 +1131,14 @@ http_on_headers_complete(http_parser *p)
 		return (0);
 	}
 	http_request_route(req);
+	/* curl and others wait (a while) for this before sending a body. */
+	if (req->error_status == 0 && p->http_major == 1 && p->http_minor >= 1 &&
+	    (p->flags & F_CHUNKED || (p->content_length != ULLONG_MAX &&
+	    p->content_length > 0)) &&
+	    http_header_has_token(http_request_header(req, "Expect"),
+	    "100-continue"))
+		evbuffer_add_printf(bufferevent_get_output(c->bev),
+		    "HTTP/1.1 100 Continue\r\n\r\n");
 	if (req->error_status != 0 || !(req->route->flags & HTTP_ROUTE_STREAM)) {
 		req->body = evbuffer_new();
 		return (0);
@@ -1297,7 +1319,7 @@ http_request_alpn(const struct http_request *req)
 	unsigned int		 len;
 	SSL			*ssl;
 
-	if (req->conn->listener->ssl == NULL)
+	if (req->conn->listener == NULL || req->conn->listener->ssl == NULL)
 		return (NULL);
 	if ((ssl = bufferevent_openssl_get_ssl(req->conn->bev)) == NULL)
 		return (NULL);

@@ -45,4 +45,8 @@ void		 http_date_header(struct evbuffer *);
 /* Case-insensitive token search in a comma-separated header value. */
 int		 http_header_has_token(const char *value, const char *token);
 
+/* Serve a connected non-blocking socket without a listener (fuzzing, tests). */
+struct http_server;
+void		 http_server_adopt(struct http_server *, int fd);
+
 #endif

@@ -1072,6 +1072,138 @@ test_many_idle(void **state)
 	free(idle);
 }
 
+/* Expect: 100-continue gets its interim answer before the body is sent. */
+static void
+test_expect_continue(void **state)
+{
+	struct raw	*r;
+
+	start_server(0, 0, 0, 0);
+	r = raw_open();
+	raw_puts(r, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+	    "Expect: 100-continue\r\n\r\n");
+	raw_wait(r, 1, 1000);
+	assert_string_equal(r->buf, "HTTP/1.1 100 Continue\r\n\r\n");
+	raw_puts(r, "body");
+	raw_wait(r, 2, 1000);
+	assert_non_null(strstr(r->buf, "HTTP/1.1 200 OK\r\n"));
+	assert_non_null(strstr(r->buf, "\r\n\r\nbody"));
+	raw_close(r);
+}
+
+/* Accept on a raw listening socket, pumping the loop meanwhile. */
+static int
+raw_accept(int lfd)
+{
+	int	 fd, waited;
+
+	for (waited = 0; waited < 2000; waited += 5) {
+		if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK)) != -1)
+			return (fd);
+		pump(5);
+	}
+	fail_msg("no connection");
+	return (-1);
+}
+
+/* Read until a request's end of headers arrives, pumping the loop. */
+static void
+raw_read_request(int fd)
+{
+	char	 buf[4096];
+	size_t	 len = 0;
+	ssize_t	 n;
+	int	 waited;
+
+	for (waited = 0; waited < 2000; waited += 5) {
+		n = recv(fd, buf + len, sizeof buf - 1 - len, MSG_DONTWAIT);
+		if (n > 0) {
+			len += n;
+			buf[len] = '\0';
+			if (strstr(buf, "\r\n\r\n") != NULL)
+				return;
+		}
+		pump(5);
+	}
+	fail_msg("no request");
+}
+
+/*
+ * A server that closes a kept-alive connection just as the next request
+ * arrives: the client retries once on a new connection, transparently.
+ */
+static void
+test_client_retry(void **state)
+{
+	struct sockaddr_un	 sun;
+	struct http_client	*c;
+	struct result		 a = { 0 }, b = { 0 };
+	const char		*ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+	int			 lfd, fd;
+
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	strcpy(sun.sun_path, sock);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sun, sizeof sun), 0);
+	assert_int_equal(listen(lfd, 5), 0);
+
+	c = client_unix(2000);
+	http_client_send(c, "GET", "/one", NULL, NULL, 0, NULL, client_done, &a);
+	fd = raw_accept(lfd);
+	raw_read_request(fd);
+	assert_int_equal(send(fd, ok, strlen(ok), 0), (ssize_t)strlen(ok));
+	client_wait(&a);
+	assert_int_equal(a.status, 200);
+
+	/* The second request reaches a server that closes without answering. */
+	http_client_send(c, "GET", "/two", NULL, NULL, 0, NULL, client_done, &b);
+	raw_read_request(fd);
+	close(fd);
+	fd = raw_accept(lfd);
+	raw_read_request(fd);
+	assert_int_equal(send(fd, ok, strlen(ok), 0), (ssize_t)strlen(ok));
+	client_wait(&b);
+	assert_int_equal(b.done, 1);
+	assert_int_equal(b.status, 200);
+	assert_string_equal(b.body, "ok");
+	close(fd);
+	close(lfd);
+	http_client_free(c);
+}
+
+/* A response with neither length nor chunks ends at the close. */
+static void
+test_client_read_until_close(void **state)
+{
+	struct sockaddr_un	 sun;
+	struct http_client	*c;
+	struct result		 a = { 0 };
+	const char		*resp = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil close";
+	int			 lfd, fd;
+
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	strcpy(sun.sun_path, sock);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sun, sizeof sun), 0);
+	assert_int_equal(listen(lfd, 5), 0);
+
+	c = client_unix(2000);
+	http_client_send(c, "GET", "/", NULL, NULL, 0, NULL, client_done, &a);
+	fd = raw_accept(lfd);
+	raw_read_request(fd);
+	assert_int_equal(send(fd, resp, strlen(resp), 0), (ssize_t)strlen(resp));
+	pump(50);
+	assert_int_equal(a.done, 0);
+	close(fd);
+	client_wait(&a);
+	assert_int_equal(a.status, 200);
+	assert_string_equal(a.body, "until close");
+	close(lfd);
+	http_client_free(c);
+}
+
 /* Header helpers and status texts. */
 static void
 test_helpers(void **state)
@@ -1122,6 +1254,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_http10, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_idle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expect_continue, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_client_retry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_read_until_close,
+		    setup, teardown),
 	};
 
 	if (getenv("HTTP_TEST_DEBUG") != NULL)
