@@ -10,12 +10,23 @@
 struct event_base;
 struct store;
 
+/* Limits every backend honours (store_put refuses more with -1). */
+#define STORE_KIND_MAX		64		/* bytes of a kind, no NUL */
+#define STORE_KEY_MAX		1024		/* bytes of a key, no NUL */
+#define STORE_VALUE_MAX		(16 * 1024 * 1024)
+
 /* Called once per live record while the store opens. */
 typedef void	(*store_load_cb)(const char *kind, const char *key,
 		    const void *value, size_t len, void *arg);
 /* Called when a change is durable (error == NULL) or has failed (error set). */
 typedef void	(*store_done_cb)(const char *error, void *arg);
 
+/*
+ * A backend (see store_private.h for the contract).  put and del return -1 only
+ * when they queued nothing; otherwise they report the outcome exactly once
+ * through store_complete(), now or later (an asynchronous backend when its
+ * server answers).
+ */
 struct store_backend {
 	const char	*name;
 	int		(*open)(struct store *, char *err, size_t errlen);
@@ -50,7 +61,8 @@ int		 store_put(struct store *, const char *kind, const char *key,
 		    const void *value, size_t len, store_done_cb, void *arg);
 int		 store_del(struct store *, const char *kind, const char *key,
 		    store_done_cb, void *arg);
-/* Rewrite the journal into a snapshot now (also done automatically). */
+/* Rewrite the journal into a snapshot now (also done automatically).  Callbacks
+ * still queued when store_close runs are delivered from inside store_close. */
 int		 store_compact(struct store *);
 void		 store_close(struct store *);
 const char	*store_backend_name(const struct store *);

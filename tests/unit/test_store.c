@@ -1,0 +1,954 @@
+/* test_store.c: the file store: durability, recovery from torn appends at any
+ * byte, compaction, tamper and wrong-key detection, deferred callbacks. */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <event2/event.h>
+
+#include "store.h"
+
+#define HEADER_BYTES	84	/* doc/store.md: an empty journal */
+#define MAX_LOADED	4096
+
+struct loaded {
+	char		*kind;
+	char		*key;
+	unsigned char	*value;
+	size_t		 len;
+};
+
+struct fixture {
+	char			 dir[256];
+	char			 journal[300];
+	char			 snapshot[300];
+	struct event_base	*base;
+	unsigned char		 key[32];
+	struct loaded		 loaded[MAX_LOADED];
+	size_t			 nloaded;
+};
+
+struct done {
+	int	called;
+	int	failed;
+	char	error[512];
+};
+
+/* Remove every file of a flat directory, then the directory. */
+static void
+rmdir_flat(const char *path)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		 sub[PATH_MAX];
+
+	if ((d = opendir(path)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
+		unlink(sub);
+	}
+	closedir(d);
+	rmdir(path);
+}
+
+/* Forget what the last open loaded. */
+static void
+loaded_clear(struct fixture *f)
+{
+	size_t	i;
+
+	for (i = 0; i < f->nloaded; i++) {
+		free(f->loaded[i].kind);
+		free(f->loaded[i].key);
+		free(f->loaded[i].value);
+	}
+	f->nloaded = 0;
+}
+
+/* Load callback: keep a copy of every record. */
+static void
+on_load(const char *kind, const char *key, const void *value, size_t len,
+    void *arg)
+{
+	struct fixture	*f = arg;
+	struct loaded	*l;
+
+	assert_true(f->nloaded < MAX_LOADED);
+	assert_non_null(value);
+	l = &f->loaded[f->nloaded++];
+	l->kind = strdup(kind);
+	l->key = strdup(key);
+	l->value = malloc(len + 1);
+	assert_non_null(l->value);
+	memcpy(l->value, value, len);
+	l->len = len;
+}
+
+/* The loaded value of (kind, key), or NULL. */
+static const struct loaded *
+loaded_find(const struct fixture *f, const char *kind, const char *key)
+{
+	size_t	i;
+
+	for (i = 0; i < f->nloaded; i++) {
+		if (strcmp(f->loaded[i].kind, kind) == 0 &&
+		    strcmp(f->loaded[i].key, key) == 0)
+			return (&f->loaded[i]);
+	}
+	return (NULL);
+}
+
+/* Assert (kind, key) was loaded with this string value. */
+static void
+assert_loaded(const struct fixture *f, const char *kind, const char *key,
+    const char *value)
+{
+	const struct loaded	*l;
+
+	l = loaded_find(f, kind, key);
+	assert_non_null(l);
+	assert_int_equal(l->len, strlen(value));
+	assert_memory_equal(l->value, value, l->len);
+}
+
+/* Fresh state directory, loop and key. */
+static int
+setup(void **state)
+{
+	struct fixture	*f;
+	size_t		 i;
+
+	f = calloc(1, sizeof *f);
+	assert_non_null(f);
+	snprintf(f->dir, sizeof f->dir, "/tmp/test_store.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->journal, sizeof f->journal, "%s/journal", f->dir);
+	snprintf(f->snapshot, sizeof f->snapshot, "%s/snapshot", f->dir);
+	f->base = event_base_new();
+	assert_non_null(f->base);
+	for (i = 0; i < sizeof f->key; i++)
+		f->key[i] = (unsigned char)(i * 7 + 1);
+	*state = f;
+	return (0);
+}
+
+/* Remove everything. */
+static int
+teardown(void **state)
+{
+	struct fixture	*f = *state;
+
+	loaded_clear(f);
+	event_base_free(f->base);
+	rmdir_flat(f->dir);
+	free(f);
+	return (0);
+}
+
+/* Open the store in f->dir with this key; NULL on failure (err filled). */
+static struct store *
+open_key(struct fixture *f, const unsigned char *key, size_t compact_bytes,
+    char *err, size_t errlen)
+{
+	struct store_params	params;
+
+	loaded_clear(f);
+	memset(&params, 0, sizeof params);
+	params.backend = "file";
+	params.dir = f->dir;
+	params.compact_bytes = compact_bytes;
+	params.key = key;
+	err[0] = '\0';
+	return (store_open(f->base, &params, on_load, f, err, errlen));
+}
+
+/* Open and insist it works. */
+static struct store *
+open_ok(struct fixture *f, size_t compact_bytes)
+{
+	struct store	*s;
+	char		 err[512];
+
+	s = open_key(f, f->key, compact_bytes, err, sizeof err);
+	if (s == NULL)
+		fail_msg("store_open: %s", err);
+	assert_string_equal(store_backend_name(s), "file");
+	return (s);
+}
+
+/* Done callback: record the outcome. */
+static void
+on_done(const char *error, void *arg)
+{
+	struct done	*d = arg;
+
+	d->called++;
+	if (error != NULL) {
+		d->failed++;
+		snprintf(d->error, sizeof d->error, "%s", error);
+	}
+}
+
+/* Put, check the callback waits for the loop, run the loop, check success. */
+static void
+put(struct fixture *f, struct store *s, const char *kind, const char *key,
+    const void *value, size_t len)
+{
+	struct done	d;
+
+	memset(&d, 0, sizeof d);
+	assert_int_equal(store_put(s, kind, key, value, len, on_done, &d), 0);
+	assert_int_equal(d.called, 0);
+	event_base_dispatch(f->base);
+	assert_int_equal(d.called, 1);
+	assert_int_equal(d.failed, 0);
+}
+
+/* Put a string value. */
+static void
+put_str(struct fixture *f, struct store *s, const char *kind, const char *key,
+    const char *value)
+{
+	put(f, s, kind, key, value, strlen(value));
+}
+
+/* Delete and wait for it. */
+static void
+del(struct fixture *f, struct store *s, const char *kind, const char *key)
+{
+	struct done	d;
+
+	memset(&d, 0, sizeof d);
+	assert_int_equal(store_del(s, kind, key, on_done, &d), 0);
+	assert_int_equal(d.called, 0);
+	event_base_dispatch(f->base);
+	assert_int_equal(d.called, 1);
+	assert_int_equal(d.failed, 0);
+}
+
+/* File size, or -1 when absent. */
+static off_t
+file_size(const char *path)
+{
+	struct stat	st;
+
+	if (stat(path, &st) == -1)
+		return (-1);
+	return (st.st_size);
+}
+
+/* Read a whole file into a malloc'd buffer. */
+static unsigned char *
+slurp(const char *path, size_t *len)
+{
+	unsigned char	*buf;
+	off_t		 size;
+	int		 fd;
+
+	size = file_size(path);
+	assert_true(size >= 0);
+	buf = malloc((size_t)size + 1);
+	assert_non_null(buf);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, buf, (size_t)size), size);
+	close(fd);
+	*len = (size_t)size;
+	return (buf);
+}
+
+/* Replace a file's content with len bytes of buf. */
+static void
+spill(const char *path, const unsigned char *buf, size_t len)
+{
+	int	fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	if (len > 0)
+		assert_int_equal(write(fd, buf, len), (ssize_t)len);
+	close(fd);
+}
+
+/* XOR one byte of a file. */
+static void
+flip_byte(const char *path, off_t off)
+{
+	unsigned char	c;
+	int		fd;
+
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &c, 1, off), 1);
+	c ^= 0x20;
+	assert_int_equal(pwrite(fd, &c, 1, off), 1);
+	close(fd);
+}
+
+/* Puts, overwrites and deletes are all there after a reopen. */
+static void
+test_reopen(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s;
+
+	s = open_ok(f, 0);
+	assert_int_equal(f->nloaded, 0);
+	put_str(f, s, "network", "n1", "{\"subnet\":\"198.18.0.0/24\"}");
+	put_str(f, s, "network", "n2", "two");
+	put_str(f, s, "endpoint", "n1", "same key, other kind");
+	put_str(f, s, "network", "n1", "overwritten");
+	del(f, s, "network", "n2");
+	del(f, s, "network", "never-existed");
+	put(f, s, "volume", "empty", "", 0);
+	store_close(s);
+
+	s = open_ok(f, 0);
+	assert_int_equal(f->nloaded, 3);
+	assert_loaded(f, "network", "n1", "overwritten");
+	assert_loaded(f, "endpoint", "n1", "same key, other kind");
+	assert_loaded(f, "volume", "empty", "");
+	assert_null(loaded_find(f, "network", "n2"));
+	/* Loaded in kind, then key order. */
+	assert_string_equal(f->loaded[0].kind, "endpoint");
+	assert_string_equal(f->loaded[1].kind, "network");
+	assert_string_equal(f->loaded[2].kind, "volume");
+	store_close(s);
+}
+
+/* The done callback never runs inside store_put, only from the loop. */
+static void
+test_done_deferred(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s;
+	struct done	 d1, d2, d3;
+
+	s = open_ok(f, 0);
+	memset(&d1, 0, sizeof d1);
+	memset(&d2, 0, sizeof d2);
+	memset(&d3, 0, sizeof d3);
+	assert_int_equal(store_put(s, "k", "a", "1", 1, on_done, &d1), 0);
+	assert_int_equal(store_put(s, "k", "b", "2", 1, on_done, &d2), 0);
+	assert_int_equal(store_del(s, "k", "zz", on_done, &d3), 0);
+	assert_int_equal(d1.called + d2.called + d3.called, 0);
+	/* The change is already durable: a second store sees it on disk. */
+	event_base_dispatch(f->base);
+	assert_int_equal(d1.called, 1);
+	assert_int_equal(d2.called, 1);
+	assert_int_equal(d3.called, 1);
+	assert_int_equal(d1.failed + d2.failed + d3.failed, 0);
+	/* A NULL callback is allowed. */
+	assert_int_equal(store_put(s, "k", "c", "3", 1, NULL, NULL), 0);
+	event_base_dispatch(f->base);
+	store_close(s);
+	s = open_ok(f, 0);
+	assert_int_equal(f->nloaded, 3);
+	store_close(s);
+}
+
+/* Callbacks still queued at close are delivered by close, exactly once. */
+static void
+test_close_delivers(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s;
+	struct done	 d;
+
+	s = open_ok(f, 0);
+	memset(&d, 0, sizeof d);
+	assert_int_equal(store_put(s, "k", "a", "1", 1, on_done, &d), 0);
+	assert_int_equal(d.called, 0);
+	store_close(s);
+	assert_int_equal(d.called, 1);
+	assert_int_equal(d.failed, 0);
+	event_base_dispatch(f->base);
+	assert_int_equal(d.called, 1);
+	s = open_ok(f, 0);
+	assert_loaded(f, "k", "a", "1");
+	store_close(s);
+}
+
+struct chain {
+	struct store	*s;
+	int		 steps;
+	int		 closed;
+};
+
+/* Done callback that puts again, then closes the store from inside. */
+static void
+on_chain(const char *error, void *arg)
+{
+	struct chain	*c = arg;
+	char		 key[16];
+
+	assert_null(error);
+	if (c->closed)
+		return;
+	if (++c->steps < 5) {
+		snprintf(key, sizeof key, "k%d", c->steps);
+		assert_int_equal(store_put(c->s, "chain", key, "v", 1, on_chain,
+		    c), 0);
+		return;
+	}
+	store_close(c->s);
+	c->closed = 1;
+}
+
+/* A callback may change the store again, or close it. */
+static void
+test_callback_reentry(void **state)
+{
+	struct fixture	*f = *state;
+	struct chain	 c;
+
+	memset(&c, 0, sizeof c);
+	c.s = open_ok(f, 0);
+	assert_int_equal(store_put(c.s, "chain", "k0", "v", 1, on_chain, &c), 0);
+	event_base_dispatch(f->base);
+	assert_int_equal(c.steps, 5);
+	assert_int_equal(c.closed, 1);
+	c.s = open_ok(f, 0);
+	assert_int_equal(f->nloaded, 5);
+	store_close(c.s);
+}
+
+/* Kill -9 at every byte of the last append: the earlier records survive, the
+ * torn one is gone, the file is cut back, and appends go on cleanly. */
+static void
+test_torn_every_offset(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s;
+	unsigned char	*whole;
+	char		 key[32], value[64];
+	off_t		 before, after, off;
+	size_t		 len;
+	int		 i, n = 6;
+
+	s = open_ok(f, 0);
+	for (i = 0; i < n - 1; i++) {
+		snprintf(key, sizeof key, "ep%d", i);
+		snprintf(value, sizeof value, "value of %d", i);
+		put_str(f, s, "endpoint", key, value);
+	}
+	before = file_size(f->journal);
+	put_str(f, s, "endpoint", "last", "the record that gets torn");
+	after = file_size(f->journal);
+	store_close(s);
+	assert_true(after > before);
+	whole = slurp(f->journal, &len);
+	assert_int_equal(len, (size_t)after);
+
+	for (off = before; off < after; off++) {
+		spill(f->journal, whole, (size_t)off);
+		s = open_ok(f, 0);
+		assert_int_equal(f->nloaded, (size_t)n - 1);
+		for (i = 0; i < n - 1; i++) {
+			snprintf(key, sizeof key, "ep%d", i);
+			snprintf(value, sizeof value, "value of %d", i);
+			assert_loaded(f, "endpoint", key, value);
+		}
+		assert_null(loaded_find(f, "endpoint", "last"));
+		assert_int_equal(file_size(f->journal), before);
+
+		put_str(f, s, "endpoint", "after", "appended after recovery");
+		store_close(s);
+		s = open_ok(f, 0);
+		assert_int_equal(f->nloaded, (size_t)n);
+		assert_loaded(f, "endpoint", "after",
+		    "appended after recovery");
+		assert_null(loaded_find(f, "endpoint", "last"));
+		store_close(s);
+	}
+
+	/* The file system may also extend the file without writing the data. */
+	spill(f->journal, whole, (size_t)before);
+	s = open_ok(f, 0);
+	store_close(s);
+	{
+		unsigned char	*zeros;
+		size_t		 zlen = (size_t)(after - before);
+
+		zeros = calloc(1, (size_t)after);
+		assert_non_null(zeros);
+		memcpy(zeros, whole, (size_t)before);
+		spill(f->journal, zeros, (size_t)before + zlen);
+		free(zeros);
+	}
+	s = open_ok(f, 0);
+	assert_int_equal(f->nloaded, (size_t)n - 1);
+	assert_int_equal(file_size(f->journal), before);
+	store_close(s);
+	free(whole);
+}
+
+/* A flipped byte anywhere in a record that is not the last is an error that
+ * names the journal, never silently dropped data. */
+static void
+test_flip_early_record(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s;
+	unsigned char	*whole;
+	char		 err[512];
+	off_t		 start, end, off;
+	size_t		 len;
+
+	s = open_ok(f, 0);
+	put_str(f, s, "network", "a", "first");
+	start = file_size(f->journal);
+	put_str(f, s, "network", "b", "second, the one we damage");
+	end = file_size(f->journal);
+	put_str(f, s, "network", "c", "third");
+	put_str(f, s, "network", "d", "fourth");
+	store_close(s);
+	whole = slurp(f->journal, &len);
+
+	for (off = start; off < end; off++) {
+		spill(f->journal, whole, len);
+		flip_byte(f->journal, off);
+		s = open_key(f, f->key, 0, err, sizeof err);
+		assert_null(s);
+		assert_non_null(strstr(err, f->journal));
+		assert_int_equal(file_size(f->journal), (off_t)len);
+	}
+	/* The header too. */
+	for (off = 0; off < HEADER_BYTES; off++) {
+		spill(f->journal, whole, len);
+		flip_byte(f->journal, off);
+		assert_null(open_key(f, f->key, 0, err, sizeof err));
+		assert_non_null(strstr(err, f->journal));
+	}
+	/* A damaged last record with a good length is taken for a torn one. */
+	spill(f->journal, whole, len);
+	flip_byte(f->journal, (off_t)len - 10);
+	s = open_ok(f, 0);
+	assert_int_equal(f->nloaded, 3);
+	assert_null(loaded_find(f, "network", "d"));
+	store_close(s);
+	free(whole);
+}
+
+/* Records cannot be swapped: their position is authenticated. */
+static void
+test_reorder(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s;
+	unsigned char	*whole, *swapped;
+	char		 err[512];
+	off_t		 a, b, c;
+	size_t		 len, rlen;
+
+	s = open_ok(f, 0);
+	a = file_size(f->journal);
+	put_str(f, s, "kind", "k1", "AAAA");
+	b = file_size(f->journal);
+	put_str(f, s, "kind", "k2", "BBBB");
+	c = file_size(f->journal);
+	store_close(s);
+	rlen = (size_t)(b - a);
+	assert_int_equal((size_t)(c - b), rlen);
+	whole = slurp(f->journal, &len);
+	swapped = malloc(len);
+	assert_non_null(swapped);
+	memcpy(swapped, whole, len);
+	memcpy(swapped + a, whole + b, rlen);
+	memcpy(swapped + b, whole + a, rlen);
+	spill(f->journal, swapped, len);
+	assert_null(open_key(f, f->key, 0, err, sizeof err));
+	assert_non_null(strstr(err, "authentication"));
+
+	/* Nor replayed: the first record twice. */
+	memcpy(swapped, whole, len);
+	memcpy(swapped + b, whole + a, rlen);
+	spill(f->journal, swapped, len);
+	assert_null(open_key(f, f->key, 0, err, sizeof err));
+	assert_non_null(strstr(err, f->journal));
+	free(swapped);
+	free(whole);
+}
+
+/* The wrong key is an error at open, not garbage data. */
+static void
+test_wrong_key(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s;
+	unsigned char	 other[32];
+	char		 err[512];
+
+	s = open_ok(f, 0);
+	put_str(f, s, "network", "a", "secret");
+	store_close(s);
+
+	memcpy(other, f->key, sizeof other);
+	other[31] ^= 1;
+	s = open_key(f, other, 0, err, sizeof err);
+	assert_null(s);
+	assert_int_equal(f->nloaded, 0);
+	assert_non_null(strstr(err, f->journal));
+	assert_non_null(strstr(err, "authentication"));
+
+	/* Also with a snapshot. */
+	s = open_ok(f, 0);
+	assert_int_equal(store_compact(s), 0);
+	store_close(s);
+	assert_null(open_key(f, other, 0, err, sizeof err));
+	assert_non_null(strstr(err, f->snapshot));
+	s = open_ok(f, 0);
+	assert_loaded(f, "network", "a", "secret");
+	store_close(s);
+}
+
+/* Nothing is readable in the files: encrypted at rest. */
+static void
+test_encrypted_at_rest(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s;
+	unsigned char	*buf;
+	size_t		 len;
+
+	s = open_ok(f, 0);
+	put_str(f, s, "network", "plainkey", "plainvalue");
+	buf = slurp(f->journal, &len);
+	assert_null(memmem(buf, len, "plainkey", 8));
+	assert_null(memmem(buf, len, "plainvalue", 10));
+	free(buf);
+	assert_int_equal(store_compact(s), 0);
+	buf = slurp(f->snapshot, &len);
+	assert_null(memmem(buf, len, "plainvalue", 10));
+	free(buf);
+	store_close(s);
+}
+
+/* Compaction keeps exactly the live set and shrinks the journal; records
+ * added afterwards go on top of the snapshot. */
+static void
+test_compaction(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s;
+	char		 key[32], value[64];
+	off_t		 big;
+	int		 i;
+
+	s = open_ok(f, 0);
+	for (i = 0; i < 200; i++) {
+		snprintf(key, sizeof key, "n%03d", i);
+		snprintf(value, sizeof value, "first value %d", i);
+		put_str(f, s, "network", key, value);
+	}
+	for (i = 0; i < 200; i += 2) {
+		snprintf(key, sizeof key, "n%03d", i);
+		snprintf(value, sizeof value, "second value %d", i);
+		put_str(f, s, "network", key, value);
+	}
+	for (i = 0; i < 200; i += 3) {
+		snprintf(key, sizeof key, "n%03d", i);
+		del(f, s, "network", key);
+	}
+	big = file_size(f->journal);
+	assert_int_equal(file_size(f->snapshot), -1);
+	assert_int_equal(store_compact(s), 0);
+	assert_int_equal(file_size(f->journal), HEADER_BYTES);
+	assert_true(file_size(f->snapshot) > 0);
+	assert_true(file_size(f->snapshot) < big);
+	put_str(f, s, "network", "n000", "back after delete");
+	put_str(f, s, "network", "extra", "journal on top");
+	del(f, s, "network", "n001");
+	store_close(s);
+
+	s = open_ok(f, 0);
+	for (i = 0; i < 200; i++) {
+		snprintf(key, sizeof key, "n%03d", i);
+		if (i == 0) {
+			assert_loaded(f, "network", key, "back after delete");
+			continue;
+		}
+		if (i % 3 == 0 || i == 1) {
+			assert_null(loaded_find(f, "network", key));
+			continue;
+		}
+		snprintf(value, sizeof value, "%s value %d",
+		    i % 2 == 0 ? "second" : "first", i);
+		assert_loaded(f, "network", key, value);
+	}
+	assert_loaded(f, "network", "extra", "journal on top");
+	assert_int_equal(f->nloaded, 200 - 67 - 1 + 1 + 1);
+
+	/* Compact twice more (a second generation), reopen, same set. */
+	assert_int_equal(store_compact(s), 0);
+	assert_int_equal(store_compact(s), 0);
+	store_close(s);
+	s = open_ok(f, 0);
+	assert_int_equal(f->nloaded, 200 - 67 - 1 + 1 + 1);
+	assert_loaded(f, "network", "extra", "journal on top");
+	store_close(s);
+
+	/* Compacting an empty store works and reopens empty. */
+	rmdir_flat(f->dir);
+	assert_int_equal(mkdir(f->dir, 0700), 0);
+	s = open_ok(f, 0);
+	assert_int_equal(store_compact(s), 0);
+	store_close(s);
+	s = open_ok(f, 0);
+	assert_int_equal(f->nloaded, 0);
+	store_close(s);
+}
+
+/* Crossing compact_bytes compacts by itself. */
+static void
+test_auto_compaction(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s;
+	char		 key[32], value[128];
+	int		 i;
+
+	s = open_ok(f, 4096);
+	for (i = 0; i < 300; i++) {
+		snprintf(key, sizeof key, "ep%d", i % 50);
+		snprintf(value, sizeof value, "%0100d", i);
+		put_str(f, s, "endpoint", key, value);
+		assert_true(file_size(f->journal) <= 4096);
+	}
+	assert_true(file_size(f->snapshot) > 0);
+	store_close(s);
+	s = open_ok(f, 4096);
+	assert_int_equal(f->nloaded, 50);
+	for (i = 250; i < 300; i++) {
+		snprintf(key, sizeof key, "ep%d", i % 50);
+		snprintf(value, sizeof value, "%0100d", i);
+		assert_loaded(f, "endpoint", key, value);
+	}
+	store_close(s);
+}
+
+/* A flipped byte anywhere in the snapshot is an error naming it. */
+static void
+test_flip_snapshot(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s;
+	unsigned char	*whole;
+	char		 err[512];
+	size_t		 len, off;
+
+	s = open_ok(f, 0);
+	put_str(f, s, "network", "a", "one");
+	put_str(f, s, "network", "b", "two");
+	assert_int_equal(store_compact(s), 0);
+	store_close(s);
+	whole = slurp(f->snapshot, &len);
+	for (off = 0; off < len; off++) {
+		spill(f->snapshot, whole, len);
+		flip_byte(f->snapshot, (off_t)off);
+		assert_null(open_key(f, f->key, 0, err, sizeof err));
+		assert_non_null(strstr(err, f->snapshot));
+	}
+	/* A snapshot cut short, even at a record boundary, is an error too. */
+	for (off = len - 1; off > 0; off--) {
+		spill(f->snapshot, whole, off);
+		assert_null(open_key(f, f->key, 0, err, sizeof err));
+		assert_non_null(strstr(err, f->snapshot));
+	}
+	spill(f->snapshot, whole, len);
+	s = open_ok(f, 0);
+	assert_int_equal(f->nloaded, 2);
+	store_close(s);
+	free(whole);
+}
+
+/* A crash between the snapshot rename and the journal rename: the old journal
+ * is already inside the snapshot and must not be applied twice or lost. */
+static void
+test_crash_mid_compaction(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s;
+	unsigned char	*old;
+	size_t		 len;
+
+	s = open_ok(f, 0);
+	put_str(f, s, "network", "a", "one");
+	put_str(f, s, "network", "b", "two");
+	del(f, s, "network", "a");
+	old = slurp(f->journal, &len);
+	assert_int_equal(store_compact(s), 0);
+	store_close(s);
+	spill(f->journal, old, len);
+	free(old);
+
+	s = open_ok(f, 0);
+	assert_int_equal(f->nloaded, 1);
+	assert_loaded(f, "network", "b", "two");
+	assert_int_equal(file_size(f->journal), HEADER_BYTES);
+	put_str(f, s, "network", "c", "three");
+	store_close(s);
+	s = open_ok(f, 0);
+	assert_int_equal(f->nloaded, 2);
+	assert_loaded(f, "network", "c", "three");
+	store_close(s);
+}
+
+/* Deleted journal or snapshot is an error, not an empty store. */
+static void
+test_missing_files(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s;
+	unsigned char	*snap;
+	char		 err[512];
+	size_t		 len;
+
+	s = open_ok(f, 0);
+	put_str(f, s, "network", "a", "one");
+	assert_int_equal(store_compact(s), 0);
+	put_str(f, s, "network", "b", "two");
+	store_close(s);
+
+	snap = slurp(f->snapshot, &len);
+	assert_int_equal(unlink(f->snapshot), 0);
+	assert_null(open_key(f, f->key, 0, err, sizeof err));
+	assert_non_null(strstr(err, f->journal));
+	spill(f->snapshot, snap, len);
+	free(snap);
+
+	assert_int_equal(unlink(f->journal), 0);
+	assert_null(open_key(f, f->key, 0, err, sizeof err));
+	assert_non_null(strstr(err, "missing"));
+}
+
+/* A 1 MiB value goes through the journal and the snapshot. */
+static void
+test_big_value(void **state)
+{
+	struct fixture		*f = *state;
+	struct store		*s;
+	const struct loaded	*l;
+	unsigned char		*big;
+	size_t			 len = 1024 * 1024, i;
+
+	big = malloc(len);
+	assert_non_null(big);
+	for (i = 0; i < len; i++)
+		big[i] = (unsigned char)(i * 31 + (i >> 11));
+	s = open_ok(f, 0);
+	put(f, s, "volume", "big", big, len);
+	store_close(s);
+	s = open_ok(f, 0);
+	l = loaded_find(f, "volume", "big");
+	assert_non_null(l);
+	assert_int_equal(l->len, len);
+	assert_memory_equal(l->value, big, len);
+	assert_int_equal(store_compact(s), 0);
+	store_close(s);
+	s = open_ok(f, 0);
+	l = loaded_find(f, "volume", "big");
+	assert_non_null(l);
+	assert_memory_equal(l->value, big, len);
+	store_close(s);
+	free(big);
+}
+
+/* Bad arguments are refused at once, without a callback. */
+static void
+test_bad_args(void **state)
+{
+	struct fixture		*f = *state;
+	struct store		*s;
+	struct store_params	 params;
+	struct done		 d;
+	char			 err[512], longkind[STORE_KIND_MAX + 2];
+
+	memset(&params, 0, sizeof params);
+	params.backend = "nosuch";
+	params.dir = f->dir;
+	params.key = f->key;
+	assert_null(store_open(f->base, &params, NULL, NULL, err, sizeof err));
+	assert_non_null(strstr(err, "nosuch"));
+	params.backend = "file";
+	params.key = NULL;
+	assert_null(store_open(f->base, &params, NULL, NULL, err, sizeof err));
+	params.key = f->key;
+	params.dir = NULL;
+	assert_null(store_open(f->base, &params, NULL, NULL, err, sizeof err));
+
+	s = open_ok(f, 0);
+	memset(&d, 0, sizeof d);
+	memset(longkind, 'k', sizeof longkind - 1);
+	longkind[sizeof longkind - 1] = '\0';
+	assert_int_equal(store_put(s, NULL, "k", "v", 1, on_done, &d), -1);
+	assert_int_equal(store_put(s, "", "k", "v", 1, on_done, &d), -1);
+	assert_int_equal(store_put(s, "kind", "", "v", 1, on_done, &d), -1);
+	assert_int_equal(store_put(s, longkind, "k", "v", 1, on_done, &d), -1);
+	assert_int_equal(store_put(s, "kind", "k", NULL, 1, on_done, &d), -1);
+	assert_int_equal(store_put(s, "kind", "k", "v",
+	    (size_t)STORE_VALUE_MAX + 1, on_done, &d), -1);
+	assert_int_equal(store_del(s, "kind", NULL, on_done, &d), -1);
+	assert_int_equal(store_put(NULL, "kind", "k", "v", 1, on_done, &d), -1);
+	event_base_dispatch(f->base);
+	assert_int_equal(d.called, 0);
+
+	/* One process per directory. */
+	assert_null(open_key(f, f->key, 0, err, sizeof err));
+	assert_non_null(strstr(err, "lock"));
+	store_close(s);
+	store_close(NULL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_done_deferred, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_close_delivers, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_callback_reentry, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_torn_every_offset, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_flip_early_record, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_reorder, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_encrypted_at_rest, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_compaction, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_auto_compaction, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_flip_snapshot, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_crash_mid_compaction,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_files, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_big_value, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_args, setup, teardown),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
