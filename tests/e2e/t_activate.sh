@@ -40,7 +40,5 @@ if [ "$n1" -le "$n0" ]; then
 	e2e_show_log netcraved "$E2E_D/netcraved.log"
 	e2e_fail "netcraved's log shows no Plugin.Activate from dockerd ($n0 before, $n1 after)"
 fi
-grep -q 'NetworkDriver.GetCapabilities' "$E2E_D/netcraved.log" ||
-    e2e_log "note: netcraved's log does not name NetworkDriver.GetCapabilities"
 e2e_log "dockerd's requests reached netcraved ($((n1 - n0)) Plugin.Activate)"
 exit 0
