@@ -220,13 +220,21 @@ e2e_start_netcraved() {
 	setsid "$NETCRAVED" -f -c "$E2E_NETCRAVED_CONF" </dev/null \
 	    >>"$E2E_D/netcraved.log" 2>&1 &
 	E2E_NETCRAVED_PID=$!
-	if ! e2e_wait 15 e2e_plugin_ready; then
-		if ! kill -0 "$E2E_NETCRAVED_PID" 2>/dev/null; then
-			e2e_log "netcraved exited"
+	local i=0
+	while ! e2e_plugin_ready && [ "$i" -lt 150 ] &&
+	    e2e_alive "$E2E_NETCRAVED_PID"; do
+		sleep 0.1
+		i=$(( i + 1 ))
+	done
+	if ! e2e_plugin_ready; then
+		if ! e2e_alive "$E2E_NETCRAVED_PID"; then
+			wait "$E2E_NETCRAVED_PID"
+			e2e_log "netcraved exited with status $?"
+			E2E_NETCRAVED_PID=
 		fi
 		e2e_log "Plugin.Activate answered: $(e2e_plugin_activate)"
 		e2e_show_log netcraved "$E2E_D/netcraved.log"
-		e2e_fail "netcraved did not answer Plugin.Activate on $E2E_PLUGIN_SOCK within 15s"
+		e2e_fail "netcraved did not answer Plugin.Activate on $E2E_PLUGIN_SOCK (it exited, or 15s passed)"
 	fi
 	e2e_log "netcraved $E2E_NETCRAVED_PID ($PLUGIN) ready"
 }
