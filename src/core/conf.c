@@ -172,7 +172,7 @@ static const struct conf_key conf_child_keys[] = {
 	{ "ready_socket", CONF_STRING, K(ready_socket), CONF_NULLABLE, 0, 0, 0,
 	  NULL, NULL, conf_check_socket, NULL },
 	{ "ready_timeout_ms", CONF_UINT, K(ready_timeout_ms), 0,
-	  100, 3600000, 30000, NULL, NULL, NULL, NULL },
+	  0, 3600000, 30000, NULL, NULL, NULL, NULL },
 	{ "stop_order", CONF_INT, K(stop_order), 0,
 	  -1000, 1000, 0, NULL, NULL, NULL, NULL },
 	{ "stop_timeout_ms", CONF_UINT, K(stop_timeout_ms), 0,
@@ -716,6 +716,20 @@ conf_walk_value(struct conf_walk *w, const struct json *node,
 	return (-1);
 }
 
+/* The keys of table, for a message about one that is not there. */
+static void
+conf_known_keys(char *dst, size_t dstlen, const struct conf_key *table)
+{
+	const struct conf_key	*k;
+	size_t			 n = 0;
+
+	dst[0] = '\0';
+	for (k = table; k->name != NULL && n < dstlen; k++) {
+		n += (size_t)snprintf(dst + n, dstlen - n, "%s%s",
+		    k == table ? "" : ", ", k->name);
+	}
+}
+
 /* Walk an object's members against table; unknown keys are errors. */
 static int
 conf_walk_object(struct conf_walk *w, const struct json *obj,
@@ -723,7 +737,7 @@ conf_walk_object(struct conf_walk *w, const struct json *obj,
 {
 	const struct conf_key	*k;
 	const struct json	*member;
-	char			 childpath[CONF_MAX_KEYPATH];
+	char			 childpath[CONF_MAX_KEYPATH], known[256];
 	size_t			 i;
 
 	if (obj->type != JSON_OBJECT)
@@ -736,9 +750,12 @@ conf_walk_object(struct conf_walk *w, const struct json *obj,
 			if (strcmp(k->name, member->key) == 0)
 				break;
 		}
-		if (k->name == NULL)
+		if (k->name == NULL) {
+			conf_known_keys(known, sizeof known, table);
 			return (conf_error(w, member->key_line,
-			    member->key_column, childpath, "unknown key"));
+			    member->key_column, childpath,
+			    "unknown key (known here: %s)", known));
+		}
 		if (conf_walk_value(w, member, k, base, childpath) != 0)
 			return (-1);
 	}

@@ -278,9 +278,12 @@ static void
 test_errors(void **state)
 {
 	FAILS("{\n  \"http\": {\n    \"max_bdy_bytes\": 1\n  }\n}",
-	    "t.json:3:5: http.max_bdy_bytes: unknown key");
+	    "t.json:3:5: http.max_bdy_bytes: unknown key (known here: "
+	    "max_header_bytes, max_body_bytes, idle_timeout_ms, "
+	    "max_connections)");
 	FAILS("{\"instance\": \"x\", \"colour\": 1}",
-	    "t.json:1:19: colour: unknown key");
+	    "t.json:1:19: colour: unknown key (known here: instance, "
+	    "log_level, paths, names, store, http, metrics, children)");
 	FAILS("{\"log_level\": 1}",
 	    "t.json:1:15: log_level: expected \"info\" or \"debug\", got number");
 	FAILS("{\"log_level\": \"trace\"}",
@@ -375,7 +378,9 @@ test_child_errors(void **state)
 	    "t.json:1:24: children[0].role: expected 1 to 32 characters from "
 	    "[a-z0-9_.-], starting with a letter or digit");
 	FAILS("{\"children\": [{\"role\": \"a\", \"argv\": [\"/x\"], \"x\": 1}]}",
-	    "t.json:1:45: children[0].x: unknown key");
+	    "t.json:1:45: children[0].x: unknown key (known here: role, "
+	    "argv, env, netns, restart, backoff_initial_ms, backoff_max_ms, "
+	    "ready_socket, ready_timeout_ms, stop_order, stop_timeout_ms)");
 	FAILS("{\"children\": [{\"role\": \"a\", \"argv\": [\"/x\"], "
 	    "\"ready_socket\": \"/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}]}",
