@@ -66,6 +66,7 @@ struct http_client {
 	char			*port;
 	char			*server_name;
 	char			*host_header;
+	char			*target;	/* for messages: path or host:port */
 	SSL_CTX			*ssl;
 	unsigned int		 timeout_ms;
 	size_t			 max_body_bytes;
@@ -395,14 +396,16 @@ http_client_event_cb(struct bufferevent *bev, short events, void *arg)
 		return;
 	}
 	if (events & BEV_EVENT_EOF)
-		snprintf(msg, sizeof msg, "connection closed");
+		snprintf(msg, sizeof msg, "%s: connection closed", c->target);
 	else if ((e = bufferevent_get_openssl_error(bev)) != 0)
-		snprintf(msg, sizeof msg, "TLS: %s", ERR_reason_error_string(e));
-	else if (events & BEV_EVENT_ERROR)
-		snprintf(msg, sizeof msg, "%s",
+		snprintf(msg, sizeof msg, "%s: TLS: %s", c->target,
+		    ERR_reason_error_string(e));
+	else if (c->state == HTTP_CLIENT_CONNECTING)
+		snprintf(msg, sizeof msg, "connect %s: %s", c->target,
 		    strerror(EVUTIL_SOCKET_ERROR()));
 	else
-		snprintf(msg, sizeof msg, "connection failed");
+		snprintf(msg, sizeof msg, "%s: %s", c->target,
+		    strerror(EVUTIL_SOCKET_ERROR()));
 	http_client_fail_current(c, msg);
 }
 
@@ -579,7 +582,8 @@ http_client_connect(struct http_client *c)
 		/* Failed at once (ENOENT, ECONNREFUSED on a unix socket). */
 		char	 msg[256];
 
-		snprintf(msg, sizeof msg, "connect: %s", strerror(errno));
+		snprintf(msg, sizeof msg, "connect %s: %s", c->target,
+		    strerror(errno));
 		http_client_fail_current(c, msg);
 	}
 }
@@ -616,6 +620,10 @@ http_client_new(struct event_base *base, const struct http_client_target *t,
 		    strchr(t->host, ':') != NULL ? "]" : "", t->port);
 	else
 		c->host_header = xstrdup("localhost");
+	if (t->unix_path != NULL)
+		c->target = xstrdup(t->unix_path);
+	else
+		xasprintf(&c->target, "%s:%s", t->host, t->port);
 	c->timeout_ms = timeout_ms;
 	c->max_body_bytes = max_body_bytes;
 	c->resp.body = evbuffer_new();
@@ -714,6 +722,7 @@ http_client_destroy(struct http_client *c)
 	free(c->port);
 	free(c->server_name);
 	free(c->host_header);
+	free(c->target);
 	free(c);
 }
 

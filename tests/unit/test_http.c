@@ -1204,6 +1204,22 @@ test_client_read_until_close(void **state)
 	http_client_free(c);
 }
 
+/* Nobody listens: the error names the target. */
+static void
+test_client_connect_error(void **state)
+{
+	struct http_client	*c;
+	struct result		 a = { 0 };
+
+	c = client_unix(1000);
+	http_client_send(c, "GET", "/", NULL, NULL, 0, NULL, client_done, &a);
+	assert_int_equal(a.done, 0);	/* never from inside send */
+	client_wait(&a);
+	assert_int_equal(a.done, 1);
+	assert_non_null(strstr(a.error, sock));
+	http_client_free(c);
+}
+
 /* Header helpers and status texts. */
 static void
 test_helpers(void **state)
@@ -1257,6 +1273,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_expect_continue, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_client_retry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_connect_error, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_client_read_until_close,
 		    setup, teardown),
 	};
