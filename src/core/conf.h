@@ -66,9 +66,11 @@ struct conf {
 };
 
 /*
- * Load path (NULL: built-in defaults only).  When path is the default path and the
- * file does not exist, the defaults are used.  On error returns NULL and writes
- * "file:line:column: key: message" into err.
+ * Load path (NULL: built-in defaults only).  When the file does not exist and
+ * must_exist is 0 (the default path, no -c) the defaults are used, with
+ * conf->path NULL.  On error returns NULL and writes "file:line:column: key:
+ * message" (or "file: reason" when it cannot be read) into err.  No global
+ * state: a reload may parse into a fresh struct while the old one is in use.
  */
 struct conf	*conf_load(const char *path, int must_exist, char *err, size_t errlen);
 /* Same, from a buffer (tests, fuzzing); name is used in error messages. */

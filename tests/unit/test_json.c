@@ -39,12 +39,13 @@ parse_fails(const char *text, size_t len, int comments, unsigned int line,
 	root = json_parse(text, len, comments, &err);
 	if (root != NULL) {
 		json_free(root);
-		fail_msg("parse of %.40s succeeded", text);
+		fail_msg("parse of %.40s succeeded", text != NULL ? text : "");
 	}
 	if (strstr(err.message, want) == NULL)
 		fail_msg("message \"%s\" lacks \"%s\"", err.message, want);
 	if (err.line != line || err.column != column)
-		fail_msg("%.40s: error at %u:%u, expected %u:%u (%s)", text,
+		fail_msg("%.40s: error at %u:%u, expected %u:%u (%s)",
+		    text != NULL ? text : "",
 		    err.line, err.column, line, column, err.message);
 }
 
@@ -359,6 +360,8 @@ test_syntax_errors(void **state)
 	parse_fails("{} x", 4, 0, 1, 4, "trailing garbage");
 	parse_fails("{\"a\":1}{}", 9, 0, 1, 8, "trailing garbage");
 	parse_fails("", 0, 0, 1, 1, "empty document");
+	/* An empty HTTP body may come as a NULL pointer. */
+	parse_fails(NULL, 0, 0, 1, 1, "empty document");
 	parse_fails("  \n ", 4, 0, 2, 2, "empty document");
 	parse_fails("{\"a\" 1}", 7, 0, 1, 6, "colon");
 	parse_fails("[1, @]", 6, 0, 1, 5, "invalid char");
