@@ -68,17 +68,26 @@ netcraved_open_state(void)
 	unsigned char		key[KEYS_KEY_BYTES];
 	char			err[512];
 
+	int			has_state;
+
 	if (util_mkdir_p(nc.conf->state_dir, 0700, err, sizeof err) == -1)
 		fatalx("state: %s", err);
 	if (keys_open(nc.conf->keys_dir, err, sizeof err) == -1)
-		fatalx("keys: %s", err);
-	if (keys_get("journal", key, 1, err, sizeof err) == -1)
 		fatalx("keys: %s", err);
 
 	memset(&params, 0, sizeof params);
 	params.backend = nc.conf->store_backend;
 	params.dir = nc.conf->state_dir;
 	params.compact_bytes = nc.conf->store_compact_bytes;
+	if ((has_state = store_has_state(&params)) == -1)
+		fatalx("store: unknown backend %s", params.backend);
+	/* A key made anew for existing state would only hide the real loss. */
+	if (has_state && !keys_exists("journal"))
+		fatalx("keys: the journal key is missing from %s while state exists "
+		    "in %s; restore the key file (state cannot be read without it)",
+		    nc.conf->keys_dir, nc.conf->state_dir);
+	if (keys_get("journal", key, !has_state, err, sizeof err) == -1)
+		fatalx("keys: %s", err);
 	params.key = key;
 	nc.store = store_open(nc.base, &params, netcraved_store_record, NULL,
 	    err, sizeof err);

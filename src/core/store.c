@@ -34,6 +34,18 @@ store_find_backend(const char *name)
 	return (NULL);
 }
 
+/* Whether the backend already holds state for these params. */
+int
+store_has_state(const struct store_params *params)
+{
+	const struct store_backend	*b;
+
+	b = store_find_backend(params->backend != NULL ? params->backend : "file");
+	if (b == NULL)
+		return (-1);
+	return (b->has_state(params));
+}
+
 /* Whether a kind or key is a usable non-empty string within its limit. */
 static int
 store_valid_name(const char *name, size_t max)

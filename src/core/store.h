@@ -9,6 +9,7 @@
 
 struct event_base;
 struct store;
+struct store_params;
 
 /* Limits every backend honours (store_put refuses more with -1). */
 #define STORE_KIND_MAX		64		/* bytes of a kind, no NUL */
@@ -36,6 +37,8 @@ struct store_backend {
 			    store_done_cb, void *arg);
 	int		(*compact)(struct store *);
 	void		(*close)(struct store *);
+	/* Whether state already exists (so its key must exist too). */
+	int		(*has_state)(const struct store_params *);
 };
 
 struct store_params {
@@ -52,6 +55,12 @@ struct store_params {
  */
 struct store	*store_open(struct event_base *, const struct store_params *,
 		    store_load_cb load_cb, void *load_arg, char *err, size_t errlen);
+/*
+ * Whether the backend already holds state for these params (file: a journal or a
+ * snapshot in dir): then the at-rest key must already exist, never be made anew.
+ * -1 for an unknown backend.
+ */
+int		 store_has_state(const struct store_params *);
 /*
  * Make a change durable.  The callback runs from the event loop once the change
  * is on stable storage (file: after fsync), never before store_put returns.

@@ -1255,6 +1255,25 @@ file_close(struct store *s)
 	s->data = NULL;
 }
 
+/* A journal or a snapshot in the directory means state exists. */
+static int
+file_has_state(const struct store_params *params)
+{
+	static const char *const names[] = { FILE_JOURNAL, FILE_SNAPSHOT };
+	struct stat	 st;
+	char		*path;
+	size_t		 i;
+	int		 found = 0;
+
+	for (i = 0; i < sizeof names / sizeof names[0] && !found; i++) {
+		xasprintf(&path, "%s/%s", params->dir, names[i]);
+		if (lstat(path, &st) == 0)
+			found = 1;
+		free(path);
+	}
+	return (found);
+}
+
 const struct store_backend store_file_backend = {
 	.name = "file",
 	.open = file_open,
@@ -1262,4 +1281,5 @@ const struct store_backend store_file_backend = {
 	.del = file_del,
 	.compact = file_compact,
 	.close = file_close,
+	.has_state = file_has_state,
 };

@@ -32,6 +32,7 @@ static const struct ctl_command ctl_commands[] = {
 
 static struct {
 	const struct ctl_command	*command;
+	const char			*socket_path;
 	int				 json;
 	int				 exit_code;
 } ctl;
@@ -106,7 +107,7 @@ ctl_done(const struct http_response *resp, const char *error, void *arg)
 	size_t			 len;
 
 	if (resp == NULL) {
-		fprintf(stderr, "netcravectl: %s\n", error);
+		fprintf(stderr, "netcravectl: %s: %s\n", ctl.socket_path, error);
 		ctl.exit_code = 1;
 		return;
 	}
@@ -187,6 +188,7 @@ main(int argc, char *argv[])
 		socket_path = conf->control_socket;
 	}
 
+	ctl.socket_path = socket_path;
 	if ((base = event_base_new()) == NULL)
 		fatalx("event_base_new");
 	memset(&target, 0, sizeof target);

@@ -46,5 +46,5 @@ echo '{ "instance": "nctest" }' > "$T/second.json"
 check "second instance: plugin socket" grep -q '/run/docker/plugins/nctest.sock' "$T/second.out"
 check "second instance: netns" grep -q '"_nctest"' "$T/second.out"
 check "second instance: nft table" grep -q '"nft_table": "nctest"' "$T/second.out"
-check "second instance: no default names left" ! grep -q '/netcrave\b\|"_netcrave"\|"nc"' "$T/second.out"
+check "second instance: no default names left" not grep -q '/netcrave\b\|"_netcrave"\|"nc"' "$T/second.out"
 finish

@@ -37,6 +37,8 @@ ok() { echo "ok - $*"; }
 fail() { echo "FAIL - $*"; FAILURES=$((FAILURES + 1)); }
 # check DESCRIPTION COMMAND...: the command must succeed.
 check() { _d=$1; shift; if "$@"; then ok "$_d"; else fail "$_d"; fi; }
+# not COMMAND...: the command must fail (for check, which runs a command).
+not() { ! "$@"; }
 # contains HAYSTACK NEEDLE
 contains() { case "$1" in *"$2"*) return 0 ;; *) echo "  expected to find: $2"; echo "  in: $1"; return 1 ;; esac; }
 finish() { if [ "$FAILURES" -ne 0 ]; then echo "$FAILURES check(s) failed"; exit 1; fi; exit 0; }
