@@ -9,11 +9,11 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <yajl/yajl_gen.h>
 
 #include "conf.h"
 #include "control.h"
 #include "http.h"
+#include "json.h"
 #include "log.h"
 #include "metrics.h"
 #include "server.h"
@@ -41,34 +41,15 @@ static const struct http_route metrics_routes[] = {
 	{ "GET", "/metrics", 0, metrics_get, NULL, NULL },
 };
 
-/* Add "key": "value" to an open object. */
-static void
-control_gen_string(yajl_gen g, const char *key, const char *value)
-{
-	yajl_gen_string(g, (const unsigned char *)key, strlen(key));
-	if (value == NULL)
-		yajl_gen_null(g);
-	else
-		yajl_gen_string(g, (const unsigned char *)value, strlen(value));
-}
-
-/* Add "key": integer to an open object. */
-static void
-control_gen_integer(yajl_gen g, const char *key, long long value)
-{
-	yajl_gen_string(g, (const unsigned char *)key, strlen(key));
-	yajl_gen_integer(g, value);
-}
-
 /* Send a finished generator as the JSON reply. */
 static void
-control_reply_gen(struct http_request *req, yajl_gen g)
+control_reply_gen(struct http_request *req, int status, yajl_gen g)
 {
 	const unsigned char	*buf;
 	size_t			 len;
 
 	yajl_gen_get_buf(g, &buf, &len);
-	http_reply(req, 200, "application/json", buf, len);
+	http_reply(req, status, "application/json", buf, len);
 	yajl_gen_free(g);
 }
 
@@ -77,17 +58,12 @@ static void
 control_error(struct http_request *req, int status, const char *message, void *arg)
 {
 	yajl_gen	g;
-	const unsigned char *buf;
-	size_t		len;
 
-	if ((g = yajl_gen_alloc(NULL)) == NULL)
-		fatalx("%s: yajl_gen_alloc", __func__);
+	g = json_gen_new();
 	yajl_gen_map_open(g);
-	control_gen_string(g, "error", message);
+	json_gen_string(g, "error", message);
 	yajl_gen_map_close(g);
-	yajl_gen_get_buf(g, &buf, &len);
-	http_reply(req, status, "application/json", buf, len);
-	yajl_gen_free(g);
+	control_reply_gen(req, status, g);
 }
 
 /* GET /status: what runs, under which names, and the children's states. */
@@ -97,37 +73,36 @@ control_status(struct http_request *req, void *arg)
 	struct child	*c;
 	yajl_gen	 g;
 
-	if ((g = yajl_gen_alloc(NULL)) == NULL)
-		fatalx("%s: yajl_gen_alloc", __func__);
+	g = json_gen_new();
 	yajl_gen_map_open(g);
-	control_gen_string(g, "version", PACKAGE_VERSION);
-	control_gen_string(g, "instance", control_conf->instance);
-	control_gen_integer(g, "pid", (long long)getpid());
-	control_gen_integer(g, "uptime_seconds",
+	json_gen_string(g, "version", PACKAGE_VERSION);
+	json_gen_string(g, "instance", control_conf->instance);
+	json_gen_int(g, "pid", (long long)getpid());
+	json_gen_int(g, "uptime_seconds",
 	    (long long)(time(NULL) - control_started));
-	control_gen_string(g, "config", control_conf->path);
-	control_gen_string(g, "store", control_store != NULL ?
+	json_gen_string(g, "config", control_conf->path);
+	json_gen_string(g, "store", control_store != NULL ?
 	    store_backend_name(control_store) : NULL);
-	control_gen_string(g, "state_dir", control_conf->state_dir);
-	control_gen_string(g, "plugin_socket", control_conf->plugin_socket);
-	control_gen_string(g, "control_socket", control_conf->control_socket);
-	control_gen_string(g, "metrics", control_conf->metrics_listen);
-	control_gen_string(g, "netns", control_conf->netns);
+	json_gen_string(g, "state_dir", control_conf->state_dir);
+	json_gen_string(g, "plugin_socket", control_conf->plugin_socket);
+	json_gen_string(g, "control_socket", control_conf->control_socket);
+	json_gen_string(g, "metrics", control_conf->metrics_listen);
+	json_gen_string(g, "netns", control_conf->netns);
 
-	yajl_gen_string(g, (const unsigned char *)"children", 8);
+	json_gen_key(g, "children");
 	yajl_gen_array_open(g);
 	for (c = supervise_first(); c != NULL; c = supervise_next(c)) {
 		yajl_gen_map_open(g);
-		control_gen_string(g, "role", supervise_role(c));
-		control_gen_string(g, "state",
+		json_gen_string(g, "role", supervise_role(c));
+		json_gen_string(g, "state",
 		    supervise_state_name(supervise_state(c)));
-		control_gen_integer(g, "pid", (long long)supervise_pid(c));
-		control_gen_integer(g, "restarts", supervise_restarts(c));
+		json_gen_int(g, "pid", (long long)supervise_pid(c));
+		json_gen_int(g, "restarts", supervise_restarts(c));
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
 	yajl_gen_map_close(g);
-	control_reply_gen(req, g);
+	control_reply_gen(req, 200, g);
 }
 
 /* GET /version. */
@@ -136,12 +111,11 @@ control_version(struct http_request *req, void *arg)
 {
 	yajl_gen	g;
 
-	if ((g = yajl_gen_alloc(NULL)) == NULL)
-		fatalx("%s: yajl_gen_alloc", __func__);
+	g = json_gen_new();
 	yajl_gen_map_open(g);
-	control_gen_string(g, "version", PACKAGE_VERSION);
+	json_gen_string(g, "version", PACKAGE_VERSION);
 	yajl_gen_map_close(g);
-	control_reply_gen(req, g);
+	control_reply_gen(req, 200, g);
 }
 
 /* HTTP limits of the operator's sockets: the same as the plugin socket's. */

@@ -11,6 +11,7 @@
 #include <yajl/yajl_parse.h>
 
 #include "json.h"
+#include "log.h"
 #include "xmalloc.h"
 
 /* State of one json_parse call; nothing is global so parses never interfere. */
@@ -754,4 +755,49 @@ json_write_string(FILE *f, const char *s, size_t len)
 		}
 	}
 	fputc('"', f);
+}
+
+/* A compact generator for a reply; allocation failure is fatal like xmalloc. */
+yajl_gen
+json_gen_new(void)
+{
+	yajl_gen	g;
+
+	if ((g = yajl_gen_alloc(NULL)) == NULL)
+		fatalx("%s: yajl_gen_alloc", __func__);
+	return (g);
+}
+
+/* A member name in an open object. */
+void
+json_gen_key(yajl_gen g, const char *key)
+{
+	yajl_gen_string(g, (const unsigned char *)key, strlen(key));
+}
+
+/* "key": "value", or "key": null for a NULL value. */
+void
+json_gen_string(yajl_gen g, const char *key, const char *value)
+{
+	json_gen_key(g, key);
+	if (value == NULL)
+		yajl_gen_null(g);
+	else
+		yajl_gen_string(g, (const unsigned char *)value, strlen(value));
+}
+
+/* "key": integer. */
+void
+json_gen_int(yajl_gen g, const char *key, long long value)
+{
+	json_gen_key(g, key);
+	yajl_gen_integer(g, value);
+}
+
+/* "key": true|false. */
+void
+json_gen_bool(yajl_gen g, const char *key, int value)
+{
+	json_gen_key(g, key);
+	yajl_gen_bool(g, value);
 }

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <yajl/yajl_gen.h>
+
 /* Hostile input is refused before it can exhaust the stack or memory. */
 #define JSON_MAX_DEPTH	64		/* nested arrays and objects */
 #define JSON_MAX_NODES	100000		/* values in one document */
@@ -65,5 +67,13 @@ const char	*json_type_name(enum json_type);
 
 /* Write len bytes as a quoted JSON string, escaping what JSON requires. */
 void		 json_write_string(FILE *, const char *, size_t len);
+
+/* Writing replies: a compact yajl generator (allocation cannot fail) and
+ * "key": value members for an open object; a NULL string is written as null. */
+yajl_gen	 json_gen_new(void);
+void		 json_gen_key(yajl_gen, const char *key);
+void		 json_gen_string(yajl_gen, const char *key, const char *value);
+void		 json_gen_int(yajl_gen, const char *key, long long value);
+void		 json_gen_bool(yajl_gen, const char *key, int value);
 
 #endif

@@ -4,18 +4,17 @@
  * sees them through `docker`, never a silent success. */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
-#include <yajl/yajl_gen.h>
 
 #include "conf.h"
 #include "http.h"
 #include "json.h"
 #include "log.h"
-#include "metrics.h"
 #include "plugin.h"
 #include "server.h"
 #include "util.h"
@@ -81,46 +80,6 @@ plugin_method(struct http_request *req)
 	return (path[0] == '/' ? path + 1 : path);
 }
 
-/* Send a yajl_gen document as the reply. */
-static void
-plugin_reply_gen(struct http_request *req, int status, yajl_gen g)
-{
-	const unsigned char	*buf;
-	size_t			 len;
-
-	yajl_gen_get_buf(g, &buf, &len);
-	http_reply(req, status, PLUGIN_CONTENT_TYPE, buf, len);
-	yajl_gen_free(g);
-}
-
-/* A new JSON generator for a reply object, opened. */
-static yajl_gen
-plugin_gen_begin(void)
-{
-	yajl_gen	g;
-
-	if ((g = yajl_gen_alloc(NULL)) == NULL)
-		fatalx("%s: yajl_gen_alloc", __func__);
-	yajl_gen_map_open(g);
-	return (g);
-}
-
-/* Add "key": "value" to an open object. */
-static void
-plugin_gen_string(yajl_gen g, const char *key, const char *value)
-{
-	yajl_gen_string(g, (const unsigned char *)key, strlen(key));
-	yajl_gen_string(g, (const unsigned char *)value, strlen(value));
-}
-
-/* Add "key": true|false to an open object. */
-static void
-plugin_gen_bool(yajl_gen g, const char *key, int value)
-{
-	yajl_gen_string(g, (const unsigned char *)key, strlen(key));
-	yajl_gen_bool(g, value);
-}
-
 /*
  * Render an error as Docker expects it: a non-200 status and {"Err": "..."}.  Docker
  * prints Err after the method name, so the message carries netcrave's name.
@@ -128,154 +87,127 @@ plugin_gen_bool(yajl_gen g, const char *key, int value)
 void
 plugin_error(struct http_request *req, int status, const char *message, void *arg)
 {
-	yajl_gen	 g;
-	char		*text;
+	const unsigned char	*buf;
+	size_t			 len;
+	yajl_gen		 g;
+	char			*text;
 
 	xasprintf(&text, "netcrave: %s", message);
-	g = plugin_gen_begin();
-	plugin_gen_string(g, "Err", text);
+	g = json_gen_new();
+	yajl_gen_map_open(g);
+	json_gen_string(g, "Err", text);
 	yajl_gen_map_close(g);
 	free(text);
-	plugin_reply_gen(req, status, g);
+	yajl_gen_get_buf(g, &buf, &len);
+	http_reply(req, status, PLUGIN_CONTENT_TYPE, buf, len);
+	yajl_gen_free(g);
+}
+
+/* Answer 400 for a bad body, naming the method. */
+static void
+plugin_bad_request(struct http_request *req, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*reason, *msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&reason, fmt, ap) == -1)
+		fatalx("%s: vasprintf", __func__);
+	va_end(ap);
+	xasprintf(&msg, "%s: %s", plugin_method(req), reason);
+	log_warnx("plugin: %s", msg);
+	plugin_error(req, 400, msg, NULL);
+	free(msg);
+	free(reason);
 }
 
 /*
- * Parse the request body, if any.  Docker sends empty bodies on Activate and
- * GetCapabilities and JSON objects elsewhere.  On malformed JSON the request is
- * answered 400 and NULL returned with *failed set.
+ * Parse the request body into *doc (NULL when empty: Docker sends empty bodies
+ * on Activate and GetCapabilities, JSON objects elsewhere).  A bad body is
+ * answered 400 here and -1 returned.  doc may be NULL to only check the body.
  */
-static struct json *
-plugin_body(struct http_request *req, int *failed)
+static int
+plugin_body(struct http_request *req, struct json **doc)
 {
 	struct evbuffer		*body = http_request_body(req);
-	struct json		*doc;
+	struct json		*parsed;
 	struct json_error	 jerr;
 	size_t			 len;
-	const char		*text;
-	char			*msg;
 
-	*failed = 0;
+	if (doc != NULL)
+		*doc = NULL;
 	len = body != NULL ? evbuffer_get_length(body) : 0;
 	if (len == 0)
-		return (NULL);
-	text = (const char *)evbuffer_pullup(body, -1);
-	if ((doc = json_parse(text, len, 0, &jerr)) == NULL) {
-		xasprintf(&msg, "%s: malformed JSON at %u:%u: %s",
-		    plugin_method(req), jerr.line, jerr.column, jerr.message);
-		log_warnx("plugin: %s", msg);
-		plugin_error(req, 400, msg, NULL);
-		free(msg);
-		*failed = 1;
-		return (NULL);
+		return (0);
+	parsed = json_parse((const char *)evbuffer_pullup(body, -1), len, 0,
+	    &jerr);
+	if (parsed == NULL) {
+		plugin_bad_request(req, "malformed JSON at %u:%u: %s", jerr.line,
+		    jerr.column, jerr.message);
+		return (-1);
 	}
-	if (doc->type != JSON_OBJECT) {
-		xasprintf(&msg, "%s: request body must be a JSON object, not %s",
-		    plugin_method(req), json_type_name(doc->type));
-		log_warnx("plugin: %s", msg);
-		plugin_error(req, 400, msg, NULL);
-		free(msg);
-		json_free(doc);
-		*failed = 1;
-		return (NULL);
+	if (parsed->type != JSON_OBJECT) {
+		plugin_bad_request(req, "request body must be a JSON object, "
+		    "not %s", json_type_name(parsed->type));
+		json_free(parsed);
+		return (-1);
 	}
-	return (doc);
+	if (doc != NULL)
+		*doc = parsed;
+	else
+		json_free(parsed);
+	return (0);
+}
+
+/* Answer a request whose reply does not depend on its (checked) body. */
+static void
+plugin_reply_fixed(struct http_request *req, const char *json)
+{
+	if (plugin_body(req, NULL) == -1)
+		return;
+	http_reply(req, 200, PLUGIN_CONTENT_TYPE, json, strlen(json));
 }
 
 /* Plugin.Activate: which of Docker's plugin APIs netcrave implements. */
 static void
 plugin_activate(struct http_request *req, void *arg)
 {
-	struct json	*doc;
-	yajl_gen	 g;
-	int		 failed;
-
-	doc = plugin_body(req, &failed);
-	if (failed)
-		return;
-	json_free(doc);
 	log_info("plugin: activated (NetworkDriver, IpamDriver, VolumeDriver)");
-	g = plugin_gen_begin();
-	yajl_gen_string(g, (const unsigned char *)"Implements", 10);
-	yajl_gen_array_open(g);
-	yajl_gen_string(g, (const unsigned char *)"NetworkDriver", 13);
-	yajl_gen_string(g, (const unsigned char *)"IpamDriver", 10);
-	yajl_gen_string(g, (const unsigned char *)"VolumeDriver", 12);
-	yajl_gen_array_close(g);
-	yajl_gen_map_close(g);
-	plugin_reply_gen(req, 200, g);
+	plugin_reply_fixed(req, "{\"Implements\":"
+	    "[\"NetworkDriver\",\"IpamDriver\",\"VolumeDriver\"]}");
 }
 
 /* NetworkDriver.GetCapabilities: networks are local to this host for now. */
 static void
 plugin_network_capabilities(struct http_request *req, void *arg)
 {
-	struct json	*doc;
-	yajl_gen	 g;
-	int		 failed;
-
-	doc = plugin_body(req, &failed);
-	if (failed)
-		return;
-	json_free(doc);
-	g = plugin_gen_begin();
-	plugin_gen_string(g, "Scope", "local");
-	plugin_gen_string(g, "ConnectivityScope", "local");
-	yajl_gen_map_close(g);
-	plugin_reply_gen(req, 200, g);
+	plugin_reply_fixed(req,
+	    "{\"Scope\":\"local\",\"ConnectivityScope\":\"local\"}");
 }
 
 /* IpamDriver.GetCapabilities: no MAC address needed, no replay on restart. */
 static void
 plugin_ipam_capabilities(struct http_request *req, void *arg)
 {
-	struct json	*doc;
-	yajl_gen	 g;
-	int		 failed;
-
-	doc = plugin_body(req, &failed);
-	if (failed)
-		return;
-	json_free(doc);
-	g = plugin_gen_begin();
-	plugin_gen_bool(g, "RequiresMACAddress", 0);
-	plugin_gen_bool(g, "RequiresRequestReplay", 0);
-	yajl_gen_map_close(g);
-	plugin_reply_gen(req, 200, g);
+	plugin_reply_fixed(req, "{\"RequiresMACAddress\":false,"
+	    "\"RequiresRequestReplay\":false}");
 }
 
 /* VolumeDriver.Capabilities: volumes are local to this host for now. */
 static void
 plugin_volume_capabilities(struct http_request *req, void *arg)
 {
-	struct json	*doc;
-	yajl_gen	 g;
-	int		 failed;
-
-	doc = plugin_body(req, &failed);
-	if (failed)
-		return;
-	json_free(doc);
-	g = plugin_gen_begin();
-	yajl_gen_string(g, (const unsigned char *)"Capabilities", 12);
-	yajl_gen_map_open(g);
-	plugin_gen_string(g, "Scope", "local");
-	yajl_gen_map_close(g);
-	yajl_gen_map_close(g);
-	plugin_reply_gen(req, 200, g);
+	plugin_reply_fixed(req, "{\"Capabilities\":{\"Scope\":\"local\"}}");
 }
 
 /* A Docker method whose capability is not built yet: say so, with 501. */
 static void
 plugin_not_implemented(struct http_request *req, void *arg)
 {
-	struct json	*doc;
-	char		*msg;
-	int		 failed;
+	char	*msg;
 
-	doc = plugin_body(req, &failed);
-	if (failed)
+	if (plugin_body(req, NULL) == -1)
 		return;
-	json_free(doc);
 	xasprintf(&msg, "%s is not implemented yet", plugin_method(req));
 	log_warnx("plugin: %s", msg);
 	plugin_error(req, 501, msg, NULL);
