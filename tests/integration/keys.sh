@@ -4,6 +4,14 @@
 . "$(dirname "$0")/lib.sh"
 
 KEYS=$T/state/keys
+
+# flip FILE OFFSET: invert every bit of one byte (writing a fixed value would
+# leave a byte that already had it unchanged).
+flip() {
+	_b=$(od -An -tu1 -j "$2" -N 1 "$1" | tr -d ' ')
+	printf "$(printf '\\%03o' $((255 - _b)))" |
+	    dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
 nc_write_conf
 nc_start || finish
 nc_stop
@@ -31,12 +39,12 @@ start_fails() {
 }
 
 cp "$KEYS/journal.wkey" "$T/journal.wkey.good"
-printf '\377' | dd of="$KEYS/journal.wkey" bs=1 seek=40 conv=notrunc 2>/dev/null
+flip "$KEYS/journal.wkey" 40
 start_fails "journal.wkey"
 cp "$T/journal.wkey.good" "$KEYS/journal.wkey"
 
 cp "$KEYS/master.key" "$T/master.key.good"
-printf '\377' | dd of="$KEYS/master.key" bs=1 seek=20 conv=notrunc 2>/dev/null
+flip "$KEYS/master.key" 20
 start_fails "master.key"
 rm "$KEYS/master.key"
 start_fails "master"
@@ -49,7 +57,7 @@ check "a missing journal key is not made anew" [ ! -e "$KEYS/journal.wkey" ]
 cp "$T/journal.wkey.good" "$KEYS/journal.wkey"
 
 cp "$T/state/journal" "$T/journal.good"
-printf '\377' | dd of="$T/state/journal" bs=1 seek=30 conv=notrunc 2>/dev/null
+flip "$T/state/journal" 30
 start_fails "journal"
 cp "$T/journal.good" "$T/state/journal"
 
