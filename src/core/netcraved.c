@@ -41,6 +41,7 @@ static struct {
 	struct store		*store;
 	size_t			 nstarted;	/* servers whose init succeeded */
 	int			 stopping;
+	int			 debug;		/* -d: debug whatever the file says */
 	struct event		*ev_term, *ev_int, *ev_hup;
 } nc;
 
@@ -218,6 +219,8 @@ netcraved_reload(void)
 			return;
 		}
 	}
+	if (nc.debug)
+		new->log_level = LOG_LEVEL_DEBUG;
 	log_setlevel(new->log_level);
 	conf_free(nc.conf);
 	nc.conf = new;
@@ -353,6 +356,7 @@ main(int argc, char *argv[])
 		conf_free(nc.conf);
 		return (0);
 	}
+	nc.debug = debug;
 	if (debug)
 		nc.conf->log_level = LOG_LEVEL_DEBUG;
 	log_init(foreground, nc.conf->log_level, "netcraved");
