@@ -30,6 +30,26 @@ struct conf_child {
 	unsigned int	  stop_timeout_ms; /* SIGTERM, then SIGKILL after this */
 };
 
+/*
+ * A scope of the address schema.  A prefix is explicit ("198.18.0.0/16",
+ * "fd12:3456:789a::/48"), "auto/LEN" (chosen at first start and kept: a random
+ * RFC 4193 ULA /LEN or a free private IPv4 /LEN at the top level; the first free
+ * /LEN inside the parent, in declaration order, below it), or NULL (none).
+ */
+struct conf_scope {
+	char		 *name;		/* unique among siblings: [a-z0-9][a-z0-9_.-]* */
+	char		 *path;		/* "netcrave/default" for messages */
+	char		 *ipv4_network;
+	char		 *ipv6_network;
+	unsigned int	  ipv4_prefix_length;	/* per Docker network; 0: none */
+	unsigned int	  ipv6_prefix_length;
+	char		**tags;		/* NULL-terminated; tags are unique schema-wide */
+	char		**egress;	/* tags this scope may reach */
+	char		**ingress;	/* tags allowed to reach it */
+	struct conf_scope *children;
+	size_t		  nchildren;
+};
+
 struct conf {
 	char		*path;		/* file it came from; NULL for built-in defaults */
 
@@ -63,6 +83,13 @@ struct conf {
 
 	struct conf_child *children;
 	size_t		 nchildren;
+
+	/* The address schema. */
+	struct conf_scope *scopes;	/* top-level scopes */
+	size_t		 nscopes;
+	char		*default_tag;	/* pools requested without a tag: "default" */
+	char		*uplink_tag;	/* reserved: the way out ("internet") */
+	char		*host_tag;	/* reserved: netcraved and the host ("host") */
 };
 
 /*
