@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "crypto.h"
 #include "keys.h"
 #include "log.h"
 #include "util.h"
@@ -45,6 +46,10 @@
 #define KEYS_TAG_BYTES		16
 #define KEYS_WRAPPED_BYTES \
 	(KEYS_MAGIC_BYTES + 4 + KEYS_NONCE_BYTES + KEYS_KEY_BYTES + KEYS_TAG_BYTES)
+#if KEYS_KEY_BYTES != CRYPTO_KEY_BYTES || \
+    KEYS_TAG_BYTES != CRYPTO_TAG_BYTES
+#error "the wrapped key format needs AES-256 keys and full 16-byte GCM tags"
+#endif
 
 /* Longest key name accepted; longer file names are replaced by a digest. */
 #define KEYS_NAME_MAX		1024
@@ -55,24 +60,6 @@ static struct {
 	char		*dir;
 	unsigned char	 master[KEYS_KEY_BYTES];
 } keys;
-
-/* Store a 32-bit value big endian. */
-static void
-keys_put_be32(unsigned char *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
-/* Read a 32-bit big endian value. */
-static uint32_t
-keys_get_be32(const unsigned char *p)
-{
-	return ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | (uint32_t)p[3]);
-}
 
 /*
  * Turn a key name into a file name that cannot leave the directory: every byte
@@ -167,91 +154,6 @@ keys_scan(const char *dir, size_t *nwrapped, char *err, size_t errlen)
 	return (0);
 }
 
-/* fsync a directory so a rename inside it is durable. */
-static int
-keys_sync_dir(const char *dir, char *err, size_t errlen)
-{
-	int	fd;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "open %s: %s", dir, strerror(errno));
-		return (-1);
-	}
-	if (fsync(fd) == -1) {
-		snprintf(err, errlen, "fsync %s: %s", dir, strerror(errno));
-		close(fd);
-		return (-1);
-	}
-	close(fd);
-	return (0);
-}
-
-/*
- * Write dir/file atomically with mode 0600: a temporary file, fsync, rename,
- * fsync of the directory.  A crash leaves the old file or the new, never half.
- */
-static int
-keys_write_file(const char *dir, const char *file, const void *buf, size_t len,
-    char *err, size_t errlen)
-{
-	const unsigned char	*p = buf;
-	char			*tmp, *path;
-	ssize_t			 n;
-	size_t			 done;
-	int			 fd;
-
-	xasprintf(&tmp, "%s/.%s.tmp", dir, file);
-	xasprintf(&path, "%s/%s", dir, file);
-	(void)unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd == -1) {
-		snprintf(err, errlen, "open %s: %s", tmp, strerror(errno));
-		goto fail;
-	}
-	/* The umask could have left it more open or less; 0600 is what we want. */
-	if (fchmod(fd, 0600) == -1) {
-		snprintf(err, errlen, "chmod %s: %s", tmp, strerror(errno));
-		goto fail;
-	}
-	for (done = 0; done < len; done += n) {
-		n = write(fd, p + done, len - done);
-		if (n == -1 && errno == EINTR) {
-			n = 0;
-			continue;
-		}
-		if (n <= 0) {
-			snprintf(err, errlen, "write %s: %s", tmp,
-			    n == 0 ? "short write" : strerror(errno));
-			goto fail;
-		}
-	}
-	if (fsync(fd) == -1) {
-		snprintf(err, errlen, "fsync %s: %s", tmp, strerror(errno));
-		goto fail;
-	}
-	if (close(fd) == -1) {
-		fd = -1;
-		snprintf(err, errlen, "close %s: %s", tmp, strerror(errno));
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) == -1) {
-		snprintf(err, errlen, "rename %s: %s", path, strerror(errno));
-		goto fail;
-	}
-	free(tmp);
-	free(path);
-	return (keys_sync_dir(dir, err, errlen));
-
-fail:
-	if (fd != -1)
-		close(fd);
-	(void)unlink(tmp);
-	free(tmp);
-	free(path);
-	return (-1);
-}
-
 /*
  * Read a whole small file of exactly want bytes.  Returns 0, 1 if it does not
  * exist, -1 on error (a wrong size says the file is damaged).
@@ -308,7 +210,7 @@ static void
 keys_master_encode(unsigned char *buf, const unsigned char *key)
 {
 	memcpy(buf, KEYS_MASTER_MAGIC, KEYS_MAGIC_BYTES);
-	keys_put_be32(buf + KEYS_MAGIC_BYTES, KEYS_VERSION);
+	util_put_be32(buf + KEYS_MAGIC_BYTES, KEYS_VERSION);
 	memcpy(buf + KEYS_MAGIC_BYTES + 4, key, KEYS_KEY_BYTES);
 	if (EVP_Digest(buf, KEYS_MAGIC_BYTES + 4 + KEYS_KEY_BYTES,
 	    buf + KEYS_MAGIC_BYTES + 4 + KEYS_KEY_BYTES, NULL, EVP_sha256(),
@@ -329,7 +231,7 @@ keys_master_decode(const char *path, const unsigned char *buf,
 		    path);
 		return (-1);
 	}
-	version = keys_get_be32(buf + KEYS_MAGIC_BYTES);
+	version = util_get_be32(buf + KEYS_MAGIC_BYTES);
 	if (version != KEYS_VERSION) {
 		snprintf(err, errlen, "%s: master key file version %u is not "
 		    "supported", path, version);
@@ -350,7 +252,7 @@ keys_master_decode(const char *path, const unsigned char *buf,
 
 /* Make a new master key and write it; only when no wrapped key exists. */
 static int
-keys_master_create(const char *dir, char *err, size_t errlen)
+keys_master_create(const char *dir, const char *path, char *err, size_t errlen)
 {
 	unsigned char	buf[KEYS_MASTER_BYTES];
 	int		rv;
@@ -360,8 +262,7 @@ keys_master_create(const char *dir, char *err, size_t errlen)
 		return (-1);
 	}
 	keys_master_encode(buf, keys.master);
-	rv = keys_write_file(dir, KEYS_MASTER_FILE, buf, sizeof buf, err,
-	    errlen);
+	rv = util_write_atomic(path, buf, sizeof buf, 0600, err, errlen);
 	OPENSSL_cleanse(buf, sizeof buf);
 	if (rv == 0)
 		log_info("keys: created a new master key in %s", dir);
@@ -417,7 +318,7 @@ keys_open(const char *dir, char *err, size_t errlen)
 		    nwrapped, nwrapped == 1 ? "" : "s", dir);
 		rv = -1;
 	} else if (rv == 1)
-		rv = keys_master_create(dir, err, errlen);
+		rv = keys_master_create(dir, path, err, errlen);
 	OPENSSL_cleanse(buf, sizeof buf);
 	free(path);
 	if (rv != 0) {
@@ -450,7 +351,7 @@ keys_wrapped_aad(const char *name, size_t *len)
 	*len = KEYS_MAGIC_BYTES + 4 + nlen;
 	aad = xmalloc(*len);
 	memcpy(aad, KEYS_WRAPPED_MAGIC, KEYS_MAGIC_BYTES);
-	keys_put_be32(aad + KEYS_MAGIC_BYTES, KEYS_VERSION);
+	util_put_be32(aad + KEYS_MAGIC_BYTES, KEYS_VERSION);
 	memcpy(aad + KEYS_MAGIC_BYTES + 4, name, nlen);
 	return (aad);
 }
@@ -463,35 +364,19 @@ static int
 keys_gcm(int enc, const char *name, const unsigned char *nonce,
     const unsigned char *in, unsigned char *out, unsigned char *tag)
 {
-	EVP_CIPHER_CTX	*ctx;
 	unsigned char	*aad;
 	size_t		 aadlen;
-	int		 len, ok = 0;
+	int		 rv;
 
 	aad = keys_wrapped_aad(name, &aadlen);
-	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
-		fatalx("%s: EVP_CIPHER_CTX_new", __func__);
-	if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL, enc) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, KEYS_NONCE_BYTES,
-	    NULL) != 1 ||
-	    EVP_CipherInit_ex(ctx, NULL, NULL, keys.master, nonce, enc) != 1)
-		fatalx("%s: AES-256-GCM setup failed", __func__);
-	if (EVP_CipherUpdate(ctx, NULL, &len, aad, (int)aadlen) != 1 ||
-	    EVP_CipherUpdate(ctx, out, &len, in, KEYS_KEY_BYTES) != 1)
-		goto done;
-	if (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG,
-	    KEYS_TAG_BYTES, tag) != 1)
-		goto done;
-	if (EVP_CipherFinal_ex(ctx, out + len, &len) != 1)
-		goto done;
-	if (enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG,
-	    KEYS_TAG_BYTES, tag) != 1)
-		goto done;
-	ok = 1;
-done:
-	EVP_CIPHER_CTX_free(ctx);
+	if (enc)
+		rv = crypto_aead_seal(keys.master, nonce, KEYS_NONCE_BYTES, aad,
+		    aadlen, in, KEYS_KEY_BYTES, out, tag);
+	else
+		rv = crypto_aead_open(keys.master, nonce, KEYS_NONCE_BYTES, aad,
+		    aadlen, in, KEYS_KEY_BYTES, out, tag);
 	free(aad);
-	return (ok ? 0 : -1);
+	return (rv);
 }
 
 /* Check a key name: non-empty, of bounded length. */
@@ -509,10 +394,10 @@ keys_check_name(const char *name, char *err, size_t errlen)
 	return (0);
 }
 
-/* Make a new random key, wrap it and write its file (names are logged only
- * in their escaped file form: they may come from Docker). */
+/* Make a new random key, wrap it and write its file at path (names are logged
+ * only in their escaped file form: they may come from Docker). */
 static int
-keys_create(const char *name, const char *file, unsigned char *out,
+keys_create(const char *name, const char *path, unsigned char *out,
     char *err, size_t errlen)
 {
 	unsigned char	buf[KEYS_WRAPPED_BYTES], *nonce, *ct, *tag;
@@ -522,7 +407,7 @@ keys_create(const char *name, const char *file, unsigned char *out,
 	ct = nonce + KEYS_NONCE_BYTES;
 	tag = ct + KEYS_KEY_BYTES;
 	memcpy(buf, KEYS_WRAPPED_MAGIC, KEYS_MAGIC_BYTES);
-	keys_put_be32(buf + KEYS_MAGIC_BYTES, KEYS_VERSION);
+	util_put_be32(buf + KEYS_MAGIC_BYTES, KEYS_VERSION);
 	if (RAND_priv_bytes(out, KEYS_KEY_BYTES) != 1 ||
 	    RAND_bytes(nonce, KEYS_NONCE_BYTES) != 1) {
 		snprintf(err, errlen, "no random bytes for key %s", name);
@@ -530,9 +415,9 @@ keys_create(const char *name, const char *file, unsigned char *out,
 	}
 	if (keys_gcm(1, name, nonce, out, ct, tag) == -1)
 		fatalx("%s: AES-256-GCM encryption failed", __func__);
-	rv = keys_write_file(keys.dir, file, buf, sizeof buf, err, errlen);
+	rv = util_write_atomic(path, buf, sizeof buf, 0600, err, errlen);
 	if (rv == 0)
-		log_info("keys: created key file %s/%s", keys.dir, file);
+		log_info("keys: created key file %s", path);
 	else
 		OPENSSL_cleanse(out, KEYS_KEY_BYTES);
 	return (rv);
@@ -554,7 +439,7 @@ keys_get(const char *name, unsigned char out[KEYS_KEY_BYTES], int create,
 	rv = keys_read_file(path, buf, sizeof buf, err, errlen);
 	if (rv == 1) {
 		if (create)
-			rv = keys_create(name, file, out, err, errlen);
+			rv = keys_create(name, path, out, err, errlen);
 		else {
 			snprintf(err, errlen, "key %s does not exist", path);
 			rv = -1;
@@ -570,9 +455,9 @@ keys_get(const char *name, unsigned char out[KEYS_KEY_BYTES], int create,
 	tag = ct + KEYS_KEY_BYTES;
 	if (memcmp(buf, KEYS_WRAPPED_MAGIC, KEYS_MAGIC_BYTES) != 0)
 		snprintf(err, errlen, "%s: damaged key file: bad magic", path);
-	else if (keys_get_be32(buf + KEYS_MAGIC_BYTES) != KEYS_VERSION)
+	else if (util_get_be32(buf + KEYS_MAGIC_BYTES) != KEYS_VERSION)
 		snprintf(err, errlen, "%s: key file version %u is not "
-		    "supported", path, keys_get_be32(buf + KEYS_MAGIC_BYTES));
+		    "supported", path, util_get_be32(buf + KEYS_MAGIC_BYTES));
 	else if (keys_gcm(0, name, nonce, ct, out, tag) == -1) {
 		OPENSSL_cleanse(out, KEYS_KEY_BYTES);
 		snprintf(err, errlen, "%s: key fails authentication "

@@ -14,10 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-
+#include "crypto.h"
 #include "log.h"
 #include "store_private.h"
 #include "util.h"
@@ -35,6 +32,10 @@
 #define FILE_ID_BYTES		16
 #define FILE_NONCE_BYTES	12
 #define FILE_TAG_BYTES		16
+#if STORE_AT_REST_KEY_BYTES != CRYPTO_KEY_BYTES || \
+    FILE_TAG_BYTES != CRYPTO_TAG_BYTES
+#error "the store format needs AES-256 keys and full 16-byte GCM tags"
+#endif
 
 /*
  * File header: magic, version, reserved, generation, file id, base id (the
@@ -85,7 +86,6 @@ struct file_payload {
 };
 
 struct file_state {
-	EVP_CIPHER_CTX		*ctx;
 	char			*journal_path;
 	char			*journal_tmp;
 	char			*snapshot_path;
@@ -131,97 +131,6 @@ file_crc32(const unsigned char *p, size_t len)
 	for (i = 0; i < len; i++)
 		c = file_crc_table[(c ^ p[i]) & 0xff] ^ (c >> 8);
 	return (c ^ 0xffffffffU);
-}
-
-/* Big-endian integer helpers. */
-static void
-file_put16(unsigned char *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-/* Store 32 bits big endian. */
-static void
-file_put32(unsigned char *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
-/* Store 64 bits big endian. */
-static void
-file_put64(unsigned char *p, uint64_t v)
-{
-	file_put32(p, v >> 32);
-	file_put32(p + 4, (uint32_t)v);
-}
-
-/* Read 16 bits big endian. */
-static uint16_t
-file_get16(const unsigned char *p)
-{
-	return ((uint16_t)(p[0] << 8 | p[1]));
-}
-
-/* Read 32 bits big endian. */
-static uint32_t
-file_get32(const unsigned char *p)
-{
-	return ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | (uint32_t)p[3]);
-}
-
-/* Read 64 bits big endian. */
-static uint64_t
-file_get64(const unsigned char *p)
-{
-	return ((uint64_t)file_get32(p) << 32 | file_get32(p + 4));
-}
-
-/*
- * AES-256-GCM with the store key.  enc: seal in into out and fill tag.
- * Otherwise open in into out and check tag; -1 when authentication fails.
- */
-static int
-file_gcm(struct store *s, int enc, const unsigned char *nonce,
-    const unsigned char *aad, size_t aadlen, const unsigned char *in,
-    size_t len, unsigned char *out, unsigned char *tag)
-{
-	struct file_state	*fs = s->data;
-	EVP_CIPHER_CTX		*ctx = fs->ctx;
-	unsigned char		 final[16];
-	int			 n;
-
-	if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL,
-	    enc) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, FILE_NONCE_BYTES,
-	    NULL) != 1 ||
-	    EVP_CipherInit_ex(ctx, NULL, NULL, s->key, nonce, enc) != 1)
-		fatalx("%s: AES-256-GCM setup failed", __func__);
-	if (EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aadlen) != 1)
-		return (-1);
-	if (len > 0 && EVP_CipherUpdate(ctx, out, &n, in, (int)len) != 1)
-		return (-1);
-	if (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG,
-	    FILE_TAG_BYTES, tag) != 1)
-		return (-1);
-	if (EVP_CipherFinal_ex(ctx, final, &n) != 1)
-		return (-1);
-	if (enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG,
-	    FILE_TAG_BYTES, tag) != 1)
-		fatalx("%s: cannot read the GCM tag", __func__);
-	return (0);
-}
-
-/* Fresh random bytes for nonces and file ids. */
-static void
-file_random(unsigned char *p, size_t len)
-{
-	if (RAND_bytes(p, (int)len) != 1)
-		fatalx("%s: no random bytes", __func__);
 }
 
 /* Hash of (kind, key) for the map. */
@@ -377,9 +286,9 @@ file_payload_encode(int op, const char *kind, const char *key,
 	*plen = FILE_PAYLOAD_HEAD + klen + kylen + len;
 	p = xmalloc(*plen);
 	p[0] = op;
-	file_put16(p + 1, (uint16_t)klen);
-	file_put16(p + 3, (uint16_t)kylen);
-	file_put32(p + 5, (uint32_t)len);
+	util_put_be16(p + 1, (uint16_t)klen);
+	util_put_be16(p + 3, (uint16_t)kylen);
+	util_put_be32(p + 5, (uint32_t)len);
 	if (klen > 0)
 		memcpy(p + FILE_PAYLOAD_HEAD, kind, klen);
 	if (kylen > 0)
@@ -397,9 +306,9 @@ file_payload_decode(const unsigned char *p, size_t plen,
 	if (plen < FILE_PAYLOAD_HEAD)
 		return (-1);
 	pl->op = p[0];
-	pl->kind_len = file_get16(p + 1);
-	pl->key_len = file_get16(p + 3);
-	pl->len = file_get32(p + 5);
+	pl->kind_len = util_get_be16(p + 1);
+	pl->key_len = util_get_be16(p + 3);
+	pl->len = util_get_be32(p + 5);
 	if (FILE_PAYLOAD_HEAD + pl->kind_len + pl->key_len + pl->len != plen)
 		return (-1);
 	pl->kind = (const char *)p + FILE_PAYLOAD_HEAD;
@@ -432,18 +341,19 @@ file_record_seal(struct store *s, const unsigned char *id, uint64_t seq,
 
 	*rlen = FILE_RECORD_OVERHEAD + plen;
 	r = xmalloc(*rlen);
-	file_put32(r, (uint32_t)plen);
-	file_put32(r + 4, file_crc32(r, 4));
+	util_put_be32(r, (uint32_t)plen);
+	util_put_be32(r + 4, file_crc32(r, 4));
 	nonce = r + FILE_RECORD_HEAD_BYTES;
 	ct = nonce + FILE_NONCE_BYTES;
 	tag = ct + plen;
 	memcpy(aad, id, FILE_ID_BYTES);
-	file_put64(aad + FILE_ID_BYTES, seq);
-	file_put32(aad + FILE_ID_BYTES + 8, (uint32_t)plen);
-	file_random(nonce, FILE_NONCE_BYTES);
-	if (file_gcm(s, 1, nonce, aad, sizeof aad, payload, plen, ct, tag) == -1)
+	util_put_be64(aad + FILE_ID_BYTES, seq);
+	util_put_be32(aad + FILE_ID_BYTES + 8, (uint32_t)plen);
+	crypto_random(nonce, FILE_NONCE_BYTES);
+	if (crypto_aead_seal(s->key, nonce, FILE_NONCE_BYTES, aad, sizeof aad,
+	    payload, plen, ct, tag) == -1)
 		fatalx("%s: AES-256-GCM encryption failed", __func__);
-	file_put32(tag + FILE_TAG_BYTES, file_crc32(r, *rlen - 4));
+	util_put_be32(tag + FILE_TAG_BYTES, file_crc32(r, *rlen - 4));
 	return (r);
 }
 
@@ -456,15 +366,15 @@ file_header_seal(struct store *s, unsigned char *h, const char *magic,
 
 	memset(h, 0, FILE_HEADER_BYTES);
 	memcpy(h, magic, FILE_MAGIC_BYTES);
-	file_put32(h + FILE_MAGIC_BYTES, FILE_VERSION);
-	file_put64(h + FILE_MAGIC_BYTES + 8, generation);
+	util_put_be32(h + FILE_MAGIC_BYTES, FILE_VERSION);
+	util_put_be64(h + FILE_MAGIC_BYTES + 8, generation);
 	memcpy(h + FILE_MAGIC_BYTES + 16, id, FILE_ID_BYTES);
 	memcpy(h + FILE_MAGIC_BYTES + 16 + FILE_ID_BYTES, base, FILE_ID_BYTES);
 	nonce = h + FILE_HEADER_AUTH_BYTES;
 	tag = nonce + FILE_NONCE_BYTES;
-	file_random(nonce, FILE_NONCE_BYTES);
-	if (file_gcm(s, 1, nonce, h, FILE_HEADER_AUTH_BYTES, NULL, 0, NULL,
-	    tag) == -1)
+	crypto_random(nonce, FILE_NONCE_BYTES);
+	if (crypto_aead_seal(s->key, nonce, FILE_NONCE_BYTES, h,
+	    FILE_HEADER_AUTH_BYTES, NULL, 0, NULL, tag) == -1)
 		fatalx("%s: AES-256-GCM failed", __func__);
 }
 
@@ -475,7 +385,6 @@ file_header_open(struct store *s, const char *path, const unsigned char *buf,
     unsigned char *base, char *err, size_t errlen)
 {
 	const unsigned char	*nonce;
-	unsigned char		 tag[FILE_TAG_BYTES];
 	uint32_t		 version;
 
 	if (len < FILE_HEADER_BYTES) {
@@ -489,21 +398,21 @@ file_header_open(struct store *s, const char *path, const unsigned char *buf,
 		    "snapshot");
 		return (-1);
 	}
-	version = file_get32(buf + FILE_MAGIC_BYTES);
+	version = util_get_be32(buf + FILE_MAGIC_BYTES);
 	if (version != FILE_VERSION) {
 		snprintf(err, errlen, "%s: format version %u is not supported",
 		    path, version);
 		return (-1);
 	}
 	nonce = buf + FILE_HEADER_AUTH_BYTES;
-	memcpy(tag, nonce + FILE_NONCE_BYTES, sizeof tag);
-	if (file_gcm(s, 0, nonce, buf, FILE_HEADER_AUTH_BYTES, NULL, 0, NULL,
-	    tag) == -1) {
+	if (crypto_aead_open(s->key, nonce, FILE_NONCE_BYTES, buf,
+	    FILE_HEADER_AUTH_BYTES, NULL, 0, NULL,
+	    nonce + FILE_NONCE_BYTES) == -1) {
 		snprintf(err, errlen, "%s: header fails authentication "
 		    "(wrong key, or tampered with)", path);
 		return (-1);
 	}
-	*generation = file_get64(buf + FILE_MAGIC_BYTES + 8);
+	*generation = util_get_be64(buf + FILE_MAGIC_BYTES + 8);
 	memcpy(id, buf + FILE_MAGIC_BYTES + 16, FILE_ID_BYTES);
 	memcpy(base, buf + FILE_MAGIC_BYTES + 16 + FILE_ID_BYTES, FILE_ID_BYTES);
 	return (0);
@@ -541,7 +450,7 @@ file_record_next(struct store *s, const char *path, const unsigned char *buf,
     int torn_ok, unsigned char **plain, size_t *plen, char *err, size_t errlen)
 {
 	const unsigned char	*r = buf + *off, *nonce, *ct;
-	unsigned char		 aad[FILE_RECORD_AAD_BYTES], tag[FILE_TAG_BYTES];
+	unsigned char		 aad[FILE_RECORD_AAD_BYTES];
 	size_t			 rest = len - *off, clen, total;
 
 	if (rest == 0)
@@ -553,7 +462,7 @@ file_record_next(struct store *s, const char *path, const unsigned char *buf,
 		    "truncated", path, (unsigned long long)seq, *off);
 		return (FILE_NEXT_ERROR);
 	}
-	if (file_crc32(r, 4) != file_get32(r + 4)) {
+	if (file_crc32(r, 4) != util_get_be32(r + 4)) {
 		if (torn_ok && file_all_zero(r, rest))
 			return (FILE_NEXT_TORN);
 		snprintf(err, errlen, "%s: record %llu at offset %zu has a "
@@ -561,7 +470,7 @@ file_record_next(struct store *s, const char *path, const unsigned char *buf,
 		    (unsigned long long)seq, *off);
 		return (FILE_NEXT_ERROR);
 	}
-	clen = file_get32(r);
+	clen = util_get_be32(r);
 	if (clen < FILE_PAYLOAD_HEAD || clen > FILE_PAYLOAD_MAX) {
 		snprintf(err, errlen, "%s: record %llu at offset %zu has an "
 		    "impossible length %zu", path, (unsigned long long)seq,
@@ -576,7 +485,7 @@ file_record_next(struct store *s, const char *path, const unsigned char *buf,
 		    "truncated", path, (unsigned long long)seq, *off);
 		return (FILE_NEXT_ERROR);
 	}
-	if (file_crc32(r, total - 4) != file_get32(r + total - 4)) {
+	if (file_crc32(r, total - 4) != util_get_be32(r + total - 4)) {
 		if (torn_ok && total == rest)
 			return (FILE_NEXT_TORN);
 		snprintf(err, errlen, "%s: record %llu at offset %zu is damaged "
@@ -585,12 +494,12 @@ file_record_next(struct store *s, const char *path, const unsigned char *buf,
 	}
 	nonce = r + FILE_RECORD_HEAD_BYTES;
 	ct = nonce + FILE_NONCE_BYTES;
-	memcpy(tag, ct + clen, sizeof tag);
 	memcpy(aad, id, FILE_ID_BYTES);
-	file_put64(aad + FILE_ID_BYTES, seq);
-	file_put32(aad + FILE_ID_BYTES + 8, (uint32_t)clen);
+	util_put_be64(aad + FILE_ID_BYTES, seq);
+	util_put_be32(aad + FILE_ID_BYTES + 8, (uint32_t)clen);
 	*plain = xmalloc(clen);
-	if (file_gcm(s, 0, nonce, aad, sizeof aad, ct, clen, *plain, tag) == -1) {
+	if (crypto_aead_open(s->key, nonce, FILE_NONCE_BYTES, aad, sizeof aad, ct,
+	    clen, *plain, ct + clen) == -1) {
 		/* A valid CRC rules out a torn write: this is not our data. */
 		freezero_secret(*plain, clen);
 		*plain = NULL;
@@ -661,41 +570,6 @@ file_read_fd(int fd, const char *path, unsigned char **buf, size_t *len,
 	return (0);
 }
 
-/* Write all of buf at offset off. */
-static int
-file_write_at(int fd, const unsigned char *buf, size_t len, off_t off)
-{
-	size_t	done;
-	ssize_t	n;
-
-	for (done = 0; done < len; done += n) {
-		n = pwrite(fd, buf + done, len - done, off + (off_t)done);
-		if (n == -1 && errno == EINTR) {
-			n = 0;
-			continue;
-		}
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;
-			return (-1);
-		}
-	}
-	return (0);
-}
-
-/* fsync the state directory so renames and new files in it are durable. */
-static int
-file_sync_dir(struct store *s)
-{
-	int	fd, rv;
-
-	if ((fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return (-1);
-	rv = fsync(fd);
-	close(fd);
-	return (rv);
-}
-
 /* Create a temporary file (0600) holding buf, fsynced; returns its fd. */
 static int
 file_create_tmp(const char *tmp, const unsigned char *buf, size_t len)
@@ -706,7 +580,7 @@ file_create_tmp(const char *tmp, const unsigned char *buf, size_t len)
 	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd == -1)
 		return (-1);
-	if (file_write_at(fd, buf, len, 0) == -1 || fsync(fd) == -1) {
+	if (util_write_at(fd, buf, len, 0) == -1 || fsync(fd) == -1) {
 		save = errno;
 		close(fd);
 		(void)unlink(tmp);
@@ -727,7 +601,7 @@ file_journal_create(struct store *s, char *err, size_t errlen)
 	unsigned char		 h[FILE_HEADER_BYTES], id[FILE_ID_BYTES];
 	int			 fd;
 
-	file_random(id, sizeof id);
+	crypto_random(id, sizeof id);
 	file_header_seal(s, h, FILE_MAGIC_JOURNAL, fs->generation, id,
 	    fs->snapshot_id);
 	if ((fd = file_create_tmp(fs->journal_tmp, h, sizeof h)) == -1) {
@@ -736,7 +610,7 @@ file_journal_create(struct store *s, char *err, size_t errlen)
 		return (-1);
 	}
 	if (rename(fs->journal_tmp, fs->journal_path) == -1 ||
-	    file_sync_dir(s) == -1) {
+	    util_fsync_dir(s->dir, NULL, 0) == -1) {
 		snprintf(err, errlen, "install %s: %s", fs->journal_path,
 		    strerror(errno));
 		close(fd);
@@ -799,7 +673,7 @@ file_load_snapshot(struct store *s, char *err, size_t errlen)
 			goto done;
 		}
 		if (pl.op == FILE_OP_END) {
-			if (file_get64(pl.value) != count || off != len) {
+			if (util_get_be64(pl.value) != count || off != len) {
 				snprintf(err, errlen, "%s: end record does not "
 				    "match the %llu records before it", path,
 				    (unsigned long long)count);
@@ -942,8 +816,6 @@ file_free(struct file_state *fs)
 		close(fs->journal_fd);
 	if (fs->lock_fd != -1)
 		close(fs->lock_fd);	/* releases the flock */
-	if (fs->ctx != NULL)
-		EVP_CIPHER_CTX_free(fs->ctx);
 	free(fs->journal_path);
 	free(fs->journal_tmp);
 	free(fs->snapshot_path);
@@ -976,8 +848,6 @@ file_open(struct store *s, char *err, size_t errlen)
 	xasprintf(&fs->journal_tmp, "%s/%s.tmp", s->dir, FILE_JOURNAL);
 	xasprintf(&fs->snapshot_path, "%s/%s", s->dir, FILE_SNAPSHOT);
 	xasprintf(&fs->snapshot_tmp, "%s/%s.tmp", s->dir, FILE_SNAPSHOT);
-	if ((fs->ctx = EVP_CIPHER_CTX_new()) == NULL)
-		fatalx("%s: EVP_CIPHER_CTX_new", __func__);
 
 	/* Two writers would interleave records: one daemon per directory. */
 	xasprintf(&lock, "%s/%s", s->dir, FILE_LOCK);
@@ -1039,7 +909,7 @@ file_append(struct store *s, const unsigned char *payload, size_t plen,
 
 	r = file_record_seal(s, fs->journal_id, fs->journal_seq, payload, plen,
 	    &rlen);
-	if (file_write_at(fs->journal_fd, r, rlen, fs->journal_size) == -1) {
+	if (util_write_at(fs->journal_fd, r, rlen, fs->journal_size) == -1) {
 		snprintf(err, errlen, "write %s: %s", fs->journal_path,
 		    strerror(errno));
 		if (ftruncate(fs->journal_fd, fs->journal_size) == -1)
@@ -1144,7 +1014,7 @@ file_write_snapshot(struct store *s, int fd, uint64_t generation,
 
 	memset(zero, 0, sizeof zero);
 	file_header_seal(s, h, FILE_MAGIC_SNAPSHOT, generation, id, zero);
-	if (file_write_at(fd, h, sizeof h, 0) == -1)
+	if (util_write_at(fd, h, sizeof h, 0) == -1)
 		return (-1);
 	off = sizeof h;
 	all = file_map_sorted(fs);
@@ -1153,13 +1023,13 @@ file_write_snapshot(struct store *s, int fd, uint64_t generation,
 			payload = file_payload_encode(FILE_OP_PUT, all[i]->kind,
 			    all[i]->key, all[i]->value, all[i]->len, &plen);
 		else {
-			file_put64(count, fs->nentries);
+			util_put_be64(count, fs->nentries);
 			payload = file_payload_encode(FILE_OP_END, NULL, NULL,
 			    count, sizeof count, &plen);
 		}
 		r = file_record_seal(s, id, i, payload, plen, &rlen);
 		free(payload);
-		if (file_write_at(fd, r, rlen, off) == -1)
+		if (util_write_at(fd, r, rlen, off) == -1)
 			rv = -1;
 		off += (off_t)rlen;
 		free(r);
@@ -1192,8 +1062,8 @@ file_compact(struct store *s)
 		return (-1);
 	generation = fs->generation + 1;
 	old_size = fs->journal_size;
-	file_random(snap_id, sizeof snap_id);
-	file_random(journal_id, sizeof journal_id);
+	crypto_random(snap_id, sizeof snap_id);
+	crypto_random(journal_id, sizeof journal_id);
 
 	(void)unlink(fs->snapshot_tmp);
 	sfd = open(fs->snapshot_tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
@@ -1216,9 +1086,9 @@ file_compact(struct store *s)
 	}
 
 	/* Committed: from here a failure leaves the directory ahead of us. */
-	if (file_sync_dir(s) == -1 ||
+	if (util_fsync_dir(s->dir, NULL, 0) == -1 ||
 	    rename(fs->journal_tmp, fs->journal_path) == -1 ||
-	    file_sync_dir(s) == -1) {
+	    util_fsync_dir(s->dir, NULL, 0) == -1) {
 		snprintf(why, sizeof why, "compaction of %s stopped after the "
 		    "snapshot: %s", s->dir, strerror(errno));
 		close(jfd);

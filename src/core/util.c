@@ -1,12 +1,14 @@
-/* util.c: small file-system helpers shared by the daemon's modules. */
+/* util.c: small file-system and byte-order helpers shared by the modules. */
 #include "config.h"
 
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util.h"
 #include "xmalloc.h"
@@ -56,4 +58,179 @@ util_mkdir_parent(const char *path, mode_t mode, char *err, size_t errlen)
 	}
 	free(dir);
 	return (rv);
+}
+
+/* fsync a directory; errno survives the message for callers that word their own. */
+int
+util_fsync_dir(const char *dir, char *err, size_t errlen)
+{
+	int	fd, save;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		save = errno;
+		snprintf(err, errlen, "open %s: %s", dir, strerror(save));
+		errno = save;
+		return (-1);
+	}
+	if (fsync(fd) == -1) {
+		save = errno;
+		snprintf(err, errlen, "fsync %s: %s", dir, strerror(save));
+		close(fd);
+		errno = save;
+		return (-1);
+	}
+	close(fd);
+	return (0);
+}
+
+/*
+ * Write all of buf at offset off.  Returns 0, -1 with errno set, or 1 when a
+ * write took no bytes (no errno then: callers word that case themselves).
+ */
+static int
+util_write_all(int fd, const unsigned char *buf, size_t len, off_t off)
+{
+	size_t	done;
+	ssize_t	n;
+
+	for (done = 0; done < len; done += n) {
+		n = pwrite(fd, buf + done, len - done, off + (off_t)done);
+		if (n == -1 && errno == EINTR) {
+			n = 0;
+			continue;
+		}
+		if (n == -1)
+			return (-1);
+		if (n == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/* Write all of buf at offset off; EIO when the file takes no more bytes. */
+int
+util_write_at(int fd, const void *buf, size_t len, off_t off)
+{
+	switch (util_write_all(fd, buf, len, off)) {
+	case 0:
+		return (0);
+	case 1:
+		errno = EIO;
+		break;
+	}
+	return (-1);
+}
+
+/*
+ * Replace path atomically: a temporary file beside it, fsync, rename, fsync of
+ * the directory.  A crash leaves the old file or the new, never half.
+ */
+int
+util_write_atomic(const char *path, const void *buf, size_t len, mode_t mode,
+    char *err, size_t errlen)
+{
+	const char	*slash, *name;
+	char		*tmp, *dir;
+	int		 fd, rv;
+
+	/* The temporary is dir/.name.tmp: hidden, and left for a sweep at start. */
+	if ((slash = strrchr(path, '/')) == NULL) {
+		name = path;
+		dir = xstrdup(".");
+	} else {
+		name = slash + 1;
+		dir = slash == path ? xstrdup("/") : xstrndup(path, slash - path);
+	}
+	xasprintf(&tmp, "%.*s.%s.tmp", (int)(name - path), path, name);
+
+	(void)unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd == -1) {
+		snprintf(err, errlen, "open %s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	/* The umask could have left it more open or less; mode is what we want. */
+	if (fchmod(fd, mode) == -1) {
+		snprintf(err, errlen, "chmod %s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	if ((rv = util_write_all(fd, buf, len, 0)) != 0) {
+		snprintf(err, errlen, "write %s: %s", tmp,
+		    rv == 1 ? "short write" : strerror(errno));
+		goto fail;
+	}
+	if (fsync(fd) == -1) {
+		snprintf(err, errlen, "fsync %s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		snprintf(err, errlen, "close %s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) == -1) {
+		snprintf(err, errlen, "rename %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	rv = util_fsync_dir(dir, err, errlen);
+	free(tmp);
+	free(dir);
+	return (rv);
+
+fail:
+	if (fd != -1)
+		close(fd);
+	(void)unlink(tmp);
+	free(tmp);
+	free(dir);
+	return (-1);
+}
+
+/* Store 16 bits big endian. */
+void
+util_put_be16(unsigned char *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+/* Store 32 bits big endian. */
+void
+util_put_be32(unsigned char *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+/* Store 64 bits big endian. */
+void
+util_put_be64(unsigned char *p, uint64_t v)
+{
+	util_put_be32(p, v >> 32);
+	util_put_be32(p + 4, (uint32_t)v);
+}
+
+/* Read 16 bits big endian. */
+uint16_t
+util_get_be16(const unsigned char *p)
+{
+	return ((uint16_t)(p[0] << 8 | p[1]));
+}
+
+/* Read 32 bits big endian. */
+uint32_t
+util_get_be32(const unsigned char *p)
+{
+	return ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | (uint32_t)p[3]);
+}
+
+/* Read 64 bits big endian. */
+uint64_t
+util_get_be64(const unsigned char *p)
+{
+	return ((uint64_t)util_get_be32(p) << 32 | util_get_be32(p + 4));
 }

@@ -1,0 +1,95 @@
+/* crypto.c: the AES-256-GCM and random bytes behind every sealed file. */
+#include "config.h"
+
+#include <limits.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "crypto.h"
+#include "log.h"
+
+/*
+ * Run AES-256-GCM one way: enc seals and fills tag, otherwise opens and checks
+ * it.  A context per call: nothing is shared between callers or left keyed.
+ */
+static int
+crypto_aead(int enc, const unsigned char *key, const unsigned char *nonce,
+    size_t noncelen, const void *aad, size_t aadlen, const void *in,
+    size_t len, unsigned char *out, unsigned char *tag)
+{
+	EVP_CIPHER_CTX	*ctx;
+	unsigned char	 final[16];
+	int		 n, ok = 0;
+
+	if (noncelen == 0 || noncelen > INT_MAX || aadlen > INT_MAX ||
+	    len > INT_MAX)
+		return (-1);
+	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
+		fatalx("%s: EVP_CIPHER_CTX_new", __func__);
+	if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL,
+	    enc) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, (int)noncelen,
+	    NULL) != 1 ||
+	    EVP_CipherInit_ex(ctx, NULL, NULL, key, nonce, enc) != 1)
+		fatalx("%s: AES-256-GCM setup failed", __func__);
+	if (aadlen > 0 &&
+	    EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aadlen) != 1)
+		goto done;
+	if (len > 0 && EVP_CipherUpdate(ctx, out, &n, in, (int)len) != 1)
+		goto done;
+	if (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG,
+	    CRYPTO_TAG_BYTES, tag) != 1)
+		goto done;
+	/* GCM has no final block: final only keeps out + len out of it. */
+	if (EVP_CipherFinal_ex(ctx, final, &n) != 1)
+		goto done;
+	if (enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG,
+	    CRYPTO_TAG_BYTES, tag) != 1)
+		goto done;
+	ok = 1;
+done:
+	EVP_CIPHER_CTX_free(ctx);
+	return (ok ? 0 : -1);
+}
+
+/* Seal in into out with aad, filling tag. */
+int
+crypto_aead_seal(const unsigned char key[CRYPTO_KEY_BYTES],
+    const unsigned char *nonce, size_t noncelen, const void *aad,
+    size_t aadlen, const void *in, size_t len, unsigned char *out,
+    unsigned char tag[CRYPTO_TAG_BYTES])
+{
+	return (crypto_aead(1, key, nonce, noncelen, aad, aadlen, in, len, out,
+	    tag));
+}
+
+/* Open in into out if tag checks out over aad and in; else wipe out. */
+int
+crypto_aead_open(const unsigned char key[CRYPTO_KEY_BYTES],
+    const unsigned char *nonce, size_t noncelen, const void *aad,
+    size_t aadlen, const void *in, size_t len, unsigned char *out,
+    const unsigned char tag[CRYPTO_TAG_BYTES])
+{
+	unsigned char	copy[CRYPTO_TAG_BYTES];
+
+	/* OpenSSL takes the expected tag through a non-const pointer. */
+	memcpy(copy, tag, sizeof copy);
+	if (crypto_aead(0, key, nonce, noncelen, aad, aadlen, in, len, out,
+	    copy) == -1) {
+		if (len > 0)
+			OPENSSL_cleanse(out, len);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Random bytes for nonces and ids; none at all is a broken invariant. */
+void
+crypto_random(void *buf, size_t len)
+{
+	if (len > INT_MAX || RAND_bytes(buf, (int)len) != 1)
+		fatalx("%s: no random bytes", __func__);
+}

@@ -1,0 +1,32 @@
+/* crypto.h: the AES-256-GCM and random bytes behind every sealed file. */
+#ifndef NETCRAVE_CRYPTO_H
+#define NETCRAVE_CRYPTO_H
+
+#include <stddef.h>
+
+#define CRYPTO_KEY_BYTES	32	/* AES-256 */
+#define CRYPTO_TAG_BYTES	16	/* full GCM tag; never truncated */
+
+/*
+ * Encrypt len bytes of in into out (same length; in and out may be NULL when
+ * len is 0, which leaves a GMAC over aad alone) and authenticate them with aad
+ * into tag.  The nonce must never repeat under one key.  Returns 0, or -1 if
+ * the cipher fails (callers treat that as a broken invariant).
+ */
+int	crypto_aead_seal(const unsigned char key[CRYPTO_KEY_BYTES],
+	    const unsigned char *nonce, size_t noncelen, const void *aad,
+	    size_t aadlen, const void *in, size_t len, unsigned char *out,
+	    unsigned char tag[CRYPTO_TAG_BYTES]);
+/*
+ * Check tag over aad and in, decrypting in into out.  Returns -1 when
+ * authentication fails (wrong key, nonce, aad, ciphertext or tag); out is
+ * then wiped, so unauthenticated plaintext never leaves.
+ */
+int	crypto_aead_open(const unsigned char key[CRYPTO_KEY_BYTES],
+	    const unsigned char *nonce, size_t noncelen, const void *aad,
+	    size_t aadlen, const void *in, size_t len, unsigned char *out,
+	    const unsigned char tag[CRYPTO_TAG_BYTES]);
+/* Fill buf with random bytes for nonces and ids; fatal if there are none. */
+void	crypto_random(void *buf, size_t len);
+
+#endif
