@@ -20,13 +20,17 @@
 #include "conf.h"
 #include "json.h"
 #include "log.h"
+#include "prefix.h"
 #include "xmalloc.h"
 
 #define CONF_MAX_FILE		(1024 * 1024)
 #define CONF_MAX_STRING		4096	/* bytes, including the NUL */
 #define CONF_MAX_CHILDREN	64
 #define CONF_MAX_ARGS		256
-#define CONF_MAX_KEYPATH	128
+#define CONF_MAX_KEYPATH	512	/* room for a scope's index path and name path */
+#define CONF_MAX_SCOPES		1024	/* in the whole schema */
+#define CONF_MAX_SCOPE_DEPTH	8
+#define CONF_MAX_TAGS		64	/* in one tags, egress or ingress list */
 /* Longest path a unix socket address can hold. */
 #define CONF_MAX_SOCKET		(sizeof(((struct sockaddr_un *)NULL)->sun_path) - 1)
 
@@ -38,7 +42,8 @@ enum conf_kind {
 	CONF_SIZE,		/* size_t in [min, max] */
 	CONF_INT,		/* int in [min, max] */
 	CONF_LIST,		/* NULL-terminated char **, [min, max] elements */
-	CONF_CHILDREN		/* the children array, elements keyed by table */
+	CONF_CHILDREN,		/* the children array, elements keyed by table */
+	CONF_SCOPES		/* a scope array, walked by conf_scopes */
 };
 
 #define CONF_NULLABLE	0x1	/* null is accepted and stored as NULL */
@@ -62,7 +67,8 @@ struct conf_key {
 	int				 flags;
 	int64_t				 min;
 	int64_t				 max;
-	int64_t				 def;
+	int64_t				 def;		/* CONF_SCOPES: offset
+							   of the count */
 	const char			*def_string;	/* NULL: derived later */
 	const struct conf_choice	*choices;
 	conf_check_fn			 check;
@@ -74,6 +80,7 @@ struct conf_walk {
 	const char	*name;
 	char		*err;
 	size_t		 errlen;
+	size_t		 nscopes;	/* scopes read so far, all levels */
 };
 
 static const char	*conf_check_instance(char *);
@@ -87,6 +94,8 @@ static const char	*conf_check_role(char *);
 static const char	*conf_check_env(char *);
 static const char	*conf_check_child_netns(char *);
 static const char	*conf_check_socket(char *);
+static const char	*conf_check_scope_name(char *);
+static const char	*conf_check_tag(char *);
 
 static const struct conf_choice conf_log_levels[] = {
 	{ "info", LOG_LEVEL_INFO },
@@ -103,6 +112,7 @@ static const struct conf_choice conf_restarts[] = {
 
 #define C(field)	offsetof(struct conf, field)
 #define K(field)	offsetof(struct conf_child, field)
+#define S(field)	offsetof(struct conf_scope, field)
 
 static const struct conf_key conf_paths_keys[] = {
 	{ "run_dir", CONF_STRING, C(run_dir), 0, 0, 0, 0, NULL, NULL,
@@ -180,6 +190,30 @@ static const struct conf_key conf_child_keys[] = {
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
+/* A scope of the address schema; its own "scopes" holds its children. */
+static const struct conf_key conf_scope_keys[] = {
+	{ "name", CONF_STRING, S(name), CONF_REQUIRED, 0, 0, 0, NULL, NULL,
+	  conf_check_scope_name, NULL },
+	/* Vetted by conf_scope_network, which needs the parent and siblings. */
+	{ "ipv4_network", CONF_STRING, S(ipv4_network), CONF_NULLABLE, 0, 0, 0,
+	  NULL, NULL, NULL, NULL },
+	{ "ipv6_network", CONF_STRING, S(ipv6_network), CONF_NULLABLE, 0, 0, 0,
+	  NULL, NULL, NULL, NULL },
+	{ "ipv4_prefix_length", CONF_UINT, S(ipv4_prefix_length), 0,
+	  0, 30, 0, NULL, NULL, NULL, NULL },
+	{ "ipv6_prefix_length", CONF_UINT, S(ipv6_prefix_length), 0,
+	  0, 124, 0, NULL, NULL, NULL, NULL },
+	{ "tags", CONF_LIST, S(tags), 0, 0, CONF_MAX_TAGS, 0, NULL, NULL,
+	  conf_check_tag, NULL },
+	{ "egress", CONF_LIST, S(egress), 0, 0, CONF_MAX_TAGS, 0, NULL, NULL,
+	  conf_check_tag, NULL },
+	{ "ingress", CONF_LIST, S(ingress), 0, 0, CONF_MAX_TAGS, 0, NULL, NULL,
+	  conf_check_tag, NULL },
+	{ "scopes", CONF_SCOPES, S(children), 0, 0, CONF_MAX_SCOPES,
+	  S(nchildren), NULL, NULL, NULL, conf_scope_keys },
+	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+
 /* The whole file, in the order conf_print writes it. */
 static const struct conf_key conf_keys[] = {
 	{ "instance", CONF_STRING, C(instance), 0, 0, 0, 0,
@@ -198,14 +232,26 @@ static const struct conf_key conf_keys[] = {
 	  conf_metrics_keys },
 	{ "children", CONF_CHILDREN, 0, 0, 0, CONF_MAX_CHILDREN, 0, NULL, NULL,
 	  NULL, conf_child_keys },
+	{ "default_tag", CONF_STRING, C(default_tag), 0, 0, 0, 0, "default",
+	  NULL, conf_check_tag, NULL },
+	{ "uplink_tag", CONF_STRING, C(uplink_tag), 0, 0, 0, 0, "internet",
+	  NULL, conf_check_tag, NULL },
+	{ "host_tag", CONF_STRING, C(host_tag), 0, 0, 0, 0, "host", NULL,
+	  conf_check_tag, NULL },
+	/* Absent: the default schema, built once the tag names are known. */
+	{ "scopes", CONF_SCOPES, C(scopes), 0, 0, CONF_MAX_SCOPES, C(nscopes),
+	  NULL, NULL, NULL, conf_scope_keys },
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
 #undef C
 #undef K
+#undef S
 
 /* Field of base at offset, as the type the key's kind says. */
 #define FIELD(base, k, type)	((type *)(void *)((char *)(base) + (k)->offset))
+/* The count beside a CONF_SCOPES array. */
+#define COUNT(base, k)		((size_t *)(void *)((char *)(base) + (k)->def))
 
 /* Does s consist of 1..max bytes from set, the first from first? */
 static int
@@ -395,6 +441,28 @@ conf_check_role(char *s)
 	return (NULL);
 }
 
+/* Scope names make up paths such as "netcrave/default" in logs and state. */
+static const char *
+conf_check_scope_name(char *s)
+{
+	if (!conf_name_ok(s, CONF_LOWER CONF_DIGIT, CONF_LOWER CONF_DIGIT "_.-",
+	    32))
+		return ("expected 1 to 32 characters from [a-z0-9_.-], starting "
+		    "with a letter or digit");
+	return (NULL);
+}
+
+/* Tags are what Docker users type, so they follow the same short grammar. */
+static const char *
+conf_check_tag(char *s)
+{
+	if (!conf_name_ok(s, CONF_LOWER CONF_DIGIT, CONF_LOWER CONF_DIGIT "_.-",
+	    32))
+		return ("expected a tag: 1 to 32 characters from [a-z0-9_.-], "
+		    "starting with a letter or digit");
+	return (NULL);
+}
+
 /* An environment entry, NAME=value. */
 static const char *
 conf_check_env(char *s)
@@ -504,6 +572,7 @@ conf_defaults(const struct conf_key *table, void *base)
 			*FIELD(base, k, char **) = xcalloc(1, sizeof(char *));
 			break;
 		case CONF_CHILDREN:
+		case CONF_SCOPES:
 			break;
 		}
 	}
@@ -528,6 +597,7 @@ conf_free_fields(const struct conf_key *table, void *base)
 {
 	const struct conf_key	*k;
 	struct conf		*conf = base;
+	struct conf_scope	*scopes;
 	size_t			 i;
 
 	for (k = table; k->name != NULL; k++) {
@@ -549,6 +619,16 @@ conf_free_fields(const struct conf_key *table, void *base)
 			free(conf->children);
 			conf->children = NULL;
 			conf->nchildren = 0;
+			break;
+		case CONF_SCOPES:
+			scopes = *FIELD(base, k, struct conf_scope *);
+			for (i = 0; i < *COUNT(base, k); i++) {
+				conf_free_fields(k->table, &scopes[i]);
+				free(scopes[i].path);
+			}
+			free(scopes);
+			*FIELD(base, k, struct conf_scope *) = NULL;
+			*COUNT(base, k) = 0;
 			break;
 		default:
 			break;
@@ -712,6 +792,9 @@ conf_walk_value(struct conf_walk *w, const struct json *node,
 		return (conf_list(w, node, keypath, k, FIELD(base, k, char **)));
 	case CONF_CHILDREN:
 		return (conf_children(w, node, keypath, k, base));
+	case CONF_SCOPES:
+		/* Later, by conf_scopes: children need their parent's keys. */
+		return (0);
 	}
 	return (-1);
 }
@@ -834,6 +917,645 @@ conf_children(struct conf_walk *w, const struct json *node, const char *keypath,
 	return (0);
 }
 
+/* Index path of sibling i under plain, e.g. "scopes[0].scopes[2]". */
+static void
+conf_scope_index(char *dst, size_t dstlen, const char *plain, size_t i)
+{
+	if (plain[0] == '\0')
+		conf_format(dst, dstlen, "scopes[%zu]", i);
+	else
+		conf_format(dst, dstlen, "%s.scopes[%zu]", plain, i);
+}
+
+/* A scope's network of this family, as text. */
+static char **
+conf_scope_network_field(struct conf_scope *s, int family)
+{
+	return (family == AF_INET ? &s->ipv4_network : &s->ipv6_network);
+}
+
+/*
+ * What a vetted network value holds: 0 none, 1 an explicit prefix (in p), 2
+ * "auto/LEN" (only p->len is known before the first start).
+ */
+static int
+conf_scope_prefix(const char *text, int family, struct prefix *p)
+{
+	char	err[160];
+
+	memset(p, 0, sizeof *p);
+	p->family = family;
+	if (text == NULL)
+		return (0);
+	if (strncmp(text, "auto/", 5) == 0) {
+		p->len = (unsigned int)strtoul(text + 5, NULL, 10);
+		return (2);
+	}
+	if (prefix_parse(text, 1, p, err, sizeof err) == -1)
+		return (0);
+	return (1);
+}
+
+/* LEN of "auto/LEN": decimal, no sign, no leading zero. */
+static int
+conf_auto_len(const char *s, unsigned int *len)
+{
+	size_t	n = strlen(s);
+
+	if (n == 0 || n > 3 || strspn(s, CONF_DIGIT) != n ||
+	    (s[0] == '0' && n > 1))
+		return (-1);
+	*len = (unsigned int)atoi(s);
+	return (0);
+}
+
+/*
+ * Vet and normalise one family's network of siblings[i]: an explicit prefix
+ * is strict, of the key's family, inside an explicit parent and clear of the
+ * explicit siblings before it; "auto/LEN" must have room where it will be
+ * chosen.  An explicit prefix under an auto one cannot be checked before the
+ * parent is chosen at the first start, so it is refused.
+ */
+static int
+conf_scope_network(struct conf_walk *w, const struct json *obj,
+    const char *display, struct conf_scope *siblings, size_t i,
+    struct conf_scope *parent, int family)
+{
+	struct conf_scope	*s = &siblings[i];
+	const struct json	*node;
+	const char		*key, *name, *ptext = NULL, *stext;
+	struct prefix		 p, pp, sp;
+	char			**field, path[CONF_MAX_KEYPATH], perr[160];
+	char			 buf[PREFIX_STRLEN];
+	unsigned int		 len, min, max;
+	int			 parent_kind = 0;
+	size_t			 j;
+
+	key = family == AF_INET ? "ipv4_network" : "ipv6_network";
+	name = family == AF_INET ? "IPv4" : "IPv6";
+	field = conf_scope_network_field(s, family);
+	if (*field == NULL)
+		return (0);
+	node = json_get(obj, key);
+	conf_keypath(path, sizeof path, display, key);
+	if (parent != NULL) {
+		ptext = *conf_scope_network_field(parent, family);
+		parent_kind = conf_scope_prefix(ptext, family, &pp);
+		if (parent_kind == 0)
+			return (conf_node_error(w, node, path,
+			    "%s: the parent scope %s has no %s", *field,
+			    parent->path, key));
+	}
+
+	if (strncmp(*field, "auto/", 5) == 0) {
+		if (parent == NULL) {
+			min = 8;
+			max = family == AF_INET ? 30 : 64;
+		} else {
+			min = pp.len + 1;
+			max = prefix_bits(family);
+		}
+		if (conf_auto_len(*field + 5, &len) == -1)
+			return (conf_node_error(w, node, path, "%s: expected "
+			    "\"auto/LEN\" with LEN a decimal number", *field));
+		if ((len < min || len > max) && parent == NULL)
+			return (conf_node_error(w, node, path,
+			    "%s: expected a length from %u to %u at the top "
+			    "level", *field, min, max));
+		if (len < min || len > max)
+			return (conf_node_error(w, node, path,
+			    "%s: expected a length from %u to %u, longer than "
+			    "the parent's %s", *field, min, max, ptext));
+		free(*field);
+		xasprintf(field, "auto/%u", len);
+		return (0);
+	}
+
+	/* A bare address would parse as a host prefix; a scope is never one. */
+	if (strchr(*field, '/') == NULL)
+		return (conf_node_error(w, node, path, "%s: expected an %s "
+		    "prefix ADDRESS/LEN, \"auto/LEN\" or null", *field, name));
+	if (prefix_parse(*field, 1, &p, perr, sizeof perr) == -1)
+		return (conf_node_error(w, node, path, "%s", perr));
+	if (p.family != family)
+		return (conf_node_error(w, node, path, "%s is not an %s prefix",
+		    *field, name));
+	prefix_format(&p, 1, buf, sizeof buf);
+	if (parent_kind == 2)
+		return (conf_node_error(w, node, path, "%s: an explicit prefix "
+		    "cannot be checked inside the parent's %s, which is chosen "
+		    "at the first start", buf, ptext));
+	if (parent_kind == 1 && !prefix_contains(&pp, &p))
+		return (conf_node_error(w, node, path,
+		    "%s is not inside the parent's %s", buf, ptext));
+	if (parent_kind == 1 && p.len == pp.len)
+		return (conf_node_error(w, node, path, "%s is the whole of the "
+		    "parent's prefix; a child must be smaller", buf));
+	for (j = 0; j < i; j++) {
+		stext = *conf_scope_network_field(&siblings[j], family);
+		if (conf_scope_prefix(stext, family, &sp) == 1 &&
+		    prefix_overlaps(&p, &sp))
+			return (conf_node_error(w, node, path,
+			    "%s overlaps %s of scope %s", buf, stext,
+			    siblings[j].path));
+	}
+	free(*field);
+	*field = xstrdup(buf);
+	return (0);
+}
+
+/*
+ * A scope hands out networks of a family only from a prefix of that family,
+ * each smaller than the prefix; a tag names a scope to take networks from.
+ */
+static int
+conf_scope_lengths(struct conf_walk *w, const struct json *obj,
+    const char *display, struct conf_scope *s)
+{
+	const struct json	*node;
+	const char		*key, *netkey, *text;
+	struct prefix		 p;
+	char			 path[CONF_MAX_KEYPATH];
+	unsigned int		 len, max;
+	int			 family, kind;
+
+	for (family = AF_INET; family != 0;
+	    family = family == AF_INET ? AF_INET6 : 0) {
+		if (family == AF_INET) {
+			key = "ipv4_prefix_length";
+			netkey = "ipv4_network";
+			len = s->ipv4_prefix_length;
+			max = 30;
+		} else {
+			key = "ipv6_prefix_length";
+			netkey = "ipv6_network";
+			len = s->ipv6_prefix_length;
+			max = 124;
+		}
+		if (len == 0)
+			continue;
+		node = json_get(obj, key);
+		conf_keypath(path, sizeof path, display, key);
+		text = *conf_scope_network_field(s, family);
+		kind = conf_scope_prefix(text, family, &p);
+		if (kind == 0)
+			return (conf_node_error(w, node, path,
+			    "%u, but the scope has no %s", len, netkey));
+		if (p.len >= max)
+			return (conf_node_error(w, node, path,
+			    "%u: the scope's %s leaves no room for networks "
+			    "(at most /%u)", len, text, max));
+		if (len <= p.len)
+			return (conf_node_error(w, node, path,
+			    "%u: expected a length from %u to %u, longer than "
+			    "the scope's %s", len, p.len + 1, max, text));
+	}
+	if (s->tags[0] != NULL && s->ipv4_prefix_length == 0 &&
+	    s->ipv6_prefix_length == 0) {
+		conf_keypath(path, sizeof path, display, "tags");
+		return (conf_node_error(w, json_get(obj, "tags"), path,
+		    "a scope with a tag must hand out networks: set "
+		    "ipv4_prefix_length or ipv6_prefix_length"));
+	}
+	return (0);
+}
+
+/*
+ * A scope array: each scope's own keys first, then its children, which are
+ * vetted against it.  plain is the parent's index path ("" at the top), depth
+ * that of the scopes in the array (1 at the top).
+ */
+static int
+conf_scopes(struct conf_walk *w, const struct json *node, const char *keypath,
+    const char *plain, struct conf_scope *parent, unsigned int depth,
+    struct conf_scope **scopesp, size_t *nscopesp)
+{
+	struct conf_scope	*scopes, *s;
+	const struct json	*obj, *name, *kids;
+	char			 index[CONF_MAX_KEYPATH];
+	char			 other[CONF_MAX_KEYPATH];
+	char			 display[CONF_MAX_KEYPATH];
+	char			 path[CONF_MAX_KEYPATH];
+	size_t			 i, j;
+
+	if (node->type != JSON_ARRAY)
+		return (conf_node_error(w, node, keypath,
+		    "expected an array of objects, got %s",
+		    json_type_name(node->type)));
+	if (node->nchildren == 0)
+		return (0);
+	if (depth > CONF_MAX_SCOPE_DEPTH)
+		return (conf_node_error(w, node, keypath,
+		    "scopes nested more than %d deep", CONF_MAX_SCOPE_DEPTH));
+	if (node->nchildren > CONF_MAX_SCOPES - w->nscopes)
+		return (conf_node_error(w, node, keypath,
+		    "more than %d scopes in the schema", CONF_MAX_SCOPES));
+	w->nscopes += node->nchildren;
+	scopes = xcalloc(node->nchildren, sizeof *scopes);
+	*scopesp = scopes;
+	for (i = 0; i < node->nchildren; i++) {
+		obj = node->children[i];
+		s = &scopes[i];
+		conf_defaults(conf_scope_keys, s);
+		/* Counted first so conf_free releases a half-filled one. */
+		*nscopesp = i + 1;
+		conf_scope_index(index, sizeof index, plain, i);
+		if (obj->type != JSON_OBJECT)
+			return (conf_node_error(w, obj, index,
+			    "expected an object, got %s",
+			    json_type_name(obj->type)));
+
+		/* The name first: messages about the rest show the path. */
+		if ((name = json_get(obj, "name")) == NULL)
+			return (conf_node_error(w, obj, index,
+			    "missing required key \"name\""));
+		conf_keypath(path, sizeof path, index, "name");
+		if (conf_checked_string(w, name, path, conf_check_scope_name,
+		    &s->name) != 0)
+			return (-1);
+		if (parent == NULL)
+			s->path = xstrdup(s->name);
+		else
+			xasprintf(&s->path, "%s/%s", parent->path, s->name);
+		conf_format(display, sizeof display, "%s (%s)", index, s->path);
+
+		if (conf_walk_object(w, obj, conf_scope_keys, s, display) != 0)
+			return (-1);
+		for (j = 0; j < i; j++) {
+			if (strcmp(scopes[j].name, s->name) != 0)
+				continue;
+			conf_keypath(path, sizeof path, display, "name");
+			conf_scope_index(other, sizeof other, plain, j);
+			return (conf_node_error(w, name, path,
+			    "duplicate name \"%s\", also %s", s->name, other));
+		}
+		if (conf_scope_network(w, obj, display, scopes, i, parent,
+		    AF_INET) != 0 || conf_scope_network(w, obj, display, scopes,
+		    i, parent, AF_INET6) != 0)
+			return (-1);
+		if (conf_scope_lengths(w, obj, display, s) != 0)
+			return (-1);
+		if ((kids = json_get(obj, "scopes")) != NULL) {
+			conf_keypath(path, sizeof path, display, "scopes");
+			if (conf_scopes(w, kids, path, index, s, depth + 1,
+			    &s->children, &s->nchildren) != 0)
+				return (-1);
+		}
+	}
+	return (0);
+}
+
+/* One scope as the schema-wide checks see it. */
+struct conf_scope_ref {
+	const struct conf_scope	*scope;
+	const struct json	*obj;
+	char			*display;	/* "scopes[0] (netcrave)" */
+};
+
+/* One tag of one scope. */
+struct conf_tag {
+	const char	*tag;
+	size_t		 seq;		/* order in the file */
+	size_t		 ref;		/* its scope */
+	size_t		 index;		/* in the scope's tags */
+};
+
+/* Every scope and every tag of a schema read from a file. */
+struct conf_schema {
+	struct conf_scope_ref	*refs;
+	size_t			 nrefs;
+	struct conf_tag		*tags;
+	size_t			 ntags;
+};
+
+/* Gather the scopes of array (their JSON in jarray) and their tags, in order. */
+static void
+conf_schema_collect(struct conf_schema *sc, const struct conf_scope *scopes,
+    size_t n, const struct json *jarray, const char *plain)
+{
+	const struct conf_scope	*s;
+	struct conf_scope_ref	*ref;
+	struct conf_tag		*t;
+	char			 index[CONF_MAX_KEYPATH];
+	size_t			 i, k;
+
+	for (i = 0; i < n; i++) {
+		s = &scopes[i];
+		conf_scope_index(index, sizeof index, plain, i);
+		sc->refs = xreallocarray(sc->refs, sc->nrefs + 1,
+		    sizeof *sc->refs);
+		ref = &sc->refs[sc->nrefs++];
+		ref->scope = s;
+		ref->obj = jarray->children[i];
+		xasprintf(&ref->display, "%s (%s)", index, s->path);
+		for (k = 0; s->tags[k] != NULL; k++) {
+			sc->tags = xreallocarray(sc->tags, sc->ntags + 1,
+			    sizeof *sc->tags);
+			t = &sc->tags[sc->ntags];
+			t->tag = s->tags[k];
+			t->seq = sc->ntags++;
+			t->ref = sc->nrefs - 1;
+			t->index = k;
+		}
+		if (s->nchildren > 0)
+			conf_schema_collect(sc, s->children, s->nchildren,
+			    json_get(ref->obj, "scopes"), index);
+	}
+}
+
+/* Order tags by name, then by where they appear. */
+static int
+conf_tag_cmp(const void *va, const void *vb)
+{
+	const struct conf_tag	*a = va, *b = vb;
+	int			 c;
+
+	if ((c = strcmp(a->tag, b->tag)) != 0)
+		return (c);
+	return (a->seq < b->seq ? -1 : a->seq > b->seq);
+}
+
+/* Whether some scope has tag (sc->tags sorted). */
+static int
+conf_schema_has_tag(const struct conf_schema *sc, const char *tag)
+{
+	size_t	lo = 0, hi = sc->ntags, mid;
+	int	c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((c = strcmp(tag, sc->tags[mid].tag)) == 0)
+			return (1);
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return (0);
+}
+
+/* The tags element of t, for a message. */
+static const struct json *
+conf_tag_node(const struct conf_schema *sc, const struct conf_tag *t,
+    char *path, size_t pathlen)
+{
+	const struct conf_scope_ref	*ref = &sc->refs[t->ref];
+
+	conf_format(path, pathlen, "%s.tags[%zu]", ref->display, t->index);
+	return (json_get(ref->obj, "tags")->children[t->index]);
+}
+
+/*
+ * Every egress and ingress entry names a scope's tag or a reserved one, once
+ * per list.
+ */
+static int
+conf_schema_refs(struct conf_walk *w, const struct conf_schema *sc,
+    const struct conf *c, const struct conf_scope_ref *ref, const char *key)
+{
+	const struct json	*list;
+	char			**tags, path[CONF_MAX_KEYPATH];
+	size_t			  i, j;
+
+	tags = strcmp(key, "egress") == 0 ? ref->scope->egress :
+	    ref->scope->ingress;
+	for (i = 0; tags[i] != NULL; i++) {
+		list = json_get(ref->obj, key);
+		conf_format(path, sizeof path, "%s.%s[%zu]", ref->display, key,
+		    i);
+		for (j = 0; j < i; j++) {
+			if (strcmp(tags[j], tags[i]) == 0)
+				return (conf_node_error(w, list->children[i],
+				    path, "\"%s\" is listed twice", tags[i]));
+		}
+		if (strcmp(tags[i], c->uplink_tag) == 0 ||
+		    strcmp(tags[i], c->host_tag) == 0 ||
+		    conf_schema_has_tag(sc, tags[i]))
+			continue;
+		return (conf_node_error(w, list->children[i], path,
+		    "\"%s\" is not a scope's tag, nor uplink_tag \"%s\" or "
+		    "host_tag \"%s\"", tags[i], c->uplink_tag, c->host_tag));
+	}
+	return (0);
+}
+
+/*
+ * The rules that span a schema read from a file: a tag names exactly one
+ * scope and is not reserved, egress and ingress name tags that exist, and
+ * default_tag is one of them.
+ */
+static int
+conf_schema_check(struct conf_walk *w, const struct json *root,
+    const struct conf *c)
+{
+	struct conf_schema	 sc;
+	const struct conf_tag	*t, *dup = NULL;
+	const struct json	*node;
+	char			 path[CONF_MAX_KEYPATH];
+	size_t			 i;
+	int			 rv = -1;
+
+	memset(&sc, 0, sizeof sc);
+	conf_schema_collect(&sc, c->scopes, c->nscopes, json_get(root, "scopes"),
+	    "");
+	for (i = 0; i < sc.ntags; i++) {
+		t = &sc.tags[i];
+		if (strcmp(t->tag, c->uplink_tag) != 0 &&
+		    strcmp(t->tag, c->host_tag) != 0)
+			continue;
+		node = conf_tag_node(&sc, t, path, sizeof path);
+		conf_node_error(w, node, path, "\"%s\" is reserved (%s)",
+		    t->tag, strcmp(t->tag, c->uplink_tag) == 0 ? "uplink_tag" :
+		    "host_tag");
+		goto out;
+	}
+
+	/* Sorted, the first repeat in the file is the earliest second one. */
+	if (sc.ntags > 0)
+		qsort(sc.tags, sc.ntags, sizeof *sc.tags, conf_tag_cmp);
+	for (i = 1; i < sc.ntags; i++) {
+		if (strcmp(sc.tags[i - 1].tag, sc.tags[i].tag) != 0)
+			continue;
+		if (i >= 2 && strcmp(sc.tags[i - 2].tag, sc.tags[i].tag) == 0)
+			continue;
+		if (dup == NULL || sc.tags[i].seq < dup->seq)
+			dup = &sc.tags[i];
+	}
+	if (dup != NULL) {
+		node = conf_tag_node(&sc, dup, path, sizeof path);
+		conf_node_error(w, node, path, "\"%s\" is also a tag of %s",
+		    dup->tag, sc.refs[(dup - 1)->ref].scope->path);
+		goto out;
+	}
+
+	for (i = 0; i < sc.nrefs; i++) {
+		if (conf_schema_refs(w, &sc, c, &sc.refs[i], "egress") != 0 ||
+		    conf_schema_refs(w, &sc, c, &sc.refs[i], "ingress") != 0)
+			goto out;
+	}
+	if (c->nscopes > 0 && !conf_schema_has_tag(&sc, c->default_tag)) {
+		if ((node = json_get(root, "default_tag")) != NULL)
+			conf_node_error(w, node, "default_tag",
+			    "no scope has the tag \"%s\"", c->default_tag);
+		else
+			conf_node_error(w, json_get(root, "scopes"), "scopes",
+			    "no scope has the default_tag \"%s\"",
+			    c->default_tag);
+		goto out;
+	}
+	rv = 0;
+out:
+	for (i = 0; i < sc.nrefs; i++)
+		free(sc.refs[i].display);
+	free(sc.refs);
+	free(sc.tags);
+	return (rv);
+}
+
+/*
+ * The default schema, after the original project's: an auto root and five
+ * children.  In these lists "default", "internet" and "host" stand for
+ * default_tag, uplink_tag and host_tag.
+ */
+static const struct conf_default_scope {
+	const char	*name;
+	const char	*tags[2];
+	const char	*egress[3];
+	const char	*ingress[3];
+} conf_default_scopes[] = {
+	{ "default", { "default", NULL },
+	  { "docker-local-ingress", "internet", NULL },
+	  { "docker-local-egress", NULL, NULL } },
+	{ "docker-local-egress", { "docker-local-egress", NULL },
+	  { "default", NULL, NULL }, { NULL, NULL, NULL } },
+	{ "docker-local-ingress", { "docker-local-ingress", NULL },
+	  { NULL, NULL, NULL }, { "default", "host", NULL } },
+	{ "docker-internet-egress", { "docker-internet-egress", NULL },
+	  { "internet", NULL, NULL }, { NULL, NULL, NULL } },
+	{ "docker-internet-ingress", { "docker-internet-ingress", NULL },
+	  { NULL, NULL, NULL }, { "internet", "host", NULL } }
+};
+#define CONF_NDEFAULT_SCOPES \
+	(sizeof conf_default_scopes / sizeof conf_default_scopes[0])
+#define CONF_DEFAULT_ROOT	"netcrave"
+
+/* A default list, with the stand-ins replaced by the configured tags. */
+static char **
+conf_default_list(const struct conf *c, const char *const *names)
+{
+	char	**list;
+	size_t	  i, n;
+
+	for (n = 0; names[n] != NULL; n++)
+		;
+	list = xcalloc(n + 1, sizeof *list);
+	for (i = 0; i < n; i++) {
+		if (strcmp(names[i], "default") == 0)
+			list[i] = xstrdup(c->default_tag);
+		else if (strcmp(names[i], "internet") == 0)
+			list[i] = xstrdup(c->uplink_tag);
+		else if (strcmp(names[i], "host") == 0)
+			list[i] = xstrdup(c->host_tag);
+		else
+			list[i] = xstrdup(names[i]);
+	}
+	return (list);
+}
+
+/* Build the default schema into c. */
+static void
+conf_default_schema(struct conf *c)
+{
+	const struct conf_default_scope	*d;
+	struct conf_scope		*root, *s;
+	const char			*none[] = { NULL };
+	size_t				 i;
+
+	root = xcalloc(1, sizeof *root);
+	root->name = xstrdup(CONF_DEFAULT_ROOT);
+	root->path = xstrdup(CONF_DEFAULT_ROOT);
+	root->ipv4_network = xstrdup("auto/16");
+	root->ipv6_network = xstrdup("auto/48");
+	root->tags = conf_default_list(c, none);
+	root->egress = conf_default_list(c, none);
+	root->ingress = conf_default_list(c, none);
+	root->children = xcalloc(CONF_NDEFAULT_SCOPES, sizeof *root->children);
+	root->nchildren = CONF_NDEFAULT_SCOPES;
+	for (i = 0; i < CONF_NDEFAULT_SCOPES; i++) {
+		d = &conf_default_scopes[i];
+		s = &root->children[i];
+		s->name = xstrdup(d->name);
+		xasprintf(&s->path, "%s/%s", root->path, d->name);
+		s->ipv4_network = xstrdup("auto/20");
+		s->ipv6_network = xstrdup("auto/56");
+		s->ipv4_prefix_length = 24;
+		s->ipv6_prefix_length = 64;
+		s->tags = conf_default_list(c, d->tags);
+		s->egress = conf_default_list(c, d->egress);
+		s->ingress = conf_default_list(c, d->ingress);
+	}
+	c->scopes = root;
+	c->nscopes = 1;
+}
+
+/*
+ * The default schema keeps its own tag names; a configured default_tag,
+ * uplink_tag or host_tag must not take one of them.
+ */
+static int
+conf_default_schema_check(struct conf_walk *w, const struct json *root)
+{
+	const char *const	 keys[] = { "default_tag", "uplink_tag",
+				    "host_tag" };
+	const struct json	*node;
+	size_t			 i, j;
+
+	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		if ((node = json_get(root, keys[i])) == NULL)
+			continue;
+		for (j = 0; j < CONF_NDEFAULT_SCOPES; j++) {
+			if (j == 0 || strcmp(node->string,
+			    conf_default_scopes[j].tags[0]) != 0)
+				continue;
+			return (conf_node_error(w, node, keys[i],
+			    "\"%s\" is a tag of the default schema's scope "
+			    "%s/%s", node->string, CONF_DEFAULT_ROOT,
+			    conf_default_scopes[j].name));
+		}
+	}
+	return (0);
+}
+
+/* default_tag, uplink_tag and host_tag name three different things. */
+static int
+conf_tags_check(struct conf_walk *w, const struct json *root,
+    const struct conf *c)
+{
+	const struct {
+		const char	*a, *va, *b, *vb;
+	} pairs[] = {
+		{ "uplink_tag", c->uplink_tag, "host_tag", c->host_tag },
+		{ "default_tag", c->default_tag, "uplink_tag", c->uplink_tag },
+		{ "default_tag", c->default_tag, "host_tag", c->host_tag }
+	};
+	const struct json	*node;
+	size_t			 i;
+
+	for (i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+		if (strcmp(pairs[i].va, pairs[i].vb) != 0)
+			continue;
+		/* The defaults differ, so at least one of them was set. */
+		if ((node = json_get(root, pairs[i].a)) != NULL)
+			return (conf_node_error(w, node, pairs[i].a,
+			    "\"%s\" is also %s", pairs[i].va, pairs[i].b));
+		return (conf_node_error(w, json_get(root, pairs[i].b),
+		    pairs[i].b, "\"%s\" is also %s", pairs[i].vb, pairs[i].a));
+	}
+	if (json_get(root, "scopes") == NULL)
+		return (conf_default_schema_check(w, root));
+	return (conf_schema_check(w, root, c));
+}
+
 /* dir/leaf without doubling the slash under "/". */
 static char *
 conf_join(const char *dir, const char *leaf)
@@ -857,9 +1579,12 @@ conf_fnv1a(const char *s)
 	return (h);
 }
 
-/* Fill what defaults to something built from the instance or other paths. */
+/*
+ * Fill what defaults to something built from the instance, other paths or the
+ * tag names; have_scopes says whether the file wrote its own schema.
+ */
 static void
-conf_derive(struct conf *c)
+conf_derive(struct conf *c, int have_scopes)
 {
 	const char	*in = c->instance;
 	char		*sock;
@@ -890,6 +1615,8 @@ conf_derive(struct conf *c)
 		xasprintf(&c->metrics_listen, "unix:%s", sock);
 		free(sock);
 	}
+	if (!have_scopes)
+		conf_default_schema(c);
 }
 
 /* A derived socket path may be too long only because an explicit run_dir is. */
@@ -933,11 +1660,13 @@ conf_parse(const char *name, const char *text, size_t len, char *err,
 	struct conf_walk	 w;
 	struct json_error	 jerr;
 	struct json		*root;
+	const struct json	*scopes;
 	struct conf		*c;
 
 	w.name = name != NULL ? name : "(config)";
 	w.err = err;
 	w.errlen = errlen;
+	w.nscopes = 0;
 	if ((root = json_parse(text, len, 1, &jerr)) == NULL) {
 		conf_error(&w, jerr.line, jerr.column, "", "%s", jerr.message);
 		return (NULL);
@@ -950,8 +1679,13 @@ conf_parse(const char *name, const char *text, size_t len, char *err,
 	}
 	if (conf_walk_object(&w, root, conf_keys, c, "") != 0)
 		goto fail;
-	conf_derive(c);
+	if ((scopes = json_get(root, "scopes")) != NULL && conf_scopes(&w,
+	    scopes, "scopes", "", NULL, 1, &c->scopes, &c->nscopes) != 0)
+		goto fail;
+	conf_derive(c, scopes != NULL);
 	if (conf_check_derived(&w, root, c) != 0)
+		goto fail;
+	if (conf_tags_check(&w, root, c) != 0)
 		goto fail;
 	if (name != NULL)
 		c->path = xstrdup(name);
@@ -1035,14 +1769,14 @@ conf_load(const char *path, int must_exist, char *err, size_t errlen)
 	}
 	if (path == NULL) {
 		c = conf_new();
-		conf_derive(c);
+		conf_derive(c, 0);
 		return (c);
 	}
 	if ((text = conf_read(path, &len, &missing, err, errlen)) == NULL) {
 		if (!missing || must_exist)
 			return (NULL);
 		c = conf_new();
-		conf_derive(c);
+		conf_derive(c, 0);
 		return (c);
 	}
 	c = conf_parse(path, text, len, err, errlen);
@@ -1080,8 +1814,9 @@ conf_print_fields(FILE *f, const struct conf_key *table, const void *vbase,
 	const struct conf_choice	*ch;
 	const struct conf		*conf = vbase;
 	void				*base = (void *)(uintptr_t)vbase;
+	const struct conf_scope		*scopes;
 	char				**list;
-	size_t				 i;
+	size_t				 i, n;
 
 	for (k = table; k->name != NULL; k++) {
 		fprintf(f, "%*s\"%s\": ", indent, "", k->name);
@@ -1132,6 +1867,22 @@ conf_print_fields(FILE *f, const struct conf_key *table, const void *vbase,
 				    &conf->children[i], indent + 4);
 				fprintf(f, "%*s}%s\n", indent + 2, "",
 				    i + 1 < conf->nchildren ? "," : "");
+			}
+			fprintf(f, "%*s]", indent, "");
+			break;
+		case CONF_SCOPES:
+			scopes = *FIELD(base, k, struct conf_scope *);
+			if ((n = *COUNT(base, k)) == 0) {
+				fputs("[]", f);
+				break;
+			}
+			fputs("[\n", f);
+			for (i = 0; i < n; i++) {
+				fprintf(f, "%*s{\n", indent + 2, "");
+				conf_print_fields(f, k->table, &scopes[i],
+				    indent + 4);
+				fprintf(f, "%*s}%s\n", indent + 2, "",
+				    i + 1 < n ? "," : "");
 			}
 			fprintf(f, "%*s]", indent, "");
 			break;

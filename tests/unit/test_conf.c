@@ -119,6 +119,83 @@ parse_fails(const char *text, size_t len, const char *want)
 
 #define FAILS(text, want)	parse_fails((text), sizeof(text) - 1, (want))
 
+/* Whether list holds exactly the strings of want (NULL-terminated). */
+static void
+check_list(char **list, const char *const *want)
+{
+	size_t	i;
+
+	assert_non_null(list);
+	for (i = 0; want[i] != NULL; i++) {
+		assert_non_null(list[i]);
+		assert_string_equal(list[i], want[i]);
+	}
+	assert_null(list[i]);
+}
+
+/* One scope of the default schema. */
+static void
+check_default_child(const struct conf_scope *s, const char *name,
+    const char *const *tags, const char *const *egress,
+    const char *const *ingress)
+{
+	char	path[128];
+
+	snprintf(path, sizeof path, "netcrave/%s", name);
+	assert_string_equal(s->name, name);
+	assert_string_equal(s->path, path);
+	assert_string_equal(s->ipv4_network, "auto/20");
+	assert_string_equal(s->ipv6_network, "auto/56");
+	assert_int_equal(s->ipv4_prefix_length, 24);
+	assert_int_equal(s->ipv6_prefix_length, 64);
+	check_list(s->tags, tags);
+	check_list(s->egress, egress);
+	check_list(s->ingress, ingress);
+	assert_null(s->children);
+	assert_int_equal(s->nchildren, 0);
+}
+
+/* The default schema: an auto root with the original project's children. */
+static void
+check_default_schema(const struct conf *c, const char *def, const char *uplink,
+    const char *host)
+{
+	const struct conf_scope	*root, *k;
+	const char		*none[] = { NULL };
+
+	assert_string_equal(c->default_tag, def);
+	assert_string_equal(c->uplink_tag, uplink);
+	assert_string_equal(c->host_tag, host);
+	assert_int_equal(c->nscopes, 1);
+	root = &c->scopes[0];
+	assert_string_equal(root->name, "netcrave");
+	assert_string_equal(root->path, "netcrave");
+	assert_string_equal(root->ipv4_network, "auto/16");
+	assert_string_equal(root->ipv6_network, "auto/48");
+	assert_int_equal(root->ipv4_prefix_length, 0);
+	assert_int_equal(root->ipv6_prefix_length, 0);
+	check_list(root->tags, none);
+	check_list(root->egress, none);
+	check_list(root->ingress, none);
+	assert_int_equal(root->nchildren, 5);
+	k = root->children;
+	check_default_child(&k[0], "default", (const char *[]){ def, NULL },
+	    (const char *[]){ "docker-local-ingress", uplink, NULL },
+	    (const char *[]){ "docker-local-egress", NULL });
+	check_default_child(&k[1], "docker-local-egress",
+	    (const char *[]){ "docker-local-egress", NULL },
+	    (const char *[]){ def, NULL }, none);
+	check_default_child(&k[2], "docker-local-ingress",
+	    (const char *[]){ "docker-local-ingress", NULL }, none,
+	    (const char *[]){ def, host, NULL });
+	check_default_child(&k[3], "docker-internet-egress",
+	    (const char *[]){ "docker-internet-egress", NULL },
+	    (const char *[]){ uplink, NULL }, none);
+	check_default_child(&k[4], "docker-internet-ingress",
+	    (const char *[]){ "docker-internet-ingress", NULL }, none,
+	    (const char *[]){ uplink, host, NULL });
+}
+
 /* Check every field of a default configuration. */
 static void
 check_defaults(const struct conf *c)
@@ -143,6 +220,7 @@ check_defaults(const struct conf *c)
 	assert_string_equal(c->metrics_listen, "unix:/run/netcrave/metrics.sock");
 	assert_null(c->children);
 	assert_int_equal(c->nchildren, 0);
+	check_default_schema(c, "default", "internet", "host");
 }
 
 /* No file at all: built-in defaults, from every way of asking for them. */
@@ -239,6 +317,22 @@ test_full_golden(void **state)
 	assert_int_equal(c->children[2].restart, CONF_RESTART_ALWAYS);
 	assert_int_equal(c->children[2].backoff_initial_ms, 500);
 	assert_int_equal(c->children[2].stop_timeout_ms, 10000);
+	assert_string_equal(c->default_tag, "web");
+	assert_string_equal(c->uplink_tag, "wan");
+	assert_string_equal(c->host_tag, "self");
+	assert_int_equal(c->nscopes, 2);
+	assert_string_equal(c->scopes[0].ipv6_network, "fd12:3456:789a::/48");
+	assert_int_equal(c->scopes[0].nchildren, 3);
+	assert_string_equal(c->scopes[0].children[1].path, "lab/db");
+	assert_string_equal(c->scopes[0].children[1].ipv4_network, "auto/22");
+	assert_null(c->scopes[0].children[1].ipv6_network);
+	assert_int_equal(c->scopes[0].children[1].ipv4_prefix_length, 28);
+	assert_string_equal(c->scopes[0].children[2].children[0].path,
+	    "lab/mgmt/ops.1");
+	assert_string_equal(c->scopes[0].children[0].tags[1], "frontend");
+	assert_string_equal(c->scopes[0].children[0].ingress[2], "edge");
+	assert_null(c->scopes[1].ipv4_network);
+	assert_string_equal(c->scopes[1].children[0].egress[1], "web");
 
 	want = read_file(out, NULL);
 	got = printed(c);
@@ -283,7 +377,8 @@ test_errors(void **state)
 	    "max_connections)");
 	FAILS("{\"instance\": \"x\", \"colour\": 1}",
 	    "t.json:1:19: colour: unknown key (known here: instance, "
-	    "log_level, paths, names, store, http, metrics, children)");
+	    "log_level, paths, names, store, http, metrics, children, "
+	    "default_tag, uplink_tag, host_tag, scopes)");
 	FAILS("{\"log_level\": 1}",
 	    "t.json:1:15: log_level: expected \"info\" or \"debug\", got number");
 	FAILS("{\"log_level\": \"trace\"}",
@@ -523,6 +618,410 @@ test_derived_paths(void **state)
 	conf_free(c);
 }
 
+/* A schema of one scope with body as its other members (after its name). */
+#define SCOPE(body)	"{\"scopes\": [{\"name\": \"a\", " body "}]}"
+/* A scope a with one child b whose members are child. */
+#define NESTED(parent, child) \
+	"{\"scopes\": [{\"name\": \"a\", " parent ", \"scopes\": " \
+	"[{\"name\": \"b\", " child "}]}]}"
+
+/* The shape of each scope and of the scope arrays. */
+static void
+test_scope_shape_errors(void **state)
+{
+	struct conf	*c;
+
+	FAILS("{\"scopes\": {}}",
+	    "t.json:1:12: scopes: expected an array of objects, got object");
+	FAILS("{\"scopes\": [1]}",
+	    "t.json:1:13: scopes[0]: expected an object, got number");
+	FAILS("{\"scopes\": [{\"ipv4_network\": null}]}",
+	    "t.json:1:13: scopes[0]: missing required key \"name\"");
+	FAILS("{\"scopes\": [{\"name\": \"A\"}]}",
+	    "t.json:1:22: scopes[0].name: expected 1 to 32 characters from "
+	    "[a-z0-9_.-], starting with a letter or digit");
+	FAILS("{\"scopes\": [{\"name\": \"a23456789012345678901234567890123\"}]}",
+	    "t.json:1:22: scopes[0].name: expected 1 to 32 characters from "
+	    "[a-z0-9_.-], starting with a letter or digit");
+	FAILS("{\"scopes\": [{\"name\": \"-a\"}]}",
+	    "t.json:1:22: scopes[0].name: expected 1 to 32 characters from "
+	    "[a-z0-9_.-], starting with a letter or digit");
+	FAILS(SCOPE("\"colour\": 1"),
+	    "t.json:1:27: scopes[0] (a).colour: unknown key (known here: name, "
+	    "ipv4_network, ipv6_network, ipv4_prefix_length, "
+	    "ipv6_prefix_length, tags, egress, ingress, scopes)");
+	FAILS("{\"scopes\": [{\"name\": \"a\"}, {\"name\": \"a\"}]}",
+	    "t.json:1:37: scopes[1] (a).name: duplicate name \"a\", also "
+	    "scopes[0]");
+	FAILS(NESTED("\"ipv4_network\": \"10.0.0.0/16\"",
+	    "\"tags\": \"x\""),
+	    "t.json:1:91: scopes[0].scopes[0] (a/b).tags: expected an array of "
+	    "strings, got string");
+	FAILS(SCOPE("\"tags\": [\"Bad\"]"),
+	    "t.json:1:36: scopes[0] (a).tags[0]: expected a tag: 1 to 32 "
+	    "characters from [a-z0-9_.-], starting with a letter or digit");
+	FAILS(SCOPE("\"ipv4_network\": 10"),
+	    "t.json:1:43: scopes[0] (a).ipv4_network: expected a string, got "
+	    "number");
+	FAILS(SCOPE("\"scopes\": null"),
+	    "t.json:1:37: scopes[0] (a).scopes: expected an array of objects, "
+	    "got null");
+	/* Names are unique among siblings only. */
+	c = parse_ok("{\"scopes\": [{\"name\": \"a\", \"scopes\": "
+	    "[{\"name\": \"a\"}]}, {\"name\": \"b\", \"scopes\": "
+	    "[{\"name\": \"a\"}]}, {\"name\": \"d\", \"ipv4_network\": "
+	    "\"10.0.0.0/16\", \"ipv4_prefix_length\": 24, \"tags\": "
+	    "[\"default\"]}]}");
+	assert_string_equal(c->scopes[0].children[0].path, "a/a");
+	assert_string_equal(c->scopes[1].children[0].path, "b/a");
+	conf_free(c);
+}
+
+/* Prefixes: strict, of the key's family, inside the parent, apart. */
+static void
+test_scope_prefix_errors(void **state)
+{
+	FAILS(SCOPE("\"ipv4_network\": \"10.0.0.1/16\""),
+	    "t.json:1:43: scopes[0] (a).ipv4_network: \"10.0.0.1/16\" has "
+	    "host bits set (did you mean 10.0.0.0/16?)");
+	FAILS(SCOPE("\"ipv4_network\": \"fd00::/16\""),
+	    "t.json:1:43: scopes[0] (a).ipv4_network: fd00::/16 is not an "
+	    "IPv4 prefix");
+	FAILS(SCOPE("\"ipv6_network\": \"10.0.0.0/16\""),
+	    "t.json:1:43: scopes[0] (a).ipv6_network: 10.0.0.0/16 is not an "
+	    "IPv6 prefix");
+	FAILS(SCOPE("\"ipv4_network\": \"10.0.0.0\""),
+	    "t.json:1:43: scopes[0] (a).ipv4_network: 10.0.0.0: expected an "
+	    "IPv4 prefix ADDRESS/LEN, \"auto/LEN\" or null");
+	FAILS(SCOPE("\"ipv4_network\": \"10.0.0.0/33\""),
+	    "t.json:1:43: scopes[0] (a).ipv4_network: \"10.0.0.0/33\": prefix "
+	    "length must be 0 to 32");
+	FAILS(SCOPE("\"ipv4_network\": \"auto/7\""),
+	    "t.json:1:43: scopes[0] (a).ipv4_network: auto/7: expected a "
+	    "length from 8 to 30 at the top level");
+	FAILS(SCOPE("\"ipv4_network\": \"auto/31\""),
+	    "t.json:1:43: scopes[0] (a).ipv4_network: auto/31: expected a "
+	    "length from 8 to 30 at the top level");
+	FAILS(SCOPE("\"ipv6_network\": \"auto/65\""),
+	    "t.json:1:43: scopes[0] (a).ipv6_network: auto/65: expected a "
+	    "length from 8 to 64 at the top level");
+	FAILS(SCOPE("\"ipv6_network\": \"auto/016\""),
+	    "t.json:1:43: scopes[0] (a).ipv6_network: auto/016: expected "
+	    "\"auto/LEN\" with LEN a decimal number");
+	FAILS(SCOPE("\"ipv6_network\": \"auto/\""),
+	    "t.json:1:43: scopes[0] (a).ipv6_network: auto/: expected "
+	    "\"auto/LEN\" with LEN a decimal number");
+	/* The example of the manual. */
+	FAILS(NESTED("\"ipv4_network\": \"10.0.0.0/16\"",
+	    "\"ipv4_network\": \"10.1.0.0/16\""),
+	    "t.json:1:99: scopes[0].scopes[0] (a/b).ipv4_network: 10.1.0.0/16 "
+	    "is not inside the parent's 10.0.0.0/16");
+	FAILS(NESTED("\"ipv4_network\": \"10.0.0.0/16\"",
+	    "\"ipv4_network\": \"10.0.0.0/16\""),
+	    "t.json:1:99: scopes[0].scopes[0] (a/b).ipv4_network: 10.0.0.0/16 "
+	    "is the whole of the parent's prefix; a child must be smaller");
+	FAILS(NESTED("\"ipv6_network\": \"fd00::/16\"",
+	    "\"ipv6_network\": \"fd01::/32\""),
+	    "t.json:1:97: scopes[0].scopes[0] (a/b).ipv6_network: fd01::/32 "
+	    "is not inside the parent's fd00::/16");
+	FAILS(NESTED("\"ipv4_network\": \"auto/16\"",
+	    "\"ipv4_network\": \"10.0.0.0/20\""),
+	    "t.json:1:95: scopes[0].scopes[0] (a/b).ipv4_network: 10.0.0.0/20: "
+	    "an explicit prefix cannot be checked inside the parent's auto/16, "
+	    "which is chosen at the first start");
+	FAILS(NESTED("\"ipv4_network\": \"auto/16\"",
+	    "\"ipv4_network\": \"auto/16\""),
+	    "t.json:1:95: scopes[0].scopes[0] (a/b).ipv4_network: auto/16: "
+	    "expected a length from 17 to 32, longer than the parent's auto/16");
+	FAILS(NESTED("\"ipv6_network\": \"fd00::/16\"",
+	    "\"ipv6_network\": \"auto/8\""),
+	    "t.json:1:97: scopes[0].scopes[0] (a/b).ipv6_network: auto/8: "
+	    "expected a length from 17 to 128, longer than the parent's "
+	    "fd00::/16");
+	FAILS(NESTED("\"ipv6_network\": \"auto/48\"",
+	    "\"ipv4_network\": \"auto/20\""),
+	    "t.json:1:95: scopes[0].scopes[0] (a/b).ipv4_network: auto/20: the "
+	    "parent scope a has no ipv4_network");
+	FAILS(NESTED("\"ipv4_network\": \"auto/16\"",
+	    "\"ipv6_network\": \"fd00::/64\""),
+	    "t.json:1:95: scopes[0].scopes[0] (a/b).ipv6_network: fd00::/64: "
+	    "the parent scope a has no ipv6_network");
+	/* Explicit siblings, at the top and below, do not overlap. */
+	FAILS("{\"scopes\": [{\"name\": \"a\", \"ipv4_network\": \"10.0.0.0/16\"}, "
+	    "{\"name\": \"b\", \"ipv4_network\": \"10.0.128.0/17\"}]}",
+	    "t.json:1:89: scopes[1] (b).ipv4_network: 10.0.128.0/17 overlaps "
+	    "10.0.0.0/16 of scope a");
+	FAILS("{\"scopes\": [{\"name\": \"a\", \"ipv6_network\": \"fd00::/16\", "
+	    "\"scopes\": [{\"name\": \"x\", \"ipv6_network\": \"fd00:0:1::/48\"}, "
+	    "{\"name\": \"y\", \"ipv6_network\": \"auto/32\"}, "
+	    "{\"name\": \"z\", \"ipv6_network\": \"fd00::/32\"}]}]}",
+	    "t.json:1:187: scopes[0].scopes[2] (a/z).ipv6_network: fd00::/32 "
+	    "overlaps fd00:0:1::/48 of scope a/x");
+}
+
+/* Template lengths and the tagged scopes that need them. */
+static void
+test_scope_length_errors(void **state)
+{
+	FAILS(SCOPE("\"ipv4_prefix_length\": 24"),
+	    "t.json:1:49: scopes[0] (a).ipv4_prefix_length: 24, but the scope "
+	    "has no ipv4_network");
+	FAILS(SCOPE("\"ipv4_network\": \"auto/16\", \"ipv6_prefix_length\": 64"),
+	    "t.json:1:76: scopes[0] (a).ipv6_prefix_length: 64, but the scope "
+	    "has no ipv6_network");
+	FAILS(SCOPE("\"ipv4_network\": \"10.0.0.0/24\", "
+	    "\"ipv4_prefix_length\": 24"),
+	    "t.json:1:80: scopes[0] (a).ipv4_prefix_length: 24: expected a "
+	    "length from 25 to 30, longer than the scope's 10.0.0.0/24");
+	FAILS(SCOPE("\"ipv6_network\": \"auto/64\", \"ipv6_prefix_length\": 48"),
+	    "t.json:1:76: scopes[0] (a).ipv6_prefix_length: 48: expected a "
+	    "length from 65 to 124, longer than the scope's auto/64");
+	FAILS(SCOPE("\"ipv4_network\": \"10.0.0.0/30\", "
+	    "\"ipv4_prefix_length\": 30"),
+	    "t.json:1:80: scopes[0] (a).ipv4_prefix_length: 30: the scope's "
+	    "10.0.0.0/30 leaves no room for networks (at most /30)");
+	FAILS(SCOPE("\"ipv4_network\": \"10.0.0.0/16\", "
+	    "\"ipv4_prefix_length\": 31"),
+	    "t.json:1:80: scopes[0] (a).ipv4_prefix_length: expected an integer "
+	    "between 0 and 30");
+	FAILS(SCOPE("\"ipv6_network\": \"fd00::/16\", "
+	    "\"ipv6_prefix_length\": 125"),
+	    "t.json:1:78: scopes[0] (a).ipv6_prefix_length: expected an integer "
+	    "between 0 and 124");
+	FAILS(SCOPE("\"ipv4_network\": \"10.0.0.0/16\", \"tags\": [\"x\"]"),
+	    "t.json:1:66: scopes[0] (a).tags: a scope with a tag must hand out "
+	    "networks: set ipv4_prefix_length or ipv6_prefix_length");
+}
+
+/* The tag rules, which span the whole schema. */
+static void
+test_scope_tag_errors(void **state)
+{
+#define TAGGED(name, prefix, more) \
+	"{\"name\": \"" name "\", \"ipv4_network\": \"" prefix "\", " \
+	"\"ipv4_prefix_length\": 24" more "}"
+
+	FAILS("{\"scopes\": [" TAGGED("a", "10.0.0.0/16", ", \"tags\": [\"x\"]")
+	    ", " TAGGED("b", "10.1.0.0/16", ", \"tags\": [\"y\", \"x\"]")
+	    "]}",
+	    "t.json:1:185: scopes[1] (b).tags[1]: \"x\" is also a tag of a");
+	/* Duplicates within one scope, and the earliest repeat is named. */
+	FAILS("{\"scopes\": [" TAGGED("a", "10.0.0.0/16",
+	    ", \"tags\": [\"z\", \"default\", \"y\", \"z\", \"y\"]") "]}",
+	    "t.json:1:114: scopes[0] (a).tags[3]: \"z\" is also a tag of a");
+	FAILS("{\"scopes\": [" TAGGED("a", "10.0.0.0/16",
+	    ", \"tags\": [\"default\", \"internet\"]") "]}",
+	    "t.json:1:104: scopes[0] (a).tags[1]: \"internet\" is reserved "
+	    "(uplink_tag)");
+	FAILS("{\"host_tag\": \"me\", \"scopes\": [" TAGGED("a", "10.0.0.0/16",
+	    ", \"tags\": [\"me\"]") "]}",
+	    "t.json:1:111: scopes[0] (a).tags[0]: \"me\" is reserved "
+	    "(host_tag)");
+	FAILS("{\"scopes\": [" TAGGED("a", "10.0.0.0/16",
+	    ", \"tags\": [\"default\"], \"egress\": [\"nowhere\"]") "]}",
+	    "t.json:1:116: scopes[0] (a).egress[0]: \"nowhere\" is not a scope's "
+	    "tag, nor uplink_tag \"internet\" or host_tag \"host\"");
+	FAILS("{\"scopes\": [{\"name\": \"p\", \"ipv4_network\": \"10.0.0.0/8\", "
+	    "\"scopes\": [" TAGGED("a", "10.0.0.0/16",
+	    ", \"tags\": [\"default\"], \"ingress\": [\"host\", \"host\"]")
+	    "]}]}",
+	    "t.json:1:180: scopes[0].scopes[0] (p/a).ingress[1]: \"host\" is "
+	    "listed twice");
+	FAILS("{\"scopes\": [" TAGGED("a", "10.0.0.0/16", ", \"tags\": [\"web\"]")
+	    "]}",
+	    "t.json:1:12: scopes: no scope has the default_tag \"default\"");
+	FAILS("{\"default_tag\": \"web\", \"scopes\": [" TAGGED("a",
+	    "10.0.0.0/16", ", \"tags\": [\"x\"]") "]}",
+	    "t.json:1:17: default_tag: no scope has the tag \"web\"");
+	FAILS("{\"uplink_tag\": \"host\"}",
+	    "t.json:1:16: uplink_tag: \"host\" is also host_tag");
+	FAILS("{\"default_tag\": \"internet\"}",
+	    "t.json:1:17: default_tag: \"internet\" is also uplink_tag");
+	FAILS("{\"host_tag\": \"default\"}",
+	    "t.json:1:14: host_tag: \"default\" is also default_tag");
+	FAILS("{\"default_tag\": \"Web\"}",
+	    "t.json:1:17: default_tag: expected a tag: 1 to 32 characters from "
+	    "[a-z0-9_.-], starting with a letter or digit");
+	/* The default schema keeps its own tags. */
+	FAILS("{\"host_tag\": \"docker-local-egress\"}",
+	    "t.json:1:14: host_tag: \"docker-local-egress\" is a tag of the "
+	    "default schema's scope netcrave/docker-local-egress");
+	FAILS("{\"default_tag\": \"docker-internet-ingress\"}",
+	    "t.json:1:17: default_tag: \"docker-internet-ingress\" is a tag of "
+	    "the default schema's scope netcrave/docker-internet-ingress");
+#undef TAGGED
+}
+
+/* Depth and size are capped; a file at the caps still loads. */
+static void
+test_scope_limits(void **state)
+{
+	struct conf	*c;
+	char		*text, *p, err[512];
+	size_t		 i, size = 1024 * 1024;
+	int		 depth;
+
+	/* Nested: each level a /N+1 inside the /N above, auto all the way. */
+	for (depth = 8; depth <= 9; depth++) {
+		text = p = xmalloc(size);
+		p += sprintf(p, "{\"default_tag\": \"t\", \"scopes\": [");
+		for (i = 0; i < (size_t)depth; i++)
+			p += sprintf(p, "%s{\"name\": \"l%zu\", "
+			    "\"ipv4_network\": \"auto/%zu\"%s",
+			    i == 0 ? "" : ", \"scopes\": [", i, 16 + i,
+			    i + 1 == (size_t)depth ? ", \"ipv4_prefix_length\": "
+			    "30, \"tags\": [\"t\"]" : "");
+		for (i = 0; i < (size_t)depth; i++)
+			p += sprintf(p, "}]");
+		p += sprintf(p, "}");
+		c = conf_parse("t.json", text, strlen(text), err, sizeof err);
+		if (depth == 8) {
+			if (c == NULL)
+				fail_msg("depth 8: %s", err);
+			assert_string_equal(c->scopes[0].children[0].children[0]
+			    .children[0].children[0].children[0].children[0]
+			    .children[0].path, "l0/l1/l2/l3/l4/l5/l6/l7");
+			conf_free(c);
+		} else {
+			assert_null(c);
+			assert_string_equal(err, "t.json:1:456: "
+			    "scopes[0].scopes[0].scopes[0].scopes[0].scopes[0]"
+			    ".scopes[0].scopes[0].scopes[0] "
+			    "(l0/l1/l2/l3/l4/l5/l6/l7).scopes: scopes nested "
+			    "more than 8 deep");
+		}
+		free(text);
+	}
+
+	/* Wide: 1024 scopes in all load, 1025 do not. */
+	for (i = 1024; i <= 1025; i++) {
+		size_t	j;
+
+		text = p = xmalloc(size);
+		p += sprintf(p, "{\"scopes\": [{\"name\": \"r\", "
+		    "\"ipv4_network\": \"10.0.0.0/8\", \"ipv4_prefix_length\": 24, "
+		    "\"tags\": [\"default\"], \"scopes\": [");
+		for (j = 1; j < i; j++)
+			p += sprintf(p, "%s{\"name\": \"s%zu\"}", j == 1 ? "" :
+			    ", ", j);
+		p += sprintf(p, "]}]}");
+		c = conf_parse("t.json", text, strlen(text), err, sizeof err);
+		if (i == 1024) {
+			if (c == NULL)
+				fail_msg("1024 scopes: %s", err);
+			assert_int_equal(c->scopes[0].nchildren, 1023);
+			conf_free(c);
+		} else {
+			assert_null(c);
+			assert_string_equal(err, "t.json:1:114: "
+			    "scopes[0] (r).scopes: more than 1024 scopes in the "
+			    "schema");
+		}
+		free(text);
+	}
+}
+
+/* A schema of every kind of scope reads back as written, and prints stably. */
+static void
+test_scope_round_trip(void **state)
+{
+	const char	*text =
+	    "{\n"
+	    "  \"uplink_tag\": \"wan\",\n"
+	    "  \"scopes\": [\n"
+	    "    { \"name\": \"v4\", \"ipv4_network\": \"198.18.0.0/15\",\n"
+	    "      \"scopes\": [\n"
+	    "        { \"name\": \"fixed\", \"ipv4_network\": \"198.18.0.0/24\",\n"
+	    "          \"ipv4_prefix_length\": 28, \"tags\": [\"default\"],\n"
+	    "          \"egress\": [\"wan\", \"six\"], \"ingress\": [\"host\"] },\n"
+	    "        { \"name\": \"auto\", \"ipv4_network\": \"auto/20\",\n"
+	    "          \"ipv4_prefix_length\": 24, \"tags\": [\"pool\"],\n"
+	    "          \"scopes\": [\n"
+	    "            { \"name\": \"deep\", \"ipv4_network\": \"auto/22\" }\n"
+	    "          ] }\n"
+	    "      ] },\n"
+	    "    { \"name\": \"v6\", \"ipv6_network\": \"FD00:AB::/32\",\n"
+	    "      \"ipv6_prefix_length\": 64, \"tags\": [\"six\"],\n"
+	    "      \"ingress\": [\"default\", \"pool\"] },\n"
+	    "    { \"name\": \"v4b\", \"ipv4_network\": \"198.20.0.0/16\" },\n"
+	    "    { \"name\": \"both\", \"ipv4_network\": \"auto/12\",\n"
+	    "      \"ipv6_network\": \"auto/48\" }\n"
+	    "  ]\n"
+	    "}\n";
+	struct conf		*c, *again;
+	const struct conf_scope	*s;
+	char			*out, *out2, err[512];
+
+	c = parse_ok(text);
+	assert_string_equal(c->default_tag, "default");
+	assert_string_equal(c->uplink_tag, "wan");
+	assert_string_equal(c->host_tag, "host");
+	assert_int_equal(c->nscopes, 4);
+	s = &c->scopes[0];
+	assert_string_equal(s->path, "v4");
+	assert_null(s->ipv6_network);
+	assert_int_equal(s->ipv4_prefix_length, 0);
+	assert_null(s->tags[0]);
+	assert_int_equal(s->nchildren, 2);
+	assert_string_equal(s->children[0].path, "v4/fixed");
+	assert_string_equal(s->children[0].egress[1], "six");
+	assert_null(s->children[0].egress[2]);
+	assert_string_equal(s->children[1].children[0].path, "v4/auto/deep");
+	assert_string_equal(s->children[1].children[0].ipv4_network, "auto/22");
+	assert_int_equal(s->children[1].children[0].ipv4_prefix_length, 0);
+	assert_null(s->children[1].children[0].children);
+	s = &c->scopes[1];
+	assert_string_equal(s->ipv6_network, "fd00:ab::/32");
+	assert_int_equal(s->ipv6_prefix_length, 64);
+	assert_string_equal(s->ingress[1], "pool");
+	assert_string_equal(c->scopes[3].ipv4_network, "auto/12");
+	assert_string_equal(c->scopes[3].ipv6_network, "auto/48");
+
+	out = printed(c);
+	again = conf_parse("printed", out, strlen(out), err, sizeof err);
+	if (again == NULL)
+		fail_msg("%s\n%s", err, out);
+	out2 = printed(again);
+	assert_string_equal(out2, out);
+	free(out2);
+	free(out);
+	conf_free(again);
+	conf_free(c);
+
+	/* An empty schema is allowed, prints as such and is not the default. */
+	c = parse_ok("{\"scopes\": []}");
+	assert_int_equal(c->nscopes, 0);
+	assert_null(c->scopes);
+	out = printed(c);
+	assert_non_null(strstr(out, "\"scopes\": []\n}\n"));
+	again = parse_ok(out);
+	assert_int_equal(again->nscopes, 0);
+	free(out);
+	conf_free(again);
+	conf_free(c);
+}
+
+/* Renamed tags reach the default schema's lists. */
+static void
+test_default_schema_tags(void **state)
+{
+	struct conf	*c, *again;
+	char		*out, *out2;
+
+	c = parse_ok("{\"default_tag\": \"web\", \"uplink_tag\": \"wan\", "
+	    "\"host_tag\": \"me\"}");
+	check_default_schema(c, "web", "wan", "me");
+	out = printed(c);
+	again = parse_ok(out);
+	check_default_schema(again, "web", "wan", "me");
+	out2 = printed(again);
+	assert_string_equal(out2, out);
+	free(out2);
+	free(out);
+	conf_free(again);
+	conf_free(c);
+}
+
 /* Files that are not readable configurations. */
 static void
 test_load_errors(void **state)
@@ -565,6 +1064,13 @@ main(void)
 		cmocka_unit_test(test_link_prefix_fits),
 		cmocka_unit_test(test_derived_paths),
 		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_scope_shape_errors),
+		cmocka_unit_test(test_scope_prefix_errors),
+		cmocka_unit_test(test_scope_length_errors),
+		cmocka_unit_test(test_scope_tag_errors),
+		cmocka_unit_test(test_scope_limits),
+		cmocka_unit_test(test_scope_round_trip),
+		cmocka_unit_test(test_default_schema_tags),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
