@@ -19,6 +19,7 @@
 #include "keys.h"
 #include "log.h"
 #include "plugin.h"
+#include "plugin_private.h"
 #include "server.h"
 #include "store.h"
 #include "supervise.h"
@@ -29,6 +30,7 @@
 static const struct server *const servers[] = {
 	&metrics_server,
 	&control_server,
+	&ipam_server,		/* before plugin: the schema serves its calls */
 	&plugin_server,
 };
 #define NSERVERS	(sizeof servers / sizeof servers[0])
@@ -40,6 +42,8 @@ static struct {
 	int			 conf_explicit;
 	struct store		*store;
 	size_t			 nstarted;	/* servers whose init succeeded */
+	struct server_record	*records;	/* replayed by the store, until init */
+	size_t			 nrecords;
 	int			 stopping;
 	int			 debug;		/* -d: debug whatever the file says */
 	struct event		*ev_term, *ev_int, *ev_hup;
@@ -53,12 +57,38 @@ usage(void)
 	exit(1);
 }
 
-/* The store hands back no records yet: no module keeps state at this stage. */
+/* Keep each record the store replays; the servers take theirs at init. */
 static void
 netcraved_store_record(const char *kind, const char *key, const void *value,
     size_t len, void *arg)
 {
-	log_debug("store: %s/%s (%zu bytes)", kind, key, len);
+	struct server_record	*r;
+
+	nc.records = xreallocarray(nc.records, nc.nrecords + 1,
+	    sizeof *nc.records);
+	r = &nc.records[nc.nrecords++];
+	r->kind = xstrdup(kind);
+	r->key = xstrdup(key);
+	r->value = xmalloc(len + 1);
+	memcpy(r->value, value, len);
+	((char *)r->value)[len] = '\0';	/* values are mostly text */
+	r->len = len;
+}
+
+/* Drop the replayed records once every server has taken what it needs. */
+static void
+netcraved_free_records(void)
+{
+	size_t	i;
+
+	for (i = 0; i < nc.nrecords; i++) {
+		free(nc.records[i].kind);
+		free(nc.records[i].key);
+		free(nc.records[i].value);
+	}
+	free(nc.records);
+	nc.records = NULL;
+	nc.nrecords = 0;
 }
 
 /* Open the keys, then the store encrypted with the journal key. */
@@ -141,6 +171,31 @@ child_equal(const struct conf_child *a, const struct conf_child *b)
 	    a->stop_timeout_ms == b->stop_timeout_ms);
 }
 
+/* Whether two scope trees are equal. */
+static int
+scopes_equal(const struct conf_scope *a, size_t na, const struct conf_scope *b,
+    size_t nb)
+{
+	size_t	i;
+
+	if (na != nb)
+		return (0);
+	for (i = 0; i < na; i++) {
+		if (!str_equal(a[i].name, b[i].name) ||
+		    !str_equal(a[i].ipv4_network, b[i].ipv4_network) ||
+		    !str_equal(a[i].ipv6_network, b[i].ipv6_network) ||
+		    a[i].ipv4_prefix_length != b[i].ipv4_prefix_length ||
+		    a[i].ipv6_prefix_length != b[i].ipv6_prefix_length ||
+		    !strv_equal(a[i].tags, b[i].tags) ||
+		    !strv_equal(a[i].egress, b[i].egress) ||
+		    !strv_equal(a[i].ingress, b[i].ingress) ||
+		    !scopes_equal(a[i].children, a[i].nchildren, b[i].children,
+		    b[i].nchildren))
+			return (0);
+	}
+	return (1);
+}
+
 /*
  * Name the first key a reload cannot apply (names on the machine, sockets,
  * store, children), or NULL when the new config can be applied live.
@@ -172,6 +227,14 @@ netcraved_reload_blocker(const struct conf *old, const struct conf *new)
 		return ("store.backend");
 	if (!str_equal(old->metrics_listen, new->metrics_listen))
 		return ("metrics.listen");
+	if (!scopes_equal(old->scopes, old->nscopes, new->scopes, new->nscopes))
+		return ("scopes");
+	if (!str_equal(old->default_tag, new->default_tag))
+		return ("default_tag");
+	if (!str_equal(old->uplink_tag, new->uplink_tag))
+		return ("uplink_tag");
+	if (!str_equal(old->host_tag, new->host_tag))
+		return ("host_tag");
 	if (old->nchildren != new->nchildren)
 		return ("children");
 	for (i = 0; i < old->nchildren; i++)
@@ -296,6 +359,8 @@ netcraved_start_servers(void)
 	env.base = nc.base;
 	env.conf = nc.conf;
 	env.store = nc.store;
+	env.records = nc.records;
+	env.nrecords = nc.nrecords;
 	for (i = 0; i < NSERVERS; i++) {
 		if (servers[i]->init(&env, err, sizeof err) == -1) {
 			log_warnx("%s: %s", servers[i]->name, err);
@@ -305,6 +370,7 @@ netcraved_start_servers(void)
 		}
 		nc.nstarted = i + 1;
 	}
+	netcraved_free_records();
 }
 
 int

@@ -9,11 +9,25 @@ struct event_base;
 struct conf;
 struct store;
 
-/* What every server is handed at start: the loop, the live config, the store. */
+/* One live record of the store, as replayed at start. */
+struct server_record {
+	char		*kind;
+	char		*key;
+	void		*value;
+	size_t		 len;
+};
+
+/*
+ * What every server is handed at start: the loop, the live config, the store,
+ * and the records the store replayed (valid during init only: a server keeps
+ * what it needs).
+ */
 struct server_env {
-	struct event_base	*base;
-	const struct conf	*conf;
-	struct store		*store;
+	struct event_base		*base;
+	const struct conf		*conf;
+	struct store			*store;
+	const struct server_record	*records;
+	size_t				 nrecords;
 };
 
 struct server {

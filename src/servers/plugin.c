@@ -16,6 +16,7 @@
 #include "json.h"
 #include "log.h"
 #include "plugin.h"
+#include "plugin_private.h"
 #include "server.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -54,11 +55,12 @@ const struct http_route plugin_routes[] = {
 	PLUGIN_ROUTE("/NetworkDriver.RevokeExternalConnectivity", plugin_not_implemented),
 
 	PLUGIN_ROUTE("/IpamDriver.GetCapabilities", plugin_ipam_capabilities),
-	PLUGIN_ROUTE("/IpamDriver.GetDefaultAddressSpaces", plugin_not_implemented),
-	PLUGIN_ROUTE("/IpamDriver.RequestPool", plugin_not_implemented),
-	PLUGIN_ROUTE("/IpamDriver.ReleasePool", plugin_not_implemented),
-	PLUGIN_ROUTE("/IpamDriver.RequestAddress", plugin_not_implemented),
-	PLUGIN_ROUTE("/IpamDriver.ReleaseAddress", plugin_not_implemented),
+	PLUGIN_ROUTE("/IpamDriver.GetDefaultAddressSpaces",
+	    plugin_ipam_address_spaces),
+	PLUGIN_ROUTE("/IpamDriver.RequestPool", plugin_ipam_request_pool),
+	PLUGIN_ROUTE("/IpamDriver.ReleasePool", plugin_ipam_release_pool),
+	PLUGIN_ROUTE("/IpamDriver.RequestAddress", plugin_ipam_request_address),
+	PLUGIN_ROUTE("/IpamDriver.ReleaseAddress", plugin_ipam_release_address),
 
 	PLUGIN_ROUTE("/VolumeDriver.Capabilities", plugin_volume_capabilities),
 	PLUGIN_ROUTE("/VolumeDriver.Create", plugin_not_implemented),
@@ -104,7 +106,7 @@ plugin_error(struct http_request *req, int status, const char *message, void *ar
 }
 
 /* Answer 400 for a bad body, naming the method. */
-static void
+void
 plugin_bad_request(struct http_request *req, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -126,7 +128,7 @@ plugin_bad_request(struct http_request *req, const char *fmt, ...)
  * on Activate and GetCapabilities, JSON objects elsewhere).  A bad body is
  * answered 400 here and -1 returned.  doc may be NULL to only check the body.
  */
-static int
+int
 plugin_body(struct http_request *req, struct json **doc)
 {
 	struct evbuffer		*body = http_request_body(req);
@@ -159,13 +161,36 @@ plugin_body(struct http_request *req, struct json **doc)
 	return (0);
 }
 
+/* Answer 200 with a JSON text. */
+void
+plugin_reply_json(struct http_request *req, const char *json)
+{
+	http_reply(req, 200, PLUGIN_CONTENT_TYPE, json, strlen(json));
+}
+
 /* Answer a request whose reply does not depend on its (checked) body. */
-static void
+void
 plugin_reply_fixed(struct http_request *req, const char *json)
 {
 	if (plugin_body(req, NULL) == -1)
 		return;
-	http_reply(req, 200, PLUGIN_CONTENT_TYPE, json, strlen(json));
+	plugin_reply_json(req, json);
+}
+
+/* Answer a failure in a sentence Docker shows the user (never with 200). */
+void
+plugin_fail(struct http_request *req, int status, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		fatalx("%s: vasprintf", __func__);
+	va_end(ap);
+	log_warnx("plugin: %s: %s", plugin_method(req), msg);
+	plugin_error(req, status, msg, NULL);
+	free(msg);
 }
 
 /* Plugin.Activate: which of Docker's plugin APIs netcrave implements. */

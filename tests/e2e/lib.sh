@@ -211,7 +211,8 @@ e2e_start_netcraved() {
 			"paths": {
 				"run_dir": "$E2E_D/run",
 				"state_dir": "$E2E_D/state"
-			}
+			}${E2E_NETCRAVED_EXTRA:+,
+			$E2E_NETCRAVED_EXTRA}
 		}
 		EOF
 	fi

@@ -1,6 +1,8 @@
 /* fuzz_plugin.c: arbitrary JSON bodies to every Docker plugin endpoint through the
- * real HTTP layer.  The first input byte picks the endpoint, the rest is the body.
- * Oracle: every answer is 200, 400 or 501 with a JSON object body. */
+ * real HTTP layer, with the IPAM server up on the default schema and a real store
+ * in a temporary directory.  The first input byte picks the endpoint, the rest is
+ * the body.  Oracle: every request gets one answer, a JSON object, with "Err" and
+ * a known status on failure. */
 #include "config.h"
 
 #include <sys/types.h>
@@ -16,14 +18,48 @@
 
 #include <event2/event.h>
 
+#include "conf.h"
 #include "http.h"
 #include "http_private.h"
 #include "json.h"
 #include "log.h"
 #include "plugin.h"
+#include "plugin_private.h"
+#include "server.h"
+#include "store.h"
 
 static struct event_base	*base;
 static struct http_server	*srv;
+static struct conf		*conf;
+static struct store		*store;
+
+/* The IPAM server on the default schema, its store under the working dir. */
+static void
+fuzz_init_ipam(void)
+{
+	static const unsigned char	 key[32] = { 1 };
+	struct store_params		 params;
+	struct server_env		 env;
+	char				 dir[] = "fuzz_plugin.state.XXXXXX", err[512];
+
+	if ((conf = conf_parse("fuzz", "{}", 2, err, sizeof err)) == NULL)
+		abort();
+	if (mkdtemp(dir) == NULL)
+		abort();
+	memset(&params, 0, sizeof params);
+	params.backend = "file";
+	params.dir = dir;
+	params.compact_bytes = conf->store_compact_bytes;
+	params.key = key;
+	if ((store = store_open(base, &params, NULL, NULL, err, sizeof err)) == NULL)
+		abort();
+	memset(&env, 0, sizeof env);
+	env.base = base;
+	env.conf = conf;
+	env.store = store;
+	if (ipam_server.init(&env, err, sizeof err) == -1)
+		abort();
+}
 
 /* Make the server once. */
 static void
@@ -37,6 +73,7 @@ fuzz_init(void)
 	base = event_base_new();
 	srv = http_server_new(base, "plugin", &l, plugin_routes, plugin_nroutes,
 	    plugin_error, NULL);
+	fuzz_init_ipam();
 }
 
 /* Check one complete answer: status and a JSON object body. */
@@ -50,8 +87,12 @@ fuzz_check_answer(const char *resp, size_t len)
 
 	if (sscanf(resp, "HTTP/1.1 %d ", &status) != 1)
 		abort();
-	if (status != 200 && status != 400 && status != 501)
+	switch (status) {
+	case 200: case 400: case 403: case 404: case 409: case 501: case 507:
+		break;
+	default:
 		abort();
+	}
 	if ((body = memmem(resp, len, "\r\n\r\n", 4)) == NULL)
 		abort();
 	body += 4;

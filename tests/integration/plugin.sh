@@ -28,8 +28,8 @@ r=$(plugin_call /NetworkDriver.CreateNetwork "$body")
 check "CreateNetwork not built yet: 501" contains "$r" "501 "
 check "CreateNetwork says so in netcrave's words" \
     contains "$r" '{"Err":"netcrave: NetworkDriver.CreateNetwork is not implemented yet"}'
-r=$(plugin_call /IpamDriver.RequestPool '{"AddressSpace":"","Pool":"","Options":{},"V6":false}')
-check "RequestPool is never a 200 failure" contains "$r" '501 {"Err":"netcrave: IpamDriver.RequestPool is not implemented yet"}'
+r=$(plugin_call /NetworkDriver.Join '{"NetworkID":"n","EndpointID":"e","SandboxKey":"/x","Options":{}}')
+check "Join not built yet: never a 200" contains "$r" '501 {"Err":"netcrave: NetworkDriver.Join is not implemented yet"}'
 r=$(plugin_call /VolumeDriver.Create '{"Name":"v1","Opts":{}}')
 check "VolumeDriver.Create not built yet" contains "$r" '501 {"Err":"netcrave: VolumeDriver.Create is not implemented yet"}'
 

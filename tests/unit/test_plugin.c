@@ -169,7 +169,7 @@ test_not_implemented(void **state)
 {
 	static const char *const methods[] = {
 		"NetworkDriver.CreateNetwork", "NetworkDriver.Join",
-		"IpamDriver.RequestPool", "IpamDriver.RequestAddress",
+		"NetworkDriver.Leave", "VolumeDriver.Path",
 		"VolumeDriver.Create", "VolumeDriver.Mount", "VolumeDriver.List",
 	};
 	struct answer	 a;

@@ -1,0 +1,710 @@
+/* plugin_ipam.c: Docker's IpamDriver: pools handed out from the address schema by
+ * tag (or an explicit --subnet inside a scope), addresses from those pools; every
+ * allocation is durable in the store before Docker hears of it.  Also the "ipam"
+ * server entry, which builds the schema at start and reloads pools from the store. */
+#include "config.h"
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yajl/yajl_gen.h>
+
+#include "conf.h"
+#include "crypto.h"
+#include "hostnet.h"
+#include "http.h"
+#include "ipam.h"
+#include "json.h"
+#include "log.h"
+#include "plugin.h"
+#include "plugin_private.h"
+#include "prefix.h"
+#include "schema.h"
+#include "server.h"
+#include "store.h"
+#include "xmalloc.h"
+
+#define IPAM_KIND_AUTO		"schema.auto"
+#define IPAM_KIND_POOL		"ipam.pool"
+#define IPAM_KIND_ADDRESS	"ipam.address"
+#define IPAM_SPACE_LOCAL	"netcrave-local"
+#define IPAM_SPACE_GLOBAL	"netcrave-global"
+#define IPAM_RESOLV_CONF	"/etc/resolv.conf"
+
+/* A pool handed to Docker: a network prefix (and maybe a --ip-range). */
+struct ipam_pool_entry {
+	char			*id;		/* PoolID: "<prefix>[,<range>]#<nonce>" */
+	char			*scope_path;	/* where it came from (may be gone) */
+	struct schema_scope	*scope;		/* NULL if the scope no longer exists */
+	struct prefix		 prefix;
+	struct ipam_pool	*pool;		/* every address of the prefix */
+	struct ipam_pool	*range;		/* next-free addresses: --ip-range, or NULL */
+	TAILQ_ENTRY(ipam_pool_entry) entry;
+};
+TAILQ_HEAD(ipam_pool_list, ipam_pool_entry);
+
+/* A reply waiting for the store to say the change is durable. */
+struct ipam_pending {
+	struct http_request	*req;		/* NULL once the client went away */
+	char			*reply;		/* JSON body to send on success */
+	void			(*undo)(struct ipam_pending *);
+	struct ipam_pool_entry	*pool;		/* for undo */
+	struct prefix		 addr;		/* for undo */
+	int			 claimed_range;
+};
+
+static struct {
+	struct store		*store;
+	struct schema		*schema;
+	struct ipam_pool_list	 pools;
+	char			*default_tag;
+	const struct server_record *records;	/* during init only */
+	size_t			 nrecords;
+} ipam;
+
+/* Find a pool by its ID. */
+static struct ipam_pool_entry *
+ipam_pool_find(const char *id)
+{
+	struct ipam_pool_entry	*p;
+
+	TAILQ_FOREACH(p, &ipam.pools, entry)
+		if (strcmp(p->id, id) == 0)
+			return (p);
+	return (NULL);
+}
+
+/* Free a pool entry (already unlinked). */
+static void
+ipam_pool_entry_free(struct ipam_pool_entry *p)
+{
+	ipam_pool_free(p->pool);
+	if (p->range != NULL)
+		ipam_pool_free(p->range);
+	free(p->id);
+	free(p->scope_path);
+	free(p);
+}
+
+/* The connection went away before the store answered: reply to nobody. */
+static void
+ipam_pending_cleanup(struct http_request *req, void *arg)
+{
+	struct ipam_pending	*pending = arg;
+
+	pending->req = NULL;
+}
+
+/* The store answered: reply, or undo the in-memory change and say why. */
+static void
+ipam_pending_done(const char *error, void *arg)
+{
+	struct ipam_pending	*pending = arg;
+	char			*msg;
+
+	if (error != NULL) {
+		log_warnx("ipam: store: %s", error);
+		if (pending->undo != NULL)
+			pending->undo(pending);
+		if (pending->req != NULL) {
+			xasprintf(&msg, "IpamDriver: the state store failed: %s",
+			    error);
+			http_request_set_cleanup(pending->req, NULL, NULL);
+			plugin_error(pending->req, 500, msg, NULL);
+			free(msg);
+		}
+	} else if (pending->req != NULL) {
+		http_request_set_cleanup(pending->req, NULL, NULL);
+		plugin_reply_json(pending->req, pending->reply);
+	}
+	free(pending->reply);
+	free(pending);
+}
+
+/* A pending reply for req, answered once the store is durable. */
+static struct ipam_pending *
+ipam_pending_new(struct http_request *req, char *reply)
+{
+	struct ipam_pending	*pending;
+
+	pending = xcalloc(1, sizeof *pending);
+	pending->req = req;
+	pending->reply = reply;
+	http_request_set_cleanup(req, ipam_pending_cleanup, pending);
+	return (pending);
+}
+
+/* The stored form of a pool. */
+static char *
+ipam_pool_record(const struct ipam_pool_entry *p)
+{
+	const unsigned char	*buf;
+	char			 pbuf[PREFIX_STRLEN], *out;
+	size_t			 len;
+	yajl_gen		 g;
+
+	g = json_gen_new();
+	yajl_gen_map_open(g);
+	json_gen_string(g, "scope", p->scope_path);
+	json_gen_string(g, "pool", prefix_format(&p->prefix, 1, pbuf, sizeof pbuf));
+	json_gen_string(g, "range", p->range != NULL ? prefix_format(
+	    ipam_pool_prefix(p->range), 1, pbuf, sizeof pbuf) : NULL);
+	yajl_gen_map_close(g);
+	yajl_gen_get_buf(g, &buf, &len);
+	out = xstrndup((const char *)buf, len);
+	yajl_gen_free(g);
+	return (out);
+}
+
+/* A new pool entry for prefix (and range), not yet linked. */
+static struct ipam_pool_entry *
+ipam_pool_entry_new(struct schema_scope *scope, const char *scope_path,
+    const struct prefix *prefix, const struct prefix *range)
+{
+	struct ipam_pool_entry	*p;
+	char			 pbuf[PREFIX_STRLEN], rbuf[PREFIX_STRLEN];
+	uint32_t		 nonce;
+
+	p = xcalloc(1, sizeof *p);
+	p->scope = scope;
+	p->scope_path = xstrdup(scope_path);
+	p->prefix = *prefix;
+	p->pool = ipam_pool_new(prefix);
+	/*
+	 * The nonce keeps IDs unique over time: a prefix released and handed out
+	 * again is a new pool, and records of the old one never attach to it.
+	 */
+	crypto_random(&nonce, sizeof nonce);
+	prefix_format(prefix, 1, pbuf, sizeof pbuf);
+	if (range != NULL) {
+		p->range = ipam_pool_new(range);
+		xasprintf(&p->id, "%s,%s#%08x", pbuf,
+		    prefix_format(range, 1, rbuf, sizeof rbuf), nonce);
+	} else
+		xasprintf(&p->id, "%s#%08x", pbuf, nonce);
+	return (p);
+}
+
+/* Undo a RequestPool whose record did not become durable. */
+static void
+ipam_undo_pool(struct ipam_pending *pending)
+{
+	struct ipam_pool_entry	*p = pending->pool;
+
+	if (p->scope != NULL)
+		ipam_space_release(schema_scope_space(p->scope,
+		    p->prefix.family), &p->prefix);
+	TAILQ_REMOVE(&ipam.pools, p, entry);
+	ipam_pool_entry_free(p);
+}
+
+/* Before the schema is built (or after shutdown) nothing can be allocated. */
+static int
+ipam_not_ready(struct http_request *req)
+{
+	if (ipam.schema != NULL)
+		return (0);
+	plugin_fail(req, 503, "the address schema is not loaded");
+	return (1);
+}
+
+/* IpamDriver.GetDefaultAddressSpaces: netcrave's own address spaces. */
+void
+plugin_ipam_address_spaces(struct http_request *req, void *arg)
+{
+	plugin_reply_fixed(req, "{\"LocalDefaultAddressSpace\":\""
+	    IPAM_SPACE_LOCAL "\",\"GlobalDefaultAddressSpace\":\""
+	    IPAM_SPACE_GLOBAL "\"}");
+}
+
+/*
+ * IpamDriver.RequestPool: by tag (IPAM option netcrave.tag), else the scope
+ * holding an explicit Pool, else the default tag's scope.
+ */
+void
+plugin_ipam_request_pool(struct http_request *req, void *arg)
+{
+	struct json		*doc;
+	const struct json	*options;
+	struct schema_scope	*scope = NULL;
+	struct ipam_space	*space;
+	struct ipam_pool_entry	*p;
+	struct ipam_pending	*pending;
+	struct prefix		 want, range, *rangep = NULL;
+	const char		*tag, *pool_text, *range_text;
+	char			 perr[160], pbuf[PREFIX_STRLEN], *reply, *record;
+	int			 v6 = 0, family, explicit;
+	const struct prefix	*scope_prefix;
+
+	if (ipam_not_ready(req))
+		return;
+
+	if (plugin_body(req, &doc) == -1)
+		return;
+	if (doc == NULL) {
+		plugin_bad_request(req, "empty request");
+		return;
+	}
+	json_get_bool(doc, "V6", &v6);
+	family = v6 ? AF_INET6 : AF_INET;
+	options = json_get(doc, "Options");
+	tag = options != NULL ? json_get_string(options, "netcrave.tag") : NULL;
+	pool_text = json_get_string(doc, "Pool");
+	range_text = json_get_string(doc, "SubPool");
+	explicit = pool_text != NULL && *pool_text != '\0';
+
+	if (explicit) {
+		if (prefix_parse(pool_text, 1, &want, perr, sizeof perr) == -1) {
+			plugin_fail(req, 400, "Pool %s",
+			    perr);
+			goto out;
+		}
+		if (want.family != family) {
+			plugin_fail(req, 400, "%s is not "
+			    "an IPv%d prefix", pool_text, v6 ? 6 : 4);
+			goto out;
+		}
+	}
+	if (range_text != NULL && *range_text != '\0') {
+		if (!explicit) {
+			plugin_fail(req, 400, "an "
+			    "--ip-range needs an explicit --subnet");
+			goto out;
+		}
+		if (prefix_parse(range_text, 1, &range, perr, sizeof perr) == -1 ||
+		    !prefix_contains(&want, &range)) {
+			plugin_fail(req, 400, "the "
+			    "--ip-range %s must be a prefix inside %s", range_text,
+			    pool_text);
+			goto out;
+		}
+		rangep = &range;
+	}
+
+	if (tag != NULL && *tag != '\0') {
+		if ((scope = schema_find_tag(ipam.schema, tag)) == NULL) {
+			plugin_fail(req, 404, "unknown "
+			    "tag \"%s\": the schema defines %s", tag,
+			    schema_tag_list(ipam.schema));
+			goto out;
+		}
+	} else if (explicit) {
+		if ((scope = schema_find_containing(ipam.schema, &want)) == NULL) {
+			plugin_fail(req, 403, "%s is "
+			    "outside the address schema: no scope hands out "
+			    "networks there", pool_text);
+			goto out;
+		}
+	} else if ((scope = schema_find_tag(ipam.schema, ipam.default_tag)) ==
+	    NULL) {
+		plugin_fail(req, 404, "no tag given and "
+		    "the default tag \"%s\" names no scope", ipam.default_tag);
+		goto out;
+	}
+	if ((space = schema_scope_space(scope, family)) == NULL) {
+		plugin_fail(req, 403, "scope %s hands out "
+		    "no IPv%d networks", schema_scope_path(scope), v6 ? 6 : 4);
+		goto out;
+	}
+	scope_prefix = schema_scope_prefix(scope, family);
+	if (explicit) {
+		if (!prefix_contains(scope_prefix, &want)) {
+			plugin_fail(req, 403, "%s is not "
+			    "inside scope %s (%s)", pool_text,
+			    schema_scope_path(scope),
+			    prefix_format(scope_prefix, 1, pbuf, sizeof pbuf));
+			goto out;
+		}
+		if (ipam_space_claim(space, &want) == -1) {
+			plugin_fail(req, 409, "%s overlaps "
+			    "a network already allocated in scope %s", pool_text,
+			    schema_scope_path(scope));
+			goto out;
+		}
+	} else if (ipam_space_alloc(space, &want) == -1) {
+		plugin_fail(req, 507, "scope %s (%s) is "
+		    "exhausted: every /%u network in it is allocated",
+		    schema_scope_path(scope),
+		    prefix_format(scope_prefix, 1, pbuf, sizeof pbuf),
+		    schema_scope_network_len(scope, family));
+		goto out;
+	}
+
+	p = ipam_pool_entry_new(scope, schema_scope_path(scope), &want, rangep);
+	TAILQ_INSERT_TAIL(&ipam.pools, p, entry);
+	xasprintf(&reply, "{\"PoolID\":\"%s\",\"Pool\":\"%s\",\"Data\":{}}", p->id,
+	    prefix_format(&p->prefix, 1, pbuf, sizeof pbuf));
+	pending = ipam_pending_new(req, reply);
+	pending->undo = ipam_undo_pool;
+	pending->pool = p;
+	record = ipam_pool_record(p);
+	log_info("ipam: pool %s from scope %s%s%s", p->id, p->scope_path,
+	    tag != NULL ? " for tag " : "", tag != NULL ? tag : "");
+	store_put(ipam.store, IPAM_KIND_POOL, p->id, record, strlen(record),
+	    ipam_pending_done, pending);
+	free(record);
+out:
+	json_free(doc);
+}
+
+/* The store key of an address record: "<PoolID> <address>". */
+static char *
+ipam_address_key(const struct ipam_pool_entry *p, const struct prefix *addr)
+{
+	char	 buf[PREFIX_STRLEN], *key;
+
+	xasprintf(&key, "%s %s", p->id, prefix_format(addr, 0, buf, sizeof buf));
+	return (key);
+}
+
+/* IpamDriver.ReleasePool: forget the pool and its addresses; idempotent. */
+void
+plugin_ipam_release_pool(struct http_request *req, void *arg)
+{
+	struct json		*doc;
+	struct ipam_pool_entry	*p;
+	const char		*id;
+
+	if (ipam_not_ready(req))
+		return;
+
+	if (plugin_body(req, &doc) == -1)
+		return;
+	if (doc == NULL || (id = json_get_string(doc, "PoolID")) == NULL) {
+		plugin_bad_request(req, "PoolID missing");
+		json_free(doc);
+		return;
+	}
+	if ((p = ipam_pool_find(id)) == NULL) {
+		/* dockerd releases pools it made before a restart: done. */
+		log_debug("ipam: release of unknown pool %s", id);
+		plugin_reply_json(req, "{}");
+		json_free(doc);
+		return;
+	}
+	log_info("ipam: pool %s released", p->id);
+	TAILQ_REMOVE(&ipam.pools, p, entry);
+	if (p->scope != NULL)
+		ipam_space_release(schema_scope_space(p->scope, p->prefix.family),
+		    &p->prefix);
+	/* The pool record goes first: addresses without it are ignored. */
+	store_del(ipam.store, IPAM_KIND_POOL, p->id, ipam_pending_done,
+	    ipam_pending_new(req, xstrdup("{}")));
+	ipam_pool_entry_free(p);
+	json_free(doc);
+}
+
+/* Undo a RequestAddress whose record did not become durable. */
+static void
+ipam_undo_address(struct ipam_pending *pending)
+{
+	struct ipam_pool_entry	*p;
+
+	/* The pool may have been released meanwhile. */
+	TAILQ_FOREACH(p, &ipam.pools, entry) {
+		if (p != pending->pool)
+			continue;
+		ipam_pool_release(p->pool, &pending->addr);
+		if (p->range != NULL)
+			ipam_pool_release(p->range, &pending->addr);
+	}
+}
+
+/* Next free address of a pool, from its --ip-range when it has one. */
+static int
+ipam_next_address(struct ipam_pool_entry *p, struct prefix *out)
+{
+	size_t	tries;
+
+	if (p->range == NULL)
+		return (ipam_pool_alloc(p->pool, out));
+	for (tries = ipam_pool_count(p->range) + 1; tries > 0; tries--) {
+		if (ipam_pool_alloc(p->range, out) == -1)
+			return (-1);
+		/* Taken exactly (--ip, --gateway) before: stays taken in range. */
+		if (ipam_pool_claim(p->pool, out) == 0)
+			return (0);
+	}
+	return (-1);
+}
+
+/* IpamDriver.RequestAddress: the exact address asked for, or the next free. */
+void
+plugin_ipam_request_address(struct http_request *req, void *arg)
+{
+	struct json		*doc;
+	struct ipam_pool_entry	*p;
+	struct ipam_pending	*pending;
+	struct prefix		 addr;
+	const char		*id, *want;
+	char			 perr[160], buf[PREFIX_STRLEN], pbuf[PREFIX_STRLEN];
+	char			*reply, *key;
+
+	if (ipam_not_ready(req))
+		return;
+
+	if (plugin_body(req, &doc) == -1)
+		return;
+	if (doc == NULL || (id = json_get_string(doc, "PoolID")) == NULL) {
+		plugin_bad_request(req, "PoolID missing");
+		json_free(doc);
+		return;
+	}
+	if ((p = ipam_pool_find(id)) == NULL) {
+		plugin_fail(req, 404, "unknown pool %s",
+		    id);
+		goto out;
+	}
+	want = json_get_string(doc, "Address");
+	if (want != NULL && *want != '\0') {
+		if (prefix_parse(want, 0, &addr, perr, sizeof perr) == -1 ||
+		    addr.len != prefix_bits(addr.family)) {
+			plugin_fail(req, 400, "%s is "
+			    "not an address", want);
+			goto out;
+		}
+		if (!prefix_contains(&p->prefix, &addr)) {
+			plugin_fail(req, 403, "%s is "
+			    "not inside pool %s", want,
+			    prefix_format(&p->prefix, 1, pbuf, sizeof pbuf));
+			goto out;
+		}
+		if (ipam_pool_claim(p->pool, &addr) == -1) {
+			plugin_fail(req, 409, "address "
+			    "%s is already in use (or reserved) in pool %s", want,
+			    prefix_format(&p->prefix, 1, pbuf, sizeof pbuf));
+			goto out;
+		}
+		if (p->range != NULL && prefix_contains(ipam_pool_prefix(p->range),
+		    &addr))
+			ipam_pool_claim(p->range, &addr);
+	} else if (ipam_next_address(p, &addr) == -1) {
+		plugin_fail(req, 507, "pool %s is full",
+		    p->id);
+		goto out;
+	}
+
+	addr.len = p->prefix.len;
+	xasprintf(&reply, "{\"Address\":\"%s\",\"Data\":{}}",
+	    prefix_format(&addr, 1, buf, sizeof buf));
+	addr.len = prefix_bits(addr.family);
+	pending = ipam_pending_new(req, reply);
+	pending->undo = ipam_undo_address;
+	pending->pool = p;
+	pending->addr = addr;
+	key = ipam_address_key(p, &addr);
+	log_debug("ipam: address %s", key);
+	store_put(ipam.store, IPAM_KIND_ADDRESS, key, "{}", 2, ipam_pending_done,
+	    pending);
+	free(key);
+out:
+	json_free(doc);
+}
+
+/* IpamDriver.ReleaseAddress: give an address back; idempotent. */
+void
+plugin_ipam_release_address(struct http_request *req, void *arg)
+{
+	struct json		*doc;
+	struct ipam_pool_entry	*p;
+	struct prefix		 addr;
+	const char		*id, *text;
+	char			 perr[160], *key;
+
+	if (ipam_not_ready(req))
+		return;
+
+	if (plugin_body(req, &doc) == -1)
+		return;
+	if (doc == NULL || (id = json_get_string(doc, "PoolID")) == NULL ||
+	    (text = json_get_string(doc, "Address")) == NULL) {
+		plugin_bad_request(req, "PoolID or Address missing");
+		json_free(doc);
+		return;
+	}
+	if (prefix_parse(text, 0, &addr, perr, sizeof perr) == -1) {
+		plugin_fail(req, 400, "%s", perr);
+		json_free(doc);
+		return;
+	}
+	addr.len = prefix_bits(addr.family);
+	if ((p = ipam_pool_find(id)) == NULL ||
+	    !ipam_pool_is_allocated(p->pool, &addr)) {
+		plugin_reply_json(req, "{}");
+		json_free(doc);
+		return;
+	}
+	ipam_pool_release(p->pool, &addr);
+	if (p->range != NULL)
+		ipam_pool_release(p->range, &addr);
+	key = ipam_address_key(p, &addr);
+	store_del(ipam.store, IPAM_KIND_ADDRESS, key, ipam_pending_done,
+	    ipam_pending_new(req, xstrdup("{}")));
+	free(key);
+	json_free(doc);
+}
+
+/* Kept "auto" choices, looked up in the replayed records. */
+static const char *
+ipam_auto_lookup(const char *key, void *arg)
+{
+	size_t	i;
+
+	for (i = 0; i < ipam.nrecords; i++)
+		if (strcmp(ipam.records[i].kind, IPAM_KIND_AUTO) == 0 &&
+		    strcmp(ipam.records[i].key, key) == 0)
+			return (ipam.records[i].value);
+	return (NULL);
+}
+
+/* Report a failed write of an auto choice: it would be chosen anew next time. */
+static void
+ipam_auto_stored(const char *error, void *arg)
+{
+	if (error != NULL)
+		log_warnx("ipam: keeping an auto prefix failed: %s", error);
+}
+
+/* Keep a new auto choice. */
+static void
+ipam_auto_record(const char *key, const char *prefix, void *arg)
+{
+	store_put(ipam.store, IPAM_KIND_AUTO, key, prefix, strlen(prefix),
+	    ipam_auto_stored, NULL);
+}
+
+/* Reload one stored pool; its scope claim and addresses follow. */
+static void
+ipam_load_pool(const struct server_record *r)
+{
+	struct json		*doc;
+	struct json_error	 jerr;
+	struct ipam_pool_entry	*p;
+	struct prefix		 prefix, range;
+	const char		*scope_path, *pool_text, *range_text;
+	char			 perr[160];
+
+	doc = json_parse(r->value, r->len, 0, &jerr);
+	if (doc == NULL || (scope_path = json_get_string(doc, "scope")) == NULL ||
+	    (pool_text = json_get_string(doc, "pool")) == NULL ||
+	    prefix_parse(pool_text, 1, &prefix, perr, sizeof perr) == -1) {
+		log_warnx("ipam: stored pool %s is unreadable; ignored", r->key);
+		json_free(doc);
+		return;
+	}
+	range_text = json_get_string(doc, "range");
+	if (range_text != NULL &&
+	    prefix_parse(range_text, 1, &range, perr, sizeof perr) == -1)
+		range_text = NULL;
+	p = ipam_pool_entry_new(NULL, scope_path, &prefix,
+	    range_text != NULL ? &range : NULL);
+	free(p->id);
+	p->id = xstrdup(r->key);
+	p->scope = schema_find_containing(ipam.schema, &prefix);
+	if (p->scope == NULL || strcmp(schema_scope_path(p->scope),
+	    scope_path) != 0 || ipam_space_claim(schema_scope_space(p->scope,
+	    prefix.family), &prefix) == -1) {
+		log_warnx("ipam: pool %s no longer fits scope %s; it stays in use "
+		    "for Docker's existing network", p->id, scope_path);
+		p->scope = NULL;
+	}
+	TAILQ_INSERT_TAIL(&ipam.pools, p, entry);
+	json_free(doc);
+}
+
+/* Reload one stored address into its pool. */
+static void
+ipam_load_address(const struct server_record *r)
+{
+	struct ipam_pool_entry	*p;
+	struct prefix		 addr;
+	const char		*space;
+	char			*id, perr[160];
+
+	if ((space = strrchr(r->key, ' ')) == NULL)
+		return;
+	id = xstrndup(r->key, space - r->key);
+	p = ipam_pool_find(id);
+	free(id);
+	if (p == NULL) {
+		/* Its pool was released before the address record went. */
+		store_del(ipam.store, IPAM_KIND_ADDRESS, r->key, NULL, NULL);
+		return;
+	}
+	if (prefix_parse(space + 1, 0, &addr, perr, sizeof perr) == -1 ||
+	    ipam_pool_claim(p->pool, &addr) == -1) {
+		log_warnx("ipam: stored address %s cannot be claimed", r->key);
+		return;
+	}
+	if (p->range != NULL && prefix_contains(ipam_pool_prefix(p->range), &addr))
+		ipam_pool_claim(p->range, &addr);
+}
+
+/* Build the schema (checked against the host) and reload pools and addresses. */
+static int
+ipam_init(const struct server_env *env, char *err, size_t errlen)
+{
+	struct schema_auto_store	 autos;
+	struct hostnet			 host;
+	size_t				 i;
+
+	TAILQ_INIT(&ipam.pools);
+	ipam.store = env->store;
+	ipam.records = env->records;
+	ipam.nrecords = env->nrecords;
+	ipam.default_tag = xstrdup(env->conf->default_tag != NULL ?
+	    env->conf->default_tag : "default");
+	if (hostnet_load(&host, IPAM_RESOLV_CONF, err, errlen) == -1)
+		return (-1);
+	autos.lookup = ipam_auto_lookup;
+	autos.record = ipam_auto_record;
+	autos.arg = NULL;
+	ipam.schema = schema_build(env->conf, &host, &autos, err, errlen);
+	hostnet_free(&host);
+	if (ipam.schema == NULL)
+		return (-1);
+	for (i = 0; i < env->nrecords; i++)
+		if (strcmp(env->records[i].kind, IPAM_KIND_POOL) == 0)
+			ipam_load_pool(&env->records[i]);
+	for (i = 0; i < env->nrecords; i++)
+		if (strcmp(env->records[i].kind, IPAM_KIND_ADDRESS) == 0)
+			ipam_load_address(&env->records[i]);
+	ipam.records = NULL;
+	ipam.nrecords = 0;
+	log_info("ipam: schema of %s; default tag %s",
+	    schema_tag_list(ipam.schema), ipam.default_tag);
+	return (0);
+}
+
+/* The schema cannot change live yet: netcraved refuses such reloads. */
+static int
+ipam_reload(const struct conf *old, const struct conf *new, char *err,
+    size_t errlen)
+{
+	return (0);
+}
+
+/* Drop pools and the schema. */
+static void
+ipam_shutdown(void)
+{
+	struct ipam_pool_entry	*p;
+
+	while ((p = TAILQ_FIRST(&ipam.pools)) != NULL) {
+		TAILQ_REMOVE(&ipam.pools, p, entry);
+		ipam_pool_entry_free(p);
+	}
+	schema_free(ipam.schema);
+	ipam.schema = NULL;
+	free(ipam.default_tag);
+	ipam.default_tag = NULL;
+}
+
+const struct server ipam_server = {
+	"ipam", ipam_init, ipam_reload, ipam_shutdown
+};

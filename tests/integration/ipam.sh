@@ -1,0 +1,116 @@
+#!/bin/sh
+# ipam.sh: the IpamDriver on the plugin socket: pools by tag, by default tag and
+# by explicit subnet; addresses next-free and exact; clear errors; idempotent
+# releases; every allocation survives a kill -9.
+. "$(dirname "$0")/lib.sh"
+
+ula=$(printf 'fd%02x:%02x%02x:%02x%02x' $(od -An -N5 -tu1 /dev/urandom))
+nc_write_conf '"default_tag": "web",
+	"scopes": [ { "name": "it", "ipv4_network": "198.18.0.0/16",
+	  "ipv6_network": "'$ula'::/48", "scopes": [
+	  { "name": "web", "ipv4_network": "198.18.0.0/20", "ipv4_prefix_length": 24,
+	    "ipv6_network": "'$ula':100::/56", "ipv6_prefix_length": 64,
+	    "tags": ["web"], "egress": ["db"] },
+	  { "name": "db", "ipv4_network": "198.18.16.0/23", "ipv4_prefix_length": 24,
+	    "tags": ["db"], "ingress": ["web"] },
+	  { "name": "auto", "ipv4_network": "auto/20", "ipv4_prefix_length": 26,
+	    "tags": ["auto"] } ] } ]'
+nc_start || finish
+
+# field JSON KEY
+field() { printf '%s' "$1" | sed 's/^[0-9]* //' | jq -r ".$2"; }
+status() { printf '%s' "$1" | cut -d' ' -f1; }
+
+r=$(plugin_call /IpamDriver.GetDefaultAddressSpaces)
+check "address spaces" contains "$r" '200 {"LocalDefaultAddressSpace":"netcrave-local","GlobalDefaultAddressSpace":"netcrave-global"}'
+
+r=$(plugin_call /IpamDriver.RequestPool '{"AddressSpace":"netcrave-local","Pool":"","SubPool":"","Options":{"netcrave.tag":"web"},"V6":false}
+')
+check "pool by tag: 200" [ "$(status "$r")" = 200 ]
+check "pool by tag: first /24 of the web scope" [ "$(field "$r" Pool)" = 198.18.0.0/24 ]
+web=$(field "$r" PoolID)
+r=$(plugin_call /IpamDriver.RequestPool '{"AddressSpace":"netcrave-local","Pool":"","Options":{},"V6":false}')
+check "pool without a tag: default tag's scope" [ "$(field "$r" Pool)" = 198.18.1.0/24 ]
+r=$(plugin_call /IpamDriver.RequestPool '{"Pool":"","Options":{"netcrave.tag":"db"},"V6":false}')
+check "pool by tag db" [ "$(field "$r" Pool)" = 198.18.16.0/24 ]
+r=$(plugin_call /IpamDriver.RequestPool '{"Pool":"","Options":{"netcrave.tag":"db"},"V6":false}')
+check "second db pool" [ "$(field "$r" Pool)" = 198.18.17.0/24 ]
+r=$(plugin_call /IpamDriver.RequestPool '{"Pool":"","Options":{"netcrave.tag":"db"},"V6":false}')
+check "db scope exhausted: clear error" contains "$r" 'netcrave: scope it/db (198.18.16.0/23) is exhausted: every /24 network in it is allocated'
+check "exhausted is not a 200" [ "$(status "$r")" != 200 ]
+r=$(plugin_call /IpamDriver.RequestPool '{"Pool":"","Options":{"netcrave.tag":"nope"},"V6":false}')
+check "unknown tag" contains "$r" 'netcrave: unknown tag \"nope\": the schema defines web, db, auto'
+r=$(plugin_call /IpamDriver.RequestPool '{"Pool":"198.18.9.0/24","Options":{},"V6":false}')
+check "explicit subnet inside a scope" [ "$(field "$r" Pool)" = 198.18.9.0/24 ]
+r=$(plugin_call /IpamDriver.RequestPool '{"Pool":"198.18.9.0/25","Options":{},"V6":false}')
+check "overlapping explicit subnet refused" contains "$r" 'netcrave: 198.18.9.0/25 overlaps a network already allocated in scope it/web'
+r=$(plugin_call /IpamDriver.RequestPool '{"Pool":"203.0.113.0/24","Options":{},"V6":false}')
+check "subnet outside the schema refused" contains "$r" 'netcrave: 203.0.113.0/24 is outside the address schema'
+r=$(plugin_call /IpamDriver.RequestPool '{"Pool":"","Options":{"netcrave.tag":"web"},"V6":true}')
+check "IPv6 pool from the web scope" [ "$(field "$r" Pool)" = "$ula:100::/64" ]
+v6=$(field "$r" PoolID)
+r=$(plugin_call /IpamDriver.RequestPool '{"Pool":"","Options":{"netcrave.tag":"db"},"V6":true}')
+check "IPv6 from a v4-only scope refused" contains "$r" 'netcrave: scope it/db hands out no IPv6 networks'
+r=$(plugin_call /IpamDriver.RequestPool '{"Pool":"","Options":{"netcrave.tag":"auto"},"V6":false}')
+auto=$(field "$r" Pool)
+check "auto scope resolved inside its parent" contains "$auto" "198.18."
+check "auto scope avoids explicit siblings" [ "$auto" = 198.18.32.0/26 ]
+
+addr() { plugin_call /IpamDriver.RequestAddress "{\"PoolID\":\"$1\",\"Address\":\"${2:-}\",\"Options\":${3:-{\}}}"; }
+r=$(addr "$web" "" '{"RequestAddressType":"com.docker.network.gateway"}')
+check "gateway: first address" [ "$(field "$r" Address)" = 198.18.0.1/24 ]
+r=$(addr "$web")
+check "next free" [ "$(field "$r" Address)" = 198.18.0.2/24 ]
+r=$(addr "$web" 198.18.0.50)
+check "exact address" [ "$(field "$r" Address)" = 198.18.0.50/24 ]
+r=$(addr "$web" 198.18.0.50)
+check "exact address in use refused" contains "$r" 'netcrave: address 198.18.0.50 is already in use'
+r=$(addr "$web" 198.18.5.5)
+check "address outside the pool refused" contains "$r" 'is not inside pool 198.18.0.0/24'
+r=$(addr "nosuchpool")
+check "unknown pool" contains "$r" 'netcrave: unknown pool nosuchpool'
+r=$(addr "$v6")
+check "IPv6 address" [ "$(field "$r" Address)" = "$ula:100::1/64" ]
+
+r=$(plugin_call /IpamDriver.ReleaseAddress "{\"PoolID\":\"$web\",\"Address\":\"198.18.0.2\"}")
+check "release address" [ "$r" = "200 {}" ]
+r=$(plugin_call /IpamDriver.ReleaseAddress "{\"PoolID\":\"$web\",\"Address\":\"198.18.0.2\"}")
+check "release address again: idempotent" [ "$r" = "200 {}" ]
+r=$(addr "$web")
+check "a released address is not reused at once" [ "$(field "$r" Address)" = 198.18.0.3/24 ]
+
+# kill -9: every allocation is in the store already.
+kill -KILL "$NC_PID"; wait "$NC_PID" 2>/dev/null; NC_PID=
+nc_start || finish
+r=$(addr "$web" 198.18.0.50)
+check "after kill -9: an exact address taken before stays taken" contains "$r" 'already in use'
+r=$(addr "$web")
+a=$(field "$r" Address)
+check "after kill -9: next free ($a) skips addresses held before" \
+    not contains " 198.18.0.1/24 198.18.0.3/24 198.18.0.50/24 null " " $a "
+r=$(plugin_call /IpamDriver.RequestPool '{"Pool":"","Options":{"netcrave.tag":"web"},"V6":false}')
+check "after kill -9: pools handed out before stay taken" [ "$(field "$r" Pool)" = 198.18.2.0/24 ]
+r=$(plugin_call /IpamDriver.RequestPool '{"Pool":"","Options":{"netcrave.tag":"auto"},"V6":false}')
+check "after kill -9: the auto scope kept its prefix" [ "$(field "$r" Pool)" = 198.18.32.64/26 ]
+
+r=$(plugin_call /IpamDriver.ReleasePool "{\"PoolID\":\"$web\"}")
+check "release pool" [ "$r" = "200 {}" ]
+r=$(plugin_call /IpamDriver.ReleasePool "{\"PoolID\":\"$web\"}")
+check "release pool again: idempotent" [ "$r" = "200 {}" ]
+r=$(addr "$web")
+check "addresses of a released pool are gone" contains "$r" 'unknown pool'
+r=$(plugin_call /IpamDriver.RequestPool '{"Pool":"","Options":{"netcrave.tag":"web"},"V6":false}')
+check "a released prefix is handed out again" [ "$(field "$r" Pool)" = 198.18.0.0/24 ]
+new=$(field "$r" PoolID)
+check "with a new pool ID" [ "$new" != "$web" ]
+r=$(addr "$new" 198.18.0.50)
+check "and none of the old pool's addresses" [ "$(field "$r" Address)" = 198.18.0.50/24 ]
+
+nc_stop
+# A schema that collides with what the host routes is refused at start.
+nc_write_conf '"default_tag": "lo", "scopes": [ { "name": "bad",
+	"ipv4_network": "127.0.0.0/24", "ipv4_prefix_length": 28, "tags": ["lo"] } ]'
+timeout 10 "$NETCRAVED" -f -c "$CONF" > "$T/bad.log" 2>&1 && rc=0 || rc=$?
+check "a scope overlapping a host route stops the start" [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]
+check "naming the scope and the host's route" grep -q "scope bad: 127.0.0.0/24: it overlaps the host's" "$T/bad.log"
+finish
