@@ -158,3 +158,32 @@ prefix_equal(const struct prefix *a, const struct prefix *b)
 	return (a->family == b->family && a->len == b->len &&
 	    memcmp(a->addr, b->addr, 16) == 0);
 }
+
+/* Compare two addresses as numbers: big-endian bytes compare like numbers. */
+int
+prefix_addr_cmp(const struct prefix *a, const struct prefix *b)
+{
+	return (memcmp(a->addr, b->addr, prefix_bits(a->family) / 8));
+}
+
+/* Add one at the prefix's last bit, carrying towards the first byte. */
+int
+prefix_next(struct prefix *p)
+{
+	unsigned int	sum, add, i;
+
+	if (p->len == 0)
+		return (-1);
+	i = (p->len - 1) / 8;
+	add = 1U << (7 - (p->len - 1) % 8);
+	for (;;) {
+		sum = p->addr[i] + add;
+		p->addr[i] = sum & 0xff;
+		if (sum <= 0xff)
+			return (0);
+		if (i == 0)
+			return (-1);
+		i--;
+		add = 1;
+	}
+}

@@ -37,5 +37,13 @@ void		prefix_mask(struct prefix *);
 int		prefix_bit(const struct prefix *, unsigned int i);
 /* Set bit i of the address to v. */
 void		prefix_set_bit(struct prefix *, unsigned int i, int v);
+/* Compare two addresses of one family as numbers (<0, 0, >0), not len. */
+int		prefix_addr_cmp(const struct prefix *, const struct prefix *);
+/*
+ * Step to the next prefix of the same length (10.0.1.0/24 -> 10.0.2.0/24).
+ * Returns -1 if p was the last one of the address space (p then wrapped to
+ * the first); a /0 has no next.
+ */
+int		prefix_next(struct prefix *);
 
 #endif
