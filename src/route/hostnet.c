@@ -157,6 +157,22 @@ hostnet_free(struct hostnet *h)
 	h->nentries = 0;
 }
 
+/* Forget the entries inside p. */
+size_t
+hostnet_forget(struct hostnet *h, const struct prefix *p)
+{
+	size_t	i = 0, n = 0;
+
+	while (i < h->nentries) {
+		if (prefix_contains(p, &h->entries[i].prefix)) {
+			h->entries[i] = h->entries[--h->nentries];
+			n++;
+		} else
+			i++;
+	}
+	return (n);
+}
+
 /* The first entry p overlaps, or NULL. */
 const struct hostnet_entry *
 hostnet_collision(const struct hostnet *h, const struct prefix *p)

@@ -28,6 +28,11 @@ int	hostnet_load(struct hostnet *, const char *resolv_conf, char *err,
 void	hostnet_free(struct hostnet *);
 /* Add one entry by hand (tests). */
 void	hostnet_add(struct hostnet *, const struct prefix *, const char *what);
+/*
+ * Forget the entries inside p: they are netcrave's own (the gateway of a pool it
+ * handed out, seen on a host bridge), not the host's.  Returns how many.
+ */
+size_t	hostnet_forget(struct hostnet *, const struct prefix *p);
 /* The first entry p overlaps, or NULL. */
 const struct hostnet_entry *hostnet_collision(const struct hostnet *,
 	    const struct prefix *p);

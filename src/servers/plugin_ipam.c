@@ -645,6 +645,34 @@ ipam_load_address(const struct server_record *r)
 		ipam_pool_claim(p->range, &addr);
 }
 
+/*
+ * Pools handed out before show up on the host when Docker's own bridge driver
+ * uses them (the bridge holds the gateway address): those are not collisions.
+ */
+static void
+ipam_forget_own(struct hostnet *host, const struct server_env *env)
+{
+	struct json		*doc;
+	struct json_error	 jerr;
+	struct prefix		 p;
+	const char		*text;
+	char			 perr[160];
+	size_t			 i, n;
+
+	for (i = 0; i < env->nrecords; i++) {
+		if (strcmp(env->records[i].kind, IPAM_KIND_POOL) != 0)
+			continue;
+		doc = json_parse(env->records[i].value, env->records[i].len, 0,
+		    &jerr);
+		if (doc != NULL && (text = json_get_string(doc, "pool")) != NULL &&
+		    prefix_parse(text, 1, &p, perr, sizeof perr) == 0 &&
+		    (n = hostnet_forget(host, &p)) > 0)
+			log_debug("ipam: %zu host entries inside our pool %s", n,
+			    text);
+		json_free(doc);
+	}
+}
+
 /* Build the schema (checked against the host) and reload pools and addresses. */
 static int
 ipam_init(const struct server_env *env, char *err, size_t errlen)
@@ -661,6 +689,7 @@ ipam_init(const struct server_env *env, char *err, size_t errlen)
 	    env->conf->default_tag : "default");
 	if (hostnet_load(&host, IPAM_RESOLV_CONF, err, errlen) == -1)
 		return (-1);
+	ipam_forget_own(&host, env);
 	autos.lookup = ipam_auto_lookup;
 	autos.record = ipam_auto_record;
 	autos.arg = NULL;

@@ -337,11 +337,15 @@ e2e_cleanup() {
 		ids=$(timeout 10 "$E2E_DOCKER" -H "unix://$E2E_D/docker.sock" ps -aq 2>/dev/null)
 		[ -n "$ids" ] && timeout 20 "$E2E_DOCKER" -H "unix://$E2E_D/docker.sock" \
 		    rm -f $ids >/dev/null 2>&1
+		# Every network of this private dockerd but its built-in ones is the
+		# test's (also bridge networks on netcrave's IPAM): remember their
+		# bridges, in case dockerd cannot remove them.
+		E2E_NETWORK_IDS=$(timeout 10 "$E2E_DOCKER" -H "unix://$E2E_D/docker.sock" \
+		    network ls -q --no-trunc --filter type=custom 2>/dev/null)
 		if [ -n "$E2E_NETCRAVED_PID" ] && kill -0 "$E2E_NETCRAVED_PID" 2>/dev/null; then
-			ids=$(timeout 10 "$E2E_DOCKER" -H "unix://$E2E_D/docker.sock" \
-			    network ls -q --filter "driver=$E2E_INSTANCE" 2>/dev/null)
-			[ -n "$ids" ] && timeout 20 "$E2E_DOCKER" -H "unix://$E2E_D/docker.sock" \
-			    network rm $ids >/dev/null 2>&1
+			[ -n "$E2E_NETWORK_IDS" ] && timeout 20 "$E2E_DOCKER" \
+			    -H "unix://$E2E_D/docker.sock" network rm $E2E_NETWORK_IDS \
+			    >/dev/null 2>&1
 			ids=$(timeout 10 "$E2E_DOCKER" -H "unix://$E2E_D/docker.sock" \
 			    volume ls -q 2>/dev/null)
 			[ -n "$ids" ] && timeout 20 "$E2E_DOCKER" -H "unix://$E2E_D/docker.sock" \
@@ -355,6 +359,10 @@ e2e_cleanup() {
 		E2E_DOCKERD_PID=$(cat "$E2E_D/docker.pid")
 	fi
 	e2e_stop_pid "$E2E_DOCKERD_PID" dockerd 15
+	# Linux bridges of networks dockerd did not remove (they outlive dockerd).
+	for id in ${E2E_NETWORK_IDS:-}; do
+		ip link del "br-$(printf '%.12s' "$id")" 2>/dev/null
+	done
 
 	# 3. Whatever of ours survived.  Container processes first (SIGKILL, while
 	#    their shims still live to reap them), then containerd, shims, a dockerd
