@@ -293,34 +293,37 @@ ipam_pool_step(const struct ipam_pool *pool, struct ipam_offset *o)
 	o->lo &= pool->host_mask.lo;
 }
 
-/* A pool over prefix p; see ipam.h for what is reserved. */
-struct ipam_pool *
-ipam_pool_new(const struct prefix *p)
+/* Whether a prefix of this family and length keeps its first and last. */
+static void
+ipam_pool_reserves(int family, unsigned int len, int *first, int *last)
+{
+	unsigned int	bits = prefix_bits(family);
+
+	/* /31, /32, /127, /128: point-to-point or single host, all usable. */
+	*first = len + 2 <= bits;
+	*last = *first && family == AF_INET;
+}
+
+/* A pool over p with the given addresses reserved. */
+static struct ipam_pool *
+ipam_pool_create(const struct prefix *p, int reserve_first, int reserve_last)
 {
 	struct ipam_pool	*pool;
-	unsigned int		 bits, host_bits;
+	unsigned int		 host_bits;
 
-	if (p->family != AF_INET && p->family != AF_INET6)
-		fatalx("%s: address family %d", __func__, p->family);
 	pool = xcalloc(1, sizeof *pool);
 	pool->prefix = *p;
 	prefix_mask(&pool->prefix);
-	bits = prefix_bits(p->family);
-	host_bits = bits - (p->len > bits ? bits : p->len);
-	pool->prefix.len = bits - host_bits;
-
+	host_bits = prefix_bits(p->family) - p->len;
 	if (host_bits >= 64) {
 		pool->host_mask.lo = UINT64_MAX;
 		pool->host_mask.hi = host_bits == 128 ? UINT64_MAX :
 		    (1ULL << (host_bits - 64)) - 1;
 	} else
 		pool->host_mask.lo = (1ULL << host_bits) - 1;
-
-	/* /31, /32, /127, /128: point-to-point or single host, all usable. */
-	if (host_bits >= 2) {
-		pool->reserve_first = 1;
-		pool->reserve_last = p->family == AF_INET;
-	}
+	/* In a /32 or /128 first and last are one address: count it once. */
+	pool->reserve_first = reserve_first || (reserve_last && host_bits == 0);
+	pool->reserve_last = reserve_last && host_bits > 0;
 	if (host_bits >= 64)
 		pool->capacity = UINT64_MAX;	/* more than memory can hold */
 	else {
@@ -328,6 +331,48 @@ ipam_pool_new(const struct prefix *p)
 		pool->capacity -= pool->reserve_first + pool->reserve_last;
 	}
 	return (pool);
+}
+
+/* A pool over prefix p; see ipam.h for what is reserved. */
+struct ipam_pool *
+ipam_pool_new(const struct prefix *p)
+{
+	int	first, last;
+
+	if ((p->family != AF_INET && p->family != AF_INET6) ||
+	    p->len > prefix_bits(p->family))
+		fatalx("%s: bad prefix (family %d, length %u)", __func__,
+		    p->family, p->len);
+	ipam_pool_reserves(p->family, p->len, &first, &last);
+	return (ipam_pool_create(p, first, last));
+}
+
+/* A pool over range, reserving only what network reserves inside it. */
+struct ipam_pool *
+ipam_pool_new_range(const struct prefix *range, const struct prefix *network)
+{
+	struct prefix	r = *range, n = *network, r_last, n_last;
+	unsigned int	i, bits;
+	int		first, last;
+
+	if ((network->family != AF_INET && network->family != AF_INET6) ||
+	    network->len > prefix_bits(network->family) ||
+	    !prefix_contains(network, range))
+		return (NULL);
+	prefix_mask(&r);
+	prefix_mask(&n);
+	ipam_pool_reserves(n.family, n.len, &first, &last);
+	/* The range's first and last addresses against the network's. */
+	bits = prefix_bits(n.family);
+	r_last = r;
+	n_last = n;
+	for (i = r.len; i < bits; i++)
+		prefix_set_bit(&r_last, i, 1);
+	for (i = n.len; i < bits; i++)
+		prefix_set_bit(&n_last, i, 1);
+	first = first && prefix_addr_cmp(&r, &n) == 0;
+	last = last && prefix_addr_cmp(&r_last, &n_last) == 0;
+	return (ipam_pool_create(&r, first, last));
 }
 
 /* Free a pool and its table. */

@@ -324,6 +324,65 @@ test_pool_release_unknown(void **state)
 	ipam_pool_free(pool);
 }
 
+/* A --ip-range keeps back only what its network keeps back. */
+static void
+test_pool_range(void **state)
+{
+	struct prefix		 n = pfx("10.5.0.0/24"), r, out;
+	struct ipam_pool	*pool;
+	int			 i;
+
+	/* The upper half: .128 and .254 usable, only .255 kept. */
+	r = pfx("10.5.0.128/25");
+	pool = ipam_pool_new_range(&r, &n);
+	assert_non_null(pool);
+	assert_string_equal(fmt(ipam_pool_prefix(pool), 1), "10.5.0.128/25");
+	expect_alloc(pool, "10.5.0.128");
+	for (i = 0; i < 126; i++)
+		assert_int_equal(ipam_pool_alloc(pool, &out), 0);
+	assert_string_equal(fmt(&out, 0), "10.5.0.254");
+	assert_int_equal(ipam_pool_alloc(pool, &out), -1);
+	assert_int_equal(claim(pool, "10.5.0.255"), -1);
+	ipam_pool_free(pool);
+
+	/* The lower half: .0 kept, .127 usable. */
+	r = pfx("10.5.0.0/25");
+	pool = ipam_pool_new_range(&r, &n);
+	assert_int_equal(claim(pool, "10.5.0.0"), -1);
+	assert_int_equal(claim(pool, "10.5.0.127"), 0);
+	expect_alloc(pool, "10.5.0.1");
+	ipam_pool_free(pool);
+
+	/* A range of one address: the broadcast, so nothing. */
+	r = pfx("10.5.0.255/32");
+	pool = ipam_pool_new_range(&r, &n);
+	assert_int_equal(ipam_pool_alloc(pool, &out), -1);
+	ipam_pool_free(pool);
+	r = pfx("10.5.0.7/32");
+	pool = ipam_pool_new_range(&r, &n);
+	expect_alloc(pool, "10.5.0.7");
+	ipam_pool_free(pool);
+
+	/* IPv6: only the network's all-zero host. */
+	n = pfx("fd00:5::/64");
+	r = pfx("fd00:5::8000:0:0:0/65");
+	pool = ipam_pool_new_range(&r, &n);
+	expect_alloc(pool, "fd00:5:0:0:8000::");
+	ipam_pool_free(pool);
+	r = pfx("fd00:5::/120");
+	pool = ipam_pool_new_range(&r, &n);
+	expect_alloc(pool, "fd00:5::1");
+	assert_int_equal(claim(pool, "fd00:5::ff"), 0);
+	ipam_pool_free(pool);
+
+	/* Not inside: refused. */
+	r = pfx("10.6.0.0/25");
+	n = pfx("10.5.0.0/24");
+	assert_null(ipam_pool_new_range(&r, &n));
+	r = pfx("10.5.0.0/23");
+	assert_null(ipam_pool_new_range(&r, &n));
+}
+
 /* A small deterministic generator, so a failure can be replayed. */
 static uint64_t
 rng_next(uint64_t *s)
@@ -761,6 +820,7 @@ main(void)
 		cmocka_unit_test(test_pool_claim),
 		cmocka_unit_test(test_pool_cursor_wrap),
 		cmocka_unit_test(test_pool_release_unknown),
+		cmocka_unit_test(test_pool_range),
 		cmocka_unit_test(test_pool_random),
 		cmocka_unit_test(test_pool_v6_many),
 		cmocka_unit_test(test_space_exhaustion),
