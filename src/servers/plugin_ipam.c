@@ -182,7 +182,9 @@ ipam_pool_entry_new(struct schema_scope *scope, const char *scope_path,
 	crypto_random(&nonce, sizeof nonce);
 	prefix_format(prefix, 1, pbuf, sizeof pbuf);
 	if (range != NULL) {
-		p->range = ipam_pool_new(range);
+		/* Only what the network reserves is held back in its range. */
+		if ((p->range = ipam_pool_new_range(range, prefix)) == NULL)
+			fatalx("%s: range outside its pool", __func__);
 		xasprintf(&p->id, "%s,%s#%08x", pbuf,
 		    prefix_format(range, 1, rbuf, sizeof rbuf), nonce);
 	} else
@@ -599,7 +601,8 @@ ipam_load_pool(const struct server_record *r)
 	}
 	range_text = json_get_string(doc, "range");
 	if (range_text != NULL &&
-	    prefix_parse(range_text, 1, &range, perr, sizeof perr) == -1)
+	    (prefix_parse(range_text, 1, &range, perr, sizeof perr) == -1 ||
+	    !prefix_contains(&prefix, &range)))
 		range_text = NULL;
 	p = ipam_pool_entry_new(NULL, scope_path, &prefix,
 	    range_text != NULL ? &range : NULL);

@@ -51,21 +51,45 @@ kept_record(const char *key, const char *prefix, void *arg)
 	k->n++;
 }
 
-static char *empty[] = { NULL };
-static char *tag_web[] = { "web", NULL };
-static char *tag_db[] = { "db", NULL };
-static char *tag_default[] = { "default", NULL };
+static char	 s_web[] = "web", s_db[] = "db", s_default[] = "default";
+static char	*empty[] = { NULL };
+static char	*tag_web[] = { s_web, NULL };
+static char	*tag_db[] = { s_db, NULL };
+static char	*tag_default[] = { s_default, NULL };
 
-/* A scope in a conf, by hand. */
+/* Copies made for conf_scope's char * fields, freed after each test. */
+static char	*copies[64];
+static int	 ncopies;
+
+/* A copy freed by teardown (NULL stays NULL). */
+static char *
+copy(const char *text)
+{
+	if (text == NULL)
+		return (NULL);
+	assert_true(ncopies < 64);
+	return (copies[ncopies++] = strdup(text));
+}
+
+/* Free the copies of one test. */
+static int
+teardown(void **state)
+{
+	while (ncopies > 0)
+		free(copies[--ncopies]);
+	return (0);
+}
+
+/* A scope in a conf, by hand (the strings are copied: conf owns char *). */
 static void
-scope(struct conf_scope *s, char *name, char *path, char *v4, char *v6,
-    unsigned int len4, unsigned int len6, char **tags)
+scope(struct conf_scope *s, const char *name, const char *path, const char *v4,
+    const char *v6, unsigned int len4, unsigned int len6, char **tags)
 {
 	memset(s, 0, sizeof *s);
-	s->name = name;
-	s->path = path;
-	s->ipv4_network = v4;
-	s->ipv6_network = v6;
+	s->name = copy(name);
+	s->path = copy(path);
+	s->ipv4_network = copy(v4);
+	s->ipv6_network = copy(v6);
 	s->ipv4_prefix_length = len4;
 	s->ipv6_prefix_length = len6;
 	s->tags = tags;
@@ -271,10 +295,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_auto_kept),
-		cmocka_unit_test(test_host_collisions),
-		cmocka_unit_test(test_kept_collision),
-		cmocka_unit_test(test_find_containing),
+		cmocka_unit_test_teardown(test_auto_kept, teardown),
+		cmocka_unit_test_teardown(test_host_collisions, teardown),
+		cmocka_unit_test_teardown(test_kept_collision, teardown),
+		cmocka_unit_test_teardown(test_find_containing, teardown),
 	};
 
 	log_init(1, LOG_LEVEL_INFO, "test_schema");
