@@ -16,6 +16,7 @@
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
+#include "plugin.h"
 #include "server.h"
 #include "store.h"
 #include "supervise.h"
@@ -30,11 +31,15 @@ static time_t			 control_started;
 
 static void	control_status(struct http_request *, void *);
 static void	control_version(struct http_request *, void *);
+static void	control_scopes(struct http_request *, void *);
+static void	control_pools(struct http_request *, void *);
 static void	metrics_get(struct http_request *, void *);
 
 static const struct http_route control_routes[] = {
 	{ "GET", "/status", 0, control_status, NULL, NULL },
 	{ "GET", "/version", 0, control_version, NULL, NULL },
+	{ "GET", "/scopes", 0, control_scopes, NULL, NULL },
+	{ "GET", "/pools", 0, control_pools, NULL, NULL },
 };
 
 static const struct http_route metrics_routes[] = {
@@ -114,6 +119,32 @@ control_version(struct http_request *req, void *arg)
 	g = json_gen_new();
 	yajl_gen_map_open(g);
 	json_gen_string(g, "version", PACKAGE_VERSION);
+	yajl_gen_map_close(g);
+	control_reply_gen(req, 200, g);
+}
+
+/* GET /scopes: the address schema as it runs (auto prefixes resolved). */
+static void
+control_scopes(struct http_request *req, void *arg)
+{
+	yajl_gen	g = json_gen_new();
+
+	yajl_gen_map_open(g);
+	json_gen_key(g, "scopes");
+	plugin_ipam_gen_scopes(g);
+	yajl_gen_map_close(g);
+	control_reply_gen(req, 200, g);
+}
+
+/* GET /pools: the pools handed to Docker. */
+static void
+control_pools(struct http_request *req, void *arg)
+{
+	yajl_gen	g = json_gen_new();
+
+	yajl_gen_map_open(g);
+	json_gen_key(g, "pools");
+	plugin_ipam_gen_pools(g);
 	yajl_gen_map_close(g);
 	control_reply_gen(req, 200, g);
 }

@@ -24,10 +24,14 @@ struct ctl_command {
 
 static void	ctl_print_status(const struct json *);
 static void	ctl_print_version(const struct json *);
+static void	ctl_print_scopes(const struct json *);
+static void	ctl_print_pools(const struct json *);
 
 static const struct ctl_command ctl_commands[] = {
 	{ "status", "/status", ctl_print_status },
 	{ "version", "/version", ctl_print_version },
+	{ "scopes", "/scopes", ctl_print_scopes },
+	{ "pools", "/pools", ctl_print_pools },
 };
 
 static struct {
@@ -42,7 +46,7 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: netcravectl [-j] [-c file | -s socket] "
-	    "status | version\n");
+	    "status | version | scopes | pools\n");
 	exit(1);
 }
 
@@ -85,6 +89,66 @@ ctl_print_status(const struct json *doc)
 		printf("%-16s %-10s %-8s %s\n", ctl_text(c, "role"),
 		    ctl_text(c, "state"), ctl_text(c, "pid"),
 		    ctl_text(c, "restarts"));
+	}
+}
+
+/* A JSON array of strings joined with commas ("-" when empty). */
+static void
+ctl_join(const struct json *obj, const char *key, char *buf, size_t len)
+{
+	const struct json	*list = json_get(obj, key);
+	size_t			 i;
+	int			 used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; list != NULL && list->type == JSON_ARRAY &&
+	    i < list->nchildren && (size_t)used < len; i++) {
+		if (list->children[i]->type == JSON_STRING)
+			used += snprintf(buf + used, len - used, "%s%s",
+			    used > 0 ? "," : "", list->children[i]->string);
+	}
+	if (used == 0)
+		snprintf(buf, len, "-");
+}
+
+/* `netcravectl scopes`: the address schema as it runs. */
+static void
+ctl_print_scopes(const struct json *doc)
+{
+	const struct json	*scopes = json_get(doc, "scopes"), *s;
+	char			 tags[256], egress[256], ingress[256];
+	size_t			 i;
+
+	printf("%-32s %-18s %-24s %-8s %s\n", "SCOPE", "IPV4", "IPV6",
+	    "NETWORKS", "TAGS / EGRESS / INGRESS");
+	for (i = 0; scopes != NULL && i < scopes->nchildren; i++) {
+		s = scopes->children[i];
+		ctl_join(s, "tags", tags, sizeof tags);
+		ctl_join(s, "egress", egress, sizeof egress);
+		ctl_join(s, "ingress", ingress, sizeof ingress);
+		printf("%-32s %-18s %-24s %-8s %s / %s / %s\n",
+		    ctl_text(s, "path"), ctl_text(s, "ipv4"), ctl_text(s, "ipv6"),
+		    ctl_text(s, "networks"), tags, egress, ingress);
+	}
+}
+
+/* `netcravectl pools`: the pools handed to Docker. */
+static void
+ctl_print_pools(const struct json *doc)
+{
+	const struct json	*pools = json_get(doc, "pools"), *p;
+	size_t			 i;
+
+	if (pools == NULL || pools->nchildren == 0) {
+		printf("no pools\n");
+		return;
+	}
+	printf("%-28s %-20s %-9s %s\n", "POOL", "RANGE", "ADDRESSES", "SCOPE");
+	for (i = 0; i < pools->nchildren; i++) {
+		p = pools->children[i];
+		printf("%-28s %-20s %-9s %s\n", ctl_text(p, "pool"),
+		    ctl_text(p, "range"), ctl_text(p, "addresses"),
+		    ctl_text(p, "scope"));
 	}
 }
 

@@ -3,6 +3,8 @@
 #ifndef NETCRAVE_PLUGIN_H
 #define NETCRAVE_PLUGIN_H
 
+#include <yajl/yajl_gen.h>
+
 #include "http.h"
 #include "server.h"
 
@@ -12,5 +14,9 @@ extern const struct server plugin_server;
 extern const struct http_route plugin_routes[];
 extern const size_t plugin_nroutes;
 void	plugin_error(struct http_request *, int status, const char *message, void *arg);
+
+/* The address schema and the pools handed out, as JSON arrays (netcravectl). */
+void	plugin_ipam_gen_scopes(yajl_gen);
+void	plugin_ipam_gen_pools(yajl_gen);
 
 #endif

@@ -713,6 +713,78 @@ ipam_init(const struct server_env *env, char *err, size_t errlen)
 	return (0);
 }
 
+/* A NULL-terminated list as a JSON array member. */
+static void
+ipam_gen_list(yajl_gen g, const char *key, char *const *list)
+{
+	json_gen_key(g, key);
+	yajl_gen_array_open(g);
+	for (; *list != NULL; list++)
+		yajl_gen_string(g, (const unsigned char *)*list, strlen(*list));
+	yajl_gen_array_close(g);
+}
+
+/* Every scope with its resolved prefixes, tags and how many networks it gave. */
+void
+plugin_ipam_gen_scopes(yajl_gen g)
+{
+	struct schema_scope	*s;
+	const struct prefix	*p;
+	struct ipam_space	*space;
+	char			 buf[PREFIX_STRLEN];
+	size_t			 networks;
+
+	yajl_gen_array_open(g);
+	for (s = ipam.schema != NULL ? schema_first(ipam.schema) : NULL;
+	    s != NULL; s = schema_next(s)) {
+		yajl_gen_map_open(g);
+		json_gen_string(g, "path", schema_scope_path(s));
+		p = schema_scope_prefix(s, AF_INET);
+		json_gen_string(g, "ipv4", p != NULL ?
+		    prefix_format(p, 1, buf, sizeof buf) : NULL);
+		p = schema_scope_prefix(s, AF_INET6);
+		json_gen_string(g, "ipv6", p != NULL ?
+		    prefix_format(p, 1, buf, sizeof buf) : NULL);
+		ipam_gen_list(g, "tags", schema_scope_tags(s));
+		ipam_gen_list(g, "egress", schema_scope_egress(s));
+		ipam_gen_list(g, "ingress", schema_scope_ingress(s));
+		networks = 0;
+		if ((space = schema_scope_space(s, AF_INET)) != NULL)
+			networks += ipam_space_count(space);
+		if ((space = schema_scope_space(s, AF_INET6)) != NULL)
+			networks += ipam_space_count(space);
+		json_gen_int(g, "networks", (long long)networks);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+}
+
+/* Every pool handed to Docker with its scope and how many addresses it gave. */
+void
+plugin_ipam_gen_pools(yajl_gen g)
+{
+	struct ipam_pool_entry	*p;
+	char			 buf[PREFIX_STRLEN];
+
+	yajl_gen_array_open(g);
+	if (ipam.schema != NULL) {
+		TAILQ_FOREACH(p, &ipam.pools, entry) {
+			yajl_gen_map_open(g);
+			json_gen_string(g, "id", p->id);
+			json_gen_string(g, "pool", prefix_format(&p->prefix, 1,
+			    buf, sizeof buf));
+			json_gen_string(g, "range", p->range != NULL ?
+			    prefix_format(ipam_pool_prefix(p->range), 1, buf,
+			    sizeof buf) : NULL);
+			json_gen_string(g, "scope", p->scope_path);
+			json_gen_int(g, "addresses",
+			    (long long)ipam_pool_count(p->pool));
+			yajl_gen_map_close(g);
+		}
+	}
+	yajl_gen_array_close(g);
+}
+
 /* The schema cannot change live yet: netcraved refuses such reloads. */
 static int
 ipam_reload(const struct conf *old, const struct conf *new, char *err,

@@ -106,6 +106,13 @@ check "with a new pool ID" [ "$new" != "$web" ]
 r=$(addr "$new" 198.18.0.50)
 check "and none of the old pool's addresses" [ "$(field "$r" Address)" = 198.18.0.50/24 ]
 
+out=$("$NETCRAVECTL" -s "$CONTROL_SOCK" scopes)
+check "netcravectl scopes shows the auto scope's resolved prefix" contains "$out" "it/auto"
+check "... as 198.18.32.0/20" contains "$out" "198.18.32.0/20"
+out=$("$NETCRAVECTL" -s "$CONTROL_SOCK" -j pools)
+check "netcravectl pools: the new web pool holds one address" \
+    [ "$(printf '%s' "$out" | jq -r '.pools[] | select(.pool=="198.18.0.0/24") | .addresses')" = 1 ]
+check "netcravectl pools: the explicit subnet is listed" contains "$out" '"pool":"198.18.9.0/24"'
 nc_stop
 # A schema that collides with what the host routes is refused at start.
 nc_write_conf '"default_tag": "lo", "scopes": [ { "name": "bad",
