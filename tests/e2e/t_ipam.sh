@@ -9,7 +9,9 @@ e2e_need_netcraved
 e2e_start_dockerd
 e2e_import_busybox
 
-ula=$(printf 'fd%02x:%02x%02x:%02x%02x' $(od -An -N5 -tu1 /dev/urandom))
+# A random ULA /48, written as inet_ntop writes it (no leading zeros).
+set -- $(od -An -N5 -tu1 /dev/urandom)
+ula=$(printf 'fd%02x:%x:%x' "$1" $(($2 * 256 + $3)) $(($4 * 256 + $5)))
 E2E_NETCRAVED_EXTRA='"default_tag": "web",
 	"scopes": [ { "name": "e2e", "ipv4_network": "198.18.0.0/16",
 	  "ipv6_network": "'$ula'::/48", "scopes": [

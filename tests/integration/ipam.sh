@@ -4,7 +4,9 @@
 # releases; every allocation survives a kill -9.
 . "$(dirname "$0")/lib.sh"
 
-ula=$(printf 'fd%02x:%02x%02x:%02x%02x' $(od -An -N5 -tu1 /dev/urandom))
+# A random ULA /48, written as inet_ntop writes it (no leading zeros).
+set -- $(od -An -N5 -tu1 /dev/urandom)
+ula=$(printf 'fd%02x:%x:%x' "$1" $(($2 * 256 + $3)) $(($4 * 256 + $5)))
 nc_write_conf '"default_tag": "web",
 	"scopes": [ { "name": "it", "ipv4_network": "198.18.0.0/16",
 	  "ipv6_network": "'$ula'::/48", "scopes": [
