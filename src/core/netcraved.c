@@ -137,16 +137,6 @@ netcraved_add_children(const struct conf *conf)
 		supervise_add(&conf->children[i], NULL, NULL);
 }
 
-/* Whether two NULL-terminated string lists are equal. */
-static int
-strv_equal(char **a, char **b)
-{
-	for (; a != NULL && b != NULL && *a != NULL && *b != NULL; a++, b++)
-		if (strcmp(*a, *b) != 0)
-			return (0);
-	return ((a == NULL || *a == NULL) && (b == NULL || *b == NULL));
-}
-
 /* Whether two optional strings are equal. */
 static int
 str_equal(const char *a, const char *b)
@@ -160,8 +150,9 @@ str_equal(const char *a, const char *b)
 static int
 child_equal(const struct conf_child *a, const struct conf_child *b)
 {
-	return (str_equal(a->role, b->role) && strv_equal(a->argv, b->argv) &&
-	    strv_equal(a->env, b->env) && str_equal(a->netns, b->netns) &&
+	return (str_equal(a->role, b->role) &&
+	    util_strv_equal(a->argv, b->argv) &&
+	    util_strv_equal(a->env, b->env) && str_equal(a->netns, b->netns) &&
 	    a->restart == b->restart &&
 	    a->backoff_initial_ms == b->backoff_initial_ms &&
 	    a->backoff_max_ms == b->backoff_max_ms &&
@@ -186,9 +177,9 @@ scopes_equal(const struct conf_scope *a, size_t na, const struct conf_scope *b,
 		    !str_equal(a[i].ipv6_network, b[i].ipv6_network) ||
 		    a[i].ipv4_prefix_length != b[i].ipv4_prefix_length ||
 		    a[i].ipv6_prefix_length != b[i].ipv6_prefix_length ||
-		    !strv_equal(a[i].tags, b[i].tags) ||
-		    !strv_equal(a[i].egress, b[i].egress) ||
-		    !strv_equal(a[i].ingress, b[i].ingress) ||
+		    !util_strv_equal(a[i].tags, b[i].tags) ||
+		    !util_strv_equal(a[i].egress, b[i].egress) ||
+		    !util_strv_equal(a[i].ingress, b[i].ingress) ||
 		    !scopes_equal(a[i].children, a[i].nchildren, b[i].children,
 		    b[i].nchildren))
 			return (0);

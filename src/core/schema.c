@@ -17,6 +17,7 @@
 #include "log.h"
 #include "prefix.h"
 #include "schema.h"
+#include "util.h"
 #include "xmalloc.h"
 
 #define FAMILY_INDEX(af)	((af) == AF_INET ? 0 : 1)
@@ -50,32 +51,6 @@ struct schema_build {
 	char				*err;
 	size_t				 errlen;
 };
-
-/* A NULL-terminated copy of a string list (NULL gives an empty list). */
-static char **
-schema_strv_copy(char **v)
-{
-	char	**copy;
-	size_t	  n = 0, i;
-
-	while (v != NULL && v[n] != NULL)
-		n++;
-	copy = xcalloc(n + 1, sizeof *copy);
-	for (i = 0; i < n; i++)
-		copy[i] = xstrdup(v[i]);
-	return (copy);
-}
-
-/* Free a NULL-terminated string list. */
-static void
-schema_strv_free(char **v)
-{
-	size_t	i;
-
-	for (i = 0; v != NULL && v[i] != NULL; i++)
-		free(v[i]);
-	free(v);
-}
 
 /* The i-th child prefix of length len inside parent. */
 static void
@@ -256,9 +231,9 @@ schema_add(struct schema_build *b, const struct conf_scope *c,
 	s->schema = b->schema;
 	s->network_len[0] = c->ipv4_prefix_length;
 	s->network_len[1] = c->ipv6_prefix_length;
-	s->tags = schema_strv_copy(c->tags);
-	s->egress = schema_strv_copy(c->egress);
-	s->ingress = schema_strv_copy(c->ingress);
+	s->tags = util_strv_copy(c->tags);
+	s->egress = util_strv_copy(c->egress);
+	s->ingress = util_strv_copy(c->ingress);
 	s->index = b->schema->nscopes;
 	b->schema->scopes = xreallocarray(b->schema->scopes,
 	    b->schema->nscopes + 1, sizeof *b->schema->scopes);
@@ -369,9 +344,9 @@ schema_free(struct schema *schema)
 			ipam_space_free(s->space[0]);
 		if (s->space[1] != NULL)
 			ipam_space_free(s->space[1]);
-		schema_strv_free(s->tags);
-		schema_strv_free(s->egress);
-		schema_strv_free(s->ingress);
+		util_strv_free(s->tags);
+		util_strv_free(s->egress);
+		util_strv_free(s->ingress);
 		free(s->path);
 		free(s);
 	}

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "supervise.h"
+#include "util.h"
 #include "xmalloc.h"
 
 /* Children whose spec has no PATH get this one: enough for the usual tools. */
@@ -93,34 +94,6 @@ supervise_arm(struct child *c, unsigned int ms)
 	 * delay is promised from now. */
 	event_base_update_cache_time(sv.base);
 	evtimer_add(c->timer, &tv);
-}
-
-/* Copy a NULL-terminated string vector (NULL gives an empty one). */
-static char **
-supervise_copy_strv(char *const *v)
-{
-	char	**copy;
-	size_t	  n = 0, i;
-
-	while (v != NULL && v[n] != NULL)
-		n++;
-	copy = xcalloc(n + 1, sizeof *copy);
-	for (i = 0; i < n; i++)
-		copy[i] = xstrdup(v[i]);
-	return (copy);
-}
-
-/* Free a string vector made by supervise_copy_strv. */
-static void
-supervise_free_strv(char **v)
-{
-	size_t	i;
-
-	if (v == NULL)
-		return;
-	for (i = 0; v[i] != NULL; i++)
-		free(v[i]);
-	free(v);
 }
 
 /* Human name of a state, for logs and netcravectl. */
@@ -596,8 +569,8 @@ supervise_add(const struct conf_child *spec, child_ready_fn ready,
 	c = xcalloc(1, sizeof *c);
 	c->spec = *spec;
 	c->spec.role = xstrdup(spec->role);
-	c->spec.argv = supervise_copy_strv(spec->argv);
-	c->spec.env = supervise_copy_strv(spec->env);
+	c->spec.argv = util_strv_copy(spec->argv);
+	c->spec.env = util_strv_copy(spec->env);
 	c->spec.netns = spec->netns != NULL ? xstrdup(spec->netns) : NULL;
 	c->spec.ready_socket = spec->ready_socket != NULL ?
 	    xstrdup(spec->ready_socket) : NULL;
@@ -777,8 +750,8 @@ supervise_free(struct child *c)
 	}
 	event_free(c->timer);
 	free(c->spec.role);
-	supervise_free_strv(c->spec.argv);
-	supervise_free_strv(c->spec.env);
+	util_strv_free(c->spec.argv);
+	util_strv_free(c->spec.env);
 	free(c->spec.netns);
 	free(c->spec.ready_socket);
 	free(c->netns_path);

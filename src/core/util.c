@@ -234,3 +234,41 @@ util_get_be64(const unsigned char *p)
 {
 	return ((uint64_t)util_get_be32(p) << 32 | util_get_be32(p + 4));
 }
+
+/* Copy a NULL-terminated string list (NULL gives an empty one). */
+char **
+util_strv_copy(char *const *v)
+{
+	char	**copy;
+	size_t	  n = 0, i;
+
+	while (v != NULL && v[n] != NULL)
+		n++;
+	copy = xcalloc(n + 1, sizeof *copy);
+	for (i = 0; i < n; i++)
+		copy[i] = xstrdup(v[i]);
+	return (copy);
+}
+
+/* Free a list made by util_strv_copy. */
+void
+util_strv_free(char **v)
+{
+	size_t	i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Whether two lists hold the same strings in the same order. */
+int
+util_strv_equal(char *const *a, char *const *b)
+{
+	for (; a != NULL && b != NULL && *a != NULL && *b != NULL; a++, b++)
+		if (strcmp(*a, *b) != 0)
+			return (0);
+	return ((a == NULL || *a == NULL) && (b == NULL || *b == NULL));
+}

@@ -38,4 +38,10 @@ uint16_t	util_get_be16(const unsigned char *);
 uint32_t	util_get_be32(const unsigned char *);
 uint64_t	util_get_be64(const unsigned char *);
 
+/* NULL-terminated string lists (argv, env, tags): copy (NULL gives an empty
+ * list), free (NULL is fine), compare (NULL equals empty). */
+char	**util_strv_copy(char *const *);
+void	  util_strv_free(char **);
+int	  util_strv_equal(char *const *, char *const *);
+
 #endif
