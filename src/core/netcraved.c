@@ -162,34 +162,10 @@ child_equal(const struct conf_child *a, const struct conf_child *b)
 	    a->stop_timeout_ms == b->stop_timeout_ms);
 }
 
-/* Whether two scope trees are equal. */
-static int
-scopes_equal(const struct conf_scope *a, size_t na, const struct conf_scope *b,
-    size_t nb)
-{
-	size_t	i;
-
-	if (na != nb)
-		return (0);
-	for (i = 0; i < na; i++) {
-		if (!str_equal(a[i].name, b[i].name) ||
-		    !str_equal(a[i].ipv4_network, b[i].ipv4_network) ||
-		    !str_equal(a[i].ipv6_network, b[i].ipv6_network) ||
-		    a[i].ipv4_prefix_length != b[i].ipv4_prefix_length ||
-		    a[i].ipv6_prefix_length != b[i].ipv6_prefix_length ||
-		    !util_strv_equal(a[i].tags, b[i].tags) ||
-		    !util_strv_equal(a[i].egress, b[i].egress) ||
-		    !util_strv_equal(a[i].ingress, b[i].ingress) ||
-		    !scopes_equal(a[i].children, a[i].nchildren, b[i].children,
-		    b[i].nchildren))
-			return (0);
-	}
-	return (1);
-}
-
 /*
  * Name the first key a reload cannot apply (names on the machine, sockets,
- * store, children), or NULL when the new config can be applied live.
+ * store, children), or NULL when the new config can be applied live.  The
+ * address schema is the ipam server's to accept or refuse.
  */
 static const char *
 netcraved_reload_blocker(const struct conf *old, const struct conf *new)
@@ -218,14 +194,6 @@ netcraved_reload_blocker(const struct conf *old, const struct conf *new)
 		return ("store.backend");
 	if (!str_equal(old->metrics_listen, new->metrics_listen))
 		return ("metrics.listen");
-	if (!scopes_equal(old->scopes, old->nscopes, new->scopes, new->nscopes))
-		return ("scopes");
-	if (!str_equal(old->default_tag, new->default_tag))
-		return ("default_tag");
-	if (!str_equal(old->uplink_tag, new->uplink_tag))
-		return ("uplink_tag");
-	if (!str_equal(old->host_tag, new->host_tag))
-		return ("host_tag");
 	if (old->nchildren != new->nchildren)
 		return ("children");
 	for (i = 0; i < old->nchildren; i++)

@@ -58,13 +58,21 @@ struct ipam_pending {
 	int			 claimed_range;
 };
 
+/* An "auto" prefix choice: "<scope path>:ipv4" -> "10.42.0.0/16". */
+struct ipam_auto {
+	char	*key;
+	char	*prefix;
+};
+
 static struct {
 	struct store		*store;
 	struct schema		*schema;
 	struct ipam_pool_list	 pools;
 	char			*default_tag;
-	const struct server_record *records;	/* during init only */
-	size_t			 nrecords;
+	struct ipam_auto	*autos;		/* kept choices, as in the store */
+	size_t			 nautos;
+	struct ipam_auto	*new_autos;	/* made by a build not yet applied */
+	size_t			 nnew_autos;
 } ipam;
 
 /* Find a pool by its ID. */
@@ -551,16 +559,41 @@ plugin_ipam_release_address(struct http_request *req, void *arg)
 	json_free(doc);
 }
 
-/* Kept "auto" choices, looked up in the replayed records. */
+/* Add a choice to a list. */
+static void
+ipam_auto_add(struct ipam_auto **list, size_t *n, const char *key,
+    const char *prefix)
+{
+	*list = xreallocarray(*list, *n + 1, sizeof **list);
+	(*list)[*n].key = xstrdup(key);
+	(*list)[*n].prefix = xstrdup(prefix);
+	(*n)++;
+}
+
+/* Free a list of choices. */
+static void
+ipam_auto_free(struct ipam_auto **list, size_t *n)
+{
+	size_t	i;
+
+	for (i = 0; i < *n; i++) {
+		free((*list)[i].key);
+		free((*list)[i].prefix);
+	}
+	free(*list);
+	*list = NULL;
+	*n = 0;
+}
+
+/* A kept "auto" choice, or NULL. */
 static const char *
 ipam_auto_lookup(const char *key, void *arg)
 {
 	size_t	i;
 
-	for (i = 0; i < ipam.nrecords; i++)
-		if (strcmp(ipam.records[i].kind, IPAM_KIND_AUTO) == 0 &&
-		    strcmp(ipam.records[i].key, key) == 0)
-			return (ipam.records[i].value);
+	for (i = 0; i < ipam.nautos; i++)
+		if (strcmp(ipam.autos[i].key, key) == 0)
+			return (ipam.autos[i].prefix);
 	return (NULL);
 }
 
@@ -572,12 +605,65 @@ ipam_auto_stored(const char *error, void *arg)
 		log_warnx("ipam: keeping an auto prefix failed: %s", error);
 }
 
-/* Keep a new auto choice. */
+/* A new choice: kept once the schema that made it is applied. */
 static void
 ipam_auto_record(const char *key, const char *prefix, void *arg)
 {
-	store_put(ipam.store, IPAM_KIND_AUTO, key, prefix, strlen(prefix),
-	    ipam_auto_stored, NULL);
+	ipam_auto_add(&ipam.new_autos, &ipam.nnew_autos, key, prefix);
+}
+
+/* The schema that made the new choices is live: keep them, in memory and store. */
+static void
+ipam_auto_commit(void)
+{
+	size_t	i;
+
+	for (i = 0; i < ipam.nnew_autos; i++) {
+		ipam_auto_add(&ipam.autos, &ipam.nautos, ipam.new_autos[i].key,
+		    ipam.new_autos[i].prefix);
+		store_put(ipam.store, IPAM_KIND_AUTO, ipam.new_autos[i].key,
+		    ipam.new_autos[i].prefix, strlen(ipam.new_autos[i].prefix),
+		    ipam_auto_stored, NULL);
+	}
+	ipam_auto_free(&ipam.new_autos, &ipam.nnew_autos);
+}
+
+/* The scope with this path, or NULL. */
+static struct schema_scope *
+ipam_find_path(const struct schema *schema, const char *path)
+{
+	struct schema_scope	*s;
+
+	for (s = schema_first(schema); s != NULL; s = schema_next(s))
+		if (strcmp(schema_scope_path(s), path) == 0)
+			return (s);
+	return (NULL);
+}
+
+/*
+ * Build a schema for conf, checked against the host as it is now (less the
+ * pools netcrave handed out, which may sit on host bridges).
+ */
+static struct schema *
+ipam_build(const struct conf *conf, char *err, size_t errlen)
+{
+	struct schema_auto_store	 autos;
+	struct hostnet			 host;
+	struct ipam_pool_entry		*p;
+	struct schema			*schema;
+
+	if (hostnet_load(&host, IPAM_RESOLV_CONF, err, errlen) == -1)
+		return (NULL);
+	TAILQ_FOREACH(p, &ipam.pools, entry)
+		hostnet_forget(&host, &p->prefix);
+	autos.lookup = ipam_auto_lookup;
+	autos.record = ipam_auto_record;
+	autos.arg = NULL;
+	schema = schema_build(conf, &host, &autos, err, errlen);
+	hostnet_free(&host);
+	if (schema == NULL)
+		ipam_auto_free(&ipam.new_autos, &ipam.nnew_autos);
+	return (schema);
 }
 
 /* Reload one stored pool; its scope claim and addresses follow. */
@@ -648,66 +734,56 @@ ipam_load_address(const struct server_record *r)
 		ipam_pool_claim(p->range, &addr);
 }
 
-/*
- * Pools handed out before show up on the host when Docker's own bridge driver
- * uses them (the bridge holds the gateway address): those are not collisions.
- */
-static void
-ipam_forget_own(struct hostnet *host, const struct server_env *env)
+/* Build the schema (checked against the host) and reload pools and addresses. */
+static int
+ipam_init(const struct server_env *env, char *err, size_t errlen)
 {
 	struct json		*doc;
 	struct json_error	 jerr;
-	struct prefix		 p;
 	const char		*text;
+	struct prefix		 prefix;
+	struct ipam_pool_entry	*p;
 	char			 perr[160];
-	size_t			 i, n;
+	size_t			 i;
 
+	TAILQ_INIT(&ipam.pools);
+	ipam.store = env->store;
+	ipam.default_tag = xstrdup(env->conf->default_tag != NULL ?
+	    env->conf->default_tag : "default");
+	for (i = 0; i < env->nrecords; i++)
+		if (strcmp(env->records[i].kind, IPAM_KIND_AUTO) == 0)
+			ipam_auto_add(&ipam.autos, &ipam.nautos,
+			    env->records[i].key, env->records[i].value);
+	/*
+	 * Pools go in first, unattached, so that the host check knows them: Docker's
+	 * own bridge driver puts their gateways on the host.
+	 */
 	for (i = 0; i < env->nrecords; i++) {
 		if (strcmp(env->records[i].kind, IPAM_KIND_POOL) != 0)
 			continue;
 		doc = json_parse(env->records[i].value, env->records[i].len, 0,
 		    &jerr);
 		if (doc != NULL && (text = json_get_string(doc, "pool")) != NULL &&
-		    prefix_parse(text, 1, &p, perr, sizeof perr) == 0 &&
-		    (n = hostnet_forget(host, &p)) > 0)
-			log_debug("ipam: %zu host entries inside our pool %s", n,
-			    text);
+		    prefix_parse(text, 1, &prefix, perr, sizeof perr) == 0) {
+			p = ipam_pool_entry_new(NULL, "", &prefix, NULL);
+			TAILQ_INSERT_TAIL(&ipam.pools, p, entry);
+		}
 		json_free(doc);
 	}
-}
-
-/* Build the schema (checked against the host) and reload pools and addresses. */
-static int
-ipam_init(const struct server_env *env, char *err, size_t errlen)
-{
-	struct schema_auto_store	 autos;
-	struct hostnet			 host;
-	size_t				 i;
-
-	TAILQ_INIT(&ipam.pools);
-	ipam.store = env->store;
-	ipam.records = env->records;
-	ipam.nrecords = env->nrecords;
-	ipam.default_tag = xstrdup(env->conf->default_tag != NULL ?
-	    env->conf->default_tag : "default");
-	if (hostnet_load(&host, IPAM_RESOLV_CONF, err, errlen) == -1)
-		return (-1);
-	ipam_forget_own(&host, env);
-	autos.lookup = ipam_auto_lookup;
-	autos.record = ipam_auto_record;
-	autos.arg = NULL;
-	ipam.schema = schema_build(env->conf, &host, &autos, err, errlen);
-	hostnet_free(&host);
+	ipam.schema = ipam_build(env->conf, err, errlen);
+	while ((p = TAILQ_FIRST(&ipam.pools)) != NULL) {
+		TAILQ_REMOVE(&ipam.pools, p, entry);
+		ipam_pool_entry_free(p);
+	}
 	if (ipam.schema == NULL)
 		return (-1);
+	ipam_auto_commit();
 	for (i = 0; i < env->nrecords; i++)
 		if (strcmp(env->records[i].kind, IPAM_KIND_POOL) == 0)
 			ipam_load_pool(&env->records[i]);
 	for (i = 0; i < env->nrecords; i++)
 		if (strcmp(env->records[i].kind, IPAM_KIND_ADDRESS) == 0)
 			ipam_load_address(&env->records[i]);
-	ipam.records = NULL;
-	ipam.nrecords = 0;
 	log_info("ipam: schema of %s; default tag %s",
 	    schema_tag_list(ipam.schema), ipam.default_tag);
 	return (0);
@@ -785,12 +861,66 @@ plugin_ipam_gen_pools(yajl_gen g)
 	yajl_gen_array_close(g);
 }
 
-/* The schema cannot change live yet: netcraved refuses such reloads. */
+/*
+ * SIGHUP: a new schema applies live when every pool handed out still fits the
+ * scope it came from (same path, inside its prefix, no overlap); otherwise the
+ * reload is refused with the first pool that does not, and the old schema stays.
+ */
 static int
 ipam_reload(const struct conf *old, const struct conf *new, char *err,
     size_t errlen)
 {
+	struct schema		*schema;
+	struct schema_scope	*s, **scopes;
+	struct ipam_space	*space;
+	struct ipam_pool_entry	*p;
+	char			 buf[PREFIX_STRLEN];
+	size_t			 n = 0, i;
+
+	if ((schema = ipam_build(new, err, errlen)) == NULL)
+		return (-1);
+	TAILQ_FOREACH(p, &ipam.pools, entry)
+		n++;
+	scopes = xcalloc(n + 1, sizeof *scopes);
+	i = 0;
+	TAILQ_FOREACH(p, &ipam.pools, entry) {
+		prefix_format(&p->prefix, 1, buf, sizeof buf);
+		s = ipam_find_path(schema, p->scope_path);
+		if (s == NULL && p->scope != NULL) {
+			snprintf(err, errlen, "scope %s cannot be removed: pool "
+			    "%s is allocated in it", p->scope_path, buf);
+			goto refuse;
+		}
+		if (s != NULL) {
+			space = schema_scope_space(s, p->prefix.family);
+			if (space == NULL || ipam_space_claim(space,
+			    &p->prefix) == -1) {
+				snprintf(err, errlen, "scope %s cannot shrink or "
+				    "change: pool %s is allocated in it and would "
+				    "no longer fit", p->scope_path, buf);
+				goto refuse;
+			}
+		}
+		scopes[i++] = s;
+	}
+	i = 0;
+	TAILQ_FOREACH(p, &ipam.pools, entry)
+		p->scope = scopes[i++];
+	free(scopes);
+	schema_free(ipam.schema);
+	ipam.schema = schema;
+	ipam_auto_commit();
+	free(ipam.default_tag);
+	ipam.default_tag = xstrdup(new->default_tag != NULL ? new->default_tag :
+	    "default");
+	log_info("ipam: schema reloaded: %s; default tag %s",
+	    schema_tag_list(ipam.schema), ipam.default_tag);
 	return (0);
+refuse:
+	free(scopes);
+	schema_free(schema);
+	ipam_auto_free(&ipam.new_autos, &ipam.nnew_autos);
+	return (-1);
 }
 
 /* Drop pools and the schema. */
@@ -807,6 +937,7 @@ ipam_shutdown(void)
 	ipam.schema = NULL;
 	free(ipam.default_tag);
 	ipam.default_tag = NULL;
+	ipam_auto_free(&ipam.autos, &ipam.nautos);
 }
 
 const struct server ipam_server = {

@@ -108,12 +108,40 @@ check "with a new pool ID" [ "$new" != "$web" ]
 r=$(addr "$new" 198.18.0.50)
 check "and none of the old pool's addresses" [ "$(field "$r" Address)" = 198.18.0.50/24 ]
 
+# SIGHUP: an added scope applies live ...
+cp "$CONF" "$T/base.json"
+sed -i 's|{ "name": "auto"|{ "name": "extra", "ipv4_network": "198.18.64.0/20", "ipv4_prefix_length": 24, "tags": ["extra"] },\
+	  { "name": "auto"|' "$CONF"
+kill -HUP "$NC_PID"
+check "reload with an added scope applied" wait_for 5 grep -q "ipam: schema reloaded" "$LOG"
+r=$(plugin_call /IpamDriver.RequestPool '{"Pool":"","Options":{"netcrave.tag":"extra"},"V6":false}')
+check "the added scope hands out pools" [ "$(field "$r" Pool)" = 198.18.64.0/24 ]
+r=$(addr "$new" 198.18.0.51)
+check "pools from before the reload still serve" [ "$(field "$r" Address)" = 198.18.0.51/24 ]
+# ... removing a scope that holds pools is refused, the old schema stays ...
+cp "$CONF" "$T/extra.json"
+sed -i -e '/"name": "db"/,+1d' -e 's/"egress": \["db"\]/"egress": []/' "$CONF"
+kill -HUP "$NC_PID"
+check "removing a scope with pools is refused" wait_for 5 grep -q \
+    "reload: ipam: scope it/db cannot be removed: pool 198.18.16.0/24 is allocated in it; keeping the running configuration" "$LOG"
+r=$(plugin_call /IpamDriver.RequestPool '{"Pool":"","Options":{"netcrave.tag":"db"},"V6":false}')
+check "the db tag still names its scope" contains "$r" "scope it/db (198.18.16.0/23) is exhausted"
+# ... and so is shrinking one below what it handed out.
+cp "$T/extra.json" "$CONF"
+sed -i 's|"198.18.0.0/20", "ipv4_prefix_length": 24|"198.18.0.0/22", "ipv4_prefix_length": 24|' "$CONF"
+kill -HUP "$NC_PID"
+check "shrinking a scope below its pools is refused" wait_for 5 grep -q \
+    "reload: ipam: scope it/web cannot shrink or change: pool 198.18.9.0/24 is allocated in it" "$LOG"
+r=$(plugin_call /IpamDriver.RequestPool '{"Pool":"198.18.10.0/24","Options":{},"V6":false}')
+check "the web scope keeps its /20" [ "$(field "$r" Pool)" = 198.18.10.0/24 ]
+cp "$T/extra.json" "$CONF"
+
 out=$("$NETCRAVECTL" -s "$CONTROL_SOCK" scopes)
 check "netcravectl scopes shows the auto scope's resolved prefix" contains "$out" "it/auto"
 check "... as 198.18.32.0/20" contains "$out" "198.18.32.0/20"
 out=$("$NETCRAVECTL" -s "$CONTROL_SOCK" -j pools)
-check "netcravectl pools: the new web pool holds one address" \
-    [ "$(printf '%s' "$out" | jq -r '.pools[] | select(.pool=="198.18.0.0/24") | .addresses')" = 1 ]
+check "netcravectl pools: the new web pool holds two addresses" \
+    [ "$(printf '%s' "$out" | jq -r '.pools[] | select(.pool=="198.18.0.0/24") | .addresses')" = 2 ]
 check "netcravectl pools: the explicit subnet is listed" contains "$out" '"pool":"198.18.9.0/24"'
 nc_stop
 # A schema that collides with what the host routes is refused at start.
