@@ -90,11 +90,10 @@ static const char	*conf_check_link_prefix(char *);
 static const char	*conf_check_nft_table(char *);
 static const char	*conf_check_backend(char *);
 static const char	*conf_check_listen(char *);
-static const char	*conf_check_role(char *);
+static const char	*conf_check_name(char *);
 static const char	*conf_check_env(char *);
 static const char	*conf_check_child_netns(char *);
 static const char	*conf_check_socket(char *);
-static const char	*conf_check_scope_name(char *);
 static const char	*conf_check_tag(char *);
 
 static const struct conf_choice conf_log_levels[] = {
@@ -166,7 +165,7 @@ static const struct conf_key conf_metrics_keys[] = {
 
 static const struct conf_key conf_child_keys[] = {
 	{ "role", CONF_STRING, K(role), CONF_REQUIRED, 0, 0, 0, NULL, NULL,
-	  conf_check_role, NULL },
+	  conf_check_name, NULL },
 	{ "argv", CONF_LIST, K(argv), CONF_REQUIRED, 1, CONF_MAX_ARGS, 0, NULL,
 	  NULL, NULL, NULL },
 	{ "env", CONF_LIST, K(env), 0, 0, CONF_MAX_ARGS, 0, NULL, NULL,
@@ -193,7 +192,7 @@ static const struct conf_key conf_child_keys[] = {
 /* A scope of the address schema; its own "scopes" holds its children. */
 static const struct conf_key conf_scope_keys[] = {
 	{ "name", CONF_STRING, S(name), CONF_REQUIRED, 0, 0, 0, NULL, NULL,
-	  conf_check_scope_name, NULL },
+	  conf_check_name, NULL },
 	/* Vetted by conf_scope_network, which needs the parent and siblings. */
 	{ "ipv4_network", CONF_STRING, S(ipv4_network), CONF_NULLABLE, 0, 0, 0,
 	  NULL, NULL, NULL, NULL },
@@ -430,20 +429,12 @@ conf_check_listen(char *s)
 	return (NULL);
 }
 
-/* Roles name children in logs, metrics and netcravectl. */
+/*
+ * Names of children (in logs, metrics and netcravectl) and of scopes (in paths
+ * such as "netcrave/default").
+ */
 static const char *
-conf_check_role(char *s)
-{
-	if (!conf_name_ok(s, CONF_LOWER CONF_DIGIT, CONF_LOWER CONF_DIGIT "_.-",
-	    32))
-		return ("expected 1 to 32 characters from [a-z0-9_.-], starting "
-		    "with a letter or digit");
-	return (NULL);
-}
-
-/* Scope names make up paths such as "netcrave/default" in logs and state. */
-static const char *
-conf_check_scope_name(char *s)
+conf_check_name(char *s)
 {
 	if (!conf_name_ok(s, CONF_LOWER CONF_DIGIT, CONF_LOWER CONF_DIGIT "_.-",
 	    32))
@@ -1170,7 +1161,7 @@ conf_scopes(struct conf_walk *w, const struct json *node, const char *keypath,
 			return (conf_node_error(w, obj, index,
 			    "missing required key \"name\""));
 		conf_keypath(path, sizeof path, index, "name");
-		if (conf_checked_string(w, name, path, conf_check_scope_name,
+		if (conf_checked_string(w, name, path, conf_check_name,
 		    &s->name) != 0)
 			return (-1);
 		if (parent == NULL)

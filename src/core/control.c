@@ -149,17 +149,6 @@ control_pools(struct http_request *req, void *arg)
 	control_reply_gen(req, 200, g);
 }
 
-/* HTTP limits of the operator's sockets: the same as the plugin socket's. */
-static void
-control_limits(const struct conf *conf, struct http_limits *limits)
-{
-	memset(limits, 0, sizeof *limits);
-	limits->max_header_bytes = conf->http_max_header_bytes;
-	limits->max_body_bytes = conf->http_max_body_bytes;
-	limits->idle_timeout_ms = conf->http_idle_timeout_ms;
-	limits->max_connections = conf->http_max_connections;
-}
-
 /* Listen on the control socket, 0600: it tells about the whole host. */
 static int
 control_init(const struct server_env *env, char *err, size_t errlen)
@@ -169,7 +158,7 @@ control_init(const struct server_env *env, char *err, size_t errlen)
 	control_conf = env->conf;
 	control_store = env->store;
 	control_started = time(NULL);
-	control_limits(env->conf, &limits);
+	server_http_limits(env->conf, &limits);
 	if (util_mkdir_parent(env->conf->control_socket, 0755, err, errlen) == -1)
 		return (-1);
 	control_http = http_server_new(env->base, "control", &limits,
@@ -193,7 +182,7 @@ control_reload(const struct conf *old, const struct conf *new, char *err,
 	struct http_limits	limits;
 
 	control_conf = new;
-	control_limits(new, &limits);
+	server_http_limits(new, &limits);
 	http_server_set_limits(control_http, &limits);
 	return (0);
 }
@@ -239,7 +228,7 @@ metrics_init(const struct server_env *env, char *err, size_t errlen)
 
 	if (listen == NULL || *listen == '\0')
 		return (0);
-	control_limits(env->conf, &limits);
+	server_http_limits(env->conf, &limits);
 	metrics_http = http_server_new(env->base, "metrics", &limits,
 	    metrics_routes, sizeof metrics_routes / sizeof metrics_routes[0],
 	    NULL, NULL);
@@ -285,7 +274,7 @@ metrics_reload(const struct conf *old, const struct conf *new, char *err,
 
 	if (metrics_http == NULL)
 		return (0);
-	control_limits(new, &limits);
+	server_http_limits(new, &limits);
 	http_server_set_limits(metrics_http, &limits);
 	return (0);
 }

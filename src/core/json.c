@@ -223,6 +223,16 @@ json_on_boolean(void *arg, int value)
 	return (1);
 }
 
+/* A node's text (string value or number token), NUL-terminated, length kept. */
+static void
+json_set_text(struct json *node, const char *text, size_t len)
+{
+	node->string = xmalloc(len + 1);
+	memcpy(node->string, text, len);
+	node->string[len] = '\0';
+	node->string_len = len;
+}
+
 /* A number, kept as its text so no precision is lost. */
 static int
 json_on_number(void *arg, const char *text, size_t len)
@@ -236,10 +246,7 @@ json_on_number(void *arg, const char *text, size_t len)
 	    json_span_start(jp, end, "0123456789+-.eE"));
 	if (node == NULL)
 		return (0);
-	node->string = xmalloc(len + 1);
-	memcpy(node->string, text, len);
-	node->string[len] = '\0';
-	node->string_len = len;
+	json_set_text(node, text, len);
 	return (1);
 }
 
@@ -335,10 +342,7 @@ json_on_string(void *arg, const unsigned char *text, size_t len)
 		return (0);
 	if ((node = json_add(jp, JSON_STRING, start)) == NULL)
 		return (0);
-	node->string = xmalloc(len + 1);
-	memcpy(node->string, text, len);
-	node->string[len] = '\0';
-	node->string_len = len;
+	json_set_text(node, (const char *)text, len);
 	return (1);
 }
 

@@ -8,6 +8,7 @@
 struct event_base;
 struct conf;
 struct store;
+struct http_limits;
 
 /* One live record of the store, as replayed at start. */
 struct server_record {
@@ -40,5 +41,9 @@ struct server {
 	/* Stop serving: close listeners and connections, remove sockets. */
 	void		(*shutdown)(void);
 };
+
+/* server.c */
+/* The HTTP limits every local socket (plugin, control, metrics) gets from conf. */
+void	server_http_limits(const struct conf *, struct http_limits *);
 
 #endif

@@ -239,24 +239,13 @@ plugin_not_implemented(struct http_request *req, void *arg)
 	free(msg);
 }
 
-/* Limits of the plugin socket from the config. */
-static void
-plugin_limits(const struct conf *conf, struct http_limits *limits)
-{
-	memset(limits, 0, sizeof *limits);
-	limits->max_header_bytes = conf->http_max_header_bytes;
-	limits->max_body_bytes = conf->http_max_body_bytes;
-	limits->idle_timeout_ms = conf->http_idle_timeout_ms;
-	limits->max_connections = conf->http_max_connections;
-}
-
 /* Listen on the plugin socket: mode 0600, only root (dockerd) may speak to it. */
 static int
 plugin_init(const struct server_env *env, char *err, size_t errlen)
 {
 	struct http_limits	limits;
 
-	plugin_limits(env->conf, &limits);
+	server_http_limits(env->conf, &limits);
 	if (util_mkdir_parent(env->conf->plugin_socket, 0755, err, errlen) == -1)
 		return (-1);
 	plugin_http = http_server_new(env->base, "plugin", &limits, plugin_routes,
@@ -280,7 +269,7 @@ plugin_reload(const struct conf *old, const struct conf *new, char *err,
 {
 	struct http_limits	limits;
 
-	plugin_limits(new, &limits);
+	server_http_limits(new, &limits);
 	http_server_set_limits(plugin_http, &limits);
 	return (0);
 }

@@ -223,6 +223,27 @@ ipam_not_ready(struct http_request *req)
 	return (1);
 }
 
+/*
+ * Parse a body that names a PoolID.  NULL when the request was answered
+ * already (schema not loaded, bad body, no PoolID); *doc is then NULL too.
+ */
+static const char *
+ipam_body_pool_id(struct http_request *req, struct json **doc)
+{
+	const char	*id;
+
+	*doc = NULL;
+	if (ipam_not_ready(req) || plugin_body(req, doc) == -1)
+		return (NULL);
+	if (*doc == NULL || (id = json_get_string(*doc, "PoolID")) == NULL) {
+		plugin_bad_request(req, "PoolID missing");
+		json_free(*doc);
+		*doc = NULL;
+		return (NULL);
+	}
+	return (id);
+}
+
 /* IpamDriver.GetDefaultAddressSpaces: netcrave's own address spaces. */
 void
 plugin_ipam_address_spaces(struct http_request *req, void *arg)
@@ -380,16 +401,8 @@ plugin_ipam_release_pool(struct http_request *req, void *arg)
 	struct ipam_pool_entry	*p;
 	const char		*id;
 
-	if (ipam_not_ready(req))
+	if ((id = ipam_body_pool_id(req, &doc)) == NULL)
 		return;
-
-	if (plugin_body(req, &doc) == -1)
-		return;
-	if (doc == NULL || (id = json_get_string(doc, "PoolID")) == NULL) {
-		plugin_bad_request(req, "PoolID missing");
-		json_free(doc);
-		return;
-	}
 	if ((p = ipam_pool_find(id)) == NULL) {
 		/* dockerd releases pools it made before a restart: done. */
 		log_debug("ipam: release of unknown pool %s", id);
@@ -455,19 +468,10 @@ plugin_ipam_request_address(struct http_request *req, void *arg)
 	char			 perr[160], buf[PREFIX_STRLEN], pbuf[PREFIX_STRLEN];
 	char			*reply, *key;
 
-	if (ipam_not_ready(req))
+	if ((id = ipam_body_pool_id(req, &doc)) == NULL)
 		return;
-
-	if (plugin_body(req, &doc) == -1)
-		return;
-	if (doc == NULL || (id = json_get_string(doc, "PoolID")) == NULL) {
-		plugin_bad_request(req, "PoolID missing");
-		json_free(doc);
-		return;
-	}
 	if ((p = ipam_pool_find(id)) == NULL) {
-		plugin_fail(req, 404, "unknown pool %s",
-		    id);
+		plugin_fail(req, 404, "unknown pool %s", id);
 		goto out;
 	}
 	want = json_get_string(doc, "Address");
@@ -526,14 +530,10 @@ plugin_ipam_release_address(struct http_request *req, void *arg)
 	const char		*id, *text;
 	char			 perr[160], *key;
 
-	if (ipam_not_ready(req))
+	if ((id = ipam_body_pool_id(req, &doc)) == NULL)
 		return;
-
-	if (plugin_body(req, &doc) == -1)
-		return;
-	if (doc == NULL || (id = json_get_string(doc, "PoolID")) == NULL ||
-	    (text = json_get_string(doc, "Address")) == NULL) {
-		plugin_bad_request(req, "PoolID or Address missing");
+	if ((text = json_get_string(doc, "Address")) == NULL) {
+		plugin_bad_request(req, "Address missing");
 		json_free(doc);
 		return;
 	}
