@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -18,6 +19,7 @@
 #include "control.h"
 #include "keys.h"
 #include "log.h"
+#include "notify.h"
 #include "plugin.h"
 #include "plugin_private.h"
 #include "server.h"
@@ -207,7 +209,7 @@ netcraved_reload_blocker(const struct conf *old, const struct conf *new)
  * and every server accepts it; otherwise the old one stays live.
  */
 static void
-netcraved_reload(void)
+netcraved_reload_apply(void)
 {
 	struct conf	*new;
 	const char	*blocker;
@@ -249,6 +251,19 @@ netcraved_reload(void)
 	log_info("reload: configuration applied");
 }
 
+/* The service manager sees the reload begin and end, whatever its outcome. */
+static void
+netcraved_reload(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	notify_send("RELOADING=1\nMONOTONIC_USEC=%lld\nSTATUS=reloading",
+	    (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+	netcraved_reload_apply();
+	notify_send("READY=1\nSTATUS=serving instance %s", nc.conf->instance);
+}
+
 /* Children are all stopped: close the servers and leave the loop. */
 static void
 netcraved_children_stopped(void *arg)
@@ -274,6 +289,7 @@ netcraved_stop(void)
 	}
 	nc.stopping = 1;
 	log_info("stop: stopping children, then servers");
+	notify_send("STOPPING=1\nSTATUS=stopping children, then servers");
 	supervise_stop_all(netcraved_children_stopped, NULL);
 }
 
@@ -401,6 +417,8 @@ main(int argc, char *argv[])
 	log_info("netcraved %s started: instance %s, config %s", PACKAGE_VERSION,
 	    nc.conf->instance, nc.conf->path != NULL ? nc.conf->path :
 	    "(built-in defaults)");
+	notify_send("READY=1\nSTATUS=serving instance %s\nMAINPID=%ld",
+	    nc.conf->instance, (long)getpid());
 
 	event_base_dispatch(nc.base);
 
