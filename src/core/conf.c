@@ -180,6 +180,8 @@ static const struct conf_key conf_child_keys[] = {
 	  10, 3600000, 30000, NULL, NULL, NULL, NULL },
 	{ "ready_socket", CONF_STRING, K(ready_socket), CONF_NULLABLE, 0, 0, 0,
 	  NULL, NULL, conf_check_socket, NULL },
+	{ "start_after", CONF_STRING, K(start_after), CONF_NULLABLE, 0, 0, 0,
+	  NULL, NULL, conf_check_name, NULL },
 	{ "ready_timeout_ms", CONF_UINT, K(ready_timeout_ms), 0,
 	  0, 3600000, 30000, NULL, NULL, NULL, NULL },
 	{ "stop_order", CONF_INT, K(stop_order), 0,

@@ -25,6 +25,7 @@ struct conf_child {
 	unsigned int	  backoff_initial_ms;
 	unsigned int	  backoff_max_ms;
 	char		 *ready_socket;	/* unix socket that accepts once ready, or NULL */
+	char		 *start_after;	/* role that must be ready first, or NULL */
 	unsigned int	  ready_timeout_ms;
 	int		  stop_order;	/* lower stops first */
 	unsigned int	  stop_timeout_ms; /* SIGTERM, then SIGKILL after this */

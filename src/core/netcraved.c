@@ -159,6 +159,7 @@ child_equal(const struct conf_child *a, const struct conf_child *b)
 	    a->backoff_initial_ms == b->backoff_initial_ms &&
 	    a->backoff_max_ms == b->backoff_max_ms &&
 	    str_equal(a->ready_socket, b->ready_socket) &&
+	    str_equal(a->start_after, b->start_after) &&
 	    a->ready_timeout_ms == b->ready_timeout_ms &&
 	    a->stop_order == b->stop_order &&
 	    a->stop_timeout_ms == b->stop_timeout_ms);

@@ -57,6 +57,7 @@ struct child {
 	long long		 ready_ms;	/* when it became ready, or -1 */
 	int			 stopping;	/* stopped on purpose: no restart */
 	int			 timed_out;	/* killed for not getting ready */
+	int			 waiting;	/* start_all held it for start_after */
 };
 
 static struct {
@@ -117,6 +118,22 @@ supervise_state_name(enum child_state state)
 	return ("unknown");
 }
 
+/* c became ready: start the children start_all held back for it. */
+static void
+supervise_start_waiting(struct child *c)
+{
+	struct child	*w;
+
+	TAILQ_FOREACH(w, &sv.children, entry) {
+		if (!w->waiting || w->state != CHILD_STOPPED ||
+		    strcmp(w->spec.start_after, c->spec.role) != 0)
+			continue;
+		w->waiting = 0;
+		if (!sv.stopping_all)
+			supervise_start(w);
+	}
+}
+
 /*
  * The one place a state changes: log it, update the up gauge, tell the
  * owner.  The callback may call back into us, so callers re-check the state.
@@ -137,6 +154,8 @@ supervise_set_state(struct child *c, enum child_state new)
 	    new == CHILD_READY ? 1 : 0);
 	if (c->state_cb != NULL)
 		c->state_cb(c, old, new, c->state_arg);
+	if (new == CHILD_READY)
+		supervise_start_waiting(c);
 }
 
 /* Signal the child's whole process group, or the child alone if it left it. */
@@ -574,6 +593,8 @@ supervise_add(const struct conf_child *spec, child_ready_fn ready,
 	c->spec.netns = spec->netns != NULL ? xstrdup(spec->netns) : NULL;
 	c->spec.ready_socket = spec->ready_socket != NULL ?
 	    xstrdup(spec->ready_socket) : NULL;
+	c->spec.start_after = spec->start_after != NULL ?
+	    xstrdup(spec->start_after) : NULL;
 	/* A zero backoff would turn a crashing child into a busy loop. */
 	if (c->spec.backoff_initial_ms == 0)
 		c->spec.backoff_initial_ms = 1;
@@ -631,15 +652,35 @@ supervise_start(struct child *c)
 	return (supervise_spawn(c));
 }
 
-/* Start every child that is stopped. */
+/* Is the child c must start after (if any) ready? */
+static int
+supervise_after_ready(const struct child *c)
+{
+	struct child	*dep;
+
+	if (c->spec.start_after == NULL)
+		return (1);
+	dep = supervise_find(c->spec.start_after);
+	return (dep == NULL || dep->state == CHILD_READY);
+}
+
+/*
+ * Start every child that is stopped; one whose start_after is not ready yet
+ * waits and is started when it becomes ready (supervise_set_state).
+ */
 void
 supervise_start_all(void)
 {
 	struct child	*c;
 
 	TAILQ_FOREACH(c, &sv.children, entry) {
-		if (c->state == CHILD_STOPPED)
-			supervise_start(c);
+		if (c->state != CHILD_STOPPED)
+			continue;
+		if (!supervise_after_ready(c)) {
+			c->waiting = 1;
+			continue;
+		}
+		supervise_start(c);
 	}
 }
 
@@ -725,6 +766,7 @@ supervise_stop_all(void (*done)(void *), void *arg)
 void
 supervise_stop(struct child *c)
 {
+	c->waiting = 0;
 	if (c->state == CHILD_BACKOFF) {
 		evtimer_del(c->timer);
 		supervise_set_state(c, CHILD_STOPPED);
@@ -754,6 +796,7 @@ supervise_free(struct child *c)
 	util_strv_free(c->spec.env);
 	free(c->spec.netns);
 	free(c->spec.ready_socket);
+	free(c->spec.start_after);
 	free(c->netns_path);
 	free(c->labels);
 	free(c);

@@ -14,6 +14,10 @@
  *   itself when it starts with '/'); failing that it exits 127, as it does
  *   when exec fails, with the reason on stderr.
  *
+ * Order: a child whose spec->start_after names another role is held by
+ * supervise_start_all until that child is READY, then started (once; a later
+ * restart of the other child does not restart it).
+ *
  * Restart: "always" restarts every exit, "on-failure" a non-zero exit, a
  * signal or a readiness timeout, "never" none.  A child that is not
  * restarted ends FAILED after a failure, STOPPED after a clean exit.  The

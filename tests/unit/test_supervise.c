@@ -568,6 +568,47 @@ test_ready_custom(void **state)
 	assert_int_equal(supervise_state(c), CHILD_READY);
 }
 
+/* Ready once the flag it points at is set. */
+static int
+ready_when_set(struct child *c, void *arg)
+{
+	return (*(int *)arg);
+}
+
+/*
+ * start_after: start_all holds "second" until "first" is ready, then starts
+ * it; a child stopped on purpose meanwhile is not started by the dependency.
+ */
+static void
+test_start_after(void **state)
+{
+	const char		*argv[] = { NULL, NULL };
+	struct conf_child	 first = spec_make("first", argv);
+	struct conf_child	 second = spec_make("second", argv);
+	struct conf_child	 third = spec_make("third", argv);
+	struct child		*c1, *c2, *c3;
+	int			 go = 0;
+
+	second.start_after = UNCONST("first");
+	third.start_after = UNCONST("first");
+	c1 = add(&first, ready_when_set, &go);
+	c2 = add(&second, NULL, NULL);
+	c3 = add(&third, NULL, NULL);
+	supervise_start_all();
+	run_for(200);
+	assert_int_equal(supervise_state(c1), CHILD_STARTING);
+	assert_int_equal(supervise_state(c2), CHILD_STOPPED);
+	assert_int_equal(supervise_pid(c2), -1);
+	supervise_stop(c3);		/* the operator changed their mind */
+	go = 1;
+	run_until("second", CHILD_READY, 1, 5000);
+	assert_true(when("second", CHILD_STARTING, 0) >=
+	    when("first", CHILD_READY, 0));
+	run_for(100);
+	assert_int_equal(supervise_state(c3), CHILD_STOPPED);
+	assert_int_equal(count("third", CHILD_STARTING), 0);
+}
+
 /* A probe that never succeeds. */
 static int
 never_ready(struct child *c, void *arg)
@@ -1053,6 +1094,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_no_start_while_stopping,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_netns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_start_after, setup,
+		    teardown),
 	};
 
 	log_init(1, LOG_LEVEL_INFO, "test_supervise");
