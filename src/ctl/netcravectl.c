@@ -39,6 +39,7 @@ static struct {
 	const char			*socket_path;
 	int				 json;
 	int				 exit_code;
+	struct event_base		*base;
 } ctl;
 
 /* Print usage and exit. */
@@ -160,9 +161,21 @@ ctl_print_version(const struct json *doc)
 	    ctl_text(doc, "version"));
 }
 
-/* The control socket's answer: print it as asked. */
+static void	ctl_print(const struct http_response *, const char *);
+
+/* The control socket's answer arrived (or failed): stop the loop, print it. */
 static void
 ctl_done(const struct http_response *resp, const char *error, void *arg)
+{
+	/* One answer is all we wait for: the keep-alive connection would hold
+	 * the loop until the server's idle timeout. */
+	event_base_loopexit(ctl.base, NULL);
+	ctl_print(resp, error);
+}
+
+/* Print the answer as asked: JSON as it came (-j), or a table. */
+static void
+ctl_print(const struct http_response *resp, const char *error)
 {
 	struct evbuffer		*body;
 	struct json		*doc;
@@ -253,7 +266,7 @@ main(int argc, char *argv[])
 	}
 
 	ctl.socket_path = socket_path;
-	if ((base = event_base_new()) == NULL)
+	if ((ctl.base = base = event_base_new()) == NULL)
 		fatalx("event_base_new");
 	memset(&target, 0, sizeof target);
 	target.unix_path = socket_path;
