@@ -191,6 +191,35 @@ static const struct conf_key conf_child_keys[] = {
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
+static const struct conf_choice conf_runtime_modes[] = {
+	{ "external", CONF_RUNTIME_EXTERNAL },
+	{ "supervised", CONF_RUNTIME_SUPERVISED },
+	{ NULL, 0 }
+};
+
+/* dockerd and containerd run by netcraved (runtime.c). */
+static const struct conf_key conf_runtime_keys[] = {
+	{ "mode", CONF_CHOICE, C(runtime_mode), 0, 0, 0, 0, "external",
+	  conf_runtime_modes, NULL, NULL },
+	{ "bin_dir", CONF_STRING, C(runtime_bin_dir), 0, 0, 0, 0,
+	  "/opt/netcrave/bin", NULL, conf_check_path, NULL },
+	{ "netns", CONF_STRING, C(runtime_netns), CONF_NULLABLE, 0, 0, 0, NULL,
+	  NULL, conf_check_child_netns, NULL },
+	{ "root", CONF_STRING, C(runtime_root), 0, 0, 0, 0, NULL, NULL,
+	  conf_check_path, NULL },
+	{ "exec_root", CONF_STRING, C(runtime_exec_root), 0, 0, 0, 0, NULL, NULL,
+	  conf_check_path, NULL },
+	{ "dockerd_config", CONF_STRING, C(runtime_dockerd_config), CONF_NULLABLE,
+	  0, 0, 0, NULL, NULL, conf_check_path, NULL },
+	{ "containerd_config", CONF_STRING, C(runtime_containerd_config),
+	  CONF_NULLABLE, 0, 0, 0, NULL, NULL, conf_check_path, NULL },
+	{ "storage_driver", CONF_STRING, C(runtime_storage_driver), CONF_NULLABLE,
+	  0, 0, 0, NULL, NULL, conf_check_name, NULL },
+	{ "dockerd_args", CONF_LIST, C(runtime_dockerd_args), 0, 0,
+	  CONF_MAX_ARGS, 0, NULL, NULL, NULL, NULL },
+	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+
 /* A scope of the address schema; its own "scopes" holds its children. */
 static const struct conf_key conf_scope_keys[] = {
 	{ "name", CONF_STRING, S(name), CONF_REQUIRED, 0, 0, 0, NULL, NULL,
@@ -233,6 +262,8 @@ static const struct conf_key conf_keys[] = {
 	  conf_metrics_keys },
 	{ "children", CONF_CHILDREN, 0, 0, 0, CONF_MAX_CHILDREN, 0, NULL, NULL,
 	  NULL, conf_child_keys },
+	{ "runtime", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL,
+	  conf_runtime_keys },
 	{ "default_tag", CONF_STRING, C(default_tag), 0, 0, 0, 0, "default",
 	  NULL, conf_check_tag, NULL },
 	{ "uplink_tag", CONF_STRING, C(uplink_tag), 0, 0, 0, 0, "internet",
@@ -1603,6 +1634,10 @@ conf_derive(struct conf *c, int have_scopes)
 	}
 	if (c->nft_table == NULL)
 		c->nft_table = xstrdup(in);
+	if (c->runtime_root == NULL)
+		c->runtime_root = conf_join(c->state_dir, "runtime");
+	if (c->runtime_exec_root == NULL)
+		c->runtime_exec_root = conf_join(c->run_dir, "runtime");
 	if (c->metrics_listen == NULL) {
 		sock = conf_join(c->run_dir, "metrics.sock");
 		xasprintf(&c->metrics_listen, "unix:%s", sock);

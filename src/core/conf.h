@@ -9,6 +9,12 @@
 #define CONF_DEFAULT_PATH	"/etc/netcrave/netcraved.json"
 #define CONF_DEFAULT_INSTANCE	"netcrave"
 
+/* Who runs dockerd and containerd. */
+enum conf_runtime_mode {
+	CONF_RUNTIME_EXTERNAL,		/* someone else (the system's docker.service) */
+	CONF_RUNTIME_SUPERVISED		/* netcraved, as children, with its configs */
+};
+
 enum conf_restart {
 	CONF_RESTART_ALWAYS,
 	CONF_RESTART_ON_FAILURE,
@@ -84,6 +90,17 @@ struct conf {
 
 	struct conf_child *children;
 	size_t		 nchildren;
+
+	/* Container runtimes netcraved runs itself (runtime.c). */
+	int		  runtime_mode;		/* enum conf_runtime_mode */
+	char		 *runtime_bin_dir;	/* tried before PATH: /opt/netcrave/bin */
+	char		 *runtime_netns;	/* namespace of both; NULL: netcraved's */
+	char		 *runtime_root;		/* <state_dir>/runtime: data, configs */
+	char		 *runtime_exec_root;	/* <run_dir>/runtime: sockets, state */
+	char		 *runtime_dockerd_config;	/* the operator's; NULL: generated */
+	char		 *runtime_containerd_config;	/* the operator's; NULL: generated */
+	char		 *runtime_storage_driver;	/* NULL: dockerd's own choice */
+	char		**runtime_dockerd_args;		/* appended to dockerd's argv */
 
 	/* The address schema. */
 	struct conf_scope *scopes;	/* top-level scopes */

@@ -22,6 +22,7 @@
 #include "notify.h"
 #include "plugin.h"
 #include "plugin_private.h"
+#include "runtime.h"
 #include "server.h"
 #include "store.h"
 #include "supervise.h"
@@ -34,6 +35,7 @@ static const struct server *const servers[] = {
 	&control_server,
 	&ipam_server,		/* before plugin: the schema serves its calls */
 	&plugin_server,
+	&runtime_server,	/* adds dockerd/containerd: they start after the servers */
 };
 #define NSERVERS	(sizeof servers / sizeof servers[0])
 
@@ -197,6 +199,17 @@ netcraved_reload_blocker(const struct conf *old, const struct conf *new)
 		return ("store.backend");
 	if (!str_equal(old->metrics_listen, new->metrics_listen))
 		return ("metrics.listen");
+	if (old->runtime_mode != new->runtime_mode ||
+	    !str_equal(old->runtime_bin_dir, new->runtime_bin_dir) ||
+	    !str_equal(old->runtime_netns, new->runtime_netns) ||
+	    !str_equal(old->runtime_root, new->runtime_root) ||
+	    !str_equal(old->runtime_exec_root, new->runtime_exec_root) ||
+	    !str_equal(old->runtime_dockerd_config, new->runtime_dockerd_config) ||
+	    !str_equal(old->runtime_containerd_config,
+	    new->runtime_containerd_config) ||
+	    !str_equal(old->runtime_storage_driver, new->runtime_storage_driver) ||
+	    !util_strv_equal(old->runtime_dockerd_args, new->runtime_dockerd_args))
+		return ("runtime");
 	if (old->nchildren != new->nchildren)
 		return ("children");
 	for (i = 0; i < old->nchildren; i++)

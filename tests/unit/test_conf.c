@@ -377,7 +377,7 @@ test_errors(void **state)
 	    "max_connections)");
 	FAILS("{\"instance\": \"x\", \"colour\": 1}",
 	    "t.json:1:19: colour: unknown key (known here: instance, "
-	    "log_level, paths, names, store, http, metrics, children, "
+	    "log_level, paths, names, store, http, metrics, children, runtime, "
 	    "default_tag, uplink_tag, host_tag, scopes)");
 	FAILS("{\"log_level\": 1}",
 	    "t.json:1:15: log_level: expected \"info\" or \"debug\", got number");
@@ -475,7 +475,8 @@ test_child_errors(void **state)
 	FAILS("{\"children\": [{\"role\": \"a\", \"argv\": [\"/x\"], \"x\": 1}]}",
 	    "t.json:1:45: children[0].x: unknown key (known here: role, "
 	    "argv, env, netns, restart, backoff_initial_ms, backoff_max_ms, "
-	    "ready_socket, ready_timeout_ms, stop_order, stop_timeout_ms)");
+	    "ready_socket, start_after, ready_timeout_ms, stop_order, "
+	    "stop_timeout_ms)");
 	FAILS("{\"children\": [{\"role\": \"a\", \"argv\": [\"/x\"], "
 	    "\"ready_socket\": \"/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}]}",

@@ -1,0 +1,100 @@
+#!/bin/bash
+# t_runtime: runtime.mode "supervised": netcraved writes containerd's and
+# dockerd's configs and runs both as children — containerd first, dockerd once
+# containerd answers; containers run through that dockerd; dockerd or containerd
+# killed with SIGKILL is restarted and containers are manageable again; SIGTERM
+# to netcraved stops dockerd (and its containers) first, then containerd, and
+# leaves no process behind.
+. "$(dirname "$0")/lib.sh"
+e2e_init
+e2e_need_netcraved
+
+# dockerd from a bin_dir of our own (a link to the system's), containerd from PATH.
+mkdir -p "$E2E_D/bin"
+ln -s "$(command -v dockerd)" "$E2E_D/bin/dockerd"
+E2E_CGROUP_PARENT="/netcrave-e2e-$E2E_ID"
+E2E_NETCRAVED_EXTRA='"runtime": {
+		"mode": "supervised",
+		"bin_dir": "'"$E2E_D"'/bin",
+		"storage_driver": "vfs",
+		"dockerd_args": ["--cgroup-parent", "'"$E2E_CGROUP_PARENT"'",
+		    "--shutdown-timeout", "2"]
+	}'
+e2e_start_netcraved
+ctl() { "$NETCRAVECTL" -s "$E2E_D/run/control.sock" "$@"; }
+child_field() {	# child_field ROLE FIELD
+	ctl -j status | jq -r ".children[] | select(.role == \"$1\") | .$2"
+}
+child_ready() { [ "$(child_field "$1" state)" = ready ]; }
+# The harness's docker client and cleanup talk to $E2E_D/docker.sock.
+ln -s "$E2E_D/run/runtime/docker.sock" "$E2E_D/docker.sock"
+
+e2e_wait 60 child_ready dockerd || {
+	e2e_show_log netcraved "$E2E_D/netcraved.log"
+	e2e_fail "supervised dockerd not ready within 60s"
+}
+E2E_DOCKERD_PID=$(child_field dockerd pid)
+e2e_log "containerd $(child_field containerd pid), dockerd $E2E_DOCKERD_PID ready"
+log=$E2E_D/netcraved.log
+grep -q "runtime: dockerd from $E2E_D/bin/dockerd" "$log" ||
+    e2e_fail "dockerd was not taken from runtime.bin_dir"
+grep -q "runtime: containerd from PATH" "$log" ||
+    e2e_fail "containerd should have come from PATH"
+# Order: containerd ready before dockerd was started.
+c_ready=$(grep -n "containerd: starting -> ready" "$log" | head -n 1 | cut -d: -f1)
+d_start=$(grep -n "dockerd: stopped -> starting" "$log" | head -n 1 | cut -d: -f1)
+[ -n "$c_ready" ] && [ -n "$d_start" ] && [ "$c_ready" -lt "$d_start" ] ||
+    e2e_fail "dockerd started before containerd was ready (lines $c_ready, $d_start)"
+# The generated configs name only our own paths.
+grep -q "\"data-root\": \"$E2E_D/state/runtime/docker\"" "$E2E_D/state/runtime/daemon.json" ||
+    e2e_fail "daemon.json lacks our data root: $(cat "$E2E_D/state/runtime/daemon.json")"
+grep -q "\"iptables\": false" "$E2E_D/state/runtime/daemon.json" ||
+    e2e_fail "daemon.json lets dockerd write iptables"
+[ "$(dk info --format '{{.DockerRootDir}}')" = "$E2E_D/state/runtime/docker" ] ||
+    e2e_fail "dockerd's root dir is not ours"
+
+e2e_import_busybox
+out=$(dk run --rm --network none local/busybox echo hello-runtime 2>&1)
+e2e_expect_contains "$out" hello-runtime "a container through the supervised dockerd"
+
+# SIGKILL dockerd: restarted within the backoff, containers manageable again.
+old=$E2E_DOCKERD_PID
+kill -KILL "$old"
+e2e_wait 30 sh -c '[ "$('"$NETCRAVECTL"' -s '"$E2E_D"'/run/control.sock -j status |
+    jq -r ".children[] | select(.role == \"dockerd\") | .restarts")" -ge 1 ]' ||
+    e2e_fail "dockerd not restarted after SIGKILL"
+e2e_wait 60 child_ready dockerd || e2e_fail "restarted dockerd not ready"
+E2E_DOCKERD_PID=$(child_field dockerd pid)
+[ "$E2E_DOCKERD_PID" != "$old" ] || e2e_fail "dockerd has the same pid after SIGKILL"
+out=$(dk run --rm --network none local/busybox echo after-dockerd-kill 2>&1)
+e2e_expect_contains "$out" after-dockerd-kill "a container after dockerd was killed"
+
+# SIGKILL containerd: restarted; dockerd reconnects to it.
+kill -KILL "$(child_field containerd pid)"
+e2e_wait 30 sh -c '[ "$('"$NETCRAVECTL"' -s '"$E2E_D"'/run/control.sock -j status |
+    jq -r ".children[] | select(.role == \"containerd\") | .restarts")" -ge 1 ]' ||
+    e2e_fail "containerd not restarted after SIGKILL"
+e2e_wait 30 child_ready containerd || e2e_fail "restarted containerd not ready"
+ok=0
+for _ in $(seq 30); do
+	if out=$(timeout 20 "$E2E_DOCKER" -H "unix://$E2E_D/docker.sock" run --rm \
+	    --network none local/busybox echo after-containerd-kill 2>&1) &&
+	    [ "${out#*after-containerd-kill}" != "$out" ]; then
+		ok=1; break
+	fi
+	sleep 1
+done
+[ "$ok" = 1 ] || e2e_fail "no container after containerd was killed: $out"
+
+# A running container, then SIGTERM: dockerd stopped before containerd, nothing left.
+cid=$(dk run -d --network none local/busybox sleep 600) || e2e_fail "docker run -d"
+e2e_stop_netcraved
+E2E_DOCKERD_PID=
+d_stop=$(grep -n "dockerd: ready -> stopping" "$log" | tail -n 1 | cut -d: -f1)
+c_stop=$(grep -n "containerd: ready -> stopping" "$log" | tail -n 1 | cut -d: -f1)
+[ -n "$d_stop" ] && [ -n "$c_stop" ] && [ "$d_stop" -lt "$c_stop" ] ||
+    e2e_fail "stop order: dockerd at line $d_stop, containerd at line $c_stop"
+left=$(e2e_our_pids; e2e_cgroup_pids)
+[ -z "$left" ] || e2e_fail "processes left after netcraved stopped: $(ps -o pid,args -p $(echo $left | tr ' ' ,))"
+e2e_log "container ${cid:0:12} and both runtimes stopped with netcraved"
+exit 0
