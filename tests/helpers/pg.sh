@@ -29,7 +29,8 @@ pg_free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# pg_start DIR [EXTRA_CONF_LINES]: initdb in DIR/data and start the server.
+# pg_start DIR [EXTRA_CONF_LINES [HBA_LINES]]: initdb in DIR/data and start the
+# server; HBA_LINES replace the authentication rules (default: trust).
 pg_start() {
 	PG_DIR=$1
 	PG_SOCKDIR=$PG_DIR/sock
@@ -50,6 +51,9 @@ max_connections = 50
 shared_buffers = 32MB
 ${2:-}
 CONF
+	if [ -n "${3:-}" ]; then
+		printf '%s\n' "$3" >"$PG_DIR/data/pg_hba.conf"
+	fi
 	pg_as "$PG_BINDIR/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" \
 	    -w -t 60 start >/dev/null || { cat "$PG_DIR/server.log"; return 1; }
 	psql -h "$PG_SOCKDIR" -p "$PG_PORT" \
