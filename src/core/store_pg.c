@@ -7,6 +7,7 @@
 #include <sys/time.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1125,10 +1126,8 @@ pg_close(struct store *s)
 	struct pg_state	*ps = s->data;
 	struct pg_op	*op;
 	PGresult	*res;
-	char		 err[512];
-	int		 fd;
-	fd_set		 rfds;
-	struct timeval	 tv;
+	struct pollfd	 pfd;
+	char		 err[512], msg[256];
 
 	if (ps->state == PG_READY) {
 		PQsetnonblocking(ps->conn, 0);
@@ -1142,16 +1141,16 @@ pg_close(struct store *s)
 				break;
 			while (ps->busy && PQflush(ps->conn) == 0 &&
 			    PQisBusy(ps->conn)) {
-				fd = PQsocket(ps->conn);
-				FD_ZERO(&rfds);
-				FD_SET(fd, &rfds);
-				tv = pg_tv(ps->timeout_ms);
-				if (select(fd + 1, &rfds, NULL, NULL, &tv) <= 0) {
+				pfd.fd = PQsocket(ps->conn);
+				pfd.events = POLLIN;
+				if (poll(&pfd, 1, (int)ps->timeout_ms) <= 0) {
 					pg_lost(ps, "no answer at close");
 					break;
 				}
 				if (!PQconsumeInput(ps->conn)) {
-					pg_lost(ps, PQerrorMessage(ps->conn));
+					pg_message(PQerrorMessage(ps->conn), msg,
+					    sizeof msg);
+					pg_lost(ps, msg);
 					break;
 				}
 			}

@@ -137,7 +137,8 @@ CONF_B=$T/b.json
 sed -e "s|\"$INSTANCE\"|\"${INSTANCE}b\"|" -e "s|$T/run|$T/runb|g" \
     -e "s|$T/state|$T/stateb|g" \
     -e 's|"host": "localhost"|"host": "'$PG_SOCKDIR'"|' \
-    -e 's|"sslmode": "verify-full"|"sslmode": "disable"|' "$CONF" >"$CONF_B"
+    -e 's|"sslmode": "verify-full"|"sslmode": "disable"|' \
+    -e 's|"timeout_ms": 60000|"timeout_ms": 2000|' "$CONF" >"$CONF_B"
 mkdir -p "$T/stateb"
 chmod 0700 "$T/stateb"
 cp -a "$T/state/keys" "$T/stateb/keys"
@@ -170,6 +171,22 @@ sed "s|$PKI/ca.crt|$PKI/otherca.crt|" "$CONF" | sed -e "s|\"$INSTANCE\"|\"${INST
 mkdir -p "$T/statec"; cp -a "$T/state/keys" "$T/statec/keys"
 out=$(timeout 20 "$NETCRAVED" -f -c "$T/c.json" 2>&1)
 check "verify-full: an untrusted server certificate stops start-up" contains "$out" "certificate verify failed"
+
+# The database away for longer than host B's timeout: a clear error, and
+# service again once it is back.
+pg_as "$PG_BINDIR/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null
+r=$(curl -s --unix-socket "$T/runb/plugin.sock" -X POST -H 'Content-Type:' \
+    --data-binary '{"PoolID":"'$pool'","Address":"","Options":{}}' \
+    http://localhost/IpamDriver.RequestAddress)
+check "database down: the request fails, saying why" contains "$r" \
+    "the database has been unreachable for 2000 ms"
+pg_as "$PG_BINDIR/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w start >/dev/null
+check "database back: host B serves again" wait_for 15 sh -c \
+    "curl -s --unix-socket '$T/runb/plugin.sock' -X POST -H 'Content-Type:' \
+    --data-binary '{\"PoolID\":\"$pool\",\"Address\":\"\",\"Options\":{}}' \
+    http://localhost/IpamDriver.RequestAddress | grep -q '\"Address\"'"
+check "the failed request left no record behind" [ "$(pg_psql \
+    "select count(*) from netcrave_records where kind = 'ipam.address' and not deleted")" = 1205 ]
 
 kill -TERM "$B_PID"; wait "$B_PID" 2>/dev/null; B_PID=
 check "host A stops cleanly" nc_stop
