@@ -89,6 +89,7 @@ static const char	*conf_check_netns(char *);
 static const char	*conf_check_link_prefix(char *);
 static const char	*conf_check_nft_table(char *);
 static const char	*conf_check_backend(char *);
+static const char	*conf_check_sslmode(char *);
 static const char	*conf_check_listen(char *);
 static const char	*conf_check_name(char *);
 static const char	*conf_check_env(char *);
@@ -142,6 +143,31 @@ static const struct conf_key conf_store_keys[] = {
 	  conf_check_backend, NULL },
 	{ "compact_bytes", CONF_SIZE, C(store_compact_bytes), 0,
 	  65536, 1073741824, 4194304, NULL, NULL, NULL, NULL },
+	/* The pg backend's connection (libpq keywords) and behaviour. */
+	{ "conninfo", CONF_STRING, C(store_pg_conninfo), CONF_NULLABLE, 0, 0, 0,
+	  NULL, NULL, NULL, NULL },
+	{ "host", CONF_STRING, C(store_pg_host), CONF_NULLABLE, 0, 0, 0, NULL,
+	  NULL, NULL, NULL },
+	{ "port", CONF_STRING, C(store_pg_port), CONF_NULLABLE, 0, 0, 0, NULL,
+	  NULL, NULL, NULL },
+	{ "dbname", CONF_STRING, C(store_pg_dbname), CONF_NULLABLE, 0, 0, 0, NULL,
+	  NULL, NULL, NULL },
+	{ "user", CONF_STRING, C(store_pg_user), CONF_NULLABLE, 0, 0, 0, NULL,
+	  NULL, NULL, NULL },
+	{ "sslmode", CONF_STRING, C(store_pg_sslmode), CONF_NULLABLE, 0, 0, 0,
+	  NULL, NULL, conf_check_sslmode, NULL },
+	{ "sslrootcert", CONF_STRING, C(store_pg_sslrootcert), CONF_NULLABLE,
+	  0, 0, 0, NULL, NULL, conf_check_path, NULL },
+	{ "sslcert", CONF_STRING, C(store_pg_sslcert), CONF_NULLABLE, 0, 0, 0,
+	  NULL, NULL, conf_check_path, NULL },
+	{ "sslkey", CONF_STRING, C(store_pg_sslkey), CONF_NULLABLE, 0, 0, 0,
+	  NULL, NULL, conf_check_path, NULL },
+	{ "poll_ms", CONF_UINT, C(store_pg_poll_ms), 0,
+	  10, 3600000, 1000, NULL, NULL, NULL, NULL },
+	{ "timeout_ms", CONF_UINT, C(store_pg_timeout_ms), 0,
+	  100, 3600000, 30000, NULL, NULL, NULL, NULL },
+	{ "queue_max", CONF_SIZE, C(store_pg_queue_max), 0,
+	  1, 1048576, 10000, NULL, NULL, NULL, NULL },
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
@@ -394,15 +420,29 @@ conf_check_nft_table(char *s)
 	return (NULL);
 }
 
-/* Only the file store exists so far. */
+/* The embedded journal, or PostgreSQL/CockroachDB. */
 static const char *
 conf_check_backend(char *s)
 {
-	if (strcmp(s, "file") == 0)
+	if (strcmp(s, "file") == 0 || strcmp(s, "pg") == 0)
 		return (NULL);
-	if (strcmp(s, "postgres") == 0)
-		return ("backend \"postgres\" is not available yet");
-	return ("expected \"file\"");
+	return ("expected \"file\" or \"pg\"");
+}
+
+/* libpq's sslmode values. */
+static const char *
+conf_check_sslmode(char *s)
+{
+	static const char *const modes[] = { "disable", "allow", "prefer",
+	    "require", "verify-ca", "verify-full", NULL };
+	size_t	i;
+
+	for (i = 0; modes[i] != NULL; i++) {
+		if (strcmp(s, modes[i]) == 0)
+			return (NULL);
+	}
+	return ("expected disable, allow, prefer, require, verify-ca or "
+	    "verify-full");
 }
 
 /* A decimal port, 1 to 65535. */

@@ -78,6 +78,18 @@ struct conf {
 	/* State store. */
 	char		*store_backend;	/* "file" */
 	size_t		 store_compact_bytes; /* journal size that triggers compaction */
+	char		*store_pg_conninfo;	/* pg backend: libpq keywords */
+	char		*store_pg_host;
+	char		*store_pg_port;
+	char		*store_pg_dbname;
+	char		*store_pg_user;
+	char		*store_pg_sslmode;
+	char		*store_pg_sslrootcert;
+	char		*store_pg_sslcert;
+	char		*store_pg_sslkey;
+	unsigned int	 store_pg_poll_ms;	/* follow other hosts this often */
+	unsigned int	 store_pg_timeout_ms;	/* a change waits this long */
+	size_t		 store_pg_queue_max;	/* changes that may wait */
 
 	/* Limits of the HTTP layer (plugin socket, control, metrics). */
 	size_t		 http_max_header_bytes;

@@ -114,6 +114,18 @@ netcraved_open_state(void)
 	params.backend = nc.conf->store_backend;
 	params.dir = nc.conf->state_dir;
 	params.compact_bytes = nc.conf->store_compact_bytes;
+	params.pg_conninfo = nc.conf->store_pg_conninfo;
+	params.pg_host = nc.conf->store_pg_host;
+	params.pg_port = nc.conf->store_pg_port;
+	params.pg_dbname = nc.conf->store_pg_dbname;
+	params.pg_user = nc.conf->store_pg_user;
+	params.pg_sslmode = nc.conf->store_pg_sslmode;
+	params.pg_sslrootcert = nc.conf->store_pg_sslrootcert;
+	params.pg_sslcert = nc.conf->store_pg_sslcert;
+	params.pg_sslkey = nc.conf->store_pg_sslkey;
+	params.pg_poll_ms = nc.conf->store_pg_poll_ms;
+	params.pg_timeout_ms = nc.conf->store_pg_timeout_ms;
+	params.pg_queue_max = nc.conf->store_pg_queue_max;
 	if ((has_state = store_has_state(&params)) == -1)
 		fatalx("store: unknown backend %s", params.backend);
 	/* A key made anew for existing state would only hide the real loss. */
@@ -197,6 +209,16 @@ netcraved_reload_blocker(const struct conf *old, const struct conf *new)
 		return ("names.nft_table");
 	if (!str_equal(old->store_backend, new->store_backend))
 		return ("store.backend");
+	if (!str_equal(old->store_pg_conninfo, new->store_pg_conninfo) ||
+	    !str_equal(old->store_pg_host, new->store_pg_host) ||
+	    !str_equal(old->store_pg_port, new->store_pg_port) ||
+	    !str_equal(old->store_pg_dbname, new->store_pg_dbname) ||
+	    !str_equal(old->store_pg_user, new->store_pg_user) ||
+	    !str_equal(old->store_pg_sslmode, new->store_pg_sslmode) ||
+	    !str_equal(old->store_pg_sslrootcert, new->store_pg_sslrootcert) ||
+	    !str_equal(old->store_pg_sslcert, new->store_pg_sslcert) ||
+	    !str_equal(old->store_pg_sslkey, new->store_pg_sslkey))
+		return ("store (pg connection)");
 	if (!str_equal(old->metrics_listen, new->metrics_listen))
 		return ("metrics.listen");
 	if (old->runtime_mode != new->runtime_mode ||

@@ -17,6 +17,7 @@
 
 static const struct store_backend *store_backends[] = {
 	&store_file_backend,
+	&store_pg_backend,
 };
 
 static void	store_free(struct store *);
@@ -138,10 +139,12 @@ store_open(struct event_base *base, const struct store_params *params,
 	if ((s->ev_done = evtimer_new(base, store_dispatch, s)) == NULL)
 		fatalx("%s: evtimer_new", __func__);
 
+	s->params = params;
 	if (backend->open(s, err, errlen) == -1) {
 		store_free(s);
 		return (NULL);
 	}
+	s->params = NULL;
 	/* Records are replayed once; later changes are the caller's own. */
 	s->load_cb = NULL;
 	s->load_arg = NULL;
@@ -169,6 +172,48 @@ store_del(struct store *s, const char *kind, const char *key,
 	    !store_valid_name(key, STORE_KEY_MAX))
 		return (-1);
 	return (s->backend->del(s, kind, key, cb, arg));
+}
+
+/* Record a value unless a live record already holds the key. */
+int
+store_insert(struct store *s, const char *kind, const char *key,
+    const void *value, size_t len, store_done_cb cb, void *arg)
+{
+	if (s == NULL || s->closing || !store_valid_name(kind, STORE_KIND_MAX) ||
+	    !store_valid_name(key, STORE_KEY_MAX) || len > STORE_VALUE_MAX ||
+	    (value == NULL && len != 0))
+		return (-1);
+	return (s->backend->insert(s, kind, key, value, len, cb, arg));
+}
+
+/* Whether a done callback's error is store_insert's "already exists". */
+int
+store_error_exists(const char *error)
+{
+	return (error != NULL && strcmp(error, STORE_ERR_EXISTS) == 0);
+}
+
+/* Add a watcher of other hosts' changes. */
+int
+store_watch(struct store *s, store_watch_cb cb, void *arg)
+{
+	if (s == NULL || cb == NULL || s->nwatch >= STORE_WATCH_MAX)
+		return (-1);
+	s->watch_cb[s->nwatch] = cb;
+	s->watch_arg[s->nwatch] = arg;
+	s->nwatch++;
+	return (0);
+}
+
+/* Hand another host's change to every watcher. */
+void
+store_changed(struct store *s, const char *kind, const char *key,
+    const void *value, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < s->nwatch && !s->closing; i++)
+		s->watch_cb[i](kind, key, value, len, s->watch_arg[i]);
 }
 
 /* Compact now. */

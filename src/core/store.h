@@ -1,6 +1,7 @@
 /* store.h: the one place state is made durable.  Records are (kind, key) -> value
  * bytes; callers change them through store_put/store_del and learn through a
- * callback when the change is durable.  Backends: "file" (journal), later "postgres". */
+ * callback when the change is durable.  Backends: "file" (journal) and "pg"
+ * (PostgreSQL or CockroachDB, shared by the hosts of a cluster). */
 #ifndef NETCRAVE_STORE_H
 #define NETCRAVE_STORE_H
 
@@ -21,6 +22,16 @@ typedef void	(*store_load_cb)(const char *kind, const char *key,
 		    const void *value, size_t len, void *arg);
 /* Called when a change is durable (error == NULL) or has failed (error set). */
 typedef void	(*store_done_cb)(const char *error, void *arg);
+/*
+ * Called when another host changed a record (shared backends only): value is
+ * NULL when it was deleted.  Never called for this process's own changes.
+ */
+typedef void	(*store_watch_cb)(const char *kind, const char *key,
+		    const void *value, size_t len, void *arg);
+
+/* The error store_insert reports when a live record already holds the key. */
+#define STORE_ERR_EXISTS	"record already exists"
+#define STORE_WATCH_MAX		8
 
 /*
  * A backend (see store_private.h for the contract).  put and del return -1 only
@@ -35,6 +46,10 @@ struct store_backend {
 			    const void *value, size_t len, store_done_cb, void *arg);
 	int		(*del)(struct store *, const char *kind, const char *key,
 			    store_done_cb, void *arg);
+	/* put, but only if no live record holds the key (STORE_ERR_EXISTS). */
+	int		(*insert)(struct store *, const char *kind,
+			    const char *key, const void *value, size_t len,
+			    store_done_cb, void *arg);
 	int		(*compact)(struct store *);
 	void		(*close)(struct store *);
 	/* Whether state already exists (so its key must exist too). */
@@ -42,10 +57,24 @@ struct store_backend {
 };
 
 struct store_params {
-	const char	*backend;	/* "file" */
+	const char	*backend;	/* "file" or "pg" */
 	const char	*dir;		/* state directory of the file backend */
 	size_t		 compact_bytes;	/* journal size that triggers compaction */
 	const unsigned char *key;	/* 32-byte at-rest key (from keys_get("journal")) */
+
+	/* pg: libpq connection keywords (NULL: libpq's default or PG* variable). */
+	const char	*pg_conninfo;	/* a conninfo string or URI, applied first */
+	const char	*pg_host;
+	const char	*pg_port;
+	const char	*pg_dbname;
+	const char	*pg_user;
+	const char	*pg_sslmode;
+	const char	*pg_sslrootcert;
+	const char	*pg_sslcert;
+	const char	*pg_sslkey;
+	unsigned int	 pg_poll_ms;	/* follow other hosts' changes this often */
+	unsigned int	 pg_timeout_ms;	/* a change waits this long for the database */
+	size_t		 pg_queue_max;	/* changes that may wait for the database */
 };
 
 /*
@@ -70,6 +99,19 @@ int		 store_put(struct store *, const char *kind, const char *key,
 		    const void *value, size_t len, store_done_cb, void *arg);
 int		 store_del(struct store *, const char *kind, const char *key,
 		    store_done_cb, void *arg);
+/*
+ * store_put that succeeds only if no live record holds (kind, key); otherwise
+ * the callback gets STORE_ERR_EXISTS (test with store_error_exists).  With a
+ * shared backend this is what keeps two hosts from taking the same key.
+ */
+int		 store_insert(struct store *, const char *kind, const char *key,
+		    const void *value, size_t len, store_done_cb, void *arg);
+int		 store_error_exists(const char *error);
+/*
+ * Follow changes other hosts make (up to STORE_WATCH_MAX watchers).  The file
+ * backend has no other host and never calls back.
+ */
+int		 store_watch(struct store *, store_watch_cb, void *arg);
 /* Rewrite the journal into a snapshot now (also done automatically).  Callbacks
  * still queued when store_close runs are delivered from inside store_close. */
 int		 store_compact(struct store *);
@@ -78,5 +120,6 @@ const char	*store_backend_name(const struct store *);
 
 /* Backends. */
 extern const struct store_backend store_file_backend;
+extern const struct store_backend store_pg_backend;
 
 #endif

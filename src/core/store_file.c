@@ -999,6 +999,20 @@ file_del(struct store *s, const char *kind, const char *key,
 	return (0);
 }
 
+/* Put unless the key is live: the map is the whole truth for one process. */
+static int
+file_insert(struct store *s, const char *kind, const char *key,
+    const void *value, size_t len, store_done_cb cb, void *arg)
+{
+	struct file_state	*fs = s->data;
+
+	if (fs->broken == NULL && file_map_find(fs, kind, key, NULL) != NULL) {
+		store_complete(s, cb, arg, STORE_ERR_EXISTS);
+		return (0);
+	}
+	return (file_put(s, kind, key, value, len, cb, arg));
+}
+
 /* Write the live set as a snapshot of the given generation into fd. */
 static int
 file_write_snapshot(struct store *s, int fd, uint64_t generation,
@@ -1149,6 +1163,7 @@ const struct store_backend store_file_backend = {
 	.open = file_open,
 	.put = file_put,
 	.del = file_del,
+	.insert = file_insert,
 	.compact = file_compact,
 	.close = file_close,
 	.has_state = file_has_state,

@@ -41,6 +41,11 @@ struct store {
 	void			*load_arg;
 	void			*data;		/* the backend's own state */
 
+	const struct store_params *params;	/* during open only */
+	store_watch_cb		 watch_cb[STORE_WATCH_MAX];
+	void			*watch_arg[STORE_WATCH_MAX];
+	size_t			 nwatch;
+
 	struct event		*ev_done;	/* zero timeout: run done_queue */
 	struct store_done_queue	 done_queue;
 	int			 dispatching;	/* inside the done callbacks */
@@ -49,6 +54,9 @@ struct store {
 
 /* Hand one live record to the caller while the store opens. */
 void	store_load_record(struct store *, const char *kind, const char *key,
+	    const void *value, size_t len);
+/* Tell the watchers another host changed a record (value NULL: deleted). */
+void	store_changed(struct store *, const char *kind, const char *key,
 	    const void *value, size_t len);
 /* Report a change's outcome (error NULL: durable); error is copied. */
 void	store_complete(struct store *, store_done_cb, void *arg,

@@ -56,6 +56,7 @@ struct ipam_pending {
 	struct ipam_pool_entry	*pool;		/* for undo */
 	struct prefix		 addr;		/* for undo */
 	int			 claimed_range;
+	int			 automatic;	/* next free, not asked for */
 };
 
 /* An "auto" prefix choice: "<scope path>:ipv4" -> "10.42.0.0/16". */
@@ -456,6 +457,87 @@ ipam_next_address(struct ipam_pool_entry *p, struct prefix *out)
 	return (-1);
 }
 
+/* Whether a pool entry is still in the list (it may be released meanwhile). */
+static int
+ipam_pool_live(const struct ipam_pool_entry *want)
+{
+	struct ipam_pool_entry	*p;
+
+	TAILQ_FOREACH(p, &ipam.pools, entry)
+		if (p == want)
+			return (1);
+	return (0);
+}
+
+static void	ipam_address_done(const char *, void *);
+
+/*
+ * Record an address (already taken in memory) with store_insert: with a store
+ * shared by several hosts, the database decides who gets an address, and a
+ * loser learns it through ipam_address_done.
+ */
+static void
+ipam_address_insert(struct ipam_pending *pending, const struct prefix *addr)
+{
+	struct prefix	 shown = *addr;
+	char		 buf[PREFIX_STRLEN], *key;
+
+	shown.len = pending->pool->prefix.len;
+	free(pending->reply);
+	xasprintf(&pending->reply, "{\"Address\":\"%s\",\"Data\":{}}",
+	    prefix_format(&shown, 1, buf, sizeof buf));
+	pending->addr = *addr;
+	pending->addr.len = prefix_bits(addr->family);
+	key = ipam_address_key(pending->pool, &pending->addr);
+	log_debug("ipam: address %s", key);
+	store_insert(ipam.store, IPAM_KIND_ADDRESS, key, "{}", 2,
+	    ipam_address_done, pending);
+	free(key);
+}
+
+/*
+ * The store answered an address insert.  "Exists" means another host took
+ * the address first: it stays taken here too, and a next-free request moves
+ * on to the next address; an explicit one is refused like any taken address.
+ */
+static void
+ipam_address_done(const char *error, void *arg)
+{
+	struct ipam_pending	*pending = arg;
+	struct ipam_pool_entry	*p = pending->pool;
+	struct prefix		 addr;
+	char			 buf[PREFIX_STRLEN], *msg = NULL;
+	int			 code = 409;
+
+	if (!store_error_exists(error)) {
+		ipam_pending_done(error, arg);
+		return;
+	}
+	if (!ipam_pool_live(p))
+		xasprintf(&msg, "IpamDriver: the pool was released meanwhile");
+	else if (!pending->automatic)
+		xasprintf(&msg, "IpamDriver: address %s is already in use (by "
+		    "another host) in pool %s", prefix_format(&pending->addr, 0,
+		    buf, sizeof buf), p->id);
+	else if (pending->req != NULL && ipam_next_address(p, &addr) == -1) {
+		code = 507;
+		xasprintf(&msg, "IpamDriver: pool %s is full", p->id);
+	} else if (pending->req != NULL) {
+		log_info("ipam: %s in pool %s went to another host first; "
+		    "trying the next", prefix_format(&pending->addr, 0, buf,
+		    sizeof buf), p->id);
+		ipam_address_insert(pending, &addr);
+		return;
+	}
+	if (pending->req != NULL) {
+		http_request_set_cleanup(pending->req, NULL, NULL);
+		plugin_error(pending->req, code, msg, NULL);
+	}
+	free(msg);
+	free(pending->reply);
+	free(pending);
+}
+
 /* IpamDriver.RequestAddress: the exact address asked for, or the next free. */
 void
 plugin_ipam_request_address(struct http_request *req, void *arg)
@@ -465,8 +547,7 @@ plugin_ipam_request_address(struct http_request *req, void *arg)
 	struct ipam_pending	*pending;
 	struct prefix		 addr;
 	const char		*id, *want;
-	char			 perr[160], buf[PREFIX_STRLEN], pbuf[PREFIX_STRLEN];
-	char			*reply, *key;
+	char			 perr[160], pbuf[PREFIX_STRLEN];
 
 	if ((id = ipam_body_pool_id(req, &doc)) == NULL)
 		return;
@@ -503,19 +584,11 @@ plugin_ipam_request_address(struct http_request *req, void *arg)
 		goto out;
 	}
 
-	addr.len = p->prefix.len;
-	xasprintf(&reply, "{\"Address\":\"%s\",\"Data\":{}}",
-	    prefix_format(&addr, 1, buf, sizeof buf));
-	addr.len = prefix_bits(addr.family);
-	pending = ipam_pending_new(req, reply);
+	pending = ipam_pending_new(req, NULL);
 	pending->undo = ipam_undo_address;
 	pending->pool = p;
-	pending->addr = addr;
-	key = ipam_address_key(p, &addr);
-	log_debug("ipam: address %s", key);
-	store_put(ipam.store, IPAM_KIND_ADDRESS, key, "{}", 2, ipam_pending_done,
-	    pending);
-	free(key);
+	pending->automatic = want == NULL || *want == '\0';
+	ipam_address_insert(pending, &addr);
 out:
 	json_free(doc);
 }
@@ -668,7 +741,7 @@ ipam_build(const struct conf *conf, char *err, size_t errlen)
 
 /* Reload one stored pool; its scope claim and addresses follow. */
 static void
-ipam_load_pool(const struct server_record *r)
+ipam_load_pool(const char *key, const void *value, size_t len)
 {
 	struct json		*doc;
 	struct json_error	 jerr;
@@ -677,11 +750,11 @@ ipam_load_pool(const struct server_record *r)
 	const char		*scope_path, *pool_text, *range_text;
 	char			 perr[160];
 
-	doc = json_parse(r->value, r->len, 0, &jerr);
+	doc = json_parse(value, len, 0, &jerr);
 	if (doc == NULL || (scope_path = json_get_string(doc, "scope")) == NULL ||
 	    (pool_text = json_get_string(doc, "pool")) == NULL ||
 	    prefix_parse(pool_text, 1, &prefix, perr, sizeof perr) == -1) {
-		log_warnx("ipam: stored pool %s is unreadable; ignored", r->key);
+		log_warnx("ipam: stored pool %s is unreadable; ignored", key);
 		json_free(doc);
 		return;
 	}
@@ -693,7 +766,7 @@ ipam_load_pool(const struct server_record *r)
 	p = ipam_pool_entry_new(NULL, scope_path, &prefix,
 	    range_text != NULL ? &range : NULL);
 	free(p->id);
-	p->id = xstrdup(r->key);
+	p->id = xstrdup(key);
 	p->scope = schema_find_containing(ipam.schema, &prefix);
 	if (p->scope == NULL || strcmp(schema_scope_path(p->scope),
 	    scope_path) != 0 || ipam_space_claim(schema_scope_space(p->scope,
@@ -706,32 +779,84 @@ ipam_load_pool(const struct server_record *r)
 	json_free(doc);
 }
 
+/* Split an address record's key "<PoolID> <address>"; -1 if malformed. */
+static int
+ipam_address_parse(const char *key, struct ipam_pool_entry **pp,
+    struct prefix *addr)
+{
+	const char	*space;
+	char		*id, perr[160];
+
+	if ((space = strrchr(key, ' ')) == NULL ||
+	    prefix_parse(space + 1, 0, addr, perr, sizeof perr) == -1)
+		return (-1);
+	id = xstrndup(key, space - key);
+	*pp = ipam_pool_find(id);
+	free(id);
+	return (0);
+}
+
 /* Reload one stored address into its pool. */
 static void
 ipam_load_address(const struct server_record *r)
 {
 	struct ipam_pool_entry	*p;
 	struct prefix		 addr;
-	const char		*space;
-	char			*id, perr[160];
 
-	if ((space = strrchr(r->key, ' ')) == NULL)
+	if (ipam_address_parse(r->key, &p, &addr) == -1)
 		return;
-	id = xstrndup(r->key, space - r->key);
-	p = ipam_pool_find(id);
-	free(id);
 	if (p == NULL) {
 		/* Its pool was released before the address record went. */
 		store_del(ipam.store, IPAM_KIND_ADDRESS, r->key, NULL, NULL);
 		return;
 	}
-	if (prefix_parse(space + 1, 0, &addr, perr, sizeof perr) == -1 ||
-	    ipam_pool_claim(p->pool, &addr) == -1) {
+	if (ipam_pool_claim(p->pool, &addr) == -1) {
 		log_warnx("ipam: stored address %s cannot be claimed", r->key);
 		return;
 	}
 	if (p->range != NULL && prefix_contains(ipam_pool_prefix(p->range), &addr))
 		ipam_pool_claim(p->range, &addr);
+}
+
+/*
+ * Another host (sharing the store) changed a pool or an address: follow it, so
+ * this host hands out what is really free.  Uniqueness never depends on this
+ * being timely: store_insert decides (ipam_address_done).
+ */
+static void
+ipam_on_change(const char *kind, const char *key, const void *value,
+    size_t len, void *arg)
+{
+	struct ipam_pool_entry	*p;
+	struct prefix		 addr;
+
+	if (strcmp(kind, IPAM_KIND_ADDRESS) == 0) {
+		if (ipam_address_parse(key, &p, &addr) == -1 || p == NULL)
+			return;
+		if (value != NULL) {
+			ipam_pool_claim(p->pool, &addr);
+			if (p->range != NULL && prefix_contains(
+			    ipam_pool_prefix(p->range), &addr))
+				ipam_pool_claim(p->range, &addr);
+		} else {
+			ipam_pool_release(p->pool, &addr);
+			if (p->range != NULL)
+				ipam_pool_release(p->range, &addr);
+		}
+	} else if (strcmp(kind, IPAM_KIND_POOL) == 0) {
+		p = ipam_pool_find(key);
+		if (value != NULL && p == NULL) {
+			ipam_load_pool(key, value, len);
+			log_info("ipam: pool %s from another host", key);
+		} else if (value == NULL && p != NULL) {
+			log_info("ipam: pool %s released by another host", key);
+			TAILQ_REMOVE(&ipam.pools, p, entry);
+			if (p->scope != NULL)
+				ipam_space_release(schema_scope_space(p->scope,
+				    p->prefix.family), &p->prefix);
+			ipam_pool_entry_free(p);
+		}
+	}
 }
 
 /* Build the schema (checked against the host) and reload pools and addresses. */
@@ -780,10 +905,13 @@ ipam_init(const struct server_env *env, char *err, size_t errlen)
 	ipam_auto_commit();
 	for (i = 0; i < env->nrecords; i++)
 		if (strcmp(env->records[i].kind, IPAM_KIND_POOL) == 0)
-			ipam_load_pool(&env->records[i]);
+			ipam_load_pool(env->records[i].key,
+			    env->records[i].value, env->records[i].len);
 	for (i = 0; i < env->nrecords; i++)
 		if (strcmp(env->records[i].kind, IPAM_KIND_ADDRESS) == 0)
 			ipam_load_address(&env->records[i]);
+	if (store_watch(ipam.store, ipam_on_change, NULL) == -1)
+		fatalx("%s: store_watch", __func__);
 	log_info("ipam: schema of %s; default tag %s",
 	    schema_tag_list(ipam.schema), ipam.default_tag);
 	return (0);

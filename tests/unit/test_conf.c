@@ -483,10 +483,14 @@ test_child_errors(void **state)
 	    "t.json:1:61: children[0].ready_socket: path too long for a unix "
 	    "socket (at most 107 bytes)");
 	FAILS("{\"store\": {\"backend\": \"postgres\"}}",
-	    "t.json:1:23: store.backend: backend \"postgres\" is not available "
-	    "yet");
+	    "t.json:1:23: store.backend: expected \"file\" or \"pg\"");
 	FAILS("{\"store\": {\"backend\": \"sqlite\"}}",
-	    "t.json:1:23: store.backend: expected \"file\"");
+	    "t.json:1:23: store.backend: expected \"file\" or \"pg\"");
+	FAILS("{\"store\": {\"sslmode\": \"verify\"}}",
+	    "t.json:1:23: store.sslmode: expected disable, allow, prefer, "
+	    "require, verify-ca or verify-full");
+	FAILS("{\"store\": {\"sslcert\": \"client.crt\"}}",
+	    "t.json:1:23: store.sslcert: expected an absolute path");
 	FAILS("{\"names\": {\"link_prefix\": \"toolong\"}}",
 	    "t.json:1:27: names.link_prefix: expected 1 to 6 characters from "
 	    "[a-z0-9], starting with a letter");

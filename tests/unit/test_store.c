@@ -1,5 +1,8 @@
-/* test_store.c: the file store: durability, recovery from torn appends at any
- * byte, compaction, tamper and wrong-key detection, deferred callbacks. */
+/* test_store.c: the store against both backends: durability, deferred
+ * callbacks, wrong keys, insert-if-absent; for the file backend recovery from
+ * torn appends at any byte, compaction and tampering; for the pg backend
+ * (when NETCRAVE_TEST_PG names a database, see test_store_pg.sh) two stores
+ * racing on one database, following each other, and lost connections. */
 #include "config.h"
 
 #include <sys/stat.h>
@@ -17,8 +20,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include <cmocka.h>
 #include <event2/event.h>
+#include <libpq-fe.h>
 
 #include "store.h"
 
@@ -47,6 +53,49 @@ struct done {
 	int	failed;
 	char	error[512];
 };
+
+/* The backend under test, and the pg database when it is "pg". */
+static const char	*backend = "file";
+static const char	*pg_conninfo;
+
+/* Run the loop until cond holds; the pg backend keeps timers, so the loop
+ * never runs out of events by itself.  Twenty seconds is a failure. */
+#define RUN_UNTIL(f, cond) do {						\
+	time_t	deadline_ = time(NULL) + 20;				\
+	while (!(cond)) {						\
+		assert_true(time(NULL) < deadline_);			\
+		event_base_loop((f)->base, EVLOOP_ONCE);		\
+	}								\
+} while (0)
+
+/* Let whatever is ready run, without waiting. */
+static void
+run_ready(struct event_base *base)
+{
+	int	i;
+
+	for (i = 0; i < 10; i++)
+		event_base_loop(base, EVLOOP_NONBLOCK);
+}
+
+/* Run one statement on the test database (pg only). */
+static void
+pg_sql(const char *sql)
+{
+	PGconn		*conn;
+	PGresult	*res;
+	ExecStatusType	 st;
+
+	conn = PQconnectdb(pg_conninfo);
+	if (PQstatus(conn) != CONNECTION_OK)
+		fail_msg("connect: %s", PQerrorMessage(conn));
+	res = PQexec(conn, sql);
+	st = PQresultStatus(res);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", sql, PQresultErrorMessage(res));
+	PQclear(res);
+	PQfinish(conn);
+}
 
 /* Remove every file of a flat directory, then the directory. */
 static void
@@ -145,6 +194,10 @@ setup(void **state)
 	assert_non_null(f->base);
 	for (i = 0; i < sizeof f->key; i++)
 		f->key[i] = (unsigned char)(i * 7 + 1);
+	/* Every test starts from an empty database. */
+	if (strcmp(backend, "pg") == 0)
+		pg_sql("DROP TABLE IF EXISTS netcrave_records, netcrave_meta, "
+		    "netcrave_schema");
 	*state = f;
 	return (0);
 }
@@ -171,10 +224,13 @@ open_key(struct fixture *f, const unsigned char *key, size_t compact_bytes,
 
 	loaded_clear(f);
 	memset(&params, 0, sizeof params);
-	params.backend = "file";
+	params.backend = backend;
 	params.dir = f->dir;
 	params.compact_bytes = compact_bytes;
 	params.key = key;
+	params.pg_conninfo = pg_conninfo;
+	params.pg_poll_ms = 20;
+	params.pg_timeout_ms = 5000;
 	err[0] = '\0';
 	return (store_open(f->base, &params, on_load, f, err, errlen));
 }
@@ -189,7 +245,7 @@ open_ok(struct fixture *f, size_t compact_bytes)
 	s = open_key(f, f->key, compact_bytes, err, sizeof err);
 	if (s == NULL)
 		fail_msg("store_open: %s", err);
-	assert_string_equal(store_backend_name(s), "file");
+	assert_string_equal(store_backend_name(s), backend);
 	return (s);
 }
 
@@ -216,7 +272,7 @@ put(struct fixture *f, struct store *s, const char *kind, const char *key,
 	memset(&d, 0, sizeof d);
 	assert_int_equal(store_put(s, kind, key, value, len, on_done, &d), 0);
 	assert_int_equal(d.called, 0);
-	event_base_dispatch(f->base);
+	RUN_UNTIL(f, d.called > 0);
 	assert_int_equal(d.called, 1);
 	assert_int_equal(d.failed, 0);
 }
@@ -238,7 +294,7 @@ del(struct fixture *f, struct store *s, const char *kind, const char *key)
 	memset(&d, 0, sizeof d);
 	assert_int_equal(store_del(s, kind, key, on_done, &d), 0);
 	assert_int_equal(d.called, 0);
-	event_base_dispatch(f->base);
+	RUN_UNTIL(f, d.called > 0);
 	assert_int_equal(d.called, 1);
 	assert_int_equal(d.failed, 0);
 }
@@ -349,15 +405,14 @@ test_done_deferred(void **state)
 	assert_int_equal(store_put(s, "k", "b", "2", 1, on_done, &d2), 0);
 	assert_int_equal(store_del(s, "k", "zz", on_done, &d3), 0);
 	assert_int_equal(d1.called + d2.called + d3.called, 0);
-	/* The change is already durable: a second store sees it on disk. */
-	event_base_dispatch(f->base);
+	RUN_UNTIL(f, d1.called && d2.called && d3.called);
 	assert_int_equal(d1.called, 1);
 	assert_int_equal(d2.called, 1);
 	assert_int_equal(d3.called, 1);
 	assert_int_equal(d1.failed + d2.failed + d3.failed, 0);
 	/* A NULL callback is allowed. */
 	assert_int_equal(store_put(s, "k", "c", "3", 1, NULL, NULL), 0);
-	event_base_dispatch(f->base);
+	run_ready(f->base);
 	store_close(s);
 	s = open_ok(f, 0);
 	assert_int_equal(f->nloaded, 3);
@@ -379,7 +434,7 @@ test_close_delivers(void **state)
 	store_close(s);
 	assert_int_equal(d.called, 1);
 	assert_int_equal(d.failed, 0);
-	event_base_dispatch(f->base);
+	run_ready(f->base);
 	assert_int_equal(d.called, 1);
 	s = open_ok(f, 0);
 	assert_loaded(f, "k", "a", "1");
@@ -422,7 +477,7 @@ test_callback_reentry(void **state)
 	memset(&c, 0, sizeof c);
 	c.s = open_ok(f, 0);
 	assert_int_equal(store_put(c.s, "chain", "k0", "v", 1, on_chain, &c), 0);
-	event_base_dispatch(f->base);
+	RUN_UNTIL(f, c.closed);
 	assert_int_equal(c.steps, 5);
 	assert_int_equal(c.closed, 1);
 	c.s = open_ok(f, 0);
@@ -605,8 +660,15 @@ test_wrong_key(void **state)
 	s = open_key(f, other, 0, err, sizeof err);
 	assert_null(s);
 	assert_int_equal(f->nloaded, 0);
-	assert_non_null(strstr(err, f->journal));
 	assert_non_null(strstr(err, "authentication"));
+	if (strcmp(backend, "pg") == 0) {
+		assert_non_null(strstr(err, "key check"));
+		s = open_ok(f, 0);
+		assert_loaded(f, "network", "a", "secret");
+		store_close(s);
+		return;
+	}
+	assert_non_null(strstr(err, f->journal));
 
 	/* Also with a snapshot. */
 	s = open_ok(f, 0);
@@ -907,33 +969,307 @@ test_bad_args(void **state)
 	    (size_t)STORE_VALUE_MAX + 1, on_done, &d), -1);
 	assert_int_equal(store_del(s, "kind", NULL, on_done, &d), -1);
 	assert_int_equal(store_put(NULL, "kind", "k", "v", 1, on_done, &d), -1);
-	event_base_dispatch(f->base);
+	assert_int_equal(store_insert(s, "kind", "", "v", 1, on_done, &d), -1);
+	run_ready(f->base);
 	assert_int_equal(d.called, 0);
 
 	/* One process per directory. */
-	assert_null(open_key(f, f->key, 0, err, sizeof err));
-	assert_non_null(strstr(err, "lock"));
+	if (strcmp(backend, "file") == 0) {
+		assert_null(open_key(f, f->key, 0, err, sizeof err));
+		assert_non_null(strstr(err, "lock"));
+	}
 	store_close(s);
 	store_close(NULL);
 }
 
+/* Insert and wait; returns the error (NULL: inserted). */
+static const char *
+insert(struct fixture *f, struct store *s, const char *kind, const char *key,
+    const char *value, struct done *d)
+{
+	memset(d, 0, sizeof *d);
+	assert_int_equal(store_insert(s, kind, key, value, strlen(value),
+	    on_done, d), 0);
+	assert_int_equal(d->called, 0);
+	RUN_UNTIL(f, d->called > 0);
+	assert_int_equal(d->called, 1);
+	return (d->failed ? d->error : NULL);
+}
+
+/* Insert takes a free key only: a live one is STORE_ERR_EXISTS, a deleted one
+ * is free again, and a refused insert changes nothing. */
+static void
+test_insert(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s;
+	struct done	 d;
+
+	s = open_ok(f, 0);
+	assert_null(insert(f, s, "address", "198.18.0.2", "first", &d));
+	assert_true(store_error_exists(insert(f, s, "address", "198.18.0.2",
+	    "second", &d)));
+	assert_string_equal(d.error, STORE_ERR_EXISTS);
+	store_close(s);
+	s = open_ok(f, 0);
+	assert_loaded(f, "address", "198.18.0.2", "first");
+	del(f, s, "address", "198.18.0.2");
+	assert_null(insert(f, s, "address", "198.18.0.2", "third", &d));
+	put_str(f, s, "address", "198.18.0.2", "put overwrites");
+	assert_false(store_error_exists(NULL));
+	assert_false(store_error_exists("something else"));
+	store_close(s);
+	s = open_ok(f, 0);
+	assert_int_equal(f->nloaded, 1);
+	assert_loaded(f, "address", "198.18.0.2", "put overwrites");
+	store_close(s);
+}
+
+#define WATCH_MAX	64
+
+struct watched {
+	int	n;
+	char	kind[WATCH_MAX][STORE_KIND_MAX + 1];
+	char	key[WATCH_MAX][64];
+	char	value[WATCH_MAX][64];	/* "" and deleted = 1: deleted */
+	int	deleted[WATCH_MAX];
+};
+
+/* Watch callback: note another host's change. */
+static void
+on_watch(const char *kind, const char *key, const void *value, size_t len,
+    void *arg)
+{
+	struct watched	*w = arg;
+
+	assert_true(w->n < WATCH_MAX);
+	snprintf(w->kind[w->n], sizeof w->kind[w->n], "%s", kind);
+	snprintf(w->key[w->n], sizeof w->key[w->n], "%s", key);
+	w->deleted[w->n] = value == NULL;
+	snprintf(w->value[w->n], sizeof w->value[w->n], "%.*s", (int)len,
+	    value != NULL ? (const char *)value : "");
+	w->n++;
+}
+
+/* A second store on the same state hears of the first one's changes, in
+ * order, and never of its own.  The file backend has no other host. */
+static void
+test_watch(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*a, *b;
+	struct watched	 wa, wb;
+	time_t		 until;
+
+	memset(&wa, 0, sizeof wa);
+	memset(&wb, 0, sizeof wb);
+	a = open_ok(f, 0);
+	assert_int_equal(store_watch(a, on_watch, &wa), 0);
+	assert_int_equal(store_watch(NULL, on_watch, &wa), -1);
+	if (strcmp(backend, "file") == 0) {
+		put_str(f, a, "network", "n1", "one");
+		run_ready(f->base);
+		assert_int_equal(wa.n, 0);
+		store_close(a);
+		return;
+	}
+	put_str(f, a, "network", "before", "replayed, not watched");
+	b = open_ok(f, 0);
+	assert_loaded(f, "network", "before", "replayed, not watched");
+	assert_int_equal(store_watch(b, on_watch, &wb), 0);
+	put_str(f, a, "network", "n1", "one");
+	put_str(f, a, "network", "n1", "one again");
+	put_str(f, a, "endpoint", "e1", "ep");
+	del(f, a, "network", "n1");
+	put_str(f, b, "volume", "v1", "from b");
+	RUN_UNTIL(f, wb.n >= 2 && wa.n >= 1);
+	/* Give a stray extra report the chance to show up. */
+	until = time(NULL) + 1;
+	while (time(NULL) <= until)
+		event_base_loop(f->base, EVLOOP_ONCE);
+	/* n1 changed twice then went: the follower sees its latest state. */
+	assert_int_equal(wb.n, 2);
+	assert_string_equal(wb.kind[0], "endpoint");
+	assert_string_equal(wb.value[0], "ep");
+	assert_string_equal(wb.key[1], "n1");
+	assert_int_equal(wb.deleted[1], 1);
+	assert_int_equal(wa.n, 1);
+	assert_string_equal(wa.key[0], "v1");
+	assert_string_equal(wa.value[0], "from b");
+	store_close(b);
+	store_close(a);
+}
+
+#define RACE_KEYS	200
+
+struct race {
+	int	won[RACE_KEYS];
+	int	lost[RACE_KEYS];
+	int	failed;
+	int	done;
+};
+
+struct race_arg {
+	struct race	*race;
+	int		 i;
+};
+
+/* One racer's outcome. */
+static void
+on_race(const char *error, void *arg)
+{
+	struct race_arg	*ra = arg;
+
+	if (error == NULL)
+		ra->race->won[ra->i]++;
+	else if (store_error_exists(error))
+		ra->race->lost[ra->i]++;
+	else {
+		fprintf(stderr, "race: %s\n", error);
+		ra->race->failed++;
+	}
+	ra->race->done++;
+}
+
+/* Two stores (two hosts) insert the same keys at the same moment on two
+ * connections: every key is won exactly once, the other attempt refused. */
+static void
+test_pg_race(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*a, *b;
+	struct race	 race;
+	struct race_arg	 args[2][RACE_KEYS];
+	char		 key[32];
+	int		 i;
+
+	memset(&race, 0, sizeof race);
+	a = open_ok(f, 0);
+	b = open_ok(f, 0);
+	for (i = 0; i < RACE_KEYS; i++) {
+		snprintf(key, sizeof key, "pool 198.18.%d.%d", i / 250, i % 250);
+		args[0][i].race = args[1][i].race = &race;
+		args[0][i].i = args[1][i].i = i;
+		assert_int_equal(store_insert(i % 2 ? a : b, "address", key, "a",
+		    1, on_race, &args[0][i]), 0);
+		assert_int_equal(store_insert(i % 2 ? b : a, "address", key, "b",
+		    1, on_race, &args[1][i]), 0);
+	}
+	RUN_UNTIL(f, race.done == 2 * RACE_KEYS);
+	assert_int_equal(race.failed, 0);
+	for (i = 0; i < RACE_KEYS; i++) {
+		assert_int_equal(race.won[i], 1);
+		assert_int_equal(race.lost[i], 1);
+	}
+	store_close(a);
+	store_close(b);
+	a = open_ok(f, 0);
+	assert_int_equal(f->nloaded, RACE_KEYS);
+	store_close(a);
+}
+
+/* The server drops the connection while changes are queued and in flight:
+ * every change still completes once, after the reconnect, and is there. */
+static void
+test_pg_reconnect(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s;
+	struct done	 d[50];
+	char		 key[32];
+	int		 i, n;
+
+	s = open_ok(f, 0);
+	memset(d, 0, sizeof d);
+	for (i = 0; i < 50; i++) {
+		snprintf(key, sizeof key, "k%02d", i);
+		assert_int_equal(store_put(s, "kind", key, "v", 1, on_done,
+		    &d[i]), 0);
+		if (i == 10)
+			RUN_UNTIL(f, d[5].called);
+	}
+	pg_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+	    "WHERE application_name = 'netcraved'");
+	for (i = 0; i < 50; i++) {
+		RUN_UNTIL(f, d[i].called);
+		assert_int_equal(d[i].called, 1);
+		if (d[i].failed)
+			fail_msg("change %d: %s", i, d[i].error);
+	}
+	/* And the connection is usable again. */
+	put_str(f, s, "kind", "after", "v");
+	store_close(s);
+	s = open_ok(f, 0);
+	for (i = 0, n = 0; i < 50; i++) {
+		snprintf(key, sizeof key, "k%02d", i);
+		n += loaded_find(f, "kind", key) != NULL;
+	}
+	assert_int_equal(n, 50);
+	store_close(s);
+}
+
+/* Values in the database are sealed; kinds and keys stay readable (they
+ * carry the uniqueness).  A newer schema than this code knows is refused. */
+static void
+test_pg_at_rest_and_schema(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s;
+	PGconn		*conn;
+	PGresult	*res;
+	char		 err[512];
+
+	s = open_ok(f, 0);
+	put_str(f, s, "network", "plainkey", "plainvalue");
+	store_close(s);
+	conn = PQconnectdb(pg_conninfo);
+	assert_int_equal(PQstatus(conn), CONNECTION_OK);
+	res = PQexecParams(conn, "SELECT value FROM netcrave_records WHERE "
+	    "key = 'plainkey'", 0, NULL, NULL, NULL, NULL, 1);
+	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	assert_int_equal(PQntuples(res), 1);
+	assert_int_equal(PQgetlength(res, 0, 0), 10 + 1 + 12 + 16);
+	assert_null(memmem(PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0),
+	    "plainvalue", 10));
+	PQclear(res);
+	PQfinish(conn);
+
+	pg_sql("UPDATE netcrave_schema SET version = 99");
+	assert_null(open_key(f, f->key, 0, err, sizeof err));
+	assert_non_null(strstr(err, "schema version 99"));
+}
+
+/* Tests for every backend. */
+#define BOTH_TESTS \
+	cmocka_unit_test_setup_teardown(test_reopen, setup, teardown), \
+	cmocka_unit_test_setup_teardown(test_done_deferred, setup, teardown), \
+	cmocka_unit_test_setup_teardown(test_close_delivers, setup, teardown), \
+	cmocka_unit_test_setup_teardown(test_callback_reentry, setup, teardown), \
+	cmocka_unit_test_setup_teardown(test_wrong_key, setup, teardown), \
+	cmocka_unit_test_setup_teardown(test_big_value, setup, teardown), \
+	cmocka_unit_test_setup_teardown(test_bad_args, setup, teardown), \
+	cmocka_unit_test_setup_teardown(test_insert, setup, teardown), \
+	cmocka_unit_test_setup_teardown(test_watch, setup, teardown)
+
+/* The file backend, or with NETCRAVE_TEST_PG set the pg backend on it. */
 int
 main(void)
 {
+	const struct CMUnitTest pg_tests[] = {
+		BOTH_TESTS,
+		cmocka_unit_test_setup_teardown(test_pg_race, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pg_reconnect, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_pg_at_rest_and_schema,
+		    setup, teardown),
+	};
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_done_deferred, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_close_delivers, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_callback_reentry, setup,
-		    teardown),
+		BOTH_TESTS,
 		cmocka_unit_test_setup_teardown(test_torn_every_offset, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_flip_early_record, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_reorder, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_wrong_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_encrypted_at_rest, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_compaction, setup,
@@ -946,9 +1282,14 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_files, setup,
 		    teardown),
-		cmocka_unit_test_setup_teardown(test_big_value, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_args, setup, teardown),
 	};
 
-	return (cmocka_run_group_tests(tests, NULL, NULL));
+	if ((pg_conninfo = getenv("NETCRAVE_TEST_PG")) != NULL &&
+	    *pg_conninfo != '\0') {
+		backend = "pg";
+		return (cmocka_run_group_tests_name("store (pg)", pg_tests,
+		    NULL, NULL));
+	}
+	return (cmocka_run_group_tests_name("store (file)", tests, NULL,
+	    NULL));
 }

@@ -1,0 +1,193 @@
+#!/bin/sh
+# store-pg.sh: netcraved with store.backend "pg" on a private PostgreSQL 15
+# serving the IpamDriver: TLS verify-full with client certificates (made here
+# with openssl), allocations kept across kill -9, nothing lost when the
+# database connection is killed or the server restarts mid-run, and two
+# netcraved on one database answering 1,000 concurrent address requests in
+# the same pool without a duplicate.
+. "$(dirname "$0")/lib.sh"
+. "$top_srcdir/tests/helpers/pg.sh"
+
+if ! pg_available; then
+	echo "SKIP: PostgreSQL 15 server binaries not found in $PG_BINDIR (install postgresql-15)"
+	exit 77
+fi
+command -v openssl >/dev/null || { echo "SKIP: openssl not installed"; exit 77; }
+
+B_PID=
+cleanup_pg() {
+	[ -n "$B_PID" ] && kill -KILL "$B_PID" 2>/dev/null
+	pg_stop
+	nc_cleanup
+}
+trap cleanup_pg EXIT
+
+# Certificates: a CA, the server's (localhost, 127.0.0.1), the client's
+# (CN = the database user), and a second CA nobody trusts.
+PKI=$T/pki
+mkdir -p "$PKI"
+cert() {	# cert NAME SUBJECT CA [SAN]
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$PKI/$1.key" -out "$PKI/$1.csr" -subj "$2" 2>/dev/null
+	printf '%s\n' "${4:-basicConstraints=CA:FALSE}" >"$PKI/$1.ext"
+	openssl x509 -req -in "$PKI/$1.csr" -CA "$PKI/$3.crt" -CAkey "$PKI/$3.key" \
+	    -CAcreateserial -days 2 -out "$PKI/$1.crt" -extfile "$PKI/$1.ext" \
+	    2>/dev/null
+}
+for ca in ca otherca; do
+	openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$PKI/$ca.key" -out "$PKI/$ca.crt" -days 2 \
+	    -subj "/CN=netcrave test $ca" 2>/dev/null
+done
+cert server /CN=localhost ca "subjectAltName=DNS:localhost,IP:127.0.0.1"
+cert client /CN=netcrave ca
+chmod 0600 "$PKI"/*.key
+
+PGD=$T/pg
+mkdir -p "$PGD"
+cp "$PKI/server.crt" "$PKI/server.key" "$PKI/ca.crt" "$PGD/"
+chown postgres "$PGD/server.key" 2>/dev/null
+# TCP only with TLS and a client certificate; the unix socket trusts (host B).
+pg_start "$PGD" "ssl = on
+ssl_cert_file = '$PGD/server.crt'
+ssl_key_file = '$PGD/server.key'
+ssl_ca_file = '$PGD/ca.crt'" "local all all trust
+hostssl all all 127.0.0.1/32 cert" || { fail "PostgreSQL did not start"; finish; }
+
+check "the database refuses TCP without a client certificate" not \
+    psql "host=127.0.0.1 port=$PG_PORT user=netcrave dbname=netcrave sslmode=require" \
+    -qAtc 'select 1' 2>/dev/null
+
+# 198.19.0.0/20 in /21 pools: 2046 addresses, room for 1,000 and more.
+scopes='"default_tag": "web",
+	"scopes": [ { "name": "pg", "ipv4_network": "198.19.0.0/16", "scopes": [
+	  { "name": "web", "ipv4_network": "198.19.0.0/20",
+	    "ipv4_prefix_length": 21, "tags": ["web"] } ] } ]'
+tls='"store": { "backend": "pg", "host": "localhost", "port": "'$PG_PORT'",
+	"dbname": "netcrave", "user": "netcrave", "sslmode": "verify-full",
+	"sslrootcert": "'$PKI/ca.crt'", "sslcert": "'$PKI/client.crt'",
+	"sslkey": "'$PKI/client.key'", "poll_ms": 100, "timeout_ms": 60000 }'
+nc_write_conf "$scopes, $tls"
+nc_start || finish
+check "host A is connected over TLS" wait_for 5 sh -c \
+    "psql -h '$PG_SOCKDIR' -p $PG_PORT -U netcrave -d netcrave -qAtc \
+    \"select count(*) from pg_stat_ssl s join pg_stat_activity a using (pid) \
+    where a.application_name = 'netcraved' and s.ssl and \
+    s.client_dn = '/CN=netcrave'\" | grep -qx 1"
+
+field() { printf '%s' "$1" | sed 's/^[0-9]* //' | jq -r ".$2"; }
+status() { printf '%s' "$1" | cut -d' ' -f1; }
+
+r=$(plugin_call /IpamDriver.RequestPool '{"Pool":"","Options":{"netcrave.tag":"web"},"V6":false}')
+check "pool from the pg store: 200" [ "$(status "$r")" = 200 ]
+pool=$(field "$r" PoolID)
+check "the pool is the first /21" [ "$(field "$r" Pool)" = 198.19.0.0/21 ]
+first=
+for i in 1 2 3; do
+	r=$(plugin_call /IpamDriver.RequestAddress '{"PoolID":"'$pool'","Address":"","Options":{}}')
+	[ -z "$first" ] && first=$(field "$r" Address)
+done
+check "first address" [ "$first" = 198.19.0.1/21 ]
+check "records are in the database" [ "$(pg_psql \
+    "select count(*) from netcrave_records where kind = 'ipam.address' and not deleted")" = 3 ]
+check "values are sealed in the database" [ "$(pg_psql \
+    "select count(*) from netcrave_records where position('198.19' in \
+    encode(value, 'escape')) > 0")" = 0 ]
+
+# kill -9 and restart: everything handed out stays handed out.
+kill -KILL "$NC_PID"; wait "$NC_PID" 2>/dev/null; NC_PID=
+nc_start || finish
+r=$(plugin_call /IpamDriver.RequestAddress '{"PoolID":"'$pool'","Address":"198.19.0.2","Options":{}}')
+check "after kill -9: an address handed out is still taken" contains "$r" "already in use"
+r=$(plugin_call /IpamDriver.RequestAddress '{"PoolID":"'$pool'","Address":"","Options":{}}')
+check "after kill -9: next free continues" [ "$(field "$r" Address)" = 198.19.0.4/21 ]
+
+# burst N OUT SOCKET: N concurrent RequestAddress on one plugin socket.
+burst() {
+	seq "$1" | xargs -P 24 -I{} curl -s --unix-socket "$3" -X POST \
+	    -H 'Content-Type:' -w ' %{http_code}\n' \
+	    --data-binary '{"PoolID":"'$pool'","Address":"","Options":{}}' \
+	    http://localhost/IpamDriver.RequestAddress >>"$2" 2>/dev/null
+}
+addresses() { jq -r .Address "$@" 2>/dev/null | grep -v '^null$'; }
+ok200() { grep -c ' 200$' "$1"; }
+
+# The connection killed while 100 requests are in flight.
+burst 100 "$T/killed" "$PLUGIN_SOCK" &
+bp=$!
+sleep 0.2
+pg_psql "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'netcraved'" >/dev/null
+wait $bp
+check "connection killed mid-run: 100 of 100 answered 200" [ "$(ok200 "$T/killed")" = 100 ]
+check "netcraved said it reconnected" wait_for 5 grep -q "connected again" "$LOG"
+
+# The server restarted (every connection dropped) while 100 more run.
+burst 100 "$T/restarted" "$PLUGIN_SOCK" &
+bp=$!
+sleep 0.2
+check "PostgreSQL restarts" pg_restart
+wait $bp
+check "server restarted mid-run: 100 of 100 answered 200" [ "$(ok200 "$T/restarted")" = 100 ]
+check "every answered address is in the database" [ "$(pg_psql \
+    "select count(*) from netcrave_records where kind = 'ipam.address' and not deleted")" = 204 ]
+
+# Host B: a second netcraved on the same database (unix socket, trust), with
+# the cluster's keys copied, its own sockets and state directory.
+CONF_B=$T/b.json
+sed -e "s|\"$INSTANCE\"|\"${INSTANCE}b\"|" -e "s|$T/run|$T/runb|g" \
+    -e "s|$T/state|$T/stateb|g" \
+    -e 's|"host": "localhost"|"host": "'$PG_SOCKDIR'"|' \
+    -e 's|"sslmode": "verify-full"|"sslmode": "disable"|' \
+    -e 's|"timeout_ms": 60000|"timeout_ms": 2000|' "$CONF" >"$CONF_B"
+mkdir -p "$T/stateb"
+chmod 0700 "$T/stateb"
+cp -a "$T/state/keys" "$T/stateb/keys"
+"$NETCRAVED" -f -c "$CONF_B" >>"$T/b.log" 2>&1 &
+B_PID=$!
+check "host B starts on the same database" wait_for 10 curl -sf \
+    --unix-socket "$T/runb/plugin.sock" -X POST http://localhost/Plugin.Activate -o /dev/null
+
+# 1,000 concurrent requests for the same pool, half through each host.
+burst 500 "$T/a.out" "$PLUGIN_SOCK" &
+pa=$!
+burst 500 "$T/b.out" "$T/runb/plugin.sock" &
+pb=$!
+wait $pa; wait $pb
+check "host A: 500 of 500 answered 200" [ "$(ok200 "$T/a.out")" = 500 ]
+check "host B: 500 of 500 answered 200" [ "$(ok200 "$T/b.out")" = 500 ]
+sed 's/ [0-9]*$//' "$T/a.out" "$T/b.out" "$T/killed" "$T/restarted" >"$T/all.json"
+addresses "$T/all.json" | sort >"$T/all"
+check "1,200 addresses in all" [ "$(wc -l <"$T/all")" = 1200 ]
+check "no address handed out twice" [ -z "$(uniq -d "$T/all")" ]
+check "none collides with the first four" not grep -qE '^198\.19\.0\.[1-4]/21$' "$T/all"
+check "the database holds exactly these 1,204" [ "$(pg_psql \
+    "select count(*) from netcrave_records where kind = 'ipam.address' and not deleted")" = 1204 ]
+lost=$(cat "$LOG" "$T/b.log" | grep -c "went to another host first")
+echo "# the hosts lost $lost races for an address to each other and moved on"
+
+# A database whose certificate another CA signed is refused at start.
+sed "s|$PKI/ca.crt|$PKI/otherca.crt|" "$CONF" | sed -e "s|\"$INSTANCE\"|\"${INSTANCE}c\"|" \
+    -e "s|$T/run|$T/runc|g" -e "s|$T/state|$T/statec|g" >"$T/c.json"
+mkdir -p "$T/statec"; cp -a "$T/state/keys" "$T/statec/keys"
+out=$(timeout 20 "$NETCRAVED" -f -c "$T/c.json" 2>&1)
+check "verify-full: an untrusted server certificate stops start-up" contains "$out" "certificate verify failed"
+
+# The database away for longer than host B's timeout: a clear error, and
+# service again once it is back.
+pg_as "$PG_BINDIR/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null
+r=$(curl -s --unix-socket "$T/runb/plugin.sock" -X POST -H 'Content-Type:' \
+    --data-binary '{"PoolID":"'$pool'","Address":"","Options":{}}' \
+    http://localhost/IpamDriver.RequestAddress)
+check "database down: the request fails, saying why" contains "$r" \
+    "the database has been unreachable for 2000 ms"
+pg_as "$PG_BINDIR/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w start >/dev/null
+check "database back: host B serves again" wait_for 15 sh -c \
+    "curl -s --unix-socket '$T/runb/plugin.sock' -X POST -H 'Content-Type:' \
+    --data-binary '{\"PoolID\":\"$pool\",\"Address\":\"\",\"Options\":{}}' \
+    http://localhost/IpamDriver.RequestAddress | grep -q '\"Address\"'"
+check "the failed request left no record behind" [ "$(pg_psql \
+    "select count(*) from netcrave_records where kind = 'ipam.address' and not deleted")" = 1205 ]
+
+kill -TERM "$B_PID"; wait "$B_PID" 2>/dev/null; B_PID=
+check "host A stops cleanly" nc_stop
+finish
