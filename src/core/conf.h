@@ -84,6 +84,10 @@ struct conf {
 	struct conf_child *children;
 	size_t		 nchildren;
 
+	/* Following dockerd. */
+	char		*follower_docker_socket; /* dockerd's API; NULL: not followed */
+	char		*follower_network_driver; /* of tag networks; <instance> */
+
 	/* The address schema. */
 	struct conf_scope *scopes;	/* top-level scopes */
 	size_t		 nscopes;

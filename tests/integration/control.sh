@@ -17,6 +17,13 @@ out=$("$NETCRAVECTL" -c "$CONF" version)
 check "version shows both ends" contains "$out" "netcraved "
 out=$("$NETCRAVECTL" -c "$CONF" -j version | jq -r .version)
 check "version -j" [ -n "$out" ] && [ "$out" != null ]
+# The dockerd follower (lib.sh points it at a socket nobody serves): away,
+# retrying, nothing known, the daemon fine.
+out=$("$NETCRAVECTL" -c "$CONF" containers)
+check "containers: the follower is away" contains "$out" "$T/docker.sock: away"
+check "containers: none known" contains "$out" "no containers"
+out=$("$NETCRAVECTL" -c "$CONF" -j containers | jq -r '.follower.state + " " + (.containers | length | tostring)')
+check "containers -j" [ "$out" = "away 0" ]
 "$NETCRAVECTL" -c "$CONF" bogus >/dev/null 2>&1 && rc=0 || rc=$?
 check "unknown command is an error" [ "$rc" -ne 0 ]
 

@@ -58,7 +58,9 @@ nc_write_conf() {
 		"plugin_socket": "$PLUGIN_SOCK",
 		"control_socket": "$CONTROL_SOCK"
 	},
-	"metrics": { "listen": "unix:$METRICS_SOCK" }$_extra
+	"metrics": { "listen": "unix:$METRICS_SOCK" },
+	// never a dockerd of the host: nobody serves this socket
+	"follower": { "docker_socket": "$T/docker.sock" }$_extra
 }
 JSON
 }
