@@ -369,11 +369,13 @@ dockerd_net_get(struct dockerd_req *q)
 
 /*
  * Tag assignment for a running container: connect it to the network of each
- * tag its label names that it is not on yet.  Unknown tags are reported, not
- * dropped; a failed tag is tried again at its next start or at a resync.
+ * tag its label names that it is not on yet.  Only when act is set (its start
+ * event, or a resync): a container someone disconnected by hand from a tag's
+ * network meanwhile stays so.  Unknown tags are reported, not dropped; a tag
+ * that failed is tried again at the next start or resync.
  */
 static void
-dockerd_assign(struct dockerd_known *k, int retry_failed)
+dockerd_assign(struct dockerd_known *k, int act)
 {
 	const struct schema	*schema = plugin_ipam_schema();
 	const char		*label;
@@ -404,8 +406,7 @@ dockerd_assign(struct dockerd_known *k, int retry_failed)
 		if (dockerd_on_network(k->c, network)) {
 			/* Already there: nothing to do, nothing to report. */
 			dockerd_strv_remove(k->errors, prefix, 1);
-		} else if (!dockerd_strv_has(k->pending, tag) &&
-		    (retry_failed || !dockerd_strv_has(k->errors, prefix))) {
+		} else if (act && !dockerd_strv_has(k->pending, tag)) {
 			dockerd_strv_remove(k->errors, prefix, 1);
 			dockerd_strv_add(&k->pending, tag);
 			log_debug("dockerd: container %s: tag %s: connecting to "
