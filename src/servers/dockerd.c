@@ -146,9 +146,7 @@ dockerd_strv_add(char ***v, const char *s)
 
 	while (*v != NULL && (*v)[n] != NULL)
 		n++;
-	*v = xreallocarray(*v, n + 2, sizeof **v);
-	(*v)[n] = xstrdup(s);
-	(*v)[n + 1] = NULL;
+	dockerd_strv_push(v, &n, xstrdup(s));
 }
 
 /* Remove every entry equal to s, or starting with s when prefix is set. */

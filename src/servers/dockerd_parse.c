@@ -15,7 +15,7 @@
 #include "xmalloc.h"
 
 /* Append s (taken) to a NULL-terminated list of n entries. */
-static void
+void
 dockerd_strv_push(char ***v, size_t *n, char *s)
 {
 	*v = xreallocarray(*v, *n + 2, sizeof **v);

@@ -61,6 +61,8 @@ void	 dockerd_container_free(struct dockerd_container *);
 /* Same name, labels, running state and endpoints? */
 int	 dockerd_container_equal(const struct dockerd_container *,
 	    const struct dockerd_container *);
+/* Append s (taken) to the NULL-terminated list *v of *n entries. */
+void	 dockerd_strv_push(char ***v, size_t *n, char *s);
 /* The tags of a label value "a, b,c": NULL-terminated, empty entries dropped. */
 char	**dockerd_tags_split(const char *value);
 

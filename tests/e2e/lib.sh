@@ -179,6 +179,13 @@ e2e_import_busybox() {
 	rm -rf "$r"
 }
 
+# e2e_ula: a random ULA /48 prefix without "::/48", written as inet_ntop writes
+# it (no leading zeros), e.g. "fd3a:1b:c00d".
+e2e_ula() {
+	set -- $(od -An -N5 -tu1 /dev/urandom)
+	printf 'fd%02x:%x:%x' "$1" $(($2 * 256 + $3)) $(($4 * 256 + $5))
+}
+
 # ---------------------------------------------------------------- netcraved
 
 e2e_new_instance() {

@@ -15,8 +15,7 @@ e2e_need_netcraved
 e2e_start_dockerd
 e2e_import_busybox
 
-set -- $(od -An -N5 -tu1 /dev/urandom)
-ula=$(printf 'fd%02x:%x:%x' "$1" $(($2 * 256 + $3)) $(($4 * 256 + $5)))
+ula=$(e2e_ula)
 E2E_NETCRAVED_EXTRA='"follower": { "docker_socket": "'$E2E_D/docker.sock'",
 	  "network_driver": "bridge" },
 	"scopes": [ { "name": "e2e", "ipv4_network": "198.19.0.0/16",

@@ -61,6 +61,23 @@ fixture_json(const char *name)
 	return (doc);
 }
 
+/* Parse each text (all valid JSON) and hand it to check. */
+static void
+each_doc(const char *const *texts, size_t n, void (*check)(const struct json *))
+{
+	struct json_error	 jerr;
+	struct json		*doc;
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		doc = json_parse(texts[i], strlen(texts[i]), 0, &jerr);
+		if (doc == NULL)
+			fail_msg("%s: %s", texts[i], jerr.message);
+		check(doc);
+		json_free(doc);
+	}
+}
+
 /* Objects the splitter handed on, as text. */
 struct collected {
 	char	**texts;
@@ -250,6 +267,16 @@ test_events_captured(void **state)
 }
 
 static void
+event_refused(const struct json *doc)
+{
+	struct dockerd_event	 ev;
+	char			 err[256];
+
+	assert_int_equal(dockerd_event_read(doc, &ev, err, sizeof err), -1);
+	assert_int_equal(ev.kind, DOCKERD_EVENT_OTHER);
+}
+
+static void
 test_events_bad(void **state)
 {
 	static const char *const bad[] = {
@@ -261,20 +288,8 @@ test_events_bad(void **state)
 		"{\"Type\":\"network\",\"Action\":\"connect\",\"Actor\":"
 		    "{\"Attributes\":{\"container\":7}}}",
 	};
-	struct dockerd_event	 ev;
-	struct json_error	 jerr;
-	struct json		*doc;
-	char			 err[256];
-	size_t			 i;
 
-	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		doc = json_parse(bad[i], strlen(bad[i]), 0, &jerr);
-		assert_non_null(doc);
-		assert_int_equal(dockerd_event_read(doc, &ev, err, sizeof err),
-		    -1);
-		assert_int_equal(ev.kind, DOCKERD_EVENT_OTHER);
-		json_free(doc);
-	}
+	each_doc(bad, sizeof bad / sizeof bad[0], event_refused);
 }
 
 /* A running container with a label, an alias and one network. */
@@ -338,6 +353,14 @@ test_inspect_none(void **state)
 }
 
 static void
+inspect_refused(const struct json *doc)
+{
+	char	err[256];
+
+	assert_null(dockerd_container_read(doc, err, sizeof err));
+}
+
+static void
 test_inspect_bad(void **state)
 {
 	static const char *const bad[] = {
@@ -347,17 +370,8 @@ test_inspect_bad(void **state)
 		"{\"Id\":\"" WEB2 "\",\"Name\":\"/x\",\"NetworkSettings\":"
 		    "{\"Networks\":{\"n\":[]}}}",
 	};
-	struct json_error	 jerr;
-	struct json		*doc;
-	char			 err[256];
-	size_t			 i;
 
-	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		doc = json_parse(bad[i], strlen(bad[i]), 0, &jerr);
-		assert_non_null(doc);
-		assert_null(dockerd_container_read(doc, err, sizeof err));
-		json_free(doc);
-	}
+	each_doc(bad, sizeof bad / sizeof bad[0], inspect_refused);
 }
 
 static void
