@@ -275,15 +275,22 @@ dockerd_known_free(struct dockerd_known *k)
 	free(k);
 }
 
-/* A container stopped or went away: DOWN, forgotten, remembered as gone. */
+/*
+ * A container stopped or went away: DOWN and forgotten.  When an event said so
+ * (event is set), it is remembered with the event's number, so that an
+ * inspection asked before that event and answered after it is not believed.
+ */
 static void
-dockerd_gone(const char *id)
+dockerd_gone(const char *id, int event)
 {
 	struct dockerd_known	*k;
-	size_t			 slot = dk.ntomb++ % DOCKERD_TOMBSTONES;
+	size_t			 slot;
 
-	snprintf(dk.tombs[slot].id, sizeof dk.tombs[slot].id, "%s", id);
-	dk.tombs[slot].seq = dk.seq;
+	if (event) {
+		slot = dk.ntomb++ % DOCKERD_TOMBSTONES;
+		snprintf(dk.tombs[slot].id, sizeof dk.tombs[slot].id, "%s", id);
+		dk.tombs[slot].seq = dk.seq;
+	}
 	if ((k = dockerd_find(id)) == NULL)
 		return;
 	TAILQ_REMOVE(&dk.known, k, entry);
@@ -293,7 +300,7 @@ dockerd_gone(const char *id)
 	dockerd_known_free(k);
 }
 
-/* Did id go away after a request made at seq was sent? */
+/* Did an event after number seq (when the request was sent) say id went away? */
 static int
 dockerd_gone_since(const char *id, unsigned long seq)
 {
@@ -301,7 +308,7 @@ dockerd_gone_since(const char *id, unsigned long seq)
 		    DOCKERD_TOMBSTONES;
 
 	for (i = 0; i < n; i++)
-		if (dk.tombs[i].seq >= seq && strcmp(dk.tombs[i].id, id) == 0)
+		if (dk.tombs[i].seq > seq && strcmp(dk.tombs[i].id, id) == 0)
 			return (1);
 	return (0);
 }
@@ -453,7 +460,7 @@ dockerd_resync_done(void)
 	for (k = TAILQ_FIRST(&dk.known); k != NULL; k = next) {
 		next = TAILQ_NEXT(k, entry);
 		if (k->seen != dk.generation)
-			dockerd_gone(k->c->id);
+			dockerd_gone(k->c->id, 0);
 	}
 	log_debug("dockerd: resync %u done", dk.generation);
 }
@@ -661,7 +668,7 @@ dockerd_inspect_answer(struct dockerd_req *q, const struct http_response *resp)
 	int				 status = http_response_status(resp);
 
 	if (status == 404) {
-		dockerd_gone(q->cid);
+		dockerd_gone(q->cid, 0);
 		return;
 	}
 	if (status != 200) {
@@ -678,7 +685,7 @@ dockerd_inspect_answer(struct dockerd_req *q, const struct http_response *resp)
 		return;
 	}
 	if (!c->running)
-		dockerd_gone(c->id);
+		dockerd_gone(c->id, 0);
 	else if (dockerd_gone_since(c->id, q->seq))
 		/* Stale: it stopped after this was asked. */
 		log_debug("dockerd: %s: stale inspection dropped", c->name);
@@ -807,13 +814,14 @@ dockerd_event(const char *text, size_t len, void *arg)
 		return (0);
 	}
 	dk.nevents++;
+	/* Events are numbered from 1; requests remember the last one before them. */
+	dk.seq++;
 	if (dockerd_event_read(doc, &ev, err, sizeof err) != 0)
 		log_debug("dockerd: %s", err);
 	else if (ev.kind == DOCKERD_EVENT_REFRESH)
 		dockerd_inspect(ev.container, strcmp(ev.action, "start") == 0, 0);
 	else if (ev.kind == DOCKERD_EVENT_GONE)
-		dockerd_gone(ev.container);
-	dk.seq++;
+		dockerd_gone(ev.container, 1);
 	json_free(doc);
 	return (0);
 }
