@@ -26,6 +26,7 @@
 #include "http.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 #include "plugin.h"
 #include "schema.h"
 #include "server.h"
@@ -200,6 +201,36 @@ dockerd_unwatch(dockerd_watch_fn fn, void *arg)
 	for (i = 0; i < dk.nwatchers; i++)
 		if (dk.watchers[i].fn == fn && dk.watchers[i].arg == arg)
 			dk.watchers[i].fn = NULL;
+}
+
+/*
+ * The follower's own watcher: it keeps the metrics of the map, and so is also
+ * the first user of dockerd_watch.
+ */
+static void
+dockerd_metrics_watch(enum dockerd_change change,
+    const struct dockerd_container *c, void *arg)
+{
+	const struct dockerd_known	*k;
+	size_t				 n = 0;
+
+	TAILQ_FOREACH(k, &dk.known, entry)
+		n++;
+	metrics_set(metrics_gauge("netcrave_dockerd_containers",
+	    "Running containers the dockerd follower knows", NULL), (double)n);
+	metrics_add(metrics_counter("netcrave_dockerd_changes_total",
+	    "Container changes told to watchers", change == DOCKERD_CONTAINER_UP ?
+	    "change=\"up\"" : "change=\"down\""), 1);
+}
+
+/* 1 while in step with dockerd. */
+static void
+dockerd_set_state(enum dockerd_state state)
+{
+	dk.state = state;
+	metrics_set(metrics_gauge("netcrave_dockerd_following",
+	    "1 while the dockerd follower is in step with dockerd", NULL),
+	    state == DOCKERD_FOLLOWING);
 }
 
 /* Lookups. */
@@ -512,6 +543,9 @@ dockerd_assign_end(struct dockerd_req *q, const char *error)
 	if (k == NULL)
 		return;
 	dockerd_strv_remove(k->pending, q->tag, 0);
+	metrics_add(metrics_counter("netcrave_dockerd_assignments_total",
+	    "Tag assignments (connections to a tag's network) by result",
+	    error == NULL ? "result=\"ok\"" : "result=\"failed\""), 1);
 	if (error == NULL) {
 		log_info("dockerd: container %s: connected to %s (tag %s)",
 		    k->c->name, q->network, q->tag);
@@ -735,7 +769,7 @@ dockerd_list_answer(const struct http_response *resp)
 	}
 	if (dk.state != DOCKERD_FOLLOWING)
 		log_info("dockerd: following %s", dk.socket);
-	dk.state = DOCKERD_FOLLOWING;
+	dockerd_set_state(DOCKERD_FOLLOWING);
 	dk.backoff_ms = 0;
 	free(dk.why);
 	dk.why = NULL;
@@ -814,6 +848,8 @@ dockerd_event(const char *text, size_t len, void *arg)
 		return (0);
 	}
 	dk.nevents++;
+	metrics_add(metrics_counter("netcrave_dockerd_events_total",
+	    "Events read from dockerd's event stream", NULL), 1);
 	/* Events are numbered from 1; requests remember the last one before them. */
 	dk.seq++;
 	if (dockerd_event_read(doc, &ev, err, sizeof err) != 0)
@@ -903,7 +939,7 @@ dockerd_lost(const char *fmt, ...)
 		log_debug("dockerd: %s: %s; retrying", dk.socket, why);
 	free(dk.why);
 	dk.why = why;
-	dk.state = DOCKERD_AWAY;
+	dockerd_set_state(DOCKERD_AWAY);
 	dk.backoff_ms = dk.backoff_ms == 0 ? DOCKERD_BACKOFF_MIN_MS :
 	    dk.backoff_ms * 2;
 	if (dk.backoff_ms > DOCKERD_BACKOFF_MAX_MS)
@@ -946,7 +982,7 @@ dockerd_connect(void)
 	    DOCKERD_MAX_BODY);
 	if (dk.events == NULL || dk.api == NULL)
 		fatalx("%s: no client for %s", __func__, dk.socket);
-	dk.state = DOCKERD_CONNECTING;
+	dockerd_set_state(DOCKERD_CONNECTING);
 	xasprintf(&path, "/events?since=%lld&filters=%s",
 	    (long long)time(NULL) - 1, DOCKERD_EVENTS_FILTER);
 	dk.stream = http_client_send(dk.events, "GET", path, NULL, NULL, 0,
@@ -969,8 +1005,9 @@ dockerd_init(const struct server_env *env, char *err, size_t errlen)
 		snprintf(err, errlen, "dockerd: out of memory");
 		return (-1);
 	}
+	dockerd_watch(dockerd_metrics_watch, NULL);
+	dockerd_set_state(DOCKERD_DISABLED);
 	if (dk.conf->follower_docker_socket == NULL) {
-		dk.state = DOCKERD_DISABLED;
 		log_info("dockerd: not followed (follower.docker_socket is null)");
 		return (0);
 	}
@@ -990,7 +1027,7 @@ dockerd_stop(void)
 	dockerd_teardown();
 	free(dk.socket);
 	dk.socket = NULL;
-	dk.state = DOCKERD_DISABLED;
+	dockerd_set_state(DOCKERD_DISABLED);
 }
 
 /* A new socket path starts a new session; known containers stay until the

@@ -12,6 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 e2e_init
 e2e_need_netcraved
+e2e_need jq
 e2e_start_dockerd
 e2e_import_busybox
 
@@ -109,6 +110,19 @@ within 10 failed || { ctl containers; e2e_fail "lonely's failed connect not repo
 grep -q 'container lonely: tag a: connecting to' "$E2E_D/netcraved.log" ||
     e2e_fail "lonely's failed connect not logged with its name"
 
+# The map's metrics come through dockerd_watch: the follower's own watcher.
+metric() { curl -s --unix-socket "$E2E_D/run/metrics.sock" http://x/metrics | awk -v m="$1" '$1 == m { print $2 }'; }
+n=$(ctl -j containers | jq '.containers | length')
+[ "$(metric netcrave_dockerd_containers)" = "$n" ] ||
+    e2e_fail "netcrave_dockerd_containers is $(metric netcrave_dockerd_containers), netcravectl lists $n"
+[ "$(metric 'netcrave_dockerd_changes_total{change="down"}')" -ge 1 ] ||
+    e2e_fail "no DOWN counted (plain was removed)"
+[ "$(metric 'netcrave_dockerd_assignments_total{result="ok"}')" -ge 4 ] ||
+    e2e_fail "assignments ok: $(metric 'netcrave_dockerd_assignments_total{result="ok"}')"
+[ "$(metric 'netcrave_dockerd_assignments_total{result="failed"}')" -ge 1 ] ||
+    e2e_fail "the failed assignment of lonely was not counted"
+[ "$(metric netcrave_dockerd_following)" = 1 ] || e2e_fail "netcrave_dockerd_following is not 1"
+
 # dockerd SIGKILLed: what is known stays; dockerd back: the follower resyncs.
 kill -KILL "$E2E_DOCKERD_PID"
 wait "$E2E_DOCKERD_PID" 2>/dev/null
@@ -117,6 +131,7 @@ away() { ctl containers | head -1 | grep -q ': away'; }
 within 5 away || { ctl containers; e2e_fail "the follower did not notice dockerd went"; }
 listed tagged || e2e_fail "tagged was forgotten while dockerd is away"
 listed tagged2 || e2e_fail "tagged2 was forgotten while dockerd is away"
+[ "$(metric netcrave_dockerd_following)" = 0 ] || e2e_fail "netcrave_dockerd_following is not 0 while away"
 # Its containerd died with it, but may linger as a zombie nobody reaps here,
 # which a new dockerd would take for a live containerd: forget its pid file.
 rm -f "$E2E_D/exec/containerd/containerd.pid"
