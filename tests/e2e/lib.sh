@@ -211,6 +211,12 @@ e2e_start_netcraved() {
 		[ -e "$E2E_PLUGIN_SOCK" ] && e2e_fail "$E2E_PLUGIN_SOCK already exists"
 		mkdir -p "$E2E_D/run" "$E2E_D/state"
 		chmod 0700 "$E2E_D/run" "$E2E_D/state"
+		# Never the host's dockerd: a test that wants the follower points it
+		# at its private one in E2E_NETCRAVED_EXTRA (t_follow).
+		local _follower=', "follower": { "docker_socket": null }'
+		case "${E2E_NETCRAVED_EXTRA:-}" in
+		*'"follower"'*) _follower= ;;
+		esac
 		cat >"$E2E_D/netcraved.json" <<-EOF
 		{
 			"instance": "$E2E_INSTANCE",
@@ -218,7 +224,7 @@ e2e_start_netcraved() {
 			"paths": {
 				"run_dir": "$E2E_D/run",
 				"state_dir": "$E2E_D/state"
-			}${E2E_NETCRAVED_EXTRA:+,
+			}$_follower${E2E_NETCRAVED_EXTRA:+,
 			$E2E_NETCRAVED_EXTRA}
 		}
 		EOF
