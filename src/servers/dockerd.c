@@ -1031,7 +1031,7 @@ dockerd_stop(void)
 }
 
 /* A new socket path starts a new session; known containers stay until the
- * resync says otherwise. */
+ * resync says otherwise.  A null one ends following and empties the map. */
 static int
 dockerd_reload(const struct conf *old, const struct conf *new, char *err,
     size_t errlen)
@@ -1045,6 +1045,9 @@ dockerd_reload(const struct conf *old, const struct conf *new, char *err,
 		return (0);
 	dockerd_stop();
 	if (b == NULL) {
+		/* Nobody keeps this map true any more: watchers hear DOWN. */
+		while (!TAILQ_EMPTY(&dk.known))
+			dockerd_gone(TAILQ_FIRST(&dk.known)->c->id, 0);
 		log_info("dockerd: not followed any more");
 		return (0);
 	}
