@@ -426,6 +426,8 @@ dockerd_assign(struct dockerd_known *k, int act)
 	for (i = 0; k->tags[i] != NULL; i++) {
 		const char *tag = k->tags[i];
 
+		/* Only a tag the schema defines (so of the tag grammar) ever
+		 * goes into a network name and a request path. */
 		if (schema_find_tag(schema, tag) == NULL) {
 			if (!dockerd_strv_has(k->unknown, tag)) {
 				log_warnx("dockerd: container %s: unknown tag "
@@ -496,18 +498,31 @@ dockerd_resync_done(void)
 	log_debug("dockerd: resync %u done", dk.generation);
 }
 
+/* The response body as JSON, or NULL (an empty body is not JSON either). */
+static struct json *
+dockerd_parse_body(const struct http_response *resp, struct json_error *jerr)
+{
+	struct evbuffer	*body = http_response_body(resp);
+	size_t		 len = evbuffer_get_length(body);
+
+	if (len == 0) {
+		snprintf(jerr->message, sizeof jerr->message, "empty body");
+		jerr->line = jerr->column = 1;
+		return (NULL);
+	}
+	return (json_parse((const char *)evbuffer_pullup(body, -1), len, 0,
+	    jerr));
+}
+
 /* dockerd's {"message": "..."} of a failed call, or the status line. */
 static void
 dockerd_message(const struct http_response *resp, char *buf, size_t len)
 {
-	struct evbuffer		*body = http_response_body(resp);
 	struct json		*doc;
 	struct json_error	 jerr;
 	const char		*msg = NULL;
 
-	doc = json_parse((const char *)evbuffer_pullup(body, -1),
-	    evbuffer_get_length(body), 0, &jerr);
-	if (doc != NULL)
+	if ((doc = dockerd_parse_body(resp, &jerr)) != NULL)
 		msg = json_get_string(doc, "message");
 	if (msg != NULL)
 		snprintf(buf, len, "%s", msg);
@@ -521,13 +536,10 @@ dockerd_message(const struct http_response *resp, char *buf, size_t len)
 static struct json *
 dockerd_body(const struct http_response *resp, const char *what)
 {
-	struct evbuffer		*body = http_response_body(resp);
 	struct json		*doc;
 	struct json_error	 jerr;
 
-	doc = json_parse((const char *)evbuffer_pullup(body, -1),
-	    evbuffer_get_length(body), 0, &jerr);
-	if (doc == NULL)
+	if ((doc = dockerd_parse_body(resp, &jerr)) == NULL)
 		log_warnx("dockerd: %s: bad JSON at %u:%u: %s", what, jerr.line,
 		    jerr.column, jerr.message);
 	return (doc);
@@ -679,8 +691,10 @@ dockerd_net_answer(struct dockerd_req *q, const struct http_response *resp)
 		dockerd_net_fail(q, msg);
 		return;
 	}
+	/* The id goes into a request path: letters and digits only. */
 	if ((doc = dockerd_body(resp, q->network)) == NULL ||
-	    (id = json_get_string(doc, "Id")) == NULL || *id == '\0') {
+	    (id = json_get_string(doc, "Id")) == NULL || *id == '\0' ||
+	    strspn(id, "0123456789abcdefghijklmnopqrstuvwxyz") != strlen(id)) {
 		json_free(doc);
 		dockerd_net_fail(q, "dockerd's answer has no network Id");
 		return;
