@@ -3,8 +3,10 @@
 # and disappear from `netcravectl containers` within a second of docker run/rm; a
 # container labelled io.netcrave.tags=a,b is connected to <instance>-a and
 # <instance>-b by netcraved itself (networks created on demand, IPv6 where the
-# tag's scope has it); an unknown tag is reported; dockerd killed with SIGKILL and
-# restarted: nothing known is lost meanwhile, the follower reconnects and resyncs.
+# tag's scope has it); an unknown tag is reported; a burst of eight containers;
+# netcraved killed and restarted: the map is rebuilt from dockerd's list; dockerd
+# killed with SIGKILL and restarted: nothing known is lost meanwhile, the follower
+# reconnects and resyncs.
 #
 # The tag networks use Docker's bridge driver with netcrave IPAM
 # (follower.network_driver "bridge"), since netcrave's NetworkDriver is built on
@@ -110,6 +112,22 @@ within 10 failed || { ctl containers; e2e_fail "lonely's failed connect not repo
 grep -q 'container lonely: tag a: connecting to' "$E2E_D/netcraved.log" ||
     e2e_fail "lonely's failed connect not logged with its name"
 
+# A burst: eight containers started at once (several events per read), all
+# listed within a second of the last docker run; removed at once, all gone
+# within a second.
+pids=
+for i in 1 2 3 4 5 6 7 8; do
+	dk run -d --name "burst$i" --network "$DEF" local/busybox sleep 300 >/dev/null &
+	pids="$pids $!"
+done
+# Only these: the daemons are children of this shell too.
+wait $pids
+all_listed() { for i in 1 2 3 4 5 6 7 8; do listed "burst$i" || return 1; done; }
+none_listed() { for i in 1 2 3 4 5 6 7 8; do not_listed "burst$i" || return 1; done; }
+within 1 all_listed || { ctl containers; e2e_fail "the burst is not all listed within 1s"; }
+dk rm -f burst1 burst2 burst3 burst4 burst5 burst6 burst7 burst8 >/dev/null
+within 1 none_listed || { ctl containers; e2e_fail "the burst is still listed 1s after docker rm"; }
+
 # The map's metrics come through dockerd_watch: the follower's own watcher.
 metric() { curl -s --unix-socket "$E2E_D/run/metrics.sock" http://x/metrics | awk -v m="$1" '$1 == m { print $2 }'; }
 n=$(ctl -j containers | jq '.containers | length')
@@ -122,6 +140,14 @@ n=$(ctl -j containers | jq '.containers | length')
 [ "$(metric 'netcrave_dockerd_assignments_total{result="failed"}')" -ge 1 ] ||
     e2e_fail "the failed assignment of lonely was not counted"
 [ "$(metric netcrave_dockerd_following)" = 1 ] || e2e_fail "netcrave_dockerd_following is not 1"
+
+# netcraved SIGKILLed and started again: the running containers are known at
+# once from the list, tags and problems included.
+e2e_kill9_netcraved
+e2e_start_netcraved
+within 5 following || e2e_fail "the follower did not start following again"
+within 2 haveb || { ctl containers; e2e_fail "tagged not known after netcraved's restart"; }
+within 2 reported || { ctl containers; e2e_fail "oddtag's unknown tag not reported after the restart"; }
 
 # dockerd SIGKILLed: what is known stays; dockerd back: the follower resyncs.
 kill -KILL "$E2E_DOCKERD_PID"
