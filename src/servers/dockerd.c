@@ -140,6 +140,7 @@ dockerd_strv_has(char *const *v, const char *s)
 	return (0);
 }
 
+/* Append a copy of s. */
 static void
 dockerd_strv_add(char ***v, const char *s)
 {
@@ -178,6 +179,7 @@ dockerd_notify(enum dockerd_change change, const struct dockerd_container *c)
 			dk.watchers[i].fn(change, c, dk.watchers[i].arg);
 }
 
+/* Subscribe, and hear of every container already known at once. */
 void
 dockerd_watch(dockerd_watch_fn fn, void *arg)
 {
@@ -192,6 +194,7 @@ dockerd_watch(dockerd_watch_fn fn, void *arg)
 		fn(DOCKERD_CONTAINER_UP, k->c, arg);
 }
 
+/* Unsubscribe; safe from inside a callback. */
 void
 dockerd_unwatch(dockerd_watch_fn fn, void *arg)
 {
@@ -223,10 +226,14 @@ dockerd_metrics_watch(enum dockerd_change change,
 	    "change=\"up\"" : "change=\"down\""), 1);
 }
 
-/* 1 while in step with dockerd. */
+/* Every change of the follower's state, logged old -> new; the gauge is 1
+ * while in step with dockerd. */
 static void
 dockerd_set_state(enum dockerd_state state)
 {
+	if (dk.state != state)
+		log_debug("%s: %s -> %s", __func__,
+		    dockerd_state_names[dk.state], dockerd_state_names[state]);
 	dk.state = state;
 	metrics_set(metrics_gauge("netcrave_dockerd_following",
 	    "1 while the dockerd follower is in step with dockerd", NULL),
@@ -246,6 +253,7 @@ dockerd_find(const char *id)
 	return (NULL);
 }
 
+/* A running container by its full id, or NULL. */
 const struct dockerd_container *
 dockerd_container_by_id(const char *id)
 {
@@ -254,6 +262,7 @@ dockerd_container_by_id(const char *id)
 	return (k != NULL ? k->c : NULL);
 }
 
+/* The running container that holds an endpoint, or NULL. */
 const struct dockerd_container *
 dockerd_container_by_endpoint(const char *endpoint_id)
 {
@@ -269,6 +278,7 @@ dockerd_container_by_endpoint(const char *endpoint_id)
 	return (NULL);
 }
 
+/* A label's value, or NULL. */
 const char *
 dockerd_label(const struct dockerd_container *c, const char *key)
 {
@@ -281,6 +291,7 @@ dockerd_label(const struct dockerd_container *c, const char *key)
 	return (NULL);
 }
 
+/* Call fn for every running container known. */
 void
 dockerd_foreach(void (*fn)(const struct dockerd_container *, void *), void *arg)
 {
@@ -354,6 +365,7 @@ dockerd_tag_network(const char *tag)
 	return (name);
 }
 
+/* Is the container on the network of that name? */
 static int
 dockerd_on_network(const struct dockerd_container *c, const char *network)
 {
@@ -365,6 +377,7 @@ dockerd_on_network(const struct dockerd_container *c, const char *network)
 	return (0);
 }
 
+/* A request about a container (or NULL) and a tag (or NULL). */
 static struct dockerd_req *
 dockerd_req_new(enum dockerd_step step, const char *cid, const char *tag)
 {
@@ -382,6 +395,7 @@ dockerd_req_new(enum dockerd_step step, const char *cid, const char *tag)
 	return (q);
 }
 
+/* Free a request that is out of the list. */
 static void
 dockerd_req_free(struct dockerd_req *q)
 {
@@ -744,6 +758,7 @@ dockerd_inspect_answer(struct dockerd_req *q, const struct http_response *resp)
 	dockerd_container_free(c);
 }
 
+/* Ask for a container's state; assign: then assign its tags. */
 static void
 dockerd_inspect(const char *id, int assign, int resync)
 {
@@ -833,6 +848,7 @@ dockerd_api_done(const struct http_response *resp, const char *error, void *arg)
 	dockerd_req_free(q);
 }
 
+/* Send q on the api connection, in order behind the others. */
 static void
 dockerd_send(struct dockerd_req *q, const char *method, const char *path,
     const char *body)
@@ -961,6 +977,7 @@ dockerd_lost(const char *fmt, ...)
 	evtimer_add(dk.timer, &tv);
 }
 
+/* After a loss: first the teardown, then, a back-off later, a new session. */
 static void
 dockerd_timer_cb(evutil_socket_t fd, short events, void *arg)
 {
@@ -1072,6 +1089,7 @@ dockerd_reload(const struct conf *old, const struct conf *new, char *err,
 	return (0);
 }
 
+/* Stop and forget everything (watchers are not told: they stop too). */
 static void
 dockerd_shutdown(void)
 {

@@ -34,6 +34,7 @@ dockerd_split_keep(struct dockerd_splitter *sp, char c)
 	sp->buf[sp->len++] = c;
 }
 
+/* Track strings and nesting byte by byte; hand on each object once it closes. */
 int
 dockerd_split_feed(struct dockerd_splitter *sp, const void *data, size_t len,
     dockerd_object_fn fn, void *arg, char *err, size_t errlen)
@@ -97,6 +98,7 @@ dockerd_split_feed(struct dockerd_splitter *sp, const void *data, size_t len,
 	return (0);
 }
 
+/* Forget a partial object and free the buffer. */
 void
 dockerd_split_reset(struct dockerd_splitter *sp)
 {
@@ -207,6 +209,7 @@ dockerd_endpoint_read(const struct json *n, struct dockerd_endpoint *e,
 	return (0);
 }
 
+/* Id, name, running state, labels and endpoints of an inspection. */
 struct dockerd_container *
 dockerd_container_read(const struct json *doc, char *err, size_t errlen)
 {
@@ -261,6 +264,7 @@ dockerd_container_read(const struct json *doc, char *err, size_t errlen)
 	return (c);
 }
 
+/* The Id of each entry of a container list. */
 char **
 dockerd_list_read(const struct json *doc, char *err, size_t errlen)
 {
@@ -286,6 +290,7 @@ dockerd_list_read(const struct json *doc, char *err, size_t errlen)
 	return (ids);
 }
 
+/* Free a container and its endpoints; NULL is fine. */
 void
 dockerd_container_free(struct dockerd_container *c)
 {
@@ -319,6 +324,7 @@ dockerd_same(const char *a, const char *b)
 	return (strcmp(a, b) == 0);
 }
 
+/* Same state for watchers: name, labels, running, endpoints in order. */
 int
 dockerd_container_equal(const struct dockerd_container *a,
     const struct dockerd_container *b)
@@ -344,6 +350,7 @@ dockerd_container_equal(const struct dockerd_container *a,
 	return (1);
 }
 
+/* Split on commas, trimming blanks; NULL gives an empty list. */
 char **
 dockerd_tags_split(const char *value)
 {
