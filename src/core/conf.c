@@ -96,6 +96,7 @@ static const char	*conf_check_env(char *);
 static const char	*conf_check_child_netns(char *);
 static const char	*conf_check_socket(char *);
 static const char	*conf_check_tag(char *);
+static const char	*conf_check_driver(char *);
 
 static const struct conf_choice conf_log_levels[] = {
 	{ "info", LOG_LEVEL_INFO },
@@ -246,6 +247,15 @@ static const struct conf_key conf_runtime_keys[] = {
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
+/* Following dockerd (src/servers/dockerd.c); docker_socket null: not followed. */
+static const struct conf_key conf_follower_keys[] = {
+	{ "docker_socket", CONF_STRING, C(follower_docker_socket), CONF_NULLABLE,
+	  0, 0, 0, "/var/run/docker.sock", NULL, conf_check_socket, NULL },
+	{ "network_driver", CONF_STRING, C(follower_network_driver), 0,
+	  0, 0, 0, NULL, NULL, conf_check_driver, NULL },
+	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+
 /* A scope of the address schema; its own "scopes" holds its children. */
 static const struct conf_key conf_scope_keys[] = {
 	{ "name", CONF_STRING, S(name), CONF_REQUIRED, 0, 0, 0, NULL, NULL,
@@ -290,6 +300,8 @@ static const struct conf_key conf_keys[] = {
 	  NULL, conf_child_keys },
 	{ "runtime", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL,
 	  conf_runtime_keys },
+	{ "follower", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL,
+	  conf_follower_keys },
 	{ "default_tag", CONF_STRING, C(default_tag), 0, 0, 0, 0, "default",
 	  NULL, conf_check_tag, NULL },
 	{ "uplink_tag", CONF_STRING, C(uplink_tag), 0, 0, 0, 0, "internet",
@@ -524,6 +536,17 @@ conf_check_tag(char *s)
 	    32))
 		return ("expected a tag: 1 to 32 characters from [a-z0-9_.-], "
 		    "starting with a letter or digit");
+	return (NULL);
+}
+
+/* A Docker network driver name: "bridge", a plugin's name, "owner/name:tag". */
+static const char *
+conf_check_driver(char *s)
+{
+	if (!conf_name_ok(s, CONF_LOWER CONF_UPPER CONF_DIGIT,
+	    CONF_LOWER CONF_UPPER CONF_DIGIT "_.:/-", 128))
+		return ("expected a network driver name: 1 to 128 characters "
+		    "from [A-Za-z0-9_.:/-], starting with a letter or digit");
 	return (NULL);
 }
 
@@ -1678,6 +1701,8 @@ conf_derive(struct conf *c, int have_scopes)
 		c->runtime_root = conf_join(c->state_dir, "runtime");
 	if (c->runtime_exec_root == NULL)
 		c->runtime_exec_root = conf_join(c->run_dir, "runtime");
+	if (c->follower_network_driver == NULL)
+		c->follower_network_driver = xstrdup(in);
 	if (c->metrics_listen == NULL) {
 		sock = conf_join(c->run_dir, "metrics.sock");
 		xasprintf(&c->metrics_listen, "unix:%s", sock);

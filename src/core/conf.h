@@ -113,6 +113,9 @@ struct conf {
 	char		 *runtime_containerd_config;	/* the operator's; NULL: generated */
 	char		 *runtime_storage_driver;	/* NULL: dockerd's own choice */
 	char		**runtime_dockerd_args;		/* appended to dockerd's argv */
+	/* Following dockerd. */
+	char		*follower_docker_socket; /* dockerd's API; NULL: not followed */
+	char		*follower_network_driver; /* of tag networks; <instance> */
 
 	/* The address schema. */
 	struct conf_scope *scopes;	/* top-level scopes */

@@ -12,6 +12,7 @@
 
 #include "conf.h"
 #include "control.h"
+#include "dockerd.h"
 #include "http.h"
 #include "json.h"
 #include "log.h"
@@ -33,6 +34,7 @@ static void	control_status(struct http_request *, void *);
 static void	control_version(struct http_request *, void *);
 static void	control_scopes(struct http_request *, void *);
 static void	control_pools(struct http_request *, void *);
+static void	control_containers(struct http_request *, void *);
 static void	metrics_get(struct http_request *, void *);
 
 static const struct http_route control_routes[] = {
@@ -40,6 +42,7 @@ static const struct http_route control_routes[] = {
 	{ "GET", "/version", 0, control_version, NULL, NULL },
 	{ "GET", "/scopes", 0, control_scopes, NULL, NULL },
 	{ "GET", "/pools", 0, control_pools, NULL, NULL },
+	{ "GET", "/containers", 0, control_containers, NULL, NULL },
 };
 
 static const struct http_route metrics_routes[] = {
@@ -146,6 +149,16 @@ control_pools(struct http_request *req, void *arg)
 	json_gen_key(g, "pools");
 	plugin_ipam_gen_pools(g);
 	yajl_gen_map_close(g);
+	control_reply_gen(req, 200, g);
+}
+
+/* GET /containers: what the dockerd follower knows. */
+static void
+control_containers(struct http_request *req, void *arg)
+{
+	yajl_gen	g = json_gen_new();
+
+	dockerd_gen_containers(g);
 	control_reply_gen(req, 200, g);
 }
 

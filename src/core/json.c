@@ -805,3 +805,13 @@ json_gen_bool(yajl_gen g, const char *key, int value)
 	json_gen_key(g, key);
 	yajl_gen_bool(g, value);
 }
+
+void
+json_gen_strv(yajl_gen g, const char *key, char *const *list)
+{
+	json_gen_key(g, key);
+	yajl_gen_array_open(g);
+	for (; list != NULL && *list != NULL; list++)
+		yajl_gen_string(g, (const unsigned char *)*list, strlen(*list));
+	yajl_gen_array_close(g);
+}

@@ -75,5 +75,7 @@ void		 json_gen_key(yajl_gen, const char *key);
 void		 json_gen_string(yajl_gen, const char *key, const char *value);
 void		 json_gen_int(yajl_gen, const char *key, long long value);
 void		 json_gen_bool(yajl_gen, const char *key, int value);
+/* A NULL-terminated string list (NULL: empty) as an array member. */
+void		 json_gen_strv(yajl_gen, const char *key, char *const *list);
 
 #endif

@@ -17,6 +17,7 @@
 
 #include "conf.h"
 #include "control.h"
+#include "dockerd.h"
 #include "keys.h"
 #include "log.h"
 #include "notify.h"
@@ -36,6 +37,7 @@ static const struct server *const servers[] = {
 	&ipam_server,		/* before plugin: the schema serves its calls */
 	&plugin_server,
 	&runtime_server,	/* adds dockerd/containerd: they start after the servers */
+	&dockerd_server,	/* after ipam: tag assignment reads the schema */
 };
 #define NSERVERS	(sizeof servers / sizeof servers[0])
 

@@ -26,12 +26,14 @@ static void	ctl_print_status(const struct json *);
 static void	ctl_print_version(const struct json *);
 static void	ctl_print_scopes(const struct json *);
 static void	ctl_print_pools(const struct json *);
+static void	ctl_print_containers(const struct json *);
 
 static const struct ctl_command ctl_commands[] = {
 	{ "status", "/status", ctl_print_status },
 	{ "version", "/version", ctl_print_version },
 	{ "scopes", "/scopes", ctl_print_scopes },
 	{ "pools", "/pools", ctl_print_pools },
+	{ "containers", "/containers", ctl_print_containers },
 };
 
 static struct {
@@ -47,7 +49,7 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: netcravectl [-j] [-c file | -s socket] "
-	    "status | version | scopes | pools\n");
+	    "status | version | scopes | pools | containers\n");
 	exit(1);
 }
 
@@ -150,6 +152,63 @@ ctl_print_pools(const struct json *doc)
 		printf("%-28s %-20s %-9s %s\n", ctl_text(p, "pool"),
 		    ctl_text(p, "range"), ctl_text(p, "addresses"),
 		    ctl_text(p, "scope"));
+	}
+}
+
+/* Append each member's text of list's objects (or strings) to buf. */
+static void
+ctl_join_member(const struct json *list, const char *key, const char *sep,
+    char *buf, size_t len)
+{
+	const struct json	*v;
+	size_t			 i, used = strlen(buf);
+
+	for (i = 0; list != NULL && list->type == JSON_ARRAY &&
+	    i < list->nchildren && used < len; i++) {
+		v = key != NULL ? json_get(list->children[i], key) :
+		    list->children[i];
+		if (v == NULL || v->type != JSON_STRING)
+			continue;
+		used += snprintf(buf + used, len - used, "%s%s",
+		    used > 0 ? sep : "", v->string);
+	}
+}
+
+/* `netcravectl containers`: what the dockerd follower knows. */
+static void
+ctl_print_containers(const struct json *doc)
+{
+	const struct json	*f = json_get(doc, "follower"), *c, *nets;
+	const struct json	*list = json_get(doc, "containers");
+	char			 networks[512], addrs[512], tags[256];
+	char			 problems[1024], id[13];
+	size_t			 i;
+
+	printf("dockerd %s: %s", ctl_text(f, "socket"), ctl_text(f, "state"));
+	if (json_get_string(f, "error") != NULL)
+		printf(" (%s)", json_get_string(f, "error"));
+	printf("\n");
+	if (list == NULL || list->nchildren == 0) {
+		printf("no containers\n");
+		return;
+	}
+	printf("%-24s %-12s %-32s %-32s %-12s %s\n", "NAME", "ID", "NETWORKS",
+	    "ADDRESSES", "TAGS", "PROBLEMS");
+	for (i = 0; i < list->nchildren; i++) {
+		c = list->children[i];
+		nets = json_get(c, "networks");
+		networks[0] = addrs[0] = tags[0] = problems[0] = '\0';
+		ctl_join_member(nets, "network", ",", networks, sizeof networks);
+		ctl_join_member(nets, "ipv4", ",", addrs, sizeof addrs);
+		ctl_join_member(nets, "ipv6", ",", addrs, sizeof addrs);
+		ctl_join_member(json_get(c, "tags"), NULL, ",", tags, sizeof tags);
+		ctl_join_member(json_get(c, "problems"), NULL, "; ", problems,
+		    sizeof problems);
+		snprintf(id, sizeof id, "%s", ctl_text(c, "id"));
+		printf("%-24s %-12s %-32s %-32s %-12s %s\n", ctl_text(c, "name"),
+		    id, networks[0] != '\0' ? networks : "-",
+		    addrs[0] != '\0' ? addrs : "-", tags[0] != '\0' ? tags : "-",
+		    problems[0] != '\0' ? problems : "-");
 	}
 }
 
@@ -272,7 +331,7 @@ main(int argc, char *argv[])
 	target.unix_path = socket_path;
 	client = http_client_new(base, &target, 10000, 16 * 1024 * 1024);
 	http_client_send(client, "GET", ctl.command->path, NULL, NULL, 0, NULL,
-	    ctl_done, NULL);
+	    ctl_done, base);
 	event_base_dispatch(base);
 	http_client_free(client);
 	event_base_free(base);

@@ -19,4 +19,9 @@ void	plugin_error(struct http_request *, int status, const char *message, void *
 void	plugin_ipam_gen_scopes(yajl_gen);
 void	plugin_ipam_gen_pools(yajl_gen);
 
+/* The address schema as it runs (NULL before the ipam server started): the
+ * dockerd follower reads which tags exist and whether their scope has IPv6. */
+struct schema;
+const struct schema *plugin_ipam_schema(void);
+
 #endif

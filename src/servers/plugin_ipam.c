@@ -917,15 +917,11 @@ ipam_init(const struct server_env *env, char *err, size_t errlen)
 	return (0);
 }
 
-/* A NULL-terminated list as a JSON array member. */
-static void
-ipam_gen_list(yajl_gen g, const char *key, char *const *list)
+/* The live schema, for the dockerd follower. */
+const struct schema *
+plugin_ipam_schema(void)
 {
-	json_gen_key(g, key);
-	yajl_gen_array_open(g);
-	for (; *list != NULL; list++)
-		yajl_gen_string(g, (const unsigned char *)*list, strlen(*list));
-	yajl_gen_array_close(g);
+	return (ipam.schema);
 }
 
 /* Every scope with its resolved prefixes, tags and how many networks it gave. */
@@ -949,9 +945,9 @@ plugin_ipam_gen_scopes(yajl_gen g)
 		p = schema_scope_prefix(s, AF_INET6);
 		json_gen_string(g, "ipv6", p != NULL ?
 		    prefix_format(p, 1, buf, sizeof buf) : NULL);
-		ipam_gen_list(g, "tags", schema_scope_tags(s));
-		ipam_gen_list(g, "egress", schema_scope_egress(s));
-		ipam_gen_list(g, "ingress", schema_scope_ingress(s));
+		json_gen_strv(g, "tags", schema_scope_tags(s));
+		json_gen_strv(g, "egress", schema_scope_egress(s));
+		json_gen_strv(g, "ingress", schema_scope_ingress(s));
 		networks = 0;
 		if ((space = schema_scope_space(s, AF_INET)) != NULL)
 			networks += ipam_space_count(space);

@@ -179,6 +179,13 @@ e2e_import_busybox() {
 	rm -rf "$r"
 }
 
+# e2e_ula: a random ULA /48 prefix without "::/48", written as inet_ntop writes
+# it (no leading zeros), e.g. "fd3a:1b:c00d".
+e2e_ula() {
+	set -- $(od -An -N5 -tu1 /dev/urandom)
+	printf 'fd%02x:%x:%x' "$1" $(($2 * 256 + $3)) $(($4 * 256 + $5))
+}
+
 # ---------------------------------------------------------------- netcraved
 
 e2e_new_instance() {
@@ -204,6 +211,12 @@ e2e_start_netcraved() {
 		[ -e "$E2E_PLUGIN_SOCK" ] && e2e_fail "$E2E_PLUGIN_SOCK already exists"
 		mkdir -p "$E2E_D/run" "$E2E_D/state"
 		chmod 0700 "$E2E_D/run" "$E2E_D/state"
+		# Never the host's dockerd: a test that wants the follower points it
+		# at its private one in E2E_NETCRAVED_EXTRA (t_follow).
+		local _follower=', "follower": { "docker_socket": null }'
+		case "${E2E_NETCRAVED_EXTRA:-}" in
+		*'"follower"'*) _follower= ;;
+		esac
 		cat >"$E2E_D/netcraved.json" <<-EOF
 		{
 			"instance": "$E2E_INSTANCE",
@@ -211,7 +224,7 @@ e2e_start_netcraved() {
 			"paths": {
 				"run_dir": "$E2E_D/run",
 				"state_dir": "$E2E_D/state"
-			}${E2E_NETCRAVED_EXTRA:+,
+			}$_follower${E2E_NETCRAVED_EXTRA:+,
 			$E2E_NETCRAVED_EXTRA}
 		}
 		EOF

@@ -10,8 +10,7 @@ e2e_start_dockerd
 e2e_import_busybox
 
 # A random ULA /48, written as inet_ntop writes it (no leading zeros).
-set -- $(od -An -N5 -tu1 /dev/urandom)
-ula=$(printf 'fd%02x:%x:%x' "$1" $(($2 * 256 + $3)) $(($4 * 256 + $5)))
+ula=$(e2e_ula)
 E2E_NETCRAVED_EXTRA='"default_tag": "web",
 	"scopes": [ { "name": "e2e", "ipv4_network": "198.18.0.0/16",
 	  "ipv6_network": "'$ula'::/48", "scopes": [

@@ -17,6 +17,22 @@ out=$("$NETCRAVECTL" -c "$CONF" version)
 check "version shows both ends" contains "$out" "netcraved "
 out=$("$NETCRAVECTL" -c "$CONF" -j version | jq -r .version)
 check "version -j" [ -n "$out" ] && [ "$out" != null ]
+# The dockerd follower (lib.sh points it at a socket nobody serves): away,
+# retrying, nothing known, the daemon fine.
+out=$("$NETCRAVECTL" -c "$CONF" containers)
+check "containers: the follower is away" contains "$out" "$T/docker.sock: away"
+check "containers: none known" contains "$out" "no containers"
+out=$("$NETCRAVECTL" -c "$CONF" -j containers | jq -r '.follower.state + " " + (.containers | length | tostring)')
+check "containers -j" [ "$out" = "away 0" ]
+# SIGHUP with follower.docker_socket null: not followed any more; and back.
+nc_write_conf '"follower": { "docker_socket": null }'
+kill -HUP "$NC_PID"
+disabled() { "$NETCRAVECTL" -c "$CONF" -j containers | jq -e '.follower.state == "disabled"' >/dev/null; }
+check "SIGHUP: follower.docker_socket null disables the follower" wait_for 5 disabled
+nc_write_conf '"follower": { "docker_socket": "'"$T/other.sock"'" }'
+kill -HUP "$NC_PID"
+other() { "$NETCRAVECTL" -c "$CONF" containers | grep -q "$T/other.sock: away"; }
+check "SIGHUP: a new docker_socket is followed" wait_for 5 other
 "$NETCRAVECTL" -c "$CONF" bogus >/dev/null 2>&1 && rc=0 || rc=$?
 check "unknown command is an error" [ "$rc" -ne 0 ]
 

@@ -48,6 +48,12 @@ finish() { if [ "$FAILURES" -ne 0 ]; then echo "$FAILURES check(s) failed"; exit
 nc_write_conf() {
 	_extra=${1:-}
 	[ -n "$_extra" ] && _extra=", $_extra"
+	# Never a dockerd of the host: nobody serves this socket (unless the test
+	# says otherwise).
+	case "$_extra" in
+	*'"follower"'*) ;;
+	*) _extra=", \"follower\": { \"docker_socket\": \"$T/docker.sock\" }$_extra" ;;
+	esac
 	cat > "$CONF" <<JSON
 {
 	// private instance of an integration test
