@@ -21,6 +21,7 @@
 #include "json.h"
 #include "log.h"
 #include "prefix.h"
+#include "runtime.h"
 #include "xmalloc.h"
 
 #define CONF_MAX_FILE		(1024 * 1024)
@@ -96,6 +97,7 @@ static const char	*conf_check_env(char *);
 static const char	*conf_check_child_netns(char *);
 static const char	*conf_check_socket(char *);
 static const char	*conf_check_tag(char *);
+static const char	*conf_check_docker_socket(char *);
 static const char	*conf_check_driver(char *);
 
 static const struct conf_choice conf_log_levels[] = {
@@ -247,10 +249,14 @@ static const struct conf_key conf_runtime_keys[] = {
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
-/* Following dockerd (src/servers/dockerd.c); docker_socket null: not followed. */
+/*
+ * Following dockerd (src/servers/dockerd.c); docker_socket null: not followed;
+ * "auto": the dockerd netcraved runs (runtime.mode supervised), else the
+ * system's at /var/run/docker.sock.
+ */
 static const struct conf_key conf_follower_keys[] = {
 	{ "docker_socket", CONF_STRING, C(follower_docker_socket), CONF_NULLABLE,
-	  0, 0, 0, "/var/run/docker.sock", NULL, conf_check_socket, NULL },
+	  0, 0, 0, "auto", NULL, conf_check_docker_socket, NULL },
 	{ "network_driver", CONF_STRING, C(follower_network_driver), 0,
 	  0, 0, 0, NULL, NULL, conf_check_driver, NULL },
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
@@ -372,6 +378,18 @@ conf_check_path(char *s)
 		if (*q == '\0')
 			break;
 	}
+	return (NULL);
+}
+
+/* "auto" (resolved in conf_derive) or a socket path. */
+static const char *
+conf_check_docker_socket(char *s)
+{
+	if (strcmp(s, "auto") == 0)
+		return (NULL);
+	if (conf_check_socket(s) != NULL)
+		return ("expected \"auto\" or an absolute unix socket path of at "
+		    "most 107 bytes");
 	return (NULL);
 }
 
@@ -1701,6 +1719,14 @@ conf_derive(struct conf *c, int have_scopes)
 		c->runtime_root = conf_join(c->state_dir, "runtime");
 	if (c->runtime_exec_root == NULL)
 		c->runtime_exec_root = conf_join(c->run_dir, "runtime");
+	if (c->follower_docker_socket != NULL &&
+	    strcmp(c->follower_docker_socket, "auto") == 0) {
+		free(c->follower_docker_socket);
+		if (c->runtime_mode == CONF_RUNTIME_SUPERVISED)
+			c->follower_docker_socket = runtime_dockerd_socket(c);
+		else
+			c->follower_docker_socket = xstrdup("/var/run/docker.sock");
+	}
 	if (c->follower_network_driver == NULL)
 		c->follower_network_driver = xstrdup(in);
 	if (c->metrics_listen == NULL) {

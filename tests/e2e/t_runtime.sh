@@ -4,7 +4,7 @@
 # containerd answers; containers run through that dockerd; dockerd or containerd
 # killed with SIGKILL is restarted and containers are manageable again; SIGTERM
 # to netcraved stops dockerd (and its containers) first, then containerd, and
-# leaves no process behind.
+# leaves no process behind.  The follower follows that dockerd by itself.
 . "$(dirname "$0")/lib.sh"
 e2e_init
 e2e_need_netcraved
@@ -19,7 +19,8 @@ E2E_NETCRAVED_EXTRA='"runtime": {
 		"storage_driver": "vfs",
 		"dockerd_args": ["--cgroup-parent", "'"$E2E_CGROUP_PARENT"'",
 		    "--shutdown-timeout", "2"]
-	}'
+	},
+	"follower": { "docker_socket": "auto" }'
 e2e_start_netcraved
 ctl() { "$NETCRAVECTL" -s "$E2E_D/run/control.sock" "$@"; }
 child_field() {	# child_field ROLE FIELD
@@ -56,6 +57,13 @@ grep -q "\"iptables\": false" "$E2E_D/state/runtime/daemon.json" ||
 e2e_import_busybox
 out=$(dk run --rm --network none local/busybox echo hello-runtime 2>&1)
 e2e_expect_contains "$out" hello-runtime "a container through the supervised dockerd"
+
+# The follower's "auto" socket is the dockerd netcraved runs.
+cid=$(dk run -d --network none --name rt-follow local/busybox sleep 600) ||
+    e2e_fail "docker run -d"
+listed() { ctl containers | awk 'NR > 2 { print $1 }' | grep -qx rt-follow; }
+e2e_wait 10 listed || { ctl containers; e2e_fail "the follower did not list rt-follow"; }
+dk rm -f "$cid" >/dev/null
 
 # SIGKILL dockerd: restarted within the backoff, containers manageable again.
 old=$E2E_DOCKERD_PID
