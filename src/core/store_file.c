@@ -16,6 +16,7 @@
 
 #include "crypto.h"
 #include "log.h"
+#include "metrics.h"
 #include "store_private.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -109,6 +110,7 @@ static uint32_t	file_crc_table[256];
 static int	file_crc_ready;
 
 static int	file_compact(struct store *);
+static void	file_metrics(const struct file_state *);
 
 /* CRC-32 (IEEE 802.3, reflected), table built on first use. */
 static uint32_t
@@ -873,6 +875,7 @@ file_open(struct store *s, char *err, size_t errlen)
 		store_load_record(s, all[i]->kind, all[i]->key, all[i]->value,
 		    all[i]->len);
 	free(all);
+	file_metrics(fs);
 	log_debug("%s: %s: %zu live records, generation %llu, journal %lld "
 	    "bytes", __func__, s->dir, fs->nentries,
 	    (unsigned long long)fs->generation, (long long)fs->journal_size);
@@ -882,6 +885,18 @@ fail:
 	file_free(fs);
 	s->data = NULL;
 	return (-1);
+}
+
+/* The store's size, for the metrics: live records and journal bytes. */
+static void
+file_metrics(const struct file_state *fs)
+{
+	metrics_set(metrics_gauge("netcrave_store_records",
+	    "Live records in the state store.", "backend=\"file\""),
+	    (double)fs->nentries);
+	metrics_set(metrics_gauge("netcrave_store_journal_bytes",
+	    "Bytes in the state store's journal (compacted past store.compact_bytes).",
+	    "backend=\"file\""), (double)fs->journal_size);
 }
 
 /* Refuse further appends: the journal's state on disk is no longer known. */
@@ -924,6 +939,7 @@ file_append(struct store *s, const unsigned char *payload, size_t plen,
 	}
 	fs->journal_size += (off_t)rlen;
 	fs->journal_seq++;
+	file_metrics(fs);
 	rv = 0;
 done:
 	free(r);
@@ -1119,6 +1135,7 @@ file_compact(struct store *s)
 	fs->have_snapshot = 1;
 	log_info("file store: compacted %s: %zu live records, journal was %lld "
 	    "bytes", s->dir, fs->nentries, (long long)old_size);
+	file_metrics(fs);
 	return (0);
 
 fail:
