@@ -50,35 +50,30 @@
  * versions become visible in order and a follower reading "version > last"
  * never skips one.  A sequence would not do: its values commit out of order.
  */
-static const char pg_sql_put[] =
-	"WITH v AS (UPDATE netcrave_meta SET counter = counter + 1 "
+#define PG_SQL_NEXT_VERSION \
+	"WITH v AS (UPDATE netcrave_meta SET counter = counter + 1 " \
 	"WHERE name = 'changes' RETURNING counter) "
-	"INSERT INTO netcrave_records (kind, key, value, version, writer, deleted) "
-	"SELECT $1, $2, $3, v.counter, $4, false FROM v "
-	"ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value, "
+#define PG_SQL_UPSERT \
+	PG_SQL_NEXT_VERSION \
+	"INSERT INTO netcrave_records (kind, key, value, version, writer, " \
+	"deleted) SELECT $1, $2, $3, v.counter, $4, false FROM v " \
+	"ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value, " \
 	"version = excluded.version, writer = excluded.writer, deleted = false "
-	"RETURNING version";
+
+static const char pg_sql_put[] = PG_SQL_UPSERT "RETURNING version";
 
 /*
  * Insert: only over a deleted record, or over this very change when a retry
  * follows a lost connection that had in fact committed it (the writer token
  * is unique per change).  No row back means a live record holds the key.
  */
-static const char pg_sql_insert[] =
-	"WITH v AS (UPDATE netcrave_meta SET counter = counter + 1 "
-	"WHERE name = 'changes' RETURNING counter) "
-	"INSERT INTO netcrave_records (kind, key, value, version, writer, deleted) "
-	"SELECT $1, $2, $3, v.counter, $4, false FROM v "
-	"ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value, "
-	"version = excluded.version, writer = excluded.writer, deleted = false "
+static const char pg_sql_insert[] = PG_SQL_UPSERT
 	"WHERE netcrave_records.deleted OR "
 	"netcrave_records.writer = excluded.writer "
 	"RETURNING version";
 
 /* A delete leaves a tombstone so other hosts see it through its version. */
-static const char pg_sql_del[] =
-	"WITH v AS (UPDATE netcrave_meta SET counter = counter + 1 "
-	"WHERE name = 'changes' RETURNING counter) "
+static const char pg_sql_del[] = PG_SQL_NEXT_VERSION
 	"UPDATE netcrave_records SET value = NULL, deleted = true, "
 	"version = v.counter, writer = $3 FROM v "
 	"WHERE kind = $1 AND key = $2 AND NOT deleted";
@@ -111,8 +106,11 @@ enum pg_op_type {
 	PG_OP_INSERT,
 	PG_OP_DEL,
 	PG_OP_POLL,
-	PG_OP_SETUP		/* per-connection settings, first after connect */
+	PG_OP_SETUP,		/* per-connection settings, first after connect */
+	PG_OP_LISTEN,		/* LISTEN, where the server has it */
+	PG_OP_NOTIFY		/* wake the other hosts' LISTEN */
 };
+#define PG_NOTIFY_CHANNEL	"netcrave_changes"
 
 /* One statement waiting for, or running on, the connection. */
 struct pg_op {
@@ -158,6 +156,7 @@ struct pg_state {
 	unsigned int		 timeout_ms;
 	size_t			 queue_max;
 	int64_t			 last_version;	/* highest change seen */
+	int			 notify;	/* LISTEN works: NOTIFY after changes */
 	char			 origin[33];	/* this process, in writer tokens */
 	uint64_t		 seq;
 	char			 lasterr[256];
@@ -472,13 +471,21 @@ pg_op_finish(struct pg_state *ps, struct pg_op *op, const char *error)
 	pg_op_free(op);
 }
 
+/* Whether an operation is the backend's own, with nobody waiting on it. */
+static int
+pg_op_internal(const struct pg_op *op)
+{
+	return (op->type == PG_OP_POLL || op->type == PG_OP_SETUP ||
+	    op->type == PG_OP_LISTEN || op->type == PG_OP_NOTIFY);
+}
+
 /* Queue an operation; a change beyond the bound fails at once. */
 static int
 pg_enqueue(struct pg_state *ps, struct pg_op *op)
 {
 	char	 err[512];
 
-	if (op->type != PG_OP_POLL && ps->nqueued >= ps->queue_max) {
+	if (!pg_op_internal(op) && ps->nqueued >= ps->queue_max) {
 		snprintf(err, sizeof err, "pg store: %zu changes already wait "
 		    "for the database (%s)", ps->nqueued, ps->state == PG_READY ?
 		    "it is slow" : ps->lasterr);
@@ -557,6 +564,14 @@ pg_send(struct pg_state *ps, struct pg_op *op)
 		sql = "SET default_transaction_isolation TO 'serializable'";
 		n = 0;
 		break;
+	case PG_OP_LISTEN:
+		sql = "LISTEN " PG_NOTIFY_CHANNEL;
+		n = 0;
+		break;
+	case PG_OP_NOTIFY:
+		sql = "NOTIFY " PG_NOTIFY_CHANNEL;
+		n = 0;
+		break;
 	default:
 		fatalx("%s: bad operation %d", __func__, op->type);
 	}
@@ -629,6 +644,26 @@ pg_poll_result(struct pg_state *ps, PGresult *res)
 		event_active(ps->ev_poll, EV_TIMEOUT, 0);
 }
 
+/*
+ * A change committed: where LISTEN works, wake the other hosts so they read
+ * it now rather than at their next poll.  One NOTIFY waiting covers every
+ * change before it.
+ */
+static void
+pg_notify_others(struct pg_state *ps)
+{
+	struct pg_op	*op;
+
+	if (ps->notify != 1)
+		return;
+	TAILQ_FOREACH(op, &ps->queue, entry) {
+		if (op->type == PG_OP_NOTIFY && (op != TAILQ_FIRST(&ps->queue) ||
+		    !ps->busy))
+			return;
+	}
+	pg_enqueue(ps, pg_op_new(ps, PG_OP_NOTIFY, NULL, NULL, NULL, NULL));
+}
+
 /* Whether an SQLSTATE asks for the transaction to be run again. */
 static int
 pg_retryable(const char *sqlstate)
@@ -647,6 +682,7 @@ pg_done(struct pg_state *ps, PGresult *res)
 	const char	*sqlstate;
 	char		 msg[256], err[512];
 	unsigned int	 jitter;
+	int		 inserted;
 
 	ps->busy = 0;
 	if (op == NULL)
@@ -654,12 +690,24 @@ pg_done(struct pg_state *ps, PGresult *res)
 	st = res != NULL ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
 		switch (op->type) {
+		/* Finished first: the head must not be sent again. */
 		case PG_OP_INSERT:
-			pg_op_finish(ps, op, PQntuples(res) == 1 ? NULL :
-			    STORE_ERR_EXISTS);
+			inserted = PQntuples(res) == 1;
+			pg_op_finish(ps, op, inserted ? NULL : STORE_ERR_EXISTS);
+			if (inserted)
+				pg_notify_others(ps);
+			break;
+		case PG_OP_PUT:
+		case PG_OP_DEL:
+			pg_op_finish(ps, op, NULL);
+			pg_notify_others(ps);
 			break;
 		case PG_OP_POLL:
 			pg_poll_result(ps, res);
+			pg_op_finish(ps, op, NULL);
+			break;
+		case PG_OP_LISTEN:
+			ps->notify = 1;
 			pg_op_finish(ps, op, NULL);
 			break;
 		default:
@@ -692,9 +740,19 @@ pg_done(struct pg_state *ps, PGresult *res)
 		    sqlstate);
 	else
 		snprintf(err, sizeof err, "pg store: %s", msg);
-	if (op->type == PG_OP_POLL || op->type == PG_OP_SETUP)
+	if (op->type == PG_OP_LISTEN) {
+		/* CockroachDB: following relies on polling alone. */
+		if (ps->notify != 0)
+			log_info("pg store: no LISTEN on this server (%s); "
+			    "following other hosts every %u ms", msg,
+			    ps->poll_ms);
+		ps->notify = 0;
+		pg_op_finish(ps, op, NULL);
+		return;
+	}
+	if (pg_op_internal(op))
 		log_warnx("%s", err);
-	pg_op_finish(ps, op, err);
+	pg_op_finish(ps, op, pg_op_internal(op) ? NULL : err);
 }
 
 /* Drop the events of the current connection. */
@@ -733,7 +791,7 @@ pg_schedule_reconnect(struct pg_state *ps)
 static void
 pg_lost(struct pg_state *ps, const char *why)
 {
-	struct pg_op	*op;
+	struct pg_op	*op, *next;
 
 	log_warnx("pg store: connection lost: %s; reconnecting", why);
 	snprintf(ps->lasterr, sizeof ps->lasterr, "%s", why);
@@ -747,9 +805,11 @@ pg_lost(struct pg_state *ps, const char *why)
 	ps->busy = 0;
 	evtimer_del(ps->ev_timer);
 	/* Per-connection work is redone by the next connection. */
-	op = TAILQ_FIRST(&ps->queue);
-	if (op != NULL && op->type == PG_OP_SETUP)
-		pg_op_finish(ps, op, NULL);
+	for (op = TAILQ_FIRST(&ps->queue); op != NULL; op = next) {
+		next = TAILQ_NEXT(op, entry);
+		if (op->type == PG_OP_SETUP || op->type == PG_OP_LISTEN)
+			pg_op_finish(ps, op, NULL);
+	}
 	pg_schedule_reconnect(ps);
 }
 
@@ -767,8 +827,12 @@ pg_on_read(evutil_socket_t fd, short events, void *arg)
 		pg_lost(ps, msg);
 		return;
 	}
-	while ((note = PQnotifies(ps->conn)) != NULL)
+	/* Another host changed something: read it now, not at the next poll. */
+	while ((note = PQnotifies(ps->conn)) != NULL) {
+		if (note->be_pid != PQbackendPID(ps->conn))
+			event_active(ps->ev_poll, EV_TIMEOUT, 0);
 		PQfreemem(note);
+	}
 	while (ps->busy && !PQisBusy(ps->conn)) {
 		if ((res = PQgetResult(ps->conn)) != NULL) {
 			if (ps->result == NULL)
@@ -814,7 +878,7 @@ pg_on_write(evutil_socket_t fd, short events, void *arg)
 static void
 pg_ready(struct pg_state *ps)
 {
-	struct pg_op	*op;
+	struct pg_op	*setup, *listen;
 	int		 fd = PQsocket(ps->conn);
 
 	if (PQsetnonblocking(ps->conn, 1) == -1) {
@@ -834,10 +898,13 @@ pg_ready(struct pg_state *ps)
 	ps->state = PG_READY;
 	ps->backoff_ms = PG_BACKOFF_MIN_MS;
 	ps->lasterr[0] = '\0';
-	op = pg_op_new(ps, PG_OP_SETUP, NULL, NULL, NULL, NULL);
-	gettimeofday(&op->queued, NULL);
-	TAILQ_INSERT_HEAD(&ps->queue, op, entry);
-	ps->nqueued++;
+	setup = pg_op_new(ps, PG_OP_SETUP, NULL, NULL, NULL, NULL);
+	listen = pg_op_new(ps, PG_OP_LISTEN, NULL, NULL, NULL, NULL);
+	gettimeofday(&setup->queued, NULL);
+	listen->queued = setup->queued;
+	TAILQ_INSERT_HEAD(&ps->queue, setup, entry);
+	TAILQ_INSERT_AFTER(&ps->queue, setup, listen, entry);
+	ps->nqueued += 2;
 	/* What other hosts did meanwhile. */
 	event_active(ps->ev_poll, EV_TIMEOUT, 0);
 	pg_kick(ps);
@@ -1038,6 +1105,7 @@ pg_open(struct store *s, char *err, size_t errlen)
 	ps->timeout_ms = p->pg_timeout_ms != 0 ? p->pg_timeout_ms : 30000;
 	ps->queue_max = p->pg_queue_max != 0 ? p->pg_queue_max : 10000;
 	ps->backoff_ms = PG_BACKOFF_MIN_MS;
+	ps->notify = -1;
 	crypto_random(id, sizeof id);
 	for (i = 0; i < sizeof id; i++)
 		snprintf(ps->origin + 2 * i, 3, "%02x", id[i]);
@@ -1172,8 +1240,7 @@ pg_close(struct store *s)
 		snprintf(err, sizeof err, "pg store: closed before the database "
 		    "confirmed the change (%s)", ps->lasterr[0] != '\0' ?
 		    ps->lasterr : "not connected");
-		pg_op_finish(ps, op, op->type == PG_OP_POLL ||
-		    op->type == PG_OP_SETUP ? NULL : err);
+		pg_op_finish(ps, op, pg_op_internal(op) ? NULL : err);
 	}
 	pg_free(ps);
 	s->data = NULL;
