@@ -111,6 +111,7 @@ enum pg_op_type {
 	PG_OP_NOTIFY		/* wake the other hosts' LISTEN */
 };
 #define PG_NOTIFY_CHANNEL	"netcrave_changes"
+#define PG_NOTIFY_MS		10	/* changes that share one NOTIFY */
 
 /* One statement waiting for, or running on, the connection. */
 struct pg_op {
@@ -146,6 +147,7 @@ struct pg_state {
 	struct event		*ev_timer;	/* reconnect, retry or connect timeout */
 	struct event		*ev_poll;	/* follow other hosts */
 	struct event		*ev_expire;	/* fail changes that waited too long */
+	struct event		*ev_notify;	/* NOTIFY for recent changes */
 	struct pg_op_queue	 queue;		/* head is in flight when busy */
 	size_t			 nqueued;
 	int			 busy;		/* head sent, result not yet in */
@@ -646,22 +648,27 @@ pg_poll_result(struct pg_state *ps, PGresult *res)
 
 /*
  * A change committed: where LISTEN works, wake the other hosts so they read
- * it now rather than at their next poll.  One NOTIFY waiting covers every
- * change before it.
+ * it now rather than at their next poll.  Changes within PG_NOTIFY_MS share
+ * one NOTIFY: each costs the server a commit under its notification lock.
  */
 static void
 pg_notify_others(struct pg_state *ps)
 {
-	struct pg_op	*op;
+	struct timeval	tv = pg_tv(PG_NOTIFY_MS);
 
-	if (ps->notify != 1)
-		return;
-	TAILQ_FOREACH(op, &ps->queue, entry) {
-		if (op->type == PG_OP_NOTIFY && (op != TAILQ_FIRST(&ps->queue) ||
-		    !ps->busy))
-			return;
-	}
-	pg_enqueue(ps, pg_op_new(ps, PG_OP_NOTIFY, NULL, NULL, NULL, NULL));
+	if (ps->notify == 1 && !evtimer_pending(ps->ev_notify, NULL))
+		evtimer_add(ps->ev_notify, &tv);
+}
+
+/* Timer: send the NOTIFY for the changes of the last few milliseconds. */
+static void
+pg_on_notify(evutil_socket_t fd, short events, void *arg)
+{
+	struct pg_state	*ps = arg;
+
+	if (ps->state == PG_READY)
+		pg_enqueue(ps, pg_op_new(ps, PG_OP_NOTIFY, NULL, NULL, NULL,
+		    NULL));
 }
 
 /* Whether an SQLSTATE asks for the transaction to be run again. */
@@ -1054,6 +1061,8 @@ pg_free(struct pg_state *ps)
 		event_free(ps->ev_poll);
 	if (ps->ev_expire != NULL)
 		event_free(ps->ev_expire);
+	if (ps->ev_notify != NULL)
+		event_free(ps->ev_notify);
 	PQclear(ps->result);
 	if (ps->conn != NULL)
 		PQfinish(ps->conn);
@@ -1119,8 +1128,9 @@ pg_open(struct store *s, char *err, size_t errlen)
 	ps->ev_timer = evtimer_new(s->base, pg_on_timer, ps);
 	ps->ev_poll = evtimer_new(s->base, pg_on_poll, ps);
 	ps->ev_expire = evtimer_new(s->base, pg_on_expire, ps);
+	ps->ev_notify = evtimer_new(s->base, pg_on_notify, ps);
 	if (ps->ev_timer == NULL || ps->ev_poll == NULL ||
-	    ps->ev_expire == NULL)
+	    ps->ev_expire == NULL || ps->ev_notify == NULL)
 		fatalx("%s: evtimer_new", __func__);
 	tv = pg_tv(ps->poll_ms);
 	evtimer_add(ps->ev_poll, &tv);
