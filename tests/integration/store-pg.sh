@@ -218,6 +218,8 @@ check "database back: host B serves again" wait_for 15 sh -c \
 check "the failed request left no record behind" [ "$(pg_psql \
     "select count(*) from netcrave_records where kind = 'ipam.address' and not deleted")" = 1205 ]
 
-kill -TERM "$B_PID"; wait "$B_PID" 2>/dev/null; B_PID=
+kill -TERM "$B_PID"; brc=0; wait "$B_PID" || brc=$?; B_PID=
+check "host B stops cleanly" [ "$brc" = 0 ]
+[ "$brc" = 0 ] || cat "$T/b.log"
 check "host A stops cleanly" nc_stop
 finish
