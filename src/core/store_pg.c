@@ -32,7 +32,7 @@
 #define PG_SEAL_OVERHEAD	(1 + PG_NONCE_BYTES + PG_TAG_BYTES)
 #define PG_KEYCHECK		"netcrave store key check"
 
-#define PG_POLL_ROWS		1000	/* changes read per poll */
+#define PG_POLL_ROWS		1000	/* changes read per poll: pg_sql_poll */
 #define PG_RETRY_MAX		200	/* serialization failures before giving up */
 #define PG_BACKOFF_MIN_MS	100
 #define PG_BACKOFF_MAX_MS	5000
@@ -264,7 +264,7 @@ pg_unseal(struct store *s, const char *kind, const char *key,
 	return (out);
 }
 
-/* Fill the libpq keywords from the params; conninfo first, the keys override. */
+/* The libpq keywords from the params: conninfo first, the keys override. */
 static void
 pg_keywords(struct pg_state *ps, const struct store_params *p)
 {
@@ -407,7 +407,7 @@ done:
 	return (rv);
 }
 
-/* Replay every live record; the highest version seen is where following starts. */
+/* Replay every live record; following starts at the highest version seen. */
 static int
 pg_load(struct store *s, PGconn *conn, char *err, size_t errlen)
 {
