@@ -201,6 +201,16 @@ grep -q "the last by another host" "$T/pa" "$T/pb" &&
     echo "# (the loser lost at the database, not by hearing of it first)"
 check "one prefix claim per pool in the database" [ "$(pg_psql \
     "select count(*) from netcrave_records where kind = 'ipam.net' and not deleted")" = 2 ]
+# The winner's new pool reaches the other host through the change log.
+if grep -q '"PoolID"' "$T/pa"; then
+	newpool=$(jq -r .PoolID "$T/pa"); other=$T/runb/plugin.sock
+else
+	newpool=$(jq -r .PoolID "$T/pb"); other=$PLUGIN_SOCK
+fi
+check "the other host serves the new pool it heard of" wait_for 5 sh -c \
+    "curl -s --unix-socket '$other' -X POST -H 'Content-Type:' \
+    --data-binary '{\"PoolID\":\"$newpool\",\"Address\":\"\",\"Options\":{}}' \
+    http://localhost/IpamDriver.RequestAddress | grep -q '\"Address\":\"$b2.1/21\"'"
 
 # The database away for longer than host B's timeout: a clear error, and
 # service again once it is back.
@@ -216,7 +226,7 @@ check "database back: host B serves again" wait_for 15 sh -c \
     --data-binary '{\"PoolID\":\"$pool\",\"Address\":\"\",\"Options\":{}}' \
     http://localhost/IpamDriver.RequestAddress | grep -q '\"Address\"'"
 check "the failed request left no record behind" [ "$(pg_psql \
-    "select count(*) from netcrave_records where kind = 'ipam.address' and not deleted")" = 1205 ]
+    "select count(*) from netcrave_records where kind = 'ipam.address' and not deleted")" = 1206 ]
 
 kill -TERM "$B_PID"; brc=0; wait "$B_PID" || brc=$?; B_PID=
 check "host B stops cleanly" [ "$brc" = 0 ]
