@@ -150,6 +150,7 @@ struct pg_state {
 	struct event		*ev_notify;	/* NOTIFY for recent changes */
 	struct pg_op_queue	 queue;		/* head is in flight when busy */
 	size_t			 nqueued;
+	size_t			 nchanges;	/* of them callers' changes */
 	int			 busy;		/* head sent, result not yet in */
 	int			 waiting;	/* a retry timer holds the head back */
 	PGresult		*result;	/* first result of the head */
@@ -463,16 +464,6 @@ pg_op_free(struct pg_op *op)
 	free(op);
 }
 
-/* Take the head off the queue and report its outcome. */
-static void
-pg_op_finish(struct pg_state *ps, struct pg_op *op, const char *error)
-{
-	TAILQ_REMOVE(&ps->queue, op, entry);
-	ps->nqueued--;
-	store_complete(ps->s, op->cb, op->arg, error);
-	pg_op_free(op);
-}
-
 /* Whether an operation is the backend's own, with nobody waiting on it. */
 static int
 pg_op_internal(const struct pg_op *op)
@@ -481,15 +472,27 @@ pg_op_internal(const struct pg_op *op)
 	    op->type == PG_OP_LISTEN || op->type == PG_OP_NOTIFY);
 }
 
+/* Take the head off the queue and report its outcome. */
+static void
+pg_op_finish(struct pg_state *ps, struct pg_op *op, const char *error)
+{
+	TAILQ_REMOVE(&ps->queue, op, entry);
+	ps->nqueued--;
+	if (!pg_op_internal(op))
+		ps->nchanges--;
+	store_complete(ps->s, op->cb, op->arg, error);
+	pg_op_free(op);
+}
+
 /* Queue an operation; a change beyond the bound fails at once. */
 static int
 pg_enqueue(struct pg_state *ps, struct pg_op *op)
 {
 	char	 err[512];
 
-	if (!pg_op_internal(op) && ps->nqueued >= ps->queue_max) {
+	if (!pg_op_internal(op) && ps->nchanges >= ps->queue_max) {
 		snprintf(err, sizeof err, "pg store: %zu changes already wait "
-		    "for the database (%s)", ps->nqueued, ps->state == PG_READY ?
+		    "for the database (%s)", ps->nchanges, ps->state == PG_READY ?
 		    "it is slow" : ps->lasterr);
 		store_complete(ps->s, op->cb, op->arg, err);
 		pg_op_free(op);
@@ -498,6 +501,8 @@ pg_enqueue(struct pg_state *ps, struct pg_op *op)
 	gettimeofday(&op->queued, NULL);
 	TAILQ_INSERT_TAIL(&ps->queue, op, entry);
 	ps->nqueued++;
+	if (!pg_op_internal(op))
+		ps->nchanges++;
 	pg_kick(ps);
 	return (0);
 }
@@ -901,7 +906,7 @@ pg_ready(struct pg_state *ps)
 		fatalx("%s: event_new", __func__);
 	if (ps->lasterr[0] != '\0')
 		log_info("pg store: connected again to %s; %zu changes were "
-		    "waiting", PQhost(ps->conn), ps->nqueued);
+		    "waiting", PQhost(ps->conn), ps->nchanges);
 	ps->state = PG_READY;
 	ps->backoff_ms = PG_BACKOFF_MIN_MS;
 	ps->lasterr[0] = '\0';

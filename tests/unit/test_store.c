@@ -58,6 +58,7 @@ struct done {
 static const char	*backend = "file";
 static const char	*pg_conninfo;
 static unsigned int	 pg_poll_ms = 20;
+static size_t		 pg_queue_max;		/* 0: the default */
 
 /* Run the loop until cond holds; the pg backend keeps timers, so the loop
  * never runs out of events by itself.  Twenty seconds is a failure. */
@@ -232,6 +233,7 @@ open_key(struct fixture *f, const unsigned char *key, size_t compact_bytes,
 	params.pg_conninfo = pg_conninfo;
 	params.pg_poll_ms = pg_poll_ms;
 	params.pg_timeout_ms = 5000;
+	params.pg_queue_max = pg_queue_max;
 	err[0] = '\0';
 	return (store_open(f->base, &params, on_load, f, err, errlen));
 }
@@ -1239,6 +1241,41 @@ test_pg_reconnect(void **state)
 	store_close(s);
 }
 
+/* At most queue_max changes wait for the database; more fail at once with
+ * the reason, and the ones queued still complete. */
+static void
+test_pg_queue_bound(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s;
+	struct done	 d[10];
+	char		 key[16];
+	int		 i, ok = 0, refused = 0;
+
+	pg_queue_max = 5;
+	s = open_ok(f, 0);
+	pg_queue_max = 0;
+	put_str(f, s, "kind", "first", "v");	/* start-up statements done */
+	memset(d, 0, sizeof d);
+	for (i = 0; i < 10; i++) {
+		snprintf(key, sizeof key, "k%d", i);
+		assert_int_equal(store_put(s, "kind", key, "v", 1, on_done,
+		    &d[i]), 0);
+	}
+	for (i = 0; i < 10; i++) {
+		RUN_UNTIL(f, d[i].called);
+		if (d[i].failed) {
+			assert_non_null(strstr(d[i].error,
+			    "changes already wait for the database"));
+			refused++;
+		} else
+			ok++;
+	}
+	assert_int_equal(ok, 5);
+	assert_int_equal(refused, 5);
+	store_close(s);
+}
+
 /* Values in the database are sealed; kinds and keys stay readable (they
  * carry the uniqueness).  A newer schema than this code knows is refused. */
 static void
@@ -1293,6 +1330,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_pg_at_rest_and_schema,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pg_queue_bound, setup,
+		    teardown),
 	};
 	const struct CMUnitTest tests[] = {
 		BOTH_TESTS,
