@@ -151,14 +151,22 @@ store_open(struct event_base *base, const struct store_params *params,
 	return (s);
 }
 
+/* Whether a put or insert has usable arguments. */
+static int
+store_valid_put(struct store *s, const char *kind, const char *key,
+    const void *value, size_t len)
+{
+	return (s != NULL && !s->closing && store_valid_name(kind,
+	    STORE_KIND_MAX) && store_valid_name(key, STORE_KEY_MAX) &&
+	    len <= STORE_VALUE_MAX && (value != NULL || len == 0));
+}
+
 /* Record a value; the callback says when it is durable. */
 int
 store_put(struct store *s, const char *kind, const char *key,
     const void *value, size_t len, store_done_cb cb, void *arg)
 {
-	if (s == NULL || s->closing || !store_valid_name(kind, STORE_KIND_MAX) ||
-	    !store_valid_name(key, STORE_KEY_MAX) || len > STORE_VALUE_MAX ||
-	    (value == NULL && len != 0))
+	if (!store_valid_put(s, kind, key, value, len))
 		return (-1);
 	return (s->backend->put(s, kind, key, value, len, cb, arg));
 }
@@ -179,9 +187,7 @@ int
 store_insert(struct store *s, const char *kind, const char *key,
     const void *value, size_t len, store_done_cb cb, void *arg)
 {
-	if (s == NULL || s->closing || !store_valid_name(kind, STORE_KIND_MAX) ||
-	    !store_valid_name(key, STORE_KEY_MAX) || len > STORE_VALUE_MAX ||
-	    (value == NULL && len != 0))
+	if (!store_valid_put(s, kind, key, value, len))
 		return (-1);
 	return (s->backend->insert(s, kind, key, value, len, cb, arg));
 }

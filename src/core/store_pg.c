@@ -32,7 +32,7 @@
 #define PG_SEAL_OVERHEAD	(1 + PG_NONCE_BYTES + PG_TAG_BYTES)
 #define PG_KEYCHECK		"netcrave store key check"
 
-#define PG_POLL_ROWS		1000	/* changes read per poll */
+#define PG_POLL_ROWS		1000	/* changes read per poll: pg_sql_poll */
 #define PG_RETRY_MAX		200	/* serialization failures before giving up */
 #define PG_BACKOFF_MIN_MS	100
 #define PG_BACKOFF_MAX_MS	5000
@@ -50,35 +50,30 @@
  * versions become visible in order and a follower reading "version > last"
  * never skips one.  A sequence would not do: its values commit out of order.
  */
-static const char pg_sql_put[] =
-	"WITH v AS (UPDATE netcrave_meta SET counter = counter + 1 "
+#define PG_SQL_NEXT_VERSION \
+	"WITH v AS (UPDATE netcrave_meta SET counter = counter + 1 " \
 	"WHERE name = 'changes' RETURNING counter) "
-	"INSERT INTO netcrave_records (kind, key, value, version, writer, deleted) "
-	"SELECT $1, $2, $3, v.counter, $4, false FROM v "
-	"ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value, "
+#define PG_SQL_UPSERT \
+	PG_SQL_NEXT_VERSION \
+	"INSERT INTO netcrave_records (kind, key, value, version, writer, " \
+	"deleted) SELECT $1, $2, $3, v.counter, $4, false FROM v " \
+	"ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value, " \
 	"version = excluded.version, writer = excluded.writer, deleted = false "
-	"RETURNING version";
+
+static const char pg_sql_put[] = PG_SQL_UPSERT "RETURNING version";
 
 /*
  * Insert: only over a deleted record, or over this very change when a retry
  * follows a lost connection that had in fact committed it (the writer token
  * is unique per change).  No row back means a live record holds the key.
  */
-static const char pg_sql_insert[] =
-	"WITH v AS (UPDATE netcrave_meta SET counter = counter + 1 "
-	"WHERE name = 'changes' RETURNING counter) "
-	"INSERT INTO netcrave_records (kind, key, value, version, writer, deleted) "
-	"SELECT $1, $2, $3, v.counter, $4, false FROM v "
-	"ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value, "
-	"version = excluded.version, writer = excluded.writer, deleted = false "
+static const char pg_sql_insert[] = PG_SQL_UPSERT
 	"WHERE netcrave_records.deleted OR "
 	"netcrave_records.writer = excluded.writer "
 	"RETURNING version";
 
 /* A delete leaves a tombstone so other hosts see it through its version. */
-static const char pg_sql_del[] =
-	"WITH v AS (UPDATE netcrave_meta SET counter = counter + 1 "
-	"WHERE name = 'changes' RETURNING counter) "
+static const char pg_sql_del[] = PG_SQL_NEXT_VERSION
 	"UPDATE netcrave_records SET value = NULL, deleted = true, "
 	"version = v.counter, writer = $3 FROM v "
 	"WHERE kind = $1 AND key = $2 AND NOT deleted";
@@ -111,8 +106,12 @@ enum pg_op_type {
 	PG_OP_INSERT,
 	PG_OP_DEL,
 	PG_OP_POLL,
-	PG_OP_SETUP		/* per-connection settings, first after connect */
+	PG_OP_SETUP,		/* per-connection settings, first after connect */
+	PG_OP_LISTEN,		/* LISTEN, where the server has it */
+	PG_OP_NOTIFY		/* wake the other hosts' LISTEN */
 };
+#define PG_NOTIFY_CHANNEL	"netcrave_changes"
+#define PG_NOTIFY_MS		10	/* changes that share one NOTIFY */
 
 /* One statement waiting for, or running on, the connection. */
 struct pg_op {
@@ -148,8 +147,10 @@ struct pg_state {
 	struct event		*ev_timer;	/* reconnect, retry or connect timeout */
 	struct event		*ev_poll;	/* follow other hosts */
 	struct event		*ev_expire;	/* fail changes that waited too long */
+	struct event		*ev_notify;	/* NOTIFY for recent changes */
 	struct pg_op_queue	 queue;		/* head is in flight when busy */
 	size_t			 nqueued;
+	size_t			 nchanges;	/* of them callers' changes */
 	int			 busy;		/* head sent, result not yet in */
 	int			 waiting;	/* a retry timer holds the head back */
 	PGresult		*result;	/* first result of the head */
@@ -158,6 +159,7 @@ struct pg_state {
 	unsigned int		 timeout_ms;
 	size_t			 queue_max;
 	int64_t			 last_version;	/* highest change seen */
+	int			 notify;	/* LISTEN works: NOTIFY after changes */
 	char			 origin[33];	/* this process, in writer tokens */
 	uint64_t		 seq;
 	char			 lasterr[256];
@@ -263,7 +265,7 @@ pg_unseal(struct store *s, const char *kind, const char *key,
 	return (out);
 }
 
-/* Fill the libpq keywords from the params; conninfo first, the keys override. */
+/* The libpq keywords from the params: conninfo first, the keys override. */
 static void
 pg_keywords(struct pg_state *ps, const struct store_params *p)
 {
@@ -406,7 +408,7 @@ done:
 	return (rv);
 }
 
-/* Replay every live record; the highest version seen is where following starts. */
+/* Replay every live record; following starts at the highest version seen. */
 static int
 pg_load(struct store *s, PGconn *conn, char *err, size_t errlen)
 {
@@ -462,12 +464,22 @@ pg_op_free(struct pg_op *op)
 	free(op);
 }
 
+/* Whether an operation is the backend's own, with nobody waiting on it. */
+static int
+pg_op_internal(const struct pg_op *op)
+{
+	return (op->type == PG_OP_POLL || op->type == PG_OP_SETUP ||
+	    op->type == PG_OP_LISTEN || op->type == PG_OP_NOTIFY);
+}
+
 /* Take the head off the queue and report its outcome. */
 static void
 pg_op_finish(struct pg_state *ps, struct pg_op *op, const char *error)
 {
 	TAILQ_REMOVE(&ps->queue, op, entry);
 	ps->nqueued--;
+	if (!pg_op_internal(op))
+		ps->nchanges--;
 	store_complete(ps->s, op->cb, op->arg, error);
 	pg_op_free(op);
 }
@@ -478,9 +490,9 @@ pg_enqueue(struct pg_state *ps, struct pg_op *op)
 {
 	char	 err[512];
 
-	if (op->type != PG_OP_POLL && ps->nqueued >= ps->queue_max) {
+	if (!pg_op_internal(op) && ps->nchanges >= ps->queue_max) {
 		snprintf(err, sizeof err, "pg store: %zu changes already wait "
-		    "for the database (%s)", ps->nqueued, ps->state == PG_READY ?
+		    "for the database (%s)", ps->nchanges, ps->state == PG_READY ?
 		    "it is slow" : ps->lasterr);
 		store_complete(ps->s, op->cb, op->arg, err);
 		pg_op_free(op);
@@ -489,6 +501,8 @@ pg_enqueue(struct pg_state *ps, struct pg_op *op)
 	gettimeofday(&op->queued, NULL);
 	TAILQ_INSERT_TAIL(&ps->queue, op, entry);
 	ps->nqueued++;
+	if (!pg_op_internal(op))
+		ps->nchanges++;
 	pg_kick(ps);
 	return (0);
 }
@@ -555,6 +569,14 @@ pg_send(struct pg_state *ps, struct pg_op *op)
 	case PG_OP_SETUP:
 		/* CockroachDB's only level; PostgreSQL's strictest. */
 		sql = "SET default_transaction_isolation TO 'serializable'";
+		n = 0;
+		break;
+	case PG_OP_LISTEN:
+		sql = "LISTEN " PG_NOTIFY_CHANNEL;
+		n = 0;
+		break;
+	case PG_OP_NOTIFY:
+		sql = "NOTIFY " PG_NOTIFY_CHANNEL;
 		n = 0;
 		break;
 	default:
@@ -629,6 +651,31 @@ pg_poll_result(struct pg_state *ps, PGresult *res)
 		event_active(ps->ev_poll, EV_TIMEOUT, 0);
 }
 
+/*
+ * A change committed: where LISTEN works, wake the other hosts so they read
+ * it now rather than at their next poll.  Changes within PG_NOTIFY_MS share
+ * one NOTIFY: each costs the server a commit under its notification lock.
+ */
+static void
+pg_notify_others(struct pg_state *ps)
+{
+	struct timeval	tv = pg_tv(PG_NOTIFY_MS);
+
+	if (ps->notify == 1 && !evtimer_pending(ps->ev_notify, NULL))
+		evtimer_add(ps->ev_notify, &tv);
+}
+
+/* Timer: send the NOTIFY for the changes of the last few milliseconds. */
+static void
+pg_on_notify(evutil_socket_t fd, short events, void *arg)
+{
+	struct pg_state	*ps = arg;
+
+	if (ps->state == PG_READY)
+		pg_enqueue(ps, pg_op_new(ps, PG_OP_NOTIFY, NULL, NULL, NULL,
+		    NULL));
+}
+
 /* Whether an SQLSTATE asks for the transaction to be run again. */
 static int
 pg_retryable(const char *sqlstate)
@@ -647,6 +694,7 @@ pg_done(struct pg_state *ps, PGresult *res)
 	const char	*sqlstate;
 	char		 msg[256], err[512];
 	unsigned int	 jitter;
+	int		 inserted;
 
 	ps->busy = 0;
 	if (op == NULL)
@@ -654,12 +702,24 @@ pg_done(struct pg_state *ps, PGresult *res)
 	st = res != NULL ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
 		switch (op->type) {
+		/* Finished first: the head must not be sent again. */
 		case PG_OP_INSERT:
-			pg_op_finish(ps, op, PQntuples(res) == 1 ? NULL :
-			    STORE_ERR_EXISTS);
+			inserted = PQntuples(res) == 1;
+			pg_op_finish(ps, op, inserted ? NULL : STORE_ERR_EXISTS);
+			if (inserted)
+				pg_notify_others(ps);
+			break;
+		case PG_OP_PUT:
+		case PG_OP_DEL:
+			pg_op_finish(ps, op, NULL);
+			pg_notify_others(ps);
 			break;
 		case PG_OP_POLL:
 			pg_poll_result(ps, res);
+			pg_op_finish(ps, op, NULL);
+			break;
+		case PG_OP_LISTEN:
+			ps->notify = 1;
 			pg_op_finish(ps, op, NULL);
 			break;
 		default:
@@ -692,9 +752,19 @@ pg_done(struct pg_state *ps, PGresult *res)
 		    sqlstate);
 	else
 		snprintf(err, sizeof err, "pg store: %s", msg);
-	if (op->type == PG_OP_POLL || op->type == PG_OP_SETUP)
+	if (op->type == PG_OP_LISTEN) {
+		/* CockroachDB: following relies on polling alone. */
+		if (ps->notify != 0)
+			log_info("pg store: no LISTEN on this server (%s); "
+			    "following other hosts every %u ms", msg,
+			    ps->poll_ms);
+		ps->notify = 0;
+		pg_op_finish(ps, op, NULL);
+		return;
+	}
+	if (pg_op_internal(op))
 		log_warnx("%s", err);
-	pg_op_finish(ps, op, err);
+	pg_op_finish(ps, op, pg_op_internal(op) ? NULL : err);
 }
 
 /* Drop the events of the current connection. */
@@ -733,7 +803,7 @@ pg_schedule_reconnect(struct pg_state *ps)
 static void
 pg_lost(struct pg_state *ps, const char *why)
 {
-	struct pg_op	*op;
+	struct pg_op	*op, *next;
 
 	log_warnx("pg store: connection lost: %s; reconnecting", why);
 	snprintf(ps->lasterr, sizeof ps->lasterr, "%s", why);
@@ -747,9 +817,11 @@ pg_lost(struct pg_state *ps, const char *why)
 	ps->busy = 0;
 	evtimer_del(ps->ev_timer);
 	/* Per-connection work is redone by the next connection. */
-	op = TAILQ_FIRST(&ps->queue);
-	if (op != NULL && op->type == PG_OP_SETUP)
-		pg_op_finish(ps, op, NULL);
+	for (op = TAILQ_FIRST(&ps->queue); op != NULL; op = next) {
+		next = TAILQ_NEXT(op, entry);
+		if (op->type == PG_OP_SETUP || op->type == PG_OP_LISTEN)
+			pg_op_finish(ps, op, NULL);
+	}
 	pg_schedule_reconnect(ps);
 }
 
@@ -767,8 +839,12 @@ pg_on_read(evutil_socket_t fd, short events, void *arg)
 		pg_lost(ps, msg);
 		return;
 	}
-	while ((note = PQnotifies(ps->conn)) != NULL)
+	/* Another host changed something: read it now, not at the next poll. */
+	while ((note = PQnotifies(ps->conn)) != NULL) {
+		if (note->be_pid != PQbackendPID(ps->conn))
+			event_active(ps->ev_poll, EV_TIMEOUT, 0);
 		PQfreemem(note);
+	}
 	while (ps->busy && !PQisBusy(ps->conn)) {
 		if ((res = PQgetResult(ps->conn)) != NULL) {
 			if (ps->result == NULL)
@@ -814,7 +890,7 @@ pg_on_write(evutil_socket_t fd, short events, void *arg)
 static void
 pg_ready(struct pg_state *ps)
 {
-	struct pg_op	*op;
+	struct pg_op	*setup, *listen;
 	int		 fd = PQsocket(ps->conn);
 
 	if (PQsetnonblocking(ps->conn, 1) == -1) {
@@ -830,14 +906,17 @@ pg_ready(struct pg_state *ps)
 		fatalx("%s: event_new", __func__);
 	if (ps->lasterr[0] != '\0')
 		log_info("pg store: connected again to %s; %zu changes were "
-		    "waiting", PQhost(ps->conn), ps->nqueued);
+		    "waiting", PQhost(ps->conn), ps->nchanges);
 	ps->state = PG_READY;
 	ps->backoff_ms = PG_BACKOFF_MIN_MS;
 	ps->lasterr[0] = '\0';
-	op = pg_op_new(ps, PG_OP_SETUP, NULL, NULL, NULL, NULL);
-	gettimeofday(&op->queued, NULL);
-	TAILQ_INSERT_HEAD(&ps->queue, op, entry);
-	ps->nqueued++;
+	setup = pg_op_new(ps, PG_OP_SETUP, NULL, NULL, NULL, NULL);
+	listen = pg_op_new(ps, PG_OP_LISTEN, NULL, NULL, NULL, NULL);
+	gettimeofday(&setup->queued, NULL);
+	listen->queued = setup->queued;
+	TAILQ_INSERT_HEAD(&ps->queue, setup, entry);
+	TAILQ_INSERT_AFTER(&ps->queue, setup, listen, entry);
+	ps->nqueued += 2;
 	/* What other hosts did meanwhile. */
 	event_active(ps->ev_poll, EV_TIMEOUT, 0);
 	pg_kick(ps);
@@ -987,6 +1066,8 @@ pg_free(struct pg_state *ps)
 		event_free(ps->ev_poll);
 	if (ps->ev_expire != NULL)
 		event_free(ps->ev_expire);
+	if (ps->ev_notify != NULL)
+		event_free(ps->ev_notify);
 	PQclear(ps->result);
 	if (ps->conn != NULL)
 		PQfinish(ps->conn);
@@ -1038,6 +1119,7 @@ pg_open(struct store *s, char *err, size_t errlen)
 	ps->timeout_ms = p->pg_timeout_ms != 0 ? p->pg_timeout_ms : 30000;
 	ps->queue_max = p->pg_queue_max != 0 ? p->pg_queue_max : 10000;
 	ps->backoff_ms = PG_BACKOFF_MIN_MS;
+	ps->notify = -1;
 	crypto_random(id, sizeof id);
 	for (i = 0; i < sizeof id; i++)
 		snprintf(ps->origin + 2 * i, 3, "%02x", id[i]);
@@ -1051,8 +1133,9 @@ pg_open(struct store *s, char *err, size_t errlen)
 	ps->ev_timer = evtimer_new(s->base, pg_on_timer, ps);
 	ps->ev_poll = evtimer_new(s->base, pg_on_poll, ps);
 	ps->ev_expire = evtimer_new(s->base, pg_on_expire, ps);
+	ps->ev_notify = evtimer_new(s->base, pg_on_notify, ps);
 	if (ps->ev_timer == NULL || ps->ev_poll == NULL ||
-	    ps->ev_expire == NULL)
+	    ps->ev_expire == NULL || ps->ev_notify == NULL)
 		fatalx("%s: evtimer_new", __func__);
 	tv = pg_tv(ps->poll_ms);
 	evtimer_add(ps->ev_poll, &tv);
@@ -1172,8 +1255,7 @@ pg_close(struct store *s)
 		snprintf(err, sizeof err, "pg store: closed before the database "
 		    "confirmed the change (%s)", ps->lasterr[0] != '\0' ?
 		    ps->lasterr : "not connected");
-		pg_op_finish(ps, op, op->type == PG_OP_POLL ||
-		    op->type == PG_OP_SETUP ? NULL : err);
+		pg_op_finish(ps, op, pg_op_internal(op) ? NULL : err);
 	}
 	pg_free(ps);
 	s->data = NULL;

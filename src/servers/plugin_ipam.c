@@ -32,6 +32,7 @@
 #define IPAM_KIND_AUTO		"schema.auto"
 #define IPAM_KIND_POOL		"ipam.pool"
 #define IPAM_KIND_ADDRESS	"ipam.address"
+#define IPAM_KIND_NET		"ipam.net"	/* prefix -> PoolID: one owner */
 #define IPAM_SPACE_LOCAL	"netcrave-local"
 #define IPAM_SPACE_GLOBAL	"netcrave-global"
 #define IPAM_RESOLV_CONF	"/etc/resolv.conf"
@@ -254,6 +255,83 @@ plugin_ipam_address_spaces(struct http_request *req, void *arg)
 	    IPAM_SPACE_GLOBAL "\"}");
 }
 
+static void	ipam_pool_claimed(const char *, void *);
+
+/*
+ * Claim a new pool's prefix with store_insert before recording the pool: with
+ * a store shared by several hosts, only one of them gets a prefix.
+ */
+static void
+ipam_pool_claim_prefix(struct ipam_pending *pending, struct ipam_pool_entry *p)
+{
+	char	pbuf[PREFIX_STRLEN];
+
+	prefix_format(&p->prefix, 1, pbuf, sizeof pbuf);
+	free(pending->reply);
+	xasprintf(&pending->reply, "{\"PoolID\":\"%s\",\"Pool\":\"%s\","
+	    "\"Data\":{}}", p->id, pbuf);
+	pending->pool = p;
+	store_insert(ipam.store, IPAM_KIND_NET, pbuf, p->id, strlen(p->id),
+	    ipam_pool_claimed, pending);
+}
+
+/*
+ * The prefix claim answered.  Ours: record the pool, then reply.  Another
+ * host's: the prefix stays taken in the scope here, and a pool asked for by
+ * tag moves on to the next free one; an explicit subnet is refused.
+ */
+static void
+ipam_pool_claimed(const char *error, void *arg)
+{
+	struct ipam_pending	*pending = arg;
+	struct ipam_pool_entry	*p = pending->pool, *next;
+	struct ipam_space	*space = NULL;
+	struct prefix		 want;
+	char			*record, *msg = NULL, pbuf[PREFIX_STRLEN];
+	int			 code = 409;
+
+	if (error == NULL) {
+		record = ipam_pool_record(p);
+		store_put(ipam.store, IPAM_KIND_POOL, p->id, record,
+		    strlen(record), ipam_pending_done, pending);
+		free(record);
+		return;
+	}
+	if (!store_error_exists(error)) {
+		ipam_pending_done(error, arg);
+		return;
+	}
+	prefix_format(&p->prefix, 1, pbuf, sizeof pbuf);
+	TAILQ_REMOVE(&ipam.pools, p, entry);
+	if (p->scope != NULL)
+		space = schema_scope_space(p->scope, p->prefix.family);
+	if (pending->automatic && pending->req != NULL && space != NULL &&
+	    ipam_space_alloc(space, &want) == 0) {
+		log_info("ipam: %s went to another host first; trying the next",
+		    pbuf);
+		next = ipam_pool_entry_new(p->scope, p->scope_path, &want, NULL);
+		TAILQ_INSERT_TAIL(&ipam.pools, next, entry);
+		ipam_pool_entry_free(p);
+		ipam_pool_claim_prefix(pending, next);
+		return;
+	}
+	if (pending->automatic) {
+		code = 507;
+		xasprintf(&msg, "IpamDriver: scope %s is exhausted: every network "
+		    "in it is allocated (the last by another host)", p->scope_path);
+	} else
+		xasprintf(&msg, "IpamDriver: %s overlaps a network another host "
+		    "allocated in scope %s", pbuf, p->scope_path);
+	if (pending->req != NULL) {
+		http_request_set_cleanup(pending->req, NULL, NULL);
+		plugin_error(pending->req, code, msg, NULL);
+	}
+	ipam_pool_entry_free(p);
+	free(msg);
+	free(pending->reply);
+	free(pending);
+}
+
 /*
  * IpamDriver.RequestPool: by tag (IPAM option netcrave.tag), else the scope
  * holding an explicit Pool, else the default tag's scope.
@@ -269,7 +347,7 @@ plugin_ipam_request_pool(struct http_request *req, void *arg)
 	struct ipam_pending	*pending;
 	struct prefix		 want, range, *rangep = NULL;
 	const char		*tag, *pool_text, *range_text;
-	char			 perr[160], pbuf[PREFIX_STRLEN], *reply, *record;
+	char			 perr[160], pbuf[PREFIX_STRLEN];
 	int			 v6 = 0, family, explicit;
 	const struct prefix	*scope_prefix;
 
@@ -369,17 +447,12 @@ plugin_ipam_request_pool(struct http_request *req, void *arg)
 
 	p = ipam_pool_entry_new(scope, schema_scope_path(scope), &want, rangep);
 	TAILQ_INSERT_TAIL(&ipam.pools, p, entry);
-	xasprintf(&reply, "{\"PoolID\":\"%s\",\"Pool\":\"%s\",\"Data\":{}}", p->id,
-	    prefix_format(&p->prefix, 1, pbuf, sizeof pbuf));
-	pending = ipam_pending_new(req, reply);
+	pending = ipam_pending_new(req, NULL);
 	pending->undo = ipam_undo_pool;
-	pending->pool = p;
-	record = ipam_pool_record(p);
+	pending->automatic = !explicit;
 	log_info("ipam: pool %s from scope %s%s%s", p->id, p->scope_path,
 	    tag != NULL ? " for tag " : "", tag != NULL ? tag : "");
-	store_put(ipam.store, IPAM_KIND_POOL, p->id, record, strlen(record),
-	    ipam_pending_done, pending);
-	free(record);
+	ipam_pool_claim_prefix(pending, p);
 out:
 	json_free(doc);
 }
@@ -401,6 +474,7 @@ plugin_ipam_release_pool(struct http_request *req, void *arg)
 	struct json		*doc;
 	struct ipam_pool_entry	*p;
 	const char		*id;
+	char			 pbuf[PREFIX_STRLEN];
 
 	if ((id = ipam_body_pool_id(req, &doc)) == NULL)
 		return;
@@ -419,6 +493,9 @@ plugin_ipam_release_pool(struct http_request *req, void *arg)
 	/* The pool record goes first: addresses without it are ignored. */
 	store_del(ipam.store, IPAM_KIND_POOL, p->id, ipam_pending_done,
 	    ipam_pending_new(req, xstrdup("{}")));
+	/* Then the prefix is free for every host again. */
+	store_del(ipam.store, IPAM_KIND_NET, prefix_format(&p->prefix, 1, pbuf,
+	    sizeof pbuf), NULL, NULL);
 	ipam_pool_entry_free(p);
 	json_free(doc);
 }
