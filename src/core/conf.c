@@ -95,6 +95,8 @@ static const char	*conf_check_env(char *);
 static const char	*conf_check_child_netns(char *);
 static const char	*conf_check_socket(char *);
 static const char	*conf_check_tag(char *);
+static const char	*conf_check_dav_socket(char *);
+static const char	*conf_check_dav_plain(char *);
 
 static const struct conf_choice conf_log_levels[] = {
 	{ "info", LOG_LEVEL_INFO },
@@ -160,6 +162,28 @@ static const struct conf_key conf_http_keys[] = {
 static const struct conf_key conf_metrics_keys[] = {
 	{ "listen", CONF_STRING, C(metrics_listen), 0, 0, 0, 0, NULL, NULL,
 	  conf_check_listen, NULL },
+	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+
+/* WebDAV (src/dav): paths derived later when absent. */
+static const struct conf_key conf_dav_keys[] = {
+	{ "storage_dir", CONF_STRING, C(dav_storage_dir), 0, 0, 0, 0, NULL, NULL,
+	  conf_check_path, NULL },
+	{ "socket", CONF_STRING, C(dav_socket), 0, 0, 0, 0, NULL, NULL,
+	  conf_check_dav_socket, NULL },
+	{ "plain_listen", CONF_STRING, C(dav_plain_listen), 0, 0, 0, 0, "", NULL,
+	  conf_check_dav_plain, NULL },
+	{ "max_xml_bytes", CONF_SIZE, C(dav_max_xml_bytes), 0,
+	  1024, 16777216, 1048576, NULL, NULL, NULL, NULL },
+	{ "max_file_bytes", CONF_SIZE, C(dav_max_file_bytes), 0,
+	  4096, INT64_C(1099511627776), INT64_C(17179869184), NULL, NULL, NULL,
+	  NULL },
+	{ "max_locks", CONF_UINT, C(dav_max_locks), 0,
+	  1, 1000000, 10000, NULL, NULL, NULL, NULL },
+	{ "max_lock_timeout", CONF_UINT, C(dav_max_lock_timeout), 0,
+	  60, 604800, 86400, NULL, NULL, NULL, NULL },
+	{ "max_connections", CONF_UINT, C(dav_max_connections), 0,
+	  1, 65536, 256, NULL, NULL, NULL, NULL },
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
@@ -229,6 +253,7 @@ static const struct conf_key conf_keys[] = {
 	  conf_http_keys },
 	{ "metrics", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL,
 	  conf_metrics_keys },
+	{ "dav", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL, conf_dav_keys },
 	{ "children", CONF_CHILDREN, 0, 0, 0, CONF_MAX_CHILDREN, 0, NULL, NULL,
 	  NULL, conf_child_keys },
 	{ "default_tag", CONF_STRING, C(default_tag), 0, 0, 0, 0, "default",
@@ -302,6 +327,28 @@ conf_check_path(char *s)
 			break;
 	}
 	return (NULL);
+}
+
+/* The WebDAV socket: a socket path, or "" for none. */
+static const char *
+conf_check_dav_socket(char *s)
+{
+	return (s[0] == '\0' ? NULL : conf_check_socket(s));
+}
+
+/* Plaintext WebDAV only where nobody else can listen in: loopback or unix. */
+static const char *
+conf_check_dav_plain(char *s)
+{
+	const char	*why;
+
+	if ((why = conf_check_listen(s)) != NULL)
+		return (why);
+	if (s[0] == '\0' || strncmp(s, "unix:", 5) == 0 ||
+	    strncmp(s, "127.", 4) == 0 || strncmp(s, "[::1]:", 6) == 0 ||
+	    strncmp(s, "localhost:", 10) == 0)
+		return (NULL);
+	return ("plaintext HTTP only on a loopback address or a unix socket");
 }
 
 /* An absolute path short enough for a sockaddr_un. */
@@ -1601,6 +1648,10 @@ conf_derive(struct conf *c, int have_scopes)
 	}
 	if (c->nft_table == NULL)
 		c->nft_table = xstrdup(in);
+	if (c->dav_storage_dir == NULL)
+		c->dav_storage_dir = conf_join(c->state_dir, "volumes");
+	if (c->dav_socket == NULL)
+		c->dav_socket = conf_join(c->run_dir, "dav.sock");
 	if (c->metrics_listen == NULL) {
 		sock = conf_join(c->run_dir, "metrics.sock");
 		xasprintf(&c->metrics_listen, "unix:%s", sock);
@@ -1619,6 +1670,8 @@ conf_check_derived(struct conf_walk *w, const struct json *root,
 	int			 too_long = 0;
 
 	if (strlen(c->control_socket) > CONF_MAX_SOCKET)
+		too_long = 1;
+	if (strlen(c->dav_socket) > CONF_MAX_SOCKET)
 		too_long = 1;
 	if (strncmp(c->metrics_listen, "unix:", 5) == 0 &&
 	    strlen(c->metrics_listen + 5) > CONF_MAX_SOCKET)

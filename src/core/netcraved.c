@@ -16,6 +16,7 @@
 
 #include "conf.h"
 #include "control.h"
+#include "dav.h"
 #include "keys.h"
 #include "log.h"
 #include "plugin.h"
@@ -32,6 +33,7 @@ static const struct server *const servers[] = {
 	&control_server,
 	&ipam_server,		/* before plugin: the schema serves its calls */
 	&plugin_server,
+	&dav_server,		/* WebDAV: volumes' data */
 };
 #define NSERVERS	(sizeof servers / sizeof servers[0])
 

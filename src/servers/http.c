@@ -97,6 +97,9 @@ struct http_request {
 	struct http_headers	 response_headers;
 	void			(*cleanup)(struct http_request *, void *);
 	void			*cleanup_arg;
+	void			*data;		/* the handler's own state */
+	void			(*drain)(struct http_request *, void *);
+	void			*drain_arg;
 	struct timespec		 start;
 };
 
@@ -642,6 +645,13 @@ http_conn_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct http_conn	*c = arg;
 
+	/* A streamed reply waiting for room goes on. */
+	if (c->state != HTTP_CONN_CLOSING && c->req != NULL &&
+	    c->req->reply_state == HTTP_REPLY_STREAMING &&
+	    c->req->drain != NULL) {
+		c->req->drain(c->req, c->req->drain_arg);
+		return;
+	}
 	/* A deferred callback may report a drain that new output has undone. */
 	if (c->state == HTTP_CONN_CLOSING &&
 	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
@@ -1329,6 +1339,19 @@ http_request_alpn(const struct http_request *req)
 	return (NULL);
 }
 
+/* The handler's own state for this request (streaming routes find it here). */
+void
+http_request_set_data(struct http_request *req, void *data)
+{
+	req->data = data;
+}
+
+void *
+http_request_data(const struct http_request *req)
+{
+	return (req->data);
+}
+
 /* Cleanup to run if the connection dies before the reply is finished. */
 void
 http_request_set_cleanup(struct http_request *req,
@@ -1411,6 +1434,10 @@ http_reply_done(struct http_request *req)
 	int			 class;
 
 	req->reply_state = HTTP_REPLY_DONE;
+	if (req->drain != NULL) {
+		req->drain = NULL;
+		bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	}
 	class = req->status / 100;
 	if (class >= 1 && class <= 5)
 		metrics_add(srv->m_requests[class - 1], 1);
@@ -1489,4 +1516,45 @@ http_reply_end(struct http_request *req)
 	if (req->chunked && !req->is_head)
 		evbuffer_add(bufferevent_get_output(req->conn->bev), "0\r\n\r\n", 5);
 	http_reply_done(req);
+}
+
+/* Call fn whenever the output of a streamed reply has drained below low. */
+void
+http_reply_on_drain(struct http_request *req,
+    void (*fn)(struct http_request *, void *), void *arg, size_t low)
+{
+	req->drain = fn;
+	req->drain_arg = arg;
+	bufferevent_setwatermark(req->conn->bev, EV_WRITE, fn != NULL ? low : 0,
+	    0);
+}
+
+/* Reply bytes queued but not yet written to the peer. */
+size_t
+http_reply_pending(const struct http_request *req)
+{
+	return (evbuffer_get_length(bufferevent_get_output(req->conn->bev)));
+}
+
+/*
+ * A streamed reply cannot be finished (its source failed after the headers
+ * went out): close the connection after what is queued, so the client sees a
+ * short body rather than a complete wrong one.
+ */
+void
+http_reply_abort(struct http_request *req)
+{
+	struct http_conn	*c = req->conn;
+
+	if (req->reply_state != HTTP_REPLY_STREAMING) {
+		log_warnx("%s: no streamed reply in progress", __func__);
+		return;
+	}
+	req->keepalive = 0;
+	req->chunked = 0;	/* no last chunk: the body is visibly cut */
+	req->drain = NULL;
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	req->reply_state = HTTP_REPLY_DONE;
+	http_conn_enter_state(c, HTTP_CONN_CLOSING);
+	event_active(c->resume, 0, 0);
 }
