@@ -256,11 +256,39 @@ dav_token_submitted(struct dav_req *dr, const char *token)
 	return (0);
 }
 
-/* 423 naming the lock root whose token is missing. */
+static int	dav_if_true(struct dav_req *);
+
+/* Does the If header hold any state token besides DAV: ones ("DAV:no-lock")? */
+static int
+dav_if_has_tokens(struct dav_req *dr)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < dr->ifh.nlists; i++) {
+		for (j = 0; j < dr->ifh.lists[i].nconds; j++) {
+			const struct dav_if_cond *c = &dr->ifh.lists[i].conds[j];
+
+			if (!c->is_etag && strncmp(c->value, "DAV:", 4) != 0)
+				return (1);
+		}
+	}
+	return (0);
+}
+
+/*
+ * 423 naming the lock root whose token is missing.  A request whose If header
+ * offers no lock token at all and fails anyway gets the 412 its condition
+ * earns: the lock was not what stopped it.
+ */
 static int
 dav_locked(struct dav_req *dr, const char *root)
 {
 	struct evbuffer	*b;
+
+	if (dr->has_if && !dav_if_has_tokens(dr) && !dav_if_true(dr)) {
+		dav_error(dr, 412, NULL, "no list of the If header holds");
+		return (412);
+	}
 
 	b = evbuffer_new();
 	evbuffer_add_printf(b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
@@ -372,17 +400,15 @@ dav_if_cond_true(const struct dav_if_cond *c, const char *full)
 	return (c->negate ? !r : r);
 }
 
-/* The If header: true when any list holds; otherwise 412. */
-int
-dav_if_check(struct dav_req *dr)
+/* Does any list of the If header hold? */
+static int
+dav_if_true(struct dav_req *dr)
 {
 	const struct dav_if_list	*l;
 	char				*full;
 	size_t				 i, j;
 	int				 ok;
 
-	if (!dr->has_if)
-		return (0);
 	for (i = 0; i < dr->ifh.nlists; i++) {
 		l = &dr->ifh.lists[i];
 		if (l->tag != NULL) {
@@ -395,8 +421,17 @@ dav_if_check(struct dav_req *dr)
 			ok = dav_if_cond_true(&l->conds[j], full);
 		free(full);
 		if (ok)
-			return (0);
+			return (1);
 	}
+	return (0);
+}
+
+/* The If header: true when any list holds; otherwise 412. */
+int
+dav_if_check(struct dav_req *dr)
+{
+	if (!dr->has_if || dav_if_true(dr))
+		return (0);
 	dav_error(dr, 412, NULL, "no list of the If header holds");
 	return (412);
 }
