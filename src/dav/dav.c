@@ -1357,8 +1357,9 @@ dav_init(const struct server_env *env, char *err, size_t errlen)
 		if (server_http_listen(dav.http, conf->dav_plain_listen, NULL,
 		    err, errlen) == -1)
 			goto fail;
-		log_info("dav: plaintext HTTP on %s (tests and benchmarks only)",
-		    conf->dav_plain_listen);
+		log_info("dav: plaintext HTTP on %s, port %d (tests and "
+		    "benchmarks only)", conf->dav_plain_listen,
+		    http_server_tcp_port(dav.http));
 	}
 	return (0);
 fail:

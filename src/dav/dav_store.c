@@ -238,7 +238,7 @@ dav_volume_free(struct dav_volume *vol)
 {
 	close(vol->datafd);
 	close(vol->dirfd);
-	freezero_secret(vol->key, sizeof vol->key);
+	explicit_bzero(vol->key, sizeof vol->key);
 	free(vol->dir);
 	free(vol->name);
 	free(vol);
