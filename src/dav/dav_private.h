@@ -38,7 +38,12 @@ struct dav_req {
 	uint64_t		 offset;	/* PATCH: next byte; GET: next byte */
 	uint64_t		 end;		/* GET: one past the last byte */
 	int			 created;
-	int			 failed;	/* a body write failed: answered */
+	int			 failed;	/* answered, or the answer waits */
+	int			 in_headers;	/* PUT/PATCH: checks before the body */
+	int			 deferred;	/* answer at the end of the body */
+	int			 defer_status;
+	const char		*defer_ctype;
+	struct evbuffer		*defer_body;
 	struct dav_if		 ifh;		/* parsed If header */
 	int			 has_if;
 };
