@@ -8,7 +8,10 @@
 
 command -v litmus >/dev/null || { echo "ok - skipped: litmus not installed (apt-get install litmus)"; exit 0; }
 
-nc_write_conf '"dav": { "plain_listen": "127.0.0.1:0" }'
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+MTLS_PORT=$(freeport)
+TLS_PORT=$(freeport)
+nc_write_conf "\"dav\": { \"plain_listen\": \"127.0.0.1:0\", \"listen\": [\"127.0.0.1:$MTLS_PORT\", \"tls://127.0.0.1:$TLS_PORT\"] }"
 nc_start || finish
 PORT=$(sed -n 's/.*dav: plaintext HTTP on .*, port \([0-9]*\).*/\1/p' "$LOG" | tail -1)
 check "plaintext listener on loopback" [ -n "$PORT" ]
@@ -163,6 +166,28 @@ if command -v cadaver >/dev/null; then
 else
 	echo "ok - skipped: cadaver not installed"
 fi
+
+# HTTPS with mutual TLS: the internal CA, the local client certificate.
+CL=$T/state/ca/clients
+check "CA certificate written" [ -s "$T/state/ca/ca.crt" ]
+check "CA key sealed, not PEM" not grep -q "PRIVATE KEY" "$T/state/ca/ca.key.sealed"
+check "client PKCS#12 is 0600" [ "$(stat -c %a "$CL/local.p12")" = 600 ]
+check "client certificate verifies against the CA" openssl verify -CAfile "$T/state/ca/ca.crt" "$CL/local.crt"
+S=https://127.0.0.1:$MTLS_PORT
+st=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CL/ca.crt" --cert "$CL/local.crt" --key "$CL/local.key" -X PROPFIND -H 'Depth: 0' $S/v1/)
+check "mTLS with the client certificate: 207" [ "$st" = 207 ]
+check "mTLS without a client certificate: refused" not curl -s -o /dev/null --cacert "$CL/ca.crt" $S/v1/
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/rogue.key" -out "$T/rogue.crt" -subj /CN=rogue -days 1 2>/dev/null
+check "mTLS with a certificate from another CA: refused" not curl -s -o /dev/null --cacert "$CL/ca.crt" --cert "$T/rogue.crt" --key "$T/rogue.key" $S/v1/
+check "server certificate verifies for 127.0.0.1" curl -sf -o /dev/null --cacert "$CL/ca.crt" https://127.0.0.1:$TLS_PORT/v1/
+check "TLS 1.1 refused" not curl -s -o /dev/null --cacert "$CL/ca.crt" --tls-max 1.1 https://127.0.0.1:$TLS_PORT/v1/
+check "TLS 1.3 negotiated" contains "$(curl -sv -o /dev/null --cacert "$CL/ca.crt" https://127.0.0.1:$TLS_PORT/v1/ 2>&1)" "TLSv1.3"
+TESTS="basic copymove props locks http" litmus -c "$CL/local.p12" "$S/v1/" > "$T/litmus-tls.out" 2>&1
+grep -E '^<- summary|WARNING|FAIL|SKIPPED' "$T/litmus-tls.out" | sed 's/^/  litmus https: /'
+n=$(sed -n "s/.*tests run: \([0-9]*\) passed, 0 failed.*/\1/p" "$T/litmus-tls.out" | awk '{s+=$1} END {print s}')
+check "litmus over HTTPS with -c: 103 passed, expect100 skipped by litmus ($n)" [ "$n" = 103 ]
+check "litmus over HTTPS: no failures" not grep -q "FAIL" "$T/litmus-tls.out"
+check "litmus over HTTPS: no warnings" not grep -q WARNING "$T/litmus-tls.out"
 
 # Properties and locks survive a restart.
 check "stop" nc_stop
