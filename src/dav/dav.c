@@ -719,8 +719,8 @@ dav_get(struct dav_req *dr)
 		dav_get_collection(dr);
 		return;
 	}
-	if ((dr->file = dav_file_open(dr->t.vol, dr->t.rel, 0, err,
-	    sizeof err)) == NULL) {
+	if (dr->file == NULL && (dr->file = dav_file_open(dr->t.vol, dr->t.rel,
+	    0, err, sizeof err)) == NULL) {
 		dav_error(dr, 500, NULL, "%s", err);
 		return;
 	}
@@ -1243,8 +1243,18 @@ dav_on_headers(struct http_request *req, void *arg)
 		    ? 400 : 403, NULL, "%s", why);
 		return;
 	}
-	if (dav_target_stat(&dr->t, err, sizeof err) == -1) {
-		dav_error(dr, errno == ELOOP ? 403 : 500, NULL, "%s", err);
+	/* GET and HEAD keep the file the stat opened. */
+	if ((strcmp(dr->method, "GET") == 0 || strcmp(dr->method, "HEAD") == 0) &&
+	    dr->t.vol != NULL) {
+		if (dav_stat_open(dr->t.vol, dr->t.rel, &dr->t.st, &dr->file, err,
+		    sizeof err) == -1) {
+			dav_error(dr, errno == ELOOP || errno == EPERM ? 403 : 500,
+			    NULL, "%s", err);
+			return;
+		}
+	} else if (dav_target_stat(&dr->t, err, sizeof err) == -1) {
+		dav_error(dr, errno == ELOOP || errno == EPERM ? 403 : 500, NULL,
+		    "%s", err);
 		return;
 	}
 	if ((ifh = http_request_header(req, "If")) != NULL) {
