@@ -40,7 +40,7 @@
 #define DAV_SLOT_OVERHEAD	(DAV_NONCE_BYTES + CRYPTO_TAG_BYTES)
 #define DAV_SLOT_BYTES		(DAV_BLOCK_BYTES + DAV_SLOT_OVERHEAD)
 #define DAV_AAD_BYTES		(DAV_FILE_ID_BYTES + 8 + 1)
-#define DAV_WRITER_SLOTS	16	/* slots gathered per write(2) */
+#define DAV_WRITER_SLOTS	64	/* slots gathered per write(2) */
 #define DAV_RESOLVE		(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | \
 				 RESOLVE_NO_MAGICLINKS)
 
@@ -68,7 +68,13 @@ struct dav_file {
 	/* Block 0 as read with the header: a small file costs one read. */
 	unsigned char		*slot0;
 	size_t			 slot0len;
+	/* Read-ahead for sequential reads: slots from ra_first, ra_len bytes. */
+	unsigned char		*ra;
+	uint64_t		 ra_first;
+	size_t			 ra_len;
 };
+
+#define DAV_READAHEAD_SLOTS	64
 
 struct dav_writer {
 	struct dav_volume	*vol;
@@ -81,7 +87,10 @@ struct dav_writer {
 	unsigned char		*out;		/* sealed slots not yet written */
 	size_t			 outlen;
 	off_t			 offset;	/* file offset of out */
+	off_t			 synced;	/* writeback started up to here */
 };
+
+#define DAV_WRITER_SYNC_BYTES	(8 * 1024 * 1024)
 
 /* openat2 from a directory fd, confined beneath it, no symlinks. */
 static int
@@ -744,9 +753,26 @@ dav_file_block(struct dav_file *f, uint64_t index, unsigned char *out,
 	    f->slot0len == DAV_HEADER_BYTES + want) {
 		memcpy(slot, f->slot0 + DAV_HEADER_BYTES, want);
 		n = want;
-	} else
-		n = pread(f->fd, slot, want, DAV_HEADER_BYTES +
-		    index * DAV_SLOT_BYTES);
+	} else {
+		/* One pread for many slots: the next ones are likely wanted. */
+		if (f->ra == NULL || index < f->ra_first ||
+		    (index - f->ra_first) * DAV_SLOT_BYTES + want > f->ra_len) {
+			if (f->ra == NULL)
+				f->ra = xmalloc(DAV_READAHEAD_SLOTS *
+				    DAV_SLOT_BYTES);
+			f->ra_first = index;
+			n = pread(f->fd, f->ra, DAV_READAHEAD_SLOTS *
+			    DAV_SLOT_BYTES, DAV_HEADER_BYTES + index *
+			    DAV_SLOT_BYTES);
+			f->ra_len = n > 0 ? (size_t)n : 0;
+		}
+		if ((index - f->ra_first) * DAV_SLOT_BYTES + want <= f->ra_len) {
+			memcpy(slot, f->ra + (index - f->ra_first) *
+			    DAV_SLOT_BYTES, want);
+			n = want;
+		} else
+			n = f->ra_len - (index - f->ra_first) * DAV_SLOT_BYTES;
+	}
 	if (n != (ssize_t)want) {
 		snprintf(err, errlen, "block %llu: %s",
 		    (unsigned long long)index, n == -1 ? strerror(errno) :
@@ -799,6 +825,9 @@ dav_file_uncache(struct dav_file *f)
 	free(f->slot0);
 	f->slot0 = NULL;
 	f->slot0len = 0;
+	free(f->ra);
+	f->ra = NULL;
+	f->ra_len = 0;
 }
 
 /* Plaintext size. */
@@ -933,6 +962,7 @@ dav_file_close(struct dav_file *f)
 		return;
 	close(f->fd);
 	free(f->slot0);
+	free(f->ra);
 	free(f);
 }
 
@@ -981,6 +1011,12 @@ dav_writer_flush(struct dav_writer *w, char *err, size_t errlen)
 	}
 	w->offset += w->outlen;
 	w->outlen = 0;
+	/* Start writeback as we go, so the fsync at commit has little left. */
+	if (w->offset - w->synced >= DAV_WRITER_SYNC_BYTES) {
+		sync_file_range(w->fd, w->synced, w->offset - w->synced,
+		    SYNC_FILE_RANGE_WRITE);
+		w->synced = w->offset;
+	}
 	return (0);
 }
 
