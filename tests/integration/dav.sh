@@ -189,6 +189,25 @@ check "litmus over HTTPS with -c: 103 passed, expect100 skipped by litmus ($n)" 
 check "litmus over HTTPS: no failures" not grep -q "FAIL" "$T/litmus-tls.out"
 check "litmus over HTTPS: no warnings" not grep -q WARNING "$T/litmus-tls.out"
 
+# HTTP/2: ALPN h2 over TLS, prior-knowledge h2c on the loopback listener.
+if command -v nghttp >/dev/null; then
+	out=$(nghttp -v --cert "$CL/local.crt" --key "$CL/local.key" "$S/v1/a.txt" 2>&1 | tr -d '\000')
+	check "nghttp over TLS: ALPN h2" contains "$out" "The negotiated protocol: h2"
+	check "nghttp over TLS: 200" contains "$out" ":status: 200"
+	out=$(nghttp -v "$U/v1/r.txt" 2>&1 | tr -d '\000')
+	check "nghttp h2c prior knowledge: 200 with an etag" contains "$out" "etag: "
+	out=$(nghttp -v -H ':method: PROPFIND' -H 'depth: 1' "$U/v1/" 2>&1 | tr -d '\000')
+	check "nghttp PROPFIND over h2c: 207" contains "$out" ":status: 207"
+else
+	echo "ok - skipped: nghttp not installed (nghttp2-client)"
+fi
+check "curl h2c PUT 5 MB: 201" [ "$(curl -s --http2-prior-knowledge -o /dev/null -w '%{http_code} %{http_version}' -T "$T/big" $U/v1/h2big)" = "201 2" ]
+curl -s --cacert "$CL/ca.crt" --cert "$CL/local.crt" --key "$CL/local.key" -o "$T/h2big" -w '%{http_version}' $S/v1/h2big > "$T/ver"
+check "curl h2 over TLS GET 5 MB: same bytes" cmp -s "$T/big" "$T/h2big"
+check "... over HTTP/2" [ "$(cat "$T/ver")" = 2 ]
+check "h2c traversal refused" refused "$(curl -s --http2-prior-knowledge --path-as-is -o /dev/null -w '%{http_code}' $U/v1/%2e%2e/x)"
+check "h2 tampered file: 500" [ "$(curl -s --http2-prior-knowledge -o /dev/null -w '%{http_code}' -H 'Range: bytes=4000-5000' $U/v1/t.txt)" = 500 ]
+
 # Properties and locks survive a restart.
 check "stop" nc_stop
 nc_start || finish
