@@ -449,32 +449,6 @@ dav_parse_date(const char *s)
 	return (timegm(&tm));
 }
 
-/* Format a time as an HTTP date. */
-static void
-dav_http_date(time_t t, char *buf, size_t len)
-{
-	static const char *const days[] = {
-		"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
-	};
-	static const char *const months[] = {
-		"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
-	};
-	struct tm	 tm;
-
-	gmtime_r(&t, &tm);
-	snprintf(buf, len, "%s, %02d %s %d %02d:%02d:%02d GMT",
-	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900,
-	    tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
-/* The same as dav_http_date for the property getlastmodified (dav_props.c). */
-void
-dav_format_http_date(time_t t, char *buf, size_t len)
-{
-	dav_http_date(t, buf, len);
-}
-
 /* Does an If-Match / If-None-Match list hold etag ("*" matches any)? */
 static int
 dav_etag_listed(const char *list, const char *etag)
@@ -551,7 +525,7 @@ dav_reply_validators(struct dav_req *dr)
 	char	 date[64];
 
 	http_reply_header(dr->req, "ETag", dr->t.st.etag);
-	dav_http_date(dr->t.st.mtime.tv_sec, date, sizeof date);
+	http_format_date(dr->t.st.mtime.tv_sec, date, sizeof date);
 	http_reply_header(dr->req, "Last-Modified", date);
 }
 

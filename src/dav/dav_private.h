@@ -87,7 +87,6 @@ int	dav_target_parse(const char *rawpath, struct dav_target *,
 /* Current stat of a "vol/rel" resource for etag checks; 0 if absent. */
 int	dav_full_etag(const char *full, char *etag, size_t len);
 int	dav_depth(struct dav_req *, int dflt);	/* 0, 1, -1 infinity, -2 bad */
-void	dav_format_http_date(time_t, char *, size_t);
 /* HTTP status for a store failure's errno (409, 405, 403, 507, 500). */
 int	dav_errno_status(int);
 

@@ -128,7 +128,7 @@ dav_live_value(struct evbuffer *b, const char *name, const char *full,
 	} else if (strcmp(name, "getetag") == 0) {
 		dav_xml_escape(b, st->etag);
 	} else if (strcmp(name, "getlastmodified") == 0) {
-		dav_format_http_date(st->mtime.tv_sec, date, sizeof date);
+		http_format_date(st->mtime.tv_sec, date, sizeof date);
 		evbuffer_add_printf(b, "%s", date);
 	} else if (strcmp(name, "creationdate") == 0) {
 		gmtime_r(&st->btime.tv_sec, &tm);

@@ -291,9 +291,9 @@ http_headers_free(struct http_headers *list)
 	}
 }
 
-/* Date header in the one format RFC 9110 wants senders to use. */
+/* An HTTP date (IMF-fixdate, the one format RFC 9110 wants senders to use). */
 void
-http_date_header(struct evbuffer *out)
+http_format_date(time_t t, char *buf, size_t len)
 {
 	static const char *const days[] = {
 		"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
@@ -303,14 +303,22 @@ http_date_header(struct evbuffer *out)
 		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
 	};
 	struct tm	 tm;
-	time_t		 now;
 
 	/* Written by hand: strftime's names follow the locale. */
-	now = time(NULL);
-	gmtime_r(&now, &tm);
-	evbuffer_add_printf(out, "Date: %s, %02d %s %d %02d:%02d:%02d GMT\r\n",
+	gmtime_r(&t, &tm);
+	snprintf(buf, len, "%s, %02d %s %d %02d:%02d:%02d GMT",
 	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900,
 	    tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* Date header of a reply. */
+void
+http_date_header(struct evbuffer *out)
+{
+	char	 date[64];
+
+	http_format_date(time(NULL), date, sizeof date);
+	evbuffer_add_printf(out, "Date: %s\r\n", date);
 }
 
 /* Is token one of the comma-separated items of value? */
@@ -1955,8 +1963,7 @@ http2_write_head(struct http_request *req, int status, const char *ctype,
 	struct http_header	*h;
 	nghttp2_data_provider	 prd;
 	nghttp2_nv		*nv;
-	struct evbuffer		*d;
-	char			 st[8], cl[32], *date, **owned;
+	char			 st[8], cl[32], date[64], **owned;
 	size_t			 n = 0, i, max = 4, nown = 0;
 	int			 body;
 
@@ -1974,12 +1981,7 @@ http2_write_head(struct http_request *req, int status, const char *ctype,
 } while (0)
 	snprintf(st, sizeof st, "%d", status);
 	NV(":status", st);
-	d = evbuffer_new();
-	http_date_header(d);
-	evbuffer_add(d, "", 1);
-	date = xstrdup((const char *)evbuffer_pullup(d, -1) + 6);
-	evbuffer_free(d);
-	date[strcspn(date, "\r")] = '\0';
+	http_format_date(time(NULL), date, sizeof date);
 	NV("date", date);
 	if (ctype != NULL)
 		NV("content-type", ctype);
@@ -2011,7 +2013,6 @@ http2_write_head(struct http_request *req, int status, const char *ctype,
 		free(owned[i]);
 	free(owned);
 	free(nv);
-	free(date);
 	http2_conn_kick(c);
 	return (0);
 }
