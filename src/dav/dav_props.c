@@ -53,6 +53,8 @@ dav_prop_open(struct evbuffer *b, const char *ns, const char *name, int empty)
 {
 	if (strcmp(ns, DAV_NS) == 0)
 		evbuffer_add_printf(b, "<D:%s%s>", name, empty ? "/" : "");
+	else if (strcmp(ns, DAV_XML_XML_NS) == 0)
+		evbuffer_add_printf(b, "<xml:%s%s>", name, empty ? "/" : "");
 	else if (*ns == '\0')
 		evbuffer_add_printf(b, "<%s xmlns=\"\"%s>", name, empty ? "/" : "");
 	else {
@@ -67,6 +69,8 @@ dav_prop_close(struct evbuffer *b, const char *ns, const char *name)
 {
 	if (strcmp(ns, DAV_NS) == 0)
 		evbuffer_add_printf(b, "</D:%s>", name);
+	else if (strcmp(ns, DAV_XML_XML_NS) == 0)
+		evbuffer_add_printf(b, "</xml:%s>", name);
 	else if (*ns == '\0')
 		evbuffer_add_printf(b, "</%s>", name);
 	else
