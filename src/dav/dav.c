@@ -1475,7 +1475,7 @@ dav_reload(const struct conf *old, const struct conf *new, char *err,
 	    strcmp(old->dav_plain_listen, new->dav_plain_listen) != 0 ||
 	    !util_strv_equal(old->dav_listen, new->dav_listen) ||
 	    !util_strv_equal(old->dav_tls_names, new->dav_tls_names)) {
-		snprintf(err, errlen, "dav: storage_dir, socket, plain_listen, "
+		snprintf(err, errlen, "storage_dir, socket, plain_listen, "
 		    "listen and tls_names need a restart");
 		return (-1);
 	}
