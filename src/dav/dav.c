@@ -392,8 +392,11 @@ dav_target_stat(struct dav_target *t, char *err, size_t errlen)
 {
 	memset(&t->st, 0, sizeof t->st);
 	if (t->is_root) {
-		t->st.exists = t->st.is_dir = 1;
-		snprintf(t->st.etag, sizeof t->st.etag, "\"root\"");
+		if (dav_store_stat(dav.store, &t->st) == -1) {
+			snprintf(err, errlen, "store directory: %s",
+			    strerror(errno));
+			return (-1);
+		}
 		return (0);
 	}
 	if (t->vol == NULL)

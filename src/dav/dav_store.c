@@ -572,13 +572,18 @@ dav_stat(struct dav_volume *vol, const char *path, struct dav_stat *sb,
 	return (dav_stat_open(vol, path, sb, NULL, err, errlen));
 }
 
-/* Stat of the volume root, for listings of volumes. */
+/* Times of the store directory itself: the root collection "/". */
 int
-dav_volume_stat(struct dav_volume *vol, struct dav_stat *sb)
+dav_store_stat(struct dav_store *st, struct dav_stat *sb)
 {
-	char	 err[128];
+	struct statx	 sx;
 
-	return (dav_stat(vol, "", sb, err, sizeof err));
+	memset(sb, 0, sizeof *sb);
+	if (statx(AT_FDCWD, st->dir, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS |
+	    STATX_BTIME, &sx) == -1)
+		return (-1);
+	dav_stat_fill(sb, &sx, NULL);
+	return (0);
 }
 
 /* Make a collection. */

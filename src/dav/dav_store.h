@@ -54,8 +54,8 @@ struct dav_volume	*dav_volume_find(struct dav_store *, const char *name);
 /* Volumes in name order: first with prev NULL. */
 struct dav_volume	*dav_volume_next(struct dav_store *, struct dav_volume *prev);
 const char		*dav_volume_name(const struct dav_volume *);
-/* Creation time of the volume (its directory). */
-int			 dav_volume_stat(struct dav_volume *, struct dav_stat *);
+/* Times of the store directory: the root collection. */
+int			 dav_store_stat(struct dav_store *, struct dav_stat *);
 
 /*
  * Is a percent-decoded volume-relative path acceptable?  Refuses empty, "." and
