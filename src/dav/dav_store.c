@@ -51,6 +51,7 @@ struct dav_volume {
 	int			 datafd;	/* <dir>/data, O_PATH */
 	int			 dirfd;		/* <dir>, O_PATH */
 	unsigned char		 key[CRYPTO_KEY_BYTES];
+	struct crypto_aead_key	*aead;		/* the key, scheduled once */
 	struct dav_volume	*next;		/* sorted by name */
 };
 
@@ -226,6 +227,7 @@ dav_volume_load(struct dav_store *st, const char *name, int create, char *err,
 		snprintf(err, errlen, "volume %s: key: %s", name, kerr);
 		goto fail;
 	}
+	vol->aead = crypto_aead_key_new(vol->key, DAV_NONCE_BYTES);
 	for (vp = &st->volumes; *vp != NULL; vp = &(*vp)->next) {
 		if (strcmp((*vp)->name, name) > 0)
 			break;
@@ -251,6 +253,7 @@ dav_volume_free(struct dav_volume *vol)
 	close(vol->datafd);
 	close(vol->dirfd);
 	explicit_bzero(vol->key, sizeof vol->key);
+	crypto_aead_key_free(vol->aead);
 	free(vol->dir);
 	free(vol->name);
 	free(vol);
@@ -737,8 +740,8 @@ dav_seal(const struct dav_volume *vol, const unsigned char *id, uint64_t index,
 	util_put_be64(aad + DAV_FILE_ID_BYTES, index);
 	aad[DAV_AAD_BYTES - 1] = final ? 1 : 0;
 	crypto_random(slot, DAV_NONCE_BYTES);
-	if (crypto_aead_seal(vol->key, slot, DAV_NONCE_BYTES, aad, sizeof aad,
-	    in, len, slot + DAV_NONCE_BYTES, slot + DAV_NONCE_BYTES + len) == -1)
+	if (crypto_aead_key_seal(vol->aead, slot, aad, sizeof aad, in, len,
+	    slot + DAV_NONCE_BYTES, slot + DAV_NONCE_BYTES + len) == -1)
 		fatalx("%s: cipher failed", __func__);
 }
 
@@ -789,7 +792,7 @@ dav_file_block(struct dav_file *f, uint64_t index, unsigned char *out,
 	memcpy(aad, f->id, DAV_FILE_ID_BYTES);
 	util_put_be64(aad + DAV_FILE_ID_BYTES, index);
 	aad[DAV_AAD_BYTES - 1] = final ? 1 : 0;
-	if (crypto_aead_open(f->vol->key, slot, DAV_NONCE_BYTES, aad, sizeof aad,
+	if (crypto_aead_key_open(f->vol->aead, slot, aad, sizeof aad,
 	    slot + DAV_NONCE_BYTES, len, out, slot + DAV_NONCE_BYTES + len) == -1) {
 		snprintf(err, errlen, "block %llu fails authentication (file "
 		    "tampered with or truncated)", (unsigned long long)index);

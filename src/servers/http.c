@@ -831,6 +831,8 @@ http_conn_new(struct http_server *srv, struct http_listener *l, int fd)
 	/* Bound what sits unparsed behind a pending request (pipelining). */
 	bufferevent_setwatermark(bev, EV_READ, 0,
 	    srv->limits.max_header_bytes + 64 * 1024);
+	/* Large bodies in fewer reads than libevent's 16 KiB default. */
+	bufferevent_set_max_single_read(bev, 128 * 1024);
 	bufferevent_setcb(bev, http_conn_read_cb, http_conn_write_cb,
 	    http_conn_event_cb, c);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
