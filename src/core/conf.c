@@ -99,6 +99,10 @@ static const char	*conf_check_socket(char *);
 static const char	*conf_check_tag(char *);
 static const char	*conf_check_docker_socket(char *);
 static const char	*conf_check_driver(char *);
+static const char	*conf_check_dav_socket(char *);
+static const char	*conf_check_dav_plain(char *);
+static const char	*conf_check_dav_listen(char *);
+static const char	*conf_check_dav_tls_name(char *);
 
 static const struct conf_choice conf_log_levels[] = {
 	{ "info", LOG_LEVEL_INFO },
@@ -189,6 +193,32 @@ static const struct conf_key conf_http_keys[] = {
 static const struct conf_key conf_metrics_keys[] = {
 	{ "listen", CONF_STRING, C(metrics_listen), 0, 0, 0, 0, NULL, NULL,
 	  conf_check_listen, NULL },
+	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+
+/* WebDAV (src/dav): paths derived later when absent. */
+static const struct conf_key conf_dav_keys[] = {
+	{ "storage_dir", CONF_STRING, C(dav_storage_dir), 0, 0, 0, 0, NULL, NULL,
+	  conf_check_path, NULL },
+	{ "socket", CONF_STRING, C(dav_socket), 0, 0, 0, 0, NULL, NULL,
+	  conf_check_dav_socket, NULL },
+	{ "plain_listen", CONF_STRING, C(dav_plain_listen), 0, 0, 0, 0, "", NULL,
+	  conf_check_dav_plain, NULL },
+	{ "listen", CONF_LIST, C(dav_listen), 0, 0, 16, 0, NULL, NULL,
+	  conf_check_dav_listen, NULL },
+	{ "tls_names", CONF_LIST, C(dav_tls_names), 0, 0, 32, 0, NULL, NULL,
+	  conf_check_dav_tls_name, NULL },
+	{ "max_xml_bytes", CONF_SIZE, C(dav_max_xml_bytes), 0,
+	  1024, 16777216, 1048576, NULL, NULL, NULL, NULL },
+	{ "max_file_bytes", CONF_SIZE, C(dav_max_file_bytes), 0,
+	  4096, INT64_C(1099511627776), INT64_C(17179869184), NULL, NULL, NULL,
+	  NULL },
+	{ "max_locks", CONF_UINT, C(dav_max_locks), 0,
+	  1, 1000000, 10000, NULL, NULL, NULL, NULL },
+	{ "max_lock_timeout", CONF_UINT, C(dav_max_lock_timeout), 0,
+	  60, 604800, 86400, NULL, NULL, NULL, NULL },
+	{ "max_connections", CONF_UINT, C(dav_max_connections), 0,
+	  1, 65536, 256, NULL, NULL, NULL, NULL },
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
@@ -302,6 +332,7 @@ static const struct conf_key conf_keys[] = {
 	  conf_http_keys },
 	{ "metrics", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL,
 	  conf_metrics_keys },
+	{ "dav", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL, conf_dav_keys },
 	{ "children", CONF_CHILDREN, 0, 0, 0, CONF_MAX_CHILDREN, 0, NULL, NULL,
 	  NULL, conf_child_keys },
 	{ "runtime", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL,
@@ -390,6 +421,61 @@ conf_check_docker_socket(char *s)
 	if (conf_check_socket(s) != NULL)
 		return ("expected \"auto\" or an absolute unix socket path of at "
 		    "most 107 bytes");
+	return (NULL);
+}
+
+/* The WebDAV socket: a socket path, or "" for none. */
+static const char *
+conf_check_dav_socket(char *s)
+{
+	return (s[0] == '\0' ? NULL : conf_check_socket(s));
+}
+
+/* Plaintext WebDAV only where nobody else can listen in: loopback or unix. */
+static const char *
+conf_check_dav_plain(char *s)
+{
+	const char	*why;
+	size_t		 len = strlen(s);
+
+	/* Port 0 (the kernel picks one, logged at start) is for tests. */
+	if (len > 2 && strcmp(s + len - 2, ":0") == 0) {
+		s[len - 1] = '1';
+		why = conf_check_listen(s);
+		s[len - 1] = '0';
+	} else
+		why = conf_check_listen(s);
+	if (why != NULL)
+		return (why);
+	if (s[0] == '\0' || strncmp(s, "unix:", 5) == 0 ||
+	    strncmp(s, "127.", 4) == 0 || strncmp(s, "[::1]:", 6) == 0 ||
+	    strncmp(s, "localhost:", 10) == 0)
+		return (NULL);
+	return ("plaintext HTTP only on a loopback address or a unix socket");
+}
+
+/* A TLS listener: HOST:PORT with an optional mtls:// (the default) or tls://. */
+static const char *
+conf_check_dav_listen(char *s)
+{
+	const char	*p = s;
+
+	if (strncmp(p, "mtls://", 7) == 0)
+		p += 7;
+	else if (strncmp(p, "tls://", 6) == 0)
+		p += 6;
+	if (*p == '\0' || strncmp(p, "unix:", 5) == 0)
+		return ("expected [mtls://|tls://]HOST:PORT");
+	return (conf_check_listen(s + (p - s)));
+}
+
+/* A DNS name or IP literal for the server certificate. */
+static const char *
+conf_check_dav_tls_name(char *s)
+{
+	if (!conf_name_ok(s, CONF_LOWER CONF_UPPER CONF_DIGIT "*:",
+	    CONF_LOWER CONF_UPPER CONF_DIGIT ".-:*", 253))
+		return ("expected a DNS name or an IP address");
 	return (NULL);
 }
 
@@ -1729,6 +1815,10 @@ conf_derive(struct conf *c, int have_scopes)
 	}
 	if (c->follower_network_driver == NULL)
 		c->follower_network_driver = xstrdup(in);
+	if (c->dav_storage_dir == NULL)
+		c->dav_storage_dir = conf_join(c->state_dir, "volumes");
+	if (c->dav_socket == NULL)
+		c->dav_socket = conf_join(c->run_dir, "dav.sock");
 	if (c->metrics_listen == NULL) {
 		sock = conf_join(c->run_dir, "metrics.sock");
 		xasprintf(&c->metrics_listen, "unix:%s", sock);
@@ -1747,6 +1837,8 @@ conf_check_derived(struct conf_walk *w, const struct json *root,
 	int			 too_long = 0;
 
 	if (strlen(c->control_socket) > CONF_MAX_SOCKET)
+		too_long = 1;
+	if (strlen(c->dav_socket) > CONF_MAX_SOCKET)
 		too_long = 1;
 	if (strncmp(c->metrics_listen, "unix:", 5) == 0 &&
 	    strlen(c->metrics_listen + 5) > CONF_MAX_SOCKET)

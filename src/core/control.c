@@ -236,7 +236,6 @@ metrics_init(const struct server_env *env, char *err, size_t errlen)
 {
 	struct http_limits	 limits;
 	const char		*listen = env->conf->metrics_listen;
-	char			*host, *port;
 	int			 rv;
 
 	if (listen == NULL || *listen == '\0')
@@ -245,30 +244,7 @@ metrics_init(const struct server_env *env, char *err, size_t errlen)
 	metrics_http = http_server_new(env->base, "metrics", &limits,
 	    metrics_routes, sizeof metrics_routes / sizeof metrics_routes[0],
 	    NULL, NULL);
-	if (strncmp(listen, "unix:", 5) == 0) {
-		if (util_mkdir_parent(listen + 5, 0755, err, errlen) == -1)
-			rv = -1;
-		else
-			rv = http_server_listen_unix(metrics_http, listen + 5,
-			    0660, err, errlen);
-	} else {
-		host = xstrdup(listen);
-		if (host[0] == '[' && (port = strstr(host, "]:")) != NULL) {
-			*port = '\0';
-			port += 2;
-			rv = http_server_listen_tcp(metrics_http, host + 1, port,
-			    NULL, err, errlen);
-		} else if ((port = strrchr(host, ':')) != NULL) {
-			*port++ = '\0';
-			rv = http_server_listen_tcp(metrics_http, host, port,
-			    NULL, err, errlen);
-		} else {
-			snprintf(err, errlen, "metrics.listen: %s: expected "
-			    "unix:PATH or HOST:PORT", listen);
-			rv = -1;
-		}
-		free(host);
-	}
+	rv = server_http_listen(metrics_http, listen, NULL, err, errlen);
 	if (rv == -1) {
 		http_server_free(metrics_http);
 		metrics_http = NULL;

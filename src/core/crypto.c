@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -10,6 +11,51 @@
 
 #include "crypto.h"
 #include "log.h"
+
+/* Run a keyed context once: new nonce, aad, data, tag. */
+static int
+crypto_aead_run(EVP_CIPHER_CTX *ctx, int enc, const unsigned char *nonce,
+    const void *aad, size_t aadlen, const void *in, size_t len,
+    unsigned char *out, unsigned char *tag)
+{
+	unsigned char	 final[16];
+	int		 n;
+
+	if (EVP_CipherInit_ex(ctx, NULL, NULL, NULL, nonce, enc) != 1)
+		fatalx("%s: AES-256-GCM nonce setup failed", __func__);
+	if (aadlen > 0 &&
+	    EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aadlen) != 1)
+		return (-1);
+	if (len > 0 && EVP_CipherUpdate(ctx, out, &n, in, (int)len) != 1)
+		return (-1);
+	if (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG,
+	    CRYPTO_TAG_BYTES, tag) != 1)
+		return (-1);
+	/* GCM has no final block: final only keeps out + len out of it. */
+	if (EVP_CipherFinal_ex(ctx, final, &n) != 1)
+		return (-1);
+	if (enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG,
+	    CRYPTO_TAG_BYTES, tag) != 1)
+		return (-1);
+	return (0);
+}
+
+/* A context keyed for one direction with this nonce length. */
+static EVP_CIPHER_CTX *
+crypto_aead_ctx(int enc, const unsigned char *key, size_t noncelen)
+{
+	EVP_CIPHER_CTX	*ctx;
+
+	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
+		fatalx("%s: EVP_CIPHER_CTX_new", __func__);
+	if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL,
+	    enc) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, (int)noncelen,
+	    NULL) != 1 ||
+	    EVP_CipherInit_ex(ctx, NULL, NULL, key, NULL, enc) != 1)
+		fatalx("%s: AES-256-GCM setup failed", __func__);
+	return (ctx);
+}
 
 /*
  * Run AES-256-GCM one way: enc seals and fills tag, otherwise opens and checks
@@ -21,38 +67,75 @@ crypto_aead(int enc, const unsigned char *key, const unsigned char *nonce,
     size_t len, unsigned char *out, unsigned char *tag)
 {
 	EVP_CIPHER_CTX	*ctx;
-	unsigned char	 final[16];
-	int		 n, ok = 0;
+	int		 rv;
 
 	if (noncelen == 0 || noncelen > INT_MAX || aadlen > INT_MAX ||
 	    len > INT_MAX)
 		return (-1);
-	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
-		fatalx("%s: EVP_CIPHER_CTX_new", __func__);
-	if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL,
-	    enc) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, (int)noncelen,
-	    NULL) != 1 ||
-	    EVP_CipherInit_ex(ctx, NULL, NULL, key, nonce, enc) != 1)
-		fatalx("%s: AES-256-GCM setup failed", __func__);
-	if (aadlen > 0 &&
-	    EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aadlen) != 1)
-		goto done;
-	if (len > 0 && EVP_CipherUpdate(ctx, out, &n, in, (int)len) != 1)
-		goto done;
-	if (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG,
-	    CRYPTO_TAG_BYTES, tag) != 1)
-		goto done;
-	/* GCM has no final block: final only keeps out + len out of it. */
-	if (EVP_CipherFinal_ex(ctx, final, &n) != 1)
-		goto done;
-	if (enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG,
-	    CRYPTO_TAG_BYTES, tag) != 1)
-		goto done;
-	ok = 1;
-done:
+	ctx = crypto_aead_ctx(enc, key, noncelen);
+	rv = crypto_aead_run(ctx, enc, nonce, aad, aadlen, in, len, out, tag);
 	EVP_CIPHER_CTX_free(ctx);
-	return (ok ? 0 : -1);
+	return (rv);
+}
+
+/* A key held in two keyed contexts, for callers sealing many small blocks
+ * (the WebDAV store): the key schedule is done once, not per block. */
+struct crypto_aead_key {
+	EVP_CIPHER_CTX	*seal;
+	EVP_CIPHER_CTX	*open;
+};
+
+struct crypto_aead_key *
+crypto_aead_key_new(const unsigned char key[CRYPTO_KEY_BYTES], size_t noncelen)
+{
+	struct crypto_aead_key	*k;
+
+	if ((k = calloc(1, sizeof *k)) == NULL)
+		fatalx("%s: out of memory", __func__);
+	k->seal = crypto_aead_ctx(1, key, noncelen);
+	k->open = crypto_aead_ctx(0, key, noncelen);
+	return (k);
+}
+
+void
+crypto_aead_key_free(struct crypto_aead_key *k)
+{
+	if (k == NULL)
+		return;
+	EVP_CIPHER_CTX_free(k->seal);
+	EVP_CIPHER_CTX_free(k->open);
+	free(k);
+}
+
+/* crypto_aead_seal with a held key. */
+int
+crypto_aead_key_seal(struct crypto_aead_key *k, const unsigned char *nonce,
+    const void *aad, size_t aadlen, const void *in, size_t len,
+    unsigned char *out, unsigned char tag[CRYPTO_TAG_BYTES])
+{
+	if (aadlen > INT_MAX || len > INT_MAX)
+		return (-1);
+	return (crypto_aead_run(k->seal, 1, nonce, aad, aadlen, in, len, out,
+	    tag));
+}
+
+/* crypto_aead_open with a held key; out is wiped when the tag fails. */
+int
+crypto_aead_key_open(struct crypto_aead_key *k, const unsigned char *nonce,
+    const void *aad, size_t aadlen, const void *in, size_t len,
+    unsigned char *out, const unsigned char tag[CRYPTO_TAG_BYTES])
+{
+	unsigned char	copy[CRYPTO_TAG_BYTES];
+
+	memcpy(copy, tag, sizeof copy);
+	if (aadlen > INT_MAX || len > INT_MAX ||
+	    crypto_aead_run(k->open, 0, nonce, aad, aadlen, in, len, out,
+	    copy) == -1) {
+		if (len > 0)
+			OPENSSL_cleanse(out, len);
+		return (-1);
+	}
+	return (0);
 }
 
 /* Seal in into out with aad, filling tag. */

@@ -26,6 +26,21 @@ int	crypto_aead_open(const unsigned char key[CRYPTO_KEY_BYTES],
 	    const unsigned char *nonce, size_t noncelen, const void *aad,
 	    size_t aadlen, const void *in, size_t len, unsigned char *out,
 	    const unsigned char tag[CRYPTO_TAG_BYTES]);
+/*
+ * The same with a key set up once (many small blocks under one key): the
+ * nonce length is fixed at creation.  Each call still takes a fresh nonce.
+ */
+struct crypto_aead_key;
+struct crypto_aead_key *crypto_aead_key_new(const unsigned char key[CRYPTO_KEY_BYTES],
+	    size_t noncelen);
+void	crypto_aead_key_free(struct crypto_aead_key *);
+int	crypto_aead_key_seal(struct crypto_aead_key *, const unsigned char *nonce,
+	    const void *aad, size_t aadlen, const void *in, size_t len,
+	    unsigned char *out, unsigned char tag[CRYPTO_TAG_BYTES]);
+int	crypto_aead_key_open(struct crypto_aead_key *, const unsigned char *nonce,
+	    const void *aad, size_t aadlen, const void *in, size_t len,
+	    unsigned char *out, const unsigned char tag[CRYPTO_TAG_BYTES]);
+
 /* Fill buf with random bytes for nonces and ids; fatal if there are none. */
 void	crypto_random(void *buf, size_t len);
 

@@ -1,11 +1,15 @@
 /* server.c: what the servers of the table share. */
 #include "config.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "conf.h"
 #include "http.h"
 #include "server.h"
+#include "util.h"
+#include "xmalloc.h"
 
 /* The HTTP limits every local socket (plugin, control, metrics) gets from conf. */
 void
@@ -16,4 +20,38 @@ server_http_limits(const struct conf *conf, struct http_limits *limits)
 	limits->max_body_bytes = conf->http_max_body_bytes;
 	limits->idle_timeout_ms = conf->http_idle_timeout_ms;
 	limits->max_connections = conf->http_max_connections;
+}
+
+/*
+ * Listen where a config string says: "unix:PATH" (0660, parent made) or
+ * "HOST:PORT" / "[V6]:PORT" (TLS when ssl is set).
+ */
+int
+server_http_listen(struct http_server *srv, const char *listen, SSL_CTX *ssl,
+    char *err, size_t errlen)
+{
+	char	*host, *port;
+	int	 rv;
+
+	if (strncmp(listen, "unix:", 5) == 0) {
+		if (util_mkdir_parent(listen + 5, 0755, err, errlen) == -1)
+			return (-1);
+		return (http_server_listen_unix(srv, listen + 5, 0660, err,
+		    errlen));
+	}
+	host = xstrdup(listen);
+	if (host[0] == '[' && (port = strstr(host, "]:")) != NULL) {
+		*port = '\0';
+		rv = http_server_listen_tcp(srv, host + 1, port + 2, ssl, err,
+		    errlen);
+	} else if ((port = strrchr(host, ':')) != NULL) {
+		*port++ = '\0';
+		rv = http_server_listen_tcp(srv, host, port, ssl, err, errlen);
+	} else {
+		snprintf(err, errlen, "%s: expected unix:PATH or HOST:PORT",
+		    listen);
+		rv = -1;
+	}
+	free(host);
+	return (rv);
 }

@@ -45,5 +45,10 @@ struct server {
 /* server.c */
 /* The HTTP limits every local socket (plugin, control, metrics) gets from conf. */
 void	server_http_limits(const struct conf *, struct http_limits *);
+/* Listen on "unix:PATH" or "HOST:PORT" / "[V6]:PORT" (TLS with ssl set). */
+struct http_server;
+struct ssl_ctx_st;
+int	server_http_listen(struct http_server *, const char *listen,
+	    struct ssl_ctx_st *ssl, char *err, size_t errlen);
 
 #endif

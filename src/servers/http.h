@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <openssl/ssl.h>
 
@@ -92,6 +93,9 @@ const char	*http_request_alpn(const struct http_request *);
  */
 void		 http_request_set_cleanup(struct http_request *,
 		    void (*)(struct http_request *, void *), void *);
+/* The handler's own state, for streaming routes' on_body and on_end. */
+void		 http_request_set_data(struct http_request *, void *);
+void		*http_request_data(const struct http_request *);
 
 /* Responses. */
 void		 http_reply_header(struct http_request *, const char *name,
@@ -106,7 +110,19 @@ void		 http_reply_start(struct http_request *, int status,
 		    const char *content_type, int64_t content_length);
 void		 http_reply_chunk(struct http_request *, const void *, size_t);
 void		 http_reply_end(struct http_request *);
+/*
+ * Flow control of a streamed reply: fn runs each time the bytes queued for
+ * the peer drop to low or below, until the reply ends (fn NULL: off).
+ */
+void		 http_reply_on_drain(struct http_request *,
+		    void (*fn)(struct http_request *, void *), void *arg,
+		    size_t low);
+size_t		 http_reply_pending(const struct http_request *);
+/* Give up a started streamed reply: the connection closes, the body cut. */
+void		 http_reply_abort(struct http_request *);
 const char	*http_status_text(int status);
+/* An HTTP date ("Sun, 06 Nov 1994 08:49:37 GMT") of t into buf. */
+void		 http_format_date(time_t t, char *buf, size_t len);
 
 /* Client: one keep-alive connection to one target, requests queued in order. */
 struct http_client_target {

@@ -377,8 +377,8 @@ test_errors(void **state)
 	    "max_connections)");
 	FAILS("{\"instance\": \"x\", \"colour\": 1}",
 	    "t.json:1:19: colour: unknown key (known here: instance, "
-	    "log_level, paths, names, store, http, metrics, children, runtime, "
-	    "follower, default_tag, uplink_tag, host_tag, scopes)");
+	    "log_level, paths, names, store, http, metrics, dav, children, "
+	    "runtime, follower, default_tag, uplink_tag, host_tag, scopes)");
 	FAILS("{\"log_level\": 1}",
 	    "t.json:1:15: log_level: expected \"info\" or \"debug\", got number");
 	FAILS("{\"log_level\": \"trace\"}",
