@@ -289,8 +289,23 @@ dav_locked(struct dav_req *dr, const char *root)
 		dav_error(dr, 412, NULL, "no list of the If header holds");
 		return (412);
 	}
-
 	b = evbuffer_new();
+	if (strcmp(dr->method, "DELETE") == 0 && dav_below(dr->t.full, root) &&
+	    strcmp(dr->t.full, root) != 0) {
+		/* A locked member: the multistatus names it (RFC 4918 9.6.1);
+		 * nothing was deleted. */
+		dav_multistatus_begin(b);
+		evbuffer_add_printf(b, "<D:response><D:href>");
+		dav_href(b, root, 0);
+		evbuffer_add_printf(b, "</D:href><D:status>HTTP/1.1 423 Locked"
+		    "</D:status><D:error><D:lock-token-submitted><D:href>");
+		dav_href(b, root, 0);
+		evbuffer_add_printf(b, "</D:href></D:lock-token-submitted>"
+		    "</D:error></D:response>\n");
+		dav_multistatus_end(b);
+		dav_finish_buffer(dr, 207, b);
+		return (207);
+	}
 	evbuffer_add_printf(b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
 	    "<D:error xmlns:D=\"DAV:\"><D:lock-token-submitted><D:href>");
 	dav_href(b, root, 0);

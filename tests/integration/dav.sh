@@ -92,6 +92,14 @@ ET=$(code HEAD $U/v1/a.txt >/dev/null; hdr ETag)
 check "If [etag] matching: 204" [ "$(code PUT $U/v1/a.txt --data-binary hello -H "If: ([$ET])")" = 204 ]
 check "If [etag] stale: 412" [ "$(code PUT $U/v1/a.txt --data-binary hello -H "If: ([$ET])")" = 412 ]
 check "If (Not <DAV:no-lock>): 204" [ "$(code PUT $U/v1/a.txt --data-binary hello -H "If: (Not <DAV:no-lock>)")" = 204 ]
+code MKCOL $U/v1/dl/ >/dev/null
+code PUT $U/v1/dl/locked --data-binary x >/dev/null
+code LOCK $U/v1/dl/locked --data-binary "$li" >/dev/null
+DLTOK=$(hdr Lock-Token | tr -d '<>')
+check "DELETE of a collection with a locked member: 207" [ "$(code DELETE $U/v1/dl/)" = 207 ]
+check "... naming the member with 423" sh -c "grep -q '/v1/dl/locked' '$T/body' && grep -q '423 Locked' '$T/body'"
+check "... nothing deleted" [ "$(code GET $U/v1/dl/locked)" = 200 ]
+check "DELETE with the member's token: 204" [ "$(code DELETE $U/v1/dl/ -H "If: <$U/v1/dl/locked> (<$DLTOK>)")" = 204 ]
 check "malformed If: 400" [ "$(code PUT $U/v1/a.txt --data-binary x -H "If: (<x")" = 400 ]
 
 # Ranges, conditional GET, PATCH with X-Update-Range.
