@@ -5,7 +5,7 @@
 # 64 MiB PUT and GET, netcraved encrypted against nginx plaintext.  Prints
 # requests/s, MB/s and the ratios to nginx (targets: GET >= 1.0, PUT/GET of a
 # big file >= 0.8).  Usage: bench/dav.sh [build-dir]  (root; needs wrk,
-# nginx-extras, apache2, curl)
+# nginx-extras, apache2, curl: sudo tools/install-deps --bench)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top}
@@ -14,7 +14,7 @@ DURATION=${DURATION:-8}
 CONNS=${CONNS:-16}
 NFILES=100
 for p in wrk nginx apache2 curl python3; do
-	command -v $p >/dev/null || { echo "dav.sh: $p not installed" >&2; exit 1; }
+	command -v $p >/dev/null || { echo "dav.sh: $p not installed (tools/install-deps --bench)" >	command -v $p >/dev/null || { echo "dav.sh: $p not installed" >&2; exit 1; }2; exit 1; }
 done
 T=$(mktemp -d /tmp/nc-bench-dav.XXXXXX)
 chmod 0755 "$T"
