@@ -14,7 +14,7 @@ DURATION=${DURATION:-8}
 CONNS=${CONNS:-16}
 NFILES=100
 for p in wrk nginx apache2 curl python3; do
-	command -v $p >/dev/null || { echo "dav.sh: $p not installed (tools/install-deps --bench)" >	command -v $p >/dev/null || { echo "dav.sh: $p not installed" >&2; exit 1; }2; exit 1; }
+	command -v $p >/dev/null || { echo "dav.sh: $p not installed (tools/install-deps --bench)" >&2; exit 1; }
 done
 T=$(mktemp -d /tmp/nc-bench-dav.XXXXXX)
 chmod 0755 "$T"
