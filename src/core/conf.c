@@ -163,6 +163,25 @@ static const struct conf_key conf_metrics_keys[] = {
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
+/* The web-application firewall (src/servers/icap.c, src/waf). */
+static const struct conf_key conf_waf_keys[] = {
+	{ "icap_listen", CONF_STRING, C(waf_icap_listen), 0, 0, 0, 0, "",
+	  NULL, conf_check_listen, NULL },
+	{ "rule_files", CONF_LIST, C(waf_rule_files), 0, 0, 64, 0, NULL, NULL,
+	  conf_check_path, NULL },
+	{ "default_set", CONF_STRING, C(waf_default_set), 0, 0, 0, 0,
+	  "default", NULL, conf_check_name, NULL },
+	{ "max_body_bytes", CONF_SIZE, C(waf_max_body_bytes), 0,
+	  1024, 1073741824, 1048576, NULL, NULL, NULL, NULL },
+	{ "preview_bytes", CONF_UINT, C(waf_preview_bytes), 0,
+	  0, 65536, 4096, NULL, NULL, NULL, NULL },
+	{ "idle_timeout_ms", CONF_UINT, C(waf_idle_timeout_ms), 0,
+	  100, 86400000, 60000, NULL, NULL, NULL, NULL },
+	{ "max_connections", CONF_UINT, C(waf_max_connections), 0,
+	  1, 65536, 1024, NULL, NULL, NULL, NULL },
+	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+
 static const struct conf_key conf_child_keys[] = {
 	{ "role", CONF_STRING, K(role), CONF_REQUIRED, 0, 0, 0, NULL, NULL,
 	  conf_check_name, NULL },
@@ -231,6 +250,7 @@ static const struct conf_key conf_keys[] = {
 	  conf_metrics_keys },
 	{ "children", CONF_CHILDREN, 0, 0, 0, CONF_MAX_CHILDREN, 0, NULL, NULL,
 	  NULL, conf_child_keys },
+	{ "waf", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL, conf_waf_keys },
 	{ "default_tag", CONF_STRING, C(default_tag), 0, 0, 0, 0, "default",
 	  NULL, conf_check_tag, NULL },
 	{ "uplink_tag", CONF_STRING, C(uplink_tag), 0, 0, 0, 0, "internet",

@@ -84,6 +84,15 @@ struct conf {
 	struct conf_child *children;
 	size_t		 nchildren;
 
+	/* Web-application firewall: the ICAP server and its rule sets. */
+	char		*waf_icap_listen;	/* "HOST:PORT"; "" disables */
+	char		**waf_rule_files;	/* rule set files, by path */
+	char		*waf_default_set;	/* set of the service /waf */
+	size_t		 waf_max_body_bytes;	/* inspected and echoed */
+	unsigned int	 waf_preview_bytes;
+	unsigned int	 waf_idle_timeout_ms;
+	unsigned int	 waf_max_connections;
+
 	/* The address schema. */
 	struct conf_scope *scopes;	/* top-level scopes */
 	size_t		 nscopes;

@@ -20,6 +20,7 @@
 #include "keys.h"
 #include "log.h"
 #include "notify.h"
+#include "icap.h"
 #include "plugin.h"
 #include "plugin_private.h"
 #include "server.h"
@@ -34,6 +35,7 @@ static const struct server *const servers[] = {
 	&control_server,
 	&ipam_server,		/* before plugin: the schema serves its calls */
 	&plugin_server,
+	&icap_server_entry,	/* the WAF's ICAP service (issue 9) */
 };
 #define NSERVERS	(sizeof servers / sizeof servers[0])
 

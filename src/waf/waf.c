@@ -432,8 +432,8 @@ waf_parse_head(const char *buf, size_t len, struct waf_head *h)
 			h->start_len[2] = (size_t)(line_end - sp - 1);
 			for (v = h->start[0]; v < h->start[0] + h->start_len[0];
 			    v++)
-				if (!waf_tchar((unsigned char)*v))
-					return -1;
+				if (!waf_tchar((unsigned char)*v) && *v != '/')
+					return -1;	/* a method or HTTP/1.1 */
 		} else {
 			if (*p == ' ' || *p == '\t')	/* obsolete folding */
 				return -1;
