@@ -92,6 +92,11 @@ struct conf {
 	unsigned int	 waf_preview_bytes;
 	unsigned int	 waf_idle_timeout_ms;
 	unsigned int	 waf_max_connections;
+	int		 waf_squid_enabled;	/* supervise squid (off) */
+	char		*waf_squid_program;
+	char		*waf_squid_listen;	/* forward proxy "HOST:PORT" */
+	char		*waf_squid_rule_set;	/* set of its ICAP services */
+	unsigned int	 waf_squid_cache_mem_mb;
 
 	/* The address schema. */
 	struct conf_scope *scopes;	/* top-level scopes */

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "notify.h"
 #include "icap.h"
+#include "squid.h"
 #include "plugin.h"
 #include "plugin_private.h"
 #include "server.h"
@@ -36,6 +37,7 @@ static const struct server *const servers[] = {
 	&ipam_server,		/* before plugin: the schema serves its calls */
 	&plugin_server,
 	&icap_server_entry,	/* the WAF's ICAP service (issue 9) */
+	&squid_server_entry,	/* squid in front of it, a built-in child */
 };
 #define NSERVERS	(sizeof servers / sizeof servers[0])
 
