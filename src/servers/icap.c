@@ -586,17 +586,10 @@ icap_judge(struct icap_conn *c, int final)
 	}
 	blen = evbuffer_get_length(c->body);
 	body = blen ? (const char *)evbuffer_pullup(c->body, -1) : "";
-	memset(&m, 0, sizeof m);
-	if (req.start[0] != NULL) {
-		m.method = req.start[0];
-		m.method_len = req.start_len[0];
-		m.target = req.start[1];
-		m.target_len = req.start_len[1];
-		m.version = req.start[2];
-		m.version_len = req.start_len[2];
-		m.headers = req.headers;
-		m.nheaders = req.nheaders;
-	} else {
+	if (req.start[0] != NULL)
+		waf_message_from_head(&m, &req);
+	else {
+		memset(&m, 0, sizeof m);
 		/* RESPMOD without the request: judge the response alone. */
 		m.method = "GET";
 		m.method_len = 3;
@@ -636,6 +629,17 @@ icap_request_done(struct icap_conn *c)
 		return;
 	}
 	icap_conn_enter_state(c, ICAP_HEAD);
+}
+
+/* The whole message is here: judge and answer it; -1 if the connection failed. */
+static int
+icap_finish(struct icap_conn *c)
+{
+	c->in_preview = 0;
+	if (icap_judge(c, 1) < 0)
+		return -1;
+	icap_request_done(c);
+	return 0;
 }
 
 /* Keep body bytes up to the cap; past it only a 204 can answer. */
@@ -740,10 +744,8 @@ icap_conn_process(struct icap_conn *c)
 				icap_conn_enter_state(c, ICAP_CHUNK_SIZE);
 				break;
 			}
-			c->in_preview = 0;
-			if (icap_judge(c, 1) < 0)
+			if (icap_finish(c) != 0)
 				return;
-			icap_request_done(c);
 			break;
 		case ICAP_CHUNK_SIZE:
 			if (icap_read_chunk_size(c) != 0)
@@ -786,10 +788,8 @@ icap_conn_process(struct icap_conn *c)
 					    ICAP_CHUNK_SIZE);
 				break;
 			}
-			c->in_preview = 0;
-			if (icap_judge(c, 1) < 0)
+			if (icap_finish(c) != 0)
 				return;
-			icap_request_done(c);
 			break;
 		case ICAP_CLOSING:
 			evbuffer_drain(in, evbuffer_get_length(in));

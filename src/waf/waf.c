@@ -464,6 +464,20 @@ waf_parse_head(const char *buf, size_t len, struct waf_head *h)
 }
 
 void
+waf_message_from_head(struct waf_message *m, const struct waf_head *h)
+{
+	memset(m, 0, sizeof *m);
+	m->method = h->start[0];
+	m->method_len = h->start_len[0];
+	m->target = h->start[1];
+	m->target_len = h->start_len[1];
+	m->version = h->start[2];
+	m->version_len = h->start_len[2];
+	m->headers = h->headers;
+	m->nheaders = h->nheaders;
+}
+
+void
 waf_incident_id(char out[17])
 {
 	static const char	 hex[] = "0123456789abcdef";

@@ -100,6 +100,9 @@ size_t	waf_remove_comments(char *buf, size_t len);
  */
 int	waf_parse_head(const char *buf, size_t len, struct waf_head *);
 
+/* A request message (no body, no response) viewing a parsed request head. */
+void	waf_message_from_head(struct waf_message *, const struct waf_head *);
+
 /* 16 hex digits and a NUL: the id a block page and the log line share. */
 void	waf_incident_id(char out[17]);
 

@@ -98,15 +98,7 @@ inspect_raw(const struct waf_ruleset *set, const char *raw, size_t len,
 	assert_non_null(end);
 	head_len = (size_t)(end - raw) + 4;
 	assert_int_equal(waf_parse_head(raw, head_len, &h), 0);
-	memset(&m, 0, sizeof m);
-	m.method = h.start[0];
-	m.method_len = h.start_len[0];
-	m.target = h.start[1];
-	m.target_len = h.start_len[1];
-	m.version = h.start[2];
-	m.version_len = h.start_len[2];
-	m.headers = h.headers;
-	m.nheaders = h.nheaders;
+	waf_message_from_head(&m, &h);
 	m.body = raw + head_len;
 	m.body_len = len - head_len;
 	waf_inspect(set, &m, v);
