@@ -78,6 +78,7 @@ struct icap_conn {
 	int			 allow_204;
 	int			 preview;	/* bytes announced; -1: none */
 	int			 in_preview;	/* body so far is the preview */
+	int			 continued;	/* 100 Continue sent */
 	int			 ieof;
 	int			 close_after;
 	size_t			 req_hdr, res_hdr, body_off; /* offsets; SIZE_MAX: absent */
@@ -128,11 +129,20 @@ icap_request_reset(struct icap_conn *c)
 	c->allow_204 = 0;
 	c->preview = -1;
 	c->in_preview = 0;
+	c->continued = 0;
 	c->ieof = 0;
 	c->req_hdr = c->res_hdr = c->body_off = SIZE_MAX;
 	c->has_body = 0;
 	c->truncated = 0;
 	c->chunk_left = 0;
+}
+
+/* May the answer be 204?  With Allow: 204, or in answer to a preview (before
+ * any 100 Continue), which every client that sends one must take. */
+static int
+icap_can_204(const struct icap_conn *c)
+{
+	return c->allow_204 || (c->preview >= 0 && !c->continued);
 }
 
 /* The common head of every answer. */
@@ -421,10 +431,8 @@ icap_read_head(struct icap_conn *c)
 		icap_reply_options(c);
 		return 0;
 	}
-	if (c->preview >= 0) {
+	if (c->preview >= 0)
 		c->in_preview = 1;
-		c->allow_204 = 1;	/* 204 after a preview is always allowed */
-	}
 	c->encap_len = c->body_off;
 	icap_conn_enter_state(c, ICAP_ENCAPSULATED);
 	return 0;
@@ -525,8 +533,8 @@ icap_reply_pass(struct icap_conn *c)
 	size_t		 from, len, blen;
 
 	icap_count("netcrave_icap_passed_total", "ICAP messages passed",
-	    "reply", c->allow_204 ? "204" : "200");
-	if (c->allow_204) {
+	    "reply", icap_can_204(c) ? "204" : "200");
+	if (icap_can_204(c)) {
 		icap_reply_head(c, out, 204, "No Content");
 		evbuffer_add_printf(out, "Encapsulated: null-body=0\r\n\r\n");
 		return;
@@ -573,7 +581,7 @@ icap_judge(struct icap_conn *c, int final)
 		icap_conn_fail(c, 400, "Bad Request", "encapsulated HTTP head");
 		return -1;
 	}
-	if (!final && c->method == ICAP_RESPMOD && c->allow_204 &&
+	if (!final && c->method == ICAP_RESPMOD &&
 	    !icap_inspectable(&res)) {
 		/* Images and the like: the rules have nothing to read. */
 		icap_reply_pass(c);
@@ -582,6 +590,7 @@ icap_judge(struct icap_conn *c, int final)
 	if (!final) {
 		evbuffer_add_printf(bufferevent_get_output(c->bev),
 		    "ICAP/1.0 100 Continue\r\n\r\n");
+		c->continued = 1;
 		return 0;
 	}
 	blen = evbuffer_get_length(c->body);
@@ -651,6 +660,7 @@ icap_keep_body(struct icap_conn *c, size_t n)
 
 	if (have + n > c->srv->limits.max_body_bytes) {
 		if (!c->allow_204) {
+			/* Past a 100 Continue only Allow: 204 permits it. */
 			icap_conn_fail(c, 500, "Server Error",
 			    "body over the cap and no 204 allowed");
 			return -1;

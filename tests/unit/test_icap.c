@@ -187,6 +187,15 @@ test_preview(void **state)
 	    "5\r\na=red\r\n0; ieof\r\n\r\n", strlen(head), head);
 	r = exchange(f, req, "\r\n\r\n");
 	assert_non_null(strstr(r, "ICAP/1.0 204 No Content\r\n"));
+	/* Past a 100 Continue without Allow: 204 the message is echoed. */
+	snprintf(req, sizeof req, "REQMOD icap://h/waf ICAP/1.0\r\nHost: h\r\n"
+	    "Preview: 4\r\nEncapsulated: req-hdr=0, req-body=%zu\r\n\r\n%s"
+	    "4\r\na=re\r\n0\r\n\r\n", strlen(head), head);
+	r = exchange(f, req, "\r\n\r\n");
+	assert_string_equal(r, "ICAP/1.0 100 Continue\r\n\r\n");
+	r = exchange(f, "1\r\nd\r\n0\r\n\r\n", "0\r\n\r\n");
+	assert_non_null(strstr(r, "ICAP/1.0 200 OK\r\n"));
+	assert_non_null(strstr(r, "5\r\na=red\r\n0\r\n\r\n"));
 }
 
 static void
