@@ -107,5 +107,12 @@ out=$(icap -s waf)
 istag2=$(printf '%s\n' "$out" | sed -n 's/.*ISTag: //p')
 check "reload changes the ISTag" test -n "$istag2" -a "$istag" != "$istag2"
 
+# A rule file that no longer parses: the reload is refused, the sets stay.
+echo '{ "name": "api", "rules": [ { "id": "x", "action": "block", "if": [ { "target": "path", "op": "regex", "value": "(" } ] } ] }' > "$T/api.json"
+kill -HUP "$NC_PID"
+check "a broken rule file refuses the reload" wait_for 5 grep -q "reload: .*api.json.*regex" "$LOG"
+out=$(icap -s waf/api -req 'http://shop.test/admin' -v)
+check "the running set api still blocks" contains "$out" "HTTP/1.1 403 Forbidden"
+
 check "netcraved stops cleanly" nc_stop
 finish
