@@ -3,7 +3,8 @@
 # wrk on loopback against the same python3 http.server backend and the same
 # page (cacheable, so squid serves it and the backend is out of the way):
 #   squid alone | squid + netcraved's ICAP (REQMOD with the default rules) |
-#   squid + c-icap's echo service.
+#   squid + c-icap's echo service | squid + netcraved's ICAP with an empty
+#   rule set (what the protocol costs without the rules).
 # Reports each rate and the ratios: netcraved's overhead on squid alone
 # (target <= 15%) and netcraved vs c-icap echo.  Root (squid drops to proxy).
 # Usage: bench/waf.sh [build-dir]   DURATION=10 CONNECTIONS=32
@@ -30,6 +31,7 @@ trap cleanup EXIT
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 BACKEND=$(port); ICAP=$(port); SQ_NC=$(port); SQ_ALONE=$(port); SQ_ECHO=$(port); CICAP=$(port)
+SQ_EMPTY=$(port)
 
 mkdir -p "$T/www"
 head -c 2048 /dev/zero | tr '\0' 'x' > "$T/www/page.html"
@@ -43,9 +45,10 @@ cat > "$T/nc.json" <<JSON
   "paths": { "run_dir": "$T/run", "state_dir": "$T/state",
     "plugin_socket": "$T/run/plugin.sock", "control_socket": "$T/run/control.sock" },
   "metrics": { "listen": "" },
-  "waf": { "icap_listen": "127.0.0.1:$ICAP",
+  "waf": { "icap_listen": "127.0.0.1:$ICAP", "rule_files": ["$T/empty.json"],
     "squid": { "enabled": true, "listen": "127.0.0.1:$SQ_NC" } } }
 JSON
+echo '{ "name": "empty", "rules": [] }' > "$T/empty.json"
 "$NETCRAVED" -f -c "$T/nc.json" >"$T/nc.log" 2>&1 &
 pids="$pids $!"
 for _ in $(seq 100); do grep -q "squid: starting -> ready" "$T/nc.log" && break; sleep 0.2; done
@@ -90,13 +93,14 @@ c-icap -N -f "$T/cicap/c-icap.conf" >"$T/cicap/out" 2>&1 &
 pids="$pids $!"
 variant alone "$SQ_ALONE" ""
 variant echo "$SQ_ECHO" "icap://127.0.0.1:$CICAP/echo"
+variant empty "$SQ_EMPTY" "icap://127.0.0.1:$ICAP/waf/empty"
 
 cat > "$T/proxy.lua" <<LUA
 wrk.path = "http://127.0.0.1:$BACKEND/page.html"
 wrk.headers["Host"] = "127.0.0.1:$BACKEND"
 LUA
 ready() { curl -s -o /dev/null -w '%{http_code}' -x "http://127.0.0.1:$1" "http://127.0.0.1:$BACKEND/page.html" 2>/dev/null; }
-for p in $SQ_NC $SQ_ALONE $SQ_ECHO; do
+for p in $SQ_NC $SQ_ALONE $SQ_ECHO $SQ_EMPTY; do
 	for _ in $(seq 100); do [ "$(ready "$p")" = 200 ] && break; sleep 0.2; done
 	[ "$(ready "$p")" = 200 ] || { echo "waf.sh: squid on $p not answering" >&2; exit 1; }
 done
@@ -108,12 +112,14 @@ rate() {	# PORT -> requests/s
 alone=$(rate "$SQ_ALONE")
 nc=$(rate "$SQ_NC")
 echo_=$(rate "$SQ_ECHO")
+empty=$(rate "$SQ_EMPTY")
 hits=$(grep -c "HIT/200" "$T/run/squid/access.log" || true)
-awk -v a="$alone" -v n="$nc" -v e="$echo_" -v d="$DURATION" -v c="$CONNECTIONS" -v h="$hits" 'BEGIN {
+awk -v a="$alone" -v n="$nc" -v e="$echo_" -v z="$empty" -v d="$DURATION" -v c="$CONNECTIONS" -v h="$hits" 'BEGIN {
 	printf "wrk %ss, %s connections, 2 KiB cacheable page (squid memory hits: %s)\n", d, c, h
 	printf "squid alone:                   %10.0f req/s\n", a
 	printf "squid + netcraved ICAP (WAF):  %10.0f req/s\n", n
 	printf "squid + c-icap echo:           %10.0f req/s\n", e
+	printf "squid + netcraved, no rules:   %10.0f req/s\n", z
 	printf "netcraved overhead on squid:   %9.1f%% (target <= 15%%)\n", (a - n) / a * 100
 	printf "netcraved / c-icap echo:       %10.2f\n", n / e
 }'

@@ -6,6 +6,9 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
@@ -855,6 +858,7 @@ icap_server_adopt(struct icap_server *srv, int fd)
 {
 	struct icap_conn	*c;
 	struct timeval		 tv;
+	int			 one = 1;
 	static const char	 busy[] = "ICAP/1.0 503 Service Unavailable\r\n"
 	    "Encapsulated: null-body=0\r\nConnection: close\r\n\r\n";
 
@@ -865,6 +869,8 @@ icap_server_adopt(struct icap_server *srv, int fd)
 		return;
 	}
 	evutil_make_socket_nonblocking(fd);
+	/* Answers are whole writes; Nagle would only hold back the next one. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	c = xcalloc(1, sizeof *c);
 	c->srv = srv;
 	c->body = evbuffer_new();
