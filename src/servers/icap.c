@@ -71,6 +71,7 @@ struct icap_server {
 struct icap_conn {
 	struct icap_server	*srv;
 	struct bufferevent	*bev;
+	struct evbuffer		*out;		/* answers not yet written */
 	struct icap_conn	*next;
 	enum icap_state		 state;
 
@@ -164,7 +165,7 @@ static void
 icap_conn_fail(struct icap_conn *c, int status, const char *reason,
     const char *why)
 {
-	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	struct evbuffer	*out = c->out;
 	char		 code[16];
 
 	log_debug("icap: connection %p: %d %s: %s", (void *)c, status, reason,
@@ -313,7 +314,7 @@ icap_parse_encapsulated(struct icap_conn *c, const char *v, size_t len)
 static void
 icap_reply_options(struct icap_conn *c)
 {
-	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	struct evbuffer	*out = c->out;
 	struct icap_server *srv = c->srv;
 
 	icap_reply_head(c, out, 200, "OK");
@@ -496,7 +497,7 @@ static void
 icap_reply_block(struct icap_conn *c, const struct waf_verdict *v,
     const struct waf_message *m)
 {
-	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	struct evbuffer	*out = c->out;
 	char		 id[17], page[768], head[512], what[160];
 	int		 plen, hlen;
 	size_t		 i, n;
@@ -532,7 +533,7 @@ icap_reply_block(struct icap_conn *c, const struct waf_verdict *v,
 static void
 icap_reply_pass(struct icap_conn *c)
 {
-	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	struct evbuffer	*out = c->out;
 	size_t		 from, len, blen;
 
 	icap_count("netcrave_icap_passed_total", "ICAP messages passed",
@@ -591,7 +592,7 @@ icap_judge(struct icap_conn *c, int final)
 		return 1;
 	}
 	if (!final) {
-		evbuffer_add_printf(bufferevent_get_output(c->bev),
+		evbuffer_add_printf(c->out,
 		    "ICAP/1.0 100 Continue\r\n\r\n");
 		c->continued = 1;
 		return 0;
@@ -729,9 +730,33 @@ icap_read_chunk_size(struct icap_conn *c)
 	return 0;
 }
 
-/* Run the state machine over what has arrived. */
+static void	icap_conn_run(struct icap_conn *);
+
+/*
+ * Run the state machine, then write the answers straight to the socket: only
+ * what it does not take goes through the bufferevent, which saves enabling
+ * and disabling its write event (two epoll_ctl calls) for every answer.
+ */
 static void
 icap_conn_process(struct icap_conn *c)
+{
+	struct evbuffer	*bout = bufferevent_get_output(c->bev);
+
+	icap_conn_run(c);
+	if (evbuffer_get_length(c->out) > 0) {
+		if (evbuffer_get_length(bout) == 0)
+			(void)evbuffer_write(c->out, bufferevent_getfd(c->bev));
+		/* The rest (or all, after an error the bufferevent reports). */
+		if (evbuffer_get_length(c->out) > 0)
+			evbuffer_add_buffer(bout, c->out);
+	}
+	if (c->state == ICAP_CLOSING && evbuffer_get_length(bout) == 0)
+		icap_conn_free(c);
+}
+
+/* Run the state machine over what has arrived. */
+static void
+icap_conn_run(struct icap_conn *c)
 {
 	struct evbuffer	*in = bufferevent_get_input(c->bev);
 	size_t		 n;
@@ -849,6 +874,7 @@ icap_conn_free(struct icap_conn *c)
 	c->srv->nconns--;
 	icap_request_reset(c);
 	evbuffer_free(c->body);
+	evbuffer_free(c->out);
 	bufferevent_free(c->bev);
 	free(c);
 }
@@ -874,8 +900,9 @@ icap_server_adopt(struct icap_server *srv, int fd)
 	c = xcalloc(1, sizeof *c);
 	c->srv = srv;
 	c->body = evbuffer_new();
+	c->out = evbuffer_new();
 	c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->body == NULL || c->bev == NULL)
+	if (c->body == NULL || c->out == NULL || c->bev == NULL)
 		fatalx("%s: out of memory", __func__);
 	icap_request_reset(c);
 	c->state = ICAP_HEAD;
