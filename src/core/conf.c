@@ -42,6 +42,7 @@ enum conf_kind {
 	CONF_UINT,		/* unsigned int in [min, max] */
 	CONF_SIZE,		/* size_t in [min, max] */
 	CONF_INT,		/* int in [min, max] */
+	CONF_BOOL,		/* int 0 or 1 from true or false; def */
 	CONF_LIST,		/* NULL-terminated char **, [min, max] elements */
 	CONF_CHILDREN,		/* the children array, elements keyed by table */
 	CONF_SCOPES		/* a scope array, walked by conf_scopes */
@@ -222,6 +223,42 @@ static const struct conf_key conf_dav_keys[] = {
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
+/* Squid in front of the ICAP server (src/waf/squid.c). */
+static const struct conf_key conf_squid_keys[] = {
+	{ "enabled", CONF_BOOL, C(waf_squid_enabled), 0, 0, 0, 0, NULL, NULL,
+	  NULL, NULL },
+	{ "program", CONF_STRING, C(waf_squid_program), 0, 0, 0, 0,
+	  "/usr/sbin/squid", NULL, conf_check_path, NULL },
+	{ "listen", CONF_STRING, C(waf_squid_listen), 0, 0, 0, 0,
+	  "127.0.0.1:3128", NULL, conf_check_listen, NULL },
+	{ "rule_set", CONF_STRING, C(waf_squid_rule_set), 0, 0, 0, 0,
+	  "default", NULL, conf_check_name, NULL },
+	{ "cache_mem_mb", CONF_UINT, C(waf_squid_cache_mem_mb), 0,
+	  1, 65536, 64, NULL, NULL, NULL, NULL },
+	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+
+/* The web-application firewall (src/servers/icap.c, src/waf). */
+static const struct conf_key conf_waf_keys[] = {
+	{ "icap_listen", CONF_STRING, C(waf_icap_listen), 0, 0, 0, 0, "",
+	  NULL, conf_check_listen, NULL },
+	{ "rule_files", CONF_LIST, C(waf_rule_files), 0, 0, 64, 0, NULL, NULL,
+	  conf_check_path, NULL },
+	{ "default_set", CONF_STRING, C(waf_default_set), 0, 0, 0, 0,
+	  "default", NULL, conf_check_name, NULL },
+	{ "max_body_bytes", CONF_SIZE, C(waf_max_body_bytes), 0,
+	  1024, 1073741824, 1048576, NULL, NULL, NULL, NULL },
+	{ "preview_bytes", CONF_UINT, C(waf_preview_bytes), 0,
+	  0, 65536, 4096, NULL, NULL, NULL, NULL },
+	{ "idle_timeout_ms", CONF_UINT, C(waf_idle_timeout_ms), 0,
+	  100, 86400000, 60000, NULL, NULL, NULL, NULL },
+	{ "max_connections", CONF_UINT, C(waf_max_connections), 0,
+	  1, 65536, 1024, NULL, NULL, NULL, NULL },
+	{ "squid", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL,
+	  conf_squid_keys },
+	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+
 static const struct conf_key conf_child_keys[] = {
 	{ "role", CONF_STRING, K(role), CONF_REQUIRED, 0, 0, 0, NULL, NULL,
 	  conf_check_name, NULL },
@@ -339,6 +376,7 @@ static const struct conf_key conf_keys[] = {
 	  conf_runtime_keys },
 	{ "follower", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL,
 	  conf_follower_keys },
+	{ "waf", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL, conf_waf_keys },
 	{ "default_tag", CONF_STRING, C(default_tag), 0, 0, 0, 0, "default",
 	  NULL, conf_check_tag, NULL },
 	{ "uplink_tag", CONF_STRING, C(uplink_tag), 0, 0, 0, 0, "internet",
@@ -757,6 +795,7 @@ conf_defaults(const struct conf_key *table, void *base)
 			*FIELD(base, k, size_t) = (size_t)k->def;
 			break;
 		case CONF_INT:
+		case CONF_BOOL:
 			*FIELD(base, k, int) = (int)k->def;
 			break;
 		case CONF_LIST:
@@ -978,6 +1017,13 @@ conf_walk_value(struct conf_walk *w, const struct json *node,
 		if (conf_integer(w, node, keypath, k, &v) != 0)
 			return (-1);
 		*FIELD(base, k, int) = (int)v;
+		return (0);
+	case CONF_BOOL:
+		if (node->type != JSON_BOOL)
+			return (conf_node_error(w, node, keypath,
+			    "expected true or false, got %s",
+			    json_type_name(node->type)));
+		*FIELD(base, k, int) = node->boolean ? 1 : 0;
 		return (0);
 	case CONF_LIST:
 		return (conf_list(w, node, keypath, k, FIELD(base, k, char **)));
@@ -2055,6 +2101,9 @@ conf_print_fields(FILE *f, const struct conf_key *table, const void *vbase,
 			break;
 		case CONF_INT:
 			fprintf(f, "%d", *FIELD(base, k, int));
+			break;
+		case CONF_BOOL:
+			fputs(*FIELD(base, k, int) ? "true" : "false", f);
 			break;
 		case CONF_LIST:
 			list = *FIELD(base, k, char **);

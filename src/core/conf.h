@@ -128,6 +128,19 @@ struct conf {
 	/* Following dockerd. */
 	char		*follower_docker_socket; /* dockerd's API; NULL: not followed */
 	char		*follower_network_driver; /* of tag networks; <instance> */
+	/* Web-application firewall: the ICAP server and its rule sets. */
+	char		*waf_icap_listen;	/* "HOST:PORT"; "" disables */
+	char		**waf_rule_files;	/* rule set files, by path */
+	char		*waf_default_set;	/* set of the service /waf */
+	size_t		 waf_max_body_bytes;	/* inspected and echoed */
+	unsigned int	 waf_preview_bytes;
+	unsigned int	 waf_idle_timeout_ms;
+	unsigned int	 waf_max_connections;
+	int		 waf_squid_enabled;	/* supervise squid (off) */
+	char		*waf_squid_program;
+	char		*waf_squid_listen;	/* forward proxy "HOST:PORT" */
+	char		*waf_squid_rule_set;	/* set of its ICAP services */
+	unsigned int	 waf_squid_cache_mem_mb;
 
 	/* The address schema. */
 	struct conf_scope *scopes;	/* top-level scopes */

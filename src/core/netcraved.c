@@ -22,6 +22,8 @@
 #include "keys.h"
 #include "log.h"
 #include "notify.h"
+#include "icap.h"
+#include "squid.h"
 #include "plugin.h"
 #include "plugin_private.h"
 #include "runtime.h"
@@ -40,6 +42,8 @@ static const struct server *const servers[] = {
 	&runtime_server,	/* adds dockerd/containerd: they start after the servers */
 	&dockerd_server,	/* after ipam: tag assignment reads the schema */
 	&dav_server,		/* WebDAV: volumes' data */
+	&icap_server_entry,	/* the WAF's ICAP service (issue 9) */
+	&squid_server_entry,	/* squid in front of it, a built-in child */
 };
 #define NSERVERS	(sizeof servers / sizeof servers[0])
 

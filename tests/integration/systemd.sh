@@ -44,7 +44,7 @@ while True:
         f.write(msg.replace("\n", "|") + "\n")
 PY
 	LISTENER=$!
-	wait_for 5 test -e "$2.ready"
+	wait_for 20 test -e "$2.ready"
 }
 
 nc_write_conf
@@ -53,12 +53,12 @@ for addr in "$T/notify.sock" "@netcrave-test-$INSTANCE"; do
 	listen_notify "$addr" "$msgs"
 	NOTIFY_SOCKET=$addr nc_start || finish
 	check "READY=1 with MAINPID after start ($addr)" \
-	    wait_for 5 grep -q "^READY=1|STATUS=serving instance $INSTANCE|MAINPID=$NC_PID\$" "$msgs"
+	    wait_for 20 grep -q "^READY=1|STATUS=serving instance $INSTANCE|MAINPID=$NC_PID\$" "$msgs"
 	kill -HUP "$NC_PID"
 	check "RELOADING=1 with MONOTONIC_USEC on SIGHUP ($addr)" \
-	    wait_for 5 grep -q '^RELOADING=1|MONOTONIC_USEC=[0-9][0-9]*|' "$msgs"
+	    wait_for 20 grep -q '^RELOADING=1|MONOTONIC_USEC=[0-9][0-9]*|' "$msgs"
 	check "READY=1 again after the reload ($addr)" \
-	    wait_for 5 test "$(grep -c '^READY=1' "$msgs")" = 2
+	    wait_for 20 test "$(grep -c '^READY=1' "$msgs")" = 2
 	check "netcraved exits 0 on SIGTERM ($addr)" nc_stop
 	check "STOPPING=1 on SIGTERM ($addr)" grep -q '^STOPPING=1' "$msgs"
 	kill "$LISTENER" 2>/dev/null; wait "$LISTENER" 2>/dev/null

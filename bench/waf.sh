@@ -1,0 +1,125 @@
+#!/bin/sh
+# waf.sh: requests per second through squid, side by side in one run, with
+# wrk on loopback against the same python3 http.server backend and the same
+# page (cacheable, so squid serves it and the backend is out of the way):
+#   squid alone | squid + netcraved's ICAP (REQMOD with the default rules) |
+#   squid + c-icap's echo service | squid + netcraved's ICAP with an empty
+#   rule set (what the protocol costs without the rules).
+# Reports each rate and the ratios: netcraved's overhead on squid alone
+# (target <= 15%) and netcraved vs c-icap echo.  Root (squid drops to proxy).
+# Usage: bench/waf.sh [build-dir]   DURATION=10 CONNECTIONS=32
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$top}
+NETCRAVED=$build/netcraved
+DURATION=${DURATION:-10}
+CONNECTIONS=${CONNECTIONS:-32}
+for tool in wrk /usr/sbin/squid c-icap python3; do
+	command -v "$tool" >/dev/null || { echo "waf.sh: $tool missing (tools/install-deps)" >&2; exit 1; }
+done
+[ -x "$NETCRAVED" ] || { echo "waf.sh: no $NETCRAVED" >&2; exit 1; }
+
+T=$(mktemp -d /tmp/nc-bench-waf.XXXXXX)
+chmod 0755 "$T"
+pids=
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null || true; done
+	sleep 1
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+BACKEND=$(port); ICAP=$(port); SQ_NC=$(port); SQ_ALONE=$(port); SQ_ECHO=$(port); CICAP=$(port)
+SQ_EMPTY=$(port)
+
+mkdir -p "$T/www"
+head -c 2048 /dev/zero | tr '\0' 'x' > "$T/www/page.html"
+touch -d 2020-01-01 "$T/www/page.html"
+(cd "$T/www" && exec python3 -m http.server "$BACKEND" --bind 127.0.0.1) >/dev/null 2>&1 &
+pids="$pids $!"
+
+# netcraved: its ICAP server and the squid it writes and supervises.
+cat > "$T/nc.json" <<JSON
+{ "instance": "ncbenchwaf", "log_level": "info",
+  "paths": { "run_dir": "$T/run", "state_dir": "$T/state",
+    "plugin_socket": "$T/run/plugin.sock", "control_socket": "$T/run/control.sock" },
+  "metrics": { "listen": "" },
+  "waf": { "icap_listen": "127.0.0.1:$ICAP", "rule_files": ["$T/empty.json"],
+    "squid": { "enabled": true, "listen": "127.0.0.1:$SQ_NC" } } }
+JSON
+echo '{ "name": "empty", "rules": [] }' > "$T/empty.json"
+"$NETCRAVED" -f -c "$T/nc.json" >"$T/nc.log" 2>&1 &
+pids="$pids $!"
+for _ in $(seq 100); do grep -q "squid: starting -> ready" "$T/nc.log" && break; sleep 0.2; done
+
+# The two other squids: netcraved's squid.conf with another port and files,
+# without ICAP, or with c-icap's echo service in its place.
+variant() {	# NAME PORT ICAP-URI-or-empty
+	mkdir -p "$T/$1"; chown proxy:proxy "$T/$1"
+	sed -e "s|^http_port .*|http_port 127.0.0.1:$2|" \
+	    -e "s|$T/run/squid|$T/$1|g" "$T/run/squid/squid.conf" > "$T/$1/squid.conf"
+	if [ -z "$3" ]; then
+		sed -i -e 's/^icap_enable on/icap_enable off/' -e '/^icap_service/d' \
+		    -e '/^adaptation_access/d' "$T/$1/squid.conf"
+	else
+		sed -i -e "s|icap://[^ ]*/reqmod|$3|" -e "s|icap://[^ ]*/respmod|$3|" \
+		    "$T/$1/squid.conf"
+	fi
+	/usr/sbin/squid -N -f "$T/$1/squid.conf" >"$T/$1/out" 2>&1 &
+	pids="$pids $!"
+}
+mkdir -p "$T/cicap"; chown proxy:proxy "$T/cicap"
+cat > "$T/cicap/c-icap.conf" <<CONF
+PidFile $T/cicap/c-icap.pid
+CommandsSocket $T/cicap/c-icap.ctl
+Port 127.0.0.1:$CICAP
+User proxy
+Group proxy
+StartServers 1
+MaxServers 2
+ThreadsPerChild 64
+MinSpareThreads 8
+MaxSpareThreads 64
+MaxKeepAliveRequests 0
+KeepAliveTimeout 600
+ServerLog $T/cicap/server.log
+AccessLog /dev/null
+ModulesDir /usr/lib/x86_64-linux-gnu/c_icap
+ServicesDir /usr/lib/x86_64-linux-gnu/c_icap
+Service echo srv_echo.so
+CONF
+c-icap -N -f "$T/cicap/c-icap.conf" >"$T/cicap/out" 2>&1 &
+pids="$pids $!"
+variant alone "$SQ_ALONE" ""
+variant echo "$SQ_ECHO" "icap://127.0.0.1:$CICAP/echo"
+variant empty "$SQ_EMPTY" "icap://127.0.0.1:$ICAP/waf/empty"
+
+cat > "$T/proxy.lua" <<LUA
+wrk.path = "http://127.0.0.1:$BACKEND/page.html"
+wrk.headers["Host"] = "127.0.0.1:$BACKEND"
+LUA
+ready() { curl -s -o /dev/null -w '%{http_code}' -x "http://127.0.0.1:$1" "http://127.0.0.1:$BACKEND/page.html" 2>/dev/null; }
+for p in $SQ_NC $SQ_ALONE $SQ_ECHO $SQ_EMPTY; do
+	for _ in $(seq 100); do [ "$(ready "$p")" = 200 ] && break; sleep 0.2; done
+	[ "$(ready "$p")" = 200 ] || { echo "waf.sh: squid on $p not answering" >&2; exit 1; }
+done
+
+rate() {	# PORT -> requests/s
+	wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" -s "$T/proxy.lua" "http://127.0.0.1:$1" |
+	    awk '/^Requests\/sec/ { print $2 }'
+}
+alone=$(rate "$SQ_ALONE")
+nc=$(rate "$SQ_NC")
+echo_=$(rate "$SQ_ECHO")
+empty=$(rate "$SQ_EMPTY")
+hits=$(grep -c "HIT/200" "$T/run/squid/access.log" || true)
+awk -v a="$alone" -v n="$nc" -v e="$echo_" -v z="$empty" -v d="$DURATION" -v c="$CONNECTIONS" -v h="$hits" 'BEGIN {
+	printf "wrk %ss, %s connections, 2 KiB cacheable page (squid memory hits: %s)\n", d, c, h
+	printf "squid alone:                   %10.0f req/s\n", a
+	printf "squid + netcraved ICAP (WAF):  %10.0f req/s\n", n
+	printf "squid + c-icap echo:           %10.0f req/s\n", e
+	printf "squid + netcraved, no rules:   %10.0f req/s\n", z
+	printf "netcraved overhead on squid:   %9.1f%% (target <= 15%%)\n", (a - n) / a * 100
+	printf "netcraved / c-icap echo:       %10.2f\n", n / e
+}'

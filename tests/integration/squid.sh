@@ -1,0 +1,77 @@
+#!/bin/sh
+# squid.sh: real squid, written and supervised by netcraved, as a forward
+# proxy on loopback in front of a python3 http.server backend, with every
+# request and response through netcraved's ICAP server: attacks answered 403
+# with an incident id, clean requests answered by the backend, a cacheable
+# page served from cache the second time, squid killed and restarted.
+. "$(dirname "$0")/lib.sh"
+
+if [ ! -x /usr/sbin/squid ]; then
+	echo "ok - skipped: squid is not installed (Debian package squid)"
+	exit 0
+fi
+if [ "$(id -u)" -ne 0 ] || ! getent passwd proxy >/dev/null; then
+	echo "ok - skipped: squid needs root and the proxy user to drop to"
+	exit 0
+fi
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+ICAP_PORT=$(free_port)
+SQUID_PORT=$(free_port)
+BACKEND_PORT=$(free_port)
+
+mkdir -p "$T/www"
+echo "hello from the backend" > "$T/www/index.html"
+echo "a cacheable page" > "$T/www/cached.html"
+touch -d '2020-01-01' "$T/www/cached.html"
+(cd "$T/www" && exec python3 -m http.server "$BACKEND_PORT" --bind 127.0.0.1) \
+    >"$T/backend.log" 2>&1 &
+BACKEND_PID=$!
+trap 'kill $BACKEND_PID 2>/dev/null; nc_cleanup' EXIT
+wait_for 5 curl -sf -o /dev/null "http://127.0.0.1:$BACKEND_PORT/" ||
+    fail "backend did not start"
+
+nc_write_conf "\"waf\": { \"icap_listen\": \"127.0.0.1:$ICAP_PORT\",
+	\"squid\": { \"enabled\": true, \"listen\": \"127.0.0.1:$SQUID_PORT\" } }"
+nc_start || finish
+check "squid becomes ready" wait_for 20 grep -q "squid: starting -> ready" "$LOG"
+check "squid.conf enables ICAP" grep -q "^icap_enable on" "$T/run/squid/squid.conf"
+check "squid.conf has the reqmod service" grep -q "reqmod_precache.*icap://127.0.0.1:$ICAP_PORT/waf/default/reqmod" "$T/run/squid/squid.conf"
+
+get() { curl -s -x "http://127.0.0.1:$SQUID_PORT" -D "$T/h" -o "$T/b" -w '%{http_code}' "$@"; }
+B=http://127.0.0.1:$BACKEND_PORT
+
+check "clean request answered by the backend" test "$(get "$B/index.html")" = 200
+check "the body is the backend's" grep -q "hello from the backend" "$T/b"
+
+for attack in "/index.html?id=1%27%20OR%20%271%27%3D%271" \
+    "/search?q=%3Cscript%3Ealert(document.cookie)%3C%2Fscript%3E" \
+    "/download?file=..%2F..%2F..%2Fetc%2Fpasswd" \
+    "/ping?host=127.0.0.1%3B%20cat%20%2Fetc%2Fpasswd"; do
+	code=$(get "$B$attack")
+	check "attack $attack: 403" test "$code" = 403
+	check "attack $attack: incident id in the page" grep -q "Incident ID: [0-9a-f]\{16\}" "$T/b"
+done
+code=$(get -X POST -H 'Content-Type: application/json' \
+    --data '{"comment":"<img src=x onerror=alert(1)>"}' "$B/api/comments")
+check "attack in a JSON body: 403" test "$code" = 403
+code=$(get -X POST --data-urlencode "bio=I like to select the script of a play" "$B/index.html")
+check "prose with select and script is not blocked" test "$code" != 403
+check "the backend saw no attack" not grep -q "etc/passwd\|alert\|OR%20" "$T/backend.log"
+
+get "$B/cached.html" >/dev/null
+get "$B/cached.html" >/dev/null
+check "second fetch of a cacheable page is a cache hit" grep -qi "^X-Cache: HIT" "$T/h"
+check "the access log records the hit" grep -q "TCP_.*HIT/200.*cached.html" "$T/run/squid/access.log"
+
+pid=$(pgrep -f "squid -N -f $T/run/squid/squid.conf" | head -1)
+check "squid runs as a child" test -n "$pid"
+kill -KILL "$pid" 2>/dev/null
+check "netcraved restarts squid" wait_for 20 sh -c "grep -q 'squid: backoff -> starting' '$LOG' && [ \$(grep -c 'squid: starting -> ready' '$LOG') -ge 2 ]"
+check "through squid again after the restart" test "$(get "$B/index.html")" = 200
+
+check "netcraved stops cleanly" nc_stop
+check "squid is gone after the stop" not pgrep -f "squid -N -f $T/run/squid/squid.conf"
+finish
