@@ -25,6 +25,7 @@
 #include "store.h"
 #include "supervise.h"
 #include "util.h"
+#include "volume.h"
 #include "xmalloc.h"
 
 /* The server table: started in this order, stopped in reverse. */
@@ -34,6 +35,7 @@ static const struct server *const servers[] = {
 	&ipam_server,		/* before plugin: the schema serves its calls */
 	&plugin_server,
 	&dav_server,		/* WebDAV: volumes' data */
+	&volume_server,		/* after dav: volumes are its collections */
 };
 #define NSERVERS	(sizeof servers / sizeof servers[0])
 
