@@ -97,6 +97,8 @@ static const char	*conf_check_socket(char *);
 static const char	*conf_check_tag(char *);
 static const char	*conf_check_dav_socket(char *);
 static const char	*conf_check_dav_plain(char *);
+static const char	*conf_check_dav_listen(char *);
+static const char	*conf_check_dav_tls_name(char *);
 
 static const struct conf_choice conf_log_levels[] = {
 	{ "info", LOG_LEVEL_INFO },
@@ -173,6 +175,10 @@ static const struct conf_key conf_dav_keys[] = {
 	  conf_check_dav_socket, NULL },
 	{ "plain_listen", CONF_STRING, C(dav_plain_listen), 0, 0, 0, 0, "", NULL,
 	  conf_check_dav_plain, NULL },
+	{ "listen", CONF_LIST, C(dav_listen), 0, 0, 16, 0, NULL, NULL,
+	  conf_check_dav_listen, NULL },
+	{ "tls_names", CONF_LIST, C(dav_tls_names), 0, 0, 32, 0, NULL, NULL,
+	  conf_check_dav_tls_name, NULL },
 	{ "max_xml_bytes", CONF_SIZE, C(dav_max_xml_bytes), 0,
 	  1024, 16777216, 1048576, NULL, NULL, NULL, NULL },
 	{ "max_file_bytes", CONF_SIZE, C(dav_max_file_bytes), 0,
@@ -341,14 +347,47 @@ static const char *
 conf_check_dav_plain(char *s)
 {
 	const char	*why;
+	size_t		 len = strlen(s);
 
-	if ((why = conf_check_listen(s)) != NULL)
+	/* Port 0 (the kernel picks one, logged at start) is for tests. */
+	if (len > 2 && strcmp(s + len - 2, ":0") == 0) {
+		s[len - 1] = '1';
+		why = conf_check_listen(s);
+		s[len - 1] = '0';
+	} else
+		why = conf_check_listen(s);
+	if (why != NULL)
 		return (why);
 	if (s[0] == '\0' || strncmp(s, "unix:", 5) == 0 ||
 	    strncmp(s, "127.", 4) == 0 || strncmp(s, "[::1]:", 6) == 0 ||
 	    strncmp(s, "localhost:", 10) == 0)
 		return (NULL);
 	return ("plaintext HTTP only on a loopback address or a unix socket");
+}
+
+/* A TLS listener: HOST:PORT with an optional mtls:// (the default) or tls://. */
+static const char *
+conf_check_dav_listen(char *s)
+{
+	const char	*p = s;
+
+	if (strncmp(p, "mtls://", 7) == 0)
+		p += 7;
+	else if (strncmp(p, "tls://", 6) == 0)
+		p += 6;
+	if (*p == '\0' || strncmp(p, "unix:", 5) == 0)
+		return ("expected [mtls://|tls://]HOST:PORT");
+	return (conf_check_listen(s + (p - s)));
+}
+
+/* A DNS name or IP literal for the server certificate. */
+static const char *
+conf_check_dav_tls_name(char *s)
+{
+	if (!conf_name_ok(s, CONF_LOWER CONF_UPPER CONF_DIGIT "*:",
+	    CONF_LOWER CONF_UPPER CONF_DIGIT ".-:*", 253))
+		return ("expected a DNS name or an IP address");
+	return (NULL);
 }
 
 /* An absolute path short enough for a sockaddr_un. */

@@ -85,6 +85,8 @@ struct conf {
 	char		*dav_storage_dir;	/* <state_dir>/volumes */
 	char		*dav_socket;		/* <run_dir>/dav.sock; "" off */
 	char		*dav_plain_listen;	/* loopback HOST:PORT or unix:; "" off */
+	char		**dav_listen;		/* TLS: [mtls://|tls://]HOST:PORT */
+	char		**dav_tls_names;	/* extra names in the server certificate */
 	size_t		 dav_max_xml_bytes;
 	size_t		 dav_max_file_bytes;
 	unsigned int	 dav_max_locks;

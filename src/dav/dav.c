@@ -17,9 +17,12 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
+#include <openssl/ssl.h>
 
+#include "ca.h"
 #include "conf.h"
 #include "dav.h"
 #include "dav_private.h"
@@ -32,6 +35,7 @@
 
 #define DAV_GET_CHUNK		(256 * 1024)	/* plaintext per refill */
 #define DAV_GET_WHOLE		(1024 * 1024)	/* read before the headers */
+#define DAV_DEFER_MAX		(1024 * 1024)	/* body read to answer after it */
 
 struct dav_caps		 dav_caps;
 
@@ -39,9 +43,10 @@ static struct {
 	struct event_base	*base;
 	struct dav_store	*store;
 	struct http_server	*http;
-	char			*storage_dir;
+	SSL_CTX			*tls[2];	/* without, with client certs */
 } dav;
 
+static void	dav_shutdown(void);
 static void	dav_on_headers(struct http_request *, void *);
 static int	dav_on_body(struct http_request *, const void *, size_t, void *);
 static void	dav_on_end(struct http_request *, void *);
@@ -66,6 +71,8 @@ dav_req_free(struct dav_req *dr)
 		return;
 	if (dr->body != NULL)
 		evbuffer_free(dr->body);
+	if (dr->defer_body != NULL)
+		evbuffer_free(dr->defer_body);
 	dav_writer_abort(dr->writer);
 	dav_file_close(dr->file);
 	dav_target_clear(&dr->t);
@@ -81,24 +88,53 @@ dav_req_cleanup(struct http_request *req, void *arg)
 	dav_req_free(arg);
 }
 
+/*
+ * Reply from a buffer (drained) and forget the request.  A PUT or PATCH
+ * refused at the end of its headers still has its body coming: cutting the
+ * connection then makes TLS clients see a reset instead of the answer, so a
+ * modest body is read and dropped first and the answer goes out at its end.
+ */
+static void
+dav_reply_buffer(struct dav_req *dr, int status, const char *ctype,
+    struct evbuffer *buf)
+{
+	const char	*cl;
+
+	if (dr->in_headers && !dr->deferred &&
+	    (cl = http_request_header(dr->req, "Content-Length")) != NULL &&
+	    strtoull(cl, NULL, 10) > 0 &&
+	    strtoull(cl, NULL, 10) <= DAV_DEFER_MAX) {
+		dr->deferred = 1;
+		dr->failed = 1;
+		dr->defer_status = status;
+		dr->defer_ctype = ctype;
+		dr->defer_body = evbuffer_new();
+		evbuffer_add_buffer(dr->defer_body, buf);
+		return;
+	}
+	http_request_set_cleanup(dr->req, NULL, NULL);
+	http_reply_buffer(dr->req, status, ctype, buf);
+	dav_req_free(dr);
+}
+
 /* Reply and forget the request. */
 void
 dav_finish(struct dav_req *dr, int status, const char *ctype, const void *body,
     size_t len)
 {
-	http_request_set_cleanup(dr->req, NULL, NULL);
-	http_reply(dr->req, status, ctype, body, len);
-	dav_req_free(dr);
+	struct evbuffer	*b = evbuffer_new();
+
+	evbuffer_add(b, body, len);
+	dav_reply_buffer(dr, status, ctype, b);
+	evbuffer_free(b);
 }
 
 /* Reply with an XML body from a buffer. */
 void
 dav_finish_buffer(struct dav_req *dr, int status, struct evbuffer *buf)
 {
-	http_request_set_cleanup(dr->req, NULL, NULL);
-	http_reply_buffer(dr->req, status, "application/xml; charset=utf-8", buf);
+	dav_reply_buffer(dr, status, "application/xml; charset=utf-8", buf);
 	evbuffer_free(buf);
-	dav_req_free(dr);
 }
 
 /* An error with its reason; a DAV:error body when a precondition is named. */
@@ -130,10 +166,8 @@ dav_error(struct dav_req *dr, int status, const char *precondition,
 	evbuffer_add_printf(b, "%d %s: %s\n", status, http_status_text(status),
 	    msg);
 	free(msg);
-	http_request_set_cleanup(dr->req, NULL, NULL);
-	http_reply_buffer(dr->req, status, "text/plain; charset=utf-8", b);
+	dav_reply_buffer(dr, status, "text/plain; charset=utf-8", b);
 	evbuffer_free(b);
-	dav_req_free(dr);
 }
 
 /* Errors the HTTP layer makes itself (413, 431, 408): text with the reason. */
@@ -415,32 +449,6 @@ dav_parse_date(const char *s)
 	return (timegm(&tm));
 }
 
-/* Format a time as an HTTP date. */
-static void
-dav_http_date(time_t t, char *buf, size_t len)
-{
-	static const char *const days[] = {
-		"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
-	};
-	static const char *const months[] = {
-		"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
-	};
-	struct tm	 tm;
-
-	gmtime_r(&t, &tm);
-	snprintf(buf, len, "%s, %02d %s %d %02d:%02d:%02d GMT",
-	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900,
-	    tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
-/* The same as dav_http_date for the property getlastmodified (dav_props.c). */
-void
-dav_format_http_date(time_t t, char *buf, size_t len)
-{
-	dav_http_date(t, buf, len);
-}
-
 /* Does an If-Match / If-None-Match list hold etag ("*" matches any)? */
 static int
 dav_etag_listed(const char *list, const char *etag)
@@ -517,7 +525,7 @@ dav_reply_validators(struct dav_req *dr)
 	char	 date[64];
 
 	http_reply_header(dr->req, "ETag", dr->t.st.etag);
-	dav_http_date(dr->t.st.mtime.tv_sec, date, sizeof date);
+	http_format_date(dr->t.st.mtime.tv_sec, date, sizeof date);
 	http_reply_header(dr->req, "Last-Modified", date);
 }
 
@@ -573,10 +581,8 @@ dav_get_collection(struct dav_req *dr)
 		util_strv_free(names);
 	}
 	evbuffer_add_printf(b, "</ul></body></html>\n");
-	http_request_set_cleanup(dr->req, NULL, NULL);
-	http_reply_buffer(dr->req, 200, "text/html; charset=utf-8", b);
+	dav_reply_buffer(dr, 200, "text/html; charset=utf-8", b);
 	evbuffer_free(b);
-	dav_req_free(dr);
 }
 
 /*
@@ -687,8 +693,8 @@ dav_get(struct dav_req *dr)
 		dav_get_collection(dr);
 		return;
 	}
-	if ((dr->file = dav_file_open(dr->t.vol, dr->t.rel, 0, err,
-	    sizeof err)) == NULL) {
+	if (dr->file == NULL && (dr->file = dav_file_open(dr->t.vol, dr->t.rel,
+	    0, err, sizeof err)) == NULL) {
 		dav_error(dr, 500, NULL, "%s", err);
 		return;
 	}
@@ -1211,8 +1217,18 @@ dav_on_headers(struct http_request *req, void *arg)
 		    ? 400 : 403, NULL, "%s", why);
 		return;
 	}
-	if (dav_target_stat(&dr->t, err, sizeof err) == -1) {
-		dav_error(dr, errno == ELOOP ? 403 : 500, NULL, "%s", err);
+	/* GET and HEAD keep the file the stat opened. */
+	if ((strcmp(dr->method, "GET") == 0 || strcmp(dr->method, "HEAD") == 0) &&
+	    dr->t.vol != NULL) {
+		if (dav_stat_open(dr->t.vol, dr->t.rel, &dr->t.st, &dr->file, err,
+		    sizeof err) == -1) {
+			dav_error(dr, errno == ELOOP || errno == EPERM ? 403 : 500,
+			    NULL, "%s", err);
+			return;
+		}
+	} else if (dav_target_stat(&dr->t, err, sizeof err) == -1) {
+		dav_error(dr, errno == ELOOP || errno == EPERM ? 403 : 500, NULL,
+		    "%s", err);
 		return;
 	}
 	if ((ifh = http_request_header(req, "If")) != NULL) {
@@ -1222,12 +1238,14 @@ dav_on_headers(struct http_request *req, void *arg)
 		}
 		dr->has_if = 1;
 	}
+	dr->in_headers = 1;
 	if (strcmp(dr->method, "PUT") == 0)
 		dav_put_start(dr);
 	else if (strcmp(dr->method, "PATCH") == 0)
 		dav_patch_start(dr);
 	else
 		dr->body = evbuffer_new();
+	dr->in_headers = 0;
 }
 
 /* Body bytes: into the PUT writer, the PATCH file or the XML buffer. */
@@ -1278,6 +1296,12 @@ dav_on_end(struct http_request *req, void *arg)
 	struct dav_req	*dr = http_request_data(req);
 	const char	*m;
 
+	if (dr != NULL && dr->deferred) {
+		dr->in_headers = 0;
+		dav_reply_buffer(dr, dr->defer_status, dr->defer_ctype,
+		    dr->defer_body);
+		return;
+	}
 	if (dr == NULL || dr->failed)
 		return;
 	m = dr->method;
@@ -1329,6 +1353,76 @@ dav_caps_set(const struct conf *conf)
 	dav_caps.max_lock_timeout = conf->dav_max_lock_timeout;
 }
 
+/*
+ * The TLS listeners: a server certificate from the internal CA for localhost,
+ * the loopback addresses, this host's name, the listen hosts and tls_names;
+ * a client certificate for local tools is written once under <ca>/clients.
+ */
+static int
+dav_tls_listen(const struct conf *conf, char *err, size_t errlen)
+{
+	char		**names, *dir, *host, *p, hostname[256];
+	size_t		  n = 0, i;
+	int		  mtls, rv = -1;
+
+	if (conf->dav_listen == NULL || conf->dav_listen[0] == NULL)
+		return (0);
+	xasprintf(&dir, "%s/ca", conf->state_dir);
+	if (ca_open(dir, conf->instance, err, errlen) == -1) {
+		free(dir);
+		return (-1);
+	}
+	names = xcalloc(8 + 16 + 32 + 1, sizeof *names);
+	names[n++] = xstrdup("localhost");
+	names[n++] = xstrdup("127.0.0.1");
+	names[n++] = xstrdup("::1");
+	if (gethostname(hostname, sizeof hostname) == 0 && *hostname != '\0')
+		names[n++] = xstrdup(hostname);
+	for (i = 0; conf->dav_tls_names != NULL && conf->dav_tls_names[i]; i++)
+		names[n++] = xstrdup(conf->dav_tls_names[i]);
+	for (i = 0; conf->dav_listen[i] != NULL; i++) {
+		p = strstr(conf->dav_listen[i], "://");
+		host = xstrdup(p != NULL ? p + 3 : conf->dav_listen[i]);
+		if ((p = strrchr(host, ':')) != NULL)
+			*p = '\0';
+		if (host[0] == '[') {
+			memmove(host, host + 1, strlen(host));
+			host[strcspn(host, "]")] = '\0';
+		}
+		if (*host != '\0' && strcmp(host, "*") != 0 &&
+		    strcmp(host, "0.0.0.0") != 0 && strcmp(host, "::") != 0)
+			names[n++] = host;
+		else
+			free(host);
+	}
+	for (mtls = 0; mtls < 2; mtls++) {
+		if ((dav.tls[mtls] = ca_server_context((const char *const *)names,
+		    mtls, err, errlen)) == NULL)
+			goto out;
+	}
+	for (i = 0; conf->dav_listen[i] != NULL; i++) {
+		const char	*l = conf->dav_listen[i];
+
+		mtls = strncmp(l, "tls://", 6) != 0;
+		if ((p = strstr(l, "://")) != NULL)
+			l = p + 3;
+		if (server_http_listen(dav.http, l, dav.tls[mtls], err,
+		    errlen) == -1)
+			goto out;
+		log_info("dav: HTTPS on %s%s", l, mtls ? " (client certificates "
+		    "from the internal CA required)" : "");
+	}
+	free(dir);
+	xasprintf(&dir, "%s/ca/clients", conf->state_dir);
+	if (ca_write_client(dir, "local", err, errlen) == -1)
+		goto out;
+	rv = 0;
+out:
+	free(dir);
+	util_strv_free(names);
+	return (rv);
+}
+
 /* Start: the store, its locks, then the listeners. */
 static int
 dav_init(const struct server_env *env, char *err, size_t errlen)
@@ -1357,16 +1451,15 @@ dav_init(const struct server_env *env, char *err, size_t errlen)
 		if (server_http_listen(dav.http, conf->dav_plain_listen, NULL,
 		    err, errlen) == -1)
 			goto fail;
-		log_info("dav: plaintext HTTP on %s (tests and benchmarks only)",
-		    conf->dav_plain_listen);
+		log_info("dav: plaintext HTTP on %s, port %d (tests and "
+		    "benchmarks only)", conf->dav_plain_listen,
+		    http_server_tcp_port(dav.http));
 	}
+	if (dav_tls_listen(conf, err, errlen) == -1)
+		goto fail;
 	return (0);
 fail:
-	dav_locks_shutdown();
-	http_server_free(dav.http);
-	dav.http = NULL;
-	dav_store_close(dav.store);
-	dav.store = NULL;
+	dav_shutdown();
 	return (-1);
 }
 
@@ -1379,9 +1472,11 @@ dav_reload(const struct conf *old, const struct conf *new, char *err,
 
 	if (strcmp(old->dav_storage_dir, new->dav_storage_dir) != 0 ||
 	    strcmp(old->dav_socket, new->dav_socket) != 0 ||
-	    strcmp(old->dav_plain_listen, new->dav_plain_listen) != 0) {
-		snprintf(err, errlen, "dav: storage_dir, socket and "
-		    "plain_listen need a restart");
+	    strcmp(old->dav_plain_listen, new->dav_plain_listen) != 0 ||
+	    !util_strv_equal(old->dav_listen, new->dav_listen) ||
+	    !util_strv_equal(old->dav_tls_names, new->dav_tls_names)) {
+		snprintf(err, errlen, "storage_dir, socket, plain_listen, "
+		    "listen and tls_names need a restart");
 		return (-1);
 	}
 	if (dav.http == NULL)
@@ -1396,8 +1491,15 @@ dav_reload(const struct conf *old, const struct conf *new, char *err,
 static void
 dav_shutdown(void)
 {
+	int	 i;
+
 	http_server_free(dav.http);
 	dav.http = NULL;
+	for (i = 0; i < 2; i++) {
+		SSL_CTX_free(dav.tls[i]);
+		dav.tls[i] = NULL;
+	}
+	ca_close();
 	dav_locks_shutdown();
 	dav_store_close(dav.store);
 	dav.store = NULL;

@@ -38,7 +38,12 @@ struct dav_req {
 	uint64_t		 offset;	/* PATCH: next byte; GET: next byte */
 	uint64_t		 end;		/* GET: one past the last byte */
 	int			 created;
-	int			 failed;	/* a body write failed: answered */
+	int			 failed;	/* answered, or the answer waits */
+	int			 in_headers;	/* PUT/PATCH: checks before the body */
+	int			 deferred;	/* answer at the end of the body */
+	int			 defer_status;
+	const char		*defer_ctype;
+	struct evbuffer		*defer_body;
 	struct dav_if		 ifh;		/* parsed If header */
 	int			 has_if;
 };
@@ -82,7 +87,6 @@ int	dav_target_parse(const char *rawpath, struct dav_target *,
 /* Current stat of a "vol/rel" resource for etag checks; 0 if absent. */
 int	dav_full_etag(const char *full, char *etag, size_t len);
 int	dav_depth(struct dav_req *, int dflt);	/* 0, 1, -1 infinity, -2 bad */
-void	dav_format_http_date(time_t, char *, size_t);
 /* HTTP status for a store failure's errno (409, 405, 403, 507, 500). */
 int	dav_errno_status(int);
 

@@ -53,6 +53,8 @@ dav_prop_open(struct evbuffer *b, const char *ns, const char *name, int empty)
 {
 	if (strcmp(ns, DAV_NS) == 0)
 		evbuffer_add_printf(b, "<D:%s%s>", name, empty ? "/" : "");
+	else if (strcmp(ns, DAV_XML_XML_NS) == 0)
+		evbuffer_add_printf(b, "<xml:%s%s>", name, empty ? "/" : "");
 	else if (*ns == '\0')
 		evbuffer_add_printf(b, "<%s xmlns=\"\"%s>", name, empty ? "/" : "");
 	else {
@@ -67,6 +69,8 @@ dav_prop_close(struct evbuffer *b, const char *ns, const char *name)
 {
 	if (strcmp(ns, DAV_NS) == 0)
 		evbuffer_add_printf(b, "</D:%s>", name);
+	else if (strcmp(ns, DAV_XML_XML_NS) == 0)
+		evbuffer_add_printf(b, "</xml:%s>", name);
 	else if (*ns == '\0')
 		evbuffer_add_printf(b, "</%s>", name);
 	else
@@ -128,7 +132,7 @@ dav_live_value(struct evbuffer *b, const char *name, const char *full,
 	} else if (strcmp(name, "getetag") == 0) {
 		dav_xml_escape(b, st->etag);
 	} else if (strcmp(name, "getlastmodified") == 0) {
-		dav_format_http_date(st->mtime.tv_sec, date, sizeof date);
+		http_format_date(st->mtime.tv_sec, date, sizeof date);
 		evbuffer_add_printf(b, "%s", date);
 	} else if (strcmp(name, "creationdate") == 0) {
 		gmtime_r(&st->btime.tv_sec, &tm);

@@ -40,7 +40,7 @@
 #define DAV_SLOT_OVERHEAD	(DAV_NONCE_BYTES + CRYPTO_TAG_BYTES)
 #define DAV_SLOT_BYTES		(DAV_BLOCK_BYTES + DAV_SLOT_OVERHEAD)
 #define DAV_AAD_BYTES		(DAV_FILE_ID_BYTES + 8 + 1)
-#define DAV_WRITER_SLOTS	16	/* slots gathered per write(2) */
+#define DAV_WRITER_SLOTS	64	/* slots gathered per write(2) */
 #define DAV_RESOLVE		(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | \
 				 RESOLVE_NO_MAGICLINKS)
 
@@ -65,7 +65,16 @@ struct dav_file {
 	unsigned char		 id[DAV_FILE_ID_BYTES];
 	uint64_t		 nslots;
 	uint64_t		 size;
+	/* Block 0 as read with the header: a small file costs one read. */
+	unsigned char		*slot0;
+	size_t			 slot0len;
+	/* Read-ahead for sequential reads: slots from ra_first, ra_len bytes. */
+	unsigned char		*ra;
+	uint64_t		 ra_first;
+	size_t			 ra_len;
 };
+
+#define DAV_READAHEAD_SLOTS	64
 
 struct dav_writer {
 	struct dav_volume	*vol;
@@ -78,7 +87,10 @@ struct dav_writer {
 	unsigned char		*out;		/* sealed slots not yet written */
 	size_t			 outlen;
 	off_t			 offset;	/* file offset of out */
+	off_t			 synced;	/* writeback started up to here */
 };
+
+#define DAV_WRITER_SYNC_BYTES	(8 * 1024 * 1024)
 
 /* openat2 from a directory fd, confined beneath it, no symlinks. */
 static int
@@ -238,7 +250,7 @@ dav_volume_free(struct dav_volume *vol)
 {
 	close(vol->datafd);
 	close(vol->dirfd);
-	freezero_secret(vol->key, sizeof vol->key);
+	explicit_bzero(vol->key, sizeof vol->key);
 	free(vol->dir);
 	free(vol->name);
 	free(vol);
@@ -467,18 +479,88 @@ dav_layout(uint64_t disk, uint64_t *nslots, uint64_t *size)
 	return (0);
 }
 
-/* Read and check the header of an open file. */
-static int
-dav_read_header(int fd, unsigned char id[DAV_FILE_ID_BYTES])
+/* Read header and first slot of an open file into a new handle. */
+static struct dav_file *
+dav_file_from_fd(struct dav_volume *vol, int fd, uint64_t disk)
 {
-	unsigned char	 h[DAV_HEADER_BYTES];
+	struct dav_file	*f;
+	unsigned char	*buf;
+	size_t		 want;
+	ssize_t		 n;
 
-	if (pread(fd, h, sizeof h, 0) != (ssize_t)sizeof h ||
-	    memcmp(h, DAV_MAGIC, DAV_MAGIC_BYTES) != 0) {
+	f = xcalloc(1, sizeof *f);
+	f->vol = vol;
+	f->fd = fd;
+	if (dav_layout(disk, &f->nslots, &f->size) == -1) {
+		free(f);
 		errno = EIO;
-		return (-1);
+		return (NULL);
 	}
-	memcpy(id, h + DAV_MAGIC_BYTES, DAV_FILE_ID_BYTES);
+	want = DAV_HEADER_BYTES + (f->nslots == 1 ? disk - DAV_HEADER_BYTES :
+	    DAV_SLOT_BYTES);
+	buf = xmalloc(want);
+	n = pread(fd, buf, want, 0);
+	if (n != (ssize_t)want || memcmp(buf, DAV_MAGIC, DAV_MAGIC_BYTES) != 0) {
+		free(buf);
+		free(f);
+		errno = EIO;
+		return (NULL);
+	}
+	memcpy(f->id, buf + DAV_MAGIC_BYTES, DAV_FILE_ID_BYTES);
+	f->slot0 = buf;
+	f->slot0len = want;
+	return (f);
+}
+
+/*
+ * What is at path; a regular file is also handed back open (read-only) in
+ * *fp when fp is set, so a GET costs one open.
+ */
+int
+dav_stat_open(struct dav_volume *vol, const char *path, struct dav_stat *sb,
+    struct dav_file **fp, char *err, size_t errlen)
+{
+	struct statx	 sx;
+	struct dav_file	*f;
+	int		 fd;
+
+	memset(sb, 0, sizeof *sb);
+	if (fp != NULL)
+		*fp = NULL;
+	/* O_NONBLOCK: a FIFO planted in the storage must not stall the loop. */
+	if ((fd = dav_openat2(vol->datafd, path, O_RDONLY | O_NONBLOCK, 0)) == -1) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return (0);
+		if (errno == ENXIO)
+			errno = EPERM;
+		return (dav_fail(err, errlen, "stat", path));
+	}
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_BTIME,
+	    &sx) == -1) {
+		close(fd);
+		return (dav_fail(err, errlen, "stat", path));
+	}
+	if (S_ISDIR(sx.stx_mode)) {
+		close(fd);
+		dav_stat_fill(sb, &sx, NULL);
+		return (0);
+	}
+	if (!S_ISREG(sx.stx_mode)) {
+		close(fd);
+		errno = EPERM;
+		return (dav_fail(err, errlen, "stat", path));
+	}
+	if ((f = dav_file_from_fd(vol, fd, sx.stx_size)) == NULL) {
+		close(fd);
+		errno = EIO;
+		return (dav_fail(err, errlen, "damaged file", path));
+	}
+	sb->size = f->size;
+	dav_stat_fill(sb, &sx, f->id);
+	if (fp != NULL)
+		*fp = f;
+	else
+		dav_file_close(f);
 	return (0);
 }
 
@@ -487,43 +569,7 @@ int
 dav_stat(struct dav_volume *vol, const char *path, struct dav_stat *sb,
     char *err, size_t errlen)
 {
-	struct statx	 sx;
-	unsigned char	 id[DAV_FILE_ID_BYTES];
-	uint64_t	 nslots;
-	int		 fd;
-
-	memset(sb, 0, sizeof *sb);
-	if ((fd = dav_openat2(vol->datafd, path, O_PATH, 0)) == -1) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			return (0);
-		return (dav_fail(err, errlen, "stat", path));
-	}
-	if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_BTIME,
-	    &sx) == -1) {
-		close(fd);
-		return (dav_fail(err, errlen, "stat", path));
-	}
-	close(fd);
-	if (S_ISDIR(sx.stx_mode)) {
-		dav_stat_fill(sb, &sx, NULL);
-		return (0);
-	}
-	if (!S_ISREG(sx.stx_mode)) {
-		errno = EPERM;
-		return (dav_fail(err, errlen, "stat", path));
-	}
-	if (dav_layout(sx.stx_size, &nslots, &sb->size) == -1 ||
-	    (fd = dav_openat2(vol->datafd, path, O_RDONLY, 0)) == -1) {
-		errno = errno == ENOENT ? ENOENT : EIO;
-		return (dav_fail(err, errlen, "damaged file", path));
-	}
-	if (dav_read_header(fd, id) == -1) {
-		close(fd);
-		return (dav_fail(err, errlen, "damaged file header", path));
-	}
-	close(fd);
-	dav_stat_fill(sb, &sx, id);
-	return (0);
+	return (dav_stat_open(vol, path, sb, NULL, err, errlen));
 }
 
 /* Stat of the volume root, for listings of volumes. */
@@ -703,7 +749,30 @@ dav_file_block(struct dav_file *f, uint64_t index, unsigned char *out,
 
 	want = final ? (f->size - index * DAV_BLOCK_BYTES) + DAV_SLOT_OVERHEAD :
 	    DAV_SLOT_BYTES;
-	n = pread(f->fd, slot, want, DAV_HEADER_BYTES + index * DAV_SLOT_BYTES);
+	if (index == 0 && f->slot0 != NULL &&
+	    f->slot0len == DAV_HEADER_BYTES + want) {
+		memcpy(slot, f->slot0 + DAV_HEADER_BYTES, want);
+		n = want;
+	} else {
+		/* One pread for many slots: the next ones are likely wanted. */
+		if (f->ra == NULL || index < f->ra_first ||
+		    (index - f->ra_first) * DAV_SLOT_BYTES + want > f->ra_len) {
+			if (f->ra == NULL)
+				f->ra = xmalloc(DAV_READAHEAD_SLOTS *
+				    DAV_SLOT_BYTES);
+			f->ra_first = index;
+			n = pread(f->fd, f->ra, DAV_READAHEAD_SLOTS *
+			    DAV_SLOT_BYTES, DAV_HEADER_BYTES + index *
+			    DAV_SLOT_BYTES);
+			f->ra_len = n > 0 ? (size_t)n : 0;
+		}
+		if ((index - f->ra_first) * DAV_SLOT_BYTES + want <= f->ra_len) {
+			memcpy(slot, f->ra + (index - f->ra_first) *
+			    DAV_SLOT_BYTES, want);
+			n = want;
+		} else
+			n = f->ra_len - (index - f->ra_first) * DAV_SLOT_BYTES;
+	}
 	if (n != (ssize_t)want) {
 		snprintf(err, errlen, "block %llu: %s",
 		    (unsigned long long)index, n == -1 ? strerror(errno) :
@@ -739,19 +808,26 @@ dav_file_open(struct dav_volume *vol, const char *path, int writable, char *err,
 		dav_fail(err, errlen, "open", path);
 		return (NULL);
 	}
-	f = xcalloc(1, sizeof *f);
-	f->vol = vol;
-	f->fd = fd;
 	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
-	    dav_layout(sb.st_size, &f->nslots, &f->size) == -1 ||
-	    dav_read_header(fd, f->id) == -1) {
+	    (f = dav_file_from_fd(vol, fd, sb.st_size)) == NULL) {
 		errno = EIO;
 		dav_fail(err, errlen, "damaged file", path);
 		close(fd);
-		free(f);
 		return (NULL);
 	}
 	return (f);
+}
+
+/* Blocks change: the cached first one is stale. */
+static void
+dav_file_uncache(struct dav_file *f)
+{
+	free(f->slot0);
+	f->slot0 = NULL;
+	f->slot0len = 0;
+	free(f->ra);
+	f->ra = NULL;
+	f->ra_len = 0;
 }
 
 /* Plaintext size. */
@@ -807,6 +883,7 @@ dav_file_write(struct dav_file *f, const void *data, size_t len, uint64_t off,
 	newsize = off + len > f->size ? off + len : f->size;
 	if (newsize == f->size && len == 0)
 		return (0);
+	dav_file_uncache(f);
 	first = off / DAV_BLOCK_BYTES;
 	if (newsize > f->size && f->nslots - 1 < first)
 		first = f->nslots - 1;
@@ -847,6 +924,7 @@ dav_file_truncate(struct dav_file *f, uint64_t size, char *err, size_t errlen)
 
 	if (size >= f->size)
 		return (dav_file_write(f, NULL, 0, size, err, errlen));
+	dav_file_uncache(f);
 	last = size == 0 ? 0 : (size - 1) / DAV_BLOCK_BYTES;
 	if (dav_file_block(f, last, block, err, errlen) == -1)
 		return (-1);
@@ -883,6 +961,8 @@ dav_file_close(struct dav_file *f)
 	if (f == NULL)
 		return;
 	close(f->fd);
+	free(f->slot0);
+	free(f->ra);
 	free(f);
 }
 
@@ -931,6 +1011,12 @@ dav_writer_flush(struct dav_writer *w, char *err, size_t errlen)
 	}
 	w->offset += w->outlen;
 	w->outlen = 0;
+	/* Start writeback as we go, so the fsync at commit has little left. */
+	if (w->offset - w->synced >= DAV_WRITER_SYNC_BYTES) {
+		sync_file_range(w->fd, w->synced, w->offset - w->synced,
+		    SYNC_FILE_RANGE_WRITE);
+		w->synced = w->offset;
+	}
 	return (0);
 }
 
@@ -1071,22 +1157,16 @@ dav_read_all(struct dav_volume *vol, int dirfd, const char *path, char **data,
 	close(fd);
 	if (dirfd != vol->datafd) {
 		/* dav_file_open works beneath the data tree only. */
-		struct dav_file	 tmp;
 		struct stat	 sb;
 
-		memset(&tmp, 0, sizeof tmp);
-		tmp.vol = vol;
-		if ((tmp.fd = dav_openat2(dirfd, path, O_RDONLY, 0)) == -1)
+		if ((fd = dav_openat2(dirfd, path, O_RDONLY, 0)) == -1)
 			return (dav_fail(err, errlen, "open", path));
-		if (fstat(tmp.fd, &sb) == -1 || dav_layout(sb.st_size,
-		    &tmp.nslots, &tmp.size) == -1 ||
-		    dav_read_header(tmp.fd, tmp.id) == -1) {
-			close(tmp.fd);
+		if (fstat(fd, &sb) == -1 ||
+		    (f = dav_file_from_fd(vol, fd, sb.st_size)) == NULL) {
+			close(fd);
 			errno = EIO;
 			return (dav_fail(err, errlen, "damaged file", path));
 		}
-		f = xmalloc(sizeof *f);
-		*f = tmp;
 	} else if ((f = dav_file_open(vol, path, 0, err, errlen)) == NULL)
 		return (-1);
 	*data = xmalloc(f->size + 1);

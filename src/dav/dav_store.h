@@ -68,6 +68,9 @@ int	dav_store_path_ok(const char *path, const char **why);
  * symlink met anywhere under the volume is ELOOP, a damaged file EIO. */
 int	dav_stat(struct dav_volume *, const char *path, struct dav_stat *,
 	    char *err, size_t errlen);
+/* The same, handing a regular file back open for reading when fp is set. */
+int	dav_stat_open(struct dav_volume *, const char *path, struct dav_stat *,
+	    struct dav_file **fp, char *err, size_t errlen);
 int	dav_mkcol(struct dav_volume *, const char *path, char *err, size_t errlen);
 /* Remove a file or a whole collection, with properties. */
 int	dav_remove(struct dav_volume *, const char *path, char *err, size_t errlen);

@@ -15,8 +15,6 @@
 /* Expat joins namespace and local name with this; attribute values are
  * normalised, so a namespace URI never holds one. */
 #define DAV_XML_NS_SEP	'\n'
-/* Bound to the prefix "xml" by definition; declaring it again is an error. */
-#define DAV_XML_XML_NS	"http://www.w3.org/XML/1998/namespace"
 
 struct dav_xml_parse {
 	XML_Parser	 parser;
@@ -322,7 +320,9 @@ dav_xml_serialize_element(struct evbuffer *out, const struct dav_xml *n,
 {
 	size_t	 i;
 
-	if (n->ns[0] != '\0') {
+	if (strcmp(n->ns, DAV_XML_XML_NS) == 0)
+		evbuffer_add_printf(out, "<xml:%s", n->name);
+	else if (n->ns[0] != '\0') {
 		evbuffer_add_printf(out, "<e%u:%s xmlns:e%u=\"", depth, n->name,
 		    depth);
 		dav_xml_escape(out, n->ns);
@@ -348,7 +348,9 @@ dav_xml_serialize_element(struct evbuffer *out, const struct dav_xml *n,
 	}
 	evbuffer_add(out, ">", 1);
 	dav_xml_serialize_children(out, n);
-	if (n->ns[0] != '\0')
+	if (strcmp(n->ns, DAV_XML_XML_NS) == 0)
+		evbuffer_add_printf(out, "</xml:%s>", n->name);
+	else if (n->ns[0] != '\0')
 		evbuffer_add_printf(out, "</e%u:%s>", depth, n->name);
 	else
 		evbuffer_add_printf(out, "</%s>", n->name);

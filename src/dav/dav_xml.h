@@ -9,6 +9,8 @@
 struct evbuffer;
 
 #define DAV_NS		"DAV:"
+/* Bound to the prefix "xml" by definition; declaring it again is an error. */
+#define DAV_XML_XML_NS	"http://www.w3.org/XML/1998/namespace"
 #define DAV_XML_MAX_NODES	20000	/* elements and text runs per body */
 #define DAV_XML_MAX_DEPTH	64
 

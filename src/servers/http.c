@@ -27,6 +27,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <http_parser.h>
+#include <nghttp2/nghttp2.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -98,6 +99,15 @@ struct http_request {
 	void			(*cleanup)(struct http_request *, void *);
 	void			*cleanup_arg;
 	void			*data;		/* the handler's own state */
+	/* HTTP/2: the stream, its queued reply body, whether that is all. */
+	int32_t			 h2_stream;
+	char			*h2_method;
+	uint64_t		 h2_body_bytes;
+	size_t			 h2_header_bytes;
+	struct evbuffer		*h2_out;
+	int			 h2_eof;
+	int			 h2_closed;	/* stream gone, free pending */
+	TAILQ_ENTRY(http_request) h2_entry;
 	void			(*drain)(struct http_request *, void *);
 	void			*drain_arg;
 	struct timespec		 start;
@@ -116,6 +126,9 @@ struct http_conn {
 	uint64_t		 body_bytes;
 	int			 fail_status;	/* set by parser callbacks */
 	const char		*fail_message;
+	int			 proto_known;	/* HTTP/1.1 or HTTP/2 decided */
+	nghttp2_session		*h2;		/* HTTP/2 connection */
+	TAILQ_HEAD(, http_request) h2_streams;
 	TAILQ_ENTRY(http_conn)	 entry;
 };
 
@@ -137,6 +150,14 @@ struct http_server {
 };
 
 static void	http_conn_free(struct http_conn *);
+static int	http2_conn_start(struct http_conn *);
+static void	http2_conn_read(struct http_conn *);
+static void	http2_conn_send(struct http_conn *);
+static void	http2_conn_free(struct http_conn *);
+static void	http2_conn_drained(struct http_conn *);
+static int	http2_write_head(struct http_request *, int, const char *, int64_t);
+static void	http2_reply_data(struct http_request *, const void *, size_t);
+static void	http2_reply_end(struct http_request *);
 static void	http_conn_parse(struct http_conn *);
 static void	http_conn_fail(struct http_conn *, int, const char *);
 static void	http_send_error(struct http_request *, int, const char *);
@@ -270,9 +291,9 @@ http_headers_free(struct http_headers *list)
 	}
 }
 
-/* Date header in the one format RFC 9110 wants senders to use. */
+/* An HTTP date (IMF-fixdate, the one format RFC 9110 wants senders to use). */
 void
-http_date_header(struct evbuffer *out)
+http_format_date(time_t t, char *buf, size_t len)
 {
 	static const char *const days[] = {
 		"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
@@ -282,14 +303,22 @@ http_date_header(struct evbuffer *out)
 		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
 	};
 	struct tm	 tm;
-	time_t		 now;
 
 	/* Written by hand: strftime's names follow the locale. */
-	now = time(NULL);
-	gmtime_r(&now, &tm);
-	evbuffer_add_printf(out, "Date: %s, %02d %s %d %02d:%02d:%02d GMT\r\n",
+	gmtime_r(&t, &tm);
+	snprintf(buf, len, "%s, %02d %s %d %02d:%02d:%02d GMT",
 	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900,
 	    tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* Date header of a reply. */
+void
+http_date_header(struct evbuffer *out)
+{
+	char	 date[64];
+
+	http_format_date(time(NULL), date, sizeof date);
+	evbuffer_add_printf(out, "Date: %s\r\n", date);
 }
 
 /* Is token one of the comma-separated items of value? */
@@ -511,13 +540,13 @@ http_server_check_cap(struct http_server *srv)
 	}
 }
 
-/* ALPN: HTTP/1.1 only for now; "h2" joins the list once nghttp2 is wired. */
+/* ALPN: HTTP/2 preferred, HTTP/1.1 otherwise. */
 static int
 http_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
     const unsigned char *in, unsigned int inlen, void *arg)
 {
-	/* Preference order; the place to prepend "\x02h2" with HTTP/2. */
-	static const unsigned char	 ours[] = "\x08http/1.1";
+	/* Preference order. */
+	static const unsigned char	 ours[] = "\x02h2\x08http/1.1";
 	unsigned char			*selected;
 
 	if (SSL_select_next_proto(&selected, outlen, ours, sizeof ours - 1,
@@ -532,7 +561,21 @@ static void
 http_conn_deadline_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct http_conn	*c = arg;
+	struct timeval		 tv;
 
+	if (c->h2 != NULL) {
+		/* Streams keep an HTTP/2 connection; an idle one goes. */
+		if (TAILQ_EMPTY(&c->h2_streams)) {
+			log_debug("%s: %s: idle HTTP/2 connection dropped",
+			    __func__, c->server->name);
+			http_conn_free(c);
+			return;
+		}
+		tv.tv_sec = c->server->limits.idle_timeout_ms / 1000;
+		tv.tv_usec = (c->server->limits.idle_timeout_ms % 1000) * 1000;
+		evtimer_add(c->deadline, &tv);
+		return;
+	}
 	if (c->req == NULL) {
 		log_debug("%s: %s: idle connection dropped", __func__,
 		    c->server->name);
@@ -584,6 +627,9 @@ http_request_free(struct http_request *req)
 	http_headers_free(&req->response_headers);
 	if (req->body != NULL)
 		evbuffer_free(req->body);
+	if (req->h2_out != NULL)
+		evbuffer_free(req->h2_out);
+	free(req->h2_method);
 	free(req);
 }
 
@@ -600,6 +646,7 @@ http_conn_free(struct http_conn *c)
 		c->req->conn = NULL;
 		http_request_free(c->req);
 	}
+	http2_conn_free(c);
 	event_free(c->deadline);
 	event_free(c->resume);
 	bufferevent_free(c->bev);
@@ -613,6 +660,10 @@ http_conn_resume_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct http_conn	*c = arg;
 
+	if (c->h2 != NULL) {
+		http2_conn_send(c);
+		return;
+	}
 	if (c->req != NULL && c->req->reply_state == HTTP_REPLY_DONE) {
 		http_request_free(c->req);
 		c->req = NULL;
@@ -632,11 +683,62 @@ http_conn_resume_cb(evutil_socket_t fd, short events, void *arg)
 	http_conn_parse(c);
 }
 
+/*
+ * Which protocol: HTTP/2 when ALPN chose "h2", or, on a socket without TLS
+ * (unix or plaintext loopback: trusted), when the client opens with the
+ * HTTP/2 preface (prior knowledge); HTTP/1.1 otherwise.  0 when more bytes
+ * are needed to tell.
+ */
+static int
+http_conn_pick_protocol(struct http_conn *c)
+{
+	static const char	 preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+	struct evbuffer		*in = bufferevent_get_input(c->bev);
+	const unsigned char	*proto;
+	unsigned int		 len;
+	size_t			 have, n;
+	SSL			*ssl;
+
+	if (c->listener != NULL && c->listener->ssl != NULL) {
+		if ((ssl = bufferevent_openssl_get_ssl(c->bev)) != NULL) {
+			SSL_get0_alpn_selected(ssl, &proto, &len);
+			if (len == 2 && memcmp(proto, "h2", 2) == 0)
+				return (http2_conn_start(c) == 0 ? 1 : -1);
+		}
+		return (1);
+	}
+	have = evbuffer_get_length(in);
+	n = have < sizeof preface - 1 ? have : sizeof preface - 1;
+	if (n == 0)
+		return (0);
+	if (memcmp(evbuffer_pullup(in, n), preface, n) != 0)
+		return (1);
+	if (n < sizeof preface - 1)
+		return (0);
+	return (http2_conn_start(c) == 0 ? 1 : -1);
+}
+
 /* Bytes arrived: parse them unless a request is with its handler. */
 static void
 http_conn_read_cb(struct bufferevent *bev, void *arg)
 {
-	http_conn_parse(arg);
+	struct http_conn	*c = arg;
+	int			 r;
+
+	if (!c->proto_known) {
+		if ((r = http_conn_pick_protocol(c)) == 0)
+			return;
+		if (r == -1) {
+			http_conn_free(c);
+			return;
+		}
+		c->proto_known = 1;
+	}
+	if (c->h2 != NULL) {
+		http2_conn_read(c);
+		return;
+	}
+	http_conn_parse(c);
 }
 
 /* Output flushed: a closing connection can go now. */
@@ -645,6 +747,10 @@ http_conn_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct http_conn	*c = arg;
 
+	if (c->h2 != NULL) {
+		http2_conn_drained(c);
+		return;
+	}
 	/* A streamed reply waiting for room goes on. */
 	if (c->state != HTTP_CONN_CLOSING && c->req != NULL &&
 	    c->req->reply_state == HTTP_REPLY_STREAMING &&
@@ -711,6 +817,7 @@ http_conn_new(struct http_server *srv, struct http_listener *l, int fd)
 	c->server = srv;
 	c->listener = l;
 	c->bev = bev;
+	TAILQ_INIT(&c->h2_streams);
 	http_parser_init(&c->parser, HTTP_REQUEST);
 	c->parser.data = c;
 	c->deadline = evtimer_new(srv->base, http_conn_deadline_cb, c);
@@ -1330,12 +1437,14 @@ http_request_alpn(const struct http_request *req)
 	SSL			*ssl;
 
 	if (req->conn->listener == NULL || req->conn->listener->ssl == NULL)
-		return (NULL);
+		return (req->h2_stream != 0 ? "h2c" : NULL);
 	if ((ssl = bufferevent_openssl_get_ssl(req->conn->bev)) == NULL)
 		return (NULL);
 	SSL_get0_alpn_selected(ssl, &proto, &len);
 	if (len == 8 && memcmp(proto, "http/1.1", 8) == 0)
 		return ("http/1.1");
+	if (len == 2 && memcmp(proto, "h2", 2) == 0)
+		return ("h2");
 	return (NULL);
 }
 
@@ -1392,6 +1501,8 @@ http_write_head(struct http_request *req, int status, const char *content_type,
 		    c->server->name);
 		return (-1);
 	}
+	if (req->h2_stream != 0)
+		return (http2_write_head(req, status, content_type, length));
 	out = bufferevent_get_output(c->bev);
 	req->status = status;
 	/* The connection cannot carry another request after these. */
@@ -1436,7 +1547,8 @@ http_reply_done(struct http_request *req)
 	req->reply_state = HTTP_REPLY_DONE;
 	if (req->drain != NULL) {
 		req->drain = NULL;
-		bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+		if (req->h2_stream == 0)
+			bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 	}
 	class = req->status / 100;
 	if (class >= 1 && class <= 5)
@@ -1444,6 +1556,11 @@ http_reply_done(struct http_request *req)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	metrics_observe(srv->m_duration, (now.tv_sec - req->start.tv_sec) +
 	    (now.tv_nsec - req->start.tv_nsec) / 1e9);
+	if (req->h2_stream != 0) {
+		/* The stream closes once its data is out; freed then. */
+		http2_reply_end(req);
+		return;
+	}
 	if (!req->keepalive || !req->complete)
 		http_conn_enter_state(c, HTTP_CONN_CLOSING);
 	event_active(c->resume, 0, 0);
@@ -1456,7 +1573,10 @@ http_reply(struct http_request *req, int status, const char *content_type,
 {
 	if (http_write_head(req, status, content_type, len) == -1)
 		return;
-	if (!req->is_head && len > 0)
+	if (req->h2_stream != 0) {
+		if (!req->is_head)
+			http2_reply_data(req, body, len);
+	} else if (!req->is_head && len > 0)
 		evbuffer_add(bufferevent_get_output(req->conn->bev), body, len);
 	http_reply_done(req);
 }
@@ -1472,6 +1592,8 @@ http_reply_buffer(struct http_request *req, int status,
 		return;
 	if (req->is_head)
 		evbuffer_drain(body, len);
+	else if (req->h2_stream != 0)
+		evbuffer_add_buffer(req->h2_out, body);
 	else
 		evbuffer_add_buffer(bufferevent_get_output(req->conn->bev), body);
 	http_reply_done(req);
@@ -1497,6 +1619,10 @@ http_reply_chunk(struct http_request *req, const void *data, size_t len)
 	}
 	if (req->is_head || len == 0)
 		return;
+	if (req->h2_stream != 0) {
+		http2_reply_data(req, data, len);
+		return;
+	}
 	out = bufferevent_get_output(req->conn->bev);
 	if (req->chunked)
 		evbuffer_add_printf(out, "%zx\r\n", len);
@@ -1513,7 +1639,7 @@ http_reply_end(struct http_request *req)
 		log_warnx("%s: no streamed reply in progress", __func__);
 		return;
 	}
-	if (req->chunked && !req->is_head)
+	if (req->chunked && !req->is_head && req->h2_stream == 0)
 		evbuffer_add(bufferevent_get_output(req->conn->bev), "0\r\n\r\n", 5);
 	http_reply_done(req);
 }
@@ -1525,6 +1651,8 @@ http_reply_on_drain(struct http_request *req,
 {
 	req->drain = fn;
 	req->drain_arg = arg;
+	if (req->h2_stream != 0)
+		return;		/* drained per stream, see http2_conn_drained */
 	bufferevent_setwatermark(req->conn->bev, EV_WRITE, fn != NULL ? low : 0,
 	    0);
 }
@@ -1533,6 +1661,8 @@ http_reply_on_drain(struct http_request *req,
 size_t
 http_reply_pending(const struct http_request *req)
 {
+	if (req->h2_stream != 0)
+		return (evbuffer_get_length(req->h2_out));
 	return (evbuffer_get_length(bufferevent_get_output(req->conn->bev)));
 }
 
@@ -1550,6 +1680,15 @@ http_reply_abort(struct http_request *req)
 		log_warnx("%s: no streamed reply in progress", __func__);
 		return;
 	}
+	if (req->h2_stream != 0) {
+		/* A reset stream is HTTP/2's way of saying the body is cut. */
+		req->reply_state = HTTP_REPLY_DONE;
+		req->drain = NULL;
+		nghttp2_submit_rst_stream(c->h2, NGHTTP2_FLAG_NONE,
+		    req->h2_stream, NGHTTP2_INTERNAL_ERROR);
+		http2_conn_send(c);
+		return;
+	}
 	req->keepalive = 0;
 	req->chunked = 0;	/* no last chunk: the body is visibly cut */
 	req->drain = NULL;
@@ -1557,4 +1696,465 @@ http_reply_abort(struct http_request *req)
 	req->reply_state = HTTP_REPLY_DONE;
 	http_conn_enter_state(c, HTTP_CONN_CLOSING);
 	event_active(c->resume, 0, 0);
+}
+
+/* HTTP/2 (nghttp2): each stream is a struct http_request on the same
+ * connection; handlers see no difference.  Frames go out from the resume
+ * event, never from inside a handler's reply call. */
+
+#define HTTP2_OUTPUT_HIGH	(4 * 1024 * 1024)	/* stop framing above */
+#define HTTP2_STREAM_LOW	(256 * 1024)		/* refill streamed replies */
+
+/* Queue a send off the caller's stack. */
+static void
+http2_conn_kick(struct http_conn *c)
+{
+	event_active(c->resume, 0, 0);
+}
+
+/* Re-arm the idle timer of an HTTP/2 connection. */
+static void
+http2_conn_touch(struct http_conn *c)
+{
+	struct timeval	 tv;
+
+	tv.tv_sec = c->server->limits.idle_timeout_ms / 1000;
+	tv.tv_usec = (c->server->limits.idle_timeout_ms % 1000) * 1000;
+	evtimer_add(c->deadline, &tv);
+}
+
+/* A stream opens: a request. */
+static int
+http2_on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame,
+    void *arg)
+{
+	struct http_conn	*c = arg;
+	struct http_request	*req;
+
+	if (frame->hd.type != NGHTTP2_HEADERS ||
+	    frame->headers.cat != NGHTTP2_HCAT_REQUEST)
+		return (0);
+	req = xcalloc(1, sizeof *req);
+	req->conn = c;
+	http_headers_init(&req->headers);
+	TAILQ_INIT(&req->response_headers);
+	req->keepalive = 1;
+	req->http_major = 2;
+	req->h2_stream = frame->hd.stream_id;
+	req->h2_out = evbuffer_new();
+	clock_gettime(CLOCK_MONOTONIC, &req->start);
+	TAILQ_INSERT_TAIL(&c->h2_streams, req, h2_entry);
+	nghttp2_session_set_stream_user_data(session, frame->hd.stream_id, req);
+	return (0);
+}
+
+/* One header of a request; pseudo-headers give method, target and Host. */
+static int
+http2_on_header(nghttp2_session *session, const nghttp2_frame *frame,
+    const uint8_t *name, size_t namelen, const uint8_t *value, size_t valuelen,
+    uint8_t flags, void *arg)
+{
+	struct http_conn	*c = arg;
+	struct http_request	*req;
+	char			*n, *v;
+
+	req = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
+	if (req == NULL || req->headers_complete)
+		return (0);
+	req->h2_header_bytes += namelen + valuelen + 32;
+	if (req->h2_header_bytes > c->server->limits.max_header_bytes ||
+	    req->headers.count >= HTTP_MAX_HEADERS)
+		return (NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE);
+	n = xstrndup((const char *)name, namelen);
+	v = xstrndup((const char *)value, valuelen);
+	if (strcmp(n, ":method") == 0) {
+		free(req->h2_method);
+		req->h2_method = v;
+		req->method = req->h2_method;
+		v = NULL;
+	} else if (strcmp(n, ":path") == 0) {
+		free(req->url);
+		req->url = v;
+		req->urllen = valuelen;
+		v = NULL;
+	} else if (strcmp(n, ":authority") == 0) {
+		http_headers_add(&req->headers.list, "Host", v);
+		req->headers.count++;
+	} else if (n[0] != ':') {
+		http_headers_add(&req->headers.list, n, v);
+		req->headers.count++;
+	}
+	free(n);
+	free(v);
+	return (0);
+}
+
+/* Headers are in: route, and start a streaming handler. */
+static void
+http2_request_headers_done(struct http_request *req)
+{
+	struct http_conn	*c = req->conn;
+	const char		*cl;
+
+	req->headers_complete = 1;
+	if (req->method == NULL || req->url == NULL) {
+		nghttp2_submit_rst_stream(c->h2, NGHTTP2_FLAG_NONE,
+		    req->h2_stream, NGHTTP2_PROTOCOL_ERROR);
+		return;
+	}
+	req->is_head = strcmp(req->method, "HEAD") == 0;
+	http_request_split_url(req);
+	if ((cl = http_request_header(req, "content-length")) != NULL &&
+	    strtoull(cl, NULL, 10) > c->server->limits.max_body_bytes) {
+		req->error_status = 413;
+		return;
+	}
+	http_request_route(req);
+	if (req->error_status != 0 || !(req->route->flags & HTTP_ROUTE_STREAM)) {
+		req->body = evbuffer_new();
+		return;
+	}
+	http_request_dispatch(req);
+}
+
+/* The whole request is in. */
+static void
+http2_request_complete(struct http_request *req)
+{
+	struct http_server	*srv = req->conn->server;
+
+	req->complete = 1;
+	if (req->reply_state != HTTP_REPLY_NONE && req->handler_called &&
+	    req->route != NULL && (req->route->flags & HTTP_ROUTE_STREAM))
+		return;
+	if (req->error_status != 0) {
+		if (req->reply_state != HTTP_REPLY_NONE)
+			return;
+		if (req->allow != NULL)
+			http_reply_header(req, "Allow", req->allow);
+		http_send_error(req, req->error_status,
+		    req->error_status == 404 ? "no such path" :
+		    req->error_status == 413 ? "request body too large" :
+		    "method not allowed");
+		return;
+	}
+	if (req->route->flags & HTTP_ROUTE_STREAM) {
+		if (!req->body_aborted && req->route->on_end != NULL)
+			req->route->on_end(req, srv->arg);
+		return;
+	}
+	http_request_dispatch(req);
+}
+
+/* A frame arrived: end of headers or of the body. */
+static int
+http2_on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame,
+    void *arg)
+{
+	struct http_request	*req;
+
+	if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA)
+		return (0);
+	req = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
+	if (req == NULL)
+		return (0);
+	if (frame->hd.type == NGHTTP2_HEADERS && !req->headers_complete &&
+	    (frame->hd.flags & NGHTTP2_FLAG_END_HEADERS))
+		http2_request_headers_done(req);
+	if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) && req->headers_complete &&
+	    !req->complete)
+		http2_request_complete(req);
+	return (0);
+}
+
+/* Body bytes of a stream: the same caps and paths as HTTP/1.1. */
+static int
+http2_on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t id,
+    const uint8_t *data, size_t len, void *arg)
+{
+	struct http_conn	*c = arg;
+	struct http_request	*req;
+
+	req = nghttp2_session_get_stream_user_data(session, id);
+	if (req == NULL || !req->headers_complete)
+		return (0);
+	req->h2_body_bytes += len;
+	if (req->h2_body_bytes > c->server->limits.max_body_bytes) {
+		if (req->error_status == 0 && req->reply_state == HTTP_REPLY_NONE) {
+			if (req->handler_called && req->cleanup != NULL) {
+				req->cleanup(req, req->cleanup_arg);
+				req->cleanup = NULL;
+			}
+			http_send_error(req, 413, "request body too large");
+		}
+		req->body_aborted = 1;
+		return (0);
+	}
+	if (req->error_status != 0 || req->reply_state == HTTP_REPLY_DONE)
+		return (0);
+	if (req->body != NULL) {
+		evbuffer_add(req->body, data, len);
+		return (0);
+	}
+	if (req->body_aborted || req->route == NULL || req->route->on_body == NULL)
+		return (0);
+	if (req->route->on_body(req, data, len, c->server->arg) == -1)
+		req->body_aborted = 1;
+	return (0);
+}
+
+/* A stream is gone: its request with it (cleanup if unanswered). */
+static int
+http2_on_stream_close(nghttp2_session *session, int32_t id, uint32_t error,
+    void *arg)
+{
+	struct http_conn	*c = arg;
+	struct http_request	*req;
+
+	req = nghttp2_session_get_stream_user_data(session, id);
+	if (req == NULL)
+		return (0);
+	nghttp2_session_set_stream_user_data(session, id, NULL);
+	TAILQ_REMOVE(&c->h2_streams, req, h2_entry);
+	http_request_free(req);
+	return (0);
+}
+
+/* Reply body for nghttp2, from the stream's queue. */
+static ssize_t
+http2_read_data(nghttp2_session *session, int32_t id, uint8_t *buf,
+    size_t length, uint32_t *flags, nghttp2_data_source *source, void *arg)
+{
+	struct http_request	*req = source->ptr;
+	size_t			 n;
+
+	n = evbuffer_get_length(req->h2_out);
+	if (n > length)
+		n = length;
+	if (n > 0)
+		evbuffer_remove(req->h2_out, buf, n);
+	if (evbuffer_get_length(req->h2_out) == 0) {
+		if (req->h2_eof)
+			*flags |= NGHTTP2_DATA_FLAG_EOF;
+		else if (n == 0)
+			return (NGHTTP2_ERR_DEFERRED);
+	}
+	return ((ssize_t)n);
+}
+
+/* Lower-case a header name, as HTTP/2 requires. */
+static char *
+http2_lower(const char *name)
+{
+	char	*s = xstrdup(name), *p;
+
+	for (p = s; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p += 'a' - 'A';
+	return (s);
+}
+
+/* The response HEADERS frame. */
+static int
+http2_write_head(struct http_request *req, int status, const char *ctype,
+    int64_t length)
+{
+	struct http_conn	*c = req->conn;
+	struct http_header	*h;
+	nghttp2_data_provider	 prd;
+	nghttp2_nv		*nv;
+	char			 st[8], cl[32], date[64], **owned;
+	size_t			 n = 0, i, max = 4, nown = 0;
+	int			 body;
+
+	TAILQ_FOREACH(h, &req->response_headers, entry)
+		max++;
+	nv = xcalloc(max, sizeof *nv);
+	owned = xcalloc(max, sizeof *owned);
+#define NV(k, v) do {							\
+	nv[n].name = (uint8_t *)(uintptr_t)(k);				\
+	nv[n].namelen = strlen(k);					\
+	nv[n].value = (uint8_t *)(uintptr_t)(v);			\
+	nv[n].valuelen = strlen(v);					\
+	nv[n].flags = NGHTTP2_NV_FLAG_NONE;				\
+	n++;								\
+} while (0)
+	snprintf(st, sizeof st, "%d", status);
+	NV(":status", st);
+	http_format_date(time(NULL), date, sizeof date);
+	NV("date", date);
+	if (ctype != NULL)
+		NV("content-type", ctype);
+	body = !(status == 204 || status == 304 || (status >= 100 && status < 200));
+	if (body && length >= 0) {
+		snprintf(cl, sizeof cl, "%lld", (long long)length);
+		NV("content-length", cl);
+	}
+	TAILQ_FOREACH(h, &req->response_headers, entry) {
+		owned[nown] = http2_lower(h->name);
+		if (strcmp(owned[nown], "connection") == 0 ||
+		    strcmp(owned[nown], "transfer-encoding") == 0 ||
+		    strcmp(owned[nown], "keep-alive") == 0) {
+			free(owned[nown]);
+			continue;
+		}
+		NV(owned[nown], h->value);
+		nown++;
+	}
+#undef NV
+	req->status = status;
+	req->reply_state = HTTP_REPLY_STREAMING;
+	memset(&prd, 0, sizeof prd);
+	prd.source.ptr = req;
+	prd.read_callback = http2_read_data;
+	nghttp2_submit_response(c->h2, req->h2_stream, nv, n,
+	    body && !req->is_head ? &prd : NULL);
+	for (i = 0; i < nown; i++)
+		free(owned[i]);
+	free(owned);
+	free(nv);
+	http2_conn_kick(c);
+	return (0);
+}
+
+/* Queue reply body bytes. */
+static void
+http2_reply_data(struct http_request *req, const void *data, size_t len)
+{
+	if (len > 0)
+		evbuffer_add(req->h2_out, data, len);
+	nghttp2_session_resume_data(req->conn->h2, req->h2_stream);
+	http2_conn_kick(req->conn);
+}
+
+/* No more body: the last DATA frame carries END_STREAM. */
+static void
+http2_reply_end(struct http_request *req)
+{
+	req->h2_eof = 1;
+	req->drain = NULL;
+	nghttp2_session_resume_data(req->conn->h2, req->h2_stream);
+	http2_conn_kick(req->conn);
+}
+
+/* Frame what nghttp2 has, while the socket keeps up. */
+static void
+http2_conn_send(struct http_conn *c)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	const uint8_t	*data;
+	ssize_t		 n;
+
+	while (evbuffer_get_length(out) < HTTP2_OUTPUT_HIGH) {
+		if ((n = nghttp2_session_mem_send(c->h2, &data)) < 0) {
+			log_debug("%s: %s: %s", __func__, c->server->name,
+			    nghttp2_strerror((int)n));
+			http_conn_free(c);
+			return;
+		}
+		if (n == 0)
+			break;
+		evbuffer_add(out, data, n);
+	}
+	if (!nghttp2_session_want_read(c->h2) &&
+	    !nghttp2_session_want_write(c->h2)) {
+		http_conn_enter_state(c, HTTP_CONN_CLOSING);
+		bufferevent_disable(c->bev, EV_READ);
+		if (evbuffer_get_length(out) == 0)
+			http_conn_free(c);
+	}
+}
+
+/* Output flushed: refill streamed replies, frame more, or close. */
+static void
+http2_conn_drained(struct http_conn *c)
+{
+	struct http_request	*req, *next;
+
+	if (c->state == HTTP_CONN_CLOSING) {
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+			http_conn_free(c);
+		return;
+	}
+	for (req = TAILQ_FIRST(&c->h2_streams); req != NULL; req = next) {
+		next = TAILQ_NEXT(req, h2_entry);
+		if (req->drain != NULL && req->reply_state ==
+		    HTTP_REPLY_STREAMING && evbuffer_get_length(req->h2_out) <
+		    HTTP2_STREAM_LOW)
+			req->drain(req, req->drain_arg);
+	}
+	http2_conn_send(c);
+}
+
+/* Feed what arrived to nghttp2. */
+static void
+http2_conn_read(struct http_conn *c)
+{
+	struct evbuffer		*in = bufferevent_get_input(c->bev);
+	struct evbuffer_iovec	 v;
+	ssize_t			 n;
+
+	http2_conn_touch(c);
+	while (evbuffer_peek(in, -1, NULL, &v, 1) == 1 && v.iov_len > 0) {
+		n = nghttp2_session_mem_recv(c->h2, v.iov_base, v.iov_len);
+		if (n < 0) {
+			log_debug("%s: %s: %s", __func__, c->server->name,
+			    nghttp2_strerror((int)n));
+			http_conn_free(c);
+			return;
+		}
+		evbuffer_drain(in, n);
+	}
+	http2_conn_send(c);
+}
+
+/* Switch a connection to HTTP/2. */
+static int
+http2_conn_start(struct http_conn *c)
+{
+	nghttp2_session_callbacks	*cbs;
+	nghttp2_settings_entry		 iv[2];
+	int				 r;
+
+	if (nghttp2_session_callbacks_new(&cbs) != 0)
+		return (-1);
+	nghttp2_session_callbacks_set_on_begin_headers_callback(cbs,
+	    http2_on_begin_headers);
+	nghttp2_session_callbacks_set_on_header_callback(cbs, http2_on_header);
+	nghttp2_session_callbacks_set_on_frame_recv_callback(cbs,
+	    http2_on_frame_recv);
+	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs,
+	    http2_on_data_chunk);
+	nghttp2_session_callbacks_set_on_stream_close_callback(cbs,
+	    http2_on_stream_close);
+	r = nghttp2_session_server_new(&c->h2, cbs, c);
+	nghttp2_session_callbacks_del(cbs);
+	if (r != 0)
+		return (-1);
+	iv[0].settings_id = NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS;
+	iv[0].value = 100;
+	iv[1].settings_id = NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE;
+	iv[1].value = c->server->limits.max_header_bytes;
+	nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, iv, 2);
+	evtimer_del(c->deadline);
+	http2_conn_touch(c);
+	log_debug("%s: %s: HTTP/2", __func__, c->server->name);
+	return (0);
+}
+
+/* Drop the HTTP/2 side of a connection and its streams. */
+static void
+http2_conn_free(struct http_conn *c)
+{
+	struct http_request	*req;
+
+	if (c->h2 == NULL)
+		return;
+	while ((req = TAILQ_FIRST(&c->h2_streams)) != NULL) {
+		TAILQ_REMOVE(&c->h2_streams, req, h2_entry);
+		nghttp2_session_set_stream_user_data(c->h2, req->h2_stream, NULL);
+		http_request_free(req);
+	}
+	nghttp2_session_del(c->h2);
+	c->h2 = NULL;
 }

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <openssl/ssl.h>
 
@@ -120,6 +121,8 @@ size_t		 http_reply_pending(const struct http_request *);
 /* Give up a started streamed reply: the connection closes, the body cut. */
 void		 http_reply_abort(struct http_request *);
 const char	*http_status_text(int status);
+/* An HTTP date ("Sun, 06 Nov 1994 08:49:37 GMT") of t into buf. */
+void		 http_format_date(time_t t, char *buf, size_t len);
 
 /* Client: one keep-alive connection to one target, requests queued in order. */
 struct http_client_target {

@@ -377,7 +377,7 @@ test_errors(void **state)
 	    "max_connections)");
 	FAILS("{\"instance\": \"x\", \"colour\": 1}",
 	    "t.json:1:19: colour: unknown key (known here: instance, "
-	    "log_level, paths, names, store, http, metrics, children, "
+	    "log_level, paths, names, store, http, metrics, dav, children, "
 	    "default_tag, uplink_tag, host_tag, scopes)");
 	FAILS("{\"log_level\": 1}",
 	    "t.json:1:15: log_level: expected \"info\" or \"debug\", got number");

@@ -1,0 +1,145 @@
+#!/bin/sh
+# dav.sh: WebDAV side by side in one run.  GET of 4 KiB files with wrk
+# (keep-alive) against netcraved (encrypted store), nginx (nginx-extras
+# dav_methods, one worker) and Apache mod_dav serving the same files; then a
+# 64 MiB PUT and GET, netcraved encrypted against nginx plaintext.  Prints
+# requests/s, MB/s and the ratios to nginx (targets: GET >= 1.0, PUT/GET of a
+# big file >= 0.8).  Usage: bench/dav.sh [build-dir]  (root; needs wrk,
+# nginx-extras, apache2, curl)
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$top}
+NETCRAVED=$build/netcraved
+DURATION=${DURATION:-8}
+CONNS=${CONNS:-16}
+NFILES=100
+for p in wrk nginx apache2 curl python3; do
+	command -v $p >/dev/null || { echo "dav.sh: $p not installed" >&2; exit 1; }
+done
+T=$(mktemp -d /tmp/nc-bench-dav.XXXXXX)
+chmod 0755 "$T"
+PIDS=
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+	[ -f "$T/apache.pid" ] && kill "$(cat "$T/apache.pid")" 2>/dev/null || true
+	sleep 0.5
+	rm -rf "$T"
+}
+trap cleanup EXIT
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.1; done; echo "no server on $1" >&2; exit 1; }
+
+P_NC=$(port); P_NG=$(port); P_AP=$(port)
+
+# netcraved, plaintext loopback listener, its own state.
+cat > "$T/nc.json" <<JSON
+{ "instance": "bench$$", "paths": { "run_dir": "$T/run", "state_dir": "$T/state",
+  "plugin_socket": "$T/run/plugin.sock", "control_socket": "$T/run/control.sock" },
+  "metrics": { "listen": "" }, "dav": { "socket": "", "plain_listen": "127.0.0.1:$P_NC" } }
+JSON
+"$NETCRAVED" -f -c "$T/nc.json" > "$T/nc.log" 2>&1 &
+PIDS="$PIDS $!"
+wait_port "$P_NC"
+curl -sf -X MKCOL "http://127.0.0.1:$P_NC/bench/" >/dev/null
+
+# nginx: one worker, dav_methods, the same files in plaintext.
+mkdir -p "$T/www/bench" "$T/nginx"
+cat > "$T/nginx.conf" <<CONF
+user root;
+worker_processes 1;
+daemon off;
+pid $T/nginx/nginx.pid;
+error_log $T/nginx/error.log;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	sendfile on;
+	client_body_temp_path $T/nginx/body;
+	client_max_body_size 0;
+	keepalive_requests 1000000;
+	server {
+		listen 127.0.0.1:$P_NG;
+		root $T/www;
+		dav_methods PUT DELETE MKCOL COPY MOVE;
+		create_full_put_path on;
+	}
+}
+CONF
+nginx -c "$T/nginx.conf" -p "$T/nginx" &
+PIDS="$PIDS $!"
+
+# Apache mod_dav (event MPM), the same tree.
+mods=/usr/lib/apache2/modules
+cat > "$T/apache.conf" <<CONF
+ServerRoot $T
+PidFile $T/apache.pid
+Listen 127.0.0.1:$P_AP
+LoadModule mpm_event_module $mods/mod_mpm_event.so
+LoadModule authz_core_module $mods/mod_authz_core.so
+LoadModule dav_module $mods/mod_dav.so
+LoadModule dav_fs_module $mods/mod_dav_fs.so
+User www-data
+Group www-data
+ErrorLog $T/apache-error.log
+DAVLockDB $T/davlock
+DocumentRoot $T/www
+MaxKeepAliveRequests 0
+<Directory $T/www>
+	Dav On
+	Require all granted
+</Directory>
+CONF
+apache2 -f "$T/apache.conf" -DFOREGROUND 2>/dev/null &
+PIDS="$PIDS $!"
+wait_port "$P_NG"
+wait_port "$P_AP"
+
+# The same 4 KiB files everywhere.
+i=0
+while [ $i -lt $NFILES ]; do
+	head -c 4096 /dev/urandom > "$T/www/bench/f$i"
+	curl -sf -T "$T/www/bench/f$i" "http://127.0.0.1:$P_NC/bench/f$i" >/dev/null
+	i=$((i + 1))
+done
+curl -sf "http://127.0.0.1:$P_NC/bench/f7" | cmp -s - "$T/www/bench/f7" ||
+    { echo "netcraved serves different bytes" >&2; exit 1; }
+cat > "$T/rotate.lua" <<LUA
+local i = 0
+request = function()
+	i = (i + 1) % $NFILES
+	return wrk.format("GET", "/bench/f" .. i)
+end
+LUA
+
+rps() {
+	wrk -t1 -c"$CONNS" -d"${DURATION}s" -s "$T/rotate.lua" "http://127.0.0.1:$1/" > "$T/wrk.out" 2>&1
+	grep -q "Non-2xx" "$T/wrk.out" && { echo "errors from $2:" >&2; cat "$T/wrk.out" >&2; exit 1; }
+	sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$T/wrk.out"
+}
+echo "GET 4 KiB files, wrk -t1 -c$CONNS -d${DURATION}s, keep-alive"
+nc=$(rps "$P_NC" netcraved); echo "  netcraved (encrypted)  $nc req/s"
+ng=$(rps "$P_NG" nginx); echo "  nginx (1 worker)       $ng req/s"
+ap=$(rps "$P_AP" apache); echo "  apache mod_dav         $ap req/s"
+echo "  ratio netcraved/nginx  $(echo "$nc $ng" | awk '{printf "%.2f", $1 / $2}') (target >= 1.0)"
+echo "  ratio nginx/apache     $(echo "$ng $ap" | awk '{printf "%.2f", $1 / $2}')"
+
+# 64 MiB PUT then GET, best of three.
+head -c 67108864 /dev/urandom > "$T/big"
+best() {	# best MB/s of three curl runs: METHOD URL
+	_b=0
+	for _ in 1 2 3; do
+		if [ "$1" = PUT ]; then
+			_t=$(curl -sf -T "$T/big" -o /dev/null -w '%{time_total}' "$2")
+		else
+			_t=$(curl -sf -o "$T/big.out" -w '%{time_total}' "$2")
+			cmp -s "$T/big" "$T/big.out" || { echo "GET $2: wrong bytes" >&2; exit 1; }
+		fi
+		_b=$(echo "$_t $_b" | awk '{m = 64 / $1; print (m > $2 ? m : $2)}')
+	done
+	printf '%.0f' "$_b"
+}
+echo "64 MiB PUT then GET (MB/s, best of 3)"
+ncp=$(best PUT "http://127.0.0.1:$P_NC/bench/big"); ngp=$(best PUT "http://127.0.0.1:$P_NG/bench/big")
+ncg=$(best GET "http://127.0.0.1:$P_NC/bench/big"); ngg=$(best GET "http://127.0.0.1:$P_NG/bench/big")
+echo "  PUT netcraved (encrypted) $ncp, nginx (plaintext) $ngp, ratio $(echo "$ncp $ngp" | awk '{printf "%.2f", $1 / $2}') (target >= 0.8)"
+echo "  GET netcraved (encrypted) $ncg, nginx (plaintext) $ngg, ratio $(echo "$ncg $ngg" | awk '{printf "%.2f", $1 / $2}') (target >= 0.8)"

@@ -1,0 +1,43 @@
+/* ca.h: netcraved's internal certificate authority: one ECDSA P-256 CA whose
+ * private key is sealed at rest with the key "ca" from keys.h; it issues the
+ * server certificates of TLS listeners and client certificates for mutual
+ * TLS. */
+#ifndef NETCRAVE_CA_H
+#define NETCRAVE_CA_H
+
+#include <stddef.h>
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+/*
+ * Load the CA from dir (ca.crt, ca.key.sealed), or make one when dir holds
+ * none; name goes into its subject.  Keys must be open.
+ */
+int	ca_open(const char *dir, const char *name, char *err, size_t errlen);
+void	ca_close(void);
+/* The CA certificate (borrowed) and the path of its PEM file. */
+X509	*ca_certificate(void);
+const char *ca_certificate_path(void);
+
+/*
+ * Issue a certificate for cn with subjectAltNames names (NULL-terminated;
+ * IP literals become IP entries), for a server or a client, valid for days.
+ */
+int	ca_issue(const char *cn, const char *const *names, int client,
+	    unsigned int days, EVP_PKEY **key, X509 **cert, char *err,
+	    size_t errlen);
+/*
+ * A TLS server context (TLS 1.2 minimum, 1.3 preferred) with a fresh
+ * certificate for names; require_client: only clients presenting a
+ * certificate from this CA get through the handshake.
+ */
+SSL_CTX	*ca_server_context(const char *const *names, int require_client,
+	    char *err, size_t errlen);
+/*
+ * Write a client certificate for cn as dir/cn.crt, dir/cn.key and
+ * dir/cn.p12 (no password, 0600) beside dir/ca.crt, unless present.
+ */
+int	ca_write_client(const char *dir, const char *cn, char *err, size_t errlen);
+
+#endif
