@@ -1366,6 +1366,9 @@ vfs_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	/* Offsets: 0 ".", 1 "..", then member i at i + 1. */
 	for (i = off; i < (off_t)d->n + 1; i++) {
 		memset(&st, 0, sizeof st);
+		/* Tools skip entries with inode 0; the kernel does not use
+		 * these numbers, lookup gives the real ones. */
+		st.st_ino = ino;
 		if (i == 0 || i == 1) {
 			name = i == 0 ? "." : "..";
 			st.st_mode = S_IFDIR;
@@ -1373,6 +1376,7 @@ vfs_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			if ((name = d->e[i - 1].name) == NULL)
 				continue;
 			st.st_mode = d->e[i - 1].is_dir ? S_IFDIR : S_IFREG;
+			st.st_ino = (1ULL << 62) | (uint64_t)i;
 		}
 		len = fuse_add_direntry(req, buf + used, size - used, name, &st,
 		    i + 1);

@@ -79,7 +79,7 @@ check "no plaintext on disk" not grep -rq "secret-marker-$INSTANCE" "$T/state/vo
 check "big file on disk is not the plaintext" sh -c "! find $T/state/volumes -type f -size +90M -exec cmp -s {} $T/big \; -print | grep -q ."
 
 # Restart: the mount of the old run is replaced, volume and data stay.
-nc_stop
+check "netcraved stops cleanly" nc_stop
 check "unmounted on stop" not grep -q " $MP fuse" /proc/mounts
 nc_start || finish
 check "remounted for the IDs Docker still holds" wait_for 5 grep -q " $MP fuse" /proc/mounts
@@ -98,4 +98,5 @@ check "Remove" contains "$r" '200 {}'
 r=$(plugin_call /VolumeDriver.Get '{"Name":"v1"}')
 check "Get after Remove: 404" contains "$r" '404 '
 check "daemon still up" kill -0 "$NC_PID"
+check "netcraved stops cleanly again" nc_stop
 finish
