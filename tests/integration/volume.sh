@@ -87,6 +87,16 @@ check "data after restart" [ "$(sha256sum < "$MP/big" | cut -d' ' -f1)" = "$want
 r=$(plugin_call /VolumeDriver.List '{}')
 check "List after restart" contains "$r" '"Name":"v1"'
 
+# A crash leaves a dead mount (ENOTCONN); the next start detaches it and
+# mounts afresh.
+kill -KILL "$NC_PID"; wait "$NC_PID" 2>/dev/null; NC_PID=
+check "crash leaves a dead mount" sh -c "stat $MP 2>&1 | grep -q 'not connected'"
+nc_start || finish
+check "stale mount replaced" wait_for 5 test -f "$MP/plain.txt"
+check "data after a crash" [ "$(cat "$MP/plain.txt")" = "secret-marker-$INSTANCE" ]
+check "one FUSE mount after the crash" [ "$(grep -c " $MP fuse" /proc/mounts)" = 1 ]
+check "stale mount logged" grep -q "stale mount $MP detached" "$LOG"
+
 r=$(plugin_call /VolumeDriver.Unmount '{"Name":"v1","ID":"c1"}')
 check "Unmount c1" contains "$r" '200 {}'
 check "still mounted for c2" grep -q " $MP fuse" /proc/mounts
