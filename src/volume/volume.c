@@ -15,6 +15,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <event2/event.h>
+
+#include "ca.h"
 #include "conf.h"
 #include "dav.h"
 #include "dav_store.h"
@@ -26,6 +29,7 @@
 #include "store.h"
 #include "util.h"
 #include "vfs.h"
+#include "vol_certs.h"
 #include "vol_util.h"
 #include "volume.h"
 #include "xmalloc.h"
@@ -42,6 +46,9 @@ struct volume {
 	char			**ids;		/* Docker mount IDs holding it */
 	size_t			 nids;
 	struct vfs		*vfs;
+	time_t			 not_before;	/* certs: the current certificate */
+	time_t			 not_after;
+	struct event		*renew;
 	TAILQ_ENTRY(volume)	 entry;
 };
 TAILQ_HEAD(volumes, volume);
@@ -58,7 +65,11 @@ static struct {
 	struct volumes		 list;
 	char			*mount_dir;
 	char			*dav_socket;
+	char			*ca_dir;
+	char			*instance;
 } vol;
+
+static void	vol_renew_schedule(struct volume *);
 
 static struct volume *
 vol_find(const char *name)
@@ -99,6 +110,8 @@ vol_free(struct volume *v)
 
 	TAILQ_REMOVE(&vol.list, v, entry);
 	vfs_unmount(v->vfs);
+	if (v->renew != NULL)
+		event_free(v->renew);
 	for (i = 0; i < v->nids; i++)
 		free(v->ids[i]);
 	free(v->ids);
@@ -177,6 +190,106 @@ vol_mount(struct volume *v, char *err, size_t errlen)
 	v->vfs = vfs_mount(vol.base, &p, err, errlen);
 	free(mp);
 	return (v->vfs == NULL ? -1 : 0);
+}
+
+/* The stored record of a volume. */
+static char *
+vol_record(const struct volume *v)
+{
+	yajl_gen		 g;
+	const unsigned char	*buf;
+	size_t			 len;
+	char			*rec;
+
+	g = json_gen_new();
+	yajl_gen_map_open(g);
+	json_gen_string(g, "type", vol_type_name(v->type));
+	json_gen_string(g, "created", v->created);
+	if (v->names != NULL) {
+		json_gen_string(g, "names", v->names);
+		json_gen_int(g, "not_before", (long long)v->not_before);
+		json_gen_int(g, "not_after", (long long)v->not_after);
+	}
+	yajl_gen_map_close(g);
+	yajl_gen_get_buf(g, &buf, &len);
+	rec = xstrndup((const char *)buf, len);
+	yajl_gen_free(g);
+	return (rec);
+}
+
+static void
+vol_rfc3339(time_t t, char *buf, size_t len)
+{
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+}
+
+/* --- certificate volumes ----------------------------------------------- */
+
+static void
+vol_renew_stored(const char *error, void *arg)
+{
+	if (error != NULL)
+		log_warnx("volume: storing a renewed certificate: %s", error);
+}
+
+/* Issue the volume's certificate (again) into its files. */
+static int
+vol_certs_refresh(struct volume *v, char *err, size_t errlen)
+{
+	struct dav_store	*ds;
+	struct dav_volume	*dv;
+
+	if (ca_open(vol.ca_dir, vol.instance, err, errlen) == -1)
+		return (-1);
+	if ((ds = dav_server_store()) == NULL ||
+	    (dv = dav_volume_find(ds, v->name)) == NULL) {
+		snprintf(err, errlen, "the WebDAV store has no volume %s",
+		    v->name);
+		return (-1);
+	}
+	return (vol_certs_issue(dv, v->names, &v->not_before, &v->not_after,
+	    err, errlen));
+}
+
+static void
+vol_renew(evutil_socket_t fd, short what, void *arg)
+{
+	struct volume	*v = arg;
+	char		 err[256], *rec, when[32];
+
+	if (vol_certs_refresh(v, err, sizeof err) == -1) {
+		/* Try again in an hour; the old certificate is still valid. */
+		log_warnx("volume %s: certificate renewal failed: %s", v->name,
+		    err);
+		v->not_before = time(NULL) - 2 * 3600;
+		v->not_after = time(NULL) + 3600;
+	} else {
+		vol_rfc3339(v->not_after, when, sizeof when);
+		log_info("volume %s: certificate renewed, valid until %s",
+		    v->name, when);
+		rec = vol_record(v);
+		store_put(vol.store, VOL_KIND_VOLUME, v->name, rec, strlen(rec),
+		    vol_renew_stored, NULL);
+		free(rec);
+	}
+	vol_renew_schedule(v);
+}
+
+/* Renew at two thirds of the certificate's lifetime (now if past). */
+static void
+vol_renew_schedule(struct volume *v)
+{
+	struct timeval	tv;
+	time_t		at, now = time(NULL);
+
+	if (v->type != VOL_TYPE_CERTS)
+		return;
+	if (v->renew == NULL)
+		v->renew = evtimer_new(vol.base, vol_renew, v);
+	at = v->not_before + (v->not_after - v->not_before) * 2 / 3;
+	tv.tv_sec = at > now ? at - now : 0;
+	tv.tv_usec = 0;
+	evtimer_add(v->renew, &tv);
 }
 
 /* --- replies after the store ------------------------------------------- */
@@ -261,10 +374,7 @@ volume_create(struct http_request *req, void *arg)
 	struct vol_opts		 o;
 	struct volume		*v;
 	const char		*name;
-	char			 err[256], created[32], *rec;
-	yajl_gen		 g;
-	const unsigned char	*buf;
-	size_t			 len;
+	char			 err[256], created[32], *rec, **names = NULL;
 	time_t			 now;
 
 	if ((name = vol_body_name(req, &doc)) == NULL)
@@ -283,11 +393,12 @@ volume_create(struct http_request *req, void *arg)
 			plugin_reply_json(req, "{}");
 		goto out;
 	}
-	if (o.type == VOL_TYPE_CERTS) {
-		plugin_fail(req, 501, "volume %s: type=certs is not available "
-		    "yet (the internal CA is not in this build)", name);
+	if (o.type == VOL_TYPE_CERTS &&
+	    (names = vol_certs_names(o.names, err, sizeof err)) == NULL) {
+		plugin_fail(req, 400, "volume %s: %s", name, err);
 		goto out;
 	}
+	util_strv_free(names);
 	if ((ds = vol_dav(req)) == NULL)
 		goto out;
 	if (dav_volume_find(ds, name) == NULL &&
@@ -296,18 +407,19 @@ volume_create(struct http_request *req, void *arg)
 		goto out;
 	}
 	now = time(NULL);
-	strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	vol_rfc3339(now, created, sizeof created);
 	v = vol_add(name, o.type, created, o.names);
-	g = json_gen_new();
-	yajl_gen_map_open(g);
-	json_gen_string(g, "type", vol_type_name(o.type));
-	json_gen_string(g, "created", created);
-	if (o.names != NULL)
-		json_gen_string(g, "names", o.names);
-	yajl_gen_map_close(g);
-	yajl_gen_get_buf(g, &buf, &len);
-	rec = xstrndup((const char *)buf, len);
-	yajl_gen_free(g);
+	if (o.type == VOL_TYPE_CERTS) {
+		if (vol_certs_refresh(v, err, sizeof err) == -1) {
+			plugin_fail(req, 500, "volume %s: certificate: %s",
+			    name, err);
+			vol_free(v);
+			dav_volume_remove(ds, name, err, sizeof err);
+			goto out;
+		}
+		vol_renew_schedule(v);
+	}
+	rec = vol_record(v);
 	log_info("volume %s: created (type=%s)", name, vol_type_name(o.type));
 	store_put(vol.store, VOL_KIND_VOLUME, name, rec, strlen(rec),
 	    vol_pending_done, vol_pending_new(req, "{}"));
@@ -503,7 +615,7 @@ vol_gen_volume(yajl_gen g, const struct volume *v, int status)
 {
 	struct dav_store	*ds;
 	struct dav_volume	*dv;
-	char			*mp;
+	char			*mp, when[32];
 
 	yajl_gen_map_open(g);
 	json_gen_string(g, "Name", v->name);
@@ -521,8 +633,11 @@ vol_gen_volume(yajl_gen g, const struct volume *v, int status)
 		    (dv = dav_volume_find(ds, v->name)) != NULL)
 			json_gen_int(g, "size", (long long)vol_size(dv, "", 0));
 		json_gen_int(g, "mounts", (long long)v->nids);
-		if (v->names != NULL)
+		if (v->names != NULL) {
 			json_gen_string(g, "names", v->names);
+			vol_rfc3339(v->not_after, when, sizeof when);
+			json_gen_string(g, "not_after", when);
+		}
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_map_close(g);
@@ -603,6 +718,65 @@ volume_status_json(void)
 	return (out);
 }
 
+/* The control socket's GET /certs: certificate volumes and their expiry. */
+char *
+volume_certs_json(void)
+{
+	struct volume		*v;
+	yajl_gen		 g;
+	const unsigned char	*buf;
+	size_t			 len;
+	char			*out, when[32];
+
+	g = json_gen_new();
+	yajl_gen_array_open(g);
+	TAILQ_FOREACH(v, &vol.list, entry) {
+		if (v->type != VOL_TYPE_CERTS)
+			continue;
+		yajl_gen_map_open(g);
+		json_gen_string(g, "volume", v->name);
+		json_gen_string(g, "names", v->names);
+		json_gen_string(g, "issuer", "internal");
+		vol_rfc3339(v->not_before, when, sizeof when);
+		json_gen_string(g, "not_before", when);
+		vol_rfc3339(v->not_after, when, sizeof when);
+		json_gen_string(g, "not_after", when);
+		vol_rfc3339(v->not_before + (v->not_after - v->not_before) * 2 / 3,
+		    when, sizeof when);
+		json_gen_string(g, "renew_at", when);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_get_buf(g, &buf, &len);
+	out = xstrndup((const char *)buf, len);
+	yajl_gen_free(g);
+	return (out);
+}
+
+/* Control socket GET /volumes and GET /certs: {"volumes": [...]}, {"certs": [...]}. */
+static void
+vol_control_reply(struct http_request *req, const char *key, char *array)
+{
+	char	*body;
+
+	xasprintf(&body, "{\"%s\":%s}", key, array);
+	http_reply(req, 200, "application/json", body, strlen(body));
+	free(body);
+	free(array);
+}
+
+void
+volume_control_volumes(struct http_request *req, void *arg)
+{
+	vol_control_reply(req, "volumes", volume_status_json());
+}
+
+void
+volume_control_certs(struct http_request *req, void *arg)
+{
+	vol_control_reply(req, "certs", volume_certs_json());
+}
+
 /* --- the server -------------------------------------------------------- */
 
 static void
@@ -610,7 +784,10 @@ vol_load_volume(const struct server_record *r)
 {
 	struct json		*doc;
 	struct json_error	 jerr;
+	const struct json	*x;
+	struct volume		*v;
 	const char		*type, *created;
+	int64_t			 t;
 
 	doc = json_parse(r->value, r->len, 0, &jerr);
 	if (doc == NULL || (type = json_get_string(doc, "type")) == NULL ||
@@ -619,8 +796,14 @@ vol_load_volume(const struct server_record *r)
 		json_free(doc);
 		return;
 	}
-	vol_add(r->key, strcmp(type, "certs") == 0 ? VOL_TYPE_CERTS :
+	v = vol_add(r->key, strcmp(type, "certs") == 0 ? VOL_TYPE_CERTS :
 	    VOL_TYPE_DATA, created, json_get_string(doc, "names"));
+	if ((x = json_get(doc, "not_before")) != NULL &&
+	    json_number_int64(x, 0, INT64_MAX, &t) == 0)
+		v->not_before = t;
+	if ((x = json_get(doc, "not_after")) != NULL &&
+	    json_number_int64(x, 0, INT64_MAX, &t) == 0)
+		v->not_after = t;
 	json_free(doc);
 }
 
@@ -637,6 +820,8 @@ volume_init(const struct server_env *env, char *err, size_t errlen)
 	TAILQ_INIT(&vol.list);
 	xasprintf(&vol.mount_dir, "%s/volumes", env->conf->run_dir);
 	vol.dav_socket = xstrdup(env->conf->dav_socket);
+	xasprintf(&vol.ca_dir, "%s/ca", env->conf->state_dir);
+	vol.instance = xstrdup(env->conf->instance);
 	for (i = 0; i < env->nrecords; i++)
 		if (strcmp(env->records[i].kind, VOL_KIND_VOLUME) == 0)
 			vol_load_volume(&env->records[i]);
@@ -661,6 +846,7 @@ volume_init(const struct server_env *env, char *err, size_t errlen)
 		if (v->nids > 0 && *vol.dav_socket != '\0' &&
 		    vol_mount(v, e, sizeof e) == -1)
 			log_warnx("volume %s: %s", v->name, e);
+		vol_renew_schedule(v);
 	}
 	return (0);
 }
@@ -674,7 +860,9 @@ volume_shutdown(void)
 		vol_free(v);
 	free(vol.mount_dir);
 	free(vol.dav_socket);
-	vol.mount_dir = vol.dav_socket = NULL;
+	free(vol.ca_dir);
+	free(vol.instance);
+	vol.mount_dir = vol.dav_socket = vol.ca_dir = vol.instance = NULL;
 }
 
 const struct server volume_server = {

@@ -15,5 +15,10 @@ void	volume_get(struct http_request *, void *);
 void	volume_list(struct http_request *, void *);
 /* Every volume with its status as a JSON array (caller frees). */
 char	*volume_status_json(void);
+/* Certificate volumes with names and expiry, a JSON array (caller frees). */
+char	*volume_certs_json(void);
+/* Control socket: GET /volumes and GET /certs. */
+void	volume_control_volumes(struct http_request *, void *);
+void	volume_control_certs(struct http_request *, void *);
 
 #endif

@@ -107,6 +107,31 @@ r=$(plugin_call /VolumeDriver.Remove '{"Name":"v1"}')
 check "Remove" contains "$r" '200 {}'
 r=$(plugin_call /VolumeDriver.Get '{"Name":"v1"}')
 check "Get after Remove: 404" contains "$r" '404 '
+# Certificate volumes from the internal CA, read-only.
+r=$(plugin_call /VolumeDriver.Create '{"Name":"c1","Opts":{"type":"certs","names":"bad name"}}')
+check "certs: bad name refused" contains "$r" '400 {"Err":"netcrave: volume c1: names: bad name is not a DNS name'
+r=$(plugin_call /VolumeDriver.Create '{"Name":"c1","Opts":{"type":"certs","names":"web.netcrave.internal,web.example.test"}}')
+check "certs: Create" contains "$r" '200 {}'
+r=$(plugin_call /VolumeDriver.Mount '{"Name":"c1","ID":"k1"}')
+CP=$T/run/volumes/c1
+check "certs: Mount" contains "$r" "200 {\"Mountpoint\":\"$CP\"}"
+check "certs: three files" [ "$(ls "$CP" | tr '\n' ' ')" = "ca.crt tls.crt tls.key " ]
+check "certs: read-only" sh -c "! echo x > $CP/tls.crt 2>/dev/null"
+check "certs: tls.crt verifies against ca.crt" openssl verify -CAfile "$CP/ca.crt" "$CP/tls.crt"
+sans=$(openssl x509 -in "$CP/tls.crt" -noout -ext subjectAltName 2>&1)
+check "certs: SANs" sh -c "echo '$sans' | grep -q 'DNS:web.netcrave.internal, DNS:web.example.test'"
+check "certs: key matches" [ "$(openssl pkey -in "$CP/tls.key" -pubout | sha256sum)" = "$(openssl x509 -in "$CP/tls.crt" -noout -pubkey | sha256sum)" ]
+check "certs: P-256" sh -c "openssl x509 -in $CP/tls.crt -noout -text | grep -q 'prime256v1\\|P-256'"
+check "certs: chain in tls.crt" [ "$(grep -c 'BEGIN CERTIFICATE' "$CP/tls.crt")" = 2 ]
+check "certs: no plaintext key on disk" not grep -rq "PRIVATE KEY" "$T/state/volumes"
+r=$(curl -s --unix-socket "$CONTROL_SOCK" http://localhost/certs)
+check "control /certs lists it" contains "$r" '"volume":"c1","names":"web.netcrave.internal,web.example.test"'
+r=$("$NETCRAVECTL" -s "$CONTROL_SOCK" certs 2>&1)
+check "netcravectl certs" contains "$r" "web.example.test"
+r=$("$NETCRAVECTL" -s "$CONTROL_SOCK" volumes 2>&1)
+check "netcravectl volumes" contains "$r" "c1"
+r=$(plugin_call /VolumeDriver.Unmount '{"Name":"c1","ID":"k1"}')
+check "certs: Unmount" contains "$r" '200 {}'
 check "daemon still up" kill -0 "$NC_PID"
 check "netcraved stops cleanly again" nc_stop
 finish
