@@ -65,6 +65,28 @@ e2e_expect_contains "$out" "$PLUGIN v1" "volume ls after a dockerd restart"
 out=$(run -v v1:/data local/busybox cat /data/d/moved 2>&1)
 e2e_expect_contains "$out" "$marker" "data after a dockerd restart"
 
+# A certificate volume: issued by the internal CA, read-only in the container.
+if out=$(dk volume create -d "$PLUGIN" -o type=certs -o names=web.netcrave.internal -o issuer=acme ca1 2>&1); then
+	e2e_fail "issuer=acme accepted: $out"
+fi
+e2e_expect_contains "$out" "issuer=acme is not available yet" "issuer=acme refused"
+out=$(dk volume create -d "$PLUGIN" -o type=certs \
+    -o names=web.netcrave.internal,web.example.test certs-web 2>&1) ||
+    e2e_fail "certs volume create: $out"
+run -v certs-web:/certs local/busybox cat /certs/tls.crt > "$E2E_D/tls.crt" ||
+    e2e_fail "reading tls.crt in a container"
+run -v certs-web:/certs local/busybox cat /certs/ca.crt > "$E2E_D/ca.crt"
+out=$(openssl verify -CAfile "$E2E_D/ca.crt" "$E2E_D/tls.crt" 2>&1)
+e2e_expect_contains "$out" "tls.crt: OK" "openssl verify of tls.crt"
+out=$(openssl x509 -in "$E2E_D/tls.crt" -noout -ext subjectAltName 2>&1)
+e2e_expect_contains "$out" "DNS:web.netcrave.internal, DNS:web.example.test" "SANs"
+out=$(run -v certs-web:/certs local/busybox sh -c 'echo x > /certs/tls.key' 2>&1) &&
+    e2e_fail "a container wrote into a certs volume"
+e2e_expect_contains "$out" "Read-only" "certs volume is read-only"
+out=$(run -v certs-web:/certs local/busybox head -n1 /certs/tls.key 2>&1)
+e2e_expect_contains "$out" "BEGIN PRIVATE KEY" "tls.key readable"
+dk volume rm certs-web >/dev/null || e2e_fail "certs volume rm"
+
 # Remove is refused while a container holds the volume, then works.
 dk run -d --name holder -v v1:/data local/busybox sleep 300 >/dev/null ||
     e2e_fail "holder container did not start"
