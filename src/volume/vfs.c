@@ -26,7 +26,6 @@
 #include <event2/event.h>
 #include <fuse_lowlevel.h>
 
-#include "dav_xml.h"
 #include "http.h"
 #include "log.h"
 #include "vfs.h"
@@ -112,14 +111,8 @@ struct vop {
 };
 
 /* A listing kept from opendir to releasedir. */
-struct ventry {
-	char		*name;
-	int		 is_dir;
-	uint64_t	 size;
-	time_t		 mtime;
-};
 struct vdir {
-	struct ventry	*e;
+	struct vol_entry	*e;
 	size_t		 n;
 };
 
@@ -379,72 +372,13 @@ static const char vfs_propfind_body[] =
     "<resourcetype/><getcontentlength/><getlastmodified/>"
     "</prop></propfind>";
 
-/* Parse a PROPFIND multistatus into entries (the first is the target). */
+/* Parse a PROPFIND reply (the first entry is the target). */
 static int
-vfs_parse_multistatus(struct evbuffer *body, struct ventry **out, size_t *nout)
+vfs_parse_multistatus(struct evbuffer *body, struct vol_entry **out,
+    size_t *nout)
 {
-	struct dav_xml	*root, *r, *ps, *prop, *x;
-	struct ventry	*e = NULL;
-	size_t		 n = 0;
-	char		 err[256], *t, *href;
-	struct tm	 tm;
-
-	root = dav_xml_parse((const char *)evbuffer_pullup(body, -1),
-	    evbuffer_get_length(body), err, sizeof err);
-	if (root == NULL || !dav_xml_is(root, DAV_NS, "multistatus")) {
-		dav_xml_free(root);
-		return (-1);
-	}
-	for (r = dav_xml_first_element(root); r != NULL;
-	    r = dav_xml_next_element(r)) {
-		if (!dav_xml_is(r, DAV_NS, "response") ||
-		    (x = dav_xml_child(r, DAV_NS, "href")) == NULL)
-			continue;
-		href = dav_xml_text(x);
-		e = xreallocarray(e, n + 1, sizeof *e);
-		memset(&e[n], 0, sizeof e[n]);
-		e[n].name = vol_href_name(href);
-		free(href);
-		for (ps = dav_xml_first_element(r); ps != NULL;
-		    ps = dav_xml_next_element(ps)) {
-			if (!dav_xml_is(ps, DAV_NS, "propstat") ||
-			    (prop = dav_xml_child(ps, DAV_NS, "prop")) == NULL)
-				continue;
-			if ((x = dav_xml_child(prop, DAV_NS, "resourcetype")) !=
-			    NULL && dav_xml_child(x, DAV_NS, "collection") != NULL)
-				e[n].is_dir = 1;
-			if ((x = dav_xml_child(prop, DAV_NS,
-			    "getcontentlength")) != NULL) {
-				t = dav_xml_text(x);
-				e[n].size = strtoull(t, NULL, 10);
-				free(t);
-			}
-			if ((x = dav_xml_child(prop, DAV_NS,
-			    "getlastmodified")) != NULL) {
-				t = dav_xml_text(x);
-				memset(&tm, 0, sizeof tm);
-				if (strptime(t, "%a, %d %b %Y %H:%M:%S GMT",
-				    &tm) != NULL)
-					e[n].mtime = timegm(&tm);
-				free(t);
-			}
-		}
-		n++;
-	}
-	dav_xml_free(root);
-	*out = e;
-	*nout = n;
-	return (n == 0 ? -1 : 0);
-}
-
-static void
-vfs_entries_free(struct ventry *e, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		free(e[i].name);
-	free(e);
+	return (vol_multistatus_parse((const char *)evbuffer_pullup(body, -1),
+	    evbuffer_get_length(body), out, nout));
 }
 
 static void
@@ -465,7 +399,7 @@ vfs_propfind(struct vfs *fs, const char *path, const char *depth,
 
 /* Apply a fresh PROPFIND entry to a node (local dirty data wins on size). */
 static void
-vfs_node_update(struct vnode *n, const struct ventry *e)
+vfs_node_update(struct vnode *n, const struct vol_entry *e)
 {
 	uint64_t	end;
 
@@ -624,7 +558,7 @@ static void
 vfs_lookup_done(const struct http_response *resp, const char *error, void *arg)
 {
 	struct vop	*op = arg;
-	struct ventry	*e;
+	struct vol_entry	*e;
 	struct vnode	*n;
 	size_t		 ne;
 	int		 err;
@@ -645,7 +579,7 @@ vfs_lookup_done(const struct http_response *resp, const char *error, void *arg)
 	}
 	n = vfs_node_get(op->fs, op->path);
 	vfs_node_update(n, &e[0]);
-	vfs_entries_free(e, ne);
+	vol_entries_free(e, ne);
 	vfs_reply_entry(op->req, n);
 	vfs_op_free(op);
 }
@@ -703,7 +637,7 @@ static void
 vfs_getattr_done(const struct http_response *resp, const char *error, void *arg)
 {
 	struct vop	*op = arg;
-	struct ventry	*e;
+	struct vol_entry	*e;
 	size_t		 ne;
 	int		 err;
 
@@ -714,7 +648,7 @@ vfs_getattr_done(const struct http_response *resp, const char *error, void *arg)
 		return;
 	}
 	vfs_node_update(op->node, &e[0]);
-	vfs_entries_free(e, ne);
+	vol_entries_free(e, ne);
 	vfs_reply_attr(op->req, op->node);
 	vfs_op_free(op);
 }
@@ -1138,7 +1072,7 @@ vfs_rmdir_listed(const struct http_response *resp, const char *error,
     void *arg)
 {
 	struct vop	*op = arg;
-	struct ventry	*e;
+	struct vol_entry	*e;
 	size_t		 ne;
 	int		 err;
 
@@ -1149,7 +1083,7 @@ vfs_rmdir_listed(const struct http_response *resp, const char *error,
 		return;
 	}
 	err = !e[0].is_dir ? ENOTDIR : ne > 1 ? ENOTEMPTY : 0;
-	vfs_entries_free(e, ne);
+	vol_entries_free(e, ne);
 	if (err != 0) {
 		fuse_reply_err(op->req, err);
 		vfs_op_free(op);
@@ -1177,7 +1111,7 @@ vfs_unlink_checked(const struct http_response *resp, const char *error,
     void *arg)
 {
 	struct vop	*op = arg;
-	struct ventry	*e;
+	struct vol_entry	*e;
 	size_t		 ne;
 	int		 err, is_dir;
 
@@ -1188,7 +1122,7 @@ vfs_unlink_checked(const struct http_response *resp, const char *error,
 		return;
 	}
 	is_dir = e[0].is_dir;
-	vfs_entries_free(e, ne);
+	vol_entries_free(e, ne);
 	if (is_dir) {
 		fuse_reply_err(op->req, EISDIR);
 		vfs_op_free(op);
@@ -1315,7 +1249,7 @@ vfs_opendir_done(const struct http_response *resp, const char *error,
 		return;
 	}
 	if (!d->e[0].is_dir) {
-		vfs_entries_free(d->e, d->n);
+		vol_entries_free(d->e, d->n);
 		free(d);
 		fuse_reply_err(op->req, ENOTDIR);
 		vfs_op_free(op);
@@ -1332,7 +1266,7 @@ vfs_opendir_done(const struct http_response *resp, const char *error,
 	}
 	op->fi.fh = (uint64_t)(uintptr_t)d;
 	if (fuse_reply_open(op->req, &op->fi) != 0) {
-		vfs_entries_free(d->e, d->n);
+		vol_entries_free(d->e, d->n);
 		free(d);
 	}
 	vfs_op_free(op);
@@ -1394,7 +1328,7 @@ vfs_op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct vdir	*d = (struct vdir *)(uintptr_t)fi->fh;
 
 	if (d != NULL) {
-		vfs_entries_free(d->e, d->n);
+		vol_entries_free(d->e, d->n);
 		free(d);
 	}
 	fuse_reply_err(req, 0);

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* "dir/name", or name alone when dir is the root "". Caller frees. */
 char	*vol_path_join(const char *dir, const char *name);
@@ -33,6 +34,19 @@ struct vol_extent {
 int	vol_extent_add(struct vol_extent *, uint64_t off, const void *, size_t);
 int	vol_extent_full(const struct vol_extent *);
 void	vol_extent_free(struct vol_extent *);
+
+/* One member of a PROPFIND reply; the first is the resource asked about. */
+struct vol_entry {
+	char		*name;		/* last href segment, decoded */
+	int		 bad;		/* href not decodable */
+	int		 is_dir;
+	uint64_t	 size;
+	time_t		 mtime;
+};
+/* vol_xml.c: parse a multistatus body; -1 when malformed or empty. */
+int	vol_multistatus_parse(const char *, size_t, struct vol_entry **,
+	    size_t *);
+void	vol_entries_free(struct vol_entry *, size_t);
 
 enum vol_type {
 	VOL_TYPE_DATA,
