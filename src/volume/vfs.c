@@ -69,6 +69,7 @@ struct vnode {
 	struct vol_extent	 dirty;		/* gathering writes */
 	struct vol_extent	 flight;	/* being sent by PATCH */
 	int			 flushing;
+	int			 local;		/* created here, not yet PUT */
 	int			 wb_error;	/* errno of a failed flush, once */
 	struct vwaits		 waits;
 
@@ -228,7 +229,8 @@ static void
 vfs_node_maybe_free(struct vnode *n)
 {
 	if (n->ino == FUSE_ROOT_ID || n->nlookup > 0 || n->refs > 0 ||
-	    n->dirty.len > 0 || n->flushing || !TAILQ_EMPTY(&n->waits))
+	    n->dirty.len > 0 || n->flushing || n->local ||
+	    !TAILQ_EMPTY(&n->waits))
 		return;
 	vfs_node_free(n);
 }
@@ -422,7 +424,7 @@ static void	vfs_flush_start(struct vnode *);
 static int
 vfs_node_clean(const struct vnode *n)
 {
-	return (n->dirty.len == 0 && !n->flushing);
+	return (n->dirty.len == 0 && !n->flushing && !n->local);
 }
 
 /* Queue an operation until the file is clean, starting a flush. */
@@ -449,6 +451,23 @@ vfs_wait(struct vnode *n, fuse_req_t req, int (*run)(struct vnode *,
 
 static int	vfs_write_wait(struct vnode *, struct vwait *);
 
+/* Queue a prepared WebDAV operation until the file is clean. */
+static void
+vfs_wait_op(struct vnode *n, fuse_req_t req, int (*run)(struct vnode *,
+    struct vwait *), struct vop *op)
+{
+	struct vwait	*w;
+
+	w = xcalloc(1, sizeof *w);
+	w->run = run;
+	w->req = req;
+	w->data = (unsigned char *)op;
+	TAILQ_INSERT_TAIL(&n->waits, w, entry);
+	n->refs++;
+	if (!n->flushing)
+		vfs_flush_start(n);
+}
+
 /* Run what waited, in order: writes as soon as they fit in the extent,
  * everything else once the file is clean. */
 static void
@@ -461,7 +480,7 @@ vfs_run_waits(struct vnode *n)
 		if (n->flushing && w->run != vfs_write_wait)
 			break;
 		if (!n->flushing && w->run != vfs_write_wait &&
-		    n->dirty.len > 0)
+		    (n->dirty.len > 0 || n->local))
 			break;
 		if (w->run(n, w) == -1)
 			break;
@@ -470,7 +489,8 @@ vfs_run_waits(struct vnode *n)
 		free(w);
 		n->refs--;
 	}
-	if (!TAILQ_EMPTY(&n->waits) && !n->flushing && n->dirty.len > 0)
+	if (!TAILQ_EMPTY(&n->waits) && !n->flushing &&
+	    (n->dirty.len > 0 || n->local))
 		vfs_flush_start(n);
 	vfs_node_rele(n);
 }
@@ -482,10 +502,11 @@ vfs_flush_done(const struct http_response *resp, const char *error, void *arg)
 	struct vnode	*n = op->node;
 	int		 e;
 
-	e = vfs_result(resp, error, "PATCH", op);
+	e = vfs_result(resp, error, n->local ? "PUT" : "PATCH", op);
 	if (e != 0 && !n->dead)
 		n->wb_error = e;
 	n->flushing = 0;
+	n->local = 0;
 	n->flight.len = 0;
 	if (n->dirty.len == 0)
 		vol_extent_free(&n->flight);
@@ -510,10 +531,25 @@ vfs_flush_start(struct vnode *n)
 
 	if (n->flushing)
 		return;
-	if (n->dirty.len == 0 || n->dead) {
+	if ((n->dirty.len == 0 && !n->local) || n->dead) {
 		n->dirty.len = 0;
+		n->local = 0;
 		if (!TAILQ_EMPTY(&n->waits))
 			vfs_run_waits(n);
+		return;
+	}
+	if (n->local) {
+		/* A new file is made by one PUT with its first bytes (or
+		 * empty when they do not start at 0: PATCHes follow). */
+		n->flushing = 1;
+		if (n->dirty.len > 0 && n->dirty.start == 0) {
+			t = n->flight;
+			n->flight = n->dirty;
+			n->dirty = t;
+			n->dirty.len = 0;
+		}
+		vfs_send(n->fs, "PUT", n->path, NULL, n->flight.buf,
+		    n->flight.len, vfs_flush_done, vfs_op_new(n->fs, NULL, n));
 		return;
 	}
 	t = n->flight;
@@ -800,13 +836,14 @@ vfs_create_done(const struct http_response *resp, const char *error, void *arg)
 	struct fuse_entry_param	e;
 	int		 err;
 
-	if ((err = vfs_result(resp, error, "PUT", op)) != 0) {
+	if (resp != NULL && (err = vfs_result(resp, error, "PUT", op)) != 0) {
 		fuse_reply_err(op->req, err);
 		vfs_op_free(op);
 		return;
 	}
 	vfs_node_kill(vfs_node_path(op->fs, op->path));
 	n = vfs_node_get(op->fs, op->path);
+	n->local = resp == NULL;
 	n->is_dir = 0;
 	n->size = 0;
 	n->mtime = time(NULL);
@@ -839,9 +876,18 @@ vfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	op = vfs_op_new(fs, req, p);
 	op->path = vol_path_join(p->path, name);
 	op->fi = *fi;
-	if (fi->flags & O_EXCL)
+	if (fi->flags & O_EXCL) {
+		/* Exclusive creation must be decided by the server now. */
 		hdrs[0] = "If-None-Match: *";
-	vfs_send(fs, "PUT", op->path, hdrs, "", 0, vfs_create_done, op);
+		vfs_send(fs, "PUT", op->path, hdrs, "", 0, vfs_create_done, op);
+		return;
+	}
+	/*
+	 * Otherwise the file is made by the PUT of its first flush (at the
+	 * latest on close or fsync), which saves a round trip and a sync per
+	 * small file; until then it exists only in this mount.
+	 */
+	vfs_create_done(NULL, NULL, op);
 }
 
 static void
@@ -1131,6 +1177,17 @@ vfs_unlink_checked(const struct http_response *resp, const char *error,
 	vfs_send(op->fs, "DELETE", op->path, NULL, NULL, 0, vfs_remove_done, op);
 }
 
+static int
+vfs_unlink_wait(struct vnode *n, struct vwait *w)
+{
+	struct vop	*op = (struct vop *)w->data;
+
+	w->data = NULL;
+	vfs_send(op->fs, "DELETE", op->path, NULL, NULL, 0, vfs_remove_done,
+	    op);
+	return (0);
+}
+
 static void
 vfs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
@@ -1143,6 +1200,18 @@ vfs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	op = vfs_op_new(fs, req, p);
 	op->path = vol_path_join(p->path, name);
 	n = vfs_node_path(fs, op->path);
+	if (n != NULL && n->local && !n->flushing) {
+		/* Never stored: forgetting it is the whole removal. */
+		vfs_node_kill(n);
+		fuse_reply_err(req, 0);
+		vfs_op_free(op);
+		return;
+	}
+	if (n != NULL && !vfs_node_clean(n)) {
+		/* The DELETE must not overtake a PUT or PATCH in flight. */
+		vfs_wait_op(n, req, vfs_unlink_wait, op);
+		return;
+	}
 	if (n != NULL && !n->is_dir) {
 		vfs_send(fs, "DELETE", op->path, NULL, NULL, 0,
 		    vfs_remove_done, op);
@@ -1199,7 +1268,6 @@ vfs_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct vfs	*fs = fuse_req_userdata(req);
 	struct vnode	*p, *np, *n;
 	struct vop	*op;
-	struct vwait	*w;
 
 	if ((p = vfs_req_node(req, parent)) == NULL ||
 	    (np = vfs_req_node(req, newparent)) == NULL)
@@ -1215,14 +1283,7 @@ vfs_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	op->path2 = vol_path_join(np->path, newname);
 	op->flags = flags;
 	if ((n = vfs_node_path(fs, op->path)) != NULL && !vfs_node_clean(n)) {
-		w = xcalloc(1, sizeof *w);
-		w->run = vfs_rename_wait;
-		w->req = req;
-		w->data = (unsigned char *)op;
-		TAILQ_INSERT_TAIL(&n->waits, w, entry);
-		n->refs++;
-		if (!n->flushing)
-			vfs_flush_start(n);
+		vfs_wait_op(n, req, vfs_rename_wait, op);
 		return;
 	}
 	vfs_rename_send(op);

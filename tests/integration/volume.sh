@@ -61,6 +61,11 @@ check "truncate grows with zeros" sh -c "truncate -s 8 $MP/d1/renamed.txt && [ \
 # Writes at any offset, reads at any offset.
 check "write at an offset" sh -c "printf XY | dd of=$MP/d1/renamed.txt bs=1 seek=1 conv=notrunc status=none && [ \"\$(head -c 4 $MP/d1/renamed.txt)\" = hXYl ]"
 check "read at an offset" [ "$(dd if="$MP/d1/renamed.txt" bs=1 skip=3 count=2 status=none)" = lo ]
+# A new file reaches the server by close at the latest.
+check "touch stores an empty file" sh -c "touch $MP/t && curl -sf --unix-socket $T/run/dav.sock http://x/v1/t -o $T/got && [ ! -s $T/got ]"
+check "a closed file is on the server" sh -c "echo abc > $MP/t2 && [ \"\$(curl -sf --unix-socket $T/run/dav.sock http://x/v1/t2)\" = abc ]"
+check "removed before and after storing" sh -c "rm $MP/t $MP/t2 && ! test -e $MP/t && ! curl -sf --unix-socket $T/run/dav.sock http://x/v1/t2 -o /dev/null"
+check "O_EXCL on an existing file: EEXIST" sh -c "echo x > $MP/ex && ! (set -C; echo y > $MP/ex) 2>/dev/null && rm $MP/ex"
 check "unlink" rm "$MP/d1/renamed.txt"
 check "rmdir" rmdir "$MP/d1"
 check "empty again" [ -z "$(ls -A "$MP")" ]
