@@ -176,6 +176,11 @@ vol_mount(struct volume *v, char *err, size_t errlen)
 
 	if (v->vfs != NULL)
 		return (0);
+	if (*vol.dav_socket == '\0') {
+		snprintf(err, errlen, "dav.socket is off: the FUSE client "
+		    "speaks WebDAV on it");
+		return (-1);
+	}
 	mp = vol_mountpoint(v);
 	if (util_mkdir_p(mp, 0755, err, errlen) == -1) {
 		free(mp);
