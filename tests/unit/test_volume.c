@@ -169,6 +169,64 @@ test_options(void **state)
 	assert_int_equal(opts("[]", &o, err, sizeof err), -1);
 }
 
+static void
+test_multistatus(void **state)
+{
+	static const char	 doc[] =
+	    "<?xml version=\"1.0\"?><D:multistatus xmlns:D=\"DAV:\">"
+	    "<D:response><D:href>/v1/d1/</D:href><D:propstat><D:prop>"
+	    "<D:getlastmodified>Sat, 28 Nov 2026 17:25:17 GMT</D:getlastmodified>"
+	    "<D:resourcetype><D:collection/></D:resourcetype></D:prop>"
+	    "<D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>"
+	    "<D:response><D:href>/v1/d1/a%20b</D:href><D:propstat><D:prop>"
+	    "<D:getcontentlength>12345</D:getcontentlength><D:resourcetype/>"
+	    "</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>"
+	    "<D:propstat><D:prop><D:getcontentlength>9</D:getcontentlength>"
+	    "<D:resourcetype><D:collection/></D:resourcetype></D:prop>"
+	    "<D:status>HTTP/1.1 404 Not Found</D:status></D:propstat></D:response>"
+	    "<D:response><D:href>/v1/d1/x%2Fy</D:href></D:response>"
+	    "</D:multistatus>";
+	struct vol_entry	*e;
+	size_t			 n, i, len;
+	char			*big, *p;
+
+	assert_int_equal(vol_multistatus_parse(doc, sizeof doc - 1, &e, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(e[0].name, "d1");
+	assert_true(e[0].is_dir);
+	assert_int_equal(e[0].mtime, 1795886717);
+	assert_string_equal(e[1].name, "a b");
+	assert_false(e[1].is_dir);		/* the 404 propstat is ignored */
+	assert_int_equal(e[1].size, 12345);
+	assert_null(e[2].name);			/* a slash inside a name */
+	assert_true(e[2].bad);
+	vol_entries_free(e, n);
+
+	/* Refused: not XML, a DOCTYPE, no response at all. */
+	assert_int_equal(vol_multistatus_parse("<a", 2, &e, &n), -1);
+	assert_int_equal(vol_multistatus_parse("<!DOCTYPE x [<!ENTITY a \"b\">]>"
+	    "<x/>", 34, &e, &n), -1);
+	assert_int_equal(vol_multistatus_parse("<D:multistatus xmlns:D=\"DAV:\"/>",
+	    31, &e, &n), -1);
+
+	/* A listing of 30,000 members: far past a request body's node cap. */
+	big = p = malloc(30000 * 256 + 200);
+	p += sprintf(p, "<D:multistatus xmlns:D=\"DAV:\">");
+	for (i = 0; i < 30000; i++)
+		p += sprintf(p, "<D:response><D:href>/v/f%zu</D:href><D:propstat>"
+		    "<D:prop><D:getcontentlength>%zu</D:getcontentlength></D:prop>"
+		    "<D:status>HTTP/1.1 200 OK</D:status></D:propstat>"
+		    "</D:response>", i, i);
+	p += sprintf(p, "</D:multistatus>");
+	len = p - big;
+	assert_int_equal(vol_multistatus_parse(big, len, &e, &n), 0);
+	assert_int_equal(n, 30000);
+	assert_string_equal(e[29999].name, "f29999");
+	assert_int_equal(e[29999].size, 29999);
+	vol_entries_free(e, n);
+	free(big);
+}
+
 int
 main(void)
 {
@@ -178,6 +236,7 @@ main(void)
 		cmocka_unit_test(test_extent_rules),
 		cmocka_unit_test(test_extent_model),
 		cmocka_unit_test(test_options),
+		cmocka_unit_test(test_multistatus),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
