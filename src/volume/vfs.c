@@ -383,6 +383,25 @@ vfs_parse_multistatus(struct evbuffer *body, struct vol_entry **out,
 	    evbuffer_get_length(body), out, nout));
 }
 
+/*
+ * The entries of a PROPFIND reply; on failure the FUSE request is answered
+ * with the errno and op freed, and -1 returned.
+ */
+static int
+vfs_propfind_entries(const struct http_response *resp, const char *error,
+    struct vop *op, struct vol_entry **e, size_t *ne)
+{
+	int	err;
+
+	if ((err = vfs_result(resp, error, "PROPFIND", op)) != 0 ||
+	    vfs_parse_multistatus(http_response_body(resp), e, ne) == -1) {
+		fuse_reply_err(op->req, err != 0 ? err : EIO);
+		vfs_op_free(op);
+		return (-1);
+	}
+	return (0);
+}
+
 static void
 vfs_propfind(struct vfs *fs, const char *path, const char *depth,
     http_client_cb cb, void *arg)
@@ -675,14 +694,9 @@ vfs_getattr_done(const struct http_response *resp, const char *error, void *arg)
 	struct vop	*op = arg;
 	struct vol_entry	*e;
 	size_t		 ne;
-	int		 err;
 
-	if ((err = vfs_result(resp, error, "PROPFIND", op)) != 0 ||
-	    vfs_parse_multistatus(http_response_body(resp), &e, &ne) == -1) {
-		fuse_reply_err(op->req, err != 0 ? err : EIO);
-		vfs_op_free(op);
+	if (vfs_propfind_entries(resp, error, op, &e, &ne) == -1)
 		return;
-	}
 	vfs_node_update(op->node, &e[0]);
 	vol_entries_free(e, ne);
 	vfs_reply_attr(op->req, op->node);
@@ -1122,12 +1136,8 @@ vfs_rmdir_listed(const struct http_response *resp, const char *error,
 	size_t		 ne;
 	int		 err;
 
-	if ((err = vfs_result(resp, error, "PROPFIND", op)) != 0 ||
-	    vfs_parse_multistatus(http_response_body(resp), &e, &ne) == -1) {
-		fuse_reply_err(op->req, err != 0 ? err : EIO);
-		vfs_op_free(op);
+	if (vfs_propfind_entries(resp, error, op, &e, &ne) == -1)
 		return;
-	}
 	err = !e[0].is_dir ? ENOTDIR : ne > 1 ? ENOTEMPTY : 0;
 	vol_entries_free(e, ne);
 	if (err != 0) {
@@ -1159,14 +1169,10 @@ vfs_unlink_checked(const struct http_response *resp, const char *error,
 	struct vop	*op = arg;
 	struct vol_entry	*e;
 	size_t		 ne;
-	int		 err, is_dir;
+	int		 is_dir;
 
-	if ((err = vfs_result(resp, error, "PROPFIND", op)) != 0 ||
-	    vfs_parse_multistatus(http_response_body(resp), &e, &ne) == -1) {
-		fuse_reply_err(op->req, err != 0 ? err : EIO);
-		vfs_op_free(op);
+	if (vfs_propfind_entries(resp, error, op, &e, &ne) == -1)
 		return;
-	}
 	is_dir = e[0].is_dir;
 	vol_entries_free(e, ne);
 	if (is_dir) {
