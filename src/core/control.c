@@ -22,6 +22,7 @@
 #include "store.h"
 #include "supervise.h"
 #include "util.h"
+#include "volume.h"
 #include "xmalloc.h"
 
 static struct http_server	*control_http;
@@ -43,6 +44,8 @@ static const struct http_route control_routes[] = {
 	{ "GET", "/scopes", 0, control_scopes, NULL, NULL },
 	{ "GET", "/pools", 0, control_pools, NULL, NULL },
 	{ "GET", "/containers", 0, control_containers, NULL, NULL },
+	{ "GET", "/volumes", 0, volume_control_volumes, NULL, NULL },
+	{ "GET", "/certs", 0, volume_control_certs, NULL, NULL },
 };
 
 static const struct http_route metrics_routes[] = {

@@ -31,6 +31,7 @@
 #include "store.h"
 #include "supervise.h"
 #include "util.h"
+#include "volume.h"
 #include "xmalloc.h"
 
 /* The server table: started in this order, stopped in reverse. */
@@ -44,6 +45,7 @@ static const struct server *const servers[] = {
 	&dav_server,		/* WebDAV: volumes' data */
 	&icap_server_entry,	/* the WAF's ICAP service (issue 9) */
 	&squid_server_entry,	/* squid in front of it, a built-in child */
+	&volume_server,		/* after dav: volumes are its collections */
 };
 #define NSERVERS	(sizeof servers / sizeof servers[0])
 

@@ -27,6 +27,8 @@ static void	ctl_print_version(const struct json *);
 static void	ctl_print_scopes(const struct json *);
 static void	ctl_print_pools(const struct json *);
 static void	ctl_print_containers(const struct json *);
+static void	ctl_print_volumes(const struct json *);
+static void	ctl_print_certs(const struct json *);
 
 static const struct ctl_command ctl_commands[] = {
 	{ "status", "/status", ctl_print_status },
@@ -34,6 +36,8 @@ static const struct ctl_command ctl_commands[] = {
 	{ "scopes", "/scopes", ctl_print_scopes },
 	{ "pools", "/pools", ctl_print_pools },
 	{ "containers", "/containers", ctl_print_containers },
+	{ "volumes", "/volumes", ctl_print_volumes },
+	{ "certs", "/certs", ctl_print_certs },
 };
 
 static struct {
@@ -49,7 +53,8 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: netcravectl [-j] [-c file | -s socket] "
-	    "status | version | scopes | pools | containers\n");
+	    "status | version | scopes | pools | containers | volumes | "
+	    "certs\n");
 	exit(1);
 }
 
@@ -209,6 +214,50 @@ ctl_print_containers(const struct json *doc)
 		    id, networks[0] != '\0' ? networks : "-",
 		    addrs[0] != '\0' ? addrs : "-", tags[0] != '\0' ? tags : "-",
 		    problems[0] != '\0' ? problems : "-");
+	}
+}
+
+/* `netcravectl volumes`: volumes, their mounts and sizes. */
+static void
+ctl_print_volumes(const struct json *doc)
+{
+	const struct json	*vols = json_get(doc, "volumes"), *v, *st;
+	size_t			 i;
+
+	if (vols == NULL || vols->nchildren == 0) {
+		printf("no volumes\n");
+		return;
+	}
+	printf("%-24s %-5s %-6s %-12s %-20s %s\n", "VOLUME", "TYPE", "MOUNTS",
+	    "SIZE", "CREATED", "MOUNTPOINT");
+	for (i = 0; i < vols->nchildren; i++) {
+		v = vols->children[i];
+		st = json_get(v, "Status");
+		printf("%-24s %-5s %-6s %-12s %-20s %s\n", ctl_text(v, "Name"),
+		    ctl_text(st, "type"), ctl_text(st, "mounts"),
+		    ctl_text(st, "size"), ctl_text(v, "CreatedAt"),
+		    ctl_text(v, "Mountpoint"));
+	}
+}
+
+/* `netcravectl certs`: certificate volumes and their expiry. */
+static void
+ctl_print_certs(const struct json *doc)
+{
+	const struct json	*certs = json_get(doc, "certs"), *c;
+	size_t			 i;
+
+	if (certs == NULL || certs->nchildren == 0) {
+		printf("no certificates\n");
+		return;
+	}
+	printf("%-24s %-9s %-20s %-20s %s\n", "VOLUME", "ISSUER", "NOT AFTER",
+	    "RENEW AT", "NAMES");
+	for (i = 0; i < certs->nchildren; i++) {
+		c = certs->children[i];
+		printf("%-24s %-9s %-20s %-20s %s\n", ctl_text(c, "volume"),
+		    ctl_text(c, "issuer"), ctl_text(c, "not_after"),
+		    ctl_text(c, "renew_at"), ctl_text(c, "names"));
 	}
 }
 

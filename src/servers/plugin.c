@@ -19,6 +19,7 @@
 #include "plugin_private.h"
 #include "server.h"
 #include "util.h"
+#include "volume.h"
 #include "xmalloc.h"
 
 /* Docker's plugin protocol media type (v1; dockerd accepts it for v1.2 clients). */
@@ -63,13 +64,13 @@ const struct http_route plugin_routes[] = {
 	PLUGIN_ROUTE("/IpamDriver.ReleaseAddress", plugin_ipam_release_address),
 
 	PLUGIN_ROUTE("/VolumeDriver.Capabilities", plugin_volume_capabilities),
-	PLUGIN_ROUTE("/VolumeDriver.Create", plugin_not_implemented),
-	PLUGIN_ROUTE("/VolumeDriver.Remove", plugin_not_implemented),
-	PLUGIN_ROUTE("/VolumeDriver.Mount", plugin_not_implemented),
-	PLUGIN_ROUTE("/VolumeDriver.Path", plugin_not_implemented),
-	PLUGIN_ROUTE("/VolumeDriver.Unmount", plugin_not_implemented),
-	PLUGIN_ROUTE("/VolumeDriver.Get", plugin_not_implemented),
-	PLUGIN_ROUTE("/VolumeDriver.List", plugin_not_implemented),
+	PLUGIN_ROUTE("/VolumeDriver.Create", volume_create),
+	PLUGIN_ROUTE("/VolumeDriver.Remove", volume_remove),
+	PLUGIN_ROUTE("/VolumeDriver.Mount", volume_mount),
+	PLUGIN_ROUTE("/VolumeDriver.Path", volume_path),
+	PLUGIN_ROUTE("/VolumeDriver.Unmount", volume_unmount),
+	PLUGIN_ROUTE("/VolumeDriver.Get", volume_get),
+	PLUGIN_ROUTE("/VolumeDriver.List", volume_list),
 };
 const size_t plugin_nroutes = sizeof plugin_routes / sizeof plugin_routes[0];
 

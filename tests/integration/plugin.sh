@@ -30,8 +30,8 @@ check "CreateNetwork says so in netcrave's words" \
     contains "$r" '{"Err":"netcrave: NetworkDriver.CreateNetwork is not implemented yet"}'
 r=$(plugin_call /NetworkDriver.Join '{"NetworkID":"n","EndpointID":"e","SandboxKey":"/x","Options":{}}')
 check "Join not built yet: never a 200" contains "$r" '501 {"Err":"netcrave: NetworkDriver.Join is not implemented yet"}'
-r=$(plugin_call /VolumeDriver.Create '{"Name":"v1","Opts":{}}')
-check "VolumeDriver.Create not built yet" contains "$r" '501 {"Err":"netcrave: VolumeDriver.Create is not implemented yet"}'
+r=$(plugin_call /VolumeDriver.Create '{"Name":"v1","Opts":{"colour":"red"}}')
+check "VolumeDriver.Create: unknown option refused" contains "$r" '400 {"Err":"netcrave: volume v1: unknown option colour'
 
 r=$(plugin_call /NetworkDriver.CreateNetwork '{"NetworkID": "abc",')
 check "malformed JSON: 400" contains "$r" "400 "

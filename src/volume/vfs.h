@@ -1,0 +1,25 @@
+/* vfs.h: one FUSE mount of a volume, served on the event loop over WebDAV. */
+#ifndef NETCRAVE_VFS_H
+#define NETCRAVE_VFS_H
+
+#include <stddef.h>
+
+struct event_base;
+struct vfs;
+
+struct vfs_params {
+	const char	*volume;	/* collection name on the dav server */
+	const char	*mountpoint;
+	const char	*dav_socket;	/* the dav server's unix socket */
+	size_t		 writeback_bytes; /* dirty bytes kept per file */
+	int		 read_only;
+};
+
+/* Mount (allow_other) after detaching a stale mount left on the path. */
+struct vfs	*vfs_mount(struct event_base *, const struct vfs_params *,
+		    char *err, size_t errlen);
+void		 vfs_unmount(struct vfs *);
+/* A mount whose daemon died answers ENOTCONN: detach it lazily. */
+void		 vfs_stale_cleanup(const char *mountpoint);
+
+#endif

@@ -1,0 +1,875 @@
+/* volume.c: Docker's VolumeDriver for netcrave.  A volume is an encrypted
+ * collection of the dav store; mounting it starts one FUSE mount (vfs.c)
+ * shared by every container that uses it, counted by Docker's mount IDs.
+ * Volumes ("vol.volume") and mount IDs ("vol.mount", key "<name>/<id>") are
+ * kept in the store, and each reply is sent once the change is durable, so a
+ * restart of netcraved or dockerd finds them again. */
+#include "config.h"
+
+#include <sys/queue.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "ca.h"
+#include "conf.h"
+#include "dav.h"
+#include "dav_store.h"
+#include "http.h"
+#include "json.h"
+#include "log.h"
+#include "plugin_private.h"
+#include "server.h"
+#include "store.h"
+#include "util.h"
+#include "vfs.h"
+#include "vol_certs.h"
+#include "vol_util.h"
+#include "volume.h"
+#include "xmalloc.h"
+
+#define VOL_KIND_VOLUME		"vol.volume"
+#define VOL_KIND_MOUNT		"vol.mount"
+#define VOL_WRITEBACK_BYTES	(8 * 1024 * 1024)
+
+struct volume {
+	char			*name;
+	enum vol_type		 type;
+	char			*created;	/* RFC 3339 */
+	char			*names;		/* certs: DNS names */
+	char			**ids;		/* Docker mount IDs holding it */
+	size_t			 nids;
+	struct vfs		*vfs;
+	time_t			 not_before;	/* certs: the current certificate */
+	time_t			 not_after;
+	struct event		*renew;
+	TAILQ_ENTRY(volume)	 entry;
+};
+TAILQ_HEAD(volumes, volume);
+
+/* A reply waiting for the store. */
+struct vol_pending {
+	struct http_request	*req;		/* NULL once the client went away */
+	char			*reply;
+};
+
+static struct {
+	struct event_base	*base;
+	struct store		*store;
+	struct volumes		 list;
+	char			*mount_dir;
+	char			*dav_socket;
+	char			*ca_dir;
+	char			*instance;
+} vol;
+
+static void	vol_renew_schedule(struct volume *);
+
+static struct volume *
+vol_find(const char *name)
+{
+	struct volume	*v;
+
+	TAILQ_FOREACH(v, &vol.list, entry)
+		if (strcmp(v->name, name) == 0)
+			return (v);
+	return (NULL);
+}
+
+static struct volume *
+vol_add(const char *name, enum vol_type type, const char *created,
+    const char *names)
+{
+	struct volume	*v, *at;
+
+	v = xcalloc(1, sizeof *v);
+	v->name = xstrdup(name);
+	v->type = type;
+	v->created = xstrdup(created);
+	v->names = names != NULL ? xstrdup(names) : NULL;
+	TAILQ_FOREACH(at, &vol.list, entry)
+		if (strcmp(at->name, name) > 0)
+			break;
+	if (at != NULL)
+		TAILQ_INSERT_BEFORE(at, v, entry);
+	else
+		TAILQ_INSERT_TAIL(&vol.list, v, entry);
+	return (v);
+}
+
+static void
+vol_free(struct volume *v)
+{
+	size_t	i;
+
+	TAILQ_REMOVE(&vol.list, v, entry);
+	vfs_unmount(v->vfs);
+	if (v->renew != NULL)
+		event_free(v->renew);
+	for (i = 0; i < v->nids; i++)
+		free(v->ids[i]);
+	free(v->ids);
+	free(v->name);
+	free(v->created);
+	free(v->names);
+	free(v);
+}
+
+static char *
+vol_mountpoint(const struct volume *v)
+{
+	char	*p;
+
+	xasprintf(&p, "%s/%s", vol.mount_dir, v->name);
+	return (p);
+}
+
+static const char *
+vol_type_name(enum vol_type t)
+{
+	return (t == VOL_TYPE_CERTS ? "certs" : "data");
+}
+
+static int
+vol_has_id(const struct volume *v, const char *id)
+{
+	size_t	i;
+
+	for (i = 0; i < v->nids; i++)
+		if (strcmp(v->ids[i], id) == 0)
+			return (1);
+	return (0);
+}
+
+static void
+vol_add_id(struct volume *v, const char *id)
+{
+	v->ids = xreallocarray(v->ids, v->nids + 1, sizeof *v->ids);
+	v->ids[v->nids++] = xstrdup(id);
+}
+
+static void
+vol_del_id(struct volume *v, const char *id)
+{
+	size_t	i;
+
+	for (i = 0; i < v->nids; i++)
+		if (strcmp(v->ids[i], id) == 0) {
+			free(v->ids[i]);
+			v->ids[i] = v->ids[--v->nids];
+			return;
+		}
+}
+
+/* Start the FUSE mount if none runs. */
+static int
+vol_mount(struct volume *v, char *err, size_t errlen)
+{
+	struct vfs_params	 p;
+	char			*mp;
+
+	if (v->vfs != NULL)
+		return (0);
+	if (*vol.dav_socket == '\0') {
+		snprintf(err, errlen, "dav.socket is off: the FUSE client "
+		    "speaks WebDAV on it");
+		return (-1);
+	}
+	mp = vol_mountpoint(v);
+	if (util_mkdir_p(mp, 0755, err, errlen) == -1) {
+		free(mp);
+		return (-1);
+	}
+	memset(&p, 0, sizeof p);
+	p.volume = v->name;
+	p.mountpoint = mp;
+	p.dav_socket = vol.dav_socket;
+	p.writeback_bytes = VOL_WRITEBACK_BYTES;
+	p.read_only = v->type == VOL_TYPE_CERTS;
+	v->vfs = vfs_mount(vol.base, &p, err, errlen);
+	free(mp);
+	return (v->vfs == NULL ? -1 : 0);
+}
+
+/* The stored record of a volume. */
+static char *
+vol_record(const struct volume *v)
+{
+	yajl_gen		 g;
+	const unsigned char	*buf;
+	size_t			 len;
+	char			*rec;
+
+	g = json_gen_new();
+	yajl_gen_map_open(g);
+	json_gen_string(g, "type", vol_type_name(v->type));
+	json_gen_string(g, "created", v->created);
+	if (v->names != NULL) {
+		json_gen_string(g, "names", v->names);
+		json_gen_int(g, "not_before", (long long)v->not_before);
+		json_gen_int(g, "not_after", (long long)v->not_after);
+	}
+	yajl_gen_map_close(g);
+	yajl_gen_get_buf(g, &buf, &len);
+	rec = xstrndup((const char *)buf, len);
+	yajl_gen_free(g);
+	return (rec);
+}
+
+static void
+vol_rfc3339(time_t t, char *buf, size_t len)
+{
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+}
+
+/* --- certificate volumes ----------------------------------------------- */
+
+static void
+vol_renew_stored(const char *error, void *arg)
+{
+	if (error != NULL)
+		log_warnx("volume: storing a renewed certificate: %s", error);
+}
+
+/* Issue the volume's certificate (again) into its files. */
+static int
+vol_certs_refresh(struct volume *v, char *err, size_t errlen)
+{
+	struct dav_store	*ds;
+	struct dav_volume	*dv;
+
+	if (ca_open(vol.ca_dir, vol.instance, err, errlen) == -1)
+		return (-1);
+	if ((ds = dav_server_store()) == NULL ||
+	    (dv = dav_volume_find(ds, v->name)) == NULL) {
+		snprintf(err, errlen, "the WebDAV store has no volume %s",
+		    v->name);
+		return (-1);
+	}
+	return (vol_certs_issue(dv, v->names, &v->not_before, &v->not_after,
+	    err, errlen));
+}
+
+static void
+vol_renew(evutil_socket_t fd, short what, void *arg)
+{
+	struct volume	*v = arg;
+	char		 err[256], *rec, when[32];
+
+	if (vol_certs_refresh(v, err, sizeof err) == -1) {
+		/* Try again in an hour; the old certificate is still valid. */
+		log_warnx("volume %s: certificate renewal failed: %s", v->name,
+		    err);
+		v->not_before = time(NULL) - 2 * 3600;
+		v->not_after = time(NULL) + 3600;
+	} else {
+		vol_rfc3339(v->not_after, when, sizeof when);
+		log_info("volume %s: certificate renewed, valid until %s",
+		    v->name, when);
+		rec = vol_record(v);
+		store_put(vol.store, VOL_KIND_VOLUME, v->name, rec, strlen(rec),
+		    vol_renew_stored, NULL);
+		free(rec);
+	}
+	vol_renew_schedule(v);
+}
+
+/* Renew at two thirds of the certificate's lifetime (now if past). */
+static void
+vol_renew_schedule(struct volume *v)
+{
+	struct timeval	tv;
+	time_t		at, now = time(NULL);
+
+	if (v->type != VOL_TYPE_CERTS)
+		return;
+	if (v->renew == NULL)
+		v->renew = evtimer_new(vol.base, vol_renew, v);
+	at = v->not_before + (v->not_after - v->not_before) * 2 / 3;
+	tv.tv_sec = at > now ? at - now : 0;
+	tv.tv_usec = 0;
+	evtimer_add(v->renew, &tv);
+}
+
+/* --- replies after the store ------------------------------------------- */
+
+static void
+vol_pending_cleanup(struct http_request *req, void *arg)
+{
+	struct vol_pending	*pending = arg;
+
+	pending->req = NULL;
+}
+
+static void
+vol_pending_done(const char *error, void *arg)
+{
+	struct vol_pending	*pending = arg;
+
+	if (pending->req != NULL) {
+		http_request_set_cleanup(pending->req, NULL, NULL);
+		if (error != NULL)
+			plugin_fail(pending->req, 500, "the state store failed: "
+			    "%s", error);
+		else
+			plugin_reply_json(pending->req, pending->reply);
+	}
+	free(pending->reply);
+	free(pending);
+}
+
+static struct vol_pending *
+vol_pending_new(struct http_request *req, const char *reply)
+{
+	struct vol_pending	*pending;
+
+	pending = xcalloc(1, sizeof *pending);
+	pending->req = req;
+	pending->reply = xstrdup(reply);
+	http_request_set_cleanup(req, vol_pending_cleanup, pending);
+	return (pending);
+}
+
+/* The body's Name, checked; NULL when answered already (doc freed). */
+static const char *
+vol_body_name(struct http_request *req, struct json **doc)
+{
+	const char	*name;
+
+	if (plugin_body(req, doc) == -1)
+		return (NULL);
+	if (*doc == NULL || (name = json_get_string(*doc, "Name")) == NULL) {
+		plugin_bad_request(req, "Name is required");
+		json_free(*doc);
+		return (NULL);
+	}
+	if (!dav_volume_name_ok(name)) {
+		plugin_bad_request(req, "volume name %s: use letters, digits, "
+		    "'_', '.' and '-' (at most 64)", name);
+		json_free(*doc);
+		return (NULL);
+	}
+	return (name);
+}
+
+static struct dav_store *
+vol_dav(struct http_request *req)
+{
+	struct dav_store	*ds;
+
+	if ((ds = dav_server_store()) == NULL)
+		plugin_fail(req, 503, "the WebDAV server is not running: "
+		    "volumes need it");
+	return (ds);
+}
+
+/* --- VolumeDriver ------------------------------------------------------ */
+
+void
+volume_create(struct http_request *req, void *arg)
+{
+	struct json		*doc;
+	struct dav_store	*ds;
+	struct vol_opts		 o;
+	struct volume		*v;
+	const char		*name;
+	char			 err[256], created[32], *rec, **names = NULL;
+	time_t			 now;
+
+	if ((name = vol_body_name(req, &doc)) == NULL)
+		return;
+	if (vol_opts_parse(json_get(doc, "Opts"), &o, err, sizeof err) == -1) {
+		plugin_fail(req, 400, "volume %s: %s", name, err);
+		json_free(doc);
+		return;
+	}
+	if ((v = vol_find(name)) != NULL) {
+		/* Docker creates again what it forgot: same type is fine. */
+		if (v->type != o.type)
+			plugin_fail(req, 409, "volume %s exists with type=%s",
+			    name, vol_type_name(v->type));
+		else
+			plugin_reply_json(req, "{}");
+		goto out;
+	}
+	if (o.type == VOL_TYPE_CERTS &&
+	    (names = vol_certs_names(o.names, err, sizeof err)) == NULL) {
+		plugin_fail(req, 400, "volume %s: %s", name, err);
+		goto out;
+	}
+	util_strv_free(names);
+	if ((ds = vol_dav(req)) == NULL)
+		goto out;
+	if (dav_volume_find(ds, name) == NULL &&
+	    dav_volume_create(ds, name, err, sizeof err) == -1) {
+		plugin_fail(req, 500, "volume %s: %s", name, err);
+		goto out;
+	}
+	now = time(NULL);
+	vol_rfc3339(now, created, sizeof created);
+	v = vol_add(name, o.type, created, o.names);
+	if (o.type == VOL_TYPE_CERTS) {
+		if (vol_certs_refresh(v, err, sizeof err) == -1) {
+			plugin_fail(req, 500, "volume %s: certificate: %s",
+			    name, err);
+			vol_free(v);
+			dav_volume_remove(ds, name, err, sizeof err);
+			goto out;
+		}
+		vol_renew_schedule(v);
+	}
+	rec = vol_record(v);
+	log_info("volume %s: created (type=%s)", name, vol_type_name(o.type));
+	store_put(vol.store, VOL_KIND_VOLUME, name, rec, strlen(rec),
+	    vol_pending_done, vol_pending_new(req, "{}"));
+	free(rec);
+out:
+	vol_opts_clear(&o);
+	json_free(doc);
+}
+
+void
+volume_remove(struct http_request *req, void *arg)
+{
+	struct json		*doc;
+	struct dav_store	*ds;
+	struct volume		*v;
+	const char		*name;
+	char			 err[256];
+
+	if ((name = vol_body_name(req, &doc)) == NULL)
+		return;
+	if ((v = vol_find(name)) == NULL) {
+		plugin_fail(req, 404, "no volume %s", name);
+		goto out;
+	}
+	if (v->nids > 0) {
+		plugin_fail(req, 409, "volume %s is mounted by %zu container(s): "
+		    "stop them first", name, v->nids);
+		goto out;
+	}
+	if ((ds = vol_dav(req)) == NULL)
+		goto out;
+	if (dav_volume_find(ds, name) != NULL &&
+	    dav_volume_remove(ds, name, err, sizeof err) == -1) {
+		plugin_fail(req, 500, "volume %s: %s", name, err);
+		goto out;
+	}
+	vol_free(v);
+	log_info("volume %s: removed", name);
+	store_del(vol.store, VOL_KIND_VOLUME, name, vol_pending_done,
+	    vol_pending_new(req, "{}"));
+out:
+	json_free(doc);
+}
+
+/* {"Mountpoint": ...} of a volume, "" when not mounted. */
+static char *
+vol_mountpoint_reply(const struct volume *v, int mounted)
+{
+	yajl_gen		 g;
+	const unsigned char	*buf;
+	size_t			 len;
+	char			*mp, *out;
+
+	mp = mounted ? vol_mountpoint(v) : xstrdup("");
+	g = json_gen_new();
+	yajl_gen_map_open(g);
+	json_gen_string(g, "Mountpoint", mp);
+	yajl_gen_map_close(g);
+	yajl_gen_get_buf(g, &buf, &len);
+	out = xstrndup((const char *)buf, len);
+	yajl_gen_free(g);
+	free(mp);
+	return (out);
+}
+
+/* Name and ID of Mount and Unmount; NULL when answered already. */
+static struct volume *
+vol_body_mount(struct http_request *req, struct json **doc, const char **id)
+{
+	struct volume	*v;
+	const char	*name;
+
+	if ((name = vol_body_name(req, doc)) == NULL)
+		return (NULL);
+	if ((*id = json_get_string(*doc, "ID")) == NULL || **id == '\0' ||
+	    strchr(*id, '/') != NULL || strlen(*id) > 128) {
+		plugin_bad_request(req, "ID is required (at most 128 bytes, "
+		    "no '/')");
+		json_free(*doc);
+		return (NULL);
+	}
+	if ((v = vol_find(name)) == NULL) {
+		plugin_fail(req, 404, "no volume %s", name);
+		json_free(*doc);
+		return (NULL);
+	}
+	return (v);
+}
+
+void
+volume_mount(struct http_request *req, void *arg)
+{
+	struct json	*doc;
+	struct volume	*v;
+	const char	*id;
+	char		 err[256], *key, *reply;
+
+	if ((v = vol_body_mount(req, &doc, &id)) == NULL)
+		return;
+	if (vol_mount(v, err, sizeof err) == -1) {
+		plugin_fail(req, 500, "volume %s: %s", v->name, err);
+		json_free(doc);
+		return;
+	}
+	reply = vol_mountpoint_reply(v, 1);
+	if (vol_has_id(v, id)) {
+		plugin_reply_json(req, reply);
+		free(reply);
+		json_free(doc);
+		return;
+	}
+	vol_add_id(v, id);
+	xasprintf(&key, "%s/%s", v->name, id);
+	store_put(vol.store, VOL_KIND_MOUNT, key, "{}", 2, vol_pending_done,
+	    vol_pending_new(req, reply));
+	free(key);
+	free(reply);
+	json_free(doc);
+}
+
+void
+volume_unmount(struct http_request *req, void *arg)
+{
+	struct json	*doc;
+	struct volume	*v;
+	const char	*id;
+	char		*key;
+
+	if ((v = vol_body_mount(req, &doc, &id)) == NULL)
+		return;
+	if (!vol_has_id(v, id)) {
+		plugin_fail(req, 404, "volume %s is not mounted for %s",
+		    v->name, id);
+		json_free(doc);
+		return;
+	}
+	vol_del_id(v, id);
+	if (v->nids == 0) {
+		vfs_unmount(v->vfs);
+		v->vfs = NULL;
+	}
+	xasprintf(&key, "%s/%s", v->name, id);
+	store_del(vol.store, VOL_KIND_MOUNT, key, vol_pending_done,
+	    vol_pending_new(req, "{}"));
+	free(key);
+	json_free(doc);
+}
+
+void
+volume_path(struct http_request *req, void *arg)
+{
+	struct json	*doc;
+	struct volume	*v;
+	const char	*name;
+	char		*reply;
+
+	if ((name = vol_body_name(req, &doc)) == NULL)
+		return;
+	if ((v = vol_find(name)) == NULL)
+		plugin_fail(req, 404, "no volume %s", name);
+	else {
+		reply = vol_mountpoint_reply(v, v->vfs != NULL);
+		plugin_reply_json(req, reply);
+		free(reply);
+	}
+	json_free(doc);
+}
+
+/* Plaintext bytes held by a collection, counted from the store. */
+static uint64_t
+vol_size(struct dav_volume *dv, const char *path, int depth)
+{
+	struct dav_stat	 st;
+	char		**names, *p, err[256];
+	uint64_t	 total = 0;
+	size_t		 i;
+
+	if (depth > 64 || (names = dav_list(dv, path, err, sizeof err)) == NULL)
+		return (0);
+	for (i = 0; names[i] != NULL; i++) {
+		p = vol_path_join(path, names[i]);
+		if (dav_stat(dv, p, &st, err, sizeof err) == 0 && st.exists)
+			total += st.is_dir ? vol_size(dv, p, depth + 1) :
+			    st.size;
+		free(p);
+	}
+	util_strv_free(names);
+	return (total);
+}
+
+static void
+vol_gen_volume(yajl_gen g, const struct volume *v, int status)
+{
+	struct dav_store	*ds;
+	struct dav_volume	*dv;
+	char			*mp, when[32];
+
+	yajl_gen_map_open(g);
+	json_gen_string(g, "Name", v->name);
+	mp = v->vfs != NULL ? vol_mountpoint(v) : xstrdup("");
+	json_gen_string(g, "Mountpoint", mp);
+	free(mp);
+	json_gen_string(g, "CreatedAt", v->created);
+	if (status) {
+		json_gen_key(g, "Status");
+		yajl_gen_map_open(g);
+		json_gen_string(g, "type", vol_type_name(v->type));
+		json_gen_string(g, "encryption", "AES-256-GCM, 4 KiB blocks, "
+		    "per-volume key");
+		if ((ds = dav_server_store()) != NULL &&
+		    (dv = dav_volume_find(ds, v->name)) != NULL)
+			json_gen_int(g, "size", (long long)vol_size(dv, "", 0));
+		json_gen_int(g, "mounts", (long long)v->nids);
+		if (v->names != NULL) {
+			json_gen_string(g, "names", v->names);
+			vol_rfc3339(v->not_after, when, sizeof when);
+			json_gen_string(g, "not_after", when);
+		}
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_map_close(g);
+}
+
+static void
+vol_reply_gen(struct http_request *req, yajl_gen g)
+{
+	const unsigned char	*buf;
+	size_t			 len;
+
+	yajl_gen_get_buf(g, &buf, &len);
+	http_reply(req, 200, "application/vnd.docker.plugins.v1+json", buf, len);
+	yajl_gen_free(g);
+}
+
+void
+volume_get(struct http_request *req, void *arg)
+{
+	struct json	*doc;
+	struct volume	*v;
+	const char	*name;
+	yajl_gen	 g;
+
+	if ((name = vol_body_name(req, &doc)) == NULL)
+		return;
+	if ((v = vol_find(name)) == NULL) {
+		plugin_fail(req, 404, "no volume %s", name);
+		json_free(doc);
+		return;
+	}
+	g = json_gen_new();
+	yajl_gen_map_open(g);
+	json_gen_key(g, "Volume");
+	vol_gen_volume(g, v, 1);
+	yajl_gen_map_close(g);
+	vol_reply_gen(req, g);
+	json_free(doc);
+}
+
+void
+volume_list(struct http_request *req, void *arg)
+{
+	struct volume	*v;
+	yajl_gen	 g;
+
+	if (plugin_body(req, NULL) == -1)
+		return;
+	g = json_gen_new();
+	yajl_gen_map_open(g);
+	json_gen_key(g, "Volumes");
+	yajl_gen_array_open(g);
+	TAILQ_FOREACH(v, &vol.list, entry)
+		vol_gen_volume(g, v, 0);
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+	vol_reply_gen(req, g);
+}
+
+/* The control socket's view (GET /volumes): every volume with its status. */
+char *
+volume_status_json(void)
+{
+	struct volume		*v;
+	yajl_gen		 g;
+	const unsigned char	*buf;
+	size_t			 len;
+	char			*out;
+
+	g = json_gen_new();
+	yajl_gen_array_open(g);
+	TAILQ_FOREACH(v, &vol.list, entry)
+		vol_gen_volume(g, v, 1);
+	yajl_gen_array_close(g);
+	yajl_gen_get_buf(g, &buf, &len);
+	out = xstrndup((const char *)buf, len);
+	yajl_gen_free(g);
+	return (out);
+}
+
+/* The control socket's GET /certs: certificate volumes and their expiry. */
+char *
+volume_certs_json(void)
+{
+	struct volume		*v;
+	yajl_gen		 g;
+	const unsigned char	*buf;
+	size_t			 len;
+	char			*out, when[32];
+
+	g = json_gen_new();
+	yajl_gen_array_open(g);
+	TAILQ_FOREACH(v, &vol.list, entry) {
+		if (v->type != VOL_TYPE_CERTS)
+			continue;
+		yajl_gen_map_open(g);
+		json_gen_string(g, "volume", v->name);
+		json_gen_string(g, "names", v->names);
+		json_gen_string(g, "issuer", "internal");
+		vol_rfc3339(v->not_before, when, sizeof when);
+		json_gen_string(g, "not_before", when);
+		vol_rfc3339(v->not_after, when, sizeof when);
+		json_gen_string(g, "not_after", when);
+		vol_rfc3339(v->not_before + (v->not_after - v->not_before) * 2 / 3,
+		    when, sizeof when);
+		json_gen_string(g, "renew_at", when);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_get_buf(g, &buf, &len);
+	out = xstrndup((const char *)buf, len);
+	yajl_gen_free(g);
+	return (out);
+}
+
+/* Control socket GET /volumes and GET /certs: {"volumes": [...]}, {"certs": [...]}. */
+static void
+vol_control_reply(struct http_request *req, const char *key, char *array)
+{
+	char	*body;
+
+	xasprintf(&body, "{\"%s\":%s}", key, array);
+	http_reply(req, 200, "application/json", body, strlen(body));
+	free(body);
+	free(array);
+}
+
+void
+volume_control_volumes(struct http_request *req, void *arg)
+{
+	vol_control_reply(req, "volumes", volume_status_json());
+}
+
+void
+volume_control_certs(struct http_request *req, void *arg)
+{
+	vol_control_reply(req, "certs", volume_certs_json());
+}
+
+/* --- the server -------------------------------------------------------- */
+
+static void
+vol_load_volume(const struct server_record *r)
+{
+	struct json		*doc;
+	struct json_error	 jerr;
+	const struct json	*x;
+	struct volume		*v;
+	const char		*type, *created;
+	int64_t			 t;
+
+	doc = json_parse(r->value, r->len, 0, &jerr);
+	if (doc == NULL || (type = json_get_string(doc, "type")) == NULL ||
+	    (created = json_get_string(doc, "created")) == NULL) {
+		log_warnx("volume: bad stored record %s ignored", r->key);
+		json_free(doc);
+		return;
+	}
+	v = vol_add(r->key, strcmp(type, "certs") == 0 ? VOL_TYPE_CERTS :
+	    VOL_TYPE_DATA, created, json_get_string(doc, "names"));
+	if ((x = json_get(doc, "not_before")) != NULL &&
+	    json_number_int64(x, 0, INT64_MAX, &t) == 0)
+		v->not_before = t;
+	if ((x = json_get(doc, "not_after")) != NULL &&
+	    json_number_int64(x, 0, INT64_MAX, &t) == 0)
+		v->not_after = t;
+	json_free(doc);
+}
+
+static int
+volume_init(const struct server_env *env, char *err, size_t errlen)
+{
+	struct volume	*v;
+	const char	*slash;
+	char		*name, e[256];
+	size_t		 i;
+
+	vol.base = env->base;
+	vol.store = env->store;
+	TAILQ_INIT(&vol.list);
+	xasprintf(&vol.mount_dir, "%s/volumes", env->conf->run_dir);
+	vol.dav_socket = xstrdup(env->conf->dav_socket);
+	xasprintf(&vol.ca_dir, "%s/ca", env->conf->state_dir);
+	vol.instance = xstrdup(env->conf->instance);
+	for (i = 0; i < env->nrecords; i++)
+		if (strcmp(env->records[i].kind, VOL_KIND_VOLUME) == 0)
+			vol_load_volume(&env->records[i]);
+	for (i = 0; i < env->nrecords; i++) {
+		if (strcmp(env->records[i].kind, VOL_KIND_MOUNT) != 0 ||
+		    (slash = strchr(env->records[i].key, '/')) == NULL)
+			continue;
+		name = xstrndup(env->records[i].key, slash - env->records[i].key);
+		if ((v = vol_find(name)) != NULL)
+			vol_add_id(v, slash + 1);
+		free(name);
+	}
+	/*
+	 * Mounts of the previous run are dead (ENOTCONN): detach them and mount
+	 * afresh where Docker still holds mount IDs.  Containers that kept the
+	 * old mount see ENOTCONN until they restart (see netcraved(8)).
+	 */
+	TAILQ_FOREACH(v, &vol.list, entry) {
+		name = vol_mountpoint(v);
+		vfs_stale_cleanup(name);
+		free(name);
+		if (v->nids > 0 && *vol.dav_socket != '\0' &&
+		    vol_mount(v, e, sizeof e) == -1)
+			log_warnx("volume %s: %s", v->name, e);
+		vol_renew_schedule(v);
+	}
+	return (0);
+}
+
+static void
+volume_shutdown(void)
+{
+	struct volume	*v;
+
+	while ((v = TAILQ_FIRST(&vol.list)) != NULL)
+		vol_free(v);
+	free(vol.mount_dir);
+	free(vol.dav_socket);
+	free(vol.ca_dir);
+	free(vol.instance);
+	vol.mount_dir = vol.dav_socket = vol.ca_dir = vol.instance = NULL;
+}
+
+const struct server volume_server = {
+	"volume", volume_init, NULL, volume_shutdown
+};

@@ -1,0 +1,24 @@
+/* volume.h: the VolumeDriver handlers of the plugin API and the volume server. */
+#ifndef NETCRAVE_VOLUME_H
+#define NETCRAVE_VOLUME_H
+
+struct http_request;
+
+extern const struct server volume_server;
+
+void	volume_create(struct http_request *, void *);
+void	volume_remove(struct http_request *, void *);
+void	volume_mount(struct http_request *, void *);
+void	volume_unmount(struct http_request *, void *);
+void	volume_path(struct http_request *, void *);
+void	volume_get(struct http_request *, void *);
+void	volume_list(struct http_request *, void *);
+/* Every volume with its status as a JSON array (caller frees). */
+char	*volume_status_json(void);
+/* Certificate volumes with names and expiry, a JSON array (caller frees). */
+char	*volume_certs_json(void);
+/* Control socket: GET /volumes and GET /certs. */
+void	volume_control_volumes(struct http_request *, void *);
+void	volume_control_certs(struct http_request *, void *);
+
+#endif

@@ -1,0 +1,142 @@
+#!/bin/sh
+# volume.sh: the VolumeDriver as dockerd drives it (curl on the plugin socket),
+# and the FUSE mount it hands out exercised with ordinary shell tools: data
+# written through the mount is stored as ciphertext by the dav server, and
+# volumes, mounts and data survive a restart of netcraved.
+. "$(dirname "$0")/lib.sh"
+
+if [ "$(id -u)" -ne 0 ] || [ ! -c /dev/fuse ] || ! command -v fusermount3 >/dev/null; then
+	echo "skip - needs root, /dev/fuse and fusermount3"
+	exit 77
+fi
+
+nc_write_conf
+nc_start || finish
+
+r=$(plugin_call /VolumeDriver.Capabilities)
+check "Capabilities: local" contains "$r" '200 {"Capabilities":{"Scope":"local"}}'
+r=$(plugin_call /VolumeDriver.Create '{"Name":"v1","Opts":{"colour":"red"}}')
+check "unknown option refused" contains "$r" '400 {"Err":"netcrave: volume v1: unknown option colour'
+r=$(plugin_call /VolumeDriver.Create '{"Name":"v1","Opts":{"type":"certs","names":"a.test","issuer":"acme"}}')
+check "issuer=acme: not available yet" contains "$r" 'issuer=acme is not available yet'
+r=$(plugin_call /VolumeDriver.Create '{"Name":"../x","Opts":{}}')
+check "bad name refused" contains "$r" '400 {"Err":"netcrave: VolumeDriver.Create: volume name ../x'
+r=$(plugin_call /VolumeDriver.Create '{"Name":"v1","Opts":{"type":"data"}}')
+check "Create v1" contains "$r" '200 {}'
+r=$(plugin_call /VolumeDriver.Create '{"Name":"v1","Opts":null}')
+check "Create again is fine" contains "$r" '200 {}'
+r=$(plugin_call /VolumeDriver.List '{}')
+check "List shows v1" contains "$r" '{"Volumes":[{"Name":"v1","Mountpoint":"","CreatedAt":"'
+r=$(plugin_call /VolumeDriver.Get '{"Name":"v1"}')
+check "Get: RFC 3339 CreatedAt" sh -c "echo '$r' | grep -Eq '\"CreatedAt\":\"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z\"'"
+check "Get: status with encryption" contains "$r" '"encryption":"AES-256-GCM'
+
+r=$(plugin_call /VolumeDriver.Mount '{"Name":"v1","ID":"c1"}')
+MP=$T/run/volumes/v1
+check "Mount answers the mountpoint" contains "$r" "200 {\"Mountpoint\":\"$MP\"}"
+r=$(plugin_call /VolumeDriver.Mount '{"Name":"v1","ID":"c2"}')
+check "second Mount: same mountpoint" contains "$r" "200 {\"Mountpoint\":\"$MP\"}"
+check "one FUSE mount" [ "$(grep -c " $MP fuse" /proc/mounts)" = 1 ]
+check "mounted allow_other" grep -q " $MP fuse.netcrave .*allow_other" /proc/mounts
+r=$(plugin_call /VolumeDriver.Path '{"Name":"v1"}')
+check "Path" contains "$r" "200 {\"Mountpoint\":\"$MP\"}"
+r=$(plugin_call /VolumeDriver.Remove '{"Name":"v1"}')
+check "Remove refused while mounted" contains "$r" '409 {"Err":"netcrave: volume v1 is mounted by 2 container(s)'
+
+# POSIX through the mount.
+check "write a file" sh -c "echo 'hello netcrave volume' > $MP/hello.txt"
+check "read it back" [ "$(cat "$MP/hello.txt")" = "hello netcrave volume" ]
+check "append" sh -c "echo more >> $MP/hello.txt && [ \"\$(tail -n1 $MP/hello.txt)\" = more ]"
+check "size" [ "$(stat -c %s "$MP/hello.txt")" = 27 ]
+check "mkdir" mkdir "$MP/d1"
+check "mkdir existing: EEXIST" sh -c "mkdir $MP/d1 2>&1 | grep -q 'File exists'"
+check "rename into a directory" mv "$MP/hello.txt" "$MP/d1/renamed.txt"
+check "old name gone" not test -e "$MP/hello.txt"
+check "new name reads" [ "$(head -n1 "$MP/d1/renamed.txt")" = "hello netcrave volume" ]
+check "readdir" [ "$(ls "$MP/d1")" = "renamed.txt" ]
+check "rmdir non-empty: ENOTEMPTY" sh -c "rmdir $MP/d1 2>&1 | grep -q 'not empty'"
+check "cat missing: ENOENT" sh -c "cat $MP/nope 2>&1 | grep -q 'No such file'"
+check "truncate shrinks" sh -c "truncate -s 5 $MP/d1/renamed.txt && [ \"\$(cat $MP/d1/renamed.txt)\" = hello ]"
+check "truncate grows with zeros" sh -c "truncate -s 8 $MP/d1/renamed.txt && [ \"\$(od -An -c $MP/d1/renamed.txt | tr -d ' ')\" = 'hello\\0\\0\\0' ]"
+# Writes at any offset, reads at any offset.
+check "write at an offset" sh -c "printf XY | dd of=$MP/d1/renamed.txt bs=1 seek=1 conv=notrunc status=none && [ \"\$(head -c 4 $MP/d1/renamed.txt)\" = hXYl ]"
+check "read at an offset" [ "$(dd if="$MP/d1/renamed.txt" bs=1 skip=3 count=2 status=none)" = lo ]
+# A new file reaches the server by close at the latest.
+check "touch stores an empty file" sh -c "touch $MP/t && curl -sf --unix-socket $T/run/dav.sock http://x/v1/t -o $T/got && [ ! -s $T/got ]"
+check "a closed file is on the server" sh -c "echo abc > $MP/t2 && [ \"\$(curl -sf --unix-socket $T/run/dav.sock http://x/v1/t2)\" = abc ]"
+check "removed before and after storing" sh -c "rm $MP/t $MP/t2 && ! test -e $MP/t && ! curl -sf --unix-socket $T/run/dav.sock http://x/v1/t2 -o /dev/null"
+check "O_EXCL on an existing file: EEXIST" sh -c "echo x > $MP/ex && ! (set -C; echo y > $MP/ex) 2>/dev/null && rm $MP/ex"
+check "unlink" rm "$MP/d1/renamed.txt"
+check "rmdir" rmdir "$MP/d1"
+check "empty again" [ -z "$(ls -A "$MP")" ]
+
+# 100 MiB through the write-back buffer and ranged reads.
+head -c $((100 * 1024 * 1024)) /dev/urandom > "$T/big"
+want=$(sha256sum < "$T/big" | cut -d' ' -f1)
+check "dd 100 MiB in" dd if="$T/big" of="$MP/big" bs=1M conv=fsync status=none
+check "100 MiB size" [ "$(stat -c %s "$MP/big")" = $((100 * 1024 * 1024)) ]
+check "100 MiB sha256 through the mount" [ "$(sha256sum < "$MP/big" | cut -d' ' -f1)" = "$want" ]
+check "random-offset read matches" [ "$(dd if="$MP/big" bs=4096 skip=12345 count=3 status=none | sha256sum)" = "$(dd if="$T/big" bs=4096 skip=12345 count=3 status=none | sha256sum)" ]
+echo "secret-marker-$INSTANCE" > "$MP/plain.txt"
+stored=$(find "$T/state/volumes" -type f -path '*v1*' | head -n 100)
+check "the dav store holds the files" [ -n "$stored" ]
+check "no plaintext on disk" not grep -rq "secret-marker-$INSTANCE" "$T/state/volumes"
+check "big file on disk is not the plaintext" sh -c "! find $T/state/volumes -type f -size +90M -exec cmp -s {} $T/big \; -print | grep -q ."
+
+# Restart: the mount of the old run is replaced, volume and data stay.
+check "netcraved stops cleanly" nc_stop
+check "unmounted on stop" not grep -q " $MP fuse" /proc/mounts
+nc_start || finish
+check "remounted for the IDs Docker still holds" wait_for 5 grep -q " $MP fuse" /proc/mounts
+check "data after restart" [ "$(sha256sum < "$MP/big" | cut -d' ' -f1)" = "$want" ]
+r=$(plugin_call /VolumeDriver.List '{}')
+check "List after restart" contains "$r" '"Name":"v1"'
+
+# A crash leaves a dead mount (ENOTCONN); the next start detaches it and
+# mounts afresh.
+kill -KILL "$NC_PID"; wait "$NC_PID" 2>/dev/null; NC_PID=
+check "crash leaves a dead mount" sh -c "stat $MP 2>&1 | grep -q 'not connected'"
+nc_start || finish
+check "stale mount replaced" wait_for 5 test -f "$MP/plain.txt"
+check "data after a crash" [ "$(cat "$MP/plain.txt")" = "secret-marker-$INSTANCE" ]
+check "one FUSE mount after the crash" [ "$(grep -c " $MP fuse" /proc/mounts)" = 1 ]
+check "stale mount logged" grep -q "stale mount $MP detached" "$LOG"
+
+r=$(plugin_call /VolumeDriver.Unmount '{"Name":"v1","ID":"c1"}')
+check "Unmount c1" contains "$r" '200 {}'
+check "still mounted for c2" grep -q " $MP fuse" /proc/mounts
+r=$(plugin_call /VolumeDriver.Unmount '{"Name":"v1","ID":"c2"}')
+check "Unmount c2" contains "$r" '200 {}'
+check "unmounted after the last" not grep -q " $MP fuse" /proc/mounts
+r=$(plugin_call /VolumeDriver.Remove '{"Name":"v1"}')
+check "Remove" contains "$r" '200 {}'
+r=$(plugin_call /VolumeDriver.Get '{"Name":"v1"}')
+check "Get after Remove: 404" contains "$r" '404 '
+# Certificate volumes from the internal CA, read-only.
+r=$(plugin_call /VolumeDriver.Create '{"Name":"c1","Opts":{"type":"certs","names":"bad name"}}')
+check "certs: bad name refused" contains "$r" '400 {"Err":"netcrave: volume c1: names: bad name is not a DNS name'
+r=$(plugin_call /VolumeDriver.Create '{"Name":"c1","Opts":{"type":"certs","names":"web.netcrave.internal,web.example.test"}}')
+check "certs: Create" contains "$r" '200 {}'
+r=$(plugin_call /VolumeDriver.Mount '{"Name":"c1","ID":"k1"}')
+CP=$T/run/volumes/c1
+check "certs: Mount" contains "$r" "200 {\"Mountpoint\":\"$CP\"}"
+check "certs: three files" [ "$(ls "$CP" | tr '\n' ' ')" = "ca.crt tls.crt tls.key " ]
+check "certs: read-only" sh -c "! echo x > $CP/tls.crt 2>/dev/null"
+check "certs: tls.crt verifies against ca.crt" openssl verify -CAfile "$CP/ca.crt" "$CP/tls.crt"
+sans=$(openssl x509 -in "$CP/tls.crt" -noout -ext subjectAltName 2>&1)
+check "certs: SANs" sh -c "echo '$sans' | grep -q 'DNS:web.netcrave.internal, DNS:web.example.test'"
+check "certs: key matches" [ "$(openssl pkey -in "$CP/tls.key" -pubout | sha256sum)" = "$(openssl x509 -in "$CP/tls.crt" -noout -pubkey | sha256sum)" ]
+check "certs: P-256" sh -c "openssl x509 -in $CP/tls.crt -noout -text | grep -q 'prime256v1\\|P-256'"
+check "certs: chain in tls.crt" [ "$(grep -c 'BEGIN CERTIFICATE' "$CP/tls.crt")" = 2 ]
+check "certs: no plaintext key on disk" not grep -rq "PRIVATE KEY" "$T/state/volumes"
+r=$(curl -s --unix-socket "$CONTROL_SOCK" http://localhost/certs)
+check "control /certs lists it" contains "$r" '"volume":"c1","names":"web.netcrave.internal,web.example.test"'
+r=$("$NETCRAVECTL" -s "$CONTROL_SOCK" certs 2>&1)
+check "netcravectl certs" contains "$r" "web.example.test"
+r=$("$NETCRAVECTL" -s "$CONTROL_SOCK" volumes 2>&1)
+check "netcravectl volumes" contains "$r" "c1"
+r=$(plugin_call /VolumeDriver.Unmount '{"Name":"c1","ID":"k1"}')
+check "certs: Unmount" contains "$r" '200 {}'
+check "daemon still up" kill -0 "$NC_PID"
+check "netcraved stops cleanly again" nc_stop
+finish
