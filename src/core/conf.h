@@ -117,6 +117,15 @@ struct conf {
 	char		*follower_docker_socket; /* dockerd's API; NULL: not followed */
 	char		*follower_network_driver; /* of tag networks; <instance> */
 
+	/* Authoritative DNS (src/dns). */
+	char		*dns_zone;	/* "netcrave.internal." */
+	char		**dns_listen;	/* "ADDR:PORT", "[ADDR6]:PORT"; empty: off */
+	unsigned int	 dns_ttl;	/* of every record netcraved makes */
+	unsigned int	 dns_edns_payload; /* UDP payload offered over EDNS0 */
+	char		**dns_records;	/* the operator's records, zone-file lines */
+	char		**dns_axfr_allow; /* addresses that may transfer zones */
+	char		**dns_notify;	/* secondaries told of changes: ADDR:PORT */
+
 	/* The address schema. */
 	struct conf_scope *scopes;	/* top-level scopes */
 	size_t		 nscopes;

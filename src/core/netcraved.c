@@ -17,6 +17,7 @@
 
 #include "conf.h"
 #include "control.h"
+#include "dns.h"
 #include "dockerd.h"
 #include "keys.h"
 #include "log.h"
@@ -38,6 +39,7 @@ static const struct server *const servers[] = {
 	&plugin_server,
 	&runtime_server,	/* adds dockerd/containerd: they start after the servers */
 	&dockerd_server,	/* after ipam: tag assignment reads the schema */
+	&dns_server,		/* after ipam (reverse zones) and the follower */
 };
 #define NSERVERS	(sizeof servers / sizeof servers[0])
 

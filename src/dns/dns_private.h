@@ -1,0 +1,78 @@
+/* dns_private.h: the zone model's index, shared by the model (dns_zone.c) and
+ * the query path (dns_query.c); nothing outside src/dns sees it. */
+#ifndef NETCRAVE_DNS_PRIVATE_H
+#define NETCRAVE_DNS_PRIVATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ldns/ldns.h>
+
+#define DNS_MAXNAME	255
+
+/* What a container or the config contributes; the db owns the records. */
+struct dns_source {
+	char		 *id;		/* container id; "" for dns.records */
+	ldns_rr		**rrs;
+	size_t		  nrrs;
+};
+
+struct dns_zone {
+	ldns_rdf	*apex;
+	uint8_t		 lapex[DNS_MAXNAME];	/* lower-case wire form */
+	size_t		 lapexlen;
+	ldns_rr		*soa;
+	ldns_rr		*ns;
+	uint32_t	 soa_off, soa_len;	/* SOA with its full owner, in arena */
+};
+
+/* One RRset ready to send: the answer wire names its owner by a pointer to
+ * the question (offset 12), so the query's case comes back as asked. */
+struct dns_rrset {
+	uint16_t	 type;
+	uint16_t	 count;
+	uint16_t	 acount;	/* additional records (SRV targets) */
+	uint32_t	 off, len;
+	uint32_t	 aoff, alen;
+};
+
+struct dns_node {
+	uint32_t	 name_off;	/* lower-case wire name in arena */
+	uint32_t	 namelen;
+	uint32_t	 zone;
+	uint32_t	 set_first;
+	uint32_t	 nsets;
+	/* While building only. */
+	ldns_rr		**rrs;
+	size_t		  nrrs, rrcap;
+};
+
+struct dns_db {
+	char			*zone_text;
+	uint32_t		 ttl;
+	uint32_t		 serial;
+	int			 dirty;
+
+	struct dns_zone		*zones;
+	size_t			 nzones;
+
+	struct dns_source	*sources;	/* sorted by id */
+	size_t			 nsources;
+
+	/* The index, rebuilt by dns_db_commit. */
+	uint8_t			*arena;
+	size_t			 arena_len, arena_cap;
+	struct dns_node		*nodes;
+	size_t			 nnodes, nodes_cap;
+	uint32_t		*table;		/* node index + 1; 0: empty */
+	size_t			 table_mask;
+	struct dns_rrset	*sets;
+	size_t			 nsets, sets_cap;
+};
+
+/* dns_zone.c */
+/* The node of a lower-case wire name, or NULL. */
+const struct dns_node	*dns_db_lookup(const struct dns_db *, const uint8_t *,
+			    size_t);
+
+#endif
