@@ -10,10 +10,20 @@
 
 #define DNS_MAXNAME	255
 
+/* A record kept compact (ldns records cost over a kilobyte each): the owner
+ * as written, then the RDATA, both in wire form. */
+struct dns_rec {
+	uint32_t	 ttl;
+	uint16_t	 type;
+	uint16_t	 rdlen;
+	uint8_t		 ownerlen;
+	uint8_t		 data[];
+};
+
 /* What a container or the config contributes; the db owns the records. */
 struct dns_source {
 	char		 *id;		/* container id; "" for dns.records */
-	ldns_rr		**rrs;
+	struct dns_rec	**rrs;
 	size_t		  nrrs;
 };
 
@@ -23,6 +33,7 @@ struct dns_zone {
 	size_t		 lapexlen;
 	ldns_rr		*soa;
 	ldns_rr		*ns;
+	struct dns_rec	*soa_rec, *ns_rec;	/* as of the last commit */
 	uint32_t	 soa_off, soa_len;	/* SOA with its full owner, in arena */
 };
 
@@ -43,7 +54,7 @@ struct dns_node {
 	uint32_t	 set_first;
 	uint32_t	 nsets;
 	/* While building only. */
-	ldns_rr		**rrs;
+	struct dns_rec	**rrs;
 	size_t		  nrrs, rrcap;
 };
 
@@ -57,7 +68,7 @@ struct dns_db {
 	size_t			 nzones;
 
 	struct dns_source	*sources;	/* sorted by id */
-	size_t			 nsources;
+	size_t			 nsources, sources_cap;
 
 	/* The index, rebuilt by dns_db_commit. */
 	uint8_t			*arena;

@@ -17,12 +17,15 @@
 #include "dockerd.h"
 #include "log.h"
 #include "prefix.h"
+#include "util.h"
 #include "xmalloc.h"
 
 /* Reverse zones a single prefix may expand to (a /15 is two /16 zones). */
 #define DNS_MAX_REVERSE_SPLIT	256
 
 static void	dns_source_free(struct dns_source *);
+static void	dns_recs_push(struct dns_rec ***, size_t *, size_t *,
+		    struct dns_rec *);
 
 /* Lower-case copy of a wire name; returns its length. */
 static size_t
@@ -85,23 +88,93 @@ dns_rr_parse(const char *text, ldns_rdf *origin, uint32_t ttl, char *err,
 	return (rr);
 }
 
-/* Record text into a fresh record, logging (not failing) what ldns refuses. */
-static ldns_rr *
-dns_rr_make(const struct dns_db *db, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static ldns_rr *
-dns_rr_make(const struct dns_db *db, const char *fmt, ...)
+/* A presentation name ("a.b.c.") into wire form; -1 when it is not a plain
+ * name (escapes are not expected from dockerd's names). */
+static int
+dns_name_wire(const char *text, uint8_t *out, size_t *outlen)
 {
-	va_list	 ap;
-	char	 text[1024], err[1200];
-	ldns_rr	*rr;
+	size_t	len = 0, label;
+	const char *dot;
 
+	while (*text != '\0') {
+		if ((dot = strchr(text, '.')) == NULL)
+			return (-1);		/* fully qualified only */
+		label = (size_t)(dot - text);
+		if (label == 0 || label > 63 || len + label + 2 > DNS_MAXNAME ||
+		    memchr(text, '\\', label) != NULL)
+			return (-1);
+		out[len++] = (uint8_t)label;
+		memcpy(out + len, text, label);
+		len += label;
+		text = dot + 1;
+	}
+	out[len++] = 0;
+	*outlen = len;
+	return (0);
+}
+
+/*
+ * A record the zone model makes itself, from "OWNER TTL IN TYPE DATA" with
+ * TYPE A, AAAA, PTR or SRV, straight into the compact form (ldns's text
+ * parser is slow and heavy for ten thousand containers).  NULL, logged at
+ * debug level, when a name or an address is no good.
+ */
+static struct dns_rec *
+dns_rec_text(const struct dns_db *db, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static struct dns_rec *
+dns_rec_text(const struct dns_db *db, const char *fmt, ...)
+{
+	va_list		 ap;
+	char		 text[1024], owner[1024], type[8], data[1024];
+	uint8_t		 ownerw[DNS_MAXNAME], rdata[DNS_MAXNAME + 6];
+	size_t		 ownerlen, rdlen = 0, namelen;
+	unsigned int	 ttl, port;
+	struct dns_rec	*rec;
+	uint16_t	 t;
+
+	(void)db;
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
-	if ((rr = dns_rr_parse(text, NULL, db->ttl, err, sizeof err)) == NULL)
-		log_debug("%s: %s", __func__, err);
-	return (rr);
+	if (sscanf(text, "%1023s %u IN %7s %1023[^\n]", owner, &ttl, type,
+	    data) != 4 || dns_name_wire(owner, ownerw, &ownerlen) != 0)
+		goto bad;
+	if (strcmp(type, "A") == 0) {
+		t = LDNS_RR_TYPE_A;
+		if (inet_pton(AF_INET, data, rdata) != 1)
+			goto bad;
+		rdlen = 4;
+	} else if (strcmp(type, "AAAA") == 0) {
+		t = LDNS_RR_TYPE_AAAA;
+		if (inet_pton(AF_INET6, data, rdata) != 1)
+			goto bad;
+		rdlen = 16;
+	} else if (strcmp(type, "PTR") == 0) {
+		t = LDNS_RR_TYPE_PTR;
+		if (dns_name_wire(data, rdata, &rdlen) != 0)
+			goto bad;
+	} else if (strcmp(type, "SRV") == 0) {
+		t = LDNS_RR_TYPE_SRV;
+		if (sscanf(data, "0 0 %u %1023s", &port, owner) != 2 ||
+		    port > 65535 || dns_name_wire(owner, rdata + 6, &namelen) != 0)
+			goto bad;
+		memset(rdata, 0, 4);
+		util_put_be16(rdata + 4, (uint16_t)port);
+		rdlen = 6 + namelen;
+	} else
+		goto bad;
+	rec = xmalloc(sizeof *rec + ownerlen + rdlen);
+	rec->ttl = ttl;
+	rec->type = t;
+	rec->rdlen = (uint16_t)rdlen;
+	rec->ownerlen = (uint8_t)ownerlen;
+	memcpy(rec->data, ownerw, ownerlen);
+	memcpy(rec->data + ownerlen, rdata, rdlen);
+	return (rec);
+bad:
+	log_debug("%s: %s: not made", __func__, text);
+	return (NULL);
 }
 
 /* Add a zone by its apex; its SOA and NS come with it. */
@@ -168,7 +241,8 @@ dns_db_new(const char *zone, uint32_t ttl, char *err, size_t errlen)
 		dns_db_free(db);
 		return (NULL);
 	}
-	db->sources = xcalloc(1, sizeof *db->sources);
+	db->sources_cap = 16;
+	db->sources = xcalloc(db->sources_cap, sizeof *db->sources);
 	db->sources[0].id = xstrdup("");
 	db->nsources = 1;
 	return (db);
@@ -201,6 +275,8 @@ dns_db_free(struct dns_db *db)
 		ldns_rdf_deep_free(db->zones[i].apex);
 		ldns_rr_free(db->zones[i].soa);
 		ldns_rr_free(db->zones[i].ns);
+		free(db->zones[i].soa_rec);
+		free(db->zones[i].ns_rec);
 	}
 	for (i = 0; i < db->nsources; i++)
 		dns_source_free(&db->sources[i]);
@@ -314,7 +390,7 @@ dns_source_free(struct dns_source *s)
 	size_t	i;
 
 	for (i = 0; i < s->nrrs; i++)
-		ldns_rr_free(s->rrs[i]);
+		free(s->rrs[i]);
 	free(s->rrs);
 	free(s->id);
 	s->rrs = NULL;
@@ -346,7 +422,7 @@ dns_source_find(const struct dns_db *db, const char *id, int *found)
 
 /* Hand rrs to the source id (created when needed). */
 static void
-dns_source_replace(struct dns_db *db, const char *id, ldns_rr **rrs,
+dns_source_replace(struct dns_db *db, const char *id, struct dns_rec **rrs,
     size_t nrrs)
 {
 	struct dns_source	*s;
@@ -355,8 +431,13 @@ dns_source_replace(struct dns_db *db, const char *id, ldns_rr **rrs,
 
 	at = dns_source_find(db, id, &found);
 	if (!found) {
-		db->sources = xreallocarray(db->sources, db->nsources + 1,
-		    sizeof *db->sources);
+		/* Doubling: growing by one moved the array at every container
+		 * and left the heap full of holes. */
+		if (db->nsources == db->sources_cap) {
+			db->sources_cap *= 2;
+			db->sources = xreallocarray(db->sources, db->sources_cap,
+			    sizeof *db->sources);
+		}
 		memmove(&db->sources[at + 1], &db->sources[at],
 		    (db->nsources - at) * sizeof *db->sources);
 		db->nsources++;
@@ -372,27 +453,69 @@ dns_source_replace(struct dns_db *db, const char *id, ldns_rr **rrs,
 	db->dirty = 1;
 }
 
-/* Append rr to a growing list (NULL records are skipped). */
-static void
-dns_rrs_push(ldns_rr ***rrs, size_t *n, size_t *cap, ldns_rr *rr)
+/* The compact form of rr. */
+static struct dns_rec *
+dns_rec_new(ldns_rr *rr)
 {
+	static ldns_buffer	*buf;
+	struct dns_rec		*rec;
+	ldns_rdf		*owner = ldns_rr_owner(rr);
+	size_t			 rdlen;
+
+	if (buf == NULL)
+		buf = ldns_buffer_new(512);
+	ldns_buffer_clear(buf);
+	if (ldns_rr_rdata2buffer_wire(buf, rr) != LDNS_STATUS_OK)
+		return (NULL);
+	rdlen = ldns_buffer_position(buf);
+	if (rdlen > UINT16_MAX || ldns_rdf_size(owner) > DNS_MAXNAME)
+		return (NULL);
+	rec = xmalloc(sizeof *rec + ldns_rdf_size(owner) + rdlen);
+	rec->ttl = ldns_rr_ttl(rr);
+	rec->type = (uint16_t)ldns_rr_get_type(rr);
+	rec->rdlen = (uint16_t)rdlen;
+	rec->ownerlen = (uint8_t)ldns_rdf_size(owner);
+	memcpy(rec->data, ldns_rdf_data(owner), rec->ownerlen);
+	memcpy(rec->data + rec->ownerlen, ldns_buffer_begin(buf), rdlen);
+	return (rec);
+}
+
+/* Append a record to a growing list; records are pushed compact and the ldns
+ * record is freed (NULL records are skipped). */
+static void
+dns_rrs_push(struct dns_rec ***rrs, size_t *n, size_t *cap, ldns_rr *rr)
+{
+	struct dns_rec	*rec;
+
 	if (rr == NULL)
+		return;
+	rec = dns_rec_new(rr);
+	ldns_rr_free(rr);
+	dns_recs_push(rrs, n, cap, rec);
+}
+
+/* Append a compact record (NULL is skipped). */
+static void
+dns_recs_push(struct dns_rec ***rrs, size_t *n, size_t *cap,
+    struct dns_rec *rec)
+{
+	if (rec == NULL)
 		return;
 	if (*n == *cap) {
 		*cap = *cap == 0 ? 8 : *cap * 2;
 		*rrs = xreallocarray(*rrs, *cap, sizeof **rrs);
 	}
-	(*rrs)[(*n)++] = rr;
+	(*rrs)[(*n)++] = rec;
 }
 
 /* Free a list of records. */
 static void
-dns_rrs_free(ldns_rr **rrs, size_t n)
+dns_rrs_free(struct dns_rec **rrs, size_t n)
 {
 	size_t	i;
 
 	for (i = 0; i < n; i++)
-		ldns_rr_free(rrs[i]);
+		free(rrs[i]);
 	free(rrs);
 }
 
@@ -410,7 +533,8 @@ int
 dns_db_set_static(struct dns_db *db, char *const *lines, char *err,
     size_t errlen)
 {
-	ldns_rr		**rrs = NULL, *rr;
+	struct dns_rec	**rrs = NULL;
+	ldns_rr		 *rr;
 	ldns_rdf	*origin = NULL;
 	size_t		  n = 0, cap = 0, i;
 	uint8_t		  lname[DNS_MAXNAME];
@@ -526,7 +650,7 @@ dns_container_names(const struct dns_db *db, const struct dockerd_container *c,
 /* SRV records of io.netcrave.srv: "_http._tcp.web:80,_dns._udp.x:53". */
 static void
 dns_container_srv(const struct dns_db *db, const struct dockerd_container *c,
-    const char *value, ldns_rr ***rrs, size_t *n, size_t *cap)
+    const char *value, struct dns_rec ***rrs, size_t *n, size_t *cap)
 {
 	char		*copy, *item, *save = NULL, *colon;
 	unsigned long	 port;
@@ -553,7 +677,7 @@ dns_container_srv(const struct dns_db *db, const struct dockerd_container *c,
 			    item);
 			continue;
 		}
-		dns_rrs_push(rrs, n, cap, dns_rr_make(db, "%s.%s %u IN SRV 0 0 "
+		dns_recs_push(rrs, n, cap, dns_rec_text(db, "%s.%s %u IN SRV 0 0 "
 		    "%lu %s.%s", item, db->zone_text, db->ttl, port, c->name,
 		    db->zone_text));
 	}
@@ -563,7 +687,7 @@ dns_container_srv(const struct dns_db *db, const struct dockerd_container *c,
 /* io.netcrave.dns.records: zone-file lines confined to the container's names. */
 static void
 dns_container_extra(const struct dns_db *db, const struct dockerd_container *c,
-    const char *value, ldns_rdf **names, size_t nnames, ldns_rr ***rrs,
+    const char *value, ldns_rdf **names, size_t nnames, struct dns_rec ***rrs,
     size_t *n, size_t *cap)
 {
 	char		*copy, *line, *save = NULL, err[1200];
@@ -602,7 +726,7 @@ void
 dns_container_set(struct dns_db *db, const struct dockerd_container *c)
 {
 	const struct dockerd_endpoint	*ep;
-	ldns_rr				**rrs = NULL;
+	struct dns_rec			**rrs = NULL;
 	ldns_rdf			**names, *addr, *rev;
 	size_t				  n = 0, cap = 0, nnames, i, j;
 	const char			 *value;
@@ -621,10 +745,10 @@ dns_container_set(struct dns_db *db, const struct dockerd_container *c)
 			if (a == NULL || *a == '\0')
 				continue;
 			has_address = 1;
-			dns_rrs_push(&rrs, &n, &cap, dns_rr_make(db, "%s.%s %u IN "
+			dns_recs_push(&rrs, &n, &cap, dns_rec_text(db, "%s.%s %u IN "
 			    "%s %s", c->name, db->zone_text, db->ttl, type, a));
 			if (ep->network_name != NULL)
-				dns_rrs_push(&rrs, &n, &cap, dns_rr_make(db,
+				dns_recs_push(&rrs, &n, &cap, dns_rec_text(db,
 				    "%s.%s.%s %u IN %s %s", c->name,
 				    ep->network_name, db->zone_text, db->ttl,
 				    type, a));
@@ -632,12 +756,12 @@ dns_container_set(struct dns_db *db, const struct dockerd_container *c)
 			    NULL; k++) {
 				if (strcmp(ep->aliases[k], c->name) == 0)
 					continue;
-				dns_rrs_push(&rrs, &n, &cap, dns_rr_make(db,
+				dns_recs_push(&rrs, &n, &cap, dns_rec_text(db,
 				    "%s.%s %u IN %s %s", ep->aliases[k],
 				    db->zone_text, db->ttl, type, a));
 				if (ep->network_name != NULL)
-					dns_rrs_push(&rrs, &n, &cap,
-					    dns_rr_make(db, "%s.%s.%s %u IN "
+					dns_recs_push(&rrs, &n, &cap,
+					    dns_rec_text(db, "%s.%s.%s %u IN "
 					    "%s %s", ep->aliases[k],
 					    ep->network_name, db->zone_text,
 					    db->ttl, type, a));
@@ -655,11 +779,11 @@ dns_container_set(struct dns_db *db, const struct dockerd_container *c)
 			if (revtext == NULL)
 				continue;
 			if (ep->network_name != NULL)
-				dns_rrs_push(&rrs, &n, &cap, dns_rr_make(db, "%s %u "
+				dns_recs_push(&rrs, &n, &cap, dns_rec_text(db, "%s %u "
 				    "IN PTR %s.%s.%s", revtext, db->ttl, c->name,
 				    ep->network_name, db->zone_text));
 			else
-				dns_rrs_push(&rrs, &n, &cap, dns_rr_make(db, "%s %u "
+				dns_recs_push(&rrs, &n, &cap, dns_rec_text(db, "%s %u "
 				    "IN PTR %s.%s", revtext, db->ttl, c->name,
 				    db->zone_text));
 			free(revtext);
@@ -807,19 +931,31 @@ dns_node_get(struct dns_db *db, const uint8_t *name, size_t len, uint32_t zone)
 /* File a record under its owner's node; records outside every zone are
  * dropped (a container on a network no reverse zone covers). */
 static void
-dns_index_add(struct dns_db *db, ldns_rr *rr)
+dns_index_add(struct dns_db *db, struct dns_rec *rec)
 {
-	ldns_rdf	*owner = ldns_rr_owner(rr);
 	uint8_t		 lname[DNS_MAXNAME];
-	size_t		 len;
+	size_t		 len, cap;
 	int		 zone;
 	struct dns_node	*node;
 
-	len = dns_lower(ldns_rdf_data(owner), ldns_rdf_size(owner), lname);
+	len = dns_lower(rec->data, rec->ownerlen, lname);
 	if ((zone = dns_zone_of(db, lname, len)) < 0)
 		return;
 	node = dns_node_get(db, lname, len, (uint32_t)zone);
-	dns_rrs_push(&node->rrs, &node->nrrs, &node->rrcap, rr);
+	if (node->nrrs == node->rrcap) {
+		cap = node->rrcap == 0 ? 4 : node->rrcap * 2;
+		node->rrs = xreallocarray(node->rrs, cap, sizeof *node->rrs);
+		node->rrcap = cap;
+	}
+	node->rrs[node->nrrs++] = rec;
+}
+
+/* Whether two records of one owner carry the same data. */
+static int
+dns_rec_same(const struct dns_rec *x, const struct dns_rec *y)
+{
+	return (x->type == y->type && x->rdlen == y->rdlen &&
+	    memcmp(x->data + x->ownerlen, y->data + y->ownerlen, x->rdlen) == 0);
 }
 
 /* Order records by type, then content, so RRsets are runs and duplicates
@@ -827,50 +963,41 @@ dns_index_add(struct dns_db *db, ldns_rr *rr)
 static int
 dns_rr_order(const void *a, const void *b)
 {
-	ldns_rr		*x = *(ldns_rr *const *)a, *y = *(ldns_rr *const *)b;
-	ldns_rr_type	 tx = ldns_rr_get_type(x), ty = ldns_rr_get_type(y);
+	const struct dns_rec	*x = *(struct dns_rec *const *)a;
+	const struct dns_rec	*y = *(struct dns_rec *const *)b;
 
-	if (tx != ty)
-		return (tx < ty ? -1 : 1);
-	return (ldns_rr_compare(x, y));
+	if (x->type != y->type)
+		return (x->type < y->type ? -1 : 1);
+	if (x->rdlen != y->rdlen)
+		return (x->rdlen < y->rdlen ? -1 : 1);
+	return (memcmp(x->data + x->ownerlen, y->data + y->ownerlen, x->rdlen));
 }
 
-/* type, class, TTL, RDLENGTH and RDATA of rr into the arena. */
+/* type, class, TTL, RDLENGTH and RDATA of a record into the arena. */
 static void
-dns_arena_put_rr_tail(struct dns_db *db, ldns_rr *rr, ldns_buffer *buf)
+dns_arena_put_rr_tail(struct dns_db *db, const struct dns_rec *rec)
 {
 	uint8_t	fixed[10];
-	size_t	rdlen;
 
-	ldns_buffer_clear(buf);
-	ldns_rr_rdata2buffer_wire(buf, rr);
-	rdlen = ldns_buffer_position(buf);
-	fixed[0] = (uint8_t)(ldns_rr_get_type(rr) >> 8);
-	fixed[1] = (uint8_t)ldns_rr_get_type(rr);
-	fixed[2] = 0;
-	fixed[3] = LDNS_RR_CLASS_IN;
-	fixed[4] = (uint8_t)(ldns_rr_ttl(rr) >> 24);
-	fixed[5] = (uint8_t)(ldns_rr_ttl(rr) >> 16);
-	fixed[6] = (uint8_t)(ldns_rr_ttl(rr) >> 8);
-	fixed[7] = (uint8_t)ldns_rr_ttl(rr);
-	fixed[8] = (uint8_t)(rdlen >> 8);
-	fixed[9] = (uint8_t)rdlen;
+	util_put_be16(fixed, rec->type);
+	util_put_be16(fixed + 2, LDNS_RR_CLASS_IN);
+	util_put_be32(fixed + 4, rec->ttl);
+	util_put_be16(fixed + 8, rec->rdlen);
 	dns_arena_put(db, fixed, sizeof fixed);
-	dns_arena_put(db, ldns_buffer_begin(buf), rdlen);
+	dns_arena_put(db, rec->data + rec->ownerlen, rec->rdlen);
 }
 
 /* A whole record, owner written out in full (authority, additional). */
 static void
-dns_arena_put_rr_full(struct dns_db *db, ldns_rr *rr, ldns_buffer *buf)
+dns_arena_put_rr_full(struct dns_db *db, const struct dns_rec *rec)
 {
-	dns_arena_put(db, ldns_rdf_data(ldns_rr_owner(rr)),
-	    ldns_rdf_size(ldns_rr_owner(rr)));
-	dns_arena_put_rr_tail(db, rr, buf);
+	dns_arena_put(db, rec->data, rec->ownerlen);
+	dns_arena_put_rr_tail(db, rec);
 }
 
 /* Turn a node's records into ready RRsets. */
 static void
-dns_node_build(struct dns_db *db, struct dns_node *node, ldns_buffer *buf)
+dns_node_build(struct dns_db *db, struct dns_node *node)
 {
 	struct dns_rrset	*set = NULL;
 	static const uint8_t	 ptr[2] = { 0xc0, 0x0c };
@@ -879,9 +1006,9 @@ dns_node_build(struct dns_db *db, struct dns_node *node, ldns_buffer *buf)
 	qsort(node->rrs, node->nrrs, sizeof *node->rrs, dns_rr_order);
 	node->set_first = (uint32_t)db->nsets;
 	for (i = 0; i < node->nrrs; i++) {
-		if (i > 0 && ldns_rr_compare(node->rrs[i - 1], node->rrs[i]) == 0)
+		if (i > 0 && dns_rec_same(node->rrs[i - 1], node->rrs[i]))
 			continue;	/* the same record from two sources */
-		if (set == NULL || set->type != ldns_rr_get_type(node->rrs[i])) {
+		if (set == NULL || set->type != node->rrs[i]->type) {
 			if (db->nsets == db->sets_cap) {
 				db->sets_cap = db->sets_cap == 0 ? 1024 :
 				    db->sets_cap * 2;
@@ -890,14 +1017,14 @@ dns_node_build(struct dns_db *db, struct dns_node *node, ldns_buffer *buf)
 			}
 			set = &db->sets[db->nsets++];
 			memset(set, 0, sizeof *set);
-			set->type = ldns_rr_get_type(node->rrs[i]);
+			set->type = node->rrs[i]->type;
 			set->off = (uint32_t)db->arena_len;
 			node->nsets++;
 		}
 		if (set->count == UINT16_MAX)
 			continue;
 		dns_arena_put(db, ptr, sizeof ptr);
-		dns_arena_put_rr_tail(db, node->rrs[i], buf);
+		dns_arena_put_rr_tail(db, node->rrs[i]);
 		set->count++;
 		set->len = (uint32_t)db->arena_len - set->off;
 	}
@@ -905,14 +1032,13 @@ dns_node_build(struct dns_db *db, struct dns_node *node, ldns_buffer *buf)
 
 /* The A and AAAA records of each SRV target, for the additional section. */
 static void
-dns_node_build_additional(struct dns_db *db, struct dns_node *node,
-    ldns_buffer *buf)
+dns_node_build_additional(struct dns_db *db, struct dns_node *node)
 {
 	struct dns_rrset	*set;
 	const struct dns_node	*target;
-	ldns_rdf		*name;
+	const struct dns_rec	*srv, *rec;
 	uint8_t			 lname[DNS_MAXNAME];
-	size_t			 i, j, len;
+	size_t			 i, j, k, len;
 
 	for (i = 0; i < node->nsets; i++) {
 		set = &db->sets[node->set_first + i];
@@ -920,24 +1046,23 @@ dns_node_build_additional(struct dns_db *db, struct dns_node *node,
 			continue;
 		set->aoff = (uint32_t)db->arena_len;
 		for (j = 0; j < node->nrrs; j++) {
-			if (ldns_rr_get_type(node->rrs[j]) != LDNS_RR_TYPE_SRV ||
-			    (j > 0 && ldns_rr_compare(node->rrs[j - 1],
-			    node->rrs[j]) == 0))
+			srv = node->rrs[j];
+			/* Priority, weight, port, then the target's name. */
+			if (srv->type != LDNS_RR_TYPE_SRV || srv->rdlen <= 6 ||
+			    (j > 0 && dns_rec_same(node->rrs[j - 1], srv)))
 				continue;
-			name = ldns_rr_rdf(node->rrs[j], 3);
-			len = dns_lower(ldns_rdf_data(name), ldns_rdf_size(name),
-			    lname);
+			len = dns_lower(srv->data + srv->ownerlen + 6,
+			    (size_t)srv->rdlen - 6, lname);
 			if ((target = dns_db_lookup(db, lname, len)) == NULL)
 				continue;
-			for (size_t k = 0; k < target->nrrs; k++) {
-				ldns_rr *rr = target->rrs[k];
-				ldns_rr_type t = ldns_rr_get_type(rr);
-
-				if ((t != LDNS_RR_TYPE_A && t != LDNS_RR_TYPE_AAAA) ||
-				    (k > 0 && ldns_rr_compare(target->rrs[k - 1],
-				    rr) == 0) || set->acount == UINT16_MAX)
+			for (k = 0; k < target->nrrs; k++) {
+				rec = target->rrs[k];
+				if ((rec->type != LDNS_RR_TYPE_A &&
+				    rec->type != LDNS_RR_TYPE_AAAA) ||
+				    (k > 0 && dns_rec_same(target->rrs[k - 1],
+				    rec)) || set->acount == UINT16_MAX)
 					continue;
-				dns_arena_put_rr_full(db, rr, buf);
+				dns_arena_put_rr_full(db, rec);
 				set->acount++;
 			}
 		}
@@ -959,7 +1084,7 @@ dns_zone_set_serial(struct dns_zone *z, uint32_t serial)
 int
 dns_db_commit(struct dns_db *db)
 {
-	ldns_buffer	*buf;
+	struct dns_zone	*z;
 	size_t		 i, j;
 	uint32_t	 now;
 
@@ -969,29 +1094,31 @@ dns_db_commit(struct dns_db *db)
 	now = (uint32_t)time(NULL);
 	db->serial = (int32_t)(now - db->serial) > 0 ? now : db->serial + 1;
 	dns_index_clear(db);
-	buf = ldns_buffer_new(512);
 	for (i = 0; i < db->nzones; i++) {
-		dns_zone_set_serial(&db->zones[i], db->serial);
-		dns_index_add(db, db->zones[i].soa);
-		dns_index_add(db, db->zones[i].ns);
-		db->zones[i].soa_off = (uint32_t)db->arena_len;
-		dns_arena_put_rr_full(db, db->zones[i].soa, buf);
-		db->zones[i].soa_len = (uint32_t)db->arena_len -
-		    db->zones[i].soa_off;
+		z = &db->zones[i];
+		dns_zone_set_serial(z, db->serial);
+		free(z->soa_rec);
+		free(z->ns_rec);
+		z->soa_rec = dns_rec_new(z->soa);
+		z->ns_rec = dns_rec_new(z->ns);
+		dns_index_add(db, z->soa_rec);
+		dns_index_add(db, z->ns_rec);
+		z->soa_off = (uint32_t)db->arena_len;
+		dns_arena_put_rr_full(db, z->soa_rec);
+		z->soa_len = (uint32_t)db->arena_len - z->soa_off;
 	}
 	for (i = 0; i < db->nsources; i++)
 		for (j = 0; j < db->sources[i].nrrs; j++)
 			dns_index_add(db, db->sources[i].rrs[j]);
 	for (i = 0; i < db->nnodes; i++)
-		dns_node_build(db, &db->nodes[i], buf);
+		dns_node_build(db, &db->nodes[i]);
 	for (i = 0; i < db->nnodes; i++)
-		dns_node_build_additional(db, &db->nodes[i], buf);
+		dns_node_build_additional(db, &db->nodes[i]);
 	for (i = 0; i < db->nnodes; i++) {
 		free(db->nodes[i].rrs);
 		db->nodes[i].rrs = NULL;
 		db->nodes[i].nrrs = db->nodes[i].rrcap = 0;
 	}
-	ldns_buffer_free(buf);
 	db->dirty = 0;
 	return (1);
 }
