@@ -1003,7 +1003,8 @@ dns_node_build(struct dns_db *db, struct dns_node *node)
 	static const uint8_t	 ptr[2] = { 0xc0, 0x0c };
 	size_t			 i;
 
-	qsort(node->rrs, node->nrrs, sizeof *node->rrs, dns_rr_order);
+	if (node->nrrs > 1)	/* empty non-terminals have none */
+		qsort(node->rrs, node->nrrs, sizeof *node->rrs, dns_rr_order);
 	node->set_first = (uint32_t)db->nsets;
 	for (i = 0; i < node->nrrs; i++) {
 		if (i > 0 && dns_rec_same(node->rrs[i - 1], node->rrs[i]))
