@@ -378,7 +378,7 @@ test_errors(void **state)
 	FAILS("{\"instance\": \"x\", \"colour\": 1}",
 	    "t.json:1:19: colour: unknown key (known here: instance, "
 	    "log_level, paths, names, store, http, metrics, children, runtime, "
-	    "follower, default_tag, uplink_tag, host_tag, scopes)");
+	    "follower, dns, default_tag, uplink_tag, host_tag, scopes)");
 	FAILS("{\"log_level\": 1}",
 	    "t.json:1:15: log_level: expected \"info\" or \"debug\", got number");
 	FAILS("{\"log_level\": \"trace\"}",
