@@ -587,62 +587,53 @@ dns_owner_allowed(ldns_rdf *owner, ldns_rdf **names, size_t nnames)
 	return (0);
 }
 
-/* The container's names: <name>.<zone>, <name>.<network>.<zone>, aliases. */
+/* Append the name in text, lower-cased, to a growing list (bad names are
+ * skipped: dockerd's names are checked there already). */
+static void
+dns_names_push(ldns_rdf ***names, size_t *n, size_t *cap, const char *text)
+{
+	ldns_rdf	*rdf;
+
+	if (ldns_str2rdf_dname(&rdf, text) != LDNS_STATUS_OK)
+		return;
+	ldns_dname2canonical(rdf);
+	if (*n == *cap) {
+		*cap = *cap == 0 ? 8 : *cap * 2;
+		*names = xreallocarray(*names, *cap, sizeof **names);
+	}
+	(*names)[(*n)++] = rdf;
+}
+
+/* The container's names: <name>.<zone> first (relative names in its label
+ * are under it), <name>.<network>.<zone>, and its aliases under both. */
 static void
 dns_container_names(const struct dns_db *db, const struct dockerd_container *c,
     ldns_rdf ***names, size_t *n)
 {
 	const struct dockerd_endpoint	*ep;
-	ldns_rdf			*rdf;
 	size_t				 cap = 0, i, j;
 	char				 text[1024];
-	const char			*label;
 
 	*names = NULL;
 	*n = 0;
-	/* First <name>.<zone>: relative names in the label are under it. */
-	for (i = 0; i <= c->nendpoints; i++) {
-		ep = i > 0 ? &c->endpoints[i - 1] : NULL;
-		for (j = 0; ; j++) {
-			if (j == 0)
-				label = c->name;
-			else if (ep != NULL && ep->aliases != NULL &&
-			    ep->aliases[j - 1] != NULL)
-				label = ep->aliases[j - 1];
-			else
-				break;
-			if (ep == NULL)
-				snprintf(text, sizeof text, "%s.%s", label,
-				    db->zone_text);
-			else if (ep->network_name != NULL)
-				snprintf(text, sizeof text, "%s.%s.%s", label,
-				    ep->network_name, db->zone_text);
-			else
-				continue;
-			if (ldns_str2rdf_dname(&rdf, text) != LDNS_STATUS_OK)
-				continue;
-			ldns_dname2canonical(rdf);
-			if (*n == cap) {
-				cap = cap == 0 ? 8 : cap * 2;
-				*names = xreallocarray(*names, cap,
-				    sizeof **names);
-			}
-			(*names)[(*n)++] = rdf;
+	snprintf(text, sizeof text, "%s.%s", c->name, db->zone_text);
+	dns_names_push(names, n, &cap, text);
+	for (i = 0; i < c->nendpoints; i++) {
+		ep = &c->endpoints[i];
+		if (ep->network_name != NULL) {
+			snprintf(text, sizeof text, "%s.%s.%s", c->name,
+			    ep->network_name, db->zone_text);
+			dns_names_push(names, n, &cap, text);
 		}
-		/* Aliases also get a name directly under the zone. */
-		for (j = 0; ep != NULL && ep->aliases != NULL &&
-		    ep->aliases[j] != NULL; j++) {
+		for (j = 0; ep->aliases != NULL && ep->aliases[j] != NULL; j++) {
 			snprintf(text, sizeof text, "%s.%s", ep->aliases[j],
 			    db->zone_text);
-			if (ldns_str2rdf_dname(&rdf, text) != LDNS_STATUS_OK)
+			dns_names_push(names, n, &cap, text);
+			if (ep->network_name == NULL)
 				continue;
-			ldns_dname2canonical(rdf);
-			if (*n == cap) {
-				cap = cap == 0 ? 8 : cap * 2;
-				*names = xreallocarray(*names, cap,
-				    sizeof **names);
-			}
-			(*names)[(*n)++] = rdf;
+			snprintf(text, sizeof text, "%s.%s.%s", ep->aliases[j],
+			    ep->network_name, db->zone_text);
+			dns_names_push(names, n, &cap, text);
 		}
 	}
 }
