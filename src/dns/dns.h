@@ -51,6 +51,9 @@ const char	*dns_db_apex(const struct dns_db *, size_t);
 struct dns_query_ctx {
 	int		 tcp;
 	uint16_t	 max_payload;	/* EDNS payload we offer (dns.edns_payload) */
+	int		 stale_ok;	/* answer from the last commit even if
+					   changes wait (the server commits on a
+					   timer, so queries never pay for it) */
 };
 
 /*

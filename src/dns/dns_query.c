@@ -189,7 +189,7 @@ dns_answer(struct dns_db *db, const uint8_t *q, size_t qlen,
 
 	if ((rcode = dns_read_query(q, qlen, &qs)) < 0)
 		return (0);
-	if (db->dirty)
+	if (db->dirty && !ctx->stale_ok)
 		dns_db_commit(db);
 	/* The question goes back as it came: the asker's case. */
 	pos = DNS_HEADER;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -34,7 +35,8 @@
 #define DNS_UDP_OUT		(DNS_UDP_IN + 512)
 #define DNS_TCP_MAX		128	/* connections at once */
 #define DNS_TCP_IDLE_SEC	10
-#define DNS_COMMIT_MS		10	/* changes are gathered this long */
+#define DNS_COMMIT_MS		10	/* changes are gathered this long, */
+#define DNS_COMMIT_MAX_MS	500	/* or twice the last rebuild, up to this */
 
 struct dns_listener {
 	char			*text;
@@ -63,6 +65,7 @@ static struct {
 	uint16_t		 notify_id;
 	uint32_t		 notified_serial;
 	struct event		*ev_commit;
+	unsigned int		 commit_delay_ms;
 	int			 watching;
 	size_t			 ntcp;
 } dns = { .notify_fd4 = -1, .notify_fd6 = -1 };
@@ -155,7 +158,7 @@ dns_udp_read(int fd, short events, void *arg)
 	static struct sockaddr_storage peers[DNS_UDP_BATCH];
 	struct mmsghdr		 rmsg[DNS_UDP_BATCH], smsg[DNS_UDP_BATCH];
 	struct iovec		 riov[DNS_UDP_BATCH], siov[DNS_UDP_BATCH];
-	struct dns_query_ctx	 ctx = { 0, dns.payload };
+	struct dns_query_ctx	 ctx = { 0, dns.payload, 1 };
 	int			 n, i, rounds, nsend;
 	size_t			 len;
 
@@ -229,7 +232,7 @@ dns_tcp_read(struct bufferevent *bev, void *arg)
 	static uint8_t		 out[DNS_MAX_MESSAGE + 16];
 	struct dns_tcp		*c = arg;
 	struct evbuffer		*in = bufferevent_get_input(bev);
-	struct dns_query_ctx	 ctx = { 1, dns.payload };
+	struct dns_query_ctx	 ctx = { 1, dns.payload, 1 };
 	uint8_t			 lenbuf[2], *q;
 	size_t			 qlen, len, zone;
 
@@ -410,10 +413,21 @@ dns_send_notifies(void)
 static void
 dns_commit_cb(int fd, short events, void *arg)
 {
+	struct timespec	t0, t1;
+	unsigned int	ms;
+
 	(void)fd;
 	(void)events;
 	(void)arg;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	dns_db_commit(dns.db);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* A large zone rebuilds slowly: gather changes for longer, so that
+	 * rebuilding never takes more than a third of the loop. */
+	ms = (unsigned int)((t1.tv_sec - t0.tv_sec) * 1000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000000);
+	dns.commit_delay_ms = ms * 2 < DNS_COMMIT_MS ? DNS_COMMIT_MS :
+	    ms * 2 > DNS_COMMIT_MAX_MS ? DNS_COMMIT_MAX_MS : ms * 2;
 	if (dns_db_serial(dns.db) != dns.notified_serial)
 		dns_send_notifies();
 }
@@ -422,8 +436,12 @@ dns_commit_cb(int fd, short events, void *arg)
 static void
 dns_changed(void)
 {
-	struct timeval	tv = { 0, DNS_COMMIT_MS * 1000 };
+	struct timeval	tv;
 
+	if (dns.commit_delay_ms == 0)
+		dns.commit_delay_ms = DNS_COMMIT_MS;
+	tv.tv_sec = dns.commit_delay_ms / 1000;
+	tv.tv_usec = (dns.commit_delay_ms % 1000) * 1000;
 	if (dns.ev_commit != NULL && !evtimer_pending(dns.ev_commit, NULL))
 		evtimer_add(dns.ev_commit, &tv);
 }

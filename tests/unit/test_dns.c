@@ -49,7 +49,7 @@ db_new(void)
 static ldns_pkt *
 ask(struct dns_db *db, const char *name, ldns_rr_type type, int edns, int tcp)
 {
-	struct dns_query_ctx	 ctx = { tcp, 1232 };
+	struct dns_query_ctx	 ctx = { tcp, 1232, 0 };
 	ldns_pkt		*q, *a = NULL;
 	uint8_t			*wire;
 	size_t			 wlen, len;
@@ -237,6 +237,38 @@ test_container_remove(void **state)
 	dns_db_free(db);
 }
 
+/* The server's queries answer from the last commit; the commit brings the
+ * change in. */
+static void
+test_stale_until_commit(void **state)
+{
+	struct dns_db		*db = db_new();
+	struct dns_query_ctx	 ctx = { 0, 1232, 1 };
+	ldns_pkt		*q, *a = NULL;
+	ldns_rdf		*owner;
+	uint8_t			*wire;
+	size_t			 wlen, len;
+
+	(void)state;
+	dns_db_commit(db);
+	dns_container_set(db, &web);
+	ldns_str2rdf_dname(&owner, "web.netcrave.internal.");
+	q = ldns_pkt_query_new(owner, LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 0);
+	assert_int_equal(ldns_pkt2wire(&wire, q, &wlen), LDNS_STATUS_OK);
+	len = dns_answer(db, wire, wlen, &ctx, out);
+	assert_int_equal(ldns_wire2pkt(&a, out, len), LDNS_STATUS_OK);
+	assert_int_equal(ldns_pkt_get_rcode(a), LDNS_RCODE_NXDOMAIN);
+	ldns_pkt_free(a);
+	assert_int_equal(dns_db_commit(db), 1);
+	len = dns_answer(db, wire, wlen, &ctx, out);
+	assert_int_equal(ldns_wire2pkt(&a, out, len), LDNS_STATUS_OK);
+	assert_int_equal(ldns_pkt_ancount(a), 1);
+	ldns_pkt_free(a);
+	free(wire);
+	ldns_pkt_free(q);
+	dns_db_free(db);
+}
+
 /* NXDOMAIN and NODATA carry the SOA; REFUSED outside; the case is echoed. */
 static void
 test_negative_answers(void **state)
@@ -316,7 +348,7 @@ static void
 test_formerr(void **state)
 {
 	struct dns_db		*db = db_new();
-	struct dns_query_ctx	 ctx = { 0, 1232 };
+	struct dns_query_ctx	 ctx = { 0, 1232, 0 };
 	uint8_t			 q[64] = { 0x12, 0x34, 0x01, 0x00, 0x00, 0x02 };
 	uint8_t			 trunc[] = { 0x12, 0x34, 0x01, 0x00, 0x00, 0x01,
 				    0, 0, 0, 0, 0, 0, 5, 'a', 'b' };
@@ -467,6 +499,7 @@ main(void)
 		cmocka_unit_test(test_container_srv),
 		cmocka_unit_test(test_label_confinement),
 		cmocka_unit_test(test_container_remove),
+		cmocka_unit_test(test_stale_until_commit),
 		cmocka_unit_test(test_negative_answers),
 		cmocka_unit_test(test_edns),
 		cmocka_unit_test(test_formerr),
