@@ -23,7 +23,7 @@ PIDS=
 cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
 	sleep 0.3
-	rm -rf "$T"
+	[ -n "${DNS_BENCH_KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
 PORT=$(shuf -i 41000-50000 -n 1)
@@ -106,11 +106,13 @@ CONF
 # Knot's threads count in its own).
 cpu() {
 	case $1 in
-	nsd) pids=$(pgrep -f "$T/nsd/nsd.conf") ;;
-	*) pids="$1 $(pgrep -P "$1")" ;;
+	nsd) pids=$(pgrep -f "$T/nsd/nsd.conf" || true) ;;
+	*) pids="$1 $(pgrep -P "$1" || true)" ;;
 	esac
-	for p in $pids; do cat "/proc/$p/stat"; done |
-	    awk '{ t += $14 + $15 } END { print t }'
+	# After the ") " that ends the command name (NSD's has spaces), utime
+	# and stime are the 12th and 13th fields.
+	for p in $pids; do sed 's/.*) //' "/proc/$p/stat"; done |
+	    awk '{ t += $12 + $13 } END { print t + 0 }'
 }
 # run NAME PORT PID: dnsperf against it; prints one result line.
 run() {
@@ -139,19 +141,40 @@ wait_port() {
 	exit 1
 }
 
-taskset -c 0 nsd -d -c "$T/nsd/nsd.conf" > "$T/nsd.log" 2>&1 &
-NSD=$!; PIDS="$PIDS $NSD"
-taskset -c 0 knotd -c "$T/knot/knot.conf" > "$T/knot.log" 2>&1 &
-KNOT=$!; PIDS="$PIDS $KNOT"
-taskset -c 0 "$build/netcraved" -f -c "$T/netcraved.json" > "$T/netcraved.log" 2>&1 &
-NC=$!; PIDS="$PIDS $NC"
-wait_port "$PORT"; wait_port $((PORT + 1)); wait_port $((PORT + 2))
-
-results=$( {
-	run nsd "$PORT" nsd
-	run knot $((PORT + 1)) "$KNOT"
-	run netcraved $((PORT + 2)) "$NC"
-})
+# One server at a time, each started just before its turn and stopped after
+# it, each in a session of its own (NSD signals its process group when one of
+# its server processes restarts).
+# start_server NAME PORT: start it, set SPID, wait until it answers.
+start_server() {
+	case $1 in
+	nsd) setsid taskset -c 0 nsd -d -c "$T/nsd/nsd.conf" > "$T/nsd.log" 2>&1 & ;;
+	knot) setsid taskset -c 0 knotd -c "$T/knot/knot.conf" > "$T/knot.log" 2>&1 & ;;
+	netcraved) setsid taskset -c 0 "$build/netcraved" -f -c "$T/netcraved.json" \
+	    > "$T/netcraved.log" 2>&1 & ;;
+	esac
+	SPID=$!
+	PIDS="$PIDS $SPID"
+	wait_port "$2"
+}
+# stop_server: SIGTERM and wait.
+stop_server() {
+	kill "$SPID" 2>/dev/null || true
+	wait "$SPID" 2>/dev/null || true
+}
+: > "$T/results"
+for s in nsd knot netcraved; do
+	case $s in
+	nsd) port=$PORT ;;
+	knot) port=$((PORT + 1)) ;;
+	netcraved) port=$((PORT + 2)) ;;
+	esac
+	start_server $s $port
+	[ $s = nsd ] && who=nsd || who=$SPID
+	run $s $port $who >> "$T/results"
+	[ $s = netcraved ] && NC=$SPID && NC_RSS=$(awk '/VmRSS/ { print $2, $3 }' /proc/$NC/status)
+	stop_server
+done
+results=$(cat "$T/results")
 knot_us=$(echo "$results" | awk '$1 == "knot" { print $6 }')
 echo "dns: $N names, $(wc -l < "$T/queries") queries in the file, ${secs}s each, server on CPU 0, dnsperf on CPU 1"
 printf '%-10s %10s %10s %12s %8s %14s %10s\n' server queries qps avg-latency lost cpu-us/query vs-knot
@@ -162,7 +185,7 @@ done
 nc_us=$(echo "$results" | awk '$1 == "netcraved" { print $6 }')
 echo "gate: netcraved CPU per query / Knot's = $(awk -v a="$nc_us" -v b="$knot_us" 'BEGIN { printf "%.2f", a / b }') (target <= 0.80)"
 echo "netcraved with DNSSEC on: not measured (online signing is not implemented yet)"
-echo "netcraved RSS serving the zone: $(awk '/VmRSS/ { print $2, $3 }' /proc/$NC/status)"
+echo "netcraved RSS serving the zone: $NC_RSS"
 
 # The zone model with 10,000 containers (two networks' worth of names each).
 CC=${CC:-cc}
