@@ -57,8 +57,11 @@ struct dns_query_ctx {
 };
 
 /*
- * Answer the query in q into out (at least DNS_MAX_MESSAGE bytes); returns the
- * answer's length, or 0 when nothing should be sent (not a query at all).
+ * Answer the query in q into out; returns the answer's length, or 0 when
+ * nothing should be sent (not a query at all).  The answer is never longer
+ * than the transport allows (512, the EDNS payload up to max_payload, or
+ * DNS_MAX_MESSAGE over TCP) or than qlen + 11 when only the header, question
+ * and OPT go back: out must hold the larger of the two.
  */
 size_t		 dns_answer(struct dns_db *, const uint8_t *q, size_t qlen,
 		    const struct dns_query_ctx *, uint8_t *out);

@@ -119,5 +119,20 @@ sleep 0.5
 check "a bad dns.records line is refused on reload, old zone kept" has_new
 check "... and named in the log" grep -q "not-an-address" "$LOG"
 check "netcraved is still running" kill -0 "$NC_PID"
+
+# dns.listen changed on SIGHUP: the new port answers, the old one no more.
+OLDPORT=$PORT
+PORT=$((PORT + 2))
+dns_conf '"new A 198.18.0.9"'
+kill -HUP "$NC_PID"
+check "SIGHUP: the new dns.listen port answers" wait_for 5 has_new
+out=$(dig -p "$OLDPORT" +norec +tries=1 +time=1 @127.0.0.1 new.netcrave.internal. A 2>&1)
+check "... and the old port no more" contains "$out" "no servers could be reached"
 check "netcraved stops cleanly" nc_stop
+
+# A listen address that is no address stops the start, with the reason.
+nc_write_conf '"dns": { "listen": ["unix:/tmp/nope.sock"] }'
+timeout 10 "$NETCRAVED" -f -c "$CONF" > "$T/bad.log" 2>&1 && rc=0 || rc=$?
+check "dns.listen unix:...: the start fails" [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]
+check "... naming the address" grep -q "dns.listen: unix:/tmp/nope.sock: expected ADDRESS:PORT" "$T/bad.log"
 finish
