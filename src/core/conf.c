@@ -257,6 +257,11 @@ static const struct conf_key conf_follower_keys[] = {
 };
 
 /* Authoritative DNS (src/dns); addresses are vetted again when listening. */
+static const struct conf_choice conf_dns_dnssec[] = {
+	{ "off", 0 },
+	{ "on", 1 },
+	{ NULL, 0 }
+};
 static const struct conf_key conf_dns_keys[] = {
 	{ "zone", CONF_STRING, C(dns_zone), 0, 0, 0, 0, "netcrave.internal.",
 	  NULL, NULL, NULL },
@@ -271,6 +276,8 @@ static const struct conf_key conf_dns_keys[] = {
 	  NULL, NULL },
 	{ "notify", CONF_LIST, C(dns_notify), 0, 0, 64, 0, NULL, NULL,
 	  conf_check_listen, NULL },
+	{ "dnssec", CONF_CHOICE, C(dns_dnssec), 0, 0, 0, 0, "off",
+	  conf_dns_dnssec, NULL, NULL },
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 

@@ -125,6 +125,7 @@ struct conf {
 	char		**dns_records;	/* the operator's records, zone-file lines */
 	char		**dns_axfr_allow; /* addresses that may transfer zones */
 	char		**dns_notify;	/* secondaries told of changes: ADDR:PORT */
+	int		 dns_dnssec;	/* sign the zones (1) or not (0) */
 
 	/* The address schema. */
 	struct conf_scope *scopes;	/* top-level scopes */

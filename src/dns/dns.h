@@ -29,6 +29,13 @@ void		 dns_db_free(struct dns_db *);
 /* Serve the reverse zones covering prefix (rounded to label boundaries). */
 int		 dns_db_add_reverse(struct dns_db *, const struct prefix *,
 		    char *err, size_t errlen);
+/* Sign the zones from now on (DNSSEC: ECDSA P-256, NSEC); call after the
+ * zones are added.  -1 with err when no key can be made. */
+int		 dns_db_enable_dnssec(struct dns_db *, char *err, size_t errlen);
+/* Take the keys of old's zones that db serves too (a reload keeps them). */
+void		 dns_db_adopt_keys(struct dns_db *, struct dns_db *old);
+/* The DNSKEY of zone i in presentation form (caller frees), or NULL. */
+char		*dns_db_dnskey(const struct dns_db *, size_t);
 /* Replace the operator's static records (zone-file lines, relative names
  * are under the zone); -1 with err on the first bad line, db unchanged. */
 int		 dns_db_set_static(struct dns_db *, char *const *lines,

@@ -34,6 +34,8 @@ struct dns_zone {
 	ldns_rr		*soa;
 	ldns_rr		*ns;
 	struct dns_rec	*soa_rec, *ns_rec;	/* as of the last commit */
+	ldns_key_list	*keys;			/* DNSSEC: one ECDSA P-256 key */
+	struct dns_rec	*dnskey_rec;
 	uint32_t	 soa_off, soa_len;	/* SOA with its full owner, in arena */
 };
 
@@ -45,6 +47,12 @@ struct dns_rrset {
 	uint16_t	 acount;	/* additional records (SRV targets) */
 	uint32_t	 off, len;
 	uint32_t	 aoff, alen;
+	/* DNSSEC: the RRSIG with its owner as a pointer to the question, and
+	 * the RRset and its RRSIG with owners in full (authority section). */
+	uint16_t	 sigcount;
+	uint32_t	 sigoff, siglen;
+	uint32_t	 foff, flen;
+	uint32_t	 fsigoff, fsiglen;
 };
 
 struct dns_node {
@@ -79,9 +87,32 @@ struct dns_db {
 	size_t			 table_mask;
 	struct dns_rrset	*sets;
 	size_t			 nsets, sets_cap;
+
+	/* DNSSEC (dns_sign.c). */
+	int			 dnssec;
+	uint32_t		*canon;		/* node indexes by zone, then in
+						   canonical order (NSEC chain) */
+	struct dns_rec		**nsec;		/* this commit's NSEC records */
+	size_t			 nnsec;
 };
 
 /* dns_zone.c */
+void			 dns_arena_put(struct dns_db *, const void *, size_t);
+void			 dns_index_add(struct dns_db *, struct dns_rec *);
+void			 dns_arena_put_rr_full(struct dns_db *,
+			    const struct dns_rec *);
+
+/* dns_sign.c */
+int			 dns_sign_zone_init(struct dns_zone *, char *, size_t);
+void			 dns_sign_zone_free(struct dns_zone *);
+/* After the records are filed, before RRsets are built: DNSKEY, NSEC. */
+void			 dns_sign_add(struct dns_db *);
+/* After RRsets are built: an RRSIG for each. */
+void			 dns_sign_sets(struct dns_db *);
+void			 dns_sign_clear(struct dns_db *);
+/* The node whose NSEC covers name (lower-case wire) in zone, or NULL. */
+const struct dns_node	*dns_sign_cover(const struct dns_db *, uint32_t zone,
+			    const uint8_t *, size_t);
 /* The node of a lower-case wire name, or NULL. */
 const struct dns_node	*dns_db_lookup(const struct dns_db *, const uint8_t *,
 			    size_t);

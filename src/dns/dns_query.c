@@ -37,6 +37,7 @@ struct dns_question {
 	uint16_t	 qtype, qclass;
 	int		 edns;		/* an OPT record came */
 	int		 edns_version;
+	int		 dnssec_ok;	/* the DO bit */
 	uint16_t	 payload;	/* the client's */
 };
 
@@ -104,6 +105,7 @@ dns_read_query(const uint8_t *q, size_t len, struct dns_question *out)
 		out->edns = 1;
 		out->payload = util_get_be16(q + pos + 3);
 		out->edns_version = q[pos + 6];
+		out->dnssec_ok = (q[pos + 7] & 0x80) != 0;
 		pos += DNS_OPT_LEN + rdlen;
 	}
 	if (pos != len)
@@ -114,16 +116,16 @@ dns_read_query(const uint8_t *q, size_t len, struct dns_question *out)
 	return (DNS_RCODE_NOERROR);
 }
 
-/* Our OPT record: payload size, extended RCODE. */
+/* Our OPT record: payload size, extended RCODE, DO echoed when we sign. */
 static size_t
-dns_put_opt(uint8_t *p, uint16_t payload, uint8_t ext_rcode)
+dns_put_opt(uint8_t *p, uint16_t payload, uint8_t ext_rcode, int dnssec_ok)
 {
 	p[0] = 0;
 	util_put_be16(p + 1, LDNS_RR_TYPE_OPT);
 	util_put_be16(p + 3, payload);
 	p[5] = ext_rcode;
 	p[6] = 0;		/* version */
-	p[7] = 0;
+	p[7] = dnssec_ok ? 0x80 : 0;
 	p[8] = 0;
 	util_put_be16(p + 9, 0);
 	return (DNS_OPT_LEN);
@@ -159,18 +161,21 @@ dns_node_rrset(const struct dns_db *db, const struct dns_node *node,
 	return (NULL);
 }
 
-/* The zone of a name that has no node: the closest enclosing node's; -1 when
- * the name is in none of our zones. */
+/* The zone of a name that has no node: the closest enclosing node's (kept in
+ * *encloser); -1 when the name is in none of our zones. */
 static int
-dns_closest_zone(const struct dns_db *db, const uint8_t *name, size_t len)
+dns_closest_zone(const struct dns_db *db, const uint8_t *name, size_t len,
+    const struct dns_node **encloser)
 {
 	const struct dns_node	*node;
 	size_t			 pos = 0;
 
 	while (pos < len && name[pos] != 0) {
 		pos += (size_t)name[pos] + 1;
-		if ((node = dns_db_lookup(db, name + pos, len - pos)) != NULL)
+		if ((node = dns_db_lookup(db, name + pos, len - pos)) != NULL) {
+			*encloser = node;
 			return ((int)node->zone);
+		}
 	}
 	return (-1);
 }
@@ -180,12 +185,13 @@ dns_answer(struct dns_db *db, const uint8_t *q, size_t qlen,
     const struct dns_query_ctx *ctx, uint8_t *out)
 {
 	struct dns_question	 qs;
-	const struct dns_node	*node;
-	const struct dns_rrset	*set = NULL, *cname;
+	const struct dns_node	*node, *encloser = NULL, *denial[2];
+	const struct dns_rrset	*set = NULL, *cname, *soa, *nsec;
 	const struct dns_zone	*zone;
-	size_t			 limit, pos, optlen;
+	uint8_t			 wild[DNS_MAXNAME];
+	size_t			 limit, pos, optlen, start, ndenial, i;
 	uint16_t		 flags = 0, an = 0, ns = 0, ar = 0;
-	int			 rcode, z;
+	int			 rcode, z, do_sign = 0;
 
 	if ((rcode = dns_read_query(q, qlen, &qs)) < 0)
 		return (0);
@@ -203,7 +209,7 @@ dns_answer(struct dns_db *db, const uint8_t *q, size_t qlen,
 	if (qs.edns && qs.edns_version != 0) {
 		dns_put_header(out, q, 0, 0, 1, 0, 0, 1);
 		return (pos + dns_put_opt(out + pos, ctx->max_payload,
-		    DNS_EXT_BADVERS));
+		    DNS_EXT_BADVERS, 0));
 	}
 	if (ctx->tcp)
 		limit = DNS_MAX_MESSAGE;
@@ -218,7 +224,8 @@ dns_answer(struct dns_db *db, const uint8_t *q, size_t qlen,
 	}
 	if ((node = dns_db_lookup(db, qs.lname, qs.namelen)) != NULL)
 		z = (int)node->zone;
-	else if ((z = dns_closest_zone(db, qs.lname, qs.namelen)) < 0) {
+	else if ((z = dns_closest_zone(db, qs.lname, qs.namelen,
+	    &encloser)) < 0) {
 		rcode = DNS_RCODE_REFUSED;
 		goto header_only;
 	}
@@ -238,14 +245,21 @@ dns_answer(struct dns_db *db, const uint8_t *q, size_t qlen,
 	} else if ((set = dns_node_rrset(db, node, qs.qtype)) == NULL &&
 	    (cname = dns_node_rrset(db, node, LDNS_RR_TYPE_CNAME)) != NULL)
 		set = cname;
+	do_sign = qs.dnssec_ok && db->dnssec;
 	if (set != NULL) {
-		if (pos + set->len + optlen > limit) {
+		if (pos + set->len + (do_sign ? set->siglen : 0) + optlen >
+		    limit) {
 			flags |= DNS_TC;
 			goto header_only;
 		}
 		memcpy(out + pos, db->arena + set->off, set->len);
 		pos += set->len;
 		an = set->count;
+		if (do_sign && set->sigcount > 0) {
+			memcpy(out + pos, db->arena + set->sigoff, set->siglen);
+			pos += set->siglen;
+			an += set->sigcount;
+		}
 		/* Additional records only when they fit whole. */
 		if (set->acount > 0 && pos + set->alen + optlen <= limit) {
 			memcpy(out + pos, db->arena + set->aoff, set->alen);
@@ -254,6 +268,7 @@ dns_answer(struct dns_db *db, const uint8_t *q, size_t qlen,
 		}
 	} else {
 		/* NXDOMAIN or NODATA: the SOA says for how long. */
+		start = pos;
 		if (pos + zone->soa_len + optlen > limit) {
 			flags |= DNS_TC;
 			goto header_only;
@@ -261,9 +276,64 @@ dns_answer(struct dns_db *db, const uint8_t *q, size_t qlen,
 		memcpy(out + pos, db->arena + zone->soa_off, zone->soa_len);
 		pos += zone->soa_len;
 		ns = 1;
+		if (do_sign) {
+			/* The SOA's RRSIG, then the NSEC records that prove
+			 * the name or the type away, with theirs. */
+			denial[0] = dns_db_lookup(db, zone->lapex,
+			    zone->lapexlen);
+			soa = denial[0] != NULL ? dns_node_rrset(db, denial[0],
+			    LDNS_RR_TYPE_SOA) : NULL;
+			if (soa != NULL && soa->sigcount > 0 &&
+			    pos + soa->fsiglen + optlen <= limit) {
+				memcpy(out + pos, db->arena + soa->fsigoff,
+				    soa->fsiglen);
+				pos += soa->fsiglen;
+				ns++;
+			}
+			ndenial = 0;
+			if (node != NULL)
+				denial[ndenial++] = node;
+			else {
+				denial[ndenial++] = dns_sign_cover(db,
+				    (uint32_t)z, qs.lname, qs.namelen);
+				/* No wildcard at the closest encloser. */
+				if (encloser != NULL && encloser->namelen + 2 <=
+				    DNS_MAXNAME) {
+					wild[0] = 1;
+					wild[1] = '*';
+					memcpy(wild + 2, db->arena +
+					    encloser->name_off,
+					    encloser->namelen);
+					denial[ndenial] = dns_sign_cover(db,
+					    (uint32_t)z, wild,
+					    encloser->namelen + 2);
+					if (denial[ndenial] != denial[0])
+						ndenial++;
+				}
+			}
+			for (i = 0; i < ndenial; i++) {
+				nsec = denial[i] != NULL ? dns_node_rrset(db,
+				    denial[i], LDNS_RR_TYPE_NSEC) : NULL;
+				if (nsec == NULL)
+					continue;
+				if (pos + nsec->flen + nsec->fsiglen + optlen >
+				    limit) {
+					pos = start;
+					flags |= DNS_TC;
+					goto header_only;
+				}
+				memcpy(out + pos, db->arena + nsec->foff,
+				    nsec->flen);
+				pos += nsec->flen;
+				memcpy(out + pos, db->arena + nsec->fsigoff,
+				    nsec->fsiglen);
+				pos += nsec->fsiglen;
+				ns += nsec->count + nsec->sigcount;
+			}
+		}
 	}
 	if (optlen > 0) {
-		pos += dns_put_opt(out + pos, ctx->max_payload, 0);
+		pos += dns_put_opt(out + pos, ctx->max_payload, 0, do_sign);
 		ar++;
 	}
 	dns_put_header(out, q, flags, rcode, 1, an, ns, ar);
@@ -271,7 +341,7 @@ dns_answer(struct dns_db *db, const uint8_t *q, size_t qlen,
 
 header_only:
 	if (optlen > 0)
-		pos += dns_put_opt(out + pos, ctx->max_payload, 0);
+		pos += dns_put_opt(out + pos, ctx->max_payload, 0, do_sign);
 	dns_put_header(out, q, flags, rcode, qs.qend > 0 ? 1 : 0, 0, 0,
 	    optlen > 0 ? 1 : 0);
 	return (pos);
@@ -365,6 +435,11 @@ dns_axfr(struct dns_db *db, size_t zone, const uint8_t *q, size_t qlen,
 	owner = ldns_rdf_data(ldns_rr_owner(z->soa));
 	dns_xfr_add(&x, owner, apexlen, db->arena + z->soa_off + apexlen,
 	    z->soa_len - apexlen);
+	if ((node = dns_db_lookup(db, z->lapex, z->lapexlen)) != NULL &&
+	    (set = dns_node_rrset(db, node, LDNS_RR_TYPE_SOA)) != NULL &&
+	    set->sigcount > 0)
+		dns_xfr_add(&x, db->arena + set->fsigoff, set->fsiglen,
+		    db->arena + set->fsigoff, 0);
 	for (i = 0; i < db->nnodes; i++) {
 		node = &db->nodes[i];
 		if (node->zone != zone)
@@ -381,6 +456,10 @@ dns_axfr(struct dns_db *db, size_t zone, const uint8_t *q, size_t qlen,
 				    node->namelen, p + 2, 10 + rdlen);
 				p += 12 + rdlen;
 			}
+			/* Its RRSIG, already with the owner in full. */
+			if (set->sigcount > 0)
+				dns_xfr_add(&x, db->arena + set->fsigoff,
+				    set->fsiglen, db->arena + set->fsigoff, 0);
 		}
 	}
 	dns_xfr_add(&x, owner, apexlen, db->arena + z->soa_off + apexlen,

@@ -492,6 +492,10 @@ dns_db_from_conf(const struct conf *conf, char *err, size_t errlen)
 			}
 		}
 	}
+	if (conf->dns_dnssec && dns_db_enable_dnssec(db, err, errlen) != 0) {
+		dns_db_free(db);
+		return (NULL);
+	}
 	if (dns_db_set_static(db, conf->dns_records, err, errlen) != 0) {
 		dns_db_free(db);
 		return (NULL);
@@ -538,6 +542,23 @@ dns_peers_from_conf(const struct conf *conf, char *err, size_t errlen)
 	return (0);
 }
 
+/* The DNSKEY of every zone, for the operator's trust anchors (the keys are
+ * made at every start: not kept yet). */
+static void
+dns_log_keys(void)
+{
+	size_t	 i;
+	char	*key;
+
+	for (i = 0; i < dns_db_nzones(dns.db); i++) {
+		if ((key = dns_db_dnskey(dns.db, i)) == NULL)
+			continue;
+		key[strcspn(key, "\n")] = '\0';
+		log_info("dns: DNSSEC key %s", key);
+		free(key);
+	}
+}
+
 static int
 dns_init(const struct server_env *env, char *err, size_t errlen)
 {
@@ -557,6 +578,7 @@ dns_init(const struct server_env *env, char *err, size_t errlen)
 	log_info("dns: serving %s and %zu reverse zones, serial %u",
 	    dns_db_zone(dns.db), dns_db_nzones(dns.db) - 1,
 	    dns_db_serial(dns.db));
+	dns_log_keys();
 	return (0);
 }
 
@@ -581,8 +603,9 @@ dns_reload(const struct conf *old, const struct conf *new, char *err,
 	}
 	dns.payload = (uint16_t)new->dns_edns_payload;
 	dockerd_foreach(dns_replay, db);
-	/* Keep counting from where the old zone was. */
+	/* Keep counting from where the old zone was, with its keys. */
 	dns_db_follow_serial(db, dns_db_serial(dns.db));
+	dns_db_adopt_keys(db, dns.db);
 	dns_db_free(dns.db);
 	dns.db = db;
 	dns_changed();

@@ -212,6 +212,8 @@ dns_db_add_zone(struct dns_db *db, const char *apex, char *err, size_t errlen)
 	    db->zone_text);
 	if ((z->ns = dns_rr_parse(text, NULL, db->ttl, err, errlen)) == NULL)
 		goto fail;
+	if (db->dnssec && dns_sign_zone_init(z, err, errlen) != 0)
+		goto fail;
 	db->nzones++;
 	db->dirty = 1;
 	return (0);
@@ -277,7 +279,9 @@ dns_db_free(struct dns_db *db)
 		ldns_rr_free(db->zones[i].ns);
 		free(db->zones[i].soa_rec);
 		free(db->zones[i].ns_rec);
+		dns_sign_zone_free(&db->zones[i]);
 	}
+	dns_sign_clear(db);
 	for (i = 0; i < db->nsources; i++)
 		dns_source_free(&db->sources[i]);
 	free(db->sources);
@@ -348,6 +352,56 @@ uint32_t
 dns_db_serial(const struct dns_db *db)
 {
 	return (db->serial);
+}
+
+int
+dns_db_enable_dnssec(struct dns_db *db, char *err, size_t errlen)
+{
+	size_t	i;
+
+	for (i = 0; i < db->nzones; i++)
+		if (db->zones[i].keys == NULL &&
+		    dns_sign_zone_init(&db->zones[i], err, errlen) != 0)
+			return (-1);
+	db->dnssec = 1;
+	db->dirty = 1;
+	return (0);
+}
+
+void
+dns_db_adopt_keys(struct dns_db *db, struct dns_db *old)
+{
+	ldns_key_list	*keys;
+	size_t		 i, j;
+
+	for (i = 0; i < db->nzones; i++) {
+		for (j = 0; j < old->nzones; j++) {
+			if (db->zones[i].keys == NULL ||
+			    old->zones[j].keys == NULL ||
+			    ldns_dname_compare(db->zones[i].apex,
+			    old->zones[j].apex) != 0)
+				continue;
+			keys = db->zones[i].keys;
+			db->zones[i].keys = old->zones[j].keys;
+			old->zones[j].keys = keys;
+			db->dirty = 1;
+		}
+	}
+}
+
+char *
+dns_db_dnskey(const struct dns_db *db, size_t i)
+{
+	ldns_rr	*rr;
+	char	*s;
+
+	if (i >= db->nzones || db->zones[i].keys == NULL)
+		return (NULL);
+	rr = ldns_key2rr(ldns_key_list_key(db->zones[i].keys, 0));
+	ldns_rr_set_ttl(rr, db->ttl);
+	s = ldns_rr2str(rr);
+	ldns_rr_free(rr);
+	return (s);
 }
 
 void
@@ -856,7 +910,7 @@ dns_arena_reserve(struct dns_db *db, size_t n)
 }
 
 /* Append bytes to the arena. */
-static void
+void
 dns_arena_put(struct dns_db *db, const void *p, size_t n)
 {
 	dns_arena_reserve(db, n);
@@ -921,7 +975,7 @@ dns_node_get(struct dns_db *db, const uint8_t *name, size_t len, uint32_t zone)
 
 /* File a record under its owner's node; records outside every zone are
  * dropped (a container on a network no reverse zone covers). */
-static void
+void
 dns_index_add(struct dns_db *db, struct dns_rec *rec)
 {
 	uint8_t		 lname[DNS_MAXNAME];
@@ -979,7 +1033,7 @@ dns_arena_put_rr_tail(struct dns_db *db, const struct dns_rec *rec)
 }
 
 /* A whole record, owner written out in full (authority, additional). */
-static void
+void
 dns_arena_put_rr_full(struct dns_db *db, const struct dns_rec *rec)
 {
 	dns_arena_put(db, rec->data, rec->ownerlen);
@@ -1102,10 +1156,14 @@ dns_db_commit(struct dns_db *db)
 	for (i = 0; i < db->nsources; i++)
 		for (j = 0; j < db->sources[i].nrrs; j++)
 			dns_index_add(db, db->sources[i].rrs[j]);
+	if (db->dnssec)
+		dns_sign_add(db);
 	for (i = 0; i < db->nnodes; i++)
 		dns_node_build(db, &db->nodes[i]);
 	for (i = 0; i < db->nnodes; i++)
 		dns_node_build_additional(db, &db->nodes[i]);
+	if (db->dnssec)
+		dns_sign_sets(db);
 	for (i = 0; i < db->nnodes; i++) {
 		free(db->nodes[i].rrs);
 		db->nodes[i].rrs = NULL;

@@ -130,6 +130,38 @@ out=$(dig -p "$OLDPORT" +norec +tries=1 +time=1 @127.0.0.1 new.netcrave.internal
 check "... and the old port no more" contains "$out" "no servers could be reached"
 check "netcraved stops cleanly" nc_stop
 
+# DNSSEC: the zone signed online; the transfer verifies with ldns-verify-zone
+# and delv validates answers, NXDOMAIN and NODATA with the published key.
+if command -v delv >/dev/null 2>&1 && command -v ldns-verify-zone >/dev/null 2>&1; then
+	dns_conf ""
+	sed -i 's/"dns": {/"dns": { "dnssec": "on",/' "$CONF"
+	nc_start || finish
+	dig -p "$PORT" +norec @127.0.0.1 netcrave.internal. AXFR +noall +answer > "$T/signed"
+	check "DNSSEC: the transferred zone has RRSIG and NSEC records" grep -q "NSEC" "$T/signed"
+	check "DNSSEC: ldns-verify-zone verifies the transferred zone" ldns-verify-zone "$T/signed"
+	dig -p "$PORT" +short @127.0.0.1 netcrave.internal. DNSKEY |
+	    awk '{ k = ""; for (i = 4; i <= NF; i++) k = k $i;
+		print "trust-anchors { netcrave.internal. static-key", $1, $2, $3, "\"" k "\"; };" }' > "$T/anchor"
+	validate() { delv -p "$PORT" @127.0.0.1 -a "$T/anchor" +root=netcrave.internal "$@" 2>&1; }
+	out=$(validate web.netcrave.internal. A)
+	check "DNSSEC: delv validates an A answer" contains "$out" "; fully validated"
+	out=$(validate _http._tcp.web.netcrave.internal. SRV)
+	check "DNSSEC: delv validates an SRV answer" contains "$out" "; fully validated"
+	out=$(validate nope.netcrave.internal. A)
+	check "DNSSEC: delv validates NXDOMAIN" contains "$out" "negative response, fully validated"
+	out=$(validate web.netcrave.internal. MX)
+	check "DNSSEC: delv validates NODATA" contains "$out" "negative response, fully validated"
+	out=$(validate blue.netcrave.internal. A)
+	check "DNSSEC: delv validates NODATA at an empty non-terminal" contains "$out" "negative response, fully validated"
+	out=$(dig -p "$PORT" +norec +dnssec @127.0.0.1 web.netcrave.internal. A)
+	check "DNSSEC: DO echoed in the OPT record" contains "$out" "flags: do;"
+	out=$(dig -p "$PORT" +norec @127.0.0.1 web.netcrave.internal. A)
+	check "DNSSEC: no RRSIG without DO" not contains "$out" "RRSIG" >/dev/null
+	check "netcraved (DNSSEC) stops cleanly" nc_stop
+else
+	echo "SKIP: DNSSEC checks: delv or ldns-verify-zone is not installed"
+fi
+
 # A listen address that is no address stops the start, with the reason.
 nc_write_conf '"dns": { "listen": ["unix:/tmp/nope.sock"] }'
 timeout 10 "$NETCRAVED" -f -c "$CONF" > "$T/bad.log" 2>&1 && rc=0 || rc=$?

@@ -45,6 +45,8 @@ db_new(void)
 	return (db);
 }
 
+static int	ask_do;		/* set the DO bit in ask's queries */
+
 /* Ask name/type (with EDNS version edns, -1 for none) and read the answer. */
 static ldns_pkt *
 ask(struct dns_db *db, const char *name, ldns_rr_type type, int edns, int tcp)
@@ -61,6 +63,7 @@ ask(struct dns_db *db, const char *name, ldns_rr_type type, int edns, int tcp)
 	if (edns >= 0) {
 		ldns_pkt_set_edns_udp_size(q, 1232);
 		ldns_pkt_set_edns_version(q, (uint8_t)edns);
+		ldns_pkt_set_edns_do(q, ask_do);
 		ldns_pkt_set_edns_data(q, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN, 0, ""));
 	}
 	assert_int_equal(ldns_pkt2wire(&wire, q, &wlen), LDNS_STATUS_OK);
@@ -430,6 +433,58 @@ test_static_records(void **state)
 	dns_db_free(db);
 }
 
+/* DNSSEC: RRSIGs with DO only; denial by NSEC; every signature verifies with
+ * the zone's DNSKEY. */
+static void
+test_dnssec(void **state)
+{
+	struct dns_db	*db = db_new();
+	ldns_pkt	*a, *k;
+	ldns_rr_list	*keys, *rrset, *sigs, *good;
+	char		 err[256];
+	size_t		 i;
+
+	(void)state;
+	assert_int_equal(dns_db_enable_dnssec(db, err, sizeof err), 0);
+	dns_container_set(db, &web);
+	ask_do = 1;
+	k = ask(db, ZONE, LDNS_RR_TYPE_DNSKEY, 0, 1);
+	keys = ldns_pkt_rr_list_by_type(k, LDNS_RR_TYPE_DNSKEY,
+	    LDNS_SECTION_ANSWER);
+	assert_int_equal(ldns_rr_list_rr_count(keys), 1);
+	a = ask(db, "web.netcrave.internal.", LDNS_RR_TYPE_A, 0, 0);
+	assert_true(ldns_pkt_edns_do(a));
+	rrset = ldns_pkt_rr_list_by_type(a, LDNS_RR_TYPE_A, LDNS_SECTION_ANSWER);
+	sigs = ldns_pkt_rr_list_by_type(a, LDNS_RR_TYPE_RRSIG,
+	    LDNS_SECTION_ANSWER);
+	assert_int_equal(ldns_rr_list_rr_count(sigs), 1);
+	good = ldns_rr_list_new();
+	assert_int_equal(ldns_verify(rrset, sigs, keys, good), LDNS_STATUS_OK);
+	ldns_rr_list_free(good);
+	ldns_rr_list_deep_free(rrset);
+	ldns_rr_list_deep_free(sigs);
+	ldns_pkt_free(a);
+	/* NXDOMAIN: SOA, NSEC, both signed. */
+	a = ask(db, "nope.netcrave.internal.", LDNS_RR_TYPE_A, 0, 0);
+	assert_int_equal(ldns_pkt_get_rcode(a), LDNS_RCODE_NXDOMAIN);
+	assert_true(ldns_pkt_nscount(a) >= 4);
+	for (i = 0; i < ldns_pkt_nscount(a); i++) {
+		ldns_rr_type t = ldns_rr_get_type(ldns_rr_list_rr(
+		    ldns_pkt_authority(a), i));
+		assert_true(t == LDNS_RR_TYPE_SOA || t == LDNS_RR_TYPE_NSEC ||
+		    t == LDNS_RR_TYPE_RRSIG);
+	}
+	ldns_pkt_free(a);
+	/* Without DO: no signatures. */
+	ask_do = 0;
+	a = ask(db, "web.netcrave.internal.", LDNS_RR_TYPE_A, 0, 0);
+	assert_int_equal(ldns_pkt_ancount(a), 1);
+	ldns_pkt_free(a);
+	ldns_rr_list_deep_free(keys);
+	ldns_pkt_free(k);
+	dns_db_free(db);
+}
+
 struct xfr {
 	int	messages;
 	int	soas;
@@ -506,6 +561,7 @@ main(void)
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_static_records),
 		cmocka_unit_test(test_axfr_notify),
+		cmocka_unit_test(test_dnssec),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
