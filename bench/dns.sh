@@ -17,7 +17,7 @@ for p in nsd knotd dnsperf taskset; do
 	command -v $p >/dev/null 2>&1 || { echo "dns.sh: $p is not installed (tools/install-deps)"; exit 1; }
 done
 [ -x "$build/netcraved" ] || { echo "dns.sh: no netcraved in $build"; exit 1; }
-T=$(mktemp -d /tmp/nc-bench-dns.XXXXXX)
+T=$(mktemp -d /tmp/nc-dnsbench.XXXXXX)
 chmod 0755 "$T"
 PIDS=
 cleanup() {
@@ -100,6 +100,9 @@ cat > "$T/netcraved.json" <<CONF
 	  "listen": ["127.0.0.1:$((PORT + 2))"], "records": [ $(cat "$T/records") ] }
 }
 CONF
+# The second figure: the same with the zone signed, queries with DO set.
+sed -e 's/"dns": {/"dns": { "dnssec": "on",/' -e "s/ncbench/ncbenchsec/" \
+    -e "s|$T/nc/|$T/ncsec/|g" "$T/netcraved.json" > "$T/netcraved-dnssec.json"
 
 # cpu PID: utime + stime in clock ticks of the process and its children
 # (NSD answers from forked processes: all of them, found by their config;
@@ -122,7 +125,7 @@ run() {
 	    > /dev/null 2>&1 || true
 	c0=$(cpu "$pid")
 	taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$T/queries" -l "$secs" \
-	    -c 4 -q 200 > "$T/$name.out" 2>&1
+	    -c 4 -q 200 $DNSPERF_DO > "$T/$name.out" 2>&1
 	c1=$(cpu "$pid")
 	q=$(awk '/Queries completed:/ { print $3 }' "$T/$name.out")
 	qps=$(awk '/Queries per second:/ { print $4 }' "$T/$name.out")
@@ -151,6 +154,8 @@ start_server() {
 	knot) setsid taskset -c 0 knotd -c "$T/knot/knot.conf" > "$T/knot.log" 2>&1 & ;;
 	netcraved) setsid taskset -c 0 "$build/netcraved" -f -c "$T/netcraved.json" \
 	    > "$T/netcraved.log" 2>&1 & ;;
+	netcraved-dnssec) setsid taskset -c 0 "$build/netcraved" -f \
+	    -c "$T/netcraved-dnssec.json" > "$T/netcraved-dnssec.log" 2>&1 & ;;
 	esac
 	SPID=$!
 	PIDS="$PIDS $SPID"
@@ -162,12 +167,13 @@ stop_server() {
 	wait "$SPID" 2>/dev/null || true
 }
 : > "$T/results"
-for s in nsd knot netcraved; do
+for s in nsd knot netcraved netcraved-dnssec; do
 	case $s in
 	nsd) port=$PORT ;;
 	knot) port=$((PORT + 1)) ;;
-	netcraved) port=$((PORT + 2)) ;;
+	netcraved|netcraved-dnssec) port=$((PORT + 2)) ;;
 	esac
+	[ $s = netcraved-dnssec ] && DNSPERF_DO=-D || DNSPERF_DO=
 	start_server $s $port
 	[ $s = nsd ] && who=nsd || who=$SPID
 	run $s $port $who >> "$T/results"
@@ -184,7 +190,6 @@ echo "$results" | while read -r name q qps lat lost us; do
 done
 nc_us=$(echo "$results" | awk '$1 == "netcraved" { print $6 }')
 echo "gate: netcraved CPU per query / Knot's = $(awk -v a="$nc_us" -v b="$knot_us" 'BEGIN { printf "%.2f", a / b }') (target <= 0.80)"
-echo "netcraved with DNSSEC on: not measured (online signing is not implemented yet)"
 echo "netcraved RSS serving the zone: $NC_RSS"
 
 # The zone model with 10,000 containers (two networks' worth of names each).
@@ -196,3 +201,4 @@ $CC -O2 -I"$build" -I"$top/src/core" -I"$top/src/servers" -I"$top/src/dns" \
     libssl libcrypto libnl-route-3.0 libnl-3.0 libpq libnghttp2 fuse3 expat 2>/dev/null) \
     -lhttp_parser
 "$T/dns_rss" 10000
+"$T/dns_rss" 10000 dnssec

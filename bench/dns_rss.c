@@ -1,6 +1,7 @@
 /* dns_rss.c: the DNS zone model with N containers' records (A, AAAA, PTR,
  * SRV, names under the zone and the network): peak RSS, the time of one full
- * rebuild, and of one container's change in a zone of N. */
+ * rebuild, and of one container's change in a zone of N; with "dnssec" as
+ * the second argument, the zones signed. */
 #include "config.h"
 
 #include <sys/resource.h>
@@ -51,6 +52,7 @@ main(int argc, char **argv)
 	char			 net[] = "blue", netid[] = "n", epid[] = "e";
 	char			 srv[64], *labels[2] = { srv, NULL }, *aliases[1] = { NULL };
 	int			 i, n = argc > 1 ? atoi(argv[1]) : 10000;
+	int			 dnssec = argc > 2 && strcmp(argv[2], "dnssec") == 0;
 	long			 before;
 	double			 t0, t1, t2;
 
@@ -61,6 +63,8 @@ main(int argc, char **argv)
 	dns_db_add_reverse(db, &p, err, sizeof err);
 	prefix_parse("fd6e:7e1a:2b3c::/48", 1, &p, err, sizeof err);
 	dns_db_add_reverse(db, &p, err, sizeof err);
+	if (dnssec && dns_db_enable_dnssec(db, err, sizeof err) != 0)
+		return (1);
 	memset(&ep, 0, sizeof ep);
 	ep.network_id = netid;
 	ep.network_name = net;
@@ -87,9 +91,9 @@ main(int argc, char **argv)
 	t1 = now();
 	dns_db_commit(db);
 	t2 = now();
-	printf("dns model: %d containers (A, AAAA, 2 PTR, SRV, 2 names each): "
+	printf("dns model%s: %d containers (A, AAAA, 2 PTR, SRV, 2 names each): "
 	    "RSS %ld kB (+%ld kB), records parsed in %.0f ms, index built in "
-	    "%.0f ms\n", n, rss_kb(), rss_kb() - before, (t1 - t0) * 1e3,
+	    "%.0f ms\n", dnssec ? " (DNSSEC)" : "", n, rss_kb(), rss_kb() - before, (t1 - t0) * 1e3,
 	    (t2 - t1) * 1e3);
 	/* One more container, as the follower would report it. */
 	snprintf(name, sizeof name, "late");
@@ -98,8 +102,8 @@ main(int argc, char **argv)
 	t0 = now();
 	dns_container_set(db, &c);
 	dns_db_commit(db);
-	printf("dns model: one container's change in a zone of %d: %.1f ms "
-	    "(full rebuild)\n", n, (now() - t0) * 1e3);
+	printf("dns model%s: one container's change in a zone of %d: %.1f ms "
+	    "(full rebuild)\n", dnssec ? " (DNSSEC)" : "", n, (now() - t0) * 1e3);
 	dns_db_free(db);
 	return (0);
 }
