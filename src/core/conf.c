@@ -329,6 +329,31 @@ static const struct conf_key conf_follower_keys[] = {
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
+/* Authoritative DNS (src/dns); addresses are vetted again when listening. */
+static const struct conf_choice conf_dns_dnssec[] = {
+	{ "off", 0 },
+	{ "on", 1 },
+	{ NULL, 0 }
+};
+static const struct conf_key conf_dns_keys[] = {
+	{ "zone", CONF_STRING, C(dns_zone), 0, 0, 0, 0, "netcrave.internal.",
+	  NULL, NULL, NULL },
+	{ "listen", CONF_LIST, C(dns_listen), 0, 0, 64, 0, NULL, NULL,
+	  conf_check_listen, NULL },
+	{ "ttl", CONF_UINT, C(dns_ttl), 0, 0, 86400, 10, NULL, NULL, NULL, NULL },
+	{ "edns_payload", CONF_UINT, C(dns_edns_payload), 0, 512, 4096, 1232,
+	  NULL, NULL, NULL, NULL },
+	{ "records", CONF_LIST, C(dns_records), 0, 0, 100000, 0, NULL, NULL,
+	  NULL, NULL },
+	{ "axfr_allow", CONF_LIST, C(dns_axfr_allow), 0, 0, 64, 0, NULL, NULL,
+	  NULL, NULL },
+	{ "notify", CONF_LIST, C(dns_notify), 0, 0, 64, 0, NULL, NULL,
+	  conf_check_listen, NULL },
+	{ "dnssec", CONF_CHOICE, C(dns_dnssec), 0, 0, 0, 0, "off",
+	  conf_dns_dnssec, NULL, NULL },
+	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+
 /* A scope of the address schema; its own "scopes" holds its children. */
 static const struct conf_key conf_scope_keys[] = {
 	{ "name", CONF_STRING, S(name), CONF_REQUIRED, 0, 0, 0, NULL, NULL,
@@ -377,6 +402,7 @@ static const struct conf_key conf_keys[] = {
 	{ "follower", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL,
 	  conf_follower_keys },
 	{ "waf", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL, conf_waf_keys },
+	{ "dns", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL, conf_dns_keys },
 	{ "default_tag", CONF_STRING, C(default_tag), 0, 0, 0, 0, "default",
 	  NULL, conf_check_tag, NULL },
 	{ "uplink_tag", CONF_STRING, C(uplink_tag), 0, 0, 0, 0, "internet",

@@ -142,6 +142,16 @@ struct conf {
 	char		*waf_squid_rule_set;	/* set of its ICAP services */
 	unsigned int	 waf_squid_cache_mem_mb;
 
+	/* Authoritative DNS (src/dns). */
+	char		*dns_zone;	/* "netcrave.internal." */
+	char		**dns_listen;	/* "ADDR:PORT", "[ADDR6]:PORT"; empty: off */
+	unsigned int	 dns_ttl;	/* of every record netcraved makes */
+	unsigned int	 dns_edns_payload; /* UDP payload offered over EDNS0 */
+	char		**dns_records;	/* the operator's records, zone-file lines */
+	char		**dns_axfr_allow; /* addresses that may transfer zones */
+	char		**dns_notify;	/* secondaries told of changes: ADDR:PORT */
+	int		 dns_dnssec;	/* sign the zones (1) or not (0) */
+
 	/* The address schema. */
 	struct conf_scope *scopes;	/* top-level scopes */
 	size_t		 nscopes;

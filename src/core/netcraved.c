@@ -18,6 +18,7 @@
 #include "conf.h"
 #include "control.h"
 #include "dav.h"
+#include "dns.h"
 #include "dockerd.h"
 #include "keys.h"
 #include "log.h"
@@ -46,6 +47,7 @@ static const struct server *const servers[] = {
 	&icap_server_entry,	/* the WAF's ICAP service (issue 9) */
 	&squid_server_entry,	/* squid in front of it, a built-in child */
 	&volume_server,		/* after dav: volumes are its collections */
+	&dns_server,		/* after ipam (reverse zones) and the follower */
 };
 #define NSERVERS	(sizeof servers / sizeof servers[0])
 

@@ -1,0 +1,334 @@
+/* dns_sign.c: DNSSEC for the zones, signed online at every commit: one ECDSA
+ * P-256 key per zone (a combined signing key, DNSKEY flags 257), an NSEC chain
+ * in canonical order for denial, and an RRSIG for every RRset, all ready in
+ * the arena so that the query path only copies. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <ldns/ldns.h>
+
+#include "dns.h"
+#include "dns_private.h"
+#include "log.h"
+#include "xmalloc.h"
+
+/* Signatures are valid from an hour ago for a week; every commit re-signs. */
+#define DNS_SIG_BEFORE	3600
+#define DNS_SIG_VALID	(7 * 86400)
+
+int
+dns_sign_zone_init(struct dns_zone *z, char *err, size_t errlen)
+{
+	ldns_key	*key;
+	ldns_rr		*rr;
+
+	if ((key = ldns_key_new_frm_algorithm(LDNS_SIGN_ECDSAP256SHA256,
+	    256)) == NULL) {
+		snprintf(err, errlen, "dns: cannot make an ECDSA P-256 key");
+		return (-1);
+	}
+	ldns_key_set_pubkey_owner(key, ldns_rdf_clone(z->apex));
+	ldns_key_set_flags(key, LDNS_KEY_ZONE_KEY | LDNS_KEY_SEP_KEY);
+	/* The key tag names the key in every RRSIG. */
+	rr = ldns_key2rr(key);
+	ldns_key_set_keytag(key, ldns_calc_keytag(rr));
+	ldns_rr_free(rr);
+	z->keys = ldns_key_list_new();
+	ldns_key_list_push_key(z->keys, key);
+	return (0);
+}
+
+void
+dns_sign_zone_free(struct dns_zone *z)
+{
+	if (z->keys != NULL)
+		ldns_key_list_free(z->keys);
+	z->keys = NULL;
+	free(z->dnskey_rec);
+	z->dnskey_rec = NULL;
+}
+
+/* Canonical order of two lower-case wire names (RFC 4034 6.1): label by
+ * label from the right. */
+static int
+dns_canon_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	size_t	 la[128], lb[128], na = 0, nb = 0, pos, x, y, n;
+	int	 c;
+
+	for (pos = 0; pos < alen && a[pos] != 0 && na < 128; pos += a[pos] + 1)
+		la[na++] = pos;
+	for (pos = 0; pos < blen && b[pos] != 0 && nb < 128; pos += b[pos] + 1)
+		lb[nb++] = pos;
+	while (na > 0 && nb > 0) {
+		x = la[--na];
+		y = lb[--nb];
+		n = a[x] < b[y] ? a[x] : b[y];
+		if ((c = memcmp(a + x + 1, b + y + 1, n)) != 0)
+			return (c);
+		if (a[x] != b[y])
+			return (a[x] < b[y] ? -1 : 1);
+	}
+	return (na > 0 ? 1 : nb > 0 ? -1 : 0);
+}
+
+static const struct dns_db *dns_sort_db;
+
+/* qsort: by zone, then canonical name. */
+static int
+dns_canon_order(const void *x, const void *y)
+{
+	const struct dns_node	*a = &dns_sort_db->nodes[*(const uint32_t *)x];
+	const struct dns_node	*b = &dns_sort_db->nodes[*(const uint32_t *)y];
+
+	if (a->zone != b->zone)
+		return (a->zone < b->zone ? -1 : 1);
+	return (dns_canon_cmp(dns_sort_db->arena + a->name_off, a->namelen,
+	    dns_sort_db->arena + b->name_off, b->namelen));
+}
+
+/* An ldns record from a compact one. */
+static ldns_rr *
+dns_rec_ldns(const struct dns_rec *rec)
+{
+	uint8_t		 wire[DNS_MAXNAME + 10 + 65535];
+	size_t		 pos = 0;
+	ldns_rr		*rr = NULL;
+
+	memcpy(wire, rec->data, rec->ownerlen);
+	pos = rec->ownerlen;
+	wire[pos++] = (uint8_t)(rec->type >> 8);
+	wire[pos++] = (uint8_t)rec->type;
+	wire[pos++] = 0;
+	wire[pos++] = LDNS_RR_CLASS_IN;
+	wire[pos++] = (uint8_t)(rec->ttl >> 24);
+	wire[pos++] = (uint8_t)(rec->ttl >> 16);
+	wire[pos++] = (uint8_t)(rec->ttl >> 8);
+	wire[pos++] = (uint8_t)rec->ttl;
+	wire[pos++] = (uint8_t)(rec->rdlen >> 8);
+	wire[pos++] = (uint8_t)rec->rdlen;
+	memcpy(wire + pos, rec->data + rec->ownerlen, rec->rdlen);
+	pos += rec->rdlen;
+	{
+		size_t at = 0;
+
+		if (ldns_wire2rr(&rr, wire, pos, &at, LDNS_SECTION_ANSWER) !=
+		    LDNS_STATUS_OK)
+			return (NULL);
+	}
+	return (rr);
+}
+
+/* The compact form of an ldns record (dns_zone.c has the same for its own
+ * records; this one keeps the owner as given). */
+static struct dns_rec *
+dns_rec_of(ldns_rr *rr)
+{
+	ldns_buffer	*buf = ldns_buffer_new(512);
+	struct dns_rec	*rec = NULL;
+	ldns_rdf	*owner = ldns_rr_owner(rr);
+	size_t		 rdlen;
+
+	if (ldns_rr_rdata2buffer_wire(buf, rr) == LDNS_STATUS_OK &&
+	    (rdlen = ldns_buffer_position(buf)) <= UINT16_MAX) {
+		rec = xmalloc(sizeof *rec + ldns_rdf_size(owner) + rdlen);
+		rec->ttl = ldns_rr_ttl(rr);
+		rec->type = (uint16_t)ldns_rr_get_type(rr);
+		rec->rdlen = (uint16_t)rdlen;
+		rec->ownerlen = (uint8_t)ldns_rdf_size(owner);
+		memcpy(rec->data, ldns_rdf_data(owner), rec->ownerlen);
+		memcpy(rec->data + rec->ownerlen, ldns_buffer_begin(buf), rdlen);
+	}
+	ldns_buffer_free(buf);
+	return (rec);
+}
+
+void
+dns_sign_clear(struct dns_db *db)
+{
+	size_t	i;
+
+	for (i = 0; i < db->nnsec; i++)
+		free(db->nsec[i]);
+	free(db->nsec);
+	db->nsec = NULL;
+	db->nnsec = 0;
+	free(db->canon);
+	db->canon = NULL;
+}
+
+void
+dns_sign_add(struct dns_db *db)
+{
+	struct dns_zone		*z;
+	struct dns_node		*node, *next;
+	ldns_rr			*rr, *nsec;
+	ldns_rdf		*owner, *nextname;
+	ldns_rr_type		 types[64];
+	size_t			 i, j, k, ntypes, first;
+
+	dns_sign_clear(db);
+	for (i = 0; i < db->nzones; i++) {
+		z = &db->zones[i];
+		free(z->dnskey_rec);
+		rr = ldns_key2rr(ldns_key_list_key(z->keys, 0));
+		ldns_rr_set_ttl(rr, db->ttl);
+		z->dnskey_rec = dns_rec_of(rr);
+		ldns_rr_free(rr);
+		dns_index_add(db, z->dnskey_rec);
+	}
+	db->canon = xcalloc(db->nnodes + 1, sizeof *db->canon);
+	for (i = 0; i < db->nnodes; i++)
+		db->canon[i] = (uint32_t)i;
+	dns_sort_db = db;
+	qsort(db->canon, db->nnodes, sizeof *db->canon, dns_canon_order);
+	db->nsec = xcalloc(db->nnodes + 1, sizeof *db->nsec);
+	for (i = 0, first = 0; i < db->nnodes; i++) {
+		node = &db->nodes[db->canon[i]];
+		if (i > 0 && db->nodes[db->canon[i - 1]].zone != node->zone)
+			first = i;
+		/* The last name of a zone points back at its apex. */
+		if (i + 1 < db->nnodes && db->nodes[db->canon[i + 1]].zone ==
+		    node->zone)
+			next = &db->nodes[db->canon[i + 1]];
+		else
+			next = &db->nodes[db->canon[first]];
+		ntypes = 0;
+		for (j = 0; j < node->nrrs && ntypes < 60; j++) {
+			for (k = 0; k < ntypes; k++)
+				if (types[k] == node->rrs[j]->type)
+					break;
+			if (k == ntypes)
+				types[ntypes++] = node->rrs[j]->type;
+		}
+		types[ntypes++] = LDNS_RR_TYPE_RRSIG;
+		types[ntypes++] = LDNS_RR_TYPE_NSEC;
+		owner = ldns_dname_new_frm_data((uint16_t)node->namelen,
+		    db->arena + node->name_off);
+		nextname = ldns_dname_new_frm_data((uint16_t)next->namelen,
+		    db->arena + next->name_off);
+		nsec = ldns_rr_new();
+		ldns_rr_set_type(nsec, LDNS_RR_TYPE_NSEC);
+		ldns_rr_set_owner(nsec, owner);
+		ldns_rr_set_ttl(nsec, db->ttl);
+		ldns_rr_set_class(nsec, LDNS_RR_CLASS_IN);
+		ldns_rr_push_rdf(nsec, nextname);
+		ldns_rr_push_rdf(nsec, ldns_dnssec_create_nsec_bitmap(types,
+		    ntypes, LDNS_RR_TYPE_NSEC));
+		db->nsec[db->nnsec] = dns_rec_of(nsec);
+		ldns_rr_free(nsec);
+		if (db->nsec[db->nnsec] != NULL)
+			dns_index_add(db, db->nsec[db->nnsec++]);
+	}
+}
+
+/* Sign one RRset of node; its RRSIG goes to the arena in both forms. */
+static void
+dns_sign_set(struct dns_db *db, struct dns_node *node, struct dns_rrset *set,
+    uint32_t now)
+{
+	static const uint8_t	 ptr[2] = { 0xc0, 0x0c };
+	ldns_rr_list		*list = ldns_rr_list_new(), *sigs;
+	ldns_key		*key;
+	struct dns_rec		*sig;
+	ldns_rr			*rr;
+	size_t			 i;
+
+	for (i = 0; i < node->nrrs; i++) {
+		if (node->rrs[i]->type != set->type)
+			continue;
+		if ((rr = dns_rec_ldns(node->rrs[i])) != NULL)
+			ldns_rr_list_push_rr(list, rr);
+	}
+	key = ldns_key_list_key(db->zones[node->zone].keys, 0);
+	ldns_key_set_inception(key, now - DNS_SIG_BEFORE);
+	ldns_key_set_expiration(key, now + DNS_SIG_VALID);
+	sigs = ldns_rr_list_rr_count(list) > 0 ?
+	    ldns_sign_public(list, db->zones[node->zone].keys) : NULL;
+	if (sigs != NULL && ldns_rr_list_rr_count(sigs) > 0 &&
+	    (sig = dns_rec_of(ldns_rr_list_rr(sigs, 0))) != NULL) {
+		set->sigoff = (uint32_t)db->arena_len;
+		dns_arena_put(db, ptr, sizeof ptr);
+		/* Type to RDATA, after the pointer. */
+		{
+			uint8_t fixed[10];
+
+			fixed[0] = 0;
+			fixed[1] = LDNS_RR_TYPE_RRSIG;
+			fixed[2] = 0;
+			fixed[3] = LDNS_RR_CLASS_IN;
+			fixed[4] = (uint8_t)(sig->ttl >> 24);
+			fixed[5] = (uint8_t)(sig->ttl >> 16);
+			fixed[6] = (uint8_t)(sig->ttl >> 8);
+			fixed[7] = (uint8_t)sig->ttl;
+			fixed[8] = (uint8_t)(sig->rdlen >> 8);
+			fixed[9] = (uint8_t)sig->rdlen;
+			dns_arena_put(db, fixed, sizeof fixed);
+			dns_arena_put(db, sig->data + sig->ownerlen, sig->rdlen);
+		}
+		set->siglen = (uint32_t)db->arena_len - set->sigoff;
+		set->fsigoff = (uint32_t)db->arena_len;
+		dns_arena_put_rr_full(db, sig);
+		set->fsiglen = (uint32_t)db->arena_len - set->fsigoff;
+		set->sigcount = 1;
+		free(sig);
+	}
+	if (sigs != NULL)
+		ldns_rr_list_deep_free(sigs);
+	ldns_rr_list_deep_free(list);
+	/* The RRset with full owners, for the authority section. */
+	if (set->type == LDNS_RR_TYPE_NSEC) {
+		set->foff = (uint32_t)db->arena_len;
+		for (i = 0; i < node->nrrs; i++)
+			if (node->rrs[i]->type == set->type)
+				dns_arena_put_rr_full(db, node->rrs[i]);
+		set->flen = (uint32_t)db->arena_len - set->foff;
+	}
+}
+
+void
+dns_sign_sets(struct dns_db *db)
+{
+	struct dns_node	*node;
+	size_t		 i, j;
+	uint32_t	 now = (uint32_t)time(NULL);
+
+	for (i = 0; i < db->nnodes; i++) {
+		node = &db->nodes[i];
+		for (j = 0; j < node->nsets; j++)
+			dns_sign_set(db, node, &db->sets[node->set_first + j],
+			    now);
+	}
+}
+
+const struct dns_node *
+dns_sign_cover(const struct dns_db *db, uint32_t zone, const uint8_t *name,
+    size_t len)
+{
+	size_t			 lo = 0, hi = db->nnodes, mid;
+	const struct dns_node	*node, *best = NULL;
+	int			 c;
+
+	if (db->canon == NULL)
+		return (NULL);
+	/* The last node of the zone not after name. */
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		node = &db->nodes[db->canon[mid]];
+		if (node->zone < zone)
+			c = -1;
+		else if (node->zone > zone)
+			c = 1;
+		else
+			c = dns_canon_cmp(db->arena + node->name_off,
+			    node->namelen, name, len);
+		if (c <= 0) {
+			if (node->zone == zone)
+				best = node;
+			lo = mid + 1;
+		} else
+			hi = mid;
+	}
+	return (best);
+}

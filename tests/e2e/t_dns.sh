@@ -1,0 +1,74 @@
+#!/bin/bash
+# t_dns: netcraved's DNS follows a real dockerd: a container gets A, AAAA
+# (network with IPv6), <name>.<network> names, aliases, PTR and SRV (label
+# io.netcrave.srv) within a second of `docker run` returning, and loses them
+# within a second of `docker rm`; a label record outside its own names is
+# refused while its own is served.
+#
+# Networks use Docker's bridge driver with netcrave IPAM, as t_follow does;
+# resolving from inside a container (--dns <gateway>) needs the gateway
+# listeners that come with the NetworkDriver and is not covered here.
+. "$(dirname "$0")/lib.sh"
+e2e_init
+e2e_need_netcraved
+e2e_need dig
+e2e_start_dockerd
+e2e_import_busybox
+
+ula=$(e2e_ula)
+PORT=$(shuf -i 20000-40000 -n 1)
+E2E_NETCRAVED_EXTRA='"follower": { "docker_socket": "'$E2E_D/docker.sock'",
+	  "network_driver": "bridge" },
+	"dns": { "listen": ["127.0.0.1:'$PORT'"] },
+	"scopes": [ { "name": "e2e", "ipv4_network": "198.19.0.0/16",
+	  "ipv6_network": "'$ula'::/48", "scopes": [
+	  { "name": "default", "ipv4_network": "198.19.0.0/20",
+	    "ipv4_prefix_length": 24, "tags": ["default"] },
+	  { "name": "b", "ipv4_network": "198.19.32.0/20", "ipv4_prefix_length": 24,
+	    "ipv6_network": "'$ula':100::/56", "ipv6_prefix_length": 64,
+	    "tags": ["b"] } ] } ]'
+e2e_start_netcraved
+
+q() { dig -p "$PORT" +norec +short +tries=1 +time=1 @127.0.0.1 "$@"; }
+answers() { [ "$(q "$1" "$2")" = "$3" ]; }
+nxdomain() { dig -p "$PORT" +norec +tries=1 +time=1 @127.0.0.1 "$1" "$2" | grep -q 'status: NXDOMAIN'; }
+within() {
+	local t0=$(e2e_now_ms) s=$1
+	shift
+	e2e_wait "$s" "$@" || return 1
+	e2e_log "$* after $(( $(e2e_now_ms) - t0 ))ms"
+}
+
+Z=netcrave.internal.
+DEF=$PLUGIN-default
+within 10 dk network inspect "$DEF" || e2e_fail "default network $DEF was not created"
+dk network create -d bridge --ipam-driver "$PLUGIN" --ipam-opt netcrave.tag=b \
+    --ipv6 "$PLUGIN-b" >/dev/null || e2e_fail "network create $PLUGIN-b"
+
+dk run -d --name web --network "$PLUGIN-b" --network-alias front \
+    --label io.netcrave.srv=_http._tcp.web:80 \
+    --label 'io.netcrave.dns.records=@ TXT "mine"
+db.'$Z' A 198.19.9.9' \
+    local/busybox sleep 300 >/dev/null || e2e_fail "docker run web"
+ip4=$(dk inspect web -f "{{(index .NetworkSettings.Networks \"$PLUGIN-b\").IPAddress}}")
+ip6=$(dk inspect web -f "{{(index .NetworkSettings.Networks \"$PLUGIN-b\").GlobalIPv6Address}}")
+within 1 answers "web.$Z" A "$ip4" || e2e_fail "web.$Z A $ip4 not served within 1s: $(q web.$Z A)"
+[ -n "$ip6" ] || e2e_fail "web has no IPv6 address on $PLUGIN-b"
+answers "web.$Z" AAAA "$ip6" || e2e_fail "web.$Z AAAA: $(q web.$Z AAAA), want $ip6"
+answers "web.$PLUGIN-b.$Z" A "$ip4" || e2e_fail "web.$PLUGIN-b.$Z A: $(q web.$PLUGIN-b.$Z A)"
+answers "front.$Z" A "$ip4" || e2e_fail "alias front.$Z A: $(q front.$Z A)"
+[ "$(q -x "$ip4")" = "web.$PLUGIN-b.$Z" ] || e2e_fail "PTR of $ip4: $(q -x "$ip4")"
+[ "$(q -x "$ip6")" = "web.$PLUGIN-b.$Z" ] || e2e_fail "PTR of $ip6: $(q -x "$ip6")"
+answers "_http._tcp.web.$Z" SRV "0 0 80 web.$Z" || e2e_fail "SRV: $(q _http._tcp.web.$Z SRV)"
+out=$(dig -p "$PORT" +norec @127.0.0.1 "_http._tcp.web.$Z" SRV)
+e2e_expect_contains "$out" "$ip4" "the SRV answer's additional section"
+answers "web.$Z" TXT '"mine"' || e2e_fail "label TXT: $(q web.$Z TXT)"
+nxdomain "db.$Z" A || e2e_fail "a label claimed db.$Z: $(q db.$Z A)"
+
+t0=$(e2e_now_ms)
+dk rm -f web >/dev/null
+within 1 nxdomain "web.$Z" A || e2e_fail "web.$Z still served 1s after docker rm"
+nxdomain "_http._tcp.web.$Z" SRV || e2e_fail "SRV still served after docker rm"
+[ -z "$(q -x "$ip4")" ] || e2e_fail "PTR of $ip4 still served after docker rm"
+e2e_log "records gone $(( $(e2e_now_ms) - t0 ))ms after docker rm was started"
+dk network rm "$PLUGIN-b" >/dev/null

@@ -1,0 +1,170 @@
+#!/bin/sh
+# dns.sh: the authoritative DNS server on a private port: records from
+# dns.records, asked with dig and kdig over UDP and TCP on IPv4 and IPv6,
+# answers diffed against tests/integration/golden/dns/; FORMERR, BADVERS,
+# truncation and TCP fallback, AXFR (allowed and refused), NOTIFY to a test
+# listener, the serial rising on reload.
+. "$(dirname "$0")/lib.sh"
+
+for tool in dig kdig python3; do
+	if ! command -v $tool >/dev/null 2>&1; then
+		echo "SKIP: $tool is not installed (tools/install-deps)"; exit 77
+	fi
+done
+
+GOLDEN=$top_srcdir/tests/integration/golden/dns
+PORT=$(shuf -i 20000-40000 -n 1)
+NPORT=$((PORT + 1))
+ula=fd$(od -An -N5 -tx1 /dev/urandom | tr -d ' \n' | sed 's/^\(..\)\(....\)\(....\)$/\1:\2:\3/')
+big=
+for i in $(seq 1 60); do big="$big\"big A 198.18.1.$i\", "; done
+
+# dns_conf EXTRA_RECORD: the config, with one more record (for reload).
+dns_conf() {
+	nc_write_conf '"default_tag": "t", "scopes": [ { "name": "it",
+	  "ipv4_network": "198.18.0.0/16", "ipv6_network": "'$ula'::/48",
+	  "ipv4_prefix_length": 24, "ipv6_prefix_length": 64, "tags": ["t"] } ],
+	"dns": { "listen": ["127.0.0.1:'$PORT'", "[::1]:'$PORT'"], "ttl": 30,
+	  "axfr_allow": ["127.0.0.1"], "notify": ["127.0.0.1:'$NPORT'"],
+	  "records": [ "web A 198.18.0.5", "web AAAA '$ula'::5",
+	    "db.blue A 198.18.0.6", "5.0.18.198.in-addr.arpa. PTR web.netcrave.internal.",
+	    "_http._tcp.web SRV 0 0 80 web", "mail MX 10 web",
+	    '"$big"' "txt TXT \"netcrave\""'"${1:+, $1}"' ] }'
+}
+
+python3 "$top_srcdir/tests/helpers/dns-listen.py" 127.0.0.1 "$NPORT" "$T/notify" &
+LISTENER=$!
+trap 'kill $LISTENER 2>/dev/null; nc_cleanup' EXIT
+dns_conf ""
+nc_start || finish
+
+# ask ARGS...: dig's answer without what changes from run to run.
+ask() {
+	dig -p "$PORT" +norec +nocookie +noall +comments +answer +authority \
+	    +additional +tries=1 +time=2 "$@" 2>&1 |
+	    sed -e 's/id: [0-9]*/id: ID/' -e "s/$ula/ULA/g" \
+		-e 's/\(SOA[[:space:]].*[[:space:]]\)[0-9]\{10\}\( 3600\)/\1SERIAL\2/' \
+		-e '/^;; Query time/d' -e '/^;; SERVER/d' -e '/^;; WHEN/d' \
+		-e '/^;; MSG SIZE/d' -e '/^$/d'
+}
+answers() {
+	echo "# A"; ask @127.0.0.1 web.netcrave.internal. A
+	echo "# AAAA over IPv6"; ask @::1 web.netcrave.internal. AAAA
+	echo "# the case of the question comes back"; ask @127.0.0.1 WeB.NetCrave.INTERNAL. A
+	echo "# NXDOMAIN with the SOA"; ask @127.0.0.1 nope.netcrave.internal. A
+	echo "# NODATA with the SOA"; ask @127.0.0.1 web.netcrave.internal. SRV
+	echo "# an empty non-terminal is NODATA"; ask @127.0.0.1 blue.netcrave.internal. A
+	echo "# REFUSED outside"; ask @127.0.0.1 example.com. A
+	echo "# NS at the apex"; ask @127.0.0.1 netcrave.internal. NS
+	echo "# PTR"; ask @127.0.0.1 -x 198.18.0.5
+	echo "# reverse zone apex"; ask @127.0.0.1 18.198.in-addr.arpa. SOA
+	echo "# SRV, targets in additional"; ask @127.0.0.1 _http._tcp.web.netcrave.internal. SRV
+	echo "# MX"; ask @127.0.0.1 mail.netcrave.internal. MX
+	echo "# ANY: one RRset"; ask @127.0.0.1 netcrave.internal. ANY
+	echo "# EDNS version 1: BADVERS"; ask @127.0.0.1 +edns=1 +noednsneg web.netcrave.internal. A
+	echo "# no EDNS, too big: TC"; ask @127.0.0.1 +noedns +ignore big.netcrave.internal. A
+	echo "# TCP: all of it"; ask @127.0.0.1 +tcp +bufsize=512 txt.netcrave.internal. TXT
+}
+answers > "$T/answers"
+[ -n "${DNS_GOLDEN_UPDATE:-}" ] && cp "$T/answers" "$GOLDEN/answers"
+check "answers match golden/dns/answers" diff -u "$GOLDEN/answers" "$T/answers"
+
+n=$(dig -p "$PORT" +norec +noedns +short @127.0.0.1 big.netcrave.internal. A | wc -l)
+check "dig falls back to TCP after TC: 60 addresses" [ "$n" -eq 60 ]
+n=$(kdig -p "$PORT" +norec +short +bufsize=1232 @127.0.0.1 big.netcrave.internal. A | wc -l)
+check "60 A fit in 1232 bytes of EDNS payload (kdig)" [ "$n" -eq 60 ]
+n=$(kdig -p "$PORT" +norec +short +tcp @::1 big.netcrave.internal. A | wc -l)
+check "kdig over TCP on IPv6: 60 addresses" [ "$n" -eq 60 ]
+
+# formerr HEX: rcode of the answer to raw bytes sent over UDP.
+formerr() {
+	python3 - "$PORT" "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+s.sendto(bytes.fromhex(sys.argv[2]), ("127.0.0.1", int(sys.argv[1])))
+try:
+    print(s.recv(65535)[3] & 0xf)
+except socket.timeout:
+    print("none")
+PY
+}
+check "two questions: FORMERR" [ "$(formerr 123401000002000000000000)" = 1 ]
+check "a name running past the end: FORMERR" [ "$(formerr 1234010000010000000000000561626364)" = 1 ]
+check "a response is not answered" [ "$(formerr 123481000001000000000000)" = none ]
+check "an UPDATE is NOTIMP" [ "$(formerr 123428000001000000000000036e6574000006000100)" = 4 ]
+
+ask @127.0.0.1 netcrave.internal. AXFR > "$T/axfr"
+[ -n "${DNS_GOLDEN_UPDATE:-}" ] && cp "$T/axfr" "$GOLDEN/axfr"
+check "AXFR to 127.0.0.1 matches golden/dns/axfr" diff -u "$GOLDEN/axfr" "$T/axfr"
+out=$(dig -p "$PORT" +norec @::1 netcrave.internal. AXFR 2>&1)
+check "AXFR refused to ::1 (not in dns.axfr_allow)" contains "$out" "Transfer failed"
+
+serial() { dig -p "$PORT" +norec +short @127.0.0.1 netcrave.internal. SOA | awk '{print $3}'; }
+s1=$(serial)
+: > "$T/notify"
+dns_conf '"new A 198.18.0.9"'
+kill -HUP "$NC_PID"
+has_new() { [ "$(dig -p "$PORT" +short @127.0.0.1 new.netcrave.internal. A)" = 198.18.0.9 ]; }
+check "SIGHUP: the new record is served" wait_for 5 has_new
+s2=$(serial)
+check "the serial went up ($s1 -> $s2)" [ "$s2" -gt "$s1" ]
+notified() { grep -q "opcode=4 qname=netcrave.internal. qtype=6 aa=1 ancount=1" "$T/notify"; }
+check "NOTIFY for netcrave.internal. reached the listener" wait_for 5 notified
+check "NOTIFY for the reverse zone too" grep -q "qname=18.198.in-addr.arpa." "$T/notify"
+
+dns_conf '"bad A not-an-address"'
+kill -HUP "$NC_PID"
+sleep 0.5
+check "a bad dns.records line is refused on reload, old zone kept" has_new
+check "... and named in the log" grep -q "not-an-address" "$LOG"
+check "netcraved is still running" kill -0 "$NC_PID"
+
+# dns.listen changed on SIGHUP: the new port answers, the old one no more.
+OLDPORT=$PORT
+PORT=$((PORT + 2))
+dns_conf '"new A 198.18.0.9"'
+kill -HUP "$NC_PID"
+check "SIGHUP: the new dns.listen port answers" wait_for 5 has_new
+out=$(dig -p "$OLDPORT" +norec +tries=1 +time=1 @127.0.0.1 new.netcrave.internal. A 2>&1)
+check "... and the old port no more" contains "$out" "no servers could be reached"
+check "netcraved stops cleanly" nc_stop
+
+# DNSSEC: the zone signed online; the transfer verifies with ldns-verify-zone
+# and delv validates answers, NXDOMAIN and NODATA with the published key.
+if command -v delv >/dev/null 2>&1 && command -v ldns-verify-zone >/dev/null 2>&1; then
+	dns_conf ""
+	sed -i 's/"dns": {/"dns": { "dnssec": "on",/' "$CONF"
+	nc_start || finish
+	dig -p "$PORT" +norec @127.0.0.1 netcrave.internal. AXFR +noall +answer > "$T/signed"
+	check "DNSSEC: the transferred zone has RRSIG and NSEC records" grep -q "NSEC" "$T/signed"
+	check "DNSSEC: ldns-verify-zone verifies the transferred zone" ldns-verify-zone "$T/signed"
+	dig -p "$PORT" +short @127.0.0.1 netcrave.internal. DNSKEY |
+	    awk '{ k = ""; for (i = 4; i <= NF; i++) k = k $i;
+		print "trust-anchors { netcrave.internal. static-key", $1, $2, $3, "\"" k "\"; };" }' > "$T/anchor"
+	validate() { delv -p "$PORT" @127.0.0.1 -a "$T/anchor" +root=netcrave.internal "$@" 2>&1; }
+	out=$(validate web.netcrave.internal. A)
+	check "DNSSEC: delv validates an A answer" contains "$out" "; fully validated"
+	out=$(validate _http._tcp.web.netcrave.internal. SRV)
+	check "DNSSEC: delv validates an SRV answer" contains "$out" "; fully validated"
+	out=$(validate nope.netcrave.internal. A)
+	check "DNSSEC: delv validates NXDOMAIN" contains "$out" "negative response, fully validated"
+	out=$(validate web.netcrave.internal. MX)
+	check "DNSSEC: delv validates NODATA" contains "$out" "negative response, fully validated"
+	out=$(validate blue.netcrave.internal. A)
+	check "DNSSEC: delv validates NODATA at an empty non-terminal" contains "$out" "negative response, fully validated"
+	out=$(dig -p "$PORT" +norec +dnssec @127.0.0.1 web.netcrave.internal. A)
+	check "DNSSEC: DO echoed in the OPT record" contains "$out" "flags: do;"
+	out=$(dig -p "$PORT" +norec @127.0.0.1 web.netcrave.internal. A)
+	check "DNSSEC: no RRSIG without DO" not contains "$out" "RRSIG" >/dev/null
+	check "netcraved (DNSSEC) stops cleanly" nc_stop
+else
+	echo "SKIP: DNSSEC checks: delv or ldns-verify-zone is not installed"
+fi
+
+# A listen address that is no address stops the start, with the reason.
+nc_write_conf '"dns": { "listen": ["unix:/tmp/nope.sock"] }'
+timeout 10 "$NETCRAVED" -f -c "$CONF" > "$T/bad.log" 2>&1 && rc=0 || rc=$?
+check "dns.listen unix:...: the start fails" [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]
+check "... naming the address" grep -q "dns.listen: unix:/tmp/nope.sock: expected ADDRESS:PORT" "$T/bad.log"
+finish

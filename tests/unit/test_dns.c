@@ -1,0 +1,568 @@
+/* test_dns.c: unit tests of the DNS zone model and query path: container
+ * records (names, aliases, PTR, SRV with additional addresses, label records
+ * confined to the container's names), and the protocol rules (NXDOMAIN vs
+ * NODATA with the SOA, REFUSED, case echoed, EDNS, BADVERS, FORMERR, TC, ANY,
+ * AXFR, NOTIFY), with queries and answers made and read by ldns. */
+#include "config.h"
+
+#include <sys/socket.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <ldns/ldns.h>
+
+#include "dns.h"
+#include "dockerd.h"
+#include "prefix.h"
+#include "util.h"
+
+#define ZONE	"netcrave.internal."
+
+static uint8_t	out[DNS_MAX_MESSAGE + 16];
+
+/* A db with the zone and the reverse zones of 198.18.0.0/15 and a ULA /48. */
+static struct dns_db *
+db_new(void)
+{
+	struct dns_db	*db;
+	struct prefix	 p;
+	char		 err[256];
+
+	db = dns_db_new(ZONE, 10, err, sizeof err);
+	assert_non_null(db);
+	assert_int_equal(prefix_parse("198.18.0.0/15", 1, &p, err, sizeof err), 0);
+	assert_int_equal(dns_db_add_reverse(db, &p, err, sizeof err), 0);
+	assert_int_equal(prefix_parse("fd6e:7e1a:2b3c::/48", 1, &p, err,
+	    sizeof err), 0);
+	assert_int_equal(dns_db_add_reverse(db, &p, err, sizeof err), 0);
+	return (db);
+}
+
+static int	ask_do;		/* set the DO bit in ask's queries */
+
+/* Ask name/type (with EDNS version edns, -1 for none) and read the answer. */
+static ldns_pkt *
+ask(struct dns_db *db, const char *name, ldns_rr_type type, int edns, int tcp)
+{
+	struct dns_query_ctx	 ctx = { tcp, 1232, 0 };
+	ldns_pkt		*q, *a = NULL;
+	uint8_t			*wire;
+	size_t			 wlen, len;
+	ldns_rdf		*owner;
+
+	assert_int_equal(ldns_str2rdf_dname(&owner, name), LDNS_STATUS_OK);
+	q = ldns_pkt_query_new(owner, type, LDNS_RR_CLASS_IN, LDNS_RD);
+	ldns_pkt_set_id(q, 4242);
+	if (edns >= 0) {
+		ldns_pkt_set_edns_udp_size(q, 1232);
+		ldns_pkt_set_edns_version(q, (uint8_t)edns);
+		ldns_pkt_set_edns_do(q, ask_do);
+		ldns_pkt_set_edns_data(q, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN, 0, ""));
+	}
+	assert_int_equal(ldns_pkt2wire(&wire, q, &wlen), LDNS_STATUS_OK);
+	len = dns_answer(db, wire, wlen, &ctx, out);
+	assert_true(len > 0);
+	assert_int_equal(ldns_wire2pkt(&a, out, len), LDNS_STATUS_OK);
+	assert_int_equal(ldns_pkt_id(a), 4242);
+	assert_true(ldns_pkt_qr(a));
+	assert_false(ldns_pkt_ra(a));
+	free(wire);
+	ldns_pkt_free(q);
+	return (a);
+}
+
+/* The presentation form of the answer's section, records sorted. */
+static char *
+section(ldns_pkt *a, ldns_pkt_section s)
+{
+	ldns_rr_list	*l;
+	char		*text;
+
+	switch (s) {
+	case LDNS_SECTION_ANSWER:
+		l = ldns_rr_list_clone(ldns_pkt_answer(a));
+		break;
+	case LDNS_SECTION_AUTHORITY:
+		l = ldns_rr_list_clone(ldns_pkt_authority(a));
+		break;
+	default:
+		l = ldns_rr_list_clone(ldns_pkt_additional(a));
+		break;
+	}
+	ldns_rr_list_sort(l);
+	text = ldns_rr_list2str(l);
+	ldns_rr_list_deep_free(l);
+	return (text);
+}
+
+/* Assert a section's text. */
+static void
+expect(ldns_pkt *a, ldns_pkt_section s, const char *want)
+{
+	char	*got = section(a, s);
+
+	assert_string_equal(got, want);
+	free(got);
+}
+
+/* The test container; char arrays, as the follower's strings are not const. */
+static char	l_srv[] = "io.netcrave.srv=_http._tcp.web:80";
+static char	l_records[] = "io.netcrave.dns.records=@ TXT \"hello\"\n"
+		    "www CNAME @\n"
+		    "other.netcrave.internal. A 198.18.9.9\n"
+		    "@ NS evil.example.\n";
+static char	*web_labels[] = { l_srv, l_records, NULL };
+static char	s_frontend[] = "frontend";
+static char	*web_aliases[] = { s_frontend, NULL };
+static char	s_net1[] = "net1", s_blue[] = "blue", s_ep1[] = "ep1";
+static char	s_v4[] = "198.18.0.5", s_v6[] = "fd6e:7e1a:2b3c::5";
+static char	s_id[] = "aaaa", s_web[] = "web";
+static struct dockerd_endpoint web_ep = {
+	s_net1, s_blue, s_ep1, s_v4, s_v6, web_aliases
+};
+static struct dockerd_container web = {
+	s_id, s_web, web_labels, &web_ep, 1, 1
+};
+
+/* A, AAAA and aliases under the zone and the network; PTR for both. */
+static void
+test_container_records(void **state)
+{
+	struct dns_db	*db = db_new();
+	ldns_pkt	*a;
+
+	(void)state;
+	dns_container_set(db, &web);
+	a = ask(db, "web.netcrave.internal.", LDNS_RR_TYPE_A, -1, 0);
+	assert_int_equal(ldns_pkt_get_rcode(a), LDNS_RCODE_NOERROR);
+	assert_true(ldns_pkt_aa(a));
+	assert_true(ldns_pkt_rd(a));
+	expect(a, LDNS_SECTION_ANSWER,
+	    "web.netcrave.internal.\t10\tIN\tA\t198.18.0.5\n");
+	ldns_pkt_free(a);
+	a = ask(db, "web.blue.netcrave.internal.", LDNS_RR_TYPE_AAAA, -1, 0);
+	expect(a, LDNS_SECTION_ANSWER,
+	    "web.blue.netcrave.internal.\t10\tIN\tAAAA\tfd6e:7e1a:2b3c::5\n");
+	ldns_pkt_free(a);
+	a = ask(db, "frontend.blue.netcrave.internal.", LDNS_RR_TYPE_A, -1, 0);
+	expect(a, LDNS_SECTION_ANSWER,
+	    "frontend.blue.netcrave.internal.\t10\tIN\tA\t198.18.0.5\n");
+	ldns_pkt_free(a);
+	a = ask(db, "5.0.18.198.in-addr.arpa.", LDNS_RR_TYPE_PTR, -1, 0);
+	expect(a, LDNS_SECTION_ANSWER, "5.0.18.198.in-addr.arpa.\t10\tIN\tPTR\t"
+	    "web.blue.netcrave.internal.\n");
+	ldns_pkt_free(a);
+	a = ask(db, "5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.c.3.b.2.a.1.e.7."
+	    "e.6.d.f.ip6.arpa.", LDNS_RR_TYPE_PTR, -1, 0);
+	assert_int_equal(ldns_pkt_ancount(a), 1);
+	ldns_pkt_free(a);
+	dns_db_free(db);
+}
+
+/* SRV from the label, its target's addresses in the additional section. */
+static void
+test_container_srv(void **state)
+{
+	struct dns_db	*db = db_new();
+	ldns_pkt	*a;
+
+	(void)state;
+	dns_container_set(db, &web);
+	a = ask(db, "_http._tcp.web.netcrave.internal.", LDNS_RR_TYPE_SRV, 0, 0);
+	expect(a, LDNS_SECTION_ANSWER, "_http._tcp.web.netcrave.internal.\t10\t"
+	    "IN\tSRV\t0 0 80 web.netcrave.internal.\n");
+	expect(a, LDNS_SECTION_ADDITIONAL,
+	    "web.netcrave.internal.\t10\tIN\tA\t198.18.0.5\n"
+	    "web.netcrave.internal.\t10\tIN\tAAAA\tfd6e:7e1a:2b3c::5\n");
+	ldns_pkt_free(a);
+	dns_db_free(db);
+}
+
+/* Label records: the container's own names only, no NS. */
+static void
+test_label_confinement(void **state)
+{
+	struct dns_db	*db = db_new();
+	ldns_pkt	*a;
+
+	(void)state;
+	dns_container_set(db, &web);
+	a = ask(db, "web.netcrave.internal.", LDNS_RR_TYPE_TXT, -1, 0);
+	expect(a, LDNS_SECTION_ANSWER,
+	    "web.netcrave.internal.\t10\tIN\tTXT\t\"hello\"\n");
+	ldns_pkt_free(a);
+	a = ask(db, "www.web.netcrave.internal.", LDNS_RR_TYPE_A, -1, 0);
+	expect(a, LDNS_SECTION_ANSWER, "www.web.netcrave.internal.\t10\tIN\t"
+	    "CNAME\tweb.netcrave.internal.\n");
+	ldns_pkt_free(a);
+	/* Another name is not the container's to claim. */
+	a = ask(db, "other.netcrave.internal.", LDNS_RR_TYPE_A, -1, 0);
+	assert_int_equal(ldns_pkt_get_rcode(a), LDNS_RCODE_NXDOMAIN);
+	ldns_pkt_free(a);
+	a = ask(db, "web.netcrave.internal.", LDNS_RR_TYPE_NS, -1, 0);
+	assert_int_equal(ldns_pkt_ancount(a), 0);
+	ldns_pkt_free(a);
+	dns_db_free(db);
+}
+
+/* Removal forgets the records; every change moves the serial up. */
+static void
+test_container_remove(void **state)
+{
+	struct dns_db	*db = db_new();
+	ldns_pkt	*a;
+	uint32_t	 s1, s2, s3;
+
+	(void)state;
+	dns_db_commit(db);
+	s1 = dns_db_serial(db);
+	dns_container_set(db, &web);
+	assert_int_equal(dns_db_commit(db), 1);
+	s2 = dns_db_serial(db);
+	assert_true((int32_t)(s2 - s1) > 0);
+	assert_int_equal(dns_db_commit(db), 0);
+	dns_container_remove(db, "aaaa");
+	a = ask(db, "web.netcrave.internal.", LDNS_RR_TYPE_A, -1, 0);
+	assert_int_equal(ldns_pkt_get_rcode(a), LDNS_RCODE_NXDOMAIN);
+	s3 = dns_db_serial(db);
+	assert_true((int32_t)(s3 - s2) > 0);
+	ldns_pkt_free(a);
+	a = ask(db, "5.0.18.198.in-addr.arpa.", LDNS_RR_TYPE_PTR, -1, 0);
+	assert_int_equal(ldns_pkt_get_rcode(a), LDNS_RCODE_NXDOMAIN);
+	ldns_pkt_free(a);
+	dns_db_free(db);
+}
+
+/* The server's queries answer from the last commit; the commit brings the
+ * change in. */
+static void
+test_stale_until_commit(void **state)
+{
+	struct dns_db		*db = db_new();
+	struct dns_query_ctx	 ctx = { 0, 1232, 1 };
+	ldns_pkt		*q, *a = NULL;
+	ldns_rdf		*owner;
+	uint8_t			*wire;
+	size_t			 wlen, len;
+
+	(void)state;
+	dns_db_commit(db);
+	dns_container_set(db, &web);
+	ldns_str2rdf_dname(&owner, "web.netcrave.internal.");
+	q = ldns_pkt_query_new(owner, LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 0);
+	assert_int_equal(ldns_pkt2wire(&wire, q, &wlen), LDNS_STATUS_OK);
+	len = dns_answer(db, wire, wlen, &ctx, out);
+	assert_int_equal(ldns_wire2pkt(&a, out, len), LDNS_STATUS_OK);
+	assert_int_equal(ldns_pkt_get_rcode(a), LDNS_RCODE_NXDOMAIN);
+	ldns_pkt_free(a);
+	assert_int_equal(dns_db_commit(db), 1);
+	len = dns_answer(db, wire, wlen, &ctx, out);
+	assert_int_equal(ldns_wire2pkt(&a, out, len), LDNS_STATUS_OK);
+	assert_int_equal(ldns_pkt_ancount(a), 1);
+	ldns_pkt_free(a);
+	free(wire);
+	ldns_pkt_free(q);
+	dns_db_free(db);
+}
+
+/* NXDOMAIN and NODATA carry the SOA; REFUSED outside; the case is echoed. */
+static void
+test_negative_answers(void **state)
+{
+	struct dns_db	*db = db_new();
+	ldns_pkt	*a;
+	char		*q;
+
+	(void)state;
+	dns_container_set(db, &web);
+	a = ask(db, "nope.netcrave.internal.", LDNS_RR_TYPE_A, -1, 0);
+	assert_int_equal(ldns_pkt_get_rcode(a), LDNS_RCODE_NXDOMAIN);
+	assert_int_equal(ldns_pkt_nscount(a), 1);
+	assert_int_equal(ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_authority(a),
+	    0)), LDNS_RR_TYPE_SOA);
+	ldns_pkt_free(a);
+	a = ask(db, "web.netcrave.internal.", LDNS_RR_TYPE_MX, -1, 0);
+	assert_int_equal(ldns_pkt_get_rcode(a), LDNS_RCODE_NOERROR);
+	assert_int_equal(ldns_pkt_ancount(a), 0);
+	assert_int_equal(ldns_pkt_nscount(a), 1);
+	ldns_pkt_free(a);
+	/* An empty non-terminal is NODATA too. */
+	a = ask(db, "blue.netcrave.internal.", LDNS_RR_TYPE_A, -1, 0);
+	assert_int_equal(ldns_pkt_get_rcode(a), LDNS_RCODE_NOERROR);
+	assert_int_equal(ldns_pkt_nscount(a), 1);
+	ldns_pkt_free(a);
+	a = ask(db, "example.com.", LDNS_RR_TYPE_A, -1, 0);
+	assert_int_equal(ldns_pkt_get_rcode(a), LDNS_RCODE_REFUSED);
+	assert_false(ldns_pkt_aa(a));
+	ldns_pkt_free(a);
+	a = ask(db, "WeB.NetCrave.INTERNAL.", LDNS_RR_TYPE_A, -1, 0);
+	q = ldns_rdf2str(ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(a), 0)));
+	assert_string_equal(q, "WeB.NetCrave.INTERNAL.");
+	free(q);
+	q = ldns_rdf2str(ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_answer(a), 0)));
+	assert_string_equal(q, "WeB.NetCrave.INTERNAL.");
+	free(q);
+	ldns_pkt_free(a);
+	/* SOA and NS at the apex. */
+	a = ask(db, ZONE, LDNS_RR_TYPE_NS, -1, 0);
+	expect(a, LDNS_SECTION_ANSWER,
+	    "netcrave.internal.\t10\tIN\tNS\tns.netcrave.internal.\n");
+	ldns_pkt_free(a);
+	a = ask(db, "18.198.in-addr.arpa.", LDNS_RR_TYPE_SOA, -1, 0);
+	assert_int_equal(ldns_pkt_ancount(a), 1);
+	ldns_pkt_free(a);
+	a = ask(db, "19.198.in-addr.arpa.", LDNS_RR_TYPE_SOA, -1, 0);
+	assert_int_equal(ldns_pkt_ancount(a), 1);
+	ldns_pkt_free(a);
+	a = ask(db, "20.198.in-addr.arpa.", LDNS_RR_TYPE_SOA, -1, 0);
+	assert_int_equal(ldns_pkt_get_rcode(a), LDNS_RCODE_REFUSED);
+	ldns_pkt_free(a);
+	dns_db_free(db);
+}
+
+/* EDNS answered with our payload; an unknown version is BADVERS. */
+static void
+test_edns(void **state)
+{
+	struct dns_db	*db = db_new();
+	ldns_pkt	*a;
+
+	(void)state;
+	a = ask(db, ZONE, LDNS_RR_TYPE_SOA, 0, 0);
+	assert_int_equal(ldns_pkt_edns_udp_size(a), 1232);
+	assert_int_equal(ldns_pkt_get_rcode(a), LDNS_RCODE_NOERROR);
+	ldns_pkt_free(a);
+	a = ask(db, ZONE, LDNS_RR_TYPE_SOA, 1, 0);
+	assert_int_equal(ldns_pkt_edns_extended_rcode(a), 1);	/* BADVERS */
+	assert_int_equal(ldns_pkt_ancount(a), 0);
+	ldns_pkt_free(a);
+	dns_db_free(db);
+}
+
+/* Malformed queries: FORMERR; answers and short headers: no reply. */
+static void
+test_formerr(void **state)
+{
+	struct dns_db		*db = db_new();
+	struct dns_query_ctx	 ctx = { 0, 1232, 0 };
+	uint8_t			 q[64] = { 0x12, 0x34, 0x01, 0x00, 0x00, 0x02 };
+	uint8_t			 trunc[] = { 0x12, 0x34, 0x01, 0x00, 0x00, 0x01,
+				    0, 0, 0, 0, 0, 0, 5, 'a', 'b' };
+	size_t			 len;
+
+	(void)state;
+	len = dns_answer(db, q, 12, &ctx, out);
+	assert_int_equal(len, 12);
+	assert_int_equal(out[3] & 0xf, LDNS_RCODE_FORMERR);
+	assert_int_equal(out[0], 0x12);
+	len = dns_answer(db, trunc, sizeof trunc, &ctx, out);
+	assert_int_equal(len, 12);
+	assert_int_equal(out[3] & 0xf, LDNS_RCODE_FORMERR);
+	assert_int_equal(dns_answer(db, q, 5, &ctx, out), 0);
+	q[2] = 0x81;	/* QR: an answer */
+	assert_int_equal(dns_answer(db, q, 12, &ctx, out), 0);
+	dns_db_free(db);
+}
+
+/* Too big for UDP: TC and nothing else; over TCP all of it. */
+static void
+test_truncation(void **state)
+{
+	struct dns_db	*db = db_new();
+	char		*lines[51], err[256];
+	ldns_pkt	*a;
+	int		 i;
+
+	(void)state;
+	for (i = 0; i < 50; i++)
+		assert_true(asprintf(&lines[i], "big 60 IN A 198.18.1.%d", i) > 0);
+	lines[50] = NULL;
+	assert_int_equal(dns_db_set_static(db, lines, err, sizeof err), 0);
+	a = ask(db, "big.netcrave.internal.", LDNS_RR_TYPE_A, -1, 0);
+	assert_true(ldns_pkt_tc(a));
+	assert_int_equal(ldns_pkt_ancount(a), 0);
+	ldns_pkt_free(a);
+	a = ask(db, "big.netcrave.internal.", LDNS_RR_TYPE_A, 0, 0);
+	assert_false(ldns_pkt_tc(a));	/* 50 A fit in 1232 */
+	assert_int_equal(ldns_pkt_ancount(a), 50);
+	ldns_pkt_free(a);
+	a = ask(db, "big.netcrave.internal.", LDNS_RR_TYPE_A, -1, 1);
+	assert_false(ldns_pkt_tc(a));
+	assert_int_equal(ldns_pkt_ancount(a), 50);
+	ldns_pkt_free(a);
+	/* ANY: one RRset only. */
+	a = ask(db, ZONE, LDNS_RR_TYPE_ANY, -1, 0);
+	assert_int_equal(ldns_pkt_ancount(a), 1);
+	ldns_pkt_free(a);
+	for (i = 0; i < 50; i++)
+		free(lines[i]);
+	dns_db_free(db);
+}
+
+/* Static records: out-of-zone lines and SOA refused, db unchanged. */
+static void
+test_static_records(void **state)
+{
+	struct dns_db	*db = db_new();
+	char		 l1[] = "mail 300 IN MX 10 mx.example.";
+	char		 l2[] = "x.example.com. A 198.18.0.1";
+	char		 l3[] = "@ SOA a. b. 1 2 3 4 5";
+	char		 l4[] = "x IN A not-an-address";
+	char		*good[] = { l1, NULL }, *outside[] = { l2, NULL };
+	char		*soa[] = { l3, NULL }, *junk[] = { l4, NULL };
+	char		 err[256];
+	ldns_pkt	*a;
+
+	(void)state;
+	assert_int_equal(dns_db_set_static(db, good, err, sizeof err), 0);
+	assert_int_equal(dns_db_set_static(db, outside, err, sizeof err), -1);
+	assert_non_null(strstr(err, "outside"));
+	assert_int_equal(dns_db_set_static(db, soa, err, sizeof err), -1);
+	assert_int_equal(dns_db_set_static(db, junk, err, sizeof err), -1);
+	a = ask(db, "mail.netcrave.internal.", LDNS_RR_TYPE_MX, -1, 0);
+	expect(a, LDNS_SECTION_ANSWER,
+	    "mail.netcrave.internal.\t300\tIN\tMX\t10 mx.example.\n");
+	ldns_pkt_free(a);
+	dns_db_free(db);
+}
+
+/* DNSSEC: RRSIGs with DO only; denial by NSEC; every signature verifies with
+ * the zone's DNSKEY. */
+static void
+test_dnssec(void **state)
+{
+	struct dns_db	*db = db_new();
+	ldns_pkt	*a, *k;
+	ldns_rr_list	*keys, *rrset, *sigs, *good;
+	char		 err[256];
+	size_t		 i;
+
+	(void)state;
+	assert_int_equal(dns_db_enable_dnssec(db, err, sizeof err), 0);
+	dns_container_set(db, &web);
+	ask_do = 1;
+	k = ask(db, ZONE, LDNS_RR_TYPE_DNSKEY, 0, 1);
+	keys = ldns_pkt_rr_list_by_type(k, LDNS_RR_TYPE_DNSKEY,
+	    LDNS_SECTION_ANSWER);
+	assert_int_equal(ldns_rr_list_rr_count(keys), 1);
+	a = ask(db, "web.netcrave.internal.", LDNS_RR_TYPE_A, 0, 0);
+	assert_true(ldns_pkt_edns_do(a));
+	rrset = ldns_pkt_rr_list_by_type(a, LDNS_RR_TYPE_A, LDNS_SECTION_ANSWER);
+	sigs = ldns_pkt_rr_list_by_type(a, LDNS_RR_TYPE_RRSIG,
+	    LDNS_SECTION_ANSWER);
+	assert_int_equal(ldns_rr_list_rr_count(sigs), 1);
+	good = ldns_rr_list_new();
+	assert_int_equal(ldns_verify(rrset, sigs, keys, good), LDNS_STATUS_OK);
+	ldns_rr_list_free(good);
+	ldns_rr_list_deep_free(rrset);
+	ldns_rr_list_deep_free(sigs);
+	ldns_pkt_free(a);
+	/* NXDOMAIN: SOA, NSEC, both signed. */
+	a = ask(db, "nope.netcrave.internal.", LDNS_RR_TYPE_A, 0, 0);
+	assert_int_equal(ldns_pkt_get_rcode(a), LDNS_RCODE_NXDOMAIN);
+	assert_true(ldns_pkt_nscount(a) >= 4);
+	for (i = 0; i < ldns_pkt_nscount(a); i++) {
+		ldns_rr_type t = ldns_rr_get_type(ldns_rr_list_rr(
+		    ldns_pkt_authority(a), i));
+		assert_true(t == LDNS_RR_TYPE_SOA || t == LDNS_RR_TYPE_NSEC ||
+		    t == LDNS_RR_TYPE_RRSIG);
+	}
+	ldns_pkt_free(a);
+	/* Without DO: no signatures. */
+	ask_do = 0;
+	a = ask(db, "web.netcrave.internal.", LDNS_RR_TYPE_A, 0, 0);
+	assert_int_equal(ldns_pkt_ancount(a), 1);
+	ldns_pkt_free(a);
+	ldns_rr_list_deep_free(keys);
+	ldns_pkt_free(k);
+	dns_db_free(db);
+}
+
+struct xfr {
+	int	messages;
+	int	soas;
+	int	records;
+};
+
+/* Count what a transfer sends. */
+static void
+xfr_emit(const uint8_t *msg, size_t len, void *arg)
+{
+	struct xfr	*x = arg;
+	ldns_pkt	*p = NULL;
+	size_t		 i;
+
+	assert_int_equal(ldns_wire2pkt(&p, msg, len), LDNS_STATUS_OK);
+	x->messages++;
+	for (i = 0; i < ldns_pkt_ancount(p); i++) {
+		x->records++;
+		if (ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_answer(p), i)) ==
+		    LDNS_RR_TYPE_SOA)
+			x->soas++;
+	}
+	ldns_pkt_free(p);
+}
+
+/* AXFR: SOA, every record, SOA; NOTIFY names the zone with its SOA. */
+static void
+test_axfr_notify(void **state)
+{
+	struct dns_db	*db = db_new();
+	struct xfr	 x = { 0, 0, 0 };
+	ldns_pkt	*q, *p = NULL;
+	ldns_rdf	*owner;
+	uint8_t		*wire, msg[1024];
+	size_t		 wlen, zone, len;
+
+	(void)state;
+	dns_container_set(db, &web);
+	ldns_str2rdf_dname(&owner, ZONE);
+	q = ldns_pkt_query_new(owner, LDNS_RR_TYPE_AXFR, LDNS_RR_CLASS_IN, 0);
+	assert_int_equal(ldns_pkt2wire(&wire, q, &wlen), LDNS_STATUS_OK);
+	assert_true(dns_query_is_xfr(db, wire, wlen, &zone));
+	assert_int_equal(zone, 0);
+	dns_axfr(db, zone, wire, wlen, xfr_emit, &x);
+	assert_int_equal(x.messages, 1);
+	assert_int_equal(x.soas, 2);
+	/* SOA, NS, A+AAAA for web, web.blue, frontend, frontend.blue, TXT,
+	 * SRV, CNAME, SOA. */
+	assert_int_equal(x.records, 14);
+	free(wire);
+	ldns_pkt_free(q);
+	len = dns_notify_message(db, 0, 7, msg, sizeof msg);
+	assert_true(len > 0);
+	assert_int_equal(ldns_wire2pkt(&p, msg, len), LDNS_STATUS_OK);
+	assert_int_equal(ldns_pkt_get_opcode(p), LDNS_PACKET_NOTIFY);
+	assert_true(ldns_pkt_aa(p));
+	assert_int_equal(ldns_pkt_ancount(p), 1);
+	ldns_pkt_free(p);
+	dns_db_free(db);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest	tests[] = {
+		cmocka_unit_test(test_container_records),
+		cmocka_unit_test(test_container_srv),
+		cmocka_unit_test(test_label_confinement),
+		cmocka_unit_test(test_container_remove),
+		cmocka_unit_test(test_stale_until_commit),
+		cmocka_unit_test(test_negative_answers),
+		cmocka_unit_test(test_edns),
+		cmocka_unit_test(test_formerr),
+		cmocka_unit_test(test_truncation),
+		cmocka_unit_test(test_static_records),
+		cmocka_unit_test(test_axfr_notify),
+		cmocka_unit_test(test_dnssec),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
