@@ -97,7 +97,10 @@ struct dns_db {
 };
 
 /* dns_zone.c */
+struct dns_rec		*dns_rec_new(ldns_rr *);
 void			 dns_arena_put(struct dns_db *, const void *, size_t);
+void			 dns_arena_put_rr_tail(struct dns_db *,
+			    const struct dns_rec *);
 void			 dns_index_add(struct dns_db *, struct dns_rec *);
 void			 dns_arena_put_rr_full(struct dns_db *,
 			    const struct dns_rec *);

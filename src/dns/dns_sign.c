@@ -120,30 +120,6 @@ dns_rec_ldns(const struct dns_rec *rec)
 	return (rr);
 }
 
-/* The compact form of an ldns record (dns_zone.c has the same for its own
- * records; this one keeps the owner as given). */
-static struct dns_rec *
-dns_rec_of(ldns_rr *rr)
-{
-	ldns_buffer	*buf = ldns_buffer_new(512);
-	struct dns_rec	*rec = NULL;
-	ldns_rdf	*owner = ldns_rr_owner(rr);
-	size_t		 rdlen;
-
-	if (ldns_rr_rdata2buffer_wire(buf, rr) == LDNS_STATUS_OK &&
-	    (rdlen = ldns_buffer_position(buf)) <= UINT16_MAX) {
-		rec = xmalloc(sizeof *rec + ldns_rdf_size(owner) + rdlen);
-		rec->ttl = ldns_rr_ttl(rr);
-		rec->type = (uint16_t)ldns_rr_get_type(rr);
-		rec->rdlen = (uint16_t)rdlen;
-		rec->ownerlen = (uint8_t)ldns_rdf_size(owner);
-		memcpy(rec->data, ldns_rdf_data(owner), rec->ownerlen);
-		memcpy(rec->data + rec->ownerlen, ldns_buffer_begin(buf), rdlen);
-	}
-	ldns_buffer_free(buf);
-	return (rec);
-}
-
 void
 dns_sign_clear(struct dns_db *db)
 {
@@ -174,7 +150,7 @@ dns_sign_add(struct dns_db *db)
 		free(z->dnskey_rec);
 		rr = ldns_key2rr(ldns_key_list_key(z->keys, 0));
 		ldns_rr_set_ttl(rr, db->ttl);
-		z->dnskey_rec = dns_rec_of(rr);
+		z->dnskey_rec = dns_rec_new(rr);
 		ldns_rr_free(rr);
 		dns_index_add(db, z->dnskey_rec);
 	}
@@ -216,7 +192,7 @@ dns_sign_add(struct dns_db *db)
 		ldns_rr_push_rdf(nsec, nextname);
 		ldns_rr_push_rdf(nsec, ldns_dnssec_create_nsec_bitmap(types,
 		    ntypes, LDNS_RR_TYPE_NSEC));
-		db->nsec[db->nnsec] = dns_rec_of(nsec);
+		db->nsec[db->nnsec] = dns_rec_new(nsec);
 		ldns_rr_free(nsec);
 		if (db->nsec[db->nnsec] != NULL)
 			dns_index_add(db, db->nsec[db->nnsec++]);
@@ -247,26 +223,10 @@ dns_sign_set(struct dns_db *db, struct dns_node *node, struct dns_rrset *set,
 	sigs = ldns_rr_list_rr_count(list) > 0 ?
 	    ldns_sign_public(list, db->zones[node->zone].keys) : NULL;
 	if (sigs != NULL && ldns_rr_list_rr_count(sigs) > 0 &&
-	    (sig = dns_rec_of(ldns_rr_list_rr(sigs, 0))) != NULL) {
+	    (sig = dns_rec_new(ldns_rr_list_rr(sigs, 0))) != NULL) {
 		set->sigoff = (uint32_t)db->arena_len;
 		dns_arena_put(db, ptr, sizeof ptr);
-		/* Type to RDATA, after the pointer. */
-		{
-			uint8_t fixed[10];
-
-			fixed[0] = 0;
-			fixed[1] = LDNS_RR_TYPE_RRSIG;
-			fixed[2] = 0;
-			fixed[3] = LDNS_RR_CLASS_IN;
-			fixed[4] = (uint8_t)(sig->ttl >> 24);
-			fixed[5] = (uint8_t)(sig->ttl >> 16);
-			fixed[6] = (uint8_t)(sig->ttl >> 8);
-			fixed[7] = (uint8_t)sig->ttl;
-			fixed[8] = (uint8_t)(sig->rdlen >> 8);
-			fixed[9] = (uint8_t)sig->rdlen;
-			dns_arena_put(db, fixed, sizeof fixed);
-			dns_arena_put(db, sig->data + sig->ownerlen, sig->rdlen);
-		}
+		dns_arena_put_rr_tail(db, sig);
 		set->siglen = (uint32_t)db->arena_len - set->sigoff;
 		set->fsigoff = (uint32_t)db->arena_len;
 		dns_arena_put_rr_full(db, sig);

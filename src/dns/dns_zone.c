@@ -507,8 +507,8 @@ dns_source_replace(struct dns_db *db, const char *id, struct dns_rec **rrs,
 	db->dirty = 1;
 }
 
-/* The compact form of rr. */
-static struct dns_rec *
+/* The compact form of rr (owner as written). */
+struct dns_rec *
 dns_rec_new(ldns_rr *rr)
 {
 	static ldns_buffer	*buf;
@@ -1019,7 +1019,7 @@ dns_rr_order(const void *a, const void *b)
 }
 
 /* type, class, TTL, RDLENGTH and RDATA of a record into the arena. */
-static void
+void
 dns_arena_put_rr_tail(struct dns_db *db, const struct dns_rec *rec)
 {
 	uint8_t	fixed[10];
