@@ -168,8 +168,8 @@ static void
 test_not_implemented(void **state)
 {
 	static const char *const methods[] = {
-		"NetworkDriver.CreateNetwork", "NetworkDriver.Join",
-		"NetworkDriver.Leave", "VolumeDriver.Path",
+		"NetworkDriver.AllocateNetwork", "NetworkDriver.FreeNetwork",
+		"VolumeDriver.Path",
 		"VolumeDriver.Create", "VolumeDriver.Mount", "VolumeDriver.List",
 	};
 	struct answer	 a;

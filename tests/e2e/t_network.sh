@@ -1,0 +1,89 @@
+#!/bin/bash
+# t_network: netcrave as Docker's NetworkDriver: containers on a netcrave network
+# reach their gateway and each other (ping and TCP, IPv4 and IPv6), a static --ip,
+# a -o netcrave.tag that disagrees with the pool is refused, and removing
+# everything leaves no netcrave link behind.
+. "$(dirname "$0")/lib.sh"
+e2e_init
+e2e_need_netcraved
+e2e_start_dockerd
+e2e_import_busybox
+
+ula=$(e2e_ula)
+E2E_NETCRAVED_EXTRA='"default_tag": "web",
+	"scopes": [ { "name": "e2e", "ipv4_network": "198.18.0.0/16",
+	  "ipv6_network": "'$ula'::/48", "scopes": [
+	  { "name": "web", "ipv4_network": "198.18.0.0/20", "ipv4_prefix_length": 24,
+	    "ipv6_network": "'$ula':100::/56", "ipv6_prefix_length": 64,
+	    "tags": ["web"], "egress": ["db"] },
+	  { "name": "db", "ipv4_network": "198.18.16.0/20", "ipv4_prefix_length": 24,
+	    "ipv6_network": "'$ula':200::/56", "ipv6_prefix_length": 64,
+	    "tags": ["db"], "ingress": ["web"] },
+	  { "name": "other", "ipv4_network": "198.18.32.0/20", "ipv4_prefix_length": 24,
+	    "ipv6_network": "'$ula':300::/56", "ipv6_prefix_length": 64,
+	    "tags": ["other"] } ] } ]'
+e2e_start_netcraved
+
+netcreate() {	# netcreate NAME TAG [ARGS...]
+	local name=$1 tag=$2
+	shift 2
+	dk network create -d "$PLUGIN" --ipam-driver "$PLUGIN" \
+	    --ipam-opt netcrave.tag="$tag" "$@" "$name"
+}
+ip4() { dk inspect "$1" -f "{{(index .NetworkSettings.Networks \"$2\").IPAddress}}"; }
+ip6() { dk inspect "$1" -f "{{(index .NetworkSettings.Networks \"$2\").GlobalIPv6Address}}"; }
+# reach FROM ADDR: one ping and one TCP connection to the httpd on ADDR:80.
+ping_ok() { dk exec "$1" ping -c1 -W1 "$2" >/dev/null 2>&1; }
+# (busybox nc: its static wget crashes in this image.)
+tcp_ok() {
+	dk exec "$1" sh -c "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 $2 80" 2>/dev/null |
+	    grep -q hello
+}
+server() {	# server NAME NETWORK [ARGS...]
+	local name=$1 netw=$2
+	shift 2
+	dk run -d --name "$name" --network "$netw" "$@" local/busybox sh -c \
+	    'mkdir -p /www && echo hello >/www/index.html && httpd -f -p 80 -h /www' >/dev/null ||
+	    e2e_fail "cannot start $name on $netw"
+}
+
+out=$(netcreate web1 web --ipv6 2>&1) || e2e_fail "network create web1: $out"
+n=$(ip netns exec "_$E2E_INSTANCE" ip -o link show type bridge | grep -c .)
+[ "$n" = 1 ] || e2e_fail "expected one bridge in the routing namespace, found $n"
+
+server ca web1
+server cb web1
+a4=$(ip4 ca web1) b4=$(ip4 cb web1) b6=$(ip6 cb web1)
+gw=$(dk network inspect web1 -f '{{(index .IPAM.Config 0).Gateway}}')
+[ -n "$a4" ] && [ -n "$b4" ] && [ -n "$b6" ] || e2e_fail "addresses: a=$a4 b=$b4 b6=$b6"
+ping_ok ca "$gw" || e2e_fail "a cannot ping its gateway $gw"
+ping_ok ca "$b4" || e2e_fail "a cannot ping its peer $b4"
+tcp_ok ca "$b4" || e2e_fail "a cannot open TCP to $b4:80"
+ping_ok ca "$b6" || e2e_fail "a cannot ping its peer over IPv6 $b6"
+tcp_ok ca "$b6" || e2e_fail "a cannot open TCP to [$b6]:80"
+e2e_log "same network: ping and TCP over IPv4 and IPv6"
+
+# A -o netcrave.tag that disagrees with the pool's tag is refused.
+if out=$(dk network create -d "$PLUGIN" --ipam-driver "$PLUGIN" --ipam-opt netcrave.tag=web \
+    -o netcrave.tag=db bad 2>&1); then
+	e2e_fail "a -o netcrave.tag disagreeing with the pool was accepted"
+fi
+e2e_expect_contains "$out" "netcrave: -o netcrave.tag=db disagrees with the pool" "tag mismatch error"
+
+# A static --ip on a network with a user-given subnet.
+netcreate web9 web --subnet 198.18.9.0/24 >/dev/null || e2e_fail "network create --subnet"
+server cs web9 --ip 198.18.9.50
+[ "$(ip4 cs web9)" = 198.18.9.50 ] || e2e_fail "--ip gave $(ip4 cs web9)"
+dk run --rm --network web9 local/busybox ping -c1 -W1 198.18.9.50 >/dev/null ||
+    e2e_fail "cannot reach the static 198.18.9.50"
+
+if [ "${T_NETWORK_POLICY:-1}" = 1 ]; then
+	. "$(dirname "$0")/t_network_policy.inc"
+fi
+
+dk rm -f ca cb cs >/dev/null
+dk network rm web1 web9 >/dev/null || e2e_fail "network rm"
+left=$( { ip -o link show; ip netns exec "_$E2E_INSTANCE" ip -o link show; } |
+    grep -c "netcrave:$E2E_INSTANCE:")
+[ "$left" = 0 ] || e2e_fail "$left netcrave links left after removing everything"
+e2e_log "PASS"
