@@ -18,6 +18,7 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/route/route.h>
 
 #include "link.h"
 #include "log.h"
@@ -68,9 +69,12 @@ link_index(struct nl_sock *sk, const char *name)
 	return (idx);
 }
 
-/* Bring a link up by index. */
+/*
+ * Bring a link up (and set its alias: the kernel takes IFLA_IFALIAS only on a
+ * change, never when it creates a link).
+ */
 static int
-link_up(struct nl_sock *sk, int ifindex)
+link_up_alias(struct nl_sock *sk, int ifindex, const char *alias)
 {
 	struct rtnl_link	*orig, *change;
 	int			 rc;
@@ -79,10 +83,18 @@ link_up(struct nl_sock *sk, int ifindex)
 		return (rc);
 	change = rtnl_link_alloc();
 	rtnl_link_set_flags(change, IFF_UP);
+	if (alias != NULL && *alias != '\0')
+		rtnl_link_set_ifalias(change, alias);
 	rc = rtnl_link_change(sk, orig, change, 0);
 	rtnl_link_put(change);
 	rtnl_link_put(orig);
 	return (rc);
+}
+
+static int
+link_up(struct nl_sock *sk, int ifindex)
+{
+	return (link_up_alias(sk, ifindex, NULL));
 }
 
 int
@@ -96,7 +108,6 @@ link_bridge_ensure(struct nl_sock *sk, const char *name, const char *alias,
 		l = rtnl_link_alloc();
 		rtnl_link_set_type(l, "bridge");
 		rtnl_link_set_name(l, name);
-		rtnl_link_set_ifalias(l, alias);
 		rc = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
 		rtnl_link_put(l);
 		if (rc < 0 && rc != -NLE_EXIST) {
@@ -109,7 +120,7 @@ link_bridge_ensure(struct nl_sock *sk, const char *name, const char *alias,
 			return (-1);
 		}
 	}
-	if ((rc = link_up(sk, idx)) < 0) {
+	if ((rc = link_up_alias(sk, idx, alias)) < 0) {
 		snprintf(err, errlen, "bridge %s up: %s", name, nl_geterror(rc));
 		return (-1);
 	}
@@ -156,12 +167,10 @@ link_veth_create(struct nl_sock *sk, const char *name, const char *mac,
 
 	l = rtnl_link_veth_alloc();
 	rtnl_link_set_name(l, name);
-	rtnl_link_set_ifalias(l, alias);
 	if (mac != NULL && nl_addr_parse(mac, AF_LLC, &hw) == 0)
 		rtnl_link_set_addr(l, hw);
 	p = rtnl_link_veth_get_peer(l);
 	rtnl_link_set_name(p, peer);
-	rtnl_link_set_ifalias(p, alias);
 	rtnl_link_set_ns_fd(p, peer_nsfd);
 	rtnl_link_put(p);
 	rc = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
@@ -180,8 +189,10 @@ link_veth_create(struct nl_sock *sk, const char *name, const char *mac,
 	}
 	idx = rtnl_link_get_ifindex(orig);
 	change = rtnl_link_alloc();
-	rtnl_link_set_master(change, master);
+	if (master > 0)
+		rtnl_link_set_master(change, master);
 	rtnl_link_set_flags(change, IFF_UP);
+	rtnl_link_set_ifalias(change, alias);
 	rc = rtnl_link_change(psk, orig, change, 0);
 	rtnl_link_put(change);
 	rtnl_link_put(orig);
@@ -189,6 +200,69 @@ link_veth_create(struct nl_sock *sk, const char *name, const char *mac,
 		snprintf(err, errlen, "veth peer %s (%d) on bridge %d: %s", peer,
 		    idx, master, nl_geterror(rc));
 		link_delete(sk, name);
+		return (-1);
+	}
+	/* The container end: its alias now, Docker brings it up itself. */
+	if ((rc = rtnl_link_get_kernel(sk, 0, name, &orig)) < 0) {
+		snprintf(err, errlen, "veth %s: %s", name, nl_geterror(rc));
+		link_delete(sk, name);
+		return (-1);
+	}
+	change = rtnl_link_alloc();
+	rtnl_link_set_ifalias(change, alias);
+	rc = rtnl_link_change(sk, orig, change, 0);
+	rtnl_link_put(change);
+	rtnl_link_put(orig);
+	if (rc < 0) {
+		snprintf(err, errlen, "veth %s alias: %s", name, nl_geterror(rc));
+		link_delete(sk, name);
+		return (-1);
+	}
+	return (0);
+}
+
+int
+link_set_up(struct nl_sock *sk, const char *name)
+{
+	int	idx;
+
+	if ((idx = link_index(sk, name)) == 0)
+		return (-1);
+	return (link_up(sk, idx) < 0 ? -1 : 0);
+}
+
+int
+link_route_add(struct nl_sock *sk, const struct prefix *dst,
+    const struct prefix *gw, int ifindex, char *err, size_t errlen)
+{
+	struct rtnl_route	*r;
+	struct rtnl_nexthop	*nh;
+	struct nl_addr		*d, *g;
+	unsigned char		 zero[16] = { 0 };
+	size_t			 alen = gw->family == AF_INET ? 4 : 16;
+	int			 rc;
+
+	if (dst != NULL) {
+		d = nl_addr_build(dst->family, dst->addr, alen);
+		nl_addr_set_prefixlen(d, dst->len);
+	} else {
+		d = nl_addr_build(gw->family, zero, alen);
+		nl_addr_set_prefixlen(d, 0);
+	}
+	g = nl_addr_build(gw->family, gw->addr, alen);
+	r = rtnl_route_alloc();
+	rtnl_route_set_family(r, gw->family);
+	rtnl_route_set_dst(r, d);
+	nh = rtnl_route_nh_alloc();
+	rtnl_route_nh_set_gateway(nh, g);
+	rtnl_route_nh_set_ifindex(nh, ifindex);
+	rtnl_route_add_nexthop(r, nh);
+	rc = rtnl_route_add(sk, r, NLM_F_CREATE | NLM_F_REPLACE);
+	rtnl_route_put(r);
+	nl_addr_put(d);
+	nl_addr_put(g);
+	if (rc < 0 && rc != -NLE_EXIST) {
+		snprintf(err, errlen, "route: %s", nl_geterror(rc));
 		return (-1);
 	}
 	return (0);

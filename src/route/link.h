@@ -30,6 +30,11 @@ int	link_addr_add(struct nl_sock *, int ifindex, const struct prefix *,
 int	link_veth_create(struct nl_sock *sk, const char *name, const char *mac,
 	    struct nl_sock *psk, int peer_nsfd, const char *peer, int master,
 	    const char *alias, char *err, size_t errlen);
+/* Bring a link up by name. */
+int	link_set_up(struct nl_sock *, const char *name);
+/* A route to dst (NULL: default) via gw on ifindex; present is success. */
+int	link_route_add(struct nl_sock *, const struct prefix *dst,
+	    const struct prefix *gw, int ifindex, char *err, size_t errlen);
 /* Delete a link by name; a missing link is success. */
 int	link_delete(struct nl_sock *, const char *name);
 /* Call fn for every link whose alias starts with prefix. */

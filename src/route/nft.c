@@ -32,12 +32,39 @@ nft_allowed(const struct net_network *a, const struct net_network *b)
 	return (nft_has(a->egress, b->tag) && nft_has(b->ingress, a->tag));
 }
 
+/* "{ "a", "b" }" of the bridges of networks that pass test (all: NULL). */
+static int
+nft_bridge_set(FILE *f, const struct nft_model *m,
+    int (*test)(const struct net_network *, const struct nft_model *))
+{
+	size_t	i;
+	int	n = 0;
+
+	for (i = 0; i < m->nnetworks; i++) {
+		if (test != NULL && !test(m->networks[i], m))
+			continue;
+		fprintf(f, "%s\"%s\"", n == 0 ? "{ " : ", ",
+		    m->networks[i]->bridge);
+		n++;
+	}
+	if (n > 0)
+		fprintf(f, " }");
+	return (n);
+}
+
+static int
+nft_egresses(const struct net_network *n, const struct nft_model *m)
+{
+	return (m->uplink_tag != NULL && nft_has(n->egress, m->uplink_tag));
+}
+
 char *
 nft_ruleset(const struct nft_model *m)
 {
 	FILE	*f;
-	char	*text = NULL;
-	size_t	 len = 0, i, j;
+	char	*text = NULL, *sets;
+	size_t	 len = 0, slen = 0, i, j;
+	int	 nout;
 
 	if ((f = open_memstream(&text, &len)) == NULL)
 		fatal("%s: open_memstream", __func__);
@@ -56,19 +83,38 @@ nft_ruleset(const struct nft_model *m)
 			    m->networks[i]->bridge, m->networks[j]->bridge);
 		}
 	}
-	if (m->nnetworks > 0) {
-		/* Everything else between networks is dropped. */
-		fprintf(f, "\t\tiifname {");
-		for (i = 0; i < m->nnetworks; i++)
-			fprintf(f, "%s \"%s\"", i > 0 ? "," : "",
-			    m->networks[i]->bridge);
-		fprintf(f, " } oifname {");
-		for (i = 0; i < m->nnetworks; i++)
-			fprintf(f, "%s \"%s\"", i > 0 ? "," : "",
-			    m->networks[i]->bridge);
-		fprintf(f, " } drop\n");
+	nout = 0;
+	if (m->uplink != NULL) {
+		FILE *sf = open_memstream(&sets, &slen);
+
+		if (sf == NULL)
+			fatal("%s: open_memstream", __func__);
+		nout = nft_bridge_set(sf, m, nft_egresses);
+		fclose(sf);
+		if (nout > 0)
+			fprintf(f, "\t\tiifname %s oifname \"%s\" accept\n",
+			    sets, m->uplink);
+		free(sets);
 	}
-	fprintf(f, "\t}\n}\n");
+	if (m->nnetworks > 0) {
+		/* Everything else from or to a network is dropped. */
+		fprintf(f, "\t\tiifname ");
+		nft_bridge_set(f, m, NULL);
+		fprintf(f, " drop\n\t\toifname ");
+		nft_bridge_set(f, m, NULL);
+		fprintf(f, " drop\n");
+	}
+	fprintf(f, "\t}\n");
+	if (nout > 0) {
+		/* IPv4 leaves through the uplink under its address. */
+		fprintf(f, "\tchain postrouting {\n");
+		fprintf(f, "\t\ttype nat hook postrouting priority srcnat; "
+		    "policy accept;\n");
+		fprintf(f, "\t\toifname \"%s\" meta nfproto ipv4 masquerade\n",
+		    m->uplink);
+		fprintf(f, "\t}\n");
+	}
+	fprintf(f, "}\n");
 	if (fclose(f) != 0)
 		fatal("%s: fclose", __func__);
 	return (text);

@@ -39,6 +39,8 @@ struct nft_model {
 	const char		 *table;
 	struct net_network	**networks;
 	size_t			  nnetworks;
+	const char		 *uplink;	/* routing end of the uplink, or NULL */
+	const char		 *uplink_tag;	/* egress to it: "internet" */
 };
 
 /* Whether traffic from a may start flows to b (same network: always). */

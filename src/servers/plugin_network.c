@@ -55,6 +55,10 @@ static struct {
 	int			 dns;		/* fd of dockerd's namespace */
 	struct nl_sock		*rsk;		/* rtnetlink in the routing namespace */
 	struct nl_sock		*dsk;		/* ... in dockerd's */
+	struct nl_sock		*hsk;		/* ... in netcraved's (the host) */
+	char			*uplink_tag;
+	char			 uplink_host[NET_IFNAMSIZ];	/* host end */
+	char			 uplink[NET_IFNAMSIZ];		/* routing end */
 	struct net_network_list	 networks;
 	struct net_endpoint_list endpoints;
 	char			 broken[256];	/* why networking is off, or "" */
@@ -269,6 +273,10 @@ net_policy_apply(void)
 
 	memset(&m, 0, sizeof m);
 	m.table = net.nft_table;
+	if (net.uplink[0] != '\0') {
+		m.uplink = net.uplink;
+		m.uplink_tag = net.uplink_tag;
+	}
 	TAILQ_FOREACH(n, &net.networks, entry)
 		m.nnetworks++;
 	m.networks = xcalloc(m.nnetworks + 1, sizeof *m.networks);
@@ -826,6 +834,8 @@ net_orphan_cb(const char *name, const char *alias, void *arg)
 		id = kind + 4;
 		if (net_find_network(id) != NULL)
 			return;
+	} else if (strncmp(kind, "uplink:", 7) == 0) {
+		return;
 	} else if (strncmp(kind, "ep:", 3) == 0) {
 		id = kind + 3;
 		if (net_find_endpoint(id) != NULL)
@@ -833,6 +843,59 @@ net_orphan_cb(const char *name, const char *alias, void *arg)
 	}
 	log_info("network: removing orphan link %s (%s)", name, alias);
 	link_delete(sk, name);
+}
+
+/*
+ * The uplink: a veth pair between the routing namespace and the host, on a
+ * link-local /30 chosen from the instance name (169.254.N.0/30), with the
+ * routing namespace's default route through it.  Only networks whose egress
+ * names the uplink tag may use it (nft), IPv4 masqueraded to its address.
+ */
+static int
+net_uplink_build(char *err, size_t errlen)
+{
+	struct prefix	 host, route;
+	const char	*c;
+	char		 alias[128];
+	unsigned int	 h = 5381;
+	int		 idx;
+
+	for (c = net.instance; *c != '\0'; c++)
+		h = h * 33 + (unsigned char)*c;
+	memset(&host, 0, sizeof host);
+	host.family = AF_INET;
+	host.len = 30;
+	host.addr[0] = 169;
+	host.addr[1] = 254;
+	host.addr[2] = 1 + h % 254;
+	route = host;
+	host.addr[3] = 1;
+	route.addr[3] = 2;
+
+	snprintf(net.uplink_host, sizeof net.uplink_host, "%suh",
+	    net.link_prefix);
+	snprintf(net.uplink, sizeof net.uplink, "%sur", net.link_prefix);
+	net_alias(alias, sizeof alias, "uplink", "0");
+	if (link_index(net.rsk, net.uplink) == 0 ||
+	    link_index(net.hsk, net.uplink_host) == 0) {
+		link_delete(net.rsk, net.uplink);
+		link_delete(net.hsk, net.uplink_host);
+		if (link_veth_create(net.hsk, net.uplink_host, NULL, net.rsk,
+		    net.rns, net.uplink, 0, alias, err, errlen) == -1)
+			return (-1);
+	}
+	link_set_up(net.hsk, net.uplink_host);
+	if ((idx = link_index(net.hsk, net.uplink_host)) == 0 ||
+	    link_addr_add(net.hsk, idx, &host, err, errlen) == -1)
+		return (-1);
+	if ((idx = link_index(net.rsk, net.uplink)) == 0 ||
+	    link_addr_add(net.rsk, idx, &route, err, errlen) == -1)
+		return (-1);
+	if (link_route_add(net.rsk, NULL, &host, idx, err, errlen) == -1)
+		return (-1);
+	/* The host forwards what leaves through the uplink, as dockerd does. */
+	link_sysctl(netns_self(), "net/ipv4/ip_forward", "1");
+	return (0);
 }
 
 /* Make the kernel match the records: missing bridges back, orphans gone. */
@@ -864,6 +927,7 @@ net_init(const struct server_env *env, char *err, size_t errlen)
 	net.link_prefix = xstrdup(c->link_prefix);
 	net.netns = xstrdup(c->netns);
 	net.nft_table = xstrdup(c->nft_table);
+	net.uplink_tag = xstrdup(c->uplink_tag);
 	net.docker_netns = c->runtime_netns != NULL ?
 	    xstrdup(c->runtime_netns) : NULL;
 	/*
@@ -878,11 +942,17 @@ net_init(const struct server_env *env, char *err, size_t errlen)
 	    (net.rsk = link_sock_open(net.rns, net.broken,
 	    sizeof net.broken)) == NULL ||
 	    (net.dsk = link_sock_open(net.dns, net.broken,
+	    sizeof net.broken)) == NULL ||
+	    (net.hsk = link_sock_open(netns_self(), net.broken,
 	    sizeof net.broken)) == NULL) {
 		log_warnx("network: networking is unavailable: %s", net.broken);
 		link_sock_close(net.rsk);
 		net.rsk = NULL;
 		return (0);
+	}
+	if (net_uplink_build(err, errlen) == -1) {
+		log_warnx("network: no uplink: %s", err);
+		net.uplink[0] = '\0';
 	}
 	/* The routing namespace routes between networks (and to the uplink). */
 	link_sysctl(net.rns, "net/ipv4/ip_forward", "1");
@@ -925,7 +995,8 @@ net_shutdown(void)
 	}
 	link_sock_close(net.rsk);
 	link_sock_close(net.dsk);
-	net.rsk = net.dsk = NULL;
+	link_sock_close(net.hsk);
+	net.rsk = net.dsk = net.hsk = NULL;
 	if (net.rns != -1)
 		close(net.rns);
 	if (net.dns != -1)
@@ -935,6 +1006,7 @@ net_shutdown(void)
 	free(net.link_prefix);
 	free(net.netns);
 	free(net.nft_table);
+	free(net.uplink_tag);
 	free(net.docker_netns);
 	memset(&net, 0, sizeof net);
 	net.rns = net.dns = -1;

@@ -15,7 +15,7 @@ E2E_NETCRAVED_EXTRA='"default_tag": "web",
 	  "ipv6_network": "'$ula'::/48", "scopes": [
 	  { "name": "web", "ipv4_network": "198.18.0.0/20", "ipv4_prefix_length": 24,
 	    "ipv6_network": "'$ula':100::/56", "ipv6_prefix_length": 64,
-	    "tags": ["web"], "egress": ["db"] },
+	    "tags": ["web"], "egress": ["db", "internet"] },
 	  { "name": "db", "ipv4_network": "198.18.16.0/20", "ipv4_prefix_length": 24,
 	    "ipv6_network": "'$ula':200::/56", "ipv6_prefix_length": 64,
 	    "tags": ["db"], "ingress": ["web"] },
@@ -81,9 +81,44 @@ if [ "${T_NETWORK_POLICY:-1}" = 1 ]; then
 	. "$(dirname "$0")/t_network_policy.inc"
 fi
 
+# Egress: an "internet" namespace behind the host; web's egress names the uplink
+# tag, db's does not.  The far side sees the uplink's address, not the container's.
+inet="e2einet$$"
+ip netns add "$inet" || e2e_fail "ip netns add $inet"
+e2e_at_cleanup "ip netns delete $inet 2>/dev/null; ip link delete e2ei$$ 2>/dev/null"
+ip link add "e2ei$$" type veth peer name eth0 netns "$inet"
+ip addr add 198.19.254.1/30 dev "e2ei$$" && ip link set "e2ei$$" up
+ip -n "$inet" addr add 198.19.254.2/30 dev eth0
+ip -n "$inet" link set eth0 up
+ip -n "$inet" link set lo up
+ip -n "$inet" route add 169.254.0.0/16 via 198.19.254.1
+mkdir -p "$E2E_D/www/cgi-bin"
+printf '#!/bin/sh\necho Content-type: text/plain\necho\necho "from $REMOTE_ADDR"\n' \
+    >"$E2E_D/www/cgi-bin/ip"
+chmod +x "$E2E_D/www/cgi-bin/ip"
+ip netns exec "$inet" busybox httpd -f -p 198.19.254.2:80 -h "$E2E_D/www" &
+e2e_at_cleanup "kill $! 2>/dev/null"
+sleep 0.3
+seen=$(dk exec ca sh -c "printf 'GET /cgi-bin/ip HTTP/1.0\\r\\n\\r\\n' | nc -w 3 198.19.254.2 80" 2>&1)
+e2e_expect_contains "$seen" "from 169.254." "what the internet sees of web's container"
+e2e_expect_not_contains "$seen" "from $a4" "masquerade"
+netcreate db2 db >/dev/null || e2e_fail "network create db2"
+dk run --rm --network db2 local/busybox ping -c1 -W1 198.19.254.2 >/dev/null 2>&1 &&
+    e2e_fail "db reached the internet, its egress does not name it"
+dk network rm db2 >/dev/null
+e2e_log "egress: web masqueraded to the uplink, db kept in"
+
+# Every link netcrave made carries its alias (reconcile depends on it).
+n=$(ip netns exec "_$E2E_INSTANCE" ip -o link show type bridge | grep -c "alias netcrave:$E2E_INSTANCE:net:")
+[ "$n" = 2 ] || e2e_fail "expected 2 bridges with netcrave's alias, found $n"
+
 dk rm -f ca cb cs >/dev/null
 dk network rm web1 web9 >/dev/null || e2e_fail "network rm"
+# Only the uplink (one end each side) stays while netcraved runs.
 left=$( { ip -o link show; ip netns exec "_$E2E_INSTANCE" ip -o link show; } |
-    grep -c "netcrave:$E2E_INSTANCE:")
+    grep "netcrave:$E2E_INSTANCE:" | grep -vc "netcrave:$E2E_INSTANCE:uplink:")
 [ "$left" = 0 ] || e2e_fail "$left netcrave links left after removing everything"
+n=$( { ip -o link show; ip netns exec "_$E2E_INSTANCE" ip -o link show; } |
+    grep -c "netcrave:$E2E_INSTANCE:uplink:")
+[ "$n" = 2 ] || e2e_fail "the uplink has $n ends with netcrave's alias, not 2"
 e2e_log "PASS"

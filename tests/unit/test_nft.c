@@ -51,8 +51,28 @@ static const char golden_three[] =
 	"\t\tiifname \"ncbw1\" oifname \"ncbd1\" accept\n"
 	"\t\tiifname \"ncbd1\" oifname \"ncbd1\" accept\n"
 	"\t\tiifname \"ncbo1\" oifname \"ncbo1\" accept\n"
-	"\t\tiifname { \"ncbw1\", \"ncbd1\", \"ncbo1\" } "
-	    "oifname { \"ncbw1\", \"ncbd1\", \"ncbo1\" } drop\n"
+	"\t\tiifname { \"ncbw1\", \"ncbd1\", \"ncbo1\" } drop\n"
+	"\t\toifname { \"ncbw1\", \"ncbd1\", \"ncbo1\" } drop\n"
+	"\t}\n"
+	"}\n";
+
+static const char golden_uplink[] =
+	"table inet nc\n"
+	"delete table inet nc\n"
+	"table inet nc {\n"
+	"\tchain forward {\n"
+	"\t\ttype filter hook forward priority filter; policy accept;\n"
+	"\t\tct state established,related accept\n"
+	"\t\tiifname \"ncbw1\" oifname \"ncbw1\" accept\n"
+	"\t\tiifname \"ncbw1\" oifname \"ncbd1\" accept\n"
+	"\t\tiifname \"ncbd1\" oifname \"ncbd1\" accept\n"
+	"\t\tiifname { \"ncbw1\" } oifname \"ncur\" accept\n"
+	"\t\tiifname { \"ncbw1\", \"ncbd1\" } drop\n"
+	"\t\toifname { \"ncbw1\", \"ncbd1\" } drop\n"
+	"\t}\n"
+	"\tchain postrouting {\n"
+	"\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
+	"\t\toifname \"ncur\" meta nfproto ipv4 masquerade\n"
 	"\t}\n"
 	"}\n";
 
@@ -70,7 +90,7 @@ static void
 test_ruleset(void **state)
 {
 	struct net_network	*nets[] = { &web, &db, &other };
-	struct nft_model	 m = { "nc", nets, 3 };
+	struct nft_model	 m = { "nc", nets, 3, NULL, NULL };
 	char			*text;
 
 	text = nft_ruleset(&m);
@@ -79,6 +99,13 @@ test_ruleset(void **state)
 	m.nnetworks = 0;
 	text = nft_ruleset(&m);
 	assert_string_equal(text, golden_empty);
+	free(text);
+	/* Only web's egress names the uplink tag: only web leaves, masqueraded. */
+	m.nnetworks = 2;
+	m.uplink = "ncur";
+	m.uplink_tag = "internet";
+	text = nft_ruleset(&m);
+	assert_string_equal(text, golden_uplink);
 	free(text);
 }
 
