@@ -222,6 +222,23 @@ link_veth_create(struct nl_sock *sk, const char *name, const char *mac,
 }
 
 int
+link_set_master(struct nl_sock *sk, const char *name, int master)
+{
+	struct rtnl_link	*orig, *change;
+	int			 rc;
+
+	if ((rc = rtnl_link_get_kernel(sk, 0, name, &orig)) < 0)
+		return (-1);
+	change = rtnl_link_alloc();
+	rtnl_link_set_master(change, master);
+	rtnl_link_set_flags(change, IFF_UP);
+	rc = rtnl_link_change(sk, orig, change, 0);
+	rtnl_link_put(change);
+	rtnl_link_put(orig);
+	return (rc < 0 ? -1 : 0);
+}
+
+int
 link_set_up(struct nl_sock *sk, const char *name)
 {
 	int	idx;

@@ -30,6 +30,8 @@ int	link_addr_add(struct nl_sock *, int ifindex, const struct prefix *,
 int	link_veth_create(struct nl_sock *sk, const char *name, const char *mac,
 	    struct nl_sock *psk, int peer_nsfd, const char *peer, int master,
 	    const char *alias, char *err, size_t errlen);
+/* Put a link (by name, if present) on a bridge, up; -1 when absent. */
+int	link_set_master(struct nl_sock *, const char *name, int master);
 /* Bring a link up by name. */
 int	link_set_up(struct nl_sock *, const char *name);
 /* A route to dst (NULL: default) via gw on ifindex; present is success. */

@@ -903,11 +903,22 @@ static void
 net_reconcile(void)
 {
 	struct net_network	*n;
+	struct net_endpoint	*e;
 	char			 err[256], prefix[128];
+	int			 master;
 
 	TAILQ_FOREACH(n, &net.networks, entry)
 		if (net_network_build(n, err, sizeof err) == -1)
 			log_warnx("network: %.12s: %s", n->id, err);
+	/* A bridge made again takes back the live endpoints' ends. */
+	TAILQ_FOREACH(e, &net.endpoints, entry) {
+		if ((n = net_find_network(e->network)) == NULL)
+			continue;
+		if ((master = link_index(net.rsk, n->bridge)) != 0 &&
+		    link_set_master(net.rsk, e->peer, master) == 0)
+			log_debug("network: endpoint %.12s on %s", e->id,
+			    n->bridge);
+	}
 	snprintf(prefix, sizeof prefix, "netcrave:%s:", net.instance);
 	link_foreach_alias(net.rsk, prefix, net_orphan_cb, net.rsk);
 	link_foreach_alias(net.dsk, prefix, net_orphan_cb, net.dsk);
