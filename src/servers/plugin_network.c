@@ -242,14 +242,17 @@ net_endpoint_record(const struct net_endpoint *e)
 	return (net_gen_text(g));
 }
 
-/* Every network and endpoint, for the control socket. */
-char *
-plugin_network_list(int endpoints)
+/*
+ * "networks": [...] (or "endpoints": [...]) into an open map, for the control
+ * socket's GET /networks and GET /endpoints.
+ */
+void
+plugin_network_gen(yajl_gen g, int endpoints)
 {
 	struct net_network	*n;
 	struct net_endpoint	*e;
-	yajl_gen		 g = json_gen_new();
 
+	json_gen_key(g, endpoints ? "endpoints" : "networks");
 	yajl_gen_array_open(g);
 	if (endpoints) {
 		TAILQ_FOREACH(e, &net.endpoints, entry)
@@ -259,7 +262,6 @@ plugin_network_list(int endpoints)
 			net_network_gen(g, n);
 	}
 	yajl_gen_array_close(g);
-	return (net_gen_text(g));
 }
 
 /* Recompute and apply the policy ruleset after any change of the model. */

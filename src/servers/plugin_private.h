@@ -36,7 +36,5 @@ void	plugin_network_delete_endpoint(struct http_request *, void *);
 void	plugin_network_join(struct http_request *, void *);
 void	plugin_network_leave(struct http_request *, void *);
 void	plugin_network_nothing(struct http_request *, void *);
-/* Every network (endpoints: every endpoint) as a JSON array, for the control socket. */
-char	*plugin_network_list(int endpoints);
 
 #endif

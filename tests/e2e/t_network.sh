@@ -63,6 +63,18 @@ ping_ok ca "$b6" || e2e_fail "a cannot ping its peer over IPv6 $b6"
 tcp_ok ca "$b6" || e2e_fail "a cannot open TCP to [$b6]:80"
 e2e_log "same network: ping and TCP over IPv4 and IPv6"
 
+# netcravectl shows the model.
+if [ -n "${NETCRAVECTL:-}" ] && [ -x "$NETCRAVECTL" ]; then
+	ctl() { "$NETCRAVECTL" -c "$E2E_NETCRAVED_CONF" "$@"; }
+	out=$(ctl networks) || e2e_fail "netcravectl networks: $out"
+	e2e_expect_contains "$out" "$(dk network inspect web1 -f '{{.Id}}' | cut -c1-12) web" "netcravectl networks"
+	e2e_expect_contains "$out" "$gw/24" "netcravectl networks (gateway)"
+	out=$(ctl endpoints) || e2e_fail "netcravectl endpoints: $out"
+	e2e_expect_contains "$out" "$b4/24" "netcravectl endpoints"
+	out=$(ctl -j endpoints)
+	e2e_expect_contains "$out" '"address6":"'"$b6"'/64"' "netcravectl -j endpoints"
+fi
+
 # A -o netcrave.tag that disagrees with the pool's tag is refused.
 if out=$(dk network create -d "$PLUGIN" --ipam-driver "$PLUGIN" --ipam-opt netcrave.tag=web \
     -o netcrave.tag=db bad 2>&1); then
