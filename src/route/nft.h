@@ -32,6 +32,7 @@ struct net_endpoint {
 	struct prefix		 addr4, addr6;
 	char			 ifname[16];
 	char			 peer[16];
+	int			 joined;	/* its veth pair should exist */
 	TAILQ_ENTRY(net_endpoint) entry;
 };
 

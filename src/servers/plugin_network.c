@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/event.h>
 #include <yajl/yajl_gen.h>
 
 #include "conf.h"
@@ -32,6 +33,7 @@
 #include "server.h"
 #include "store.h"
 #include "util.h"
+#include "watch.h"
 #include "xmalloc.h"
 
 #define NET_KIND_NETWORK	"net.network"
@@ -62,6 +64,9 @@ static struct {
 	struct net_network_list	 networks;
 	struct net_endpoint_list endpoints;
 	char			 broken[256];	/* why networking is off, or "" */
+	struct watch		*rwatch;	/* rtnetlink of the routing namespace */
+	struct watch		*hwatch;	/* ... of the host (the uplink's end) */
+	struct event		*repair;	/* rebuild after the kernel lost a part */
 } net = { .rns = -1, .dns = -1 };
 
 /* A reply waiting for the store; undo runs if the store fails. */
@@ -221,6 +226,7 @@ net_endpoint_gen(yajl_gen g, const struct net_endpoint *e)
 	net_gen_prefix(g, "address6", e->has6, &e->addr6);
 	json_gen_string(g, "ifname", e->ifname);
 	json_gen_string(g, "peer", e->peer);
+	json_gen_bool(g, "linked", e->joined);
 	yajl_gen_map_close(g);
 }
 
@@ -702,6 +708,7 @@ plugin_network_join(struct http_request *req, void *arg)
 	json_gen_bool(g, "DisableGatewayService", 0);
 	yajl_gen_map_close(g);
 	text = net_gen_text(g);
+	e->joined = 1;
 	log_info("network: endpoint %.12s joined %s", e->id, n->bridge);
 	plugin_reply_json(req, text);
 	free(text);
@@ -720,6 +727,7 @@ plugin_network_leave(struct http_request *req, void *arg)
 	if ((id = net_body_id(req, &doc, "EndpointID")) == NULL)
 		goto out;
 	if ((e = net_find_endpoint(id)) != NULL) {
+		e->joined = 0;
 		link_delete(net.rsk, e->peer);
 		link_delete(net.dsk, e->ifname);
 	}
@@ -917,7 +925,8 @@ net_reconcile(void)
 		if ((n = net_find_network(e->network)) == NULL)
 			continue;
 		if ((master = link_index(net.rsk, n->bridge)) != 0 &&
-		    link_set_master(net.rsk, e->peer, master) == 0)
+		    link_set_master(net.rsk, e->peer, master) == 0 &&
+		    (e->joined = 1))
 			log_debug("network: endpoint %.12s on %s", e->id,
 			    n->bridge);
 	}
@@ -925,6 +934,68 @@ net_reconcile(void)
 	link_foreach_alias(net.rsk, prefix, net_orphan_cb, net.rsk);
 	link_foreach_alias(net.dsk, prefix, net_orphan_cb, net.dsk);
 	net_policy_apply();
+}
+
+/* The watcher saw a part go: rebuild what the records say should exist. */
+static void
+net_repair(evutil_socket_t fd, short events, void *arg)
+{
+	char	err[256];
+
+	if (net.uplink[0] != '\0' && net_uplink_build(err, sizeof err) == -1)
+		log_warnx("network: uplink: %s", err);
+	net_reconcile();
+}
+
+static void
+net_schedule_repair(void)
+{
+	struct timeval	tv = { 0, 100000 };
+
+	/* A moment later: one repair for a burst of events. */
+	if (!evtimer_pending(net.repair, NULL))
+		evtimer_add(net.repair, &tv);
+}
+
+/*
+ * An rtnetlink event.  A bridge, the uplink or a gateway address that vanished
+ * is made again; a joined endpoint's link that vanished is logged and the
+ * endpoint marked unlinked; a link with our alias that nobody owns is removed.
+ */
+static void
+net_watch_cb(enum watch_what what, const char *name, const char *alias,
+    void *arg)
+{
+	struct nl_sock		*sk = arg;
+	struct net_endpoint	*e;
+	char			 mine[128];
+	const char		*kind;
+
+	if (what == WATCH_ADDR_DEL) {
+		if (sk == net.rsk)
+			net_schedule_repair();
+		return;
+	}
+	snprintf(mine, sizeof mine, "netcrave:%s:", net.instance);
+	if (strncmp(alias, mine, strlen(mine)) != 0)
+		return;
+	kind = alias + strlen(mine);
+	if (what == WATCH_LINK_NEW) {
+		net_orphan_cb(name, alias, sk);
+		return;
+	}
+	if (strncmp(kind, "net:", 4) == 0 && net_find_network(kind + 4)) {
+		log_warnx("network: bridge %s vanished: making it again", name);
+		net_schedule_repair();
+	} else if (strncmp(kind, "uplink:", 7) == 0) {
+		log_warnx("network: uplink %s vanished: making it again", name);
+		net_schedule_repair();
+	} else if (strncmp(kind, "ep:", 3) == 0 && sk == net.rsk &&
+	    (e = net_find_endpoint(kind + 3)) != NULL && e->joined) {
+		log_warnx("network: the link %s of endpoint %.12s vanished",
+		    name, e->id);
+		e->joined = 0;
+	}
 }
 
 static int
@@ -979,6 +1050,12 @@ net_init(const struct server_env *env, char *err, size_t errlen)
 			net_load_endpoint(&env->records[i]);
 	}
 	net_reconcile();
+	net.repair = evtimer_new(env->base, net_repair, NULL);
+	if ((net.rwatch = watch_open(env->base, net.rns, net_watch_cb, net.rsk,
+	    err, errlen)) == NULL ||
+	    (net.hwatch = watch_open(env->base, netns_self(), net_watch_cb,
+	    net.hsk, err, errlen)) == NULL)
+		log_warnx("network: no rtnetlink watcher: %s", err);
 	log_info("network: routing namespace %s, links in %s", net.netns,
 	    net.docker_netns != NULL ? net.docker_netns : "netcraved's namespace");
 	return (0);
@@ -998,6 +1075,10 @@ net_shutdown(void)
 	struct net_network	*n;
 	struct net_endpoint	*e;
 
+	watch_close(net.rwatch);
+	watch_close(net.hwatch);
+	if (net.repair != NULL)
+		event_free(net.repair);
 	while ((e = TAILQ_FIRST(&net.endpoints)) != NULL) {
 		TAILQ_REMOVE(&net.endpoints, e, entry);
 		net_endpoint_free(e);

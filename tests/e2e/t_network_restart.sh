@@ -50,6 +50,29 @@ grep -q "removing orphan link ${E2E_INSTANCE}o" "$E2E_D/netcraved.log" ||
     e2e_fail "the orphan removal is not logged"
 e2e_log "kill -9 and restart: connectivity kept, orphan removed, fresh addresses ($br kept)"
 
+# The rtnetlink watcher, netcraved running: a bridge deleted is made again and
+# keeps its endpoints; a stray link with netcrave's alias is removed; an
+# endpoint's link deleted is noticed and logged.
+br=$(rns ip -o link show type bridge | grep "netcrave:$E2E_INSTANCE:net:" | head -1 | awk -F': ' '{print $2}')
+rns ip link delete "$br"
+e2e_wait 5 ping_ok cw "$d" || e2e_fail "the watcher did not make bridge $br again"
+grep -q "bridge $br vanished" "$E2E_D/netcraved.log" || e2e_fail "the lost bridge is not logged"
+rns ip link add "${E2E_INSTANCE}s" type veth peer name "${E2E_INSTANCE}t"
+rns ip link set "${E2E_INSTANCE}s" alias "netcrave:$E2E_INSTANCE:ep:stray"
+# (The kernel announces an alias change only for a link that is up.)
+rns ip link set "${E2E_INSTANCE}s" up
+e2e_wait 5 sh -c "! ip netns exec _$E2E_INSTANCE ip link show ${E2E_INSTANCE}s" ||
+    e2e_fail "the watcher did not remove a stray link"
+dk run -d --name cx --network web1 local/busybox sleep 600 >/dev/null
+peer=$(rns ip -o link show | grep "netcrave:$E2E_INSTANCE:ep:$(dk inspect cx -f '{{.NetworkSettings.Networks.web1.EndpointID}}')" |
+    awk -F': ' '{print $2}' | cut -d@ -f1)
+[ -n "$peer" ] || e2e_fail "no link for cx's endpoint"
+rns ip link delete "$peer"
+e2e_wait 5 grep -q "the link $peer of endpoint" "$E2E_D/netcraved.log" ||
+    e2e_fail "the vanished endpoint link is not logged"
+dk rm -f cx >/dev/null
+e2e_log "watcher: bridge made again, stray link removed, lost endpoint link logged"
+
 # dockerd restarts: the restart-policy containers come back and join again.
 e2e_stop_pid "$E2E_DOCKERD_PID" dockerd 10
 e2e_start_dockerd
