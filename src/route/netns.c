@@ -119,9 +119,12 @@ netns_open(const char *name, int create, char *err, size_t errlen)
 			snprintf(err, errlen, "dup: %s", strerror(errno));
 		return (fd);
 	}
-	snprintf(path, sizeof path, "%s/%s", NETNS_RUN_DIR, name);
+	if (name[0] == '/')	/* a path, e.g. /proc/<pid>/ns/net */
+		snprintf(path, sizeof path, "%s", name);
+	else
+		snprintf(path, sizeof path, "%s/%s", NETNS_RUN_DIR, name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1 && errno == ENOENT && create) {
+	if (fd == -1 && errno == ENOENT && create && name[0] != '/') {
 		if (netns_create(path, err, errlen) == -1)
 			return (-1);
 		fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -11,7 +11,8 @@ int	netns_init(char *err, size_t errlen);
 /* fd of netcraved's own namespace (from netns_init). */
 int	netns_self(void);
 /*
- * Open /run/netns/<name>; with create, make it first when missing.  NULL name:
+ * Open /run/netns/<name> (or name itself when it is a path); with create, make
+ * a named one first when missing.  NULL name:
  * netcraved's own namespace (a dup of netns_self).  Returns an fd or -1 (err).
  */
 int	netns_open(const char *name, int create, char *err, size_t errlen);

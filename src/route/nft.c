@@ -13,23 +13,15 @@
 #include "log.h"
 #include "netns.h"
 #include "nft.h"
+#include "util.h"
 #include "xmalloc.h"
-
-static int
-nft_has(char *const *v, const char *s)
-{
-	for (; v != NULL && *v != NULL; v++)
-		if (strcmp(*v, s) == 0)
-			return (1);
-	return (0);
-}
 
 int
 nft_allowed(const struct net_network *a, const struct net_network *b)
 {
 	if (a == b || strcmp(a->id, b->id) == 0)
 		return (1);
-	return (nft_has(a->egress, b->tag) && nft_has(b->ingress, a->tag));
+	return (util_strv_has(a->egress, b->tag) && util_strv_has(b->ingress, a->tag));
 }
 
 /* "{ "a", "b" }" of the bridges of networks that pass test (all: NULL). */
@@ -55,7 +47,7 @@ nft_bridge_set(FILE *f, const struct nft_model *m,
 static int
 nft_egresses(const struct net_network *n, const struct nft_model *m)
 {
-	return (m->uplink_tag != NULL && nft_has(n->egress, m->uplink_tag));
+	return (m->uplink_tag != NULL && util_strv_has(n->egress, m->uplink_tag));
 }
 
 char *

@@ -341,15 +341,6 @@ net_ipam_data(struct http_request *req, const struct json *doc,
 	return (1);
 }
 
-static int
-net_strv_has(char *const *v, const char *s)
-{
-	for (; v != NULL && *v != NULL; v++)
-		if (strcmp(*v, s) == 0)
-			return (1);
-	return (0);
-}
-
 static void
 net_undo_network(void *arg)
 {
@@ -409,7 +400,7 @@ plugin_network_create(struct http_request *req, void *arg)
 	opt_tag = NULL;
 	if ((generic = json_get(json_get(doc, "Options"), NET_GENERIC)) != NULL)
 		opt_tag = json_get_string(generic, NET_TAG_OPTION);
-	if (opt_tag != NULL && !net_strv_has(schema_scope_tags(scope),
+	if (opt_tag != NULL && !util_strv_has(schema_scope_tags(scope),
 	    opt_tag)) {
 		plugin_fail(req, 400, "-o %s=%s disagrees with the pool %s, "
 		    "which is from scope %s", NET_TAG_OPTION, opt_tag,
