@@ -369,8 +369,6 @@ plugin_network_create(struct http_request *req, void *arg)
 
 	if (plugin_body(req, &doc) == -1)
 		return;
-	if (net_unavailable(req))
-		goto out;
 	if (doc == NULL || (id = json_get_string(doc, "NetworkID")) == NULL ||
 	    *id == '\0') {
 		plugin_bad_request(req, "NetworkID is missing");
@@ -408,6 +406,9 @@ plugin_network_create(struct http_request *req, void *arg)
 		    schema_scope_path(scope));
 		goto out;
 	}
+	/* Checked last, so the body's checks above are reached (and fuzzed). */
+	if (net_unavailable(req))
+		goto out;
 
 	n = xcalloc(1, sizeof *n);
 	n->id = xstrdup(id);
