@@ -62,7 +62,7 @@ link_index(struct nl_sock *sk, const char *name)
 	struct rtnl_link	*l;
 	int			 idx;
 
-	if (rtnl_link_get_kernel(sk, 0, name, &l) < 0)
+	if (sk == NULL || rtnl_link_get_kernel(sk, 0, name, &l) < 0)
 		return (0);
 	idx = rtnl_link_get_ifindex(l);
 	rtnl_link_put(l);
@@ -291,7 +291,7 @@ link_delete(struct nl_sock *sk, const char *name)
 	struct rtnl_link	*l;
 	int			 rc;
 
-	if (rtnl_link_get_kernel(sk, 0, name, &l) < 0)
+	if (sk == NULL || rtnl_link_get_kernel(sk, 0, name, &l) < 0)
 		return (0);
 	rc = rtnl_link_delete(sk, l);
 	rtnl_link_put(l);

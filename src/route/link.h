@@ -14,7 +14,7 @@ struct nl_sock;
 struct nl_sock	*link_sock_open(int nsfd, char *err, size_t errlen);
 void		 link_sock_close(struct nl_sock *);
 
-/* ifindex of a link by name, 0 if none. */
+/* ifindex of a link by name, 0 if none (or no socket). */
 int	link_index(struct nl_sock *, const char *name);
 /* Make sure a bridge exists and is up; its ifindex or -1. */
 int	link_bridge_ensure(struct nl_sock *, const char *name, const char *alias,
@@ -37,7 +37,7 @@ int	link_set_up(struct nl_sock *, const char *name);
 /* A route to dst (NULL: default) via gw on ifindex; present is success. */
 int	link_route_add(struct nl_sock *, const struct prefix *dst,
 	    const struct prefix *gw, int ifindex, char *err, size_t errlen);
-/* Delete a link by name; a missing link is success. */
+/* Delete a link by name; a missing link (or no socket) is success. */
 int	link_delete(struct nl_sock *, const char *name);
 /* Call fn for every link whose alias starts with prefix. */
 int	link_foreach_alias(struct nl_sock *, const char *prefix,

@@ -1,7 +1,7 @@
 /* watch.c: rtnetlink multicast groups read on the loop.  The kernel tells of every
  * link and address change in the namespace; the callback decides what matters
- * (netcrave's aliases).  A dropped message (ENOBUFS) is logged: the next start's
- * reconcile repairs anything missed. */
+ * (netcrave's aliases).  When the kernel dropped messages (ENOBUFS) the callback
+ * hears WATCH_LOST and re-checks everything. */
 #include "config.h"
 
 #include <sys/socket.h>
@@ -79,7 +79,10 @@ watch_read(evutil_socket_t fd, short events, void *arg)
 	struct watch	*w = arg;
 	int		 rc;
 
-	if ((rc = nl_recvmsgs_default(w->sk)) < 0 && rc != -NLE_AGAIN)
+	if ((rc = nl_recvmsgs_default(w->sk)) == -NLE_NOMEM) {
+		log_warnx("watch: rtnetlink dropped events: re-checking");
+		w->cb(WATCH_LOST, "", "", w->arg);
+	} else if (rc < 0 && rc != -NLE_AGAIN)
 		log_warnx("watch: rtnetlink: %s", nl_geterror(rc));
 }
 
@@ -114,6 +117,8 @@ watch_open(struct event_base *base, int nsfd, watch_cb cb, void *arg,
 		goto fail;
 	}
 	nl_socket_set_nonblocking(w->sk);
+	/* Room for a burst (a busy host makes many links at once). */
+	(void)nl_socket_set_buffer_size(w->sk, 1024 * 1024, 0);
 	w->ev = event_new(base, nl_socket_get_fd(w->sk), EV_READ | EV_PERSIST,
 	    watch_read, w);
 	event_add(w->ev, NULL);

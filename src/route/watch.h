@@ -12,6 +12,7 @@ enum watch_what {
 	WATCH_LINK_NEW,		/* a link appeared or changed */
 	WATCH_LINK_DEL,		/* a link went away (or left the namespace) */
 	WATCH_ADDR_DEL,		/* an address went (name "if<index>", no alias) */
+	WATCH_LOST,		/* events were dropped (ENOBUFS): re-check all */
 };
 
 typedef void	(*watch_cb)(enum watch_what, const char *name, const char *alias,

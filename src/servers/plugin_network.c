@@ -67,6 +67,7 @@ static struct {
 	struct watch		*rwatch;	/* rtnetlink of the routing namespace */
 	struct watch		*hwatch;	/* ... of the host (the uplink's end) */
 	struct event		*repair;	/* rebuild after the kernel lost a part */
+	struct event_base	*base;
 } net = { .rns = -1, .dns = -1 };
 
 /* A reply waiting for the store; undo runs if the store fails. */
@@ -78,6 +79,7 @@ struct net_pending {
 };
 
 static int	net_unavailable(struct http_request *);
+static int	net_kernel_start(void);
 
 /* Find a network / an endpoint by Docker's ID. */
 static struct net_network *
@@ -453,11 +455,14 @@ out:
 	json_free(doc);
 }
 
-/* Networking could not start (no root, no namespaces): say so, 503. */
+/*
+ * Start the kernel part if it is not running; if it cannot (no root, no
+ * namespaces), say so with 503.
+ */
 static int
 net_unavailable(struct http_request *req)
 {
-	if (net.rsk != NULL)
+	if (net_kernel_start() == 0)
 		return (0);
 	plugin_fail(req, 503, "networking is unavailable: %s", net.broken[0] !=
 	    '\0' ? net.broken : "the network server has not started");
@@ -471,8 +476,6 @@ net_body_id(struct http_request *req, struct json **doc, const char *key)
 	const char	*id;
 
 	if (plugin_body(req, doc) == -1)
-		return (NULL);
-	if (net_unavailable(req))
 		return (NULL);
 	if (*doc == NULL || (id = json_get_string(*doc, key)) == NULL ||
 	    *id == '\0') {
@@ -963,11 +966,12 @@ net_watch_cb(enum watch_what what, const char *name, const char *alias,
 	char			 mine[128];
 	const char		*kind;
 
-	if (what == WATCH_ADDR_DEL) {
-		if (sk == net.rsk)
-			net_schedule_repair();
+	if (what == WATCH_LOST || (what == WATCH_ADDR_DEL && sk == net.rsk)) {
+		net_schedule_repair();
 		return;
 	}
+	if (what == WATCH_ADDR_DEL)
+		return;
 	snprintf(mine, sizeof mine, "netcrave:%s:", net.instance);
 	if (strncmp(alias, mine, strlen(mine)) != 0)
 		return;
@@ -990,28 +994,22 @@ net_watch_cb(enum watch_what what, const char *name, const char *alias,
 	}
 }
 
+/*
+ * Make (or open) the routing namespace, the uplink and the watchers, then make
+ * the kernel match the records.  Done at start when there is anything to keep,
+ * else at the first CreateNetwork: a netcraved without networks leaves the
+ * kernel alone.  Failing (not root, no namespaces), the reason is kept and
+ * CreateNetwork answers 503 with it; the rest of netcraved still serves.
+ */
 static int
-net_init(const struct server_env *env, char *err, size_t errlen)
+net_kernel_start(void)
 {
-	const struct conf	*c = env->conf;
-	size_t			 i;
+	char	err[256];
 
-	TAILQ_INIT(&net.networks);
-	TAILQ_INIT(&net.endpoints);
-	net.store = env->store;
-	net.instance = xstrdup(c->instance);
-	net.link_prefix = xstrdup(c->link_prefix);
-	net.netns = xstrdup(c->netns);
-	net.nft_table = xstrdup(c->nft_table);
-	net.uplink_tag = xstrdup(c->uplink_tag);
-	net.docker_netns = c->runtime_netns != NULL ?
-	    xstrdup(c->runtime_netns) : NULL;
-	/*
-	 * Without the namespaces (not root, no CAP_SYS_ADMIN) the rest of
-	 * netcraved still serves; NetworkDriver calls answer 503 with the reason.
-	 */
-	if (netns_init(net.broken, sizeof net.broken) == -1 ||
-	    (net.rns = netns_open(net.netns, 1, net.broken,
+	if (net.rsk != NULL)
+		return (0);
+	net.broken[0] = '\0';
+	if ((net.rns = netns_open(net.netns, 1, net.broken,
 	    sizeof net.broken)) == -1 ||
 	    (net.dns = netns_open(net.docker_netns, 0, net.broken,
 	    sizeof net.broken)) == -1 ||
@@ -1023,33 +1021,65 @@ net_init(const struct server_env *env, char *err, size_t errlen)
 	    sizeof net.broken)) == NULL) {
 		log_warnx("network: networking is unavailable: %s", net.broken);
 		link_sock_close(net.rsk);
-		net.rsk = NULL;
-		return (0);
-	}
-	if (net_uplink_build(err, errlen) == -1) {
-		log_warnx("network: no uplink: %s", err);
-		net.uplink[0] = '\0';
+		link_sock_close(net.dsk);
+		net.rsk = net.dsk = NULL;
+		if (net.rns != -1)
+			close(net.rns);
+		if (net.dns != -1)
+			close(net.dns);
+		net.rns = net.dns = -1;
+		return (-1);
 	}
 	/* The routing namespace routes between networks (and to the uplink). */
 	link_sysctl(net.rns, "net/ipv4/ip_forward", "1");
 	link_sysctl(net.rns, "net/ipv6/conf/all/forwarding", "1");
-	link_bridge_ensure(net.rsk, "lo", "", err, errlen);
+	link_set_up(net.rsk, "lo");
+	if (net_uplink_build(err, sizeof err) == -1) {
+		log_warnx("network: no uplink: %s", err);
+		net.uplink[0] = '\0';
+	}
+	net_reconcile();
+	if ((net.rwatch = watch_open(net.base, net.rns, net_watch_cb, net.rsk,
+	    err, sizeof err)) == NULL ||
+	    (net.hwatch = watch_open(net.base, netns_self(), net_watch_cb,
+	    net.hsk, err, sizeof err)) == NULL)
+		log_warnx("network: no rtnetlink watcher: %s", err);
+	log_info("network: routing namespace %s, links in %s", net.netns,
+	    net.docker_netns != NULL ? net.docker_netns : "netcraved's namespace");
+	return (0);
+}
 
+static int
+net_init(const struct server_env *env, char *err, size_t errlen)
+{
+	const struct conf	*c = env->conf;
+	char			 path[512];
+	size_t			 i;
+
+	TAILQ_INIT(&net.networks);
+	TAILQ_INIT(&net.endpoints);
+	net.base = env->base;
+	net.store = env->store;
+	net.instance = xstrdup(c->instance);
+	net.link_prefix = xstrdup(c->link_prefix);
+	net.netns = xstrdup(c->netns);
+	net.nft_table = xstrdup(c->nft_table);
+	net.uplink_tag = xstrdup(c->uplink_tag);
+	net.docker_netns = c->runtime_netns != NULL ?
+	    xstrdup(c->runtime_netns) : NULL;
+	net.repair = evtimer_new(env->base, net_repair, NULL);
+	if (netns_init(err, errlen) == -1)
+		return (-1);
 	for (i = 0; i < env->nrecords; i++) {
 		if (strcmp(env->records[i].kind, NET_KIND_NETWORK) == 0)
 			net_load_network(&env->records[i]);
 		else if (strcmp(env->records[i].kind, NET_KIND_ENDPOINT) == 0)
 			net_load_endpoint(&env->records[i]);
 	}
-	net_reconcile();
-	net.repair = evtimer_new(env->base, net_repair, NULL);
-	if ((net.rwatch = watch_open(env->base, net.rns, net_watch_cb, net.rsk,
-	    err, errlen)) == NULL ||
-	    (net.hwatch = watch_open(env->base, netns_self(), net_watch_cb,
-	    net.hsk, err, errlen)) == NULL)
-		log_warnx("network: no rtnetlink watcher: %s", err);
-	log_info("network: routing namespace %s, links in %s", net.netns,
-	    net.docker_netns != NULL ? net.docker_netns : "netcraved's namespace");
+	/* Something to keep (records, or a namespace an earlier run made). */
+	snprintf(path, sizeof path, "/run/netns/%s", net.netns);
+	if (!TAILQ_EMPTY(&net.networks) || access(path, F_OK) == 0)
+		(void)net_kernel_start();
 	return (0);
 }
 
