@@ -286,6 +286,28 @@ link_route_add(struct nl_sock *sk, const struct prefix *dst,
 }
 
 int
+link_route_del(struct nl_sock *sk, const struct prefix *dst)
+{
+	struct rtnl_route	*r;
+	struct nl_addr		*d;
+	int			 rc;
+
+	if (sk == NULL)
+		return (0);
+	d = nl_addr_build(dst->family, dst->addr,
+	    dst->family == AF_INET ? 4 : 16);
+	nl_addr_set_prefixlen(d, dst->len);
+	r = rtnl_route_alloc();
+	rtnl_route_set_family(r, dst->family);
+	rtnl_route_set_dst(r, d);
+	rc = rtnl_route_delete(sk, r, 0);
+	rtnl_route_put(r);
+	nl_addr_put(d);
+	return (rc < 0 && rc != -NLE_OBJ_NOTFOUND && rc != -NLE_NOADDR ? -1 :
+	    0);
+}
+
+int
 link_delete(struct nl_sock *sk, const char *name)
 {
 	struct rtnl_link	*l;

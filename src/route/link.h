@@ -37,6 +37,8 @@ int	link_set_up(struct nl_sock *, const char *name);
 /* A route to dst (NULL: default) via gw on ifindex; present is success. */
 int	link_route_add(struct nl_sock *, const struct prefix *dst,
 	    const struct prefix *gw, int ifindex, char *err, size_t errlen);
+/* Delete the route to dst; a missing route is success. */
+int	link_route_del(struct nl_sock *, const struct prefix *dst);
 /* Delete a link by name; a missing link (or no socket) is success. */
 int	link_delete(struct nl_sock *, const char *name);
 /* Call fn for every link whose alias starts with prefix. */

@@ -50,13 +50,36 @@ nft_egresses(const struct net_network *n, const struct nft_model *m)
 	return (m->uplink_tag != NULL && util_strv_has(n->egress, m->uplink_tag));
 }
 
+static int
+nft_admits_host(const struct net_network *n, const struct nft_model *m)
+{
+	return (m->host_tag != NULL && util_strv_has(n->ingress, m->host_tag));
+}
+
+/* A set of the bridges passing test as text ("" when none). */
+static char *
+nft_bridge_set_text(const struct nft_model *m,
+    int (*test)(const struct net_network *, const struct nft_model *))
+{
+	FILE	*f;
+	char	*text = NULL;
+	size_t	 len = 0;
+
+	if ((f = open_memstream(&text, &len)) == NULL)
+		fatal("%s: open_memstream", __func__);
+	nft_bridge_set(f, m, test);
+	if (fclose(f) != 0)
+		fatal("%s: fclose", __func__);
+	return (text);
+}
+
 char *
 nft_ruleset(const struct nft_model *m)
 {
 	FILE	*f;
 	char	*text = NULL, *sets;
-	size_t	 len = 0, slen = 0, i, j;
-	int	 nout;
+	size_t	 len = 0, i, j;
+	int	 nout = 0;
 
 	if ((f = open_memstream(&text, &len)) == NULL)
 		fatal("%s: open_memstream", __func__);
@@ -75,17 +98,18 @@ nft_ruleset(const struct nft_model *m)
 			    m->networks[i]->bridge, m->networks[j]->bridge);
 		}
 	}
-	nout = 0;
 	if (m->uplink != NULL) {
-		FILE *sf = open_memstream(&sets, &slen);
-
-		if (sf == NULL)
-			fatal("%s: open_memstream", __func__);
-		nout = nft_bridge_set(sf, m, nft_egresses);
-		fclose(sf);
-		if (nout > 0)
+		/* Out to the uplink: networks whose egress names its tag. */
+		sets = nft_bridge_set_text(m, nft_egresses);
+		if ((nout = *sets != '\0'))
 			fprintf(f, "\t\tiifname %s oifname \"%s\" accept\n",
 			    sets, m->uplink);
+		free(sets);
+		/* In from the host: networks whose ingress admits the host tag. */
+		sets = nft_bridge_set_text(m, nft_admits_host);
+		if (*sets != '\0')
+			fprintf(f, "\t\tiifname \"%s\" oifname %s accept\n",
+			    m->uplink, sets);
 		free(sets);
 	}
 	if (m->nnetworks > 0) {

@@ -42,6 +42,7 @@ struct nft_model {
 	size_t			  nnetworks;
 	const char		 *uplink;	/* routing end of the uplink, or NULL */
 	const char		 *uplink_tag;	/* egress to it: "internet" */
+	const char		 *host_tag;	/* ingress from the host: "host" */
 };
 
 /* Whether traffic from a may start flows to b (same network: always). */

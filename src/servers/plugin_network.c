@@ -59,6 +59,8 @@ static struct {
 	struct nl_sock		*dsk;		/* ... in dockerd's */
 	struct nl_sock		*hsk;		/* ... in netcraved's (the host) */
 	char			*uplink_tag;
+	char			*host_tag;
+	struct prefix		 uplink_addr;	/* the routing end's address */
 	char			 uplink_host[NET_IFNAMSIZ];	/* host end */
 	char			 uplink[NET_IFNAMSIZ];		/* routing end */
 	struct net_network_list	 networks;
@@ -286,6 +288,7 @@ net_policy_apply(void)
 	if (net.uplink[0] != '\0') {
 		m.uplink = net.uplink;
 		m.uplink_tag = net.uplink_tag;
+		m.host_tag = net.host_tag;
 	}
 	TAILQ_FOREACH(n, &net.networks, entry)
 		m.nnetworks++;
@@ -297,6 +300,30 @@ net_policy_apply(void)
 		log_warnx("network: nft: %s", err);
 	free(text);
 	free(m.networks);
+}
+
+/*
+ * The host reaches a network whose ingress admits the host tag (HAProxy to its
+ * backends): a route on the host to its IPv4 pool through the uplink.
+ */
+static void
+net_host_route(const struct net_network *n, int add)
+{
+	char	err[256];
+	int	idx;
+
+	if (!n->has4 || net.uplink[0] == '\0' ||
+	    !util_strv_has(n->ingress, net.host_tag))
+		return;
+	if (!add) {
+		link_route_del(net.hsk, &n->pool4);
+		return;
+	}
+	if ((idx = link_index(net.hsk, net.uplink_host)) == 0 ||
+	    link_route_add(net.hsk, &n->pool4, &net.uplink_addr, idx, err,
+	    sizeof err) == -1)
+		log_warnx("network: host route to %.12s: %s", n->id,
+		    idx == 0 ? "no uplink" : err);
 }
 
 /* Make the bridge of a network and its gateway addresses (idempotent). */
@@ -314,6 +341,7 @@ net_network_build(const struct net_network *n, char *err, size_t errlen)
 		return (-1);
 	if (n->has6 && link_addr_add(net.rsk, idx, &n->gw6, err, errlen) == -1)
 		return (-1);
+	net_host_route(n, 1);
 	return (0);
 }
 
@@ -349,6 +377,7 @@ net_undo_network(void *arg)
 	struct net_network	*n = arg;
 
 	TAILQ_REMOVE(&net.networks, n, entry);
+	net_host_route(n, 0);
 	link_delete(net.rsk, n->bridge);
 	net_network_free(n);
 	net_policy_apply();
@@ -500,6 +529,7 @@ plugin_network_delete(struct http_request *req, void *arg)
 		goto out;
 	}
 	TAILQ_REMOVE(&net.networks, n, entry);
+	net_host_route(n, 0);
 	link_delete(net.rsk, n->bridge);
 	net_policy_apply();
 	log_info("network: %.12s deleted", n->id);
@@ -876,6 +906,8 @@ net_uplink_build(char *err, size_t errlen)
 	route = host;
 	host.addr[3] = 1;
 	route.addr[3] = 2;
+	net.uplink_addr = route;
+	net.uplink_addr.len = 32;
 
 	snprintf(net.uplink_host, sizeof net.uplink_host, "%suh",
 	    net.link_prefix);
@@ -1065,6 +1097,7 @@ net_init(const struct server_env *env, char *err, size_t errlen)
 	net.netns = xstrdup(c->netns);
 	net.nft_table = xstrdup(c->nft_table);
 	net.uplink_tag = xstrdup(c->uplink_tag);
+	net.host_tag = xstrdup(c->host_tag);
 	net.docker_netns = c->runtime_netns != NULL ?
 	    xstrdup(c->runtime_netns) : NULL;
 	net.repair = evtimer_new(env->base, net_repair, NULL);
@@ -1123,6 +1156,7 @@ net_shutdown(void)
 	free(net.netns);
 	free(net.nft_table);
 	free(net.uplink_tag);
+	free(net.host_tag);
 	free(net.docker_netns);
 	memset(&net, 0, sizeof net);
 	net.rns = net.dns = -1;

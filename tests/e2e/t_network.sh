@@ -18,7 +18,7 @@ E2E_NETCRAVED_EXTRA='"default_tag": "web",
 	    "tags": ["web"], "egress": ["db", "internet"] },
 	  { "name": "db", "ipv4_network": "198.18.16.0/20", "ipv4_prefix_length": 24,
 	    "ipv6_network": "'$ula':200::/56", "ipv6_prefix_length": 64,
-	    "tags": ["db"], "ingress": ["web"] },
+	    "tags": ["db"], "ingress": ["web", "host"] },
 	  { "name": "other", "ipv4_network": "198.18.32.0/20", "ipv4_prefix_length": 24,
 	    "ipv6_network": "'$ula':300::/56", "ipv6_prefix_length": 64,
 	    "tags": ["other"] } ] } ]'

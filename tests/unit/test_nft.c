@@ -18,7 +18,8 @@ static char	t_web[] = "web", t_db[] = "db", t_other[] = "other";
 static char	t_internet[] = "internet";
 static char	i_w[] = "w1", i_d[] = "d1", i_o[] = "o1";
 static char	*web_egress[] = { t_db, t_internet, NULL };
-static char	*db_ingress[] = { t_web, NULL };
+static char	t_host[] = "host";
+static char	*db_ingress[] = { t_web, t_host, NULL };
 static char	*other_egress[] = { t_db, NULL };	/* db does not admit it */
 
 static struct net_network web = { i_w, t_web, "ncbw1", 1, 0, { 0 }, { 0 },
@@ -67,6 +68,7 @@ static const char golden_uplink[] =
 	"\t\tiifname \"ncbw1\" oifname \"ncbd1\" accept\n"
 	"\t\tiifname \"ncbd1\" oifname \"ncbd1\" accept\n"
 	"\t\tiifname { \"ncbw1\" } oifname \"ncur\" accept\n"
+	"\t\tiifname \"ncur\" oifname { \"ncbd1\" } accept\n"
 	"\t\tiifname { \"ncbw1\", \"ncbd1\" } drop\n"
 	"\t\toifname { \"ncbw1\", \"ncbd1\" } drop\n"
 	"\t}\n"
@@ -90,7 +92,7 @@ static void
 test_ruleset(void **state)
 {
 	struct net_network	*nets[] = { &web, &db, &other };
-	struct nft_model	 m = { "nc", nets, 3, NULL, NULL };
+	struct nft_model	 m = { "nc", nets, 3, NULL, NULL, NULL };
 	char			*text;
 
 	text = nft_ruleset(&m);
@@ -104,6 +106,7 @@ test_ruleset(void **state)
 	m.nnetworks = 2;
 	m.uplink = "ncur";
 	m.uplink_tag = "internet";
+	m.host_tag = "host";
 	text = nft_ruleset(&m);
 	assert_string_equal(text, golden_uplink);
 	free(text);
