@@ -40,20 +40,25 @@ e2e_wait 30 pk version || e2e_fail "the peer dockerd did not start"
 "$E2E_DOCKER" -H "unix://$E2E_D/docker.sock" save local/busybox | pk load >/dev/null ||
     e2e_fail "cannot load busybox into the peer"
 
-# median CMD...: run CMD n times, print the median wall time in ms.
-median() {
-	local i t0 t1
-	for i in $(seq "$n"); do
-		t0=$(e2e_now_ms)
-		"$@" >/dev/null || e2e_fail "run failed: $*"
-		t1=$(e2e_now_ms)
-		echo $((t1 - t0))
-	done | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'
+# time_ms CMD...: one run's wall time in ms.
+time_ms() {
+	local t0 t1
+	t0=$(e2e_now_ms)
+	"$@" >/dev/null || e2e_fail "run failed: $*"
+	t1=$(e2e_now_ms)
+	echo $((t1 - t0))
 }
-# One warm-up each.
+median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
+# One warm-up each, then the two alternate so the machine's load drifts alike.
 dk run --rm --network benchnet local/busybox true >/dev/null
 pk run --rm local/busybox true >/dev/null
-ours=$(median dk run --rm --network benchnet local/busybox true)
-theirs=$(median pk run --rm local/busybox true)
+: >"$E2E_D/ours"
+: >"$E2E_D/theirs"
+for i in $(seq "$n"); do
+	time_ms dk run --rm --network benchnet local/busybox true >>"$E2E_D/ours"
+	time_ms pk run --rm local/busybox true >>"$E2E_D/theirs"
+done
+ours=$(median <"$E2E_D/ours")
+theirs=$(median <"$E2E_D/theirs")
 echo "docker run --rm true, median of $n: netcrave ${ours} ms, built-in bridge ${theirs} ms, ratio $(awk -v a="$ours" -v b="$theirs" 'BEGIN { printf "%.2f", a / b }') (target <= 1.2)"
 dk network rm benchnet >/dev/null
