@@ -122,11 +122,13 @@ nft_ruleset(const struct nft_model *m)
 	}
 	fprintf(f, "\t}\n");
 	if (nout > 0) {
-		/* IPv4 leaves through the uplink under its address. */
+		/* IPv4 and ULA IPv6 leave through the uplink under its address. */
 		fprintf(f, "\tchain postrouting {\n");
 		fprintf(f, "\t\ttype nat hook postrouting priority srcnat; "
 		    "policy accept;\n");
 		fprintf(f, "\t\toifname \"%s\" meta nfproto ipv4 masquerade\n",
+		    m->uplink);
+		fprintf(f, "\t\toifname \"%s\" ip6 saddr fc00::/7 masquerade\n",
 		    m->uplink);
 		fprintf(f, "\t}\n");
 	}

@@ -889,7 +889,7 @@ net_orphan_cb(const char *name, const char *alias, void *arg)
 static int
 net_uplink_build(char *err, size_t errlen)
 {
-	struct prefix	 host, route;
+	struct prefix	 host, route, host6, route6;
 	const char	*c;
 	char		 alias[128];
 	unsigned int	 h = 5381;
@@ -908,6 +908,16 @@ net_uplink_build(char *err, size_t errlen)
 	route.addr[3] = 2;
 	net.uplink_addr = route;
 	net.uplink_addr.len = 32;
+	/* IPv6: fd6e:6372:<hash>::/64 ("ncr"), ::1 the host, ::2 ours. */
+	memset(&host6, 0, sizeof host6);
+	host6.family = AF_INET6;
+	host6.len = 64;
+	memcpy(host6.addr, "\xfd\x6e\x63\x72", 4);
+	host6.addr[4] = (h >> 8) & 0xff;
+	host6.addr[5] = h & 0xff;
+	route6 = host6;
+	host6.addr[15] = 1;
+	route6.addr[15] = 2;
 
 	snprintf(net.uplink_host, sizeof net.uplink_host, "%suh",
 	    net.link_prefix);
@@ -923,12 +933,15 @@ net_uplink_build(char *err, size_t errlen)
 	}
 	link_set_up(net.hsk, net.uplink_host);
 	if ((idx = link_index(net.hsk, net.uplink_host)) == 0 ||
-	    link_addr_add(net.hsk, idx, &host, err, errlen) == -1)
+	    link_addr_add(net.hsk, idx, &host, err, errlen) == -1 ||
+	    link_addr_add(net.hsk, idx, &host6, err, errlen) == -1)
 		return (-1);
 	if ((idx = link_index(net.rsk, net.uplink)) == 0 ||
-	    link_addr_add(net.rsk, idx, &route, err, errlen) == -1)
+	    link_addr_add(net.rsk, idx, &route, err, errlen) == -1 ||
+	    link_addr_add(net.rsk, idx, &route6, err, errlen) == -1)
 		return (-1);
-	if (link_route_add(net.rsk, NULL, &host, idx, err, errlen) == -1)
+	if (link_route_add(net.rsk, NULL, &host, idx, err, errlen) == -1 ||
+	    link_route_add(net.rsk, NULL, &host6, idx, err, errlen) == -1)
 		return (-1);
 	/* The host forwards what leaves through the uplink, as dockerd does. */
 	link_sysctl(netns_self(), "net/ipv4/ip_forward", "1");

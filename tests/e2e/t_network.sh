@@ -104,16 +104,32 @@ ip -n "$inet" addr add 198.19.254.2/30 dev eth0
 ip -n "$inet" link set eth0 up
 ip -n "$inet" link set lo up
 ip -n "$inet" route add 169.254.0.0/16 via 198.19.254.1
+# IPv6: a ULA /64 of the test's own (the host forwards IPv6 already, or skip).
+inet6=$(e2e_ula)
+v6_egress=0
+if [ "$(sysctl -n net.ipv6.conf.all.forwarding)" = 1 ]; then
+	v6_egress=1
+	ip addr add "$inet6::1/64" dev "e2ei$$" nodad
+	ip -n "$inet" addr add "$inet6::2/64" dev eth0 nodad
+	ip -n "$inet" route add fd6e:6372::/32 via "$inet6::1"
+else
+	e2e_log "skip IPv6 egress: the host does not forward IPv6 (net.ipv6.conf.all.forwarding=0)"
+fi
 mkdir -p "$E2E_D/www/cgi-bin"
 printf '#!/bin/sh\necho Content-type: text/plain\necho\necho "from $REMOTE_ADDR"\n' \
     >"$E2E_D/www/cgi-bin/ip"
 chmod +x "$E2E_D/www/cgi-bin/ip"
-ip netns exec "$inet" busybox httpd -f -p 198.19.254.2:80 -h "$E2E_D/www" &
+ip netns exec "$inet" busybox httpd -f -p 80 -h "$E2E_D/www" &
 e2e_at_cleanup "kill $! 2>/dev/null"
 sleep 0.3
 seen=$(dk exec ca sh -c "printf 'GET /cgi-bin/ip HTTP/1.0\\r\\n\\r\\n' | nc -w 3 198.19.254.2 80" 2>&1)
-e2e_expect_contains "$seen" "from 169.254." "what the internet sees of web's container"
-e2e_expect_not_contains "$seen" "from $a4" "masquerade"
+# (httpd listens on both families: IPv4 peers show as ::ffff:a.b.c.d.)
+e2e_expect_contains "$seen" "169.254." "what the internet sees of web's container"
+e2e_expect_not_contains "$seen" "$a4" "masquerade"
+if [ "$v6_egress" = 1 ]; then
+	seen=$(dk exec ca sh -c "printf 'GET /cgi-bin/ip HTTP/1.0\\r\\n\\r\\n' | nc -w 3 $inet6::2 80" 2>&1)
+	e2e_expect_contains "$seen" "fd6e:6372:" "what the internet sees of web's container over IPv6 (NAT66)"
+fi
 netcreate db2 db >/dev/null || e2e_fail "network create db2"
 dk run --rm --network db2 local/busybox ping -c1 -W1 198.19.254.2 >/dev/null 2>&1 &&
     e2e_fail "db reached the internet, its egress does not name it"

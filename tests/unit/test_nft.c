@@ -75,6 +75,7 @@ static const char golden_uplink[] =
 	"\tchain postrouting {\n"
 	"\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
 	"\t\toifname \"ncur\" meta nfproto ipv4 masquerade\n"
+	"\t\toifname \"ncur\" ip6 saddr fc00::/7 masquerade\n"
 	"\t}\n"
 	"}\n";
 
