@@ -36,6 +36,7 @@ static void	control_version(struct http_request *, void *);
 static void	control_scopes(struct http_request *, void *);
 static void	control_pools(struct http_request *, void *);
 static void	control_containers(struct http_request *, void *);
+static void	control_networks(struct http_request *, void *);
 static void	metrics_get(struct http_request *, void *);
 
 static const struct http_route control_routes[] = {
@@ -46,6 +47,8 @@ static const struct http_route control_routes[] = {
 	{ "GET", "/containers", 0, control_containers, NULL, NULL },
 	{ "GET", "/volumes", 0, volume_control_volumes, NULL, NULL },
 	{ "GET", "/certs", 0, volume_control_certs, NULL, NULL },
+	{ "GET", "/networks", 0, control_networks, NULL, NULL },
+	{ "GET", "/endpoints", 0, control_networks, NULL, NULL },
 };
 
 static const struct http_route metrics_routes[] = {
@@ -162,6 +165,18 @@ control_containers(struct http_request *req, void *arg)
 	yajl_gen	g = json_gen_new();
 
 	dockerd_gen_containers(g);
+	control_reply_gen(req, 200, g);
+}
+
+/* GET /networks, GET /endpoints: the NetworkDriver's model. */
+static void
+control_networks(struct http_request *req, void *arg)
+{
+	yajl_gen	g = json_gen_new();
+
+	yajl_gen_map_open(g);
+	plugin_network_gen(g, strcmp(http_request_path(req), "/endpoints") == 0);
+	yajl_gen_map_close(g);
 	control_reply_gen(req, 200, g);
 }
 

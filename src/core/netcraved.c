@@ -40,6 +40,7 @@ static const struct server *const servers[] = {
 	&metrics_server,
 	&control_server,
 	&ipam_server,		/* before plugin: the schema serves its calls */
+	&network_server,	/* after ipam (pools name scopes), before plugin */
 	&plugin_server,
 	&runtime_server,	/* adds dockerd/containerd: they start after the servers */
 	&dockerd_server,	/* after ipam: tag assignment reads the schema */

@@ -272,3 +272,12 @@ util_strv_equal(char *const *a, char *const *b)
 			return (0);
 	return ((a == NULL || *a == NULL) && (b == NULL || *b == NULL));
 }
+
+int
+util_strv_has(char *const *v, const char *s)
+{
+	for (; v != NULL && *v != NULL; v++)
+		if (strcmp(*v, s) == 0)
+			return (1);
+	return (0);
+}

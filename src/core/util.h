@@ -43,5 +43,7 @@ uint64_t	util_get_be64(const unsigned char *);
 char	**util_strv_copy(char *const *);
 void	  util_strv_free(char **);
 int	  util_strv_equal(char *const *, char *const *);
+/* Whether a NULL-terminated list (NULL: empty) holds s. */
+int	  util_strv_has(char *const *, const char *s);
 
 #endif

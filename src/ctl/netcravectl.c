@@ -29,6 +29,8 @@ static void	ctl_print_pools(const struct json *);
 static void	ctl_print_containers(const struct json *);
 static void	ctl_print_volumes(const struct json *);
 static void	ctl_print_certs(const struct json *);
+static void	ctl_print_networks(const struct json *);
+static void	ctl_print_endpoints(const struct json *);
 
 static const struct ctl_command ctl_commands[] = {
 	{ "status", "/status", ctl_print_status },
@@ -38,6 +40,8 @@ static const struct ctl_command ctl_commands[] = {
 	{ "containers", "/containers", ctl_print_containers },
 	{ "volumes", "/volumes", ctl_print_volumes },
 	{ "certs", "/certs", ctl_print_certs },
+	{ "networks", "/networks", ctl_print_networks },
+	{ "endpoints", "/endpoints", ctl_print_endpoints },
 };
 
 static struct {
@@ -53,8 +57,8 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: netcravectl [-j] [-c file | -s socket] "
-	    "status | version | scopes | pools | containers | volumes | "
-	    "certs\n");
+	    "status | version | scopes | pools | containers | networks |\n"
+	    "       endpoints | volumes | certs\n");
 	exit(1);
 }
 
@@ -258,6 +262,60 @@ ctl_print_certs(const struct json *doc)
 		printf("%-24s %-9s %-20s %-20s %s\n", ctl_text(c, "volume"),
 		    ctl_text(c, "issuer"), ctl_text(c, "not_after"),
 		    ctl_text(c, "renew_at"), ctl_text(c, "names"));
+	}
+}
+
+/* `netcravectl networks`: the NetworkDriver's networks. */
+static void
+ctl_print_networks(const struct json *doc)
+{
+	const struct json	*list = json_get(doc, "networks"), *n;
+	char			 id[13], egress[256], ingress[256];
+	size_t			 i;
+
+	if (list == NULL || list->nchildren == 0) {
+		printf("no networks\n");
+		return;
+	}
+	printf("%-12s %-12s %-16s %-20s %-24s %-16s %s\n", "ID", "TAG",
+	    "BRIDGE", "GATEWAY", "GATEWAY6", "EGRESS", "INGRESS");
+	for (i = 0; i < list->nchildren; i++) {
+		n = list->children[i];
+		egress[0] = ingress[0] = '\0';
+		ctl_join_member(json_get(n, "egress"), NULL, ",", egress,
+		    sizeof egress);
+		ctl_join_member(json_get(n, "ingress"), NULL, ",", ingress,
+		    sizeof ingress);
+		snprintf(id, sizeof id, "%s", ctl_text(n, "id"));
+		printf("%-12s %-12s %-16s %-20s %-24s %-16s %s\n", id,
+		    ctl_text(n, "tag"), ctl_text(n, "bridge"),
+		    ctl_text(n, "gateway"), ctl_text(n, "gateway6"),
+		    egress[0] != '\0' ? egress : "-",
+		    ingress[0] != '\0' ? ingress : "-");
+	}
+}
+
+/* `netcravectl endpoints`: the NetworkDriver's endpoints. */
+static void
+ctl_print_endpoints(const struct json *doc)
+{
+	const struct json	*list = json_get(doc, "endpoints"), *e;
+	char			 id[13], netid[13];
+	size_t			 i;
+
+	if (list == NULL || list->nchildren == 0) {
+		printf("no endpoints\n");
+		return;
+	}
+	printf("%-12s %-12s %-18s %-20s %-28s %s\n", "ID", "NETWORK", "MAC",
+	    "ADDRESS", "ADDRESS6", "LINK");
+	for (i = 0; i < list->nchildren; i++) {
+		e = list->children[i];
+		snprintf(id, sizeof id, "%s", ctl_text(e, "id"));
+		snprintf(netid, sizeof netid, "%s", ctl_text(e, "network"));
+		printf("%-12s %-12s %-18s %-20s %-28s %s\n", id, netid,
+		    ctl_text(e, "mac"), ctl_text(e, "address"),
+		    ctl_text(e, "address6"), ctl_text(e, "peer"));
 	}
 }
 

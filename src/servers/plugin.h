@@ -24,4 +24,7 @@ void	plugin_ipam_gen_pools(yajl_gen);
 struct schema;
 const struct schema *plugin_ipam_schema(void);
 
+/* "networks" (endpoints: "endpoints") and its array, into an open map (GET /networks). */
+void	plugin_network_gen(yajl_gen, int endpoints);
+
 #endif

@@ -26,4 +26,15 @@ void	plugin_ipam_release_pool(struct http_request *, void *);
 void	plugin_ipam_request_address(struct http_request *, void *);
 void	plugin_ipam_release_address(struct http_request *, void *);
 
+/* plugin_network.c */
+extern const struct server network_server;
+void	plugin_network_create(struct http_request *, void *);
+void	plugin_network_delete(struct http_request *, void *);
+void	plugin_network_create_endpoint(struct http_request *, void *);
+void	plugin_network_endpoint_info(struct http_request *, void *);
+void	plugin_network_delete_endpoint(struct http_request *, void *);
+void	plugin_network_join(struct http_request *, void *);
+void	plugin_network_leave(struct http_request *, void *);
+void	plugin_network_nothing(struct http_request *, void *);
+
 #endif

@@ -437,6 +437,10 @@ e2e_cleanup() {
 		rm -f "$E2E_PLUGIN_SOCK" "/run/docker/plugins/$E2E_INSTANCE.spec" \
 		    "/run/docker/plugins/$E2E_INSTANCE.json"
 		[ -e "/run/netns/_$E2E_INSTANCE" ] && ip netns delete "_$E2E_INSTANCE" 2>/dev/null
+		# Links the NetworkDriver made in this namespace (alias netcrave:<instance>:).
+		ip -o link show 2>/dev/null | awk -v a="netcrave:$E2E_INSTANCE:" \
+		    'index($0, "alias " a) { sub(/@.*/, "", $2); sub(/:$/, "", $2); print $2 }' |
+		while read -r l; do ip link delete "$l" 2>/dev/null; done
 		if command -v nft >/dev/null 2>&1; then
 			nft list tables 2>/dev/null | awk -v t="$E2E_INSTANCE" '$3 == t { print $2 }' |
 			while read -r fam; do nft delete table "$fam" "$E2E_INSTANCE"; done

@@ -1,7 +1,8 @@
 #!/bin/bash
 # t_activate: a real dockerd finds netcraved's socket, activates it, asks the
-# capabilities and reaches CreateNetwork / VolumeDriver.Create, whose answer (not
-# implemented yet in this stage) comes back to the docker client word for word.
+# capabilities and reaches CreateNetwork / VolumeDriver.Create, whose refusal (a
+# pool from Docker's own IPAM; volumes not implemented yet) comes back to the
+# docker client word for word.
 # Also proves the harness runs real containers.
 . "$(dirname "$0")/lib.sh"
 e2e_init
@@ -23,7 +24,7 @@ n0=$(grep -cE "$act" "$E2E_D/netcraved.log")
 if out=$(dk network create -d "$PLUGIN" --subnet 198.18.10.0/24 e2enet 2>&1); then
 	e2e_fail "network create with the $PLUGIN driver succeeded: $out"
 fi
-e2e_expect_contains "$out" "netcrave: NetworkDriver.CreateNetwork is not implemented yet" \
+e2e_expect_contains "$out" "netcrave: pool 198.18.10.0/24 is not from netcrave's address schema" \
     "network create's error"
 # Nothing was left half-made in dockerd.
 out=$(dk network ls --format '{{.Name}}')

@@ -8,9 +8,8 @@
 # killed with SIGKILL and restarted: nothing known is lost meanwhile, the follower
 # reconnects and resyncs.
 #
-# The tag networks use Docker's bridge driver with netcrave IPAM
-# (follower.network_driver "bridge"), since netcrave's NetworkDriver is built on
-# another branch; the netcrave-driver path is covered once the NetworkDriver lands.
+# The tag networks use netcrave's own NetworkDriver and IPAM (the default
+# follower.network_driver).
 . "$(dirname "$0")/lib.sh"
 e2e_init
 e2e_need_netcraved
@@ -19,8 +18,7 @@ e2e_start_dockerd
 e2e_import_busybox
 
 ula=$(e2e_ula)
-E2E_NETCRAVED_EXTRA='"follower": { "docker_socket": "'$E2E_D/docker.sock'",
-	  "network_driver": "bridge" },
+E2E_NETCRAVED_EXTRA='"follower": { "docker_socket": "'$E2E_D/docker.sock'" },
 	"scopes": [ { "name": "e2e", "ipv4_network": "198.19.0.0/16",
 	  "ipv6_network": "'$ula'::/48", "scopes": [
 	  { "name": "default", "ipv4_network": "198.19.0.0/20",

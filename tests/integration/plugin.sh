@@ -22,14 +22,16 @@ r=$(plugin_call /VolumeDriver.Capabilities)
 check "VolumeDriver.Capabilities" contains "$r" '200 {"Capabilities":{"Scope":"local"}}'
 
 # A body as Go's encoder writes it: \u003c escapes, trailing newline.
-body='{"NetworkID":"4c3b\u003cx\u003e","Options":{"com.docker.network.generic":{"netcrave.tag":"web"}},"IPv4Data":[{"AddressSpace":"","Pool":"198.18.10.0/24"}],"IPv6Data":[]}
+body='{"NetworkID":"4c3b\u003cx\u003e","Options":{"com.docker.network.generic":{"netcrave.tag":"web"}},"IPv4Data":[{"AddressSpace":"","Pool":"198.18.10.0/24","Gateway":"198.18.10.1/24"}],"IPv6Data":[]}
 '
 r=$(plugin_call /NetworkDriver.CreateNetwork "$body")
-check "CreateNetwork not built yet: 501" contains "$r" "501 "
-check "CreateNetwork says so in netcrave's words" \
-    contains "$r" '{"Err":"netcrave: NetworkDriver.CreateNetwork is not implemented yet"}'
+check "CreateNetwork of a pool outside the schema: 400" contains "$r" "400 "
+check "CreateNetwork says why in netcrave's words" \
+    contains "$r" "is not from netcrave's address schema"
 r=$(plugin_call /NetworkDriver.Join '{"NetworkID":"n","EndpointID":"e","SandboxKey":"/x","Options":{}}')
-check "Join not built yet: never a 200" contains "$r" '501 {"Err":"netcrave: NetworkDriver.Join is not implemented yet"}'
+check "Join of an unknown endpoint: never a 200" contains "$r" '404 {"Err":"netcrave: no such endpoint e"}'
+r=$(plugin_call /NetworkDriver.DeleteNetwork '{"NetworkID":"gone"}')
+check "DeleteNetwork of an unknown network is idempotent" contains "$r" '200 {}'
 r=$(plugin_call /VolumeDriver.Create '{"Name":"v1","Opts":{"colour":"red"}}')
 check "VolumeDriver.Create: unknown option refused" contains "$r" '400 {"Err":"netcrave: volume v1: unknown option colour'
 

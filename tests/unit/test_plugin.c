@@ -168,8 +168,7 @@ static void
 test_not_implemented(void **state)
 {
 	static const char *const methods[] = {
-		"NetworkDriver.CreateNetwork", "NetworkDriver.Join",
-		"NetworkDriver.Leave",
+		"NetworkDriver.AllocateNetwork", "NetworkDriver.FreeNetwork",
 	};
 	struct answer	 a;
 	char		 path[128], want[256], *err;

@@ -1,0 +1,376 @@
+/* link.c: links through libnl-route.  Every call is synchronous on the loop:
+ * rtnetlink answers in microseconds, and a handler's reply must wait for it. */
+#include "config.h"
+
+#include <sys/socket.h>
+
+#include <net/if.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_addr.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <netlink/netlink.h>
+#include <netlink/cache.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
+#include <netlink/route/route.h>
+
+#include "link.h"
+#include "log.h"
+#include "netns.h"
+
+struct nl_sock *
+link_sock_open(int nsfd, char *err, size_t errlen)
+{
+	struct nl_sock	*sk;
+	int		 rc;
+
+	if ((sk = nl_socket_alloc()) == NULL) {
+		snprintf(err, errlen, "nl_socket_alloc failed");
+		return (NULL);
+	}
+	if (netns_enter(nsfd) == -1) {
+		nl_socket_free(sk);
+		snprintf(err, errlen, "setns: %s", strerror(errno));
+		return (NULL);
+	}
+	rc = nl_connect(sk, NETLINK_ROUTE);
+	netns_leave();
+	if (rc < 0) {
+		snprintf(err, errlen, "rtnetlink: %s", nl_geterror(rc));
+		nl_socket_free(sk);
+		return (NULL);
+	}
+	return (sk);
+}
+
+void
+link_sock_close(struct nl_sock *sk)
+{
+	if (sk != NULL)
+		nl_socket_free(sk);
+}
+
+int
+link_index(struct nl_sock *sk, const char *name)
+{
+	struct rtnl_link	*l;
+	int			 idx;
+
+	if (sk == NULL || rtnl_link_get_kernel(sk, 0, name, &l) < 0)
+		return (0);
+	idx = rtnl_link_get_ifindex(l);
+	rtnl_link_put(l);
+	return (idx);
+}
+
+/*
+ * Bring a link up (and set its alias: the kernel takes IFLA_IFALIAS only on a
+ * change, never when it creates a link).
+ */
+static int
+link_up_alias(struct nl_sock *sk, int ifindex, const char *alias)
+{
+	struct rtnl_link	*orig, *change;
+	int			 rc;
+
+	if ((rc = rtnl_link_get_kernel(sk, ifindex, NULL, &orig)) < 0)
+		return (rc);
+	change = rtnl_link_alloc();
+	rtnl_link_set_flags(change, IFF_UP);
+	if (alias != NULL && *alias != '\0')
+		rtnl_link_set_ifalias(change, alias);
+	rc = rtnl_link_change(sk, orig, change, 0);
+	rtnl_link_put(change);
+	rtnl_link_put(orig);
+	return (rc);
+}
+
+static int
+link_up(struct nl_sock *sk, int ifindex)
+{
+	return (link_up_alias(sk, ifindex, NULL));
+}
+
+int
+link_bridge_ensure(struct nl_sock *sk, const char *name, const char *alias,
+    char *err, size_t errlen)
+{
+	struct rtnl_link	*l;
+	int			 idx, rc;
+
+	if ((idx = link_index(sk, name)) == 0) {
+		l = rtnl_link_alloc();
+		rtnl_link_set_type(l, "bridge");
+		rtnl_link_set_name(l, name);
+		rc = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
+		rtnl_link_put(l);
+		if (rc < 0 && rc != -NLE_EXIST) {
+			snprintf(err, errlen, "bridge %s: %s", name,
+			    nl_geterror(rc));
+			return (-1);
+		}
+		if ((idx = link_index(sk, name)) == 0) {
+			snprintf(err, errlen, "bridge %s vanished", name);
+			return (-1);
+		}
+	}
+	if ((rc = link_up_alias(sk, idx, alias)) < 0) {
+		snprintf(err, errlen, "bridge %s up: %s", name, nl_geterror(rc));
+		return (-1);
+	}
+	return (idx);
+}
+
+int
+link_addr_add(struct nl_sock *sk, int ifindex, const struct prefix *p,
+    char *err, size_t errlen)
+{
+	struct rtnl_addr	*a;
+	struct nl_addr		*local;
+	char			 buf[PREFIX_STRLEN];
+	int			 rc;
+
+	local = nl_addr_build(p->family, p->addr,
+	    p->family == AF_INET ? 4 : 16);
+	nl_addr_set_prefixlen(local, p->len);
+	a = rtnl_addr_alloc();
+	rtnl_addr_set_ifindex(a, ifindex);
+	rtnl_addr_set_local(a, local);
+	/* The gateway must answer at once, not after duplicate detection. */
+	if (p->family == AF_INET6)
+		rtnl_addr_set_flags(a, IFA_F_NODAD);
+	rc = rtnl_addr_add(sk, a, NLM_F_REPLACE);
+	rtnl_addr_put(a);
+	nl_addr_put(local);
+	if (rc < 0 && rc != -NLE_EXIST) {
+		snprintf(err, errlen, "address %s: %s",
+		    prefix_format(p, 1, buf, sizeof buf), nl_geterror(rc));
+		return (-1);
+	}
+	return (0);
+}
+
+int
+link_veth_create(struct nl_sock *sk, const char *name, const char *mac,
+    struct nl_sock *psk, int peer_nsfd, const char *peer, int master,
+    const char *alias, char *err, size_t errlen)
+{
+	struct rtnl_link	*l, *p, *orig, *change;
+	struct nl_addr		*hw = NULL;
+	int			 rc, idx;
+
+	l = rtnl_link_veth_alloc();
+	rtnl_link_set_name(l, name);
+	if (mac != NULL && nl_addr_parse(mac, AF_LLC, &hw) == 0)
+		rtnl_link_set_addr(l, hw);
+	p = rtnl_link_veth_get_peer(l);
+	rtnl_link_set_name(p, peer);
+	rtnl_link_set_ns_fd(p, peer_nsfd);
+	rtnl_link_put(p);
+	rc = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
+	rtnl_link_put(l);
+	if (hw != NULL)
+		nl_addr_put(hw);
+	if (rc < 0) {
+		snprintf(err, errlen, "veth %s/%s: %s", name, peer,
+		    nl_geterror(rc));
+		return (-1);
+	}
+	if ((rc = rtnl_link_get_kernel(psk, 0, peer, &orig)) < 0) {
+		snprintf(err, errlen, "veth peer %s: %s", peer, nl_geterror(rc));
+		link_delete(sk, name);
+		return (-1);
+	}
+	idx = rtnl_link_get_ifindex(orig);
+	change = rtnl_link_alloc();
+	if (master > 0)
+		rtnl_link_set_master(change, master);
+	rtnl_link_set_flags(change, IFF_UP);
+	rtnl_link_set_ifalias(change, alias);
+	rc = rtnl_link_change(psk, orig, change, 0);
+	rtnl_link_put(change);
+	rtnl_link_put(orig);
+	if (rc < 0) {
+		snprintf(err, errlen, "veth peer %s (%d) on bridge %d: %s", peer,
+		    idx, master, nl_geterror(rc));
+		link_delete(sk, name);
+		return (-1);
+	}
+	/* The container end: its alias now, Docker brings it up itself. */
+	if ((rc = rtnl_link_get_kernel(sk, 0, name, &orig)) < 0) {
+		snprintf(err, errlen, "veth %s: %s", name, nl_geterror(rc));
+		link_delete(sk, name);
+		return (-1);
+	}
+	change = rtnl_link_alloc();
+	rtnl_link_set_ifalias(change, alias);
+	rc = rtnl_link_change(sk, orig, change, 0);
+	rtnl_link_put(change);
+	rtnl_link_put(orig);
+	if (rc < 0) {
+		snprintf(err, errlen, "veth %s alias: %s", name, nl_geterror(rc));
+		link_delete(sk, name);
+		return (-1);
+	}
+	return (0);
+}
+
+int
+link_set_master(struct nl_sock *sk, const char *name, int master)
+{
+	struct rtnl_link	*orig, *change;
+	int			 rc;
+
+	if ((rc = rtnl_link_get_kernel(sk, 0, name, &orig)) < 0)
+		return (-1);
+	change = rtnl_link_alloc();
+	rtnl_link_set_master(change, master);
+	rtnl_link_set_flags(change, IFF_UP);
+	rc = rtnl_link_change(sk, orig, change, 0);
+	rtnl_link_put(change);
+	rtnl_link_put(orig);
+	return (rc < 0 ? -1 : 0);
+}
+
+int
+link_set_up(struct nl_sock *sk, const char *name)
+{
+	int	idx;
+
+	if ((idx = link_index(sk, name)) == 0)
+		return (-1);
+	return (link_up(sk, idx) < 0 ? -1 : 0);
+}
+
+int
+link_route_add(struct nl_sock *sk, const struct prefix *dst,
+    const struct prefix *gw, int ifindex, char *err, size_t errlen)
+{
+	struct rtnl_route	*r;
+	struct rtnl_nexthop	*nh;
+	struct nl_addr		*d, *g;
+	unsigned char		 zero[16] = { 0 };
+	size_t			 alen = gw->family == AF_INET ? 4 : 16;
+	int			 rc;
+
+	if (dst != NULL) {
+		d = nl_addr_build(dst->family, dst->addr, alen);
+		nl_addr_set_prefixlen(d, dst->len);
+	} else {
+		d = nl_addr_build(gw->family, zero, alen);
+		nl_addr_set_prefixlen(d, 0);
+	}
+	g = nl_addr_build(gw->family, gw->addr, alen);
+	r = rtnl_route_alloc();
+	rtnl_route_set_family(r, gw->family);
+	rtnl_route_set_dst(r, d);
+	nh = rtnl_route_nh_alloc();
+	rtnl_route_nh_set_gateway(nh, g);
+	rtnl_route_nh_set_ifindex(nh, ifindex);
+	rtnl_route_add_nexthop(r, nh);
+	rc = rtnl_route_add(sk, r, NLM_F_CREATE | NLM_F_REPLACE);
+	rtnl_route_put(r);
+	nl_addr_put(d);
+	nl_addr_put(g);
+	if (rc < 0 && rc != -NLE_EXIST) {
+		snprintf(err, errlen, "route: %s", nl_geterror(rc));
+		return (-1);
+	}
+	return (0);
+}
+
+int
+link_route_del(struct nl_sock *sk, const struct prefix *dst)
+{
+	struct rtnl_route	*r;
+	struct nl_addr		*d;
+	int			 rc;
+
+	if (sk == NULL)
+		return (0);
+	d = nl_addr_build(dst->family, dst->addr,
+	    dst->family == AF_INET ? 4 : 16);
+	nl_addr_set_prefixlen(d, dst->len);
+	r = rtnl_route_alloc();
+	rtnl_route_set_family(r, dst->family);
+	rtnl_route_set_dst(r, d);
+	rc = rtnl_route_delete(sk, r, 0);
+	rtnl_route_put(r);
+	nl_addr_put(d);
+	return (rc < 0 && rc != -NLE_OBJ_NOTFOUND && rc != -NLE_NOADDR ? -1 :
+	    0);
+}
+
+int
+link_delete(struct nl_sock *sk, const char *name)
+{
+	struct rtnl_link	*l;
+	int			 rc;
+
+	if (sk == NULL || rtnl_link_get_kernel(sk, 0, name, &l) < 0)
+		return (0);
+	rc = rtnl_link_delete(sk, l);
+	rtnl_link_put(l);
+	if (rc < 0 && rc != -NLE_NODEV && rc != -NLE_OBJ_NOTFOUND) {
+		log_warnx("link: delete %s: %s", name, nl_geterror(rc));
+		return (-1);
+	}
+	return (0);
+}
+
+struct link_walk {
+	const char	*prefix;
+	void		(*fn)(const char *, const char *, void *);
+	void		*arg;
+};
+
+static void
+link_walk_cb(struct nl_object *obj, void *arg)
+{
+	struct rtnl_link	*l = (struct rtnl_link *)obj;
+	struct link_walk	*w = arg;
+	const char		*alias = rtnl_link_get_ifalias(l);
+
+	if (alias != NULL && strncmp(alias, w->prefix, strlen(w->prefix)) == 0)
+		w->fn(rtnl_link_get_name(l), alias, w->arg);
+}
+
+int
+link_foreach_alias(struct nl_sock *sk, const char *prefix,
+    void (*fn)(const char *, const char *, void *), void *arg)
+{
+	struct nl_cache		*cache;
+	struct link_walk	 w = { prefix, fn, arg };
+
+	if (rtnl_link_alloc_cache(sk, AF_UNSPEC, &cache) < 0)
+		return (-1);
+	nl_cache_foreach(cache, link_walk_cb, &w);
+	nl_cache_free(cache);
+	return (0);
+}
+
+int
+link_sysctl(int nsfd, const char *key, const char *value)
+{
+	char	path[256];
+	int	fd, rc = -1;
+
+	snprintf(path, sizeof path, "/proc/sys/%s", key);
+	if (netns_enter(nsfd) == -1)
+		return (-1);
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) != -1) {
+		if (write(fd, value, strlen(value)) == (ssize_t)strlen(value))
+			rc = 0;
+		close(fd);
+	}
+	netns_leave();
+	if (rc == -1)
+		log_warn("link: sysctl %s", key);
+	return (rc);
+}

@@ -1,0 +1,50 @@
+/* link.h: the links netcrave makes, through libnl-route: a bridge per network
+ * holding its gateways, a veth pair per endpoint, each with the alias
+ * "netcrave:<instance>:..." so reconcile recognises everything it made. */
+#ifndef NETCRAVE_LINK_H
+#define NETCRAVE_LINK_H
+
+#include <stddef.h>
+
+#include "prefix.h"
+
+struct nl_sock;
+
+/* A route socket bound to the namespace of nsfd. */
+struct nl_sock	*link_sock_open(int nsfd, char *err, size_t errlen);
+void		 link_sock_close(struct nl_sock *);
+
+/* ifindex of a link by name, 0 if none (or no socket). */
+int	link_index(struct nl_sock *, const char *name);
+/* Make sure a bridge exists and is up; its ifindex or -1. */
+int	link_bridge_ensure(struct nl_sock *, const char *name, const char *alias,
+	    char *err, size_t errlen);
+/* Add an address (with its prefix length) to a link; present is success. */
+int	link_addr_add(struct nl_sock *, int ifindex, const struct prefix *,
+	    char *err, size_t errlen);
+/*
+ * A veth pair: name in sk's namespace (with mac, may be NULL), peer moved to the
+ * namespace of peer_nsfd, enslaved to its bridge master and up there (psk is a
+ * socket of that namespace).  Both ends carry alias.
+ */
+int	link_veth_create(struct nl_sock *sk, const char *name, const char *mac,
+	    struct nl_sock *psk, int peer_nsfd, const char *peer, int master,
+	    const char *alias, char *err, size_t errlen);
+/* Put a link (by name, if present) on a bridge, up; -1 when absent. */
+int	link_set_master(struct nl_sock *, const char *name, int master);
+/* Bring a link up by name. */
+int	link_set_up(struct nl_sock *, const char *name);
+/* A route to dst (NULL: default) via gw on ifindex; present is success. */
+int	link_route_add(struct nl_sock *, const struct prefix *dst,
+	    const struct prefix *gw, int ifindex, char *err, size_t errlen);
+/* Delete the route to dst; a missing route is success. */
+int	link_route_del(struct nl_sock *, const struct prefix *dst);
+/* Delete a link by name; a missing link (or no socket) is success. */
+int	link_delete(struct nl_sock *, const char *name);
+/* Call fn for every link whose alias starts with prefix. */
+int	link_foreach_alias(struct nl_sock *, const char *prefix,
+	    void (*fn)(const char *name, const char *alias, void *), void *arg);
+/* Set a sysctl of the namespace of nsfd, e.g. "net/ipv4/ip_forward". */
+int	link_sysctl(int nsfd, const char *key, const char *value);
+
+#endif

@@ -1,0 +1,168 @@
+/* nft.c: the tag policy in nftables.  One table (inet) in the routing namespace;
+ * each change rewrites all of it in one transaction ("add; delete; define" in one
+ * buffer), so the kernel never sees a half-made policy. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nftables/libnftables.h>
+
+#include "log.h"
+#include "netns.h"
+#include "nft.h"
+#include "util.h"
+#include "xmalloc.h"
+
+int
+nft_allowed(const struct net_network *a, const struct net_network *b)
+{
+	if (a == b || strcmp(a->id, b->id) == 0)
+		return (1);
+	return (util_strv_has(a->egress, b->tag) && util_strv_has(b->ingress, a->tag));
+}
+
+/* "{ "a", "b" }" of the bridges of networks that pass test (all: NULL). */
+static int
+nft_bridge_set(FILE *f, const struct nft_model *m,
+    int (*test)(const struct net_network *, const struct nft_model *))
+{
+	size_t	i;
+	int	n = 0;
+
+	for (i = 0; i < m->nnetworks; i++) {
+		if (test != NULL && !test(m->networks[i], m))
+			continue;
+		fprintf(f, "%s\"%s\"", n == 0 ? "{ " : ", ",
+		    m->networks[i]->bridge);
+		n++;
+	}
+	if (n > 0)
+		fprintf(f, " }");
+	return (n);
+}
+
+static int
+nft_egresses(const struct net_network *n, const struct nft_model *m)
+{
+	return (m->uplink_tag != NULL && util_strv_has(n->egress, m->uplink_tag));
+}
+
+static int
+nft_admits_host(const struct net_network *n, const struct nft_model *m)
+{
+	return (m->host_tag != NULL && util_strv_has(n->ingress, m->host_tag));
+}
+
+/* A set of the bridges passing test as text ("" when none). */
+static char *
+nft_bridge_set_text(const struct nft_model *m,
+    int (*test)(const struct net_network *, const struct nft_model *))
+{
+	FILE	*f;
+	char	*text = NULL;
+	size_t	 len = 0;
+
+	if ((f = open_memstream(&text, &len)) == NULL)
+		fatal("%s: open_memstream", __func__);
+	nft_bridge_set(f, m, test);
+	if (fclose(f) != 0)
+		fatal("%s: fclose", __func__);
+	return (text);
+}
+
+char *
+nft_ruleset(const struct nft_model *m)
+{
+	FILE	*f;
+	char	*text = NULL, *sets;
+	size_t	 len = 0, i, j;
+	int	 nout = 0;
+
+	if ((f = open_memstream(&text, &len)) == NULL)
+		fatal("%s: open_memstream", __func__);
+	/* Declare first so the delete always has something to remove. */
+	fprintf(f, "table inet %s\ndelete table inet %s\n", m->table, m->table);
+	fprintf(f, "table inet %s {\n", m->table);
+	fprintf(f, "\tchain forward {\n");
+	fprintf(f, "\t\ttype filter hook forward priority filter; "
+	    "policy accept;\n");
+	fprintf(f, "\t\tct state established,related accept\n");
+	for (i = 0; i < m->nnetworks; i++) {
+		for (j = 0; j < m->nnetworks; j++) {
+			if (!nft_allowed(m->networks[i], m->networks[j]))
+				continue;
+			fprintf(f, "\t\tiifname \"%s\" oifname \"%s\" accept\n",
+			    m->networks[i]->bridge, m->networks[j]->bridge);
+		}
+	}
+	if (m->uplink != NULL) {
+		/* Out to the uplink: networks whose egress names its tag. */
+		sets = nft_bridge_set_text(m, nft_egresses);
+		if ((nout = *sets != '\0'))
+			fprintf(f, "\t\tiifname %s oifname \"%s\" accept\n",
+			    sets, m->uplink);
+		free(sets);
+		/* In from the host: networks whose ingress admits the host tag. */
+		sets = nft_bridge_set_text(m, nft_admits_host);
+		if (*sets != '\0')
+			fprintf(f, "\t\tiifname \"%s\" oifname %s accept\n",
+			    m->uplink, sets);
+		free(sets);
+	}
+	if (m->nnetworks > 0) {
+		/* Everything else from or to a network is dropped. */
+		fprintf(f, "\t\tiifname ");
+		nft_bridge_set(f, m, NULL);
+		fprintf(f, " drop\n\t\toifname ");
+		nft_bridge_set(f, m, NULL);
+		fprintf(f, " drop\n");
+	}
+	fprintf(f, "\t}\n");
+	if (nout > 0) {
+		/* IPv4 and ULA IPv6 leave through the uplink under its address. */
+		fprintf(f, "\tchain postrouting {\n");
+		fprintf(f, "\t\ttype nat hook postrouting priority srcnat; "
+		    "policy accept;\n");
+		fprintf(f, "\t\toifname \"%s\" meta nfproto ipv4 masquerade\n",
+		    m->uplink);
+		fprintf(f, "\t\toifname \"%s\" ip6 saddr fc00::/7 masquerade\n",
+		    m->uplink);
+		fprintf(f, "\t}\n");
+	}
+	fprintf(f, "}\n");
+	if (fclose(f) != 0)
+		fatal("%s: fclose", __func__);
+	return (text);
+}
+
+int
+nft_apply(int nsfd, const char *text, char *err, size_t errlen)
+{
+	struct nft_ctx	*ctx;
+	const char	*msg;
+	int		 rc;
+
+	if (netns_enter(nsfd) == -1) {
+		snprintf(err, errlen, "setns: %s", strerror(errno));
+		return (-1);
+	}
+	if ((ctx = nft_ctx_new(NFT_CTX_DEFAULT)) == NULL) {
+		netns_leave();
+		snprintf(err, errlen, "nft_ctx_new failed");
+		return (-1);
+	}
+	nft_ctx_buffer_output(ctx);
+	nft_ctx_buffer_error(ctx);
+	rc = nft_run_cmd_from_buffer(ctx, text);
+	if (rc != 0) {
+		msg = nft_ctx_get_error_buffer(ctx);
+		snprintf(err, errlen, "%s", msg != NULL && *msg != '\0' ? msg :
+		    "ruleset refused");
+	}
+	nft_ctx_free(ctx);
+	netns_leave();
+	return (rc != 0 ? -1 : 0);
+}

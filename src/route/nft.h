@@ -1,0 +1,55 @@
+/* nft.h: the network model shared by the NetworkDriver and the policy, and the
+ * nftables ruleset made from it: a pure function (model -> nft text, unit-tested
+ * with golden output) and its atomic application inside a namespace. */
+#ifndef NETCRAVE_NFT_H
+#define NETCRAVE_NFT_H
+
+#include <sys/queue.h>
+
+#include <stddef.h>
+
+#include "prefix.h"
+
+/* A Docker network: a bridge in the routing namespace holding its gateways. */
+struct net_network {
+	char			*id;		/* Docker's NetworkID */
+	char			*tag;		/* the tag it was made for */
+	char			 bridge[16];
+	int			 has4, has6;
+	struct prefix		 gw4, gw6;	/* gateway with the pool's length */
+	struct prefix		 pool4, pool6;
+	char			**egress;	/* tags it may reach (NULL-ended) */
+	char			**ingress;	/* tags that may reach it */
+	TAILQ_ENTRY(net_network) entry;
+};
+
+/* An endpoint: a veth pair, container end ifname, bridge end peer. */
+struct net_endpoint {
+	char			*id;
+	char			*network;	/* NetworkID */
+	char			 mac[18];
+	int			 has4, has6;
+	struct prefix		 addr4, addr6;
+	char			 ifname[16];
+	char			 peer[16];
+	int			 joined;	/* its veth pair should exist */
+	TAILQ_ENTRY(net_endpoint) entry;
+};
+
+struct nft_model {
+	const char		 *table;
+	struct net_network	**networks;
+	size_t			  nnetworks;
+	const char		 *uplink;	/* routing end of the uplink, or NULL */
+	const char		 *uplink_tag;	/* egress to it: "internet" */
+	const char		 *host_tag;	/* ingress from the host: "host" */
+};
+
+/* Whether traffic from a may start flows to b (same network: always). */
+int	 nft_allowed(const struct net_network *a, const struct net_network *b);
+/* The whole ruleset as nft text, replacing the table atomically. */
+char	*nft_ruleset(const struct nft_model *);
+/* Run nft text inside the namespace of nsfd in one transaction. */
+int	 nft_apply(int nsfd, const char *text, char *err, size_t errlen);
+
+#endif

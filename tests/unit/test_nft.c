@@ -1,0 +1,125 @@
+/* test_nft.c: the tag policy as a pure function: which pairs of networks may
+ * talk, and the nftables text (golden) made from a model of three networks. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "nft.h"
+
+static char	t_web[] = "web", t_db[] = "db", t_other[] = "other";
+static char	t_internet[] = "internet";
+static char	i_w[] = "w1", i_d[] = "d1", i_o[] = "o1";
+static char	*web_egress[] = { t_db, t_internet, NULL };
+static char	t_host[] = "host";
+static char	*db_ingress[] = { t_web, t_host, NULL };
+static char	*other_egress[] = { t_db, NULL };	/* db does not admit it */
+
+static struct net_network web = { i_w, t_web, "ncbw1", 1, 0, { 0 }, { 0 },
+    { 0 }, { 0 }, web_egress, NULL, { 0 } };
+static struct net_network db = { i_d, t_db, "ncbd1", 1, 0, { 0 }, { 0 },
+    { 0 }, { 0 }, NULL, db_ingress, { 0 } };
+static struct net_network other = { i_o, t_other, "ncbo1", 1, 0, { 0 }, { 0 },
+    { 0 }, { 0 }, other_egress, NULL, { 0 } };
+
+/* A -> B only when A's egress names B's tag and B's ingress admits A's. */
+static void
+test_allowed(void **state)
+{
+	assert_true(nft_allowed(&web, &web));
+	assert_true(nft_allowed(&web, &db));
+	assert_false(nft_allowed(&db, &web));
+	assert_false(nft_allowed(&other, &db));
+	assert_false(nft_allowed(&db, &other));
+	assert_false(nft_allowed(&web, &other));
+}
+
+static const char golden_three[] =
+	"table inet nc\n"
+	"delete table inet nc\n"
+	"table inet nc {\n"
+	"\tchain forward {\n"
+	"\t\ttype filter hook forward priority filter; policy accept;\n"
+	"\t\tct state established,related accept\n"
+	"\t\tiifname \"ncbw1\" oifname \"ncbw1\" accept\n"
+	"\t\tiifname \"ncbw1\" oifname \"ncbd1\" accept\n"
+	"\t\tiifname \"ncbd1\" oifname \"ncbd1\" accept\n"
+	"\t\tiifname \"ncbo1\" oifname \"ncbo1\" accept\n"
+	"\t\tiifname { \"ncbw1\", \"ncbd1\", \"ncbo1\" } drop\n"
+	"\t\toifname { \"ncbw1\", \"ncbd1\", \"ncbo1\" } drop\n"
+	"\t}\n"
+	"}\n";
+
+static const char golden_uplink[] =
+	"table inet nc\n"
+	"delete table inet nc\n"
+	"table inet nc {\n"
+	"\tchain forward {\n"
+	"\t\ttype filter hook forward priority filter; policy accept;\n"
+	"\t\tct state established,related accept\n"
+	"\t\tiifname \"ncbw1\" oifname \"ncbw1\" accept\n"
+	"\t\tiifname \"ncbw1\" oifname \"ncbd1\" accept\n"
+	"\t\tiifname \"ncbd1\" oifname \"ncbd1\" accept\n"
+	"\t\tiifname { \"ncbw1\" } oifname \"ncur\" accept\n"
+	"\t\tiifname \"ncur\" oifname { \"ncbd1\" } accept\n"
+	"\t\tiifname { \"ncbw1\", \"ncbd1\" } drop\n"
+	"\t\toifname { \"ncbw1\", \"ncbd1\" } drop\n"
+	"\t}\n"
+	"\tchain postrouting {\n"
+	"\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
+	"\t\toifname \"ncur\" meta nfproto ipv4 masquerade\n"
+	"\t\toifname \"ncur\" ip6 saddr fc00::/7 masquerade\n"
+	"\t}\n"
+	"}\n";
+
+static const char golden_empty[] =
+	"table inet nc\n"
+	"delete table inet nc\n"
+	"table inet nc {\n"
+	"\tchain forward {\n"
+	"\t\ttype filter hook forward priority filter; policy accept;\n"
+	"\t\tct state established,related accept\n"
+	"\t}\n"
+	"}\n";
+
+static void
+test_ruleset(void **state)
+{
+	struct net_network	*nets[] = { &web, &db, &other };
+	struct nft_model	 m = { "nc", nets, 3, NULL, NULL, NULL };
+	char			*text;
+
+	text = nft_ruleset(&m);
+	assert_string_equal(text, golden_three);
+	free(text);
+	m.nnetworks = 0;
+	text = nft_ruleset(&m);
+	assert_string_equal(text, golden_empty);
+	free(text);
+	/* Only web's egress names the uplink tag: only web leaves, masqueraded. */
+	m.nnetworks = 2;
+	m.uplink = "ncur";
+	m.uplink_tag = "internet";
+	m.host_tag = "host";
+	text = nft_ruleset(&m);
+	assert_string_equal(text, golden_uplink);
+	free(text);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_allowed),
+		cmocka_unit_test(test_ruleset),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
