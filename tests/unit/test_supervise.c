@@ -423,8 +423,8 @@ test_restart_backoff(void **state)
 		/* The backoff timer alone guarantees the lower bound. */
 		assert_true(gap[i] >= 50LL << i);
 	}
-	assert_true(gap[1] > gap[0]);
-	assert_true(gap[2] > gap[1]);
+	/* No upper bounds or gap-to-gap order: a loaded machine may take
+	 * longer to fork and exit than the backoff itself. */
 	assert_true(supervise_restarts(c) >= 3);
 	assert_int_equal(count("exiter", CHILD_BACKOFF), (int)supervise_restarts(c) +
 	    (supervise_state(c) == CHILD_BACKOFF ? 1 : 0));
