@@ -147,9 +147,15 @@ struct http_server {
 	struct metric		*m_requests[5];
 	struct metric		*m_duration;
 	struct metric		*m_connections;
+	/* Per route (the plugin API's methods, the control paths): requests
+	 * by status class and latency; HTTP_ROUTE_METRICS of them per route. */
+	struct metric		**m_route;
 };
 
+#define HTTP_ROUTE_METRICS	6	/* 1xx..5xx counters, then the histogram */
+
 static void	http_conn_free(struct http_conn *);
+static void	http_server_route_metrics(struct http_server *);
 static int	http2_conn_start(struct http_conn *);
 static void	http2_conn_read(struct http_conn *);
 static void	http2_conn_send(struct http_conn *);
@@ -450,6 +456,7 @@ http_server_new(struct event_base *base, const char *name,
 	srv->m_connections = metrics_gauge("netcrave_http_connections",
 	    "Open HTTP connections", labels);
 	free(labels);
+	http_server_route_metrics(srv);
 	return (srv);
 }
 
@@ -516,6 +523,7 @@ http_server_free(struct http_server *srv)
 		free((char *)(uintptr_t)srv->routes[i].path);
 	}
 	free(srv->routes);
+	free(srv->m_route);
 	free(srv->name);
 	free(srv);
 }
@@ -1537,6 +1545,36 @@ http_write_head(struct http_request *req, int status, const char *content_type,
 	return (0);
 }
 
+/* Series per route, made once: route paths are static, so the count is bounded. */
+static void
+http_server_route_metrics(struct http_server *srv)
+{
+	struct metric	**m;
+	char		 *route, *labels;
+	size_t		  i, k;
+
+	srv->m_route = xcalloc(srv->nroutes * HTTP_ROUTE_METRICS + 1,
+	    sizeof *srv->m_route);
+	for (i = 0; i < srv->nroutes; i++) {
+		m = &srv->m_route[i * HTTP_ROUTE_METRICS];
+		route = metrics_escape_label(srv->routes[i].path);
+		for (k = 0; k < 5; k++) {
+			xasprintf(&labels, "server=\"%s\",route=\"%s\",code=\"%zuxx\"",
+			    srv->name, route, k + 1);
+			m[k] = metrics_counter("netcrave_http_route_requests_total",
+			    "HTTP requests answered, by server, route and status "
+			    "class", labels);
+			free(labels);
+		}
+		xasprintf(&labels, "server=\"%s\",route=\"%s\"", srv->name, route);
+		m[5] = metrics_histogram("netcrave_http_route_duration_seconds",
+		    "Time from a request's headers to the end of its reply, by "
+		    "route", labels, metrics_latency_bounds, metrics_latency_nbounds);
+		free(labels);
+		free(route);
+	}
+}
+
 /* The reply is complete: count it and continue off the caller's stack. */
 static void
 http_reply_done(struct http_request *req)
@@ -1544,6 +1582,8 @@ http_reply_done(struct http_request *req)
 	struct http_conn	*c = req->conn;
 	struct http_server	*srv = c->server;
 	struct timespec		 now;
+	struct metric		**m;
+	double			 took;
 	int			 class;
 
 	req->reply_state = HTTP_REPLY_DONE;
@@ -1553,11 +1593,19 @@ http_reply_done(struct http_request *req)
 			bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 	}
 	class = req->status / 100;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	took = (now.tv_sec - req->start.tv_sec) +
+	    (now.tv_nsec - req->start.tv_nsec) / 1e9;
 	if (class >= 1 && class <= 5)
 		metrics_add(srv->m_requests[class - 1], 1);
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	metrics_observe(srv->m_duration, (now.tv_sec - req->start.tv_sec) +
-	    (now.tv_nsec - req->start.tv_nsec) / 1e9);
+	metrics_observe(srv->m_duration, took);
+	if (req->route != NULL) {
+		m = &srv->m_route[(size_t)(req->route - srv->routes) *
+		    HTTP_ROUTE_METRICS];
+		if (class >= 1 && class <= 5)
+			metrics_add(m[class - 1], 1);
+		metrics_observe(m[5], took);
+	}
 	if (req->h2_stream != 0) {
 		/* The stream closes once its data is out; freed then. */
 		http2_reply_end(req);

@@ -12,6 +12,8 @@ check "metrics has HELP/TYPE lines" contains "$out" "# TYPE netcrave_http_reques
 check "plugin 2xx requests counted" contains "$out" 'netcrave_http_requests_total{server="plugin",code="2xx"}'
 check "plugin 5xx requests counted" contains "$out" 'netcrave_http_requests_total{server="plugin",code="5xx"}'
 check "latency histogram" contains "$out" 'netcrave_http_request_duration_seconds_bucket{server="plugin",le="+Inf"}'
+check "plugin calls by method and result" sh -c "printf '%s\n' \"\$1\" | grep -qE '^netcrave_http_route_requests_total\\{server=\"plugin\",route=\"/Plugin.Activate\",code=\"2xx\"\\} [1-9]'" - "$out"
+check "plugin latency by method" sh -c "printf '%s\n' \"\$1\" | grep -qE '^netcrave_http_route_duration_seconds_count\\{server=\"plugin\",route=\"/Plugin.Activate\"\\} [1-9]'" - "$out"
 # The store's size: a pool is one durable record more.
 plugin_call /IpamDriver.RequestPool '{"AddressSpace":"netcrave-local","Pool":"","SubPool":"","Options":{},"V6":false}' >/dev/null
 out=$(curl -s --unix-socket "$METRICS_SOCK" http://localhost/metrics)
