@@ -47,6 +47,12 @@ PY
 	wait_for 20 test -e "$2.ready"
 }
 
+# count_is N PATTERN FILE: FILE has exactly N lines matching PATTERN (a
+# function, so that wait_for counts again on every try).
+count_is() {
+	test "$(grep -c "$2" "$3")" = "$1"
+}
+
 nc_write_conf
 for addr in "$T/notify.sock" "@netcrave-test-$INSTANCE"; do
 	msgs=$T/notify.$(echo "$addr" | cut -c1 | tr '/@' 'pa')
@@ -58,7 +64,7 @@ for addr in "$T/notify.sock" "@netcrave-test-$INSTANCE"; do
 	check "RELOADING=1 with MONOTONIC_USEC on SIGHUP ($addr)" \
 	    wait_for 20 grep -q '^RELOADING=1|MONOTONIC_USEC=[0-9][0-9]*|' "$msgs"
 	check "READY=1 again after the reload ($addr)" \
-	    wait_for 20 test "$(grep -c '^READY=1' "$msgs")" = 2
+	    wait_for 20 count_is 2 '^READY=1' "$msgs"
 	check "netcraved exits 0 on SIGTERM ($addr)" nc_stop
 	check "STOPPING=1 on SIGTERM ($addr)" grep -q '^STOPPING=1' "$msgs"
 	kill "$LISTENER" 2>/dev/null; wait "$LISTENER" 2>/dev/null
