@@ -1,0 +1,208 @@
+#!/bin/sh
+# load.sh: plugin latency under abuse (issue 12).  One netcraved serves the
+# plugin socket, WebDAV on loopback and DNS on loopback; a probe makes the
+# calls dockerd makes (IPAM RequestAddress/ReleaseAddress, NetworkDriver
+# GetCapabilities) one at a time and records each latency, first on an idle
+# daemon, then while 1,000 connections sit open on the plugin socket and 1,000
+# on WebDAV, slowloris clients dribble headers on both, WebDAV clients fetch
+# files and a DNS flood runs.  Prints p50/p99/max of both phases (target: p99
+# under 10 ms under load) and what the abusers achieved.
+# Usage: bench/load.sh [build-dir]  (python3; dnsperf used for the flood when
+# installed, else a python UDP flood)
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$top}
+NETCRAVED=$build/netcraved
+CONNS=${CONNS:-1000}
+SLOW=${SLOW:-200}
+PROBES=${PROBES:-2000}
+SECONDS_LOAD=${SECONDS_LOAD:-20}
+command -v python3 >/dev/null || { echo "load.sh: python3 needed" >&2; exit 1; }
+ulimit -n 65536 2>/dev/null || ulimit -n 8192
+T=$(mktemp -d /tmp/nc-bench-load.XXXXXX)
+NC_PID=
+cleanup() {
+	[ -n "$NC_PID" ] && kill "$NC_PID" 2>/dev/null && wait "$NC_PID" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+DAVP=$(port)
+DNSP=$(port)
+cat > "$T/nc.json" <<JSON
+{ "instance": "benchload$$",
+  "paths": { "run_dir": "$T/run", "state_dir": "$T/state",
+    "plugin_socket": "$T/run/plugin.sock", "control_socket": "$T/run/control.sock" },
+  "metrics": { "listen": "" },
+  "http": { "max_connections": 4096, "idle_timeout_ms": 30000 },
+  "dav": { "plain_listen": "127.0.0.1:$DAVP", "max_connections": 4096 },
+  "dns": { "listen": [ "127.0.0.1:$DNSP" ] } }
+JSON
+"$NETCRAVED" -f -c "$T/nc.json" > "$T/nc.log" 2>&1 &
+NC_PID=$!
+i=0
+while [ ! -S "$T/run/plugin.sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ -S "$T/run/plugin.sock" ] || { cat "$T/nc.log"; exit 1; }
+# A WebDAV collection with a file the fetchers read.
+curl -s -o /dev/null -X MKCOL "http://127.0.0.1:$DAVP/load/"
+head -c 4096 /dev/urandom > "$T/4k"
+curl -s -o /dev/null -T "$T/4k" "http://127.0.0.1:$DAVP/load/4k"
+
+flood_pid=
+if command -v dnsperf >/dev/null; then
+	printf 'x.netcrave.internal A\nnetcrave.internal SOA\nnope.netcrave.internal AAAA\n' > "$T/q"
+	flood() { dnsperf -s 127.0.0.1 -p "$DNSP" -d "$T/q" -l "$SECONDS_LOAD" -c 4 -q 200 \
+	    > "$T/dnsperf.out" 2>&1 & flood_pid=$!; }
+else
+	flood() { :; }
+fi
+
+python3 - "$T/run/plugin.sock" "$DAVP" "$DNSP" "$CONNS" "$SLOW" "$PROBES" \
+    "$SECONDS_LOAD" "$T" <<'PY' &
+import asyncio, json, os, socket, struct, sys, time
+sock, davp, dnsp, conns, slow, probes, secs, tmp = sys.argv[1:]
+davp, dnsp, conns, slow, probes, secs = map(int, (davp, dnsp, conns, slow, probes, secs))
+
+def req(path, body):
+    b = json.dumps(body).encode()
+    return (f"POST {path} HTTP/1.1\r\nHost: plugin\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(b)}\r\n\r\n").encode() + b
+
+async def read_response(r):
+    head = await r.readuntil(b"\r\n\r\n")
+    n = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            n = int(line.split(b":")[1])
+    body = await r.readexactly(n)
+    return head.split(b" ")[1], body
+
+async def probe(n):
+    """dockerd's calls, one at a time on one keep-alive connection."""
+    r, w = await asyncio.open_unix_connection(sock)
+    w.write(req("/IpamDriver.RequestPool", {"AddressSpace": "", "Pool": "", "Options": {}, "V6": False}))
+    status, body = await read_response(r)
+    pool = json.loads(body)["PoolID"]
+    lat = []
+    for i in range(n):
+        calls = [("/NetworkDriver.GetCapabilities", {}),
+                 ("/IpamDriver.RequestAddress", {"PoolID": pool, "Address": "", "Options": {}})]
+        for path, body in calls:
+            t = time.perf_counter()
+            w.write(req(path, body))
+            status, rb = await read_response(r)
+            lat.append((time.perf_counter() - t) * 1000)
+            if status != b"200":
+                raise SystemExit(f"probe {path}: {status} {rb}")
+            if path.endswith("RequestAddress"):
+                addr = json.loads(rb)["Address"].split("/")[0]
+                t = time.perf_counter()
+                w.write(req("/IpamDriver.ReleaseAddress", {"PoolID": pool, "Address": addr}))
+                status, rb = await read_response(r)
+                lat.append((time.perf_counter() - t) * 1000)
+    w.close()
+    return lat
+
+def summary(name, lat):
+    lat = sorted(lat)
+    q = lambda p: lat[min(len(lat) - 1, int(len(lat) * p))]
+    print(f"{name}: {len(lat)} calls, p50 {q(0.5):.2f} ms, p99 {q(0.99):.2f} ms, max {lat[-1]:.2f} ms")
+    return q(0.99)
+
+async def idle_conn(opener, held):
+    try:
+        r, w = await opener()
+        held.append(w)
+    except OSError:
+        pass
+
+async def slowloris(opener, stop, counts):
+    """A request header one byte at a time, a byte a second."""
+    try:
+        r, w = await opener()
+    except OSError:
+        counts["refused"] += 1
+        return
+    data = b"GET /load/4k HTTP/1.1\r\nHost: x\r\n" + b"X-a: b\r\n" * 100
+    for c in data:
+        if stop.is_set():
+            break
+        try:
+            w.write(bytes([c]))
+            await w.drain()
+        except (ConnectionError, OSError):
+            counts["dropped"] += 1
+            return
+        await asyncio.sleep(1)
+    w.close()
+
+async def fetcher(stop, counts):
+    r, w = await asyncio.open_connection("127.0.0.1", davp)
+    while not stop.is_set():
+        w.write(b"GET /load/4k HTTP/1.1\r\nHost: x\r\n\r\n")
+        status, body = await read_response(r)
+        counts["get"] += 1
+    w.close()
+
+class Flood(asyncio.DatagramProtocol):
+    pass
+
+async def udp_flood(stop, counts):
+    if os.path.exists(os.path.join(tmp, "q")):
+        return  # dnsperf floods
+    loop = asyncio.get_running_loop()
+    tr, _ = await loop.create_datagram_endpoint(Flood, remote_addr=("127.0.0.1", dnsp))
+    q = struct.pack(">HHHHHH", 1, 0x0100, 1, 0, 0, 0) + b"\x01x\x08netcrave\x08internal\x00\x00\x01\x00\x01"
+    while not stop.is_set():
+        for _ in range(50):
+            tr.sendto(q)
+            counts["dns"] += 1
+        await asyncio.sleep(0.005)
+    tr.close()
+
+async def main():
+    idle = await probe(probes)
+    p99_idle = summary("idle", idle)
+    held, counts = [], {"get": 0, "dns": 0, "refused": 0, "dropped": 0}
+    stop = asyncio.Event()
+    plug = lambda: asyncio.open_unix_connection(sock)
+    dav = lambda: asyncio.open_connection("127.0.0.1", davp)
+    await asyncio.gather(*[idle_conn(plug, held) for _ in range(conns)],
+                         *[idle_conn(dav, held) for _ in range(conns)])
+    print(f"held open: {len(held)} connections")
+    open(os.path.join(tmp, "loaded"), "w").close()
+    tasks = [asyncio.create_task(slowloris(plug, stop, counts)) for _ in range(slow // 2)]
+    tasks += [asyncio.create_task(slowloris(dav, stop, counts)) for _ in range(slow // 2)]
+    tasks += [asyncio.create_task(fetcher(stop, counts)) for _ in range(8)]
+    tasks.append(asyncio.create_task(udp_flood(stop, counts)))
+    t0 = time.perf_counter()
+    loaded = []
+    while time.perf_counter() - t0 < secs:
+        loaded += await probe(100)
+    stop.set()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    el = time.perf_counter() - t0
+    p99 = summary("under load", loaded)
+    print(f"abusers: {counts['get']} WebDAV GETs ({counts['get'] / el:.0f}/s), "
+          f"{counts['dns']} python DNS queries, {counts['refused']} slowloris refused, "
+          f"{counts['dropped']} slowloris dropped by the server")
+    still = 0
+    for w in held:
+        if not w.is_closing() and not w.transport.is_closing():
+            still += 1
+        w.close()
+    print(f"held connections still open at the end: {still}")
+    print(f"p99 ratio loaded/idle: {p99 / p99_idle:.1f}; target p99 under load < 10 ms: "
+          f"{'met' if p99 < 10 else 'MISSED'}")
+
+asyncio.run(main())
+PY
+py=$!
+# The DNS flood starts once the connections are held.
+i=0
+while [ ! -e "$T/loaded" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+flood
+wait $py
+[ -n "$flood_pid" ] && wait "$flood_pid" && grep -E 'Queries (sent|completed)|Queries per second' "$T/dnsperf.out"
+kill -0 "$NC_PID" || { echo "netcraved died"; tail -20 "$T/nc.log"; exit 1; }
+echo "netcraved alive; RSS $(awk '/VmRSS/ { print $2, $3 }' /proc/$NC_PID/status)"
