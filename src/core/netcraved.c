@@ -455,6 +455,8 @@ main(int argc, char *argv[])
 
 	if ((nc.base = event_base_new()) == NULL)
 		fatalx("event_base_new");
+	if (event_base_priority_init(nc.base, NC_EV_PRIORITIES) == -1)
+		fatalx("event_base_priority_init");
 	netcraved_signals();
 	if (util_mkdir_p(nc.conf->run_dir, 0755, err, sizeof err) == -1)
 		fatalx("%s", err);

@@ -10,6 +10,15 @@ struct conf;
 struct store;
 struct http_limits;
 
+/*
+ * The loop's event priorities.  libevent runs the active events of the most
+ * urgent priority first; events made without one get the middle (normal).
+ * Only the plugin socket is urgent: dockerd's calls are few and blocking for
+ * its users, and must not queue behind floods of DNS or WebDAV traffic.
+ */
+#define NC_EV_PRIORITIES	2
+#define NC_EV_PRIO_URGENT	0
+
 /* One live record of the store, as replayed at start. */
 struct server_record {
 	char		*kind;

@@ -144,6 +144,7 @@ struct http_server {
 	TAILQ_HEAD(, http_conn)	 conns;
 	unsigned int		 nconns;
 	int			 paused;	/* listeners disabled at the cap */
+	int			 priority;	/* of its connections' events, -1: default */
 	struct metric		*m_requests[5];
 	struct metric		*m_duration;
 	struct metric		*m_connections;
@@ -440,6 +441,7 @@ http_server_new(struct event_base *base, const char *name,
 	srv->nroutes = nroutes;
 	srv->error_fn = error_fn;
 	srv->arg = arg;
+	srv->priority = -1;
 	TAILQ_INIT(&srv->listeners);
 	TAILQ_INIT(&srv->conns);
 
@@ -472,6 +474,17 @@ http_server_set_limits(struct http_server *srv, const struct http_limits *limits
 			evconnlistener_enable(l->lev);
 		srv->paused = 0;
 	}
+}
+
+/*
+ * Serve this server's connections at an event priority of the loop's (see
+ * NC_EV_PRIORITIES): the plugin socket goes first so that dockerd's calls keep
+ * their latency while DNS floods or WebDAV transfers keep the loop busy.
+ */
+void
+http_server_set_priority(struct http_server *srv, int priority)
+{
+	srv->priority = priority;
 }
 
 /* Open connections, for tests and the status page. */
@@ -832,6 +845,11 @@ http_conn_new(struct http_server *srv, struct http_listener *l, int fd)
 	c->resume = event_new(srv->base, -1, 0, http_conn_resume_cb, c);
 	if (c->deadline == NULL || c->resume == NULL)
 		fatalx("%s: event_new failed", __func__);
+	if (srv->priority >= 0) {
+		bufferevent_priority_set(bev, srv->priority);
+		event_priority_set(c->deadline, srv->priority);
+		event_priority_set(c->resume, srv->priority);
+	}
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
 	srv->nconns++;
 	metrics_set(srv->m_connections, srv->nconns);

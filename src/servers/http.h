@@ -66,6 +66,8 @@ int		 http_server_listen_unix(struct http_server *, const char *path,
 int		 http_server_listen_tcp(struct http_server *, const char *host,
 		    const char *port, SSL_CTX *ssl, char *err, size_t errlen);
 void		 http_server_set_limits(struct http_server *, const struct http_limits *);
+/* Event priority of its connections (NC_EV_PRIO_* of server.h). */
+void		 http_server_set_priority(struct http_server *, int);
 /* Close listeners (unlinking unix sockets) and every connection. */
 void		 http_server_free(struct http_server *);
 unsigned int	 http_server_connections(const struct http_server *);

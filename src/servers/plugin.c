@@ -262,6 +262,7 @@ plugin_init(const struct server_env *env, char *err, size_t errlen)
 		return (-1);
 	plugin_http = http_server_new(env->base, "plugin", &limits, plugin_routes,
 	    plugin_nroutes, plugin_error, NULL);
+	http_server_set_priority(plugin_http, NC_EV_PRIO_URGENT);
 	if (http_server_listen_unix(plugin_http, env->conf->plugin_socket, 0600,
 	    err, errlen) == -1) {
 		http_server_free(plugin_http);
