@@ -1,5 +1,7 @@
 /* fuzz_http.c: arbitrary bytes as a client's request stream into one server
- * connection (over a socketpair), with buffered, streamed and async routes. */
+ * connection (over a socketpair), with buffered, streamed and async routes.
+ * Built a second time with FUZZ_HTTP2 as fuzz_h2: the bytes then follow the
+ * HTTP/2 client preface, so every input is frames for the nghttp2 session. */
 #include "config.h"
 
 #include <sys/types.h>
@@ -145,6 +147,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == -1)
 		abort();
 	http_server_adopt(srv, sv[0]);
+#ifdef FUZZ_HTTP2
+	{
+		static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+		if (send(sv[1], preface, sizeof preface - 1, MSG_NOSIGNAL) !=
+		    (ssize_t)(sizeof preface - 1))
+			abort();
+	}
+#endif
 
 	for (i = 0; i < 1000 && off < size; i++) {
 		n = send(sv[1], data + off, size - off, MSG_NOSIGNAL);
