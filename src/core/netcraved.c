@@ -24,6 +24,7 @@
 #include "log.h"
 #include "notify.h"
 #include "icap.h"
+#include "ingress.h"
 #include "squid.h"
 #include "plugin.h"
 #include "plugin_private.h"
@@ -49,6 +50,7 @@ static const struct server *const servers[] = {
 	&squid_server_entry,	/* squid in front of it, a built-in child */
 	&volume_server,		/* after dav: volumes are its collections */
 	&dns_server,		/* after ipam (reverse zones) and the follower */
+	&ingress_server,	/* haproxy: after the follower, DNS and ipam */
 };
 #define NSERVERS	(sizeof servers / sizeof servers[0])
 

@@ -1,0 +1,82 @@
+#!/bin/sh
+# ingress.sh: haproxy.cfg as netcraved writes it passes `haproxy -c` (the unit
+# test's golden config, with its paths filled in, and the one netcraved writes
+# at start); netcraved supervises real haproxy in master-worker mode on
+# loopback ports: HTTP redirected to HTTPS, HTTPS verified against the internal
+# CA, the runtime API answering, and haproxy SIGKILLed is restarted and serves.
+. "$(dirname "$0")/lib.sh"
+
+HAPROXY=/usr/sbin/haproxy
+if [ ! -x $HAPROXY ]; then
+	echo "ok - skipped: haproxy is not installed (Debian package haproxy)"
+	exit 0
+fi
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+# api CMD: one line to haproxy's runtime API, its answer on stdout.
+api() {
+	python3 - "$T/run/ingress/haproxy.sock" "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall((sys.argv[2] + "\n").encode())
+out = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    out += b
+sys.stdout.write(out.decode())
+PY
+}
+
+# The golden config of test_ingress, with a crt-list and CA of its own.
+mkdir -p "$T/g"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj /CN=localhost -keyout "$T/g/key.pem" -out "$T/g/ca.crt" 2>/dev/null
+cat "$T/g/ca.crt" "$T/g/key.pem" > "$T/g/default.pem"
+echo "$T/g/default.pem" > "$T/g/crt-list"
+sed "s|@DIR@|$T/g|g" "$top_srcdir/tests/unit/fixtures/ingress/haproxy.cfg" > "$T/g/haproxy.cfg"
+out=$($HAPROXY -c -f "$T/g/haproxy.cfg" 2>&1)
+check "the golden haproxy.cfg is valid for haproxy -c" contains "$out" "Configuration file is valid"
+
+HTTP=$(free_port)
+HTTPS=$(free_port)
+DNS=$(free_port)
+nc_write_conf "\"dns\": { \"listen\": [\"127.0.0.1:$DNS\"] },
+	\"ingress\": { \"enabled\": true, \"http_listen\": \"127.0.0.1:$HTTP\",
+	  \"https_listen\": \"127.0.0.1:$HTTPS\" }"
+nc_start || finish
+check "haproxy becomes ready" wait_for 20 grep -q "haproxy: starting -> ready" "$LOG"
+CFG=$T/run/ingress/haproxy.cfg
+out=$($HAPROXY -c -f "$CFG" 2>&1)
+check "the written haproxy.cfg is valid for haproxy -c" contains "$out" "Configuration file is valid"
+check "the resolver is netcraved's DNS" grep -q "nameserver netcraved 127.0.0.1:$DNS" "$CFG"
+check "haproxy runs in master-worker mode" pgrep -f "haproxy -W -db -f $CFG" >/dev/null
+
+code=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' -H 'Host: shop.example.test' \
+    "http://127.0.0.1:$HTTP/x?y=1")
+check "HTTP is redirected to HTTPS ($code)" test "$code" = "301 https://shop.example.test/x?y=1"
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$T/state/ca/ca.crt" \
+    --resolve "localhost:$HTTPS:127.0.0.1" "https://localhost:$HTTPS/")
+check "HTTPS verifies against the internal CA; no service: 503 ($code)" test "$code" = 503
+out=$(api "show info")
+check "the runtime API answers" contains "$out" "Name: HAProxy"
+out=$(api "set server be_nothing/s1 state ready")
+check "the runtime API refuses an unknown backend" contains "$out" "No such"
+
+pid=$(pgrep -f "haproxy -W -db -f $CFG" | head -1)
+kill -KILL "$pid"
+check "haproxy killed is restarted" wait_for 20 sh -c \
+    "[ \$(grep -c 'haproxy: starting -> ready' '$LOG') -ge 2 ]"
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$T/state/ca/ca.crt" \
+    --resolve "localhost:$HTTPS:127.0.0.1" "https://localhost:$HTTPS/")
+check "and serves again ($code)" test "$code" = 503
+newpid=$(pgrep -f "haproxy -W -db -f $CFG" | head -1)
+check "a new master ($pid -> $newpid)" test -n "$newpid" -a "$newpid" != "$pid"
+
+nc_stop
+check "haproxy is stopped with netcraved" not pgrep -f "haproxy -W -db -f $CFG"
+finish
