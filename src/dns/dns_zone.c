@@ -15,6 +15,7 @@
 #include "dns.h"
 #include "dns_private.h"
 #include "dockerd.h"
+#include "ingress.h"
 #include "log.h"
 #include "prefix.h"
 #include "util.h"
@@ -729,6 +730,35 @@ dns_container_srv(const struct dns_db *db, const struct dockerd_container *c,
 	free(copy);
 }
 
+/*
+ * The SRV record of an ingress service (src/ingress): a container labelled
+ * io.netcrave.ingress.host=H (port io.netcrave.ingress.port, 80 by default)
+ * is a target of "_ingress._tcp.H.<zone>", haproxy's server-template name.
+ * Bad values are logged by the ingress server; they make no record here.
+ */
+static void
+dns_container_ingress(const struct dns_db *db,
+    const struct dockerd_container *c, struct dns_rec ***rrs, size_t *n,
+    size_t *cap)
+{
+	const char	*host, *port_text;
+	unsigned long	 port = 80;
+	char		*end;
+
+	if ((host = dockerd_label(c, INGRESS_HOST_LABEL)) == NULL ||
+	    !ingress_host_ok(host))
+		return;
+	if ((port_text = dockerd_label(c, INGRESS_PORT_LABEL)) != NULL) {
+		port = strtoul(port_text, &end, 10);
+		if (*port_text == '\0' || *end != '\0' || port == 0 ||
+		    port > 65535)
+			return;
+	}
+	dns_recs_push(rrs, n, cap, dns_rec_text(db, "%s.%s.%s %u IN SRV 0 0 "
+	    "%lu %s.%s", INGRESS_SRV_PREFIX, host, db->zone_text, db->ttl,
+	    port, c->name, db->zone_text));
+}
+
 /* io.netcrave.dns.records: zone-file lines confined to the container's names. */
 static void
 dns_container_extra(const struct dns_db *db, const struct dockerd_container *c,
@@ -836,6 +866,8 @@ dns_container_set(struct dns_db *db, const struct dockerd_container *c)
 	}
 	if (has_address && (value = dockerd_label(c, DNS_SRV_LABEL)) != NULL)
 		dns_container_srv(db, c, value, &rrs, &n, &cap);
+	if (has_address)
+		dns_container_ingress(db, c, &rrs, &n, &cap);
 	if ((value = dockerd_label(c, DNS_RECORDS_LABEL)) != NULL) {
 		dns_container_names(db, c, &names, &nnames);
 		dns_container_extra(db, c, value, names, nnames, &rrs, &n, &cap);
