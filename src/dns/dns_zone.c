@@ -734,6 +734,8 @@ dns_container_srv(const struct dns_db *db, const struct dockerd_container *c,
  * The SRV record of an ingress service (src/ingress): a container labelled
  * io.netcrave.ingress.host=H (port io.netcrave.ingress.port, 80 by default)
  * is a target of "_ingress._tcp.H.<zone>", haproxy's server-template name.
+ * Weight 256, not 0: haproxy turns the SRV weight into the server's own
+ * (weight / 256 here), and a server of weight 0 gets no traffic.
  * Bad values are logged by the ingress server; they make no record here.
  */
 static void
@@ -743,7 +745,8 @@ dns_container_ingress(const struct dns_db *db,
 {
 	const char	*host, *port_text;
 	unsigned long	 port = 80;
-	char		*end;
+	char		*end, text[1024], err[1200];
+	ldns_rr		*rr;
 
 	if ((host = dockerd_label(c, INGRESS_HOST_LABEL)) == NULL ||
 	    !ingress_host_ok(host))
@@ -754,9 +757,16 @@ dns_container_ingress(const struct dns_db *db,
 		    port > 65535)
 			return;
 	}
-	dns_recs_push(rrs, n, cap, dns_rec_text(db, "%s.%s.%s %u IN SRV 0 0 "
-	    "%lu %s.%s", INGRESS_SRV_PREFIX, host, db->zone_text, db->ttl,
-	    port, c->name, db->zone_text));
+	/* Through ldns: the compact form takes no weight. */
+	snprintf(text, sizeof text, "%s.%s.%s %u IN SRV 0 256 %lu %s.%s",
+	    INGRESS_SRV_PREFIX, host, db->zone_text, db->ttl, port, c->name,
+	    db->zone_text);
+	if ((rr = dns_rr_parse(text, NULL, db->ttl, err, sizeof err)) == NULL) {
+		log_warnx("container %s: %s", c->name, err);
+		return;
+	}
+	ldns_dname2canonical(ldns_rr_owner(rr));
+	dns_rrs_push(rrs, n, cap, rr);
 }
 
 /* io.netcrave.dns.records: zone-file lines confined to the container's names. */

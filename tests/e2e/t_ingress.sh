@@ -1,0 +1,164 @@
+#!/bin/bash
+# t_ingress: ingress through real haproxy 2.6, written and supervised by
+# netcraved, fed by the follower of a real dockerd: busybox httpd containers
+# labelled io.netcrave.ingress.host are reached by Host over HTTPS verified
+# with the internal CA (HTTP redirected); scaling 1 -> 3 -> 1 shows in
+# `show servers state` and in traffic; a stopped container gets no traffic;
+# the SRV name of a service is served and a DNS-only service is reached
+# through it; a label on a network whose scope does not admit ingress is
+# refused with the reason logged; haproxy SIGKILLed is restarted and serves.
+# e2e-timeout: 240
+. "$(dirname "$0")/lib.sh"
+e2e_init
+e2e_need_netcraved
+e2e_need haproxy dig curl python3
+e2e_start_dockerd
+e2e_import_busybox
+
+ula=$(e2e_ula)
+# A /20 of 198.18.0.0/15 of our own (other tests on this host use others).
+B=$(( $(shuf -i 1-15 -n 1) * 16 ))
+set -- $(shuf -i 20000-40000 -n 3)
+DNS=$1 HTTP=$2 HTTPS=$3
+E2E_NETCRAVED_EXTRA='"follower": { "docker_socket": "'$E2E_D/docker.sock'",
+	  "network_driver": "bridge" },
+	"dns": { "listen": ["127.0.0.1:'$DNS'"] },
+	"ingress": { "enabled": true, "http_listen": "127.0.0.1:'$HTTP'",
+	  "https_listen": "127.0.0.1:'$HTTPS'", "slots": 4 },
+	"scopes": [ { "name": "e2e", "ipv4_network": "198.18.'$B'.0/20",
+	  "ipv6_network": "'$ula'::/48", "scopes": [
+	  { "name": "default", "ipv4_network": "198.18.'$B'.0/22",
+	    "ipv4_prefix_length": 24, "tags": ["default"] },
+	  { "name": "web", "ipv4_network": "198.18.'$((B + 4))'.0/22",
+	    "ipv4_prefix_length": 24, "tags": ["web"], "ingress": ["host"] },
+	  { "name": "priv", "ipv4_network": "198.18.'$((B + 8))'.0/22",
+	    "ipv4_prefix_length": 24, "tags": ["priv"] } ] } ]'
+e2e_start_netcraved
+CA=$E2E_D/state/ca/ca.crt
+SOCK=$E2E_D/run/ingress/haproxy.sock
+Z=netcrave.internal.
+
+# get HOST: the page of HOST through haproxy's HTTPS frontend.
+get() {
+	curl -s --max-time 3 --cacert "$CA" --resolve "$1:$HTTPS:127.0.0.1" \
+	    "https://$1:$HTTPS/"
+}
+serves() { [ "$(get "$1")" = "$2" ]; }
+# api CMD: one command on haproxy's runtime API.
+api() {
+	python3 - "$SOCK" "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall((sys.argv[2] + "\n").encode())
+out = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    out += b
+sys.stdout.write(out.decode())
+PY
+}
+# ready_addrs BACKEND: addresses of its pushed slots not in forced maintenance
+# (admin state bit 0x01; 0x04 only records "disabled" in the config).
+ready_addrs() {
+	api "show servers state $1" | awk '$4 ~ /^s[0-9]+$/ && $7 % 2 == 0 { print $5 }' | sort
+}
+# seen HOST N: the distinct pages of N requests.
+seen() {
+	local i
+	for i in $(seq "$2"); do get "$1"; echo; done | sort -u | grep . | tr '\n' ' '
+}
+web() {	# web NAME HOST NETWORK [LABELS...]
+	local name=$1 host=$2 net=$3
+	shift 3
+	dk run -d --name "$name" --hostname "$name" --network "$net" \
+	    --label io.netcrave.ingress.host="$host" "$@" local/busybox \
+	    sh -c 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 80 -h /www' \
+	    >/dev/null || e2e_fail "docker run $name"
+}
+ip_of() { dk inspect "$1" -f "{{(index .NetworkSettings.Networks \"$2\").IPAddress}}"; }
+within() {
+	local t0=$(e2e_now_ms) s=$1
+	shift
+	e2e_wait "$s" "$@" || return 1
+	e2e_log "$* after $(( $(e2e_now_ms) - t0 ))ms"
+}
+
+within 20 test -S "$SOCK" || e2e_fail "haproxy's runtime socket did not appear"
+within 20 grep -q "haproxy: starting -> ready" "$E2E_D/netcraved.log" ||
+    e2e_fail "haproxy did not become ready"
+within 10 dk network inspect "$PLUGIN-default" >/dev/null 2>&1 ||
+    e2e_fail "default network was not created"
+for t in web priv; do
+	dk network create -d bridge --ipam-driver "$PLUGIN" --ipam-opt netcrave.tag=$t \
+	    "$PLUGIN-$t" >/dev/null || e2e_fail "network create $PLUGIN-$t"
+done
+NET=$PLUGIN-web
+
+# One container: a new service (haproxy reloads), reached by Host.
+web shop1 shop.e2e.test "$NET"
+within 10 serves shop.e2e.test shop1 || e2e_fail "shop.e2e.test not served by shop1: $(get shop.e2e.test)"
+web blog1 blog.e2e.test "$NET"
+within 10 serves blog.e2e.test blog1 || e2e_fail "blog.e2e.test not served by blog1: $(get blog.e2e.test)"
+serves shop.e2e.test shop1 || e2e_fail "shop.e2e.test after blog: $(get shop.e2e.test)"
+out=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' -H 'Host: shop.e2e.test' "http://127.0.0.1:$HTTP/a")
+[ "$out" = "301 https://shop.e2e.test/a" ] || e2e_fail "HTTP not redirected to HTTPS: $out"
+out=$(echo | openssl s_client -connect 127.0.0.1:$HTTPS -servername shop.e2e.test 2>/dev/null |
+    openssl x509 -noout -subject 2>/dev/null)
+e2e_expect_contains "$out" "shop.e2e.test" "the certificate served for shop.e2e.test"
+ip1=$(ip_of shop1 "$NET")
+[ "$(ready_addrs be_shop_e2e_test)" = "$ip1" ] ||
+    e2e_fail "show servers state: $(api 'show servers state be_shop_e2e_test')"
+out=$(dig -p "$DNS" +short +norec @127.0.0.1 "_ingress._tcp.shop.e2e.test.$Z" SRV)
+[ "$out" = "0 256 80 shop1.$Z" ] || e2e_fail "SRV of shop.e2e.test: $out"
+
+# Scale 1 -> 3: pushed through the runtime API, no reload.
+reloads=$(grep -c "reloading haproxy" "$E2E_D/netcraved.log")
+web shop2 shop.e2e.test "$NET"
+web shop3 shop.e2e.test "$NET"
+want=$(printf '%s\n' "$ip1" "$(ip_of shop2 "$NET")" "$(ip_of shop3 "$NET")" | sort)
+within 5 eval '[ "$(ready_addrs be_shop_e2e_test)" = "$want" ]' ||
+    e2e_fail "3 servers not in show servers state: $(api 'show servers state be_shop_e2e_test')"
+out=$(seen shop.e2e.test 12)
+[ "$out" = "shop1 shop2 shop3 " ] || e2e_fail "traffic over 3 containers: $out"
+[ "$(grep -c "reloading haproxy" "$E2E_D/netcraved.log")" = "$reloads" ] ||
+    e2e_fail "scaling reloaded haproxy"
+
+# Scale 3 -> 1: one stopped, one removed; neither gets traffic.
+dk stop -t 1 shop2 >/dev/null
+dk rm -f shop3 >/dev/null
+within 5 eval '[ "$(ready_addrs be_shop_e2e_test)" = "$ip1" ]' ||
+    e2e_fail "stopped containers still in show servers state: $(api 'show servers state be_shop_e2e_test')"
+out=$(seen shop.e2e.test 12)
+[ "$out" = "shop1 " ] || e2e_fail "traffic after scaling down: $out"
+
+# A DNS-only service: reached through the SRV server-template.
+web dns1 dns.e2e.test "$NET" --label io.netcrave.ingress.mode=dns
+within 15 serves dns.e2e.test dns1 || e2e_fail "DNS-only service not served: $(get dns.e2e.test)
+$(api 'show servers state be_dns_e2e_test')
+$(grep -n dns.e2e "$E2E_D/run/ingress/haproxy.cfg")
+$(dig -p "$DNS" +norec @127.0.0.1 "_ingress._tcp.dns.e2e.test.$Z" SRV)"
+
+# A network whose scope does not admit ingress: refused, logged, not served.
+web priv1 priv.e2e.test "$PLUGIN-priv"
+within 5 grep -q "container priv1: io.netcrave.ingress.host refused: its network's scope e2e/priv does not admit ingress" \
+    "$E2E_D/netcraved.log" || e2e_fail "no refusal logged for priv1"
+# (no service, so no certificate of its own: the default one, for localhost)
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CA" -H 'Host: priv.e2e.test' \
+    --resolve "localhost:$HTTPS:127.0.0.1" "https://localhost:$HTTPS/")
+[ "$code" = 503 ] || e2e_fail "priv.e2e.test answered $code, want 503"
+
+# haproxy killed: restarted by netcraved, serving what it had.
+pid=$(pgrep -f "haproxy -W -db -f $E2E_D/run/ingress/haproxy.cfg" | head -1)
+[ -n "$pid" ] || e2e_fail "no haproxy master"
+kill -KILL "$pid"
+within 15 serves shop.e2e.test shop1 || e2e_fail "not served after haproxy was killed"
+new=$(pgrep -f "haproxy -W -db -f $E2E_D/run/ingress/haproxy.cfg" | head -1)
+[ -n "$new" ] && [ "$new" != "$pid" ] || e2e_fail "haproxy was not restarted ($pid -> $new)"
+serves blog.e2e.test blog1 || e2e_fail "blog.e2e.test after the restart: $(get blog.e2e.test)"
+
+dk rm -f shop1 shop2 blog1 dns1 priv1 >/dev/null
+for t in web priv; do dk network rm "$PLUGIN-$t" >/dev/null; done
+e2e_log "ok"
