@@ -44,6 +44,7 @@ static struct {
 	size_t			 nservices;
 	struct child		*child;
 	struct event		*sync;		/* write (and reload) on the loop */
+	struct event		*resync;	/* push every slot after a reload */
 	int			 structural;	/* services added: reload */
 	int			 reload_pending; /* haproxy was not ready */
 	int			 started;
@@ -52,6 +53,14 @@ static struct {
 } ig;
 
 static const struct timeval ingress_now = { 0, 0 };
+/*
+ * A push that reaches the old worker while a reload is under way is lost if
+ * the new worker read the file before it was written: every used slot is
+ * pushed again once the new worker has surely taken over.
+ */
+static const struct timeval ingress_resync_delay = { 2, 0 };
+
+static void	ingress_push(const struct ingress_service *, size_t);
 
 /* A copy of s that lives until shutdown (cfg's strings). */
 static const char *
@@ -168,6 +177,19 @@ ingress_sync(evutil_socket_t fd, short what, void *arg)
 	    (long)pid);
 	if (pid > 0 && kill(pid, SIGUSR2) == -1)
 		log_warn("ingress: reload haproxy");
+	evtimer_add(ig.resync, &ingress_resync_delay);
+}
+
+/* Push every used slot again (idempotent commands). */
+static void
+ingress_resync(evutil_socket_t fd, short what, void *arg)
+{
+	size_t	i, j;
+
+	for (i = 0; i < ig.nservices; i++)
+		for (j = 0; j < ig.services[i].nslots; j++)
+			if (ig.services[i].slots[j].container_id != NULL)
+				ingress_push(&ig.services[i], j);
 }
 
 /* Schedule a sync on the loop: changes of one turn share it. */
@@ -488,6 +510,7 @@ ingress_init(const struct server_env *env, char *err, size_t errlen)
 		log_warnx("ingress: no DNS listener: backends are pushed only, "
 		    "without the SRV fallback");
 	ig.sync = evtimer_new(env->base, ingress_sync, NULL);
+	ig.resync = evtimer_new(env->base, ingress_resync, NULL);
 	ingress_api_init(env->base, ig.socket);
 	/* The first config, with whatever the follower already knows. */
 	dockerd_foreach(ingress_initial, NULL);
@@ -573,6 +596,8 @@ ingress_shutdown(void)
 		ig.child = NULL;
 	if (ig.sync != NULL)
 		event_free(ig.sync);
+	if (ig.resync != NULL)
+		event_free(ig.resync);
 	for (i = 0; i < ig.nservices; i++) {
 		for (j = 0; j < ig.services[i].nslots; j++) {
 			free(ig.services[i].slots[j].container_id);

@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 e2e_init
 e2e_need_netcraved
-e2e_need haproxy dig curl python3
+e2e_need haproxy dig curl python3 openssl
 e2e_start_dockerd
 e2e_import_busybox
 
@@ -149,6 +149,36 @@ within 5 grep -q "container priv1: io.netcrave.ingress.host refused: its network
 code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CA" -H 'Host: priv.e2e.test' \
     --resolve "localhost:$HTTPS:127.0.0.1" "https://localhost:$HTTPS/")
 [ "$code" = 503 ] || e2e_fail "priv.e2e.test answered $code, want 503"
+
+# End-to-end TLS: a backend with a certificate volume, serving with
+# `openssl s_server -WWW` (an image of busybox, openssl and its libraries),
+# reached over TLS that haproxy verifies against the internal CA.
+r=$E2E_D/osslroot
+mkdir -p "$r/bin" "$r/tmp" "$r/etc" "$r/proc" "$r/sys" "$r/dev"
+cp "$(command -v busybox)" "$r/bin/busybox"
+for a in sh mkdir hostname; do ln -s busybox "$r/bin/$a"; done
+cp /usr/bin/openssl "$r/bin/openssl"
+for lib in $(ldd /usr/bin/openssl | awk '$2 == "=>" { print $3 } $1 ~ /^\// { print $1 }'); do
+	mkdir -p "$r$(dirname "$lib")" && cp -L "$lib" "$r$lib"
+done
+tar -C "$r" -c . | dk import - local/openssl >/dev/null || e2e_fail "docker import local/openssl"
+out=$(dk volume create -d "$PLUGIN" -o type=certs -o names=tls.e2e.test certs-tls 2>&1) ||
+    e2e_fail "certs volume create: $out"
+dk run -d --name tls1 --hostname tls1 --network "$NET" -v certs-tls:/certs \
+    --label io.netcrave.ingress.host=tls.e2e.test --label io.netcrave.ingress.port=443 \
+    --label io.netcrave.ingress.tls=true local/openssl sh -c 'mkdir -p /www &&
+    hostname > /www/index.html && cd /www && exec openssl s_server -quiet -WWW \
+    -accept 443 -cert /certs/tls.crt -key /certs/tls.key' >/dev/null ||
+    e2e_fail "docker run tls1"
+tls_page() {
+	curl -s --max-time 3 --cacert "$CA" --resolve "tls.e2e.test:$HTTPS:127.0.0.1" \
+	    "https://tls.e2e.test:$HTTPS/index.html"
+}
+within 10 eval '[ "$(tls_page)" = tls1 ]' || e2e_fail "TLS backend not served: $(tls_page)"
+grep -q "server s1 .*:443 ssl verify required ca-file $CA sni str(tls.e2e.test)" \
+    "$E2E_D/run/ingress/haproxy.cfg" || e2e_fail "the TLS backend is not verified: $(grep -n tls.e2e "$E2E_D/run/ingress/haproxy.cfg")"
+dk rm -f tls1 >/dev/null
+dk volume rm certs-tls >/dev/null
 
 # haproxy killed: restarted by netcraved, serving what it had.
 pid=$(pgrep -f "haproxy -W -db -f $E2E_D/run/ingress/haproxy.cfg" | head -1)
