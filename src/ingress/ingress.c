@@ -83,57 +83,122 @@ ingress_service_find(const char *host)
 	return (NULL);
 }
 
-/* Write the service's certificate (key, certificate, CA) unless present. */
+/*
+ * Issue a certificate for names (the first is the CN) and write it, its CA
+ * and its key as one PEM file, the form haproxy loads; the text goes to *pem
+ * when pem is not NULL (caller frees).
+ */
 static int
-ingress_cert(const struct ingress_service *s, char **path)
+ingress_pem_issue(const char *const *names, const char *path, char **pem,
+    char *err, size_t errlen)
 {
-	const char	*names[2] = { s->host, NULL };
 	EVP_PKEY	*key = NULL;
 	X509		*cert = NULL;
-	FILE		*f = NULL;
-	char		 err[256], *tmp;
+	BIO		*bio = NULL;
+	char		*data;
+	long		 len;
 	int		 rv = -1;
 
-	xasprintf(path, "%s/certs/%s.pem", ig.dir, s->host);
-	if (access(*path, R_OK) == 0)
-		return (0);
-	if (ca_issue(s->host, names, 0, INGRESS_CERT_DAYS, &key, &cert, err,
-	    sizeof err) != 0) {
-		log_warnx("ingress: certificate for %s: %s", s->host, err);
+	if (ca_issue(names[0], names, 0, INGRESS_CERT_DAYS, &key, &cert, err,
+	    errlen) != 0)
 		return (-1);
+	if ((bio = BIO_new(BIO_s_mem())) == NULL ||
+	    PEM_write_bio_X509(bio, cert) != 1 ||
+	    PEM_write_bio_X509(bio, ca_certificate()) != 1 ||
+	    PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL) != 1 ||
+	    (len = BIO_get_mem_data(bio, &data)) <= 0) {
+		snprintf(err, errlen, "%s: PEM encoding failed", path);
+		goto out;
 	}
-	xasprintf(&tmp, "%s.tmp", *path);
-	if ((f = fopen(tmp, "w")) == NULL ||
-	    PEM_write_X509(f, cert) != 1 ||
-	    PEM_write_X509(f, ca_certificate()) != 1 ||
-	    PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL) != 1 ||
-	    fclose(f) != 0 || (f = NULL, rename(tmp, *path) != 0))
-		log_warn("ingress: %s", tmp);
-	else
-		rv = 0;
-	if (f != NULL)
-		fclose(f);
-	free(tmp);
+	if (util_write_atomic(path, data, (size_t)len, 0600, err, errlen) != 0)
+		goto out;
+	if (pem != NULL)
+		*pem = xstrndup(data, (size_t)len);
+	rv = 0;
+out:
+	BIO_free(bio);
 	EVP_PKEY_free(key);
 	X509_free(cert);
 	return (rv);
 }
 
-/* The crt-list: the default certificate, then one line per host (SNI). */
-static int
-ingress_write_crt_list(void)
+/* The certificate file of host (caller frees). */
+static char *
+ingress_cert_path(const char *host)
 {
-	FILE	*f;
-	char	*text = NULL, *path, err[256];
-	size_t	 len = 0, i;
-	int	 rv;
+	char	*path;
+
+	xasprintf(&path, "%s/certs/%s.pem", ig.dir, host);
+	return (path);
+}
+
+/*
+ * Install a certificate in the running haproxy through the runtime API, no
+ * reload: a new file gets "new ssl cert" and its crt-list line, and every
+ * one "set ssl cert" with its PEM and "commit ssl cert".
+ */
+static void
+ingress_cert_push(const char *host, const char *path, const char *pem,
+    int is_new)
+{
+	char	*line;
+
+	if (is_new) {
+		xasprintf(&line, "new ssl cert %s", path);
+		ingress_api_send(line);
+		free(line);
+	}
+	/* The payload ends at an empty line: the API adds the last '\n'. */
+	xasprintf(&line, "set ssl cert %s <<\n%s", path, pem);
+	ingress_api_send(line);
+	free(line);
+	xasprintf(&line, "commit ssl cert %s", path);
+	ingress_api_send(line);
+	free(line);
+	if (is_new) {
+		xasprintf(&line, "add ssl crt-list %s <<\n%s %s\n", ig.crt_list,
+		    path, host);
+		ingress_api_send(line);
+		free(line);
+	}
+}
+
+/*
+ * The crt-list: the default certificate, then one line per host (SNI),
+ * issuing the certificates of new hosts; with push set they are installed
+ * in the running haproxy too.
+ */
+static int
+ingress_write_crt_list(int push)
+{
+	FILE		*f;
+	const char	*names[2];
+	char		*text = NULL, *path, *pem, err[256];
+	size_t		 len = 0, i;
+	int		 rv;
 
 	if ((f = open_memstream(&text, &len)) == NULL)
 		return (-1);
 	fprintf(f, "%s/certs/default.pem\n", ig.dir);
 	for (i = 0; i < ig.nservices; i++) {
-		if (ingress_cert(&ig.services[i], &path) == 0)
-			fprintf(f, "%s %s\n", path, ig.services[i].host);
+		path = ingress_cert_path(ig.services[i].host);
+		if (access(path, R_OK) != 0) {
+			names[0] = ig.services[i].host;
+			names[1] = NULL;
+			if (ingress_pem_issue(names, path, &pem, err,
+			    sizeof err) != 0) {
+				log_warnx("ingress: certificate for %s: %s",
+				    names[0], err);
+				free(path);
+				continue;
+			}
+			log_info("ingress: certificate for %s from the "
+			    "internal CA", names[0]);
+			if (push)
+				ingress_cert_push(names[0], path, pem, 1);
+			freezero_secret(pem, strlen(pem));
+		}
+		fprintf(f, "%s %s\n", path, ig.services[i].host);
 		free(path);
 	}
 	fclose(f);
@@ -144,15 +209,45 @@ ingress_write_crt_list(void)
 	return (rv);
 }
 
+/* Every service is in the file haproxy reads next. */
+static void
+ingress_set_live(void)
+{
+	size_t	i;
+
+	for (i = 0; i < ig.nservices; i++)
+		ig.services[i].live = 1;
+}
+
+/* SIGUSR2 to haproxy's master: it starts a worker on the file as written. */
+static void
+ingress_reload_now(void *arg)
+{
+	pid_t	pid;
+
+	if (ig.child == NULL || supervise_state(ig.child) != CHILD_READY) {
+		ig.reload_pending = 1;
+		return;
+	}
+	pid = supervise_pid(ig.child);
+	log_info("ingress: services changed, reloading haproxy (pid %ld)",
+	    (long)pid);
+	if (pid > 0 && kill(pid, SIGUSR2) == -1)
+		log_warn("ingress: reload haproxy");
+	ingress_set_live();
+	evtimer_add(ig.resync, &ingress_resync_delay);
+}
+
 /* Write haproxy.cfg from the model; reload haproxy when services changed. */
 static void
 ingress_sync(evutil_socket_t fd, short what, void *arg)
 {
 	char	*text, err[256];
-	pid_t	 pid;
+	int	 ready;
 
+	ready = ig.child != NULL && supervise_state(ig.child) == CHILD_READY;
 	if (ig.cfg.https_listen[0] != '\0' && ig.structural)
-		ingress_write_crt_list();
+		ingress_write_crt_list(ready);
 	if ((text = ingress_cfg_text(&ig.cfg, ig.services,
 	    ig.nservices)) == NULL) {
 		log_warnx("ingress: haproxy.cfg: out of memory");
@@ -165,19 +260,20 @@ ingress_sync(evutil_socket_t fd, short what, void *arg)
 	if (!ig.structural)
 		return;
 	ig.structural = 0;
-	if (ig.child == NULL)
-		return;
-	/* Before its signal handlers exist SIGUSR2 would kill the master. */
-	if (supervise_state(ig.child) != CHILD_READY) {
-		ig.reload_pending = 1;
+	if (ig.child == NULL) {
+		ingress_set_live();
 		return;
 	}
-	pid = supervise_pid(ig.child);
-	log_info("ingress: services changed, reloading haproxy (pid %ld)",
-	    (long)pid);
-	if (pid > 0 && kill(pid, SIGUSR2) == -1)
-		log_warn("ingress: reload haproxy");
-	evtimer_add(ig.resync, &ingress_resync_delay);
+	/* Before its signal handlers exist SIGUSR2 would kill the master;
+	 * a haproxy starting (or not yet started) reads this file anyway. */
+	if (!ready) {
+		ig.reload_pending = 1;
+		ingress_set_live();
+		return;
+	}
+	/* After the certificates: the new hosts' TLS works from the first
+	 * request, served by the old worker until the new one takes over. */
+	ingress_api_then(ingress_reload_now, NULL);
 }
 
 /* Push every used slot again (idempotent commands). */
@@ -208,7 +304,8 @@ ingress_push(const struct ingress_service *s, size_t i)
 	const struct ingress_slot	*slot = &s->slots[i];
 	char				*line;
 
-	if (s->dns_only)
+	/* A backend haproxy does not have yet comes with the reload. */
+	if (s->dns_only || !s->live)
 		return;
 	if (slot->container_id != NULL)
 		xasprintf(&line, "set server %s/s%zu addr %s port %u; "
@@ -421,39 +518,21 @@ ingress_child_state(struct child *ch, enum child_state old,
 static int
 ingress_default_cert(const struct conf *conf, char *err, size_t errlen)
 {
-	const char	*names[3] = { "localhost", conf->instance, NULL };
-	EVP_PKEY	*key = NULL;
-	X509		*cert = NULL;
-	FILE		*f;
+	const char	*names[3] = { conf->instance, "localhost", NULL };
 	char		*dir, *path;
 	int		 rv = -1;
 
 	xasprintf(&dir, "%s/ca", conf->state_dir);
 	xasprintf(&path, "%s/certs/default.pem", ig.dir);
-	if (ca_open(dir, conf->instance, err, errlen) != 0 ||
-	    util_mkdir_p(ig.dir, 0700, err, errlen) != 0)
+	if (ca_open(dir, conf->instance, err, errlen) != 0)
 		goto out;
 	free(dir);
 	xasprintf(&dir, "%s/certs", ig.dir);
 	if (util_mkdir_p(dir, 0700, err, errlen) != 0 ||
-	    ca_issue(conf->instance, names, 0, INGRESS_CERT_DAYS, &key, &cert,
-	    err, errlen) != 0)
+	    ingress_pem_issue(names, path, NULL, err, errlen) != 0)
 		goto out;
-	if ((f = fopen(path, "w")) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (PEM_write_X509(f, cert) != 1 ||
-	    PEM_write_X509(f, ca_certificate()) != 1 ||
-	    PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL) != 1 ||
-	    fclose(f) != 0) {
-		snprintf(err, errlen, "%s: cannot write", path);
-		goto out;
-	}
 	rv = 0;
 out:
-	EVP_PKEY_free(key);
-	X509_free(cert);
 	free(dir);
 	free(path);
 	return (rv);

@@ -31,6 +31,7 @@ struct ingress_service {
 	int			 dns_only;	/* no pushed slots */
 	int			 tls;		/* backends verified against the CA */
 	char			*waf_set;	/* io.netcrave.waf, or NULL */
+	int			 live;		/* haproxy has its backend */
 	struct ingress_slot	*slots;
 	size_t			 nslots;
 };
@@ -69,6 +70,9 @@ struct event_base;
 void	 ingress_api_init(struct event_base *, const char *socket);
 /* Queue a line (commands separated by ';'); sent when haproxy is up. */
 void	 ingress_api_send(const char *line);
+/* Call then(arg) once every line queued before has been answered or
+ * dropped (while haproxy is down it waits; shutdown drops it uncalled). */
+void	 ingress_api_then(void (*then)(void *), void *arg);
 /* haproxy is up (1) or not (0): the queue waits while it is down. */
 void	 ingress_api_set_up(int);
 size_t	 ingress_api_pending(void);

@@ -24,9 +24,14 @@
 #define INGRESS_API_TRIES	40	/* 2 s of refusals, then dropped */
 #define INGRESS_API_MAX_REPLY	65536
 #define INGRESS_API_MAX_QUEUE	4096
+/* What a log shows of a line: its first line only (a payload may hold a
+ * private key), as the two arguments of "%.*s". */
+#define INGRESS_API_SHOWN(line)	(int)strcspn((line), "\n"), (line)
 
 struct ingress_api_line {
-	char				*line;
+	char				*line;		/* NULL: call then(arg) */
+	void				(*then)(void *);
+	void				*arg;
 	unsigned int			 tries;
 	struct ingress_api_line		*next;
 };
@@ -59,7 +64,9 @@ ingress_api_pop(void)
 	if (api.head == NULL)
 		api.tail = NULL;
 	api.n--;
-	free(l->line);
+	/* A payload may hold a private key. */
+	if (l->line != NULL)
+		freezero_secret(l->line, strlen(l->line));
 	free(l);
 }
 
@@ -84,8 +91,9 @@ static void
 ingress_api_failed(void)
 {
 	if (++api.head->tries >= INGRESS_API_TRIES) {
-		log_warnx("ingress: runtime API at %s: \"%s\" dropped after %u "
-		    "tries", api.socket, api.head->line, api.head->tries);
+		log_warnx("ingress: runtime API at %s: \"%.*s\" dropped after "
+		    "%u tries", api.socket, INGRESS_API_SHOWN(api.head->line),
+		    api.head->tries);
 		ingress_api_pop();
 		ingress_api_next();
 		return;
@@ -113,11 +121,11 @@ ingress_api_event(struct bufferevent *bev, short what, void *arg)
 	api.bev = NULL;
 	if ((what & BEV_EVENT_EOF) != 0) {
 		if (ingress_api_reply_failed(reply))
-			log_warnx("ingress: haproxy refused \"%s\": %s",
-			    api.head->line, reply);
+			log_warnx("ingress: haproxy refused \"%.*s\": %s",
+			    INGRESS_API_SHOWN(api.head->line), reply);
 		else
-			log_debug("ingress: haproxy: %s -> %s",
-			    api.head->line, reply);
+			log_debug("ingress: haproxy: %.*s -> %s",
+			    INGRESS_API_SHOWN(api.head->line), reply);
 		free(reply);
 		ingress_api_pop();
 		ingress_api_next();
@@ -145,6 +153,16 @@ ingress_api_next(void)
 	if (api.bev != NULL || api.head == NULL || !api.up ||
 	    evtimer_pending(api.retry, NULL))
 		return;
+	/* A marker: everything queued before it has been answered. */
+	while (api.head != NULL && api.head->line == NULL) {
+		void	(*then)(void *) = api.head->then;
+		void	 *arg = api.head->arg;
+
+		ingress_api_pop();
+		then(arg);
+		if (api.bev != NULL || api.head == NULL)
+			return;
+	}
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
 	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", api.socket);
@@ -184,18 +202,16 @@ ingress_api_init(struct event_base *base, const char *socket)
 		api.retry = evtimer_new(base, ingress_api_retry, NULL);
 }
 
-void
-ingress_api_send(const char *line)
+/* Queue an entry: a line, or a marker when line is NULL. */
+static void
+ingress_api_queue(const char *line, void (*then)(void *), void *arg)
 {
 	struct ingress_api_line	*l;
 
-	if (api.n >= INGRESS_API_MAX_QUEUE) {
-		log_warnx("ingress: runtime API queue full, \"%s\" dropped "
-		    "(the written config still holds it)", line);
-		return;
-	}
 	l = xcalloc(1, sizeof *l);
-	l->line = xstrdup(line);
+	l->line = line != NULL ? xstrdup(line) : NULL;
+	l->then = then;
+	l->arg = arg;
 	if (api.tail != NULL)
 		api.tail->next = l;
 	else
@@ -203,6 +219,24 @@ ingress_api_send(const char *line)
 	api.tail = l;
 	api.n++;
 	ingress_api_next();
+}
+
+void
+ingress_api_send(const char *line)
+{
+	if (api.n >= INGRESS_API_MAX_QUEUE) {
+		log_warnx("ingress: runtime API queue full, \"%.*s\" dropped "
+		    "(the written config still holds it)",
+		    INGRESS_API_SHOWN(line));
+		return;
+	}
+	ingress_api_queue(line, NULL, NULL);
+}
+
+void
+ingress_api_then(void (*then)(void *), void *arg)
+{
+	ingress_api_queue(NULL, then, arg);
 }
 
 void

@@ -5,7 +5,9 @@
 # with the internal CA (HTTP redirected); scaling 1 -> 3 -> 1 shows in
 # `show servers state` and in traffic; a stopped container gets no traffic;
 # the SRV name of a service is served and a DNS-only service is reached
-# through it; a label on a network whose scope does not admit ingress is
+# through it; a new host's certificate goes in through the runtime API (new,
+# set, commit, add to the crt-list) and no command is refused; a backend
+# with a certificate volume is reached over TLS verified against the CA; a label on a network whose scope does not admit ingress is
 # refused with the reason logged; haproxy SIGKILLed is restarted and serves.
 # e2e-timeout: 240
 . "$(dirname "$0")/lib.sh"
@@ -108,6 +110,17 @@ out=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' -H 'Host: shop.e2e.
 out=$(echo | openssl s_client -connect 127.0.0.1:$HTTPS -servername shop.e2e.test 2>/dev/null |
     openssl x509 -noout -subject 2>/dev/null)
 e2e_expect_contains "$out" "shop.e2e.test" "the certificate served for shop.e2e.test"
+# The new host's certificate went in through the runtime API before the
+# reload (new ssl cert, set ssl cert, commit ssl cert, add ssl crt-list).
+for cmd in "new ssl cert" "set ssl cert" "commit ssl cert" "add ssl crt-list"; do
+	grep -q "ingress: haproxy: $cmd .*" "$E2E_D/netcraved.log" ||
+	    e2e_fail "no answer to $cmd in the log"
+done
+grep -A2 "ingress: haproxy: commit ssl cert $E2E_D/run/ingress/certs/shop.e2e.test.pem" \
+    "$E2E_D/netcraved.log" | grep -q "Success" || e2e_fail "commit ssl cert of shop.e2e.test did not succeed"
+if grep -q "haproxy refused" "$E2E_D/netcraved.log"; then
+	e2e_fail "haproxy refused a command: $(grep -A2 'haproxy refused' "$E2E_D/netcraved.log")"
+fi
 ip1=$(ip_of shop1 "$NET")
 [ "$(ready_addrs be_shop_e2e_test)" = "$ip1" ] ||
     e2e_fail "show servers state: $(api 'show servers state be_shop_e2e_test')"
@@ -189,6 +202,9 @@ new=$(pgrep -f "haproxy -W -db -f $E2E_D/run/ingress/haproxy.cfg" | head -1)
 [ -n "$new" ] && [ "$new" != "$pid" ] || e2e_fail "haproxy was not restarted ($pid -> $new)"
 serves blog.e2e.test blog1 || e2e_fail "blog.e2e.test after the restart: $(get blog.e2e.test)"
 
+if grep -q "haproxy refused" "$E2E_D/netcraved.log"; then
+	e2e_fail "haproxy refused a command: $(grep -A2 'haproxy refused' "$E2E_D/netcraved.log")"
+fi
 dk rm -f shop1 shop2 blog1 dns1 priv1 >/dev/null
 for t in web priv; do dk network rm "$PLUGIN-$t" >/dev/null; done
 e2e_log "ok"
