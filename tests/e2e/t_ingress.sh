@@ -7,8 +7,9 @@
 # the SRV name of a service is served and a DNS-only service is reached
 # through it; a new host's certificate goes in through the runtime API (new,
 # set, commit, add to the crt-list) and no command is refused; a backend
-# with a certificate volume is reached over TLS verified against the CA; a label on a network whose scope does not admit ingress is
-# refused with the reason logged; haproxy SIGKILLed is restarted and serves.
+# with a certificate volume is reached over TLS verified against the CA; a
+# label on a network whose scope does not admit ingress is refused with the
+# reason logged; haproxy SIGKILLed is restarted and serves.
 # e2e-timeout: 240
 . "$(dirname "$0")/lib.sh"
 e2e_init
