@@ -6,6 +6,10 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -15,6 +19,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <event2/util.h>
 #include <openssl/pem.h>
 
 #include "ca.h"
@@ -538,6 +543,25 @@ out:
 	return (rv);
 }
 
+/* Whether "HOST:PORT" is on a loopback address. */
+static int
+ingress_loopback(const char *listen)
+{
+	struct sockaddr_storage	 ss;
+	int			 len = sizeof ss;
+
+	if (evutil_parse_sockaddr_port(listen, (struct sockaddr *)&ss,
+	    &len) != 0)
+		return (0);
+	if (ss.ss_family == AF_INET)
+		return ((ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >>
+		    24) == 127);
+	if (ss.ss_family == AF_INET6)
+		return (IN6_IS_ADDR_LOOPBACK(
+		    &((struct sockaddr_in6 *)&ss)->sin6_addr));
+	return (0);
+}
+
 /* Each container the follower knows already. */
 static void
 ingress_initial(const struct dockerd_container *c, void *arg)
@@ -580,6 +604,13 @@ ingress_init(const struct server_env *env, char *err, size_t errlen)
 	ig.cfg.slots = conf->ingress_slots;
 	if (ig.cfg.http_listen[0] == '\0') {
 		snprintf(err, errlen, "ingress.http_listen is empty");
+		return (-1);
+	}
+	/* Squid's way back skips the firewall: never off the machine. */
+	if (ig.cfg.waf_return_listen[0] != '\0' &&
+	    !ingress_loopback(ig.cfg.waf_return_listen)) {
+		snprintf(err, errlen, "ingress.waf_return_listen: %s: expected "
+		    "a loopback address", ig.cfg.waf_return_listen);
 		return (-1);
 	}
 	if (ingress_default_cert(conf, err, errlen) != 0)

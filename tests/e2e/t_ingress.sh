@@ -48,21 +48,7 @@ get() {
 }
 serves() { [ "$(get "$1")" = "$2" ]; }
 # api CMD: one command on haproxy's runtime API.
-api() {
-	python3 - "$SOCK" "$1" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-s.sendall((sys.argv[2] + "\n").encode())
-out = b""
-while True:
-    b = s.recv(65536)
-    if not b:
-        break
-    out += b
-sys.stdout.write(out.decode())
-PY
-}
+api() { python3 "$(dirname "$0")/../helpers/haproxy-api.py" "$SOCK" "$1"; }
 # ready_addrs BACKEND: addresses of its pushed slots not in forced maintenance
 # (admin state bit 0x01; 0x04 only records "disabled" in the config).
 ready_addrs() {

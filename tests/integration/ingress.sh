@@ -3,7 +3,8 @@
 # test's golden config, with its paths filled in, and the one netcraved writes
 # at start); netcraved supervises real haproxy in master-worker mode on
 # loopback ports: HTTP redirected to HTTPS, HTTPS verified against the internal
-# CA, the runtime API answering, and haproxy SIGKILLed is restarted and serves.
+# CA, the runtime API answering, and haproxy SIGKILLed is restarted and serves;
+# a WAF return listener off loopback is refused at start.
 . "$(dirname "$0")/lib.sh"
 
 HAPROXY=/usr/sbin/haproxy
@@ -16,21 +17,7 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 # api CMD: one line to haproxy's runtime API, its answer on stdout.
-api() {
-	python3 - "$T/run/ingress/haproxy.sock" "$1" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-s.sendall((sys.argv[2] + "\n").encode())
-out = b""
-while True:
-    b = s.recv(65536)
-    if not b:
-        break
-    out += b
-sys.stdout.write(out.decode())
-PY
-}
+api() { python3 "$top_srcdir/tests/helpers/haproxy-api.py" "$T/run/ingress/haproxy.sock" "$1"; }
 
 # The golden config of test_ingress, with a crt-list and CA of its own.
 mkdir -p "$T/g"
@@ -78,5 +65,13 @@ newpid=$(pgrep -f "haproxy -W -db -f $CFG" | head -1)
 check "a new master ($pid -> $newpid)" test -n "$newpid" -a "$newpid" != "$pid"
 
 nc_stop
-check "haproxy is stopped with netcraved" not pgrep -f "haproxy -W -db -f $CFG"
+check "haproxy is stopped with netcraved" not pgrep -f "haproxy -W -db -f $CFG" >/dev/null
+
+# Squid's way back into haproxy skips the firewall: loopback only.
+nc_write_conf "\"ingress\": { \"enabled\": true, \"http_listen\": \"127.0.0.1:$HTTP\",
+	  \"https_listen\": \"\", \"waf_return_listen\": \"0.0.0.0:$HTTPS\" }"
+out=$(timeout 20 "$NETCRAVED" -f -c "$CONF" 2>&1)
+rc=$?
+check "a waf_return_listen off loopback stops the start (exit $rc)" test "$rc" -ne 0 -a "$rc" -ne 124
+check "with the key named" contains "$out" "ingress.waf_return_listen: 0.0.0.0:$HTTPS: expected a loopback address"
 finish
