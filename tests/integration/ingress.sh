@@ -4,7 +4,8 @@
 # at start); netcraved supervises real haproxy in master-worker mode on
 # loopback ports: HTTP redirected to HTTPS, HTTPS verified against the internal
 # CA, the runtime API answering, and haproxy SIGKILLed is restarted and serves;
-# a WAF return listener off loopback is refused at start.
+# ACME http-01 challenges routed to acme_address; a WAF return listener off
+# loopback is refused at start.
 . "$(dirname "$0")/lib.sh"
 
 HAPROXY=/usr/sbin/haproxy
@@ -32,9 +33,17 @@ check "the golden haproxy.cfg is valid for haproxy -c" contains "$out" "Configur
 HTTP=$(free_port)
 HTTPS=$(free_port)
 DNS=$(free_port)
+ACME=$(free_port)
+# An http-01 responder standing where ingress.acme_address says.
+mkdir -p "$T/acme/.well-known/acme-challenge"
+echo "token-from-the-responder" > "$T/acme/.well-known/acme-challenge/tok1"
+(cd "$T/acme" && exec python3 -m http.server "$ACME" --bind 127.0.0.1) \
+    >"$T/acme.log" 2>&1 &
+ACME_PID=$!
+trap 'kill $ACME_PID 2>/dev/null; nc_cleanup' EXIT
 nc_write_conf "\"dns\": { \"listen\": [\"127.0.0.1:$DNS\"] },
 	\"ingress\": { \"enabled\": true, \"http_listen\": \"127.0.0.1:$HTTP\",
-	  \"https_listen\": \"127.0.0.1:$HTTPS\" }"
+	  \"https_listen\": \"127.0.0.1:$HTTPS\", \"acme_address\": \"127.0.0.1:$ACME\" }"
 nc_start || finish
 check "haproxy becomes ready" wait_for 20 grep -q "haproxy: starting -> ready" "$LOG"
 CFG=$T/run/ingress/haproxy.cfg
@@ -46,6 +55,12 @@ check "haproxy runs in master-worker mode" pgrep -f "haproxy -W -db -f $CFG" >/d
 code=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' -H 'Host: shop.example.test' \
     "http://127.0.0.1:$HTTP/x?y=1")
 check "HTTP is redirected to HTTPS ($code)" test "$code" = "301 https://shop.example.test/x?y=1"
+wait_for 5 curl -sf -o /dev/null "http://127.0.0.1:$ACME/.well-known/acme-challenge/tok1" ||
+    fail "the http-01 responder did not start"
+code=$(curl -s -o "$T/tok" -w '%{http_code}' -H 'Host: shop.example.test' \
+    "http://127.0.0.1:$HTTP/.well-known/acme-challenge/tok1")
+check "ACME challenges go to acme_address, not redirected ($code)" test "$code" = 200
+check "the responder's token" grep -qx "token-from-the-responder" "$T/tok"
 code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$T/state/ca/ca.crt" \
     --resolve "localhost:$HTTPS:127.0.0.1" "https://localhost:$HTTPS/")
 check "HTTPS verifies against the internal CA; no service: 503 ($code)" test "$code" = 503
