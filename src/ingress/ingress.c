@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -519,6 +520,32 @@ ingress_child_state(struct child *ch, enum child_state old,
 		ig.reload_pending = 0;
 }
 
+/*
+ * Forget the certificates of an earlier run: every start issues fresh ones
+ * (valid INGRESS_CERT_DAYS), so a restart renews them all.
+ */
+static void
+ingress_forget_certs(const char *dir)
+{
+	struct dirent	*de;
+	DIR		*d;
+	char		*path;
+	size_t		 len;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (len < 5 || strcmp(de->d_name + len - 4, ".pem") != 0)
+			continue;
+		xasprintf(&path, "%s/%s", dir, de->d_name);
+		if (unlink(path) == -1)
+			log_warn("ingress: %s", path);
+		free(path);
+	}
+	closedir(d);
+}
+
 /* The default certificate: haproxy needs one before any host exists. */
 static int
 ingress_default_cert(const struct conf *conf, char *err, size_t errlen)
@@ -533,6 +560,7 @@ ingress_default_cert(const struct conf *conf, char *err, size_t errlen)
 		goto out;
 	free(dir);
 	xasprintf(&dir, "%s/certs", ig.dir);
+	ingress_forget_certs(dir);
 	if (util_mkdir_p(dir, 0700, err, errlen) != 0 ||
 	    ingress_pem_issue(names, path, NULL, err, errlen) != 0)
 		goto out;

@@ -79,8 +79,19 @@ check "and serves again ($code)" test "$code" = 503
 newpid=$(pgrep -f "haproxy -W -db -f $CFG" | head -1)
 check "a new master ($pid -> $newpid)" test -n "$newpid" -a "$newpid" != "$pid"
 
+serial() { openssl x509 -noout -serial -in "$T/run/ingress/certs/default.pem"; }
+before=$(serial)
+cp "$T/run/ingress/certs/default.pem" "$T/run/ingress/certs/old.example.test.pem"
 nc_stop
 check "haproxy is stopped with netcraved" not pgrep -f "haproxy -W -db -f $CFG" >/dev/null
+
+# A restart issues every certificate afresh (that is how they are renewed).
+nc_start || finish
+check "haproxy ready after the restart" wait_for 20 sh -c \
+    "[ \$(grep -c 'haproxy: starting -> ready' '$LOG') -ge 3 ]"
+check "a fresh default certificate" test "$(serial)" != "$before"
+check "an earlier run's host certificate is gone" test ! -e "$T/run/ingress/certs/old.example.test.pem"
+nc_stop
 
 # Squid's way back into haproxy skips the firewall: loopback only.
 nc_write_conf "\"ingress\": { \"enabled\": true, \"http_listen\": \"127.0.0.1:$HTTP\",
