@@ -49,8 +49,9 @@ static const struct server *const servers[] = {
 	&icap_server_entry,	/* the WAF's ICAP service (issue 9) */
 	&squid_server_entry,	/* squid in front of it, a built-in child */
 	&volume_server,		/* after dav: volumes are its collections */
+	&ingress_server,	/* haproxy: after the follower and ipam, before
+				   dns (its SRV records ask ingress) */
 	&dns_server,		/* after ipam (reverse zones) and the follower */
-	&ingress_server,	/* haproxy: after the follower, DNS and ipam */
 };
 #define NSERVERS	(sizeof servers / sizeof servers[0])
 

@@ -733,7 +733,9 @@ dns_container_srv(const struct dns_db *db, const struct dockerd_container *c,
 /*
  * The SRV record of an ingress service (src/ingress): a container labelled
  * io.netcrave.ingress.host=H (port io.netcrave.ingress.port, 80 by default)
- * is a target of "_ingress._tcp.H.<zone>", haproxy's server-template name.
+ * is a target of "_ingress._tcp.H.<zone>", haproxy's server-template name,
+ * by its name on the network ingress admits (ingress_srv_network: none when
+ * ingress is off or refuses every network of the container).
  * Weight 256, not 0: haproxy turns the SRV weight into the server's own
  * (weight / 256 here), and a server of weight 0 gets no traffic.
  * Bad values are logged by the ingress server; they make no record here.
@@ -743,13 +745,14 @@ dns_container_ingress(const struct dns_db *db,
     const struct dockerd_container *c, struct dns_rec ***rrs, size_t *n,
     size_t *cap)
 {
-	const char	*host, *port_text;
+	const char	*host, *port_text, *network;
 	unsigned long	 port = 80;
 	char		*end, text[1024], err[1200];
 	ldns_rr		*rr;
 
 	if ((host = dockerd_label(c, INGRESS_HOST_LABEL)) == NULL ||
-	    !ingress_host_ok(host))
+	    !ingress_host_ok(host) ||
+	    (network = ingress_srv_network(c)) == NULL)
 		return;
 	if ((port_text = dockerd_label(c, INGRESS_PORT_LABEL)) != NULL) {
 		port = strtoul(port_text, &end, 10);
@@ -758,9 +761,9 @@ dns_container_ingress(const struct dns_db *db,
 			return;
 	}
 	/* Through ldns: the compact form takes no weight. */
-	snprintf(text, sizeof text, "%s.%s.%s %u IN SRV 0 256 %lu %s.%s",
+	snprintf(text, sizeof text, "%s.%s.%s %u IN SRV 0 256 %lu %s.%s.%s",
 	    INGRESS_SRV_PREFIX, host, db->zone_text, db->ttl, port, c->name,
-	    db->zone_text);
+	    network, db->zone_text);
 	if ((rr = dns_rr_parse(text, NULL, db->ttl, err, sizeof err)) == NULL) {
 		log_warnx("container %s: %s", c->name, err);
 		return;

@@ -378,6 +378,46 @@ ingress_admitted(const char *addr, const char **reason)
 	return (1);
 }
 
+/*
+ * The endpoint ingress reaches a container at: the first address (IPv4
+ * before IPv6) on a network admitting ingress; NULL if none, with reason
+ * naming the scope that refused when one did.
+ */
+static const struct dockerd_endpoint *
+ingress_endpoint(const struct dockerd_container *c, const char **addr,
+    const char **reason)
+{
+	const char	*a;
+	size_t		 i, j;
+
+	*reason = NULL;
+	for (i = 0; i < c->nendpoints; i++) {
+		for (j = 0; j < 2; j++) {
+			a = j == 0 ? c->endpoints[i].ipv4 : c->endpoints[i].ipv6;
+			if (a == NULL || *a == '\0' ||
+			    !ingress_admitted(a, reason))
+				continue;
+			*addr = a;
+			return (&c->endpoints[i]);
+		}
+	}
+	return (NULL);
+}
+
+const char *
+ingress_srv_network(const struct dockerd_container *c)
+{
+	const struct dockerd_endpoint	*ep;
+	const char			*addr, *reason;
+
+	if (!ig.started)
+		return (NULL);
+	if ((ep = ingress_endpoint(c, &addr, &reason)) == NULL ||
+	    ep->network_name == NULL)
+		return (NULL);
+	return (ep->network_name);
+}
+
 /* A service for host, made on first use. */
 static struct ingress_service *
 ingress_service_get(const struct dockerd_container *c, const char *host)
@@ -419,10 +459,11 @@ ingress_container_set(const struct dockerd_container *c)
 {
 	struct ingress_service	*s;
 	struct ingress_slot	*slot;
+	const struct dockerd_endpoint *ep;
 	const char		*host, *port_text, *addr = NULL, *reason = NULL;
 	char			*end;
 	unsigned long		 port = 80;
-	size_t			 i, j, free_at;
+	size_t			 i, free_at;
 
 	if ((host = dockerd_label(c, INGRESS_HOST_LABEL)) == NULL) {
 		if (ingress_slot_release(c->id, NULL))
@@ -443,17 +484,8 @@ ingress_container_set(const struct dockerd_container *c)
 			return;
 		}
 	}
-	for (i = 0; i < c->nendpoints && addr == NULL; i++) {
-		for (j = 0; j < 2 && addr == NULL; j++) {
-			const char *a = j == 0 ? c->endpoints[i].ipv4 :
-			    c->endpoints[i].ipv6;
-
-			if (a == NULL || *a == '\0')
-				continue;
-			if (ingress_admitted(a, &reason))
-				addr = a;
-		}
-	}
+	if ((ep = ingress_endpoint(c, &addr, &reason)) == NULL)
+		addr = NULL;
 	if (addr == NULL) {
 		if (reason != NULL)
 			log_warnx("container %s: %s refused: its network's "

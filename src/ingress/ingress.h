@@ -78,6 +78,13 @@ void	 ingress_api_set_up(int);
 size_t	 ingress_api_pending(void);
 void	 ingress_api_shutdown(void);
 
+/* ingress.c */
+struct dockerd_container;
+/* The network whose name makes the SRV target of c
+ * ("<name>.<network>.<zone>": the endpoint pushes use too), or NULL when
+ * ingress is off or no network of c admits it. */
+const char *ingress_srv_network(const struct dockerd_container *);
+
 extern const struct server ingress_server;
 
 #endif

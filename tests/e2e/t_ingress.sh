@@ -112,7 +112,7 @@ ip1=$(ip_of shop1 "$NET")
 [ "$(ready_addrs be_shop_e2e_test)" = "$ip1" ] ||
     e2e_fail "show servers state: $(api 'show servers state be_shop_e2e_test')"
 out=$(dig -p "$DNS" +short +norec @127.0.0.1 "_ingress._tcp.shop.e2e.test.$Z" SRV)
-[ "$out" = "0 256 80 shop1.$Z" ] || e2e_fail "SRV of shop.e2e.test: $out"
+[ "$out" = "0 256 80 shop1.$NET.$Z" ] || e2e_fail "SRV of shop.e2e.test: $out"
 
 # Scale 1 -> 3: pushed through the runtime API, no reload.
 reloads=$(grep -c "reloading haproxy" "$E2E_D/netcraved.log")
@@ -149,6 +149,8 @@ within 5 grep -q "container priv1: io.netcrave.ingress.host refused: its network
 code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CA" -H 'Host: priv.e2e.test' \
     --resolve "localhost:$HTTPS:127.0.0.1" "https://localhost:$HTTPS/")
 [ "$code" = 503 ] || e2e_fail "priv.e2e.test answered $code, want 503"
+out=$(dig -p "$DNS" +short +norec @127.0.0.1 "_ingress._tcp.priv.e2e.test.$Z" SRV)
+[ -z "$out" ] || e2e_fail "a refused container has an SRV record: $out"
 
 # End-to-end TLS: a backend with a certificate volume, serving with
 # `openssl s_server -WWW` (an image of busybox, openssl and its libraries),
