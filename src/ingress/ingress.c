@@ -666,6 +666,12 @@ ingress_init(const struct server_env *env, char *err, size_t errlen)
 		snprintf(err, errlen, "ingress.http_listen is empty");
 		return (-1);
 	}
+	/* Said once here rather than by a child failing exec forever. */
+	if (access(conf->ingress_program, X_OK) != 0) {
+		snprintf(err, errlen, "ingress.program: %s: %s (Debian package "
+		    "haproxy)", conf->ingress_program, strerror(errno));
+		return (-1);
+	}
 	/* Squid's way back skips the firewall: never off the machine. */
 	if (ig.cfg.waf_return_listen[0] != '\0' &&
 	    !ingress_loopback(ig.cfg.waf_return_listen)) {

@@ -4,8 +4,9 @@
 # at start); netcraved supervises real haproxy in master-worker mode on
 # loopback ports: HTTP redirected to HTTPS, HTTPS verified against the internal
 # CA, the runtime API answering, and haproxy SIGKILLed is restarted and serves;
-# ACME http-01 challenges routed to acme_address; a WAF return listener off
-# loopback is refused at start.
+# ACME http-01 challenges routed to acme_address; a restart issues fresh
+# certificates; a WAF return listener off loopback, or a missing haproxy,
+# stops the start with the key named.
 . "$(dirname "$0")/lib.sh"
 
 HAPROXY=/usr/sbin/haproxy
@@ -100,4 +101,11 @@ out=$(timeout 20 "$NETCRAVED" -f -c "$CONF" 2>&1)
 rc=$?
 check "a waf_return_listen off loopback stops the start (exit $rc)" test "$rc" -ne 0 -a "$rc" -ne 124
 check "with the key named" contains "$out" "ingress.waf_return_listen: 0.0.0.0:$HTTPS: expected a loopback address"
+
+nc_write_conf "\"ingress\": { \"enabled\": true, \"http_listen\": \"127.0.0.1:$HTTP\",
+	  \"program\": \"$T/no-haproxy\" }"
+out=$(timeout 20 "$NETCRAVED" -f -c "$CONF" 2>&1)
+rc=$?
+check "a missing haproxy stops the start (exit $rc)" test "$rc" -ne 0 -a "$rc" -ne 124
+check "naming the program" contains "$out" "ingress.program: $T/no-haproxy: No such file or directory"
 finish
