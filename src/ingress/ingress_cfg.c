@@ -80,6 +80,9 @@ ingress_cfg_backend(FILE *f, const struct ingress_cfg *cfg,
 
 	fprintf(f, "\nbackend %s\n"
 	    "\tbalance roundrobin\n", s->backend);
+	/* When the fallback serves, it serves with every server it has. */
+	if (!s->dns_only && cfg->resolver[0] != '\0')
+		fprintf(f, "\toption allbackups\n");
 	for (i = 0; !s->dns_only && i < s->nslots; i++) {
 		slot = &s->slots[i];
 		if (slot->container_id != NULL) {

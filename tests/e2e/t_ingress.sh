@@ -5,7 +5,8 @@
 # with the internal CA (HTTP redirected); scaling 1 -> 3 -> 1 shows in
 # `show servers state` and in traffic; a stopped container gets no traffic;
 # the SRV name of a service is served and a DNS-only service is reached
-# through it; a new host's certificate goes in through the runtime API (new,
+# through it, as is a service whose pushed server is in maintenance (the
+# fallback); a new host's certificate goes in through the runtime API (new,
 # set, commit, add to the crt-list) and no command is refused; a backend
 # with a certificate volume is reached over TLS verified against the CA; a
 # label on a network whose scope does not admit ingress is refused with the
@@ -133,6 +134,15 @@ within 5 eval '[ "$(ready_addrs be_shop_e2e_test)" = "$ip1" ]' ||
     e2e_fail "stopped containers still in show servers state: $(api 'show servers state be_shop_e2e_test')"
 out=$(seen shop.e2e.test 12)
 [ "$out" = "shop1 " ] || e2e_fail "traffic after scaling down: $out"
+
+# The fallback: with the pushed server in maintenance (as if pushes had
+# failed), the SRV-resolved backup servers serve.
+slot=$(api "show servers state be_shop_e2e_test" | awk -v a="$ip1" '$4 ~ /^s[0-9]+$/ && $5 == a { print $4 }')
+[ -n "$slot" ] || e2e_fail "no pushed slot holds $ip1"
+api "set server be_shop_e2e_test/$slot state maint" >/dev/null
+within 15 eval '[ "$(seen shop.e2e.test 6)" = "shop1 " ]' ||
+    e2e_fail "the SRV fallback does not serve: $(seen shop.e2e.test 6)"
+api "set server be_shop_e2e_test/$slot state ready" >/dev/null
 
 # A DNS-only service: reached through the SRV server-template.
 web dns1 dns.e2e.test "$NET" --label io.netcrave.ingress.mode=dns
