@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -27,6 +28,7 @@
 #include "conf.h"
 #include "dockerd.h"
 #include "ingress.h"
+#include "json.h"
 #include "log.h"
 #include "plugin.h"
 #include "prefix.h"
@@ -51,6 +53,7 @@ static struct {
 	struct child		*child;
 	struct event		*sync;		/* write (and reload) on the loop */
 	struct event		*resync;	/* push every slot after a reload */
+	struct event		*renew;		/* daily certificate check */
 	int			 structural;	/* services added: reload */
 	int			 reload_pending; /* haproxy was not ready */
 	int			 started;
@@ -65,6 +68,8 @@ static const struct timeval ingress_now = { 0, 0 };
  * pushed again once the new worker has surely taken over.
  */
 static const struct timeval ingress_resync_delay = { 2, 0 };
+/* How often certificates are checked for renewal. */
+static const struct timeval ingress_day = { 86400, 0 };
 
 static void	ingress_push(const struct ingress_service *, size_t);
 
@@ -213,6 +218,69 @@ ingress_write_crt_list(int push)
 		log_warnx("ingress: %s", err);
 	free(text);
 	return (rv);
+}
+
+/*
+ * Issue host's certificate again, in place: the file is replaced and, with
+ * haproxy up, "set ssl cert" and "commit ssl cert" swap it without a reload.
+ */
+static int
+ingress_cert_renew(const char *host)
+{
+	const char	*names[2] = { host, NULL };
+	char		*path, *pem, err[256];
+	int		 rv = -1;
+
+	path = ingress_cert_path(host);
+	if (ingress_pem_issue(names, path, &pem, err, sizeof err) != 0)
+		log_warnx("ingress: renewing the certificate of %s: %s", host,
+		    err);
+	else {
+		log_info("ingress: certificate of %s renewed", host);
+		if (ig.child != NULL &&
+		    supervise_state(ig.child) == CHILD_READY)
+			ingress_cert_push(host, path, pem, 0);
+		freezero_secret(pem, strlen(pem));
+		rv = 0;
+	}
+	free(path);
+	return (rv);
+}
+
+/* Whether host's certificate file ends within seconds (or is unreadable). */
+static int
+ingress_cert_expiring(const char *host, time_t within)
+{
+	X509	*cert;
+	FILE	*f;
+	char	*path;
+	time_t	 t = time(NULL) + within;
+	int	 rv = 1;
+
+	path = ingress_cert_path(host);
+	if ((f = fopen(path, "r")) != NULL) {
+		if ((cert = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
+			rv = X509_cmp_time(X509_get0_notAfter(cert), &t) <= 0;
+			X509_free(cert);
+		}
+		fclose(f);
+	}
+	free(path);
+	return (rv);
+}
+
+/* Daily: renew what ends within a third of its lifetime. */
+static void
+ingress_renew_timer(evutil_socket_t fd, short what, void *arg)
+{
+	size_t	i;
+
+	if (ig.cfg.https_listen[0] != '\0')
+		for (i = 0; i < ig.nservices; i++)
+			if (ingress_cert_expiring(ig.services[i].host,
+			    INGRESS_CERT_DAYS * 86400 / 3))
+				ingress_cert_renew(ig.services[i].host);
+	evtimer_add(ig.renew, &ingress_day);
 }
 
 /* Every service is in the file haproxy reads next. */
@@ -687,6 +755,8 @@ ingress_init(const struct server_env *env, char *err, size_t errlen)
 		    "without the SRV fallback");
 	ig.sync = evtimer_new(env->base, ingress_sync, NULL);
 	ig.resync = evtimer_new(env->base, ingress_resync, NULL);
+	ig.renew = evtimer_new(env->base, ingress_renew_timer, NULL);
+	evtimer_add(ig.renew, &ingress_day);
 	ingress_api_init(env->base, ig.socket);
 	/* The first config, with whatever the follower already knows. */
 	dockerd_foreach(ingress_initial, NULL);
@@ -774,6 +844,8 @@ ingress_shutdown(void)
 		event_free(ig.sync);
 	if (ig.resync != NULL)
 		event_free(ig.resync);
+	if (ig.renew != NULL)
+		event_free(ig.renew);
 	for (i = 0; i < ig.nservices; i++) {
 		for (j = 0; j < ig.services[i].nslots; j++) {
 			free(ig.services[i].slots[j].container_id);
@@ -793,6 +865,62 @@ ingress_shutdown(void)
 	free(ig.crt_list);
 	free(ig.host_tag);
 	memset(&ig, 0, sizeof ig);
+}
+
+void
+ingress_gen(yajl_gen g)
+{
+	const struct ingress_service	*s;
+	const struct ingress_slot	*slot;
+	size_t				 i, j;
+
+	yajl_gen_map_open(g);
+	json_gen_bool(g, "enabled", ig.started);
+	json_gen_string(g, "haproxy", ig.child != NULL ?
+	    supervise_state_name(supervise_state(ig.child)) : NULL);
+	json_gen_int(g, "api_pending", (long long)ingress_api_pending());
+	json_gen_key(g, "services");
+	yajl_gen_array_open(g);
+	for (i = 0; i < ig.nservices; i++) {
+		s = &ig.services[i];
+		yajl_gen_map_open(g);
+		json_gen_string(g, "host", s->host);
+		json_gen_string(g, "backend", s->backend);
+		json_gen_string(g, "mode", s->dns_only ? "dns" : "push");
+		json_gen_bool(g, "tls", s->tls);
+		json_gen_string(g, "waf", s->waf_set);
+		json_gen_key(g, "servers");
+		yajl_gen_array_open(g);
+		for (j = 0; j < s->nslots; j++) {
+			slot = &s->slots[j];
+			if (slot->container_id == NULL)
+				continue;
+			yajl_gen_map_open(g);
+			json_gen_int(g, "slot", (long long)j + 1);
+			json_gen_string(g, "container", slot->container_id);
+			json_gen_string(g, "address", slot->addr);
+			json_gen_int(g, "port", slot->port);
+			yajl_gen_map_close(g);
+		}
+		yajl_gen_array_close(g);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+}
+
+int
+ingress_renew_all(void)
+{
+	size_t	i;
+	int	n = 0;
+
+	if (!ig.started || ig.cfg.https_listen[0] == '\0')
+		return (-1);
+	for (i = 0; i < ig.nservices; i++)
+		if (ingress_cert_renew(ig.services[i].host) == 0)
+			n++;
+	return (n);
 }
 
 const struct server ingress_server = {

@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include <yajl/yajl_gen.h>
+
 #include "server.h"
 
 /* Labels a container may carry (netcraved.8, INGRESS). */
@@ -84,6 +86,13 @@ struct dockerd_container;
  * ("<name>.<network>.<zone>": the endpoint pushes use too), or NULL when
  * ingress is off or no network of c admits it. */
 const char *ingress_srv_network(const struct dockerd_container *);
+
+/* For the control socket.  GET /ingress: the model (haproxy's state, the
+ * queue, every service and its pushed servers) as one JSON object. */
+void	 ingress_gen(yajl_gen);
+/* POST /ingress/renew: every host certificate issued again and swapped in
+ * the running haproxy through the runtime API; how many, -1 without TLS. */
+int	 ingress_renew_all(void);
 
 extern const struct server ingress_server;
 

@@ -7,7 +7,9 @@
 # the SRV name of a service is served and a DNS-only service is reached
 # through it, as is a service whose pushed server is in maintenance (the
 # fallback); a new host's certificate goes in through the runtime API (new,
-# set, commit, add to the crt-list) and no command is refused; a backend
+# set, commit, add to the crt-list) and no command is refused; GET /ingress
+# on the control socket shows the model; POST /ingress/renew swaps new
+# certificates into the running worker without a reload; a backend
 # with a certificate volume is reached over TLS verified against the CA; a
 # label on a network whose scope does not admit ingress is refused with the
 # reason logged; haproxy SIGKILLed is restarted and serves.
@@ -15,7 +17,7 @@
 . "$(dirname "$0")/lib.sh"
 e2e_init
 e2e_need_netcraved
-e2e_need haproxy dig curl python3 openssl
+e2e_need haproxy dig curl python3 openssl jq
 e2e_start_dockerd
 e2e_import_busybox
 
@@ -114,6 +116,28 @@ ip1=$(ip_of shop1 "$NET")
     e2e_fail "show servers state: $(api 'show servers state be_shop_e2e_test')"
 out=$(dig -p "$DNS" +short +norec @127.0.0.1 "_ingress._tcp.shop.e2e.test.$Z" SRV)
 [ "$out" = "0 256 80 shop1.$NET.$Z" ] || e2e_fail "SRV of shop.e2e.test: $out"
+
+# The model on the control socket.
+ctl() { curl -s --unix-socket "$E2E_D/run/control.sock" "$@"; }
+out=$(ctl http://x/ingress | jq -r '.services[] | select(.host == "shop.e2e.test") |
+    "\(.backend) \(.mode) \(.servers[0].address) \(.servers[0].port)"')
+[ "$out" = "be_shop_e2e_test push $ip1 80" ] || e2e_fail "GET /ingress: $(ctl http://x/ingress)"
+
+# Renewal in place: new certificates swapped in the running worker through
+# the runtime API (set ssl cert, commit ssl cert), no reload.
+served_serial() {
+	echo | openssl s_client -connect 127.0.0.1:$HTTPS -servername shop.e2e.test 2>/dev/null |
+	    openssl x509 -noout -serial 2>/dev/null
+}
+worker() { api "show info" | awk '$1 == "Pid:" { print $2 }'; }
+serial0=$(served_serial) pid0=$(worker)
+reloads=$(grep -c "reloading haproxy" "$E2E_D/netcraved.log")
+out=$(ctl -X POST http://x/ingress/renew)
+[ "$out" = '{"renewed":2}' ] || e2e_fail "POST /ingress/renew: $out"
+within 5 eval '[ "$(served_serial)" != "$serial0" ]' || e2e_fail "the served certificate was not renewed"
+[ -n "$serial0" ] && [ "$(worker)" = "$pid0" ] || e2e_fail "renewal replaced the worker ($pid0 -> $(worker))"
+[ "$(grep -c "reloading haproxy" "$E2E_D/netcraved.log")" = "$reloads" ] || e2e_fail "renewal reloaded haproxy"
+serves shop.e2e.test shop1 || e2e_fail "not served with the renewed certificate: $(get shop.e2e.test)"
 
 # Scale 1 -> 3: pushed through the runtime API, no reload.
 reloads=$(grep -c "reloading haproxy" "$E2E_D/netcraved.log")
