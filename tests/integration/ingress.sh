@@ -94,18 +94,18 @@ check "a fresh default certificate" test "$(serial)" != "$before"
 check "an earlier run's host certificate is gone" test ! -e "$T/run/ingress/certs/old.example.test.pem"
 nc_stop
 
+# refused WHAT INGRESS_MEMBERS MESSAGE: netcraved with this ingress section
+# must stop at start-up, saying MESSAGE.
+refused() {
+	nc_write_conf "\"ingress\": { \"enabled\": true, \"http_listen\": \"127.0.0.1:$HTTP\", $2 }"
+	out=$(timeout 20 "$NETCRAVED" -f -c "$CONF" 2>&1)
+	rc=$?
+	check "$1 stops the start (exit $rc)" test "$rc" -ne 0 -a "$rc" -ne 124
+	check "$1: $3" contains "$out" "$3"
+}
 # Squid's way back into haproxy skips the firewall: loopback only.
-nc_write_conf "\"ingress\": { \"enabled\": true, \"http_listen\": \"127.0.0.1:$HTTP\",
-	  \"https_listen\": \"\", \"waf_return_listen\": \"0.0.0.0:$HTTPS\" }"
-out=$(timeout 20 "$NETCRAVED" -f -c "$CONF" 2>&1)
-rc=$?
-check "a waf_return_listen off loopback stops the start (exit $rc)" test "$rc" -ne 0 -a "$rc" -ne 124
-check "with the key named" contains "$out" "ingress.waf_return_listen: 0.0.0.0:$HTTPS: expected a loopback address"
-
-nc_write_conf "\"ingress\": { \"enabled\": true, \"http_listen\": \"127.0.0.1:$HTTP\",
-	  \"program\": \"$T/no-haproxy\" }"
-out=$(timeout 20 "$NETCRAVED" -f -c "$CONF" 2>&1)
-rc=$?
-check "a missing haproxy stops the start (exit $rc)" test "$rc" -ne 0 -a "$rc" -ne 124
-check "naming the program" contains "$out" "ingress.program: $T/no-haproxy: No such file or directory"
+refused "a waf_return_listen off loopback" "\"https_listen\": \"\", \"waf_return_listen\": \"0.0.0.0:$HTTPS\"" \
+    "ingress.waf_return_listen: 0.0.0.0:$HTTPS: expected a loopback address"
+refused "a missing haproxy" "\"program\": \"$T/no-haproxy\"" \
+    "ingress.program: $T/no-haproxy: No such file or directory"
 finish
