@@ -527,7 +527,6 @@ ingress_container_set(const struct dockerd_container *c)
 {
 	struct ingress_service	*s;
 	struct ingress_slot	*slot;
-	const struct dockerd_endpoint *ep;
 	const char		*host, *port_text, *addr = NULL, *reason = NULL;
 	char			*end;
 	unsigned long		 port = 80;
@@ -552,9 +551,7 @@ ingress_container_set(const struct dockerd_container *c)
 			return;
 		}
 	}
-	if ((ep = ingress_endpoint(c, &addr, &reason)) == NULL)
-		addr = NULL;
-	if (addr == NULL) {
+	if (ingress_endpoint(c, &addr, &reason) == NULL) {
 		if (reason != NULL)
 			log_warnx("container %s: %s refused: its network's "
 			    "scope %s does not admit ingress from tag %s",
