@@ -259,6 +259,33 @@ static const struct conf_key conf_waf_keys[] = {
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
+/* Ingress through HAProxy (src/ingress). */
+static const struct conf_key conf_ingress_keys[] = {
+	{ "enabled", CONF_BOOL, C(ingress_enabled), 0, 0, 0, 0, NULL, NULL,
+	  NULL, NULL },
+	{ "program", CONF_STRING, C(ingress_program), 0, 0, 0, 0,
+	  "/usr/sbin/haproxy", NULL, conf_check_path, NULL },
+	{ "http_listen", CONF_STRING, C(ingress_http_listen), 0, 0, 0, 0,
+	  "0.0.0.0:80", NULL, conf_check_listen, NULL },
+	{ "https_listen", CONF_STRING, C(ingress_https_listen), 0, 0, 0, 0,
+	  "0.0.0.0:443", NULL, conf_check_listen, NULL },
+	{ "resolver", CONF_STRING, C(ingress_resolver), 0, 0, 0, 0, "", NULL,
+	  conf_check_listen, NULL },
+	{ "hold_valid_ms", CONF_UINT, C(ingress_hold_valid_ms), 0,
+	  100, 3600000, 1000, NULL, NULL, NULL, NULL },
+	{ "hold_obsolete_ms", CONF_UINT, C(ingress_hold_obsolete_ms), 0,
+	  0, 3600000, 5000, NULL, NULL, NULL, NULL },
+	{ "slots", CONF_UINT, C(ingress_slots), 0,
+	  1, 256, 8, NULL, NULL, NULL, NULL },
+	{ "acme_address", CONF_STRING, C(ingress_acme_address), 0, 0, 0, 0, "",
+	  NULL, conf_check_listen, NULL },
+	{ "waf_address", CONF_STRING, C(ingress_waf_address), 0, 0, 0, 0, "",
+	  NULL, conf_check_listen, NULL },
+	{ "waf_return_listen", CONF_STRING, C(ingress_waf_return_listen), 0, 0,
+	  0, 0, "", NULL, conf_check_listen, NULL },
+	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+
 static const struct conf_key conf_child_keys[] = {
 	{ "role", CONF_STRING, K(role), CONF_REQUIRED, 0, 0, 0, NULL, NULL,
 	  conf_check_name, NULL },
@@ -403,6 +430,8 @@ static const struct conf_key conf_keys[] = {
 	  conf_follower_keys },
 	{ "waf", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL, conf_waf_keys },
 	{ "dns", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL, conf_dns_keys },
+	{ "ingress", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL,
+	  conf_ingress_keys },
 	{ "default_tag", CONF_STRING, C(default_tag), 0, 0, 0, 0, "default",
 	  NULL, conf_check_tag, NULL },
 	{ "uplink_tag", CONF_STRING, C(uplink_tag), 0, 0, 0, 0, "internet",

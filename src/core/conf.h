@@ -152,6 +152,19 @@ struct conf {
 	char		**dns_notify;	/* secondaries told of changes: ADDR:PORT */
 	int		 dns_dnssec;	/* sign the zones (1) or not (0) */
 
+	/* Ingress through HAProxy (src/ingress). */
+	int		 ingress_enabled;	/* supervise haproxy (off) */
+	char		*ingress_program;
+	char		*ingress_http_listen;	/* "HOST:PORT" */
+	char		*ingress_https_listen;	/* "HOST:PORT"; "" no TLS */
+	char		*ingress_resolver;	/* DNS "HOST:PORT"; "": dns.listen[0] */
+	unsigned int	 ingress_hold_valid_ms;
+	unsigned int	 ingress_hold_obsolete_ms;
+	unsigned int	 ingress_slots;		/* pushed server slots per backend */
+	char		*ingress_acme_address;	/* http-01 "HOST:PORT"; "" none */
+	char		*ingress_waf_address;	/* squid accelerator; "" direct */
+	char		*ingress_waf_return_listen; /* loopback, squid's way back */
+
 	/* The address schema. */
 	struct conf_scope *scopes;	/* top-level scopes */
 	size_t		 nscopes;

@@ -14,6 +14,7 @@
 #include "control.h"
 #include "dockerd.h"
 #include "http.h"
+#include "ingress.h"
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
@@ -38,6 +39,8 @@ static void	control_pools(struct http_request *, void *);
 static void	control_containers(struct http_request *, void *);
 static void	control_networks(struct http_request *, void *);
 static void	metrics_get(struct http_request *, void *);
+static void	control_ingress(struct http_request *, void *);
+static void	control_ingress_renew(struct http_request *, void *);
 
 static const struct http_route control_routes[] = {
 	{ "GET", "/status", 0, control_status, NULL, NULL },
@@ -49,6 +52,8 @@ static const struct http_route control_routes[] = {
 	{ "GET", "/certs", 0, volume_control_certs, NULL, NULL },
 	{ "GET", "/networks", 0, control_networks, NULL, NULL },
 	{ "GET", "/endpoints", 0, control_networks, NULL, NULL },
+	{ "GET", "/ingress", 0, control_ingress, NULL, NULL },
+	{ "POST", "/ingress/renew", 0, control_ingress_renew, NULL, NULL },
 };
 
 static const struct http_route metrics_routes[] = {
@@ -178,6 +183,32 @@ control_networks(struct http_request *req, void *arg)
 	plugin_network_gen(g, strcmp(http_request_path(req), "/endpoints") == 0);
 	yajl_gen_map_close(g);
 	control_reply_gen(req, 200, g);
+}
+
+/* GET /ingress: services and servers of ingress (src/ingress). */
+static void
+control_ingress(struct http_request *req, void *arg)
+{
+	yajl_gen	g = json_gen_new();
+
+	ingress_gen(g);
+	control_reply_gen(req, 200, g);
+}
+
+/* POST /ingress/renew: host certificates issued again, in place. */
+static void
+control_ingress_renew(struct http_request *req, void *arg)
+{
+	yajl_gen	g = json_gen_new();
+	int		n = ingress_renew_all();
+
+	yajl_gen_map_open(g);
+	if (n < 0)
+		json_gen_string(g, "error", "ingress has no TLS frontend");
+	else
+		json_gen_int(g, "renewed", n);
+	yajl_gen_map_close(g);
+	control_reply_gen(req, n < 0 ? 409 : 200, g);
 }
 
 /* Listen on the control socket, 0600: it tells about the whole host. */

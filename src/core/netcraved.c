@@ -24,6 +24,7 @@
 #include "log.h"
 #include "notify.h"
 #include "icap.h"
+#include "ingress.h"
 #include "squid.h"
 #include "plugin.h"
 #include "plugin_private.h"
@@ -48,6 +49,8 @@ static const struct server *const servers[] = {
 	&icap_server_entry,	/* the WAF's ICAP service (issue 9) */
 	&squid_server_entry,	/* squid in front of it, a built-in child */
 	&volume_server,		/* after dav: volumes are its collections */
+	&ingress_server,	/* haproxy: after the follower and ipam, before
+				   dns (its SRV records ask ingress) */
 	&dns_server,		/* after ipam (reverse zones) and the follower */
 };
 #define NSERVERS	(sizeof servers / sizeof servers[0])

@@ -15,6 +15,7 @@
 #include "dns.h"
 #include "dns_private.h"
 #include "dockerd.h"
+#include "ingress.h"
 #include "log.h"
 #include "prefix.h"
 #include "util.h"
@@ -729,6 +730,48 @@ dns_container_srv(const struct dns_db *db, const struct dockerd_container *c,
 	free(copy);
 }
 
+/*
+ * The SRV record of an ingress service (src/ingress): a container labelled
+ * io.netcrave.ingress.host=H (port io.netcrave.ingress.port, 80 by default)
+ * is a target of "_ingress._tcp.H.<zone>", haproxy's server-template name,
+ * by its name on the network ingress admits (ingress_srv_network: none when
+ * ingress is off or refuses every network of the container).
+ * Weight 256, not 0: haproxy turns the SRV weight into the server's own
+ * (weight / 256 here), and a server of weight 0 gets no traffic.
+ * Bad values are logged by the ingress server; they make no record here.
+ */
+static void
+dns_container_ingress(const struct dns_db *db,
+    const struct dockerd_container *c, struct dns_rec ***rrs, size_t *n,
+    size_t *cap)
+{
+	const char	*host, *port_text, *network;
+	unsigned long	 port = 80;
+	char		*end, text[1024], err[1200];
+	ldns_rr		*rr;
+
+	if ((host = dockerd_label(c, INGRESS_HOST_LABEL)) == NULL ||
+	    !ingress_host_ok(host) ||
+	    (network = ingress_srv_network(c)) == NULL)
+		return;
+	if ((port_text = dockerd_label(c, INGRESS_PORT_LABEL)) != NULL) {
+		port = strtoul(port_text, &end, 10);
+		if (*port_text == '\0' || *end != '\0' || port == 0 ||
+		    port > 65535)
+			return;
+	}
+	/* Through ldns: the compact form takes no weight. */
+	snprintf(text, sizeof text, "%s.%s.%s %u IN SRV 0 256 %lu %s.%s.%s",
+	    INGRESS_SRV_PREFIX, host, db->zone_text, db->ttl, port, c->name,
+	    network, db->zone_text);
+	if ((rr = dns_rr_parse(text, NULL, db->ttl, err, sizeof err)) == NULL) {
+		log_warnx("container %s: %s", c->name, err);
+		return;
+	}
+	ldns_dname2canonical(ldns_rr_owner(rr));
+	dns_rrs_push(rrs, n, cap, rr);
+}
+
 /* io.netcrave.dns.records: zone-file lines confined to the container's names. */
 static void
 dns_container_extra(const struct dns_db *db, const struct dockerd_container *c,
@@ -836,6 +879,8 @@ dns_container_set(struct dns_db *db, const struct dockerd_container *c)
 	}
 	if (has_address && (value = dockerd_label(c, DNS_SRV_LABEL)) != NULL)
 		dns_container_srv(db, c, value, &rrs, &n, &cap);
+	if (has_address)
+		dns_container_ingress(db, c, &rrs, &n, &cap);
 	if ((value = dockerd_label(c, DNS_RECORDS_LABEL)) != NULL) {
 		dns_container_names(db, c, &names, &nnames);
 		dns_container_extra(db, c, value, names, nnames, &rrs, &n, &cap);
