@@ -586,10 +586,17 @@ icap_judge(struct icap_conn *c, int final)
 		return -1;
 	}
 	if (!final && c->method == ICAP_RESPMOD &&
-	    !icap_inspectable(&res)) {
-		/* Images and the like: the rules have nothing to read. */
+	    (!icap_inspectable(&res) ||
+	    !waf_ruleset_reads(c->set, WAF_PART_RESPONSE))) {
+		/* Images and the like, or a set without response rules: the
+		 * request was judged in REQMOD and nothing here is read. */
 		icap_reply_pass(c);
 		return 1;
+	}
+	if (!final && c->method == ICAP_REQMOD &&
+	    !waf_ruleset_reads(c->set, WAF_PART_REQUEST_BODY)) {
+		/* No rule reads the body: judge the head now, 204 if clean. */
+		final = 1;
 	}
 	if (!final) {
 		evbuffer_add_printf(c->out,
