@@ -275,6 +275,56 @@ test_preview_nothing_to_read(void **state)
 	assert_int_equal(f->closed, 0);
 }
 
+/* /waf-host: the set comes from the Host of the request, as container labels
+ * name it; other hosts and forgotten containers get the default set. */
+static void
+test_set_by_host(void **state)
+{
+	struct fixture		*f = *state;
+	struct waf_ruleset	*sets[2];
+	struct json		*root;
+	struct json_error	 jerr;
+	char			 req[1024], err[256], head[256];
+	const char		*r;
+	const char		*text = "{ \"rules\": [ { \"id\": \"u1\", "
+	    "\"action\": \"block\", \"if\": [ { \"target\": \"uri\", "
+	    "\"op\": \"contains\", \"value\": \"evil\" } ] } ] }";
+
+	root = json_parse(text, strlen(text), 0, &jerr);
+	assert_non_null(root);
+	sets[0] = waf_ruleset_default();
+	sets[1] = waf_ruleset_from_json("shop", root, err, sizeof err);
+	json_free(root);
+	assert_non_null(sets[1]);
+	icap_server_set_rules(f->srv, sets, 2, "default");
+	icap_server_set_service(f->srv, "c1", "Shop.test, api.test", "shop");
+	icap_server_set_service(f->srv, "c2", "other.test", "undefined");
+	assert_string_equal(icap_server_host_set(f->srv, "shop.test:8080", 14),
+	    "shop");
+	assert_string_equal(icap_server_host_set(f->srv, "API.test", 8), "shop");
+	assert_string_equal(icap_server_host_set(f->srv, "other.test", 10),
+	    "default");
+	assert_string_equal(icap_server_host_set(f->srv, "x.test", 6), "default");
+#define HOSTREQ(host) \
+	snprintf(head, sizeof head, "GET /evil HTTP/1.1\r\nHost: %s\r\n\r\n", \
+	    host); \
+	snprintf(req, sizeof req, "REQMOD icap://h/waf-host/reqmod ICAP/1.0\r\n" \
+	    "Host: h\r\nAllow: 204\r\nEncapsulated: req-hdr=0, null-body=%zu" \
+	    "\r\n\r\n%s", strlen(head), head)
+	HOSTREQ("shop.test:8080");
+	r = exchange(f, req, "0\r\n\r\n");
+	assert_non_null(strstr(r, "HTTP/1.1 403 Forbidden"));
+	HOSTREQ("www.test");
+	r = exchange(f, req, "\r\n\r\n");
+	assert_non_null(strstr(r, "ICAP/1.0 204 No Content\r\n"));
+	icap_server_set_service(f->srv, "c1", NULL, NULL);
+	HOSTREQ("shop.test");
+	r = exchange(f, req, "\r\n\r\n");
+	assert_non_null(strstr(r, "ICAP/1.0 204 No Content\r\n"));
+#undef HOSTREQ
+	assert_int_equal(f->closed, 0);
+}
+
 /* Each malformed request: 400 (or 405) and the connection closed. */
 static void
 test_malformed(void **state)
@@ -348,6 +398,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_respmod, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_preview_nothing_to_read,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_set_by_host, setup,
+		    teardown),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test_setup_teardown(test_head_cap, setup, teardown),
 	};
