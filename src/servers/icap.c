@@ -639,6 +639,8 @@ icap_server_set_service(struct icap_server *srv, const char *container_id,
 			continue;
 		}
 		*pp = e->next;
+		log_info("icap: host %s no longer judged by rule set %s "
+		    "(container %.12s)", e->host, e->set, container_id);
 		free(e->container_id);
 		free(e->host);
 		free(e->set);
@@ -664,6 +666,8 @@ icap_server_set_service(struct icap_server *srv, const char *container_id,
 		e->set = xstrdup(set);
 		e->next = srv->hosts;
 		srv->hosts = e;
+		log_info("icap: host %s judged by rule set %s (container %.12s)",
+		    e->host, set, container_id);
 		if (icap_find_set(srv, set) == NULL)
 			log_warnx("icap: container %.12s: host %s names rule set "
 			    "\"%s\", which is not defined: the default set "
