@@ -1609,6 +1609,8 @@ conf_schema_refs(struct conf_walk *w, const struct conf_schema *sc,
 		}
 		if (strcmp(tags[i], c->uplink_tag) == 0 ||
 		    strcmp(tags[i], c->host_tag) == 0 ||
+		    (c->waf_egress_tag[0] != '\0' &&
+		    strcmp(tags[i], c->waf_egress_tag) == 0) ||	/* squid */
 		    conf_schema_has_tag(sc, tags[i]))
 			continue;
 		return (conf_node_error(w, list->children[i], path,

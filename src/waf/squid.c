@@ -19,6 +19,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "plugin.h"
 #include "server.h"
 #include "squid.h"
 #include "supervise.h"
@@ -108,22 +109,49 @@ squid_accel_conf(const struct conf *conf)
 	return text;
 }
 
+/* The egress port (networks of waf.egress_tag): the forward-proxy port again
+ * on the host end of the uplink, where their gateway's port leads (nft.c). */
+static char *
+squid_egress_conf(const struct conf *conf)
+{
+	const char	*addr, *colon;
+	char		*text;
+
+	if (conf->waf_egress_tag[0] == '\0')
+		return xstrdup("");
+	if ((addr = plugin_network_uplink_host()) == NULL ||
+	    (colon = strrchr(conf->waf_squid_listen, ':')) == NULL) {
+		log_warnx("squid: waf.egress_tag %s: no uplink, so no proxy for "
+		    "its networks", conf->waf_egress_tag);
+		return xstrdup("");
+	}
+	/* Containers must not reach the host's own services through it. */
+	xasprintf(&text, "# Egress: networks tagged %s, through the uplink.\n"
+	    "http_port %s%s name=netcrave_egress\n"
+	    "acl netcrave_egress myportname netcrave_egress\n"
+	    "http_access deny netcrave_egress to_localhost\n",
+	    conf->waf_egress_tag, addr, colon);
+	return text;
+}
+
 int
 squid_write_conf(const struct conf *conf, const char *path, char *err,
     size_t errlen)
 {
-	char	*text, *dir, *accel;
+	char	*text, *dir, *accel, *egress;
 	int	 rc;
 
 	/* Squid runs as its own user, which cannot enter the 0700 state_dir:
 	 * its files (logs, pid) live in run_dir/squid; the cache is memory. */
 	xasprintf(&dir, "%s/squid", conf->run_dir);
 	accel = squid_accel_conf(conf);
+	egress = squid_egress_conf(conf);
 	xasprintf(&text,
 	    "# squid.conf: written by netcraved at every start; edits are lost.\n"
 	    "# Forward proxy (egress) on %s; every request and response goes\n"
 	    "# through netcraved's ICAP service with the rule set \"%s\".\n"
 	    "http_port %s\n"
+	    "%s"
 	    "visible_hostname %s\n"
 	    "pid_filename %s/squid.pid\n"
 	    "cache_log %s/cache.log\n"
@@ -140,8 +168,10 @@ squid_write_conf(const struct conf *conf, const char *path, char *err,
 	    "icap_service_failure_limit -1\n"
 	    /* First: the accelerator's port and services win for its traffic. */
 	    "%s"
+	    /* 169.254/16: the uplink, under which egress networks come */
 	    "acl netcrave_clients src 127.0.0.0/8 ::1 10.0.0.0/8 "
-	    "172.16.0.0/12 192.168.0.0/16 198.18.0.0/15 fc00::/7\n"
+	    "172.16.0.0/12 192.168.0.0/16 198.18.0.0/15 169.254.0.0/16 "
+	    "fc00::/7\n"
 	    "acl SSL_ports port 443\n"
 	    "acl CONNECT method CONNECT\n"
 	    "http_access deny CONNECT !SSL_ports\n"
@@ -154,13 +184,14 @@ squid_write_conf(const struct conf *conf, const char *path, char *err,
 	    "adaptation_access netcrave_req allow all\n"
 	    "adaptation_access netcrave_resp allow all\n",
 	    conf->waf_squid_listen, conf->waf_egress_rule_set,
-	    conf->waf_squid_listen, conf->instance, dir, dir, dir,
+	    conf->waf_squid_listen, egress, conf->instance, dir, dir, dir,
 	    dir, conf->waf_squid_cache_mem_mb, accel, conf->waf_icap_listen,
 	    conf->waf_egress_rule_set, conf->waf_icap_listen,
 	    conf->waf_egress_rule_set);
 	rc = util_write_atomic(path, text, strlen(text), 0644, err, errlen);
 	free(text);
 	free(accel);
+	free(egress);
 	free(dir);
 	return rc;
 }
@@ -257,6 +288,7 @@ squid_reload(const struct conf *old, const struct conf *new, char *err,
 	    strcmp(old->waf_squid_program, new->waf_squid_program) != 0 ||
 	    strcmp(old->waf_squid_listen, new->waf_squid_listen) != 0 ||
 	    strcmp(old->waf_egress_rule_set, new->waf_egress_rule_set) != 0 ||
+	    strcmp(old->waf_egress_tag, new->waf_egress_tag) != 0 ||
 	    strcmp(old->waf_squid_accel_listen,
 	    new->waf_squid_accel_listen) != 0 ||
 	    strcmp(old->waf_squid_accel_peer, new->waf_squid_accel_peer) != 0 ||

@@ -19,9 +19,11 @@ e2e_start_dockerd
 e2e_import_busybox
 
 ula=$(e2e_ula)
-# A /24 of its own in 198.19.0.0/16: the route to it is on the host, where
-# other tests may run at the same time.
-sub=198.19.$(shuf -i 64-127 -n 1)
+# A /20 of its own in 198.19.128.0/17: the route to the backend is on the
+# host, where other tests may run at the same time (and netcraved refuses a
+# schema overlapping the host's addresses).
+b=$(( $(shuf -i 8-15 -n 1) * 16 ))
+sub=198.19.$(( b + 4 + $(shuf -i 0-3 -n 1) ))
 BACKEND=$sub.50
 ICAP_PORT=$(shuf -i 20000-29999 -n 1)
 ACCEL_PORT=$(shuf -i 30000-39999 -n 1)
@@ -41,14 +43,18 @@ E2E_NETCRAVED_EXTRA='"follower": { "docker_socket": "'$E2E_D/docker.sock'" },
 	  "rule_files": ["'$E2E_D/strict.json'"],
 	  "squid": { "enabled": true, "listen": "127.0.0.1:'$PROXY_PORT'",
 	    "accel_listen": "127.0.0.1:'$ACCEL_PORT'",
-	    "accel_peer": "'$BACKEND':80" } },
-	"scopes": [ { "name": "e2e", "ipv4_network": "198.19.0.0/16",
+	    "accel_peer": "'$BACKEND':80" },
+	  "egress_tag": "proxied" },
+	"scopes": [ { "name": "e2e", "ipv4_network": "198.19.'$b'.0/20",
 	  "ipv6_network": "'$ula'::/48", "scopes": [
-	  { "name": "default", "ipv4_network": "198.19.0.0/20",
+	  { "name": "default", "ipv4_network": "198.19.'$b'.0/22",
 	    "ipv4_prefix_length": 24, "tags": ["default"] },
-	  { "name": "svc", "ipv4_network": "198.19.64.0/18",
+	  { "name": "svc", "ipv4_network": "198.19.'$((b + 4))'.0/22",
 	    "ipv4_prefix_length": 24, "tags": ["svc"],
-	    "ingress": ["host"] } ] } ]'
+	    "ingress": ["host"] },
+	  { "name": "out", "ipv4_network": "198.19.'$((b + 8))'.0/22",
+	    "ipv4_prefix_length": 24, "tags": ["out"],
+	    "egress": ["proxied"] } ] } ]'
 e2e_start_netcraved
 e2e_wait 30 grep -q "squid: starting -> ready" "$E2E_D/netcraved.log" ||
     { e2e_show_log squid "$E2E_D/run/squid/cache.log"; e2e_fail "squid did not become ready"; }
@@ -112,6 +118,39 @@ grep -q "first version" "$E2E_D/b" || e2e_fail "second fetch did not come from t
 grep -q "TCP_.*HIT/200 .*page.html" "$E2E_D/run/squid/access.log" ||
     e2e_fail "squid's access log has no hit for page.html"
 e2e_log "cacheable page served from squid's cache the second time"
+
+# Egress: a container on a network whose egress names waf.egress_tag reaches
+# the outside (here the backend's address) only through squid, at its
+# gateway's proxy port, under the egress rule set.
+dk network create -d "$PLUGIN" --ipam-driver "$PLUGIN" --ipam-opt netcrave.tag=out \
+    out >/dev/null || e2e_fail "network create out"
+gw=$(dk network inspect out -f '{{(index .IPAM.Config 0).Gateway}}')
+dk run -d --name cli --network out -e "http_proxy=http://$gw:$PROXY_PORT" \
+    local/busybox sleep 300 >/dev/null || e2e_fail "docker run cli"
+grep -q "^http_port 169.254.[0-9]*.1:$PROXY_PORT name=netcrave_egress" "$E2E_D/run/squid/squid.conf" ||
+    e2e_fail "squid.conf has no egress port on the uplink"
+proxied() {	# proxied URL: the answer through the gateway's proxy port
+	# (the request stays open a while: squid aborts on a half-close)
+	timeout 10 "$E2E_DOCKER" -H "unix://$E2E_D/docker.sock" exec cli sh -c "(printf 'GET %s HTTP/1.0\r\n\r\n' '$1'; sleep 2) |
+	    nc -w 3 $gw $PROXY_PORT" 2>/dev/null
+}
+ok=0
+for _ in 1 2 3 4 5; do
+	proxied "http://$BACKEND/index.html" | grep -q 'hello from the backend' && { ok=1; break; }
+	sleep 1
+done
+[ "$ok" = 1 ] || e2e_fail "egress: no answer through squid at $gw:$PROXY_PORT: $(proxied "http://$BACKEND/index.html" | head -3)"
+out=$(proxied "http://$BACKEND/index.html?id=1%27%20OR%20%271%27%3D%271")
+e2e_expect_contains "$out" "403 Forbidden" "egress attack"
+e2e_expect_contains "$out" "Incident ID:" "egress attack"
+out=$(proxied "http://127.0.0.1:$ICAP_PORT/")
+e2e_expect_contains "$out" "403 Forbidden" "egress to the host's loopback"
+e2e_expect_not_contains "$out" "ICAP/1.0" "egress to the host's loopback"
+timeout 8 "$E2E_DOCKER" -H "unix://$E2E_D/docker.sock" exec cli sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 2 $BACKEND 80" 2>/dev/null | grep -q hello &&
+    e2e_fail "egress: the container reached $BACKEND directly, past squid"
+e2e_log "egress through squid at the gateway: clean passes, attacks 403, loopback and direct refused"
+dk rm -f cli >/dev/null
+dk network rm out >/dev/null || e2e_fail "network rm out"
 
 # The label goes with the container: removed, shop.test falls back to default.
 dk rm -f shop >/dev/null
