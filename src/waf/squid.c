@@ -196,6 +196,21 @@ squid_write_conf(const struct conf *conf, const char *path, char *err,
 	return rc;
 }
 
+/* Squid takes numeric addresses only ("" too is refused here); -1 with err. */
+static int
+squid_check_addr(const char *key, const char *value, char *err,
+    size_t errlen)
+{
+	struct sockaddr_storage	ss;
+	int			sslen = sizeof ss;
+
+	if (evutil_parse_sockaddr_port(value, (struct sockaddr *)&ss,
+	    &sslen) == 0)
+		return 0;
+	snprintf(err, errlen, "%s: \"%s\": expected ADDRESS:PORT", key, value);
+	return -1;
+}
+
 static int
 squid_init(const struct server_env *env, char *err, size_t errlen)
 {
@@ -216,31 +231,15 @@ squid_init(const struct server_env *env, char *err, size_t errlen)
 	}
 	squid_addrlen = sizeof squid_addr;
 	if (evutil_parse_sockaddr_port(conf->waf_squid_listen,
-	    (struct sockaddr *)&squid_addr, &squid_addrlen) != 0) {
-		snprintf(err, errlen, "waf.squid.listen: %s: expected "
-		    "ADDRESS:PORT", conf->waf_squid_listen);
+	    (struct sockaddr *)&squid_addr, &squid_addrlen) != 0)
+		return squid_check_addr("waf.squid.listen",
+		    conf->waf_squid_listen, err, errlen);
+	if (conf->waf_squid_accel_listen[0] != '\0' &&
+	    (squid_check_addr("waf.squid.accel_listen",
+	    conf->waf_squid_accel_listen, err, errlen) != 0 ||
+	    squid_check_addr("waf.squid.accel_peer",
+	    conf->waf_squid_accel_peer, err, errlen) != 0))
 		return -1;
-	}
-	if (conf->waf_squid_accel_listen[0] != '\0') {
-		struct sockaddr_storage	ss;
-		int			sslen = sizeof ss;
-
-		if (evutil_parse_sockaddr_port(conf->waf_squid_accel_listen,
-		    (struct sockaddr *)&ss, &sslen) != 0) {
-			snprintf(err, errlen, "waf.squid.accel_listen: %s: "
-			    "expected ADDRESS:PORT",
-			    conf->waf_squid_accel_listen);
-			return -1;
-		}
-		sslen = sizeof ss;
-		if (evutil_parse_sockaddr_port(conf->waf_squid_accel_peer,
-		    (struct sockaddr *)&ss, &sslen) != 0) {
-			snprintf(err, errlen, "waf.squid.accel_peer: \"%s\": "
-			    "the accelerator needs ADDRESS:PORT of the origin",
-			    conf->waf_squid_accel_peer);
-			return -1;
-		}
-	}
 	/* Squid refuses to run as root and drops to its own user. */
 	pw = geteuid() == 0 ? getpwnam("proxy") : NULL;
 	xasprintf(&dir, "%s/squid", conf->run_dir);

@@ -224,34 +224,46 @@ test_respmod(void **state)
 	assert_non_null(strstr(r, "ICAP/1.0 204 No Content\r\n"));
 }
 
+/* The default set and one called name blocking URIs with "evil", which reads
+ * neither the request body nor the response. */
+static void
+uri_set(struct fixture *f, const char *name)
+{
+	struct waf_ruleset	*sets[2];
+	struct json		*root;
+	struct json_error	 jerr;
+	char			 err[256];
+	const char		*text = "{ \"rules\": [ { \"id\": \"u1\", "
+	    "\"action\": \"block\", \"if\": [ { \"target\": \"uri\", "
+	    "\"op\": \"contains\", \"value\": \"evil\" } ] } ] }";
+
+	root = json_parse(text, strlen(text), 0, &jerr);
+	assert_non_null(root);
+	sets[0] = waf_ruleset_default();
+	sets[1] = waf_ruleset_from_json(name, root, err, sizeof err);
+	json_free(root);
+	assert_non_null(sets[1]);
+	assert_int_equal(waf_ruleset_reads(sets[1], WAF_PART_REQUEST_BODY), 0);
+	assert_int_equal(waf_ruleset_reads(sets[1], WAF_PART_RESPONSE), 0);
+	assert_int_equal(waf_ruleset_reads(sets[0], WAF_PART_REQUEST_BODY), 1);
+	assert_int_equal(waf_ruleset_reads(sets[0], WAF_PART_RESPONSE), 1);
+	icap_server_set_rules(f->srv, sets, 2, "default");
+}
+
 /* A set whose rules read neither the request body nor the response: the
  * answer comes at the end of the preview, without 100 Continue. */
 static void
 test_preview_nothing_to_read(void **state)
 {
 	struct fixture		*f = *state;
-	struct waf_ruleset	*sets[2];
-	struct json		*root;
-	struct json_error	 jerr;
-	char			 req[1024], err[256];
+	char			 req[1024];
 	const char		*r;
-	const char		*text = "{ \"rules\": [ { \"id\": \"u1\", "
-	    "\"action\": \"block\", \"if\": [ { \"target\": \"uri\", "
-	    "\"op\": \"contains\", \"value\": \"evil\" } ] } ] }";
 	const char	*head = "POST /c HTTP/1.1\r\nHost: s\r\nContent-Type: "
 	    "application/x-www-form-urlencoded\r\n\r\n";
 	const char	*evil = "POST /evil HTTP/1.1\r\nHost: s\r\n\r\n";
 	const char	*res = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n";
 
-	root = json_parse(text, strlen(text), 0, &jerr);
-	assert_non_null(root);
-	sets[0] = waf_ruleset_default();
-	sets[1] = waf_ruleset_from_json("uri", root, err, sizeof err);
-	json_free(root);
-	assert_non_null(sets[1]);
-	assert_int_equal(waf_ruleset_reads(sets[1], WAF_PART_REQUEST_BODY), 0);
-	assert_int_equal(waf_ruleset_reads(sets[0], WAF_PART_REQUEST_BODY), 1);
-	icap_server_set_rules(f->srv, sets, 2, "default");
+	uri_set(f, "uri");
 	snprintf(req, sizeof req, "REQMOD icap://h/waf/uri ICAP/1.0\r\nHost: h"
 	    "\r\nPreview: 4\r\nAllow: 204\r\nEncapsulated: req-hdr=0, "
 	    "req-body=%zu\r\n\r\n%s4\r\na=re\r\n0\r\n\r\n", strlen(head),
@@ -281,22 +293,10 @@ static void
 test_set_by_host(void **state)
 {
 	struct fixture		*f = *state;
-	struct waf_ruleset	*sets[2];
-	struct json		*root;
-	struct json_error	 jerr;
-	char			 req[1024], err[256], head[256];
+	char			 req[1024], head[256];
 	const char		*r;
-	const char		*text = "{ \"rules\": [ { \"id\": \"u1\", "
-	    "\"action\": \"block\", \"if\": [ { \"target\": \"uri\", "
-	    "\"op\": \"contains\", \"value\": \"evil\" } ] } ] }";
 
-	root = json_parse(text, strlen(text), 0, &jerr);
-	assert_non_null(root);
-	sets[0] = waf_ruleset_default();
-	sets[1] = waf_ruleset_from_json("shop", root, err, sizeof err);
-	json_free(root);
-	assert_non_null(sets[1]);
-	icap_server_set_rules(f->srv, sets, 2, "default");
+	uri_set(f, "shop");
 	icap_server_set_service(f->srv, "c1", "Shop.test, api.test", "shop");
 	icap_server_set_service(f->srv, "c2", "other.test", "undefined");
 	assert_string_equal(icap_server_host_set(f->srv, "shop.test:8080", 14),
