@@ -1642,12 +1642,14 @@ conf_schema_check(struct conf_walk *w, const struct json *root,
 	for (i = 0; i < sc.ntags; i++) {
 		t = &sc.tags[i];
 		if (strcmp(t->tag, c->uplink_tag) != 0 &&
-		    strcmp(t->tag, c->host_tag) != 0)
+		    strcmp(t->tag, c->host_tag) != 0 &&
+		    strcmp(t->tag, c->waf_egress_tag) != 0)
 			continue;
 		node = conf_tag_node(&sc, t, path, sizeof path);
 		conf_node_error(w, node, path, "\"%s\" is reserved (%s)",
 		    t->tag, strcmp(t->tag, c->uplink_tag) == 0 ? "uplink_tag" :
-		    "host_tag");
+		    strcmp(t->tag, c->host_tag) == 0 ? "host_tag" :
+		    "waf.egress_tag");
 		goto out;
 	}
 
