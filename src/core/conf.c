@@ -98,6 +98,7 @@ static const char	*conf_check_env(char *);
 static const char	*conf_check_child_netns(char *);
 static const char	*conf_check_socket(char *);
 static const char	*conf_check_tag(char *);
+static const char	*conf_check_tag_or_empty(char *);
 static const char	*conf_check_docker_socket(char *);
 static const char	*conf_check_driver(char *);
 static const char	*conf_check_dav_socket(char *);
@@ -231,10 +232,13 @@ static const struct conf_key conf_squid_keys[] = {
 	  "/usr/sbin/squid", NULL, conf_check_path, NULL },
 	{ "listen", CONF_STRING, C(waf_squid_listen), 0, 0, 0, 0,
 	  "127.0.0.1:3128", NULL, conf_check_listen, NULL },
-	{ "rule_set", CONF_STRING, C(waf_squid_rule_set), 0, 0, 0, 0,
-	  "default", NULL, conf_check_name, NULL },
 	{ "cache_mem_mb", CONF_UINT, C(waf_squid_cache_mem_mb), 0,
 	  1, 65536, 64, NULL, NULL, NULL, NULL },
+	/* ingress: squid as accelerator in front of accel_peer */
+	{ "accel_listen", CONF_STRING, C(waf_squid_accel_listen), 0, 0, 0, 0,
+	  "", NULL, conf_check_listen, NULL },
+	{ "accel_peer", CONF_STRING, C(waf_squid_accel_peer), 0, 0, 0, 0,
+	  "", NULL, conf_check_listen, NULL },
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
@@ -256,6 +260,11 @@ static const struct conf_key conf_waf_keys[] = {
 	  1, 65536, 1024, NULL, NULL, NULL, NULL },
 	{ "squid", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL,
 	  conf_squid_keys },
+	/* egress: networks with this tag reach the outside through squid */
+	{ "egress_tag", CONF_STRING, C(waf_egress_tag), 0, 0, 0, 0, "", NULL,
+	  conf_check_tag_or_empty, NULL },
+	{ "egress_rule_set", CONF_STRING, C(waf_egress_rule_set), 0, 0, 0, 0,
+	  "default", NULL, conf_check_name, NULL },
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
@@ -734,6 +743,13 @@ conf_check_tag(char *s)
 		return ("expected a tag: 1 to 32 characters from [a-z0-9_.-], "
 		    "starting with a letter or digit");
 	return (NULL);
+}
+
+/* A tag, or "" for none (waf.egress_tag). */
+static const char *
+conf_check_tag_or_empty(char *s)
+{
+	return (s[0] == '\0' ? NULL : conf_check_tag(s));
 }
 
 /* A Docker network driver name: "bridge", a plugin's name, "owner/name:tag". */
@@ -1622,6 +1638,8 @@ conf_schema_refs(struct conf_walk *w, const struct conf_schema *sc,
 		}
 		if (strcmp(tags[i], c->uplink_tag) == 0 ||
 		    strcmp(tags[i], c->host_tag) == 0 ||
+		    (c->waf_egress_tag[0] != '\0' &&
+		    strcmp(tags[i], c->waf_egress_tag) == 0) ||	/* squid */
 		    conf_schema_has_tag(sc, tags[i]))
 			continue;
 		return (conf_node_error(w, list->children[i], path,
@@ -1653,12 +1671,14 @@ conf_schema_check(struct conf_walk *w, const struct json *root,
 	for (i = 0; i < sc.ntags; i++) {
 		t = &sc.tags[i];
 		if (strcmp(t->tag, c->uplink_tag) != 0 &&
-		    strcmp(t->tag, c->host_tag) != 0)
+		    strcmp(t->tag, c->host_tag) != 0 &&
+		    strcmp(t->tag, c->waf_egress_tag) != 0)
 			continue;
 		node = conf_tag_node(&sc, t, path, sizeof path);
 		conf_node_error(w, node, path, "\"%s\" is reserved (%s)",
 		    t->tag, strcmp(t->tag, c->uplink_tag) == 0 ? "uplink_tag" :
-		    "host_tag");
+		    strcmp(t->tag, c->host_tag) == 0 ? "host_tag" :
+		    "waf.egress_tag");
 		goto out;
 	}
 

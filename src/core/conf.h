@@ -139,8 +139,12 @@ struct conf {
 	int		 waf_squid_enabled;	/* supervise squid (off) */
 	char		*waf_squid_program;
 	char		*waf_squid_listen;	/* forward proxy "HOST:PORT" */
-	char		*waf_squid_rule_set;	/* set of its ICAP services */
 	unsigned int	 waf_squid_cache_mem_mb;
+	/* WAF ingress and egress through squid (src/waf/squid.c, icap.c). */
+	char		*waf_squid_accel_listen; /* accelerator "HOST:PORT"; "" none */
+	char		*waf_squid_accel_peer;	/* where clean traffic goes */
+	char		*waf_egress_tag;	/* networks proxied by squid; "" none */
+	char		*waf_egress_rule_set;	/* set of the forward proxy */
 
 	/* Authoritative DNS (src/dns). */
 	char		*dns_zone;	/* "netcrave.internal." */

@@ -51,6 +51,12 @@ nft_egresses(const struct net_network *n, const struct nft_model *m)
 }
 
 static int
+nft_proxied(const struct net_network *n, const struct nft_model *m)
+{
+	return (m->proxy_tag != NULL && util_strv_has(n->egress, m->proxy_tag));
+}
+
+static int
 nft_admits_host(const struct net_network *n, const struct nft_model *m)
 {
 	return (m->host_tag != NULL && util_strv_has(n->ingress, m->host_tag));
@@ -79,7 +85,7 @@ nft_ruleset(const struct nft_model *m)
 	FILE	*f;
 	char	*text = NULL, *sets;
 	size_t	 len = 0, i, j;
-	int	 nout = 0;
+	int	 nout = 0, nproxy = 0;
 
 	if ((f = open_memstream(&text, &len)) == NULL)
 		fatal("%s: open_memstream", __func__);
@@ -111,6 +117,14 @@ nft_ruleset(const struct nft_model *m)
 			fprintf(f, "\t\tiifname \"%s\" oifname %s accept\n",
 			    m->uplink, sets);
 		free(sets);
+		/* Proxied networks: squid's port on the host and nothing else. */
+		sets = m->proxy_tag != NULL ? nft_bridge_set_text(m,
+		    nft_proxied) : xstrdup("");
+		if ((nproxy = *sets != '\0'))
+			fprintf(f, "\t\tiifname %s oifname \"%s\" ip daddr %s "
+			    "tcp dport %d accept\n", sets, m->uplink,
+			    m->proxy_addr, m->proxy_port);
+		free(sets);
 	}
 	if (m->nnetworks > 0) {
 		/* Everything else from or to a network is dropped. */
@@ -121,7 +135,19 @@ nft_ruleset(const struct nft_model *m)
 		fprintf(f, " drop\n");
 	}
 	fprintf(f, "\t}\n");
-	if (nout > 0) {
+	if (nproxy > 0) {
+		/* The gateway's proxy port leads to squid on the host. */
+		sets = nft_bridge_set_text(m, nft_proxied);
+		fprintf(f, "\tchain prerouting {\n");
+		fprintf(f, "\t\ttype nat hook prerouting priority dstnat; "
+		    "policy accept;\n");
+		fprintf(f, "\t\tiifname %s meta nfproto ipv4 fib daddr type "
+		    "local tcp dport %d dnat ip to %s:%d\n", sets, m->proxy_port, m->proxy_addr,
+		    m->proxy_port);
+		fprintf(f, "\t}\n");
+		free(sets);
+	}
+	if (nout > 0 || nproxy > 0) {
 		/* IPv4 and ULA IPv6 leave through the uplink under its address. */
 		fprintf(f, "\tchain postrouting {\n");
 		fprintf(f, "\t\ttype nat hook postrouting priority srcnat; "

@@ -43,6 +43,12 @@ struct nft_model {
 	const char		 *uplink;	/* routing end of the uplink, or NULL */
 	const char		 *uplink_tag;	/* egress to it: "internet" */
 	const char		 *host_tag;	/* ingress from the host: "host" */
+	/* WAF egress: networks whose egress names proxy_tag reach squid's
+	 * forward proxy on the host at proxy_addr:proxy_port through the
+	 * uplink, as port proxy_port of their gateway (IPv4). */
+	const char		 *proxy_tag;	/* NULL: none */
+	const char		 *proxy_addr;	/* the host end of the uplink */
+	int			  proxy_port;
 };
 
 /* Whether traffic from a may start flows to b (same network: always). */

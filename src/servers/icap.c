@@ -25,6 +25,7 @@
 #include <event2/util.h>
 
 #include "conf.h"
+#include "dockerd.h"
 #include "icap.h"
 #include "log.h"
 #include "metrics.h"
@@ -55,6 +56,14 @@ enum icap_method {
 	ICAP_RESPMOD
 };
 
+/* One host of a labelled container (services by Host). */
+struct icap_host {
+	char			*container_id;
+	char			*host;		/* lower case, without port */
+	char			*set;
+	struct icap_host	*next;
+};
+
 struct icap_server {
 	struct event_base	*base;
 	struct evconnlistener	*listener;
@@ -65,6 +74,7 @@ struct icap_server {
 	char			 istag[24];
 	size_t			 nconns;
 	struct icap_conn	*conns;		/* every live connection */
+	struct icap_host	*hosts;		/* from container labels */
 };
 
 /* One ICAP connection and the request on it. */
@@ -79,6 +89,7 @@ struct icap_conn {
 	enum icap_method	 method;
 	const struct waf_ruleset *set;		/* valid within one callback */
 	char			 set_name[80];	/* looked up again after a reload */
+	int			 by_host;	/* /waf-host: set from the Host */
 	int			 allow_204;
 	int			 preview;	/* bytes announced; -1: none */
 	int			 in_preview;	/* body so far is the preview */
@@ -130,6 +141,7 @@ icap_request_reset(struct icap_conn *c)
 	c->encap_len = 0;
 	evbuffer_drain(c->body, evbuffer_get_length(c->body));
 	c->set = NULL;
+	c->by_host = 0;
 	c->allow_204 = 0;
 	c->preview = -1;
 	c->in_preview = 0;
@@ -184,7 +196,7 @@ icap_conn_fail(struct icap_conn *c, int status, const char *reason,
 
 /* The rule set called name, or NULL. */
 static const struct waf_ruleset *
-icap_find_set(struct icap_server *srv, const char *name)
+icap_find_set(const struct icap_server *srv, const char *name)
 {
 	size_t	i;
 
@@ -195,14 +207,21 @@ icap_find_set(struct icap_server *srv, const char *name)
 }
 
 /* Find the rule set of a service path: /waf, /waf/<set>, /waf/<set>/<any>;
- * its name goes to buf. */
+ * its name goes to buf.  /waf-host[/<any>] sets by_host and gives the
+ * default set until the Host of the request is known. */
 static const struct waf_ruleset *
 icap_service_set(struct icap_server *srv, const char *path, size_t len,
-    char *buf, size_t buflen)
+    char *buf, size_t buflen, int *by_host)
 {
 	const char	*slash;
 	size_t		 n;
 
+	if (len >= 9 && memcmp(path, "/waf-host", 9) == 0 &&
+	    (len == 9 || path[9] == '/')) {
+		*by_host = 1;
+		snprintf(buf, buflen, "%s", srv->default_set);
+		return icap_find_set(srv, buf);
+	}
 	if (len < 4 || memcmp(path, "/waf", 4) != 0 ||
 	    (len > 4 && path[4] != '/'))
 		return NULL;
@@ -397,7 +416,7 @@ icap_read_head(struct icap_conn *c)
 	if (end == NULL)
 		end = uri + ulen;
 	c->set = icap_service_set(c->srv, path, (size_t)(end - path),
-	    c->set_name, sizeof c->set_name);
+	    c->set_name, sizeof c->set_name, &c->by_host);
 	for (i = 0; i < h.nheaders; i++) {
 		const struct waf_header *f = &h.headers[i];
 
@@ -558,6 +577,106 @@ icap_reply_pass(struct icap_conn *c)
 	}
 }
 
+/* The length of a Host value without its port ("[v6]:port" too). */
+static size_t
+icap_host_len(const char *h, size_t len)
+{
+	const char	*colon;
+
+	if (len > 0 && h[0] == '[') {
+		colon = memchr(h, ']', len);
+		return colon != NULL ? (size_t)(colon - h) + 1 : len;
+	}
+	colon = memchr(h, ':', len);
+	return colon != NULL ? (size_t)(colon - h) : len;
+}
+
+const char *
+icap_server_host_set(const struct icap_server *srv, const char *host,
+    size_t len)
+{
+	const struct icap_host	*e;
+
+	len = icap_host_len(host, len);
+	for (e = srv->hosts; e != NULL; e = e->next)
+		if (strlen(e->host) == len &&
+		    strncasecmp(e->host, host, len) == 0 &&
+		    icap_find_set(srv, e->set) != NULL)
+			return e->set;
+	return srv->default_set;
+}
+
+/* /waf-host: the set of the request's Host (the default set without one). */
+static void
+icap_host_set_name(struct icap_conn *c, const struct waf_head *req)
+{
+	const char	*set = c->srv->default_set;
+	size_t		 i;
+
+	for (i = 0; i < req->nheaders; i++)
+		if (req->headers[i].name_len == 4 &&
+		    strncasecmp(req->headers[i].name, "host", 4) == 0) {
+			set = icap_server_host_set(c->srv,
+			    req->headers[i].value, req->headers[i].value_len);
+			break;
+		}
+	snprintf(c->set_name, sizeof c->set_name, "%s", set);
+}
+
+void
+icap_server_set_service(struct icap_server *srv, const char *container_id,
+    const char *hosts, const char *set)
+{
+	struct icap_host	**pp, *e;
+	const char		*p, *comma;
+	size_t			 n, i;
+
+	/* Forget what the container said before. */
+	for (pp = &srv->hosts; *pp != NULL;) {
+		e = *pp;
+		if (strcmp(e->container_id, container_id) != 0) {
+			pp = &e->next;
+			continue;
+		}
+		*pp = e->next;
+		log_info("icap: host %s no longer judged by rule set %s "
+		    "(container %.12s)", e->host, e->set, container_id);
+		free(e->container_id);
+		free(e->host);
+		free(e->set);
+		free(e);
+	}
+	if (set == NULL || hosts == NULL)
+		return;
+	for (p = hosts; *p != '\0'; p = comma != NULL ? comma + 1 : p + n) {
+		while (*p == ' ')
+			p++;
+		comma = strchr(p, ',');
+		n = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		while (n > 0 && p[n - 1] == ' ')
+			n--;
+		if (n == 0)
+			continue;
+		e = xcalloc(1, sizeof *e);
+		e->container_id = xstrdup(container_id);
+		e->host = xmalloc(n + 1);
+		for (i = 0; i < n; i++)
+			e->host[i] = (char)tolower((unsigned char)p[i]);
+		e->host[icap_host_len(e->host, n)] = '\0';
+		e->set = xstrdup(set);
+		e->next = srv->hosts;
+		srv->hosts = e;
+		log_info("icap: host %s judged by rule set %s (container %.12s)",
+		    e->host, set, container_id);
+		if (icap_find_set(srv, set) == NULL)
+			log_warnx("icap: container %.12s: host %s names rule set "
+			    "\"%s\", which is not defined: the default set "
+			    "judges it", container_id, e->host, set);
+		if (comma == NULL)
+			break;
+	}
+}
+
 /*
  * Judge what has arrived.  final: the whole body is here (or there is none);
  * otherwise this is the end of a preview and the answer may be 100 Continue.
@@ -571,11 +690,6 @@ icap_judge(struct icap_conn *c, int final)
 	const char		*body;
 	size_t			 blen, req_end;
 
-	if ((c->set = icap_find_set(c->srv, c->set_name)) == NULL) {
-		icap_conn_fail(c, 404, "ICAP Service Not Found",
-		    "set gone after a reload");
-		return -1;
-	}
 	memset(&req, 0, sizeof req);
 	memset(&res, 0, sizeof res);
 	req_end = c->res_hdr != SIZE_MAX ? c->res_hdr : c->body_off;
@@ -585,11 +699,25 @@ icap_judge(struct icap_conn *c, int final)
 		icap_conn_fail(c, 400, "Bad Request", "encapsulated HTTP head");
 		return -1;
 	}
+	if (c->by_host)
+		icap_host_set_name(c, &req);
+	if ((c->set = icap_find_set(c->srv, c->set_name)) == NULL) {
+		icap_conn_fail(c, 404, "ICAP Service Not Found",
+		    "set gone after a reload");
+		return -1;
+	}
 	if (!final && c->method == ICAP_RESPMOD &&
-	    !icap_inspectable(&res)) {
-		/* Images and the like: the rules have nothing to read. */
+	    (!icap_inspectable(&res) ||
+	    !waf_ruleset_reads(c->set, WAF_PART_RESPONSE))) {
+		/* Images and the like, or a set without response rules: the
+		 * request was judged in REQMOD and nothing here is read. */
 		icap_reply_pass(c);
 		return 1;
+	}
+	if (!final && c->method == ICAP_REQMOD &&
+	    !waf_ruleset_reads(c->set, WAF_PART_REQUEST_BODY)) {
+		/* No rule reads the body: judge the head now, 204 if clean. */
+		final = 1;
 	}
 	if (!final) {
 		evbuffer_add_printf(c->out,
@@ -1000,6 +1128,9 @@ icap_server_free(struct icap_server *srv)
 		return;
 	while (srv->conns != NULL)
 		icap_conn_free(srv->conns);
+	while (srv->hosts != NULL)
+		icap_server_set_service(srv, srv->hosts->container_id, NULL,
+		    NULL);
 	if (srv->listener != NULL)
 		evconnlistener_free(srv->listener);
 	for (i = 0; i < srv->nsets; i++)
@@ -1056,6 +1187,24 @@ fail:
 	return -1;
 }
 
+/* The follower's news: labelled containers choose the set of their hosts. */
+static void
+icap_watch(enum dockerd_change change, const struct dockerd_container *ct,
+    void *arg)
+{
+	const char	*hosts, *set;
+
+	if (icap_main == NULL)
+		return;
+	hosts = dockerd_label(ct, "io.netcrave.ingress.host");
+	set = dockerd_label(ct, "io.netcrave.waf");
+	if (change == DOCKERD_CONTAINER_UP && ct->running && hosts != NULL &&
+	    set != NULL)
+		icap_server_set_service(icap_main, ct->id, hosts, set);
+	else
+		icap_server_set_service(icap_main, ct->id, NULL, NULL);
+}
+
 static int
 icap_init(const struct server_env *env, char *err, size_t errlen)
 {
@@ -1078,6 +1227,7 @@ icap_init(const struct server_env *env, char *err, size_t errlen)
 	}
 	log_info("icap: listening on %s, %zu rule sets", env->conf->waf_icap_listen,
 	    nsets);
+	dockerd_watch(icap_watch, NULL);
 	return 0;
 }
 
@@ -1107,6 +1257,8 @@ icap_reload(const struct conf *old, const struct conf *new, char *err,
 static void
 icap_shutdown(void)
 {
+	if (icap_main != NULL)
+		dockerd_unwatch(icap_watch, NULL);
 	icap_server_free(icap_main);
 	icap_main = NULL;
 }

@@ -1,5 +1,5 @@
 /* icap.h: netcraved's RFC 3507 ICAP server: OPTIONS, REQMOD and RESPMOD for
- * the services /waf/<set>, judged by the firewall engine (src/waf). */
+ * the services /waf/<set> and /waf-host, judged by the firewall engine (src/waf). */
 #ifndef NETCRAVE_ICAP_H
 #define NETCRAVE_ICAP_H
 
@@ -35,6 +35,18 @@ void			 icap_server_set_rules(struct icap_server *,
 void			 icap_server_set_limits(struct icap_server *,
 			    const struct icap_limits *);
 size_t			 icap_server_connections(const struct icap_server *);
+/*
+ * Services by Host (the accelerator's /waf-host): a container's labels
+ * io.netcrave.ingress.host=<host>[,<host>...] and io.netcrave.waf=<set> make
+ * requests for those hosts judged by that set; set NULL forgets the
+ * container.  Other hosts, and sets not defined, get the default set.
+ */
+void			 icap_server_set_service(struct icap_server *,
+			    const char *container_id, const char *hosts,
+			    const char *set);
+/* The set name requests for host get (its port, if any, ignored). */
+const char		*icap_server_host_set(const struct icap_server *,
+			    const char *host, size_t len);
 void			 icap_server_free(struct icap_server *);
 
 extern const struct server icap_server_entry;

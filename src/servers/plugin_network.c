@@ -61,6 +61,9 @@ static struct {
 	char			*uplink_tag;
 	char			*host_tag;
 	struct prefix		 uplink_addr;	/* the routing end's address */
+	char			 uplink_host_addr[16]; /* the host end's, IPv4 */
+	char			*proxy_tag;	/* waf.egress_tag; NULL: none */
+	int			 proxy_port;	/* squid's forward-proxy port */
 	char			 uplink_host[NET_IFNAMSIZ];	/* host end */
 	char			 uplink[NET_IFNAMSIZ];		/* routing end */
 	struct net_network_list	 networks;
@@ -289,6 +292,9 @@ net_policy_apply(void)
 		m.uplink = net.uplink;
 		m.uplink_tag = net.uplink_tag;
 		m.host_tag = net.host_tag;
+		m.proxy_tag = net.proxy_tag;
+		m.proxy_addr = net.uplink_host_addr;
+		m.proxy_port = net.proxy_port;
 	}
 	TAILQ_FOREACH(n, &net.networks, entry)
 		m.nnetworks++;
@@ -908,6 +914,8 @@ net_uplink_build(char *err, size_t errlen)
 	route.addr[3] = 2;
 	net.uplink_addr = route;
 	net.uplink_addr.len = 32;
+	snprintf(net.uplink_host_addr, sizeof net.uplink_host_addr,
+	    "169.254.%u.1", host.addr[2]);
 	/* IPv6: fd6e:6372:<hash>::/64 ("ncr"), ::1 the host, ::2 ours. */
 	memset(&host6, 0, sizeof host6);
 	host6.family = AF_INET6;
@@ -1094,6 +1102,31 @@ net_kernel_start(void)
 	return (0);
 }
 
+/* WAF egress (issue 9): squid's forward-proxy port, offered at the gateway of
+ * networks whose egress names waf.egress_tag. */
+static void
+net_proxy_conf(const struct conf *c)
+{
+	const char	*colon;
+
+	if (!c->waf_squid_enabled || c->waf_egress_tag[0] == '\0' ||
+	    (colon = strrchr(c->waf_squid_listen, ':')) == NULL)
+		return;
+	net.proxy_tag = xstrdup(c->waf_egress_tag);
+	net.proxy_port = atoi(colon + 1);
+}
+
+/* Squid must bind there at its start: with an egress tag the routing
+ * namespace and the uplink are made then, not at the first CreateNetwork. */
+const char *
+plugin_network_uplink_host(void)
+{
+	if (net.instance == NULL || net_kernel_start() == -1)
+		return (NULL);
+	return (net.uplink[0] != '\0' && net.uplink_host_addr[0] != '\0' ?
+	    net.uplink_host_addr : NULL);
+}
+
 static int
 net_init(const struct server_env *env, char *err, size_t errlen)
 {
@@ -1111,6 +1144,7 @@ net_init(const struct server_env *env, char *err, size_t errlen)
 	net.nft_table = xstrdup(c->nft_table);
 	net.uplink_tag = xstrdup(c->uplink_tag);
 	net.host_tag = xstrdup(c->host_tag);
+	net_proxy_conf(c);
 	net.docker_netns = c->runtime_netns != NULL ?
 	    xstrdup(c->runtime_netns) : NULL;
 	net.repair = evtimer_new(env->base, net_repair, NULL);
@@ -1170,6 +1204,8 @@ net_shutdown(void)
 	free(net.nft_table);
 	free(net.uplink_tag);
 	free(net.host_tag);
+	free(net.proxy_tag);
+	net.proxy_tag = NULL;
 	free(net.docker_netns);
 	memset(&net, 0, sizeof net);
 	net.rns = net.dns = -1;

@@ -96,6 +96,7 @@ struct waf_condition {
 	size_t			 ntargets;
 	enum waf_transform	 transforms[WAF_MAX_TRANSFORMS];
 	size_t			 ntransforms;
+	uint32_t		 chain;		/* the transforms as one key */
 	enum waf_op		 op;
 	char			*value;
 	size_t			 value_len;
@@ -142,8 +143,25 @@ struct waf_split {
 	struct waf_pieces	 cookie_names;
 	char			 status[8];
 	struct json		*json;		/* keeps JSON strings alive */
-	char			*scratch;	/* one transform buffer */
-	size_t			 scratch_cap;
+	/*
+	 * Decoded pieces, so that each (piece, transform chain) is decoded
+	 * once per message however many rules read it: an open-addressing
+	 * table of offsets into one arena.
+	 */
+	struct waf_decoded	*decoded;
+	size_t			 ndecoded;
+	size_t			 decoded_cap;	/* a power of two, or 0 */
+	char			*arena;
+	size_t			 arena_len;
+	size_t			 arena_cap;
+};
+
+struct waf_decoded {
+	const char	*src;		/* NULL: empty slot */
+	size_t		 src_len;
+	uint32_t	 chain;
+	size_t		 off;		/* into the arena */
+	size_t		 len;
 };
 
 static pcre2_match_context	*waf_match_ctx;
@@ -740,7 +758,8 @@ waf_split_free(struct waf_split *s)
 	free(s->cookies.v);
 	free(s->cookie_names.v);
 	json_free(s->json);
-	free(s->scratch);
+	free(s->decoded);
+	free(s->arena);
 }
 
 /* The pieces one target names, into l (cleared first). */
@@ -857,45 +876,100 @@ waf_op_test(const struct waf_condition *c, const char *v, size_t len)
 	}
 }
 
-/* Apply the condition's transforms to a copy of the piece. */
+/* The slot of (src, len, chain) in the decoded table: its entry or the empty
+ * slot where it belongs. */
+static struct waf_decoded *
+waf_decoded_slot(struct waf_decoded *tab, size_t cap, const char *src,
+    size_t len, uint32_t chain)
+{
+	size_t	h;
+
+	h = ((size_t)(uintptr_t)src * 31 + len) * 31 + chain;
+	h ^= h >> 17;
+	for (h &= cap - 1;; h = (h + 1) & (cap - 1))
+		if (tab[h].src == NULL || (tab[h].src == src &&
+		    tab[h].src_len == len && tab[h].chain == chain))
+			return &tab[h];
+}
+
+/* Double the decoded table (kept at most half full). */
+static void
+waf_decoded_grow(struct waf_split *s)
+{
+	struct waf_decoded	*old = s->decoded, *e;
+	size_t			 oldcap = s->decoded_cap, i;
+
+	s->decoded_cap = oldcap ? oldcap * 2 : 64;
+	s->decoded = xcalloc(s->decoded_cap, sizeof *s->decoded);
+	for (i = 0; i < oldcap; i++) {
+		if (old[i].src == NULL)
+			continue;
+		e = waf_decoded_slot(s->decoded, s->decoded_cap, old[i].src,
+		    old[i].src_len, old[i].chain);
+		*e = old[i];
+	}
+	free(old);
+}
+
+/*
+ * The piece after the condition's transforms, decoded once per message and
+ * chain.  The pointer is good until the next call (the arena may move).
+ */
 static const char *
 waf_transform(struct waf_split *s, const struct waf_condition *c,
     const char *v, size_t *len)
 {
-	size_t	i, n = *len;
+	struct waf_decoded	*e;
+	char			*buf;
+	size_t			 i, n = *len;
 
 	if (c->ntransforms == 0)
 		return v;
-	if (s->scratch_cap < n + 1) {
-		free(s->scratch);
-		s->scratch_cap = n + 1;
-		s->scratch = xmalloc(s->scratch_cap);
+	if (2 * (s->ndecoded + 1) > s->decoded_cap)
+		waf_decoded_grow(s);
+	e = waf_decoded_slot(s->decoded, s->decoded_cap, v, n, c->chain);
+	if (e->src != NULL) {
+		*len = e->len;
+		return s->arena + e->off;
 	}
-	memcpy(s->scratch, v, n);
+	if (s->arena_cap - s->arena_len < n + 1) {
+		s->arena_cap = s->arena_cap * 2 > s->arena_len + n + 1 ?
+		    s->arena_cap * 2 : s->arena_len + n + 1 + 4096;
+		s->arena = xreallocarray(s->arena, s->arena_cap, 1);
+	}
+	buf = s->arena + s->arena_len;
+	memcpy(buf, v, n);
 	for (i = 0; i < c->ntransforms; i++) {
 		switch (c->transforms[i]) {
 		case WAF_X_URL:
-			n = waf_decode_url(s->scratch, n, 1);
+			n = waf_decode_url(buf, n, 1);
 			break;
 		case WAF_X_HTML:
-			n = waf_decode_html(s->scratch, n);
+			n = waf_decode_html(buf, n);
 			break;
 		case WAF_X_LOWER:
-			n = waf_lowercase(s->scratch, n);
+			n = waf_lowercase(buf, n);
 			break;
 		case WAF_X_PATH:
-			n = waf_normalise_path(s->scratch, n);
+			n = waf_normalise_path(buf, n);
 			break;
 		case WAF_X_SPACE:
-			n = waf_compress_space(s->scratch, n);
+			n = waf_compress_space(buf, n);
 			break;
 		case WAF_X_COMMENTS:
-			n = waf_remove_comments(s->scratch, n);
+			n = waf_remove_comments(buf, n);
 			break;
 		}
 	}
+	e->src = v;
+	e->src_len = *len;
+	e->chain = c->chain;
+	e->off = s->arena_len;
+	e->len = n;
+	s->ndecoded++;
+	s->arena_len += n;
 	*len = n;
-	return s->scratch;
+	return buf;
 }
 
 /* Does the condition hold for this message? */
@@ -1014,6 +1088,8 @@ waf_condition_init(struct waf_condition *c, char *const *targets,
 			return -1;
 		}
 		c->transforms[c->ntransforms] = (enum waf_transform)k;
+		/* base 8 digits after a leading 1: distinct per chain */
+		c->chain = (c->chain ? c->chain : 1) * 8 + (uint32_t)k;
 	}
 	if ((k = waf_lookup(waf_op_names, op)) < 0) {
 		snprintf(err, errlen, "unknown op \"%s\"", op);
@@ -1096,6 +1172,32 @@ size_t
 waf_ruleset_count(const struct waf_ruleset *set)
 {
 	return set->nrules;
+}
+
+int
+waf_ruleset_reads(const struct waf_ruleset *set, enum waf_part part)
+{
+	const struct waf_condition	*c;
+	size_t				 i, j, k;
+	enum waf_target			 t;
+
+	for (i = 0; i < set->nrules; i++)
+		for (j = 0; j < set->rules[i].nconditions; j++) {
+			c = &set->rules[i].conditions[j];
+			for (k = 0; k < c->ntargets; k++) {
+				t = c->targets[k].target;
+				if (part == WAF_PART_REQUEST_BODY &&
+				    (t == WAF_T_ARGS || t == WAF_T_ARG_NAMES ||
+				    t == WAF_T_FILENAMES || t == WAF_T_BODY))
+					return 1;
+				if (part == WAF_PART_RESPONSE &&
+				    (t == WAF_T_STATUS ||
+				    t == WAF_T_RESPONSE_HEADER ||
+				    t == WAF_T_RESPONSE_BODY))
+					return 1;
+			}
+		}
+	return 0;
 }
 
 /* An empty set to fill. */

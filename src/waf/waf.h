@@ -79,6 +79,15 @@ void			 waf_ruleset_free(struct waf_ruleset *);
 const char		*waf_ruleset_name(const struct waf_ruleset *);
 size_t			 waf_ruleset_count(const struct waf_ruleset *);
 
+enum waf_part {
+	WAF_PART_REQUEST_BODY,	/* args, arg_names, filenames, body */
+	WAF_PART_RESPONSE	/* status, response headers and body */
+};
+/* Does any rule of the set read that part?  When none does, ICAP answers
+ * without waiting for it. */
+int			 waf_ruleset_reads(const struct waf_ruleset *,
+			    enum waf_part);
+
 /* Judge a message (RESPMOD: request and response both). */
 void	waf_inspect(const struct waf_ruleset *, const struct waf_message *,
 	    struct waf_verdict *);

@@ -211,6 +211,8 @@ e2e_start_netcraved() {
 		[ -e "$E2E_PLUGIN_SOCK" ] && e2e_fail "$E2E_PLUGIN_SOCK already exists"
 		mkdir -p "$E2E_D/run" "$E2E_D/state"
 		chmod 0700 "$E2E_D/run" "$E2E_D/state"
+		# A child dropping to its own user (squid: proxy) must enter run.
+		[ -n "${E2E_RUN_DIR_MODE:-}" ] && chmod "$E2E_RUN_DIR_MODE" "$E2E_D/run"
 		# Never the host's dockerd: a test that wants the follower points it
 		# at its private one in E2E_NETCRAVED_EXTRA (t_follow).
 		local _follower=', "follower": { "docker_socket": null }'

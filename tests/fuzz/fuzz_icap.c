@@ -30,6 +30,9 @@ fuzz_init(void)
 	log_init(1, LOG_LEVEL_INFO, "fuzz_icap");
 	base = event_base_new();
 	srv = icap_server_new(base, &l);
+	/* Hosts for /waf-host: a known one, one with a port, an unknown set. */
+	icap_server_set_service(srv, "c1", "shop.test, [::1]:8080", "default");
+	icap_server_set_service(srv, "c2", "other.test", "nope");
 }
 
 /* Read and drop whatever the server answered. */

@@ -21,6 +21,7 @@ free_port() {
 ICAP_PORT=$(free_port)
 SQUID_PORT=$(free_port)
 BACKEND_PORT=$(free_port)
+ACCEL_PORT=$(free_port)
 
 mkdir -p "$T/www"
 echo "hello from the backend" > "$T/www/index.html"
@@ -34,7 +35,9 @@ wait_for 5 curl -sf -o /dev/null "http://127.0.0.1:$BACKEND_PORT/" ||
     fail "backend did not start"
 
 nc_write_conf "\"waf\": { \"icap_listen\": \"127.0.0.1:$ICAP_PORT\",
-	\"squid\": { \"enabled\": true, \"listen\": \"127.0.0.1:$SQUID_PORT\" } }"
+	\"squid\": { \"enabled\": true, \"listen\": \"127.0.0.1:$SQUID_PORT\",
+	\"accel_listen\": \"127.0.0.1:$ACCEL_PORT\",
+	\"accel_peer\": \"127.0.0.1:$BACKEND_PORT\" } }"
 nc_start || finish
 check "squid becomes ready" wait_for 20 grep -q "squid: starting -> ready" "$LOG"
 check "squid.conf enables ICAP" grep -q "^icap_enable on" "$T/run/squid/squid.conf"
@@ -65,6 +68,22 @@ get "$B/cached.html" >/dev/null
 get "$B/cached.html" >/dev/null
 check "second fetch of a cacheable page is a cache hit" grep -qi "^X-Cache: HIT" "$T/h"
 check "the access log records the hit" grep -q "TCP_.*HIT/200.*cached.html" "$T/run/squid/access.log"
+
+# The accelerator (ingress): squid in front of the backend as its origin,
+# judged by the set of the request's Host (no container labels here: the
+# default set).
+check "squid.conf has the accelerator port" grep -q "^http_port 127.0.0.1:$ACCEL_PORT accel vhost" "$T/run/squid/squid.conf"
+check "squid.conf has the origin peer" grep -q "^cache_peer 127.0.0.1 parent $BACKEND_PORT 0 .*originserver" "$T/run/squid/squid.conf"
+check "the accelerator's services choose by Host" grep -q "reqmod_precache.*icap://127.0.0.1:$ICAP_PORT/waf-host/reqmod" "$T/run/squid/squid.conf"
+A=http://127.0.0.1:$ACCEL_PORT
+aget() { curl -s -H "Host: shop.test" -D "$T/h" -o "$T/b" -w '%{http_code}' "$@"; }
+check "accelerator: clean request answered by the backend" test "$(aget "$A/index.html")" = 200
+check "accelerator: the body is the backend's" grep -q "hello from the backend" "$T/b"
+check "accelerator: SQL injection 403" test "$(aget "$A/index.html?id=1%27%20OR%20%271%27%3D%271")" = 403
+check "accelerator: incident id in the page" grep -q "Incident ID: [0-9a-f]\{16\}" "$T/b"
+aget "$A/cached.html?accel" >/dev/null
+aget "$A/cached.html?accel" >/dev/null
+check "accelerator: second fetch is a cache hit" grep -qi "^X-Cache: HIT" "$T/h"
 
 pid=$(pgrep -f "squid -N -f $T/run/squid/squid.conf" | head -1)
 check "squid runs as a child" test -n "$pid"

@@ -825,6 +825,16 @@ test_scope_tag_errors(void **state)
 	    ", \"tags\": [\"me\"]") "]}",
 	    "t.json:1:111: scopes[0] (a).tags[0]: \"me\" is reserved "
 	    "(host_tag)");
+	/* waf.egress_tag is reserved too, and an egress list may name it. */
+	FAILS("{\"waf\": {\"egress_tag\": \"px\"}, \"scopes\": ["
+	    TAGGED("a", "10.0.0.0/16", ", \"tags\": [\"default\", \"px\"]") "]}",
+	    "t.json:1:133: scopes[0] (a).tags[1]: \"px\" is reserved "
+	    "(waf.egress_tag)");
+	FAILS("{\"waf\": {\"egress_tag\": \"px\"}, \"scopes\": ["
+	    TAGGED("a", "10.0.0.0/16", ", \"tags\": [\"default\"], "
+	    "\"egress\": [\"px\", \"nowhere\"]") "]}",
+	    "t.json:1:151: scopes[0] (a).egress[1]: \"nowhere\" is not a scope's "
+	    "tag, nor uplink_tag \"internet\" or host_tag \"host\"");
 	FAILS("{\"scopes\": [" TAGGED("a", "10.0.0.0/16",
 	    ", \"tags\": [\"default\"], \"egress\": [\"nowhere\"]") "]}",
 	    "t.json:1:116: scopes[0] (a).egress[0]: \"nowhere\" is not a scope's "

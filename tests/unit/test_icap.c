@@ -22,8 +22,10 @@
 #include <event2/event.h>
 
 #include "icap.h"
+#include "json.h"
 #include "log.h"
 #include "metrics.h"
+#include "waf.h"
 
 struct fixture {
 	struct event_base	*base;
@@ -222,6 +224,107 @@ test_respmod(void **state)
 	assert_non_null(strstr(r, "ICAP/1.0 204 No Content\r\n"));
 }
 
+/* The default set and one called name blocking URIs with "evil", which reads
+ * neither the request body nor the response. */
+static void
+uri_set(struct fixture *f, const char *name)
+{
+	struct waf_ruleset	*sets[2];
+	struct json		*root;
+	struct json_error	 jerr;
+	char			 err[256];
+	const char		*text = "{ \"rules\": [ { \"id\": \"u1\", "
+	    "\"action\": \"block\", \"if\": [ { \"target\": \"uri\", "
+	    "\"op\": \"contains\", \"value\": \"evil\" } ] } ] }";
+
+	root = json_parse(text, strlen(text), 0, &jerr);
+	assert_non_null(root);
+	sets[0] = waf_ruleset_default();
+	sets[1] = waf_ruleset_from_json(name, root, err, sizeof err);
+	json_free(root);
+	assert_non_null(sets[1]);
+	assert_int_equal(waf_ruleset_reads(sets[1], WAF_PART_REQUEST_BODY), 0);
+	assert_int_equal(waf_ruleset_reads(sets[1], WAF_PART_RESPONSE), 0);
+	assert_int_equal(waf_ruleset_reads(sets[0], WAF_PART_REQUEST_BODY), 1);
+	assert_int_equal(waf_ruleset_reads(sets[0], WAF_PART_RESPONSE), 1);
+	icap_server_set_rules(f->srv, sets, 2, "default");
+}
+
+/* A set whose rules read neither the request body nor the response: the
+ * answer comes at the end of the preview, without 100 Continue. */
+static void
+test_preview_nothing_to_read(void **state)
+{
+	struct fixture		*f = *state;
+	char			 req[1024];
+	const char		*r;
+	const char	*head = "POST /c HTTP/1.1\r\nHost: s\r\nContent-Type: "
+	    "application/x-www-form-urlencoded\r\n\r\n";
+	const char	*evil = "POST /evil HTTP/1.1\r\nHost: s\r\n\r\n";
+	const char	*res = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n";
+
+	uri_set(f, "uri");
+	snprintf(req, sizeof req, "REQMOD icap://h/waf/uri ICAP/1.0\r\nHost: h"
+	    "\r\nPreview: 4\r\nAllow: 204\r\nEncapsulated: req-hdr=0, "
+	    "req-body=%zu\r\n\r\n%s4\r\na=re\r\n0\r\n\r\n", strlen(head),
+	    head);
+	r = exchange(f, req, "\r\n\r\n");
+	assert_non_null(strstr(r, "ICAP/1.0 204 No Content\r\n"));
+	assert_null(strstr(r, "100 Continue"));
+	/* The head is still judged. */
+	snprintf(req, sizeof req, "REQMOD icap://h/waf/uri ICAP/1.0\r\nHost: h"
+	    "\r\nPreview: 4\r\nEncapsulated: req-hdr=0, req-body=%zu\r\n"
+	    "\r\n%s4\r\na=re\r\n0\r\n\r\n", strlen(evil), evil);
+	r = exchange(f, req, "0\r\n\r\n");
+	assert_non_null(strstr(r, "HTTP/1.1 403 Forbidden"));
+	assert_null(strstr(r, "100 Continue"));
+	/* RESPMOD of text: no response rules, 204 after the preview. */
+	snprintf(req, sizeof req, "RESPMOD icap://h/waf/uri ICAP/1.0\r\nHost: h"
+	    "\r\nPreview: 4\r\nEncapsulated: res-hdr=0, res-body=%zu\r\n"
+	    "\r\n%s4\r\n<htm\r\n0\r\n\r\n", strlen(res), res);
+	r = exchange(f, req, "\r\n\r\n");
+	assert_non_null(strstr(r, "ICAP/1.0 204 No Content\r\n"));
+	assert_int_equal(f->closed, 0);
+}
+
+/* /waf-host: the set comes from the Host of the request, as container labels
+ * name it; other hosts and forgotten containers get the default set. */
+static void
+test_set_by_host(void **state)
+{
+	struct fixture		*f = *state;
+	char			 req[1024], head[256];
+	const char		*r;
+
+	uri_set(f, "shop");
+	icap_server_set_service(f->srv, "c1", "Shop.test, api.test", "shop");
+	icap_server_set_service(f->srv, "c2", "other.test", "undefined");
+	assert_string_equal(icap_server_host_set(f->srv, "shop.test:8080", 14),
+	    "shop");
+	assert_string_equal(icap_server_host_set(f->srv, "API.test", 8), "shop");
+	assert_string_equal(icap_server_host_set(f->srv, "other.test", 10),
+	    "default");
+	assert_string_equal(icap_server_host_set(f->srv, "x.test", 6), "default");
+#define HOSTREQ(host) \
+	snprintf(head, sizeof head, "GET /evil HTTP/1.1\r\nHost: %s\r\n\r\n", \
+	    host); \
+	snprintf(req, sizeof req, "REQMOD icap://h/waf-host/reqmod ICAP/1.0\r\n" \
+	    "Host: h\r\nAllow: 204\r\nEncapsulated: req-hdr=0, null-body=%zu" \
+	    "\r\n\r\n%s", strlen(head), head)
+	HOSTREQ("shop.test:8080");
+	r = exchange(f, req, "0\r\n\r\n");
+	assert_non_null(strstr(r, "HTTP/1.1 403 Forbidden"));
+	HOSTREQ("www.test");
+	r = exchange(f, req, "\r\n\r\n");
+	assert_non_null(strstr(r, "ICAP/1.0 204 No Content\r\n"));
+	icap_server_set_service(f->srv, "c1", NULL, NULL);
+	HOSTREQ("shop.test");
+	r = exchange(f, req, "\r\n\r\n");
+	assert_non_null(strstr(r, "ICAP/1.0 204 No Content\r\n"));
+#undef HOSTREQ
+	assert_int_equal(f->closed, 0);
+}
+
 /* Each malformed request: 400 (or 405) and the connection closed. */
 static void
 test_malformed(void **state)
@@ -293,6 +396,10 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_preview, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_respmod, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_preview_nothing_to_read,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_set_by_host, setup,
+		    teardown),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test_setup_teardown(test_head_cap, setup, teardown),
 	};

@@ -93,7 +93,8 @@ static void
 test_ruleset(void **state)
 {
 	struct net_network	*nets[] = { &web, &db, &other };
-	struct nft_model	 m = { "nc", nets, 3, NULL, NULL, NULL };
+	struct nft_model	 m = { "nc", nets, 3, NULL, NULL, NULL, NULL, NULL,
+	    0 };
 	char			*text;
 
 	text = nft_ruleset(&m);
@@ -113,12 +114,60 @@ test_ruleset(void **state)
 	free(text);
 }
 
+/* WAF egress: a network whose egress names the proxy tag reaches squid on the
+ * host end of the uplink, as its gateway's port, and nothing else outside. */
+static char	 t_prox[] = "prox", t_proxied[] = "proxied", i_p[] = "p";
+static char	*prox_egress[] = { t_proxied, NULL };
+static struct net_network prox = { i_p, t_prox, "ncbp1", 1, 0, { 0 }, { 0 },
+    { 0 }, { 0 }, prox_egress, NULL, { 0 } };
+
+static const char golden_proxy[] =
+	"table inet nc\n"
+	"delete table inet nc\n"
+	"table inet nc {\n"
+	"\tchain forward {\n"
+	"\t\ttype filter hook forward priority filter; policy accept;\n"
+	"\t\tct state established,related accept\n"
+	"\t\tiifname \"ncbw1\" oifname \"ncbw1\" accept\n"
+	"\t\tiifname \"ncbp1\" oifname \"ncbp1\" accept\n"
+	"\t\tiifname { \"ncbw1\" } oifname \"ncur\" accept\n"
+	"\t\tiifname { \"ncbp1\" } oifname \"ncur\" ip daddr 169.254.7.1 "
+	"tcp dport 3128 accept\n"
+	"\t\tiifname { \"ncbw1\", \"ncbp1\" } drop\n"
+	"\t\toifname { \"ncbw1\", \"ncbp1\" } drop\n"
+	"\t}\n"
+	"\tchain prerouting {\n"
+	"\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
+	"\t\tiifname { \"ncbp1\" } meta nfproto ipv4 fib daddr type local "
+	"tcp dport 3128 dnat ip to 169.254.7.1:3128\n"
+	"\t}\n"
+	"\tchain postrouting {\n"
+	"\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
+	"\t\toifname \"ncur\" meta nfproto ipv4 masquerade\n"
+	"\t\toifname \"ncur\" ip6 saddr fc00::/7 masquerade\n"
+	"\t}\n"
+	"}\n";
+
+static void
+test_ruleset_proxy(void **state)
+{
+	struct net_network	*nets[] = { &web, &prox };
+	struct nft_model	 m = { "nc", nets, 2, "ncur", "internet", "host",
+	    "proxied", "169.254.7.1", 3128 };
+	char			*text;
+
+	text = nft_ruleset(&m);
+	assert_string_equal(text, golden_proxy);
+	free(text);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_allowed),
 		cmocka_unit_test(test_ruleset),
+		cmocka_unit_test(test_ruleset_proxy),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
