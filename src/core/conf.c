@@ -1945,6 +1945,20 @@ conf_derive(struct conf *c, int have_scopes)
 		xasprintf(&c->metrics_listen, "unix:%s", sock);
 		free(sock);
 	}
+	/* Ingress and the WAF meet: HAProxy sends WAF-labelled services to
+	 * squid's accelerator, which hands clean traffic back to HAProxy's
+	 * return frontend, unless either address is given outright. */
+	if (c->ingress_enabled && c->waf_squid_enabled &&
+	    c->ingress_waf_address[0] == '\0' &&
+	    c->waf_squid_accel_listen[0] != '\0') {
+		free(c->ingress_waf_address);
+		c->ingress_waf_address = xstrdup(c->waf_squid_accel_listen);
+	}
+	if (c->ingress_enabled && c->waf_squid_accel_peer[0] == '\0' &&
+	    c->ingress_waf_return_listen[0] != '\0') {
+		free(c->waf_squid_accel_peer);
+		c->waf_squid_accel_peer = xstrdup(c->ingress_waf_return_listen);
+	}
 	if (!have_scopes)
 		conf_default_schema(c);
 }
