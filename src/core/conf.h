@@ -152,6 +152,9 @@ struct conf {
 	char		**dns_notify;	/* secondaries told of changes: ADDR:PORT */
 	int		 dns_dnssec;	/* sign the zones (1) or not (0) */
 
+	/* The NetworkDriver's kernel side. */
+	int		 network_vrf_backend;	/* enum vrf_kind: auto, l3mdev, netns */
+
 	/* The address schema. */
 	struct conf_scope *scopes;	/* top-level scopes */
 	size_t		 nscopes;

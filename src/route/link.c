@@ -18,6 +18,7 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/route/link/vrf.h>
 #include <netlink/route/route.h>
 
 #include "link.h"
@@ -248,41 +249,77 @@ link_set_up(struct nl_sock *sk, const char *name)
 	return (link_up(sk, idx) < 0 ? -1 : 0);
 }
 
-int
-link_route_add(struct nl_sock *sk, const struct prefix *dst,
-    const struct prefix *gw, int ifindex, char *err, size_t errlen)
+/*
+ * A route to dst (NULL: default) via gw (NULL: straight out of ifindex) in
+ * table (0: main); onlink when gw is reachable on ifindex without a prefix
+ * route to it (the /32 ends of a VRF link).
+ */
+static int
+link_route(struct nl_sock *sk, const struct prefix *dst,
+    const struct prefix *gw, int ifindex, unsigned int table, int onlink,
+    char *err, size_t errlen)
 {
 	struct rtnl_route	*r;
 	struct rtnl_nexthop	*nh;
-	struct nl_addr		*d, *g;
+	struct nl_addr		*d, *g = NULL;
 	unsigned char		 zero[16] = { 0 };
-	size_t			 alen = gw->family == AF_INET ? 4 : 16;
+	int			 family = gw != NULL ? gw->family : dst->family;
+	size_t			 alen = family == AF_INET ? 4 : 16;
 	int			 rc;
 
 	if (dst != NULL) {
 		d = nl_addr_build(dst->family, dst->addr, alen);
 		nl_addr_set_prefixlen(d, dst->len);
 	} else {
-		d = nl_addr_build(gw->family, zero, alen);
+		d = nl_addr_build(family, zero, alen);
 		nl_addr_set_prefixlen(d, 0);
 	}
-	g = nl_addr_build(gw->family, gw->addr, alen);
 	r = rtnl_route_alloc();
-	rtnl_route_set_family(r, gw->family);
+	rtnl_route_set_family(r, family);
 	rtnl_route_set_dst(r, d);
+	if (table != 0)
+		rtnl_route_set_table(r, table);
 	nh = rtnl_route_nh_alloc();
-	rtnl_route_nh_set_gateway(nh, g);
+	if (gw != NULL) {
+		g = nl_addr_build(gw->family, gw->addr, alen);
+		rtnl_route_nh_set_gateway(nh, g);
+	} else
+		rtnl_route_set_scope(r, RT_SCOPE_LINK);
+	if (onlink)
+		rtnl_route_nh_set_flags(nh, RTNH_F_ONLINK);
 	rtnl_route_nh_set_ifindex(nh, ifindex);
 	rtnl_route_add_nexthop(r, nh);
 	rc = rtnl_route_add(sk, r, NLM_F_CREATE | NLM_F_REPLACE);
 	rtnl_route_put(r);
 	nl_addr_put(d);
-	nl_addr_put(g);
+	if (g != NULL)
+		nl_addr_put(g);
 	if (rc < 0 && rc != -NLE_EXIST) {
 		snprintf(err, errlen, "route: %s", nl_geterror(rc));
 		return (-1);
 	}
 	return (0);
+}
+
+int
+link_route_add(struct nl_sock *sk, const struct prefix *dst,
+    const struct prefix *gw, int ifindex, char *err, size_t errlen)
+{
+	return (link_route(sk, dst, gw, ifindex, 0, 0, err, errlen));
+}
+
+int
+link_route_add_onlink(struct nl_sock *sk, const struct prefix *dst,
+    const struct prefix *gw, int ifindex, char *err, size_t errlen)
+{
+	return (link_route(sk, dst, gw, ifindex, 0, 1, err, errlen));
+}
+
+int
+link_route_add_dev(struct nl_sock *sk, const struct prefix *dst, int ifindex,
+    unsigned int table, char *err, size_t errlen)
+{
+	return (link_route(sk, dst, NULL, ifindex, table, 0, err, errlen));
 }
 
 int
@@ -373,4 +410,34 @@ link_sysctl(int nsfd, const char *key, const char *value)
 	if (rc == -1)
 		log_warn("link: sysctl %s", key);
 	return (rc);
+}
+
+int
+link_vrf_ensure(struct nl_sock *sk, const char *name, unsigned int table,
+    const char *alias, char *err, size_t errlen)
+{
+	struct rtnl_link	*l;
+	int			 rc, idx;
+
+	if ((idx = link_index(sk, name)) == 0) {
+		l = rtnl_link_vrf_alloc();
+		rtnl_link_set_name(l, name);
+		rtnl_link_vrf_set_tableid(l, table);
+		rc = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
+		rtnl_link_put(l);
+		if (rc < 0 && rc != -NLE_EXIST) {
+			snprintf(err, errlen, "vrf %s (table %u): %s", name,
+			    table, nl_geterror(rc));
+			return (-1);
+		}
+		if ((idx = link_index(sk, name)) == 0) {
+			snprintf(err, errlen, "vrf %s vanished", name);
+			return (-1);
+		}
+	}
+	if ((rc = link_up_alias(sk, idx, alias)) < 0) {
+		snprintf(err, errlen, "vrf %s up: %s", name, nl_geterror(rc));
+		return (-1);
+	}
+	return (idx);
 }

@@ -73,23 +73,96 @@ nft_bridge_set_text(const struct nft_model *m,
 	return (text);
 }
 
-char *
-nft_ruleset(const struct nft_model *m)
+/* "{ "a", "b" }" of the distinct VRF links of the networks. */
+static void
+nft_link_set(FILE *f, const struct nft_model *m)
 {
-	FILE	*f;
-	char	*text = NULL, *sets;
-	size_t	 len = 0, i, j;
+	size_t	i, j;
+	int	n = 0;
+
+	for (i = 0; i < m->nnetworks; i++) {
+		for (j = 0; j < i; j++)
+			if (strcmp(m->networks[j]->vrf_link,
+			    m->networks[i]->vrf_link) == 0)
+				break;
+		if (j < i)
+			continue;
+		fprintf(f, "%s\"%s\"", n++ == 0 ? "{ " : ", ",
+		    m->networks[i]->vrf_link);
+	}
+	fprintf(f, " }");
+}
+
+/*
+ * One accept per family both sides have: in through iif, out through oif, from
+ * a's pool (a NULL: anywhere) to b's (b NULL: anywhere).
+ */
+static void
+nft_addr_rule(FILE *f, const char *iif, const char *oif,
+    const struct net_network *a, const struct net_network *b)
+{
+	char	bufa[PREFIX_STRLEN], bufb[PREFIX_STRLEN];
+	int	fam;
+
+	for (fam = 0; fam < 2; fam++) {
+		const char	*ip = fam == 0 ? "ip" : "ip6";
+
+		if ((a != NULL && !(fam == 0 ? a->has4 : a->has6)) ||
+		    (b != NULL && !(fam == 0 ? b->has4 : b->has6)))
+			continue;
+		fprintf(f, "\t\tiifname \"%s\" oifname \"%s\"", iif, oif);
+		if (a != NULL)
+			fprintf(f, " %s saddr %s", ip, prefix_format(fam == 0 ?
+			    &a->pool4 : &a->pool6, 1, bufa, sizeof bufa));
+		if (b != NULL)
+			fprintf(f, " %s daddr %s", ip, prefix_format(fam == 0 ?
+			    &b->pool4 : &b->pool6, 1, bufb, sizeof bufb));
+		fprintf(f, " accept\n");
+	}
+}
+
+/*
+ * The forward chain of the routing namespace when each VRF is a namespace:
+ * networks are told apart by their VRF's link and their pools.  Networks of
+ * one VRF never cross it (their namespace's own chain covers them).
+ */
+static void
+nft_forward_by_link(FILE *f, const struct nft_model *m, int *nout)
+{
+	const struct net_network	*a, *b;
+	size_t				 i, j;
+
+	for (i = 0; i < m->nnetworks; i++) {
+		a = m->networks[i];
+		for (j = 0; j < m->nnetworks; j++) {
+			b = m->networks[j];
+			if (strcmp(a->vrf_link, b->vrf_link) == 0 ||
+			    !nft_allowed(a, b))
+				continue;
+			nft_addr_rule(f, a->vrf_link, b->vrf_link, a, b);
+		}
+	}
+	if (m->uplink == NULL)
+		return;
+	for (i = 0; i < m->nnetworks; i++) {
+		a = m->networks[i];
+		if (nft_egresses(a, m)) {
+			nft_addr_rule(f, a->vrf_link, m->uplink, a, NULL);
+			(*nout)++;
+		}
+		if (nft_admits_host(a, m))
+			nft_addr_rule(f, m->uplink, a->vrf_link, NULL, a);
+	}
+}
+
+/* The forward chain where networks are told apart by their bridges. */
+static void
+nft_forward_by_bridge(FILE *f, const struct nft_model *m, int *noutp)
+{
+	char	*sets;
+	size_t	 i, j;
 	int	 nout = 0;
 
-	if ((f = open_memstream(&text, &len)) == NULL)
-		fatal("%s: open_memstream", __func__);
-	/* Declare first so the delete always has something to remove. */
-	fprintf(f, "table inet %s\ndelete table inet %s\n", m->table, m->table);
-	fprintf(f, "table inet %s {\n", m->table);
-	fprintf(f, "\tchain forward {\n");
-	fprintf(f, "\t\ttype filter hook forward priority filter; "
-	    "policy accept;\n");
-	fprintf(f, "\t\tct state established,related accept\n");
 	for (i = 0; i < m->nnetworks; i++) {
 		for (j = 0; j < m->nnetworks; j++) {
 			if (!nft_allowed(m->networks[i], m->networks[j]))
@@ -97,6 +170,11 @@ nft_ruleset(const struct nft_model *m)
 			fprintf(f, "\t\tiifname \"%s\" oifname \"%s\" accept\n",
 			    m->networks[i]->bridge, m->networks[j]->bridge);
 		}
+	}
+	if (m->transit != NULL) {
+		/* The routing namespace decided what crosses the VRF's link. */
+		fprintf(f, "\t\tiifname \"%s\" accept\n", m->transit);
+		fprintf(f, "\t\toifname \"%s\" accept\n", m->transit);
 	}
 	if (m->uplink != NULL) {
 		/* Out to the uplink: networks whose egress names its tag. */
@@ -120,6 +198,37 @@ nft_ruleset(const struct nft_model *m)
 		nft_bridge_set(f, m, NULL);
 		fprintf(f, " drop\n");
 	}
+	*noutp = nout;
+}
+
+char *
+nft_ruleset(const struct nft_model *m)
+{
+	FILE	*f;
+	char	*text = NULL;
+	size_t	 len = 0;
+	int	 nout = 0;
+
+	if ((f = open_memstream(&text, &len)) == NULL)
+		fatal("%s: open_memstream", __func__);
+	/* Declare first so the delete always has something to remove. */
+	fprintf(f, "table inet %s\ndelete table inet %s\n", m->table, m->table);
+	fprintf(f, "table inet %s {\n", m->table);
+	fprintf(f, "\tchain forward {\n");
+	fprintf(f, "\t\ttype filter hook forward priority filter; "
+	    "policy accept;\n");
+	fprintf(f, "\t\tct state established,related accept\n");
+	if (m->by_link) {
+		nft_forward_by_link(f, m, &nout);
+		if (m->nnetworks > 0) {
+			fprintf(f, "\t\tiifname ");
+			nft_link_set(f, m);
+			fprintf(f, " drop\n\t\toifname ");
+			nft_link_set(f, m);
+			fprintf(f, " drop\n");
+		}
+	} else
+		nft_forward_by_bridge(f, m, &nout);
 	fprintf(f, "\t}\n");
 	if (nout > 0) {
 		/* IPv4 and ULA IPv6 leave through the uplink under its address. */

@@ -21,6 +21,8 @@ struct net_network {
 	char			**egress;	/* tags it may reach (NULL-ended) */
 	char			**ingress;	/* tags that may reach it */
 	TAILQ_ENTRY(net_network) entry;
+	char			 vrf_link[16];	/* netns VRF: its link in the
+						   routing namespace, or "" */
 };
 
 /* An endpoint: a veth pair, container end ifname, bridge end peer. */
@@ -43,6 +45,12 @@ struct nft_model {
 	const char		 *uplink;	/* routing end of the uplink, or NULL */
 	const char		 *uplink_tag;	/* egress to it: "internet" */
 	const char		 *host_tag;	/* ingress from the host: "host" */
+	int			  by_link;	/* networks are behind their
+						   vrf_link (netns VRFs): match
+						   it and their pools */
+	const char		 *transit;	/* in a VRF's namespace: its link
+						   to the routing namespace,
+						   where the policy was decided */
 };
 
 /* Whether traffic from a may start flows to b (same network: always). */

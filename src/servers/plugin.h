@@ -26,5 +26,13 @@ const struct schema *plugin_ipam_schema(void);
 
 /* "networks" (endpoints: "endpoints") and its array, into an open map (GET /networks). */
 void	plugin_network_gen(yajl_gen, int endpoints);
+/*
+ * A socket opened in the namespace where a network's gateways live (its VRF's
+ * with the netns backend, else the routing namespace), for a server listening
+ * at the gateway; -1 with errno ENOENT when netcrave has no such network.
+ * netns_socket() still opens one in a namespace named outright.
+ */
+int	plugin_network_socket(const char *network_id, int domain, int type,
+	    int protocol);
 
 #endif

@@ -10,6 +10,8 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +35,7 @@
 #include "server.h"
 #include "store.h"
 #include "util.h"
+#include "vrf.h"
 #include "watch.h"
 #include "xmalloc.h"
 
@@ -45,6 +48,7 @@
 
 TAILQ_HEAD(net_network_list, net_network);
 TAILQ_HEAD(net_endpoint_list, net_endpoint);
+TAILQ_HEAD(net_vrf_list, vrf);
 
 static struct {
 	struct store		*store;
@@ -70,6 +74,9 @@ static struct {
 	struct watch		*hwatch;	/* ... of the host (the uplink's end) */
 	struct event		*repair;	/* rebuild after the kernel lost a part */
 	struct event_base	*base;
+	int			 vrf_want;	/* network.vrf_backend */
+	struct vrf_env		 venv;		/* the VRFs' shared part */
+	struct net_vrf_list	 vrfs;		/* one per tag with networks */
 } net = { .rns = -1, .dns = -1 };
 
 /* A reply waiting for the store; undo runs if the store fails. */
@@ -103,6 +110,79 @@ net_find_endpoint(const char *id)
 	TAILQ_FOREACH(e, &net.endpoints, entry)
 		if (strcmp(e->id, id) == 0)
 			return (e);
+	return (NULL);
+}
+
+/* The VRF of a tag, or NULL. */
+static struct vrf *
+net_vrf_find(const char *tag)
+{
+	struct vrf	*v;
+
+	TAILQ_FOREACH(v, &net.vrfs, entry)
+		if (strcmp(v->tag, tag) == 0)
+			return (v);
+	return (NULL);
+}
+
+static void	net_watch_cb(enum watch_what, const char *, const char *,
+		    void *);
+
+/* The VRF of a tag, opened (made when missing) with its watcher. */
+static struct vrf *
+net_vrf_get(const char *tag, char *err, size_t errlen)
+{
+	struct vrf	*v;
+	char		 werr[256];
+
+	if ((v = net_vrf_find(tag)) != NULL)
+		return (v);
+	if ((v = vrf_open(&net.venv, tag, err, errlen)) == NULL)
+		return (NULL);
+	if (v->ns[0] != '\0' && (v->watch = watch_open(net.base, v->nsfd,
+	    net_watch_cb, v->sk, werr, sizeof werr)) == NULL)
+		log_warnx("network: no rtnetlink watcher in %s: %s", v->ns,
+		    werr);
+	TAILQ_INSERT_TAIL(&net.vrfs, v, entry);
+	log_info("network: vrf of tag %s: %s", tag, v->ns[0] != '\0' ? v->ns :
+	    v->link);
+	return (v);
+}
+
+/* The last network of a tag went: so does its VRF. */
+static void
+net_vrf_release(const char *tag)
+{
+	struct net_network	*n;
+	struct vrf		*v;
+
+	TAILQ_FOREACH(n, &net.networks, entry)
+		if (strcmp(n->tag, tag) == 0)
+			return;
+	if ((v = net_vrf_find(tag)) == NULL)
+		return;
+	TAILQ_REMOVE(&net.vrfs, v, entry);
+	vrf_destroy(&net.venv, v);
+}
+
+/* rtnetlink where a network's bridge lives (its VRF's), or NULL. */
+static struct nl_sock *
+net_network_sk(const struct net_network *n)
+{
+	struct vrf	*v;
+
+	return ((v = net_vrf_find(n->tag)) != NULL ? v->sk : NULL);
+}
+
+/* The same for an endpoint's bridge end. */
+static struct vrf *
+net_endpoint_vrf(const struct net_endpoint *e)
+{
+	struct net_network	*n;
+
+	TAILQ_FOREACH(n, &net.networks, entry)
+		if (strcmp(n->id, e->network) == 0)
+			return (net_vrf_find(n->tag));
 	return (NULL);
 }
 
@@ -274,6 +354,50 @@ plugin_network_gen(yajl_gen g, int endpoints)
 	yajl_gen_array_close(g);
 }
 
+/*
+ * Each VRF namespace's own ruleset: between its networks the same tag policy;
+ * what crosses its link was decided in the routing namespace.
+ */
+static void
+net_policy_apply_vrfs(const struct nft_model *all)
+{
+	struct nft_model	 m;
+	struct vrf		*v;
+	char			*text, err[256];
+	size_t			 i;
+
+	TAILQ_FOREACH(v, &net.vrfs, entry) {
+		memset(&m, 0, sizeof m);
+		m.table = all->table;
+		m.transit = v->peer;
+		m.networks = xcalloc(all->nnetworks + 1, sizeof *m.networks);
+		for (i = 0; i < all->nnetworks; i++)
+			if (strcmp(all->networks[i]->tag, v->tag) == 0)
+				m.networks[m.nnetworks++] = all->networks[i];
+		text = nft_ruleset(&m);
+		if (nft_apply(v->nsfd, text, err, sizeof err) == -1)
+			log_warnx("network: nft in %s: %s", v->ns, err);
+		free(text);
+		free(m.networks);
+	}
+}
+
+int
+plugin_network_socket(const char *network_id, int domain, int type,
+    int protocol)
+{
+	struct net_network	*n;
+	struct vrf		*v;
+
+	if ((n = net_find_network(network_id)) == NULL ||
+	    (v = net_vrf_find(n->tag)) == NULL) {
+		errno = ENOENT;
+		return (-1);
+	}
+	return (netns_socket(v->ns[0] != '\0' ? v->ns : net.netns, domain,
+	    type, protocol));
+}
+
 /* Recompute and apply the policy ruleset after any change of the model. */
 static void
 net_policy_apply(void)
@@ -295,10 +419,14 @@ net_policy_apply(void)
 	m.networks = xcalloc(m.nnetworks + 1, sizeof *m.networks);
 	TAILQ_FOREACH(n, &net.networks, entry)
 		m.networks[i++] = n;
+	m.by_link = net.venv.backend != NULL &&
+	    net.venv.backend->own_namespace;
 	text = nft_ruleset(&m);
 	if (nft_apply(net.rns, text, err, sizeof err) == -1)
 		log_warnx("network: nft: %s", err);
 	free(text);
+	if (m.by_link)
+		net_policy_apply_vrfs(&m);
 	free(m.networks);
 }
 
@@ -328,21 +456,51 @@ net_host_route(const struct net_network *n, int add)
 
 /* Make the bridge of a network and its gateway addresses (idempotent). */
 static int
-net_network_build(const struct net_network *n, char *err, size_t errlen)
+net_network_build(struct net_network *n, char *err, size_t errlen)
 {
-	char	alias[128];
-	int	idx;
+	struct vrf	*v;
+	char		 alias[128];
+	int		 idx;
 
+	if ((v = net_vrf_get(n->tag, err, errlen)) == NULL)
+		return (-1);
+	if (net.venv.backend->own_namespace)
+		snprintf(n->vrf_link, sizeof n->vrf_link, "%s", v->link);
 	net_alias(alias, sizeof alias, "net", n->id);
-	if ((idx = link_bridge_ensure(net.rsk, n->bridge, alias, err,
+	if ((idx = link_bridge_ensure(v->sk, n->bridge, alias, err,
 	    errlen)) == -1)
 		return (-1);
-	if (n->has4 && link_addr_add(net.rsk, idx, &n->gw4, err, errlen) == -1)
+	if (n->has4 && link_addr_add(v->sk, idx, &n->gw4, err, errlen) == -1)
 		return (-1);
-	if (n->has6 && link_addr_add(net.rsk, idx, &n->gw6, err, errlen) == -1)
+	if (n->has6 && link_addr_add(v->sk, idx, &n->gw6, err, errlen) == -1)
+		return (-1);
+	if (vrf_attach(&net.venv, v, n->bridge, err, errlen) == -1)
+		return (-1);
+	if (n->has4 && vrf_route(&net.venv, v, &n->pool4, idx, 1, err,
+	    errlen) == -1)
+		return (-1);
+	if (n->has6 && vrf_route(&net.venv, v, &n->pool6, idx, 1, err,
+	    errlen) == -1)
 		return (-1);
 	net_host_route(n, 1);
 	return (0);
+}
+
+/* Take a network's parts out of the kernel (its VRF too when it was the last). */
+static void
+net_network_unbuild(struct net_network *n)
+{
+	struct vrf	*v;
+
+	net_host_route(n, 0);
+	if ((v = net_vrf_find(n->tag)) != NULL) {
+		if (n->has4)
+			vrf_route(&net.venv, v, &n->pool4, 0, 0, NULL, 0);
+		if (n->has6)
+			vrf_route(&net.venv, v, &n->pool6, 0, 0, NULL, 0);
+		link_delete(v->sk, n->bridge);
+	}
+	net_vrf_release(n->tag);
 }
 
 /* The first IPAM data of a family: its pool and gateway ("a.b.c.d/len"). */
@@ -377,8 +535,7 @@ net_undo_network(void *arg)
 	struct net_network	*n = arg;
 
 	TAILQ_REMOVE(&net.networks, n, entry);
-	net_host_route(n, 0);
-	link_delete(net.rsk, n->bridge);
+	net_network_unbuild(n);
 	net_network_free(n);
 	net_policy_apply();
 }
@@ -463,13 +620,14 @@ plugin_network_create(struct http_request *req, void *arg)
 		n->pool6 = pool6;
 	}
 	net_link_name(n->bridge, sizeof n->bridge, 'b', id);
+	TAILQ_INSERT_TAIL(&net.networks, n, entry);
 	if (net_network_build(n, err, sizeof err) == -1) {
-		link_delete(net.rsk, n->bridge);
+		TAILQ_REMOVE(&net.networks, n, entry);
+		net_network_unbuild(n);
 		net_network_free(n);
 		plugin_fail(req, 500, "cannot build network %.12s: %s", id, err);
 		goto out;
 	}
-	TAILQ_INSERT_TAIL(&net.networks, n, entry);
 	net_policy_apply();
 	log_info("network: %.12s tag %s bridge %s", id, n->tag, n->bridge);
 
@@ -529,8 +687,7 @@ plugin_network_delete(struct http_request *req, void *arg)
 		goto out;
 	}
 	TAILQ_REMOVE(&net.networks, n, entry);
-	net_host_route(n, 0);
-	link_delete(net.rsk, n->bridge);
+	net_network_unbuild(n);
 	net_policy_apply();
 	log_info("network: %.12s deleted", n->id);
 	store_del(net.store, NET_KIND_NETWORK, n->id, net_pending_done,
@@ -665,6 +822,7 @@ plugin_network_delete_endpoint(struct http_request *req, void *arg)
 {
 	struct json		*doc = NULL;
 	struct net_endpoint	*e;
+	struct vrf		*v;
 	const char		*id;
 
 	if ((id = net_body_id(req, &doc, "EndpointID")) == NULL)
@@ -673,8 +831,9 @@ plugin_network_delete_endpoint(struct http_request *req, void *arg)
 		plugin_reply_json(req, "{}");
 		goto out;
 	}
+	v = net_endpoint_vrf(e);
 	TAILQ_REMOVE(&net.endpoints, e, entry);
-	link_delete(net.rsk, e->peer);
+	link_delete(v != NULL ? v->sk : NULL, e->peer);
 	link_delete(net.dsk, e->ifname);
 	store_del(net.store, NET_KIND_ENDPOINT, e->id, net_pending_done,
 	    net_pending_new(req, "{}"));
@@ -690,6 +849,7 @@ plugin_network_join(struct http_request *req, void *arg)
 	struct json		*doc = NULL;
 	struct net_endpoint	*e;
 	struct net_network	*n;
+	struct vrf		*v;
 	const char		*id;
 	char			 alias[128], err[256], buf[PREFIX_STRLEN];
 	int			 master;
@@ -703,16 +863,17 @@ plugin_network_join(struct http_request *req, void *arg)
 		plugin_fail(req, 404, "no such endpoint %.12s", id);
 		goto out;
 	}
-	if ((master = link_index(net.rsk, n->bridge)) == 0) {
+	if ((v = net_vrf_find(n->tag)) == NULL ||
+	    (master = link_index(v->sk, n->bridge)) == 0) {
 		plugin_fail(req, 500, "network %.12s has lost its bridge %s",
 		    n->id, n->bridge);
 		goto out;
 	}
 	/* A Join retried after a failure finds the old pair: start afresh. */
-	link_delete(net.rsk, e->peer);
+	link_delete(v->sk, e->peer);
 	link_delete(net.dsk, e->ifname);
 	net_alias(alias, sizeof alias, "ep", e->id);
-	if (link_veth_create(net.dsk, e->ifname, e->mac, net.rsk, net.rns,
+	if (link_veth_create(net.dsk, e->ifname, e->mac, v->sk, v->nsfd,
 	    e->peer, master, alias, err, sizeof err) == -1) {
 		plugin_fail(req, 500, "cannot join endpoint %.12s: %s", id, err);
 		goto out;
@@ -747,13 +908,15 @@ plugin_network_leave(struct http_request *req, void *arg)
 {
 	struct json		*doc = NULL;
 	struct net_endpoint	*e;
+	struct vrf		*v;
 	const char		*id;
 
 	if ((id = net_body_id(req, &doc, "EndpointID")) == NULL)
 		goto out;
 	if ((e = net_find_endpoint(id)) != NULL) {
 		e->joined = 0;
-		link_delete(net.rsk, e->peer);
+		v = net_endpoint_vrf(e);
+		link_delete(v != NULL ? v->sk : NULL, e->peer);
 		link_delete(net.dsk, e->ifname);
 	}
 	plugin_reply_json(req, "{}");
@@ -855,25 +1018,35 @@ net_load_endpoint(const struct server_record *r)
 static void
 net_orphan_cb(const char *name, const char *alias, void *arg)
 {
-	struct nl_sock	*sk = arg;
-	const char	*kind, *id;
-	size_t		 plen;
-	char		 want[128];
+	struct nl_sock		*sk = arg;
+	struct net_network	*n;
+	struct net_endpoint	*e;
+	struct vrf		*v;
+	const char		*kind, *id;
+	size_t			 plen;
+	char			 want[128];
 
 	snprintf(want, sizeof want, "netcrave:%s:", net.instance);
 	plen = strlen(want);
 	if (strncmp(alias, want, plen) != 0)
 		return;
 	kind = alias + plen;
+	/* Known, and in the namespace where it belongs (a bridge of a network
+	   whose VRF moved is an orphan where it was). */
 	if (strncmp(kind, "net:", 4) == 0) {
 		id = kind + 4;
-		if (net_find_network(id) != NULL)
+		if ((n = net_find_network(id)) != NULL && net_network_sk(n) == sk)
 			return;
 	} else if (strncmp(kind, "uplink:", 7) == 0) {
 		return;
+	} else if (strncmp(kind, "vrf:", 4) == 0) {
+		if ((v = net_vrf_find(kind + 4)) != NULL &&
+		    (sk == net.rsk || sk == v->sk))
+			return;
 	} else if (strncmp(kind, "ep:", 3) == 0) {
 		id = kind + 3;
-		if (net_find_endpoint(id) != NULL)
+		if ((e = net_find_endpoint(id)) != NULL && (sk == net.dsk ||
+		    ((v = net_endpoint_vrf(e)) != NULL && v->sk == sk)))
 			return;
 	}
 	log_info("network: removing orphan link %s (%s)", name, alias);
@@ -948,31 +1121,63 @@ net_uplink_build(char *err, size_t errlen)
 	return (0);
 }
 
+/* VRF namespaces of tags without networks (an earlier run's) are removed. */
+static void
+net_vrf_sweep(void)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		 prefix[96];
+	size_t		 plen;
+
+	vrf_ns_prefix(&net.venv, prefix, sizeof prefix);
+	plen = strlen(prefix);
+	if ((d = opendir("/run/netns")) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, prefix, plen) != 0 ||
+		    net_vrf_find(de->d_name + plen) != NULL)
+			continue;
+		log_info("network: removing orphan namespace %s", de->d_name);
+		netns_delete(de->d_name);
+	}
+	closedir(d);
+}
+
 /* Make the kernel match the records: missing bridges back, orphans gone. */
 static void
 net_reconcile(void)
 {
 	struct net_network	*n;
 	struct net_endpoint	*e;
+	struct vrf		*v;
 	char			 err[256], prefix[128];
 	int			 master;
 
+	TAILQ_FOREACH(v, &net.vrfs, entry)
+		if (vrf_build(&net.venv, v, err, sizeof err) == -1)
+			log_warnx("network: vrf of tag %s: %s", v->tag, err);
 	TAILQ_FOREACH(n, &net.networks, entry)
 		if (net_network_build(n, err, sizeof err) == -1)
 			log_warnx("network: %.12s: %s", n->id, err);
 	/* A bridge made again takes back the live endpoints' ends. */
 	TAILQ_FOREACH(e, &net.endpoints, entry) {
-		if ((n = net_find_network(e->network)) == NULL)
+		if ((n = net_find_network(e->network)) == NULL ||
+		    (v = net_vrf_find(n->tag)) == NULL)
 			continue;
-		if ((master = link_index(net.rsk, n->bridge)) != 0 &&
-		    link_set_master(net.rsk, e->peer, master) == 0 &&
+		if ((master = link_index(v->sk, n->bridge)) != 0 &&
+		    link_set_master(v->sk, e->peer, master) == 0 &&
 		    (e->joined = 1))
 			log_debug("network: endpoint %.12s on %s", e->id,
 			    n->bridge);
 	}
+	net_vrf_sweep();
 	snprintf(prefix, sizeof prefix, "netcrave:%s:", net.instance);
 	link_foreach_alias(net.rsk, prefix, net_orphan_cb, net.rsk);
 	link_foreach_alias(net.dsk, prefix, net_orphan_cb, net.dsk);
+	TAILQ_FOREACH(v, &net.vrfs, entry)
+		if (v->sk != net.rsk)
+			link_foreach_alias(v->sk, prefix, net_orphan_cb, v->sk);
 	net_policy_apply();
 }
 
@@ -1011,7 +1216,9 @@ net_watch_cb(enum watch_what what, const char *name, const char *alias,
 	char			 mine[128];
 	const char		*kind;
 
-	if (what == WATCH_LOST || (what == WATCH_ADDR_DEL && sk == net.rsk)) {
+	/* Routing and VRF namespaces hold gateways and the VRFs' links. */
+	if (what == WATCH_LOST || (what == WATCH_ADDR_DEL && sk != net.dsk &&
+	    sk != net.hsk)) {
 		net_schedule_repair();
 		return;
 	}
@@ -1031,7 +1238,12 @@ net_watch_cb(enum watch_what what, const char *name, const char *alias,
 	} else if (strncmp(kind, "uplink:", 7) == 0) {
 		log_warnx("network: uplink %s vanished: making it again", name);
 		net_schedule_repair();
-	} else if (strncmp(kind, "ep:", 3) == 0 && sk == net.rsk &&
+	} else if (strncmp(kind, "vrf:", 4) == 0 && net_vrf_find(kind + 4)) {
+		log_warnx("network: vrf link %s vanished: making it again",
+		    name);
+		net_schedule_repair();
+	} else if (strncmp(kind, "ep:", 3) == 0 && sk != net.dsk &&
+	    sk != net.hsk &&
 	    (e = net_find_endpoint(kind + 3)) != NULL && e->joined) {
 		log_warnx("network: the link %s of endpoint %.12s vanished",
 		    name, e->id);
@@ -1079,6 +1291,23 @@ net_kernel_start(void)
 	link_sysctl(net.rns, "net/ipv4/ip_forward", "1");
 	link_sysctl(net.rns, "net/ipv6/conf/all/forwarding", "1");
 	link_set_up(net.rsk, "lo");
+	net.venv.instance = net.instance;
+	net.venv.link_prefix = net.link_prefix;
+	net.venv.netns = net.netns;
+	net.venv.rns = net.rns;
+	net.venv.rsk = net.rsk;
+	if (vrf_choose(&net.venv, net.vrf_want, err, sizeof err) == -1) {
+		log_warnx("network: %s", err);
+		snprintf(net.broken, sizeof net.broken, "%s", err);
+		link_sock_close(net.rsk);
+		link_sock_close(net.dsk);
+		link_sock_close(net.hsk);
+		net.rsk = net.dsk = net.hsk = NULL;
+		close(net.rns);
+		close(net.dns);
+		net.rns = net.dns = -1;
+		return (-1);
+	}
 	if (net_uplink_build(err, sizeof err) == -1) {
 		log_warnx("network: no uplink: %s", err);
 		net.uplink[0] = '\0';
@@ -1103,6 +1332,8 @@ net_init(const struct server_env *env, char *err, size_t errlen)
 
 	TAILQ_INIT(&net.networks);
 	TAILQ_INIT(&net.endpoints);
+	TAILQ_INIT(&net.vrfs);
+	net.vrf_want = c->network_vrf_backend;
 	net.base = env->base;
 	net.store = env->store;
 	net.instance = xstrdup(c->instance);
@@ -1142,6 +1373,7 @@ net_shutdown(void)
 {
 	struct net_network	*n;
 	struct net_endpoint	*e;
+	struct vrf		*v;
 
 	watch_close(net.rwatch);
 	watch_close(net.hwatch);
@@ -1154,6 +1386,11 @@ net_shutdown(void)
 	while ((n = TAILQ_FIRST(&net.networks)) != NULL) {
 		TAILQ_REMOVE(&net.networks, n, entry);
 		net_network_free(n);
+	}
+	/* VRFs stay in the kernel, like every link: only fds are closed. */
+	while ((v = TAILQ_FIRST(&net.vrfs)) != NULL) {
+		TAILQ_REMOVE(&net.vrfs, v, entry);
+		vrf_close(v);
 	}
 	link_sock_close(net.rsk);
 	link_sock_close(net.dsk);

@@ -9,6 +9,9 @@ e2e_need_netcraved
 e2e_start_dockerd
 e2e_import_busybox
 
+# The netns VRF backend always (l3mdev: t_network_l3mdev.sh runs this with
+# E2E_VRF_BACKEND=l3mdev where the kernel has VRF).
+: "${E2E_VRF_BACKEND:=netns}"
 ula=$(e2e_ula)
 E2E_NETCRAVED_EXTRA='"default_tag": "web",
 	"scopes": [ { "name": "e2e", "ipv4_network": "198.18.0.0/16",
@@ -48,8 +51,20 @@ server() {	# server NAME NETWORK [ARGS...]
 }
 
 out=$(netcreate web1 web --ipv6 2>&1) || e2e_fail "network create web1: $out"
-n=$(ip netns exec "_$E2E_INSTANCE" ip -o link show type bridge | grep -c .)
-[ "$n" = 1 ] || e2e_fail "expected one bridge in the routing namespace, found $n"
+n=$(e2e_links_ours type bridge | grep -c "alias netcrave:$E2E_INSTANCE:net:")
+[ "$n" = 1 ] || e2e_fail "expected one bridge, found $n"
+grep -q "vrf: backend $E2E_VRF_BACKEND" "$E2E_D/netcraved.log" ||
+    e2e_fail "the VRF backend in use ($E2E_VRF_BACKEND) is not logged"
+if [ "$E2E_VRF_BACKEND" = netns ]; then
+	# web's bridge lives in web's VRF namespace, none in the routing one.
+	n=$(ip -n "_$E2E_INSTANCE-vrf-web" -o link show type bridge | grep -c "alias netcrave:")
+	[ "$n" = 1 ] || e2e_fail "expected web's bridge in _$E2E_INSTANCE-vrf-web, found $n"
+	n=$(ip -n "_$E2E_INSTANCE" -o link show type bridge | grep -c .)
+	[ "$n" = 0 ] || e2e_fail "expected no bridge in the routing namespace, found $n"
+else
+	n=$(ip -n "_$E2E_INSTANCE" -o link show type vrf | grep -c "alias netcrave:$E2E_INSTANCE:vrf:web")
+	[ "$n" = 1 ] || e2e_fail "expected web's vrf device, found $n"
+fi
 
 server ca web1
 server cb web1
@@ -137,16 +152,17 @@ dk network rm db2 >/dev/null
 e2e_log "egress: web masqueraded to the uplink, db kept in"
 
 # Every link netcrave made carries its alias (reconcile depends on it).
-n=$(ip netns exec "_$E2E_INSTANCE" ip -o link show type bridge | grep -c "alias netcrave:$E2E_INSTANCE:net:")
+n=$(e2e_links_ours type bridge | grep -c "alias netcrave:$E2E_INSTANCE:net:")
 [ "$n" = 2 ] || e2e_fail "expected 2 bridges with netcrave's alias, found $n"
 
 dk rm -f ca cb cs >/dev/null
 dk network rm web1 web9 >/dev/null || e2e_fail "network rm"
 # Only the uplink (one end each side) stays while netcraved runs.
-left=$( { ip -o link show; ip netns exec "_$E2E_INSTANCE" ip -o link show; } |
-    grep "netcrave:$E2E_INSTANCE:" | grep -vc "netcrave:$E2E_INSTANCE:uplink:")
+left=$(e2e_links_ours | grep "netcrave:$E2E_INSTANCE:" |
+    grep -vc "netcrave:$E2E_INSTANCE:uplink:")
 [ "$left" = 0 ] || e2e_fail "$left netcrave links left after removing everything"
-n=$( { ip -o link show; ip netns exec "_$E2E_INSTANCE" ip -o link show; } |
-    grep -c "netcrave:$E2E_INSTANCE:uplink:")
+[ "$(e2e_netns_ours | grep -c -- -vrf-)" = 0 ] ||
+    e2e_fail "VRF namespaces left: $(e2e_netns_ours | grep -- -vrf-)"
+n=$(e2e_links_ours | grep -c "netcrave:$E2E_INSTANCE:uplink:")
 [ "$n" = 2 ] || e2e_fail "the uplink has $n ends with netcrave's alias, not 2"
 e2e_log "PASS"

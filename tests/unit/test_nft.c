@@ -16,18 +16,18 @@
 
 static char	t_web[] = "web", t_db[] = "db", t_other[] = "other";
 static char	t_internet[] = "internet";
-static char	i_w[] = "w1", i_d[] = "d1", i_o[] = "o1";
+static char	i_w[] = "w1", i_d[] = "d1", i_o[] = "o1", i_w2[] = "w2";
 static char	*web_egress[] = { t_db, t_internet, NULL };
 static char	t_host[] = "host";
 static char	*db_ingress[] = { t_web, t_host, NULL };
 static char	*other_egress[] = { t_db, NULL };	/* db does not admit it */
 
 static struct net_network web = { i_w, t_web, "ncbw1", 1, 0, { 0 }, { 0 },
-    { 0 }, { 0 }, web_egress, NULL, { 0 } };
+    { 0 }, { 0 }, web_egress, NULL, { 0 }, "" };
 static struct net_network db = { i_d, t_db, "ncbd1", 1, 0, { 0 }, { 0 },
-    { 0 }, { 0 }, NULL, db_ingress, { 0 } };
+    { 0 }, { 0 }, NULL, db_ingress, { 0 }, "" };
 static struct net_network other = { i_o, t_other, "ncbo1", 1, 0, { 0 }, { 0 },
-    { 0 }, { 0 }, other_egress, NULL, { 0 } };
+    { 0 }, { 0 }, other_egress, NULL, { 0 }, "" };
 
 /* A -> B only when A's egress names B's tag and B's ingress admits A's. */
 static void
@@ -93,7 +93,7 @@ static void
 test_ruleset(void **state)
 {
 	struct net_network	*nets[] = { &web, &db, &other };
-	struct nft_model	 m = { "nc", nets, 3, NULL, NULL, NULL };
+	struct nft_model	 m = { "nc", nets, 3, NULL, NULL, NULL, 0, NULL };
 	char			*text;
 
 	text = nft_ruleset(&m);
@@ -113,12 +113,90 @@ test_ruleset(void **state)
 	free(text);
 }
 
+/* The routing namespace's chain when each VRF is a namespace. */
+static const char golden_by_link[] =
+	"table inet nc\n"
+	"delete table inet nc\n"
+	"table inet nc {\n"
+	"\tchain forward {\n"
+	"\t\ttype filter hook forward priority filter; policy accept;\n"
+	"\t\tct state established,related accept\n"
+	"\t\tiifname \"ncxw\" oifname \"ncxd\" ip saddr 198.18.0.0/24 "
+	    "ip daddr 198.18.16.0/24 accept\n"
+	"\t\tiifname \"ncxw\" oifname \"ncxd\" ip6 saddr fd01::/64 "
+	    "ip6 daddr fd02::/64 accept\n"
+	"\t\tiifname \"ncxw\" oifname \"ncur\" ip saddr 198.18.0.0/24 accept\n"
+	"\t\tiifname \"ncxw\" oifname \"ncur\" ip6 saddr fd01::/64 accept\n"
+	"\t\tiifname \"ncur\" oifname \"ncxd\" ip daddr 198.18.16.0/24 accept\n"
+	"\t\tiifname \"ncur\" oifname \"ncxd\" ip6 daddr fd02::/64 accept\n"
+	"\t\tiifname { \"ncxw\", \"ncxd\" } drop\n"
+	"\t\toifname { \"ncxw\", \"ncxd\" } drop\n"
+	"\t}\n"
+	"\tchain postrouting {\n"
+	"\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
+	"\t\toifname \"ncur\" meta nfproto ipv4 masquerade\n"
+	"\t\toifname \"ncur\" ip6 saddr fc00::/7 masquerade\n"
+	"\t}\n"
+	"}\n";
+
+/* Inside a VRF's namespace: its networks' pairs, its link to the routing one. */
+static const char golden_transit[] =
+	"table inet nc\n"
+	"delete table inet nc\n"
+	"table inet nc {\n"
+	"\tchain forward {\n"
+	"\t\ttype filter hook forward priority filter; policy accept;\n"
+	"\t\tct state established,related accept\n"
+	"\t\tiifname \"ncbw1\" oifname \"ncbw1\" accept\n"
+	"\t\tiifname \"ncbw2\" oifname \"ncbw2\" accept\n"
+	"\t\tiifname \"ncyw\" accept\n"
+	"\t\toifname \"ncyw\" accept\n"
+	"\t\tiifname { \"ncbw1\", \"ncbw2\" } drop\n"
+	"\t\toifname { \"ncbw1\", \"ncbw2\" } drop\n"
+	"\t}\n"
+	"}\n";
+
+static void
+test_ruleset_vrf(void **state)
+{
+	struct net_network	 w = web, d = db, w2 = web;
+	struct net_network	*nets[] = { &w, &d };
+	struct nft_model	 m = { "nc", nets, 2, "ncur", "internet", "host",
+	    1, NULL };
+	char			*text;
+
+	assert_int_equal(prefix_parse("198.18.0.0/24", 0, &w.pool4, NULL, 0), 0);
+	assert_int_equal(prefix_parse("fd01::/64", 0, &w.pool6, NULL, 0), 0);
+	assert_int_equal(prefix_parse("198.18.16.0/24", 0, &d.pool4, NULL, 0),
+	    0);
+	assert_int_equal(prefix_parse("fd02::/64", 0, &d.pool6, NULL, 0), 0);
+	w.has6 = d.has6 = 1;
+	strcpy(w.vrf_link, "ncxw");
+	strcpy(d.vrf_link, "ncxd");
+	text = nft_ruleset(&m);
+	assert_string_equal(text, golden_by_link);
+	free(text);
+	/* web's VRF with two web networks (web's egress does not name web). */
+	strcpy(w2.bridge, "ncbw2");
+	w2.id = i_w2;
+	nets[1] = &w2;
+	memset(&m, 0, sizeof m);
+	m.table = "nc";
+	m.networks = nets;
+	m.nnetworks = 2;
+	m.transit = "ncyw";
+	text = nft_ruleset(&m);
+	assert_string_equal(text, golden_transit);
+	free(text);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_allowed),
 		cmocka_unit_test(test_ruleset),
+		cmocka_unit_test(test_ruleset_vrf),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
