@@ -201,6 +201,58 @@ nft_forward_by_bridge(FILE *f, const struct nft_model *m, int *noutp)
 	*noutp = nout;
 }
 
+/*
+ * What containers may ask of netcraved's own servers at their gateway (the
+ * services of the host tag): DNS now; ingress and the like add lines here.
+ */
+static const struct {
+	const char	*proto;
+	int		 port;
+} nft_host_services[] = {
+	{ "udp", 53 },
+	{ "tcp", 53 },
+};
+
+/* The networks' interfaces here: their bridges, or their VRFs' links. */
+static void
+nft_network_ifs(FILE *f, const struct nft_model *m)
+{
+	if (m->by_link)
+		nft_link_set(f, m);
+	else
+		nft_bridge_set(f, m, NULL);
+}
+
+/*
+ * The input chain: to the addresses of this namespace (the gateways) containers
+ * get ICMP (ping, neighbour discovery, path MTU) and the host tag's services;
+ * everything else from a network is dropped.
+ */
+static void
+nft_input(FILE *f, const struct nft_model *m)
+{
+	size_t	i;
+
+	fprintf(f, "\tchain input {\n");
+	fprintf(f, "\t\ttype filter hook input priority filter; "
+	    "policy accept;\n");
+	fprintf(f, "\t\tct state established,related accept\n");
+	fprintf(f, "\t\tiifname ");
+	nft_network_ifs(f, m);
+	fprintf(f, " meta l4proto { icmp, ipv6-icmp } accept\n");
+	for (i = 0; i < sizeof nft_host_services / sizeof nft_host_services[0];
+	    i++) {
+		fprintf(f, "\t\tiifname ");
+		nft_network_ifs(f, m);
+		fprintf(f, " %s dport %d accept\n", nft_host_services[i].proto,
+		    nft_host_services[i].port);
+	}
+	fprintf(f, "\t\tiifname ");
+	nft_network_ifs(f, m);
+	fprintf(f, " drop\n");
+	fprintf(f, "\t}\n");
+}
+
 char *
 nft_ruleset(const struct nft_model *m)
 {
@@ -230,6 +282,8 @@ nft_ruleset(const struct nft_model *m)
 	} else
 		nft_forward_by_bridge(f, m, &nout);
 	fprintf(f, "\t}\n");
+	if (m->nnetworks > 0)
+		nft_input(f, m);
 	if (nout > 0) {
 		/* IPv4 and ULA IPv6 leave through the uplink under its address. */
 		fprintf(f, "\tchain postrouting {\n");

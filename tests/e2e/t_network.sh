@@ -78,6 +78,26 @@ ping_ok ca "$b6" || e2e_fail "a cannot ping its peer over IPv6 $b6"
 tcp_ok ca "$b6" || e2e_fail "a cannot open TCP to [$b6]:80"
 e2e_log "same network: ping and TCP over IPv4 and IPv6"
 
+# The gateway serves containers only the host tag's services (DNS, port 53):
+# listeners of the test's own at the gateway, on 53 reached, on 8053 not (though
+# it answers inside its namespace: the drop is the input chain's).
+gns="_$E2E_INSTANCE-vrf-web"
+[ -e "/run/netns/$gns" ] || gns="_$E2E_INSTANCE"
+mkdir -p "$E2E_D/gw" && echo hello >"$E2E_D/gw/index.html"
+for port in 53 8053; do
+	ip netns exec "$gns" busybox httpd -f -p "$gw:$port" -h "$E2E_D/gw" &
+	e2e_at_cleanup "kill $! 2>/dev/null"
+done
+gw_tcp() {
+	dk exec ca sh -c "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 $gw $1" 2>/dev/null |
+	    grep -q hello
+}
+e2e_wait 5 sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | ip netns exec $gns busybox nc -w 2 $gw 8053 | grep -q hello" ||
+    e2e_fail "the test's listener at $gw:8053 does not answer inside $gns"
+gw_tcp 53 || e2e_fail "a cannot reach its gateway's port 53 (DNS, a host tag service)"
+gw_tcp 8053 && e2e_fail "a reached its gateway's port 8053: only the host tag's services may pass"
+e2e_log "gateway input: port 53 reached, 8053 dropped"
+
 # netcravectl shows the model.
 if [ -n "${NETCRAVECTL:-}" ] && [ -x "$NETCRAVECTL" ]; then
 	ctl() { "$NETCRAVECTL" -c "$E2E_NETCRAVED_CONF" "$@"; }

@@ -1,5 +1,7 @@
 /* test_nft.c: the tag policy as a pure function: which pairs of networks may
- * talk, and the nftables text (golden) made from a model of three networks. */
+ * talk, and the nftables text (golden) made from a model of three networks:
+ * forward chains (bridges, VRF links, inside a VRF) and the input chain that
+ * guards the gateways. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -55,6 +57,14 @@ static const char golden_three[] =
 	"\t\tiifname { \"ncbw1\", \"ncbd1\", \"ncbo1\" } drop\n"
 	"\t\toifname { \"ncbw1\", \"ncbd1\", \"ncbo1\" } drop\n"
 	"\t}\n"
+	"\tchain input {\n"
+	"\t\ttype filter hook input priority filter; policy accept;\n"
+	"\t\tct state established,related accept\n"
+	"\t\tiifname { \"ncbw1\", \"ncbd1\", \"ncbo1\" } meta l4proto { icmp, ipv6-icmp } accept\n"
+	"\t\tiifname { \"ncbw1\", \"ncbd1\", \"ncbo1\" } udp dport 53 accept\n"
+	"\t\tiifname { \"ncbw1\", \"ncbd1\", \"ncbo1\" } tcp dport 53 accept\n"
+	"\t\tiifname { \"ncbw1\", \"ncbd1\", \"ncbo1\" } drop\n"
+	"\t}\n"
 	"}\n";
 
 static const char golden_uplink[] =
@@ -71,6 +81,14 @@ static const char golden_uplink[] =
 	"\t\tiifname \"ncur\" oifname { \"ncbd1\" } accept\n"
 	"\t\tiifname { \"ncbw1\", \"ncbd1\" } drop\n"
 	"\t\toifname { \"ncbw1\", \"ncbd1\" } drop\n"
+	"\t}\n"
+	"\tchain input {\n"
+	"\t\ttype filter hook input priority filter; policy accept;\n"
+	"\t\tct state established,related accept\n"
+	"\t\tiifname { \"ncbw1\", \"ncbd1\" } meta l4proto { icmp, ipv6-icmp } accept\n"
+	"\t\tiifname { \"ncbw1\", \"ncbd1\" } udp dport 53 accept\n"
+	"\t\tiifname { \"ncbw1\", \"ncbd1\" } tcp dport 53 accept\n"
+	"\t\tiifname { \"ncbw1\", \"ncbd1\" } drop\n"
 	"\t}\n"
 	"\tchain postrouting {\n"
 	"\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
@@ -132,6 +150,14 @@ static const char golden_by_link[] =
 	"\t\tiifname { \"ncxw\", \"ncxd\" } drop\n"
 	"\t\toifname { \"ncxw\", \"ncxd\" } drop\n"
 	"\t}\n"
+	"\tchain input {\n"
+	"\t\ttype filter hook input priority filter; policy accept;\n"
+	"\t\tct state established,related accept\n"
+	"\t\tiifname { \"ncxw\", \"ncxd\" } meta l4proto { icmp, ipv6-icmp } accept\n"
+	"\t\tiifname { \"ncxw\", \"ncxd\" } udp dport 53 accept\n"
+	"\t\tiifname { \"ncxw\", \"ncxd\" } tcp dport 53 accept\n"
+	"\t\tiifname { \"ncxw\", \"ncxd\" } drop\n"
+	"\t}\n"
 	"\tchain postrouting {\n"
 	"\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
 	"\t\toifname \"ncur\" meta nfproto ipv4 masquerade\n"
@@ -153,6 +179,14 @@ static const char golden_transit[] =
 	"\t\toifname \"ncyw\" accept\n"
 	"\t\tiifname { \"ncbw1\", \"ncbw2\" } drop\n"
 	"\t\toifname { \"ncbw1\", \"ncbw2\" } drop\n"
+	"\t}\n"
+	"\tchain input {\n"
+	"\t\ttype filter hook input priority filter; policy accept;\n"
+	"\t\tct state established,related accept\n"
+	"\t\tiifname { \"ncbw1\", \"ncbw2\" } meta l4proto { icmp, ipv6-icmp } accept\n"
+	"\t\tiifname { \"ncbw1\", \"ncbw2\" } udp dport 53 accept\n"
+	"\t\tiifname { \"ncbw1\", \"ncbw2\" } tcp dport 53 accept\n"
+	"\t\tiifname { \"ncbw1\", \"ncbw2\" } drop\n"
 	"\t}\n"
 	"}\n";
 
