@@ -12,6 +12,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 
 #include "conf.h"
 #include "crypto.h"
+#include "hostnet.h"
 #include "http.h"
 #include "json.h"
 #include "link.h"
@@ -41,6 +43,7 @@
 
 #define NET_KIND_NETWORK	"net.network"
 #define NET_KIND_ENDPOINT	"net.endpoint"
+#define NET_KIND_UPLINK		"net.uplink"	/* key "0": {"index": N} */
 #define NET_GENERIC		"com.docker.network.generic"
 #define NET_TAG_OPTION		"netcrave.tag"
 #define NET_IFNAMSIZ		16
@@ -65,6 +68,8 @@ static struct {
 	char			*uplink_tag;
 	char			*host_tag;
 	struct prefix		 uplink_addr;	/* the routing end's address */
+	struct prefix		 uplink_addr6;	/* ... its IPv6 address */
+	int			 uplink_index;	/* N of 169.254.N.0/30, 0: none yet */
 	char			 uplink_host[NET_IFNAMSIZ];	/* host end */
 	char			 uplink[NET_IFNAMSIZ];		/* routing end */
 	struct net_network_list	 networks;
@@ -430,28 +435,47 @@ net_policy_apply(void)
 	free(m.networks);
 }
 
+/* Whether an IPv6 prefix is unique local (fc00::/7): those leave with NAT66. */
+static int
+net_is_ula(const struct prefix *p)
+{
+	return ((p->addr[0] & 0xfe) == 0xfc);
+}
+
 /*
- * The host reaches a network whose ingress admits the host tag (HAProxy to its
- * backends): a route on the host to its IPv4 pool through the uplink.
+ * Routes on the host to a network's pools through the uplink: to its IPv4 and
+ * IPv6 pools when its ingress admits the host tag (HAProxy to its backends),
+ * and to a routed (non-ULA) IPv6 pool that egresses, for the replies.
  */
 static void
 net_host_route(const struct net_network *n, int add)
 {
-	char	err[256];
-	int	idx;
+	const struct prefix	*pool[2], *via[2];
+	char			 err[256];
+	int			 idx = 0, i, host, out6;
 
-	if (!n->has4 || net.uplink[0] == '\0' ||
-	    !util_strv_has(n->ingress, net.host_tag))
+	if (net.uplink[0] == '\0')
 		return;
-	if (!add) {
-		link_route_del(net.hsk, &n->pool4);
-		return;
+	host = util_strv_has(n->ingress, net.host_tag);
+	out6 = util_strv_has(n->egress, net.uplink_tag) && n->has6 &&
+	    !net_is_ula(&n->pool6);
+	pool[0] = n->has4 && host ? &n->pool4 : NULL;
+	pool[1] = n->has6 && (host || out6) ? &n->pool6 : NULL;
+	via[0] = &net.uplink_addr;
+	via[1] = &net.uplink_addr6;
+	for (i = 0; i < 2; i++) {
+		if (pool[i] == NULL)
+			continue;
+		if (!add) {
+			link_route_del(net.hsk, pool[i]);
+			continue;
+		}
+		if ((idx == 0 && (idx = link_index(net.hsk,
+		    net.uplink_host)) == 0) || link_route_add(net.hsk, pool[i],
+		    via[i], idx, err, sizeof err) == -1)
+			log_warnx("network: host route to %.12s: %s", n->id,
+			    idx == 0 ? "no uplink" : err);
 	}
-	if ((idx = link_index(net.hsk, net.uplink_host)) == 0 ||
-	    link_route_add(net.hsk, &n->pool4, &net.uplink_addr, idx, err,
-	    sizeof err) == -1)
-		log_warnx("network: host route to %.12s: %s", n->id,
-		    idx == 0 ? "no uplink" : err);
 }
 
 /* Make the bridge of a network and its gateway addresses (idempotent). */
@@ -1014,6 +1038,22 @@ net_load_endpoint(const struct server_record *r)
 	TAILQ_INSERT_TAIL(&net.endpoints, e, entry);
 }
 
+static void
+net_load_uplink(const struct server_record *r)
+{
+	struct json		*doc;
+	struct json_error	 jerr;
+	int64_t			 n;
+
+	if ((doc = json_parse(r->value, r->len, 0, &jerr)) == NULL) {
+		log_warnx("network: record %s: %s", r->key, jerr.message);
+		return;
+	}
+	if (json_number_int64(json_get(doc, "index"), 1, 254, &n) == 0)
+		net.uplink_index = (int)n;
+	json_free(doc);
+}
+
 /* A link of ours in the kernel: remove it if no record owns it. */
 static void
 net_orphan_cb(const char *name, const char *alias, void *arg)
@@ -1053,47 +1093,115 @@ net_orphan_cb(const char *name, const char *alias, void *arg)
 	link_delete(sk, name);
 }
 
+static void
+net_uplink_stored(const char *error, void *arg)
+{
+	if (error != NULL)
+		log_warnx("network: storing the uplink's prefix: %s", error);
+}
+
+/*
+ * The uplink's prefixes from its index N: 169.254.N.0/30 and fd6e:6372:N::/64
+ * ("ncr"), .1 and ::1 the host's end, .2 and ::2 the routing namespace's.
+ */
+static void
+net_uplink_prefixes(int n, struct prefix *v4, struct prefix *v6)
+{
+	memset(v4, 0, sizeof *v4);
+	v4->family = AF_INET;
+	v4->len = 30;
+	v4->addr[0] = 169;
+	v4->addr[1] = 254;
+	v4->addr[2] = n;
+	memset(v6, 0, sizeof *v6);
+	v6->family = AF_INET6;
+	v6->len = 64;
+	memcpy(v6->addr, "\xfd\x6e\x63\x72", 4);
+	v6->addr[5] = n;
+}
+
+/*
+ * The uplink's index, chosen once and kept in the store: the first N (from a
+ * hash of the instance name on) whose prefixes the host neither has nor routes,
+ * so two instances on one host never share one.  Host prefixes shorter than
+ * /24 (a link-local /16 of zeroconf) are no conflict: ours is more specific.
+ * 169.254.0.0/24 is left out (the VRF links' addresses).
+ */
+static int
+net_uplink_choose(char *err, size_t errlen)
+{
+	struct hostnet	 host;
+	struct prefix	 v4, v6;
+	const char	*c;
+	char		 record[64];
+	unsigned int	 h = 5381;
+	size_t		 i;
+	int		 k, n, taken;
+
+	if (net.uplink_index != 0)
+		return (net.uplink_index);
+	/* An uplink of an earlier run that did not store its choice goes. */
+	link_delete(net.hsk, net.uplink_host);
+	memset(&host, 0, sizeof host);
+	if (hostnet_load(&host, NULL, err, errlen) == -1)
+		return (-1);
+	for (c = net.instance; *c != '\0'; c++)
+		h = h * 33 + (unsigned char)*c;
+	for (k = 0, n = 0; k < 254 && n == 0; k++) {
+		n = 1 + (h + k) % 254;
+		net_uplink_prefixes(n, &v4, &v6);
+		for (i = 0, taken = 0; i < host.nentries && !taken; i++) {
+			const struct prefix *p = &host.entries[i].prefix;
+
+			if (p->len >= (p->family == AF_INET ? 24 : 48) &&
+			    (prefix_overlaps(p, &v4) || prefix_overlaps(p, &v6)))
+				taken = 1;
+		}
+		if (taken)
+			n = 0;
+	}
+	hostnet_free(&host);
+	if (n == 0) {
+		snprintf(err, errlen, "every 169.254.N.0/30 is in use on the host");
+		return (-1);
+	}
+	net.uplink_index = n;
+	snprintf(record, sizeof record, "{\"index\":%d}", n);
+	store_put(net.store, NET_KIND_UPLINK, "0", record, strlen(record),
+	    net_uplink_stored, NULL);
+	log_info("network: uplink on 169.254.%d.0/30 (free on the host)", n);
+	return (n);
+}
+
 /*
  * The uplink: a veth pair between the routing namespace and the host, on a
- * link-local /30 chosen from the instance name (169.254.N.0/30), with the
- * routing namespace's default route through it.  Only networks whose egress
+ * link-local /30 and a ULA /64 free on the host (net_uplink_choose), with the
+ * routing namespace's default routes through it.  Only networks whose egress
  * names the uplink tag may use it (nft), IPv4 masqueraded to its address.
  */
 static int
 net_uplink_build(char *err, size_t errlen)
 {
 	struct prefix	 host, route, host6, route6;
-	const char	*c;
 	char		 alias[128];
-	unsigned int	 h = 5381;
-	int		 idx;
+	int		 idx, n;
 
-	for (c = net.instance; *c != '\0'; c++)
-		h = h * 33 + (unsigned char)*c;
-	memset(&host, 0, sizeof host);
-	host.family = AF_INET;
-	host.len = 30;
-	host.addr[0] = 169;
-	host.addr[1] = 254;
-	host.addr[2] = 1 + h % 254;
+	snprintf(net.uplink_host, sizeof net.uplink_host, "%suh",
+	    net.link_prefix);
+	if ((n = net_uplink_choose(err, errlen)) == -1)
+		return (-1);
+	net_uplink_prefixes(n, &host, &host6);
 	route = host;
 	host.addr[3] = 1;
 	route.addr[3] = 2;
 	net.uplink_addr = route;
 	net.uplink_addr.len = 32;
-	/* IPv6: fd6e:6372:<hash>::/64 ("ncr"), ::1 the host, ::2 ours. */
-	memset(&host6, 0, sizeof host6);
-	host6.family = AF_INET6;
-	host6.len = 64;
-	memcpy(host6.addr, "\xfd\x6e\x63\x72", 4);
-	host6.addr[4] = (h >> 8) & 0xff;
-	host6.addr[5] = h & 0xff;
 	route6 = host6;
 	host6.addr[15] = 1;
 	route6.addr[15] = 2;
+	net.uplink_addr6 = route6;
+	net.uplink_addr6.len = 128;
 
-	snprintf(net.uplink_host, sizeof net.uplink_host, "%suh",
-	    net.link_prefix);
 	snprintf(net.uplink, sizeof net.uplink, "%sur", net.link_prefix);
 	net_alias(alias, sizeof alias, "uplink", "0");
 	if (link_index(net.rsk, net.uplink) == 0 ||
@@ -1352,6 +1460,8 @@ net_init(const struct server_env *env, char *err, size_t errlen)
 			net_load_network(&env->records[i]);
 		else if (strcmp(env->records[i].kind, NET_KIND_ENDPOINT) == 0)
 			net_load_endpoint(&env->records[i]);
+		else if (strcmp(env->records[i].kind, NET_KIND_UPLINK) == 0)
+			net_load_uplink(&env->records[i]);
 	}
 	/* Something to keep (records, or a namespace an earlier run made). */
 	snprintf(path, sizeof path, "/run/netns/%s", net.netns);

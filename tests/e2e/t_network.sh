@@ -13,6 +13,10 @@ e2e_import_busybox
 # E2E_VRF_BACKEND=l3mdev where the kernel has VRF).
 : "${E2E_VRF_BACKEND:=netns}"
 ula=$(e2e_ula)
+# A routed (non-ULA) IPv6 scope: a random /48 of the documentation prefix
+# 2001:db8::/32 (RFC 3849), which nothing routes; it stays on this machine.
+set -- $(od -An -N2 -tu1 /dev/urandom)
+pub6=$(printf '2001:db8:%x' $(($1 * 256 + $2)))
 E2E_NETCRAVED_EXTRA='"default_tag": "web",
 	"scopes": [ { "name": "e2e", "ipv4_network": "198.18.0.0/16",
 	  "ipv6_network": "'$ula'::/48", "scopes": [
@@ -24,7 +28,10 @@ E2E_NETCRAVED_EXTRA='"default_tag": "web",
 	    "tags": ["db"], "ingress": ["web", "host"] },
 	  { "name": "other", "ipv4_network": "198.18.32.0/20", "ipv4_prefix_length": 24,
 	    "ipv6_network": "'$ula':300::/56", "ipv6_prefix_length": 64,
-	    "tags": ["other"] } ] } ]'
+	    "tags": ["other"] } ] },
+	  { "name": "pub", "ipv4_network": "198.19.240.0/20", "ipv4_prefix_length": 24,
+	    "ipv6_network": "'$pub6'::/48", "ipv6_prefix_length": 64,
+	    "tags": ["pub"], "egress": ["internet"] } ]'
 e2e_start_netcraved
 
 netcreate() {	# netcreate NAME TAG [ARGS...]
@@ -164,6 +171,22 @@ e2e_expect_not_contains "$seen" "$a4" "masquerade"
 if [ "$v6_egress" = 1 ]; then
 	seen=$(dk exec ca sh -c "printf 'GET /cgi-bin/ip HTTP/1.0\\r\\n\\r\\n' | nc -w 3 $inet6::2 80" 2>&1)
 	e2e_expect_contains "$seen" "fd6e:6372:" "what the internet sees of web's container over IPv6 (NAT66)"
+	# Routed IPv6: a non-ULA network leaves under its own address, and the
+	# host has the route back through the uplink.
+	ip -n "$inet" route add "$pub6::/48" via "$inet6::1"
+	uh=$(ip -o link show | grep "alias netcrave:$E2E_INSTANCE:uplink:" | awk -F': ' '{print $2}' | cut -d@ -f1)
+	netcreate pub1 pub --ipv6 >/dev/null || e2e_fail "network create pub1"
+	server cp pub1
+	p6=$(ip6 cp pub1)
+	[ -n "$p6" ] || e2e_fail "no IPv6 address on pub1"
+	ip -6 route show | grep -q "^${p6%:*}:/64 via fd6e:6372:.* dev $uh" ||
+	    e2e_fail "no host route back to pub1's pool via the uplink: $(ip -6 route show | grep "$pub6")"
+	seen=$(dk exec cp sh -c "printf 'GET /cgi-bin/ip HTTP/1.0\\r\\n\\r\\n' | nc -w 3 $inet6::2 80" 2>&1)
+	e2e_expect_contains "$seen" "from [$p6]" "what the internet sees of pub's container (routed IPv6, no NAT66)"
+	dk rm -f cp >/dev/null
+	dk network rm pub1 >/dev/null || e2e_fail "network rm pub1"
+	ip -6 route show | grep -q "^$pub6" && e2e_fail "the host route to pub1's pool stayed after network rm"
+	e2e_log "routed IPv6 egress: the container's own address seen, the host routes it back"
 fi
 netcreate db2 db >/dev/null || e2e_fail "network create db2"
 dk run --rm --network db2 local/busybox ping -c1 -W1 198.19.254.2 >/dev/null 2>&1 &&
