@@ -84,14 +84,6 @@ static struct {
 	struct net_vrf_list	 vrfs;		/* one per tag with networks */
 } net = { .rns = -1, .dns = -1 };
 
-/* A reply waiting for the store; undo runs if the store fails. */
-struct net_pending {
-	struct http_request	*req;		/* NULL once the client went away */
-	char			*reply;
-	void			(*undo)(void *);
-	void			*undo_arg;
-};
-
 static int	net_unavailable(struct http_request *);
 static int	net_kernel_start(void);
 
@@ -223,47 +215,11 @@ net_endpoint_free(struct net_endpoint *e)
 	free(e);
 }
 
-static void
-net_pending_cleanup(struct http_request *req, void *arg)
-{
-	struct net_pending	*p = arg;
-
-	p->req = NULL;
-}
-
-/* The store answered: reply (or undo and say why). */
-static void
-net_pending_done(const char *error, void *arg)
-{
-	struct net_pending	*p = arg;
-
-	if (error != NULL) {
-		log_warnx("network: store: %s", error);
-		if (p->undo != NULL)
-			p->undo(p->undo_arg);
-		if (p->req != NULL) {
-			http_request_set_cleanup(p->req, NULL, NULL);
-			plugin_fail(p->req, 500,
-			    "NetworkDriver: the state store failed: %s", error);
-		}
-	} else if (p->req != NULL) {
-		http_request_set_cleanup(p->req, NULL, NULL);
-		plugin_reply_json(p->req, p->reply);
-	}
-	free(p->reply);
-	free(p);
-}
-
-static struct net_pending *
+/* A reply sent once the store has the change. */
+static struct plugin_pending *
 net_pending_new(struct http_request *req, const char *reply)
 {
-	struct net_pending	*p;
-
-	p = xcalloc(1, sizeof *p);
-	p->req = req;
-	p->reply = xstrdup(reply);
-	http_request_set_cleanup(req, net_pending_cleanup, p);
-	return (p);
+	return (plugin_pending_new(req, "NetworkDriver", xstrdup(reply), 0));
 }
 
 /* A generator's text, freed generator. */
@@ -554,9 +510,9 @@ net_ipam_data(struct http_request *req, const struct json *doc,
 }
 
 static void
-net_undo_network(void *arg)
+net_undo_network(struct plugin_pending *p)
 {
-	struct net_network	*n = arg;
+	struct net_network	*n = p->arg;
 
 	TAILQ_REMOVE(&net.networks, n, entry);
 	net_network_unbuild(n);
@@ -573,7 +529,7 @@ plugin_network_create(struct http_request *req, void *arg)
 	struct json		*doc;
 	const struct json	*generic;
 	struct net_network	*n;
-	struct net_pending	*p;
+	struct plugin_pending	*p;
 	struct prefix		 pool4, pool6, gw4, gw6;
 	const char		*id, *opt_tag;
 	char			*record, err[256], buf[PREFIX_STRLEN];
@@ -657,10 +613,10 @@ plugin_network_create(struct http_request *req, void *arg)
 
 	p = net_pending_new(req, "{}");
 	p->undo = net_undo_network;
-	p->undo_arg = n;
+	p->arg = n;
 	record = net_network_record(n);
 	store_put(net.store, NET_KIND_NETWORK, n->id, record, strlen(record),
-	    net_pending_done, p);
+	    plugin_pending_done, p);
 	free(record);
 out:
 	json_free(doc);
@@ -714,7 +670,7 @@ plugin_network_delete(struct http_request *req, void *arg)
 	net_network_unbuild(n);
 	net_policy_apply();
 	log_info("network: %.12s deleted", n->id);
-	store_del(net.store, NET_KIND_NETWORK, n->id, net_pending_done,
+	store_del(net.store, NET_KIND_NETWORK, n->id, plugin_pending_done,
 	    net_pending_new(req, "{}"));
 	net_network_free(n);
 out:
@@ -722,9 +678,9 @@ out:
 }
 
 static void
-net_undo_endpoint(void *arg)
+net_undo_endpoint(struct plugin_pending *p)
 {
-	struct net_endpoint	*e = arg;
+	struct net_endpoint	*e = p->arg;
 
 	TAILQ_REMOVE(&net.endpoints, e, entry);
 	net_endpoint_free(e);
@@ -755,7 +711,7 @@ plugin_network_create_endpoint(struct http_request *req, void *arg)
 	const struct json	*iface;
 	struct net_network	*n;
 	struct net_endpoint	*e;
-	struct net_pending	*p;
+	struct plugin_pending	*p;
 	const char		*id, *netid, *mac;
 	unsigned char		 hw[6];
 	char			*record, reply[96];
@@ -802,10 +758,10 @@ plugin_network_create_endpoint(struct http_request *req, void *arg)
 
 	p = net_pending_new(req, reply);
 	p->undo = net_undo_endpoint;
-	p->undo_arg = e;
+	p->arg = e;
 	record = net_endpoint_record(e);
 	store_put(net.store, NET_KIND_ENDPOINT, e->id, record, strlen(record),
-	    net_pending_done, p);
+	    plugin_pending_done, p);
 	free(record);
 out:
 	json_free(doc);
@@ -859,7 +815,7 @@ plugin_network_delete_endpoint(struct http_request *req, void *arg)
 	TAILQ_REMOVE(&net.endpoints, e, entry);
 	link_delete(v != NULL ? v->sk : NULL, e->peer);
 	link_delete(net.dsk, e->ifname);
-	store_del(net.store, NET_KIND_ENDPOINT, e->id, net_pending_done,
+	store_del(net.store, NET_KIND_ENDPOINT, e->id, plugin_pending_done,
 	    net_pending_new(req, "{}"));
 	net_endpoint_free(e);
 out:
