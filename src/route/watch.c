@@ -77,10 +77,21 @@ watch_parse(void *buf, size_t len, watch_cb cb, void *arg)
 	struct watch_parse_ctx	 ctx = { cb, arg };
 	struct nlmsghdr		*h;
 	struct nl_msg		*msg;
+	size_t			 off, next;
 	int			 n = 0;
 
-	/* NLMSG_OK: a whole header, and a length inside what is left. */
-	for (h = buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+	/*
+	 * A whole header, and a length inside what is left (as NLMSG_OK); the
+	 * step is by hand, as NLMSG_NEXT would take an unsigned len past zero
+	 * after an unaligned last message.
+	 */
+	for (off = 0; len - off >= sizeof *h; off = next) {
+		h = (struct nlmsghdr *)(void *)((char *)buf + off);
+		if (h->nlmsg_len < sizeof *h || h->nlmsg_len > len - off)
+			break;
+		next = off + NLMSG_ALIGN(h->nlmsg_len);
+		if (next > len)
+			next = len;
 		if (h->nlmsg_type == NLMSG_DONE)
 			break;
 		if (h->nlmsg_type != RTM_NEWLINK &&
