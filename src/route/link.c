@@ -98,34 +98,51 @@ link_up(struct nl_sock *sk, int ifindex)
 	return (link_up_alias(sk, ifindex, NULL));
 }
 
+/*
+ * Make sure the link l describes (name set, owned here) exists and is up with
+ * alias; what names its kind in errors.  Its ifindex or -1.
+ */
+static int
+link_ensure(struct nl_sock *sk, struct rtnl_link *l, const char *what,
+    const char *alias, char *err, size_t errlen)
+{
+	char	name[IFNAMSIZ];
+	int	idx, rc;
+
+	snprintf(name, sizeof name, "%s", rtnl_link_get_name(l));
+	if ((idx = link_index(sk, name)) == 0) {
+		rc = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
+		if (rc < 0 && rc != -NLE_EXIST) {
+			snprintf(err, errlen, "%s %s: %s", what, name,
+			    nl_geterror(rc));
+			rtnl_link_put(l);
+			return (-1);
+		}
+		if ((idx = link_index(sk, name)) == 0) {
+			snprintf(err, errlen, "%s %s vanished", what, name);
+			rtnl_link_put(l);
+			return (-1);
+		}
+	}
+	rtnl_link_put(l);
+	if ((rc = link_up_alias(sk, idx, alias)) < 0) {
+		snprintf(err, errlen, "%s %s up: %s", what, name,
+		    nl_geterror(rc));
+		return (-1);
+	}
+	return (idx);
+}
+
 int
 link_bridge_ensure(struct nl_sock *sk, const char *name, const char *alias,
     char *err, size_t errlen)
 {
 	struct rtnl_link	*l;
-	int			 idx, rc;
 
-	if ((idx = link_index(sk, name)) == 0) {
-		l = rtnl_link_alloc();
-		rtnl_link_set_type(l, "bridge");
-		rtnl_link_set_name(l, name);
-		rc = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
-		rtnl_link_put(l);
-		if (rc < 0 && rc != -NLE_EXIST) {
-			snprintf(err, errlen, "bridge %s: %s", name,
-			    nl_geterror(rc));
-			return (-1);
-		}
-		if ((idx = link_index(sk, name)) == 0) {
-			snprintf(err, errlen, "bridge %s vanished", name);
-			return (-1);
-		}
-	}
-	if ((rc = link_up_alias(sk, idx, alias)) < 0) {
-		snprintf(err, errlen, "bridge %s up: %s", name, nl_geterror(rc));
-		return (-1);
-	}
-	return (idx);
+	l = rtnl_link_alloc();
+	rtnl_link_set_type(l, "bridge");
+	rtnl_link_set_name(l, name);
+	return (link_ensure(sk, l, "bridge", alias, err, errlen));
 }
 
 int
@@ -417,27 +434,9 @@ link_vrf_ensure(struct nl_sock *sk, const char *name, unsigned int table,
     const char *alias, char *err, size_t errlen)
 {
 	struct rtnl_link	*l;
-	int			 rc, idx;
 
-	if ((idx = link_index(sk, name)) == 0) {
-		l = rtnl_link_vrf_alloc();
-		rtnl_link_set_name(l, name);
-		rtnl_link_vrf_set_tableid(l, table);
-		rc = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
-		rtnl_link_put(l);
-		if (rc < 0 && rc != -NLE_EXIST) {
-			snprintf(err, errlen, "vrf %s (table %u): %s", name,
-			    table, nl_geterror(rc));
-			return (-1);
-		}
-		if ((idx = link_index(sk, name)) == 0) {
-			snprintf(err, errlen, "vrf %s vanished", name);
-			return (-1);
-		}
-	}
-	if ((rc = link_up_alias(sk, idx, alias)) < 0) {
-		snprintf(err, errlen, "vrf %s up: %s", name, nl_geterror(rc));
-		return (-1);
-	}
-	return (idx);
+	l = rtnl_link_vrf_alloc();
+	rtnl_link_set_name(l, name);
+	rtnl_link_vrf_set_tableid(l, table);
+	return (link_ensure(sk, l, "vrf", alias, err, errlen));
 }

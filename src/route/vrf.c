@@ -109,16 +109,23 @@ vrf_destroy(const struct vrf_env *env, struct vrf *v)
 	vrf_close(v);
 }
 
-void
-vrf_link_name(const struct vrf_env *env, char kind, const char *tag,
-    char *buf, size_t len)
+uint32_t
+vrf_tag_hash(const char *tag)
 {
 	const unsigned char	*c;
 	uint32_t		 h = 2166136261u;	/* FNV-1a */
 
 	for (c = (const unsigned char *)tag; *c != '\0'; c++)
 		h = (h ^ *c) * 16777619u;
-	snprintf(buf, len, "%s%c%08x", env->link_prefix, kind, (unsigned)h);
+	return (h);
+}
+
+void
+vrf_link_name(const struct vrf_env *env, char kind, const char *tag,
+    char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%c%08x", env->link_prefix, kind,
+	    (unsigned int)vrf_tag_hash(tag));
 }
 
 void

@@ -10,6 +10,7 @@
 #include <sys/queue.h>
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "prefix.h"
 
@@ -92,6 +93,8 @@ int		 vrf_route(const struct vrf_env *, struct vrf *,
 void		 vrf_close(struct vrf *);
 /* Remove it from the kernel, then vrf_close. */
 void		 vrf_destroy(const struct vrf_env *, struct vrf *);
+/* A hash of a tag (FNV-1a): link names and l3mdev tables. */
+uint32_t	 vrf_tag_hash(const char *tag);
 /* A name from the tag: "<prefix><kind><8 hex digits>", an interface name. */
 void		 vrf_link_name(const struct vrf_env *, char kind, const char *tag,
 		    char *buf, size_t len);

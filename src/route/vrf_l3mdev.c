@@ -20,12 +20,7 @@
 static unsigned int
 vrf_l3mdev_table(const char *tag)
 {
-	const unsigned char	*c;
-	uint32_t		 h = 2166136261u;
-
-	for (c = (const unsigned char *)tag; *c != '\0'; c++)
-		h = (h ^ *c) * 16777619u;
-	return (VRF_TABLE_BASE + h % 1000000u);
+	return (VRF_TABLE_BASE + vrf_tag_hash(tag) % 1000000u);
 }
 
 /* "ip link add x type vrf table N" works: make one and remove it again. */
