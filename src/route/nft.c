@@ -110,21 +110,54 @@ nft_addr_rule(FILE *f, const char *iif, const char *oif,
 		if ((a != NULL && !(fam == 0 ? a->has4 : a->has6)) ||
 		    (b != NULL && !(fam == 0 ? b->has4 : b->has6)))
 			continue;
-		fprintf(f, "\t\tiifname \"%s\" oifname \"%s\"", iif, oif);
+		fprintf(f, "\t\t");
+		if (iif != NULL)
+			fprintf(f, "iifname \"%s\" ", iif);
+		if (oif != NULL)
+			fprintf(f, "oifname \"%s\" ", oif);
 		if (a != NULL)
-			fprintf(f, " %s saddr %s", ip, prefix_format(fam == 0 ?
+			fprintf(f, "%s saddr %s ", ip, prefix_format(fam == 0 ?
 			    &a->pool4 : &a->pool6, 1, bufa, sizeof bufa));
 		if (b != NULL)
-			fprintf(f, " %s daddr %s", ip, prefix_format(fam == 0 ?
+			fprintf(f, "%s daddr %s ", ip, prefix_format(fam == 0 ?
 			    &b->pool4 : &b->pool6, 1, bufb, sizeof bufb));
-		fprintf(f, " accept\n");
+		fprintf(f, "accept\n");
 	}
 }
 
+/* The interface a network is behind here: its VRF's link, or none (by pool). */
+static const char *
+nft_link(const struct net_network *n, const struct nft_model *m)
+{
+	return (m->by_pool ? NULL : n->vrf_link);
+}
+
+/* "{ a, b }" of the networks' pools of a family (0: IPv4); 0 when none. */
+static int
+nft_pool_set(FILE *f, const struct nft_model *m, int fam)
+{
+	const struct net_network	*a;
+	char				 buf[PREFIX_STRLEN];
+	size_t				 i;
+	int				 n = 0;
+
+	for (i = 0; i < m->nnetworks; i++) {
+		a = m->networks[i];
+		if (!(fam == 0 ? a->has4 : a->has6))
+			continue;
+		fprintf(f, "%s%s", n++ == 0 ? "{ " : ", ", prefix_format(fam ==
+		    0 ? &a->pool4 : &a->pool6, 1, buf, sizeof buf));
+	}
+	if (n > 0)
+		fprintf(f, " }");
+	return (n);
+}
+
 /*
- * The forward chain of the routing namespace when each VRF is a namespace:
- * networks are told apart by their VRF's link and their pools.  Networks of
- * one VRF never cross it (their namespace's own chain covers them).
+ * The forward chain of the routing namespace when networks live in VRFs:
+ * told apart by their VRF's link (netns: networks of one VRF never cross it,
+ * their namespace's own chain covers them) and their pools, or by their
+ * pools alone (l3mdev).
  */
 static void
 nft_forward_by_link(FILE *f, const struct nft_model *m, int *nout)
@@ -136,10 +169,12 @@ nft_forward_by_link(FILE *f, const struct nft_model *m, int *nout)
 		a = m->networks[i];
 		for (j = 0; j < m->nnetworks; j++) {
 			b = m->networks[j];
-			if (strcmp(a->vrf_link, b->vrf_link) == 0 ||
-			    !nft_allowed(a, b))
+			if (m->by_pool ? i == j : strcmp(a->vrf_link,
+			    b->vrf_link) == 0)
 				continue;
-			nft_addr_rule(f, a->vrf_link, b->vrf_link, a, b);
+			if (nft_allowed(a, b))
+				nft_addr_rule(f, nft_link(a, m), nft_link(b, m),
+				    a, b);
 		}
 	}
 	if (m->uplink == NULL)
@@ -147,12 +182,56 @@ nft_forward_by_link(FILE *f, const struct nft_model *m, int *nout)
 	for (i = 0; i < m->nnetworks; i++) {
 		a = m->networks[i];
 		if (nft_egresses(a, m)) {
-			nft_addr_rule(f, a->vrf_link, m->uplink, a, NULL);
+			nft_addr_rule(f, nft_link(a, m), m->uplink, a, NULL);
 			(*nout)++;
 		}
 		if (nft_admits_host(a, m))
-			nft_addr_rule(f, m->uplink, a->vrf_link, NULL, a);
+			nft_addr_rule(f, m->uplink, nft_link(a, m), NULL, a);
 	}
+}
+
+/*
+ * What marks traffic from (dir "saddr", "iifname") or to the networks: their
+ * interfaces, or their pools per family.  Up to two selectors, NULL-ended.
+ */
+static void
+nft_selectors(const struct nft_model *m, int from, char *sel[3])
+{
+	FILE	*f;
+	size_t	 len;
+	int	 fam, n = 0;
+
+	memset(sel, 0, 3 * sizeof *sel);
+	for (fam = 0; fam < (m->by_pool ? 2 : 1); fam++) {
+		if ((f = open_memstream(&sel[n], &len)) == NULL)
+			fatal("%s: open_memstream", __func__);
+		if (m->by_pool) {
+			fprintf(f, "%s %s ", fam == 0 ? "ip" : "ip6", from ?
+			    "saddr" : "daddr");
+			if (nft_pool_set(f, m, fam) == 0) {
+				fclose(f);
+				free(sel[n]);
+				sel[n] = NULL;
+				continue;
+			}
+		} else {
+			fprintf(f, "%s ", from ? "iifname" : "oifname");
+			if (m->by_link)
+				nft_link_set(f, m);
+			else
+				nft_bridge_set(f, m, NULL);
+		}
+		if (fclose(f) != 0)
+			fatal("%s: fclose", __func__);
+		n++;
+	}
+}
+
+static void
+nft_selectors_free(char *sel[3])
+{
+	free(sel[0]);
+	free(sel[1]);
 }
 
 /* The forward chain where networks are told apart by their bridges. */
@@ -213,16 +292,6 @@ static const struct {
 	{ "tcp", 53 },
 };
 
-/* The networks' interfaces here: their bridges, or their VRFs' links. */
-static void
-nft_network_ifs(FILE *f, const struct nft_model *m)
-{
-	if (m->by_link)
-		nft_link_set(f, m);
-	else
-		nft_bridge_set(f, m, NULL);
-}
-
 /*
  * The input chain: to the addresses of this namespace (the gateways) containers
  * get ICMP (ping, neighbour discovery, path MTU) and the host tag's services;
@@ -231,34 +300,35 @@ nft_network_ifs(FILE *f, const struct nft_model *m)
 static void
 nft_input(FILE *f, const struct nft_model *m)
 {
-	size_t	i;
+	char	*sel[3];
+	size_t	 i, k;
 
+	nft_selectors(m, 1, sel);
 	fprintf(f, "\tchain input {\n");
 	fprintf(f, "\t\ttype filter hook input priority filter; "
 	    "policy accept;\n");
 	fprintf(f, "\t\tct state established,related accept\n");
-	fprintf(f, "\t\tiifname ");
-	nft_network_ifs(f, m);
-	fprintf(f, " meta l4proto { icmp, ipv6-icmp } accept\n");
+	for (k = 0; sel[k] != NULL; k++)
+		fprintf(f, "\t\t%s meta l4proto { icmp, ipv6-icmp } accept\n",
+		    sel[k]);
 	for (i = 0; i < sizeof nft_host_services / sizeof nft_host_services[0];
-	    i++) {
-		fprintf(f, "\t\tiifname ");
-		nft_network_ifs(f, m);
-		fprintf(f, " %s dport %d accept\n", nft_host_services[i].proto,
-		    nft_host_services[i].port);
-	}
-	fprintf(f, "\t\tiifname ");
-	nft_network_ifs(f, m);
-	fprintf(f, " drop\n");
+	    i++)
+		for (k = 0; sel[k] != NULL; k++)
+			fprintf(f, "\t\t%s %s dport %d accept\n", sel[k],
+			    nft_host_services[i].proto,
+			    nft_host_services[i].port);
+	for (k = 0; sel[k] != NULL; k++)
+		fprintf(f, "\t\t%s drop\n", sel[k]);
 	fprintf(f, "\t}\n");
+	nft_selectors_free(sel);
 }
 
 char *
 nft_ruleset(const struct nft_model *m)
 {
 	FILE	*f;
-	char	*text = NULL;
-	size_t	 len = 0;
+	char	*text = NULL, *from[3], *to[3];
+	size_t	 len = 0, k;
 	int	 nout = 0;
 
 	if ((f = open_memstream(&text, &len)) == NULL)
@@ -270,14 +340,18 @@ nft_ruleset(const struct nft_model *m)
 	fprintf(f, "\t\ttype filter hook forward priority filter; "
 	    "policy accept;\n");
 	fprintf(f, "\t\tct state established,related accept\n");
-	if (m->by_link) {
+	if (m->by_link || m->by_pool) {
 		nft_forward_by_link(f, m, &nout);
 		if (m->nnetworks > 0) {
-			fprintf(f, "\t\tiifname ");
-			nft_link_set(f, m);
-			fprintf(f, " drop\n\t\toifname ");
-			nft_link_set(f, m);
-			fprintf(f, " drop\n");
+			/* Everything else from or to a network is dropped. */
+			nft_selectors(m, 1, from);
+			nft_selectors(m, 0, to);
+			for (k = 0; from[k] != NULL; k++)
+				fprintf(f, "\t\t%s drop\n", from[k]);
+			for (k = 0; to[k] != NULL; k++)
+				fprintf(f, "\t\t%s drop\n", to[k]);
+			nft_selectors_free(from);
+			nft_selectors_free(to);
 		}
 	} else
 		nft_forward_by_bridge(f, m, &nout);

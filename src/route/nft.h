@@ -51,6 +51,10 @@ struct nft_model {
 	const char		 *transit;	/* in a VRF's namespace: its link
 						   to the routing namespace,
 						   where the policy was decided */
+	int			  by_pool;	/* networks are told apart by
+						   their pools alone (l3mdev
+						   VRFs: packets arrive "from"
+						   the vrf device) */
 };
 
 /* Whether traffic from a may start flows to b (same network: always). */

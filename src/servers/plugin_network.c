@@ -382,6 +382,8 @@ net_policy_apply(void)
 		m.networks[i++] = n;
 	m.by_link = net.venv.backend != NULL &&
 	    net.venv.backend->own_namespace;
+	m.by_pool = net.venv.backend != NULL &&
+	    !net.venv.backend->own_namespace;
 	text = nft_ruleset(&m);
 	if (nft_apply(net.rns, text, err, sizeof err) == -1)
 		log_warnx("network: nft: %s", err);
@@ -450,11 +452,13 @@ net_network_build(struct net_network *n, char *err, size_t errlen)
 	if ((idx = link_bridge_ensure(v->sk, n->bridge, alias, err,
 	    errlen)) == -1)
 		return (-1);
+	/* Before the addresses: enslaving to a vrf device cycles the link,
+	   which drops IPv6 addresses. */
+	if (vrf_attach(&net.venv, v, n->bridge, err, errlen) == -1)
+		return (-1);
 	if (n->has4 && link_addr_add(v->sk, idx, &n->gw4, err, errlen) == -1)
 		return (-1);
 	if (n->has6 && link_addr_add(v->sk, idx, &n->gw6, err, errlen) == -1)
-		return (-1);
-	if (vrf_attach(&net.venv, v, n->bridge, err, errlen) == -1)
 		return (-1);
 	if (n->has4 && vrf_route(&net.venv, v, &n->pool4, idx, 1, err,
 	    errlen) == -1)

@@ -111,7 +111,7 @@ static void
 test_ruleset(void **state)
 {
 	struct net_network	*nets[] = { &web, &db, &other };
-	struct nft_model	 m = { "nc", nets, 3, NULL, NULL, NULL, 0, NULL };
+	struct nft_model	 m = { "nc", nets, 3, NULL, NULL, NULL, 0, NULL, 0 };
 	char			*text;
 
 	text = nft_ruleset(&m);
@@ -165,6 +165,46 @@ static const char golden_by_link[] =
 	"\t}\n"
 	"}\n";
 
+/* The routing namespace's chains with l3mdev VRFs: pools only. */
+static const char golden_by_pool[] =
+	"table inet nc\n"
+	"delete table inet nc\n"
+	"table inet nc {\n"
+	"\tchain forward {\n"
+	"\t\ttype filter hook forward priority filter; policy accept;\n"
+	"\t\tct state established,related accept\n"
+	"\t\tip saddr 198.18.0.0/24 ip daddr 198.18.16.0/24 accept\n"
+	"\t\tip6 saddr fd01::/64 ip6 daddr fd02::/64 accept\n"
+	"\t\toifname \"ncur\" ip saddr 198.18.0.0/24 accept\n"
+	"\t\toifname \"ncur\" ip6 saddr fd01::/64 accept\n"
+	"\t\tiifname \"ncur\" ip daddr 198.18.16.0/24 accept\n"
+	"\t\tiifname \"ncur\" ip6 daddr fd02::/64 accept\n"
+	"\t\tip saddr { 198.18.0.0/24, 198.18.16.0/24 } drop\n"
+	"\t\tip6 saddr { fd01::/64, fd02::/64 } drop\n"
+	"\t\tip daddr { 198.18.0.0/24, 198.18.16.0/24 } drop\n"
+	"\t\tip6 daddr { fd01::/64, fd02::/64 } drop\n"
+	"\t}\n"
+	"\tchain input {\n"
+	"\t\ttype filter hook input priority filter; policy accept;\n"
+	"\t\tct state established,related accept\n"
+	"\t\tip saddr { 198.18.0.0/24, 198.18.16.0/24 } meta l4proto "
+	    "{ icmp, ipv6-icmp } accept\n"
+	"\t\tip6 saddr { fd01::/64, fd02::/64 } meta l4proto "
+	    "{ icmp, ipv6-icmp } accept\n"
+	"\t\tip saddr { 198.18.0.0/24, 198.18.16.0/24 } udp dport 53 accept\n"
+	"\t\tip6 saddr { fd01::/64, fd02::/64 } udp dport 53 accept\n"
+	"\t\tip saddr { 198.18.0.0/24, 198.18.16.0/24 } tcp dport 53 accept\n"
+	"\t\tip6 saddr { fd01::/64, fd02::/64 } tcp dport 53 accept\n"
+	"\t\tip saddr { 198.18.0.0/24, 198.18.16.0/24 } drop\n"
+	"\t\tip6 saddr { fd01::/64, fd02::/64 } drop\n"
+	"\t}\n"
+	"\tchain postrouting {\n"
+	"\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
+	"\t\toifname \"ncur\" meta nfproto ipv4 masquerade\n"
+	"\t\toifname \"ncur\" ip6 saddr fc00::/7 masquerade\n"
+	"\t}\n"
+	"}\n";
+
 /* Inside a VRF's namespace: its networks' pairs, its link to the routing one. */
 static const char golden_transit[] =
 	"table inet nc\n"
@@ -196,7 +236,7 @@ test_ruleset_vrf(void **state)
 	struct net_network	 w = web, d = db, w2 = web;
 	struct net_network	*nets[] = { &w, &d };
 	struct nft_model	 m = { "nc", nets, 2, "ncur", "internet", "host",
-	    1, NULL };
+	    1, NULL, 0 };
 	char			*text;
 
 	assert_int_equal(prefix_parse("198.18.0.0/24", 0, &w.pool4, NULL, 0), 0);
@@ -209,6 +249,12 @@ test_ruleset_vrf(void **state)
 	strcpy(d.vrf_link, "ncxd");
 	text = nft_ruleset(&m);
 	assert_string_equal(text, golden_by_link);
+	free(text);
+	/* l3mdev: one namespace, networks told apart by their pools. */
+	m.by_link = 0;
+	m.by_pool = 1;
+	text = nft_ruleset(&m);
+	assert_string_equal(text, golden_by_pool);
 	free(text);
 	/* web's VRF with two web networks (web's egress does not name web). */
 	strcpy(w2.bridge, "ncbw2");
