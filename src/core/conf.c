@@ -390,6 +390,19 @@ static const struct conf_key conf_dns_keys[] = {
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
+/* The NetworkDriver's kernel side (src/route/vrf.c). */
+static const struct conf_choice conf_vrf_backends[] = {
+	{ "auto", 0 },		/* VRF_AUTO */
+	{ "l3mdev", 1 },	/* VRF_L3MDEV */
+	{ "netns", 2 },		/* VRF_NETNS */
+	{ NULL, 0 }
+};
+static const struct conf_key conf_network_keys[] = {
+	{ "vrf_backend", CONF_CHOICE, C(network_vrf_backend), 0, 0, 0, 0,
+	  "auto", conf_vrf_backends, NULL, NULL },
+	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+
 /* A scope of the address schema; its own "scopes" holds its children. */
 static const struct conf_key conf_scope_keys[] = {
 	{ "name", CONF_STRING, S(name), CONF_REQUIRED, 0, 0, 0, NULL, NULL,
@@ -441,6 +454,8 @@ static const struct conf_key conf_keys[] = {
 	{ "dns", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL, conf_dns_keys },
 	{ "ingress", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL,
 	  conf_ingress_keys },
+	{ "network", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL,
+	  conf_network_keys },
 	{ "default_tag", CONF_STRING, C(default_tag), 0, 0, 0, 0, "default",
 	  NULL, conf_check_tag, NULL },
 	{ "uplink_tag", CONF_STRING, C(uplink_tag), 0, 0, 0, 0, "internet",

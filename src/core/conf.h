@@ -168,6 +168,8 @@ struct conf {
 	char		*ingress_acme_address;	/* http-01 "HOST:PORT"; "" none */
 	char		*ingress_waf_address;	/* squid accelerator; "" direct */
 	char		*ingress_waf_return_listen; /* loopback, squid's way back */
+	/* The NetworkDriver's kernel side. */
+	int		 network_vrf_backend;	/* enum vrf_kind: auto, l3mdev, netns */
 
 	/* The address schema. */
 	struct conf_scope *scopes;	/* top-level scopes */

@@ -18,6 +18,7 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/route/link/vrf.h>
 #include <netlink/route/route.h>
 
 #include "link.h"
@@ -97,34 +98,51 @@ link_up(struct nl_sock *sk, int ifindex)
 	return (link_up_alias(sk, ifindex, NULL));
 }
 
+/*
+ * Make sure the link l describes (name set, owned here) exists and is up with
+ * alias; what names its kind in errors.  Its ifindex or -1.
+ */
+static int
+link_ensure(struct nl_sock *sk, struct rtnl_link *l, const char *what,
+    const char *alias, char *err, size_t errlen)
+{
+	char	name[IFNAMSIZ];
+	int	idx, rc;
+
+	snprintf(name, sizeof name, "%s", rtnl_link_get_name(l));
+	if ((idx = link_index(sk, name)) == 0) {
+		rc = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
+		if (rc < 0 && rc != -NLE_EXIST) {
+			snprintf(err, errlen, "%s %s: %s", what, name,
+			    nl_geterror(rc));
+			rtnl_link_put(l);
+			return (-1);
+		}
+		if ((idx = link_index(sk, name)) == 0) {
+			snprintf(err, errlen, "%s %s vanished", what, name);
+			rtnl_link_put(l);
+			return (-1);
+		}
+	}
+	rtnl_link_put(l);
+	if ((rc = link_up_alias(sk, idx, alias)) < 0) {
+		snprintf(err, errlen, "%s %s up: %s", what, name,
+		    nl_geterror(rc));
+		return (-1);
+	}
+	return (idx);
+}
+
 int
 link_bridge_ensure(struct nl_sock *sk, const char *name, const char *alias,
     char *err, size_t errlen)
 {
 	struct rtnl_link	*l;
-	int			 idx, rc;
 
-	if ((idx = link_index(sk, name)) == 0) {
-		l = rtnl_link_alloc();
-		rtnl_link_set_type(l, "bridge");
-		rtnl_link_set_name(l, name);
-		rc = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
-		rtnl_link_put(l);
-		if (rc < 0 && rc != -NLE_EXIST) {
-			snprintf(err, errlen, "bridge %s: %s", name,
-			    nl_geterror(rc));
-			return (-1);
-		}
-		if ((idx = link_index(sk, name)) == 0) {
-			snprintf(err, errlen, "bridge %s vanished", name);
-			return (-1);
-		}
-	}
-	if ((rc = link_up_alias(sk, idx, alias)) < 0) {
-		snprintf(err, errlen, "bridge %s up: %s", name, nl_geterror(rc));
-		return (-1);
-	}
-	return (idx);
+	l = rtnl_link_alloc();
+	rtnl_link_set_type(l, "bridge");
+	rtnl_link_set_name(l, name);
+	return (link_ensure(sk, l, "bridge", alias, err, errlen));
 }
 
 int
@@ -248,41 +266,77 @@ link_set_up(struct nl_sock *sk, const char *name)
 	return (link_up(sk, idx) < 0 ? -1 : 0);
 }
 
-int
-link_route_add(struct nl_sock *sk, const struct prefix *dst,
-    const struct prefix *gw, int ifindex, char *err, size_t errlen)
+/*
+ * A route to dst (NULL: default) via gw (NULL: straight out of ifindex) in
+ * table (0: main); onlink when gw is reachable on ifindex without a prefix
+ * route to it (the /32 ends of a VRF link).
+ */
+static int
+link_route(struct nl_sock *sk, const struct prefix *dst,
+    const struct prefix *gw, int ifindex, unsigned int table, int onlink,
+    char *err, size_t errlen)
 {
 	struct rtnl_route	*r;
 	struct rtnl_nexthop	*nh;
-	struct nl_addr		*d, *g;
+	struct nl_addr		*d, *g = NULL;
 	unsigned char		 zero[16] = { 0 };
-	size_t			 alen = gw->family == AF_INET ? 4 : 16;
+	int			 family = gw != NULL ? gw->family : dst->family;
+	size_t			 alen = family == AF_INET ? 4 : 16;
 	int			 rc;
 
 	if (dst != NULL) {
 		d = nl_addr_build(dst->family, dst->addr, alen);
 		nl_addr_set_prefixlen(d, dst->len);
 	} else {
-		d = nl_addr_build(gw->family, zero, alen);
+		d = nl_addr_build(family, zero, alen);
 		nl_addr_set_prefixlen(d, 0);
 	}
-	g = nl_addr_build(gw->family, gw->addr, alen);
 	r = rtnl_route_alloc();
-	rtnl_route_set_family(r, gw->family);
+	rtnl_route_set_family(r, family);
 	rtnl_route_set_dst(r, d);
+	if (table != 0)
+		rtnl_route_set_table(r, table);
 	nh = rtnl_route_nh_alloc();
-	rtnl_route_nh_set_gateway(nh, g);
+	if (gw != NULL) {
+		g = nl_addr_build(gw->family, gw->addr, alen);
+		rtnl_route_nh_set_gateway(nh, g);
+	} else
+		rtnl_route_set_scope(r, RT_SCOPE_LINK);
+	if (onlink)
+		rtnl_route_nh_set_flags(nh, RTNH_F_ONLINK);
 	rtnl_route_nh_set_ifindex(nh, ifindex);
 	rtnl_route_add_nexthop(r, nh);
 	rc = rtnl_route_add(sk, r, NLM_F_CREATE | NLM_F_REPLACE);
 	rtnl_route_put(r);
 	nl_addr_put(d);
-	nl_addr_put(g);
+	if (g != NULL)
+		nl_addr_put(g);
 	if (rc < 0 && rc != -NLE_EXIST) {
 		snprintf(err, errlen, "route: %s", nl_geterror(rc));
 		return (-1);
 	}
 	return (0);
+}
+
+int
+link_route_add(struct nl_sock *sk, const struct prefix *dst,
+    const struct prefix *gw, int ifindex, char *err, size_t errlen)
+{
+	return (link_route(sk, dst, gw, ifindex, 0, 0, err, errlen));
+}
+
+int
+link_route_add_onlink(struct nl_sock *sk, const struct prefix *dst,
+    const struct prefix *gw, int ifindex, char *err, size_t errlen)
+{
+	return (link_route(sk, dst, gw, ifindex, 0, 1, err, errlen));
+}
+
+int
+link_route_add_dev(struct nl_sock *sk, const struct prefix *dst, int ifindex,
+    unsigned int table, char *err, size_t errlen)
+{
+	return (link_route(sk, dst, NULL, ifindex, table, 0, err, errlen));
 }
 
 int
@@ -373,4 +427,16 @@ link_sysctl(int nsfd, const char *key, const char *value)
 	if (rc == -1)
 		log_warn("link: sysctl %s", key);
 	return (rc);
+}
+
+int
+link_vrf_ensure(struct nl_sock *sk, const char *name, unsigned int table,
+    const char *alias, char *err, size_t errlen)
+{
+	struct rtnl_link	*l;
+
+	l = rtnl_link_vrf_alloc();
+	rtnl_link_set_name(l, name);
+	rtnl_link_vrf_set_tableid(l, table);
+	return (link_ensure(sk, l, "vrf", alias, err, errlen));
 }

@@ -37,6 +37,12 @@ int	link_set_up(struct nl_sock *, const char *name);
 /* A route to dst (NULL: default) via gw on ifindex; present is success. */
 int	link_route_add(struct nl_sock *, const struct prefix *dst,
 	    const struct prefix *gw, int ifindex, char *err, size_t errlen);
+/* The same with the gateway on ifindex without a prefix route to it. */
+int	link_route_add_onlink(struct nl_sock *, const struct prefix *dst,
+	    const struct prefix *gw, int ifindex, char *err, size_t errlen);
+/* A route to dst straight out of ifindex, in table (0: main). */
+int	link_route_add_dev(struct nl_sock *, const struct prefix *dst,
+	    int ifindex, unsigned int table, char *err, size_t errlen);
 /* Delete the route to dst; a missing route is success. */
 int	link_route_del(struct nl_sock *, const struct prefix *dst);
 /* Delete a link by name; a missing link (or no socket) is success. */
@@ -44,6 +50,9 @@ int	link_delete(struct nl_sock *, const char *name);
 /* Call fn for every link whose alias starts with prefix. */
 int	link_foreach_alias(struct nl_sock *, const char *prefix,
 	    void (*fn)(const char *name, const char *alias, void *), void *arg);
+/* A VRF device (l3mdev) on table, up, with alias: its ifindex or -1. */
+int	link_vrf_ensure(struct nl_sock *, const char *name, unsigned int table,
+	    const char *alias, char *err, size_t errlen);
 /* Set a sysctl of the namespace of nsfd, e.g. "net/ipv4/ip_forward". */
 int	link_sysctl(int nsfd, const char *key, const char *value);
 

@@ -51,15 +51,16 @@ nft_egresses(const struct net_network *n, const struct nft_model *m)
 }
 
 static int
-nft_proxied(const struct net_network *n, const struct nft_model *m)
-{
-	return (m->proxy_tag != NULL && util_strv_has(n->egress, m->proxy_tag));
-}
-
-static int
 nft_admits_host(const struct net_network *n, const struct nft_model *m)
 {
 	return (m->host_tag != NULL && util_strv_has(n->ingress, m->host_tag));
+}
+
+/* WAF egress: the network reaches the outside only through squid. */
+static int
+nft_proxied(const struct net_network *n, const struct nft_model *m)
+{
+	return (m->proxy_tag != NULL && util_strv_has(n->egress, m->proxy_tag));
 }
 
 /* A set of the bridges passing test as text ("" when none). */
@@ -79,23 +80,198 @@ nft_bridge_set_text(const struct nft_model *m,
 	return (text);
 }
 
-char *
-nft_ruleset(const struct nft_model *m)
+/* "{ "a", "b" }" of the distinct VRF links of the networks. */
+static void
+nft_link_set(FILE *f, const struct nft_model *m)
+{
+	size_t	i, j;
+	int	n = 0;
+
+	for (i = 0; i < m->nnetworks; i++) {
+		for (j = 0; j < i; j++)
+			if (strcmp(m->networks[j]->vrf_link,
+			    m->networks[i]->vrf_link) == 0)
+				break;
+		if (j < i)
+			continue;
+		fprintf(f, "%s\"%s\"", n++ == 0 ? "{ " : ", ",
+		    m->networks[i]->vrf_link);
+	}
+	fprintf(f, " }");
+}
+
+/*
+ * One accept per family both sides have: in through iif, out through oif, from
+ * a's pool (a NULL: anywhere) to b's (b NULL: anywhere).
+ */
+static void
+nft_addr_rule(FILE *f, const char *iif, const char *oif,
+    const struct net_network *a, const struct net_network *b)
+{
+	char	bufa[PREFIX_STRLEN], bufb[PREFIX_STRLEN];
+	int	fam;
+
+	for (fam = 0; fam < 2; fam++) {
+		const char	*ip = fam == 0 ? "ip" : "ip6";
+
+		if ((a != NULL && !(fam == 0 ? a->has4 : a->has6)) ||
+		    (b != NULL && !(fam == 0 ? b->has4 : b->has6)))
+			continue;
+		fprintf(f, "\t\t");
+		if (iif != NULL)
+			fprintf(f, "iifname \"%s\" ", iif);
+		if (oif != NULL)
+			fprintf(f, "oifname \"%s\" ", oif);
+		if (a != NULL)
+			fprintf(f, "%s saddr %s ", ip, prefix_format(fam == 0 ?
+			    &a->pool4 : &a->pool6, 1, bufa, sizeof bufa));
+		if (b != NULL)
+			fprintf(f, "%s daddr %s ", ip, prefix_format(fam == 0 ?
+			    &b->pool4 : &b->pool6, 1, bufb, sizeof bufb));
+		fprintf(f, "accept\n");
+	}
+}
+
+/* A network's IPv4 pool as text (a static buffer). */
+static const char *
+nft_pool4(const struct net_network *n)
+{
+	static char	buf[PREFIX_STRLEN];
+
+	return (prefix_format(&n->pool4, 1, buf, sizeof buf));
+}
+
+/* The interface a network is behind here: its VRF's link, or none (by pool). */
+static const char *
+nft_link(const struct net_network *n, const struct nft_model *m)
+{
+	return (m->by_pool ? NULL : n->vrf_link);
+}
+
+/* "{ a, b }" of the networks' pools of a family (0: IPv4); 0 when none. */
+static int
+nft_pool_set(FILE *f, const struct nft_model *m, int fam)
+{
+	const struct net_network	*a;
+	char				 buf[PREFIX_STRLEN];
+	size_t				 i;
+	int				 n = 0;
+
+	for (i = 0; i < m->nnetworks; i++) {
+		a = m->networks[i];
+		if (!(fam == 0 ? a->has4 : a->has6))
+			continue;
+		fprintf(f, "%s%s", n++ == 0 ? "{ " : ", ", prefix_format(fam ==
+		    0 ? &a->pool4 : &a->pool6, 1, buf, sizeof buf));
+	}
+	if (n > 0)
+		fprintf(f, " }");
+	return (n);
+}
+
+/*
+ * The forward chain of the routing namespace when networks live in VRFs:
+ * told apart by their VRF's link (netns: networks of one VRF never cross it,
+ * their namespace's own chain covers them) and their pools, or by their
+ * pools alone (l3mdev).
+ */
+static void
+nft_forward_by_link(FILE *f, const struct nft_model *m, int *nout,
+    int *nproxy)
+{
+	const struct net_network	*a, *b;
+	size_t				 i, j;
+
+	for (i = 0; i < m->nnetworks; i++) {
+		a = m->networks[i];
+		for (j = 0; j < m->nnetworks; j++) {
+			b = m->networks[j];
+			if (m->by_pool ? i == j : strcmp(a->vrf_link,
+			    b->vrf_link) == 0)
+				continue;
+			if (nft_allowed(a, b))
+				nft_addr_rule(f, nft_link(a, m), nft_link(b, m),
+				    a, b);
+		}
+	}
+	if (m->uplink == NULL)
+		return;
+	for (i = 0; i < m->nnetworks; i++) {
+		a = m->networks[i];
+		if (nft_egresses(a, m)) {
+			nft_addr_rule(f, nft_link(a, m), m->uplink, a, NULL);
+			(*nout)++;
+		}
+		if (nft_admits_host(a, m))
+			nft_addr_rule(f, m->uplink, nft_link(a, m), NULL, a);
+		if (nft_proxied(a, m) && a->has4) {
+			/* Squid's port on the host and nothing else: the
+			 * DNAT at the gateway (its VRF's namespace, or the
+			 * prerouting chain here with l3mdev) made it so. */
+			fprintf(f, "\t\t");
+			if (nft_link(a, m) != NULL)
+				fprintf(f, "iifname \"%s\" ", nft_link(a, m));
+			fprintf(f, "oifname \"%s\" ip saddr %s ip daddr %s tcp "
+			    "dport %d accept\n", m->uplink, nft_pool4(a),
+			    m->proxy_addr, m->proxy_port);
+			(*nproxy)++;
+		}
+	}
+}
+
+/*
+ * What marks traffic from (dir "saddr", "iifname") or to the networks: their
+ * interfaces, or their pools per family.  Up to two selectors, NULL-ended.
+ */
+static void
+nft_selectors(const struct nft_model *m, int from, char *sel[3])
 {
 	FILE	*f;
-	char	*text = NULL, *sets;
-	size_t	 len = 0, i, j;
-	int	 nout = 0, nproxy = 0;
+	size_t	 len;
+	int	 fam, n = 0;
 
-	if ((f = open_memstream(&text, &len)) == NULL)
-		fatal("%s: open_memstream", __func__);
-	/* Declare first so the delete always has something to remove. */
-	fprintf(f, "table inet %s\ndelete table inet %s\n", m->table, m->table);
-	fprintf(f, "table inet %s {\n", m->table);
-	fprintf(f, "\tchain forward {\n");
-	fprintf(f, "\t\ttype filter hook forward priority filter; "
-	    "policy accept;\n");
-	fprintf(f, "\t\tct state established,related accept\n");
+	memset(sel, 0, 3 * sizeof *sel);
+	for (fam = 0; fam < (m->by_pool ? 2 : 1); fam++) {
+		if ((f = open_memstream(&sel[n], &len)) == NULL)
+			fatal("%s: open_memstream", __func__);
+		if (m->by_pool) {
+			fprintf(f, "%s %s ", fam == 0 ? "ip" : "ip6", from ?
+			    "saddr" : "daddr");
+			if (nft_pool_set(f, m, fam) == 0) {
+				fclose(f);
+				free(sel[n]);
+				sel[n] = NULL;
+				continue;
+			}
+		} else {
+			fprintf(f, "%s ", from ? "iifname" : "oifname");
+			if (m->by_link)
+				nft_link_set(f, m);
+			else
+				nft_bridge_set(f, m, NULL);
+		}
+		if (fclose(f) != 0)
+			fatal("%s: fclose", __func__);
+		n++;
+	}
+}
+
+static void
+nft_selectors_free(char *sel[3])
+{
+	free(sel[0]);
+	free(sel[1]);
+}
+
+/* The forward chain where networks are told apart by their bridges. */
+static void
+nft_forward_by_bridge(FILE *f, const struct nft_model *m, int *noutp,
+    int *nproxyp)
+{
+	char	*sets;
+	size_t	 i, j;
+	int	 nout = 0;
+
 	for (i = 0; i < m->nnetworks; i++) {
 		for (j = 0; j < m->nnetworks; j++) {
 			if (!nft_allowed(m->networks[i], m->networks[j]))
@@ -103,6 +279,11 @@ nft_ruleset(const struct nft_model *m)
 			fprintf(f, "\t\tiifname \"%s\" oifname \"%s\" accept\n",
 			    m->networks[i]->bridge, m->networks[j]->bridge);
 		}
+	}
+	if (m->transit != NULL) {
+		/* The routing namespace decided what crosses the VRF's link. */
+		fprintf(f, "\t\tiifname \"%s\" accept\n", m->transit);
+		fprintf(f, "\t\toifname \"%s\" accept\n", m->transit);
 	}
 	if (m->uplink != NULL) {
 		/* Out to the uplink: networks whose egress names its tag. */
@@ -120,7 +301,7 @@ nft_ruleset(const struct nft_model *m)
 		/* Proxied networks: squid's port on the host and nothing else. */
 		sets = m->proxy_tag != NULL ? nft_bridge_set_text(m,
 		    nft_proxied) : xstrdup("");
-		if ((nproxy = *sets != '\0'))
+		if ((*nproxyp = *sets != '\0'))
 			fprintf(f, "\t\tiifname %s oifname \"%s\" ip daddr %s "
 			    "tcp dport %d accept\n", sets, m->uplink,
 			    m->proxy_addr, m->proxy_port);
@@ -134,19 +315,134 @@ nft_ruleset(const struct nft_model *m)
 		nft_bridge_set(f, m, NULL);
 		fprintf(f, " drop\n");
 	}
+	*noutp = nout;
+}
+
+/*
+ * What containers may ask of netcraved's own servers at their gateway (the
+ * services of the host tag): DNS now; ingress and the like add lines here.
+ */
+static const struct {
+	const char	*proto;
+	int		 port;
+} nft_host_services[] = {
+	{ "udp", 53 },
+	{ "tcp", 53 },
+};
+
+/*
+ * The input chain: to the addresses of this namespace (the gateways) containers
+ * get ICMP (ping, neighbour discovery, path MTU) and the host tag's services;
+ * everything else from a network is dropped.
+ */
+static void
+nft_input(FILE *f, const struct nft_model *m)
+{
+	char	*sel[3];
+	size_t	 i, k;
+
+	nft_selectors(m, 1, sel);
+	fprintf(f, "\tchain input {\n");
+	fprintf(f, "\t\ttype filter hook input priority filter; "
+	    "policy accept;\n");
+	fprintf(f, "\t\tct state established,related accept\n");
+	for (k = 0; sel[k] != NULL; k++)
+		fprintf(f, "\t\t%s meta l4proto { icmp, ipv6-icmp } accept\n",
+		    sel[k]);
+	for (i = 0; i < sizeof nft_host_services / sizeof nft_host_services[0];
+	    i++)
+		for (k = 0; sel[k] != NULL; k++)
+			fprintf(f, "\t\t%s %s dport %d accept\n", sel[k],
+			    nft_host_services[i].proto,
+			    nft_host_services[i].port);
+	for (k = 0; sel[k] != NULL; k++)
+		fprintf(f, "\t\t%s drop\n", sel[k]);
 	fprintf(f, "\t}\n");
-	if (nproxy > 0) {
-		/* The gateway's proxy port leads to squid on the host. */
-		sets = nft_bridge_set_text(m, nft_proxied);
+	nft_selectors_free(sel);
+}
+
+/*
+ * WAF egress: the proxy port of a proxied network's gateway leads to squid on
+ * the host.  The DNAT happens where the gateway is local: here with bridges
+ * (the routing namespace, or a VRF's namespace), by source pool with l3mdev;
+ * never in the routing namespace of netns VRFs (their gateways are not here).
+ */
+static void
+nft_proxy_dnat(FILE *f, const struct nft_model *m)
+{
+	char	*sets;
+	size_t	 i;
+	int	 n = 0;
+
+	if (m->proxy_tag == NULL || m->proxy_addr == NULL || m->by_link)
+		return;
+	if (m->by_pool) {
+		for (i = 0; i < m->nnetworks; i++) {
+			if (!nft_proxied(m->networks[i], m) ||
+			    !m->networks[i]->has4)
+				continue;
+			if (n++ == 0)
+				fprintf(f, "\tchain prerouting {\n\t\ttype nat "
+				    "hook prerouting priority dstnat; policy "
+				    "accept;\n");
+			fprintf(f, "\t\tip saddr %s fib daddr type local tcp "
+			    "dport %d dnat ip to %s:%d\n",
+			    nft_pool4(m->networks[i]), m->proxy_port,
+			    m->proxy_addr, m->proxy_port);
+		}
+		if (n > 0)
+			fprintf(f, "\t}\n");
+		return;
+	}
+	sets = nft_bridge_set_text(m, nft_proxied);
+	if (*sets != '\0') {
 		fprintf(f, "\tchain prerouting {\n");
 		fprintf(f, "\t\ttype nat hook prerouting priority dstnat; "
 		    "policy accept;\n");
 		fprintf(f, "\t\tiifname %s meta nfproto ipv4 fib daddr type "
-		    "local tcp dport %d dnat ip to %s:%d\n", sets, m->proxy_port, m->proxy_addr,
-		    m->proxy_port);
+		    "local tcp dport %d dnat ip to %s:%d\n", sets,
+		    m->proxy_port, m->proxy_addr, m->proxy_port);
 		fprintf(f, "\t}\n");
-		free(sets);
 	}
+	free(sets);
+}
+
+char *
+nft_ruleset(const struct nft_model *m)
+{
+	FILE	*f;
+	char	*text = NULL, *from[3], *to[3];
+	size_t	 len = 0, k;
+	int	 nout = 0, nproxy = 0;
+
+	if ((f = open_memstream(&text, &len)) == NULL)
+		fatal("%s: open_memstream", __func__);
+	/* Declare first so the delete always has something to remove. */
+	fprintf(f, "table inet %s\ndelete table inet %s\n", m->table, m->table);
+	fprintf(f, "table inet %s {\n", m->table);
+	fprintf(f, "\tchain forward {\n");
+	fprintf(f, "\t\ttype filter hook forward priority filter; "
+	    "policy accept;\n");
+	fprintf(f, "\t\tct state established,related accept\n");
+	if (m->by_link || m->by_pool) {
+		nft_forward_by_link(f, m, &nout, &nproxy);
+		if (m->nnetworks > 0) {
+			/* Everything else from or to a network is dropped. */
+			nft_selectors(m, 1, from);
+			nft_selectors(m, 0, to);
+			for (k = 0; from[k] != NULL; k++)
+				fprintf(f, "\t\t%s drop\n", from[k]);
+			for (k = 0; to[k] != NULL; k++)
+				fprintf(f, "\t\t%s drop\n", to[k]);
+			nft_selectors_free(from);
+			nft_selectors_free(to);
+		}
+	} else
+		nft_forward_by_bridge(f, m, &nout, &nproxy);
+	fprintf(f, "\t}\n");
+	if (m->nnetworks > 0)
+		nft_input(f, m);
+	nft_proxy_dnat(f, m);
 	if (nout > 0 || nproxy > 0) {
 		/* IPv4 and ULA IPv6 leave through the uplink under its address. */
 		fprintf(f, "\tchain postrouting {\n");

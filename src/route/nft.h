@@ -21,6 +21,8 @@ struct net_network {
 	char			**egress;	/* tags it may reach (NULL-ended) */
 	char			**ingress;	/* tags that may reach it */
 	TAILQ_ENTRY(net_network) entry;
+	char			 vrf_link[16];	/* netns VRF: its link in the
+						   routing namespace, or "" */
 };
 
 /* An endpoint: a veth pair, container end ifname, bridge end peer. */
@@ -49,6 +51,16 @@ struct nft_model {
 	const char		 *proxy_tag;	/* NULL: none */
 	const char		 *proxy_addr;	/* the host end of the uplink */
 	int			  proxy_port;
+	int			  by_link;	/* networks are behind their
+						   vrf_link (netns VRFs): match
+						   it and their pools */
+	const char		 *transit;	/* in a VRF's namespace: its link
+						   to the routing namespace,
+						   where the policy was decided */
+	int			  by_pool;	/* networks are told apart by
+						   their pools alone (l3mdev
+						   VRFs: packets arrive "from"
+						   the vrf device) */
 };
 
 /* Whether traffic from a may start flows to b (same network: always). */

@@ -22,5 +22,12 @@ typedef void	(*watch_cb)(enum watch_what, const char *name, const char *alias,
 struct watch	*watch_open(struct event_base *, int nsfd, watch_cb, void *arg,
 		    char *err, size_t errlen);
 void		 watch_close(struct watch *);
+/*
+ * The parse of what the watcher reads: buf holds rtnetlink messages as one
+ * datagram brings them (len bytes, aligned for struct nlmsghdr); each link
+ * message, and each address removal, goes to cb.  A truncated message ends
+ * the walk.  Returns how many messages were handed to libnl.
+ */
+int		 watch_parse(void *buf, size_t len, watch_cb cb, void *arg);
 
 #endif

@@ -29,5 +29,13 @@ void	plugin_network_gen(yajl_gen, int endpoints);
 /* The host end of the uplink ("169.254.N.1"), where squid listens for the
  * networks of waf.egress_tag; NULL without an uplink. */
 const char *plugin_network_uplink_host(void);
+/*
+ * A socket opened in the namespace where a network's gateways live (its VRF's
+ * with the netns backend, else the routing namespace), for a server listening
+ * at the gateway; -1 with errno ENOENT when netcrave has no such network.
+ * netns_socket() still opens one in a namespace named outright.
+ */
+int	plugin_network_socket(const char *network_id, int domain, int type,
+	    int protocol);
 
 #endif

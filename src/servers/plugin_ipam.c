@@ -51,9 +51,7 @@ TAILQ_HEAD(ipam_pool_list, ipam_pool_entry);
 
 /* A reply waiting for the store to say the change is durable. */
 struct ipam_pending {
-	struct http_request	*req;		/* NULL once the client went away */
-	char			*reply;		/* JSON body to send on success */
-	void			(*undo)(struct ipam_pending *);
+	struct plugin_pending	 base;		/* first: plugin_pending_* use it */
 	struct ipam_pool_entry	*pool;		/* for undo */
 	struct prefix		 addr;		/* for undo */
 	int			 claimed_range;
@@ -101,52 +99,12 @@ ipam_pool_entry_free(struct ipam_pool_entry *p)
 	free(p);
 }
 
-/* The connection went away before the store answered: reply to nobody. */
-static void
-ipam_pending_cleanup(struct http_request *req, void *arg)
-{
-	struct ipam_pending	*pending = arg;
-
-	pending->req = NULL;
-}
-
-/* The store answered: reply, or undo the in-memory change and say why. */
-static void
-ipam_pending_done(const char *error, void *arg)
-{
-	struct ipam_pending	*pending = arg;
-	char			*msg;
-
-	if (error != NULL) {
-		log_warnx("ipam: store: %s", error);
-		if (pending->undo != NULL)
-			pending->undo(pending);
-		if (pending->req != NULL) {
-			xasprintf(&msg, "IpamDriver: the state store failed: %s",
-			    error);
-			http_request_set_cleanup(pending->req, NULL, NULL);
-			plugin_error(pending->req, 500, msg, NULL);
-			free(msg);
-		}
-	} else if (pending->req != NULL) {
-		http_request_set_cleanup(pending->req, NULL, NULL);
-		plugin_reply_json(pending->req, pending->reply);
-	}
-	free(pending->reply);
-	free(pending);
-}
-
 /* A pending reply for req, answered once the store is durable. */
 static struct ipam_pending *
 ipam_pending_new(struct http_request *req, char *reply)
 {
-	struct ipam_pending	*pending;
-
-	pending = xcalloc(1, sizeof *pending);
-	pending->req = req;
-	pending->reply = reply;
-	http_request_set_cleanup(req, ipam_pending_cleanup, pending);
-	return (pending);
+	return ((struct ipam_pending *)plugin_pending_new(req, "IpamDriver",
+	    reply, sizeof(struct ipam_pending)));
 }
 
 /* The stored form of a pool. */
@@ -204,8 +162,9 @@ ipam_pool_entry_new(struct schema_scope *scope, const char *scope_path,
 
 /* Undo a RequestPool whose record did not become durable. */
 static void
-ipam_undo_pool(struct ipam_pending *pending)
+ipam_undo_pool(struct plugin_pending *base)
 {
+	struct ipam_pending	*pending = (struct ipam_pending *)base;
 	struct ipam_pool_entry	*p = pending->pool;
 
 	if (p->scope != NULL)
@@ -267,8 +226,8 @@ ipam_pool_claim_prefix(struct ipam_pending *pending, struct ipam_pool_entry *p)
 	char	pbuf[PREFIX_STRLEN];
 
 	prefix_format(&p->prefix, 1, pbuf, sizeof pbuf);
-	free(pending->reply);
-	xasprintf(&pending->reply, "{\"PoolID\":\"%s\",\"Pool\":\"%s\","
+	free(pending->base.reply);
+	xasprintf(&pending->base.reply, "{\"PoolID\":\"%s\",\"Pool\":\"%s\","
 	    "\"Data\":{}}", p->id, pbuf);
 	pending->pool = p;
 	store_insert(ipam.store, IPAM_KIND_NET, pbuf, p->id, strlen(p->id),
@@ -293,19 +252,19 @@ ipam_pool_claimed(const char *error, void *arg)
 	if (error == NULL) {
 		record = ipam_pool_record(p);
 		store_put(ipam.store, IPAM_KIND_POOL, p->id, record,
-		    strlen(record), ipam_pending_done, pending);
+		    strlen(record), plugin_pending_done, pending);
 		free(record);
 		return;
 	}
 	if (!store_error_exists(error)) {
-		ipam_pending_done(error, arg);
+		plugin_pending_done(error, arg);
 		return;
 	}
 	prefix_format(&p->prefix, 1, pbuf, sizeof pbuf);
 	TAILQ_REMOVE(&ipam.pools, p, entry);
 	if (p->scope != NULL)
 		space = schema_scope_space(p->scope, p->prefix.family);
-	if (pending->automatic && pending->req != NULL && space != NULL &&
+	if (pending->automatic && pending->base.req != NULL && space != NULL &&
 	    ipam_space_alloc(space, &want) == 0) {
 		log_info("ipam: %s went to another host first; trying the next",
 		    pbuf);
@@ -322,14 +281,9 @@ ipam_pool_claimed(const char *error, void *arg)
 	} else
 		xasprintf(&msg, "IpamDriver: %s overlaps a network another host "
 		    "allocated in scope %s", pbuf, p->scope_path);
-	if (pending->req != NULL) {
-		http_request_set_cleanup(pending->req, NULL, NULL);
-		plugin_error(pending->req, code, msg, NULL);
-	}
+	plugin_pending_fail(&pending->base, code, msg);
 	ipam_pool_entry_free(p);
 	free(msg);
-	free(pending->reply);
-	free(pending);
 }
 
 /*
@@ -448,7 +402,7 @@ plugin_ipam_request_pool(struct http_request *req, void *arg)
 	p = ipam_pool_entry_new(scope, schema_scope_path(scope), &want, rangep);
 	TAILQ_INSERT_TAIL(&ipam.pools, p, entry);
 	pending = ipam_pending_new(req, NULL);
-	pending->undo = ipam_undo_pool;
+	pending->base.undo = ipam_undo_pool;
 	pending->automatic = !explicit;
 	log_info("ipam: pool %s from scope %s%s%s", p->id, p->scope_path,
 	    tag != NULL ? " for tag " : "", tag != NULL ? tag : "");
@@ -491,7 +445,7 @@ plugin_ipam_release_pool(struct http_request *req, void *arg)
 		ipam_space_release(schema_scope_space(p->scope, p->prefix.family),
 		    &p->prefix);
 	/* The pool record goes first: addresses without it are ignored. */
-	store_del(ipam.store, IPAM_KIND_POOL, p->id, ipam_pending_done,
+	store_del(ipam.store, IPAM_KIND_POOL, p->id, plugin_pending_done,
 	    ipam_pending_new(req, xstrdup("{}")));
 	/* Then the prefix is free for every host again. */
 	store_del(ipam.store, IPAM_KIND_NET, prefix_format(&p->prefix, 1, pbuf,
@@ -502,8 +456,9 @@ plugin_ipam_release_pool(struct http_request *req, void *arg)
 
 /* Undo a RequestAddress whose record did not become durable. */
 static void
-ipam_undo_address(struct ipam_pending *pending)
+ipam_undo_address(struct plugin_pending *base)
 {
+	struct ipam_pending	*pending = (struct ipam_pending *)base;
 	struct ipam_pool_entry	*p;
 
 	/* The pool may have been released meanwhile. */
@@ -560,8 +515,8 @@ ipam_address_insert(struct ipam_pending *pending, const struct prefix *addr)
 	char		 buf[PREFIX_STRLEN], *key;
 
 	shown.len = pending->pool->prefix.len;
-	free(pending->reply);
-	xasprintf(&pending->reply, "{\"Address\":\"%s\",\"Data\":{}}",
+	free(pending->base.reply);
+	xasprintf(&pending->base.reply, "{\"Address\":\"%s\",\"Data\":{}}",
 	    prefix_format(&shown, 1, buf, sizeof buf));
 	pending->addr = *addr;
 	pending->addr.len = prefix_bits(addr->family);
@@ -587,7 +542,7 @@ ipam_address_done(const char *error, void *arg)
 	int			 code = 409;
 
 	if (!store_error_exists(error)) {
-		ipam_pending_done(error, arg);
+		plugin_pending_done(error, arg);
 		return;
 	}
 	if (!ipam_pool_live(p))
@@ -596,23 +551,18 @@ ipam_address_done(const char *error, void *arg)
 		xasprintf(&msg, "IpamDriver: address %s is already in use (by "
 		    "another host) in pool %s", prefix_format(&pending->addr, 0,
 		    buf, sizeof buf), p->id);
-	else if (pending->req != NULL && ipam_next_address(p, &addr) == -1) {
+	else if (pending->base.req != NULL && ipam_next_address(p, &addr) == -1) {
 		code = 507;
 		xasprintf(&msg, "IpamDriver: pool %s is full", p->id);
-	} else if (pending->req != NULL) {
+	} else if (pending->base.req != NULL) {
 		log_info("ipam: %s in pool %s went to another host first; "
 		    "trying the next", prefix_format(&pending->addr, 0, buf,
 		    sizeof buf), p->id);
 		ipam_address_insert(pending, &addr);
 		return;
 	}
-	if (pending->req != NULL) {
-		http_request_set_cleanup(pending->req, NULL, NULL);
-		plugin_error(pending->req, code, msg, NULL);
-	}
+	plugin_pending_fail(&pending->base, code, msg);
 	free(msg);
-	free(pending->reply);
-	free(pending);
 }
 
 /* IpamDriver.RequestAddress: the exact address asked for, or the next free. */
@@ -662,7 +612,7 @@ plugin_ipam_request_address(struct http_request *req, void *arg)
 	}
 
 	pending = ipam_pending_new(req, NULL);
-	pending->undo = ipam_undo_address;
+	pending->base.undo = ipam_undo_address;
 	pending->pool = p;
 	pending->automatic = want == NULL || *want == '\0';
 	ipam_address_insert(pending, &addr);
@@ -703,7 +653,7 @@ plugin_ipam_release_address(struct http_request *req, void *arg)
 	if (p->range != NULL)
 		ipam_pool_release(p->range, &addr);
 	key = ipam_address_key(p, &addr);
-	store_del(ipam.store, IPAM_KIND_ADDRESS, key, ipam_pending_done,
+	store_del(ipam.store, IPAM_KIND_ADDRESS, key, plugin_pending_done,
 	    ipam_pending_new(req, xstrdup("{}")));
 	free(key);
 	json_free(doc);

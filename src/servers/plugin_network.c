@@ -10,6 +10,9 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 
+#include <dirent.h>
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +23,7 @@
 
 #include "conf.h"
 #include "crypto.h"
+#include "hostnet.h"
 #include "http.h"
 #include "json.h"
 #include "link.h"
@@ -33,11 +37,13 @@
 #include "server.h"
 #include "store.h"
 #include "util.h"
+#include "vrf.h"
 #include "watch.h"
 #include "xmalloc.h"
 
 #define NET_KIND_NETWORK	"net.network"
 #define NET_KIND_ENDPOINT	"net.endpoint"
+#define NET_KIND_UPLINK		"net.uplink"	/* key "0": {"index": N} */
 #define NET_GENERIC		"com.docker.network.generic"
 #define NET_TAG_OPTION		"netcrave.tag"
 #define NET_IFNAMSIZ		16
@@ -45,6 +51,7 @@
 
 TAILQ_HEAD(net_network_list, net_network);
 TAILQ_HEAD(net_endpoint_list, net_endpoint);
+TAILQ_HEAD(net_vrf_list, vrf);
 
 static struct {
 	struct store		*store;
@@ -61,6 +68,8 @@ static struct {
 	char			*uplink_tag;
 	char			*host_tag;
 	struct prefix		 uplink_addr;	/* the routing end's address */
+	struct prefix		 uplink_addr6;	/* ... its IPv6 address */
+	int			 uplink_index;	/* N of 169.254.N.0/30, 0: none yet */
 	char			 uplink_host_addr[16]; /* the host end's, IPv4 */
 	char			*proxy_tag;	/* waf.egress_tag; NULL: none */
 	int			 proxy_port;	/* squid's forward-proxy port */
@@ -73,15 +82,10 @@ static struct {
 	struct watch		*hwatch;	/* ... of the host (the uplink's end) */
 	struct event		*repair;	/* rebuild after the kernel lost a part */
 	struct event_base	*base;
+	int			 vrf_want;	/* network.vrf_backend */
+	struct vrf_env		 venv;		/* the VRFs' shared part */
+	struct net_vrf_list	 vrfs;		/* one per tag with networks */
 } net = { .rns = -1, .dns = -1 };
-
-/* A reply waiting for the store; undo runs if the store fails. */
-struct net_pending {
-	struct http_request	*req;		/* NULL once the client went away */
-	char			*reply;
-	void			(*undo)(void *);
-	void			*undo_arg;
-};
 
 static int	net_unavailable(struct http_request *);
 static int	net_kernel_start(void);
@@ -106,6 +110,79 @@ net_find_endpoint(const char *id)
 	TAILQ_FOREACH(e, &net.endpoints, entry)
 		if (strcmp(e->id, id) == 0)
 			return (e);
+	return (NULL);
+}
+
+/* The VRF of a tag, or NULL. */
+static struct vrf *
+net_vrf_find(const char *tag)
+{
+	struct vrf	*v;
+
+	TAILQ_FOREACH(v, &net.vrfs, entry)
+		if (strcmp(v->tag, tag) == 0)
+			return (v);
+	return (NULL);
+}
+
+static void	net_watch_cb(enum watch_what, const char *, const char *,
+		    void *);
+
+/* The VRF of a tag, opened (made when missing) with its watcher. */
+static struct vrf *
+net_vrf_get(const char *tag, char *err, size_t errlen)
+{
+	struct vrf	*v;
+	char		 werr[256];
+
+	if ((v = net_vrf_find(tag)) != NULL)
+		return (v);
+	if ((v = vrf_open(&net.venv, tag, err, errlen)) == NULL)
+		return (NULL);
+	if (v->ns[0] != '\0' && (v->watch = watch_open(net.base, v->nsfd,
+	    net_watch_cb, v->sk, werr, sizeof werr)) == NULL)
+		log_warnx("network: no rtnetlink watcher in %s: %s", v->ns,
+		    werr);
+	TAILQ_INSERT_TAIL(&net.vrfs, v, entry);
+	log_info("network: vrf of tag %s: %s", tag, v->ns[0] != '\0' ? v->ns :
+	    v->link);
+	return (v);
+}
+
+/* The last network of a tag went: so does its VRF. */
+static void
+net_vrf_release(const char *tag)
+{
+	struct net_network	*n;
+	struct vrf		*v;
+
+	TAILQ_FOREACH(n, &net.networks, entry)
+		if (strcmp(n->tag, tag) == 0)
+			return;
+	if ((v = net_vrf_find(tag)) == NULL)
+		return;
+	TAILQ_REMOVE(&net.vrfs, v, entry);
+	vrf_destroy(&net.venv, v);
+}
+
+/* rtnetlink where a network's bridge lives (its VRF's), or NULL. */
+static struct nl_sock *
+net_network_sk(const struct net_network *n)
+{
+	struct vrf	*v;
+
+	return ((v = net_vrf_find(n->tag)) != NULL ? v->sk : NULL);
+}
+
+/* The same for an endpoint's bridge end. */
+static struct vrf *
+net_endpoint_vrf(const struct net_endpoint *e)
+{
+	struct net_network	*n;
+
+	TAILQ_FOREACH(n, &net.networks, entry)
+		if (strcmp(n->id, e->network) == 0)
+			return (net_vrf_find(n->tag));
 	return (NULL);
 }
 
@@ -141,47 +218,11 @@ net_endpoint_free(struct net_endpoint *e)
 	free(e);
 }
 
-static void
-net_pending_cleanup(struct http_request *req, void *arg)
-{
-	struct net_pending	*p = arg;
-
-	p->req = NULL;
-}
-
-/* The store answered: reply (or undo and say why). */
-static void
-net_pending_done(const char *error, void *arg)
-{
-	struct net_pending	*p = arg;
-
-	if (error != NULL) {
-		log_warnx("network: store: %s", error);
-		if (p->undo != NULL)
-			p->undo(p->undo_arg);
-		if (p->req != NULL) {
-			http_request_set_cleanup(p->req, NULL, NULL);
-			plugin_fail(p->req, 500,
-			    "NetworkDriver: the state store failed: %s", error);
-		}
-	} else if (p->req != NULL) {
-		http_request_set_cleanup(p->req, NULL, NULL);
-		plugin_reply_json(p->req, p->reply);
-	}
-	free(p->reply);
-	free(p);
-}
-
-static struct net_pending *
+/* A reply sent once the store has the change. */
+static struct plugin_pending *
 net_pending_new(struct http_request *req, const char *reply)
 {
-	struct net_pending	*p;
-
-	p = xcalloc(1, sizeof *p);
-	p->req = req;
-	p->reply = xstrdup(reply);
-	http_request_set_cleanup(req, net_pending_cleanup, p);
-	return (p);
+	return (plugin_pending_new(req, "NetworkDriver", xstrdup(reply), 0));
 }
 
 /* A generator's text, freed generator. */
@@ -277,6 +318,54 @@ plugin_network_gen(yajl_gen g, int endpoints)
 	yajl_gen_array_close(g);
 }
 
+/*
+ * Each VRF namespace's own ruleset: between its networks the same tag policy;
+ * what crosses its link was decided in the routing namespace.
+ */
+static void
+net_policy_apply_vrfs(const struct nft_model *all)
+{
+	struct nft_model	 m;
+	struct vrf		*v;
+	char			*text, err[256];
+	size_t			 i;
+
+	TAILQ_FOREACH(v, &net.vrfs, entry) {
+		memset(&m, 0, sizeof m);
+		m.table = all->table;
+		m.transit = v->peer;
+		/* WAF egress: the DNAT to squid happens at the gateways. */
+		m.proxy_tag = all->proxy_tag;
+		m.proxy_addr = all->proxy_addr;
+		m.proxy_port = all->proxy_port;
+		m.networks = xcalloc(all->nnetworks + 1, sizeof *m.networks);
+		for (i = 0; i < all->nnetworks; i++)
+			if (strcmp(all->networks[i]->tag, v->tag) == 0)
+				m.networks[m.nnetworks++] = all->networks[i];
+		text = nft_ruleset(&m);
+		if (nft_apply(v->nsfd, text, err, sizeof err) == -1)
+			log_warnx("network: nft in %s: %s", v->ns, err);
+		free(text);
+		free(m.networks);
+	}
+}
+
+int
+plugin_network_socket(const char *network_id, int domain, int type,
+    int protocol)
+{
+	struct net_network	*n;
+	struct vrf		*v;
+
+	if ((n = net_find_network(network_id)) == NULL ||
+	    (v = net_vrf_find(n->tag)) == NULL) {
+		errno = ENOENT;
+		return (-1);
+	}
+	return (netns_socket(v->ns[0] != '\0' ? v->ns : net.netns, domain,
+	    type, protocol));
+}
+
 /* Recompute and apply the policy ruleset after any change of the model. */
 static void
 net_policy_apply(void)
@@ -301,54 +390,111 @@ net_policy_apply(void)
 	m.networks = xcalloc(m.nnetworks + 1, sizeof *m.networks);
 	TAILQ_FOREACH(n, &net.networks, entry)
 		m.networks[i++] = n;
+	m.by_link = net.venv.backend != NULL &&
+	    net.venv.backend->own_namespace;
+	m.by_pool = net.venv.backend != NULL &&
+	    !net.venv.backend->own_namespace;
 	text = nft_ruleset(&m);
 	if (nft_apply(net.rns, text, err, sizeof err) == -1)
 		log_warnx("network: nft: %s", err);
 	free(text);
+	if (m.by_link)
+		net_policy_apply_vrfs(&m);
 	free(m.networks);
 }
 
+/* Whether an IPv6 prefix is unique local (fc00::/7): those leave with NAT66. */
+static int
+net_is_ula(const struct prefix *p)
+{
+	return ((p->addr[0] & 0xfe) == 0xfc);
+}
+
 /*
- * The host reaches a network whose ingress admits the host tag (HAProxy to its
- * backends): a route on the host to its IPv4 pool through the uplink.
+ * Routes on the host to a network's pools through the uplink: to its IPv4 and
+ * IPv6 pools when its ingress admits the host tag (HAProxy to its backends),
+ * and to a routed (non-ULA) IPv6 pool that egresses, for the replies.
  */
 static void
 net_host_route(const struct net_network *n, int add)
 {
-	char	err[256];
-	int	idx;
+	const struct prefix	*pool[2], *via[2];
+	char			 err[256];
+	int			 idx = 0, i, host, out6;
 
-	if (!n->has4 || net.uplink[0] == '\0' ||
-	    !util_strv_has(n->ingress, net.host_tag))
+	if (net.uplink[0] == '\0')
 		return;
-	if (!add) {
-		link_route_del(net.hsk, &n->pool4);
-		return;
+	host = util_strv_has(n->ingress, net.host_tag);
+	out6 = util_strv_has(n->egress, net.uplink_tag) && n->has6 &&
+	    !net_is_ula(&n->pool6);
+	pool[0] = n->has4 && host ? &n->pool4 : NULL;
+	pool[1] = n->has6 && (host || out6) ? &n->pool6 : NULL;
+	via[0] = &net.uplink_addr;
+	via[1] = &net.uplink_addr6;
+	for (i = 0; i < 2; i++) {
+		if (pool[i] == NULL)
+			continue;
+		if (!add) {
+			link_route_del(net.hsk, pool[i]);
+			continue;
+		}
+		if ((idx == 0 && (idx = link_index(net.hsk,
+		    net.uplink_host)) == 0) || link_route_add(net.hsk, pool[i],
+		    via[i], idx, err, sizeof err) == -1)
+			log_warnx("network: host route to %.12s: %s", n->id,
+			    idx == 0 ? "no uplink" : err);
 	}
-	if ((idx = link_index(net.hsk, net.uplink_host)) == 0 ||
-	    link_route_add(net.hsk, &n->pool4, &net.uplink_addr, idx, err,
-	    sizeof err) == -1)
-		log_warnx("network: host route to %.12s: %s", n->id,
-		    idx == 0 ? "no uplink" : err);
 }
 
 /* Make the bridge of a network and its gateway addresses (idempotent). */
 static int
-net_network_build(const struct net_network *n, char *err, size_t errlen)
+net_network_build(struct net_network *n, char *err, size_t errlen)
 {
-	char	alias[128];
-	int	idx;
+	struct vrf	*v;
+	char		 alias[128];
+	int		 idx;
 
+	if ((v = net_vrf_get(n->tag, err, errlen)) == NULL)
+		return (-1);
+	if (net.venv.backend->own_namespace)
+		snprintf(n->vrf_link, sizeof n->vrf_link, "%s", v->link);
 	net_alias(alias, sizeof alias, "net", n->id);
-	if ((idx = link_bridge_ensure(net.rsk, n->bridge, alias, err,
+	if ((idx = link_bridge_ensure(v->sk, n->bridge, alias, err,
 	    errlen)) == -1)
 		return (-1);
-	if (n->has4 && link_addr_add(net.rsk, idx, &n->gw4, err, errlen) == -1)
+	/* Before the addresses: enslaving to a vrf device cycles the link,
+	   which drops IPv6 addresses. */
+	if (vrf_attach(&net.venv, v, n->bridge, err, errlen) == -1)
 		return (-1);
-	if (n->has6 && link_addr_add(net.rsk, idx, &n->gw6, err, errlen) == -1)
+	if (n->has4 && link_addr_add(v->sk, idx, &n->gw4, err, errlen) == -1)
+		return (-1);
+	if (n->has6 && link_addr_add(v->sk, idx, &n->gw6, err, errlen) == -1)
+		return (-1);
+	if (n->has4 && vrf_route(&net.venv, v, &n->pool4, idx, 1, err,
+	    errlen) == -1)
+		return (-1);
+	if (n->has6 && vrf_route(&net.venv, v, &n->pool6, idx, 1, err,
+	    errlen) == -1)
 		return (-1);
 	net_host_route(n, 1);
 	return (0);
+}
+
+/* Take a network's parts out of the kernel (its VRF too when it was the last). */
+static void
+net_network_unbuild(struct net_network *n)
+{
+	struct vrf	*v;
+
+	net_host_route(n, 0);
+	if ((v = net_vrf_find(n->tag)) != NULL) {
+		if (n->has4)
+			vrf_route(&net.venv, v, &n->pool4, 0, 0, NULL, 0);
+		if (n->has6)
+			vrf_route(&net.venv, v, &n->pool6, 0, 0, NULL, 0);
+		link_delete(v->sk, n->bridge);
+	}
+	net_vrf_release(n->tag);
 }
 
 /* The first IPAM data of a family: its pool and gateway ("a.b.c.d/len"). */
@@ -378,13 +524,12 @@ net_ipam_data(struct http_request *req, const struct json *doc,
 }
 
 static void
-net_undo_network(void *arg)
+net_undo_network(struct plugin_pending *p)
 {
-	struct net_network	*n = arg;
+	struct net_network	*n = p->arg;
 
 	TAILQ_REMOVE(&net.networks, n, entry);
-	net_host_route(n, 0);
-	link_delete(net.rsk, n->bridge);
+	net_network_unbuild(n);
 	net_network_free(n);
 	net_policy_apply();
 }
@@ -398,7 +543,7 @@ plugin_network_create(struct http_request *req, void *arg)
 	struct json		*doc;
 	const struct json	*generic;
 	struct net_network	*n;
-	struct net_pending	*p;
+	struct plugin_pending	*p;
 	struct prefix		 pool4, pool6, gw4, gw6;
 	const char		*id, *opt_tag;
 	char			*record, err[256], buf[PREFIX_STRLEN];
@@ -469,22 +614,23 @@ plugin_network_create(struct http_request *req, void *arg)
 		n->pool6 = pool6;
 	}
 	net_link_name(n->bridge, sizeof n->bridge, 'b', id);
+	TAILQ_INSERT_TAIL(&net.networks, n, entry);
 	if (net_network_build(n, err, sizeof err) == -1) {
-		link_delete(net.rsk, n->bridge);
+		TAILQ_REMOVE(&net.networks, n, entry);
+		net_network_unbuild(n);
 		net_network_free(n);
 		plugin_fail(req, 500, "cannot build network %.12s: %s", id, err);
 		goto out;
 	}
-	TAILQ_INSERT_TAIL(&net.networks, n, entry);
 	net_policy_apply();
 	log_info("network: %.12s tag %s bridge %s", id, n->tag, n->bridge);
 
 	p = net_pending_new(req, "{}");
 	p->undo = net_undo_network;
-	p->undo_arg = n;
+	p->arg = n;
 	record = net_network_record(n);
 	store_put(net.store, NET_KIND_NETWORK, n->id, record, strlen(record),
-	    net_pending_done, p);
+	    plugin_pending_done, p);
 	free(record);
 out:
 	json_free(doc);
@@ -535,11 +681,10 @@ plugin_network_delete(struct http_request *req, void *arg)
 		goto out;
 	}
 	TAILQ_REMOVE(&net.networks, n, entry);
-	net_host_route(n, 0);
-	link_delete(net.rsk, n->bridge);
+	net_network_unbuild(n);
 	net_policy_apply();
 	log_info("network: %.12s deleted", n->id);
-	store_del(net.store, NET_KIND_NETWORK, n->id, net_pending_done,
+	store_del(net.store, NET_KIND_NETWORK, n->id, plugin_pending_done,
 	    net_pending_new(req, "{}"));
 	net_network_free(n);
 out:
@@ -547,9 +692,9 @@ out:
 }
 
 static void
-net_undo_endpoint(void *arg)
+net_undo_endpoint(struct plugin_pending *p)
 {
-	struct net_endpoint	*e = arg;
+	struct net_endpoint	*e = p->arg;
 
 	TAILQ_REMOVE(&net.endpoints, e, entry);
 	net_endpoint_free(e);
@@ -580,7 +725,7 @@ plugin_network_create_endpoint(struct http_request *req, void *arg)
 	const struct json	*iface;
 	struct net_network	*n;
 	struct net_endpoint	*e;
-	struct net_pending	*p;
+	struct plugin_pending	*p;
 	const char		*id, *netid, *mac;
 	unsigned char		 hw[6];
 	char			*record, reply[96];
@@ -627,10 +772,10 @@ plugin_network_create_endpoint(struct http_request *req, void *arg)
 
 	p = net_pending_new(req, reply);
 	p->undo = net_undo_endpoint;
-	p->undo_arg = e;
+	p->arg = e;
 	record = net_endpoint_record(e);
 	store_put(net.store, NET_KIND_ENDPOINT, e->id, record, strlen(record),
-	    net_pending_done, p);
+	    plugin_pending_done, p);
 	free(record);
 out:
 	json_free(doc);
@@ -671,6 +816,7 @@ plugin_network_delete_endpoint(struct http_request *req, void *arg)
 {
 	struct json		*doc = NULL;
 	struct net_endpoint	*e;
+	struct vrf		*v;
 	const char		*id;
 
 	if ((id = net_body_id(req, &doc, "EndpointID")) == NULL)
@@ -679,10 +825,11 @@ plugin_network_delete_endpoint(struct http_request *req, void *arg)
 		plugin_reply_json(req, "{}");
 		goto out;
 	}
+	v = net_endpoint_vrf(e);
 	TAILQ_REMOVE(&net.endpoints, e, entry);
-	link_delete(net.rsk, e->peer);
+	link_delete(v != NULL ? v->sk : NULL, e->peer);
 	link_delete(net.dsk, e->ifname);
-	store_del(net.store, NET_KIND_ENDPOINT, e->id, net_pending_done,
+	store_del(net.store, NET_KIND_ENDPOINT, e->id, plugin_pending_done,
 	    net_pending_new(req, "{}"));
 	net_endpoint_free(e);
 out:
@@ -696,6 +843,7 @@ plugin_network_join(struct http_request *req, void *arg)
 	struct json		*doc = NULL;
 	struct net_endpoint	*e;
 	struct net_network	*n;
+	struct vrf		*v;
 	const char		*id;
 	char			 alias[128], err[256], buf[PREFIX_STRLEN];
 	int			 master;
@@ -709,16 +857,17 @@ plugin_network_join(struct http_request *req, void *arg)
 		plugin_fail(req, 404, "no such endpoint %.12s", id);
 		goto out;
 	}
-	if ((master = link_index(net.rsk, n->bridge)) == 0) {
+	if ((v = net_vrf_find(n->tag)) == NULL ||
+	    (master = link_index(v->sk, n->bridge)) == 0) {
 		plugin_fail(req, 500, "network %.12s has lost its bridge %s",
 		    n->id, n->bridge);
 		goto out;
 	}
 	/* A Join retried after a failure finds the old pair: start afresh. */
-	link_delete(net.rsk, e->peer);
+	link_delete(v->sk, e->peer);
 	link_delete(net.dsk, e->ifname);
 	net_alias(alias, sizeof alias, "ep", e->id);
-	if (link_veth_create(net.dsk, e->ifname, e->mac, net.rsk, net.rns,
+	if (link_veth_create(net.dsk, e->ifname, e->mac, v->sk, v->nsfd,
 	    e->peer, master, alias, err, sizeof err) == -1) {
 		plugin_fail(req, 500, "cannot join endpoint %.12s: %s", id, err);
 		goto out;
@@ -753,13 +902,15 @@ plugin_network_leave(struct http_request *req, void *arg)
 {
 	struct json		*doc = NULL;
 	struct net_endpoint	*e;
+	struct vrf		*v;
 	const char		*id;
 
 	if ((id = net_body_id(req, &doc, "EndpointID")) == NULL)
 		goto out;
 	if ((e = net_find_endpoint(id)) != NULL) {
 		e->joined = 0;
-		link_delete(net.rsk, e->peer);
+		v = net_endpoint_vrf(e);
+		link_delete(v != NULL ? v->sk : NULL, e->peer);
 		link_delete(net.dsk, e->ifname);
 	}
 	plugin_reply_json(req, "{}");
@@ -857,58 +1008,159 @@ net_load_endpoint(const struct server_record *r)
 	TAILQ_INSERT_TAIL(&net.endpoints, e, entry);
 }
 
+static void
+net_load_uplink(const struct server_record *r)
+{
+	struct json		*doc;
+	struct json_error	 jerr;
+	int64_t			 n;
+
+	if ((doc = json_parse(r->value, r->len, 0, &jerr)) == NULL) {
+		log_warnx("network: record %s: %s", r->key, jerr.message);
+		return;
+	}
+	if (json_number_int64(json_get(doc, "index"), 1, 254, &n) == 0)
+		net.uplink_index = (int)n;
+	json_free(doc);
+}
+
 /* A link of ours in the kernel: remove it if no record owns it. */
 static void
 net_orphan_cb(const char *name, const char *alias, void *arg)
 {
-	struct nl_sock	*sk = arg;
-	const char	*kind, *id;
-	size_t		 plen;
-	char		 want[128];
+	struct nl_sock		*sk = arg;
+	struct net_network	*n;
+	struct net_endpoint	*e;
+	struct vrf		*v;
+	const char		*kind, *id;
+	size_t			 plen;
+	char			 want[128];
 
 	snprintf(want, sizeof want, "netcrave:%s:", net.instance);
 	plen = strlen(want);
 	if (strncmp(alias, want, plen) != 0)
 		return;
 	kind = alias + plen;
+	/* Known, and in the namespace where it belongs (a bridge of a network
+	   whose VRF moved is an orphan where it was). */
 	if (strncmp(kind, "net:", 4) == 0) {
 		id = kind + 4;
-		if (net_find_network(id) != NULL)
+		if ((n = net_find_network(id)) != NULL && net_network_sk(n) == sk)
 			return;
 	} else if (strncmp(kind, "uplink:", 7) == 0) {
 		return;
+	} else if (strncmp(kind, "vrf:", 4) == 0) {
+		if ((v = net_vrf_find(kind + 4)) != NULL &&
+		    (sk == net.rsk || sk == v->sk))
+			return;
 	} else if (strncmp(kind, "ep:", 3) == 0) {
 		id = kind + 3;
-		if (net_find_endpoint(id) != NULL)
+		if ((e = net_find_endpoint(id)) != NULL && (sk == net.dsk ||
+		    ((v = net_endpoint_vrf(e)) != NULL && v->sk == sk)))
 			return;
 	}
 	log_info("network: removing orphan link %s (%s)", name, alias);
 	link_delete(sk, name);
 }
 
+static void
+net_uplink_stored(const char *error, void *arg)
+{
+	if (error != NULL)
+		log_warnx("network: storing the uplink's prefix: %s", error);
+}
+
+/*
+ * The uplink's prefixes from its index N: 169.254.N.0/30 and fd6e:6372:N::/64
+ * ("ncr"), .1 and ::1 the host's end, .2 and ::2 the routing namespace's.
+ */
+static void
+net_uplink_prefixes(int n, struct prefix *v4, struct prefix *v6)
+{
+	memset(v4, 0, sizeof *v4);
+	v4->family = AF_INET;
+	v4->len = 30;
+	v4->addr[0] = 169;
+	v4->addr[1] = 254;
+	v4->addr[2] = n;
+	memset(v6, 0, sizeof *v6);
+	v6->family = AF_INET6;
+	v6->len = 64;
+	memcpy(v6->addr, "\xfd\x6e\x63\x72", 4);
+	v6->addr[5] = n;
+}
+
+/*
+ * The uplink's index, chosen once and kept in the store: the first N (from a
+ * hash of the instance name on) whose prefixes the host neither has nor routes,
+ * so two instances on one host never share one.  Host prefixes shorter than
+ * /24 (a link-local /16 of zeroconf) are no conflict: ours is more specific.
+ * 169.254.0.0/24 is left out (the VRF links' addresses).
+ */
+static int
+net_uplink_choose(char *err, size_t errlen)
+{
+	struct hostnet	 host;
+	struct prefix	 v4, v6;
+	const char	*c;
+	char		 record[64];
+	unsigned int	 h = 5381;
+	size_t		 i;
+	int		 k, n, taken;
+
+	if (net.uplink_index != 0)
+		return (net.uplink_index);
+	/* An uplink of an earlier run that did not store its choice goes. */
+	link_delete(net.hsk, net.uplink_host);
+	memset(&host, 0, sizeof host);
+	if (hostnet_load(&host, NULL, err, errlen) == -1)
+		return (-1);
+	for (c = net.instance; *c != '\0'; c++)
+		h = h * 33 + (unsigned char)*c;
+	for (k = 0, n = 0; k < 254 && n == 0; k++) {
+		n = 1 + (h + k) % 254;
+		net_uplink_prefixes(n, &v4, &v6);
+		for (i = 0, taken = 0; i < host.nentries && !taken; i++) {
+			const struct prefix *p = &host.entries[i].prefix;
+
+			if (p->len >= (p->family == AF_INET ? 24 : 48) &&
+			    (prefix_overlaps(p, &v4) || prefix_overlaps(p, &v6)))
+				taken = 1;
+		}
+		if (taken)
+			n = 0;
+	}
+	hostnet_free(&host);
+	if (n == 0) {
+		snprintf(err, errlen, "every 169.254.N.0/30 is in use on the host");
+		return (-1);
+	}
+	net.uplink_index = n;
+	snprintf(record, sizeof record, "{\"index\":%d}", n);
+	store_put(net.store, NET_KIND_UPLINK, "0", record, strlen(record),
+	    net_uplink_stored, NULL);
+	log_info("network: uplink on 169.254.%d.0/30 (free on the host)", n);
+	return (n);
+}
+
 /*
  * The uplink: a veth pair between the routing namespace and the host, on a
- * link-local /30 chosen from the instance name (169.254.N.0/30), with the
- * routing namespace's default route through it.  Only networks whose egress
+ * link-local /30 and a ULA /64 free on the host (net_uplink_choose), with the
+ * routing namespace's default routes through it.  Only networks whose egress
  * names the uplink tag may use it (nft), IPv4 masqueraded to its address.
  */
 static int
 net_uplink_build(char *err, size_t errlen)
 {
 	struct prefix	 host, route, host6, route6;
-	const char	*c;
 	char		 alias[128];
-	unsigned int	 h = 5381;
-	int		 idx;
+	int		 idx, n;
 
-	for (c = net.instance; *c != '\0'; c++)
-		h = h * 33 + (unsigned char)*c;
-	memset(&host, 0, sizeof host);
-	host.family = AF_INET;
-	host.len = 30;
-	host.addr[0] = 169;
-	host.addr[1] = 254;
-	host.addr[2] = 1 + h % 254;
+	snprintf(net.uplink_host, sizeof net.uplink_host, "%suh",
+	    net.link_prefix);
+	if ((n = net_uplink_choose(err, errlen)) == -1)
+		return (-1);
+	net_uplink_prefixes(n, &host, &host6);
 	route = host;
 	host.addr[3] = 1;
 	route.addr[3] = 2;
@@ -916,19 +1168,12 @@ net_uplink_build(char *err, size_t errlen)
 	net.uplink_addr.len = 32;
 	snprintf(net.uplink_host_addr, sizeof net.uplink_host_addr,
 	    "169.254.%u.1", host.addr[2]);
-	/* IPv6: fd6e:6372:<hash>::/64 ("ncr"), ::1 the host, ::2 ours. */
-	memset(&host6, 0, sizeof host6);
-	host6.family = AF_INET6;
-	host6.len = 64;
-	memcpy(host6.addr, "\xfd\x6e\x63\x72", 4);
-	host6.addr[4] = (h >> 8) & 0xff;
-	host6.addr[5] = h & 0xff;
 	route6 = host6;
 	host6.addr[15] = 1;
 	route6.addr[15] = 2;
+	net.uplink_addr6 = route6;
+	net.uplink_addr6.len = 128;
 
-	snprintf(net.uplink_host, sizeof net.uplink_host, "%suh",
-	    net.link_prefix);
 	snprintf(net.uplink, sizeof net.uplink, "%sur", net.link_prefix);
 	net_alias(alias, sizeof alias, "uplink", "0");
 	if (link_index(net.rsk, net.uplink) == 0 ||
@@ -956,31 +1201,63 @@ net_uplink_build(char *err, size_t errlen)
 	return (0);
 }
 
+/* VRF namespaces of tags without networks (an earlier run's) are removed. */
+static void
+net_vrf_sweep(void)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		 prefix[96];
+	size_t		 plen;
+
+	vrf_ns_prefix(&net.venv, prefix, sizeof prefix);
+	plen = strlen(prefix);
+	if ((d = opendir("/run/netns")) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, prefix, plen) != 0 ||
+		    net_vrf_find(de->d_name + plen) != NULL)
+			continue;
+		log_info("network: removing orphan namespace %s", de->d_name);
+		netns_delete(de->d_name);
+	}
+	closedir(d);
+}
+
 /* Make the kernel match the records: missing bridges back, orphans gone. */
 static void
 net_reconcile(void)
 {
 	struct net_network	*n;
 	struct net_endpoint	*e;
+	struct vrf		*v;
 	char			 err[256], prefix[128];
 	int			 master;
 
+	TAILQ_FOREACH(v, &net.vrfs, entry)
+		if (vrf_build(&net.venv, v, err, sizeof err) == -1)
+			log_warnx("network: vrf of tag %s: %s", v->tag, err);
 	TAILQ_FOREACH(n, &net.networks, entry)
 		if (net_network_build(n, err, sizeof err) == -1)
 			log_warnx("network: %.12s: %s", n->id, err);
 	/* A bridge made again takes back the live endpoints' ends. */
 	TAILQ_FOREACH(e, &net.endpoints, entry) {
-		if ((n = net_find_network(e->network)) == NULL)
+		if ((n = net_find_network(e->network)) == NULL ||
+		    (v = net_vrf_find(n->tag)) == NULL)
 			continue;
-		if ((master = link_index(net.rsk, n->bridge)) != 0 &&
-		    link_set_master(net.rsk, e->peer, master) == 0 &&
+		if ((master = link_index(v->sk, n->bridge)) != 0 &&
+		    link_set_master(v->sk, e->peer, master) == 0 &&
 		    (e->joined = 1))
 			log_debug("network: endpoint %.12s on %s", e->id,
 			    n->bridge);
 	}
+	net_vrf_sweep();
 	snprintf(prefix, sizeof prefix, "netcrave:%s:", net.instance);
 	link_foreach_alias(net.rsk, prefix, net_orphan_cb, net.rsk);
 	link_foreach_alias(net.dsk, prefix, net_orphan_cb, net.dsk);
+	TAILQ_FOREACH(v, &net.vrfs, entry)
+		if (v->sk != net.rsk)
+			link_foreach_alias(v->sk, prefix, net_orphan_cb, v->sk);
 	net_policy_apply();
 }
 
@@ -1019,7 +1296,9 @@ net_watch_cb(enum watch_what what, const char *name, const char *alias,
 	char			 mine[128];
 	const char		*kind;
 
-	if (what == WATCH_LOST || (what == WATCH_ADDR_DEL && sk == net.rsk)) {
+	/* Routing and VRF namespaces hold gateways and the VRFs' links. */
+	if (what == WATCH_LOST || (what == WATCH_ADDR_DEL && sk != net.dsk &&
+	    sk != net.hsk)) {
 		net_schedule_repair();
 		return;
 	}
@@ -1039,7 +1318,12 @@ net_watch_cb(enum watch_what what, const char *name, const char *alias,
 	} else if (strncmp(kind, "uplink:", 7) == 0) {
 		log_warnx("network: uplink %s vanished: making it again", name);
 		net_schedule_repair();
-	} else if (strncmp(kind, "ep:", 3) == 0 && sk == net.rsk &&
+	} else if (strncmp(kind, "vrf:", 4) == 0 && net_vrf_find(kind + 4)) {
+		log_warnx("network: vrf link %s vanished: making it again",
+		    name);
+		net_schedule_repair();
+	} else if (strncmp(kind, "ep:", 3) == 0 && sk != net.dsk &&
+	    sk != net.hsk &&
 	    (e = net_find_endpoint(kind + 3)) != NULL && e->joined) {
 		log_warnx("network: the link %s of endpoint %.12s vanished",
 		    name, e->id);
@@ -1087,6 +1371,23 @@ net_kernel_start(void)
 	link_sysctl(net.rns, "net/ipv4/ip_forward", "1");
 	link_sysctl(net.rns, "net/ipv6/conf/all/forwarding", "1");
 	link_set_up(net.rsk, "lo");
+	net.venv.instance = net.instance;
+	net.venv.link_prefix = net.link_prefix;
+	net.venv.netns = net.netns;
+	net.venv.rns = net.rns;
+	net.venv.rsk = net.rsk;
+	if (vrf_choose(&net.venv, net.vrf_want, err, sizeof err) == -1) {
+		log_warnx("network: %s", err);
+		snprintf(net.broken, sizeof net.broken, "%s", err);
+		link_sock_close(net.rsk);
+		link_sock_close(net.dsk);
+		link_sock_close(net.hsk);
+		net.rsk = net.dsk = net.hsk = NULL;
+		close(net.rns);
+		close(net.dns);
+		net.rns = net.dns = -1;
+		return (-1);
+	}
 	if (net_uplink_build(err, sizeof err) == -1) {
 		log_warnx("network: no uplink: %s", err);
 		net.uplink[0] = '\0';
@@ -1136,6 +1437,8 @@ net_init(const struct server_env *env, char *err, size_t errlen)
 
 	TAILQ_INIT(&net.networks);
 	TAILQ_INIT(&net.endpoints);
+	TAILQ_INIT(&net.vrfs);
+	net.vrf_want = c->network_vrf_backend;
 	net.base = env->base;
 	net.store = env->store;
 	net.instance = xstrdup(c->instance);
@@ -1155,6 +1458,8 @@ net_init(const struct server_env *env, char *err, size_t errlen)
 			net_load_network(&env->records[i]);
 		else if (strcmp(env->records[i].kind, NET_KIND_ENDPOINT) == 0)
 			net_load_endpoint(&env->records[i]);
+		else if (strcmp(env->records[i].kind, NET_KIND_UPLINK) == 0)
+			net_load_uplink(&env->records[i]);
 	}
 	/* Something to keep (records, or a namespace an earlier run made). */
 	snprintf(path, sizeof path, "/run/netns/%s", net.netns);
@@ -1176,6 +1481,7 @@ net_shutdown(void)
 {
 	struct net_network	*n;
 	struct net_endpoint	*e;
+	struct vrf		*v;
 
 	watch_close(net.rwatch);
 	watch_close(net.hwatch);
@@ -1188,6 +1494,11 @@ net_shutdown(void)
 	while ((n = TAILQ_FIRST(&net.networks)) != NULL) {
 		TAILQ_REMOVE(&net.networks, n, entry);
 		net_network_free(n);
+	}
+	/* VRFs stay in the kernel, like every link: only fds are closed. */
+	while ((v = TAILQ_FIRST(&net.vrfs)) != NULL) {
+		TAILQ_REMOVE(&net.vrfs, v, entry);
+		vrf_close(v);
 	}
 	link_sock_close(net.rsk);
 	link_sock_close(net.dsk);

@@ -18,6 +18,26 @@ void	plugin_reply_json(struct http_request *, const char *json);
 /* Check the body, then answer a fixed JSON text. */
 void	plugin_reply_fixed(struct http_request *, const char *json);
 
+/* plugin_pending.c: a reply kept until the store says the change is durable. */
+struct plugin_pending {
+	struct http_request	*req;		/* NULL once the client went away */
+	const char		*api;		/* "IpamDriver": in errors and logs */
+	char			*reply;		/* JSON body on success (owned) */
+	/* Run when the store failed, before the error is sent. */
+	void			(*undo)(struct plugin_pending *);
+	void			*arg;		/* the caller's, for undo */
+};
+/*
+ * A pending reply of size bytes (a caller's struct that starts with a struct
+ * plugin_pending, or 0), reply owned; give plugin_pending_done to the store.
+ */
+struct plugin_pending *plugin_pending_new(struct http_request *,
+	    const char *api, char *reply, size_t size);
+void	plugin_pending_done(const char *error, void *arg);
+/* Answer status with msg (if the client is still there) and free. */
+void	plugin_pending_fail(struct plugin_pending *, int status,
+	    const char *msg);
+
 /* plugin_ipam.c */
 extern const struct server ipam_server;
 void	plugin_ipam_address_spaces(struct http_request *, void *);

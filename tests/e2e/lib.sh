@@ -201,6 +201,19 @@ e2e_plugin_ready() {
 	e2e_plugin_activate | grep -q NetworkDriver
 }
 
+# The namespaces netcraved made: the routing one and those of its VRFs.
+e2e_netns_ours() {
+	[ -n "$E2E_INSTANCE" ] || return 0
+	ls /run/netns 2>/dev/null | grep -E "^_$E2E_INSTANCE(-vrf-.*)?\$"
+}
+
+# "ip -o link show [ARGS]" of the host and of every namespace of ours.
+e2e_links_ours() {
+	local _ns
+	ip -o link show "$@"
+	for _ns in $(e2e_netns_ours); do ip -n "$_ns" -o link show "$@"; done
+}
+
 # Write the config once (first call), start "$NETCRAVED -f -c CONF", wait until the
 # plugin socket answers Plugin.Activate with NetworkDriver.  Exports PLUGIN.
 e2e_start_netcraved() {
@@ -219,6 +232,11 @@ e2e_start_netcraved() {
 		case "${E2E_NETCRAVED_EXTRA:-}" in
 		*'"follower"'*) _follower= ;;
 		esac
+		# E2E_VRF_BACKEND: network.vrf_backend (auto, l3mdev, netns).
+		if [ -n "${E2E_VRF_BACKEND:-}" ]; then
+			_follower="$_follower"', "network": { "vrf_backend": "'"$E2E_VRF_BACKEND"'" }'
+		fi
+
 		cat >"$E2E_D/netcraved.json" <<-EOF
 		{
 			"instance": "$E2E_INSTANCE",
@@ -438,7 +456,7 @@ e2e_cleanup() {
 	if [ -n "$E2E_INSTANCE" ]; then
 		rm -f "$E2E_PLUGIN_SOCK" "/run/docker/plugins/$E2E_INSTANCE.spec" \
 		    "/run/docker/plugins/$E2E_INSTANCE.json"
-		[ -e "/run/netns/_$E2E_INSTANCE" ] && ip netns delete "_$E2E_INSTANCE" 2>/dev/null
+		for _ns in $(e2e_netns_ours); do ip netns delete "$_ns" 2>/dev/null; done
 		# Links the NetworkDriver made in this namespace (alias netcrave:<instance>:).
 		ip -o link show 2>/dev/null | awk -v a="netcrave:$E2E_INSTANCE:" \
 		    'index($0, "alias " a) { sub(/@.*/, "", $2); sub(/:$/, "", $2); print $2 }' |

@@ -9,7 +9,14 @@ e2e_need_netcraved
 e2e_start_dockerd
 e2e_import_busybox
 
+# The netns VRF backend always (l3mdev: t_network_l3mdev.sh runs this with
+# E2E_VRF_BACKEND=l3mdev where the kernel has VRF).
+: "${E2E_VRF_BACKEND:=netns}"
 ula=$(e2e_ula)
+# A routed (non-ULA) IPv6 scope: a random /48 of the documentation prefix
+# 2001:db8::/32 (RFC 3849), which nothing routes; it stays on this machine.
+set -- $(od -An -N2 -tu1 /dev/urandom)
+pub6=$(printf '2001:db8:%x' $(($1 * 256 + $2)))
 E2E_NETCRAVED_EXTRA='"default_tag": "web",
 	"scopes": [ { "name": "e2e", "ipv4_network": "198.18.0.0/16",
 	  "ipv6_network": "'$ula'::/48", "scopes": [
@@ -21,7 +28,10 @@ E2E_NETCRAVED_EXTRA='"default_tag": "web",
 	    "tags": ["db"], "ingress": ["web", "host"] },
 	  { "name": "other", "ipv4_network": "198.18.32.0/20", "ipv4_prefix_length": 24,
 	    "ipv6_network": "'$ula':300::/56", "ipv6_prefix_length": 64,
-	    "tags": ["other"] } ] } ]'
+	    "tags": ["other"] } ] },
+	  { "name": "pub", "ipv4_network": "198.19.240.0/20", "ipv4_prefix_length": 24,
+	    "ipv6_network": "'$pub6'::/48", "ipv6_prefix_length": 64,
+	    "tags": ["pub"], "egress": ["internet"] } ]'
 e2e_start_netcraved
 
 netcreate() {	# netcreate NAME TAG [ARGS...]
@@ -48,8 +58,20 @@ server() {	# server NAME NETWORK [ARGS...]
 }
 
 out=$(netcreate web1 web --ipv6 2>&1) || e2e_fail "network create web1: $out"
-n=$(ip netns exec "_$E2E_INSTANCE" ip -o link show type bridge | grep -c .)
-[ "$n" = 1 ] || e2e_fail "expected one bridge in the routing namespace, found $n"
+n=$(e2e_links_ours type bridge | grep -c "alias netcrave:$E2E_INSTANCE:net:")
+[ "$n" = 1 ] || e2e_fail "expected one bridge, found $n"
+grep -q "vrf: backend $E2E_VRF_BACKEND" "$E2E_D/netcraved.log" ||
+    e2e_fail "the VRF backend in use ($E2E_VRF_BACKEND) is not logged"
+if [ "$E2E_VRF_BACKEND" = netns ]; then
+	# web's bridge lives in web's VRF namespace, none in the routing one.
+	n=$(ip -n "_$E2E_INSTANCE-vrf-web" -o link show type bridge | grep -c "alias netcrave:")
+	[ "$n" = 1 ] || e2e_fail "expected web's bridge in _$E2E_INSTANCE-vrf-web, found $n"
+	n=$(ip -n "_$E2E_INSTANCE" -o link show type bridge | grep -c .)
+	[ "$n" = 0 ] || e2e_fail "expected no bridge in the routing namespace, found $n"
+else
+	n=$(ip -n "_$E2E_INSTANCE" -o link show type vrf | grep -c "alias netcrave:$E2E_INSTANCE:vrf:web")
+	[ "$n" = 1 ] || e2e_fail "expected web's vrf device, found $n"
+fi
 
 server ca web1
 server cb web1
@@ -62,6 +84,26 @@ tcp_ok ca "$b4" || e2e_fail "a cannot open TCP to $b4:80"
 ping_ok ca "$b6" || e2e_fail "a cannot ping its peer over IPv6 $b6"
 tcp_ok ca "$b6" || e2e_fail "a cannot open TCP to [$b6]:80"
 e2e_log "same network: ping and TCP over IPv4 and IPv6"
+
+# The gateway serves containers only the host tag's services (DNS, port 53):
+# listeners of the test's own at the gateway, on 53 reached, on 8053 not (though
+# it answers inside its namespace: the drop is the input chain's).
+gns="_$E2E_INSTANCE-vrf-web"
+[ -e "/run/netns/$gns" ] || gns="_$E2E_INSTANCE"
+mkdir -p "$E2E_D/gw" && echo hello >"$E2E_D/gw/index.html"
+for port in 53 8053; do
+	ip netns exec "$gns" busybox httpd -f -p "$gw:$port" -h "$E2E_D/gw" &
+	e2e_at_cleanup "kill $! 2>/dev/null"
+done
+gw_tcp() {
+	dk exec ca sh -c "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 $gw $1" 2>/dev/null |
+	    grep -q hello
+}
+e2e_wait 5 sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | ip netns exec $gns busybox nc -w 2 $gw 8053 | grep -q hello" ||
+    e2e_fail "the test's listener at $gw:8053 does not answer inside $gns"
+gw_tcp 53 || e2e_fail "a cannot reach its gateway's port 53 (DNS, a host tag service)"
+gw_tcp 8053 && e2e_fail "a reached its gateway's port 8053: only the host tag's services may pass"
+e2e_log "gateway input: port 53 reached, 8053 dropped"
 
 # netcravectl shows the model.
 if [ -n "${NETCRAVECTL:-}" ] && [ -x "$NETCRAVECTL" ]; then
@@ -129,6 +171,22 @@ e2e_expect_not_contains "$seen" "$a4" "masquerade"
 if [ "$v6_egress" = 1 ]; then
 	seen=$(dk exec ca sh -c "printf 'GET /cgi-bin/ip HTTP/1.0\\r\\n\\r\\n' | nc -w 3 $inet6::2 80" 2>&1)
 	e2e_expect_contains "$seen" "fd6e:6372:" "what the internet sees of web's container over IPv6 (NAT66)"
+	# Routed IPv6: a non-ULA network leaves under its own address, and the
+	# host has the route back through the uplink.
+	ip -n "$inet" route add "$pub6::/48" via "$inet6::1"
+	uh=$(ip -o link show | grep "alias netcrave:$E2E_INSTANCE:uplink:" | awk -F': ' '{print $2}' | cut -d@ -f1)
+	netcreate pub1 pub --ipv6 >/dev/null || e2e_fail "network create pub1"
+	server cp pub1
+	p6=$(ip6 cp pub1)
+	[ -n "$p6" ] || e2e_fail "no IPv6 address on pub1"
+	ip -6 route show | grep -q "^${p6%:*}:/64 via fd6e:6372:.* dev $uh" ||
+	    e2e_fail "no host route back to pub1's pool via the uplink: $(ip -6 route show | grep "$pub6")"
+	seen=$(dk exec cp sh -c "printf 'GET /cgi-bin/ip HTTP/1.0\\r\\n\\r\\n' | nc -w 3 $inet6::2 80" 2>&1)
+	e2e_expect_contains "$seen" "from [$p6]" "what the internet sees of pub's container (routed IPv6, no NAT66)"
+	dk rm -f cp >/dev/null
+	dk network rm pub1 >/dev/null || e2e_fail "network rm pub1"
+	ip -6 route show | grep -q "^$pub6" && e2e_fail "the host route to pub1's pool stayed after network rm"
+	e2e_log "routed IPv6 egress: the container's own address seen, the host routes it back"
 fi
 netcreate db2 db >/dev/null || e2e_fail "network create db2"
 dk run --rm --network db2 local/busybox ping -c1 -W1 198.19.254.2 >/dev/null 2>&1 &&
@@ -137,16 +195,17 @@ dk network rm db2 >/dev/null
 e2e_log "egress: web masqueraded to the uplink, db kept in"
 
 # Every link netcrave made carries its alias (reconcile depends on it).
-n=$(ip netns exec "_$E2E_INSTANCE" ip -o link show type bridge | grep -c "alias netcrave:$E2E_INSTANCE:net:")
+n=$(e2e_links_ours type bridge | grep -c "alias netcrave:$E2E_INSTANCE:net:")
 [ "$n" = 2 ] || e2e_fail "expected 2 bridges with netcrave's alias, found $n"
 
 dk rm -f ca cb cs >/dev/null
 dk network rm web1 web9 >/dev/null || e2e_fail "network rm"
 # Only the uplink (one end each side) stays while netcraved runs.
-left=$( { ip -o link show; ip netns exec "_$E2E_INSTANCE" ip -o link show; } |
-    grep "netcrave:$E2E_INSTANCE:" | grep -vc "netcrave:$E2E_INSTANCE:uplink:")
+left=$(e2e_links_ours | grep "netcrave:$E2E_INSTANCE:" |
+    grep -vc "netcrave:$E2E_INSTANCE:uplink:")
 [ "$left" = 0 ] || e2e_fail "$left netcrave links left after removing everything"
-n=$( { ip -o link show; ip netns exec "_$E2E_INSTANCE" ip -o link show; } |
-    grep -c "netcrave:$E2E_INSTANCE:uplink:")
+[ "$(e2e_netns_ours | grep -c -- -vrf-)" = 0 ] ||
+    e2e_fail "VRF namespaces left: $(e2e_netns_ours | grep -- -vrf-)"
+n=$(e2e_links_ours | grep -c "netcrave:$E2E_INSTANCE:uplink:")
 [ "$n" = 2 ] || e2e_fail "the uplink has $n ends with netcrave's alias, not 2"
 e2e_log "PASS"

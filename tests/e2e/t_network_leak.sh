@@ -13,6 +13,7 @@ e2e_need jq
 e2e_start_dockerd
 e2e_import_busybox
 
+: "${E2E_VRF_BACKEND:=netns}"
 ula=$(e2e_ula)
 E2E_NETCRAVED_EXTRA='"default_tag": "web",
 	"scopes": [ { "name": "web", "ipv4_network": "198.18.0.0/20",
@@ -21,7 +22,7 @@ E2E_NETCRAVED_EXTRA='"default_tag": "web",
 e2e_start_netcraved
 ctl() { "$NETCRAVECTL" -c "$E2E_NETCRAVED_CONF" "$@"; }
 rns() { ip netns exec "_$E2E_INSTANCE" "$@"; }
-ours() { { ip -o link show; rns ip -o link show; } | grep "netcrave:$E2E_INSTANCE:" |
+ours() { e2e_links_ours | grep "netcrave:$E2E_INSTANCE:" |
     grep -vc "netcrave:$E2E_INSTANCE:uplink:"; }
 addresses() { ctl -j pools | jq '[.pools[].addresses] | add'; }
 
