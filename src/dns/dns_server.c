@@ -24,6 +24,7 @@
 #include "dns.h"
 #include "dockerd.h"
 #include "log.h"
+#include "netns.h"
 #include "plugin.h"
 #include "prefix.h"
 #include "schema.h"
@@ -43,6 +44,10 @@ struct dns_listener {
 	int			 udp_fd;
 	struct event		*udp_ev;
 	struct evconnlistener	*tcp;
+	/* Gateway listeners only: where, and whether the last sync saw it. */
+	char			*netns;
+	struct sockaddr_storage	 ss;
+	int			 seen;
 };
 
 struct dns_tcp {
@@ -55,6 +60,9 @@ static struct {
 	struct dns_db		*db;
 	struct dns_listener	*listeners;
 	size_t			 nlisteners;
+	struct dns_listener	*gateways;	/* at each network's gateway */
+	size_t			 ngateways;
+	unsigned int		 gateway_port;
 	uint16_t		 payload;
 	struct prefix		*axfr_allow;
 	size_t			 naxfr_allow;
@@ -292,15 +300,17 @@ dns_tcp_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
-/* A bound non-blocking socket of type for ss. */
+/* A bound non-blocking socket of type for ss, inside the namespace netns
+ * (NULL: netcraved's).  Bound freely: a gateway's IPv6 address may still be
+ * tentative (DAD) when its network appears. */
 static int
-dns_socket(const struct sockaddr_storage *ss, socklen_t len, int type,
-    char *err, size_t errlen, const char *text)
+dns_socket(const char *netns, const struct sockaddr_storage *ss, socklen_t len,
+    int type, char *err, size_t errlen, const char *text)
 {
 	int	fd, on = 1;
 
-	if ((fd = socket(ss->ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0)) == -1) {
+	if ((fd = netns_socket(netns, ss->ss_family, type | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1) {
 		snprintf(err, errlen, "dns.listen: %s: socket: %s", text,
 		    strerror(errno));
 		return (-1);
@@ -308,6 +318,8 @@ dns_socket(const struct sockaddr_storage *ss, socklen_t len, int type,
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
 	if (ss->ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+	if (netns != NULL)
+		setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &on, sizeof on);
 	if (bind(fd, (const struct sockaddr *)ss, len) == -1) {
 		snprintf(err, errlen, "dns.listen: %s: bind: %s", text,
 		    strerror(errno));
@@ -317,21 +329,57 @@ dns_socket(const struct sockaddr_storage *ss, socklen_t len, int type,
 	return (fd);
 }
 
-/* Close every listener. */
+/* Close one listener. */
+static void
+dns_listener_close(struct dns_listener *l)
+{
+	if (l->udp_ev != NULL)
+		event_free(l->udp_ev);
+	if (l->udp_fd != -1)
+		close(l->udp_fd);
+	if (l->tcp != NULL)
+		evconnlistener_free(l->tcp);
+	free(l->text);
+	free(l->netns);
+	memset(l, 0, sizeof *l);
+	l->udp_fd = -1;
+}
+
+/* Listen on UDP and TCP at ss (l->text names it, l->netns holds it). */
+static int
+dns_listener_open(struct dns_listener *l, const struct sockaddr_storage *ss,
+    socklen_t len, char *err, size_t errlen)
+{
+	int	fd;
+
+	if ((l->udp_fd = dns_socket(l->netns, ss, len, SOCK_DGRAM, err, errlen,
+	    l->text)) == -1)
+		return (-1);
+	l->udp_ev = event_new(dns.base, l->udp_fd, EV_READ | EV_PERSIST,
+	    dns_udp_read, NULL);
+	event_add(l->udp_ev, NULL);
+	if ((fd = dns_socket(l->netns, ss, len, SOCK_STREAM, err, errlen,
+	    l->text)) == -1)
+		return (-1);
+	l->tcp = evconnlistener_new(dns.base, dns_tcp_accept, NULL,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 128, fd);
+	if (l->tcp == NULL) {
+		close(fd);
+		snprintf(err, errlen, "dns.listen: %s: listen: %s", l->text,
+		    strerror(errno));
+		return (-1);
+	}
+	return (0);
+}
+
+/* Close every configured listener. */
 static void
 dns_listeners_close(void)
 {
 	size_t	i;
 
-	for (i = 0; i < dns.nlisteners; i++) {
-		if (dns.listeners[i].udp_ev != NULL)
-			event_free(dns.listeners[i].udp_ev);
-		if (dns.listeners[i].udp_fd != -1)
-			close(dns.listeners[i].udp_fd);
-		if (dns.listeners[i].tcp != NULL)
-			evconnlistener_free(dns.listeners[i].tcp);
-		free(dns.listeners[i].text);
-	}
+	for (i = 0; i < dns.nlisteners; i++)
+		dns_listener_close(&dns.listeners[i]);
 	free(dns.listeners);
 	dns.listeners = NULL;
 	dns.nlisteners = 0;
@@ -345,7 +393,6 @@ dns_listeners_open(char *const *list, char *err, size_t errlen)
 	struct sockaddr_storage	 ss;
 	socklen_t		 len;
 	size_t			 i, n;
-	int			 fd;
 
 	for (n = 0; list != NULL && list[n] != NULL; n++)
 		;
@@ -359,29 +406,93 @@ dns_listeners_open(char *const *list, char *err, size_t errlen)
 			    "ADDRESS:PORT or [ADDRESS]:PORT", list[i]);
 			goto fail;
 		}
-		if ((l->udp_fd = dns_socket(&ss, len, SOCK_DGRAM, err, errlen,
-		    list[i])) == -1)
+		if (dns_listener_open(l, &ss, len, err, errlen) != 0)
 			goto fail;
-		l->udp_ev = event_new(dns.base, l->udp_fd, EV_READ | EV_PERSIST,
-		    dns_udp_read, NULL);
-		event_add(l->udp_ev, NULL);
-		if ((fd = dns_socket(&ss, len, SOCK_STREAM, err, errlen,
-		    list[i])) == -1)
-			goto fail;
-		l->tcp = evconnlistener_new(dns.base, dns_tcp_accept, NULL,
-		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 128, fd);
-		if (l->tcp == NULL) {
-			close(fd);
-			snprintf(err, errlen, "dns.listen: %s: listen: %s",
-			    list[i], strerror(errno));
-			goto fail;
-		}
 		log_info("dns: listening on %s (UDP and TCP)", list[i]);
 	}
 	return (0);
 fail:
 	dns_listeners_close();
 	return (-1);
+}
+
+/* One gateway of the networks: keep its listener, or open one. */
+static void
+dns_gateway_seen(const char *netns, const struct prefix *gw, void *arg)
+{
+	struct dns_listener	*l;
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t		 len;
+	char			 addr[INET6_ADDRSTRLEN], err[256];
+	size_t			 i;
+
+	(void)arg;
+	memset(&ss, 0, sizeof ss);
+	if (gw->family == AF_INET) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)dns.gateway_port);
+		memcpy(&sin->sin_addr, gw->addr, 4);
+		len = sizeof *sin;
+	} else {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)dns.gateway_port);
+		memcpy(&sin6->sin6_addr, gw->addr, 16);
+		len = sizeof *sin6;
+	}
+	for (i = 0; i < dns.ngateways; i++) {
+		l = &dns.gateways[i];
+		if (strcmp(l->netns, netns) == 0 && memcmp(&l->ss, &ss,
+		    sizeof ss) == 0) {
+			l->seen = 1;
+			return;
+		}
+	}
+	dns.gateways = xreallocarray(dns.gateways, dns.ngateways + 1,
+	    sizeof *dns.gateways);
+	l = &dns.gateways[dns.ngateways];
+	memset(l, 0, sizeof *l);
+	l->udp_fd = -1;
+	l->netns = xstrdup(netns);
+	l->ss = ss;
+	inet_ntop(gw->family, gw->addr, addr, sizeof addr);
+	xasprintf(&l->text, gw->family == AF_INET ? "%s:%u" : "[%s]:%u", addr,
+	    dns.gateway_port);
+	if (dns_listener_open(l, &ss, len, err, sizeof err) != 0) {
+		log_warnx("dns: gateway %s in %s: %s", l->text, netns, err);
+		dns_listener_close(l);
+		return;
+	}
+	l->seen = 1;
+	dns.ngateways++;
+	log_info("dns: listening on %s in %s (UDP and TCP)", l->text, netns);
+}
+
+/* The networks changed: a listener at every gateway, none at a gone one. */
+static void
+dns_gateways_sync(void)
+{
+	size_t	i, kept = 0;
+
+	for (i = 0; i < dns.ngateways; i++)
+		dns.gateways[i].seen = 0;
+	if (dns.gateway_port != 0)
+		plugin_network_gateways(dns_gateway_seen, NULL);
+	for (i = 0; i < dns.ngateways; i++) {
+		if (!dns.gateways[i].seen) {
+			log_info("dns: no longer listening on %s in %s",
+			    dns.gateways[i].text, dns.gateways[i].netns);
+			dns_listener_close(&dns.gateways[i]);
+			continue;
+		}
+		dns.gateways[kept++] = dns.gateways[i];
+	}
+	dns.ngateways = kept;
+	if (kept == 0) {
+		free(dns.gateways);
+		dns.gateways = NULL;
+	}
 }
 
 /* Tell every secondary about every zone (after the serial moved). */
@@ -570,6 +681,9 @@ dns_init(const struct server_env *env, char *err, size_t errlen)
 		return (-1);
 	if (dns_listeners_open(env->conf->dns_listen, err, errlen) != 0)
 		return (-1);
+	dns.gateway_port = env->conf->dns_gateway_port;
+	plugin_network_on_change(dns_gateways_sync);
+	dns_gateways_sync();
 	dns.ev_commit = evtimer_new(dns.base, dns_commit_cb, NULL);
 	dns_db_commit(dns.db);
 	dns.notified_serial = dns_db_serial(dns.db);
@@ -602,6 +716,12 @@ dns_reload(const struct conf *old, const struct conf *new, char *err,
 		}
 	}
 	dns.payload = (uint16_t)new->dns_edns_payload;
+	if (new->dns_gateway_port != dns.gateway_port) {
+		dns.gateway_port = 0;
+		dns_gateways_sync();		/* closes them all */
+		dns.gateway_port = new->dns_gateway_port;
+		dns_gateways_sync();
+	}
 	dockerd_foreach(dns_replay, db);
 	/* Keep counting from where the old zone was, with its keys. */
 	dns_db_follow_serial(db, dns_db_serial(dns.db));
@@ -618,6 +738,9 @@ dns_shutdown(void)
 	if (dns.watching)
 		dockerd_unwatch(dns_watch, NULL);
 	dns.watching = 0;
+	plugin_network_on_change(NULL);
+	dns.gateway_port = 0;
+	dns_gateways_sync();
 	dns_listeners_close();
 	if (dns.ev_commit != NULL)
 		event_free(dns.ev_commit);

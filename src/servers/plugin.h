@@ -27,4 +27,12 @@ const struct schema *plugin_ipam_schema(void);
 /* "networks" (endpoints: "endpoints") and its array, into an open map (GET /networks). */
 void	plugin_network_gen(yajl_gen, int endpoints);
 
+/* dns3: the networks' gateways inside the routing namespace (the DNS server
+ * listens on them): fn for each address, and hook called after every change
+ * of the networks (NULL: none). */
+struct prefix;
+void	plugin_network_gateways(void (*fn)(const char *netns,
+	    const struct prefix *gw, void *), void *arg);
+void	plugin_network_on_change(void (*hook)(void));
+
 #endif

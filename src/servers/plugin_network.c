@@ -81,6 +81,7 @@ struct net_pending {
 };
 
 static int	net_unavailable(struct http_request *);
+static void	(*net_change_hook)(void);	/* dns3: gateway listeners */
 static int	net_kernel_start(void);
 
 /* Find a network / an endpoint by Docker's ID. */
@@ -300,6 +301,8 @@ net_policy_apply(void)
 		log_warnx("network: nft: %s", err);
 	free(text);
 	free(m.networks);
+	if (net_change_hook != NULL)
+		net_change_hook();
 }
 
 /*
@@ -1178,3 +1181,26 @@ net_shutdown(void)
 const struct server network_server = {
 	"network", net_init, net_reload, net_shutdown
 };
+
+/* dns3: the gateways, for listeners inside the routing namespace. */
+void
+plugin_network_gateways(void (*fn)(const char *, const struct prefix *, void *),
+    void *arg)
+{
+	struct net_network	*n;
+
+	if (net.rns == -1 || net.netns == NULL)
+		return;
+	TAILQ_FOREACH(n, &net.networks, entry) {
+		if (n->has4)
+			fn(net.netns, &n->gw4, arg);
+		if (n->has6)
+			fn(net.netns, &n->gw6, arg);
+	}
+}
+
+void
+plugin_network_on_change(void (*hook)(void))
+{
+	net_change_hook = hook;
+}
