@@ -198,7 +198,7 @@ CC=${CC:-cc}
 $CC -O2 -I"$build" -I"$top/src/core" -I"$top/src/servers" -I"$top/src/dns" \
     $(pkg-config --cflags ldns yajl 2>/dev/null) -o "$T/dns_rss" "$top/bench/dns_rss.c" \
     "$build/libnetcrave.a" $(pkg-config --libs libevent libevent_openssl ldns yajl \
-    libssl libcrypto libnl-route-3.0 libnl-3.0 libpq libnghttp2 fuse3 expat 2>/dev/null) \
-    -lhttp_parser
+    libssl libcrypto libnl-route-3.0 libnl-3.0 libpq libnghttp2 fuse3 expat \
+    libpcre2-8 libnftables 2>/dev/null) -lhttp_parser
 "$T/dns_rss" 10000
 "$T/dns_rss" 10000 dnssec

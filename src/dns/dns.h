@@ -30,10 +30,20 @@ void		 dns_db_free(struct dns_db *);
 int		 dns_db_add_reverse(struct dns_db *, const struct prefix *,
 		    char *err, size_t errlen);
 /* Sign the zones from now on (DNSSEC: ECDSA P-256, NSEC); call after the
- * zones are added.  -1 with err when no key can be made. */
-int		 dns_db_enable_dnssec(struct dns_db *, char *err, size_t errlen);
-/* Take the keys of old's zones that db serves too (a reload keeps them). */
+ * zones are added.  stored: each zone's key comes from the keys module
+ * ("dnssec:<apex>", made once, kept encrypted), else a fresh one in memory.
+ * -1 with err when no key can be had. */
+int		 dns_db_enable_dnssec(struct dns_db *, int stored, char *err,
+		    size_t errlen);
+/* Take the keys and signatures of old's zones that db serves too (a reload
+ * keeps them, so only what changed is signed again). */
 void		 dns_db_adopt_keys(struct dns_db *, struct dns_db *old);
+/* Signing work of the last commit: RRsets signed, and signatures reused. */
+void		 dns_db_sign_stats(const struct dns_db *, size_t *nsigned,
+		    size_t *reused);
+/* Mark the zones changed when signatures near their half-life (a zone that
+ * never changes is still re-signed in time); 1 when it did. */
+int		 dns_db_sign_refresh(struct dns_db *);
 /* The DNSKEY of zone i in presentation form (caller frees), or NULL. */
 char		*dns_db_dnskey(const struct dns_db *, size_t);
 /* Replace the operator's static records (zone-file lines, relative names

@@ -90,6 +90,8 @@ struct dns_db {
 
 	/* DNSSEC (dns_sign.c). */
 	int			 dnssec;
+	int			 stored_keys;	/* keys from the keys module */
+	struct dns_sigcache	*sigcache;	/* RRSIGs by what they sign */
 	uint32_t		*canon;		/* node indexes by zone, then in
 						   canonical order (NSEC chain) */
 	struct dns_rec		**nsec;		/* this commit's NSEC records */
@@ -106,7 +108,11 @@ void			 dns_arena_put_rr_full(struct dns_db *,
 			    const struct dns_rec *);
 
 /* dns_sign.c */
-int			 dns_sign_zone_init(struct dns_zone *, char *, size_t);
+int			 dns_sign_zone_init(struct dns_zone *, int stored,
+			    char *, size_t);
+void			 dns_sigcache_free(struct dns_sigcache *);
+/* After signing: forget the signatures of RRsets that are gone. */
+void			 dns_sigcache_sweep(struct dns_db *);
 void			 dns_sign_zone_free(struct dns_zone *);
 /* After the records are filed, before RRsets are built: DNSKEY, NSEC. */
 void			 dns_sign_add(struct dns_db *);

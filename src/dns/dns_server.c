@@ -73,10 +73,13 @@ static struct {
 	uint16_t		 notify_id;
 	uint32_t		 notified_serial;
 	struct event		*ev_commit;
+	struct event		*ev_resign;	/* hourly: signatures aging */
 	unsigned int		 commit_delay_ms;
 	int			 watching;
 	size_t			 ntcp;
 } dns = { .notify_fd4 = -1, .notify_fd6 = -1 };
+
+static void	dns_changed(void);
 
 /* "1.2.3.4:53" or "[::1]:53" into a socket address. */
 static int
@@ -526,6 +529,7 @@ dns_commit_cb(int fd, short events, void *arg)
 {
 	struct timespec	t0, t1;
 	unsigned int	ms;
+	size_t		nsigned, reused;
 
 	(void)fd;
 	(void)events;
@@ -539,8 +543,25 @@ dns_commit_cb(int fd, short events, void *arg)
 	    (t1.tv_nsec - t0.tv_nsec) / 1000000);
 	dns.commit_delay_ms = ms * 2 < DNS_COMMIT_MS ? DNS_COMMIT_MS :
 	    ms * 2 > DNS_COMMIT_MAX_MS ? DNS_COMMIT_MAX_MS : ms * 2;
+	dns_db_sign_stats(dns.db, &nsigned, &reused);
+	if (nsigned > 0)
+		log_debug("dns: serial %u in %u ms, %zu RRsets signed, %zu "
+		    "signatures reused", dns_db_serial(dns.db), ms, nsigned,
+		    reused);
 	if (dns_db_serial(dns.db) != dns.notified_serial)
 		dns_send_notifies();
+}
+
+/* Hourly: a zone that has not changed for days still gets its signatures
+ * renewed before they expire. */
+static void
+dns_resign_cb(int fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	(void)arg;
+	if (dns_db_sign_refresh(dns.db))
+		dns_changed();
 }
 
 /* Something changed: commit soon, once for a burst of changes. */
@@ -603,7 +624,7 @@ dns_db_from_conf(const struct conf *conf, char *err, size_t errlen)
 			}
 		}
 	}
-	if (conf->dns_dnssec && dns_db_enable_dnssec(db, err, errlen) != 0) {
+	if (conf->dns_dnssec && dns_db_enable_dnssec(db, 1, err, errlen) != 0) {
 		dns_db_free(db);
 		return (NULL);
 	}
@@ -654,7 +675,7 @@ dns_peers_from_conf(const struct conf *conf, char *err, size_t errlen)
 }
 
 /* The DNSKEY of every zone, for the operator's trust anchors (the keys are
- * made at every start: not kept yet). */
+ * kept by the keys module: the same at every start). */
 static void
 dns_log_keys(void)
 {
@@ -673,6 +694,8 @@ dns_log_keys(void)
 static int
 dns_init(const struct server_env *env, char *err, size_t errlen)
 {
+	struct timeval	hour = { 3600, 0 };
+
 	dns.base = env->base;
 	dns.payload = (uint16_t)env->conf->dns_edns_payload;
 	if ((dns.db = dns_db_from_conf(env->conf, err, errlen)) == NULL)
@@ -685,6 +708,8 @@ dns_init(const struct server_env *env, char *err, size_t errlen)
 	plugin_network_on_change(dns_gateways_sync);
 	dns_gateways_sync();
 	dns.ev_commit = evtimer_new(dns.base, dns_commit_cb, NULL);
+	dns.ev_resign = event_new(dns.base, -1, EV_PERSIST, dns_resign_cb, NULL);
+	event_add(dns.ev_resign, &hour);
 	dns_db_commit(dns.db);
 	dns.notified_serial = dns_db_serial(dns.db);
 	dockerd_watch(dns_watch, NULL);
@@ -745,6 +770,9 @@ dns_shutdown(void)
 	if (dns.ev_commit != NULL)
 		event_free(dns.ev_commit);
 	dns.ev_commit = NULL;
+	if (dns.ev_resign != NULL)
+		event_free(dns.ev_resign);
+	dns.ev_resign = NULL;
 	if (dns.notify_fd4 != -1)
 		close(dns.notify_fd4);
 	if (dns.notify_fd6 != -1)

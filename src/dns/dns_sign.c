@@ -1,33 +1,111 @@
 /* dns_sign.c: DNSSEC for the zones, signed online at every commit: one ECDSA
  * P-256 key per zone (a combined signing key, DNSKEY flags 257), an NSEC chain
  * in canonical order for denial, and an RRSIG for every RRset, all ready in
- * the arena so that the query path only copies. */
+ * the arena so that the query path only copies.  Signatures are kept by a
+ * digest of what they sign: a commit signs only the RRsets that changed (a
+ * container's names, their NSEC neighbours, the SOA), and reuses the rest
+ * until they pass half their validity. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <ldns/ldns.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "dns.h"
 #include "dns_private.h"
+#include "keys.h"
 #include "log.h"
+#include "util.h"
 #include "xmalloc.h"
 
-/* Signatures are valid from an hour ago for a week; every commit re-signs. */
+/* Signatures are valid from an hour ago for a week; one past half of that is
+ * made again at the next commit. */
 #define DNS_SIG_BEFORE	3600
 #define DNS_SIG_VALID	(7 * 86400)
+#define DNS_SIG_RENEW	(DNS_SIG_VALID / 2)
+
+#define DNS_DIGEST	32	/* SHA-256 */
+
+/* A signature made, by the digest of the RRset it signs. */
+struct dns_sig {
+	uint8_t		 digest[DNS_DIGEST];
+	struct dns_rec	*sig;
+	uint32_t	 expire;
+	uint32_t	 gen;		/* the last commit that used it */
+};
+
+struct dns_sigcache {
+	struct dns_sig	*sigs;
+	size_t		 nsigs, cap;
+	uint32_t	*table;		/* index + 1; 0: empty */
+	size_t		 mask;
+	uint32_t	 gen;
+	size_t		 nsigned, reused;	/* in the last commit */
+};
+
+/*
+ * The zone's key: with stored, the private scalar is the 32-byte secret
+ * "dnssec:<apex>" of the keys module (made once, kept wrapped by the master
+ * key), read by ldns from its private-key text; else a fresh key.
+ */
+static ldns_key *
+dns_sign_key(const struct dns_zone *z, int stored, char *err, size_t errlen)
+{
+	unsigned char	 secret[KEYS_KEY_BYTES];
+	char		 name[DNS_MAXNAME * 4 + 16], text[256], *apex;
+	char		 b64[(KEYS_KEY_BYTES + 2) / 3 * 4 + 1];
+	ldns_key	*key = NULL;
+	ldns_status	 st;
+	FILE		*f;
+
+	if (!stored) {
+		if ((key = ldns_key_new_frm_algorithm(LDNS_SIGN_ECDSAP256SHA256,
+		    256)) == NULL)
+			snprintf(err, errlen, "dns: cannot make an ECDSA P-256 "
+			    "key");
+		return (key);
+	}
+	if ((apex = ldns_rdf2str(z->apex)) == NULL) {
+		snprintf(err, errlen, "dns: a zone without a name");
+		return (NULL);
+	}
+	snprintf(name, sizeof name, "dnssec:%s", apex);
+	free(apex);
+	if (keys_get(name, secret, 1, err, errlen) == -1)
+		return (NULL);
+	EVP_EncodeBlock((unsigned char *)b64, secret, sizeof secret);
+	snprintf(text, sizeof text, "Private-key-format: v1.2\n"
+	    "Algorithm: 13 (ECDSAP256SHA256)\nPrivateKey: %s\n", b64);
+	if ((f = fmemopen(text, strlen(text), "r")) == NULL) {
+		snprintf(err, errlen, "%s: fmemopen failed", name);
+		goto out;
+	}
+	st = ldns_key_new_frm_fp(&key, f);
+	fclose(f);
+	if (st != LDNS_STATUS_OK) {
+		/* 32 random bytes at or above the group order: 1 in 2^32. */
+		snprintf(err, errlen, "%s: not a P-256 key: %s", name,
+		    ldns_get_errorstr_by_id(st));
+		key = NULL;
+	}
+out:
+	OPENSSL_cleanse(secret, sizeof secret);
+	OPENSSL_cleanse(text, sizeof text);
+	OPENSSL_cleanse(b64, sizeof b64);
+	return (key);
+}
 
 int
-dns_sign_zone_init(struct dns_zone *z, char *err, size_t errlen)
+dns_sign_zone_init(struct dns_zone *z, int stored, char *err, size_t errlen)
 {
 	ldns_key	*key;
 	ldns_rr		*rr;
 
-	if ((key = ldns_key_new_frm_algorithm(LDNS_SIGN_ECDSAP256SHA256,
-	    256)) == NULL) {
-		snprintf(err, errlen, "dns: cannot make an ECDSA P-256 key");
+	if ((key = dns_sign_key(z, stored, err, errlen)) == NULL)
 		return (-1);
-	}
 	ldns_key_set_pubkey_owner(key, ldns_rdf_clone(z->apex));
 	ldns_key_set_flags(key, LDNS_KEY_ZONE_KEY | LDNS_KEY_SEP_KEY);
 	/* The key tag names the key in every RRSIG. */
@@ -199,20 +277,125 @@ dns_sign_add(struct dns_db *db)
 	}
 }
 
-/* Sign one RRset of node; its RRSIG goes to the arena in both forms. */
+/* The digest of what an RRSIG of this RRset covers: key tag, owner, type,
+ * TTL and every record's data (duplicates once), as filed in node order. */
 static void
-dns_sign_set(struct dns_db *db, struct dns_node *node, struct dns_rrset *set,
+dns_sign_digest(const struct dns_db *db, const struct dns_node *node,
+    uint16_t type, uint8_t digest[DNS_DIGEST])
+{
+	static EVP_MD_CTX	*ctx;
+	const struct dns_rec	*rec, *prev = NULL;
+	ldns_key		*key;
+	uint8_t			 fixed[8];
+	size_t			 i;
+
+	if (ctx == NULL && (ctx = EVP_MD_CTX_new()) == NULL)
+		fatalx("%s: EVP_MD_CTX_new", __func__);
+	key = ldns_key_list_key(db->zones[node->zone].keys, 0);
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	util_put_be16(fixed, ldns_key_keytag(key));
+	util_put_be16(fixed + 2, type);
+	EVP_DigestUpdate(ctx, fixed, 4);
+	EVP_DigestUpdate(ctx, db->arena + node->name_off, node->namelen);
+	for (i = 0; i < node->nrrs; i++) {
+		rec = node->rrs[i];
+		if (rec->type != type || (prev != NULL && prev->rdlen ==
+		    rec->rdlen && memcmp(prev->data + prev->ownerlen, rec->data +
+		    rec->ownerlen, rec->rdlen) == 0))
+			continue;
+		prev = rec;
+		util_put_be32(fixed, rec->ttl);
+		util_put_be16(fixed + 4, rec->rdlen);
+		EVP_DigestUpdate(ctx, fixed, 6);
+		EVP_DigestUpdate(ctx, rec->data + rec->ownerlen, rec->rdlen);
+	}
+	EVP_DigestFinal_ex(ctx, digest, NULL);
+}
+
+/* The cached signature of digest, or where a new one goes (*slot). */
+static struct dns_sig *
+dns_sigcache_find(struct dns_sigcache *c, const uint8_t *digest, size_t *slot)
+{
+	size_t		i;
+	uint32_t	h;
+
+	if (c->table == NULL)
+		return (NULL);
+	memcpy(&h, digest, sizeof h);
+	for (i = h & c->mask; c->table[i] != 0; i = (i + 1) & c->mask)
+		if (memcmp(c->sigs[c->table[i] - 1].digest, digest,
+		    DNS_DIGEST) == 0)
+			return (&c->sigs[c->table[i] - 1]);
+	*slot = i;
+	return (NULL);
+}
+
+/* Rebuild the table for the signatures there are (at most half full). */
+static void
+dns_sigcache_rehash(struct dns_sigcache *c)
+{
+	size_t		size = 1024, i, j;
+	uint32_t	h;
+
+	while (size < c->nsigs * 2 + 2)
+		size *= 2;
+	free(c->table);
+	c->table = xcalloc(size, sizeof *c->table);
+	c->mask = size - 1;
+	for (i = 0; i < c->nsigs; i++) {
+		memcpy(&h, c->sigs[i].digest, sizeof h);
+		for (j = h & c->mask; c->table[j] != 0; j = (j + 1) & c->mask)
+			;
+		c->table[j] = (uint32_t)i + 1;
+	}
+}
+
+void
+dns_sigcache_free(struct dns_sigcache *c)
+{
+	size_t	i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->nsigs; i++)
+		free(c->sigs[i].sig);
+	free(c->sigs);
+	free(c->table);
+	free(c);
+}
+
+void
+dns_sigcache_sweep(struct dns_db *db)
+{
+	struct dns_sigcache	*c = db->sigcache;
+	size_t			 i, kept = 0;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->nsigs; i++) {
+		if (c->sigs[i].gen != c->gen) {
+			free(c->sigs[i].sig);
+			continue;
+		}
+		c->sigs[kept++] = c->sigs[i];
+	}
+	c->nsigs = kept;
+	dns_sigcache_rehash(c);
+}
+
+/* A new signature of node's RRset of type, or NULL. */
+static struct dns_rec *
+dns_sign_make(struct dns_db *db, struct dns_node *node, uint16_t type,
     uint32_t now)
 {
-	static const uint8_t	 ptr[2] = { 0xc0, 0x0c };
 	ldns_rr_list		*list = ldns_rr_list_new(), *sigs;
 	ldns_key		*key;
-	struct dns_rec		*sig;
+	struct dns_rec		*sig = NULL;
 	ldns_rr			*rr;
 	size_t			 i;
 
 	for (i = 0; i < node->nrrs; i++) {
-		if (node->rrs[i]->type != set->type)
+		if (node->rrs[i]->type != type)
 			continue;
 		if ((rr = dns_rec_ldns(node->rrs[i])) != NULL)
 			ldns_rr_list_push_rr(list, rr);
@@ -222,8 +405,56 @@ dns_sign_set(struct dns_db *db, struct dns_node *node, struct dns_rrset *set,
 	ldns_key_set_expiration(key, now + DNS_SIG_VALID);
 	sigs = ldns_rr_list_rr_count(list) > 0 ?
 	    ldns_sign_public(list, db->zones[node->zone].keys) : NULL;
-	if (sigs != NULL && ldns_rr_list_rr_count(sigs) > 0 &&
-	    (sig = dns_rec_new(ldns_rr_list_rr(sigs, 0))) != NULL) {
+	if (sigs != NULL && ldns_rr_list_rr_count(sigs) > 0)
+		sig = dns_rec_new(ldns_rr_list_rr(sigs, 0));
+	if (sigs != NULL)
+		ldns_rr_list_deep_free(sigs);
+	ldns_rr_list_deep_free(list);
+	return (sig);
+}
+
+/* The RRSIG of one RRset of node, made or reused, into the arena in both
+ * forms. */
+static void
+dns_sign_set(struct dns_db *db, struct dns_node *node, struct dns_rrset *set,
+    uint32_t now)
+{
+	static const uint8_t	 ptr[2] = { 0xc0, 0x0c };
+	struct dns_sigcache	*c = db->sigcache;
+	struct dns_sig		*s;
+	struct dns_rec		*sig;
+	uint8_t			 digest[DNS_DIGEST];
+	size_t			 i, slot = 0;
+
+	dns_sign_digest(db, node, set->type, digest);
+	if ((s = dns_sigcache_find(c, digest, &slot)) != NULL &&
+	    (int32_t)(s->expire - now) > DNS_SIG_RENEW) {
+		c->reused++;
+		s->gen = c->gen;
+		sig = s->sig;
+	} else if ((sig = dns_sign_make(db, node, set->type, now)) != NULL) {
+		c->nsigned++;
+		if (s == NULL) {
+			if (c->nsigs == c->cap) {
+				c->cap = c->cap == 0 ? 1024 : c->cap * 2;
+				c->sigs = xreallocarray(c->sigs, c->cap,
+				    sizeof *c->sigs);
+			}
+			s = &c->sigs[c->nsigs++];
+			memset(s, 0, sizeof *s);
+			memcpy(s->digest, digest, DNS_DIGEST);
+			/* At most half full, so that probes stay short. */
+			if (c->table == NULL || c->nsigs * 2 > c->mask + 1)
+				dns_sigcache_rehash(c);
+			else
+				c->table[slot] = (uint32_t)c->nsigs;
+		} else
+			free(s->sig);
+		s->sig = sig;
+		s->expire = now + DNS_SIG_VALID;
+		s->gen = c->gen;
+	}
+	if (sig != NULL) {
 		set->sigoff = (uint32_t)db->arena_len;
 		dns_arena_put(db, ptr, sizeof ptr);
 		dns_arena_put_rr_tail(db, sig);
@@ -232,11 +463,7 @@ dns_sign_set(struct dns_db *db, struct dns_node *node, struct dns_rrset *set,
 		dns_arena_put_rr_full(db, sig);
 		set->fsiglen = (uint32_t)db->arena_len - set->fsigoff;
 		set->sigcount = 1;
-		free(sig);
 	}
-	if (sigs != NULL)
-		ldns_rr_list_deep_free(sigs);
-	ldns_rr_list_deep_free(list);
 	/* The RRset with full owners, for the authority section. */
 	if (set->type == LDNS_RR_TYPE_NSEC) {
 		set->foff = (uint32_t)db->arena_len;
@@ -254,6 +481,10 @@ dns_sign_sets(struct dns_db *db)
 	size_t		 i, j;
 	uint32_t	 now = (uint32_t)time(NULL);
 
+	if (db->sigcache == NULL)
+		db->sigcache = xcalloc(1, sizeof *db->sigcache);
+	db->sigcache->gen++;
+	db->sigcache->nsigned = db->sigcache->reused = 0;
 	for (i = 0; i < db->nnodes; i++) {
 		node = &db->nodes[i];
 		for (j = 0; j < node->nsets; j++)
@@ -291,4 +522,29 @@ dns_sign_cover(const struct dns_db *db, uint32_t zone, const uint8_t *name,
 			hi = mid;
 	}
 	return (best);
+}
+
+void
+dns_db_sign_stats(const struct dns_db *db, size_t *nsigned, size_t *reused)
+{
+	*nsigned = db->sigcache != NULL ? db->sigcache->nsigned : 0;
+	*reused = db->sigcache != NULL ? db->sigcache->reused : 0;
+}
+
+int
+dns_db_sign_refresh(struct dns_db *db)
+{
+	struct dns_sigcache	*c = db->sigcache;
+	uint32_t		 now = (uint32_t)time(NULL);
+	size_t			 i;
+
+	if (!db->dnssec || c == NULL)
+		return (0);
+	for (i = 0; i < c->nsigs; i++) {
+		if ((int32_t)(c->sigs[i].expire - now) <= DNS_SIG_RENEW) {
+			db->dirty = 1;
+			return (1);
+		}
+	}
+	return (0);
 }

@@ -212,7 +212,8 @@ dns_db_add_zone(struct dns_db *db, const char *apex, char *err, size_t errlen)
 	    db->zone_text);
 	if ((z->ns = dns_rr_parse(text, NULL, db->ttl, err, errlen)) == NULL)
 		goto fail;
-	if (db->dnssec && dns_sign_zone_init(z, err, errlen) != 0)
+	if (db->dnssec && dns_sign_zone_init(z, db->stored_keys, err,
+	    errlen) != 0)
 		goto fail;
 	db->nzones++;
 	db->dirty = 1;
@@ -282,6 +283,7 @@ dns_db_free(struct dns_db *db)
 		dns_sign_zone_free(&db->zones[i]);
 	}
 	dns_sign_clear(db);
+	dns_sigcache_free(db->sigcache);
 	for (i = 0; i < db->nsources; i++)
 		dns_source_free(&db->sources[i]);
 	free(db->sources);
@@ -355,13 +357,14 @@ dns_db_serial(const struct dns_db *db)
 }
 
 int
-dns_db_enable_dnssec(struct dns_db *db, char *err, size_t errlen)
+dns_db_enable_dnssec(struct dns_db *db, int stored, char *err, size_t errlen)
 {
 	size_t	i;
 
+	db->stored_keys = stored;
 	for (i = 0; i < db->nzones; i++)
 		if (db->zones[i].keys == NULL &&
-		    dns_sign_zone_init(&db->zones[i], err, errlen) != 0)
+		    dns_sign_zone_init(&db->zones[i], stored, err, errlen) != 0)
 			return (-1);
 	db->dnssec = 1;
 	db->dirty = 1;
@@ -386,6 +389,12 @@ dns_db_adopt_keys(struct dns_db *db, struct dns_db *old)
 			old->zones[j].keys = keys;
 			db->dirty = 1;
 		}
+	}
+	/* The signatures name their key: those of other keys never match. */
+	if (db->dnssec && old->sigcache != NULL) {
+		dns_sigcache_free(db->sigcache);
+		db->sigcache = old->sigcache;
+		old->sigcache = NULL;
 	}
 }
 
@@ -1162,8 +1171,10 @@ dns_db_commit(struct dns_db *db)
 		dns_node_build(db, &db->nodes[i]);
 	for (i = 0; i < db->nnodes; i++)
 		dns_node_build_additional(db, &db->nodes[i]);
-	if (db->dnssec)
+	if (db->dnssec) {
 		dns_sign_sets(db);
+		dns_sigcache_sweep(db);
+	}
 	for (i = 0; i < db->nnodes; i++) {
 		free(db->nodes[i].rrs);
 		db->nodes[i].rrs = NULL;

@@ -445,7 +445,7 @@ test_dnssec(void **state)
 	size_t		 i;
 
 	(void)state;
-	assert_int_equal(dns_db_enable_dnssec(db, err, sizeof err), 0);
+	assert_int_equal(dns_db_enable_dnssec(db, 0, err, sizeof err), 0);
 	dns_container_set(db, &web);
 	ask_do = 1;
 	k = ask(db, ZONE, LDNS_RR_TYPE_DNSKEY, 0, 1);
