@@ -96,7 +96,7 @@ cat > "$T/netcraved.json" <<CONF
 	  "plugin_socket": "$T/nc/plugin.sock", "control_socket": "$T/nc/control.sock" },
 	"metrics": { "listen": "" },
 	"follower": { "docker_socket": null },
-	"dns": { "zone": "$Z", "ttl": 10,
+	"dns": { "zone": "$Z", "ttl": 10, "rrl_rate": 0,
 	  "listen": ["127.0.0.1:$((PORT + 2))"], "records": [ $(cat "$T/records") ] }
 }
 CONF

@@ -12,6 +12,7 @@
 
 #include "conf.h"
 #include "control.h"
+#include "dns.h"
 #include "dockerd.h"
 #include "http.h"
 #include "json.h"
@@ -38,6 +39,7 @@ static void	control_pools(struct http_request *, void *);
 static void	control_containers(struct http_request *, void *);
 static void	control_networks(struct http_request *, void *);
 static void	metrics_get(struct http_request *, void *);
+static void	control_records(struct http_request *, void *);	/* dns3 */
 
 static const struct http_route control_routes[] = {
 	{ "GET", "/status", 0, control_status, NULL, NULL },
@@ -49,6 +51,7 @@ static const struct http_route control_routes[] = {
 	{ "GET", "/certs", 0, volume_control_certs, NULL, NULL },
 	{ "GET", "/networks", 0, control_networks, NULL, NULL },
 	{ "GET", "/endpoints", 0, control_networks, NULL, NULL },
+	{ "GET", "/records", 0, control_records, NULL, NULL },	/* dns3 */
 };
 
 static const struct http_route metrics_routes[] = {
@@ -177,6 +180,16 @@ control_networks(struct http_request *req, void *arg)
 	yajl_gen_map_open(g);
 	plugin_network_gen(g, strcmp(http_request_path(req), "/endpoints") == 0);
 	yajl_gen_map_close(g);
+	control_reply_gen(req, 200, g);
+}
+
+/* dns3: GET /records: what the DNS server answers with. */
+static void
+control_records(struct http_request *req, void *arg)
+{
+	yajl_gen	g = json_gen_new();
+
+	dns_gen_records(g);
 	control_reply_gen(req, 200, g);
 }
 

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <yajl/yajl_gen.h>
+
 #include "server.h"
 
 struct dockerd_container;
@@ -93,6 +95,30 @@ void		 dns_axfr(struct dns_db *, size_t zone, const uint8_t *q,
 /* A NOTIFY for zone with this id, into out; returns its length. */
 size_t		 dns_notify_message(struct dns_db *, size_t zone, uint16_t id,
 		    uint8_t *out, size_t outlen);
+
+/* An answer cut to its header and question with TC set (the client asks
+ * again over TCP); returns the new length, 0 when it has no question. */
+size_t		 dns_truncate(uint8_t *answer, size_t len);
+
+/* Response rate limiting of UDP answers (dns_rrl.c): rate answers a second
+ * per client network and kind of answer; every slip-th limited one goes out
+ * truncated (0: none), the others are dropped. */
+struct sockaddr;
+struct dns_rrl;
+enum dns_rrl_action { DNS_RRL_SEND, DNS_RRL_DROP, DNS_RRL_SLIP };
+struct dns_rrl	*dns_rrl_new(unsigned int rate, unsigned int slip);
+void		 dns_rrl_free(struct dns_rrl *);
+/* Clients in p are never limited. */
+void		 dns_rrl_exempt(struct dns_rrl *, const struct prefix *p);
+/* What to do with answer (len bytes) to the client at sa, now in seconds. */
+enum dns_rrl_action dns_rrl_check(struct dns_rrl *, const struct sockaddr *sa,
+		    const uint8_t *answer, size_t len, int64_t now);
+
+/* The records served, as {"serial": N, "records": [{"zone", "name", "ttl",
+ * "type", "data"}...]} (RRSIGs left out): netcravectl records.  gen_records
+ * is the running server's (an empty list when DNS is off). */
+void		 dns_db_gen_records(struct dns_db *, yajl_gen);
+void		 dns_gen_records(yajl_gen);
 
 /* The server table entry. */
 extern const struct server dns_server;

@@ -347,6 +347,25 @@ header_only:
 	return (pos);
 }
 
+size_t
+dns_truncate(uint8_t *answer, size_t len)
+{
+	size_t	pos = DNS_HEADER;
+
+	if (len < DNS_HEADER || util_get_be16(answer + 4) != 1)
+		return (0);
+	while (pos < len && answer[pos] != 0) {
+		if (answer[pos] > 63)
+			return (0);
+		pos += (size_t)answer[pos] + 1;
+	}
+	if (pos + 5 > len)
+		return (0);
+	util_put_be16(answer + 2, util_get_be16(answer + 2) | DNS_TC);
+	memset(answer + 6, 0, 6);	/* no answer, authority, additional */
+	return (pos + 5);
+}
+
 int
 dns_query_is_xfr(struct dns_db *db, const uint8_t *q, size_t qlen,
     size_t *zone)

@@ -23,7 +23,9 @@
 #include "conf.h"
 #include "dns.h"
 #include "dockerd.h"
+#include "json.h"
 #include "log.h"
+#include "metrics.h"
 #include "netns.h"
 #include "plugin.h"
 #include "prefix.h"
@@ -77,6 +79,10 @@ static struct {
 	unsigned int		 commit_delay_ms;
 	int			 watching;
 	size_t			 ntcp;
+	/* dns3: rate limiting and counters. */
+	struct dns_rrl		*rrl;
+	struct metric		*queries[2][16];	/* [tcp][rcode] */
+	struct metric		*rrl_dropped, *rrl_slipped;
 } dns = { .notify_fd4 = -1, .notify_fd6 = -1 };
 
 static void	dns_changed(void);
@@ -160,6 +166,27 @@ dns_axfr_allowed(const struct sockaddr_storage *peer)
 	return (0);
 }
 
+/* Count an answer by transport and RCODE (the series made at first use). */
+static void
+dns_count(int tcp, const uint8_t *answer)
+{
+	static const char *const names[] = { "NOERROR", "FORMERR", "SERVFAIL",
+	    "NXDOMAIN", "NOTIMP", "REFUSED" };
+	struct metric	**m;
+	char		  labels[64], other[16];
+	int		  rcode = answer[3] & 0xf;
+
+	m = &dns.queries[tcp][rcode];
+	if (*m == NULL) {
+		snprintf(other, sizeof other, "RCODE%d", rcode);
+		snprintf(labels, sizeof labels, "transport=\"%s\",rcode=\"%s\"",
+		    tcp ? "tcp" : "udp", rcode < 6 ? names[rcode] : other);
+		*m = metrics_counter("netcrave_dns_queries_total",
+		    "DNS queries answered, by transport and RCODE", labels);
+	}
+	metrics_add(*m, 1);
+}
+
 /* Read every waiting datagram, in batches, and answer each. */
 static void
 dns_udp_read(int fd, short events, void *arg)
@@ -170,11 +197,13 @@ dns_udp_read(int fd, short events, void *arg)
 	struct mmsghdr		 rmsg[DNS_UDP_BATCH], smsg[DNS_UDP_BATCH];
 	struct iovec		 riov[DNS_UDP_BATCH], siov[DNS_UDP_BATCH];
 	struct dns_query_ctx	 ctx = { 0, dns.payload, 1 };
+	struct timespec		 now;
 	int			 n, i, rounds, nsend;
 	size_t			 len;
 
 	(void)events;
 	(void)arg;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
 	for (rounds = 0; rounds < 8; rounds++) {
 		for (i = 0; i < DNS_UDP_BATCH; i++) {
 			riov[i].iov_base = in[i];
@@ -198,6 +227,20 @@ dns_udp_read(int fd, short events, void *arg)
 			    out[nsend]);
 			if (len == 0)
 				continue;
+			dns_count(0, out[nsend]);
+			switch (dns_rrl_check(dns.rrl, (struct sockaddr *)&peers[i],
+			    out[nsend], len, now.tv_sec)) {
+			case DNS_RRL_SEND:
+				break;
+			case DNS_RRL_DROP:
+				metrics_add(dns.rrl_dropped, 1);
+				continue;
+			case DNS_RRL_SLIP:
+				metrics_add(dns.rrl_slipped, 1);
+				if ((len = dns_truncate(out[nsend], len)) == 0)
+					continue;
+				break;
+			}
 			siov[nsend].iov_base = out[nsend];
 			siov[nsend].iov_len = len;
 			memset(&smsg[nsend].msg_hdr, 0, sizeof smsg[nsend].msg_hdr);
@@ -258,8 +301,10 @@ dns_tcp_read(struct bufferevent *bev, void *arg)
 		    dns_axfr_allowed(&c->peer)) {
 			log_info("dns: transfer of %s", dns_db_apex(dns.db, zone));
 			dns_axfr(dns.db, zone, q, qlen, dns_tcp_emit, c);
-		} else if ((len = dns_answer(dns.db, q, qlen, &ctx, out)) > 0)
+		} else if ((len = dns_answer(dns.db, q, qlen, &ctx, out)) > 0) {
+			dns_count(1, out);
 			dns_tcp_emit(out, len, c);
+		}
 		evbuffer_drain(in, qlen + 2);
 	}
 }
@@ -635,6 +680,46 @@ dns_db_from_conf(const struct conf *conf, char *err, size_t errlen)
 	return (db);
 }
 
+/* Rate limiting from conf: loopback and the schema's networks exempt unless
+ * dns.rrl_exempt_own is off (HAProxy's resolver must not be limited). */
+static struct dns_rrl *
+dns_rrl_from_conf(const struct conf *conf, char *err, size_t errlen)
+{
+	static const char *const loopback[] = { "127.0.0.0/8", "::1/128" };
+	const struct schema	*schema;
+	struct schema_scope	*s;
+	const struct prefix	*p;
+	struct dns_rrl		*rrl;
+	struct prefix		 q;
+	size_t			 i;
+	int			 f;
+
+	if (conf->dns_rrl_rate == 0)
+		return (NULL);
+	rrl = dns_rrl_new(conf->dns_rrl_rate, conf->dns_rrl_slip);
+	for (i = 0; conf->dns_rrl_exempt[i] != NULL; i++) {
+		if (prefix_parse(conf->dns_rrl_exempt[i], 0, &q, err,
+		    errlen) != 0) {
+			dns_rrl_free(rrl);
+			return (NULL);
+		}
+		dns_rrl_exempt(rrl, &q);
+	}
+	if (!conf->dns_rrl_exempt_own)
+		return (rrl);
+	for (i = 0; i < 2; i++) {
+		prefix_parse(loopback[i], 0, &q, NULL, 0);
+		dns_rrl_exempt(rrl, &q);
+	}
+	if ((schema = plugin_ipam_schema()) != NULL)
+		for (s = schema_first(schema); s != NULL; s = schema_next(s))
+			for (f = 0; f < 2; f++)
+				if ((p = schema_scope_prefix(s, f == 0 ?
+				    AF_INET : AF_INET6)) != NULL)
+					dns_rrl_exempt(rrl, p);
+	return (rrl);
+}
+
 /* Transfer and NOTIFY peers from conf. */
 static int
 dns_peers_from_conf(const struct conf *conf, char *err, size_t errlen)
@@ -702,6 +787,14 @@ dns_init(const struct server_env *env, char *err, size_t errlen)
 		return (-1);
 	if (dns_peers_from_conf(env->conf, err, errlen) != 0)
 		return (-1);
+	err[0] = '\0';
+	if ((dns.rrl = dns_rrl_from_conf(env->conf, err, errlen)) == NULL &&
+	    err[0] != '\0')
+		return (-1);
+	dns.rrl_dropped = metrics_counter("netcrave_dns_rrl_total",
+	    "UDP answers held back by rate limiting", "action=\"dropped\"");
+	dns.rrl_slipped = metrics_counter("netcrave_dns_rrl_total",
+	    "UDP answers held back by rate limiting", "action=\"slipped\"");
 	if (dns_listeners_open(env->conf->dns_listen, err, errlen) != 0)
 		return (-1);
 	dns.gateway_port = env->conf->dns_gateway_port;
@@ -726,6 +819,7 @@ dns_reload(const struct conf *old, const struct conf *new, char *err,
     size_t errlen)
 {
 	struct dns_db	*db;
+	struct dns_rrl	*rrl;
 
 	if ((db = dns_db_from_conf(new, err, errlen)) == NULL)
 		return (-1);
@@ -733,6 +827,14 @@ dns_reload(const struct conf *old, const struct conf *new, char *err,
 		dns_db_free(db);
 		return (-1);
 	}
+	err[0] = '\0';
+	if ((rrl = dns_rrl_from_conf(new, err, errlen)) == NULL &&
+	    err[0] != '\0') {
+		dns_db_free(db);
+		return (-1);
+	}
+	dns_rrl_free(dns.rrl);
+	dns.rrl = rrl;
 	if (!util_strv_equal(old->dns_listen, new->dns_listen)) {
 		dns_listeners_close();
 		if (dns_listeners_open(new->dns_listen, err, errlen) != 0) {
@@ -786,6 +888,25 @@ dns_shutdown(void)
 	dns.notify_len = NULL;
 	dns_db_free(dns.db);
 	dns.db = NULL;
+	dns_rrl_free(dns.rrl);
+	dns.rrl = NULL;
+	/* The registry may be reset after us: series are made again. */
+	memset(dns.queries, 0, sizeof dns.queries);
+	dns.rrl_dropped = dns.rrl_slipped = NULL;
+}
+
+void
+dns_gen_records(yajl_gen g)
+{
+	if (dns.db != NULL) {
+		dns_db_gen_records(dns.db, g);
+		return;
+	}
+	yajl_gen_map_open(g);
+	json_gen_key(g, "records");
+	yajl_gen_array_open(g);
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
 }
 
 const struct server dns_server = {

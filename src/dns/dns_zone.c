@@ -15,6 +15,7 @@
 #include "dns.h"
 #include "dns_private.h"
 #include "dockerd.h"
+#include "json.h"
 #include "log.h"
 #include "prefix.h"
 #include "util.h"
@@ -1182,4 +1183,81 @@ dns_db_commit(struct dns_db *db)
 	}
 	db->dirty = 0;
 	return (1);
+}
+
+/* One record of the index in presentation form: owner from node, then the
+ * type, class, TTL, RDLENGTH and RDATA at tail. */
+static void
+dns_gen_record(struct dns_db *db, yajl_gen g, const struct dns_node *node,
+    const uint8_t *tail, size_t taillen)
+{
+	uint8_t		 wire[DNS_MAXNAME + 10 + 65535];
+	size_t		 at = 0, i, len;
+	ldns_rr		*rr = NULL;
+	char		*s;
+	ldns_buffer	*buf;
+
+	memcpy(wire, db->arena + node->name_off, node->namelen);
+	memcpy(wire + node->namelen, tail, taillen);
+	if (ldns_wire2rr(&rr, wire, node->namelen + taillen, &at,
+	    LDNS_SECTION_ANSWER) != LDNS_STATUS_OK)
+		return;
+	buf = ldns_buffer_new(256);
+	for (i = 0; i < ldns_rr_rd_count(rr); i++) {
+		if (i > 0)
+			ldns_buffer_printf(buf, " ");
+		ldns_rdf2buffer_str(buf, ldns_rr_rdf(rr, i));
+	}
+	yajl_gen_map_open(g);
+	s = ldns_rdf2str(db->zones[node->zone].apex);
+	json_gen_string(g, "zone", s);
+	free(s);
+	s = ldns_rdf2str(ldns_rr_owner(rr));
+	json_gen_string(g, "name", s);
+	free(s);
+	json_gen_int(g, "ttl", ldns_rr_ttl(rr));
+	s = ldns_rr_type2str(ldns_rr_get_type(rr));
+	json_gen_string(g, "type", s);
+	free(s);
+	len = ldns_buffer_position(buf);
+	s = xmalloc(len + 1);
+	memcpy(s, ldns_buffer_begin(buf), len);
+	s[len] = '\0';
+	json_gen_string(g, "data", s);
+	free(s);
+	yajl_gen_map_close(g);
+	ldns_buffer_free(buf);
+	ldns_rr_free(rr);
+}
+
+void
+dns_db_gen_records(struct dns_db *db, yajl_gen g)
+{
+	const struct dns_node	*node;
+	const struct dns_rrset	*set;
+	const uint8_t		*p;
+	size_t			 i, j, k, rdlen;
+
+	if (db->dirty)
+		dns_db_commit(db);
+	yajl_gen_map_open(g);
+	json_gen_int(g, "serial", db->serial);
+	json_gen_key(g, "records");
+	yajl_gen_array_open(g);
+	for (i = 0; i < db->nnodes; i++) {
+		node = &db->nodes[i];
+		for (j = 0; j < node->nsets; j++) {
+			set = &db->sets[node->set_first + j];
+			/* Each record: a pointer to the question, then the
+			 * rest (see dns_node_build). */
+			p = db->arena + set->off;
+			for (k = 0; k < set->count; k++) {
+				rdlen = util_get_be16(p + 10);
+				dns_gen_record(db, g, node, p + 2, 10 + rdlen);
+				p += 12 + rdlen;
+			}
+		}
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
 }

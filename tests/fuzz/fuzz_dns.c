@@ -1,8 +1,12 @@
 /* fuzz_dns.c: libFuzzer target for the DNS query path: any bytes as a query,
  * over UDP and TCP, against a zone with container records; an answer is never
- * longer than allowed and always reads back as DNS. */
+ * longer than allowed and always reads back as DNS, and so does its truncated
+ * form; rate limiting reads any bytes as an answer. */
 #include "config.h"
 
+#include <sys/socket.h>
+
+#include <netinet/in.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +19,7 @@
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static struct dns_db	*db;
+static struct dns_rrl	*rrl;
 static uint8_t		 out[DNS_MAX_MESSAGE + 16];
 
 /* One zone with a container and some static records, made once. */
@@ -45,11 +50,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct dns_query_ctx	 ctx;
 	ldns_pkt		*p = NULL;
+	struct sockaddr_in	 sin;
 	size_t			 len, zone;
 	int			 tcp;
+	static int64_t		 now;
 
 	if (db == NULL)
 		fuzz_db();
+	if (rrl == NULL)
+		rrl = dns_rrl_new(5, 2);
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(0xc6120001);
+	(void)dns_rrl_check(rrl, (struct sockaddr *)&sin, data, size, now++ / 64);
 	if (size > DNS_MAX_MESSAGE)
 		return (0);
 	for (tcp = 0; tcp < 2; tcp++) {
@@ -64,6 +77,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			ldns_pkt_free(p);
 			p = NULL;
+			/* What rate limiting slips: header and question. */
+			if ((len = dns_truncate(out, len)) > 0) {
+				if (ldns_wire2pkt(&p, out, len) !=
+				    LDNS_STATUS_OK)
+					abort();
+				ldns_pkt_free(p);
+				p = NULL;
+			}
 		}
 	}
 	(void)dns_query_is_xfr(db, data, size, &zone);
