@@ -85,10 +85,16 @@ struct dns_query_ctx {
 size_t		 dns_answer(struct dns_db *, const uint8_t *q, size_t qlen,
 		    const struct dns_query_ctx *, uint8_t *out);
 
+/* Keep the differences of each commit for IXFR (when transfers are allowed
+ * to someone; a reload hands them on with dns_db_adopt_keys). */
+void		 dns_db_keep_journal(struct dns_db *);
+
 /* Whether q is a well-formed AXFR or IXFR question (zone index in *zone). */
 int		 dns_query_is_xfr(struct dns_db *, const uint8_t *q, size_t qlen,
 		    size_t *zone);
-/* The zone transfer of zone as a series of messages, each handed to emit. */
+/* The zone transfer of zone as a series of messages, each handed to emit:
+ * for an IXFR whose serial the journal reaches, the differences since (RFC
+ * 1995), else the whole zone. */
 void		 dns_axfr(struct dns_db *, size_t zone, const uint8_t *q,
 		    size_t qlen, void (*emit)(const uint8_t *, size_t, void *),
 		    void *arg);

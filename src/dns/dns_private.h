@@ -37,6 +37,7 @@ struct dns_zone {
 	ldns_key_list	*keys;			/* DNSSEC: one ECDSA P-256 key */
 	struct dns_rec	*dnskey_rec;
 	uint32_t	 soa_off, soa_len;	/* SOA with its full owner, in arena */
+	struct dns_journal *journal;		/* IXFR: differences by serial */
 };
 
 /* One RRset ready to send: the answer wire names its owner by a pointer to
@@ -92,6 +93,7 @@ struct dns_db {
 	int			 dnssec;
 	int			 stored_keys;	/* keys from the keys module */
 	struct dns_sigcache	*sigcache;	/* RRSIGs by what they sign */
+	int			 journal;	/* keep differences for IXFR */
 	uint32_t		*canon;		/* node indexes by zone, then in
 						   canonical order (NSEC chain) */
 	struct dns_rec		**nsec;		/* this commit's NSEC records */
@@ -125,5 +127,21 @@ const struct dns_node	*dns_sign_cover(const struct dns_db *, uint32_t zone,
 /* The node of a lower-case wire name, or NULL. */
 const struct dns_node	*dns_db_lookup(const struct dns_db *, const uint8_t *,
 			    size_t);
+
+/* dns_journal.c */
+struct dns_journal;
+/* After a commit: each zone's differences since the one before. */
+void			 dns_journal_commit(struct dns_db *);
+void			 dns_journal_free(struct dns_journal *);
+/* Whether the differences from serial up to current are all kept. */
+int			 dns_journal_has(const struct dns_journal *,
+			    uint32_t serial, uint32_t current);
+/* The differences from serial up to current, oldest first: step(serial, 0)
+ * before what went, step(serial, 1) before what came, rec for each record
+ * (wire form, full owner).  -1 (nothing called) when the chain is not kept. */
+int			 dns_journal_walk(const struct dns_journal *,
+			    uint32_t serial, uint32_t current,
+			    void (*step)(uint32_t, int, void *),
+			    void (*rec)(const uint8_t *, size_t, void *), void *);
 
 #endif

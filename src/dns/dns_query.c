@@ -39,6 +39,8 @@ struct dns_question {
 	int		 edns_version;
 	int		 dnssec_ok;	/* the DO bit */
 	uint16_t	 payload;	/* the client's */
+	int		 has_serial;	/* IXFR: the client's SOA came */
+	uint32_t	 serial;
 };
 
 /*
@@ -89,9 +91,39 @@ dns_read_query(const uint8_t *q, size_t len, struct dns_question *out)
 	out->qend = pos;
 	if ((flags >> 11 & 0xf) != 0)
 		return (DNS_RCODE_NOTIMP);
-	if (an != 0 || ns != 0 || ar > 1) {
+	if (an != 0 || (ns != 0 && (ns != 1 ||
+	    out->qtype != LDNS_RR_TYPE_IXFR)) || ar > 1) {
 		out->qend = 0;
 		return (DNS_RCODE_FORMERR);
+	}
+	if (ns == 1) {
+		/* IXFR: the client's SOA; its serial is 20 bytes from the
+		 * end of the RDATA, after two names. */
+		for (;;) {
+			if (pos >= len)
+				return (DNS_RCODE_FORMERR);
+			if ((q[pos] & 0xc0) == 0xc0) {
+				pos += 2;
+				break;
+			}
+			if (q[pos] > 63)
+				return (DNS_RCODE_FORMERR);
+			if (q[pos] == 0) {
+				pos++;
+				break;
+			}
+			pos += (size_t)q[pos] + 1;
+		}
+		if (pos + 10 > len)
+			return (DNS_RCODE_FORMERR);
+		type = util_get_be16(q + pos);
+		rdlen = util_get_be16(q + pos + 8);
+		if (type != LDNS_RR_TYPE_SOA || rdlen < 22 ||
+		    pos + 10 + rdlen > len)
+			return (DNS_RCODE_FORMERR);
+		out->serial = util_get_be32(q + pos + 10 + rdlen - 20);
+		out->has_serial = 1;
+		pos += 10 + rdlen;
 	}
 	if (ar == 1) {
 		/* Only OPT is understood here; anything else (TSIG) is refused
@@ -399,6 +431,8 @@ struct dns_xfr {
 	const uint8_t	*q;
 	void		(*emit)(const uint8_t *, size_t, void *);
 	void		*arg;
+	const uint8_t	*soa;		/* IXFR: the current SOA, whole */
+	size_t		 soa_len;
 };
 
 /* Send the message being filled, if it holds records. */
@@ -424,6 +458,56 @@ dns_xfr_add(struct dns_xfr *x, const uint8_t *owner, size_t ownerlen,
 	memcpy(x->msg + x->len + ownerlen, tail, taillen);
 	x->len += ownerlen + taillen;
 	x->count++;
+}
+
+/* The SOA of z with another serial, whole (the serial is the first of the
+ * five numbers that end its RDATA). */
+static void
+dns_ixfr_soa(struct dns_xfr *x, uint32_t serial)
+{
+	uint8_t	soa[DNS_MAXNAME * 3 + 40];
+
+	if (x->soa_len > sizeof soa || x->soa_len < 20)
+		return;
+	memcpy(soa, x->soa, x->soa_len);
+	util_put_be32(soa + x->soa_len - 20, serial);
+	dns_xfr_add(x, soa, x->soa_len, NULL, 0);
+}
+
+static void
+dns_ixfr_step(uint32_t serial, int added, void *arg)
+{
+	(void)added;
+	dns_ixfr_soa(arg, serial);
+}
+
+static void
+dns_ixfr_rec(const uint8_t *rec, size_t len, void *arg)
+{
+	dns_xfr_add(arg, rec, len, NULL, 0);
+}
+
+/* RFC 1995: the new SOA, then for each difference since serial the old SOA
+ * with what went and the new SOA with what came, then the new SOA again; a
+ * client up to date gets the SOA alone.  -1 when the journal does not
+ * reach back to serial (the caller sends the whole zone). */
+static int
+dns_ixfr(struct dns_db *db, const struct dns_zone *z, struct dns_xfr *x,
+    uint32_t serial)
+{
+	x->soa = db->arena + z->soa_off;
+	x->soa_len = z->soa_len;
+	if (serial == db->serial || (int32_t)(serial - db->serial) > 0) {
+		dns_ixfr_soa(x, db->serial);
+		return (0);
+	}
+	if (!dns_journal_has(z->journal, serial, db->serial))
+		return (-1);
+	dns_ixfr_soa(x, db->serial);
+	dns_journal_walk(z->journal, serial, db->serial, dns_ixfr_step,
+	    dns_ixfr_rec, x);
+	dns_ixfr_soa(x, db->serial);
+	return (0);
 }
 
 void
@@ -452,6 +536,12 @@ dns_axfr(struct dns_db *db, size_t zone, const uint8_t *q, size_t qlen,
 	/* SOA first and last; in between every other RRset of the zone. */
 	apexlen = ldns_rdf_size(ldns_rr_owner(z->soa));
 	owner = ldns_rdf_data(ldns_rr_owner(z->soa));
+	if (qs.qtype == LDNS_RR_TYPE_IXFR && qs.has_serial &&
+	    dns_ixfr(db, z, &x, qs.serial) == 0) {
+		dns_xfr_flush(&x);
+		free(x.msg);
+		return;
+	}
 	dns_xfr_add(&x, owner, apexlen, db->arena + z->soa_off + apexlen,
 	    z->soa_len - apexlen);
 	if ((node = dns_db_lookup(db, z->lapex, z->lapexlen)) != NULL &&

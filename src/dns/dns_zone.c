@@ -282,6 +282,7 @@ dns_db_free(struct dns_db *db)
 		free(db->zones[i].soa_rec);
 		free(db->zones[i].ns_rec);
 		dns_sign_zone_free(&db->zones[i]);
+		dns_journal_free(db->zones[i].journal);
 	}
 	dns_sign_clear(db);
 	dns_sigcache_free(db->sigcache);
@@ -391,6 +392,17 @@ dns_db_adopt_keys(struct dns_db *db, struct dns_db *old)
 			db->dirty = 1;
 		}
 	}
+	/* The journals go on from the old zones' last commit. */
+	for (i = 0; i < db->nzones && db->journal; i++) {
+		for (j = 0; j < old->nzones; j++) {
+			if (db->zones[i].journal != NULL ||
+			    ldns_dname_compare(db->zones[i].apex,
+			    old->zones[j].apex) != 0)
+				continue;
+			db->zones[i].journal = old->zones[j].journal;
+			old->zones[j].journal = NULL;
+		}
+	}
 	/* The signatures name their key: those of other keys never match. */
 	if (db->dnssec && old->sigcache != NULL) {
 		dns_sigcache_free(db->sigcache);
@@ -412,6 +424,12 @@ dns_db_dnskey(const struct dns_db *db, size_t i)
 	s = ldns_rr2str(rr);
 	ldns_rr_free(rr);
 	return (s);
+}
+
+void
+dns_db_keep_journal(struct dns_db *db)
+{
+	db->journal = 1;
 }
 
 void
@@ -1181,6 +1199,8 @@ dns_db_commit(struct dns_db *db)
 		db->nodes[i].rrs = NULL;
 		db->nodes[i].nrrs = db->nodes[i].rrcap = 0;
 	}
+	if (db->journal)
+		dns_journal_commit(db);
 	db->dirty = 0;
 	return (1);
 }

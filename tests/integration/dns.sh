@@ -124,6 +124,25 @@ has_new() { [ "$(dig -p "$PORT" +short @127.0.0.1 new.netcrave.internal. A)" = 1
 check "SIGHUP: the new record is served" wait_for 5 has_new
 s2=$(serial)
 check "the serial went up ($s1 -> $s2)" [ "$s2" -gt "$s1" ]
+# IXFR (RFC 1995) from the journal: since s1, the one difference (old SOA,
+# nothing gone, new SOA, the new record) between the new SOA twice; a client
+# up to date gets the SOA alone; a serial the journal does not reach gets the
+# whole zone; an address not allowed to transfer is refused.
+ixfr() { dig -p "$PORT" +norec +tries=1 +time=2 @127.0.0.1 netcrave.internal. "IXFR=$1" \
+    +noall +answer | awk '{ print $1, $4, ($4 == "SOA" ? $7 : $5) }'; }
+out=$(ixfr "$s1")
+want="netcrave.internal. SOA $s2
+netcrave.internal. SOA $s1
+netcrave.internal. SOA $s2
+new.netcrave.internal. A 198.18.0.9
+netcrave.internal. SOA $s2"
+check "IXFR=$s1: the difference since" [ "$out" = "$want" ]
+[ "$out" = "$want" ] || printf '  got:\n%s\n' "$out"
+check "IXFR=$s2 (up to date): the SOA alone" [ "$(ixfr "$s2")" = "netcrave.internal. SOA $s2" ]
+n=$(ixfr 1 | grep -c .)
+check "IXFR=1 (not in the journal): the whole zone ($n records)" [ "$n" -ge 70 ]
+out=$(dig -p "$PORT" +norec @::1 netcrave.internal. IXFR=$s1 2>&1)
+check "IXFR refused to ::1 (not in dns.axfr_allow)" contains "$out" "Transfer failed"
 notified() { grep -q "opcode=4 qname=netcrave.internal. qtype=6 aa=1 ancount=1" "$T/notify"; }
 check "NOTIFY for netcrave.internal. reached the listener" wait_for 5 notified
 check "NOTIFY for the reverse zone too" grep -q "qname=18.198.in-addr.arpa." "$T/notify"
@@ -184,6 +203,7 @@ if command -v delv >/dev/null 2>&1 && command -v ldns-verify-zone >/dev/null 2>&
 	kill -HUP "$NC_PID"
 	check "DNSSEC: SIGHUP: the new record is served" wait_for 5 has_new
 	sleep 1	# a second later, so that a new signature would differ
+	ser_a=$(serial)
 	dns_conf '"new A 198.18.0.9", "newer A 198.18.0.10"'
 	sed -i 's/"dns": {/"dns": { "dnssec": "on",/' "$CONF"
 	kill -HUP "$NC_PID"
@@ -192,6 +212,12 @@ if command -v delv >/dev/null 2>&1 && command -v ldns-verify-zone >/dev/null 2>&
 	check "DNSSEC: an unchanged RRset keeps its signature" [ -n "$web_sig" ] && [ "$(sig web.netcrave.internal. A)" = "$web_sig" ]
 	check "DNSSEC: the SOA is signed again" [ -n "$soa_sig" ] && [ "$(sig netcrave.internal. SOA)" != "$soa_sig" ]
 	check "DNSSEC: the new name is signed" [ -n "$(sig newer.netcrave.internal. A)" ]
+	out=$(ixfr "$ser_a")
+	check "DNSSEC: IXFR brings the new name, its RRSIG and the NSEC chain's change" \
+	    sh -c 'printf "%s\n" "$1" | grep -qx "newer.netcrave.internal. A 198.18.0.10" &&
+	    printf "%s\n" "$1" | grep -qx "newer.netcrave.internal. RRSIG A" &&
+	    printf "%s\n" "$1" | grep -qx "new.netcrave.internal. NSEC newer.netcrave.internal."' - "$out"
+	check "DNSSEC: ... and not the unchanged RRsets" not contains "$out" "web.netcrave.internal. A"
 	dig -p "$PORT" +norec @127.0.0.1 netcrave.internal. AXFR +noall +answer > "$T/signed2"
 	check "DNSSEC: the zone verifies after incremental changes" ldns-verify-zone "$T/signed2"
 	out=$(validate newer.netcrave.internal. A)
