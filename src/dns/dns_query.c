@@ -1,7 +1,6 @@
 /* dns_query.c: the query path: a bounds-checked reading of the question and
  * its EDNS OPT record, then an answer copied from the precomputed index, with
  * no allocation per query.  Also zone transfers and NOTIFY messages. */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,8 +52,14 @@ dns_read_query(const uint8_t *q, size_t len, struct dns_question *out)
 {
 	size_t		pos = DNS_HEADER, i, label, rdlen;
 	uint16_t	flags, qd, an, ns, ar, type;
+	uint8_t		c;
 
-	memset(out, 0, sizeof *out);
+	/* Not the whole struct: the name buffer is written as it is read
+	 * (this runs for every query). */
+	out->qend = out->namelen = 0;
+	out->qtype = out->qclass = out->payload = 0;
+	out->edns = out->edns_version = out->dnssec_ok = out->has_serial = 0;
+	out->serial = 0;
 	if (len < DNS_HEADER)
 		return (-1);
 	flags = util_get_be16(q + 2);
@@ -77,8 +82,15 @@ dns_read_query(const uint8_t *q, size_t len, struct dns_question *out)
 		    pos + label + 1 > len)
 			return (DNS_RCODE_FORMERR);
 		out->lname[out->namelen++] = (uint8_t)label;
-		for (i = 1; i <= label; i++)
-			out->lname[out->namelen++] = (uint8_t)tolower(q[pos + i]);
+		/* ASCII only (RFC 4343): copied, then the upper case letters
+		 * lowered, without tolower's call per byte. */
+		memcpy(out->lname + out->namelen, q + pos + 1, label);
+		for (i = 0; i < label; i++) {
+			c = out->lname[out->namelen + i];
+			if ((uint8_t)(c - 'A') < 26)
+				out->lname[out->namelen + i] = c | 0x20;
+		}
+		out->namelen += label;
 		pos += label + 1;
 		if (label == 0)
 			break;

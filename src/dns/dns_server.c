@@ -166,15 +166,14 @@ dns_axfr_allowed(const struct sockaddr_storage *peer)
 	return (0);
 }
 
-/* Count an answer by transport and RCODE (the series made at first use). */
+/* Count n answers by transport and RCODE (the series made at first use). */
 static void
-dns_count(int tcp, const uint8_t *answer)
+dns_count(int tcp, int rcode, uint64_t n)
 {
 	static const char *const names[] = { "NOERROR", "FORMERR", "SERVFAIL",
 	    "NXDOMAIN", "NOTIMP", "REFUSED" };
 	struct metric	**m;
 	char		  labels[64], other[16];
-	int		  rcode = answer[3] & 0xf;
 
 	m = &dns.queries[tcp][rcode];
 	if (*m == NULL) {
@@ -184,7 +183,7 @@ dns_count(int tcp, const uint8_t *answer)
 		*m = metrics_counter("netcrave_dns_queries_total",
 		    "DNS queries answered, by transport and RCODE", labels);
 	}
-	metrics_add(*m, 1);
+	metrics_add(*m, n);
 }
 
 /* Read every waiting datagram, in batches, and answer each. */
@@ -198,12 +197,14 @@ dns_udp_read(int fd, short events, void *arg)
 	struct iovec		 riov[DNS_UDP_BATCH], siov[DNS_UDP_BATCH];
 	struct dns_query_ctx	 ctx = { 0, dns.payload, 1 };
 	struct timespec		 now;
+	uint64_t		 counts[16];	/* by RCODE, for the metrics */
 	int			 n, i, rounds, nsend;
 	size_t			 len;
 
 	(void)events;
 	(void)arg;
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	memset(counts, 0, sizeof counts);
 	for (rounds = 0; rounds < 8; rounds++) {
 		for (i = 0; i < DNS_UDP_BATCH; i++) {
 			riov[i].iov_base = in[i];
@@ -219,7 +220,7 @@ dns_udp_read(int fd, short events, void *arg)
 			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR)
 				log_warn("%s: recvmmsg", __func__);
-			return;
+			break;
 		}
 		nsend = 0;
 		for (i = 0; i < n; i++) {
@@ -227,7 +228,7 @@ dns_udp_read(int fd, short events, void *arg)
 			    out[nsend]);
 			if (len == 0)
 				continue;
-			dns_count(0, out[nsend]);
+			counts[out[nsend][3] & 0xf]++;
 			switch (dns_rrl_check(dns.rrl, (struct sockaddr *)&peers[i],
 			    out[nsend], len, now.tv_sec)) {
 			case DNS_RRL_SEND:
@@ -254,8 +255,12 @@ dns_udp_read(int fd, short events, void *arg)
 		    MSG_DONTWAIT) < 0 && errno != EAGAIN)
 			log_debug("%s: sendmmsg: %s", __func__, strerror(errno));
 		if (n < DNS_UDP_BATCH)
-			return;
+			break;
 	}
+	/* Counted once a batch: the series are looked at rarely. */
+	for (i = 0; i < 16; i++)
+		if (counts[i] > 0)
+			dns_count(0, i, counts[i]);
 }
 
 /* Close one TCP connection. */
@@ -302,7 +307,7 @@ dns_tcp_read(struct bufferevent *bev, void *arg)
 			log_info("dns: transfer of %s", dns_db_apex(dns.db, zone));
 			dns_axfr(dns.db, zone, q, qlen, dns_tcp_emit, c);
 		} else if ((len = dns_answer(dns.db, q, qlen, &ctx, out)) > 0) {
-			dns_count(1, out);
+			dns_count(1, out[3] & 0xf, 1);
 			dns_tcp_emit(out, len, c);
 		}
 		evbuffer_drain(in, qlen + 2);
