@@ -58,7 +58,8 @@ dns_recs_add(struct dns_recs *r, const uint8_t *a, size_t alen,
 	r->offs[r->n++] = (uint32_t)r->len;
 	util_put_be16(r->buf + r->len, (uint16_t)len);
 	memcpy(r->buf + r->len + 2, a, alen);
-	memcpy(r->buf + r->len + 2 + alen, b, blen);
+	if (blen > 0)
+		memcpy(r->buf + r->len + 2 + alen, b, blen);
 	r->len += 2 + len;
 }
 

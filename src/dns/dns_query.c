@@ -483,7 +483,7 @@ dns_ixfr_soa(struct dns_xfr *x, uint32_t serial)
 		return;
 	memcpy(soa, x->soa, x->soa_len);
 	util_put_be32(soa + x->soa_len - 20, serial);
-	dns_xfr_add(x, soa, x->soa_len, NULL, 0);
+	dns_xfr_add(x, soa, x->soa_len, soa, 0);
 }
 
 static void
@@ -496,7 +496,7 @@ dns_ixfr_step(uint32_t serial, int added, void *arg)
 static void
 dns_ixfr_rec(const uint8_t *rec, size_t len, void *arg)
 {
-	dns_xfr_add(arg, rec, len, NULL, 0);
+	dns_xfr_add(arg, rec, len, rec, 0);
 }
 
 /* RFC 1995: the new SOA, then for each difference since serial the old SOA

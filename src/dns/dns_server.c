@@ -173,7 +173,7 @@ dns_count(int tcp, int rcode, uint64_t n)
 	static const char *const names[] = { "NOERROR", "FORMERR", "SERVFAIL",
 	    "NXDOMAIN", "NOTIMP", "REFUSED" };
 	struct metric	**m;
-	char		  labels[64], other[16];
+	char		  labels[96], other[32];
 
 	m = &dns.queries[tcp][rcode];
 	if (*m == NULL) {
