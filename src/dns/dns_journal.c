@@ -111,34 +111,22 @@ dns_recs_order(const void *a, const void *b)
 	    dns_sort_buf + *(const uint32_t *)b));
 }
 
-/* Every record of zone but the SOA, in wire form with full owners. */
+/* One record for dns_journal_take. */
+static void
+dns_journal_rec(const uint8_t *owner, size_t ownerlen, const uint8_t *tail,
+    size_t taillen, uint32_t zone, void *arg)
+{
+	(void)zone;
+	dns_recs_add(arg, owner, ownerlen, tail, taillen);
+}
+
+/* Every record of zone but the SOA, in wire form with full owners, sorted. */
 static void
 dns_journal_take(const struct dns_db *db, uint32_t zone, struct dns_recs *r)
 {
-	const struct dns_node	*node;
-	const struct dns_rrset	*set;
-	const uint8_t		*p;
-	size_t			 i, j, k, rdlen;
-
-	for (i = 0; i < db->nnodes; i++) {
-		node = &db->nodes[i];
-		if (node->zone != zone)
-			continue;
-		for (j = 0; j < node->nsets; j++) {
-			set = &db->sets[node->set_first + j];
-			p = db->arena + set->off;
-			for (k = 0; k < set->count && set->type !=
-			    LDNS_RR_TYPE_SOA; k++) {
-				rdlen = util_get_be16(p + 10);
-				dns_recs_add(r, db->arena + node->name_off,
-				    node->namelen, p + 2, 10 + rdlen);
-				p += 12 + rdlen;
-			}
-			if (set->sigcount > 0)
-				dns_recs_add(r, db->arena + set->fsigoff,
-				    set->fsiglen, NULL, 0);
-		}
-	}
+	dns_db_foreach_rr(db, zone, DNS_EACH_SIGS, dns_journal_rec, r);
+	if (r->n < 2)
+		return;
 	dns_sort_buf = r->buf;
 	qsort(r->offs, r->n, sizeof *r->offs, dns_recs_order);
 }

@@ -109,6 +109,16 @@ void			 dns_index_add(struct dns_db *, struct dns_rec *);
 void			 dns_arena_put_rr_full(struct dns_db *,
 			    const struct dns_rec *);
 
+/* Every record of zone (DNS_ALL_ZONES: of all) as its owner in full and the
+ * rest in wire form, in index order; the SOA records with DNS_EACH_SOA, and
+ * each RRset's RRSIG (whole, as the owner part) with DNS_EACH_SIGS. */
+#define DNS_ALL_ZONES	UINT32_MAX
+#define DNS_EACH_SOA	0x1
+#define DNS_EACH_SIGS	0x2
+void			 dns_db_foreach_rr(const struct dns_db *, uint32_t zone,
+			    int flags, void (*)(const uint8_t *, size_t,
+			    const uint8_t *, size_t, uint32_t, void *), void *);
+
 /* dns_sign.c */
 int			 dns_sign_zone_init(struct dns_zone *, int stored,
 			    char *, size_t);

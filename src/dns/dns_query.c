@@ -499,6 +499,15 @@ dns_ixfr_rec(const uint8_t *rec, size_t len, void *arg)
 	dns_xfr_add(arg, rec, len, rec, 0);
 }
 
+/* One record of the zone, for AXFR. */
+static void
+dns_xfr_rec(const uint8_t *owner, size_t ownerlen, const uint8_t *tail,
+    size_t taillen, uint32_t zone, void *arg)
+{
+	(void)zone;
+	dns_xfr_add(arg, owner, ownerlen, tail, taillen);
+}
+
 /* RFC 1995: the new SOA, then for each difference since serial the old SOA
  * with what went and the new SOA with what came, then the new SOA again; a
  * client up to date gets the SOA alone.  -1 when the journal does not
@@ -528,11 +537,9 @@ dns_axfr(struct dns_db *db, size_t zone, const uint8_t *q, size_t qlen,
 {
 	struct dns_question	 qs;
 	const struct dns_zone	*z = &db->zones[zone];
-	const struct dns_node	*node;
-	const struct dns_rrset	*set;
 	struct dns_xfr		 x;
-	const uint8_t		*p, *owner;
-	size_t			 i, j, k, rdlen, apexlen;
+	const uint8_t		*owner;
+	size_t			 apexlen;
 
 	if (dns_read_query(q, qlen, &qs) != DNS_RCODE_NOERROR)
 		return;
@@ -556,33 +563,7 @@ dns_axfr(struct dns_db *db, size_t zone, const uint8_t *q, size_t qlen,
 	}
 	dns_xfr_add(&x, owner, apexlen, db->arena + z->soa_off + apexlen,
 	    z->soa_len - apexlen);
-	if ((node = dns_db_lookup(db, z->lapex, z->lapexlen)) != NULL &&
-	    (set = dns_node_rrset(db, node, LDNS_RR_TYPE_SOA)) != NULL &&
-	    set->sigcount > 0)
-		dns_xfr_add(&x, db->arena + set->fsigoff, set->fsiglen,
-		    db->arena + set->fsigoff, 0);
-	for (i = 0; i < db->nnodes; i++) {
-		node = &db->nodes[i];
-		if (node->zone != zone)
-			continue;
-		for (j = 0; j < node->nsets; j++) {
-			set = &db->sets[node->set_first + j];
-			if (set->type == LDNS_RR_TYPE_SOA)
-				continue;
-			p = db->arena + set->off;
-			for (k = 0; k < set->count; k++) {
-				/* Skip the pointer: the owner is written out. */
-				rdlen = util_get_be16(p + 10);
-				dns_xfr_add(&x, db->arena + node->name_off,
-				    node->namelen, p + 2, 10 + rdlen);
-				p += 12 + rdlen;
-			}
-			/* Its RRSIG, already with the owner in full. */
-			if (set->sigcount > 0)
-				dns_xfr_add(&x, db->arena + set->fsigoff,
-				    set->fsiglen, db->arena + set->fsigoff, 0);
-		}
-	}
+	dns_db_foreach_rr(db, (uint32_t)zone, DNS_EACH_SIGS, dns_xfr_rec, &x);
 	dns_xfr_add(&x, owner, apexlen, db->arena + z->soa_off + apexlen,
 	    z->soa_len - apexlen);
 	dns_xfr_flush(&x);

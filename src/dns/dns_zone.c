@@ -22,6 +22,12 @@
 #include "xmalloc.h"
 
 /* Reverse zones a single prefix may expand to (a /15 is two /16 zones). */
+
+/* What dns_gen_record writes to. */
+struct dns_gen {
+	const struct dns_db	*db;
+	yajl_gen		 g;
+};
 #define DNS_MAX_REVERSE_SPLIT	256
 
 static void	dns_source_free(struct dns_source *);
@@ -1205,21 +1211,21 @@ dns_db_commit(struct dns_db *db)
 	return (1);
 }
 
-/* One record of the index in presentation form: owner from node, then the
- * type, class, TTL, RDLENGTH and RDATA at tail. */
+/* One record in presentation form, for dns_db_gen_records. */
 static void
-dns_gen_record(struct dns_db *db, yajl_gen g, const struct dns_node *node,
-    const uint8_t *tail, size_t taillen)
+dns_gen_record(const uint8_t *owner, size_t ownerlen, const uint8_t *tail,
+    size_t taillen, uint32_t zone, void *arg)
 {
+	struct dns_gen	*gen = arg;
 	uint8_t		 wire[DNS_MAXNAME + 10 + 65535];
 	size_t		 at = 0, i, len;
 	ldns_rr		*rr = NULL;
 	char		*s;
 	ldns_buffer	*buf;
 
-	memcpy(wire, db->arena + node->name_off, node->namelen);
-	memcpy(wire + node->namelen, tail, taillen);
-	if (ldns_wire2rr(&rr, wire, node->namelen + taillen, &at,
+	memcpy(wire, owner, ownerlen);
+	memcpy(wire + ownerlen, tail, taillen);
+	if (ldns_wire2rr(&rr, wire, ownerlen + taillen, &at,
 	    LDNS_SECTION_ANSWER) != LDNS_STATUS_OK)
 		return;
 	buf = ldns_buffer_new(256);
@@ -1228,24 +1234,24 @@ dns_gen_record(struct dns_db *db, yajl_gen g, const struct dns_node *node,
 			ldns_buffer_printf(buf, " ");
 		ldns_rdf2buffer_str(buf, ldns_rr_rdf(rr, i));
 	}
-	yajl_gen_map_open(g);
-	s = ldns_rdf2str(db->zones[node->zone].apex);
-	json_gen_string(g, "zone", s);
+	yajl_gen_map_open(gen->g);
+	s = ldns_rdf2str(gen->db->zones[zone].apex);
+	json_gen_string(gen->g, "zone", s);
 	free(s);
 	s = ldns_rdf2str(ldns_rr_owner(rr));
-	json_gen_string(g, "name", s);
+	json_gen_string(gen->g, "name", s);
 	free(s);
-	json_gen_int(g, "ttl", ldns_rr_ttl(rr));
+	json_gen_int(gen->g, "ttl", ldns_rr_ttl(rr));
 	s = ldns_rr_type2str(ldns_rr_get_type(rr));
-	json_gen_string(g, "type", s);
+	json_gen_string(gen->g, "type", s);
 	free(s);
 	len = ldns_buffer_position(buf);
 	s = xmalloc(len + 1);
 	memcpy(s, ldns_buffer_begin(buf), len);
 	s[len] = '\0';
-	json_gen_string(g, "data", s);
+	json_gen_string(gen->g, "data", s);
 	free(s);
-	yajl_gen_map_close(g);
+	yajl_gen_map_close(gen->g);
 	ldns_buffer_free(buf);
 	ldns_rr_free(rr);
 }
@@ -1253,10 +1259,7 @@ dns_gen_record(struct dns_db *db, yajl_gen g, const struct dns_node *node,
 void
 dns_db_gen_records(struct dns_db *db, yajl_gen g)
 {
-	const struct dns_node	*node;
-	const struct dns_rrset	*set;
-	const uint8_t		*p;
-	size_t			 i, j, k, rdlen;
+	struct dns_gen	gen = { db, g };
 
 	if (db->dirty)
 		dns_db_commit(db);
@@ -1264,20 +1267,41 @@ dns_db_gen_records(struct dns_db *db, yajl_gen g)
 	json_gen_int(g, "serial", db->serial);
 	json_gen_key(g, "records");
 	yajl_gen_array_open(g);
+	dns_db_foreach_rr(db, DNS_ALL_ZONES, DNS_EACH_SOA, dns_gen_record, &gen);
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+}
+
+void
+dns_db_foreach_rr(const struct dns_db *db, uint32_t zone, int flags,
+    void (*fn)(const uint8_t *, size_t, const uint8_t *, size_t, uint32_t,
+    void *), void *arg)
+{
+	const struct dns_node	*node;
+	const struct dns_rrset	*set;
+	const uint8_t		*p;
+	size_t			 i, j, k, rdlen;
+
 	for (i = 0; i < db->nnodes; i++) {
 		node = &db->nodes[i];
+		if (zone != DNS_ALL_ZONES && node->zone != zone)
+			continue;
 		for (j = 0; j < node->nsets; j++) {
 			set = &db->sets[node->set_first + j];
 			/* Each record: a pointer to the question, then the
-			 * rest (see dns_node_build). */
+			 * rest (see dns_node_build); the owner is the node's. */
 			p = db->arena + set->off;
-			for (k = 0; k < set->count; k++) {
+			for (k = 0; k < set->count && (set->type !=
+			    LDNS_RR_TYPE_SOA || (flags & DNS_EACH_SOA)); k++) {
 				rdlen = util_get_be16(p + 10);
-				dns_gen_record(db, g, node, p + 2, 10 + rdlen);
+				fn(db->arena + node->name_off, node->namelen,
+				    p + 2, 10 + rdlen, node->zone, arg);
 				p += 12 + rdlen;
 			}
+			/* Its RRSIG, already with the owner in full. */
+			if ((flags & DNS_EACH_SIGS) && set->sigcount > 0)
+				fn(db->arena + set->fsigoff, set->fsiglen,
+				    db->arena + set->fsigoff, 0, node->zone, arg);
 		}
 	}
-	yajl_gen_array_close(g);
-	yajl_gen_map_close(g);
 }
