@@ -108,6 +108,13 @@ out=$(dk exec cli nslookup "nothere.$Z" "$gw" 2>&1) &&
     e2e_fail "nslookup nothere.$Z succeeded: $out"
 e2e_expect_contains "$out" "NXDOMAIN" "cli: nothere.$Z"
 e2e_log "a container resolves names and PTR through its gateway $gw"
+# netcravectl records lists what dig gets.
+if [ -n "${NETCRAVECTL:-}" ] && [ -x "$NETCRAVECTL" ]; then
+	out=$("$NETCRAVECTL" -c "$E2E_NETCRAVED_CONF" records) ||
+	    e2e_fail "netcravectl records: $out"
+	printf '%s\n' "$out" | grep -Eq "^srv\.$PLUGIN-c\.${Z%.}\. +[0-9]+ +A +$srv4\$" ||
+	    e2e_fail "netcravectl records lacks srv.$PLUGIN-c.$Z A $srv4: $out"
+fi
 # The IPv6 gateway answers too (asked from inside the routing namespace).
 out=$(ip netns exec "_$E2E_INSTANCE" dig +norec +short +tries=1 +time=2 \
     @"$gw6" "srv.$Z" A) || e2e_fail "dig @$gw6 in the routing namespace: $out"
