@@ -209,6 +209,9 @@ cg() {
 		    grep -q . && break
 		sleep 0.5
 	done
+	# Answering comes before the signal handlers: give them time, or
+	# SIGTERM kills the server before callgrind writes anything.
+	sleep 2
 	[ "$idle" = 1 ] || dnsperf -s 127.0.0.1 -p "$port" -d "$T/queries" -n 2 -c 1 \
 	    -q 20 2>&1 | awk '/Queries completed:/ { print $3 }' > "$T/cg.q"
 	kill "$vp"; wait "$vp" 2>/dev/null || true
