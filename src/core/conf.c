@@ -362,6 +362,7 @@ static const struct conf_key conf_dns_keys[] = {
 	  NULL, NULL },
 	{ "rrl_exempt_own", CONF_BOOL, C(dns_rrl_exempt_own), 0, 0, 0, 1, NULL,
 	  NULL, NULL, NULL },
+	{ "nsec3", CONF_BOOL, C(dns_nsec3), 0, 0, 0, 0, NULL, NULL, NULL, NULL },
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 

@@ -159,6 +159,7 @@ struct conf {
 					   truncated (TC); 0: none */
 	char		**dns_rrl_exempt; /* prefixes never limited */
 	int		 dns_rrl_exempt_own; /* nor loopback and the schema's nets */
+	int		 dns_nsec3;	/* deny with NSEC3 rather than NSEC */
 
 	/* The address schema. */
 	struct conf_scope *scopes;	/* top-level scopes */

@@ -37,6 +37,9 @@ int		 dns_db_add_reverse(struct dns_db *, const struct prefix *,
  * -1 with err when no key can be had. */
 int		 dns_db_enable_dnssec(struct dns_db *, int stored, char *err,
 		    size_t errlen);
+/* Deny with NSEC3 (RFC 5155: SHA-1, no salt, no extra iterations, no
+ * opt-out, as RFC 9276 advises) instead of NSEC. */
+void		 dns_db_use_nsec3(struct dns_db *);
 /* Take the keys and signatures of old's zones that db serves too (a reload
  * keeps them, so only what changed is signed again). */
 void		 dns_db_adopt_keys(struct dns_db *, struct dns_db *old);

@@ -98,6 +98,19 @@ struct dns_db {
 						   canonical order (NSEC chain) */
 	struct dns_rec		**nsec;		/* this commit's NSEC records */
 	size_t			 nnsec;
+	int			 nsec3;		/* NSEC3 instead of NSEC */
+	struct dns_n3		*n3;		/* hashes by zone, in order */
+	size_t			 nn3;
+};
+
+/* NSEC3: a name's hash, the node it was made for and the node of its
+ * NSEC3 record. */
+#define DNS_NSEC3_HASH	20	/* SHA-1 */
+struct dns_n3 {
+	uint32_t	 zone;
+	uint8_t		 hash[DNS_NSEC3_HASH];
+	uint32_t	 node;
+	uint32_t	 owner;
 };
 
 /* dns_zone.c */
@@ -134,6 +147,12 @@ void			 dns_sign_clear(struct dns_db *);
 /* The node whose NSEC covers name (lower-case wire) in zone, or NULL. */
 const struct dns_node	*dns_sign_cover(const struct dns_db *, uint32_t zone,
 			    const uint8_t *, size_t);
+/* NSEC3 denial: the nodes whose NSEC3 records prove name away (node NULL,
+ * closest encloser given) or its type (node given); up to 3 into out. */
+size_t			 dns_nsec3_denial(const struct dns_db *, uint32_t zone,
+			    const struct dns_node *node,
+			    const struct dns_node *encloser, const uint8_t *name,
+			    size_t len, const struct dns_node **out);
 /* The node of a lower-case wire name, or NULL. */
 const struct dns_node	*dns_db_lookup(const struct dns_db *, const uint8_t *,
 			    size_t);

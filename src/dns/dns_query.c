@@ -229,7 +229,7 @@ dns_answer(struct dns_db *db, const uint8_t *q, size_t qlen,
     const struct dns_query_ctx *ctx, uint8_t *out)
 {
 	struct dns_question	 qs;
-	const struct dns_node	*node, *encloser = NULL, *denial[2];
+	const struct dns_node	*node, *encloser = NULL, *denial[3];
 	const struct dns_rrset	*set = NULL, *cname, *soa, *nsec;
 	const struct dns_zone	*zone;
 	uint8_t			 wild[DNS_MAXNAME];
@@ -335,7 +335,11 @@ dns_answer(struct dns_db *db, const uint8_t *q, size_t qlen,
 				ns++;
 			}
 			ndenial = 0;
-			if (node != NULL)
+			if (db->nsec3)
+				ndenial = dns_nsec3_denial(db, (uint32_t)z,
+				    node, encloser, qs.lname, qs.namelen,
+				    denial);
+			else if (node != NULL)
 				denial[ndenial++] = node;
 			else {
 				denial[ndenial++] = dns_sign_cover(db,
@@ -357,7 +361,8 @@ dns_answer(struct dns_db *db, const uint8_t *q, size_t qlen,
 			}
 			for (i = 0; i < ndenial; i++) {
 				nsec = denial[i] != NULL ? dns_node_rrset(db,
-				    denial[i], LDNS_RR_TYPE_NSEC) : NULL;
+				    denial[i], db->nsec3 ? LDNS_RR_TYPE_NSEC3 :
+				    LDNS_RR_TYPE_NSEC) : NULL;
 				if (nsec == NULL)
 					continue;
 				if (pos + nsec->flen + nsec->fsiglen + optlen >

@@ -676,6 +676,8 @@ dns_db_from_conf(const struct conf *conf, char *err, size_t errlen)
 	}
 	if (conf->dns_axfr_allow[0] != NULL)
 		dns_db_keep_journal(db);
+	if (conf->dns_nsec3)
+		dns_db_use_nsec3(db);
 	if (conf->dns_dnssec && dns_db_enable_dnssec(db, 1, err, errlen) != 0) {
 		dns_db_free(db);
 		return (NULL);

@@ -210,6 +210,242 @@ dns_sign_clear(struct dns_db *db)
 	db->nnsec = 0;
 	free(db->canon);
 	db->canon = NULL;
+	free(db->n3);
+	db->n3 = NULL;
+	db->nn3 = 0;
+}
+
+/* The types at node, once each (at most 60: room for RRSIG and NSEC). */
+static size_t
+dns_node_types(const struct dns_node *node, ldns_rr_type *types)
+{
+	size_t	j, k, ntypes = 0;
+
+	for (j = 0; j < node->nrrs && ntypes < 60; j++) {
+		for (k = 0; k < ntypes; k++)
+			if (types[k] == node->rrs[j]->type)
+				break;
+		if (k == ntypes)
+			types[ntypes++] = node->rrs[j]->type;
+	}
+	return (ntypes);
+}
+
+/*
+ * NSEC3 (RFC 5155) as RFC 9276 advises: SHA-1, no salt, no extra
+ * iterations, no opt-out.  The hash of a lower-case wire name.
+ */
+static void
+dns_nsec3_hash(const uint8_t *name, size_t len, uint8_t hash[DNS_NSEC3_HASH])
+{
+	EVP_Digest(name, len, hash, NULL, EVP_sha1(), NULL);
+}
+
+/* By zone, then hash. */
+static int
+dns_nsec3_order(const void *x, const void *y)
+{
+	const struct dns_n3	*a = x, *b = y;
+
+	if (a->zone != b->zone)
+		return (a->zone < b->zone ? -1 : 1);
+	return (memcmp(a->hash, b->hash, DNS_NSEC3_HASH));
+}
+
+/* A record made here: owner, type and RDATA in wire form. */
+static struct dns_rec *
+dns_rec_make(const uint8_t *owner, size_t ownerlen, uint16_t type,
+    uint32_t ttl, const uint8_t *rdata, size_t rdlen)
+{
+	struct dns_rec	*rec;
+
+	rec = xmalloc(sizeof *rec + ownerlen + rdlen);
+	rec->ttl = ttl;
+	rec->type = type;
+	rec->rdlen = (uint16_t)rdlen;
+	rec->ownerlen = (uint8_t)ownerlen;
+	memcpy(rec->data, owner, ownerlen);
+	memcpy(rec->data + ownerlen, rdata, rdlen);
+	return (rec);
+}
+
+/* NSEC3PARAM at every apex, then an NSEC3 record for every name, chained
+ * in hash order within its zone. */
+static void
+dns_nsec3_add(struct dns_db *db)
+{
+	static const char	 b32[] = "0123456789abcdefghijklmnopqrstuv";
+	static const uint8_t	 param[5] = { 1, 0, 0, 0, 0 };
+	const struct dns_zone	*z;
+	const struct dns_node	*node, *found;
+	const struct dns_n3	*next;
+	struct dns_rec		*rec;
+	ldns_rr_type		 types[64];
+	ldns_rdf		*bitmap;
+	uint8_t			 owner[DNS_MAXNAME], rdata[2048];
+	size_t			 i, j, n, ntypes, first, len, bit;
+
+	db->nsec = xcalloc(db->nnodes * 2 + db->nzones + 1, sizeof *db->nsec);
+	for (i = 0; i < db->nzones; i++) {
+		z = &db->zones[i];
+		rec = dns_rec_make(z->lapex, z->lapexlen,
+		    LDNS_RR_TYPE_NSEC3PARAM, 0, param, sizeof param);
+		db->nsec[db->nnsec++] = rec;
+		dns_index_add(db, rec);
+	}
+	/* The names there are now; their NSEC3 owners come next. */
+	n = db->nnodes;
+	db->n3 = xcalloc(n + 1, sizeof *db->n3);
+	for (i = 0; i < n; i++) {
+		node = &db->nodes[i];
+		db->n3[i].zone = node->zone;
+		db->n3[i].node = (uint32_t)i;
+		dns_nsec3_hash(db->arena + node->name_off, node->namelen,
+		    db->n3[i].hash);
+	}
+	db->nn3 = n;
+	qsort(db->n3, n, sizeof *db->n3, dns_nsec3_order);
+	for (i = 0, first = 0; i < n; i++) {
+		if (i > 0 && db->n3[i - 1].zone != db->n3[i].zone)
+			first = i;
+		next = i + 1 < n && db->n3[i + 1].zone == db->n3[i].zone ?
+		    &db->n3[i + 1] : &db->n3[first];
+		z = &db->zones[db->n3[i].zone];
+		/* Owner: the hash in base32hex, under the apex. */
+		owner[0] = 32;
+		for (j = 0; j < 32; j++) {
+			bit = j * 5;
+			owner[1 + j] = (uint8_t)b32[((db->n3[i].hash[bit / 8] << 8 |
+			    (bit / 8 + 1 < DNS_NSEC3_HASH ?
+			    db->n3[i].hash[bit / 8 + 1] : 0)) >> (11 - bit % 8)) &
+			    0x1f];
+		}
+		memcpy(owner + 33, z->lapex, z->lapexlen);
+		/* Algorithm, flags, iterations, salt length, then the next
+		 * hash and the types of the name (none for an empty one). */
+		memcpy(rdata, param, sizeof param);
+		rdata[5] = DNS_NSEC3_HASH;
+		memcpy(rdata + 6, next->hash, DNS_NSEC3_HASH);
+		len = 6 + DNS_NSEC3_HASH;
+		ntypes = dns_node_types(&db->nodes[db->n3[i].node], types);
+		if (ntypes > 0) {
+			types[ntypes++] = LDNS_RR_TYPE_RRSIG;
+			bitmap = ldns_dnssec_create_nsec_bitmap(types, ntypes,
+			    LDNS_RR_TYPE_NSEC3);
+			memcpy(rdata + len, ldns_rdf_data(bitmap),
+			    ldns_rdf_size(bitmap));
+			len += ldns_rdf_size(bitmap);
+			ldns_rdf_deep_free(bitmap);
+		}
+		rec = dns_rec_make(owner, 33 + z->lapexlen, LDNS_RR_TYPE_NSEC3,
+		    db->ttl, rdata, len);
+		db->nsec[db->nnsec++] = rec;
+		dns_index_add(db, rec);
+		found = dns_db_lookup(db, owner, 33 + z->lapexlen);
+		db->n3[i].owner = found != NULL ? (uint32_t)(found -
+		    db->nodes) : UINT32_MAX;
+	}
+}
+
+/* The entry of zone whose hash is h (match), or that covers h. */
+static const struct dns_n3 *
+dns_nsec3_find(const struct dns_db *db, uint32_t zone, const uint8_t *h,
+    int match)
+{
+	size_t			 lo = 0, hi = db->nn3, mid, first, last;
+	const struct dns_n3	*e;
+	int			 c;
+
+	/* The zone's run. */
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (db->n3[mid].zone < zone)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	first = lo;
+	for (hi = db->nn3; lo < hi; ) {
+		mid = (lo + hi) / 2;
+		if (db->n3[mid].zone <= zone)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	last = lo;
+	if (first == last)
+		return (NULL);
+	/* The last entry not after h. */
+	lo = first;
+	hi = last;
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (memcmp(db->n3[mid].hash, h, DNS_NSEC3_HASH) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	e = lo > first ? &db->n3[lo - 1] : NULL;
+	c = e != NULL ? memcmp(e->hash, h, DNS_NSEC3_HASH) : 1;
+	if (match)
+		return (c == 0 ? e : NULL);
+	if (c == 0)
+		return (NULL);		/* it exists: nothing covers it */
+	/* Before the first hash: the last one wraps around to cover it. */
+	return (e != NULL ? e : &db->n3[last - 1]);
+}
+
+/* The node holding an entry's NSEC3, or NULL. */
+static const struct dns_node *
+dns_nsec3_node(const struct dns_db *db, const struct dns_n3 *e)
+{
+	if (e == NULL || e->owner == UINT32_MAX)
+		return (NULL);
+	return (&db->nodes[e->owner]);
+}
+
+size_t
+dns_nsec3_denial(const struct dns_db *db, uint32_t zone,
+    const struct dns_node *node, const struct dns_node *encloser,
+    const uint8_t *name, size_t len, const struct dns_node **out)
+{
+	uint8_t			 h[DNS_NSEC3_HASH], wild[DNS_MAXNAME];
+	const struct dns_node	*n[3];
+	size_t			 i, j, count = 0, pos = 0;
+
+	if (node != NULL) {
+		/* NODATA: the NSEC3 of the name itself. */
+		dns_nsec3_hash(name, len, h);
+		n[count++] = dns_nsec3_node(db, dns_nsec3_find(db, zone, h, 1));
+	} else if (encloser != NULL) {
+		/* NXDOMAIN: the closest encloser exists, the next closer name
+		 * does not, nor does a wildcard at the closest encloser. */
+		dns_nsec3_hash(db->arena + encloser->name_off,
+		    encloser->namelen, h);
+		n[count++] = dns_nsec3_node(db, dns_nsec3_find(db, zone, h, 1));
+		while (pos < len && len - (pos + name[pos] + 1U) >
+		    encloser->namelen)
+			pos += (size_t)name[pos] + 1;
+		dns_nsec3_hash(name + pos, len - pos, h);
+		n[count++] = dns_nsec3_node(db, dns_nsec3_find(db, zone, h, 0));
+		if (encloser->namelen + 2 <= DNS_MAXNAME) {
+			wild[0] = 1;
+			wild[1] = '*';
+			memcpy(wild + 2, db->arena + encloser->name_off,
+			    encloser->namelen);
+			dns_nsec3_hash(wild, encloser->namelen + 2, h);
+			n[count++] = dns_nsec3_node(db, dns_nsec3_find(db, zone,
+			    h, 0));
+		}
+	}
+	/* Each once. */
+	for (i = 0, j = 0; i < count; i++) {
+		if (n[i] == NULL || (j > 0 && out[0] == n[i]) ||
+		    (j > 1 && out[1] == n[i]))
+			continue;
+		out[j++] = n[i];
+	}
+	return (j);
 }
 
 void
@@ -220,7 +456,7 @@ dns_sign_add(struct dns_db *db)
 	ldns_rr			*rr, *nsec;
 	ldns_rdf		*owner, *nextname;
 	ldns_rr_type		 types[64];
-	size_t			 i, j, k, ntypes, first;
+	size_t			 i, ntypes, first;
 
 	dns_sign_clear(db);
 	for (i = 0; i < db->nzones; i++) {
@@ -231,6 +467,10 @@ dns_sign_add(struct dns_db *db)
 		z->dnskey_rec = dns_rec_new(rr);
 		ldns_rr_free(rr);
 		dns_index_add(db, z->dnskey_rec);
+	}
+	if (db->nsec3) {
+		dns_nsec3_add(db);
+		return;
 	}
 	db->canon = xcalloc(db->nnodes + 1, sizeof *db->canon);
 	for (i = 0; i < db->nnodes; i++)
@@ -248,14 +488,7 @@ dns_sign_add(struct dns_db *db)
 			next = &db->nodes[db->canon[i + 1]];
 		else
 			next = &db->nodes[db->canon[first]];
-		ntypes = 0;
-		for (j = 0; j < node->nrrs && ntypes < 60; j++) {
-			for (k = 0; k < ntypes; k++)
-				if (types[k] == node->rrs[j]->type)
-					break;
-			if (k == ntypes)
-				types[ntypes++] = node->rrs[j]->type;
-		}
+		ntypes = dns_node_types(node, types);
 		types[ntypes++] = LDNS_RR_TYPE_RRSIG;
 		types[ntypes++] = LDNS_RR_TYPE_NSEC;
 		owner = ldns_dname_new_frm_data((uint16_t)node->namelen,
@@ -465,7 +698,7 @@ dns_sign_set(struct dns_db *db, struct dns_node *node, struct dns_rrset *set,
 		set->sigcount = 1;
 	}
 	/* The RRset with full owners, for the authority section. */
-	if (set->type == LDNS_RR_TYPE_NSEC) {
+	if (set->type == LDNS_RR_TYPE_NSEC || set->type == LDNS_RR_TYPE_NSEC3) {
 		set->foff = (uint32_t)db->arena_len;
 		for (i = 0; i < node->nrrs; i++)
 			if (node->rrs[i]->type == set->type)

@@ -433,6 +433,13 @@ dns_db_dnskey(const struct dns_db *db, size_t i)
 }
 
 void
+dns_db_use_nsec3(struct dns_db *db)
+{
+	db->nsec3 = 1;
+	db->dirty = 1;
+}
+
+void
 dns_db_keep_journal(struct dns_db *db)
 {
 	db->journal = 1;

@@ -239,6 +239,33 @@ if command -v delv >/dev/null 2>&1 && command -v ldns-verify-zone >/dev/null 2>&
 	out=$(validate web.netcrave.internal. A)
 	check "DNSSEC: the old trust anchor validates after the restart" contains "$out" "; fully validated"
 	check "netcraved (DNSSEC) stops cleanly after the restart" nc_stop
+
+	# NSEC3 (dns.nsec3): the zone verifies, delv validates the denials
+	# (closest encloser proofs) and the answers.
+	dns_conf ""
+	sed -i 's/"dns": {/"dns": { "dnssec": "on", "nsec3": true,/' "$CONF"
+	nc_start || finish
+	dig -p "$PORT" +norec @127.0.0.1 netcrave.internal. AXFR +noall +answer > "$T/nsec3"
+	check "NSEC3: the zone has NSEC3PARAM and NSEC3, no NSEC" sh -c \
+	    'grep -Eq "IN[[:space:]]+NSEC3PARAM[[:space:]]+1 0 0 -" "$1" &&
+	    grep -Eq "IN[[:space:]]+NSEC3[[:space:]]+1 0 0 - " "$1" &&
+	    ! grep -Eq "IN[[:space:]]+NSEC[[:space:]]" "$1"' - "$T/nsec3"
+	check "NSEC3: ldns-verify-zone verifies the transferred zone" ldns-verify-zone "$T/nsec3"
+	out=$(validate web.netcrave.internal. A)
+	check "NSEC3: delv validates an A answer" contains "$out" "; fully validated"
+	out=$(validate nope.netcrave.internal. A)
+	check "NSEC3: delv validates NXDOMAIN" contains "$out" "negative response, fully validated"
+	out=$(validate deeper.nope.netcrave.internal. A)
+	check "NSEC3: delv validates NXDOMAIN two labels down" contains "$out" "negative response, fully validated"
+	out=$(validate web.netcrave.internal. MX)
+	check "NSEC3: delv validates NODATA" contains "$out" "negative response, fully validated"
+	out=$(validate blue.netcrave.internal. A)
+	check "NSEC3: delv validates NODATA at an empty non-terminal" contains "$out" "negative response, fully validated"
+	out=$(dig -p "$PORT" +norec +dnssec @127.0.0.1 9.0.18.198.in-addr.arpa. PTR)
+	check "NSEC3: NXDOMAIN in a reverse zone carries NSEC3 records" sh -c \
+	    'printf "%s\n" "$1" | grep -q "status: NXDOMAIN" &&
+	    printf "%s\n" "$1" | grep -Eq "IN[[:space:]]+NSEC3[[:space:]]"' - "$out"
+	check "netcraved (NSEC3) stops cleanly" nc_stop
 else
 	echo "SKIP: DNSSEC checks: delv or ldns-verify-zone is not installed"
 fi

@@ -611,6 +611,57 @@ test_dnssec_incremental(void **state)
 	dns_db_free(db);
 }
 
+/* NSEC3: NXDOMAIN and NODATA carry NSEC3 records that ldns accepts as proof
+ * (closest encloser, next closer covered, no wildcard), and no NSEC. */
+static void
+test_nsec3(void **state)
+{
+	struct dns_db	*db = db_new();
+	ldns_pkt	*a;
+	ldns_rr_list	*nsec3s, *sigs;
+	ldns_rr		*question;
+	char		 err[256];
+	size_t		 i;
+	static const struct {
+		const char	*name;
+		ldns_rr_type	 type;
+		ldns_pkt_rcode	 rcode;
+	} cases[] = {
+		{ "nope.netcrave.internal.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN },
+		{ "a.b.nope.netcrave.internal.", LDNS_RR_TYPE_A,
+		    LDNS_RCODE_NXDOMAIN },
+		{ "web.netcrave.internal.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR },
+		{ "blue.netcrave.internal.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR },
+	};
+
+	(void)state;
+	dns_db_use_nsec3(db);
+	assert_int_equal(dns_db_enable_dnssec(db, 0, err, sizeof err), 0);
+	dns_container_set(db, &web);
+	ask_do = 1;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		a = ask(db, cases[i].name, cases[i].type, 0, 0);
+		assert_int_equal(ldns_pkt_get_rcode(a), cases[i].rcode);
+		assert_int_equal(ldns_pkt_ancount(a), 0);
+		nsec3s = ldns_pkt_rr_list_by_type(a, LDNS_RR_TYPE_NSEC3,
+		    LDNS_SECTION_AUTHORITY);
+		sigs = ldns_pkt_rr_list_by_type(a, LDNS_RR_TYPE_RRSIG,
+		    LDNS_SECTION_AUTHORITY);
+		assert_non_null(nsec3s);
+		assert_null(ldns_pkt_rr_list_by_type(a, LDNS_RR_TYPE_NSEC,
+		    LDNS_SECTION_AUTHORITY));
+		question = ldns_rr_list_rr(ldns_pkt_question(a), 0);
+		assert_int_equal(ldns_dnssec_verify_denial_nsec3(question,
+		    nsec3s, sigs, cases[i].rcode, cases[i].type,
+		    cases[i].rcode == LDNS_RCODE_NOERROR), LDNS_STATUS_OK);
+		ldns_rr_list_deep_free(nsec3s);
+		ldns_rr_list_deep_free(sigs);
+		ldns_pkt_free(a);
+	}
+	ask_do = 0;
+	dns_db_free(db);
+}
+
 /* An IXFR question for ZONE with the client's serial. */
 static uint8_t *
 ixfr_query(uint32_t serial, size_t *len)
@@ -788,6 +839,7 @@ main(void)
 		cmocka_unit_test(test_axfr_notify),
 		cmocka_unit_test(test_dnssec),
 		cmocka_unit_test(test_dnssec_incremental),
+		cmocka_unit_test(test_nsec3),
 		cmocka_unit_test(test_ixfr),
 		cmocka_unit_test(test_rrl),
 	};
