@@ -96,7 +96,7 @@ cat > "$T/netcraved.json" <<CONF
 	  "plugin_socket": "$T/nc/plugin.sock", "control_socket": "$T/nc/control.sock" },
 	"metrics": { "listen": "" },
 	"follower": { "docker_socket": null },
-	"dns": { "zone": "$Z", "ttl": 10,
+	"dns": { "zone": "$Z", "ttl": 10, "rrl_rate": 0,
 	  "listen": ["127.0.0.1:$((PORT + 2))"], "records": [ $(cat "$T/records") ] }
 }
 CONF
@@ -192,13 +192,51 @@ nc_us=$(echo "$results" | awk '$1 == "netcraved" { print $6 }')
 echo "gate: netcraved CPU per query / Knot's = $(awk -v a="$nc_us" -v b="$knot_us" 'BEGIN { printf "%.2f", a / b }') (target <= 0.80)"
 echo "netcraved RSS serving the zone: $NC_RSS"
 
+# DNS_BENCH_CALLGRIND=1: a figure that does not depend on the machine's load:
+# user-space instructions per query of Knot and netcraved under callgrind
+# (whole program, all threads), the query file sent twice, minus an idle
+# run's (start-up and zone loading).  The kernel's share is not in it.
+# cg NAME PORT IDLE CMD...: total instructions; queries answered in $T/cg.q.
+cg() {
+	name=$1 port=$2 idle=$3
+	shift 3
+	valgrind --tool=callgrind --callgrind-out-file="$T/cg.$name.%p" "$@" \
+	    > "$T/cg.$name.log" 2>&1 &
+	vp=$!
+	PIDS="$PIDS $vp"
+	for _ in $(seq 200); do
+		dig -p "$port" +short +tries=1 +time=1 @127.0.0.1 $Z SOA 2>/dev/null |
+		    grep -q . && break
+		sleep 0.5
+	done
+	# Answering comes before the signal handlers: give them time, or
+	# SIGTERM kills the server before callgrind writes anything.
+	sleep 2
+	[ "$idle" = 1 ] || dnsperf -s 127.0.0.1 -p "$port" -d "$T/queries" -n 2 -c 1 \
+	    -q 20 2>&1 | awk '/Queries completed:/ { print $3 }' > "$T/cg.q"
+	kill "$vp"; wait "$vp" 2>/dev/null || true
+	cat "$T"/cg.$name.* | awk '/^summary:/ { t += $2 } END { print t + 0 }'
+}
+if [ -n "${DNS_BENCH_CALLGRIND:-}" ] && command -v valgrind >/dev/null 2>&1; then
+	rm -rf "$T/nc"
+	ki=$(cg knot-idle $((PORT + 1)) 1 knotd -c "$T/knot/knot.conf")
+	kq=$(cg knot $((PORT + 1)) 0 knotd -c "$T/knot/knot.conf"); kn=$(cat "$T/cg.q")
+	rm -rf "$T/nc"
+	ni=$(cg nc-idle $((PORT + 2)) 1 "$build/netcraved" -f -c "$T/netcraved.json")
+	rm -rf "$T/nc"
+	nq=$(cg nc $((PORT + 2)) 0 "$build/netcraved" -f -c "$T/netcraved.json"); nn=$(cat "$T/cg.q")
+	awk -v ki="$ki" -v kq="$kq" -v kn="$kn" -v ni="$ni" -v nq="$nq" -v nn="$nn" 'BEGIN {
+	    k = (kq - ki) / kn; n = (nq - ni) / nn
+	    printf "callgrind: user instructions per query: knot %.0f, netcraved %.0f (%.2f of Knot'"'"'s)\n", k, n, n / k }'
+fi
+
 # The zone model with 10,000 containers (two networks' worth of names each).
 CC=${CC:-cc}
 # shellcheck disable=SC2046
 $CC -O2 -I"$build" -I"$top/src/core" -I"$top/src/servers" -I"$top/src/dns" \
     $(pkg-config --cflags ldns yajl 2>/dev/null) -o "$T/dns_rss" "$top/bench/dns_rss.c" \
     "$build/libnetcrave.a" $(pkg-config --libs libevent libevent_openssl ldns yajl \
-    libssl libcrypto libnl-route-3.0 libnl-3.0 libpq libnghttp2 fuse3 expat 2>/dev/null) \
-    -lhttp_parser
+    libssl libcrypto libnl-route-3.0 libnl-3.0 libpq libnghttp2 fuse3 expat \
+    libpcre2-8 libnftables 2>/dev/null) -lhttp_parser
 "$T/dns_rss" 10000
 "$T/dns_rss" 10000 dnssec

@@ -387,6 +387,18 @@ static const struct conf_key conf_dns_keys[] = {
 	  conf_check_listen, NULL },
 	{ "dnssec", CONF_CHOICE, C(dns_dnssec), 0, 0, 0, 0, "off",
 	  conf_dns_dnssec, NULL, NULL },
+	/* dns3: gateway listeners, response rate limiting. */
+	{ "gateway_port", CONF_UINT, C(dns_gateway_port), 0, 0, 65535, 53,
+	  NULL, NULL, NULL, NULL },
+	{ "rrl_rate", CONF_UINT, C(dns_rrl_rate), 0, 0, 1000000, 200,
+	  NULL, NULL, NULL, NULL },
+	{ "rrl_slip", CONF_UINT, C(dns_rrl_slip), 0, 0, 100, 2,
+	  NULL, NULL, NULL, NULL },
+	{ "rrl_exempt", CONF_LIST, C(dns_rrl_exempt), 0, 0, 256, 0, NULL, NULL,
+	  NULL, NULL },
+	{ "rrl_exempt_own", CONF_BOOL, C(dns_rrl_exempt_own), 0, 0, 0, 1, NULL,
+	  NULL, NULL, NULL },
+	{ "nsec3", CONF_BOOL, C(dns_nsec3), 0, 0, 0, 0, NULL, NULL, NULL, NULL },
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 

@@ -155,6 +155,15 @@ struct conf {
 	char		**dns_axfr_allow; /* addresses that may transfer zones */
 	char		**dns_notify;	/* secondaries told of changes: ADDR:PORT */
 	int		 dns_dnssec;	/* sign the zones (1) or not (0) */
+	/* dns3: gateway listeners and response rate limiting. */
+	unsigned int	 dns_gateway_port; /* at each network's gateway; 0: off */
+	unsigned int	 dns_rrl_rate;	/* UDP answers per second per client
+					   net (/24, /56); 0: no limit */
+	unsigned int	 dns_rrl_slip;	/* every Nth limited answer goes out
+					   truncated (TC); 0: none */
+	char		**dns_rrl_exempt; /* prefixes never limited */
+	int		 dns_rrl_exempt_own; /* nor loopback and the schema's nets */
+	int		 dns_nsec3;	/* deny with NSEC3 rather than NSEC */
 
 	/* Ingress through HAProxy (src/ingress). */
 	int		 ingress_enabled;	/* supervise haproxy (off) */

@@ -12,6 +12,7 @@
 
 #include "conf.h"
 #include "control.h"
+#include "dns.h"
 #include "dockerd.h"
 #include "http.h"
 #include "ingress.h"
@@ -41,6 +42,7 @@ static void	control_networks(struct http_request *, void *);
 static void	metrics_get(struct http_request *, void *);
 static void	control_ingress(struct http_request *, void *);
 static void	control_ingress_renew(struct http_request *, void *);
+static void	control_records(struct http_request *, void *);	/* dns3 */
 
 static const struct http_route control_routes[] = {
 	{ "GET", "/status", 0, control_status, NULL, NULL },
@@ -54,6 +56,7 @@ static const struct http_route control_routes[] = {
 	{ "GET", "/endpoints", 0, control_networks, NULL, NULL },
 	{ "GET", "/ingress", 0, control_ingress, NULL, NULL },
 	{ "POST", "/ingress/renew", 0, control_ingress_renew, NULL, NULL },
+	{ "GET", "/records", 0, control_records, NULL, NULL },	/* dns3 */
 };
 
 static const struct http_route metrics_routes[] = {
@@ -209,6 +212,16 @@ control_ingress_renew(struct http_request *req, void *arg)
 		json_gen_int(g, "renewed", n);
 	yajl_gen_map_close(g);
 	control_reply_gen(req, n < 0 ? 409 : 200, g);
+}
+
+/* dns3: GET /records: what the DNS server answers with. */
+static void
+control_records(struct http_request *req, void *arg)
+{
+	yajl_gen	g = json_gen_new();
+
+	dns_gen_records(g);
+	control_reply_gen(req, 200, g);
 }
 
 /* Listen on the control socket, 0600: it tells about the whole host. */

@@ -31,6 +31,7 @@ static void	ctl_print_volumes(const struct json *);
 static void	ctl_print_certs(const struct json *);
 static void	ctl_print_networks(const struct json *);
 static void	ctl_print_endpoints(const struct json *);
+static void	ctl_print_records(const struct json *);	/* dns3 */
 
 static const struct ctl_command ctl_commands[] = {
 	{ "status", "/status", ctl_print_status },
@@ -42,6 +43,7 @@ static const struct ctl_command ctl_commands[] = {
 	{ "certs", "/certs", ctl_print_certs },
 	{ "networks", "/networks", ctl_print_networks },
 	{ "endpoints", "/endpoints", ctl_print_endpoints },
+	{ "records", "/records", ctl_print_records },	/* dns3 */
 };
 
 static struct {
@@ -58,7 +60,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: netcravectl [-j] [-c file | -s socket] "
 	    "status | version | scopes | pools | containers | networks |\n"
-	    "       endpoints | volumes | certs\n");
+	    "       endpoints | volumes | certs | records\n");
 	exit(1);
 }
 
@@ -316,6 +318,26 @@ ctl_print_endpoints(const struct json *doc)
 		printf("%-12s %-12s %-18s %-20s %-28s %s\n", id, netid,
 		    ctl_text(e, "mac"), ctl_text(e, "address"),
 		    ctl_text(e, "address6"), ctl_text(e, "peer"));
+	}
+}
+
+/* dns3: `netcravectl records`: the records the DNS server answers with. */
+static void
+ctl_print_records(const struct json *doc)
+{
+	const struct json	*list = json_get(doc, "records"), *r;
+	size_t			 i;
+
+	if (list == NULL || list->nchildren == 0) {
+		printf("no records\n");
+		return;
+	}
+	printf("%-40s %6s %-8s %s\n", "NAME", "TTL", "TYPE", "DATA");
+	for (i = 0; i < list->nchildren; i++) {
+		r = list->children[i];
+		printf("%-40s %6s %-8s %s\n", ctl_text(r, "name"),
+		    ctl_text(r, "ttl"), ctl_text(r, "type"),
+		    ctl_text(r, "data"));
 	}
 }
 

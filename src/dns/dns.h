@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <yajl/yajl_gen.h>
+
 #include "server.h"
 
 struct dockerd_container;
@@ -30,10 +32,23 @@ void		 dns_db_free(struct dns_db *);
 int		 dns_db_add_reverse(struct dns_db *, const struct prefix *,
 		    char *err, size_t errlen);
 /* Sign the zones from now on (DNSSEC: ECDSA P-256, NSEC); call after the
- * zones are added.  -1 with err when no key can be made. */
-int		 dns_db_enable_dnssec(struct dns_db *, char *err, size_t errlen);
-/* Take the keys of old's zones that db serves too (a reload keeps them). */
+ * zones are added.  stored: each zone's key comes from the keys module
+ * ("dnssec:<apex>", made once, kept encrypted), else a fresh one in memory.
+ * -1 with err when no key can be had. */
+int		 dns_db_enable_dnssec(struct dns_db *, int stored, char *err,
+		    size_t errlen);
+/* Deny with NSEC3 (RFC 5155: SHA-1, no salt, no extra iterations, no
+ * opt-out, as RFC 9276 advises) instead of NSEC. */
+void		 dns_db_use_nsec3(struct dns_db *);
+/* Take the keys and signatures of old's zones that db serves too (a reload
+ * keeps them, so only what changed is signed again). */
 void		 dns_db_adopt_keys(struct dns_db *, struct dns_db *old);
+/* Signing work of the last commit: RRsets signed, and signatures reused. */
+void		 dns_db_sign_stats(const struct dns_db *, size_t *nsigned,
+		    size_t *reused);
+/* Mark the zones changed when signatures near their half-life (a zone that
+ * never changes is still re-signed in time); 1 when it did. */
+int		 dns_db_sign_refresh(struct dns_db *);
 /* The DNSKEY of zone i in presentation form (caller frees), or NULL. */
 char		*dns_db_dnskey(const struct dns_db *, size_t);
 /* Replace the operator's static records (zone-file lines, relative names
@@ -73,16 +88,46 @@ struct dns_query_ctx {
 size_t		 dns_answer(struct dns_db *, const uint8_t *q, size_t qlen,
 		    const struct dns_query_ctx *, uint8_t *out);
 
+/* Keep the differences of each commit for IXFR (when transfers are allowed
+ * to someone; a reload hands them on with dns_db_adopt_keys). */
+void		 dns_db_keep_journal(struct dns_db *);
+
 /* Whether q is a well-formed AXFR or IXFR question (zone index in *zone). */
 int		 dns_query_is_xfr(struct dns_db *, const uint8_t *q, size_t qlen,
 		    size_t *zone);
-/* The zone transfer of zone as a series of messages, each handed to emit. */
+/* The zone transfer of zone as a series of messages, each handed to emit:
+ * for an IXFR whose serial the journal reaches, the differences since (RFC
+ * 1995), else the whole zone. */
 void		 dns_axfr(struct dns_db *, size_t zone, const uint8_t *q,
 		    size_t qlen, void (*emit)(const uint8_t *, size_t, void *),
 		    void *arg);
 /* A NOTIFY for zone with this id, into out; returns its length. */
 size_t		 dns_notify_message(struct dns_db *, size_t zone, uint16_t id,
 		    uint8_t *out, size_t outlen);
+
+/* An answer cut to its header and question with TC set (the client asks
+ * again over TCP); returns the new length, 0 when it has no question. */
+size_t		 dns_truncate(uint8_t *answer, size_t len);
+
+/* Response rate limiting of UDP answers (dns_rrl.c): rate answers a second
+ * per client network and kind of answer; every slip-th limited one goes out
+ * truncated (0: none), the others are dropped. */
+struct sockaddr;
+struct dns_rrl;
+enum dns_rrl_action { DNS_RRL_SEND, DNS_RRL_DROP, DNS_RRL_SLIP };
+struct dns_rrl	*dns_rrl_new(unsigned int rate, unsigned int slip);
+void		 dns_rrl_free(struct dns_rrl *);
+/* Clients in p are never limited. */
+void		 dns_rrl_exempt(struct dns_rrl *, const struct prefix *p);
+/* What to do with answer (len bytes) to the client at sa, now in seconds. */
+enum dns_rrl_action dns_rrl_check(struct dns_rrl *, const struct sockaddr *sa,
+		    const uint8_t *answer, size_t len, int64_t now);
+
+/* The records served, as {"serial": N, "records": [{"zone", "name", "ttl",
+ * "type", "data"}...]} (RRSIGs left out): netcravectl records.  gen_records
+ * is the running server's (an empty list when DNS is off). */
+void		 dns_db_gen_records(struct dns_db *, yajl_gen);
+void		 dns_gen_records(yajl_gen);
 
 /* The server table entry. */
 extern const struct server dns_server;

@@ -37,6 +37,7 @@ struct dns_zone {
 	ldns_key_list	*keys;			/* DNSSEC: one ECDSA P-256 key */
 	struct dns_rec	*dnskey_rec;
 	uint32_t	 soa_off, soa_len;	/* SOA with its full owner, in arena */
+	struct dns_journal *journal;		/* IXFR: differences by serial */
 };
 
 /* One RRset ready to send: the answer wire names its owner by a pointer to
@@ -90,10 +91,26 @@ struct dns_db {
 
 	/* DNSSEC (dns_sign.c). */
 	int			 dnssec;
+	int			 stored_keys;	/* keys from the keys module */
+	struct dns_sigcache	*sigcache;	/* RRSIGs by what they sign */
+	int			 journal;	/* keep differences for IXFR */
 	uint32_t		*canon;		/* node indexes by zone, then in
 						   canonical order (NSEC chain) */
 	struct dns_rec		**nsec;		/* this commit's NSEC records */
 	size_t			 nnsec;
+	int			 nsec3;		/* NSEC3 instead of NSEC */
+	struct dns_n3		*n3;		/* hashes by zone, in order */
+	size_t			 nn3;
+};
+
+/* NSEC3: a name's hash, the node it was made for and the node of its
+ * NSEC3 record. */
+#define DNS_NSEC3_HASH	20	/* SHA-1 */
+struct dns_n3 {
+	uint32_t	 zone;
+	uint8_t		 hash[DNS_NSEC3_HASH];
+	uint32_t	 node;
+	uint32_t	 owner;
 };
 
 /* dns_zone.c */
@@ -105,8 +122,22 @@ void			 dns_index_add(struct dns_db *, struct dns_rec *);
 void			 dns_arena_put_rr_full(struct dns_db *,
 			    const struct dns_rec *);
 
+/* Every record of zone (DNS_ALL_ZONES: of all) as its owner in full and the
+ * rest in wire form, in index order; the SOA records with DNS_EACH_SOA, and
+ * each RRset's RRSIG (whole, as the owner part) with DNS_EACH_SIGS. */
+#define DNS_ALL_ZONES	UINT32_MAX
+#define DNS_EACH_SOA	0x1
+#define DNS_EACH_SIGS	0x2
+void			 dns_db_foreach_rr(const struct dns_db *, uint32_t zone,
+			    int flags, void (*)(const uint8_t *, size_t,
+			    const uint8_t *, size_t, uint32_t, void *), void *);
+
 /* dns_sign.c */
-int			 dns_sign_zone_init(struct dns_zone *, char *, size_t);
+int			 dns_sign_zone_init(struct dns_zone *, int stored,
+			    char *, size_t);
+void			 dns_sigcache_free(struct dns_sigcache *);
+/* After signing: forget the signatures of RRsets that are gone. */
+void			 dns_sigcache_sweep(struct dns_db *);
 void			 dns_sign_zone_free(struct dns_zone *);
 /* After the records are filed, before RRsets are built: DNSKEY, NSEC. */
 void			 dns_sign_add(struct dns_db *);
@@ -116,8 +147,30 @@ void			 dns_sign_clear(struct dns_db *);
 /* The node whose NSEC covers name (lower-case wire) in zone, or NULL. */
 const struct dns_node	*dns_sign_cover(const struct dns_db *, uint32_t zone,
 			    const uint8_t *, size_t);
+/* NSEC3 denial: the nodes whose NSEC3 records prove name away (node NULL,
+ * closest encloser given) or its type (node given); up to 3 into out. */
+size_t			 dns_nsec3_denial(const struct dns_db *, uint32_t zone,
+			    const struct dns_node *node,
+			    const struct dns_node *encloser, const uint8_t *name,
+			    size_t len, const struct dns_node **out);
 /* The node of a lower-case wire name, or NULL. */
 const struct dns_node	*dns_db_lookup(const struct dns_db *, const uint8_t *,
 			    size_t);
+
+/* dns_journal.c */
+struct dns_journal;
+/* After a commit: each zone's differences since the one before. */
+void			 dns_journal_commit(struct dns_db *);
+void			 dns_journal_free(struct dns_journal *);
+/* Whether the differences from serial up to current are all kept. */
+int			 dns_journal_has(const struct dns_journal *,
+			    uint32_t serial, uint32_t current);
+/* The differences from serial up to current, oldest first: step(serial, 0)
+ * before what went, step(serial, 1) before what came, rec for each record
+ * (wire form, full owner).  -1 (nothing called) when the chain is not kept. */
+int			 dns_journal_walk(const struct dns_journal *,
+			    uint32_t serial, uint32_t current,
+			    void (*step)(uint32_t, int, void *),
+			    void (*rec)(const uint8_t *, size_t, void *), void *);
 
 #endif

@@ -1,7 +1,6 @@
 /* dns_query.c: the query path: a bounds-checked reading of the question and
  * its EDNS OPT record, then an answer copied from the precomputed index, with
  * no allocation per query.  Also zone transfers and NOTIFY messages. */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +38,8 @@ struct dns_question {
 	int		 edns_version;
 	int		 dnssec_ok;	/* the DO bit */
 	uint16_t	 payload;	/* the client's */
+	int		 has_serial;	/* IXFR: the client's SOA came */
+	uint32_t	 serial;
 };
 
 /*
@@ -51,8 +52,14 @@ dns_read_query(const uint8_t *q, size_t len, struct dns_question *out)
 {
 	size_t		pos = DNS_HEADER, i, label, rdlen;
 	uint16_t	flags, qd, an, ns, ar, type;
+	uint8_t		c;
 
-	memset(out, 0, sizeof *out);
+	/* Not the whole struct: the name buffer is written as it is read
+	 * (this runs for every query). */
+	out->qend = out->namelen = 0;
+	out->qtype = out->qclass = out->payload = 0;
+	out->edns = out->edns_version = out->dnssec_ok = out->has_serial = 0;
+	out->serial = 0;
 	if (len < DNS_HEADER)
 		return (-1);
 	flags = util_get_be16(q + 2);
@@ -75,8 +82,15 @@ dns_read_query(const uint8_t *q, size_t len, struct dns_question *out)
 		    pos + label + 1 > len)
 			return (DNS_RCODE_FORMERR);
 		out->lname[out->namelen++] = (uint8_t)label;
-		for (i = 1; i <= label; i++)
-			out->lname[out->namelen++] = (uint8_t)tolower(q[pos + i]);
+		/* ASCII only (RFC 4343): copied, then the upper case letters
+		 * lowered, without tolower's call per byte. */
+		memcpy(out->lname + out->namelen, q + pos + 1, label);
+		for (i = 0; i < label; i++) {
+			c = out->lname[out->namelen + i];
+			if ((uint8_t)(c - 'A') < 26)
+				out->lname[out->namelen + i] = c | 0x20;
+		}
+		out->namelen += label;
 		pos += label + 1;
 		if (label == 0)
 			break;
@@ -89,9 +103,39 @@ dns_read_query(const uint8_t *q, size_t len, struct dns_question *out)
 	out->qend = pos;
 	if ((flags >> 11 & 0xf) != 0)
 		return (DNS_RCODE_NOTIMP);
-	if (an != 0 || ns != 0 || ar > 1) {
+	if (an != 0 || (ns != 0 && (ns != 1 ||
+	    out->qtype != LDNS_RR_TYPE_IXFR)) || ar > 1) {
 		out->qend = 0;
 		return (DNS_RCODE_FORMERR);
+	}
+	if (ns == 1) {
+		/* IXFR: the client's SOA; its serial is 20 bytes from the
+		 * end of the RDATA, after two names. */
+		for (;;) {
+			if (pos >= len)
+				return (DNS_RCODE_FORMERR);
+			if ((q[pos] & 0xc0) == 0xc0) {
+				pos += 2;
+				break;
+			}
+			if (q[pos] > 63)
+				return (DNS_RCODE_FORMERR);
+			if (q[pos] == 0) {
+				pos++;
+				break;
+			}
+			pos += (size_t)q[pos] + 1;
+		}
+		if (pos + 10 > len)
+			return (DNS_RCODE_FORMERR);
+		type = util_get_be16(q + pos);
+		rdlen = util_get_be16(q + pos + 8);
+		if (type != LDNS_RR_TYPE_SOA || rdlen < 22 ||
+		    pos + 10 + rdlen > len)
+			return (DNS_RCODE_FORMERR);
+		out->serial = util_get_be32(q + pos + 10 + rdlen - 20);
+		out->has_serial = 1;
+		pos += 10 + rdlen;
 	}
 	if (ar == 1) {
 		/* Only OPT is understood here; anything else (TSIG) is refused
@@ -185,7 +229,7 @@ dns_answer(struct dns_db *db, const uint8_t *q, size_t qlen,
     const struct dns_query_ctx *ctx, uint8_t *out)
 {
 	struct dns_question	 qs;
-	const struct dns_node	*node, *encloser = NULL, *denial[2];
+	const struct dns_node	*node, *encloser = NULL, *denial[3];
 	const struct dns_rrset	*set = NULL, *cname, *soa, *nsec;
 	const struct dns_zone	*zone;
 	uint8_t			 wild[DNS_MAXNAME];
@@ -291,7 +335,11 @@ dns_answer(struct dns_db *db, const uint8_t *q, size_t qlen,
 				ns++;
 			}
 			ndenial = 0;
-			if (node != NULL)
+			if (db->nsec3)
+				ndenial = dns_nsec3_denial(db, (uint32_t)z,
+				    node, encloser, qs.lname, qs.namelen,
+				    denial);
+			else if (node != NULL)
 				denial[ndenial++] = node;
 			else {
 				denial[ndenial++] = dns_sign_cover(db,
@@ -313,7 +361,8 @@ dns_answer(struct dns_db *db, const uint8_t *q, size_t qlen,
 			}
 			for (i = 0; i < ndenial; i++) {
 				nsec = denial[i] != NULL ? dns_node_rrset(db,
-				    denial[i], LDNS_RR_TYPE_NSEC) : NULL;
+				    denial[i], db->nsec3 ? LDNS_RR_TYPE_NSEC3 :
+				    LDNS_RR_TYPE_NSEC) : NULL;
 				if (nsec == NULL)
 					continue;
 				if (pos + nsec->flen + nsec->fsiglen + optlen >
@@ -345,6 +394,25 @@ header_only:
 	dns_put_header(out, q, flags, rcode, qs.qend > 0 ? 1 : 0, 0, 0,
 	    optlen > 0 ? 1 : 0);
 	return (pos);
+}
+
+size_t
+dns_truncate(uint8_t *answer, size_t len)
+{
+	size_t	pos = DNS_HEADER;
+
+	if (len < DNS_HEADER || util_get_be16(answer + 4) != 1)
+		return (0);
+	while (pos < len && answer[pos] != 0) {
+		if (answer[pos] > 63)
+			return (0);
+		pos += (size_t)answer[pos] + 1;
+	}
+	if (pos + 5 > len)
+		return (0);
+	util_put_be16(answer + 2, util_get_be16(answer + 2) | DNS_TC);
+	memset(answer + 6, 0, 6);	/* no answer, authority, additional */
+	return (pos + 5);
 }
 
 int
@@ -380,6 +448,8 @@ struct dns_xfr {
 	const uint8_t	*q;
 	void		(*emit)(const uint8_t *, size_t, void *);
 	void		*arg;
+	const uint8_t	*soa;		/* IXFR: the current SOA, whole */
+	size_t		 soa_len;
 };
 
 /* Send the message being filled, if it holds records. */
@@ -407,17 +477,74 @@ dns_xfr_add(struct dns_xfr *x, const uint8_t *owner, size_t ownerlen,
 	x->count++;
 }
 
+/* The SOA of z with another serial, whole (the serial is the first of the
+ * five numbers that end its RDATA). */
+static void
+dns_ixfr_soa(struct dns_xfr *x, uint32_t serial)
+{
+	uint8_t	soa[DNS_MAXNAME * 3 + 40];
+
+	if (x->soa_len > sizeof soa || x->soa_len < 20)
+		return;
+	memcpy(soa, x->soa, x->soa_len);
+	util_put_be32(soa + x->soa_len - 20, serial);
+	dns_xfr_add(x, soa, x->soa_len, soa, 0);
+}
+
+static void
+dns_ixfr_step(uint32_t serial, int added, void *arg)
+{
+	(void)added;
+	dns_ixfr_soa(arg, serial);
+}
+
+static void
+dns_ixfr_rec(const uint8_t *rec, size_t len, void *arg)
+{
+	dns_xfr_add(arg, rec, len, rec, 0);
+}
+
+/* One record of the zone, for AXFR. */
+static void
+dns_xfr_rec(const uint8_t *owner, size_t ownerlen, const uint8_t *tail,
+    size_t taillen, uint32_t zone, void *arg)
+{
+	(void)zone;
+	dns_xfr_add(arg, owner, ownerlen, tail, taillen);
+}
+
+/* RFC 1995: the new SOA, then for each difference since serial the old SOA
+ * with what went and the new SOA with what came, then the new SOA again; a
+ * client up to date gets the SOA alone.  -1 when the journal does not
+ * reach back to serial (the caller sends the whole zone). */
+static int
+dns_ixfr(struct dns_db *db, const struct dns_zone *z, struct dns_xfr *x,
+    uint32_t serial)
+{
+	x->soa = db->arena + z->soa_off;
+	x->soa_len = z->soa_len;
+	if (serial == db->serial || (int32_t)(serial - db->serial) > 0) {
+		dns_ixfr_soa(x, db->serial);
+		return (0);
+	}
+	if (!dns_journal_has(z->journal, serial, db->serial))
+		return (-1);
+	dns_ixfr_soa(x, db->serial);
+	dns_journal_walk(z->journal, serial, db->serial, dns_ixfr_step,
+	    dns_ixfr_rec, x);
+	dns_ixfr_soa(x, db->serial);
+	return (0);
+}
+
 void
 dns_axfr(struct dns_db *db, size_t zone, const uint8_t *q, size_t qlen,
     void (*emit)(const uint8_t *, size_t, void *), void *arg)
 {
 	struct dns_question	 qs;
 	const struct dns_zone	*z = &db->zones[zone];
-	const struct dns_node	*node;
-	const struct dns_rrset	*set;
 	struct dns_xfr		 x;
-	const uint8_t		*p, *owner;
-	size_t			 i, j, k, rdlen, apexlen;
+	const uint8_t		*owner;
+	size_t			 apexlen;
 
 	if (dns_read_query(q, qlen, &qs) != DNS_RCODE_NOERROR)
 		return;
@@ -433,35 +560,15 @@ dns_axfr(struct dns_db *db, size_t zone, const uint8_t *q, size_t qlen,
 	/* SOA first and last; in between every other RRset of the zone. */
 	apexlen = ldns_rdf_size(ldns_rr_owner(z->soa));
 	owner = ldns_rdf_data(ldns_rr_owner(z->soa));
+	if (qs.qtype == LDNS_RR_TYPE_IXFR && qs.has_serial &&
+	    dns_ixfr(db, z, &x, qs.serial) == 0) {
+		dns_xfr_flush(&x);
+		free(x.msg);
+		return;
+	}
 	dns_xfr_add(&x, owner, apexlen, db->arena + z->soa_off + apexlen,
 	    z->soa_len - apexlen);
-	if ((node = dns_db_lookup(db, z->lapex, z->lapexlen)) != NULL &&
-	    (set = dns_node_rrset(db, node, LDNS_RR_TYPE_SOA)) != NULL &&
-	    set->sigcount > 0)
-		dns_xfr_add(&x, db->arena + set->fsigoff, set->fsiglen,
-		    db->arena + set->fsigoff, 0);
-	for (i = 0; i < db->nnodes; i++) {
-		node = &db->nodes[i];
-		if (node->zone != zone)
-			continue;
-		for (j = 0; j < node->nsets; j++) {
-			set = &db->sets[node->set_first + j];
-			if (set->type == LDNS_RR_TYPE_SOA)
-				continue;
-			p = db->arena + set->off;
-			for (k = 0; k < set->count; k++) {
-				/* Skip the pointer: the owner is written out. */
-				rdlen = util_get_be16(p + 10);
-				dns_xfr_add(&x, db->arena + node->name_off,
-				    node->namelen, p + 2, 10 + rdlen);
-				p += 12 + rdlen;
-			}
-			/* Its RRSIG, already with the owner in full. */
-			if (set->sigcount > 0)
-				dns_xfr_add(&x, db->arena + set->fsigoff,
-				    set->fsiglen, db->arena + set->fsigoff, 0);
-		}
-	}
+	dns_db_foreach_rr(db, (uint32_t)zone, DNS_EACH_SIGS, dns_xfr_rec, &x);
 	dns_xfr_add(&x, owner, apexlen, db->arena + z->soa_off + apexlen,
 	    z->soa_len - apexlen);
 	dns_xfr_flush(&x);

@@ -23,7 +23,10 @@
 #include "conf.h"
 #include "dns.h"
 #include "dockerd.h"
+#include "json.h"
 #include "log.h"
+#include "metrics.h"
+#include "netns.h"
 #include "plugin.h"
 #include "prefix.h"
 #include "schema.h"
@@ -43,6 +46,10 @@ struct dns_listener {
 	int			 udp_fd;
 	struct event		*udp_ev;
 	struct evconnlistener	*tcp;
+	/* Gateway listeners only: where, and whether the last sync saw it. */
+	char			*netns;
+	struct sockaddr_storage	 ss;
+	int			 seen;
 };
 
 struct dns_tcp {
@@ -55,6 +62,9 @@ static struct {
 	struct dns_db		*db;
 	struct dns_listener	*listeners;
 	size_t			 nlisteners;
+	struct dns_listener	*gateways;	/* at each network's gateway */
+	size_t			 ngateways;
+	unsigned int		 gateway_port;
 	uint16_t		 payload;
 	struct prefix		*axfr_allow;
 	size_t			 naxfr_allow;
@@ -65,10 +75,17 @@ static struct {
 	uint16_t		 notify_id;
 	uint32_t		 notified_serial;
 	struct event		*ev_commit;
+	struct event		*ev_resign;	/* hourly: signatures aging */
 	unsigned int		 commit_delay_ms;
 	int			 watching;
 	size_t			 ntcp;
+	/* dns3: rate limiting and counters. */
+	struct dns_rrl		*rrl;
+	struct metric		*queries[2][16];	/* [tcp][rcode] */
+	struct metric		*rrl_dropped, *rrl_slipped;
 } dns = { .notify_fd4 = -1, .notify_fd6 = -1 };
+
+static void	dns_changed(void);
 
 /* "1.2.3.4:53" or "[::1]:53" into a socket address. */
 static int
@@ -149,6 +166,26 @@ dns_axfr_allowed(const struct sockaddr_storage *peer)
 	return (0);
 }
 
+/* Count n answers by transport and RCODE (the series made at first use). */
+static void
+dns_count(int tcp, int rcode, uint64_t n)
+{
+	static const char *const names[] = { "NOERROR", "FORMERR", "SERVFAIL",
+	    "NXDOMAIN", "NOTIMP", "REFUSED" };
+	struct metric	**m;
+	char		  labels[96], other[32];
+
+	m = &dns.queries[tcp][rcode];
+	if (*m == NULL) {
+		snprintf(other, sizeof other, "RCODE%d", rcode);
+		snprintf(labels, sizeof labels, "transport=\"%s\",rcode=\"%s\"",
+		    tcp ? "tcp" : "udp", rcode < 6 ? names[rcode] : other);
+		*m = metrics_counter("netcrave_dns_queries_total",
+		    "DNS queries answered, by transport and RCODE", labels);
+	}
+	metrics_add(*m, n);
+}
+
 /* Read every waiting datagram, in batches, and answer each. */
 static void
 dns_udp_read(int fd, short events, void *arg)
@@ -159,11 +196,15 @@ dns_udp_read(int fd, short events, void *arg)
 	struct mmsghdr		 rmsg[DNS_UDP_BATCH], smsg[DNS_UDP_BATCH];
 	struct iovec		 riov[DNS_UDP_BATCH], siov[DNS_UDP_BATCH];
 	struct dns_query_ctx	 ctx = { 0, dns.payload, 1 };
+	struct timespec		 now;
+	uint64_t		 counts[16];	/* by RCODE, for the metrics */
 	int			 n, i, rounds, nsend;
 	size_t			 len;
 
 	(void)events;
 	(void)arg;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	memset(counts, 0, sizeof counts);
 	for (rounds = 0; rounds < 8; rounds++) {
 		for (i = 0; i < DNS_UDP_BATCH; i++) {
 			riov[i].iov_base = in[i];
@@ -179,7 +220,7 @@ dns_udp_read(int fd, short events, void *arg)
 			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR)
 				log_warn("%s: recvmmsg", __func__);
-			return;
+			break;
 		}
 		nsend = 0;
 		for (i = 0; i < n; i++) {
@@ -187,6 +228,20 @@ dns_udp_read(int fd, short events, void *arg)
 			    out[nsend]);
 			if (len == 0)
 				continue;
+			counts[out[nsend][3] & 0xf]++;
+			switch (dns_rrl_check(dns.rrl, (struct sockaddr *)&peers[i],
+			    out[nsend], len, now.tv_sec)) {
+			case DNS_RRL_SEND:
+				break;
+			case DNS_RRL_DROP:
+				metrics_add(dns.rrl_dropped, 1);
+				continue;
+			case DNS_RRL_SLIP:
+				metrics_add(dns.rrl_slipped, 1);
+				if ((len = dns_truncate(out[nsend], len)) == 0)
+					continue;
+				break;
+			}
 			siov[nsend].iov_base = out[nsend];
 			siov[nsend].iov_len = len;
 			memset(&smsg[nsend].msg_hdr, 0, sizeof smsg[nsend].msg_hdr);
@@ -200,8 +255,12 @@ dns_udp_read(int fd, short events, void *arg)
 		    MSG_DONTWAIT) < 0 && errno != EAGAIN)
 			log_debug("%s: sendmmsg: %s", __func__, strerror(errno));
 		if (n < DNS_UDP_BATCH)
-			return;
+			break;
 	}
+	/* Counted once a batch: the series are looked at rarely. */
+	for (i = 0; i < 16; i++)
+		if (counts[i] > 0)
+			dns_count(0, i, counts[i]);
 }
 
 /* Close one TCP connection. */
@@ -247,8 +306,10 @@ dns_tcp_read(struct bufferevent *bev, void *arg)
 		    dns_axfr_allowed(&c->peer)) {
 			log_info("dns: transfer of %s", dns_db_apex(dns.db, zone));
 			dns_axfr(dns.db, zone, q, qlen, dns_tcp_emit, c);
-		} else if ((len = dns_answer(dns.db, q, qlen, &ctx, out)) > 0)
+		} else if ((len = dns_answer(dns.db, q, qlen, &ctx, out)) > 0) {
+			dns_count(1, out[3] & 0xf, 1);
 			dns_tcp_emit(out, len, c);
+		}
 		evbuffer_drain(in, qlen + 2);
 	}
 }
@@ -292,15 +353,17 @@ dns_tcp_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
-/* A bound non-blocking socket of type for ss. */
+/* A bound non-blocking socket of type for ss, inside the namespace netns
+ * (NULL: netcraved's).  Bound freely: a gateway's IPv6 address may still be
+ * tentative (DAD) when its network appears. */
 static int
-dns_socket(const struct sockaddr_storage *ss, socklen_t len, int type,
-    char *err, size_t errlen, const char *text)
+dns_socket(const char *netns, const struct sockaddr_storage *ss, socklen_t len,
+    int type, char *err, size_t errlen, const char *text)
 {
 	int	fd, on = 1;
 
-	if ((fd = socket(ss->ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0)) == -1) {
+	if ((fd = netns_socket(netns, ss->ss_family, type | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1) {
 		snprintf(err, errlen, "dns.listen: %s: socket: %s", text,
 		    strerror(errno));
 		return (-1);
@@ -308,6 +371,8 @@ dns_socket(const struct sockaddr_storage *ss, socklen_t len, int type,
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
 	if (ss->ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+	if (netns != NULL)
+		setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &on, sizeof on);
 	if (bind(fd, (const struct sockaddr *)ss, len) == -1) {
 		snprintf(err, errlen, "dns.listen: %s: bind: %s", text,
 		    strerror(errno));
@@ -317,21 +382,57 @@ dns_socket(const struct sockaddr_storage *ss, socklen_t len, int type,
 	return (fd);
 }
 
-/* Close every listener. */
+/* Close one listener. */
+static void
+dns_listener_close(struct dns_listener *l)
+{
+	if (l->udp_ev != NULL)
+		event_free(l->udp_ev);
+	if (l->udp_fd != -1)
+		close(l->udp_fd);
+	if (l->tcp != NULL)
+		evconnlistener_free(l->tcp);
+	free(l->text);
+	free(l->netns);
+	memset(l, 0, sizeof *l);
+	l->udp_fd = -1;
+}
+
+/* Listen on UDP and TCP at ss (l->text names it, l->netns holds it). */
+static int
+dns_listener_open(struct dns_listener *l, const struct sockaddr_storage *ss,
+    socklen_t len, char *err, size_t errlen)
+{
+	int	fd;
+
+	if ((l->udp_fd = dns_socket(l->netns, ss, len, SOCK_DGRAM, err, errlen,
+	    l->text)) == -1)
+		return (-1);
+	l->udp_ev = event_new(dns.base, l->udp_fd, EV_READ | EV_PERSIST,
+	    dns_udp_read, NULL);
+	event_add(l->udp_ev, NULL);
+	if ((fd = dns_socket(l->netns, ss, len, SOCK_STREAM, err, errlen,
+	    l->text)) == -1)
+		return (-1);
+	l->tcp = evconnlistener_new(dns.base, dns_tcp_accept, NULL,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 128, fd);
+	if (l->tcp == NULL) {
+		close(fd);
+		snprintf(err, errlen, "dns.listen: %s: listen: %s", l->text,
+		    strerror(errno));
+		return (-1);
+	}
+	return (0);
+}
+
+/* Close every configured listener. */
 static void
 dns_listeners_close(void)
 {
 	size_t	i;
 
-	for (i = 0; i < dns.nlisteners; i++) {
-		if (dns.listeners[i].udp_ev != NULL)
-			event_free(dns.listeners[i].udp_ev);
-		if (dns.listeners[i].udp_fd != -1)
-			close(dns.listeners[i].udp_fd);
-		if (dns.listeners[i].tcp != NULL)
-			evconnlistener_free(dns.listeners[i].tcp);
-		free(dns.listeners[i].text);
-	}
+	for (i = 0; i < dns.nlisteners; i++)
+		dns_listener_close(&dns.listeners[i]);
 	free(dns.listeners);
 	dns.listeners = NULL;
 	dns.nlisteners = 0;
@@ -345,7 +446,6 @@ dns_listeners_open(char *const *list, char *err, size_t errlen)
 	struct sockaddr_storage	 ss;
 	socklen_t		 len;
 	size_t			 i, n;
-	int			 fd;
 
 	for (n = 0; list != NULL && list[n] != NULL; n++)
 		;
@@ -359,29 +459,93 @@ dns_listeners_open(char *const *list, char *err, size_t errlen)
 			    "ADDRESS:PORT or [ADDRESS]:PORT", list[i]);
 			goto fail;
 		}
-		if ((l->udp_fd = dns_socket(&ss, len, SOCK_DGRAM, err, errlen,
-		    list[i])) == -1)
+		if (dns_listener_open(l, &ss, len, err, errlen) != 0)
 			goto fail;
-		l->udp_ev = event_new(dns.base, l->udp_fd, EV_READ | EV_PERSIST,
-		    dns_udp_read, NULL);
-		event_add(l->udp_ev, NULL);
-		if ((fd = dns_socket(&ss, len, SOCK_STREAM, err, errlen,
-		    list[i])) == -1)
-			goto fail;
-		l->tcp = evconnlistener_new(dns.base, dns_tcp_accept, NULL,
-		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 128, fd);
-		if (l->tcp == NULL) {
-			close(fd);
-			snprintf(err, errlen, "dns.listen: %s: listen: %s",
-			    list[i], strerror(errno));
-			goto fail;
-		}
 		log_info("dns: listening on %s (UDP and TCP)", list[i]);
 	}
 	return (0);
 fail:
 	dns_listeners_close();
 	return (-1);
+}
+
+/* One gateway of the networks: keep its listener, or open one. */
+static void
+dns_gateway_seen(const char *netns, const struct prefix *gw, void *arg)
+{
+	struct dns_listener	*l;
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t		 len;
+	char			 addr[INET6_ADDRSTRLEN], err[256];
+	size_t			 i;
+
+	(void)arg;
+	memset(&ss, 0, sizeof ss);
+	if (gw->family == AF_INET) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)dns.gateway_port);
+		memcpy(&sin->sin_addr, gw->addr, 4);
+		len = sizeof *sin;
+	} else {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)dns.gateway_port);
+		memcpy(&sin6->sin6_addr, gw->addr, 16);
+		len = sizeof *sin6;
+	}
+	for (i = 0; i < dns.ngateways; i++) {
+		l = &dns.gateways[i];
+		if (strcmp(l->netns, netns) == 0 && memcmp(&l->ss, &ss,
+		    sizeof ss) == 0) {
+			l->seen = 1;
+			return;
+		}
+	}
+	dns.gateways = xreallocarray(dns.gateways, dns.ngateways + 1,
+	    sizeof *dns.gateways);
+	l = &dns.gateways[dns.ngateways];
+	memset(l, 0, sizeof *l);
+	l->udp_fd = -1;
+	l->netns = xstrdup(netns);
+	l->ss = ss;
+	inet_ntop(gw->family, gw->addr, addr, sizeof addr);
+	xasprintf(&l->text, gw->family == AF_INET ? "%s:%u" : "[%s]:%u", addr,
+	    dns.gateway_port);
+	if (dns_listener_open(l, &ss, len, err, sizeof err) != 0) {
+		log_warnx("dns: gateway %s in %s: %s", l->text, netns, err);
+		dns_listener_close(l);
+		return;
+	}
+	l->seen = 1;
+	dns.ngateways++;
+	log_info("dns: listening on %s in %s (UDP and TCP)", l->text, netns);
+}
+
+/* The networks changed: a listener at every gateway, none at a gone one. */
+static void
+dns_gateways_sync(void)
+{
+	size_t	i, kept = 0;
+
+	for (i = 0; i < dns.ngateways; i++)
+		dns.gateways[i].seen = 0;
+	if (dns.gateway_port != 0)
+		plugin_network_gateways(dns_gateway_seen, NULL);
+	for (i = 0; i < dns.ngateways; i++) {
+		if (!dns.gateways[i].seen) {
+			log_info("dns: no longer listening on %s in %s",
+			    dns.gateways[i].text, dns.gateways[i].netns);
+			dns_listener_close(&dns.gateways[i]);
+			continue;
+		}
+		dns.gateways[kept++] = dns.gateways[i];
+	}
+	dns.ngateways = kept;
+	if (kept == 0) {
+		free(dns.gateways);
+		dns.gateways = NULL;
+	}
 }
 
 /* Tell every secondary about every zone (after the serial moved). */
@@ -415,6 +579,7 @@ dns_commit_cb(int fd, short events, void *arg)
 {
 	struct timespec	t0, t1;
 	unsigned int	ms;
+	size_t		nsigned, reused;
 
 	(void)fd;
 	(void)events;
@@ -428,8 +593,25 @@ dns_commit_cb(int fd, short events, void *arg)
 	    (t1.tv_nsec - t0.tv_nsec) / 1000000);
 	dns.commit_delay_ms = ms * 2 < DNS_COMMIT_MS ? DNS_COMMIT_MS :
 	    ms * 2 > DNS_COMMIT_MAX_MS ? DNS_COMMIT_MAX_MS : ms * 2;
+	dns_db_sign_stats(dns.db, &nsigned, &reused);
+	if (nsigned > 0)
+		log_debug("dns: serial %u in %u ms, %zu RRsets signed, %zu "
+		    "signatures reused", dns_db_serial(dns.db), ms, nsigned,
+		    reused);
 	if (dns_db_serial(dns.db) != dns.notified_serial)
 		dns_send_notifies();
+}
+
+/* Hourly: a zone that has not changed for days still gets its signatures
+ * renewed before they expire. */
+static void
+dns_resign_cb(int fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	(void)arg;
+	if (dns_db_sign_refresh(dns.db))
+		dns_changed();
 }
 
 /* Something changed: commit soon, once for a burst of changes. */
@@ -492,7 +674,11 @@ dns_db_from_conf(const struct conf *conf, char *err, size_t errlen)
 			}
 		}
 	}
-	if (conf->dns_dnssec && dns_db_enable_dnssec(db, err, errlen) != 0) {
+	if (conf->dns_axfr_allow[0] != NULL)
+		dns_db_keep_journal(db);
+	if (conf->dns_nsec3)
+		dns_db_use_nsec3(db);
+	if (conf->dns_dnssec && dns_db_enable_dnssec(db, 1, err, errlen) != 0) {
 		dns_db_free(db);
 		return (NULL);
 	}
@@ -501,6 +687,46 @@ dns_db_from_conf(const struct conf *conf, char *err, size_t errlen)
 		return (NULL);
 	}
 	return (db);
+}
+
+/* Rate limiting from conf: loopback and the schema's networks exempt unless
+ * dns.rrl_exempt_own is off (HAProxy's resolver must not be limited). */
+static struct dns_rrl *
+dns_rrl_from_conf(const struct conf *conf, char *err, size_t errlen)
+{
+	static const char *const loopback[] = { "127.0.0.0/8", "::1/128" };
+	const struct schema	*schema;
+	struct schema_scope	*s;
+	const struct prefix	*p;
+	struct dns_rrl		*rrl;
+	struct prefix		 q;
+	size_t			 i;
+	int			 f;
+
+	if (conf->dns_rrl_rate == 0)
+		return (NULL);
+	rrl = dns_rrl_new(conf->dns_rrl_rate, conf->dns_rrl_slip);
+	for (i = 0; conf->dns_rrl_exempt[i] != NULL; i++) {
+		if (prefix_parse(conf->dns_rrl_exempt[i], 0, &q, err,
+		    errlen) != 0) {
+			dns_rrl_free(rrl);
+			return (NULL);
+		}
+		dns_rrl_exempt(rrl, &q);
+	}
+	if (!conf->dns_rrl_exempt_own)
+		return (rrl);
+	for (i = 0; i < 2; i++) {
+		prefix_parse(loopback[i], 0, &q, NULL, 0);
+		dns_rrl_exempt(rrl, &q);
+	}
+	if ((schema = plugin_ipam_schema()) != NULL)
+		for (s = schema_first(schema); s != NULL; s = schema_next(s))
+			for (f = 0; f < 2; f++)
+				if ((p = schema_scope_prefix(s, f == 0 ?
+				    AF_INET : AF_INET6)) != NULL)
+					dns_rrl_exempt(rrl, p);
+	return (rrl);
 }
 
 /* Transfer and NOTIFY peers from conf. */
@@ -543,7 +769,7 @@ dns_peers_from_conf(const struct conf *conf, char *err, size_t errlen)
 }
 
 /* The DNSKEY of every zone, for the operator's trust anchors (the keys are
- * made at every start: not kept yet). */
+ * kept by the keys module: the same at every start). */
 static void
 dns_log_keys(void)
 {
@@ -562,15 +788,30 @@ dns_log_keys(void)
 static int
 dns_init(const struct server_env *env, char *err, size_t errlen)
 {
+	struct timeval	hour = { 3600, 0 };
+
 	dns.base = env->base;
 	dns.payload = (uint16_t)env->conf->dns_edns_payload;
 	if ((dns.db = dns_db_from_conf(env->conf, err, errlen)) == NULL)
 		return (-1);
 	if (dns_peers_from_conf(env->conf, err, errlen) != 0)
 		return (-1);
+	err[0] = '\0';
+	if ((dns.rrl = dns_rrl_from_conf(env->conf, err, errlen)) == NULL &&
+	    err[0] != '\0')
+		return (-1);
+	dns.rrl_dropped = metrics_counter("netcrave_dns_rrl_total",
+	    "UDP answers held back by rate limiting", "action=\"dropped\"");
+	dns.rrl_slipped = metrics_counter("netcrave_dns_rrl_total",
+	    "UDP answers held back by rate limiting", "action=\"slipped\"");
 	if (dns_listeners_open(env->conf->dns_listen, err, errlen) != 0)
 		return (-1);
+	dns.gateway_port = env->conf->dns_gateway_port;
+	plugin_network_on_change(dns_gateways_sync);
+	dns_gateways_sync();
 	dns.ev_commit = evtimer_new(dns.base, dns_commit_cb, NULL);
+	dns.ev_resign = event_new(dns.base, -1, EV_PERSIST, dns_resign_cb, NULL);
+	event_add(dns.ev_resign, &hour);
 	dns_db_commit(dns.db);
 	dns.notified_serial = dns_db_serial(dns.db);
 	dockerd_watch(dns_watch, NULL);
@@ -587,6 +828,7 @@ dns_reload(const struct conf *old, const struct conf *new, char *err,
     size_t errlen)
 {
 	struct dns_db	*db;
+	struct dns_rrl	*rrl;
 
 	if ((db = dns_db_from_conf(new, err, errlen)) == NULL)
 		return (-1);
@@ -594,6 +836,14 @@ dns_reload(const struct conf *old, const struct conf *new, char *err,
 		dns_db_free(db);
 		return (-1);
 	}
+	err[0] = '\0';
+	if ((rrl = dns_rrl_from_conf(new, err, errlen)) == NULL &&
+	    err[0] != '\0') {
+		dns_db_free(db);
+		return (-1);
+	}
+	dns_rrl_free(dns.rrl);
+	dns.rrl = rrl;
 	if (!util_strv_equal(old->dns_listen, new->dns_listen)) {
 		dns_listeners_close();
 		if (dns_listeners_open(new->dns_listen, err, errlen) != 0) {
@@ -602,6 +852,12 @@ dns_reload(const struct conf *old, const struct conf *new, char *err,
 		}
 	}
 	dns.payload = (uint16_t)new->dns_edns_payload;
+	if (new->dns_gateway_port != dns.gateway_port) {
+		dns.gateway_port = 0;
+		dns_gateways_sync();		/* closes them all */
+		dns.gateway_port = new->dns_gateway_port;
+		dns_gateways_sync();
+	}
 	dockerd_foreach(dns_replay, db);
 	/* Keep counting from where the old zone was, with its keys. */
 	dns_db_follow_serial(db, dns_db_serial(dns.db));
@@ -618,10 +874,16 @@ dns_shutdown(void)
 	if (dns.watching)
 		dockerd_unwatch(dns_watch, NULL);
 	dns.watching = 0;
+	plugin_network_on_change(NULL);
+	dns.gateway_port = 0;
+	dns_gateways_sync();
 	dns_listeners_close();
 	if (dns.ev_commit != NULL)
 		event_free(dns.ev_commit);
 	dns.ev_commit = NULL;
+	if (dns.ev_resign != NULL)
+		event_free(dns.ev_resign);
+	dns.ev_resign = NULL;
 	if (dns.notify_fd4 != -1)
 		close(dns.notify_fd4);
 	if (dns.notify_fd6 != -1)
@@ -635,6 +897,25 @@ dns_shutdown(void)
 	dns.notify_len = NULL;
 	dns_db_free(dns.db);
 	dns.db = NULL;
+	dns_rrl_free(dns.rrl);
+	dns.rrl = NULL;
+	/* The registry may be reset after us: series are made again. */
+	memset(dns.queries, 0, sizeof dns.queries);
+	dns.rrl_dropped = dns.rrl_slipped = NULL;
+}
+
+void
+dns_gen_records(yajl_gen g)
+{
+	if (dns.db != NULL) {
+		dns_db_gen_records(dns.db, g);
+		return;
+	}
+	yajl_gen_map_open(g);
+	json_gen_key(g, "records");
+	yajl_gen_array_open(g);
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
 }
 
 const struct server dns_server = {

@@ -16,12 +16,19 @@
 #include "dns_private.h"
 #include "dockerd.h"
 #include "ingress.h"
+#include "json.h"
 #include "log.h"
 #include "prefix.h"
 #include "util.h"
 #include "xmalloc.h"
 
 /* Reverse zones a single prefix may expand to (a /15 is two /16 zones). */
+
+/* What dns_gen_record writes to. */
+struct dns_gen {
+	const struct dns_db	*db;
+	yajl_gen		 g;
+};
 #define DNS_MAX_REVERSE_SPLIT	256
 
 static void	dns_source_free(struct dns_source *);
@@ -213,7 +220,8 @@ dns_db_add_zone(struct dns_db *db, const char *apex, char *err, size_t errlen)
 	    db->zone_text);
 	if ((z->ns = dns_rr_parse(text, NULL, db->ttl, err, errlen)) == NULL)
 		goto fail;
-	if (db->dnssec && dns_sign_zone_init(z, err, errlen) != 0)
+	if (db->dnssec && dns_sign_zone_init(z, db->stored_keys, err,
+	    errlen) != 0)
 		goto fail;
 	db->nzones++;
 	db->dirty = 1;
@@ -281,8 +289,10 @@ dns_db_free(struct dns_db *db)
 		free(db->zones[i].soa_rec);
 		free(db->zones[i].ns_rec);
 		dns_sign_zone_free(&db->zones[i]);
+		dns_journal_free(db->zones[i].journal);
 	}
 	dns_sign_clear(db);
+	dns_sigcache_free(db->sigcache);
 	for (i = 0; i < db->nsources; i++)
 		dns_source_free(&db->sources[i]);
 	free(db->sources);
@@ -356,13 +366,14 @@ dns_db_serial(const struct dns_db *db)
 }
 
 int
-dns_db_enable_dnssec(struct dns_db *db, char *err, size_t errlen)
+dns_db_enable_dnssec(struct dns_db *db, int stored, char *err, size_t errlen)
 {
 	size_t	i;
 
+	db->stored_keys = stored;
 	for (i = 0; i < db->nzones; i++)
 		if (db->zones[i].keys == NULL &&
-		    dns_sign_zone_init(&db->zones[i], err, errlen) != 0)
+		    dns_sign_zone_init(&db->zones[i], stored, err, errlen) != 0)
 			return (-1);
 	db->dnssec = 1;
 	db->dirty = 1;
@@ -388,6 +399,23 @@ dns_db_adopt_keys(struct dns_db *db, struct dns_db *old)
 			db->dirty = 1;
 		}
 	}
+	/* The journals go on from the old zones' last commit. */
+	for (i = 0; i < db->nzones && db->journal; i++) {
+		for (j = 0; j < old->nzones; j++) {
+			if (db->zones[i].journal != NULL ||
+			    ldns_dname_compare(db->zones[i].apex,
+			    old->zones[j].apex) != 0)
+				continue;
+			db->zones[i].journal = old->zones[j].journal;
+			old->zones[j].journal = NULL;
+		}
+	}
+	/* The signatures name their key: those of other keys never match. */
+	if (db->dnssec && old->sigcache != NULL) {
+		dns_sigcache_free(db->sigcache);
+		db->sigcache = old->sigcache;
+		old->sigcache = NULL;
+	}
 }
 
 char *
@@ -403,6 +431,19 @@ dns_db_dnskey(const struct dns_db *db, size_t i)
 	s = ldns_rr2str(rr);
 	ldns_rr_free(rr);
 	return (s);
+}
+
+void
+dns_db_use_nsec3(struct dns_db *db)
+{
+	db->nsec3 = 1;
+	db->dirty = 1;
+}
+
+void
+dns_db_keep_journal(struct dns_db *db)
+{
+	db->journal = 1;
 }
 
 void
@@ -1207,13 +1248,112 @@ dns_db_commit(struct dns_db *db)
 		dns_node_build(db, &db->nodes[i]);
 	for (i = 0; i < db->nnodes; i++)
 		dns_node_build_additional(db, &db->nodes[i]);
-	if (db->dnssec)
+	if (db->dnssec) {
 		dns_sign_sets(db);
+		dns_sigcache_sweep(db);
+	}
 	for (i = 0; i < db->nnodes; i++) {
 		free(db->nodes[i].rrs);
 		db->nodes[i].rrs = NULL;
 		db->nodes[i].nrrs = db->nodes[i].rrcap = 0;
 	}
+	if (db->journal)
+		dns_journal_commit(db);
 	db->dirty = 0;
 	return (1);
+}
+
+/* One record in presentation form, for dns_db_gen_records. */
+static void
+dns_gen_record(const uint8_t *owner, size_t ownerlen, const uint8_t *tail,
+    size_t taillen, uint32_t zone, void *arg)
+{
+	struct dns_gen	*gen = arg;
+	uint8_t		 wire[DNS_MAXNAME + 10 + 65535];
+	size_t		 at = 0, i, len;
+	ldns_rr		*rr = NULL;
+	char		*s;
+	ldns_buffer	*buf;
+
+	memcpy(wire, owner, ownerlen);
+	memcpy(wire + ownerlen, tail, taillen);
+	if (ldns_wire2rr(&rr, wire, ownerlen + taillen, &at,
+	    LDNS_SECTION_ANSWER) != LDNS_STATUS_OK)
+		return;
+	buf = ldns_buffer_new(256);
+	for (i = 0; i < ldns_rr_rd_count(rr); i++) {
+		if (i > 0)
+			ldns_buffer_printf(buf, " ");
+		ldns_rdf2buffer_str(buf, ldns_rr_rdf(rr, i));
+	}
+	yajl_gen_map_open(gen->g);
+	s = ldns_rdf2str(gen->db->zones[zone].apex);
+	json_gen_string(gen->g, "zone", s);
+	free(s);
+	s = ldns_rdf2str(ldns_rr_owner(rr));
+	json_gen_string(gen->g, "name", s);
+	free(s);
+	json_gen_int(gen->g, "ttl", ldns_rr_ttl(rr));
+	s = ldns_rr_type2str(ldns_rr_get_type(rr));
+	json_gen_string(gen->g, "type", s);
+	free(s);
+	len = ldns_buffer_position(buf);
+	s = xmalloc(len + 1);
+	memcpy(s, ldns_buffer_begin(buf), len);
+	s[len] = '\0';
+	json_gen_string(gen->g, "data", s);
+	free(s);
+	yajl_gen_map_close(gen->g);
+	ldns_buffer_free(buf);
+	ldns_rr_free(rr);
+}
+
+void
+dns_db_gen_records(struct dns_db *db, yajl_gen g)
+{
+	struct dns_gen	gen = { db, g };
+
+	if (db->dirty)
+		dns_db_commit(db);
+	yajl_gen_map_open(g);
+	json_gen_int(g, "serial", db->serial);
+	json_gen_key(g, "records");
+	yajl_gen_array_open(g);
+	dns_db_foreach_rr(db, DNS_ALL_ZONES, DNS_EACH_SOA, dns_gen_record, &gen);
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+}
+
+void
+dns_db_foreach_rr(const struct dns_db *db, uint32_t zone, int flags,
+    void (*fn)(const uint8_t *, size_t, const uint8_t *, size_t, uint32_t,
+    void *), void *arg)
+{
+	const struct dns_node	*node;
+	const struct dns_rrset	*set;
+	const uint8_t		*p;
+	size_t			 i, j, k, rdlen;
+
+	for (i = 0; i < db->nnodes; i++) {
+		node = &db->nodes[i];
+		if (zone != DNS_ALL_ZONES && node->zone != zone)
+			continue;
+		for (j = 0; j < node->nsets; j++) {
+			set = &db->sets[node->set_first + j];
+			/* Each record: a pointer to the question, then the
+			 * rest (see dns_node_build); the owner is the node's. */
+			p = db->arena + set->off;
+			for (k = 0; k < set->count && (set->type !=
+			    LDNS_RR_TYPE_SOA || (flags & DNS_EACH_SOA)); k++) {
+				rdlen = util_get_be16(p + 10);
+				fn(db->arena + node->name_off, node->namelen,
+				    p + 2, 10 + rdlen, node->zone, arg);
+				p += 12 + rdlen;
+			}
+			/* Its RRSIG, already with the owner in full. */
+			if ((flags & DNS_EACH_SIGS) && set->sigcount > 0)
+				fn(db->arena + set->fsigoff, set->fsiglen,
+				    db->arena + set->fsigoff, 0, node->zone, arg);
+		}
+	}
 }

@@ -38,4 +38,13 @@ const char *plugin_network_uplink_host(void);
 int	plugin_network_socket(const char *network_id, int domain, int type,
 	    int protocol);
 
+/* The networks' gateways and the namespace each lives in (the routing one,
+ * or its VRF's with the netns backend), for the DNS server listening there:
+ * fn for each address, and hook called after every change of the networks
+ * (NULL: none). */
+struct prefix;
+void	plugin_network_gateways(void (*fn)(const char *netns,
+	    const struct prefix *gw, void *), void *arg);
+void	plugin_network_on_change(void (*hook)(void));
+
 #endif

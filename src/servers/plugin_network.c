@@ -88,6 +88,7 @@ static struct {
 } net = { .rns = -1, .dns = -1 };
 
 static int	net_unavailable(struct http_request *);
+static void	(*net_change_hook)(void);	/* dns3: gateway listeners */
 static int	net_kernel_start(void);
 
 /* Find a network / an endpoint by Docker's ID. */
@@ -401,6 +402,8 @@ net_policy_apply(void)
 	if (m.by_link)
 		net_policy_apply_vrfs(&m);
 	free(m.networks);
+	if (net_change_hook != NULL)
+		net_change_hook();
 }
 
 /* Whether an IPv6 prefix is unique local (fc00::/7): those leave with NAT66. */
@@ -1525,3 +1528,31 @@ net_shutdown(void)
 const struct server network_server = {
 	"network", net_init, net_reload, net_shutdown
 };
+
+/* dns3: the gateways, for listeners inside the routing namespace. */
+void
+plugin_network_gateways(void (*fn)(const char *, const struct prefix *, void *),
+    void *arg)
+{
+	struct net_network	*n;
+	struct vrf		*v;
+	const char		*ns;
+
+	if (net.rns == -1 || net.netns == NULL)
+		return;
+	TAILQ_FOREACH(n, &net.networks, entry) {
+		/* The gateway lives in its VRF's namespace (netns backend). */
+		v = net_vrf_find(n->tag);
+		ns = v != NULL && v->ns[0] != '\0' ? v->ns : net.netns;
+		if (n->has4)
+			fn(ns, &n->gw4, arg);
+		if (n->has6)
+			fn(ns, &n->gw6, arg);
+	}
+}
+
+void
+plugin_network_on_change(void (*hook)(void))
+{
+	net_change_hook = hook;
+}

@@ -3,11 +3,13 @@
 # (network with IPv6), <name>.<network> names, aliases, PTR and SRV (label
 # io.netcrave.srv) within a second of `docker run` returning, and loses them
 # within a second of `docker rm`; a label record outside its own names is
-# refused while its own is served.
+# refused while its own is served.  On a netcrave network (the NetworkDriver)
+# netcraved listens at the gateway inside the routing namespace: a container
+# started with --dns <gateway> resolves another by name (busybox nslookup), and
+# its address back to the name (PTR); the listener goes with the network.
 #
-# Networks use Docker's bridge driver with netcrave IPAM, as t_follow does;
-# resolving from inside a container (--dns <gateway>) needs the gateway
-# listeners that come with the NetworkDriver and is not covered here.
+# The first networks use Docker's bridge driver with netcrave IPAM, as
+# t_follow does.
 . "$(dirname "$0")/lib.sh"
 e2e_init
 e2e_need_netcraved
@@ -26,7 +28,10 @@ E2E_NETCRAVED_EXTRA='"follower": { "docker_socket": "'$E2E_D/docker.sock'",
 	    "ipv4_prefix_length": 24, "tags": ["default"] },
 	  { "name": "b", "ipv4_network": "198.19.32.0/20", "ipv4_prefix_length": 24,
 	    "ipv6_network": "'$ula':100::/56", "ipv6_prefix_length": 64,
-	    "tags": ["b"] } ] } ]'
+	    "tags": ["b"] },
+	  { "name": "c", "ipv4_network": "198.19.48.0/20", "ipv4_prefix_length": 24,
+	    "ipv6_network": "'$ula':200::/56", "ipv6_prefix_length": 64,
+	    "tags": ["c"] } ] } ]'
 e2e_start_netcraved
 
 q() { dig -p "$PORT" +norec +short +tries=1 +time=1 @127.0.0.1 "$@"; }
@@ -72,3 +77,59 @@ nxdomain "_http._tcp.web.$Z" SRV || e2e_fail "SRV still served after docker rm"
 [ -z "$(q -x "$ip4")" ] || e2e_fail "PTR of $ip4 still served after docker rm"
 e2e_log "records gone $(( $(e2e_now_ms) - t0 ))ms after docker rm was started"
 dk network rm "$PLUGIN-b" >/dev/null
+
+# --dns <gateway>: listeners at the gateways of netcrave's own networks.
+dk network create -d "$PLUGIN" --ipam-driver "$PLUGIN" --ipam-opt netcrave.tag=c \
+    --ipv6 "$PLUGIN-c" >/dev/null || e2e_fail "network create $PLUGIN-c"
+gw=$(dk network inspect "$PLUGIN-c" -f '{{(index .IPAM.Config 0).Gateway}}')
+gw6=$(dk network inspect "$PLUGIN-c" -f '{{(index .IPAM.Config 1).Gateway}}')
+case $gw in 198.19.*) ;; *) gw6=$gw gw=$(dk network inspect "$PLUGIN-c" \
+    -f '{{(index .IPAM.Config 1).Gateway}}') ;; esac
+gw=${gw%/*} gw6=${gw6%/*}
+[ -n "$gw" ] && [ -n "$gw6" ] || e2e_fail "gateways of $PLUGIN-c: '$gw' '$gw6'"
+dk run -d --name srv --network "$PLUGIN-c" local/busybox sleep 300 >/dev/null ||
+    e2e_fail "docker run srv"
+dk run -d --name cli --network "$PLUGIN-c" --dns "$gw" local/busybox sleep 300 \
+    >/dev/null || e2e_fail "docker run cli"
+srv4=$(dk inspect srv -f "{{(index .NetworkSettings.Networks \"$PLUGIN-c\").IPAddress}}")
+within 2 answers "srv.$Z" A "$srv4" || e2e_fail "srv.$Z A not served: $(q srv.$Z A)"
+# Docker's embedded resolver (127.0.0.11 on user networks) forwards to the
+# --dns server, from the container's namespace; then the gateway directly.
+out=$(dk exec cli nslookup "srv.$Z" 2>&1) || e2e_fail "nslookup srv.$Z from cli: $out"
+e2e_expect_contains "$out" "$srv4" "cli resolving srv.$Z (embedded resolver -> $gw)"
+out=$(dk exec cli nslookup "srv.$Z" "$gw" 2>&1) || e2e_fail "nslookup srv.$Z $gw: $out"
+e2e_expect_contains "$out" "$srv4" "cli resolving srv.$Z at its gateway $gw"
+out=$(dk exec cli nslookup "srv.$PLUGIN-c.$Z" "$gw" 2>&1) ||
+    e2e_fail "nslookup srv.$PLUGIN-c.$Z: $out"
+e2e_expect_contains "$out" "$srv4" "cli resolving srv.$PLUGIN-c.$Z"
+out=$(dk exec cli nslookup "$srv4" "$gw" 2>&1) || e2e_fail "nslookup $srv4: $out"
+e2e_expect_contains "$out" "name = srv.$PLUGIN-c.${Z%.}" "cli: PTR of $srv4"
+out=$(dk exec cli nslookup "nothere.$Z" "$gw" 2>&1) &&
+    e2e_fail "nslookup nothere.$Z succeeded: $out"
+e2e_expect_contains "$out" "NXDOMAIN" "cli: nothere.$Z"
+e2e_log "a container resolves names and PTR through its gateway $gw"
+# netcravectl records lists what dig gets.
+if [ -n "${NETCRAVECTL:-}" ] && [ -x "$NETCRAVECTL" ]; then
+	out=$("$NETCRAVECTL" -c "$E2E_NETCRAVED_CONF" records) ||
+	    e2e_fail "netcravectl records: $out"
+	printf '%s\n' "$out" | grep -Eq "^srv\.$PLUGIN-c\.${Z%.}\. +[0-9]+ +A +$srv4\$" ||
+	    e2e_fail "netcravectl records lacks srv.$PLUGIN-c.$Z A $srv4: $out"
+fi
+# The IPv6 gateway answers too (asked from inside the routing namespace).
+out=$(ip netns exec "_$E2E_INSTANCE" dig +norec +short +tries=1 +time=2 \
+    @"$gw6" "srv.$Z" A) || e2e_fail "dig @$gw6 in the routing namespace: $out"
+[ "$out" = "$srv4" ] || e2e_fail "dig @$gw6 srv.$Z: '$out', want $srv4"
+
+# (in the routing namespace, or its VRF's namespace with the netns backend)
+gone() {
+	local ns
+	for ns in $(ip netns list | awk '{ print $1 }' | grep "^_$E2E_INSTANCE"); do
+		ip netns exec "$ns" ss -Hlnu "src $gw" | grep -q . && return 1
+	done
+	return 0
+}
+listening() { ! gone; }
+listening || e2e_fail "no listener at $gw in any namespace of the instance"
+dk rm -f srv cli >/dev/null
+dk network rm "$PLUGIN-c" >/dev/null || e2e_fail "network rm $PLUGIN-c"
+within 2 gone || e2e_fail "still listening at $gw after the network was removed"

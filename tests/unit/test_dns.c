@@ -2,11 +2,14 @@
  * records (names, aliases, PTR, SRV with additional addresses, label records
  * confined to the container's names), and the protocol rules (NXDOMAIN vs
  * NODATA with the SOA, REFUSED, case echoed, EDNS, BADVERS, FORMERR, TC, ANY,
- * AXFR, NOTIFY), with queries and answers made and read by ldns. */
+ * AXFR, NOTIFY), with queries and answers made and read by ldns; signing
+ * only what changed, IXFR from the journal, rate limiting and the truncated
+ * answers it slips. */
 #include "config.h"
 
 #include <sys/socket.h>
 
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -435,24 +438,14 @@ test_static_records(void **state)
 
 /* DNSSEC: RRSIGs with DO only; denial by NSEC; every signature verifies with
  * the zone's DNSKEY. */
+/* Ask name/A with DO: the answer has one RRSIG, and it verifies with keys. */
 static void
-test_dnssec(void **state)
+expect_signed_a(struct dns_db *db, const char *name, ldns_rr_list *keys)
 {
-	struct dns_db	*db = db_new();
-	ldns_pkt	*a, *k;
-	ldns_rr_list	*keys, *rrset, *sigs, *good;
-	char		 err[256];
-	size_t		 i;
+	ldns_pkt	*a;
+	ldns_rr_list	*rrset, *sigs, *good;
 
-	(void)state;
-	assert_int_equal(dns_db_enable_dnssec(db, err, sizeof err), 0);
-	dns_container_set(db, &web);
-	ask_do = 1;
-	k = ask(db, ZONE, LDNS_RR_TYPE_DNSKEY, 0, 1);
-	keys = ldns_pkt_rr_list_by_type(k, LDNS_RR_TYPE_DNSKEY,
-	    LDNS_SECTION_ANSWER);
-	assert_int_equal(ldns_rr_list_rr_count(keys), 1);
-	a = ask(db, "web.netcrave.internal.", LDNS_RR_TYPE_A, 0, 0);
+	a = ask(db, name, LDNS_RR_TYPE_A, 0, 0);
 	assert_true(ldns_pkt_edns_do(a));
 	rrset = ldns_pkt_rr_list_by_type(a, LDNS_RR_TYPE_A, LDNS_SECTION_ANSWER);
 	sigs = ldns_pkt_rr_list_by_type(a, LDNS_RR_TYPE_RRSIG,
@@ -464,6 +457,26 @@ test_dnssec(void **state)
 	ldns_rr_list_deep_free(rrset);
 	ldns_rr_list_deep_free(sigs);
 	ldns_pkt_free(a);
+}
+
+static void
+test_dnssec(void **state)
+{
+	struct dns_db	*db = db_new();
+	ldns_pkt	*a, *k;
+	ldns_rr_list	*keys;
+	char		 err[256];
+	size_t		 i;
+
+	(void)state;
+	assert_int_equal(dns_db_enable_dnssec(db, 0, err, sizeof err), 0);
+	dns_container_set(db, &web);
+	ask_do = 1;
+	k = ask(db, ZONE, LDNS_RR_TYPE_DNSKEY, 0, 1);
+	keys = ldns_pkt_rr_list_by_type(k, LDNS_RR_TYPE_DNSKEY,
+	    LDNS_SECTION_ANSWER);
+	assert_int_equal(ldns_rr_list_rr_count(keys), 1);
+	expect_signed_a(db, "web.netcrave.internal.", keys);
 	/* NXDOMAIN: SOA, NSEC, both signed. */
 	a = ask(db, "nope.netcrave.internal.", LDNS_RR_TYPE_A, 0, 0);
 	assert_int_equal(ldns_pkt_get_rcode(a), LDNS_RCODE_NXDOMAIN);
@@ -546,6 +559,269 @@ test_axfr_notify(void **state)
 	dns_db_free(db);
 }
 
+/* A second container, for changes. */
+static char	s_id2[] = "bbbb", s_db[] = "db", s_v4b[] = "198.18.0.6";
+static char	s_ep2[] = "ep2", s_v6b[] = "fd6e:7e1a:2b3c::6";
+static char	*no_labels[] = { NULL };
+static char	*no_aliases[] = { NULL };
+static struct dockerd_endpoint db_ep = {
+	s_net1, s_blue, s_ep2, s_v4b, s_v6b, no_aliases
+};
+static struct dockerd_container dbc = {
+	s_id2, s_db, no_labels, &db_ep, 1, 1
+};
+
+/* A change signs only what it touched; the answers still verify. */
+static void
+test_dnssec_incremental(void **state)
+{
+	struct dns_db	*db = db_new();
+	ldns_pkt	*k;
+	ldns_rr_list	*keys;
+	size_t		 nsigned, reused, total;
+	char		 err[256];
+
+	(void)state;
+	assert_int_equal(dns_db_enable_dnssec(db, 0, err, sizeof err), 0);
+	dns_container_set(db, &web);
+	assert_int_equal(dns_db_commit(db), 1);
+	dns_db_sign_stats(db, &nsigned, &reused);
+	assert_int_equal(reused, 0);
+	total = nsigned;
+	assert_true(total > 20);
+	dns_container_set(db, &dbc);
+	assert_int_equal(dns_db_commit(db), 1);
+	dns_db_sign_stats(db, &nsigned, &reused);
+	/* db's names, their NSEC records and their neighbours', the SOAs. */
+	assert_true(nsigned > 0 && nsigned < 20);
+	assert_true(reused > total - 10);
+	/* A commit without a change signs nothing. */
+	assert_int_equal(dns_db_commit(db), 0);
+	assert_int_equal(dns_db_sign_refresh(db), 0);
+	ask_do = 1;
+	k = ask(db, ZONE, LDNS_RR_TYPE_DNSKEY, 0, 1);
+	keys = ldns_pkt_rr_list_by_type(k, LDNS_RR_TYPE_DNSKEY,
+	    LDNS_SECTION_ANSWER);
+	/* An RRset signed in the first commit and one in the second. */
+	expect_signed_a(db, "web.netcrave.internal.", keys);
+	expect_signed_a(db, "db.netcrave.internal.", keys);
+	ask_do = 0;
+	ldns_rr_list_deep_free(keys);
+	ldns_pkt_free(k);
+	dns_db_free(db);
+}
+
+/* NSEC3: NXDOMAIN and NODATA carry NSEC3 records that ldns accepts as proof
+ * (closest encloser, next closer covered, no wildcard), and no NSEC. */
+static void
+test_nsec3(void **state)
+{
+	struct dns_db	*db = db_new();
+	ldns_pkt	*a;
+	ldns_rr_list	*nsec3s, *sigs;
+	ldns_rr		*question;
+	char		 err[256];
+	size_t		 i;
+	static const struct {
+		const char	*name;
+		ldns_rr_type	 type;
+		ldns_pkt_rcode	 rcode;
+	} cases[] = {
+		{ "nope.netcrave.internal.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN },
+		{ "a.b.nope.netcrave.internal.", LDNS_RR_TYPE_A,
+		    LDNS_RCODE_NXDOMAIN },
+		{ "web.netcrave.internal.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR },
+		{ "blue.netcrave.internal.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR },
+	};
+
+	(void)state;
+	dns_db_use_nsec3(db);
+	assert_int_equal(dns_db_enable_dnssec(db, 0, err, sizeof err), 0);
+	dns_container_set(db, &web);
+	ask_do = 1;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		a = ask(db, cases[i].name, cases[i].type, 0, 0);
+		assert_int_equal(ldns_pkt_get_rcode(a), cases[i].rcode);
+		assert_int_equal(ldns_pkt_ancount(a), 0);
+		nsec3s = ldns_pkt_rr_list_by_type(a, LDNS_RR_TYPE_NSEC3,
+		    LDNS_SECTION_AUTHORITY);
+		sigs = ldns_pkt_rr_list_by_type(a, LDNS_RR_TYPE_RRSIG,
+		    LDNS_SECTION_AUTHORITY);
+		assert_non_null(nsec3s);
+		assert_null(ldns_pkt_rr_list_by_type(a, LDNS_RR_TYPE_NSEC,
+		    LDNS_SECTION_AUTHORITY));
+		question = ldns_rr_list_rr(ldns_pkt_question(a), 0);
+		assert_int_equal(ldns_dnssec_verify_denial_nsec3(question,
+		    nsec3s, sigs, cases[i].rcode, cases[i].type,
+		    cases[i].rcode == LDNS_RCODE_NOERROR), LDNS_STATUS_OK);
+		ldns_rr_list_deep_free(nsec3s);
+		ldns_rr_list_deep_free(sigs);
+		ldns_pkt_free(a);
+	}
+	ask_do = 0;
+	dns_db_free(db);
+}
+
+/* An IXFR question for ZONE with the client's serial. */
+static uint8_t *
+ixfr_query(uint32_t serial, size_t *len)
+{
+	ldns_pkt	*q;
+	ldns_rr		*soa;
+	ldns_rdf	*owner;
+	uint8_t		*wire;
+	char		 text[256];
+
+	ldns_str2rdf_dname(&owner, ZONE);
+	q = ldns_pkt_query_new(owner, LDNS_RR_TYPE_IXFR, LDNS_RR_CLASS_IN, 0);
+	snprintf(text, sizeof text, "%s 10 IN SOA ns.%s hostmaster.%s %u 3600 "
+	    "600 86400 10", ZONE, ZONE, ZONE, serial);
+	assert_int_equal(ldns_rr_new_frm_str(&soa, text, 10, NULL, NULL),
+	    LDNS_STATUS_OK);
+	ldns_pkt_push_rr(q, LDNS_SECTION_AUTHORITY, soa);
+	assert_int_equal(ldns_pkt2wire(&wire, q, len), LDNS_STATUS_OK);
+	ldns_pkt_free(q);
+	return (wire);
+}
+
+/* IXFR: the difference since a serial the journal holds; the SOA alone when
+ * up to date; the whole zone from further back. */
+static void
+test_ixfr(void **state)
+{
+	struct dns_db	*db = db_new();
+	struct xfr	 x = { 0, 0, 0 };
+	uint8_t		*wire;
+	size_t		 wlen, zone;
+	uint32_t	 s1, s2;
+
+	(void)state;
+	dns_db_keep_journal(db);
+	dns_container_set(db, &web);
+	dns_db_commit(db);
+	s1 = dns_db_serial(db);
+	dns_container_set(db, &dbc);
+	dns_db_commit(db);
+	s2 = dns_db_serial(db);
+	assert_true(s2 != s1);
+	wire = ixfr_query(s1, &wlen);
+	assert_true(dns_query_is_xfr(db, wire, wlen, &zone));
+	assert_int_equal(zone, 0);
+	dns_axfr(db, zone, wire, wlen, xfr_emit, &x);
+	free(wire);
+	/* SOA s2, SOA s1, (nothing gone), SOA s2, db: A, AAAA under the zone
+	 * and the network (4), SOA s2. */
+	assert_int_equal(x.soas, 4);
+	assert_int_equal(x.records, 8);
+	memset(&x, 0, sizeof x);
+	wire = ixfr_query(s2, &wlen);
+	dns_axfr(db, zone, wire, wlen, xfr_emit, &x);
+	free(wire);
+	assert_int_equal(x.records, 1);
+	memset(&x, 0, sizeof x);
+	wire = ixfr_query(1, &wlen);
+	dns_axfr(db, zone, wire, wlen, xfr_emit, &x);
+	free(wire);
+	assert_int_equal(x.soas, 2);
+	assert_int_equal(x.records, 18);	/* the AXFR above, and db's 4 */
+	/* Removal: what went comes in the deleted part. */
+	dns_container_remove(db, s_id2);
+	dns_db_commit(db);
+	memset(&x, 0, sizeof x);
+	wire = ixfr_query(s2, &wlen);
+	dns_axfr(db, zone, wire, wlen, xfr_emit, &x);
+	free(wire);
+	assert_int_equal(x.soas, 4);
+	assert_int_equal(x.records, 8);
+	dns_db_free(db);
+}
+
+/* The answer to name/A, as it would go out, into out; its length. */
+static size_t
+answer_wire(struct dns_db *db, const char *name)
+{
+	struct dns_query_ctx	 ctx = { 0, 1232, 0 };
+	uint8_t			*wire;
+	size_t			 wlen, len;
+	ldns_rdf		*owner;
+	ldns_pkt		*q;
+
+	assert_int_equal(ldns_str2rdf_dname(&owner, name), LDNS_STATUS_OK);
+	q = ldns_pkt_query_new(owner, LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 0);
+	assert_int_equal(ldns_pkt2wire(&wire, q, &wlen), LDNS_STATUS_OK);
+	len = dns_answer(db, wire, wlen, &ctx, out);
+	free(wire);
+	ldns_pkt_free(q);
+	return (len);
+}
+
+/* Rate limiting: rate answers a second per network and kind, every second
+ * limited one slipped, others' untouched, the next second refilled. */
+static void
+test_rrl(void **state)
+{
+	struct dns_rrl		*rrl = dns_rrl_new(5, 2);
+	struct sockaddr_in	 a, b;
+	struct prefix		 ex;
+	ldns_pkt		*p;
+	int			 i, sent = 0, slipped = 0, dropped = 0;
+	size_t			 len;
+	char			 err[256];
+	struct dns_db		*db = db_new();
+
+	(void)state;
+	dns_container_set(db, &web);
+	len = answer_wire(db, "web.netcrave.internal.");
+	assert_true(len > 0);
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(0xc6120101);		/* 198.18.1.1 */
+	b = a;
+	b.sin_addr.s_addr = htonl(0xc6120201);		/* 198.18.2.1 */
+	for (i = 0; i < 25; i++) {
+		switch (dns_rrl_check(rrl, (struct sockaddr *)&a, out, len,
+		    100)) {
+		case DNS_RRL_SEND:
+			sent++;
+			break;
+		case DNS_RRL_SLIP:
+			slipped++;
+			break;
+		case DNS_RRL_DROP:
+			dropped++;
+			break;
+		}
+	}
+	assert_int_equal(sent, 5);
+	assert_int_equal(slipped, 10);
+	assert_int_equal(dropped, 10);
+	/* Another /24: its own bucket. */
+	assert_int_equal(dns_rrl_check(rrl, (struct sockaddr *)&b, out, len,
+	    100), DNS_RRL_SEND);
+	/* A second later: the rate again. */
+	assert_int_equal(dns_rrl_check(rrl, (struct sockaddr *)&a, out, len,
+	    101), DNS_RRL_SEND);
+	/* Exempt. */
+	assert_int_equal(prefix_parse("198.18.1.0/24", 0, &ex, err, sizeof err),
+	    0);
+	dns_rrl_exempt(rrl, &ex);
+	for (i = 0; i < 20; i++)
+		assert_int_equal(dns_rrl_check(rrl, (struct sockaddr *)&a, out,
+		    len, 101), DNS_RRL_SEND);
+	/* What slips: header and question, TC, no records. */
+	len = dns_truncate(out, len);
+	assert_true(len > 12);
+	assert_int_equal(ldns_wire2pkt(&p, out, len), LDNS_STATUS_OK);
+	assert_true(ldns_pkt_tc(p));
+	assert_int_equal(ldns_pkt_qdcount(p), 1);
+	assert_int_equal(ldns_pkt_ancount(p) + ldns_pkt_nscount(p) +
+	    ldns_pkt_arcount(p), 0);
+	ldns_pkt_free(p);
+	assert_int_equal(dns_truncate(out, 5), 0);
+	dns_rrl_free(rrl);
+	dns_db_free(db);
+}
+
 int
 main(void)
 {
@@ -562,6 +838,10 @@ main(void)
 		cmocka_unit_test(test_static_records),
 		cmocka_unit_test(test_axfr_notify),
 		cmocka_unit_test(test_dnssec),
+		cmocka_unit_test(test_dnssec_incremental),
+		cmocka_unit_test(test_nsec3),
+		cmocka_unit_test(test_ixfr),
+		cmocka_unit_test(test_rrl),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
