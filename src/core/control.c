@@ -38,6 +38,8 @@ static void	control_pools(struct http_request *, void *);
 static void	control_containers(struct http_request *, void *);
 static void	control_networks(struct http_request *, void *);
 static void	metrics_get(struct http_request *, void *);
+/* netcravectl children (issue 11). */
+static void	control_children(struct http_request *, void *);
 
 static const struct http_route control_routes[] = {
 	{ "GET", "/status", 0, control_status, NULL, NULL },
@@ -49,6 +51,8 @@ static const struct http_route control_routes[] = {
 	{ "GET", "/certs", 0, volume_control_certs, NULL, NULL },
 	{ "GET", "/networks", 0, control_networks, NULL, NULL },
 	{ "GET", "/endpoints", 0, control_networks, NULL, NULL },
+	/* netcravectl children (issue 11). */
+	{ "GET", "/children", 0, control_children, NULL, NULL },
 };
 
 static const struct http_route metrics_routes[] = {
@@ -176,6 +180,38 @@ control_networks(struct http_request *req, void *arg)
 
 	yajl_gen_map_open(g);
 	plugin_network_gen(g, strcmp(http_request_path(req), "/endpoints") == 0);
+	yajl_gen_map_close(g);
+	control_reply_gen(req, 200, g);
+}
+
+/*
+ * GET /children: the supervised children in the table's order (the start
+ * order), each with its state, pid (-1: none runs), restarts and the seconds
+ * its process has run (-1: none runs).
+ */
+static void
+control_children(struct http_request *req, void *arg)
+{
+	struct child	*c;
+	yajl_gen	 g;
+	long long	 up;
+
+	g = json_gen_new();
+	yajl_gen_map_open(g);
+	json_gen_key(g, "children");
+	yajl_gen_array_open(g);
+	for (c = supervise_first(); c != NULL; c = supervise_next(c)) {
+		up = supervise_uptime_ms(c);
+		yajl_gen_map_open(g);
+		json_gen_string(g, "name", supervise_role(c));
+		json_gen_int(g, "pid", (long long)supervise_pid(c));
+		json_gen_string(g, "state",
+		    supervise_state_name(supervise_state(c)));
+		json_gen_int(g, "restarts", supervise_restarts(c));
+		json_gen_int(g, "uptime_seconds", up == -1 ? -1 : up / 1000);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
 	yajl_gen_map_close(g);
 	control_reply_gen(req, 200, g);
 }
