@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -42,50 +41,38 @@ struct reset {
 	int			 failed;
 };
 
-/* Milliseconds on the monotonic clock. */
-static long long
-reset_now_ms(void)
+/*
+ * State letter and parent of pid from /proc/<pid>/stat; state 0 when the
+ * process does not exist.  (The command name may hold spaces and parentheses:
+ * the fields start after the last ')'.)
+ */
+static char
+reset_stat(pid_t pid, pid_t *ppid)
 {
-	struct timespec	ts;
+	char	path[64], buf[512], *p, state = 0;
+	FILE	*f;
+	long	parent = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return (0);
+	if (fgets(buf, sizeof buf, f) != NULL &&
+	    (p = strrchr(buf, ')')) != NULL &&
+	    sscanf(p + 1, " %c %ld", &state, &parent) < 1)
+		state = 0;
+	fclose(f);
+	if (ppid != NULL)
+		*ppid = (pid_t)parent;
+	return (state);
 }
 
 /* A process is gone when it no longer exists or is a zombie nobody reaps yet. */
 static int
 reset_pid_alive(pid_t pid)
 {
-	char	path[64], buf[512], *p;
-	FILE	*f;
-	int	alive = 0;
+	char	state = reset_stat(pid, NULL);
 
-	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return (0);
-	if (fgets(buf, sizeof buf, f) != NULL &&
-	    (p = strrchr(buf, ')')) != NULL && p[1] == ' ')
-		alive = p[2] != 'Z' && p[2] != 'X';
-	fclose(f);
-	return (alive);
-}
-
-/* The parent of pid from /proc, or 0. */
-static pid_t
-reset_ppid(pid_t pid)
-{
-	char	path[64], buf[512], *p;
-	FILE	*f;
-	long	ppid = 0;
-
-	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return (0);
-	if (fgets(buf, sizeof buf, f) != NULL &&
-	    (p = strrchr(buf, ')')) != NULL)
-		(void)sscanf(p + 1, " %*c %ld", &ppid);
-	fclose(f);
-	return ((pid_t)ppid);
+	return (state != 0 && state != 'Z' && state != 'X');
 }
 
 /* Whether s names path or something under it ("/run/x" matches "/run/x/y",
@@ -202,10 +189,10 @@ reset_find_pids(const struct reset *r, pid_t *pids, size_t max)
 		pid = (pid_t)strtol(d->d_name, NULL, 10);
 		if (pid <= 1)
 			continue;
-		skip = 0;
-		for (a = getpid(); a > 1; a = reset_ppid(a))
-			if (a == pid)
-				skip = 1;
+		/* Walk up from ourselves: a is each ancestor in turn. */
+		skip = pid == getpid();
+		for (a = getpid(); !skip && a > 1 && reset_stat(a, &a) != 0; )
+			skip = a == pid;
 		if (!skip && reset_pid_alive(pid) &&
 		    reset_pid_ours(r, pid, ns, nns))
 			pids[n++] = pid;
@@ -214,17 +201,17 @@ reset_find_pids(const struct reset *r, pid_t *pids, size_t max)
 	return (n);
 }
 
-/* Wait until none of pids is alive, or timeout; returns how many are. */
+/* Wait until none of pids is alive, or about timeout_ms; returns how many are. */
 static size_t
-reset_wait_pids(const pid_t *pids, size_t n, long long timeout_ms)
+reset_wait_pids(const pid_t *pids, size_t n, int timeout_ms)
 {
-	long long	end = reset_now_ms() + timeout_ms;
-	size_t		i, alive;
+	size_t	i, alive;
+	int	waited;
 
-	for (;;) {
+	for (waited = 0;; waited += 100) {
 		for (i = alive = 0; i < n; i++)
 			alive += reset_pid_alive(pids[i]);
-		if (alive == 0 || reset_now_ms() >= end)
+		if (alive == 0 || waited >= timeout_ms)
 			return (alive);
 		usleep(100 * 1000);
 	}

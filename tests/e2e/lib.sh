@@ -289,6 +289,25 @@ e2e_kill9_netcraved() {
 	E2E_NETCRAVED_PID=
 }
 
+# ---------------------------------------------------------------- supervised runtime
+
+# netcravectl on the test's configuration, and the children it reports
+# (runtime.mode "supervised": netcraved runs dockerd and containerd).
+e2e_ctl() { "$NETCRAVECTL" -c "$E2E_D/netcraved.json" "$@"; }
+e2e_child_field() {	# e2e_child_field NAME FIELD (pid, state, restarts, ...)
+	e2e_ctl -j children | jq -r ".children[] | select(.name == \"$1\") | .$2"
+}
+e2e_child_ready() { [ "$(e2e_child_field "$1" state)" = ready ]; }
+# The dockerd netcraved runs is ready; dk (and the cleanup) talk to it.
+e2e_wait_supervised_dockerd() {
+	ln -sf "$E2E_D/run/runtime/docker.sock" "$E2E_D/docker.sock"
+	e2e_wait 60 e2e_child_ready dockerd || {
+		e2e_show_log netcraved "$E2E_D/netcraved.log"
+		e2e_fail "supervised dockerd not ready within 60s"
+	}
+	E2E_DOCKERD_PID=$(e2e_child_field dockerd pid)
+}
+
 # ---------------------------------------------------------------- cleanup
 
 # Processes of this run: those whose command line names the work dir (dockerd,

@@ -31,17 +31,8 @@ E2E_NETCRAVED_EXTRA='"runtime": {
 	  "scopes": [ { "name": "web", "ipv4_network": "198.18.224.0/21",
 	    "ipv4_prefix_length": 24, "tags": ["web"] } ] } ]'
 e2e_start_netcraved
-ctl() { "$NETCRAVECTL" -c "$E2E_D/netcraved.json" "$@"; }
-child_field() {	# child_field NAME FIELD
-	ctl -j children | jq -r ".children[] | select(.name == \"$1\") | .$2"
-}
-child_ready() { [ "$(child_field "$1" state)" = ready ]; }
-ln -s "$E2E_D/run/runtime/docker.sock" "$E2E_D/docker.sock"
-e2e_wait 60 child_ready dockerd || {
-	e2e_show_log netcraved "$E2E_D/netcraved.log"
-	e2e_fail "supervised dockerd not ready within 60s"
-}
-E2E_DOCKERD_PID=$(child_field dockerd pid)
+ctl() { e2e_ctl "$@"; }
+e2e_wait_supervised_dockerd
 ns="_$E2E_INSTANCE"
 # dockerd runs in netcrave's namespace (runtime.netns defaults to it).
 [ "$(readlink "/proc/$E2E_DOCKERD_PID/ns/net")" = \

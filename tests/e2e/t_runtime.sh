@@ -28,19 +28,11 @@ E2E_NETCRAVED_EXTRA='"runtime": {
 	  "scopes": [ { "name": "web", "ipv4_network": "198.18.232.0/22",
 	    "ipv4_prefix_length": 24, "tags": ["web"] } ] } ]'
 e2e_start_netcraved
-ctl() { "$NETCRAVECTL" -s "$E2E_D/run/control.sock" "$@"; }
-child_field() {	# child_field ROLE FIELD
-	ctl -j status | jq -r ".children[] | select(.role == \"$1\") | .$2"
-}
-child_ready() { [ "$(child_field "$1" state)" = ready ]; }
-# The harness's docker client and cleanup talk to $E2E_D/docker.sock.
-ln -s "$E2E_D/run/runtime/docker.sock" "$E2E_D/docker.sock"
-
-e2e_wait 60 child_ready dockerd || {
-	e2e_show_log netcraved "$E2E_D/netcraved.log"
-	e2e_fail "supervised dockerd not ready within 60s"
-}
-E2E_DOCKERD_PID=$(child_field dockerd pid)
+ctl() { e2e_ctl "$@"; }
+child_field() { e2e_child_field "$@"; }
+child_ready() { e2e_child_ready "$@"; }
+restarted() { [ "$(child_field "$1" restarts)" -ge 1 ]; }
+e2e_wait_supervised_dockerd
 # Both in the routing namespace, which netcraved made before dockerd started.
 ns_inode=$(ip netns exec "_$E2E_INSTANCE" readlink /proc/self/ns/net) ||
     e2e_fail "no namespace _$E2E_INSTANCE"
@@ -95,9 +87,7 @@ dk run -d --name rtkeep --network rtnet local/busybox sleep 600 >/dev/null ||
 # SIGKILL dockerd: restarted within the backoff, containers manageable again.
 old=$E2E_DOCKERD_PID
 kill -KILL "$old"
-e2e_wait 30 sh -c '[ "$('"$NETCRAVECTL"' -s '"$E2E_D"'/run/control.sock -j status |
-    jq -r ".children[] | select(.role == \"dockerd\") | .restarts")" -ge 1 ]' ||
-    e2e_fail "dockerd not restarted after SIGKILL"
+e2e_wait 30 restarted dockerd || e2e_fail "dockerd not restarted after SIGKILL"
 e2e_wait 60 child_ready dockerd || e2e_fail "restarted dockerd not ready"
 E2E_DOCKERD_PID=$(child_field dockerd pid)
 [ "$E2E_DOCKERD_PID" != "$old" ] || e2e_fail "dockerd has the same pid after SIGKILL"
@@ -108,9 +98,7 @@ dk rm -f rtkeep >/dev/null || e2e_fail "rtkeep not removable after dockerd was k
 
 # SIGKILL containerd: restarted; dockerd reconnects to it.
 kill -KILL "$(child_field containerd pid)"
-e2e_wait 30 sh -c '[ "$('"$NETCRAVECTL"' -s '"$E2E_D"'/run/control.sock -j status |
-    jq -r ".children[] | select(.role == \"containerd\") | .restarts")" -ge 1 ]' ||
-    e2e_fail "containerd not restarted after SIGKILL"
+e2e_wait 30 restarted containerd || e2e_fail "containerd not restarted after SIGKILL"
 e2e_wait 30 child_ready containerd || e2e_fail "restarted containerd not ready"
 ok=0
 for _ in $(seq 30); do
