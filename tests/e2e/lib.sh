@@ -378,8 +378,13 @@ e2e_cleanup() {
 			[ -n "$E2E_NETWORK_IDS" ] && timeout 20 "$E2E_DOCKER" \
 			    -H "unix://$E2E_D/docker.sock" network rm $E2E_NETWORK_IDS \
 			    >/dev/null 2>&1
-			ids=$(timeout 10 "$E2E_DOCKER" -H "unix://$E2E_D/docker.sock" \
-			    volume ls -q 2>/dev/null)
+			# Only ours: dockerd lists the volumes of every plugin socket
+			# in /run/docker/plugins, other tests' netcraved too, and
+			# removing those destroyed their data (found by t_torture).
+			ids=$( (timeout 10 "$E2E_DOCKER" -H "unix://$E2E_D/docker.sock" \
+			    volume ls -q --filter driver="$E2E_INSTANCE";
+			    timeout 10 "$E2E_DOCKER" -H "unix://$E2E_D/docker.sock" \
+			    volume ls -q --filter driver=local) 2>/dev/null)
 			[ -n "$ids" ] && timeout 20 "$E2E_DOCKER" -H "unix://$E2E_D/docker.sock" \
 			    volume rm -f $ids >/dev/null 2>&1
 		fi
