@@ -63,6 +63,14 @@ fi
 e2e_expect_contains "$out" "refusing without --yes" "reset without --yes"
 e2e_alive "$E2E_NETCRAVED_PID" || e2e_fail "netcraved stopped by a refused reset"
 
+# On a terminal it lists what it would remove and asks; "no" declines.
+if command -v script >/dev/null 2>&1; then
+	out=$(printf 'no\n' | script -qec "$NETCRAVECTL -c $E2E_D/netcraved.json reset" /dev/null 2>&1)
+	e2e_expect_contains "$out" "network namespace $ns" "reset's question on a terminal"
+	e2e_expect_contains "$out" "nothing done" "reset declined on a terminal"
+	e2e_alive "$E2E_NETCRAVED_PID" || e2e_fail "netcraved stopped by a declined reset"
+fi
+
 pid=$E2E_NETCRAVED_PID
 out=$(ctl reset --yes 2>&1) || {
 	printf '%s\n' "$out" >&2
