@@ -2,7 +2,6 @@
  * through the project's one HTTP client) and prints tables, or JSON with -j. */
 #include "config.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -447,7 +446,7 @@ main(int argc, char *argv[])
 	size_t				 i;
 	int				 ch, conf_explicit = 0;
 	int				 reset = 0, yes = 0;
-	pid_t				 daemon = -1;
+	pid_t				 daemon_pid = -1;
 
 	/* "+": options before the command only, so reset's --yes stays its own. */
 	while ((ch = getopt(argc, argv, "+c:js:")) != -1) {
@@ -506,7 +505,7 @@ main(int argc, char *argv[])
 	client = http_client_new(base, &target, 10000, 16 * 1024 * 1024);
 	if (reset)
 		http_client_send(client, "GET", "/status", NULL, NULL, 0, NULL,
-		    ctl_reset_done, &daemon);
+		    ctl_reset_done, &daemon_pid);
 	else
 		http_client_send(client, "GET", ctl.command->path, NULL, NULL, 0,
 		    NULL, ctl_done, base);
@@ -514,7 +513,7 @@ main(int argc, char *argv[])
 	http_client_free(client);
 	event_base_free(base);
 	if (reset)
-		ctl.exit_code = reset_run(conf, daemon, yes);
+		ctl.exit_code = reset_run(conf, daemon_pid, yes);
 	conf_free(conf);
 	return (ctl.exit_code);
 }

@@ -437,7 +437,9 @@ reset_dir_ok(const char *dir)
 {
 	static const char *const system[] = { "/var/lib", "/var/run", "/usr/lib",
 	    "/usr/local", "/home", "/etc", "/srv", "/opt", "/root", "/tmp",
-	    "/run/user", "/var/cache", "/var/tmp", NULL };
+	    "/run/user", "/var/cache", "/var/tmp", "/var/log", "/run/docker",
+	    "/run/netns", "/run/containerd", "/var/lib/docker",
+	    "/var/lib/containerd", NULL };
 	size_t	i;
 
 	if (dir[0] != '/' || strchr(dir + 1, '/') == NULL || strstr(dir, "/..") ||
@@ -462,13 +464,6 @@ reset_files(struct reset *r)
 	for (i = 0; i < r->ndirs; i++) {
 		if (lstat(r->dirs[i], &st) == -1)
 			continue;
-		if (!reset_dir_ok(r->dirs[i])) {
-			fprintf(stderr, "netcravectl: reset: %s: not removed: "
-			    "too close to the root to be netcrave's alone\n",
-			    r->dirs[i]);
-			r->failed = 1;
-			continue;
-		}
 		printf("removing %s\n", r->dirs[i]);
 		(void)nftw(r->dirs[i], reset_rm_cb, 32,
 		    FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
@@ -480,7 +475,11 @@ reset_files(struct reset *r)
 	}
 }
 
-/* netcrave's directories: run and state dirs, and any configured elsewhere. */
+/*
+ * netcrave's directories: run and state dirs, and any configured elsewhere.
+ * One refused here is not used at all: not removed, and neither processes
+ * naming it nor mounts under it are taken for netcrave's.
+ */
 static void
 reset_add_dir(struct reset *r, const char *dir)
 {
@@ -488,6 +487,12 @@ reset_add_dir(struct reset *r, const char *dir)
 
 	if (dir == NULL || *dir == '\0' || reset_under(r, dir))
 		return;
+	if (!reset_dir_ok(dir)) {
+		fprintf(stderr, "netcravectl: reset: %s: left alone: too close "
+		    "to the root to be netcrave's alone\n", dir);
+		r->failed = 1;
+		return;
+	}
 	for (i = 0; i < r->ndirs; i++)
 		if (strcmp(r->dirs[i], dir) == 0)
 			return;
