@@ -118,16 +118,16 @@ reset_in_netns(pid_t pid, const struct stat *ns)
 }
 
 /*
- * Whether pid is one of netcrave's: its command line names one of netcrave's
- * directories (dockerd, containerd and shims started with our configs), its
- * root or working directory is under one (containers of that dockerd), or it
- * lives in one of netcrave's namespaces.
+ * Whether pid is one of netcrave's by itself: its command line names one of
+ * netcrave's directories (dockerd, containerd and shims started with our
+ * configs), or it lives in one of netcrave's namespaces.  (Containers are
+ * found as the shims' descendants: pivot_root hides where their root is.)
  */
 static int
 reset_pid_ours(const struct reset *r, pid_t pid, const struct stat *ns,
     size_t nns)
 {
-	char	 path[64], buf[8192], link[PATH_MAX];
+	char	 path[64], buf[8192];
 	ssize_t	 n;
 	size_t	 i, off;
 	FILE	*f;
@@ -135,12 +135,6 @@ reset_pid_ours(const struct reset *r, pid_t pid, const struct stat *ns,
 	for (i = 0; i < nns; i++)
 		if (reset_in_netns(pid, &ns[i]))
 			return (1);
-	snprintf(path, sizeof path, "/proc/%ld/root", (long)pid);
-	if ((n = readlink(path, link, sizeof link - 1)) > 0) {
-		link[n] = '\0';
-		if (strcmp(link, "/") != 0 && reset_under(r, link))
-			return (1);
-	}
 	snprintf(path, sizeof path, "/proc/%ld/cmdline", (long)pid);
 	if ((f = fopen(path, "r")) == NULL)
 		return (0);
@@ -157,19 +151,31 @@ reset_pid_ours(const struct reset *r, pid_t pid, const struct stat *ns,
 	return (0);
 }
 
-/* Collect netcrave's processes, never ourselves or our ancestors. */
+/* A process of the table reset_find_pids builds. */
+struct reset_proc {
+	pid_t	pid;
+	pid_t	ppid;
+	int	ours;		/* 1: netcrave's; -1: us or an ancestor of ours */
+};
+
+/*
+ * Collect netcrave's processes and all their descendants (taken before any
+ * is killed, while a container's parent is still its shim), never ourselves
+ * or our ancestors.
+ */
 static size_t
 reset_find_pids(const struct reset *r, pid_t *pids, size_t max)
 {
 	const struct conf	*c = r->conf;
 	const char		*names[2] = { c->netns, c->runtime_netns };
+	struct reset_proc	*procs = NULL;
 	struct stat		 ns[2];
 	struct dirent		*d;
 	char			 path[PATH_MAX];
-	size_t			 n = 0, nns = 0, i;
-	pid_t			 pid, a;
+	size_t			 n = 0, nprocs = 0, nns = 0, i, j;
+	pid_t			 pid, ppid, a;
 	DIR			*dir;
-	int			 skip;
+	int			 changed;
 
 	for (i = 0; i < 2; i++) {
 		if (names[i] == NULL)
@@ -183,21 +189,45 @@ reset_find_pids(const struct reset *r, pid_t *pids, size_t max)
 	}
 	if ((dir = opendir("/proc")) == NULL)
 		return (0);
-	while ((d = readdir(dir)) != NULL && n < max) {
+	while ((d = readdir(dir)) != NULL) {
 		if (!isdigit((unsigned char)d->d_name[0]))
 			continue;
 		pid = (pid_t)strtol(d->d_name, NULL, 10);
-		if (pid <= 1)
+		a = reset_stat(pid, &ppid);
+		if (pid <= 1 || a == 0 || a == 'Z' || a == 'X')
 			continue;
-		/* Walk up from ourselves: a is each ancestor in turn. */
-		skip = pid == getpid();
-		for (a = getpid(); !skip && a > 1 && reset_stat(a, &a) != 0; )
-			skip = a == pid;
-		if (!skip && reset_pid_alive(pid) &&
-		    reset_pid_ours(r, pid, ns, nns))
-			pids[n++] = pid;
+		procs = xreallocarray(procs, nprocs + 1, sizeof *procs);
+		procs[nprocs].pid = pid;
+		procs[nprocs].ppid = ppid;
+		procs[nprocs].ours = reset_pid_ours(r, pid, ns, nns);
+		nprocs++;
 	}
 	closedir(dir);
+	/* Walk up from ourselves: a is each ancestor in turn. */
+	for (a = getpid(); a > 1; a = ppid) {
+		for (i = 0; i < nprocs; i++)
+			if (procs[i].pid == a)
+				procs[i].ours = -1;
+		if (reset_stat(a, &ppid) == 0)
+			break;
+	}
+	do {
+		changed = 0;
+		for (i = 0; i < nprocs; i++) {
+			if (procs[i].ours != 0)
+				continue;
+			for (j = 0; j < nprocs; j++)
+				if (procs[j].ours == 1 &&
+				    procs[j].pid == procs[i].ppid) {
+					procs[i].ours = changed = 1;
+					break;
+				}
+		}
+	} while (changed);
+	for (i = 0; i < nprocs && n < max; i++)
+		if (procs[i].ours == 1)
+			pids[n++] = procs[i].pid;
+	free(procs);
 	return (n);
 }
 

@@ -87,23 +87,48 @@ c_stop=$(grep -n "containerd: ready -> stopping" "$log" | tail -n 1 | cut -d: -f
 [ -n "$d_stop" ] && [ -n "$c_stop" ] && [ "$d_stop" -lt "$c_stop" ] ||
     e2e_fail "stop order: dockerd at line $d_stop, containerd at line $c_stop"
 
-left=$(e2e_our_pids; e2e_cgroup_pids)
-[ -z "$left" ] || e2e_fail "processes left: $(ps -o pid,args -p "$(echo $left | tr ' ' ,)")"
-[ -e "/run/netns/$ns" ] && e2e_fail "namespace $ns left"
-ip -o link show | grep "alias netcrave:$E2E_INSTANCE:" &&
-    e2e_fail "links aliased netcrave:$E2E_INSTANCE: left"
-nft list tables | awk -v t="$E2E_INSTANCE" '$3 == t' | grep . &&
-    e2e_fail "nft table $E2E_INSTANCE left"
-grep -E " $E2E_D/(run|state)[/ ]" /proc/self/mountinfo &&
-    e2e_fail "mounts left under $E2E_D"
-for f in "$E2E_D/run" "$E2E_D/state" "$E2E_PLUGIN_SOCK"; do
-	[ -e "$f" ] && e2e_fail "$f left"
-done
-# Someone else's survived.
-[ -e "/run/netns/$other_ns" ] || e2e_fail "reset removed $other_ns"
-ip link show "$other_link" >/dev/null 2>&1 || e2e_fail "reset removed $other_link"
+nothing_left() {	# nothing_left WHEN
+	local left
+	left=$(e2e_our_pids; e2e_cgroup_pids)
+	[ -z "$left" ] || e2e_fail "$1: processes left: $(ps -o pid,args -p "$(echo $left | tr ' ' ,)")"
+	[ -e "/run/netns/$ns" ] && e2e_fail "$1: namespace $ns left"
+	ip -o link show | grep "alias netcrave:$E2E_INSTANCE:" &&
+	    e2e_fail "$1: links aliased netcrave:$E2E_INSTANCE: left"
+	nft list tables | awk -v t="$E2E_INSTANCE" '$3 == t' | grep . &&
+	    e2e_fail "$1: nft table $E2E_INSTANCE left"
+	grep -E " $E2E_D/(run|state)[/ ]" /proc/self/mountinfo &&
+	    e2e_fail "$1: mounts left under $E2E_D"
+	for f in "$E2E_D/run" "$E2E_D/state" "$E2E_PLUGIN_SOCK"; do
+		[ -e "$f" ] && e2e_fail "$1: $f left"
+	done
+	# Someone else's survived.
+	[ -e "/run/netns/$other_ns" ] || e2e_fail "$1: reset removed $other_ns"
+	ip link show "$other_link" >/dev/null 2>&1 ||
+	    e2e_fail "$1: reset removed $other_link"
+	return 0
+}
+nothing_left "after reset"
 # Nothing left to do: a second reset, alone, succeeds too.
 out=$(ctl reset --yes 2>&1) || e2e_fail "a second reset failed: $out"
 e2e_expect_contains "$out" "no netcraved answers" "second reset"
+
+# netcraved SIGKILLed leaves dockerd, containerd and a container running in
+# its namespace: reset, with no daemon to ask, stops those too.
+e2e_start_netcraved
+e2e_wait_supervised_dockerd
+e2e_import_busybox
+dk run -d --name orphan --network none local/busybox sleep 600 >/dev/null ||
+    e2e_fail "docker run orphan"
+e2e_kill9_netcraved
+[ -n "$(e2e_our_pids)" ] || e2e_fail "no orphans to reset after SIGKILL"
+out=$(ctl reset --yes 2>&1) || {
+	printf '%s\n' "$out" >&2
+	e2e_fail "reset after SIGKILL failed"
+}
+printf '%s\n' "$out" >&2
+E2E_DOCKERD_PID=
+e2e_expect_contains "$out" "no netcraved answers" "reset after SIGKILL"
+e2e_expect_contains "$out" "leftover process" "reset after SIGKILL"
+nothing_left "after a reset of orphans"
 e2e_log "reset removed everything of $E2E_INSTANCE and nothing else"
 exit 0
