@@ -351,9 +351,13 @@ reset_kernel(struct reset *r)
 		reset_links_in(r, fd, c->runtime_netns);
 		close(fd);
 	}
-	/* The table lives in the routing namespace; one of its name elsewhere
+	/*
+	 * The table lives in the routing namespace; one of its name elsewhere
 	 * is netcrave's by configuration too.  Declared first: deleting a
-	 * missing table is an error in nft. */
+	 * missing table is an error in nft.  A failure is only said: the
+	 * routing namespace takes its table along, and a kernel without
+	 * nf_tables has no table to leave.
+	 */
 	snprintf(text, sizeof text, "table inet %s\ndelete table inet %s\n",
 	    c->nft_table, c->nft_table);
 	snprintf(path, sizeof path, "/run/netns/%s", c->netns);
@@ -361,16 +365,13 @@ reset_kernel(struct reset *r)
 	    (fd = netns_open(c->netns, 0, err, sizeof err)) != -1) {
 		printf("deleting nft table inet %s in %s\n", c->nft_table,
 		    c->netns);
-		if (nft_apply(fd, text, err, sizeof err) == -1) {
-			fprintf(stderr, "netcravectl: reset: %s\n", err);
-			r->failed = 1;
-		}
+		if (nft_apply(fd, text, err, sizeof err) == -1)
+			fprintf(stderr, "netcravectl: reset: nft in %s: %s\n",
+			    c->netns, err);
 		close(fd);
 	}
-	if (nft_apply(netns_self(), text, err, sizeof err) == -1) {
-		fprintf(stderr, "netcravectl: reset: %s\n", err);
-		r->failed = 1;
-	}
+	if (nft_apply(netns_self(), text, err, sizeof err) == -1)
+		fprintf(stderr, "netcravectl: reset: nft: %s\n", err);
 	/* Deleting the routing namespace takes its bridges and veths along. */
 	if (access(path, F_OK) == 0) {
 		printf("deleting network namespace %s\n", c->netns);
