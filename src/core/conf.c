@@ -335,7 +335,7 @@ static const struct conf_key conf_runtime_keys[] = {
 	  conf_runtime_modes, NULL, NULL },
 	{ "bin_dir", CONF_STRING, C(runtime_bin_dir), 0, 0, 0, 0,
 	  "/opt/netcrave/bin", NULL, conf_check_path, NULL },
-	{ "netns", CONF_STRING, C(runtime_netns), CONF_NULLABLE, 0, 0, 0, NULL,
+	{ "netns", CONF_STRING, C(runtime_netns), CONF_NULLABLE, 0, 0, 0, "auto",
 	  NULL, conf_check_child_netns, NULL },
 	{ "root", CONF_STRING, C(runtime_root), 0, 0, 0, 0, NULL, NULL,
 	  conf_check_path, NULL },
@@ -1953,6 +1953,12 @@ conf_derive(struct conf *c, int have_scopes)
 		c->runtime_root = conf_join(c->state_dir, "runtime");
 	if (c->runtime_exec_root == NULL)
 		c->runtime_exec_root = conf_join(c->run_dir, "runtime");
+	/* "auto": supervised runtimes live in the routing namespace (issue 11). */
+	if (c->runtime_netns != NULL && strcmp(c->runtime_netns, "auto") == 0) {
+		free(c->runtime_netns);
+		c->runtime_netns = c->runtime_mode == CONF_RUNTIME_SUPERVISED ?
+		    xstrdup(c->netns) : NULL;
+	}
 	if (c->follower_docker_socket != NULL &&
 	    strcmp(c->follower_docker_socket, "auto") == 0) {
 		free(c->follower_docker_socket);

@@ -43,6 +43,8 @@ static void	metrics_get(struct http_request *, void *);
 static void	control_ingress(struct http_request *, void *);
 static void	control_ingress_renew(struct http_request *, void *);
 static void	control_records(struct http_request *, void *);	/* dns3 */
+/* netcravectl children (issue 11). */
+static void	control_children(struct http_request *, void *);
 
 static const struct http_route control_routes[] = {
 	{ "GET", "/status", 0, control_status, NULL, NULL },
@@ -57,6 +59,8 @@ static const struct http_route control_routes[] = {
 	{ "GET", "/ingress", 0, control_ingress, NULL, NULL },
 	{ "POST", "/ingress/renew", 0, control_ingress_renew, NULL, NULL },
 	{ "GET", "/records", 0, control_records, NULL, NULL },	/* dns3 */
+	/* netcravectl children (issue 11). */
+	{ "GET", "/children", 0, control_children, NULL, NULL },
 };
 
 static const struct http_route metrics_routes[] = {
@@ -221,6 +225,38 @@ control_records(struct http_request *req, void *arg)
 	yajl_gen	g = json_gen_new();
 
 	dns_gen_records(g);
+	control_reply_gen(req, 200, g);
+}
+
+/*
+ * GET /children: the supervised children in the table's order (the start
+ * order), each with its state, pid (-1: none runs), restarts and the seconds
+ * its process has run (-1: none runs).
+ */
+static void
+control_children(struct http_request *req, void *arg)
+{
+	struct child	*c;
+	yajl_gen	 g;
+	long long	 up;
+
+	g = json_gen_new();
+	yajl_gen_map_open(g);
+	json_gen_key(g, "children");
+	yajl_gen_array_open(g);
+	for (c = supervise_first(); c != NULL; c = supervise_next(c)) {
+		up = supervise_uptime_ms(c);
+		yajl_gen_map_open(g);
+		json_gen_string(g, "name", supervise_role(c));
+		json_gen_int(g, "pid", (long long)supervise_pid(c));
+		json_gen_string(g, "state",
+		    supervise_state_name(supervise_state(c)));
+		json_gen_int(g, "restarts", supervise_restarts(c));
+		json_gen_int(g, "uptime_seconds", up == -1 ? -1 : up / 1000);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
 	control_reply_gen(req, 200, g);
 }
 

@@ -28,6 +28,7 @@
 #include "squid.h"
 #include "plugin.h"
 #include "plugin_private.h"
+#include "privs.h"
 #include "runtime.h"
 #include "server.h"
 #include "store.h"
@@ -468,6 +469,10 @@ main(int argc, char *argv[])
 	netcraved_add_children(nc.conf);
 	netcraved_start_servers();
 	supervise_start_all();
+	/* Least privilege (issue 12): children are fixed until a restart, so
+	 * without any nothing needs to gain capabilities at exec. */
+	if (privs_drop(supervise_first() == NULL, err, sizeof err) == -1)
+		log_warnx("privileges: %s: running with all of them", err);
 	log_info("netcraved %s started: instance %s, config %s", PACKAGE_VERSION,
 	    nc.conf->instance, nc.conf->path != NULL ? nc.conf->path :
 	    "(built-in defaults)");

@@ -20,6 +20,7 @@
 #include "conf.h"
 #include "json.h"
 #include "log.h"
+#include "netns.h"
 #include "runtime.h"
 #include "server.h"
 #include "supervise.h"
@@ -305,7 +306,7 @@ runtime_init(const struct server_env *env, char *err, size_t errlen)
 	char			*containerd_conf, *dockerd_conf, *dir;
 	char			**argv = NULL;
 	size_t			 i, n, nargs;
-	int			 rc;
+	int			 rc, fd;
 
 	if (conf->runtime_mode != CONF_RUNTIME_SUPERVISED) {
 		log_debug("runtime: external: dockerd and containerd are not ours");
@@ -313,6 +314,16 @@ runtime_init(const struct server_env *env, char *err, size_t errlen)
 	}
 	if (runtime_check_paths(conf, err, errlen) == -1)
 		return (-1);
+	/*
+	 * dockerd looks the container ends of the veth pairs up in its own
+	 * namespace, so the namespace must exist before dockerd does; a named
+	 * one is made (like ip-netns) when missing.
+	 */
+	if (conf->runtime_netns != NULL) {
+		if ((fd = netns_open(conf->runtime_netns, 1, err, errlen)) == -1)
+			return (-1);
+		close(fd);
+	}
 
 	/* Data under the state dir, sockets and exec roots under the run dir. */
 	if (util_mkdir_p(conf->runtime_root, 0711, err, errlen) == -1 ||
@@ -391,8 +402,9 @@ runtime_init(const struct server_env *env, char *err, size_t errlen)
 	if (c == NULL)
 		goto out;
 	supervise_set_state_cb(c, runtime_dockerd_state, &runtime_ping);
-	log_info("runtime: supervising containerd and dockerd (API %s)",
-	    runtime_ping.socket);
+	log_info("runtime: supervising containerd and dockerd (API %s) in %s",
+	    runtime_ping.socket, conf->runtime_netns != NULL ?
+	    conf->runtime_netns : "netcraved's namespace");
 	rc = 0;
 out:
 	util_strv_free(argv);

@@ -866,6 +866,15 @@ supervise_restarts(const struct child *c)
 	return (c->restarts);
 }
 
+/* Milliseconds since the running process was started; -1 when none runs. */
+long long
+supervise_uptime_ms(const struct child *c)
+{
+	if (c->pid == -1)
+		return (-1);
+	return (supervise_now_ms() - c->started_ms);
+}
+
 /* The child with this role, or NULL. */
 struct child *
 supervise_find(const char *role)

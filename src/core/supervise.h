@@ -93,6 +93,7 @@ const char	*supervise_role(const struct child *);
 pid_t		 supervise_pid(const struct child *);	/* -1 if not running */
 enum child_state supervise_state(const struct child *);
 unsigned int	 supervise_restarts(const struct child *);
+long long	 supervise_uptime_ms(const struct child *);	/* -1: not running */
 const char	*supervise_state_name(enum child_state);
 struct child	*supervise_find(const char *role);
 /* Walk the table (for netcravectl status). */

@@ -14,6 +14,7 @@
 #include "http.h"
 #include "json.h"
 #include "log.h"
+#include "reset.h"
 #include "xmalloc.h"
 
 struct ctl_command {
@@ -32,6 +33,8 @@ static void	ctl_print_certs(const struct json *);
 static void	ctl_print_networks(const struct json *);
 static void	ctl_print_endpoints(const struct json *);
 static void	ctl_print_records(const struct json *);	/* dns3 */
+/* netcravectl children, reset (issue 11). */
+static void	ctl_print_children(const struct json *);
 
 static const struct ctl_command ctl_commands[] = {
 	{ "status", "/status", ctl_print_status },
@@ -44,6 +47,8 @@ static const struct ctl_command ctl_commands[] = {
 	{ "networks", "/networks", ctl_print_networks },
 	{ "endpoints", "/endpoints", ctl_print_endpoints },
 	{ "records", "/records", ctl_print_records },	/* dns3 */
+	/* netcravectl children (issue 11); reset is handled in main. */
+	{ "children", "/children", ctl_print_children },
 };
 
 static struct {
@@ -60,7 +65,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: netcravectl [-j] [-c file | -s socket] "
 	    "status | version | scopes | pools | containers | networks |\n"
-	    "       endpoints | volumes | certs | records\n");
+	    "       endpoints | volumes | certs | records | children\n"
+	    "       netcravectl [-c file] reset [--yes]\n");
 	exit(1);
 }
 
@@ -341,6 +347,31 @@ ctl_print_records(const struct json *doc)
 	}
 }
 
+/* `netcravectl children`: the supervised children, in start order. */
+static void
+ctl_print_children(const struct json *doc)
+{
+	const struct json	*list = json_get(doc, "children"), *c;
+	const char		*pid, *up;
+	size_t			 i;
+
+	if (list == NULL || list->type != JSON_ARRAY || list->nchildren == 0) {
+		printf("no supervised children\n");
+		return;
+	}
+	printf("%-16s %-8s %-10s %-8s %s\n", "NAME", "PID", "STATE", "RESTARTS",
+	    "UPTIME");
+	for (i = 0; i < list->nchildren; i++) {
+		c = list->children[i];
+		pid = ctl_text(c, "pid");
+		up = ctl_text(c, "uptime_seconds");
+		printf("%-16s %-8s %-10s %-8s %s%s\n", ctl_text(c, "name"),
+		    strcmp(pid, "-1") == 0 ? "-" : pid, ctl_text(c, "state"),
+		    ctl_text(c, "restarts"), strcmp(up, "-1") == 0 ? "-" : up,
+		    strcmp(up, "-1") == 0 ? "" : "s");
+	}
+}
+
 /* `netcravectl version`: both ends' versions. */
 static void
 ctl_print_version(const struct json *doc)
@@ -350,6 +381,27 @@ ctl_print_version(const struct json *doc)
 }
 
 static void	ctl_print(const struct http_response *, const char *);
+
+/* reset: the pid of the netcraved answering on the control socket, if any. */
+static void
+ctl_reset_done(const struct http_response *resp, const char *error, void *arg)
+{
+	pid_t			*pid = arg;
+	struct json		*doc;
+	struct json_error	 jerr;
+	struct evbuffer		*body;
+	const char		*v;
+
+	event_base_loopexit(ctl.base, NULL);
+	if (resp == NULL || http_response_status(resp) != 200)
+		return;
+	body = http_response_body(resp);
+	doc = json_parse((const char *)evbuffer_pullup(body, -1),
+	    evbuffer_get_length(body), 0, &jerr);
+	if (doc != NULL && (v = ctl_text(doc, "pid")) != NULL)
+		*pid = (pid_t)strtol(v, NULL, 10);
+	json_free(doc);
+}
 
 /* The control socket's answer arrived (or failed): stop the loop, print it. */
 static void
@@ -415,8 +467,11 @@ main(int argc, char *argv[])
 	char				 err[1024];
 	size_t				 i;
 	int				 ch, conf_explicit = 0;
+	int				 reset = 0, yes = 0;
+	pid_t				 daemon_pid = -1;
 
-	while ((ch = getopt(argc, argv, "c:js:")) != -1) {
+	/* "+": options before the command only, so reset's --yes stays its own. */
+	while ((ch = getopt(argc, argv, "+c:js:")) != -1) {
 		switch (ch) {
 		case 'c':
 			conf_path = optarg;
@@ -434,23 +489,34 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
+	/* reset [--yes] (issue 11): acts on this host, asks the daemon its pid. */
+	if (argc >= 1 && strcmp(argv[0], "reset") == 0) {
+		if (argc > 2 || (argc == 2 && strcmp(argv[1], "--yes") != 0 &&
+		    strcmp(argv[1], "-y") != 0))
+			usage();
+		reset = 1;
+		yes = argc == 2;
+		argc = 1;
+	}
 	if (argc != 1)
 		usage();
-	for (i = 0; i < sizeof ctl_commands / sizeof ctl_commands[0]; i++)
+	for (i = 0; !reset && i < sizeof ctl_commands / sizeof ctl_commands[0]; i++)
 		if (strcmp(argv[0], ctl_commands[i].name) == 0)
 			ctl.command = &ctl_commands[i];
-	if (ctl.command == NULL)
+	if (ctl.command == NULL && !reset)
 		usage();
 
 	log_init(1, LOG_LEVEL_INFO, "netcravectl");
-	if (socket_path == NULL) {
-		/* The same file netcraved reads names the control socket. */
+	if (socket_path == NULL || reset) {
+		/* The same file netcraved reads names the control socket (and
+		 * everything reset removes). */
 		conf = conf_load(conf_path, conf_explicit, err, sizeof err);
 		if (conf == NULL) {
 			fprintf(stderr, "netcravectl: %s\n", err);
 			return (1);
 		}
-		socket_path = conf->control_socket;
+		if (socket_path == NULL)
+			socket_path = conf->control_socket;
 	}
 
 	ctl.socket_path = socket_path;
@@ -459,11 +525,17 @@ main(int argc, char *argv[])
 	memset(&target, 0, sizeof target);
 	target.unix_path = socket_path;
 	client = http_client_new(base, &target, 10000, 16 * 1024 * 1024);
-	http_client_send(client, "GET", ctl.command->path, NULL, NULL, 0, NULL,
-	    ctl_done, base);
+	if (reset)
+		http_client_send(client, "GET", "/status", NULL, NULL, 0, NULL,
+		    ctl_reset_done, &daemon_pid);
+	else
+		http_client_send(client, "GET", ctl.command->path, NULL, NULL, 0,
+		    NULL, ctl_done, base);
 	event_base_dispatch(base);
 	http_client_free(client);
 	event_base_free(base);
+	if (reset)
+		ctl.exit_code = reset_run(conf, daemon_pid, yes);
 	conf_free(conf);
 	return (ctl.exit_code);
 }

@@ -171,3 +171,14 @@ netns_socket(const char *name, int domain, int type, int protocol)
 	errno = fd;
 	return (s);
 }
+
+int
+netns_same(int fd1, int fd2)
+{
+	struct stat	a, b;
+
+	if (fd1 == -1 || fd2 == -1 || fstat(fd1, &a) == -1 ||
+	    fstat(fd2, &b) == -1)
+		return (0);
+	return (a.st_dev == b.st_dev && a.st_ino == b.st_ino);
+}

@@ -21,6 +21,8 @@ int	netns_delete(const char *name);
 /* Switch to the namespace of fd / back to netcraved's own. */
 int	netns_enter(int fd);
 void	netns_leave(void);
+/* Whether two namespace fds are the same namespace (same nsfs inode). */
+int	netns_same(int fd1, int fd2);
 /* A socket opened inside the named namespace (NULL: netcraved's), or -1. */
 int	netns_socket(const char *name, int domain, int type, int protocol);
 

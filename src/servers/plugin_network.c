@@ -62,6 +62,8 @@ static struct {
 	char			*nft_table;
 	int			 rns;		/* fd of the routing namespace */
 	int			 dns;		/* fd of dockerd's namespace */
+	int			 docker_in_routing; /* dockerd runs in the routing
+						   namespace (supervised) */
 	struct nl_sock		*rsk;		/* rtnetlink in the routing namespace */
 	struct nl_sock		*dsk;		/* ... in dockerd's */
 	struct nl_sock		*hsk;		/* ... in netcraved's (the host) */
@@ -1027,6 +1029,13 @@ net_load_uplink(const struct server_record *r)
 	json_free(doc);
 }
 
+/* Whether links seen on sk live in dockerd's namespace (the container ends). */
+static int
+net_sk_docker(struct nl_sock *sk)
+{
+	return (sk == net.dsk || (net.docker_in_routing && sk == net.rsk));
+}
+
 /* A link of ours in the kernel: remove it if no record owns it. */
 static void
 net_orphan_cb(const char *name, const char *alias, void *arg)
@@ -1058,7 +1067,7 @@ net_orphan_cb(const char *name, const char *alias, void *arg)
 			return;
 	} else if (strncmp(kind, "ep:", 3) == 0) {
 		id = kind + 3;
-		if ((e = net_find_endpoint(id)) != NULL && (sk == net.dsk ||
+		if ((e = net_find_endpoint(id)) != NULL && (net_sk_docker(sk) ||
 		    ((v = net_endpoint_vrf(e)) != NULL && v->sk == sk)))
 			return;
 	}
@@ -1300,7 +1309,7 @@ net_watch_cb(enum watch_what what, const char *name, const char *alias,
 	const char		*kind;
 
 	/* Routing and VRF namespaces hold gateways and the VRFs' links. */
-	if (what == WATCH_LOST || (what == WATCH_ADDR_DEL && sk != net.dsk &&
+	if (what == WATCH_LOST || (what == WATCH_ADDR_DEL && !net_sk_docker(sk) &&
 	    sk != net.hsk)) {
 		net_schedule_repair();
 		return;
@@ -1325,7 +1334,7 @@ net_watch_cb(enum watch_what what, const char *name, const char *alias,
 		log_warnx("network: vrf link %s vanished: making it again",
 		    name);
 		net_schedule_repair();
-	} else if (strncmp(kind, "ep:", 3) == 0 && sk != net.dsk &&
+	} else if (strncmp(kind, "ep:", 3) == 0 && !net_sk_docker(sk) &&
 	    sk != net.hsk &&
 	    (e = net_find_endpoint(kind + 3)) != NULL && e->joined) {
 		log_warnx("network: the link %s of endpoint %.12s vanished",
@@ -1370,6 +1379,9 @@ net_kernel_start(void)
 		net.rns = net.dns = -1;
 		return (-1);
 	}
+	/* Supervised, dockerd may share the routing namespace: the container
+	 * ends then appear there too, and are dockerd's, not orphans. */
+	net.docker_in_routing = netns_same(net.rns, net.dns);
 	/* The routing namespace routes between networks (and to the uplink). */
 	link_sysctl(net.rns, "net/ipv4/ip_forward", "1");
 	link_sysctl(net.rns, "net/ipv6/conf/all/forwarding", "1");

@@ -1463,9 +1463,29 @@ vfs_readable(evutil_socket_t fd, short what, void *arg)
 void
 vfs_stale_cleanup(const char *mountpoint)
 {
-	struct stat	st;
+	struct stat	st, parent;
+	char		*dir, *slash;
+	int		 mounted = 0;
 
-	if (stat(mountpoint, &st) == -1 && errno == ENOTCONN) {
+	/*
+	 * Called before this process mounts there, so anything mounted is a
+	 * dead run's.  stat may not say so: the kernel answers it from the
+	 * root's cached attributes for a while after the daemon died (seen
+	 * with netcraved SIGKILLed mid-mount, t_torture), so a device other
+	 * than the parent's counts as a mount too.
+	 */
+	if (stat(mountpoint, &st) == -1)
+		mounted = errno == ENOTCONN;
+	else {
+		dir = xstrdup(mountpoint);
+		if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+			*slash = '\0';
+			mounted = stat(dir, &parent) == 0 &&
+			    parent.st_dev != st.st_dev;
+		}
+		free(dir);
+	}
+	if (mounted) {
 		if (umount2(mountpoint, MNT_DETACH) == -1)
 			log_warn("volume: lazy unmount of stale %s", mountpoint);
 		else

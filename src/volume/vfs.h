@@ -19,7 +19,7 @@ struct vfs_params {
 struct vfs	*vfs_mount(struct event_base *, const struct vfs_params *,
 		    char *err, size_t errlen);
 void		 vfs_unmount(struct vfs *);
-/* A mount whose daemon died answers ENOTCONN: detach it lazily. */
+/* Detach (lazily) whatever a dead run left mounted there; call before mounting. */
 void		 vfs_stale_cleanup(const char *mountpoint);
 
 #endif

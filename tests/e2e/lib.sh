@@ -309,6 +309,25 @@ e2e_kill9_netcraved() {
 	E2E_NETCRAVED_PID=
 }
 
+# ---------------------------------------------------------------- supervised runtime
+
+# netcravectl on the test's configuration, and the children it reports
+# (runtime.mode "supervised": netcraved runs dockerd and containerd).
+e2e_ctl() { "$NETCRAVECTL" -c "$E2E_D/netcraved.json" "$@"; }
+e2e_child_field() {	# e2e_child_field NAME FIELD (pid, state, restarts, ...)
+	e2e_ctl -j children | jq -r ".children[] | select(.name == \"$1\") | .$2"
+}
+e2e_child_ready() { [ "$(e2e_child_field "$1" state)" = ready ]; }
+# The dockerd netcraved runs is ready; dk (and the cleanup) talk to it.
+e2e_wait_supervised_dockerd() {
+	ln -sf "$E2E_D/run/runtime/docker.sock" "$E2E_D/docker.sock"
+	e2e_wait 60 e2e_child_ready dockerd || {
+		e2e_show_log netcraved "$E2E_D/netcraved.log"
+		e2e_fail "supervised dockerd not ready within 60s"
+	}
+	E2E_DOCKERD_PID=$(e2e_child_field dockerd pid)
+}
+
 # ---------------------------------------------------------------- cleanup
 
 # Processes of this run: those whose command line names the work dir (dockerd,
@@ -379,8 +398,13 @@ e2e_cleanup() {
 			[ -n "$E2E_NETWORK_IDS" ] && timeout 20 "$E2E_DOCKER" \
 			    -H "unix://$E2E_D/docker.sock" network rm $E2E_NETWORK_IDS \
 			    >/dev/null 2>&1
-			ids=$(timeout 10 "$E2E_DOCKER" -H "unix://$E2E_D/docker.sock" \
-			    volume ls -q 2>/dev/null)
+			# Only ours: dockerd lists the volumes of every plugin socket
+			# in /run/docker/plugins, other tests' netcraved too, and
+			# removing those destroyed their data (found by t_torture).
+			ids=$( (timeout 10 "$E2E_DOCKER" -H "unix://$E2E_D/docker.sock" \
+			    volume ls -q --filter driver="$E2E_INSTANCE";
+			    timeout 10 "$E2E_DOCKER" -H "unix://$E2E_D/docker.sock" \
+			    volume ls -q --filter driver=local) 2>/dev/null)
 			[ -n "$ids" ] && timeout 20 "$E2E_DOCKER" -H "unix://$E2E_D/docker.sock" \
 			    volume rm -f $ids >/dev/null 2>&1
 		fi

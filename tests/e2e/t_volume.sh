@@ -95,7 +95,7 @@ if out=$(dk volume rm v1 2>&1); then
 fi
 dk rm -f holder >/dev/null
 out=$(dk volume rm v1 2>&1) || e2e_fail "volume rm: $out"
-out=$(dk volume ls --format '{{.Name}}')
+out=$(dk volume ls --format '{{.Name}}' --filter driver="$PLUGIN")
 e2e_expect_not_contains "$out" "v1" "volume ls after rm"
 if grep -q " $E2E_D/run/volumes/v1 fuse" /proc/mounts; then
 	e2e_fail "the FUSE mount stayed after the last container"

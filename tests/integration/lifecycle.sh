@@ -25,6 +25,15 @@ check "a crashing child is restarted" wait_for 10 crasher_restarted
 check "status lists both children" [ "$("$NETCRAVECTL" -s "$CONTROL_SOCK" -j status | jq '.children | length')" = 2 ]
 check "sleeper wrote its pid" wait_for 5 test -s "$T/grandchild.pid"
 sleeper=$(cat "$T/sleeper.pid"); grandchild=$(cat "$T/grandchild.pid")
+# netcravectl children: the same children, with pid, state, restarts, uptime.
+kids=$("$NETCRAVECTL" -s "$CONTROL_SOCK" -j children)
+check "children -j lists both, in order" [ "$(printf '%s' "$kids" | jq -r '[.children[].name] | join(",")')" = crasher,sleeper ]
+check "children -j: the sleeper's pid" [ "$(printf '%s' "$kids" | jq -r '.children[1].pid')" = "$sleeper" ]
+check "children -j: uptime of a running child" [ "$(printf '%s' "$kids" | jq -r '.children[1].uptime_seconds')" -ge 0 ]
+check "children -j: the crasher's restarts" [ "$(printf '%s' "$kids" | jq -r '.children[0].restarts')" -ge 2 ]
+out=$("$NETCRAVECTL" -s "$CONTROL_SOCK" children)
+check "children table" contains "$out" "sleeper  "
+check "children table header" contains "$out" "UPTIME"
 
 # A reload with a broken file keeps the running config.
 cp "$CONF" "$T/good.json"

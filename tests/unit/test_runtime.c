@@ -45,6 +45,19 @@ test_defaults(void **state)
 	s = runtime_containerd_socket(c);
 	assert_string_equal(s, "/run/rt/runtime/containerd/containerd.sock");
 	free(s);
+	/* External runtimes are the system's: its namespace is not ours to pick. */
+	assert_null(c->runtime_netns);
+	conf_free(c);
+
+	/* Supervised: the routing namespace, unless the file says otherwise. */
+	c = parse("{\"instance\": \"rt\", \"runtime\": {\"mode\": \"supervised\"}}");
+	assert_string_equal(c->runtime_netns, "_rt");
+	conf_free(c);
+	c = parse("{\"runtime\": {\"mode\": \"supervised\", \"netns\": null}}");
+	assert_null(c->runtime_netns);
+	conf_free(c);
+	c = parse("{\"runtime\": {\"mode\": \"supervised\", \"netns\": \"dk\"}}");
+	assert_string_equal(c->runtime_netns, "dk");
 	conf_free(c);
 }
 
