@@ -115,6 +115,9 @@ struct dns_n3 {
 
 /* dns_zone.c */
 struct dns_rec		*dns_rec_new(ldns_rr *);
+struct dns_rec		*dns_rec_make(const uint8_t *owner, size_t ownerlen,
+			    uint16_t type, uint32_t ttl, const uint8_t *rdata,
+			    size_t rdlen);
 void			 dns_arena_put(struct dns_db *, const void *, size_t);
 void			 dns_arena_put_rr_tail(struct dns_db *,
 			    const struct dns_rec *);

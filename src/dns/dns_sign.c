@@ -252,23 +252,6 @@ dns_nsec3_order(const void *x, const void *y)
 	return (memcmp(a->hash, b->hash, DNS_NSEC3_HASH));
 }
 
-/* A record made here: owner, type and RDATA in wire form. */
-static struct dns_rec *
-dns_rec_make(const uint8_t *owner, size_t ownerlen, uint16_t type,
-    uint32_t ttl, const uint8_t *rdata, size_t rdlen)
-{
-	struct dns_rec	*rec;
-
-	rec = xmalloc(sizeof *rec + ownerlen + rdlen);
-	rec->ttl = ttl;
-	rec->type = type;
-	rec->rdlen = (uint16_t)rdlen;
-	rec->ownerlen = (uint8_t)ownerlen;
-	memcpy(rec->data, owner, ownerlen);
-	memcpy(rec->data + ownerlen, rdata, rdlen);
-	return (rec);
-}
-
 /* NSEC3PARAM at every apex, then an NSEC3 record for every name, chained
  * in hash order within its zone. */
 static void

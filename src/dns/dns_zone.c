@@ -138,7 +138,6 @@ dns_rec_text(const struct dns_db *db, const char *fmt, ...)
 	uint8_t		 ownerw[DNS_MAXNAME], rdata[DNS_MAXNAME + 6];
 	size_t		 ownerlen, rdlen = 0, namelen;
 	unsigned int	 ttl, port;
-	struct dns_rec	*rec;
 	uint16_t	 t;
 
 	(void)db;
@@ -172,17 +171,27 @@ dns_rec_text(const struct dns_db *db, const char *fmt, ...)
 		rdlen = 6 + namelen;
 	} else
 		goto bad;
-	rec = xmalloc(sizeof *rec + ownerlen + rdlen);
-	rec->ttl = ttl;
-	rec->type = t;
-	rec->rdlen = (uint16_t)rdlen;
-	rec->ownerlen = (uint8_t)ownerlen;
-	memcpy(rec->data, ownerw, ownerlen);
-	memcpy(rec->data + ownerlen, rdata, rdlen);
-	return (rec);
+	return (dns_rec_make(ownerw, ownerlen, t, ttl, rdata, rdlen));
 bad:
 	log_debug("%s: %s: not made", __func__, text);
 	return (NULL);
+}
+
+/* A record from its parts in wire form. */
+struct dns_rec *
+dns_rec_make(const uint8_t *owner, size_t ownerlen, uint16_t type,
+    uint32_t ttl, const uint8_t *rdata, size_t rdlen)
+{
+	struct dns_rec	*rec;
+
+	rec = xmalloc(sizeof *rec + ownerlen + rdlen);
+	rec->ttl = ttl;
+	rec->type = type;
+	rec->rdlen = (uint16_t)rdlen;
+	rec->ownerlen = (uint8_t)ownerlen;
+	memcpy(rec->data, owner, ownerlen);
+	memcpy(rec->data + ownerlen, rdata, rdlen);
+	return (rec);
 }
 
 /* Add a zone by its apex; its SOA and NS come with it. */
