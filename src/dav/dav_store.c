@@ -89,6 +89,9 @@ struct dav_writer {
 	size_t			 outlen;
 	off_t			 offset;	/* file offset of out */
 	off_t			 synced;	/* writeback started up to here */
+	/* Nonces drawn ahead, one per slot of out; nnonce left unused. */
+	unsigned char		 nonces[DAV_WRITER_SLOTS * DAV_NONCE_BYTES];
+	size_t			 nnonce;
 };
 
 #define DAV_WRITER_SYNC_BYTES	(8 * 1024 * 1024)
@@ -729,17 +732,25 @@ dav_rename(struct dav_volume *vol, const char *from, const char *to, char *err,
 	return (rv);
 }
 
-/* Seal one block into slot (nonce | ciphertext | tag). */
+/*
+ * Seal one block into slot (nonce | ciphertext | tag).  The nonce comes from
+ * nonces (random bytes drawn ahead, a batch at a time: one RAND_bytes call per
+ * block costs more than the cipher on a long PUT) or, when NULL, fresh.
+ */
 static void
 dav_seal(const struct dav_volume *vol, const unsigned char *id, uint64_t index,
-    int final, const unsigned char *in, size_t len, unsigned char *slot)
+    int final, const unsigned char *in, size_t len, unsigned char *slot,
+    const unsigned char *nonce)
 {
 	unsigned char	 aad[DAV_AAD_BYTES];
 
 	memcpy(aad, id, DAV_FILE_ID_BYTES);
 	util_put_be64(aad + DAV_FILE_ID_BYTES, index);
 	aad[DAV_AAD_BYTES - 1] = final ? 1 : 0;
-	crypto_random(slot, DAV_NONCE_BYTES);
+	if (nonce != NULL)
+		memcpy(slot, nonce, DAV_NONCE_BYTES);
+	else
+		crypto_random(slot, DAV_NONCE_BYTES);
 	if (crypto_aead_key_seal(vol->aead, slot, aad, sizeof aad, in, len,
 	    slot + DAV_NONCE_BYTES, slot + DAV_NONCE_BYTES + len) == -1)
 		fatalx("%s: cipher failed", __func__);
@@ -909,7 +920,8 @@ dav_file_write(struct dav_file *f, const void *data, size_t len, uint64_t off,
 		hi = off + len < bstart + blen ? off + len : bstart + blen;
 		if (hi > lo)
 			memcpy(block + (lo - bstart), in + (lo - off), hi - lo);
-		dav_seal(f->vol, f->id, index, index == last, block, blen, slot);
+		dav_seal(f->vol, f->id, index, index == last, block, blen, slot,
+		    NULL);
 		if (util_write_at(f->fd, slot, blen + DAV_SLOT_OVERHEAD,
 		    DAV_HEADER_BYTES + index * DAV_SLOT_BYTES) == -1) {
 			snprintf(err, errlen, "write: %s", strerror(errno));
@@ -937,7 +949,7 @@ dav_file_truncate(struct dav_file *f, uint64_t size, char *err, size_t errlen)
 	if (dav_file_block(f, last, block, err, errlen) == -1)
 		return (-1);
 	blen = size - last * DAV_BLOCK_BYTES;
-	dav_seal(f->vol, f->id, last, 1, block, blen, slot);
+	dav_seal(f->vol, f->id, last, 1, block, blen, slot, NULL);
 	explicit_bzero(block, sizeof block);
 	if (util_write_at(f->fd, slot, blen + DAV_SLOT_OVERHEAD,
 	    DAV_HEADER_BYTES + last * DAV_SLOT_BYTES) == -1 ||
@@ -1028,19 +1040,35 @@ dav_writer_flush(struct dav_writer *w, char *err, size_t errlen)
 	return (0);
 }
 
-/* Seal the pending block into the output. */
+/* Seal len bytes at in (the pending block, or a whole block straight from
+ * the caller's data) into the output. */
 static int
-dav_writer_seal(struct dav_writer *w, int final, char *err, size_t errlen)
+dav_writer_seal_from(struct dav_writer *w, const unsigned char *in, size_t len,
+    int final, char *err, size_t errlen)
 {
-	dav_seal(w->vol, w->id, w->index, final, w->block, w->blocklen,
-	    w->out + w->outlen);
-	w->outlen += w->blocklen + DAV_SLOT_OVERHEAD;
+	if (w->nnonce == 0) {
+		crypto_random(w->nonces, sizeof w->nonces);
+		w->nnonce = DAV_WRITER_SLOTS;
+	}
+	w->nnonce--;
+	dav_seal(w->vol, w->id, w->index, final, in, len, w->out + w->outlen,
+	    w->nonces + w->nnonce * DAV_NONCE_BYTES);
+	w->outlen += len + DAV_SLOT_OVERHEAD;
 	w->index++;
-	w->blocklen = 0;
 	if (final || w->outlen + DAV_SLOT_BYTES > DAV_HEADER_BYTES +
 	    DAV_WRITER_SLOTS * DAV_SLOT_BYTES)
 		return (dav_writer_flush(w, err, errlen));
 	return (0);
+}
+
+/* Seal the pending block into the output. */
+static int
+dav_writer_seal(struct dav_writer *w, int final, char *err, size_t errlen)
+{
+	size_t	 len = w->blocklen;
+
+	w->blocklen = 0;
+	return (dav_writer_seal_from(w, w->block, len, final, err, errlen));
 }
 
 /* More bytes; a full block is sealed only once more follow (the last one is
@@ -1056,6 +1084,15 @@ dav_writer_add(struct dav_writer *w, const void *data, size_t len, char *err,
 		if (w->blocklen == DAV_BLOCK_BYTES &&
 		    dav_writer_seal(w, 0, err, errlen) == -1)
 			return (-1);
+		/* A whole block with more behind it is sealed in place. */
+		if (w->blocklen == 0 && len > DAV_BLOCK_BYTES) {
+			if (dav_writer_seal_from(w, p, DAV_BLOCK_BYTES, 0, err,
+			    errlen) == -1)
+				return (-1);
+			p += DAV_BLOCK_BYTES;
+			len -= DAV_BLOCK_BYTES;
+			continue;
+		}
 		n = DAV_BLOCK_BYTES - w->blocklen;
 		if (n > len)
 			n = len;
