@@ -75,6 +75,7 @@ dav_req_free(struct dav_req *dr)
 		evbuffer_free(dr->defer_body);
 	dav_writer_abort(dr->writer);
 	dav_file_close(dr->file);
+	free(dr->cached);
 	dav_target_clear(&dr->t);
 	if (dr->has_if)
 		dav_if_free(&dr->ifh);
@@ -696,12 +697,13 @@ dav_get(struct dav_req *dr)
 		dav_get_collection(dr);
 		return;
 	}
-	if (dr->file == NULL && (dr->file = dav_file_open(dr->t.vol, dr->t.rel,
-	    0, err, sizeof err)) == NULL) {
+	if (dr->cached == NULL && dr->file == NULL && (dr->file =
+	    dav_file_open(dr->t.vol, dr->t.rel, 0, err, sizeof err)) == NULL) {
 		dav_error(dr, 500, NULL, "%s", err);
 		return;
 	}
-	size = end = dav_file_size(dr->file);
+	size = end = dr->cached != NULL ? dr->cachedlen :
+	    dav_file_size(dr->file);
 	range = http_request_header(dr->req, "Range");
 	if (range != NULL && (http_request_header(dr->req, "If-Range") == NULL ||
 	    strcmp(http_request_header(dr->req, "If-Range"),
@@ -731,6 +733,11 @@ dav_get(struct dav_req *dr)
 		return;
 	}
 	/* Small enough: read it all first, so damage is a 5xx, not a cut. */
+	if (dr->cached != NULL) {
+		dav_finish(dr, status, "application/octet-stream",
+		    dr->cached + start, end - start);
+		return;
+	}
 	if (end - start <= DAV_GET_WHOLE) {
 		buf = xmalloc(end - start + 1);
 		n = dav_file_read(dr->file, buf, end - start, start, err,
@@ -741,6 +748,8 @@ dav_get(struct dav_req *dr)
 			    "file shorter than its size");
 			return;
 		}
+		if (start == 0 && end == size)
+			dav_cache_put(dr->file, dr->t.rel, &dr->t.st, buf, n);
 		dav_finish(dr, status, "application/octet-stream", buf, n);
 		free(buf);
 		return;
@@ -1223,8 +1232,11 @@ dav_on_headers(struct http_request *req, void *arg)
 	/* GET and HEAD keep the file the stat opened. */
 	if ((strcmp(dr->method, "GET") == 0 || strcmp(dr->method, "HEAD") == 0) &&
 	    dr->t.vol != NULL) {
-		if (dav_stat_open(dr->t.vol, dr->t.rel, &dr->t.st, &dr->file, err,
-		    sizeof err) == -1) {
+		if (*dr->t.rel != '\0' && (dr->cached = dav_cache_get(dr->t.vol,
+		    dr->t.rel, &dr->t.st, &dr->cachedlen)) != NULL)
+			;	/* a small file, unchanged since last read whole */
+		else if (dav_stat_open(dr->t.vol, dr->t.rel, &dr->t.st, &dr->file,
+		    err, sizeof err) == -1) {
 			dav_error(dr, errno == ELOOP || errno == EPERM ? 403 : 500,
 			    NULL, "%s", err);
 			return;

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -46,6 +47,7 @@
 
 struct dav_volume {
 	struct dav_store	*store;
+	uint64_t		 gen;		/* bumped by every change of data */
 	char			*name;
 	char			*dir;		/* <store>/<name> */
 	int			 datafd;	/* <dir>/data, O_PATH */
@@ -55,14 +57,48 @@ struct dav_volume {
 	struct dav_volume	*next;		/* sorted by name */
 };
 
+/*
+ * Small files in plaintext after a whole read, so a hot GET costs one statx
+ * instead of open, read, decrypt and close.  An entry holds for as long as
+ * its volume's generation (bumped by every write, rename, copy and removal
+ * made here) and the file's inode, size, mtime and ctime (a change made
+ * behind our back, such as tampering with the ciphertext) are those it was
+ * read with; otherwise the file is read and authenticated again.
+ */
+#define DAV_CACHE_FILE_MAX	(64 * 1024)
+#define DAV_CACHE_BYTES		(8 * 1024 * 1024)
+#define DAV_CACHE_BUCKETS	1024
+
+struct dav_cache_entry {
+	struct dav_volume	*vol;
+	char			*path;
+	uint32_t		 hash;
+	uint64_t		 gen;
+	uint64_t		 ino;
+	uint64_t		 disk;		/* on-disk size */
+	struct statx_timestamp	 mtime;
+	struct statx_timestamp	 ctime;
+	struct dav_stat		 st;
+	unsigned char		*data;
+	size_t			 len;
+	struct dav_cache_entry	*hnext;
+	TAILQ_ENTRY(dav_cache_entry) lru;	/* most recent first */
+};
+
 struct dav_store {
 	char			*dir;
 	struct dav_volume	*volumes;
+	struct dav_cache_entry	*cache[DAV_CACHE_BUCKETS];
+	TAILQ_HEAD(dav_cache_lru, dav_cache_entry) cache_lru;
+	size_t			 cache_bytes;
 };
 
 struct dav_file {
 	struct dav_volume	*vol;
 	int			 fd;
+	/* What the cache checks an entry against, from the open. */
+	uint64_t		 gen;
+	struct statx		 sx;
 	unsigned char		 id[DAV_FILE_ID_BYTES];
 	uint64_t		 nslots;
 	uint64_t		 size;
@@ -250,9 +286,137 @@ fail:
 }
 
 /* Free one volume's memory (not its files). */
+/* --- the plaintext cache of small files ----------------------------------- */
+
+static uint32_t
+dav_cache_hash(const struct dav_volume *vol, const char *path)
+{
+	return (util_fnv1a(util_fnv1a(UTIL_FNV_INIT, &vol, sizeof vol), path,
+	    strlen(path)));
+}
+
+static struct dav_cache_entry *
+dav_cache_find(struct dav_volume *vol, const char *path, uint32_t h)
+{
+	struct dav_cache_entry	*e;
+
+	for (e = vol->store->cache[h % DAV_CACHE_BUCKETS]; e != NULL;
+	    e = e->hnext)
+		if (e->hash == h && e->vol == vol && strcmp(e->path, path) == 0)
+			return (e);
+	return (NULL);
+}
+
+static void
+dav_cache_drop(struct dav_store *st, struct dav_cache_entry *e)
+{
+	struct dav_cache_entry	**pp;
+
+	for (pp = &st->cache[e->hash % DAV_CACHE_BUCKETS]; *pp != e;
+	    pp = &(*pp)->hnext)
+		;
+	*pp = e->hnext;
+	TAILQ_REMOVE(&st->cache_lru, e, lru);
+	st->cache_bytes -= e->len;
+	explicit_bzero(e->data, e->len);
+	free(e->data);
+	free(e->path);
+	free(e);
+}
+
+/* A volume goes away: none of its entries may outlive it. */
+static void
+dav_cache_forget(struct dav_volume *vol)
+{
+	struct dav_store	*st = vol->store;
+	struct dav_cache_entry	*e, *next;
+
+	if (st == NULL)
+		return;
+	for (e = TAILQ_FIRST(&st->cache_lru); e != NULL; e = next) {
+		next = TAILQ_NEXT(e, lru);
+		if (e->vol == vol)
+			dav_cache_drop(st, e);
+	}
+}
+
+static int
+dav_cache_ts_equal(const struct statx_timestamp *a,
+    const struct statx_timestamp *b)
+{
+	return (a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec);
+}
+
+/* A copy of a cached file that is still what the disk holds, or NULL. */
+unsigned char *
+dav_cache_get(struct dav_volume *vol, const char *path, struct dav_stat *sb,
+    size_t *lenp)
+{
+	struct dav_cache_entry	*e;
+	struct statx		 sx;
+	unsigned char		*buf;
+
+	if ((e = dav_cache_find(vol, path, dav_cache_hash(vol, path))) == NULL)
+		return (NULL);
+	if (e->gen != vol->gen || statx(vol->datafd, path, AT_SYMLINK_NOFOLLOW,
+	    STATX_BASIC_STATS, &sx) == -1 || !S_ISREG(sx.stx_mode) ||
+	    sx.stx_ino != e->ino || sx.stx_size != e->disk ||
+	    !dav_cache_ts_equal(&sx.stx_mtime, &e->mtime) ||
+	    !dav_cache_ts_equal(&sx.stx_ctime, &e->ctime)) {
+		dav_cache_drop(vol->store, e);
+		return (NULL);
+	}
+	TAILQ_REMOVE(&vol->store->cache_lru, e, lru);
+	TAILQ_INSERT_HEAD(&vol->store->cache_lru, e, lru);
+	*sb = e->st;
+	buf = xmalloc(e->len + 1);
+	memcpy(buf, e->data, e->len);
+	*lenp = e->len;
+	return (buf);
+}
+
+/* Keep the whole plaintext of a small file just read through f. */
+void
+dav_cache_put(struct dav_file *f, const char *path, const struct dav_stat *sb,
+    const void *data, size_t len)
+{
+	struct dav_volume	*vol = f->vol;
+	struct dav_store	*st = vol->store;
+	struct dav_cache_entry	*e;
+	uint32_t		 h;
+
+	if (len > DAV_CACHE_FILE_MAX || len != f->size || f->gen != vol->gen ||
+	    f->sx.stx_mask == 0)
+		return;
+	h = dav_cache_hash(vol, path);
+	if ((e = dav_cache_find(vol, path, h)) != NULL)
+		dav_cache_drop(st, e);
+	while (st->cache_bytes + len > DAV_CACHE_BYTES &&
+	    !TAILQ_EMPTY(&st->cache_lru))
+		dav_cache_drop(st, TAILQ_LAST(&st->cache_lru, dav_cache_lru));
+	e = xcalloc(1, sizeof *e);
+	e->vol = vol;
+	e->path = xstrdup(path);
+	e->hash = h;
+	e->gen = f->gen;
+	e->ino = f->sx.stx_ino;
+	e->disk = f->sx.stx_size;
+	e->mtime = f->sx.stx_mtime;
+	e->ctime = f->sx.stx_ctime;
+	e->st = *sb;
+	e->data = xmalloc(len + 1);
+	memcpy(e->data, data, len);
+	e->len = len;
+	e->hnext = st->cache[h % DAV_CACHE_BUCKETS];
+	st->cache[h % DAV_CACHE_BUCKETS] = e;
+	TAILQ_INSERT_HEAD(&st->cache_lru, e, lru);
+	st->cache_bytes += len;
+}
+
 static void
 dav_volume_free(struct dav_volume *vol)
 {
+	dav_cache_forget(vol);
 	close(vol->datafd);
 	close(vol->dirfd);
 	explicit_bzero(vol->key, sizeof vol->key);
@@ -278,6 +442,7 @@ dav_store_open(const char *dir, char *err, size_t errlen)
 	}
 	st = xcalloc(1, sizeof *st);
 	st->dir = xstrdup(dir);
+	TAILQ_INIT(&st->cache_lru);
 	while ((de = readdir(d)) != NULL) {
 		if (!dav_volume_name_ok(de->d_name))
 			continue;
@@ -562,6 +727,8 @@ dav_stat_open(struct dav_volume *vol, const char *path, struct dav_stat *sb,
 		return (dav_fail(err, errlen, "damaged file", path));
 	}
 	sb->size = f->size;
+	f->gen = vol->gen;
+	f->sx = sx;
 	dav_stat_fill(sb, &sx, f->id);
 	if (fp != NULL)
 		*fp = f;
@@ -641,6 +808,7 @@ dav_remove(struct dav_volume *vol, const char *path, char *err, size_t errlen)
 	char		*pdir, *pfile;
 	int		 pfd, fd;
 
+	vol->gen++;	/* the plaintext cache is stale */
 	if (*path == '\0') {
 		errno = EPERM;
 		return (dav_fail(err, errlen, "remove", path));
@@ -716,6 +884,7 @@ dav_rename(struct dav_volume *vol, const char *from, const char *to, char *err,
 	const char	*fleaf, *tleaf;
 	int		 ffd, tfd, rv;
 
+	vol->gen++;	/* the plaintext cache is stale */
 	if ((ffd = dav_parent(vol, from, &fleaf)) == -1)
 		return (dav_fail(err, errlen, "move", from));
 	if ((tfd = dav_parent(vol, to, &tleaf)) == -1) {
@@ -899,6 +1068,7 @@ dav_file_write(struct dav_file *f, const void *data, size_t len, uint64_t off,
 	size_t		 blen;
 	ssize_t		 olen;
 
+	f->vol->gen++;	/* the plaintext cache is stale */
 	newsize = off + len > f->size ? off + len : f->size;
 	if (newsize == f->size && len == 0)
 		return (0);
@@ -942,6 +1112,7 @@ dav_file_truncate(struct dav_file *f, uint64_t size, char *err, size_t errlen)
 	uint64_t	 last;
 	size_t		 blen;
 
+	f->vol->gen++;	/* the plaintext cache is stale */
 	if (size >= f->size)
 		return (dav_file_write(f, NULL, 0, size, err, errlen));
 	dav_file_uncache(f);
@@ -1112,6 +1283,7 @@ dav_writer_finish(struct dav_writer *w, int dirfd, const char *leaf,
 {
 	int	 tmpfd, rv = -1;
 
+	w->vol->gen++;	/* the plaintext cache is stale */
 	if (dav_writer_seal(w, 1, err, errlen) == -1)
 		goto out;
 	if (fsync(w->fd) == -1) {
@@ -1428,6 +1600,7 @@ dav_copy(struct dav_volume *svol, const char *from, struct dav_volume *dvol,
 	size_t		 i;
 	int		 rv = 0;
 
+	dvol->gen++;	/* the plaintext cache is stale */
 	if (dav_stat(svol, from, &sb, err, errlen) == -1)
 		return (-1);
 	if (!sb.exists) {

@@ -164,6 +164,25 @@ truncate -s 100000 "$VOLDIR/v1/data/w.txt"
 check "truncated mid-block: 500" [ "$(code GET $U/v1/w.txt -H 'Range: bytes=-10')" = 500 ]
 check "other files still served" [ "$(code GET $U/v1/a.txt; cat "$T/body")" = 200hello ]
 
+# Small files are served from a plaintext cache once read whole: tampering
+# behind the server's back and every change made through it are still seen.
+head -c 3000 /dev/urandom > "$T/small"
+code PUT $U/v1/s.txt --data-binary @"$T/small" >/dev/null
+code GET $U/v1/s.txt >/dev/null
+code GET $U/v1/s.txt >/dev/null
+check "small file read twice (cached): same bytes" cmp -s "$T/small" "$T/body"
+printf 'X' | dd of="$VOLDIR/v1/data/s.txt" bs=1 seek=100 conv=notrunc 2>/dev/null
+check "cached small file tampered on disk: 500" [ "$(code GET $U/v1/s.txt)" = 500 ]
+code PUT $U/v1/s.txt --data-binary @"$T/small" >/dev/null
+code GET $U/v1/s.txt >/dev/null
+check "PATCH right after a cached read: 204" [ "$(code PATCH $U/v1/s.txt -H 'X-Update-Range: bytes=0-3' -H 'Content-Type: application/x-sabredav-partialupdate' --data-binary ABCD)" = 204 ]
+check "... the next GET has the new bytes" [ "$(code GET $U/v1/s.txt -H 'Range: bytes=0-5' >/dev/null; head -c 4 "$T/body")" = ABCD ]
+code PUT $U/v1/s2.txt --data-binary 'other' >/dev/null
+code GET $U/v1/s2.txt >/dev/null
+check "MOVE over a cached file: 204" [ "$(code MOVE $U/v1/s.txt -H "Destination: $U/v1/s2.txt")" = 204 ]
+check "... GET has the moved content" [ "$(code GET $U/v1/s2.txt >/dev/null; head -c 4 "$T/body")" = ABCD ]
+check "... the source is gone" [ "$(code GET $U/v1/s.txt)" = 404 ]
+
 # cadaver as a second client.
 if command -v cadaver >/dev/null; then
 	printf 'cadaver data %s\n' "$$" > "$T/cad.txt"
