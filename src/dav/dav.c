@@ -663,8 +663,7 @@ dav_get_more(struct http_request *req, void *arg)
 			dav_req_free(dr);
 			return;
 		}
-		http_reply_chunk(dr->req, buf, n);
-		free(buf);
+		http_reply_chunk_free(dr->req, buf, n);
 		dr->offset += n;
 		/* Wait for the output to drain before reading more. */
 		if (dr->offset < dr->end && http_reply_pending(dr->req) >=

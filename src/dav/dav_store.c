@@ -925,21 +925,23 @@ dav_seal(const struct dav_volume *vol, const unsigned char *id, uint64_t index,
 		fatalx("%s: cipher failed", __func__);
 }
 
-/* Read and open block index of f into out; returns its length or -1 (EIO). */
+/* Read and open block index of f into out; returns its length or -1 (EIO).
+ * The slot is opened where it was read (block 0 or the read-ahead). */
 static ssize_t
 dav_file_block(struct dav_file *f, uint64_t index, unsigned char *out,
     char *err, size_t errlen)
 {
-	unsigned char	 slot[DAV_SLOT_BYTES], aad[DAV_AAD_BYTES];
-	size_t		 want, len;
-	ssize_t		 n;
-	int		 final = (index == f->nslots - 1);
+	unsigned char		 aad[DAV_AAD_BYTES];
+	const unsigned char	*slot = NULL;
+	size_t			 want, len;
+	ssize_t			 n;
+	int			 final = (index == f->nslots - 1);
 
 	want = final ? (f->size - index * DAV_BLOCK_BYTES) + DAV_SLOT_OVERHEAD :
 	    DAV_SLOT_BYTES;
 	if (index == 0 && f->slot0 != NULL &&
 	    f->slot0len == DAV_HEADER_BYTES + want) {
-		memcpy(slot, f->slot0 + DAV_HEADER_BYTES, want);
+		slot = f->slot0 + DAV_HEADER_BYTES;
 		n = want;
 	} else {
 		/* One pread for many slots: the next ones are likely wanted. */
@@ -955,8 +957,7 @@ dav_file_block(struct dav_file *f, uint64_t index, unsigned char *out,
 			f->ra_len = n > 0 ? (size_t)n : 0;
 		}
 		if ((index - f->ra_first) * DAV_SLOT_BYTES + want <= f->ra_len) {
-			memcpy(slot, f->ra + (index - f->ra_first) *
-			    DAV_SLOT_BYTES, want);
+			slot = f->ra + (index - f->ra_first) * DAV_SLOT_BYTES;
 			n = want;
 		} else
 			n = f->ra_len - (index - f->ra_first) * DAV_SLOT_BYTES;
@@ -1039,6 +1040,16 @@ dav_file_read(struct dav_file *f, void *buf, size_t len, uint64_t off,
 	while (done < len && off + done < f->size) {
 		index = (off + done) / DAV_BLOCK_BYTES;
 		skip = (off + done) % DAV_BLOCK_BYTES;
+		/* A whole block that fits is opened straight into buf. */
+		if (skip == 0 && (len - done >= DAV_BLOCK_BYTES ||
+		    (index == f->nslots - 1 &&
+		    len - done >= f->size - index * DAV_BLOCK_BYTES))) {
+			if ((blen = dav_file_block(f, index, out + done, err,
+			    errlen)) == -1)
+				return (-1);
+			done += blen;
+			continue;
+		}
 		if ((blen = dav_file_block(f, index, block, err, errlen)) == -1)
 			return (-1);
 		if ((size_t)blen <= skip)

@@ -864,8 +864,10 @@ http_conn_new(struct http_server *srv, struct http_listener *l, int fd)
 	/* Bound what sits unparsed behind a pending request (pipelining). */
 	bufferevent_setwatermark(bev, EV_READ, 0,
 	    srv->limits.max_header_bytes + 64 * 1024);
-	/* Large bodies in fewer reads than libevent's 16 KiB default. */
+	/* Large bodies in fewer reads than libevent's 16 KiB default, and large
+	 * replies in fewer writes (and wakeups) than its 16 KiB as well. */
 	bufferevent_set_max_single_read(bev, 128 * 1024);
+	bufferevent_set_max_single_write(bev, 256 * 1024);
 	bufferevent_setcb(bev, http_conn_read_cb, http_conn_write_cb,
 	    http_conn_event_cb, c);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
@@ -1792,6 +1794,36 @@ http_reply_chunk(struct http_request *req, const void *data, size_t len)
 	if (req->chunked)
 		evbuffer_add_printf(out, "%zx\r\n", len);
 	evbuffer_add(out, data, len);
+	if (req->chunked)
+		evbuffer_add(out, "\r\n", 2);
+}
+
+static void
+http_free_ref(const void *data, size_t len, void *arg)
+{
+	free(arg);
+}
+
+/* http_reply_chunk for a malloc'd buffer the layer frees when sent: an
+ * HTTP/1.1 socket takes it by reference instead of a copy. */
+void
+http_reply_chunk_free(struct http_request *req, void *data, size_t len)
+{
+	struct evbuffer	*out;
+
+	if (req->reply_state != HTTP_REPLY_STREAMING || req->is_head ||
+	    len == 0 || req->h2_stream != 0) {
+		http_reply_chunk(req, data, len);
+		free(data);
+		return;
+	}
+	out = bufferevent_get_output(req->conn->bev);
+	if (req->chunked)
+		evbuffer_add_printf(out, "%zx\r\n", len);
+	if (evbuffer_add_reference(out, data, len, http_free_ref, data) == -1) {
+		evbuffer_add(out, data, len);
+		free(data);
+	}
 	if (req->chunked)
 		evbuffer_add(out, "\r\n", 2);
 }
