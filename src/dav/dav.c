@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <openssl/ssl.h>
 
 #include "ca.h"
@@ -44,6 +45,9 @@ static struct {
 	struct dav_store	*store;
 	struct http_server	*http;
 	SSL_CTX			*tls[2];	/* without, with client certs */
+	/* PUTs whose bodies are in, committed together (dav_commit_cb). */
+	TAILQ_HEAD(, dav_req)	 commits;
+	struct event		*commit_ev;
 } dav;
 
 static void	dav_shutdown(void);
@@ -73,6 +77,8 @@ dav_req_free(struct dav_req *dr)
 		evbuffer_free(dr->body);
 	if (dr->defer_body != NULL)
 		evbuffer_free(dr->defer_body);
+	if (dr->committing)
+		TAILQ_REMOVE(&dav.commits, dr, commit_entry);
 	dav_writer_abort(dr->writer);
 	dav_file_close(dr->file);
 	free(dr->cached);
@@ -840,9 +846,32 @@ dav_put_start(struct dav_req *dr)
 	dr->created = !dr->t.st.exists;
 }
 
-/* PUT body done: put the file in place. */
+/*
+ * PUT body done: the file is written out and the PUT queued for the group
+ * commit, which runs once the loop has handled every other event that was
+ * ready with it.  Each PUT still gets its own fsync before its answer, but
+ * the PUTs that end together (many clients, or one client with requests in
+ * flight on several connections) pay for one journal commit, not one each.
+ */
 static void
 dav_put_end(struct dav_req *dr)
+{
+	char	 err[256];
+
+	if (dav_writer_end(dr->writer, err, sizeof err) == -1) {
+		dav_error(dr, dav_errno_status(errno) == 507 ? 507 : 500, NULL,
+		    "%s", err);
+		return;
+	}
+	if (TAILQ_EMPTY(&dav.commits))
+		event_active(dav.commit_ev, EV_TIMEOUT, 0);
+	TAILQ_INSERT_TAIL(&dav.commits, dr, commit_entry);
+	dr->committing = 1;
+}
+
+/* Put the file in place and answer. */
+static void
+dav_put_commit(struct dav_req *dr)
 {
 	struct dav_writer	*w = dr->writer;
 	char			 err[256];
@@ -856,6 +885,19 @@ dav_put_end(struct dav_req *dr)
 	if (dav_target_stat(&dr->t, err, sizeof err) == 0 && dr->t.st.exists)
 		dav_reply_validators(dr);
 	dav_finish(dr, dr->created ? 201 : 204, NULL, NULL, 0);
+}
+
+/* The group commit: every PUT queued since the last one. */
+static void
+dav_commit_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct dav_req	*dr;
+
+	while ((dr = TAILQ_FIRST(&dav.commits)) != NULL) {
+		TAILQ_REMOVE(&dav.commits, dr, commit_entry);
+		dr->committing = 0;
+		dav_put_commit(dr);
+	}
 }
 
 /*
@@ -1445,6 +1487,10 @@ dav_init(const struct server_env *env, char *err, size_t errlen)
 	struct http_limits	 limits;
 
 	dav.base = env->base;
+	TAILQ_INIT(&dav.commits);
+	if ((dav.commit_ev = event_new(env->base, -1, 0, dav_commit_cb,
+	    NULL)) == NULL)
+		fatalx("%s: event_new failed", __func__);
 	dav_caps_set(conf);
 	if ((dav.store = dav_store_open(conf->dav_storage_dir, err,
 	    errlen)) == NULL)
@@ -1509,6 +1555,10 @@ dav_shutdown(void)
 
 	http_server_free(dav.http);
 	dav.http = NULL;
+	if (dav.commit_ev != NULL) {
+		event_free(dav.commit_ev);
+		dav.commit_ev = NULL;
+	}
 	for (i = 0; i < 2; i++) {
 		SSL_CTX_free(dav.tls[i]);
 		dav.tls[i] = NULL;

@@ -48,6 +48,8 @@ struct dav_req {
 	struct evbuffer		*defer_body;
 	struct dav_if		 ifh;		/* parsed If header */
 	int			 has_if;
+	int			 committing;	/* PUT: in the group commit queue */
+	TAILQ_ENTRY(dav_req)	 commit_entry;
 };
 
 struct dav_lock {

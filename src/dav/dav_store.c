@@ -128,6 +128,7 @@ struct dav_writer {
 	/* Nonces drawn ahead, one per slot of out; nnonce left unused. */
 	unsigned char		 nonces[DAV_WRITER_SLOTS * DAV_NONCE_BYTES];
 	size_t			 nnonce;
+	int			 sealed;	/* dav_writer_end done */
 };
 
 #define DAV_WRITER_SYNC_BYTES	(8 * 1024 * 1024)
@@ -1286,6 +1287,23 @@ dav_writer_add(struct dav_writer *w, const void *data, size_t len, char *err,
 	return (0);
 }
 
+/*
+ * All bytes are in: seal the last block and start writing the file out, so
+ * that the fsync of dav_writer_commit finds little left to do, and the
+ * fsyncs of several files ended together share one journal commit.
+ */
+int
+dav_writer_end(struct dav_writer *w, char *err, size_t errlen)
+{
+	if (w->sealed)
+		return (0);
+	if (dav_writer_seal(w, 1, err, errlen) == -1)
+		return (-1);
+	w->sealed = 1;
+	sync_file_range(w->fd, w->synced, 0, SYNC_FILE_RANGE_WRITE);
+	return (0);
+}
+
 /* Finish into the tree at path, or into the volume directory when path is
  * NULL and name is set (the lock table). */
 static int
@@ -1295,7 +1313,7 @@ dav_writer_finish(struct dav_writer *w, int dirfd, const char *leaf,
 	int	 tmpfd, rv = -1;
 
 	w->vol->gen++;	/* the plaintext cache is stale */
-	if (dav_writer_seal(w, 1, err, errlen) == -1)
+	if (!w->sealed && dav_writer_end(w, err, errlen) == -1)
 		goto out;
 	if (fsync(w->fd) == -1) {
 		snprintf(err, errlen, "fsync: %s", strerror(errno));

@@ -42,6 +42,18 @@
 
 struct vnode;
 
+/* A set of names (a directory's members). */
+#define VFS_NAMES_BUCKETS	256
+struct vname {
+	struct vname		*next;
+	char			 name[];
+};
+struct vnames {
+	struct vname		*b[VFS_NAMES_BUCKETS];
+};
+
+static void	vfs_names_free(struct vnames *);
+
 /* An operation waiting for its file's dirty data to be stored. */
 struct vwait {
 	/* 0: done (replied); -1: not yet, keep waiting. */
@@ -72,6 +84,12 @@ struct vnode {
 	int			 local;		/* created here, not yet PUT */
 	int			 wb_error;	/* errno of a failed flush, once */
 	struct vwaits		 waits;
+
+	/* A directory's member names as last listed (or made empty by our
+	 * MKCOL) and kept up to date by our own changes: until names_until a
+	 * name not in it is answered "no such file" without a round trip. */
+	struct vnames		*names;
+	double			 names_until;
 
 	struct vnode		*ino_next;
 	struct vnode		*path_next;
@@ -220,6 +238,7 @@ vfs_node_free(struct vnode *n)
 	TAILQ_REMOVE(&fs->nodes, n, entry);
 	vol_extent_free(&n->dirty);
 	vol_extent_free(&n->flight);
+	vfs_names_free(n->names);
 	free(n->path);
 	free(n);
 }
@@ -435,6 +454,101 @@ vfs_node_update(struct vnode *n, const struct vol_entry *e)
 	n->attr_until = vfs_now() + VFS_ATTR_SECONDS;
 }
 
+/* --- member names of directories -------------------------------------- */
+
+static struct vname **
+vfs_names_slot(struct vnames *s, const char *name)
+{
+	struct vname	**pp;
+
+	for (pp = &s->b[vfs_hash_str(name) % VFS_NAMES_BUCKETS]; *pp != NULL;
+	    pp = &(*pp)->next)
+		if (strcmp((*pp)->name, name) == 0)
+			break;
+	return (pp);
+}
+
+static void
+vfs_names_add(struct vnames *s, const char *name)
+{
+	struct vname	**pp, *v;
+	size_t		  len = strlen(name);
+
+	if (*(pp = vfs_names_slot(s, name)) != NULL)
+		return;
+	v = xmalloc(sizeof *v + len + 1);
+	memcpy(v->name, name, len + 1);
+	v->next = NULL;
+	*pp = v;
+}
+
+static void
+vfs_names_del(struct vnames *s, const char *name)
+{
+	struct vname	**pp, *v;
+
+	if ((v = *(pp = vfs_names_slot(s, name))) == NULL)
+		return;
+	*pp = v->next;
+	free(v);
+}
+
+static void
+vfs_names_free(struct vnames *s)
+{
+	struct vname	*v;
+	size_t		 i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < VFS_NAMES_BUCKETS; i++)
+		while ((v = s->b[i]) != NULL) {
+			s->b[i] = v->next;
+			free(v);
+		}
+	free(s);
+}
+
+/* The directory's names are known afresh: those of a listing, or none. */
+static void
+vfs_names_set(struct vnode *d, const struct vol_entry *e, size_t ne)
+{
+	size_t	 i;
+
+	vfs_names_free(d->names);
+	d->names = xcalloc(1, sizeof *d->names);
+	for (i = 0; i < ne; i++)
+		if (e[i].name != NULL && !e[i].bad)
+			vfs_names_add(d->names, e[i].name);
+	d->names_until = vfs_now() + VFS_ATTR_SECONDS;
+}
+
+/* Our own change to a directory's members (kept while the set is fresh). */
+static void
+vfs_names_change(struct vfs *fs, const char *path, int add)
+{
+	struct vnode	*d;
+	const char	*slash = strrchr(path, '/');
+	char		*parent;
+
+	parent = slash == NULL ? xstrdup("") : xstrndup(path, slash - path);
+	if ((d = vfs_node_path(fs, parent)) != NULL && d->names != NULL) {
+		if (add)
+			vfs_names_add(d->names, slash == NULL ? path : slash + 1);
+		else
+			vfs_names_del(d->names, slash == NULL ? path : slash + 1);
+	}
+	free(parent);
+}
+
+/* Is name surely absent from directory d (its names fresh)? */
+static int
+vfs_names_absent(struct vnode *d, const char *name)
+{
+	return (d->names != NULL && d->names_until > vfs_now() &&
+	    *vfs_names_slot(d->names, name) == NULL);
+}
+
 /* --- write-back -------------------------------------------------------- */
 
 static void	vfs_flush_start(struct vnode *);
@@ -609,6 +723,51 @@ vfs_op_init(void *userdata, struct fuse_conn_info *conn)
 	conn->max_readahead = VFS_MAX_WRITE;
 }
 
+/* "No such file", as a negative entry the kernel caches briefly. */
+static void
+vfs_reply_negative(fuse_req_t req)
+{
+	struct fuse_entry_param	neg;
+
+	memset(&neg, 0, sizeof neg);
+	neg.entry_timeout = VFS_ATTR_SECONDS;
+	fuse_reply_entry(req, &neg);
+}
+
+/* A lookup in a directory whose names went stale: its listing renews them
+ * (one request for the many lookups of a busy directory) and answers. */
+static void
+vfs_lookup_listed(const struct http_response *resp, const char *error,
+    void *arg)
+{
+	struct vop		*op = arg;
+	struct vol_entry	*e;
+	struct vnode		*n;
+	size_t			 ne, i;
+
+	if (vfs_propfind_entries(resp, error, op, &e, &ne) == -1)
+		return;
+	if (!e[0].is_dir) {
+		vol_entries_free(e, ne);
+		fuse_reply_err(op->req, ENOTDIR);
+		vfs_op_free(op);
+		return;
+	}
+	vfs_names_set(op->node, e + 1, ne - 1);
+	for (i = 1; i < ne; i++)
+		if (e[i].name != NULL && strcmp(e[i].name, op->name) == 0)
+			break;
+	if (i == ne) {
+		vfs_reply_negative(op->req);
+	} else {
+		n = vfs_node_get(op->fs, op->path);
+		vfs_node_update(n, &e[i]);
+		vfs_reply_entry(op->req, n);
+	}
+	vol_entries_free(e, ne);
+	vfs_op_free(op);
+}
+
 static void
 vfs_lookup_done(const struct http_response *resp, const char *error, void *arg)
 {
@@ -620,14 +779,9 @@ vfs_lookup_done(const struct http_response *resp, const char *error, void *arg)
 
 	if ((err = vfs_result(resp, error, "PROPFIND", op)) != 0 ||
 	    vfs_parse_multistatus(http_response_body(resp), &e, &ne) == -1) {
-		if (err == ENOENT) {
-			struct fuse_entry_param	neg;
-
-			/* A negative entry the kernel caches briefly. */
-			memset(&neg, 0, sizeof neg);
-			neg.entry_timeout = VFS_ATTR_SECONDS;
-			fuse_reply_entry(op->req, &neg);
-		} else
+		if (err == ENOENT)
+			vfs_reply_negative(op->req);
+		else
 			fuse_reply_err(op->req, err != 0 ? err : EIO);
 		vfs_op_free(op);
 		return;
@@ -659,6 +813,18 @@ vfs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	    n->refs > 0)) {
 		free(path);
 		vfs_reply_entry(req, n);
+		return;
+	}
+	if (n == NULL && vfs_names_absent(p, name)) {
+		free(path);
+		vfs_reply_negative(req);
+		return;
+	}
+	if (n == NULL && p->names != NULL && p->names_until <= vfs_now()) {
+		op = vfs_op_new(fs, req, p);
+		op->path = path;
+		op->name = xstrdup(name);
+		vfs_propfind(fs, p->path, "1", vfs_lookup_listed, op);
 		return;
 	}
 	op = vfs_op_new(fs, req, NULL);
@@ -856,6 +1022,7 @@ vfs_create_done(const struct http_response *resp, const char *error, void *arg)
 		return;
 	}
 	vfs_node_kill(vfs_node_path(op->fs, op->path));
+	vfs_names_change(op->fs, op->path, 1);
 	n = vfs_node_get(op->fs, op->path);
 	n->local = resp == NULL;
 	n->is_dir = 0;
@@ -1091,10 +1258,12 @@ vfs_mkdir_done(const struct http_response *resp, const char *error, void *arg)
 		vfs_op_free(op);
 		return;
 	}
+	vfs_names_change(op->fs, op->path, 1);
 	n = vfs_node_get(op->fs, op->path);
 	n->is_dir = 1;
 	n->size = 0;
 	n->mtime = time(NULL);
+	vfs_names_set(n, NULL, 0);	/* a new collection is empty */
 	n->attr_until = vfs_now() + VFS_ATTR_SECONDS;
 	vfs_reply_entry(op->req, n);
 	vfs_op_free(op);
@@ -1120,8 +1289,10 @@ vfs_remove_done(const struct http_response *resp, const char *error, void *arg)
 	struct vop	*op = arg;
 	int		 err;
 
-	if ((err = vfs_result(resp, error, "DELETE", op)) == 0)
+	if ((err = vfs_result(resp, error, "DELETE", op)) == 0) {
 		vfs_node_kill(vfs_node_path(op->fs, op->path));
+		vfs_names_change(op->fs, op->path, 0);
+	}
 	fuse_reply_err(op->req, err);
 	vfs_op_free(op);
 }
@@ -1233,8 +1404,11 @@ vfs_rename_done(const struct http_response *resp, const char *error, void *arg)
 	struct vop	*op = arg;
 	int		 err;
 
-	if ((err = vfs_result(resp, error, "MOVE", op)) == 0)
+	if ((err = vfs_result(resp, error, "MOVE", op)) == 0) {
 		vfs_node_move(op->fs, op->path, op->path2);
+		vfs_names_change(op->fs, op->path, 0);
+		vfs_names_change(op->fs, op->path2, 1);
+	}
 	fuse_reply_err(op->req, err);
 	vfs_op_free(op);
 }
@@ -1322,7 +1496,9 @@ vfs_opendir_done(const struct http_response *resp, const char *error,
 		vfs_op_free(op);
 		return;
 	}
-	/* Known members get fresh attributes for free. */
+	/* Known members get fresh attributes for free, the directory its
+	 * member names. */
+	vfs_names_set(op->node, d->e + 1, d->n - 1);
 	for (i = 1; i < d->n; i++) {
 		if (d->e[i].name == NULL)
 			continue;
