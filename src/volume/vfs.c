@@ -36,7 +36,8 @@
 #define VFS_ATTR_SECONDS	1.0	/* attributes and names cached this long */
 #define VFS_HTTP_TIMEOUT_MS	120000
 #define VFS_HTTP_MAX_BODY	(64 * 1024 * 1024)
-#define VFS_CLIENTS		4	/* keep-alive connections per mount */
+#define VFS_CLIENTS		8	/* keep-alive connections per mount */
+#define VFS_MAX_FLIGHTS		64	/* uploads started by close, at most */
 #define VFS_MAX_WRITE		(1024 * 1024)
 #define VFS_TRUNC_MAX		(64 * 1024 * 1024) /* shrink by GET+PUT up to this */
 
@@ -83,6 +84,7 @@ struct vnode {
 	int			 flushing;
 	int			 local;		/* created here, not yet PUT */
 	int			 wb_error;	/* errno of a failed flush, once */
+	int			 push;		/* closed: flush all that is dirty */
 	struct vwaits		 waits;
 
 	/* A directory's member names as last listed (or made empty by our
@@ -107,6 +109,17 @@ struct vfs {
 	struct http_client	*clients[VFS_CLIENTS];
 	unsigned int		 next_client;
 	size_t			 writeback_bytes;
+	/* Uploads in flight (PUT or PATCH of dirty data), the fsyncdir
+	 * requests waiting for none to be left, the first error of one that
+	 * no fsync of its file reported, and who waits for the mount to be
+	 * idle before unmounting it. */
+	unsigned int		 flights;
+	fuse_req_t		*syncs;
+	size_t			 nsyncs;
+	int			 wb_error;
+	void			(*drain_cb)(void *);
+	void			*drain_arg;
+	struct event		*drain_ev;	/* calls it off the client's stack */
 	uint64_t		 next_ino;
 	struct vnode		*by_ino[VFS_HASH];
 	struct vnode		*by_path[VFS_HASH];
@@ -552,6 +565,7 @@ vfs_names_absent(struct vnode *d, const char *name)
 /* --- write-back -------------------------------------------------------- */
 
 static void	vfs_flush_start(struct vnode *);
+static void	vfs_flights_check(struct vfs *);
 
 /* Is everything written to this file stored? */
 static int
@@ -633,11 +647,18 @@ vfs_flush_done(const struct http_response *resp, const char *error, void *arg)
 {
 	struct vop	*op = arg;
 	struct vnode	*n = op->node;
+	struct vfs	*fs = op->fs;
 	int		 e;
 
 	e = vfs_result(resp, error, n->local ? "PUT" : "PATCH", op);
-	if (e != 0 && !n->dead)
+	if (e != 0 && !n->dead) {
 		n->wb_error = e;
+		if (fs->wb_error == 0)
+			fs->wb_error = e;
+		log_warnx("volume %s: storing %s failed: %s", fs->volume,
+		    n->path, strerror(e));
+	}
+	fs->flights--;
 	n->flushing = 0;
 	n->local = 0;
 	n->flight.len = 0;
@@ -645,12 +666,59 @@ vfs_flush_done(const struct http_response *resp, const char *error, void *arg)
 		vol_extent_free(&n->flight);
 	n->mtime = time(NULL);
 	if (n->dirty.len > 0 && (vol_extent_full(&n->dirty) ||
-	    !TAILQ_EMPTY(&n->waits)))
+	    !TAILQ_EMPTY(&n->waits) || n->push))
 		vfs_flush_start(n);
 	else if (n->dirty.len == 0)
 		vol_extent_free(&n->dirty);
+	if (vfs_node_clean(n))
+		n->push = 0;
 	vfs_run_waits(n);
 	vfs_op_free(op);
+	vfs_flights_check(fs);	/* last: may unmount and free fs */
+}
+
+/* No upload left: answer fsyncdir, and whoever waits to unmount. */
+static void
+vfs_flights_check(struct vfs *fs)
+{
+	size_t	 i;
+
+	if (fs->flights > 0)
+		return;
+	for (i = 0; i < fs->nsyncs; i++)
+		fuse_reply_err(fs->syncs[i], fs->wb_error);
+	if (fs->nsyncs > 0)
+		fs->wb_error = 0;
+	free(fs->syncs);
+	fs->syncs = NULL;
+	fs->nsyncs = 0;
+	if (fs->drain_cb != NULL)
+		event_active(fs->drain_ev, EV_TIMEOUT, 0);
+}
+
+static void
+vfs_drained_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct vfs	*fs = arg;
+	void		(*cb)(void *);
+
+	if (fs->flights > 0 || (cb = fs->drain_cb) == NULL)
+		return;
+	fs->drain_cb = NULL;
+	cb(fs->drain_arg);	/* may unmount and free fs */
+}
+
+/* Call cb(arg) once no upload is in flight (now, if none is); never after
+ * vfs_unmount. */
+void
+vfs_drain(struct vfs *fs, void (*cb)(void *), void *arg)
+{
+	if (fs->flights == 0) {
+		cb(arg);
+		return;
+	}
+	fs->drain_cb = cb;
+	fs->drain_arg = arg;
 }
 
 /* Send the dirty extent with PATCH (the flight buffer must be free). */
@@ -681,6 +749,7 @@ vfs_flush_start(struct vnode *n)
 			n->dirty = t;
 			n->dirty.len = 0;
 		}
+		n->fs->flights++;
 		vfs_send(n->fs, "PUT", n->path, NULL, n->flight.buf,
 		    n->flight.len, vfs_flush_done, vfs_op_new(n->fs, NULL, n));
 		return;
@@ -696,6 +765,7 @@ vfs_flush_start(struct vnode *n)
 	hdrs[0] = "Content-Type: application/x-sabredav-partialupdate";
 	hdrs[1] = range;
 	hdrs[2] = NULL;
+	n->fs->flights++;
 	vfs_send(n->fs, "PATCH", n->path, hdrs, n->flight.buf, n->flight.len,
 	    vfs_flush_done, op);
 	free(range);
@@ -1227,10 +1297,50 @@ vfs_sync(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_err(req, e);
 }
 
+/*
+ * close(2) and the release after it start the upload of what is dirty and
+ * return: a process writing many small files keeps several uploads in flight
+ * instead of waiting a round trip (and the server's fsync) for each.  fsync of
+ * the file, or fsyncdir of any directory of the mount (sync DIR), waits until
+ * it is stored and reports its error; reads and names in this mount see the
+ * data at once.  Past VFS_MAX_FLIGHTS uploads close waits, as fsync does.
+ */
+static void
+vfs_close(fuse_req_t req, fuse_ino_t ino)
+{
+	struct vfs	*fs = fuse_req_userdata(req);
+	struct vnode	*n;
+	int		 e;
+
+	if ((n = vfs_node_ino(fs, ino)) == NULL || vfs_node_clean(n) ||
+	    fs->flights >= VFS_MAX_FLIGHTS) {
+		vfs_sync(req, ino);
+		return;
+	}
+	n->push = 1;
+	vfs_flush_start(n);
+	e = n->wb_error;
+	n->wb_error = 0;
+	fuse_reply_err(req, e);
+}
+
 static void
 vfs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	vfs_sync(req, ino);
+	vfs_close(req, ino);
+}
+
+/* Wait for every upload of the mount. */
+static void
+vfs_op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
+    struct fuse_file_info *fi)
+{
+	struct vfs	*fs = fuse_req_userdata(req);
+
+	fs->syncs = xreallocarray(fs->syncs, fs->nsyncs + 1,
+	    sizeof *fs->syncs);
+	fs->syncs[fs->nsyncs++] = req;
+	vfs_flights_check(fs);
 }
 
 static void
@@ -1243,7 +1353,7 @@ vfs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 static void
 vfs_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	vfs_sync(req, ino);
+	vfs_close(req, ino);
 }
 
 static void
@@ -1609,6 +1719,7 @@ static const struct fuse_lowlevel_ops vfs_ops = {
 	.opendir = vfs_op_opendir,
 	.readdir = vfs_op_readdir,
 	.releasedir = vfs_op_releasedir,
+	.fsyncdir = vfs_op_fsyncdir,
 	.statfs = vfs_op_statfs,
 	.create = vfs_op_create,
 };
@@ -1667,6 +1778,8 @@ vfs_mount(struct event_base *base, const struct vfs_params *p, char *err,
 	fs->writeback_bytes = p->writeback_bytes;
 	fs->next_ino = FUSE_ROOT_ID;
 	TAILQ_INIT(&fs->nodes);
+	if ((fs->drain_ev = evtimer_new(base, vfs_drained_cb, fs)) == NULL)
+		fatalx("%s: evtimer_new failed", __func__);
 	root = vfs_node_get(fs, "");
 	root->is_dir = 1;
 	root->mtime = time(NULL);
@@ -1706,6 +1819,7 @@ fail:
 	for (i = 0; i < VFS_CLIENTS; i++)
 		http_client_free(fs->clients[i]);
 	vfs_node_free(root);
+	event_free(fs->drain_ev);
 	free(fs->volume);
 	free(fs->mountpoint);
 	free(fs);
@@ -1727,6 +1841,11 @@ vfs_unmount(struct vfs *fs)
 	fuse_session_unmount(fs->se);
 	fuse_session_destroy(fs->se);
 	free(fs->fbuf.mem);
+	if (fs->flights > 0)
+		log_warnx("volume %s: unmounted with %u uploads in flight",
+		    fs->volume, fs->flights);
+	free(fs->syncs);	/* the kernel has dropped those requests */
+	event_free(fs->drain_ev);
 	for (i = 0; i < VFS_CLIENTS; i++)
 		http_client_free(fs->clients[i]);
 	while ((n = TAILQ_FIRST(&fs->nodes)) != NULL) {

@@ -19,6 +19,9 @@ struct vfs_params {
 struct vfs	*vfs_mount(struct event_base *, const struct vfs_params *,
 		    char *err, size_t errlen);
 void		 vfs_unmount(struct vfs *);
+/* cb(arg) once no upload started by close(2) is in flight (at once if none);
+ * never after vfs_unmount. */
+void		 vfs_drain(struct vfs *, void (*cb)(void *), void *arg);
 /* A mount whose daemon died answers ENOTCONN: detach it lazily. */
 void		 vfs_stale_cleanup(const char *mountpoint);
 

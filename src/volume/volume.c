@@ -545,6 +545,18 @@ volume_mount(struct http_request *req, void *arg)
 	json_free(doc);
 }
 
+/* No upload left in flight on a volume's mount: unmount it if unused. */
+static void
+vol_drained(void *arg)
+{
+	struct volume	*v = arg;
+
+	if (v->nids > 0 || v->vfs == NULL)
+		return;
+	vfs_unmount(v->vfs);
+	v->vfs = NULL;
+}
+
 void
 volume_unmount(struct http_request *req, void *arg)
 {
@@ -562,10 +574,10 @@ volume_unmount(struct http_request *req, void *arg)
 		return;
 	}
 	vol_del_id(v, id);
-	if (v->nids == 0) {
-		vfs_unmount(v->vfs);
-		v->vfs = NULL;
-	}
+	/* The last user gone: unmount once what its close(2)s started is
+	 * stored (a Mount meanwhile keeps the mount). */
+	if (v->nids == 0 && v->vfs != NULL)
+		vfs_drain(v->vfs, vol_drained, v);
 	xasprintf(&key, "%s/%s", v->name, id);
 	store_del(vol.store, VOL_KIND_MOUNT, key, vol_pending_done,
 	    vol_pending_new(req, "{}"));

@@ -61,9 +61,23 @@ check "truncate grows with zeros" sh -c "truncate -s 8 $MP/d1/renamed.txt && [ \
 # Writes at any offset, reads at any offset.
 check "write at an offset" sh -c "printf XY | dd of=$MP/d1/renamed.txt bs=1 seek=1 conv=notrunc status=none && [ \"\$(head -c 4 $MP/d1/renamed.txt)\" = hXYl ]"
 check "read at an offset" [ "$(dd if="$MP/d1/renamed.txt" bs=1 skip=3 count=2 status=none)" = lo ]
-# A new file reaches the server by close at the latest.
-check "touch stores an empty file" sh -c "touch $MP/t && curl -sf --unix-socket $T/run/dav.sock http://x/v1/t -o $T/got && [ ! -s $T/got ]"
-check "a closed file is on the server" sh -c "echo abc > $MP/t2 && [ \"\$(curl -sf --unix-socket $T/run/dav.sock http://x/v1/t2)\" = abc ]"
+# close(2) starts the upload of a new file; fsync, or sync of a directory
+# (fsyncdir: every upload of the mount), waits until it is stored.
+check "touch stores an empty file" sh -c "touch $MP/t && sync $MP && curl -sf --unix-socket $T/run/dav.sock http://x/v1/t -o $T/got && [ ! -s $T/got ]"
+check "a closed file is on the server after sync DIR" sh -c "echo abc > $MP/t2 && sync $MP && [ \"\$(curl -sf --unix-socket $T/run/dav.sock http://x/v1/t2)\" = abc ]"
+check "a closed file reads back at once" sh -c "echo def > $MP/t3 && [ \"\$(cat $MP/t3)\" = def ] && rm $MP/t3"
+check "fsync of a file waits for it" sh -c "echo ghi | dd of=$MP/t4 conv=fsync status=none && [ \"\$(curl -sf --unix-socket $T/run/dav.sock http://x/v1/t4)\" = ghi ] && rm $MP/t4"
+# Many small files: uploads in flight together, lookups of new names in a
+# directory made here answered without a round trip.
+check "mkdir for many files" mkdir "$MP/many"
+check "200 small files then sync DIR" sh -c "i=0; while [ \$i -lt 200 ]; do echo \$i > $MP/many/f\$i || exit 1; i=\$((i + 1)); done; sync $MP/many"
+n=$(curl -s --unix-socket "$T/run/dav.sock" -X PROPFIND -H 'Depth: 1' http://x/v1/many/ | grep -o '<D:href>' | wc -l)
+check "... all 200 on the server ($((n - 1)))" [ "$n" = 201 ]
+check "... with their bytes" [ "$(curl -sf --unix-socket "$T/run/dav.sock" http://x/v1/many/f137)" = 137 ]
+check "... listed through the mount" [ "$(ls "$MP/many" | wc -l)" = 200 ]
+curl -sf --unix-socket "$T/run/dav.sock" -T /dev/null http://x/v1/many/outside
+check "a file made behind the mount's back is seen within a second" wait_for 3 test -e "$MP/many/outside"
+check "rm of many" rm -r "$MP/many"
 check "removed before and after storing" sh -c "rm $MP/t $MP/t2 && ! test -e $MP/t && ! curl -sf --unix-socket $T/run/dav.sock http://x/v1/t2 -o /dev/null"
 check "O_EXCL on an existing file: EEXIST" sh -c "echo x > $MP/ex && ! (set -C; echo y > $MP/ex) 2>/dev/null && rm $MP/ex"
 check "unlink" rm "$MP/d1/renamed.txt"
@@ -108,6 +122,15 @@ check "still mounted for c2" grep -q " $MP fuse" /proc/mounts
 r=$(plugin_call /VolumeDriver.Unmount '{"Name":"v1","ID":"c2"}')
 check "Unmount c2" contains "$r" '200 {}'
 check "unmounted after the last" not grep -q " $MP fuse" /proc/mounts
+# The last Unmount right after many close(2)s: unmounted once all is stored.
+r=$(plugin_call /VolumeDriver.Mount '{"Name":"v1","ID":"c3"}')
+check "Mount c3" contains "$r" "200 {\"Mountpoint\":\"$MP\"}"
+check "100 files, no sync" sh -c "mkdir $MP/last && i=0; while [ \$i -lt 100 ]; do echo \$i > $MP/last/f\$i || exit 1; i=\$((i + 1)); done"
+r=$(plugin_call /VolumeDriver.Unmount '{"Name":"v1","ID":"c3"}')
+check "Unmount c3 at once" contains "$r" '200 {}'
+check "unmounted once stored" wait_for 10 sh -c "! grep -q ' $MP fuse' /proc/mounts"
+n=$(curl -s --unix-socket "$T/run/dav.sock" -X PROPFIND -H 'Depth: 1' http://x/v1/last/ | grep -o '<D:href>' | wc -l)
+check "... all 100 on the server ($((n - 1)))" [ "$n" = 101 ]
 r=$(plugin_call /VolumeDriver.Remove '{"Name":"v1"}')
 check "Remove" contains "$r" '200 {}'
 r=$(plugin_call /VolumeDriver.Get '{"Name":"v1"}')
