@@ -30,6 +30,7 @@
 #include "dav_xml.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "server.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -51,6 +52,8 @@ static struct {
 } dav;
 
 static void	dav_shutdown(void);
+static void	dav_count(const char *method, int status, uint64_t out);
+static void	dav_count_bytes(int in, uint64_t n);
 static void	dav_on_headers(struct http_request *, void *);
 static int	dav_on_body(struct http_request *, const void *, size_t, void *);
 static void	dav_on_end(struct http_request *, void *);
@@ -120,6 +123,7 @@ dav_reply_buffer(struct dav_req *dr, int status, const char *ctype,
 		return;
 	}
 	http_request_set_cleanup(dr->req, NULL, NULL);
+	dav_count(dr->method, status, evbuffer_get_length(buf));
 	http_reply_buffer(dr->req, status, ctype, buf);
 	dav_req_free(dr);
 }
@@ -187,6 +191,7 @@ dav_layer_error(struct http_request *req, int status, const char *message,
 
 	n = xasprintf(&body, "%d %s: %s\n", status, http_status_text(status),
 	    message);
+	dav_count(http_request_method(req), status, n);
 	http_reply(req, status, "text/plain; charset=utf-8", body, n);
 	free(body);
 }
@@ -669,6 +674,7 @@ dav_get_more(struct http_request *req, void *arg)
 			dav_req_free(dr);
 			return;
 		}
+		dav_count_bytes(0, n);
 		http_reply_chunk_free(dr->req, buf, n);
 		dr->offset += n;
 		/* Wait for the output to drain before reading more. */
@@ -731,6 +737,7 @@ dav_get(struct dav_req *dr)
 	http_reply_header(dr->req, "Accept-Ranges", "bytes");
 	if (strcmp(dr->method, "HEAD") == 0) {
 		http_request_set_cleanup(dr->req, NULL, NULL);
+		dav_count(dr->method, status, 0);
 		http_reply_start(dr->req, status, "application/octet-stream",
 		    end - start);
 		http_reply_end(dr->req);
@@ -761,6 +768,7 @@ dav_get(struct dav_req *dr)
 	}
 	dr->offset = start;
 	dr->end = end;
+	dav_count(dr->method, status, 0);	/* bytes as they go */
 	http_reply_start(dr->req, status, "application/octet-stream",
 	    end - start);
 	http_reply_on_drain(dr->req, dav_get_more, dr, DAV_GET_CHUNK / 2);
@@ -885,6 +893,55 @@ dav_put_commit(struct dav_req *dr)
 	if (dav_target_stat(&dr->t, err, sizeof err) == 0 && dr->t.st.exists)
 		dav_reply_validators(dr);
 	dav_finish(dr, dr->created ? 201 : 204, NULL, NULL, 0);
+}
+
+/*
+ * Metrics: requests by method and status, body bytes in and out.  Methods
+ * outside the known set count as "other", so the label set stays bounded
+ * whatever clients send; a series is made on its first use.
+ */
+static const char *const dav_methods[] = {
+	"OPTIONS", "GET", "HEAD", "PUT", "PATCH", "DELETE", "MKCOL", "COPY",
+	"MOVE", "PROPFIND", "PROPPATCH", "LOCK", "UNLOCK", "other"
+};
+#define DAV_NMETHODS	(sizeof dav_methods / sizeof dav_methods[0])
+
+static struct {
+	struct metric	*req[DAV_NMETHODS][500];	/* status 100..599 */
+	struct metric	*bytes[2];			/* out, in */
+} dav_m;
+
+static void
+dav_count_bytes(int in, uint64_t n)
+{
+	if (dav_m.bytes[in] == NULL)
+		dav_m.bytes[in] = metrics_counter("netcrave_dav_bytes_total",
+		    "WebDAV request and response body bytes.", in ?
+		    "direction=\"in\"" : "direction=\"out\"");
+	metrics_add(dav_m.bytes[in], n);
+}
+
+static void
+dav_count(const char *method, int status, uint64_t out)
+{
+	char	 labels[64];
+	size_t	 i;
+
+	for (i = 0; i < DAV_NMETHODS - 1; i++)
+		if (method != NULL && strcmp(method, dav_methods[i]) == 0)
+			break;
+	if (status >= 100 && status <= 599) {
+		if (dav_m.req[i][status - 100] == NULL) {
+			snprintf(labels, sizeof labels,
+			    "method=\"%s\",code=\"%d\"", dav_methods[i], status);
+			dav_m.req[i][status - 100] = metrics_counter(
+			    "netcrave_dav_requests_total",
+			    "WebDAV requests by method and status.", labels);
+		}
+		metrics_add(dav_m.req[i][status - 100], 1);
+	}
+	if (out > 0)
+		dav_count_bytes(0, out);
 }
 
 /* The group commit: every PUT queued since the last one. */
@@ -1313,6 +1370,7 @@ dav_on_body(struct http_request *req, const void *data, size_t len, void *arg)
 
 	if (dr == NULL || dr->failed)
 		return (0);
+	dav_count_bytes(1, len);
 	if (dr->writer != NULL) {
 		if (dav_writer_add(dr->writer, data, len, err,
 		    sizeof err) == -1) {
@@ -1565,6 +1623,7 @@ dav_shutdown(void)
 	}
 	ca_close();
 	dav_locks_shutdown();
+	memset(&dav_m, 0, sizeof dav_m);	/* the registry may be reset */
 	dav_store_close(dav.store);
 	dav.store = NULL;
 }

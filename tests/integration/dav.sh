@@ -268,6 +268,18 @@ check "slow body over 4 s (idle 1.5 s), big body, pipelined GET: $out" [ "$out" 
 code GET $U/v1/trickle.big >/dev/null
 check "... the big body stored whole" [ "$(wc -c < "$T/body")" = 200000 ]
 
+# Metrics: requests by method and status, body bytes in and out.
+code FROB $U/v1/ >/dev/null
+m=$(curl -s --unix-socket "$METRICS_SOCK" http://x/metrics)
+val() { echo "$m" | grep -F "$1" | awk '{ print $2 }' | head -1; }
+check "metrics: PUT 201 counted ($(val 'netcrave_dav_requests_total{method="PUT",code="201"}'))" [ "$(val 'netcrave_dav_requests_total{method="PUT",code="201"}')" -ge 10 ]
+check "metrics: PROPFIND 207 counted" [ "$(val 'netcrave_dav_requests_total{method="PROPFIND",code="207"}')" -ge 1 ]
+check "metrics: GET 206 counted" [ "$(val 'netcrave_dav_requests_total{method="GET",code="206"}')" -ge 1 ]
+check "metrics: an unknown method is other/405" [ "$(val 'netcrave_dav_requests_total{method="other",code="405"}')" -ge 1 ]
+check "metrics: bytes in (5 MB PUTs and more)" [ "$(val 'netcrave_dav_bytes_total{direction="in"}')" -gt 10000000 ]
+check "metrics: bytes out (5 MB GETs and more)" [ "$(val 'netcrave_dav_bytes_total{direction="out"}')" -gt 10000000 ]
+check "metrics: help text" contains "$m" "# HELP netcrave_dav_requests_total WebDAV requests by method and status."
+
 # Properties and locks survive a restart.
 check "stop" nc_stop
 nc_start || finish
