@@ -74,7 +74,7 @@ ca_add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
 
 /* A certificate skeleton: random serial, validity, subject CN. */
 static X509 *
-ca_new_cert(EVP_PKEY *key, const char *cn, unsigned int days)
+ca_new_cert(EVP_PKEY *key, const char *cn, unsigned int seconds)
 {
 	unsigned char	 serial[16];
 	BIGNUM		*bn;
@@ -88,9 +88,11 @@ ca_new_cert(EVP_PKEY *key, const char *cn, unsigned int days)
 	bn = BN_bin2bn(serial, sizeof serial, NULL);
 	BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert));
 	BN_free(bn);
-	/* A little slack for clocks that are behind. */
-	X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
-	X509_gmtime_adj(X509_getm_notAfter(cert), (long)days * 86400);
+	/* A little slack for clocks that are behind (an hour, or a tenth of
+	 * a short lifetime, which renewal at two thirds of it must outlast). */
+	X509_gmtime_adj(X509_getm_notBefore(cert), seconds >= 36000 ? -3600 :
+	    -(long)(seconds / 10));
+	X509_gmtime_adj(X509_getm_notAfter(cert), (long)seconds);
 	X509_set_pubkey(cert, key);
 	name = X509_get_subject_name(cert);
 	X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
@@ -237,7 +239,7 @@ ca_open(const char *dir, const char *name, char *err, size_t errlen)
 	}
 	ca.key = ca_new_key();
 	xasprintf(&cn, "%s internal CA", name);
-	ca.cert = ca_new_cert(ca.key, cn, CA_DAYS);
+	ca.cert = ca_new_cert(ca.key, cn, CA_DAYS * 86400);
 	free(cn);
 	X509_set_issuer_name(ca.cert, X509_get_subject_name(ca.cert));
 	if (ca_add_ext(ca.cert, ca.cert, NID_basic_constraints,
@@ -284,10 +286,20 @@ ca_certificate_path(void)
 	return (ca.cert_path);
 }
 
-/* Issue a leaf certificate. */
+/* Issue a leaf certificate valid for days. */
 int
 ca_issue(const char *cn, const char *const *names, int client,
     unsigned int days, EVP_PKEY **keyp, X509 **certp, char *err, size_t errlen)
+{
+	return (ca_issue_for(cn, names, client, days * 86400, keyp, certp, err,
+	    errlen));
+}
+
+/* Issue a leaf certificate valid for seconds. */
+int
+ca_issue_for(const char *cn, const char *const *names, int client,
+    unsigned int seconds, EVP_PKEY **keyp, X509 **certp, char *err,
+    size_t errlen)
 {
 	unsigned char	 addr[16];
 	EVP_PKEY	*key;
@@ -300,7 +312,7 @@ ca_issue(const char *cn, const char *const *names, int client,
 		return (-1);
 	}
 	key = ca_new_key();
-	cert = ca_new_cert(key, cn, days);
+	cert = ca_new_cert(key, cn, seconds);
 	X509_set_issuer_name(cert, X509_get_subject_name(ca.cert));
 	for (i = 0; names != NULL && names[i] != NULL; i++) {
 		int	 ip = inet_pton(AF_INET, names[i], addr) == 1 ||

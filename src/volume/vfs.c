@@ -109,6 +109,7 @@ struct vfs {
 	struct http_client	*clients[VFS_CLIENTS];
 	unsigned int		 next_client;
 	size_t			 writeback_bytes;
+	int			 read_only;
 	/* Uploads in flight (PUT or PATCH of dirty data), the fsyncdir
 	 * requests waiting for none to be left, the first error of one that
 	 * no fsync of its file reported, and who waits for the mount to be
@@ -1075,6 +1076,11 @@ vfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	fi->keep_cache = 0;
+	/* A read-only volume's files are replaced whole behind the kernel
+	 * (certificate renewal): reads pass through, never clipped to a size
+	 * the kernel cached from before. */
+	if (n->fs->read_only)
+		fi->direct_io = 1;
 	fuse_reply_open(req, fi);
 }
 
@@ -1776,6 +1782,7 @@ vfs_mount(struct event_base *base, const struct vfs_params *p, char *err,
 	fs->volume = xstrdup(p->volume);
 	fs->mountpoint = xstrdup(p->mountpoint);
 	fs->writeback_bytes = p->writeback_bytes;
+	fs->read_only = p->read_only;
 	fs->next_ino = FUSE_ROOT_ID;
 	TAILQ_INIT(&fs->nodes);
 	if ((fs->drain_ev = evtimer_new(base, vfs_drained_cb, fs)) == NULL)

@@ -67,6 +67,7 @@ static struct {
 	char			*dav_socket;
 	char			*ca_dir;
 	char			*instance;
+	unsigned int		 cert_lifetime;	/* seconds (volume.cert_lifetime) */
 } vol;
 
 static void	vol_renew_schedule(struct volume *);
@@ -252,8 +253,8 @@ vol_certs_refresh(struct volume *v, char *err, size_t errlen)
 		    v->name);
 		return (-1);
 	}
-	return (vol_certs_issue(dv, v->names, &v->not_before, &v->not_after,
-	    err, errlen));
+	return (vol_certs_issue(dv, v->names, vol.cert_lifetime,
+	    &v->not_before, &v->not_after, err, errlen));
 }
 
 static void
@@ -839,6 +840,7 @@ volume_init(const struct server_env *env, char *err, size_t errlen)
 	vol.dav_socket = xstrdup(env->conf->dav_socket);
 	xasprintf(&vol.ca_dir, "%s/ca", env->conf->state_dir);
 	vol.instance = xstrdup(env->conf->instance);
+	vol.cert_lifetime = env->conf->volume_cert_lifetime;
 	for (i = 0; i < env->nrecords; i++)
 		if (strcmp(env->records[i].kind, VOL_KIND_VOLUME) == 0)
 			vol_load_volume(&env->records[i]);

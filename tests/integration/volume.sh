@@ -10,7 +10,8 @@ if [ "$(id -u)" -ne 0 ] || [ ! -c /dev/fuse ] || ! command -v fusermount3 >/dev/
 	exit 77
 fi
 
-nc_write_conf
+# Certificates of 30 s: renewal (at two thirds) happens within the test.
+nc_write_conf '"volume": { "cert_lifetime": 30 }'
 nc_start || finish
 
 r=$(plugin_call /VolumeDriver.Capabilities)
@@ -138,6 +139,7 @@ check "Get after Remove: 404" contains "$r" '404 '
 # Certificate volumes from the internal CA, read-only.
 r=$(plugin_call /VolumeDriver.Create '{"Name":"c1","Opts":{"type":"certs","names":"bad name"}}')
 check "certs: bad name refused" contains "$r" '400 {"Err":"netcrave: volume c1: names: bad name is not a DNS name'
+t_issued=$(date +%s)
 r=$(plugin_call /VolumeDriver.Create '{"Name":"c1","Opts":{"type":"certs","names":"web.netcrave.internal,web.example.test"}}')
 check "certs: Create" contains "$r" '200 {}'
 r=$(plugin_call /VolumeDriver.Mount '{"Name":"c1","ID":"k1"}')
@@ -158,6 +160,32 @@ r=$("$NETCRAVECTL" -s "$CONTROL_SOCK" certs 2>&1)
 check "netcravectl certs" contains "$r" "web.example.test"
 r=$("$NETCRAVECTL" -s "$CONTROL_SOCK" volumes 2>&1)
 check "netcravectl volumes" contains "$r" "c1"
+# Renewal at two thirds of the lifetime, each file replaced atomically: a
+# reader looping over the files meanwhile never sees one half-written.
+serial1=$(openssl x509 -in "$CP/tls.crt" -noout -serial)
+(
+	while [ ! -e "$T/reader.stop" ]; do
+		c=$(cat "$CP/tls.crt"); k=$(cat "$CP/tls.key"); a=$(cat "$CP/ca.crt")
+		if [ "$(echo "$c" | grep -c -e '-----BEGIN CERTIFICATE-----' -e '-----END CERTIFICATE-----')" != 4 ] ||
+		    [ "$(echo "$a" | grep -c -e '-----BEGIN CERTIFICATE-----' -e '-----END CERTIFICATE-----')" != 2 ] ||
+		    ! echo "$k" | grep -q -e '-----END PRIVATE KEY-----' ||
+		    ! echo "$c" | openssl x509 -noout 2>/dev/null; then
+			echo "$c" >> "$T/reader.bad"
+		fi
+		echo . >> "$T/reader.n"
+	done
+) &
+reader=$!
+check "certs: renewed within the lifetime" wait_for 40 grep -q "volume c1: certificate renewed" "$LOG"
+t_renewed=$(date +%s)
+sleep 1
+touch "$T/reader.stop"; wait "$reader"
+check "certs: renewal at about two thirds of 30 s ($((t_renewed - t_issued)) s), not at once" [ $((t_renewed - t_issued)) -ge 15 ]
+check "certs: a reader never saw a partial file ($(wc -l < "$T/reader.n") reads)" [ ! -e "$T/reader.bad" ]
+check "certs: a new certificate" [ "$(openssl x509 -in "$CP/tls.crt" -noout -serial)" != "$serial1" ]
+check "certs: renewed tls.crt verifies" openssl verify -CAfile "$CP/ca.crt" "$CP/tls.crt"
+check "certs: renewed key matches" [ "$(openssl pkey -in "$CP/tls.key" -pubout | sha256sum)" = "$(openssl x509 -in "$CP/tls.crt" -noout -pubkey | sha256sum)" ]
+check "certs: lifetime 30 s (+3 s backdated)" [ $(( $(date -d "$(openssl x509 -in "$CP/tls.crt" -noout -enddate | cut -d= -f2)" +%s) - $(date -d "$(openssl x509 -in "$CP/tls.crt" -noout -startdate | cut -d= -f2)" +%s) )) = 33 ]
 r=$(plugin_call /VolumeDriver.Unmount '{"Name":"c1","ID":"k1"}')
 check "certs: Unmount" contains "$r" '200 {}'
 check "daemon still up" kill -0 "$NC_PID"

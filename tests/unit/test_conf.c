@@ -377,7 +377,8 @@ test_errors(void **state)
 	    "max_connections)");
 	FAILS("{\"instance\": \"x\", \"colour\": 1}",
 	    "t.json:1:19: colour: unknown key (known here: instance, "
-	    "log_level, paths, names, store, http, metrics, dav, children, "
+	    "log_level, paths, names, store, http, metrics, dav, volume, "
+	    "children, "
 	    "runtime, follower, waf, dns, default_tag, uplink_tag, host_tag, "
 	    "scopes)");
 	FAILS("{\"waf\": {\"squid\": {\"enabled\": 1}}}",
