@@ -346,6 +346,20 @@ ca_issue_for(const char *cn, const char *const *names, int client,
 	return (0);
 }
 
+/* A context's own certificate, its key and the CA as its chain. */
+static int
+ca_context_identity(SSL_CTX *ctx, X509 *cert, EVP_PKEY *key, char *err,
+    size_t errlen)
+{
+	if (SSL_CTX_use_certificate(ctx, cert) != 1 ||
+	    SSL_CTX_use_PrivateKey(ctx, key) != 1 ||
+	    SSL_CTX_add1_chain_cert(ctx, ca.cert) != 1) {
+		snprintf(err, errlen, "TLS context: %s", ca_ssl_error());
+		return (-1);
+	}
+	return (0);
+}
+
 /* A server TLS context with a fresh certificate. */
 SSL_CTX *
 ca_server_context(const char *const *names, int require_client, char *err,
@@ -369,10 +383,7 @@ ca_server_context(const char *const *names, int require_client, char *err,
 	    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
 	/* TLS 1.2 only with forward-secret AEAD suites. */
 	SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20");
-	if (SSL_CTX_use_certificate(ctx, cert) != 1 ||
-	    SSL_CTX_use_PrivateKey(ctx, key) != 1 ||
-	    SSL_CTX_add1_chain_cert(ctx, ca.cert) != 1) {
-		snprintf(err, errlen, "TLS context: %s", ca_ssl_error());
+	if (ca_context_identity(ctx, cert, key, err, errlen) == -1) {
 		SSL_CTX_free(ctx);
 		ctx = NULL;
 	} else if (require_client) {
@@ -385,6 +396,38 @@ ca_server_context(const char *const *names, int require_client, char *err,
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
 		    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
 		SSL_CTX_set_verify_depth(ctx, 2);
+	}
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	return (ctx);
+}
+
+/*
+ * A TLS client context (TLS 1.2 minimum) that trusts only this CA and
+ * presents a fresh client certificate for cn: the FUSE client of a volume
+ * reaching a WebDAV server's mutual TLS listener.
+ */
+SSL_CTX *
+ca_client_context(const char *cn, char *err, size_t errlen)
+{
+	const char	*names[2] = { cn, NULL };
+	SSL_CTX		*ctx;
+	EVP_PKEY	*key;
+	X509		*cert;
+
+	if (ca_issue(cn, names, 1, 397, &key, &cert, err, errlen) == -1)
+		return (NULL);
+	ctx = SSL_CTX_new(TLS_client_method());
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
+	    SSL_OP_NO_COMPRESSION);
+	SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20");
+	X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), ca.cert);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_verify_depth(ctx, 2);
+	if (ca_context_identity(ctx, cert, key, err, errlen) == -1) {
+		SSL_CTX_free(ctx);
+		ctx = NULL;
 	}
 	X509_free(cert);
 	EVP_PKEY_free(key);

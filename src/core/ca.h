@@ -38,6 +38,8 @@ int	ca_issue_for(const char *cn, const char *const *names, int client,
  */
 SSL_CTX	*ca_server_context(const char *const *names, int require_client,
 	    char *err, size_t errlen);
+/* A TLS client context trusting this CA, with a client certificate for cn. */
+SSL_CTX	*ca_client_context(const char *cn, char *err, size_t errlen);
 /*
  * Write a client certificate for cn as dir/cn.crt, dir/cn.key and
  * dir/cn.p12 (no password, 0600) beside dir/ca.crt, unless present.

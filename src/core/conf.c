@@ -201,6 +201,8 @@ static const struct conf_key conf_metrics_keys[] = {
 static const struct conf_key conf_volume_keys[] = {
 	{ "cert_lifetime", CONF_UINT, C(volume_cert_lifetime), 0,
 	  30, 34300800, 604800, NULL, NULL, NULL, NULL },
+	{ "dav_remote", CONF_STRING, C(volume_dav_remote), 0, 0, 0, 0, "", NULL,
+	  NULL, NULL },
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 

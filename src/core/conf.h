@@ -114,6 +114,7 @@ struct conf {
 
 	/* Volumes (src/volume). */
 	unsigned int	 volume_cert_lifetime;	/* seconds; renewed at 2/3 */
+	char		*volume_dav_remote;	/* HOST:PORT over mutual TLS; "" */
 
 	struct conf_child *children;
 	size_t		 nchildren;

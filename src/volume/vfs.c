@@ -1535,8 +1535,10 @@ vfs_rename_send(struct vop *op)
 	const char	*hdrs[3];
 	char		*url, *dest;
 
+	/* A path (RFC 4918 Simple-ref): right whatever Host the server is
+	 * reached by, over the unix socket or TLS. */
 	url = vol_url(op->fs->volume, op->path2);
-	xasprintf(&dest, "Destination: http://localhost%s", url);
+	xasprintf(&dest, "Destination: %s", url);
 	free(url);
 	hdrs[0] = dest;
 	hdrs[1] = (op->flags & RENAME_NOREPLACE) ? "Overwrite: F" :
@@ -1792,7 +1794,12 @@ vfs_mount(struct event_base *base, const struct vfs_params *p, char *err,
 	root->mtime = time(NULL);
 
 	memset(&target, 0, sizeof target);
-	target.unix_path = p->dav_socket;
+	if (p->dav_host != NULL) {
+		target.host = p->dav_host;
+		target.port = p->dav_port;
+		target.ssl = p->dav_ssl;
+	} else
+		target.unix_path = p->dav_socket;
 	for (i = 0; i < VFS_CLIENTS; i++)
 		fs->clients[i] = http_client_new(base, &target,
 		    VFS_HTTP_TIMEOUT_MS, VFS_HTTP_MAX_BODY);

@@ -4,13 +4,18 @@
 
 #include <stddef.h>
 
+#include <openssl/ssl.h>
+
 struct event_base;
 struct vfs;
 
 struct vfs_params {
 	const char	*volume;	/* collection name on the dav server */
 	const char	*mountpoint;
-	const char	*dav_socket;	/* the dav server's unix socket */
+	const char	*dav_socket;	/* the dav server's unix socket, or */
+	const char	*dav_host;	/* host and port of its mutual TLS */
+	const char	*dav_port;	/* listener, with ... */
+	SSL_CTX		*dav_ssl;	/* ... a client certificate */
 	size_t		 writeback_bytes; /* dirty bytes kept per file */
 	int		 read_only;
 };

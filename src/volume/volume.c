@@ -68,6 +68,11 @@ static struct {
 	char			*ca_dir;
 	char			*instance;
 	unsigned int		 cert_lifetime;	/* seconds (volume.cert_lifetime) */
+	/* volume.dav_remote: the WebDAV server over mutual TLS instead of
+	 * dav.socket (NULL host: the socket). */
+	char			*dav_host;
+	char			*dav_port;
+	SSL_CTX			*dav_ssl;
 } vol;
 
 static void	vol_renew_schedule(struct volume *);
@@ -177,7 +182,7 @@ vol_mount(struct volume *v, char *err, size_t errlen)
 
 	if (v->vfs != NULL)
 		return (0);
-	if (*vol.dav_socket == '\0') {
+	if (*vol.dav_socket == '\0' && vol.dav_host == NULL) {
 		snprintf(err, errlen, "dav.socket is off: the FUSE client "
 		    "speaks WebDAV on it");
 		return (-1);
@@ -191,6 +196,9 @@ vol_mount(struct volume *v, char *err, size_t errlen)
 	p.volume = v->name;
 	p.mountpoint = mp;
 	p.dav_socket = vol.dav_socket;
+	p.dav_host = vol.dav_host;
+	p.dav_port = vol.dav_port;
+	p.dav_ssl = vol.dav_ssl;
 	p.writeback_bytes = VOL_WRITEBACK_BYTES;
 	p.read_only = v->type == VOL_TYPE_CERTS;
 	v->vfs = vfs_mount(vol.base, &p, err, errlen);
@@ -825,6 +833,40 @@ vol_load_volume(const struct server_record *r)
 	json_free(doc);
 }
 
+/*
+ * The FUSE client reaches the WebDAV server at HOST:PORT ([v6]:PORT) over
+ * TLS with a client certificate of the internal CA, as it would on another
+ * host; the server's certificate must come from the same CA.
+ */
+static int
+vol_remote_init(const char *remote, char *err, size_t errlen)
+{
+	char	*host, *colon;
+
+	host = xstrdup(remote);
+	if ((colon = strrchr(host, ':')) == NULL || colon[1] == '\0' ||
+	    colon == host) {
+		snprintf(err, errlen, "volume.dav_remote: %s is not HOST:PORT",
+		    remote);
+		free(host);
+		return (-1);
+	}
+	*colon = '\0';
+	if (host[0] == '[' && colon[-1] == ']') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = '\0';
+	}
+	if (ca_open(vol.ca_dir, vol.instance, err, errlen) == -1 ||
+	    (vol.dav_ssl = ca_client_context("volumes", err, errlen)) == NULL) {
+		free(host);
+		return (-1);
+	}
+	vol.dav_port = xstrdup(colon + 1);
+	vol.dav_host = host;
+	log_info("volume: mounts speak WebDAV to %s over mutual TLS", remote);
+	return (0);
+}
+
 static int
 volume_init(const struct server_env *env, char *err, size_t errlen)
 {
@@ -841,6 +883,9 @@ volume_init(const struct server_env *env, char *err, size_t errlen)
 	xasprintf(&vol.ca_dir, "%s/ca", env->conf->state_dir);
 	vol.instance = xstrdup(env->conf->instance);
 	vol.cert_lifetime = env->conf->volume_cert_lifetime;
+	if (*env->conf->volume_dav_remote != '\0' &&
+	    vol_remote_init(env->conf->volume_dav_remote, err, errlen) == -1)
+		return (-1);
 	for (i = 0; i < env->nrecords; i++)
 		if (strcmp(env->records[i].kind, VOL_KIND_VOLUME) == 0)
 			vol_load_volume(&env->records[i]);
@@ -880,6 +925,11 @@ volume_shutdown(void)
 	free(vol.mount_dir);
 	free(vol.dav_socket);
 	free(vol.ca_dir);
+	free(vol.dav_host);
+	free(vol.dav_port);
+	SSL_CTX_free(vol.dav_ssl);
+	vol.dav_host = vol.dav_port = NULL;
+	vol.dav_ssl = NULL;
 	free(vol.instance);
 	vol.mount_dir = vol.dav_socket = vol.ca_dir = vol.instance = NULL;
 }

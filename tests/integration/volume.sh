@@ -190,4 +190,29 @@ r=$(plugin_call /VolumeDriver.Unmount '{"Name":"c1","ID":"k1"}')
 check "certs: Unmount" contains "$r" '200 {}'
 check "daemon still up" kill -0 "$NC_PID"
 check "netcraved stops cleanly again" nc_stop
+
+# The FUSE client over TCP with mutual TLS (volume.dav_remote), against
+# netcraved's own WebDAV listener that requires a client certificate of the
+# internal CA: as a volume on another host would be reached.
+P=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+nc_write_conf "\"volume\": { \"dav_remote\": \"127.0.0.1:$P\" }, \"dav\": { \"listen\": [\"127.0.0.1:$P\"] }"
+nc_start || finish
+check "remote: logged" grep -q "mounts speak WebDAV to 127.0.0.1:$P over mutual TLS" "$LOG"
+r=$(plugin_call /VolumeDriver.Create '{"Name":"r1"}')
+check "remote: Create" contains "$r" '200 {}'
+r=$(plugin_call /VolumeDriver.Mount '{"Name":"r1","ID":"m1"}')
+RP=$T/run/volumes/r1
+check "remote: Mount" contains "$r" "200 {\"Mountpoint\":\"$RP\"}"
+check "remote: write, mkdir, rename" sh -c "echo over-tls > $RP/a && mkdir $RP/d && mv $RP/a $RP/d/b && sync $RP"
+check "remote: read back" [ "$(cat "$RP/d/b")" = over-tls ]
+head -c $((3 * 1024 * 1024 + 5)) /dev/urandom > "$T/rbig"
+check "remote: 3 MiB with fsync" dd if="$T/rbig" of="$RP/big" bs=64k conv=fsync status=none
+check "remote: 3 MiB read back" cmp "$T/rbig" "$RP/big"
+check "remote: the server has it" [ "$(curl -sf --unix-socket "$T/run/dav.sock" http://x/r1/d/b)" = over-tls ]
+check "remote: connections are TCP to the TLS port" sh -c "ss -Htn state established '( dport = :$P )' | grep -q ."
+check "remote: plain HTTP on the TLS port refused" not curl -sf -o /dev/null "http://127.0.0.1:$P/r1/d/b"
+check "remote: TLS without a client certificate refused" not curl -sf -o /dev/null --cacert "$T/state/ca/ca.crt" "https://127.0.0.1:$P/r1/d/b"
+r=$(plugin_call /VolumeDriver.Unmount '{"Name":"r1","ID":"m1"}')
+check "remote: Unmount" contains "$r" '200 {}'
+check "netcraved stops cleanly at last" nc_stop
 finish
