@@ -46,6 +46,7 @@ cat > "$T/nc.json" <<JSON
   "metrics": { "listen": "" }, "dav": { "socket": "", "plain_listen": "127.0.0.1:$P_NC" } }
 JSON
 $SRV "$NETCRAVED" -f -c "$T/nc.json" > "$T/nc.log" 2>&1 &
+NC_PID=$!
 PIDS="$PIDS $!"
 wait_port "$P_NC"
 curl -sf -X MKCOL "http://127.0.0.1:$P_NC/bench/" >/dev/null
@@ -143,6 +144,10 @@ echo "  ratio nginx/apache     $(echo "$ng $ap" | awk '{printf "%.2f", $1 / $2}'
 
 # 64 MiB PUT then GET, best of three.
 head -c 67108864 /dev/urandom > "$T/big"
+# CPU time (ms) a server process has used: a figure other load on the
+# machine hardly moves, unlike the MB/s.
+cpu_ms() { awk '{ print ($14 + $15) * 10 }' "/proc/$1/stat"; }
+NG_PID=$(pgrep -P "$(cat "$T/nginx/nginx.pid")" | head -1)
 mbs() {	# MB/s of one curl run: METHOD URL
 	if [ "$1" = PUT ]; then
 		_t=$($CLI curl -sf -T "$T/big" -o /dev/null -w '%{time_total}' "$2")
@@ -154,10 +159,17 @@ mbs() {	# MB/s of one curl run: METHOD URL
 }
 echo "64 MiB PUT then GET (MB/s, median of $ROUNDS rounds taking turns)"
 for f in ncp ngp ncg ngg rp rg; do : > "$T/big.$f"; done
+cpu_put_nc=0; cpu_put_ng=0; cpu_get_nc=0; cpu_get_ng=0
 r=1
 while [ $r -le "$ROUNDS" ]; do
-	a=$(mbs PUT "http://127.0.0.1:$P_NC/bench/big"); b=$(mbs PUT "http://127.0.0.1:$P_NG/bench/big")
-	c=$(mbs GET "http://127.0.0.1:$P_NC/bench/big"); d=$(mbs GET "http://127.0.0.1:$P_NG/bench/big")
+	c0=$(cpu_ms "$NC_PID"); a=$(mbs PUT "http://127.0.0.1:$P_NC/bench/big"); c1=$(cpu_ms "$NC_PID")
+	cpu_put_nc=$((cpu_put_nc + c1 - c0))
+	c0=$(cpu_ms "$NG_PID"); b=$(mbs PUT "http://127.0.0.1:$P_NG/bench/big"); c1=$(cpu_ms "$NG_PID")
+	cpu_put_ng=$((cpu_put_ng + c1 - c0))
+	c0=$(cpu_ms "$NC_PID"); c=$(mbs GET "http://127.0.0.1:$P_NC/bench/big"); c1=$(cpu_ms "$NC_PID")
+	cpu_get_nc=$((cpu_get_nc + c1 - c0))
+	c0=$(cpu_ms "$NG_PID"); d=$(mbs GET "http://127.0.0.1:$P_NG/bench/big"); c1=$(cpu_ms "$NG_PID")
+	cpu_get_ng=$((cpu_get_ng + c1 - c0))
 	echo "$a" >> "$T/big.ncp"; echo "$b" >> "$T/big.ngp"; echo "$c" >> "$T/big.ncg"; echo "$d" >> "$T/big.ngg"
 	echo "$a $b" | awk '{ printf "%.3f\n", $1 / $2 }' >> "$T/big.rp"
 	echo "$c $d" | awk '{ printf "%.3f\n", $1 / $2 }' >> "$T/big.rg"
@@ -167,3 +179,4 @@ done
 spread() { echo "$(sort -n "$1" | head -1)-$(sort -n "$1" | tail -1)"; }
 echo "  PUT netcraved (encrypted) $(median < "$T/big.ncp"), nginx (plaintext) $(median < "$T/big.ngp"), ratio $(median < "$T/big.rp") median, $(spread "$T/big.rp") (target >= 0.8)"
 echo "  GET netcraved (encrypted) $(median < "$T/big.ncg"), nginx (plaintext) $(median < "$T/big.ngg"), ratio $(median < "$T/big.rg") median, $(spread "$T/big.rg") (target >= 0.8)"
+echo "  server CPU per 64 MiB (ms, mean): PUT netcraved $((cpu_put_nc / ROUNDS)) nginx $((cpu_put_ng / ROUNDS)); GET netcraved $((cpu_get_nc / ROUNDS)) nginx $((cpu_get_ng / ROUNDS)) (sendfile)"
