@@ -141,6 +141,7 @@ struct vop {
 	int			 flags;
 	struct fuse_file_info	 fi;
 	unsigned char		*data;
+	double			 sent;		/* listings: when asked */
 };
 
 /* A listing kept from opendir to releasedir. */
@@ -523,10 +524,20 @@ vfs_names_free(struct vnames *s)
 	free(s);
 }
 
-/* The directory's names are known afresh: those of a listing, or none. */
+/*
+ * The directory's names are known afresh: those of a listing that took
+ * "took" seconds to get, or none.  They hold for a second, or for twenty
+ * times what the listing cost (at most VFS_NAMES_MAX_SECONDS), so that
+ * renewing the names of a directory of many thousand files stays a small
+ * part of the time spent creating more of them.
+ */
+#define VFS_NAMES_MAX_SECONDS	10.0
+
 static void
-vfs_names_set(struct vnode *d, const struct vol_entry *e, size_t ne)
+vfs_names_set(struct vnode *d, const struct vol_entry *e, size_t ne,
+    double took)
 {
+	double	 hold = VFS_ATTR_SECONDS;
 	size_t	 i;
 
 	vfs_names_free(d->names);
@@ -534,7 +545,10 @@ vfs_names_set(struct vnode *d, const struct vol_entry *e, size_t ne)
 	for (i = 0; i < ne; i++)
 		if (e[i].name != NULL && !e[i].bad)
 			vfs_names_add(d->names, e[i].name);
-	d->names_until = vfs_now() + VFS_ATTR_SECONDS;
+	if (took * 20 > hold)
+		hold = took * 20 < VFS_NAMES_MAX_SECONDS ? took * 20 :
+		    VFS_NAMES_MAX_SECONDS;
+	d->names_until = vfs_now() + hold;
 }
 
 /* Our own change to a directory's members (kept while the set is fresh). */
@@ -824,7 +838,7 @@ vfs_lookup_listed(const struct http_response *resp, const char *error,
 		vfs_op_free(op);
 		return;
 	}
-	vfs_names_set(op->node, e + 1, ne - 1);
+	vfs_names_set(op->node, e + 1, ne - 1, vfs_now() - op->sent);
 	for (i = 1; i < ne; i++)
 		if (e[i].name != NULL && strcmp(e[i].name, op->name) == 0)
 			break;
@@ -895,6 +909,7 @@ vfs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		op = vfs_op_new(fs, req, p);
 		op->path = path;
 		op->name = xstrdup(name);
+		op->sent = vfs_now();
 		vfs_propfind(fs, p->path, "1", vfs_lookup_listed, op);
 		return;
 	}
@@ -1379,7 +1394,7 @@ vfs_mkdir_done(const struct http_response *resp, const char *error, void *arg)
 	n->is_dir = 1;
 	n->size = 0;
 	n->mtime = time(NULL);
-	vfs_names_set(n, NULL, 0);	/* a new collection is empty */
+	vfs_names_set(n, NULL, 0, 0);	/* a new collection is empty */
 	n->attr_until = vfs_now() + VFS_ATTR_SECONDS;
 	vfs_reply_entry(op->req, n);
 	vfs_op_free(op);
@@ -1616,7 +1631,7 @@ vfs_opendir_done(const struct http_response *resp, const char *error,
 	}
 	/* Known members get fresh attributes for free, the directory its
 	 * member names. */
-	vfs_names_set(op->node, d->e + 1, d->n - 1);
+	vfs_names_set(op->node, d->e + 1, d->n - 1, vfs_now() - op->sent);
 	for (i = 1; i < d->n; i++) {
 		if (d->e[i].name == NULL)
 			continue;
@@ -1643,6 +1658,7 @@ vfs_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	op = vfs_op_new(n->fs, req, n);
 	op->fi = *fi;
+	op->sent = vfs_now();
 	vfs_propfind(n->fs, n->path, "1", vfs_opendir_done, op);
 }
 
