@@ -1345,10 +1345,27 @@ vfs_close(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_err(req, e);
 }
 
+/*
+ * flush comes at every close(2) of a descriptor, also of each duplicate (a
+ * shell's "> file" opens, dup2s and closes one before the command writes):
+ * the upload waits for release, the last close, so a file goes out in one
+ * PUT; only past VFS_MAX_FLIGHTS does close wait for it here.
+ */
 static void
 vfs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	vfs_close(req, ino);
+	struct vfs	*fs = fuse_req_userdata(req);
+	struct vnode	*n;
+	int		 e;
+
+	if ((n = vfs_node_ino(fs, ino)) == NULL || vfs_node_clean(n) ||
+	    fs->flights >= VFS_MAX_FLIGHTS) {
+		vfs_sync(req, ino);
+		return;
+	}
+	e = n->wb_error;
+	n->wb_error = 0;
+	fuse_reply_err(req, e);
 }
 
 /* Wait for every upload of the mount. */
