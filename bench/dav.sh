@@ -4,16 +4,21 @@
 # dav_methods, one worker) and Apache mod_dav serving the same files; then a
 # 64 MiB PUT and GET, netcraved encrypted against nginx plaintext.  Prints
 # requests/s, MB/s and the ratios to nginx (targets: GET >= 1.0, PUT/GET of a
-# big file >= 0.8).  Usage: bench/dav.sh [build-dir]  (root; needs wrk,
-# nginx-extras, apache2, curl: sudo tools/install-deps --bench)
+# big file >= 0.8).  The figures are steadier than one run of each: the
+# servers share CPU 0 and the clients run on CPU 1 (taskset), and ROUNDS
+# rounds (default 5) take turns between the servers; the medians are
+# reported, with the spread of the ratio over the rounds.
+# Usage: bench/dav.sh [build-dir]  (root; needs wrk, nginx-extras, apache2,
+# curl: sudo tools/install-deps --bench)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top}
 NETCRAVED=$build/netcraved
-DURATION=${DURATION:-8}
+DURATION=${DURATION:-4}
+ROUNDS=${ROUNDS:-5}
 CONNS=${CONNS:-16}
 NFILES=100
-for p in wrk nginx apache2 curl python3; do
+for p in wrk nginx apache2 curl python3 taskset; do
 	command -v $p >/dev/null || { echo "dav.sh: $p not installed (tools/install-deps --bench)" >&2; exit 1; }
 done
 T=$(mktemp -d /tmp/nc-bench-dav.XXXXXX)
@@ -26,6 +31,9 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
+# Servers on CPU 0, clients on CPU 1 (when there are two).
+if [ "$(nproc)" -ge 2 ]; then SRV="taskset -c 0"; CLI="taskset -c 1"; else SRV=; CLI=; fi
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.1; done; echo "no server on $1" >&2; exit 1; }
 
@@ -37,7 +45,8 @@ cat > "$T/nc.json" <<JSON
   "plugin_socket": "$T/run/plugin.sock", "control_socket": "$T/run/control.sock" },
   "metrics": { "listen": "" }, "dav": { "socket": "", "plain_listen": "127.0.0.1:$P_NC" } }
 JSON
-"$NETCRAVED" -f -c "$T/nc.json" > "$T/nc.log" 2>&1 &
+$SRV "$NETCRAVED" -f -c "$T/nc.json" > "$T/nc.log" 2>&1 &
+NC_PID=$!
 PIDS="$PIDS $!"
 wait_port "$P_NC"
 curl -sf -X MKCOL "http://127.0.0.1:$P_NC/bench/" >/dev/null
@@ -65,7 +74,7 @@ http {
 	}
 }
 CONF
-nginx -c "$T/nginx.conf" -p "$T/nginx" &
+$SRV nginx -c "$T/nginx.conf" -p "$T/nginx" &
 PIDS="$PIDS $!"
 
 # Apache mod_dav (event MPM), the same tree.
@@ -89,7 +98,7 @@ MaxKeepAliveRequests 0
 	Require all granted
 </Directory>
 CONF
-apache2 -f "$T/apache.conf" -DFOREGROUND 2>/dev/null &
+$SRV apache2 -f "$T/apache.conf" -DFOREGROUND 2>/dev/null &
 PIDS="$PIDS $!"
 wait_port "$P_NG"
 wait_port "$P_AP"
@@ -112,34 +121,62 @@ end
 LUA
 
 rps() {
-	wrk -t1 -c"$CONNS" -d"${DURATION}s" -s "$T/rotate.lua" "http://127.0.0.1:$1/" > "$T/wrk.out" 2>&1
+	$CLI wrk -t1 -c"$CONNS" -d"${DURATION}s" -s "$T/rotate.lua" "http://127.0.0.1:$1/" > "$T/wrk.out" 2>&1
 	grep -q "Non-2xx" "$T/wrk.out" && { echo "errors from $2:" >&2; cat "$T/wrk.out" >&2; exit 1; }
 	sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$T/wrk.out"
 }
-echo "GET 4 KiB files, wrk -t1 -c$CONNS -d${DURATION}s, keep-alive"
-nc=$(rps "$P_NC" netcraved); echo "  netcraved (encrypted)  $nc req/s"
-ng=$(rps "$P_NG" nginx); echo "  nginx (1 worker)       $ng req/s"
-ap=$(rps "$P_AP" apache); echo "  apache mod_dav         $ap req/s"
-echo "  ratio netcraved/nginx  $(echo "$nc $ng" | awk '{printf "%.2f", $1 / $2}') (target >= 1.0)"
+echo "GET 4 KiB files, wrk -t1 -c$CONNS -d${DURATION}s, keep-alive, $ROUNDS rounds"
+: > "$T/get.nc"; : > "$T/get.ng"; : > "$T/get.ap"; : > "$T/get.ratio"
+r=1
+while [ $r -le "$ROUNDS" ]; do
+	nc=$(rps "$P_NC" netcraved); ng=$(rps "$P_NG" nginx); ap=$(rps "$P_AP" apache)
+	echo "$nc" >> "$T/get.nc"; echo "$ng" >> "$T/get.ng"; echo "$ap" >> "$T/get.ap"
+	echo "$nc $ng" | awk '{ printf "%.3f\n", $1 / $2 }' >> "$T/get.ratio"
+	echo "  round $r: netcraved $nc, nginx $ng, apache $ap req/s"
+	r=$((r + 1))
+done
+nc=$(median < "$T/get.nc"); ng=$(median < "$T/get.ng"); ap=$(median < "$T/get.ap")
+echo "  netcraved (encrypted)  $nc req/s (median)"
+echo "  nginx (1 worker)       $ng req/s (median)"
+echo "  apache mod_dav         $ap req/s (median)"
+echo "  ratio netcraved/nginx  $(median < "$T/get.ratio") median of rounds, $(sort -n "$T/get.ratio" | head -1)-$(sort -n "$T/get.ratio" | tail -1) (target >= 1.0)"
 echo "  ratio nginx/apache     $(echo "$ng $ap" | awk '{printf "%.2f", $1 / $2}')"
 
 # 64 MiB PUT then GET, best of three.
 head -c 67108864 /dev/urandom > "$T/big"
-best() {	# best MB/s of three curl runs: METHOD URL
-	_b=0
-	for _ in 1 2 3; do
-		if [ "$1" = PUT ]; then
-			_t=$(curl -sf -T "$T/big" -o /dev/null -w '%{time_total}' "$2")
-		else
-			_t=$(curl -sf -o "$T/big.out" -w '%{time_total}' "$2")
-			cmp -s "$T/big" "$T/big.out" || { echo "GET $2: wrong bytes" >&2; exit 1; }
-		fi
-		_b=$(echo "$_t $_b" | awk '{m = 64 / $1; print (m > $2 ? m : $2)}')
-	done
-	printf '%.0f' "$_b"
+# CPU time (ms) a server process has used: a figure other load on the
+# machine hardly moves, unlike the MB/s.
+cpu_ms() { awk '{ print ($14 + $15) * 10 }' "/proc/$1/stat"; }
+NG_PID=$(pgrep -P "$(cat "$T/nginx/nginx.pid")" | head -1)
+mbs() {	# MB/s of one curl run: METHOD URL
+	if [ "$1" = PUT ]; then
+		_t=$($CLI curl -sf -T "$T/big" -o /dev/null -w '%{time_total}' "$2")
+	else
+		_t=$($CLI curl -sf -o "$T/big.out" -w '%{time_total}' "$2")
+		cmp -s "$T/big" "$T/big.out" || { echo "GET $2: wrong bytes" >&2; exit 1; }
+	fi
+	echo "$_t" | awk '{ printf "%.1f\n", 64 / $1 }'
 }
-echo "64 MiB PUT then GET (MB/s, best of 3)"
-ncp=$(best PUT "http://127.0.0.1:$P_NC/bench/big"); ngp=$(best PUT "http://127.0.0.1:$P_NG/bench/big")
-ncg=$(best GET "http://127.0.0.1:$P_NC/bench/big"); ngg=$(best GET "http://127.0.0.1:$P_NG/bench/big")
-echo "  PUT netcraved (encrypted) $ncp, nginx (plaintext) $ngp, ratio $(echo "$ncp $ngp" | awk '{printf "%.2f", $1 / $2}') (target >= 0.8)"
-echo "  GET netcraved (encrypted) $ncg, nginx (plaintext) $ngg, ratio $(echo "$ncg $ngg" | awk '{printf "%.2f", $1 / $2}') (target >= 0.8)"
+echo "64 MiB PUT then GET (MB/s, median of $ROUNDS rounds taking turns)"
+for f in ncp ngp ncg ngg rp rg; do : > "$T/big.$f"; done
+cpu_put_nc=0; cpu_put_ng=0; cpu_get_nc=0; cpu_get_ng=0
+r=1
+while [ $r -le "$ROUNDS" ]; do
+	c0=$(cpu_ms "$NC_PID"); a=$(mbs PUT "http://127.0.0.1:$P_NC/bench/big"); c1=$(cpu_ms "$NC_PID")
+	cpu_put_nc=$((cpu_put_nc + c1 - c0))
+	c0=$(cpu_ms "$NG_PID"); b=$(mbs PUT "http://127.0.0.1:$P_NG/bench/big"); c1=$(cpu_ms "$NG_PID")
+	cpu_put_ng=$((cpu_put_ng + c1 - c0))
+	c0=$(cpu_ms "$NC_PID"); c=$(mbs GET "http://127.0.0.1:$P_NC/bench/big"); c1=$(cpu_ms "$NC_PID")
+	cpu_get_nc=$((cpu_get_nc + c1 - c0))
+	c0=$(cpu_ms "$NG_PID"); d=$(mbs GET "http://127.0.0.1:$P_NG/bench/big"); c1=$(cpu_ms "$NG_PID")
+	cpu_get_ng=$((cpu_get_ng + c1 - c0))
+	echo "$a" >> "$T/big.ncp"; echo "$b" >> "$T/big.ngp"; echo "$c" >> "$T/big.ncg"; echo "$d" >> "$T/big.ngg"
+	echo "$a $b" | awk '{ printf "%.3f\n", $1 / $2 }' >> "$T/big.rp"
+	echo "$c $d" | awk '{ printf "%.3f\n", $1 / $2 }' >> "$T/big.rg"
+	echo "  round $r: PUT netcraved $a nginx $b, GET netcraved $c nginx $d"
+	r=$((r + 1))
+done
+spread() { echo "$(sort -n "$1" | head -1)-$(sort -n "$1" | tail -1)"; }
+echo "  PUT netcraved (encrypted) $(median < "$T/big.ncp"), nginx (plaintext) $(median < "$T/big.ngp"), ratio $(median < "$T/big.rp") median, $(spread "$T/big.rp") (target >= 0.8)"
+echo "  GET netcraved (encrypted) $(median < "$T/big.ncg"), nginx (plaintext) $(median < "$T/big.ngg"), ratio $(median < "$T/big.rg") median, $(spread "$T/big.rg") (target >= 0.8)"
+echo "  server CPU per 64 MiB (ms, mean): PUT netcraved $((cpu_put_nc / ROUNDS)) nginx $((cpu_put_ng / ROUNDS)); GET netcraved $((cpu_get_nc / ROUNDS)) nginx $((cpu_get_ng / ROUNDS)) (sendfile)"

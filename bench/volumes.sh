@@ -3,8 +3,10 @@
 # on the same netcraved WebDAV server (its plaintext loopback listener), in
 # one run: sequential write then read of 256 MiB, and creation of 10,000
 # small files.  A run counts until the data is stored on the server: netcrave
-# with fsync/close (close waits for the PATCH), davfs2 until its unmount has
-# uploaded everything; the read starts cold (davfs2 with an empty cache).
+# until fsync (dd conv=fsync; for the small files, whose close(2) only starts
+# their upload, until `sync DIR` (fsyncdir) has waited for all of them),
+# davfs2 until its unmount has uploaded everything; the read starts cold
+# (davfs2 with an empty cache).
 # Prints MB/s, files/s and the ratio netcrave/davfs2 (target >= 2).
 # Usage: bench/volumes.sh [build-dir]  (root; needs davfs2, curl, fuse3)
 set -eu
@@ -82,7 +84,8 @@ rm -f "$NC/big" "$T/dav/big"
 
 # Small files.
 mkdir "$NC/small" "$T/dav/small"
-t0=$(now); i=0; while [ $i -lt "$NFILES" ]; do echo "$i" > "$NC/small/f$i"; i=$((i + 1)); done; t1=$(now)
+t0=$(now); i=0; while [ $i -lt "$NFILES" ]; do echo "$i" > "$NC/small/f$i"; i=$((i + 1)); done
+sync "$NC/small"; t1=$(now)
 nc_f=$(secs "$t0" "$t1")
 t0=$(now); i=0; while [ $i -lt "$NFILES" ]; do echo "$i" > "$T/dav/small/f$i"; i=$((i + 1)); done
 umount "$T/dav"; t1=$(now)

@@ -74,7 +74,7 @@ ca_add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
 
 /* A certificate skeleton: random serial, validity, subject CN. */
 static X509 *
-ca_new_cert(EVP_PKEY *key, const char *cn, unsigned int days)
+ca_new_cert(EVP_PKEY *key, const char *cn, unsigned int seconds)
 {
 	unsigned char	 serial[16];
 	BIGNUM		*bn;
@@ -88,9 +88,11 @@ ca_new_cert(EVP_PKEY *key, const char *cn, unsigned int days)
 	bn = BN_bin2bn(serial, sizeof serial, NULL);
 	BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert));
 	BN_free(bn);
-	/* A little slack for clocks that are behind. */
-	X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
-	X509_gmtime_adj(X509_getm_notAfter(cert), (long)days * 86400);
+	/* A little slack for clocks that are behind (an hour, or a tenth of
+	 * a short lifetime, which renewal at two thirds of it must outlast). */
+	X509_gmtime_adj(X509_getm_notBefore(cert), seconds >= 36000 ? -3600 :
+	    -(long)(seconds / 10));
+	X509_gmtime_adj(X509_getm_notAfter(cert), (long)seconds);
 	X509_set_pubkey(cert, key);
 	name = X509_get_subject_name(cert);
 	X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
@@ -237,7 +239,7 @@ ca_open(const char *dir, const char *name, char *err, size_t errlen)
 	}
 	ca.key = ca_new_key();
 	xasprintf(&cn, "%s internal CA", name);
-	ca.cert = ca_new_cert(ca.key, cn, CA_DAYS);
+	ca.cert = ca_new_cert(ca.key, cn, CA_DAYS * 86400);
 	free(cn);
 	X509_set_issuer_name(ca.cert, X509_get_subject_name(ca.cert));
 	if (ca_add_ext(ca.cert, ca.cert, NID_basic_constraints,
@@ -284,10 +286,20 @@ ca_certificate_path(void)
 	return (ca.cert_path);
 }
 
-/* Issue a leaf certificate. */
+/* Issue a leaf certificate valid for days. */
 int
 ca_issue(const char *cn, const char *const *names, int client,
     unsigned int days, EVP_PKEY **keyp, X509 **certp, char *err, size_t errlen)
+{
+	return (ca_issue_for(cn, names, client, days * 86400, keyp, certp, err,
+	    errlen));
+}
+
+/* Issue a leaf certificate valid for seconds. */
+int
+ca_issue_for(const char *cn, const char *const *names, int client,
+    unsigned int seconds, EVP_PKEY **keyp, X509 **certp, char *err,
+    size_t errlen)
 {
 	unsigned char	 addr[16];
 	EVP_PKEY	*key;
@@ -300,7 +312,7 @@ ca_issue(const char *cn, const char *const *names, int client,
 		return (-1);
 	}
 	key = ca_new_key();
-	cert = ca_new_cert(key, cn, days);
+	cert = ca_new_cert(key, cn, seconds);
 	X509_set_issuer_name(cert, X509_get_subject_name(ca.cert));
 	for (i = 0; names != NULL && names[i] != NULL; i++) {
 		int	 ip = inet_pton(AF_INET, names[i], addr) == 1 ||
@@ -334,6 +346,20 @@ ca_issue(const char *cn, const char *const *names, int client,
 	return (0);
 }
 
+/* A context's own certificate, its key and the CA as its chain. */
+static int
+ca_context_identity(SSL_CTX *ctx, X509 *cert, EVP_PKEY *key, char *err,
+    size_t errlen)
+{
+	if (SSL_CTX_use_certificate(ctx, cert) != 1 ||
+	    SSL_CTX_use_PrivateKey(ctx, key) != 1 ||
+	    SSL_CTX_add1_chain_cert(ctx, ca.cert) != 1) {
+		snprintf(err, errlen, "TLS context: %s", ca_ssl_error());
+		return (-1);
+	}
+	return (0);
+}
+
 /* A server TLS context with a fresh certificate. */
 SSL_CTX *
 ca_server_context(const char *const *names, int require_client, char *err,
@@ -357,10 +383,7 @@ ca_server_context(const char *const *names, int require_client, char *err,
 	    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
 	/* TLS 1.2 only with forward-secret AEAD suites. */
 	SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20");
-	if (SSL_CTX_use_certificate(ctx, cert) != 1 ||
-	    SSL_CTX_use_PrivateKey(ctx, key) != 1 ||
-	    SSL_CTX_add1_chain_cert(ctx, ca.cert) != 1) {
-		snprintf(err, errlen, "TLS context: %s", ca_ssl_error());
+	if (ca_context_identity(ctx, cert, key, err, errlen) == -1) {
 		SSL_CTX_free(ctx);
 		ctx = NULL;
 	} else if (require_client) {
@@ -373,6 +396,38 @@ ca_server_context(const char *const *names, int require_client, char *err,
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
 		    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
 		SSL_CTX_set_verify_depth(ctx, 2);
+	}
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	return (ctx);
+}
+
+/*
+ * A TLS client context (TLS 1.2 minimum) that trusts only this CA and
+ * presents a fresh client certificate for cn: the FUSE client of a volume
+ * reaching a WebDAV server's mutual TLS listener.
+ */
+SSL_CTX *
+ca_client_context(const char *cn, char *err, size_t errlen)
+{
+	const char	*names[2] = { cn, NULL };
+	SSL_CTX		*ctx;
+	EVP_PKEY	*key;
+	X509		*cert;
+
+	if (ca_issue(cn, names, 1, 397, &key, &cert, err, errlen) == -1)
+		return (NULL);
+	ctx = SSL_CTX_new(TLS_client_method());
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
+	    SSL_OP_NO_COMPRESSION);
+	SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20");
+	X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), ca.cert);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_verify_depth(ctx, 2);
+	if (ca_context_identity(ctx, cert, key, err, errlen) == -1) {
+		SSL_CTX_free(ctx);
+		ctx = NULL;
 	}
 	X509_free(cert);
 	EVP_PKEY_free(key);

@@ -27,6 +27,10 @@ const char *ca_certificate_path(void);
 int	ca_issue(const char *cn, const char *const *names, int client,
 	    unsigned int days, EVP_PKEY **key, X509 **cert, char *err,
 	    size_t errlen);
+/* The same for a lifetime in seconds (short ones: up to a tenth backdated). */
+int	ca_issue_for(const char *cn, const char *const *names, int client,
+	    unsigned int seconds, EVP_PKEY **key, X509 **cert, char *err,
+	    size_t errlen);
 /*
  * A TLS server context (TLS 1.2 minimum, 1.3 preferred) with a fresh
  * certificate for names; require_client: only clients presenting a
@@ -34,6 +38,8 @@ int	ca_issue(const char *cn, const char *const *names, int client,
  */
 SSL_CTX	*ca_server_context(const char *const *names, int require_client,
 	    char *err, size_t errlen);
+/* A TLS client context trusting this CA, with a client certificate for cn. */
+SSL_CTX	*ca_client_context(const char *cn, char *err, size_t errlen);
 /*
  * Write a client certificate for cn as dir/cn.crt, dir/cn.key and
  * dir/cn.p12 (no password, 0600) beside dir/ca.crt, unless present.

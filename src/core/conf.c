@@ -198,6 +198,15 @@ static const struct conf_key conf_metrics_keys[] = {
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
+/* Volumes (src/volume). */
+static const struct conf_key conf_volume_keys[] = {
+	{ "cert_lifetime", CONF_UINT, C(volume_cert_lifetime), 0,
+	  30, 34300800, 604800, NULL, NULL, NULL, NULL },
+	{ "dav_remote", CONF_STRING, C(volume_dav_remote), 0, 0, 0, 0, "", NULL,
+	  NULL, NULL },
+	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+
 /* WebDAV (src/dav): paths derived later when absent. */
 static const struct conf_key conf_dav_keys[] = {
 	{ "storage_dir", CONF_STRING, C(dav_storage_dir), 0, 0, 0, 0, NULL, NULL,
@@ -456,6 +465,8 @@ static const struct conf_key conf_keys[] = {
 	{ "metrics", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL,
 	  conf_metrics_keys },
 	{ "dav", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL, conf_dav_keys },
+	{ "volume", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL,
+	  conf_volume_keys },
 	{ "children", CONF_CHILDREN, 0, 0, 0, CONF_MAX_CHILDREN, 0, NULL, NULL,
 	  NULL, conf_child_keys },
 	{ "runtime", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL,

@@ -112,6 +112,10 @@ struct conf {
 	unsigned int	 dav_max_lock_timeout;	/* seconds */
 	unsigned int	 dav_max_connections;
 
+	/* Volumes (src/volume). */
+	unsigned int	 volume_cert_lifetime;	/* seconds; renewed at 2/3 */
+	char		*volume_dav_remote;	/* HOST:PORT over mutual TLS; "" */
+
 	struct conf_child *children;
 	size_t		 nchildren;
 

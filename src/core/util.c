@@ -281,3 +281,16 @@ util_strv_has(char *const *v, const char *s)
 			return (1);
 	return (0);
 }
+
+/* FNV-1a: a fast, well-spread hash for in-memory tables (not for untrusted
+ * keys that could be chosen to collide: none of its callers has those). */
+uint32_t
+util_fnv1a(uint32_t h, const void *buf, size_t len)
+{
+	const unsigned char	*p = buf;
+	size_t			 i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ p[i]) * 16777619U;
+	return (h);
+}

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <openssl/ssl.h>
 
 #include "ca.h"
@@ -29,6 +30,7 @@
 #include "dav_xml.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "server.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -44,9 +46,14 @@ static struct {
 	struct dav_store	*store;
 	struct http_server	*http;
 	SSL_CTX			*tls[2];	/* without, with client certs */
+	/* PUTs whose bodies are in, committed together (dav_commit_cb). */
+	TAILQ_HEAD(, dav_req)	 commits;
+	struct event		*commit_ev;
 } dav;
 
 static void	dav_shutdown(void);
+static void	dav_count(const char *method, int status, uint64_t out);
+static void	dav_count_bytes(int in, uint64_t n);
 static void	dav_on_headers(struct http_request *, void *);
 static int	dav_on_body(struct http_request *, const void *, size_t, void *);
 static void	dav_on_end(struct http_request *, void *);
@@ -73,8 +80,11 @@ dav_req_free(struct dav_req *dr)
 		evbuffer_free(dr->body);
 	if (dr->defer_body != NULL)
 		evbuffer_free(dr->defer_body);
+	if (dr->committing)
+		TAILQ_REMOVE(&dav.commits, dr, commit_entry);
 	dav_writer_abort(dr->writer);
 	dav_file_close(dr->file);
+	free(dr->cached);
 	dav_target_clear(&dr->t);
 	if (dr->has_if)
 		dav_if_free(&dr->ifh);
@@ -113,6 +123,7 @@ dav_reply_buffer(struct dav_req *dr, int status, const char *ctype,
 		return;
 	}
 	http_request_set_cleanup(dr->req, NULL, NULL);
+	dav_count(dr->method, status, evbuffer_get_length(buf));
 	http_reply_buffer(dr->req, status, ctype, buf);
 	dav_req_free(dr);
 }
@@ -180,6 +191,7 @@ dav_layer_error(struct http_request *req, int status, const char *message,
 
 	n = xasprintf(&body, "%d %s: %s\n", status, http_status_text(status),
 	    message);
+	dav_count(http_request_method(req), status, n);
 	http_reply(req, status, "text/plain; charset=utf-8", body, n);
 	free(body);
 }
@@ -662,8 +674,8 @@ dav_get_more(struct http_request *req, void *arg)
 			dav_req_free(dr);
 			return;
 		}
-		http_reply_chunk(dr->req, buf, n);
-		free(buf);
+		dav_count_bytes(0, n);
+		http_reply_chunk_free(dr->req, buf, n);
 		dr->offset += n;
 		/* Wait for the output to drain before reading more. */
 		if (dr->offset < dr->end && http_reply_pending(dr->req) >=
@@ -696,12 +708,13 @@ dav_get(struct dav_req *dr)
 		dav_get_collection(dr);
 		return;
 	}
-	if (dr->file == NULL && (dr->file = dav_file_open(dr->t.vol, dr->t.rel,
-	    0, err, sizeof err)) == NULL) {
+	if (dr->cached == NULL && dr->file == NULL && (dr->file =
+	    dav_file_open(dr->t.vol, dr->t.rel, 0, err, sizeof err)) == NULL) {
 		dav_error(dr, 500, NULL, "%s", err);
 		return;
 	}
-	size = end = dav_file_size(dr->file);
+	size = end = dr->cached != NULL ? dr->cachedlen :
+	    dav_file_size(dr->file);
 	range = http_request_header(dr->req, "Range");
 	if (range != NULL && (http_request_header(dr->req, "If-Range") == NULL ||
 	    strcmp(http_request_header(dr->req, "If-Range"),
@@ -724,6 +737,7 @@ dav_get(struct dav_req *dr)
 	http_reply_header(dr->req, "Accept-Ranges", "bytes");
 	if (strcmp(dr->method, "HEAD") == 0) {
 		http_request_set_cleanup(dr->req, NULL, NULL);
+		dav_count(dr->method, status, 0);
 		http_reply_start(dr->req, status, "application/octet-stream",
 		    end - start);
 		http_reply_end(dr->req);
@@ -731,6 +745,11 @@ dav_get(struct dav_req *dr)
 		return;
 	}
 	/* Small enough: read it all first, so damage is a 5xx, not a cut. */
+	if (dr->cached != NULL) {
+		dav_finish(dr, status, "application/octet-stream",
+		    dr->cached + start, end - start);
+		return;
+	}
 	if (end - start <= DAV_GET_WHOLE) {
 		buf = xmalloc(end - start + 1);
 		n = dav_file_read(dr->file, buf, end - start, start, err,
@@ -741,12 +760,15 @@ dav_get(struct dav_req *dr)
 			    "file shorter than its size");
 			return;
 		}
+		if (start == 0 && end == size)
+			dav_cache_put(dr->file, dr->t.rel, &dr->t.st, buf, n);
 		dav_finish(dr, status, "application/octet-stream", buf, n);
 		free(buf);
 		return;
 	}
 	dr->offset = start;
 	dr->end = end;
+	dav_count(dr->method, status, 0);	/* bytes as they go */
 	http_reply_start(dr->req, status, "application/octet-stream",
 	    end - start);
 	http_reply_on_drain(dr->req, dav_get_more, dr, DAV_GET_CHUNK / 2);
@@ -832,9 +854,32 @@ dav_put_start(struct dav_req *dr)
 	dr->created = !dr->t.st.exists;
 }
 
-/* PUT body done: put the file in place. */
+/*
+ * PUT body done: the file is written out and the PUT queued for the group
+ * commit, which runs once the loop has handled every other event that was
+ * ready with it.  Each PUT still gets its own fsync before its answer, but
+ * the PUTs that end together (many clients, or one client with requests in
+ * flight on several connections) pay for one journal commit, not one each.
+ */
 static void
 dav_put_end(struct dav_req *dr)
+{
+	char	 err[256];
+
+	if (dav_writer_end(dr->writer, err, sizeof err) == -1) {
+		dav_error(dr, dav_errno_status(errno) == 507 ? 507 : 500, NULL,
+		    "%s", err);
+		return;
+	}
+	if (TAILQ_EMPTY(&dav.commits))
+		event_active(dav.commit_ev, EV_TIMEOUT, 0);
+	TAILQ_INSERT_TAIL(&dav.commits, dr, commit_entry);
+	dr->committing = 1;
+}
+
+/* Put the file in place and answer. */
+static void
+dav_put_commit(struct dav_req *dr)
 {
 	struct dav_writer	*w = dr->writer;
 	char			 err[256];
@@ -848,6 +893,68 @@ dav_put_end(struct dav_req *dr)
 	if (dav_target_stat(&dr->t, err, sizeof err) == 0 && dr->t.st.exists)
 		dav_reply_validators(dr);
 	dav_finish(dr, dr->created ? 201 : 204, NULL, NULL, 0);
+}
+
+/*
+ * Metrics: requests by method and status, body bytes in and out.  Methods
+ * outside the known set count as "other", so the label set stays bounded
+ * whatever clients send; a series is made on its first use.
+ */
+static const char *const dav_methods[] = {
+	"OPTIONS", "GET", "HEAD", "PUT", "PATCH", "DELETE", "MKCOL", "COPY",
+	"MOVE", "PROPFIND", "PROPPATCH", "LOCK", "UNLOCK", "other"
+};
+#define DAV_NMETHODS	(sizeof dav_methods / sizeof dav_methods[0])
+
+static struct {
+	struct metric	*req[DAV_NMETHODS][500];	/* status 100..599 */
+	struct metric	*bytes[2];			/* out, in */
+} dav_m;
+
+static void
+dav_count_bytes(int in, uint64_t n)
+{
+	if (dav_m.bytes[in] == NULL)
+		dav_m.bytes[in] = metrics_counter("netcrave_dav_bytes_total",
+		    "WebDAV request and response body bytes.", in ?
+		    "direction=\"in\"" : "direction=\"out\"");
+	metrics_add(dav_m.bytes[in], n);
+}
+
+static void
+dav_count(const char *method, int status, uint64_t out)
+{
+	char	 labels[64];
+	size_t	 i;
+
+	for (i = 0; i < DAV_NMETHODS - 1; i++)
+		if (method != NULL && strcmp(method, dav_methods[i]) == 0)
+			break;
+	if (status >= 100 && status <= 599) {
+		if (dav_m.req[i][status - 100] == NULL) {
+			snprintf(labels, sizeof labels,
+			    "method=\"%s\",code=\"%d\"", dav_methods[i], status);
+			dav_m.req[i][status - 100] = metrics_counter(
+			    "netcrave_dav_requests_total",
+			    "WebDAV requests by method and status.", labels);
+		}
+		metrics_add(dav_m.req[i][status - 100], 1);
+	}
+	if (out > 0)
+		dav_count_bytes(0, out);
+}
+
+/* The group commit: every PUT queued since the last one. */
+static void
+dav_commit_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct dav_req	*dr;
+
+	while ((dr = TAILQ_FIRST(&dav.commits)) != NULL) {
+		TAILQ_REMOVE(&dav.commits, dr, commit_entry);
+		dr->committing = 0;
+		dav_put_commit(dr);
+	}
 }
 
 /*
@@ -1223,8 +1330,11 @@ dav_on_headers(struct http_request *req, void *arg)
 	/* GET and HEAD keep the file the stat opened. */
 	if ((strcmp(dr->method, "GET") == 0 || strcmp(dr->method, "HEAD") == 0) &&
 	    dr->t.vol != NULL) {
-		if (dav_stat_open(dr->t.vol, dr->t.rel, &dr->t.st, &dr->file, err,
-		    sizeof err) == -1) {
+		if (*dr->t.rel != '\0' && (dr->cached = dav_cache_get(dr->t.vol,
+		    dr->t.rel, &dr->t.st, &dr->cachedlen)) != NULL)
+			;	/* a small file, unchanged since last read whole */
+		else if (dav_stat_open(dr->t.vol, dr->t.rel, &dr->t.st, &dr->file,
+		    err, sizeof err) == -1) {
 			dav_error(dr, errno == ELOOP || errno == EPERM ? 403 : 500,
 			    NULL, "%s", err);
 			return;
@@ -1260,6 +1370,7 @@ dav_on_body(struct http_request *req, const void *data, size_t len, void *arg)
 
 	if (dr == NULL || dr->failed)
 		return (0);
+	dav_count_bytes(1, len);
 	if (dr->writer != NULL) {
 		if (dav_writer_add(dr->writer, data, len, err,
 		    sizeof err) == -1) {
@@ -1434,6 +1545,10 @@ dav_init(const struct server_env *env, char *err, size_t errlen)
 	struct http_limits	 limits;
 
 	dav.base = env->base;
+	TAILQ_INIT(&dav.commits);
+	if ((dav.commit_ev = event_new(env->base, -1, 0, dav_commit_cb,
+	    NULL)) == NULL)
+		fatalx("%s: event_new failed", __func__);
 	dav_caps_set(conf);
 	if ((dav.store = dav_store_open(conf->dav_storage_dir, err,
 	    errlen)) == NULL)
@@ -1498,12 +1613,17 @@ dav_shutdown(void)
 
 	http_server_free(dav.http);
 	dav.http = NULL;
+	if (dav.commit_ev != NULL) {
+		event_free(dav.commit_ev);
+		dav.commit_ev = NULL;
+	}
 	for (i = 0; i < 2; i++) {
 		SSL_CTX_free(dav.tls[i]);
 		dav.tls[i] = NULL;
 	}
 	ca_close();
 	dav_locks_shutdown();
+	memset(&dav_m, 0, sizeof dav_m);	/* the registry may be reset */
 	dav_store_close(dav.store);
 	dav.store = NULL;
 }

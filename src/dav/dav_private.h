@@ -35,6 +35,8 @@ struct dav_req {
 	int			 too_big;
 	struct dav_writer	*writer;	/* PUT */
 	struct dav_file		*file;		/* PATCH, GET */
+	unsigned char		*cached;	/* GET: the file from the cache */
+	size_t			 cachedlen;
 	uint64_t		 offset;	/* PATCH: next byte; GET: next byte */
 	uint64_t		 end;		/* GET: one past the last byte */
 	int			 created;
@@ -46,6 +48,8 @@ struct dav_req {
 	struct evbuffer		*defer_body;
 	struct dav_if		 ifh;		/* parsed If header */
 	int			 has_if;
+	int			 committing;	/* PUT: in the group commit queue */
+	TAILQ_ENTRY(dav_req)	 commit_entry;
 };
 
 struct dav_lock {

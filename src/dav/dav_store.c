@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -46,6 +47,7 @@
 
 struct dav_volume {
 	struct dav_store	*store;
+	uint64_t		 gen;		/* bumped by every change of data */
 	char			*name;
 	char			*dir;		/* <store>/<name> */
 	int			 datafd;	/* <dir>/data, O_PATH */
@@ -55,14 +57,48 @@ struct dav_volume {
 	struct dav_volume	*next;		/* sorted by name */
 };
 
+/*
+ * Small files in plaintext after a whole read, so a hot GET costs one statx
+ * instead of open, read, decrypt and close.  An entry holds for as long as
+ * its volume's generation (bumped by every write, rename, copy and removal
+ * made here) and the file's inode, size, mtime and ctime (a change made
+ * behind our back, such as tampering with the ciphertext) are those it was
+ * read with; otherwise the file is read and authenticated again.
+ */
+#define DAV_CACHE_FILE_MAX	(64 * 1024)
+#define DAV_CACHE_BYTES		(8 * 1024 * 1024)
+#define DAV_CACHE_BUCKETS	1024
+
+struct dav_cache_entry {
+	struct dav_volume	*vol;
+	char			*path;
+	uint32_t		 hash;
+	uint64_t		 gen;
+	uint64_t		 ino;
+	uint64_t		 disk;		/* on-disk size */
+	struct statx_timestamp	 mtime;
+	struct statx_timestamp	 ctime;
+	struct dav_stat		 st;
+	unsigned char		*data;
+	size_t			 len;
+	struct dav_cache_entry	*hnext;
+	TAILQ_ENTRY(dav_cache_entry) lru;	/* most recent first */
+};
+
 struct dav_store {
 	char			*dir;
 	struct dav_volume	*volumes;
+	struct dav_cache_entry	*cache[DAV_CACHE_BUCKETS];
+	TAILQ_HEAD(dav_cache_lru, dav_cache_entry) cache_lru;
+	size_t			 cache_bytes;
 };
 
 struct dav_file {
 	struct dav_volume	*vol;
 	int			 fd;
+	/* What the cache checks an entry against, from the open. */
+	uint64_t		 gen;
+	struct statx		 sx;
 	unsigned char		 id[DAV_FILE_ID_BYTES];
 	uint64_t		 nslots;
 	uint64_t		 size;
@@ -89,6 +125,10 @@ struct dav_writer {
 	size_t			 outlen;
 	off_t			 offset;	/* file offset of out */
 	off_t			 synced;	/* writeback started up to here */
+	/* Nonces drawn ahead, one per slot of out; nnonce left unused. */
+	unsigned char		 nonces[DAV_WRITER_SLOTS * DAV_NONCE_BYTES];
+	size_t			 nnonce;
+	int			 sealed;	/* dav_writer_end done */
 };
 
 #define DAV_WRITER_SYNC_BYTES	(8 * 1024 * 1024)
@@ -247,9 +287,137 @@ fail:
 }
 
 /* Free one volume's memory (not its files). */
+/* --- the plaintext cache of small files ----------------------------------- */
+
+static uint32_t
+dav_cache_hash(const struct dav_volume *vol, const char *path)
+{
+	return (util_fnv1a(util_fnv1a(UTIL_FNV_INIT, &vol, sizeof vol), path,
+	    strlen(path)));
+}
+
+static struct dav_cache_entry *
+dav_cache_find(struct dav_volume *vol, const char *path, uint32_t h)
+{
+	struct dav_cache_entry	*e;
+
+	for (e = vol->store->cache[h % DAV_CACHE_BUCKETS]; e != NULL;
+	    e = e->hnext)
+		if (e->hash == h && e->vol == vol && strcmp(e->path, path) == 0)
+			return (e);
+	return (NULL);
+}
+
+static void
+dav_cache_drop(struct dav_store *st, struct dav_cache_entry *e)
+{
+	struct dav_cache_entry	**pp;
+
+	for (pp = &st->cache[e->hash % DAV_CACHE_BUCKETS]; *pp != e;
+	    pp = &(*pp)->hnext)
+		;
+	*pp = e->hnext;
+	TAILQ_REMOVE(&st->cache_lru, e, lru);
+	st->cache_bytes -= e->len;
+	explicit_bzero(e->data, e->len);
+	free(e->data);
+	free(e->path);
+	free(e);
+}
+
+/* A volume goes away: none of its entries may outlive it. */
+static void
+dav_cache_forget(struct dav_volume *vol)
+{
+	struct dav_store	*st = vol->store;
+	struct dav_cache_entry	*e, *next;
+
+	if (st == NULL)
+		return;
+	for (e = TAILQ_FIRST(&st->cache_lru); e != NULL; e = next) {
+		next = TAILQ_NEXT(e, lru);
+		if (e->vol == vol)
+			dav_cache_drop(st, e);
+	}
+}
+
+static int
+dav_cache_ts_equal(const struct statx_timestamp *a,
+    const struct statx_timestamp *b)
+{
+	return (a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec);
+}
+
+/* A copy of a cached file that is still what the disk holds, or NULL. */
+unsigned char *
+dav_cache_get(struct dav_volume *vol, const char *path, struct dav_stat *sb,
+    size_t *lenp)
+{
+	struct dav_cache_entry	*e;
+	struct statx		 sx;
+	unsigned char		*buf;
+
+	if ((e = dav_cache_find(vol, path, dav_cache_hash(vol, path))) == NULL)
+		return (NULL);
+	if (e->gen != vol->gen || statx(vol->datafd, path, AT_SYMLINK_NOFOLLOW,
+	    STATX_BASIC_STATS, &sx) == -1 || !S_ISREG(sx.stx_mode) ||
+	    sx.stx_ino != e->ino || sx.stx_size != e->disk ||
+	    !dav_cache_ts_equal(&sx.stx_mtime, &e->mtime) ||
+	    !dav_cache_ts_equal(&sx.stx_ctime, &e->ctime)) {
+		dav_cache_drop(vol->store, e);
+		return (NULL);
+	}
+	TAILQ_REMOVE(&vol->store->cache_lru, e, lru);
+	TAILQ_INSERT_HEAD(&vol->store->cache_lru, e, lru);
+	*sb = e->st;
+	buf = xmalloc(e->len + 1);
+	memcpy(buf, e->data, e->len);
+	*lenp = e->len;
+	return (buf);
+}
+
+/* Keep the whole plaintext of a small file just read through f. */
+void
+dav_cache_put(struct dav_file *f, const char *path, const struct dav_stat *sb,
+    const void *data, size_t len)
+{
+	struct dav_volume	*vol = f->vol;
+	struct dav_store	*st = vol->store;
+	struct dav_cache_entry	*e;
+	uint32_t		 h;
+
+	if (len > DAV_CACHE_FILE_MAX || len != f->size || f->gen != vol->gen ||
+	    f->sx.stx_mask == 0)
+		return;
+	h = dav_cache_hash(vol, path);
+	if ((e = dav_cache_find(vol, path, h)) != NULL)
+		dav_cache_drop(st, e);
+	while (st->cache_bytes + len > DAV_CACHE_BYTES &&
+	    !TAILQ_EMPTY(&st->cache_lru))
+		dav_cache_drop(st, TAILQ_LAST(&st->cache_lru, dav_cache_lru));
+	e = xcalloc(1, sizeof *e);
+	e->vol = vol;
+	e->path = xstrdup(path);
+	e->hash = h;
+	e->gen = f->gen;
+	e->ino = f->sx.stx_ino;
+	e->disk = f->sx.stx_size;
+	e->mtime = f->sx.stx_mtime;
+	e->ctime = f->sx.stx_ctime;
+	e->st = *sb;
+	e->data = xmalloc(len + 1);
+	memcpy(e->data, data, len);
+	e->len = len;
+	e->hnext = st->cache[h % DAV_CACHE_BUCKETS];
+	st->cache[h % DAV_CACHE_BUCKETS] = e;
+	TAILQ_INSERT_HEAD(&st->cache_lru, e, lru);
+	st->cache_bytes += len;
+}
+
 static void
 dav_volume_free(struct dav_volume *vol)
 {
+	dav_cache_forget(vol);
 	close(vol->datafd);
 	close(vol->dirfd);
 	explicit_bzero(vol->key, sizeof vol->key);
@@ -275,6 +443,7 @@ dav_store_open(const char *dir, char *err, size_t errlen)
 	}
 	st = xcalloc(1, sizeof *st);
 	st->dir = xstrdup(dir);
+	TAILQ_INIT(&st->cache_lru);
 	while ((de = readdir(d)) != NULL) {
 		if (!dav_volume_name_ok(de->d_name))
 			continue;
@@ -559,6 +728,8 @@ dav_stat_open(struct dav_volume *vol, const char *path, struct dav_stat *sb,
 		return (dav_fail(err, errlen, "damaged file", path));
 	}
 	sb->size = f->size;
+	f->gen = vol->gen;
+	f->sx = sx;
 	dav_stat_fill(sb, &sx, f->id);
 	if (fp != NULL)
 		*fp = f;
@@ -638,6 +809,7 @@ dav_remove(struct dav_volume *vol, const char *path, char *err, size_t errlen)
 	char		*pdir, *pfile;
 	int		 pfd, fd;
 
+	vol->gen++;	/* the plaintext cache is stale */
 	if (*path == '\0') {
 		errno = EPERM;
 		return (dav_fail(err, errlen, "remove", path));
@@ -713,6 +885,7 @@ dav_rename(struct dav_volume *vol, const char *from, const char *to, char *err,
 	const char	*fleaf, *tleaf;
 	int		 ffd, tfd, rv;
 
+	vol->gen++;	/* the plaintext cache is stale */
 	if ((ffd = dav_parent(vol, from, &fleaf)) == -1)
 		return (dav_fail(err, errlen, "move", from));
 	if ((tfd = dav_parent(vol, to, &tleaf)) == -1) {
@@ -729,37 +902,47 @@ dav_rename(struct dav_volume *vol, const char *from, const char *to, char *err,
 	return (rv);
 }
 
-/* Seal one block into slot (nonce | ciphertext | tag). */
+/*
+ * Seal one block into slot (nonce | ciphertext | tag).  The nonce comes from
+ * nonces (random bytes drawn ahead, a batch at a time: one RAND_bytes call per
+ * block costs more than the cipher on a long PUT) or, when NULL, fresh.
+ */
 static void
 dav_seal(const struct dav_volume *vol, const unsigned char *id, uint64_t index,
-    int final, const unsigned char *in, size_t len, unsigned char *slot)
+    int final, const unsigned char *in, size_t len, unsigned char *slot,
+    const unsigned char *nonce)
 {
 	unsigned char	 aad[DAV_AAD_BYTES];
 
 	memcpy(aad, id, DAV_FILE_ID_BYTES);
 	util_put_be64(aad + DAV_FILE_ID_BYTES, index);
 	aad[DAV_AAD_BYTES - 1] = final ? 1 : 0;
-	crypto_random(slot, DAV_NONCE_BYTES);
+	if (nonce != NULL)
+		memcpy(slot, nonce, DAV_NONCE_BYTES);
+	else
+		crypto_random(slot, DAV_NONCE_BYTES);
 	if (crypto_aead_key_seal(vol->aead, slot, aad, sizeof aad, in, len,
 	    slot + DAV_NONCE_BYTES, slot + DAV_NONCE_BYTES + len) == -1)
 		fatalx("%s: cipher failed", __func__);
 }
 
-/* Read and open block index of f into out; returns its length or -1 (EIO). */
+/* Read and open block index of f into out; returns its length or -1 (EIO).
+ * The slot is opened where it was read (block 0 or the read-ahead). */
 static ssize_t
 dav_file_block(struct dav_file *f, uint64_t index, unsigned char *out,
     char *err, size_t errlen)
 {
-	unsigned char	 slot[DAV_SLOT_BYTES], aad[DAV_AAD_BYTES];
-	size_t		 want, len;
-	ssize_t		 n;
-	int		 final = (index == f->nslots - 1);
+	unsigned char		 aad[DAV_AAD_BYTES];
+	const unsigned char	*slot = NULL;
+	size_t			 want, len;
+	ssize_t			 n;
+	int			 final = (index == f->nslots - 1);
 
 	want = final ? (f->size - index * DAV_BLOCK_BYTES) + DAV_SLOT_OVERHEAD :
 	    DAV_SLOT_BYTES;
 	if (index == 0 && f->slot0 != NULL &&
 	    f->slot0len == DAV_HEADER_BYTES + want) {
-		memcpy(slot, f->slot0 + DAV_HEADER_BYTES, want);
+		slot = f->slot0 + DAV_HEADER_BYTES;
 		n = want;
 	} else {
 		/* One pread for many slots: the next ones are likely wanted. */
@@ -775,8 +958,7 @@ dav_file_block(struct dav_file *f, uint64_t index, unsigned char *out,
 			f->ra_len = n > 0 ? (size_t)n : 0;
 		}
 		if ((index - f->ra_first) * DAV_SLOT_BYTES + want <= f->ra_len) {
-			memcpy(slot, f->ra + (index - f->ra_first) *
-			    DAV_SLOT_BYTES, want);
+			slot = f->ra + (index - f->ra_first) * DAV_SLOT_BYTES;
 			n = want;
 		} else
 			n = f->ra_len - (index - f->ra_first) * DAV_SLOT_BYTES;
@@ -859,6 +1041,16 @@ dav_file_read(struct dav_file *f, void *buf, size_t len, uint64_t off,
 	while (done < len && off + done < f->size) {
 		index = (off + done) / DAV_BLOCK_BYTES;
 		skip = (off + done) % DAV_BLOCK_BYTES;
+		/* A whole block that fits is opened straight into buf. */
+		if (skip == 0 && (len - done >= DAV_BLOCK_BYTES ||
+		    (index == f->nslots - 1 &&
+		    len - done >= f->size - index * DAV_BLOCK_BYTES))) {
+			if ((blen = dav_file_block(f, index, out + done, err,
+			    errlen)) == -1)
+				return (-1);
+			done += blen;
+			continue;
+		}
 		if ((blen = dav_file_block(f, index, block, err, errlen)) == -1)
 			return (-1);
 		if ((size_t)blen <= skip)
@@ -888,6 +1080,7 @@ dav_file_write(struct dav_file *f, const void *data, size_t len, uint64_t off,
 	size_t		 blen;
 	ssize_t		 olen;
 
+	f->vol->gen++;	/* the plaintext cache is stale */
 	newsize = off + len > f->size ? off + len : f->size;
 	if (newsize == f->size && len == 0)
 		return (0);
@@ -909,7 +1102,8 @@ dav_file_write(struct dav_file *f, const void *data, size_t len, uint64_t off,
 		hi = off + len < bstart + blen ? off + len : bstart + blen;
 		if (hi > lo)
 			memcpy(block + (lo - bstart), in + (lo - off), hi - lo);
-		dav_seal(f->vol, f->id, index, index == last, block, blen, slot);
+		dav_seal(f->vol, f->id, index, index == last, block, blen, slot,
+		    NULL);
 		if (util_write_at(f->fd, slot, blen + DAV_SLOT_OVERHEAD,
 		    DAV_HEADER_BYTES + index * DAV_SLOT_BYTES) == -1) {
 			snprintf(err, errlen, "write: %s", strerror(errno));
@@ -930,6 +1124,7 @@ dav_file_truncate(struct dav_file *f, uint64_t size, char *err, size_t errlen)
 	uint64_t	 last;
 	size_t		 blen;
 
+	f->vol->gen++;	/* the plaintext cache is stale */
 	if (size >= f->size)
 		return (dav_file_write(f, NULL, 0, size, err, errlen));
 	dav_file_uncache(f);
@@ -937,7 +1132,7 @@ dav_file_truncate(struct dav_file *f, uint64_t size, char *err, size_t errlen)
 	if (dav_file_block(f, last, block, err, errlen) == -1)
 		return (-1);
 	blen = size - last * DAV_BLOCK_BYTES;
-	dav_seal(f->vol, f->id, last, 1, block, blen, slot);
+	dav_seal(f->vol, f->id, last, 1, block, blen, slot, NULL);
 	explicit_bzero(block, sizeof block);
 	if (util_write_at(f->fd, slot, blen + DAV_SLOT_OVERHEAD,
 	    DAV_HEADER_BYTES + last * DAV_SLOT_BYTES) == -1 ||
@@ -1028,19 +1223,35 @@ dav_writer_flush(struct dav_writer *w, char *err, size_t errlen)
 	return (0);
 }
 
-/* Seal the pending block into the output. */
+/* Seal len bytes at in (the pending block, or a whole block straight from
+ * the caller's data) into the output. */
 static int
-dav_writer_seal(struct dav_writer *w, int final, char *err, size_t errlen)
+dav_writer_seal_from(struct dav_writer *w, const unsigned char *in, size_t len,
+    int final, char *err, size_t errlen)
 {
-	dav_seal(w->vol, w->id, w->index, final, w->block, w->blocklen,
-	    w->out + w->outlen);
-	w->outlen += w->blocklen + DAV_SLOT_OVERHEAD;
+	if (w->nnonce == 0) {
+		crypto_random(w->nonces, sizeof w->nonces);
+		w->nnonce = DAV_WRITER_SLOTS;
+	}
+	w->nnonce--;
+	dav_seal(w->vol, w->id, w->index, final, in, len, w->out + w->outlen,
+	    w->nonces + w->nnonce * DAV_NONCE_BYTES);
+	w->outlen += len + DAV_SLOT_OVERHEAD;
 	w->index++;
-	w->blocklen = 0;
 	if (final || w->outlen + DAV_SLOT_BYTES > DAV_HEADER_BYTES +
 	    DAV_WRITER_SLOTS * DAV_SLOT_BYTES)
 		return (dav_writer_flush(w, err, errlen));
 	return (0);
+}
+
+/* Seal the pending block into the output. */
+static int
+dav_writer_seal(struct dav_writer *w, int final, char *err, size_t errlen)
+{
+	size_t	 len = w->blocklen;
+
+	w->blocklen = 0;
+	return (dav_writer_seal_from(w, w->block, len, final, err, errlen));
 }
 
 /* More bytes; a full block is sealed only once more follow (the last one is
@@ -1056,6 +1267,15 @@ dav_writer_add(struct dav_writer *w, const void *data, size_t len, char *err,
 		if (w->blocklen == DAV_BLOCK_BYTES &&
 		    dav_writer_seal(w, 0, err, errlen) == -1)
 			return (-1);
+		/* A whole block with more behind it is sealed in place. */
+		if (w->blocklen == 0 && len > DAV_BLOCK_BYTES) {
+			if (dav_writer_seal_from(w, p, DAV_BLOCK_BYTES, 0, err,
+			    errlen) == -1)
+				return (-1);
+			p += DAV_BLOCK_BYTES;
+			len -= DAV_BLOCK_BYTES;
+			continue;
+		}
 		n = DAV_BLOCK_BYTES - w->blocklen;
 		if (n > len)
 			n = len;
@@ -1067,6 +1287,23 @@ dav_writer_add(struct dav_writer *w, const void *data, size_t len, char *err,
 	return (0);
 }
 
+/*
+ * All bytes are in: seal the last block and start writing the file out, so
+ * that the fsync of dav_writer_commit finds little left to do, and the
+ * fsyncs of several files ended together share one journal commit.
+ */
+int
+dav_writer_end(struct dav_writer *w, char *err, size_t errlen)
+{
+	if (w->sealed)
+		return (0);
+	if (dav_writer_seal(w, 1, err, errlen) == -1)
+		return (-1);
+	w->sealed = 1;
+	sync_file_range(w->fd, w->synced, 0, SYNC_FILE_RANGE_WRITE);
+	return (0);
+}
+
 /* Finish into the tree at path, or into the volume directory when path is
  * NULL and name is set (the lock table). */
 static int
@@ -1075,7 +1312,8 @@ dav_writer_finish(struct dav_writer *w, int dirfd, const char *leaf,
 {
 	int	 tmpfd, rv = -1;
 
-	if (dav_writer_seal(w, 1, err, errlen) == -1)
+	w->vol->gen++;	/* the plaintext cache is stale */
+	if (!w->sealed && dav_writer_end(w, err, errlen) == -1)
 		goto out;
 	if (fsync(w->fd) == -1) {
 		snprintf(err, errlen, "fsync: %s", strerror(errno));
@@ -1391,6 +1629,7 @@ dav_copy(struct dav_volume *svol, const char *from, struct dav_volume *dvol,
 	size_t		 i;
 	int		 rv = 0;
 
+	dvol->gen++;	/* the plaintext cache is stale */
 	if (dav_stat(svol, from, &sb, err, errlen) == -1)
 		return (-1);
 	if (!sb.exists) {

@@ -104,10 +104,22 @@ int		 dav_file_truncate(struct dav_file *, uint64_t size, char *err,
 int		 dav_file_sync(struct dav_file *, char *err, size_t errlen);
 void		 dav_file_close(struct dav_file *);
 
+/*
+ * Small files kept in plaintext after a whole read: a copy (free it) of what
+ * path holds with its stat, or NULL when not cached or changed since.
+ */
+unsigned char	*dav_cache_get(struct dav_volume *, const char *path,
+		    struct dav_stat *, size_t *len);
+/* The whole plaintext of the file f (opened by dav_stat_open), read now. */
+void		 dav_cache_put(struct dav_file *f, const char *path,
+		    const struct dav_stat *, const void *data, size_t len);
+
 /* A new file written front to back, then put in place atomically. */
 struct dav_writer *dav_writer_new(struct dav_volume *, char *err, size_t errlen);
 int		 dav_writer_add(struct dav_writer *, const void *, size_t,
 		    char *err, size_t errlen);
+/* No more bytes: seal the last block and start writeback (optional). */
+int		 dav_writer_end(struct dav_writer *, char *err, size_t errlen);
 /* Seal the last block, fsync, rename over path (replacing a file). */
 int		 dav_writer_commit(struct dav_writer *, const char *path,
 		    char *err, size_t errlen);

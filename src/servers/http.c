@@ -3,9 +3,11 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/ioctl.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 
 #include <netinet/in.h>
@@ -127,6 +129,8 @@ struct http_conn {
 	int			 fail_status;	/* set by parser callbacks */
 	const char		*fail_message;
 	int			 proto_known;	/* HTTP/1.1 or HTTP/2 decided */
+	int			 rcvlowat;	/* SO_RCVLOWAT set, 0 for never */
+	int			 lowat_off;	/* a slow body: wake on every byte */
 	nghttp2_session		*h2;		/* HTTP/2 connection */
 	TAILQ_HEAD(, http_request) h2_streams;
 	TAILQ_ENTRY(http_conn)	 entry;
@@ -156,6 +160,9 @@ struct http_server {
 #define HTTP_ROUTE_METRICS	6	/* 1xx..5xx counters, then the histogram */
 
 static void	http_conn_free(struct http_conn *);
+static void	http_conn_tune_lowat(struct http_conn *);
+static void	http_conn_read_more(struct http_conn *);
+#define HTTP_BODY_LOWAT		(64 * 1024)
 static void	http_server_route_metrics(struct http_server *);
 static int	http2_conn_start(struct http_conn *);
 static void	http2_conn_read(struct http_conn *);
@@ -628,6 +635,9 @@ http_conn_wait_request(struct http_conn *c)
 	http_conn_enter_state(c, HTTP_CONN_IDLE);
 	c->header_bytes = 0;
 	c->body_bytes = 0;
+	c->lowat_off = 0;
+	if (c->rcvlowat > 1)
+		http_conn_tune_lowat(c);
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
 	evtimer_add(c->deadline, &tv);
@@ -759,6 +769,7 @@ http_conn_read_cb(struct bufferevent *bev, void *arg)
 		http2_conn_read(c);
 		return;
 	}
+	http_conn_read_more(c);
 	http_conn_parse(c);
 }
 
@@ -791,6 +802,7 @@ http_conn_event_cb(struct bufferevent *bev, short events, void *arg)
 {
 	struct http_conn	*c = arg;
 	unsigned long		 e;
+	int			 queued;
 
 	if (events & BEV_EVENT_CONNECTED)
 		return;
@@ -801,8 +813,21 @@ http_conn_event_cb(struct bufferevent *bev, short events, void *arg)
 		else
 			log_debug("%s: %s: %s", __func__, c->server->name,
 			    strerror(EVUTIL_SOCKET_ERROR()));
-	} else if (events & BEV_EVENT_TIMEOUT)
+	} else if (events & BEV_EVENT_TIMEOUT) {
+		/*
+		 * Under a raised low-water mark a slow body can have bytes
+		 * queued that never woke us: it is moving, not stalled.  It
+		 * goes on with a wakeup per byte, as without the mark.
+		 */
+		if (c->rcvlowat > 1 && ioctl(bufferevent_getfd(bev), FIONREAD,
+		    &queued) == 0 && queued > 0) {
+			c->lowat_off = 1;
+			http_conn_tune_lowat(c);
+			bufferevent_enable(bev, EV_READ);
+			return;
+		}
 		log_debug("%s: %s: body stalled", __func__, c->server->name);
+	}
 	http_conn_free(c);
 }
 
@@ -857,8 +882,10 @@ http_conn_new(struct http_server *srv, struct http_listener *l, int fd)
 	/* Bound what sits unparsed behind a pending request (pipelining). */
 	bufferevent_setwatermark(bev, EV_READ, 0,
 	    srv->limits.max_header_bytes + 64 * 1024);
-	/* Large bodies in fewer reads than libevent's 16 KiB default. */
+	/* Large bodies in fewer reads than libevent's 16 KiB default, and large
+	 * replies in fewer writes (and wakeups) than its 16 KiB as well. */
 	bufferevent_set_max_single_read(bev, 128 * 1024);
+	bufferevent_set_max_single_write(bev, 256 * 1024);
 	bufferevent_setcb(bev, http_conn_read_cb, http_conn_write_cb,
 	    http_conn_event_cb, c);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
@@ -1074,6 +1101,95 @@ http_server_listen_tcp(struct http_server *srv, const char *host,
 
 /* Parsing. */
 
+/*
+ * A large body in fewer wakeups: while a plaintext HTTP/1.1 body of known
+ * length streams in over TCP, the socket wakes the loop only once
+ * HTTP_BODY_LOWAT bytes (or the rest of the body) are queued, so one read
+ * takes 64 KiB instead of the few KiB of each segment, and the ACKs, epoll
+ * and FIONREAD calls per byte shrink in step.  The low-water mark is never
+ * above what the body still owes, so it cannot wait for bytes that will not
+ * come; a head, a chunked or TLS body, or HTTP/2 wake on every byte as usual.
+ */
+
+static void
+http_conn_tune_lowat(struct http_conn *c)
+{
+	struct evbuffer	*in = bufferevent_get_input(c->bev);
+	uint64_t	 owed;
+	size_t		 have;
+	int		 want = 1, fd;
+
+	if (c->listener == NULL || c->listener->ssl != NULL ||
+	    c->listener->unix_path != NULL || c->h2 != NULL)
+		return;
+	if (c->state == HTTP_CONN_BODY && !c->lowat_off &&
+	    !(c->parser.flags & F_CHUNKED) &&
+	    c->parser.content_length != ULLONG_MAX) {
+		have = evbuffer_get_length(in);
+		owed = c->parser.content_length;
+		if (owed > have) {
+			owed -= have;
+			want = owed < HTTP_BODY_LOWAT ? (int)owed :
+			    HTTP_BODY_LOWAT;
+		}
+	}
+	if (want == (c->rcvlowat == 0 ? 1 : c->rcvlowat))
+		return;
+	fd = bufferevent_getfd(c->bev);
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &want, sizeof want) == -1) {
+		c->lowat_off = 1;	/* not worth a warning: plain reads */
+		return;
+	}
+	c->rcvlowat = want;
+}
+
+/*
+ * libevent takes at most 4 KiB from a socket per wakeup (EVBUFFER_MAX_READ in
+ * 2.1), whatever the single-read maximum says.  While a plaintext HTTP/1.1
+ * body streams in, the rest of what is queued is taken here in one readv,
+ * after what libevent appended, so the order of bytes is kept.  EOF and
+ * errors are left for libevent to meet on its next read.
+ */
+static void
+http_conn_read_more(struct http_conn *c)
+{
+	struct evbuffer		*in = bufferevent_get_input(c->bev);
+	struct evbuffer_iovec	 v[2];
+	size_t			 have, want, left;
+	ssize_t			 n;
+	int			 nv, i;
+
+	if (c->listener == NULL || c->listener->ssl != NULL ||
+	    c->h2 != NULL || c->state != HTTP_CONN_BODY)
+		return;
+	have = evbuffer_get_length(in);
+	if (have >= 2 * HTTP_BODY_LOWAT)
+		return;
+	want = 2 * HTTP_BODY_LOWAT - have;
+	/* A socket bufferevent keeps the end of its input frozen but for its
+	 * own reads: thawed for this one, as libevent does. */
+	evbuffer_unfreeze(in, 0);
+	if ((nv = evbuffer_reserve_space(in, want, v, 2)) <= 0) {
+		evbuffer_freeze(in, 0);
+		return;
+	}
+	if (v[0].iov_len > want)
+		v[0].iov_len = want;
+	if (nv == 2 && v[1].iov_len > want - v[0].iov_len)
+		v[1].iov_len = want - v[0].iov_len;
+	if ((n = readv(bufferevent_getfd(c->bev), (struct iovec *)v,
+	    nv)) <= 0)
+		n = 0;
+	left = n;
+	for (i = 0; i < nv; i++) {
+		if (v[i].iov_len > left)
+			v[i].iov_len = left;
+		left -= v[i].iov_len;
+	}
+	evbuffer_commit_space(in, v, nv);
+	evbuffer_freeze(in, 0);
+}
+
 /* Parse as much buffered input as the current request allows. */
 static void
 http_conn_parse(struct http_conn *c)
@@ -1122,6 +1238,7 @@ http_conn_parse(struct http_conn *c)
 		if (c->parser.upgrade)
 			break;	/* nothing after an upgrade request is HTTP */
 	}
+	http_conn_tune_lowat(c);
 }
 
 /* A request starts: it belongs to the connection until answered. */
@@ -1695,6 +1812,36 @@ http_reply_chunk(struct http_request *req, const void *data, size_t len)
 	if (req->chunked)
 		evbuffer_add_printf(out, "%zx\r\n", len);
 	evbuffer_add(out, data, len);
+	if (req->chunked)
+		evbuffer_add(out, "\r\n", 2);
+}
+
+static void
+http_free_ref(const void *data, size_t len, void *arg)
+{
+	free(arg);
+}
+
+/* http_reply_chunk for a malloc'd buffer the layer frees when sent: an
+ * HTTP/1.1 socket takes it by reference instead of a copy. */
+void
+http_reply_chunk_free(struct http_request *req, void *data, size_t len)
+{
+	struct evbuffer	*out;
+
+	if (req->reply_state != HTTP_REPLY_STREAMING || req->is_head ||
+	    len == 0 || req->h2_stream != 0) {
+		http_reply_chunk(req, data, len);
+		free(data);
+		return;
+	}
+	out = bufferevent_get_output(req->conn->bev);
+	if (req->chunked)
+		evbuffer_add_printf(out, "%zx\r\n", len);
+	if (evbuffer_add_reference(out, data, len, http_free_ref, data) == -1) {
+		evbuffer_add(out, data, len);
+		free(data);
+	}
 	if (req->chunked)
 		evbuffer_add(out, "\r\n", 2);
 }

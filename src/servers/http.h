@@ -111,6 +111,8 @@ void		 http_reply_buffer(struct http_request *, int status,
 void		 http_reply_start(struct http_request *, int status,
 		    const char *content_type, int64_t content_length);
 void		 http_reply_chunk(struct http_request *, const void *, size_t);
+/* The same for a malloc'd buffer, freed by the layer once sent. */
+void		 http_reply_chunk_free(struct http_request *, void *, size_t);
 void		 http_reply_end(struct http_request *);
 /*
  * Flow control of a streamed reply: fn runs each time the bytes queued for

@@ -36,11 +36,24 @@
 #define VFS_ATTR_SECONDS	1.0	/* attributes and names cached this long */
 #define VFS_HTTP_TIMEOUT_MS	120000
 #define VFS_HTTP_MAX_BODY	(64 * 1024 * 1024)
-#define VFS_CLIENTS		4	/* keep-alive connections per mount */
+#define VFS_CLIENTS		8	/* keep-alive connections per mount */
+#define VFS_MAX_FLIGHTS		64	/* uploads started by close, at most */
 #define VFS_MAX_WRITE		(1024 * 1024)
 #define VFS_TRUNC_MAX		(64 * 1024 * 1024) /* shrink by GET+PUT up to this */
 
 struct vnode;
+
+/* A set of names (a directory's members). */
+#define VFS_NAMES_BUCKETS	256
+struct vname {
+	struct vname		*next;
+	char			 name[];
+};
+struct vnames {
+	struct vname		*b[VFS_NAMES_BUCKETS];
+};
+
+static void	vfs_names_free(struct vnames *);
 
 /* An operation waiting for its file's dirty data to be stored. */
 struct vwait {
@@ -71,7 +84,14 @@ struct vnode {
 	int			 flushing;
 	int			 local;		/* created here, not yet PUT */
 	int			 wb_error;	/* errno of a failed flush, once */
+	int			 push;		/* closed: flush all that is dirty */
 	struct vwaits		 waits;
+
+	/* A directory's member names as last listed (or made empty by our
+	 * MKCOL) and kept up to date by our own changes: until names_until a
+	 * name not in it is answered "no such file" without a round trip. */
+	struct vnames		*names;
+	double			 names_until;
 
 	struct vnode		*ino_next;
 	struct vnode		*path_next;
@@ -89,6 +109,18 @@ struct vfs {
 	struct http_client	*clients[VFS_CLIENTS];
 	unsigned int		 next_client;
 	size_t			 writeback_bytes;
+	int			 read_only;
+	/* Uploads in flight (PUT or PATCH of dirty data), the fsyncdir
+	 * requests waiting for none to be left, the first error of one that
+	 * no fsync of its file reported, and who waits for the mount to be
+	 * idle before unmounting it. */
+	unsigned int		 flights;
+	fuse_req_t		*syncs;
+	size_t			 nsyncs;
+	int			 wb_error;
+	void			(*drain_cb)(void *);
+	void			*drain_arg;
+	struct event		*drain_ev;	/* calls it off the client's stack */
 	uint64_t		 next_ino;
 	struct vnode		*by_ino[VFS_HASH];
 	struct vnode		*by_path[VFS_HASH];
@@ -109,6 +141,7 @@ struct vop {
 	int			 flags;
 	struct fuse_file_info	 fi;
 	unsigned char		*data;
+	double			 sent;		/* listings: when asked */
 };
 
 /* A listing kept from opendir to releasedir. */
@@ -220,6 +253,7 @@ vfs_node_free(struct vnode *n)
 	TAILQ_REMOVE(&fs->nodes, n, entry);
 	vol_extent_free(&n->dirty);
 	vol_extent_free(&n->flight);
+	vfs_names_free(n->names);
 	free(n->path);
 	free(n);
 }
@@ -435,9 +469,118 @@ vfs_node_update(struct vnode *n, const struct vol_entry *e)
 	n->attr_until = vfs_now() + VFS_ATTR_SECONDS;
 }
 
+/* --- member names of directories -------------------------------------- */
+
+static struct vname **
+vfs_names_slot(struct vnames *s, const char *name)
+{
+	struct vname	**pp;
+
+	for (pp = &s->b[vfs_hash_str(name) % VFS_NAMES_BUCKETS]; *pp != NULL;
+	    pp = &(*pp)->next)
+		if (strcmp((*pp)->name, name) == 0)
+			break;
+	return (pp);
+}
+
+static void
+vfs_names_add(struct vnames *s, const char *name)
+{
+	struct vname	**pp, *v;
+	size_t		  len = strlen(name);
+
+	if (*(pp = vfs_names_slot(s, name)) != NULL)
+		return;
+	v = xmalloc(sizeof *v + len + 1);
+	memcpy(v->name, name, len + 1);
+	v->next = NULL;
+	*pp = v;
+}
+
+static void
+vfs_names_del(struct vnames *s, const char *name)
+{
+	struct vname	**pp, *v;
+
+	if ((v = *(pp = vfs_names_slot(s, name))) == NULL)
+		return;
+	*pp = v->next;
+	free(v);
+}
+
+static void
+vfs_names_free(struct vnames *s)
+{
+	struct vname	*v;
+	size_t		 i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < VFS_NAMES_BUCKETS; i++)
+		while ((v = s->b[i]) != NULL) {
+			s->b[i] = v->next;
+			free(v);
+		}
+	free(s);
+}
+
+/*
+ * The directory's names are known afresh: those of a listing that took
+ * "took" seconds to get, or none.  They hold for a second, or for twenty
+ * times what the listing cost (at most VFS_NAMES_MAX_SECONDS), so that
+ * renewing the names of a directory of many thousand files stays a small
+ * part of the time spent creating more of them.
+ */
+#define VFS_NAMES_MAX_SECONDS	10.0
+
+static void
+vfs_names_set(struct vnode *d, const struct vol_entry *e, size_t ne,
+    double took)
+{
+	double	 hold = VFS_ATTR_SECONDS;
+	size_t	 i;
+
+	vfs_names_free(d->names);
+	d->names = xcalloc(1, sizeof *d->names);
+	for (i = 0; i < ne; i++)
+		if (e[i].name != NULL && !e[i].bad)
+			vfs_names_add(d->names, e[i].name);
+	if (took * 20 > hold)
+		hold = took * 20 < VFS_NAMES_MAX_SECONDS ? took * 20 :
+		    VFS_NAMES_MAX_SECONDS;
+	d->names_until = vfs_now() + hold;
+}
+
+/* Our own change to a directory's members (kept while the set is fresh). */
+static void
+vfs_names_change(struct vfs *fs, const char *path, int add)
+{
+	struct vnode	*d;
+	const char	*slash = strrchr(path, '/');
+	char		*parent;
+
+	parent = slash == NULL ? xstrdup("") : xstrndup(path, slash - path);
+	if ((d = vfs_node_path(fs, parent)) != NULL && d->names != NULL) {
+		if (add)
+			vfs_names_add(d->names, slash == NULL ? path : slash + 1);
+		else
+			vfs_names_del(d->names, slash == NULL ? path : slash + 1);
+	}
+	free(parent);
+}
+
+/* Is name surely absent from directory d (its names fresh)? */
+static int
+vfs_names_absent(struct vnode *d, const char *name)
+{
+	return (d->names != NULL && d->names_until > vfs_now() &&
+	    *vfs_names_slot(d->names, name) == NULL);
+}
+
 /* --- write-back -------------------------------------------------------- */
 
 static void	vfs_flush_start(struct vnode *);
+static void	vfs_flights_check(struct vfs *);
 
 /* Is everything written to this file stored? */
 static int
@@ -519,11 +662,18 @@ vfs_flush_done(const struct http_response *resp, const char *error, void *arg)
 {
 	struct vop	*op = arg;
 	struct vnode	*n = op->node;
+	struct vfs	*fs = op->fs;
 	int		 e;
 
 	e = vfs_result(resp, error, n->local ? "PUT" : "PATCH", op);
-	if (e != 0 && !n->dead)
+	if (e != 0 && !n->dead) {
 		n->wb_error = e;
+		if (fs->wb_error == 0)
+			fs->wb_error = e;
+		log_warnx("volume %s: storing %s failed: %s", fs->volume,
+		    n->path, strerror(e));
+	}
+	fs->flights--;
 	n->flushing = 0;
 	n->local = 0;
 	n->flight.len = 0;
@@ -531,12 +681,59 @@ vfs_flush_done(const struct http_response *resp, const char *error, void *arg)
 		vol_extent_free(&n->flight);
 	n->mtime = time(NULL);
 	if (n->dirty.len > 0 && (vol_extent_full(&n->dirty) ||
-	    !TAILQ_EMPTY(&n->waits)))
+	    !TAILQ_EMPTY(&n->waits) || n->push))
 		vfs_flush_start(n);
 	else if (n->dirty.len == 0)
 		vol_extent_free(&n->dirty);
+	if (vfs_node_clean(n))
+		n->push = 0;
 	vfs_run_waits(n);
 	vfs_op_free(op);
+	vfs_flights_check(fs);	/* last: may unmount and free fs */
+}
+
+/* No upload left: answer fsyncdir, and whoever waits to unmount. */
+static void
+vfs_flights_check(struct vfs *fs)
+{
+	size_t	 i;
+
+	if (fs->flights > 0)
+		return;
+	for (i = 0; i < fs->nsyncs; i++)
+		fuse_reply_err(fs->syncs[i], fs->wb_error);
+	if (fs->nsyncs > 0)
+		fs->wb_error = 0;
+	free(fs->syncs);
+	fs->syncs = NULL;
+	fs->nsyncs = 0;
+	if (fs->drain_cb != NULL)
+		event_active(fs->drain_ev, EV_TIMEOUT, 0);
+}
+
+static void
+vfs_drained_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct vfs	*fs = arg;
+	void		(*cb)(void *);
+
+	if (fs->flights > 0 || (cb = fs->drain_cb) == NULL)
+		return;
+	fs->drain_cb = NULL;
+	cb(fs->drain_arg);	/* may unmount and free fs */
+}
+
+/* Call cb(arg) once no upload is in flight (now, if none is); never after
+ * vfs_unmount. */
+void
+vfs_drain(struct vfs *fs, void (*cb)(void *), void *arg)
+{
+	if (fs->flights == 0) {
+		cb(arg);
+		return;
+	}
+	fs->drain_cb = cb;
+	fs->drain_arg = arg;
 }
 
 /* Send the dirty extent with PATCH (the flight buffer must be free). */
@@ -567,6 +764,7 @@ vfs_flush_start(struct vnode *n)
 			n->dirty = t;
 			n->dirty.len = 0;
 		}
+		n->fs->flights++;
 		vfs_send(n->fs, "PUT", n->path, NULL, n->flight.buf,
 		    n->flight.len, vfs_flush_done, vfs_op_new(n->fs, NULL, n));
 		return;
@@ -582,6 +780,7 @@ vfs_flush_start(struct vnode *n)
 	hdrs[0] = "Content-Type: application/x-sabredav-partialupdate";
 	hdrs[1] = range;
 	hdrs[2] = NULL;
+	n->fs->flights++;
 	vfs_send(n->fs, "PATCH", n->path, hdrs, n->flight.buf, n->flight.len,
 	    vfs_flush_done, op);
 	free(range);
@@ -609,6 +808,51 @@ vfs_op_init(void *userdata, struct fuse_conn_info *conn)
 	conn->max_readahead = VFS_MAX_WRITE;
 }
 
+/* "No such file", as a negative entry the kernel caches briefly. */
+static void
+vfs_reply_negative(fuse_req_t req)
+{
+	struct fuse_entry_param	neg;
+
+	memset(&neg, 0, sizeof neg);
+	neg.entry_timeout = VFS_ATTR_SECONDS;
+	fuse_reply_entry(req, &neg);
+}
+
+/* A lookup in a directory whose names went stale: its listing renews them
+ * (one request for the many lookups of a busy directory) and answers. */
+static void
+vfs_lookup_listed(const struct http_response *resp, const char *error,
+    void *arg)
+{
+	struct vop		*op = arg;
+	struct vol_entry	*e;
+	struct vnode		*n;
+	size_t			 ne, i;
+
+	if (vfs_propfind_entries(resp, error, op, &e, &ne) == -1)
+		return;
+	if (!e[0].is_dir) {
+		vol_entries_free(e, ne);
+		fuse_reply_err(op->req, ENOTDIR);
+		vfs_op_free(op);
+		return;
+	}
+	vfs_names_set(op->node, e + 1, ne - 1, vfs_now() - op->sent);
+	for (i = 1; i < ne; i++)
+		if (e[i].name != NULL && strcmp(e[i].name, op->name) == 0)
+			break;
+	if (i == ne) {
+		vfs_reply_negative(op->req);
+	} else {
+		n = vfs_node_get(op->fs, op->path);
+		vfs_node_update(n, &e[i]);
+		vfs_reply_entry(op->req, n);
+	}
+	vol_entries_free(e, ne);
+	vfs_op_free(op);
+}
+
 static void
 vfs_lookup_done(const struct http_response *resp, const char *error, void *arg)
 {
@@ -620,14 +864,9 @@ vfs_lookup_done(const struct http_response *resp, const char *error, void *arg)
 
 	if ((err = vfs_result(resp, error, "PROPFIND", op)) != 0 ||
 	    vfs_parse_multistatus(http_response_body(resp), &e, &ne) == -1) {
-		if (err == ENOENT) {
-			struct fuse_entry_param	neg;
-
-			/* A negative entry the kernel caches briefly. */
-			memset(&neg, 0, sizeof neg);
-			neg.entry_timeout = VFS_ATTR_SECONDS;
-			fuse_reply_entry(op->req, &neg);
-		} else
+		if (err == ENOENT)
+			vfs_reply_negative(op->req);
+		else
 			fuse_reply_err(op->req, err != 0 ? err : EIO);
 		vfs_op_free(op);
 		return;
@@ -659,6 +898,19 @@ vfs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	    n->refs > 0)) {
 		free(path);
 		vfs_reply_entry(req, n);
+		return;
+	}
+	if (n == NULL && vfs_names_absent(p, name)) {
+		free(path);
+		vfs_reply_negative(req);
+		return;
+	}
+	if (n == NULL && p->names != NULL && p->names_until <= vfs_now()) {
+		op = vfs_op_new(fs, req, p);
+		op->path = path;
+		op->name = xstrdup(name);
+		op->sent = vfs_now();
+		vfs_propfind(fs, p->path, "1", vfs_lookup_listed, op);
 		return;
 	}
 	op = vfs_op_new(fs, req, NULL);
@@ -839,6 +1091,11 @@ vfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	fi->keep_cache = 0;
+	/* A read-only volume's files are replaced whole behind the kernel
+	 * (certificate renewal): reads pass through, never clipped to a size
+	 * the kernel cached from before. */
+	if (n->fs->read_only)
+		fi->direct_io = 1;
 	fuse_reply_open(req, fi);
 }
 
@@ -856,6 +1113,7 @@ vfs_create_done(const struct http_response *resp, const char *error, void *arg)
 		return;
 	}
 	vfs_node_kill(vfs_node_path(op->fs, op->path));
+	vfs_names_change(op->fs, op->path, 1);
 	n = vfs_node_get(op->fs, op->path);
 	n->local = resp == NULL;
 	n->is_dir = 0;
@@ -1060,10 +1318,67 @@ vfs_sync(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_err(req, e);
 }
 
+/*
+ * close(2) and the release after it start the upload of what is dirty and
+ * return: a process writing many small files keeps several uploads in flight
+ * instead of waiting a round trip (and the server's fsync) for each.  fsync of
+ * the file, or fsyncdir of any directory of the mount (sync DIR), waits until
+ * it is stored and reports its error; reads and names in this mount see the
+ * data at once.  Past VFS_MAX_FLIGHTS uploads close waits, as fsync does.
+ */
+static void
+vfs_close(fuse_req_t req, fuse_ino_t ino)
+{
+	struct vfs	*fs = fuse_req_userdata(req);
+	struct vnode	*n;
+	int		 e;
+
+	if ((n = vfs_node_ino(fs, ino)) == NULL || vfs_node_clean(n) ||
+	    fs->flights >= VFS_MAX_FLIGHTS) {
+		vfs_sync(req, ino);
+		return;
+	}
+	n->push = 1;
+	vfs_flush_start(n);
+	e = n->wb_error;
+	n->wb_error = 0;
+	fuse_reply_err(req, e);
+}
+
+/*
+ * flush comes at every close(2) of a descriptor, also of each duplicate (a
+ * shell's "> file" opens, dup2s and closes one before the command writes):
+ * the upload waits for release, the last close, so a file goes out in one
+ * PUT; only past VFS_MAX_FLIGHTS does close wait for it here.
+ */
 static void
 vfs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	vfs_sync(req, ino);
+	struct vfs	*fs = fuse_req_userdata(req);
+	struct vnode	*n;
+	int		 e;
+
+	if ((n = vfs_node_ino(fs, ino)) == NULL || vfs_node_clean(n) ||
+	    fs->flights >= VFS_MAX_FLIGHTS) {
+		vfs_sync(req, ino);
+		return;
+	}
+	e = n->wb_error;
+	n->wb_error = 0;
+	fuse_reply_err(req, e);
+}
+
+/* Wait for every upload of the mount. */
+static void
+vfs_op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
+    struct fuse_file_info *fi)
+{
+	struct vfs	*fs = fuse_req_userdata(req);
+
+	fs->syncs = xreallocarray(fs->syncs, fs->nsyncs + 1,
+	    sizeof *fs->syncs);
+	fs->syncs[fs->nsyncs++] = req;
+	vfs_flights_check(fs);
 }
 
 static void
@@ -1076,7 +1391,7 @@ vfs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 static void
 vfs_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	vfs_sync(req, ino);
+	vfs_close(req, ino);
 }
 
 static void
@@ -1091,10 +1406,12 @@ vfs_mkdir_done(const struct http_response *resp, const char *error, void *arg)
 		vfs_op_free(op);
 		return;
 	}
+	vfs_names_change(op->fs, op->path, 1);
 	n = vfs_node_get(op->fs, op->path);
 	n->is_dir = 1;
 	n->size = 0;
 	n->mtime = time(NULL);
+	vfs_names_set(n, NULL, 0, 0);	/* a new collection is empty */
 	n->attr_until = vfs_now() + VFS_ATTR_SECONDS;
 	vfs_reply_entry(op->req, n);
 	vfs_op_free(op);
@@ -1120,8 +1437,10 @@ vfs_remove_done(const struct http_response *resp, const char *error, void *arg)
 	struct vop	*op = arg;
 	int		 err;
 
-	if ((err = vfs_result(resp, error, "DELETE", op)) == 0)
+	if ((err = vfs_result(resp, error, "DELETE", op)) == 0) {
 		vfs_node_kill(vfs_node_path(op->fs, op->path));
+		vfs_names_change(op->fs, op->path, 0);
+	}
 	fuse_reply_err(op->req, err);
 	vfs_op_free(op);
 }
@@ -1233,8 +1552,11 @@ vfs_rename_done(const struct http_response *resp, const char *error, void *arg)
 	struct vop	*op = arg;
 	int		 err;
 
-	if ((err = vfs_result(resp, error, "MOVE", op)) == 0)
+	if ((err = vfs_result(resp, error, "MOVE", op)) == 0) {
 		vfs_node_move(op->fs, op->path, op->path2);
+		vfs_names_change(op->fs, op->path, 0);
+		vfs_names_change(op->fs, op->path2, 1);
+	}
 	fuse_reply_err(op->req, err);
 	vfs_op_free(op);
 }
@@ -1245,8 +1567,10 @@ vfs_rename_send(struct vop *op)
 	const char	*hdrs[3];
 	char		*url, *dest;
 
+	/* A path (RFC 4918 Simple-ref): right whatever Host the server is
+	 * reached by, over the unix socket or TLS. */
 	url = vol_url(op->fs->volume, op->path2);
-	xasprintf(&dest, "Destination: http://localhost%s", url);
+	xasprintf(&dest, "Destination: %s", url);
 	free(url);
 	hdrs[0] = dest;
 	hdrs[1] = (op->flags & RENAME_NOREPLACE) ? "Overwrite: F" :
@@ -1322,7 +1646,9 @@ vfs_opendir_done(const struct http_response *resp, const char *error,
 		vfs_op_free(op);
 		return;
 	}
-	/* Known members get fresh attributes for free. */
+	/* Known members get fresh attributes for free, the directory its
+	 * member names. */
+	vfs_names_set(op->node, d->e + 1, d->n - 1, vfs_now() - op->sent);
 	for (i = 1; i < d->n; i++) {
 		if (d->e[i].name == NULL)
 			continue;
@@ -1349,6 +1675,7 @@ vfs_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	op = vfs_op_new(n->fs, req, n);
 	op->fi = *fi;
+	op->sent = vfs_now();
 	vfs_propfind(n->fs, n->path, "1", vfs_opendir_done, op);
 }
 
@@ -1433,6 +1760,7 @@ static const struct fuse_lowlevel_ops vfs_ops = {
 	.opendir = vfs_op_opendir,
 	.readdir = vfs_op_readdir,
 	.releasedir = vfs_op_releasedir,
+	.fsyncdir = vfs_op_fsyncdir,
 	.statfs = vfs_op_statfs,
 	.create = vfs_op_create,
 };
@@ -1509,14 +1837,22 @@ vfs_mount(struct event_base *base, const struct vfs_params *p, char *err,
 	fs->volume = xstrdup(p->volume);
 	fs->mountpoint = xstrdup(p->mountpoint);
 	fs->writeback_bytes = p->writeback_bytes;
+	fs->read_only = p->read_only;
 	fs->next_ino = FUSE_ROOT_ID;
 	TAILQ_INIT(&fs->nodes);
+	if ((fs->drain_ev = evtimer_new(base, vfs_drained_cb, fs)) == NULL)
+		fatalx("%s: evtimer_new failed", __func__);
 	root = vfs_node_get(fs, "");
 	root->is_dir = 1;
 	root->mtime = time(NULL);
 
 	memset(&target, 0, sizeof target);
-	target.unix_path = p->dav_socket;
+	if (p->dav_host != NULL) {
+		target.host = p->dav_host;
+		target.port = p->dav_port;
+		target.ssl = p->dav_ssl;
+	} else
+		target.unix_path = p->dav_socket;
 	for (i = 0; i < VFS_CLIENTS; i++)
 		fs->clients[i] = http_client_new(base, &target,
 		    VFS_HTTP_TIMEOUT_MS, VFS_HTTP_MAX_BODY);
@@ -1550,6 +1886,7 @@ fail:
 	for (i = 0; i < VFS_CLIENTS; i++)
 		http_client_free(fs->clients[i]);
 	vfs_node_free(root);
+	event_free(fs->drain_ev);
 	free(fs->volume);
 	free(fs->mountpoint);
 	free(fs);
@@ -1571,6 +1908,11 @@ vfs_unmount(struct vfs *fs)
 	fuse_session_unmount(fs->se);
 	fuse_session_destroy(fs->se);
 	free(fs->fbuf.mem);
+	if (fs->flights > 0)
+		log_warnx("volume %s: unmounted with %u uploads in flight",
+		    fs->volume, fs->flights);
+	free(fs->syncs);	/* the kernel has dropped those requests */
+	event_free(fs->drain_ev);
 	for (i = 0; i < VFS_CLIENTS; i++)
 		http_client_free(fs->clients[i]);
 	while ((n = TAILQ_FIRST(&fs->nodes)) != NULL) {

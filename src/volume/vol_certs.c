@@ -98,8 +98,8 @@ vol_certs_time(const ASN1_TIME *t)
 }
 
 int
-vol_certs_issue(struct dav_volume *dv, const char *names, time_t *not_before,
-    time_t *not_after, char *err, size_t errlen)
+vol_certs_issue(struct dav_volume *dv, const char *names, unsigned int lifetime,
+    time_t *not_before, time_t *not_after, char *err, size_t errlen)
 {
 	EVP_PKEY	 *key = NULL;
 	X509		 *cert = NULL;
@@ -115,7 +115,7 @@ vol_certs_issue(struct dav_volume *dv, const char *names, time_t *not_before,
 		util_strv_free(v);
 		return (-1);
 	}
-	if (ca_issue(v[0], (const char *const *)v, 0, VOL_CERT_DAYS, &key,
+	if (ca_issue_for(v[0], (const char *const *)v, 0, lifetime, &key,
 	    &cert, err, errlen) == -1) {
 		util_strv_free(v);
 		return (-1);

@@ -7,19 +7,19 @@
 
 struct dav_volume;
 
-#define VOL_CERT_DAYS	7	/* lifetime; renewed at two thirds of it */
-
 /*
  * Split "a,b" into a NULL-terminated list of checked DNS names or IP
  * literals (util_strv_free); NULL with err on a bad name.
  */
 char	**vol_certs_names(const char *names, char *err, size_t errlen);
 /*
- * Issue a server certificate for names and replace tls.crt (leaf + CA),
- * tls.key and ca.crt in the volume, each file atomically.  The validity
- * period goes to *not_before and *not_after.
+ * Issue a server certificate for names, valid for lifetime seconds (renewed
+ * at two thirds of it), and replace tls.crt (leaf + CA), tls.key and ca.crt
+ * in the volume, each file atomically.  The validity period goes to
+ * *not_before and *not_after.
  */
 int	 vol_certs_issue(struct dav_volume *, const char *names,
-	    time_t *not_before, time_t *not_after, char *err, size_t errlen);
+	    unsigned int lifetime, time_t *not_before, time_t *not_after,
+	    char *err, size_t errlen);
 
 #endif

@@ -67,6 +67,12 @@ static struct {
 	char			*dav_socket;
 	char			*ca_dir;
 	char			*instance;
+	unsigned int		 cert_lifetime;	/* seconds (volume.cert_lifetime) */
+	/* volume.dav_remote: the WebDAV server over mutual TLS instead of
+	 * dav.socket (NULL host: the socket). */
+	char			*dav_host;
+	char			*dav_port;
+	SSL_CTX			*dav_ssl;
 } vol;
 
 static void	vol_renew_schedule(struct volume *);
@@ -176,7 +182,7 @@ vol_mount(struct volume *v, char *err, size_t errlen)
 
 	if (v->vfs != NULL)
 		return (0);
-	if (*vol.dav_socket == '\0') {
+	if (*vol.dav_socket == '\0' && vol.dav_host == NULL) {
 		snprintf(err, errlen, "dav.socket is off: the FUSE client "
 		    "speaks WebDAV on it");
 		return (-1);
@@ -190,6 +196,9 @@ vol_mount(struct volume *v, char *err, size_t errlen)
 	p.volume = v->name;
 	p.mountpoint = mp;
 	p.dav_socket = vol.dav_socket;
+	p.dav_host = vol.dav_host;
+	p.dav_port = vol.dav_port;
+	p.dav_ssl = vol.dav_ssl;
 	p.writeback_bytes = VOL_WRITEBACK_BYTES;
 	p.read_only = v->type == VOL_TYPE_CERTS;
 	v->vfs = vfs_mount(vol.base, &p, err, errlen);
@@ -252,8 +261,8 @@ vol_certs_refresh(struct volume *v, char *err, size_t errlen)
 		    v->name);
 		return (-1);
 	}
-	return (vol_certs_issue(dv, v->names, &v->not_before, &v->not_after,
-	    err, errlen));
+	return (vol_certs_issue(dv, v->names, vol.cert_lifetime,
+	    &v->not_before, &v->not_after, err, errlen));
 }
 
 static void
@@ -545,6 +554,18 @@ volume_mount(struct http_request *req, void *arg)
 	json_free(doc);
 }
 
+/* No upload left in flight on a volume's mount: unmount it if unused. */
+static void
+vol_drained(void *arg)
+{
+	struct volume	*v = arg;
+
+	if (v->nids > 0 || v->vfs == NULL)
+		return;
+	vfs_unmount(v->vfs);
+	v->vfs = NULL;
+}
+
 void
 volume_unmount(struct http_request *req, void *arg)
 {
@@ -562,10 +583,10 @@ volume_unmount(struct http_request *req, void *arg)
 		return;
 	}
 	vol_del_id(v, id);
-	if (v->nids == 0) {
-		vfs_unmount(v->vfs);
-		v->vfs = NULL;
-	}
+	/* The last user gone: unmount once what its close(2)s started is
+	 * stored (a Mount meanwhile keeps the mount). */
+	if (v->nids == 0 && v->vfs != NULL)
+		vfs_drain(v->vfs, vol_drained, v);
 	xasprintf(&key, "%s/%s", v->name, id);
 	store_del(vol.store, VOL_KIND_MOUNT, key, vol_pending_done,
 	    vol_pending_new(req, "{}"));
@@ -812,6 +833,40 @@ vol_load_volume(const struct server_record *r)
 	json_free(doc);
 }
 
+/*
+ * The FUSE client reaches the WebDAV server at HOST:PORT ([v6]:PORT) over
+ * TLS with a client certificate of the internal CA, as it would on another
+ * host; the server's certificate must come from the same CA.
+ */
+static int
+vol_remote_init(const char *remote, char *err, size_t errlen)
+{
+	char	*host, *colon;
+
+	host = xstrdup(remote);
+	if ((colon = strrchr(host, ':')) == NULL || colon[1] == '\0' ||
+	    colon == host) {
+		snprintf(err, errlen, "volume.dav_remote: %s is not HOST:PORT",
+		    remote);
+		free(host);
+		return (-1);
+	}
+	*colon = '\0';
+	if (host[0] == '[' && colon[-1] == ']') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = '\0';
+	}
+	if (ca_open(vol.ca_dir, vol.instance, err, errlen) == -1 ||
+	    (vol.dav_ssl = ca_client_context("volumes", err, errlen)) == NULL) {
+		free(host);
+		return (-1);
+	}
+	vol.dav_port = xstrdup(colon + 1);
+	vol.dav_host = host;
+	log_info("volume: mounts speak WebDAV to %s over mutual TLS", remote);
+	return (0);
+}
+
 static int
 volume_init(const struct server_env *env, char *err, size_t errlen)
 {
@@ -827,6 +882,10 @@ volume_init(const struct server_env *env, char *err, size_t errlen)
 	vol.dav_socket = xstrdup(env->conf->dav_socket);
 	xasprintf(&vol.ca_dir, "%s/ca", env->conf->state_dir);
 	vol.instance = xstrdup(env->conf->instance);
+	vol.cert_lifetime = env->conf->volume_cert_lifetime;
+	if (*env->conf->volume_dav_remote != '\0' &&
+	    vol_remote_init(env->conf->volume_dav_remote, err, errlen) == -1)
+		return (-1);
 	for (i = 0; i < env->nrecords; i++)
 		if (strcmp(env->records[i].kind, VOL_KIND_VOLUME) == 0)
 			vol_load_volume(&env->records[i]);
@@ -866,6 +925,11 @@ volume_shutdown(void)
 	free(vol.mount_dir);
 	free(vol.dav_socket);
 	free(vol.ca_dir);
+	free(vol.dav_host);
+	free(vol.dav_port);
+	SSL_CTX_free(vol.dav_ssl);
+	vol.dav_host = vol.dav_port = NULL;
+	vol.dav_ssl = NULL;
 	free(vol.instance);
 	vol.mount_dir = vol.dav_socket = vol.ca_dir = vol.instance = NULL;
 }

@@ -11,7 +11,7 @@ command -v litmus >/dev/null || { echo "ok - skipped: litmus not installed (apt-
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 MTLS_PORT=$(freeport)
 TLS_PORT=$(freeport)
-nc_write_conf "\"dav\": { \"plain_listen\": \"127.0.0.1:0\", \"listen\": [\"127.0.0.1:$MTLS_PORT\", \"tls://127.0.0.1:$TLS_PORT\"] }"
+nc_write_conf "\"http\": { \"idle_timeout_ms\": 1500 }, \"dav\": { \"plain_listen\": \"127.0.0.1:0\", \"listen\": [\"127.0.0.1:$MTLS_PORT\", \"tls://127.0.0.1:$TLS_PORT\"] }"
 nc_start || finish
 PORT=$(sed -n 's/.*dav: plaintext HTTP on .*, port \([0-9]*\).*/\1/p' "$LOG" | tail -1)
 check "plaintext listener on loopback" [ -n "$PORT" ]
@@ -164,6 +164,25 @@ truncate -s 100000 "$VOLDIR/v1/data/w.txt"
 check "truncated mid-block: 500" [ "$(code GET $U/v1/w.txt -H 'Range: bytes=-10')" = 500 ]
 check "other files still served" [ "$(code GET $U/v1/a.txt; cat "$T/body")" = 200hello ]
 
+# Small files are served from a plaintext cache once read whole: tampering
+# behind the server's back and every change made through it are still seen.
+head -c 3000 /dev/urandom > "$T/small"
+code PUT $U/v1/s.txt --data-binary @"$T/small" >/dev/null
+code GET $U/v1/s.txt >/dev/null
+code GET $U/v1/s.txt >/dev/null
+check "small file read twice (cached): same bytes" cmp -s "$T/small" "$T/body"
+printf 'X' | dd of="$VOLDIR/v1/data/s.txt" bs=1 seek=100 conv=notrunc 2>/dev/null
+check "cached small file tampered on disk: 500" [ "$(code GET $U/v1/s.txt)" = 500 ]
+code PUT $U/v1/s.txt --data-binary @"$T/small" >/dev/null
+code GET $U/v1/s.txt >/dev/null
+check "PATCH right after a cached read: 204" [ "$(code PATCH $U/v1/s.txt -H 'X-Update-Range: bytes=0-3' -H 'Content-Type: application/x-sabredav-partialupdate' --data-binary ABCD)" = 204 ]
+check "... the next GET has the new bytes" [ "$(code GET $U/v1/s.txt -H 'Range: bytes=0-5' >/dev/null; head -c 4 "$T/body")" = ABCD ]
+code PUT $U/v1/s2.txt --data-binary 'other' >/dev/null
+code GET $U/v1/s2.txt >/dev/null
+check "MOVE over a cached file: 204" [ "$(code MOVE $U/v1/s.txt -H "Destination: $U/v1/s2.txt")" = 204 ]
+check "... GET has the moved content" [ "$(code GET $U/v1/s2.txt >/dev/null; head -c 4 "$T/body")" = ABCD ]
+check "... the source is gone" [ "$(code GET $U/v1/s.txt)" = 404 ]
+
 # cadaver as a second client.
 if command -v cadaver >/dev/null; then
 	printf 'cadaver data %s\n' "$$" > "$T/cad.txt"
@@ -215,6 +234,51 @@ check "curl h2 over TLS GET 5 MB: same bytes" cmp -s "$T/big" "$T/h2big"
 check "... over HTTP/2" [ "$(cat "$T/ver")" = 2 ]
 check "h2c traversal refused" refused "$(curl -s --http2-prior-knowledge --path-as-is -o /dev/null -w '%{http_code}' $U/v1/%2e%2e/x)"
 check "h2 tampered file: 500" [ "$(curl -s --http2-prior-knowledge -o /dev/null -w '%{http_code}' -H 'Range: bytes=4000-5000' $U/v1/t.txt)" = 500 ]
+
+# Plain HTTP bodies are read in 64 KiB gulps (a raised SO_RCVLOWAT): a body
+# that trickles in slower than that per idle timeout (1.5 s here) but keeps
+# moving must still be taken, and a request pipelined behind a big body on the
+# same connection must be answered.
+cat > "$T/trickle.py" <<'PY'
+import socket, sys, time
+port, path = int(sys.argv[1]), sys.argv[2]
+body = bytes(range(256)) * 4	# 1024 bytes, sent 100 at a time
+s = socket.create_connection(("127.0.0.1", port))
+s.sendall(("PUT %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+    % (path, len(body))).encode())
+for i in range(0, len(body), 100):
+	s.sendall(body[i:i + 100])
+	time.sleep(0.4)
+big = bytes(200000)
+s.sendall(("PUT %s.big HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+    % (path, len(big))).encode() + big +
+    ("GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path).encode())
+s.settimeout(10)
+data = b""
+while data.count(b"HTTP/1.1 ") < 3 or not data.endswith(body):
+	chunk = s.recv(65536)
+	if not chunk:
+		break
+	data += chunk
+print(" ".join(l.split()[1].decode() for l in data.split(b"\r\n")
+    if l.startswith(b"HTTP/1.1 ")), "same" if data.endswith(body) else "differ")
+PY
+out=$(python3 "$T/trickle.py" "$PORT" /v1/trickle 2>&1)
+check "slow body over 4 s (idle 1.5 s), big body, pipelined GET: $out" [ "$out" = "201 201 200 same" ]
+code GET $U/v1/trickle.big >/dev/null
+check "... the big body stored whole" [ "$(wc -c < "$T/body")" = 200000 ]
+
+# Metrics: requests by method and status, body bytes in and out.
+code FROB $U/v1/ >/dev/null
+m=$(curl -s --unix-socket "$METRICS_SOCK" http://x/metrics)
+val() { echo "$m" | grep -F "$1" | awk '{ print $2 }' | head -1; }
+check "metrics: PUT 201 counted ($(val 'netcrave_dav_requests_total{method="PUT",code="201"}'))" [ "$(val 'netcrave_dav_requests_total{method="PUT",code="201"}')" -ge 10 ]
+check "metrics: PROPFIND 207 counted" [ "$(val 'netcrave_dav_requests_total{method="PROPFIND",code="207"}')" -ge 1 ]
+check "metrics: GET 206 counted" [ "$(val 'netcrave_dav_requests_total{method="GET",code="206"}')" -ge 1 ]
+check "metrics: an unknown method is other/405" [ "$(val 'netcrave_dav_requests_total{method="other",code="405"}')" -ge 1 ]
+check "metrics: bytes in (5 MB PUTs and more)" [ "$(val 'netcrave_dav_bytes_total{direction="in"}')" -gt 10000000 ]
+check "metrics: bytes out (5 MB GETs and more)" [ "$(val 'netcrave_dav_bytes_total{direction="out"}')" -gt 10000000 ]
+check "metrics: help text" contains "$m" "# HELP netcrave_dav_requests_total WebDAV requests by method and status."
 
 # Properties and locks survive a restart.
 check "stop" nc_stop

@@ -10,7 +10,8 @@ if [ "$(id -u)" -ne 0 ] || [ ! -c /dev/fuse ] || ! command -v fusermount3 >/dev/
 	exit 77
 fi
 
-nc_write_conf
+# Certificates of 30 s: renewal (at two thirds) happens within the test.
+nc_write_conf '"volume": { "cert_lifetime": 30 }'
 nc_start || finish
 
 r=$(plugin_call /VolumeDriver.Capabilities)
@@ -61,9 +62,23 @@ check "truncate grows with zeros" sh -c "truncate -s 8 $MP/d1/renamed.txt && [ \
 # Writes at any offset, reads at any offset.
 check "write at an offset" sh -c "printf XY | dd of=$MP/d1/renamed.txt bs=1 seek=1 conv=notrunc status=none && [ \"\$(head -c 4 $MP/d1/renamed.txt)\" = hXYl ]"
 check "read at an offset" [ "$(dd if="$MP/d1/renamed.txt" bs=1 skip=3 count=2 status=none)" = lo ]
-# A new file reaches the server by close at the latest.
-check "touch stores an empty file" sh -c "touch $MP/t && curl -sf --unix-socket $T/run/dav.sock http://x/v1/t -o $T/got && [ ! -s $T/got ]"
-check "a closed file is on the server" sh -c "echo abc > $MP/t2 && [ \"\$(curl -sf --unix-socket $T/run/dav.sock http://x/v1/t2)\" = abc ]"
+# close(2) starts the upload of a new file; fsync, or sync of a directory
+# (fsyncdir: every upload of the mount), waits until it is stored.
+check "touch stores an empty file" sh -c "touch $MP/t && sync $MP && curl -sf --unix-socket $T/run/dav.sock http://x/v1/t -o $T/got && [ ! -s $T/got ]"
+check "a closed file is on the server after sync DIR" sh -c "echo abc > $MP/t2 && sync $MP && [ \"\$(curl -sf --unix-socket $T/run/dav.sock http://x/v1/t2)\" = abc ]"
+check "a closed file reads back at once" sh -c "echo def > $MP/t3 && [ \"\$(cat $MP/t3)\" = def ] && rm $MP/t3"
+check "fsync of a file waits for it" sh -c "echo ghi | dd of=$MP/t4 conv=fsync status=none && [ \"\$(curl -sf --unix-socket $T/run/dav.sock http://x/v1/t4)\" = ghi ] && rm $MP/t4"
+# Many small files: uploads in flight together, lookups of new names in a
+# directory made here answered without a round trip.
+check "mkdir for many files" mkdir "$MP/many"
+check "200 small files then sync DIR" sh -c "i=0; while [ \$i -lt 200 ]; do echo \$i > $MP/many/f\$i || exit 1; i=\$((i + 1)); done; sync $MP/many"
+n=$(curl -s --unix-socket "$T/run/dav.sock" -X PROPFIND -H 'Depth: 1' http://x/v1/many/ | grep -o '<D:href>' | wc -l)
+check "... all 200 on the server ($((n - 1)))" [ "$n" = 201 ]
+check "... with their bytes" [ "$(curl -sf --unix-socket "$T/run/dav.sock" http://x/v1/many/f137)" = 137 ]
+check "... listed through the mount" [ "$(ls "$MP/many" | wc -l)" = 200 ]
+curl -sf --unix-socket "$T/run/dav.sock" -T /dev/null http://x/v1/many/outside
+check "a file made behind the mount's back is seen within a second" wait_for 3 test -e "$MP/many/outside"
+check "rm of many" rm -r "$MP/many"
 check "removed before and after storing" sh -c "rm $MP/t $MP/t2 && ! test -e $MP/t && ! curl -sf --unix-socket $T/run/dav.sock http://x/v1/t2 -o /dev/null"
 check "O_EXCL on an existing file: EEXIST" sh -c "echo x > $MP/ex && ! (set -C; echo y > $MP/ex) 2>/dev/null && rm $MP/ex"
 check "unlink" rm "$MP/d1/renamed.txt"
@@ -108,6 +123,15 @@ check "still mounted for c2" grep -q " $MP fuse" /proc/mounts
 r=$(plugin_call /VolumeDriver.Unmount '{"Name":"v1","ID":"c2"}')
 check "Unmount c2" contains "$r" '200 {}'
 check "unmounted after the last" not grep -q " $MP fuse" /proc/mounts
+# The last Unmount right after many close(2)s: unmounted once all is stored.
+r=$(plugin_call /VolumeDriver.Mount '{"Name":"v1","ID":"c3"}')
+check "Mount c3" contains "$r" "200 {\"Mountpoint\":\"$MP\"}"
+check "100 files, no sync" sh -c "mkdir $MP/last && i=0; while [ \$i -lt 100 ]; do echo \$i > $MP/last/f\$i || exit 1; i=\$((i + 1)); done"
+r=$(plugin_call /VolumeDriver.Unmount '{"Name":"v1","ID":"c3"}')
+check "Unmount c3 at once" contains "$r" '200 {}'
+check "unmounted once stored" wait_for 10 sh -c "! grep -q ' $MP fuse' /proc/mounts"
+n=$(curl -s --unix-socket "$T/run/dav.sock" -X PROPFIND -H 'Depth: 1' http://x/v1/last/ | grep -o '<D:href>' | wc -l)
+check "... all 100 on the server ($((n - 1)))" [ "$n" = 101 ]
 r=$(plugin_call /VolumeDriver.Remove '{"Name":"v1"}')
 check "Remove" contains "$r" '200 {}'
 r=$(plugin_call /VolumeDriver.Get '{"Name":"v1"}')
@@ -115,6 +139,7 @@ check "Get after Remove: 404" contains "$r" '404 '
 # Certificate volumes from the internal CA, read-only.
 r=$(plugin_call /VolumeDriver.Create '{"Name":"c1","Opts":{"type":"certs","names":"bad name"}}')
 check "certs: bad name refused" contains "$r" '400 {"Err":"netcrave: volume c1: names: bad name is not a DNS name'
+t_issued=$(date +%s)
 r=$(plugin_call /VolumeDriver.Create '{"Name":"c1","Opts":{"type":"certs","names":"web.netcrave.internal,web.example.test"}}')
 check "certs: Create" contains "$r" '200 {}'
 r=$(plugin_call /VolumeDriver.Mount '{"Name":"c1","ID":"k1"}')
@@ -135,8 +160,59 @@ r=$("$NETCRAVECTL" -s "$CONTROL_SOCK" certs 2>&1)
 check "netcravectl certs" contains "$r" "web.example.test"
 r=$("$NETCRAVECTL" -s "$CONTROL_SOCK" volumes 2>&1)
 check "netcravectl volumes" contains "$r" "c1"
+# Renewal at two thirds of the lifetime, each file replaced atomically: a
+# reader looping over the files meanwhile never sees one half-written.
+serial1=$(openssl x509 -in "$CP/tls.crt" -noout -serial)
+(
+	while [ ! -e "$T/reader.stop" ]; do
+		c=$(cat "$CP/tls.crt"); k=$(cat "$CP/tls.key"); a=$(cat "$CP/ca.crt")
+		if [ "$(echo "$c" | grep -c -e '-----BEGIN CERTIFICATE-----' -e '-----END CERTIFICATE-----')" != 4 ] ||
+		    [ "$(echo "$a" | grep -c -e '-----BEGIN CERTIFICATE-----' -e '-----END CERTIFICATE-----')" != 2 ] ||
+		    ! echo "$k" | grep -q -e '-----END PRIVATE KEY-----' ||
+		    ! echo "$c" | openssl x509 -noout 2>/dev/null; then
+			echo "$c" >> "$T/reader.bad"
+		fi
+		echo . >> "$T/reader.n"
+	done
+) &
+reader=$!
+check "certs: renewed within the lifetime" wait_for 40 grep -q "volume c1: certificate renewed" "$LOG"
+t_renewed=$(date +%s)
+sleep 1
+touch "$T/reader.stop"; wait "$reader"
+check "certs: renewal at about two thirds of 30 s ($((t_renewed - t_issued)) s), not at once" [ $((t_renewed - t_issued)) -ge 15 ]
+check "certs: a reader never saw a partial file ($(wc -l < "$T/reader.n") reads)" [ ! -e "$T/reader.bad" ]
+check "certs: a new certificate" [ "$(openssl x509 -in "$CP/tls.crt" -noout -serial)" != "$serial1" ]
+check "certs: renewed tls.crt verifies" openssl verify -CAfile "$CP/ca.crt" "$CP/tls.crt"
+check "certs: renewed key matches" [ "$(openssl pkey -in "$CP/tls.key" -pubout | sha256sum)" = "$(openssl x509 -in "$CP/tls.crt" -noout -pubkey | sha256sum)" ]
+check "certs: lifetime 30 s (+3 s backdated)" [ $(( $(date -d "$(openssl x509 -in "$CP/tls.crt" -noout -enddate | cut -d= -f2)" +%s) - $(date -d "$(openssl x509 -in "$CP/tls.crt" -noout -startdate | cut -d= -f2)" +%s) )) = 33 ]
 r=$(plugin_call /VolumeDriver.Unmount '{"Name":"c1","ID":"k1"}')
 check "certs: Unmount" contains "$r" '200 {}'
 check "daemon still up" kill -0 "$NC_PID"
 check "netcraved stops cleanly again" nc_stop
+
+# The FUSE client over TCP with mutual TLS (volume.dav_remote), against
+# netcraved's own WebDAV listener that requires a client certificate of the
+# internal CA: as a volume on another host would be reached.
+P=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+nc_write_conf "\"volume\": { \"dav_remote\": \"127.0.0.1:$P\" }, \"dav\": { \"listen\": [\"127.0.0.1:$P\"] }"
+nc_start || finish
+check "remote: logged" grep -q "mounts speak WebDAV to 127.0.0.1:$P over mutual TLS" "$LOG"
+r=$(plugin_call /VolumeDriver.Create '{"Name":"r1"}')
+check "remote: Create" contains "$r" '200 {}'
+r=$(plugin_call /VolumeDriver.Mount '{"Name":"r1","ID":"m1"}')
+RP=$T/run/volumes/r1
+check "remote: Mount" contains "$r" "200 {\"Mountpoint\":\"$RP\"}"
+check "remote: write, mkdir, rename" sh -c "echo over-tls > $RP/a && mkdir $RP/d && mv $RP/a $RP/d/b && sync $RP"
+check "remote: read back" [ "$(cat "$RP/d/b")" = over-tls ]
+head -c $((3 * 1024 * 1024 + 5)) /dev/urandom > "$T/rbig"
+check "remote: 3 MiB with fsync" dd if="$T/rbig" of="$RP/big" bs=64k conv=fsync status=none
+check "remote: 3 MiB read back" cmp "$T/rbig" "$RP/big"
+check "remote: the server has it" [ "$(curl -sf --unix-socket "$T/run/dav.sock" http://x/r1/d/b)" = over-tls ]
+check "remote: connections are TCP to the TLS port" sh -c "ss -Htn state established '( dport = :$P )' | grep -q ."
+check "remote: plain HTTP on the TLS port refused" not curl -sf -o /dev/null "http://127.0.0.1:$P/r1/d/b"
+check "remote: TLS without a client certificate refused" not curl -sf -o /dev/null --cacert "$T/state/ca/ca.crt" "https://127.0.0.1:$P/r1/d/b"
+r=$(plugin_call /VolumeDriver.Unmount '{"Name":"r1","ID":"m1"}')
+check "remote: Unmount" contains "$r" '200 {}'
+check "netcraved stops cleanly at last" nc_stop
 finish
