@@ -1319,15 +1319,18 @@ vfs_sync(fuse_req_t req, fuse_ino_t ino)
 }
 
 /*
- * close(2) and the release after it start the upload of what is dirty and
- * return: a process writing many small files keeps several uploads in flight
- * instead of waiting a round trip (and the server's fsync) for each.  fsync of
- * the file, or fsyncdir of any directory of the mount (sync DIR), waits until
- * it is stored and reports its error; reads and names in this mount see the
- * data at once.  Past VFS_MAX_FLIGHTS uploads close waits, as fsync does.
+ * The last close(2) of a file (release) starts the upload of what is dirty
+ * and returns: a process writing many small files keeps several uploads in
+ * flight instead of waiting a round trip (and the server's fsync) for each.
+ * flush, which comes at every close of a descriptor, duplicates too (a
+ * shell's "> file" opens, dup2s and closes one before the command writes),
+ * leaves it to release, so a file goes out in one PUT.  fsync of the file, or
+ * fsyncdir of any directory of the mount (sync DIR), waits until it is stored
+ * and reports its error; reads and names in this mount see the data at once.
+ * Past VFS_MAX_FLIGHTS uploads close waits, as fsync does.
  */
 static void
-vfs_close(fuse_req_t req, fuse_ino_t ino)
+vfs_close(fuse_req_t req, fuse_ino_t ino, int last)
 {
 	struct vfs	*fs = fuse_req_userdata(req);
 	struct vnode	*n;
@@ -1338,34 +1341,19 @@ vfs_close(fuse_req_t req, fuse_ino_t ino)
 		vfs_sync(req, ino);
 		return;
 	}
-	n->push = 1;
-	vfs_flush_start(n);
+	if (last) {
+		n->push = 1;
+		vfs_flush_start(n);
+	}
 	e = n->wb_error;
 	n->wb_error = 0;
 	fuse_reply_err(req, e);
 }
 
-/*
- * flush comes at every close(2) of a descriptor, also of each duplicate (a
- * shell's "> file" opens, dup2s and closes one before the command writes):
- * the upload waits for release, the last close, so a file goes out in one
- * PUT; only past VFS_MAX_FLIGHTS does close wait for it here.
- */
 static void
 vfs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct vfs	*fs = fuse_req_userdata(req);
-	struct vnode	*n;
-	int		 e;
-
-	if ((n = vfs_node_ino(fs, ino)) == NULL || vfs_node_clean(n) ||
-	    fs->flights >= VFS_MAX_FLIGHTS) {
-		vfs_sync(req, ino);
-		return;
-	}
-	e = n->wb_error;
-	n->wb_error = 0;
-	fuse_reply_err(req, e);
+	vfs_close(req, ino, 0);
 }
 
 /* Wait for every upload of the mount. */
@@ -1391,7 +1379,7 @@ vfs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 static void
 vfs_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	vfs_close(req, ino);
+	vfs_close(req, ino, 1);
 }
 
 static void
