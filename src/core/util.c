@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -293,4 +294,13 @@ util_fnv1a(uint32_t h, const void *buf, size_t len)
 	for (i = 0; i < len; i++)
 		h = (h ^ p[i]) * 16777619U;
 	return (h);
+}
+
+long long
+util_monotonic_sec(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((long long)ts.tv_sec);
 }

@@ -49,5 +49,7 @@ int	  util_strv_has(char *const *, const char *s);
 /* FNV-1a over len bytes, chained from h (start with UTIL_FNV_INIT). */
 #define UTIL_FNV_INIT	2166136261U
 uint32_t  util_fnv1a(uint32_t h, const void *, size_t len);
+/* Seconds of the monotonic clock (ages of things, immune to clock steps). */
+long long util_monotonic_sec(void);
 
 #endif

@@ -35,6 +35,8 @@ struct net_endpoint {
 	char			 ifname[16];
 	char			 peer[16];
 	int			 joined;	/* its veth pair should exist */
+	long long		 born;		/* monotonic seconds: created,
+						   or loaded at start */
 	TAILQ_ENTRY(net_endpoint) entry;
 };
 

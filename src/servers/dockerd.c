@@ -240,6 +240,12 @@ dockerd_set_state(enum dockerd_state state)
 	    state == DOCKERD_FOLLOWING);
 }
 
+int
+dockerd_following(void)
+{
+	return (dk.state == DOCKERD_FOLLOWING);
+}
+
 /* Lookups. */
 
 static struct dockerd_known *

@@ -38,6 +38,8 @@ typedef void (*dockerd_watch_fn)(enum dockerd_change, const struct dockerd_conta
  * a container starts or its networks/addresses change (full new state), DOWN when it
  * stops, dies or is removed.  Callbacks run on the loop, never inside a plugin call. */
 void dockerd_watch(dockerd_watch_fn, void *arg);
+/* Whether the follower is in step with dockerd (its list is complete). */
+int dockerd_following(void);
 const struct dockerd_container *dockerd_container_by_endpoint(const char *endpoint_id);
 const struct dockerd_container *dockerd_container_by_id(const char *id);
 const char *dockerd_label(const struct dockerd_container *, const char *key);

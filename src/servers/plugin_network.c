@@ -23,6 +23,7 @@
 
 #include "conf.h"
 #include "crypto.h"
+#include "dockerd.h"
 #include "hostnet.h"
 #include "http.h"
 #include "json.h"
@@ -83,6 +84,7 @@ static struct {
 	struct watch		*rwatch;	/* rtnetlink of the routing namespace */
 	struct watch		*hwatch;	/* ... of the host (the uplink's end) */
 	struct event		*repair;	/* rebuild after the kernel lost a part */
+	struct event		*sweep;		/* stale endpoints, now and then */
 	struct event_base	*base;
 	int			 vrf_want;	/* network.vrf_backend */
 	struct vrf_env		 venv;		/* the VRFs' shared part */
@@ -773,6 +775,7 @@ plugin_network_create_endpoint(struct http_request *req, void *arg)
 	e->network = xstrdup(n->id);
 	net_link_name(e->ifname, sizeof e->ifname, 'c', id);
 	net_link_name(e->peer, sizeof e->peer, 'v', id);
+	e->born = util_monotonic_sec();
 	TAILQ_INSERT_TAIL(&net.endpoints, e, entry);
 
 	p = net_pending_new(req, reply);
@@ -1010,6 +1013,7 @@ net_load_endpoint(const struct server_record *r)
 	net_link_name(e->ifname, sizeof e->ifname, 'c', e->id);
 	net_link_name(e->peer, sizeof e->peer, 'v', e->id);
 	json_free(doc);
+	e->born = util_monotonic_sec();
 	TAILQ_INSERT_TAIL(&net.endpoints, e, entry);
 }
 
@@ -1443,6 +1447,55 @@ plugin_network_uplink_host(void)
 	    net.uplink_host_addr : NULL);
 }
 
+/*
+ * An endpoint dockerd gave up on: a SIGKILL in the middle of CreateEndpoint
+ * leaves our record while dockerd, whose retry of the call failed, counts the
+ * container as failed and never deletes it.  Such an endpoint was never
+ * joined, and after NET_STALE_ENDPOINT_SECS the follower, in step with dockerd,
+ * knows no container for it: its links and its record go.  Without the
+ * follower nothing is swept (nothing tells a slow start from a lost one).
+ */
+#define NET_STALE_ENDPOINT_SECS	30
+#define NET_SWEEP_SECS		10
+
+static void
+net_swept_stored(const char *error, void *arg)
+{
+	if (error != NULL)
+		log_warnx("network: forgetting a stale endpoint: %s", error);
+}
+
+static void
+net_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	struct timeval		 tv = { NET_SWEEP_SECS, 0 };
+	struct net_endpoint	*e, *next;
+	struct vrf		*v;
+	long long		 now = util_monotonic_sec();
+
+	evtimer_add(net.sweep, &tv);
+	if (!dockerd_following())
+		return;
+	for (e = TAILQ_FIRST(&net.endpoints); e != NULL; e = next) {
+		next = TAILQ_NEXT(e, entry);
+		if (e->joined || now - e->born < NET_STALE_ENDPOINT_SECS ||
+		    dockerd_container_by_endpoint(e->id) != NULL)
+			continue;
+		log_info("network: endpoint %.12s: never joined and dockerd "
+		    "has no container for it after %d s: removed", e->id,
+		    NET_STALE_ENDPOINT_SECS);
+		v = net_endpoint_vrf(e);
+		TAILQ_REMOVE(&net.endpoints, e, entry);
+		if (net.rsk != NULL) {
+			link_delete(v != NULL ? v->sk : NULL, e->peer);
+			link_delete(net.dsk, e->ifname);
+		}
+		store_del(net.store, NET_KIND_ENDPOINT, e->id, net_swept_stored,
+		    NULL);
+		net_endpoint_free(e);
+	}
+}
+
 static int
 net_init(const struct server_env *env, char *err, size_t errlen)
 {
@@ -1466,6 +1519,12 @@ net_init(const struct server_env *env, char *err, size_t errlen)
 	net.docker_netns = c->runtime_netns != NULL ?
 	    xstrdup(c->runtime_netns) : NULL;
 	net.repair = evtimer_new(env->base, net_repair, NULL);
+	net.sweep = evtimer_new(env->base, net_sweep, NULL);
+	{
+		struct timeval	tv = { NET_SWEEP_SECS, 0 };
+
+		evtimer_add(net.sweep, &tv);
+	}
 	if (netns_init(err, errlen) == -1)
 		return (-1);
 	for (i = 0; i < env->nrecords; i++) {
@@ -1502,6 +1561,9 @@ net_shutdown(void)
 	watch_close(net.hwatch);
 	if (net.repair != NULL)
 		event_free(net.repair);
+	if (net.sweep != NULL)
+		event_free(net.sweep);
+	net.sweep = NULL;
 	while ((e = TAILQ_FIRST(&net.endpoints)) != NULL) {
 		TAILQ_REMOVE(&net.endpoints, e, entry);
 		net_endpoint_free(e);
