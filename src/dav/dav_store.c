@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -386,8 +387,20 @@ dav_cache_put(struct dav_file *f, const char *path, const struct dav_stat *sb,
 	struct dav_cache_entry	*e;
 	uint32_t		 h;
 
+	struct timespec		 now;
+
 	if (len > DAV_CACHE_FILE_MAX || len != f->size || f->gen != vol->gen ||
 	    f->sx.stx_mask == 0)
+		return;
+	/*
+	 * A file changed within the last second is not kept: the kernel's
+	 * timestamps are coarse (a clock tick), so a change made behind our
+	 * back in the same tick would leave statx unchanged and the cache
+	 * stale (git's "racily clean" entries).
+	 */
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (now.tv_sec - f->sx.stx_mtime.tv_sec < 2 ||
+	    now.tv_sec - f->sx.stx_ctime.tv_sec < 2)
 		return;
 	h = dav_cache_hash(vol, path);
 	if ((e = dav_cache_find(vol, path, h)) != NULL)
