@@ -366,6 +366,8 @@ static const struct conf_key conf_cluster_keys[] = {
 	  0, 0, 0, NULL, NULL, NULL, NULL },
 	{ "peers", CONF_LIST, C(cluster_peers), 0, 0, 1024, 0, NULL, NULL,
 	  NULL, NULL },
+	{ "announce", CONF_LIST, C(cluster_announce), 0, 0, 64, 0, NULL, NULL,
+	  NULL, NULL },
 	{ "listen_range", CONF_STRING, C(cluster_listen_range), CONF_NULLABLE,
 	  0, 0, 0, NULL, NULL, NULL, NULL },
 	{ "route_reflector", CONF_BOOL, C(cluster_route_reflector), 0, 0, 0, 0,

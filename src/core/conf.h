@@ -158,6 +158,7 @@ struct conf {
 	char		*cluster_router_id;	/* NULL: host_address */
 	char		*cluster_host_address;	/* this host on the underlay */
 	char		**cluster_peers;	/* other hosts' underlay addresses */
+	char		**cluster_announce;	/* networks' space, announced */
 	char		*cluster_listen_range;	/* "bgp listen range"; NULL: none */
 	int		 cluster_route_reflector; /* peers are its clients */
 	char		*cluster_password;	/* TCP-MD5; NULL: ttl-security */

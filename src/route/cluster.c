@@ -161,6 +161,7 @@ cluster_params(const struct conf *conf, struct frr_params *p)
 	p->router_id = conf->cluster_router_id != NULL ?
 	    conf->cluster_router_id : conf->cluster_host_address;
 	p->peers = conf->cluster_peers;
+	p->announce = conf->cluster_announce;
 	p->listen_range = conf->cluster_listen_range;
 	p->route_reflector = conf->cluster_route_reflector;
 	p->password = conf->cluster_password;
@@ -199,6 +200,8 @@ cluster_child(const struct conf *conf, const char *dir, const char *daemon)
 	spec.role = role;
 	spec.argv = argv;
 	spec.env = env;
+	/* FRR routes for the bridges: it runs where they are. */
+	spec.netns = conf->netns;
 	spec.restart = CONF_RESTART_ALWAYS;
 	spec.backoff_initial_ms = 200;
 	spec.backoff_max_ms = 10000;

@@ -18,6 +18,39 @@
 #include "xmalloc.h"
 
 #define FRR_PEER_GROUP	"netcrave"
+#define FRR_MAP4	"netcrave-announce4"
+#define FRR_MAP6	"netcrave-announce6"
+
+/*
+ * Prefix lists and route maps that let through the connected routes inside
+ * the announced space: a network's bridge subnet, not the underlay.
+ */
+static void
+frr_render_announce(FILE *f, const struct frr_params *p)
+{
+	struct prefix	pr;
+	char		why[128];
+	size_t		i;
+	int		n4 = 0, n6 = 0;
+
+	for (i = 0; p->announce != NULL && p->announce[i] != NULL; i++) {
+		if (prefix_parse(p->announce[i], 1, &pr, why, sizeof why) == -1)
+			continue;
+		if (pr.family == AF_INET)
+			fprintf(f, "ip prefix-list %s seq %d permit %s le 32\n",
+			    FRR_MAP4, (++n4) * 5, p->announce[i]);
+		else
+			fprintf(f, "ipv6 prefix-list %s seq %d permit %s le 128\n",
+			    FRR_MAP6, (++n6) * 5, p->announce[i]);
+	}
+	if (n4 + n6 == 0)
+		return;
+	fprintf(f, "route-map %s permit 10\n match ip address prefix-list %s\n"
+	    "exit\n", FRR_MAP4, FRR_MAP4);
+	fprintf(f, "route-map %s permit 10\n match ipv6 address prefix-list %s\n"
+	    "exit\n", FRR_MAP6, FRR_MAP6);
+	fprintf(f, "!\n");
+}
 
 /* An address of either family, with no prefix length. */
 static int
@@ -78,6 +111,13 @@ frr_check(const struct frr_params *p, char *err, size_t errlen)
 		    p->listen_range);
 	else
 		err[0] = '\0';
+	for (i = 0; err[0] == '\0' && p->announce != NULL &&
+	    p->announce[i] != NULL; i++) {
+		if (prefix_parse(p->announce[i], 1, &range, why,
+		    sizeof why) == -1)
+			snprintf(err, errlen, "announce \"%s\": %s",
+			    p->announce[i], why);
+	}
 	for (i = 0; err[0] == '\0' && p->peers != NULL &&
 	    p->peers[i] != NULL; i++) {
 		if (!frr_is_address(p->peers[i]))
@@ -102,6 +142,9 @@ frr_render_af(FILE *f, const struct frr_params *p, int family)
 		fprintf(f, "  network %s\n",
 		    prefix_format(&p->prefixes[i], 1, buf, sizeof buf));
 	}
+	if (p->announce != NULL && p->announce[0] != NULL)
+		fprintf(f, "  redistribute connected route-map %s\n",
+		    family == AF_INET ? FRR_MAP4 : FRR_MAP6);
 	fprintf(f, "  neighbor %s activate\n", FRR_PEER_GROUP);
 	/* Without it, learned routes point at the peer's underlay address. */
 	fprintf(f, "  neighbor %s next-hop-self\n", FRR_PEER_GROUP);
@@ -125,6 +168,7 @@ frr_render(const struct frr_params *p, size_t *lenp)
 	fprintf(f, "hostname %s\n", p->hostname);
 	fprintf(f, "log stdout informational\n");
 	fprintf(f, "!\n");
+	frr_render_announce(f, p);
 	if (p->vrf != NULL)
 		fprintf(f, "router bgp %u vrf %s\n", p->asn, p->vrf);
 	else

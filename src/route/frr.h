@@ -18,6 +18,11 @@ struct frr_params {
 	const char		*vrf;		/* NULL: the default VRF */
 	const struct prefix	*prefixes;	/* announced: this host's subnets */
 	size_t			 nprefixes;
+	/*
+	 * Address space of the networks: their subnets, connected routes of
+	 * the bridges, are announced as they come and go (no reload).
+	 */
+	char *const		*announce;	/* NULL-terminated prefixes */
 };
 
 /* NULL when every field is fit for the config file, else what is wrong. */
