@@ -10,6 +10,7 @@
 #include <linux/netlink.h>
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,14 +175,13 @@ cluster_child(const struct conf *conf, const char *dir, const char *daemon)
 {
 	struct conf_child	 spec;
 	struct child		*c;
-	char			*argv[16], *env[1] = { NULL };
+	char			*argv[20], *env[1] = { NULL };
 	char			 zsock[1024], role[64];
 	int			 i = 0;
 
 	snprintf(zsock, sizeof zsock, "%s/zserv.api", dir);
 	snprintf(role, sizeof role, "frr-%s", daemon);
 	xasprintf(&argv[i++], "%s/%s", conf->cluster_frr_bin_dir, daemon);
-	argv[i++] = xstrdup("-S");	/* we are root already: no user switch */
 	argv[i++] = xstrdup("--log");
 	argv[i++] = xstrdup("stdout");
 	argv[i++] = xstrdup("-f");
@@ -226,6 +226,7 @@ cluster_init(const struct server_env *env, char *err, size_t errlen)
 {
 	const struct conf	*conf = env->conf;
 	struct frr_params	 p;
+	struct passwd		*pw;
 	char			 dir[1024], *text;
 	size_t			 len;
 
@@ -265,6 +266,16 @@ cluster_init(const struct server_env *env, char *err, size_t errlen)
 		return (-1);
 	}
 	free(text);
+	/*
+	 * The daemons drop to the user "frr" (Debian's package makes it): it
+	 * must write its sockets and pid files in dir and read the config.
+	 */
+	if ((pw = getpwnam("frr")) != NULL &&
+	    (chown(dir, pw->pw_uid, pw->pw_gid) == -1 ||
+	    chown(cluster.frr_conf, pw->pw_uid, pw->pw_gid) == -1)) {
+		snprintf(err, errlen, "chown %s: %s", dir, strerror(errno));
+		return (-1);
+	}
 	cluster.zebra = cluster_child(conf, dir, "zebra");
 	cluster.bgpd = cluster_child(conf, dir, "bgpd");
 	log_info("cluster: AS %u, %s on the underlay, FRR config %s",

@@ -1,0 +1,126 @@
+#!/bin/sh
+# cluster.sh: two "hosts" (issue 10): each a routing namespace of its own
+# (created here, joined by a veth underlay on 198.18.61.0/24), a netcraved per
+# host with clustering on and its own zebra+bgpd.  A network is created on
+# host 1 through the plugin API with the calls and bodies dockerd sends
+# (IpamDriver.RequestPool, then NetworkDriver.CreateNetwork); host 2 must learn
+# its subnet over iBGP (ttl-security) and reach its gateway (ping).  Not with a
+# real dockerd per host: each would need a mount namespace of its own for
+# /run/docker/plugins.  The store is the file backend per host here (disjoint
+# pools); the shared PostgreSQL variant is not written yet.  Also checked:
+# the WireGuard detection and `netcravectl status` host-pair report, and
+# GetCapabilities' ConnectivityScope.
+. "$(dirname "$0")/lib.sh"
+
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (namespaces)"; exit 77; }
+FRR=${FRR_BIN_DIR:-/usr/lib/frr}
+[ -x "$FRR/bgpd" ] && [ -x "$FRR/zebra" ] ||
+    { echo "SKIP: FRR is not installed (frr, tools/install-deps)"; exit 77; }
+
+LP=c$(od -An -N2 -tx1 /dev/urandom | tr -d ' \n' | cut -c1-3)
+R1=${INSTANCE}r1
+R2=${INSTANCE}r2
+cl_cleanup() {
+	for _p in $PID1 $PID2; do
+		kill -TERM "$_p" 2>/dev/null
+		for _ in $(seq 50); do kill -0 "$_p" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$_p" 2>/dev/null
+	done
+	ip netns delete "$R1" 2>/dev/null
+	ip netns delete "$R2" 2>/dev/null
+	if [ "$FAILURES" -ne 0 ]; then
+		for _f in "$T"/h1/log "$T"/h2/log; do echo "---- $_f"; cat "$_f"; done
+	fi
+	nc_cleanup
+}
+PID1= PID2=
+trap cl_cleanup EXIT
+
+# The underlay: one veth, an end in each host's routing namespace.
+ip netns add "$R1" && ip netns add "$R2" || { fail "ip netns add"; finish; }
+ip link add "${INSTANCE}u1" netns "$R1" type veth peer name "${INSTANCE}u2" netns "$R2"
+ip -n "$R1" addr add 198.18.61.1/24 dev "${INSTANCE}u1"
+ip -n "$R2" addr add 198.18.61.2/24 dev "${INSTANCE}u2"
+for r in "$R1" "$R2"; do ip -n "$r" link set lo up; done
+ip -n "$R1" link set "${INSTANCE}u1" up
+ip -n "$R2" link set "${INSTANCE}u2" up
+
+# host_conf N ADDR PEER POOL: the config of host N.
+host_conf() {
+	mkdir -p "$T/h$1"
+	cat > "$T/h$1/conf.json" <<JSON
+{
+	"instance": "${INSTANCE}h$1",
+	"paths": { "run_dir": "$T/h$1/run", "state_dir": "$T/h$1/state",
+	  "plugin_socket": "$T/h$1/plugin.sock",
+	  "control_socket": "$T/h$1/control.sock" },
+	"names": { "netns": "$(eval echo \$R$1)", "link_prefix": "${LP}$1",
+	  "nft_table": "${INSTANCE}h$1" },
+	"metrics": { "listen": "" },
+	"follower": { "docker_socket": null },
+	"cluster": { "enabled": true, "asn": 64700, "host_address": "$2",
+	  "peers": [ "$3" ], "announce": [ "198.18.62.0/24" ],
+	  "frr_bin_dir": "$FRR" },
+	"scopes": [ { "name": "cl", "ipv4_network": "$4",
+	  "ipv4_prefix_length": 28, "tags": ["default"] } ]
+}
+JSON
+}
+host_conf 1 198.18.61.1 198.18.61.2 198.18.62.0/25
+host_conf 2 198.18.61.2 198.18.61.1 198.18.62.128/25
+
+start_host() {
+	"$NETCRAVED" -f -c "$T/h$1/conf.json" >> "$T/h$1/log" 2>&1 &
+	eval PID$1=\$!
+	wait_for 10 curl -sf --unix-socket "$T/h$1/plugin.sock" -X POST \
+	    http://localhost/Plugin.Activate -o /dev/null
+}
+check "host 1 netcraved starts" start_host 1
+check "host 2 netcraved starts" start_host 2
+
+# call N PATH BODY: as dockerd posts to a plugin.
+call() {
+	PLUGIN_SOCK=$T/h$1/plugin.sock plugin_call "$2" "$3"
+}
+
+r=$(call 1 /NetworkDriver.GetCapabilities '')
+check "clustering on: ConnectivityScope global, Scope local" \
+    contains "$r" '200 {"Scope":"local","ConnectivityScope":"global"}'
+
+# WireGuard: what the kernel has, asked independently of netcraved.
+if [ -d /sys/module/wireguard ] || modprobe -n wireguard 2>/dev/null; then
+	wg=yes
+else
+	wg=no
+fi
+out=$("$NETCRAVECTL" -s "$T/h1/control.sock" status 2>&1)
+if [ "$wg" = no ]; then
+	check "no WireGuard here: start-up warns" grep -q \
+	    "traffic between hosts is not encrypted" "$T/h1/log"
+	check "status: encryption none" contains "$out" "encryption       none"
+	check "status: the host pair is marked unencrypted" contains "$out" \
+	    "host pair        198.18.61.1 <-> 198.18.61.2 UNENCRYPTED"
+else
+	echo "ok - skipped: WireGuard is present here; the unencrypted report is not reachable"
+fi
+check "status lists the FRR children" contains "$out" "frr-bgpd"
+
+# The BGP session, as bgpd itself reports it.
+established() {
+	"$FRR/../../bin/vtysh" --vty_socket "$T/h$1/run/frr" \
+	    -c "show bgp neighbors $2 json" 2>/dev/null | grep -q '"bgpState":"Established"'
+}
+check "host 1 and host 2 reach Established over iBGP" wait_for 60 established 1 198.18.61.2
+
+# A network on host 1, as dockerd creates one.
+r=$(call 1 /IpamDriver.RequestPool '{"AddressSpace":"netcrave-local","Pool":"","SubPool":"","Options":{},"V6":false}')
+check "host 1: RequestPool" contains "$r" '200 {"PoolID"'
+pool=$(printf '%s' "$r" | sed -n 's/.*"Pool":"\([^"]*\)".*/\1/p')
+gw=$(printf '%s' "$pool" | awk -F'[./]' '{ printf "%s.%s.%s.%d", $1, $2, $3, $4 + 1 }')
+r=$(call 1 /NetworkDriver.CreateNetwork '{"NetworkID":"'"${INSTANCE}"'net1","Options":{"com.docker.network.enable_ipv6":false,"com.docker.network.generic":{}},"IPv4Data":[{"AddressSpace":"netcrave-local","Gateway":"'"$gw"'/28","Pool":"'"$pool"'"}],"IPv6Data":[]}')
+check "host 1: CreateNetwork $pool" contains "$r" "200 {}"
+learned() { ip -n "$R2" route show "$pool" | grep -q "via 198.18.61.1"; }
+check "host 2 learns $pool via 198.18.61.1 (BGP)" wait_for 30 learned
+check "host 2 reaches host 1's gateway $gw over it" \
+    ip netns exec "$R2" ping -c 1 -W 2 -I 198.18.61.2 "$gw"
+finish
