@@ -6,11 +6,13 @@
 # (IpamDriver.RequestPool, then NetworkDriver.CreateNetwork); host 2 must learn
 # its subnet over iBGP (ttl-security) and reach its gateway (ping).  Not with a
 # real dockerd per host: each would need a mount namespace of its own for
-# /run/docker/plugins.  The store is the file backend per host here (disjoint
-# pools); the shared PostgreSQL variant is not written yet.  Also checked:
+# /run/docker/plugins.  Both hosts share one store on a private PostgreSQL 15
+# (tests/helpers/pg.sh) and one address schema: their pools are cluster-unique
+# and each host learns the other's.  Also checked:
 # the WireGuard detection and `netcravectl status` host-pair report, and
 # GetCapabilities' ConnectivityScope.
 . "$(dirname "$0")/lib.sh"
+. "$top_srcdir/tests/helpers/pg.sh"
 
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (namespaces)"; exit 77; }
 FRR=${FRR_BIN_DIR:-/usr/lib/frr}
@@ -18,6 +20,7 @@ FRR=${FRR_BIN_DIR:-/usr/lib/frr}
     { echo "SKIP: FRR is not installed (frr, tools/install-deps)"; exit 77; }
 
 LP=c$(od -An -N2 -tx1 /dev/urandom | tr -d ' \n' | cut -c1-3)
+pg_available || { echo "SKIP: PostgreSQL 15 not found in $PG_BINDIR (postgresql-15)"; exit 77; }
 R1=${INSTANCE}r1
 R2=${INSTANCE}r2
 cl_cleanup() {
@@ -26,6 +29,7 @@ cl_cleanup() {
 		for _ in $(seq 50); do kill -0 "$_p" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$_p" 2>/dev/null
 	done
+	pg_stop
 	ip netns delete "$R1" 2>/dev/null
 	ip netns delete "$R2" 2>/dev/null
 	if [ "$FAILURES" -ne 0 ]; then
@@ -45,7 +49,9 @@ for r in "$R1" "$R2"; do ip -n "$r" link set lo up; done
 ip -n "$R1" link set "${INSTANCE}u1" up
 ip -n "$R2" link set "${INSTANCE}u2" up
 
-# host_conf N ADDR PEER POOL: the config of host N.
+pg_start "$T/pg" || { fail "PostgreSQL starts"; finish; }
+
+# host_conf N ADDR PEER: the config of host N.
 host_conf() {
 	mkdir -p "$T/h$1"
 	cat > "$T/h$1/conf.json" <<JSON
@@ -57,17 +63,20 @@ host_conf() {
 	"names": { "netns": "$(eval echo \$R$1)", "link_prefix": "${LP}$1",
 	  "nft_table": "${INSTANCE}h$1" },
 	"metrics": { "listen": "" },
+	"store": { "backend": "pg", "host": "$PG_SOCKDIR", "port": "$PG_PORT",
+	  "dbname": "netcrave", "user": "netcrave", "sslmode": "disable",
+	  "poll_ms": 100 },
 	"follower": { "docker_socket": null },
 	"cluster": { "enabled": true, "asn": 64700, "host_address": "$2",
 	  "peers": [ "$3" ], "announce": [ "198.18.62.0/24" ],
 	  "frr_bin_dir": "$FRR" },
-	"scopes": [ { "name": "cl", "ipv4_network": "$4",
+	"scopes": [ { "name": "cl", "ipv4_network": "198.18.62.0/24",
 	  "ipv4_prefix_length": 28, "tags": ["default"] } ]
 }
 JSON
 }
-host_conf 1 198.18.61.1 198.18.61.2 198.18.62.0/25
-host_conf 2 198.18.61.2 198.18.61.1 198.18.62.128/25
+host_conf 1 198.18.61.1 198.18.61.2
+host_conf 2 198.18.61.2 198.18.61.1
 
 start_host() {
 	"$NETCRAVED" -f -c "$T/h$1/conf.json" >> "$T/h$1/log" 2>&1 &
@@ -76,7 +85,10 @@ start_host() {
 	    http://localhost/Plugin.Activate -o /dev/null
 }
 check "host 1 netcraved starts" start_host 1
-check "host 2 netcraved starts" start_host 2
+# The cluster's keys (the store's records are sealed with them) go to host 2.
+mkdir -p "$T/h2/state" && chmod 0700 "$T/h2/state"
+cp -a "$T/h1/state/keys" "$T/h2/state/keys"
+check "host 2 netcraved starts on the same database" start_host 2
 
 # call N PATH BODY: as dockerd posts to a plugin.
 call() {
@@ -112,15 +124,26 @@ established() {
 }
 check "host 1 and host 2 reach Established over iBGP" wait_for 60 established 1 198.18.61.2
 
-# A network on host 1, as dockerd creates one.
-r=$(call 1 /IpamDriver.RequestPool '{"AddressSpace":"netcrave-local","Pool":"","SubPool":"","Options":{},"V6":false}')
-check "host 1: RequestPool" contains "$r" '200 {"PoolID"'
-pool=$(printf '%s' "$r" | sed -n 's/.*"Pool":"\([^"]*\)".*/\1/p')
-gw=$(printf '%s' "$pool" | awk -F'[./]' '{ printf "%s.%s.%s.%d", $1, $2, $3, $4 + 1 }')
-r=$(call 1 /NetworkDriver.CreateNetwork '{"NetworkID":"'"${INSTANCE}"'net1","Options":{"com.docker.network.enable_ipv6":false,"com.docker.network.generic":{}},"IPv4Data":[{"AddressSpace":"netcrave-local","Gateway":"'"$gw"'/28","Pool":"'"$pool"'"}],"IPv6Data":[]}')
-check "host 1: CreateNetwork $pool" contains "$r" "200 {}"
-learned() { ip -n "$R2" route show "$pool" | grep -q "via 198.18.61.1"; }
-check "host 2 learns $pool via 198.18.61.1 (BGP)" wait_for 30 learned
-check "host 2 reaches host 1's gateway $gw over it" \
-    ip netns exec "$R2" ping -c 1 -W 2 -I 198.18.61.2 "$gw"
+# A network on each host, as dockerd creates one: RequestPool, CreateNetwork.
+# net N: prints the pool host N got.
+net() {
+	_r=$(call "$1" /IpamDriver.RequestPool '{"AddressSpace":"netcrave-local","Pool":"","SubPool":"","Options":{},"V6":false}')
+	_pool=$(printf '%s' "$_r" | sed -n 's/.*"Pool":"\([^"]*\)".*/\1/p')
+	_gw=$(printf '%s' "$_pool" | awk -F'[./]' '{ printf "%s.%s.%s.%d", $1, $2, $3, $4 + 1 }')
+	_r=$(call "$1" /NetworkDriver.CreateNetwork '{"NetworkID":"'"${INSTANCE}"'net'"$1"'","Options":{"com.docker.network.enable_ipv6":false,"com.docker.network.generic":{}},"IPv4Data":[{"AddressSpace":"netcrave-local","Gateway":"'"$_gw"'/28","Pool":"'"$_pool"'"}],"IPv6Data":[]}')
+	case "$_r" in "200 {}") echo "$_pool" ;; *) echo "CreateNetwork: $_r" >&2 ;; esac
+}
+pool1=$(net 1)
+pool2=$(net 2)
+check "host 1: a pool and its network ($pool1)" [ -n "$pool1" ]
+check "host 2: a pool and its network ($pool2)" [ -n "$pool2" ]
+check "the shared store keeps the pools cluster-unique" [ "$pool1" != "$pool2" ]
+gw() { printf '%s' "$1" | awk -F'[./]' '{ printf "%s.%s.%s.%d", $1, $2, $3, $4 + 1 }'; }
+learned() { ip -n "$1" route show "$2" | grep -q "via $3"; }
+check "host 2 learns $pool1 via 198.18.61.1 (BGP)" wait_for 30 learned "$R2" "$pool1" 198.18.61.1
+check "host 1 learns $pool2 via 198.18.61.2 (BGP)" wait_for 30 learned "$R1" "$pool2" 198.18.61.2
+check "host 2 reaches host 1's gateway $(gw "$pool1")" \
+    ip netns exec "$R2" ping -c 1 -W 2 -I "$(gw "$pool2")" "$(gw "$pool1")"
+check "host 1 reaches host 2's gateway $(gw "$pool2")" \
+    ip netns exec "$R1" ping -c 1 -W 2 -I "$(gw "$pool1")" "$(gw "$pool2")"
 finish
