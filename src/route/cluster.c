@@ -10,6 +10,9 @@
 #include <linux/netlink.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <time.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -221,6 +224,53 @@ cluster_child(const struct conf *conf, const char *dir, const char *daemon)
 	return (c);
 }
 
+/*
+ * A daemon of ours left running by a netcraved killed with SIGKILL (it is no
+ * longer our child: supervise cannot reap it) holds the pid file and sockets
+ * a new one needs.  It is ours when its command line names our pid file; it
+ * gets SIGTERM, then SIGKILL after 3 s.
+ */
+static void
+cluster_stale(const char *dir, const char *daemon)
+{
+	char		 path[1024], proc[64], buf[4096];
+	struct timespec	 ts = { 0, 100 * 1000 * 1000 };
+	ssize_t		 n;
+	long		 pid;
+	FILE		*f;
+	int		 fd, i;
+
+	snprintf(path, sizeof path, "%s/%s.pid", dir, daemon);
+	if ((f = fopen(path, "r")) == NULL)
+		return;
+	if (fscanf(f, "%ld", &pid) != 1 || pid <= 1) {
+		fclose(f);
+		return;
+	}
+	fclose(f);
+	snprintf(proc, sizeof proc, "/proc/%ld/cmdline", pid);
+	if ((fd = open(proc, O_RDONLY | O_CLOEXEC)) == -1)
+		return;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	for (i = 0; i < n; i++) {
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	}
+	if (strstr(buf, path) == NULL)
+		return;
+	log_warnx("cluster: %s %ld of a previous netcraved still runs: "
+	    "stopping it", daemon, pid);
+	kill((pid_t)pid, SIGTERM);
+	for (i = 0; i < 30 && kill((pid_t)pid, 0) == 0; i++)
+		nanosleep(&ts, NULL);
+	if (kill((pid_t)pid, 0) == 0)
+		kill((pid_t)pid, SIGKILL);
+}
+
 static int
 cluster_init(const struct server_env *env, char *err, size_t errlen)
 {
@@ -276,6 +326,8 @@ cluster_init(const struct server_env *env, char *err, size_t errlen)
 		snprintf(err, errlen, "chown %s: %s", dir, strerror(errno));
 		return (-1);
 	}
+	cluster_stale(dir, "bgpd");
+	cluster_stale(dir, "zebra");
 	cluster.zebra = cluster_child(conf, dir, "zebra");
 	cluster.bgpd = cluster_child(conf, dir, "bgpd");
 	log_info("cluster: AS %u, %s on the underlay, FRR config %s",
