@@ -188,7 +188,11 @@ cluster_child(const struct conf *conf, const char *dir, const char *daemon)
 	argv[i++] = xstrdup("--log");
 	argv[i++] = xstrdup("stdout");
 	argv[i++] = xstrdup("-f");
-	argv[i++] = xstrdup(cluster.frr_conf);
+	/* zebra gets a file of its own: it reports every bgpd line. */
+	if (strcmp(daemon, "zebra") == 0)
+		xasprintf(&argv[i++], "%s/zebra.conf", dir);
+	else
+		argv[i++] = xstrdup(cluster.frr_conf);
 	argv[i++] = xstrdup("-z");
 	argv[i++] = xstrdup(zsock);
 	argv[i++] = xstrdup("-i");
@@ -277,7 +281,7 @@ cluster_init(const struct server_env *env, char *err, size_t errlen)
 	const struct conf	*conf = env->conf;
 	struct frr_params	 p;
 	struct passwd		*pw;
-	char			 dir[1024], *text;
+	char			 dir[1024], zconf[1100], ztext[256], *text;
 	size_t			 len;
 
 	cluster.wireguard = cluster_genl_family("wireguard") == 1;
@@ -316,6 +320,16 @@ cluster_init(const struct server_env *env, char *err, size_t errlen)
 		return (-1);
 	}
 	free(text);
+	snprintf(zconf, sizeof zconf, "%s/zebra.conf", dir);
+	len = (size_t)snprintf(ztext, sizeof ztext, "! zebra.conf: written by "
+	    "netcraved\nhostname %s\nlog stdout informational\n",
+	    conf->instance);
+	if (len >= sizeof ztext || util_write_atomic(zconf, ztext, len, 0644,
+	    err, errlen) == -1) {
+		if (len >= sizeof ztext)
+			snprintf(err, errlen, "instance name too long");
+		return (-1);
+	}
 	/*
 	 * The daemons drop to the user "frr" (Debian's package makes it): it
 	 * must write its sockets and pid files in dir and read the config.
