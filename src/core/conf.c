@@ -424,6 +424,35 @@ static const struct conf_key conf_network_keys[] = {
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
+/* Clustering (issue 10); addresses are vetted by cluster_init. */
+static const struct conf_key conf_cluster_keys[] = {
+	{ "enabled", CONF_BOOL, C(cluster_enabled), 0, 0, 0, 0, NULL, NULL,
+	  NULL, NULL },
+	{ "asn", CONF_UINT, C(cluster_asn), 0, 1, 4294967294U, 64512, NULL,
+	  NULL, NULL, NULL },
+	{ "router_id", CONF_STRING, C(cluster_router_id), CONF_NULLABLE, 0, 0,
+	  0, NULL, NULL, NULL, NULL },
+	{ "host_address", CONF_STRING, C(cluster_host_address), CONF_NULLABLE,
+	  0, 0, 0, NULL, NULL, NULL, NULL },
+	{ "peers", CONF_LIST, C(cluster_peers), 0, 0, 1024, 0, NULL, NULL,
+	  NULL, NULL },
+	{ "announce", CONF_LIST, C(cluster_announce), 0, 0, 64, 0, NULL, NULL,
+	  NULL, NULL },
+	{ "listen_range", CONF_STRING, C(cluster_listen_range), CONF_NULLABLE,
+	  0, 0, 0, NULL, NULL, NULL, NULL },
+	{ "route_reflector", CONF_BOOL, C(cluster_route_reflector), 0, 0, 0, 0,
+	  NULL, NULL, NULL, NULL },
+	{ "password", CONF_STRING, C(cluster_password), CONF_NULLABLE, 0, 0, 0,
+	  NULL, NULL, NULL, NULL },
+	{ "vrf", CONF_STRING, C(cluster_vrf), CONF_NULLABLE, 0, 0, 0, NULL,
+	  NULL, NULL, NULL },
+	{ "frr_bin_dir", CONF_STRING, C(cluster_frr_bin_dir), 0, 0, 0, 0,
+	  "/usr/lib/frr", NULL, conf_check_path, NULL },
+	{ "frr_dir", CONF_STRING, C(cluster_frr_dir), CONF_NULLABLE, 0, 0, 0,
+	  NULL, NULL, NULL, NULL },
+	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+
 /* A scope of the address schema; its own "scopes" holds its children. */
 static const struct conf_key conf_scope_keys[] = {
 	{ "name", CONF_STRING, S(name), CONF_REQUIRED, 0, 0, 0, NULL, NULL,
@@ -479,6 +508,8 @@ static const struct conf_key conf_keys[] = {
 	  conf_ingress_keys },
 	{ "network", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL,
 	  conf_network_keys },
+	{ "cluster", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL,
+	  conf_cluster_keys },
 	{ "default_tag", CONF_STRING, C(default_tag), 0, 0, 0, 0, "default",
 	  NULL, conf_check_tag, NULL },
 	{ "uplink_tag", CONF_STRING, C(uplink_tag), 0, 0, 0, 0, "internet",

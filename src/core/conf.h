@@ -184,6 +184,20 @@ struct conf {
 	/* The NetworkDriver's kernel side. */
 	int		 network_vrf_backend;	/* enum vrf_kind: auto, l3mdev, netns */
 
+	/* Clustering (issue 10): FRR/BGP between hosts (src/route/cluster.c). */
+	int		 cluster_enabled;	/* off: networks stay host-local */
+	unsigned int	 cluster_asn;		/* iBGP: every host the same ASN */
+	char		*cluster_router_id;	/* NULL: host_address */
+	char		*cluster_host_address;	/* this host on the underlay */
+	char		**cluster_peers;	/* other hosts' underlay addresses */
+	char		**cluster_announce;	/* networks' space, announced */
+	char		*cluster_listen_range;	/* "bgp listen range"; NULL: none */
+	int		 cluster_route_reflector; /* peers are its clients */
+	char		*cluster_password;	/* TCP-MD5; NULL: ttl-security */
+	char		*cluster_vrf;		/* NULL: the default VRF */
+	char		*cluster_frr_bin_dir;	/* zebra, bgpd: /usr/lib/frr */
+	char		*cluster_frr_dir;	/* config and sockets; NULL: <run_dir>/frr */
+
 	/* The address schema. */
 	struct conf_scope *scopes;	/* top-level scopes */
 	size_t		 nscopes;

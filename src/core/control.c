@@ -10,6 +10,7 @@
 
 #include <event2/buffer.h>
 
+#include "cluster.h"
 #include "conf.h"
 #include "control.h"
 #include "dns.h"
@@ -127,6 +128,8 @@ control_status(struct http_request *req, void *arg)
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
+	/* Clustering (issue 10): encryption between each pair of hosts. */
+	cluster_status(g);
 	yajl_gen_map_close(g);
 	control_reply_gen(req, 200, g);
 }

@@ -17,6 +17,7 @@
 
 #include "conf.h"
 #include "control.h"
+#include "cluster.h"
 #include "dav.h"
 #include "dns.h"
 #include "dockerd.h"
@@ -42,6 +43,7 @@ static const struct server *const servers[] = {
 	&metrics_server,
 	&control_server,
 	&ipam_server,		/* before plugin: the schema serves its calls */
+	&cluster_server,	/* before plugin: GetCapabilities reads it */
 	&network_server,	/* after ipam (pools name scopes), before plugin */
 	&plugin_server,
 	&runtime_server,	/* adds dockerd/containerd: they start after the servers */

@@ -85,6 +85,29 @@ ctl_text(const struct json *obj, const char *key)
 	return ("?");
 }
 
+/* Clustering (issue 10): one line per host pair, encrypted or not. */
+static void
+ctl_print_cluster(const struct json *cl)
+{
+	const struct json	*pairs, *p;
+	size_t			 i;
+
+	if (cl == NULL || cl->type != JSON_OBJECT)
+		return;
+	printf("%-16s %s\n", "cluster", ctl_text(cl, "enabled"));
+	printf("%-16s %s (wireguard %s, ipsec_esp %s)\n", "encryption",
+	    ctl_text(cl, "encryption"), ctl_text(cl, "wireguard"),
+	    ctl_text(cl, "ipsec_esp"));
+	pairs = json_get(cl, "pairs");
+	for (i = 0; pairs != NULL && pairs->type == JSON_ARRAY &&
+	    i < pairs->nchildren; i++) {
+		p = pairs->children[i];
+		printf("%-16s %s <-> %s %s\n", "host pair", ctl_text(p, "local"),
+		    ctl_text(p, "peer"), ctl_text(p, "encrypted")[0] == 'y' ?
+		    "encrypted" : "UNENCRYPTED");
+	}
+}
+
 /* `netcravectl status`: the daemon's names, then one row per child. */
 static void
 ctl_print_status(const struct json *doc)
@@ -97,6 +120,7 @@ ctl_print_status(const struct json *doc)
 
 	for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
 		printf("%-16s %s\n", keys[i], ctl_text(doc, keys[i]));
+	ctl_print_cluster(json_get(doc, "cluster"));
 	children = json_get(doc, "children");
 	if (children == NULL || children->type != JSON_ARRAY ||
 	    children->nchildren == 0) {

@@ -11,6 +11,7 @@
 
 #include <event2/buffer.h>
 
+#include "cluster.h"
 #include "conf.h"
 #include "http.h"
 #include "json.h"
@@ -214,12 +215,20 @@ plugin_activate(struct http_request *req, void *arg)
 	    "[\"NetworkDriver\",\"IpamDriver\",\"VolumeDriver\"]}");
 }
 
-/* NetworkDriver.GetCapabilities: networks are local to this host for now. */
+/*
+ * NetworkDriver.GetCapabilities: Scope stays local (dockerd keeps no cluster
+ * store for us; each host's netcraved shares ours); with clustering on, the
+ * containers reach each other across hosts, so connectivity is global.
+ */
 static void
 plugin_network_capabilities(struct http_request *req, void *arg)
 {
-	plugin_reply_fixed(req,
-	    "{\"Scope\":\"local\",\"ConnectivityScope\":\"local\"}");
+	if (cluster_is_enabled())
+		plugin_reply_fixed(req, "{\"Scope\":\"local\","
+		    "\"ConnectivityScope\":\"global\"}");
+	else
+		plugin_reply_fixed(req, "{\"Scope\":\"local\","
+		    "\"ConnectivityScope\":\"local\"}");
 }
 
 /* IpamDriver.GetCapabilities: no MAC address needed, no replay on restart. */

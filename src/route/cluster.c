@@ -1,0 +1,373 @@
+/* cluster.c: the cluster server: finds what can encrypt host-to-host traffic,
+ * writes the FRR configuration and supervises zebra and bgpd. */
+
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <time.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cluster.h"
+#include "conf.h"
+#include "frr.h"
+#include "json.h"
+#include "log.h"
+#include "server.h"
+#include "supervise.h"
+#include "util.h"
+#include "xmalloc.h"
+
+static int	cluster_init(const struct server_env *, char *, size_t);
+static int	cluster_reload(const struct conf *, const struct conf *, char *,
+		    size_t);
+static void	cluster_shutdown(void);
+
+const struct server cluster_server = {
+	"cluster", cluster_init, cluster_reload, cluster_shutdown
+};
+
+/* What start-up found; the kernel's modules do not change under us. */
+static struct {
+	int		 enabled;
+	int		 wireguard;	/* genl family "wireguard" present */
+	int		 esp;		/* esp4 or esp6 loaded */
+	char		*host_address;
+	char		**peers;
+	char		*frr_conf;	/* path of the written frr.conf */
+	struct child	*zebra;
+	struct child	*bgpd;
+} cluster;
+
+static char	role_zebra[] = "frr-zebra";
+
+/*
+ * Ask the generic netlink controller for a family by name: the kernel answers
+ * with the family or ENOENT.  One request and one answer on a socket of our
+ * own, at start only, so a blocking exchange is fine.
+ */
+int
+cluster_genl_family(const char *name)
+{
+	struct {
+		struct nlmsghdr		nh;
+		struct genlmsghdr	gh;
+		char			attrs[64];
+	} req;
+	struct nlattr		*na;
+	struct nlmsghdr		*nh;
+	struct nlmsgerr		*e;
+	struct sockaddr_nl	 sa;
+	char			 buf[8192];
+	size_t			 nlen = strlen(name) + 1;
+	ssize_t			 n;
+	int			 fd, rv = -1;
+
+	if (NLA_HDRLEN + nlen > sizeof req.attrs)
+		return (-1);
+	memset(&req, 0, sizeof req);
+	na = (struct nlattr *)req.attrs;
+	na->nla_type = CTRL_ATTR_FAMILY_NAME;
+	na->nla_len = NLA_HDRLEN + nlen;
+	memcpy(req.attrs + NLA_HDRLEN, name, nlen);
+	req.nh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN) + NLA_ALIGN(na->nla_len);
+	req.nh.nlmsg_type = GENL_ID_CTRL;
+	req.nh.nlmsg_flags = NLM_F_REQUEST;
+	req.nh.nlmsg_seq = 1;
+	req.gh.cmd = CTRL_CMD_GETFAMILY;
+	req.gh.version = 1;
+
+	if ((fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC,
+	    NETLINK_GENERIC)) == -1)
+		return (-1);
+	memset(&sa, 0, sizeof sa);
+	sa.nl_family = AF_NETLINK;
+	if (sendto(fd, &req, req.nh.nlmsg_len, 0, (struct sockaddr *)&sa,
+	    sizeof sa) == -1)
+		goto out;
+	if ((n = recv(fd, buf, sizeof buf, 0)) < (ssize_t)sizeof *nh)
+		goto out;
+	nh = (struct nlmsghdr *)buf;
+	if (!NLMSG_OK(nh, (size_t)n))
+		goto out;
+	if (nh->nlmsg_type == GENL_ID_CTRL)
+		rv = 1;
+	else if (nh->nlmsg_type == NLMSG_ERROR &&
+	    nh->nlmsg_len >= NLMSG_LENGTH(sizeof *e)) {
+		e = NLMSG_DATA(nh);
+		if (e->error == -ENOENT)
+			rv = 0;
+	}
+out:
+	close(fd);
+	return (rv);
+}
+
+/* ESP's transforms are modules of their own; built in, they show here too. */
+static int
+cluster_has_esp(void)
+{
+	return (access("/sys/module/esp4", F_OK) == 0 ||
+	    access("/sys/module/esp6", F_OK) == 0);
+}
+
+int
+cluster_is_enabled(void)
+{
+	return (cluster.enabled);
+}
+
+void
+cluster_status(yajl_gen g)
+{
+	const char	*enc;
+	size_t		 i;
+
+	enc = cluster.wireguard ? "wireguard" : "none";
+	json_gen_key(g, "cluster");
+	yajl_gen_map_open(g);
+	json_gen_bool(g, "enabled", cluster.enabled);
+	json_gen_bool(g, "wireguard", cluster.wireguard);
+	json_gen_bool(g, "ipsec_esp", cluster.esp);
+	json_gen_string(g, "encryption", enc);
+	json_gen_key(g, "pairs");
+	yajl_gen_array_open(g);
+	/* The WireGuard path is not wired in: every pair is plain for now. */
+	for (i = 0; cluster.peers != NULL && cluster.peers[i] != NULL; i++) {
+		yajl_gen_map_open(g);
+		json_gen_string(g, "local", cluster.host_address);
+		json_gen_string(g, "peer", cluster.peers[i]);
+		json_gen_bool(g, "encrypted", 0);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+}
+
+/* frr_params from the config; the prefixes come from the networks later. */
+static void
+cluster_params(const struct conf *conf, struct frr_params *p)
+{
+	memset(p, 0, sizeof *p);
+	p->hostname = conf->instance;
+	p->asn = conf->cluster_asn;
+	p->router_id = conf->cluster_router_id != NULL ?
+	    conf->cluster_router_id : conf->cluster_host_address;
+	p->peers = conf->cluster_peers;
+	p->announce = conf->cluster_announce;
+	p->listen_range = conf->cluster_listen_range;
+	p->route_reflector = conf->cluster_route_reflector;
+	p->password = conf->cluster_password;
+	p->vrf = conf->cluster_vrf;
+}
+
+/* One FRR daemon as a supervised child, talking to zebra by our socket. */
+static struct child *
+cluster_child(const struct conf *conf, const char *dir, const char *daemon)
+{
+	struct conf_child	 spec;
+	struct child		*c;
+	char			*argv[20], *env[1] = { NULL };
+	char			 zsock[1024], role[64];
+	int			 i = 0;
+
+	snprintf(zsock, sizeof zsock, "%s/zserv.api", dir);
+	snprintf(role, sizeof role, "frr-%s", daemon);
+	xasprintf(&argv[i++], "%s/%s", conf->cluster_frr_bin_dir, daemon);
+	argv[i++] = xstrdup("--log");
+	argv[i++] = xstrdup("stdout");
+	argv[i++] = xstrdup("-f");
+	/* zebra gets a file of its own: it reports every bgpd line. */
+	if (strcmp(daemon, "zebra") == 0)
+		xasprintf(&argv[i++], "%s/zebra.conf", dir);
+	else
+		argv[i++] = xstrdup(cluster.frr_conf);
+	argv[i++] = xstrdup("-z");
+	argv[i++] = xstrdup(zsock);
+	argv[i++] = xstrdup("-i");
+	xasprintf(&argv[i++], "%s/%s.pid", dir, daemon);
+	argv[i++] = xstrdup("--vty_socket");
+	argv[i++] = xstrdup(dir);
+	argv[i++] = xstrdup("-P");	/* no TCP vty: vtysh uses the socket */
+	argv[i++] = xstrdup("0");
+	argv[i] = NULL;
+
+	memset(&spec, 0, sizeof spec);
+	spec.role = role;
+	spec.argv = argv;
+	spec.env = env;
+	/* FRR routes for the bridges: it runs where they are. */
+	spec.netns = conf->netns;
+	spec.restart = CONF_RESTART_ALWAYS;
+	spec.backoff_initial_ms = 200;
+	spec.backoff_max_ms = 10000;
+	spec.ready_timeout_ms = 10000;
+	spec.stop_timeout_ms = 5000;
+	/* bgpd hands routes to zebra: it starts after, and stops first. */
+	if (strcmp(daemon, "bgpd") == 0)
+		spec.start_after = role_zebra;
+	else {
+		spec.ready_socket = zsock;
+		spec.stop_order = 1;
+	}
+	if ((c = supervise_add(&spec, NULL, NULL)) == NULL)
+		log_warnx("cluster: %s already supervised", role);
+	for (i = 0; argv[i] != NULL; i++)
+		free(argv[i]);
+	return (c);
+}
+
+/*
+ * A daemon of ours left running by a netcraved killed with SIGKILL (it is no
+ * longer our child: supervise cannot reap it) holds the pid file and sockets
+ * a new one needs.  It is ours when its command line names our pid file; it
+ * gets SIGTERM, then SIGKILL after 3 s.
+ */
+static void
+cluster_stale(const char *dir, const char *daemon)
+{
+	char		 path[1024], proc[64], buf[4096];
+	struct timespec	 ts = { 0, 100 * 1000 * 1000 };
+	ssize_t		 n;
+	long		 pid;
+	FILE		*f;
+	int		 fd, i;
+
+	snprintf(path, sizeof path, "%s/%s.pid", dir, daemon);
+	if ((f = fopen(path, "r")) == NULL)
+		return;
+	if (fscanf(f, "%ld", &pid) != 1 || pid <= 1) {
+		fclose(f);
+		return;
+	}
+	fclose(f);
+	snprintf(proc, sizeof proc, "/proc/%ld/cmdline", pid);
+	if ((fd = open(proc, O_RDONLY | O_CLOEXEC)) == -1)
+		return;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	for (i = 0; i < n; i++) {
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	}
+	if (strstr(buf, path) == NULL)
+		return;
+	log_warnx("cluster: %s %ld of a previous netcraved still runs: "
+	    "stopping it", daemon, pid);
+	kill((pid_t)pid, SIGTERM);
+	for (i = 0; i < 30 && kill((pid_t)pid, 0) == 0; i++)
+		nanosleep(&ts, NULL);
+	if (kill((pid_t)pid, 0) == 0)
+		kill((pid_t)pid, SIGKILL);
+}
+
+static int
+cluster_init(const struct server_env *env, char *err, size_t errlen)
+{
+	const struct conf	*conf = env->conf;
+	struct frr_params	 p;
+	struct passwd		*pw;
+	char			 dir[1024], zconf[1100], ztext[256], *text;
+	size_t			 len;
+
+	cluster.wireguard = cluster_genl_family("wireguard") == 1;
+	cluster.esp = cluster_has_esp();
+	cluster.enabled = conf->cluster_enabled;
+	if (!cluster.enabled)
+		return (0);
+	if (!cluster.wireguard && !cluster.esp)
+		log_warnx("cluster: neither WireGuard nor IPsec ESP in this "
+		    "kernel: traffic between hosts is not encrypted");
+	else if (!cluster.wireguard)
+		log_warnx("cluster: no WireGuard in this kernel: traffic "
+		    "between hosts is not encrypted");
+	if (conf->cluster_host_address == NULL) {
+		snprintf(err, errlen, "cluster.host_address is required "
+		    "when cluster.enabled is true");
+		return (-1);
+	}
+	cluster_params(conf, &p);
+	if (frr_check(&p, err, errlen) != NULL)
+		return (-1);
+	cluster.host_address = xstrdup(conf->cluster_host_address);
+	cluster.peers = util_strv_copy(conf->cluster_peers);
+
+	if (conf->cluster_frr_dir != NULL)
+		snprintf(dir, sizeof dir, "%s", conf->cluster_frr_dir);
+	else
+		snprintf(dir, sizeof dir, "%s/frr", conf->run_dir);
+	if (util_mkdir_p(dir, 0700, err, errlen) == -1)
+		return (-1);
+	xasprintf(&cluster.frr_conf, "%s/frr.conf", dir);
+	text = frr_render(&p, &len);
+	if (util_write_atomic(cluster.frr_conf, text, len, 0600, err,
+	    errlen) == -1) {
+		free(text);
+		return (-1);
+	}
+	free(text);
+	snprintf(zconf, sizeof zconf, "%s/zebra.conf", dir);
+	len = (size_t)snprintf(ztext, sizeof ztext, "! zebra.conf: written by "
+	    "netcraved\nhostname %s\nlog stdout informational\n",
+	    conf->instance);
+	if (len >= sizeof ztext || util_write_atomic(zconf, ztext, len, 0644,
+	    err, errlen) == -1) {
+		if (len >= sizeof ztext)
+			snprintf(err, errlen, "instance name too long");
+		return (-1);
+	}
+	/*
+	 * The daemons drop to the user "frr" (Debian's package makes it): it
+	 * must write its sockets and pid files in dir and read the config.
+	 */
+	if ((pw = getpwnam("frr")) != NULL &&
+	    (chown(dir, pw->pw_uid, pw->pw_gid) == -1 ||
+	    chown(cluster.frr_conf, pw->pw_uid, pw->pw_gid) == -1)) {
+		snprintf(err, errlen, "chown %s: %s", dir, strerror(errno));
+		return (-1);
+	}
+	cluster_stale(dir, "bgpd");
+	cluster_stale(dir, "zebra");
+	cluster.zebra = cluster_child(conf, dir, "zebra");
+	cluster.bgpd = cluster_child(conf, dir, "bgpd");
+	log_info("cluster: AS %u, %s on the underlay, FRR config %s",
+	    conf->cluster_asn, conf->cluster_host_address, cluster.frr_conf);
+	return (0);
+}
+
+/* Cluster settings are read at start only; a change needs a restart. */
+static int
+cluster_reload(const struct conf *old, const struct conf *new, char *err,
+    size_t errlen)
+{
+	if (old->cluster_enabled != new->cluster_enabled ||
+	    old->cluster_asn != new->cluster_asn) {
+		snprintf(err, errlen, "cluster settings change only on restart");
+		return (-1);
+	}
+	return (0);
+}
+
+/* The children are stopped with all the others by supervise. */
+static void
+cluster_shutdown(void)
+{
+	free(cluster.host_address);
+	util_strv_free(cluster.peers);
+	free(cluster.frr_conf);
+	memset(&cluster, 0, sizeof cluster);
+}
