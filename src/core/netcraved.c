@@ -16,6 +16,7 @@
 #include <openssl/crypto.h>
 
 #include "conf.h"
+#include "acme.h"
 #include "control.h"
 #include "dav.h"
 #include "dns.h"
@@ -49,6 +50,7 @@ static const struct server *const servers[] = {
 	&squid_server_entry,	/* squid in front of it, a built-in child */
 	&volume_server,		/* after dav: volumes are its collections */
 	&dns_server,		/* after ipam (reverse zones) and the follower */
+	&acme_server,		/* after dns: dns-01 records go there */
 };
 #define NSERVERS	(sizeof servers / sizeof servers[0])
 

@@ -120,4 +120,10 @@ const struct dns_node	*dns_sign_cover(const struct dns_db *, uint32_t zone,
 const struct dns_node	*dns_db_lookup(const struct dns_db *, const uint8_t *,
 			    size_t);
 
+/* dns_zone.c, for dns_challenge.c (ACME dns-01 records as a source). */
+void			 dns_source_replace(struct dns_db *, const char *,
+			    struct dns_rec **, size_t);
+void			 dns_rrs_push(struct dns_rec ***, size_t *, size_t *,
+			    ldns_rr *);
+
 #endif
