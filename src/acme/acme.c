@@ -646,33 +646,29 @@ static void	acme_poll_order(struct acme_order *);
 static void
 acme_order_state(struct acme_order *o, const struct http_response *resp)
 {
-	struct json		*j;
-	struct json_error	 je;
-	const char		*status, *cert;
-	char			*body;
+	struct acme_order_doc	 d;
+	char			*body, err[256];
 	size_t			 len;
 
 	body = acme_body(resp, &len);
-	if ((j = json_parse(body, len, 0, &je)) == NULL) {
-		acme_order_fail(o, "order: %s", je.message);
+	if (acme_parse_order(body, len, &d, err, sizeof err) == -1) {
+		acme_order_fail(o, "%s", err);
 		return;
 	}
-	status = json_get_string(j, "status");
-	cert = json_get_string(j, "certificate");
-	if (status != NULL && strcmp(status, "valid") == 0 && cert != NULL) {
-		o->cert_url = xstrdup(cert);
-		json_free(j);
+	if (strcmp(d.status, "valid") == 0 && d.certificate != NULL) {
+		o->cert_url = xstrdup(d.certificate);
+		acme_order_doc_clear(&d);
 		acme_post(o, o->cert_url, NULL, acme_got_cert);
 		return;
 	}
-	if (status != NULL && (strcmp(status, "processing") == 0 ||
-	    strcmp(status, "ready") == 0 || strcmp(status, "valid") == 0)) {
-		json_free(j);
+	if (strcmp(d.status, "processing") == 0 ||
+	    strcmp(d.status, "ready") == 0 || strcmp(d.status, "valid") == 0) {
+		acme_order_doc_clear(&d);
 		acme_poll_later(o, resp, acme_poll_order);
 		return;
 	}
-	acme_order_fail(o, "order is %s", status != NULL ? status : "?");
-	json_free(j);
+	acme_order_fail(o, "order is %s", d.status);
+	acme_order_doc_clear(&d);
 }
 
 static void
@@ -733,76 +729,51 @@ static void	acme_authz_posted(struct acme_order *,
 static void
 acme_authz_state(struct acme_order *o, const struct http_response *resp)
 {
-	struct json		*j;
-	struct json_error	 je;
-	const struct json	*chs, *c = NULL;
-	const char		*status, *type, *want, *token, *url;
-	char			*body, *ka, *err = NULL, errbuf[256];
+	struct acme_authz_doc	 d;
+	const char		*want;
+	char			*body, *ka, errbuf[256];
 	unsigned char		 md[32];
-	size_t			 len, i;
+	size_t			 len;
 
 	body = acme_body(resp, &len);
-	if ((j = json_parse(body, len, 0, &je)) == NULL) {
-		acme_order_fail(o, "authorization: %s", je.message);
-		return;
-	}
-	status = json_get_string(j, "status");
 	want = acme.conf->acme_challenge == CONF_ACME_HTTP01 ? "http-01" :
 	    "dns-01";
-	chs = json_get(j, "challenges");
-	if (status != NULL && strcmp(status, "valid") == 0) {
-		json_free(j);
+	if (acme_parse_authz(body, len, want, &d, errbuf, sizeof errbuf) == -1) {
+		acme_order_fail(o, "%s", errbuf);
+		return;
+	}
+	if (strcmp(d.status, "valid") == 0) {
+		acme_authz_doc_clear(&d);
 		acme_challenge_clear(o);
 		o->iauthz++;
 		acme_next_authz(o);
 		return;
 	}
-	if (status == NULL || strcmp(status, "pending") != 0) {
+	if (strcmp(d.status, "pending") != 0) {
 		/* Refused: name the CA's reason from the challenge's error. */
-		for (i = 0; chs != NULL && chs->type == JSON_ARRAY &&
-		    i < chs->nchildren; i++) {
-			c = json_get(chs->children[i], "error");
-			if (c != NULL && (json_get_string(c, "detail") != NULL))
-				xasprintf(&err, "%s: %s",
-				    json_get_string(c, "type") != NULL ?
-				    json_get_string(c, "type") : "error",
-				    json_get_string(c, "detail"));
-		}
 		acme_order_fail(o, "%s challenge refused (authorization %s): %s",
-		    want, status != NULL ? status : "?",
-		    err != NULL ? err : "no reason given");
-		free(err);
-		json_free(j);
+		    want, d.status, d.error != NULL ? d.error :
+		    "no reason given");
+		acme_authz_doc_clear(&d);
 		return;
 	}
 	if (o->chal_url != NULL) {
 		/* Posted already: the CA is still validating. */
-		json_free(j);
+		acme_authz_doc_clear(&d);
 		acme_poll_later(o, resp, acme_poll_authz);
 		return;
 	}
-	for (i = 0; chs != NULL && chs->type == JSON_ARRAY &&
-	    i < chs->nchildren; i++) {
-		c = chs->children[i];
-		if ((type = json_get_string(c, "type")) != NULL &&
-		    strcmp(type, want) == 0)
-			break;
-	}
-	if (chs == NULL || chs->type != JSON_ARRAY || i == chs->nchildren ||
-	    (token = json_get_string(c, "token")) == NULL ||
-	    (url = json_get_string(c, "url")) == NULL ||
-	    strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789-_") != strlen(token)) {
-		json_free(j);
+	if (d.url == NULL) {
+		acme_authz_doc_clear(&d);
 		acme_order_fail(o, "no usable %s challenge offered", want);
 		return;
 	}
-	xasprintf(&ka, "%s.%s", token, acme.thumbprint);
+	xasprintf(&ka, "%s.%s", d.token, acme.thumbprint);
 	if (acme.conf->acme_challenge == CONF_ACME_HTTP01) {
 		acme.tokens = xreallocarray(acme.tokens, acme.ntokens + 1,
 		    sizeof *acme.tokens);
-		xasprintf(&acme.tokens[acme.ntokens++], "%s %s", token, ka);
-		o->token = xstrdup(token);
+		xasprintf(&acme.tokens[acme.ntokens++], "%s %s", d.token, ka);
+		o->token = xstrdup(d.token);
 	} else {
 		char *v;
 
@@ -811,7 +782,7 @@ acme_authz_state(struct acme_order *o, const struct http_response *resp)
 		if (dns_challenge_add(o->name, v, errbuf, sizeof errbuf) == -1) {
 			free(v);
 			free(ka);
-			json_free(j);
+			acme_authz_doc_clear(&d);
 			acme_order_fail(o, "%s", errbuf);
 			return;
 		}
@@ -819,8 +790,8 @@ acme_authz_state(struct acme_order *o, const struct http_response *resp)
 		o->dns_set = 1;
 	}
 	free(ka);
-	o->chal_url = xstrdup(url);
-	json_free(j);
+	o->chal_url = xstrdup(d.url);
+	acme_authz_doc_clear(&d);
 	o->polls = 0;
 	o->poll_ms = ACME_POLL_FIRST_MS;
 	/* Tell the CA to validate; then poll the authorization. */
@@ -854,40 +825,33 @@ acme_next_authz(struct acme_order *o)
 static void
 acme_order_made(struct acme_order *o, const struct http_response *resp)
 {
-	struct json		*j;
-	struct json_error	 je;
-	const struct json	*az;
-	const char		*loc, *fin;
-	char			*body;
-	size_t			 len, i;
+	struct acme_order_doc	 d;
+	const char		*loc;
+	char			*body, err[256];
+	size_t			 len;
 
 	body = acme_body(resp, &len);
-	loc = http_response_header(resp, "Location");
-	if ((j = json_parse(body, len, 0, &je)) == NULL || loc == NULL) {
-		json_free(j);
-		acme_order_fail(o, "newOrder: no order in the answer");
+	if ((loc = http_response_header(resp, "Location")) == NULL) {
+		acme_order_fail(o, "newOrder: no Location");
 		return;
 	}
-	az = json_get(j, "authorizations");
-	if ((fin = json_get_string(j, "finalize")) == NULL || az == NULL ||
-	    az->type != JSON_ARRAY || az->nchildren == 0 ||
-	    az->nchildren > 100) {
-		json_free(j);
+	if (acme_parse_order(body, len, &d, err, sizeof err) == -1) {
+		acme_order_fail(o, "newOrder: %s", err);
+		return;
+	}
+	if (d.finalize == NULL || d.nauthz == 0) {
+		acme_order_doc_clear(&d);
 		acme_order_fail(o, "newOrder: no finalize or authorizations");
 		return;
 	}
 	o->order_url = xstrdup(loc);
-	o->finalize_url = xstrdup(fin);
-	o->authz = xcalloc(az->nchildren, sizeof *o->authz);
-	for (i = 0; i < az->nchildren; i++) {
-		if (az->children[i]->type != JSON_STRING) {
-			json_free(j);
-			acme_order_fail(o, "newOrder: bad authorization");
-			return;
-		}
-		o->authz[o->nauthz++] = xstrdup(az->children[i]->string);
-	}
-	json_free(j);
+	o->finalize_url = d.finalize;
+	o->authz = d.authz;
+	o->nauthz = d.nauthz;
+	d.finalize = NULL;
+	d.authz = NULL;
+	d.nauthz = 0;
+	acme_order_doc_clear(&d);
 	acme_next_authz(o);
 }
 

@@ -22,6 +22,23 @@ int		 acme_parse_directory(const char *, size_t,
 void		 acme_directory_clear(struct acme_directory *);
 /* A problem document's "type: detail" (caller frees), or NULL. */
 char		*acme_parse_problem(const char *, size_t);
+/* An order: status, finalize and certificate URLs, authorizations. */
+struct acme_order_doc {
+	char	*status, *finalize, *certificate;
+	char	**authz;
+	size_t	 nauthz;
+};
+int		 acme_parse_order(const char *, size_t, struct acme_order_doc *,
+		    char *err, size_t errlen);
+void		 acme_order_doc_clear(struct acme_order_doc *);
+/* An authorization: its status, the challenge of type want (token, url)
+ * and, when refused, the CA's reason ("type: detail"). */
+struct acme_authz_doc {
+	char	*status, *token, *url, *error;
+};
+int		 acme_parse_authz(const char *, size_t, const char *want,
+		    struct acme_authz_doc *, char *err, size_t errlen);
+void		 acme_authz_doc_clear(struct acme_authz_doc *);
 /* ARI renewalInfo: the suggested window [start, end]; -1 if bad. */
 int		 acme_parse_renewal_info(const char *, size_t, time_t *start,
 		    time_t *end);

@@ -116,6 +116,128 @@ acme_parse_problem(const char *text, size_t len)
 	return (out);
 }
 
+static char *
+acme_dup(const struct json *j, const char *key)
+{
+	const char	*s = json_get_string(j, key);
+
+	return (s != NULL ? xstrdup(s) : NULL);
+}
+
+void
+acme_order_doc_clear(struct acme_order_doc *d)
+{
+	size_t	i;
+
+	free(d->status);
+	free(d->finalize);
+	free(d->certificate);
+	for (i = 0; i < d->nauthz; i++)
+		free(d->authz[i]);
+	free(d->authz);
+	memset(d, 0, sizeof *d);
+}
+
+int
+acme_parse_order(const char *text, size_t len, struct acme_order_doc *d,
+    char *err, size_t errlen)
+{
+	struct json		*j;
+	struct json_error	 je;
+	const struct json	*az;
+	size_t			 i;
+
+	memset(d, 0, sizeof *d);
+	if ((j = json_parse(text, len, 0, &je)) == NULL) {
+		snprintf(err, errlen, "order: %u:%u: %s", je.line, je.column,
+		    je.message);
+		return (-1);
+	}
+	d->status = acme_dup(j, "status");
+	d->finalize = acme_dup_url(j, "finalize");
+	d->certificate = acme_dup_url(j, "certificate");
+	az = json_get(j, "authorizations");
+	if (d->status == NULL || az == NULL || az->type != JSON_ARRAY ||
+	    az->nchildren > 100) {
+		snprintf(err, errlen, "order: no status or authorizations");
+		goto fail;
+	}
+	d->authz = xcalloc(az->nchildren + 1, sizeof *d->authz);
+	for (i = 0; i < az->nchildren; i++) {
+		if (az->children[i]->type != JSON_STRING ||
+		    strlen(az->children[i]->string) !=
+		    az->children[i]->string_len) {
+			snprintf(err, errlen, "order: bad authorization URL");
+			goto fail;
+		}
+		d->authz[d->nauthz++] = xstrdup(az->children[i]->string);
+	}
+	json_free(j);
+	return (0);
+fail:
+	json_free(j);
+	acme_order_doc_clear(d);
+	return (-1);
+}
+
+void
+acme_authz_doc_clear(struct acme_authz_doc *d)
+{
+	free(d->status);
+	free(d->token);
+	free(d->url);
+	free(d->error);
+	memset(d, 0, sizeof *d);
+}
+
+int
+acme_parse_authz(const char *text, size_t len, const char *want,
+    struct acme_authz_doc *d, char *err, size_t errlen)
+{
+	struct json		*j;
+	struct json_error	 je;
+	const struct json	*chs, *c, *e;
+	const char		*type, *token;
+	size_t			 i;
+
+	memset(d, 0, sizeof *d);
+	if ((j = json_parse(text, len, 0, &je)) == NULL) {
+		snprintf(err, errlen, "authorization: %u:%u: %s", je.line,
+		    je.column, je.message);
+		return (-1);
+	}
+	if ((d->status = acme_dup(j, "status")) == NULL) {
+		snprintf(err, errlen, "authorization: no status");
+		json_free(j);
+		return (-1);
+	}
+	chs = json_get(j, "challenges");
+	for (i = 0; chs != NULL && chs->type == JSON_ARRAY &&
+	    i < chs->nchildren; i++) {
+		c = chs->children[i];
+		if ((e = json_get(c, "error")) != NULL && d->error == NULL)
+			xasprintf(&d->error, "%s: %s",
+			    json_get_string(e, "type") != NULL ?
+			    json_get_string(e, "type") : "error",
+			    json_get_string(e, "detail") != NULL ?
+			    json_get_string(e, "detail") : "(no detail)");
+		if ((type = json_get_string(c, "type")) == NULL ||
+		    strcmp(type, want) != 0 || d->url != NULL)
+			continue;
+		token = json_get_string(c, "token");
+		/* The token goes into a DNS name's value and a URL path:
+		 * base64url only (RFC 8555 8.1). */
+		if (token == NULL || *token == '\0' || strspn(token,
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		    "0123456789-_") != strlen(token))
+			continue;
+		if ((d->url = acme_dup_url(c, "url")) != NULL)
+			d->token = xstrdup(token);
+	}
+	json_free(j);
+	return (0);
+}
+
 /* RFC 3339 "2025-01-02T04:00:00Z" (fractions and offsets allowed). */
 static int
 acme_parse_time(const char *s, time_t *out)
