@@ -75,14 +75,14 @@ echo "# dns-01 order: $(echo "$t1 - $t0" | bc 2>/dev/null) s from start"
 check "dns-01: the challenge record is removed afterwards" \
     sh -c "! dig -p $DNSPORT @127.0.0.1 +short _acme-challenge.dns1.netcrave.internal TXT | grep -q ."
 check "metric: one issued" sh -c "curl -s --unix-socket '$METRICS_SOCK' http://localhost/metrics | grep -q '^netcrave_acme_issued_total 1'"
-nc_stop
+check "netcraved stops cleanly" nc_stop
 
 # 2. http-01: pebble fetches the token from our http01 listener.
 acme_conf http-01 web.netcrave.internal
 nc_start || { cat "$LOG"; finish; }
 check "http-01: certificate issued and verified" \
     wait_for 20 verified web.netcrave.internal
-nc_stop
+check "netcraved stops cleanly" nc_stop
 
 # 3. renewal: 30 s certificates renewed at 10% of their lifetime.
 acme_conf dns-01 dns1.netcrave.internal 10
@@ -93,7 +93,7 @@ renewed() {
 	    verified dns1.netcrave.internal
 }
 check "renewal: a new certificate replaces the old one" wait_for 25 renewed
-nc_stop
+check "netcraved stops cleanly" nc_stop
 
 # 4. refused: down resolves to 127.0.0.2 where nothing answers http-01.
 acme_conf http-01 down.netcrave.internal
@@ -104,5 +104,5 @@ grep "challenge refused" "$LOG" | head -1
 check "refused challenge: no certificate written" \
     test ! -e "$T/acme/down.netcrave.internal/tls.crt"
 check "refused challenge: the daemon stays up" kill -0 "$NC_PID"
-nc_stop
+check "netcraved stops cleanly" nc_stop
 finish
