@@ -34,6 +34,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "server.h"
+#include "util.h"
 #include "xmalloc.h"
 
 #define ACME_NONCE_TRIES	10	/* badNonce retries per request */
@@ -524,31 +525,6 @@ acme_cert_path(const struct acme_order *o, const char *file)
 	return (p);
 }
 
-static int
-acme_write_file(const char *path, const void *data, size_t len, mode_t mode)
-{
-	char	*tmp;
-	FILE	*f;
-	int	 rc = -1;
-
-	xasprintf(&tmp, "%s.tmp", path);
-	(void)unlink(tmp);
-	if ((f = fopen(tmp, "wx")) != NULL) {
-		(void)fchmod(fileno(f), mode);
-		if (fwrite(data, 1, len, f) == len && fflush(f) == 0 &&
-		    fsync(fileno(f)) == 0)
-			rc = 0;
-		if (fclose(f) != 0)
-			rc = -1;
-		if (rc == 0 && rename(tmp, path) == -1)
-			rc = -1;
-	}
-	if (rc == -1)
-		(void)unlink(tmp);
-	free(tmp);
-	return (rc);
-}
-
 /* Validity of the PEM certificate at path; -1 if none is there. */
 static int
 acme_cert_times(const char *path, time_t *nb, time_t *na)
@@ -602,7 +578,7 @@ acme_schedule(struct acme_order *o)
 static void
 acme_got_cert(struct acme_order *o, const struct http_response *resp)
 {
-	char		*body, *crt, *keyp, *dir;
+	char		*body, *crt, *keyp, *dir, err[256];
 	size_t		 len;
 	BIO		*b;
 	BUF_MEM		*mem;
@@ -624,14 +600,14 @@ acme_got_cert(struct acme_order *o, const struct http_response *resp)
 	keyp = acme_cert_path(o, "tls.key");
 	/* The key first: a crash between the two leaves the old pair's
 	 * certificate with a new key only if both renames straddle it. */
-	ok = acme_write_file(keyp, mem->data, mem->length, 0600) == 0 &&
-	    acme_write_file(crt, body, len, 0644) == 0;
+	ok = util_write_atomic(keyp, mem->data, mem->length, 0600, err,
+	    sizeof err) == 0 && util_write_atomic(crt, body, len, 0644, err,
+	    sizeof err) == 0;
 	BIO_free(b);
 	free(crt);
 	free(keyp);
 	if (!ok) {
-		acme_order_fail(o, "cannot write the certificate: %s",
-		    strerror(errno));
+		acme_order_fail(o, "cannot write the certificate: %s", err);
 		return;
 	}
 	log_info("acme: %s: certificate issued", o->name);
