@@ -105,4 +105,18 @@ check "refused challenge: no certificate written" \
     test ! -e "$T/acme/down.netcrave.internal/tls.crt"
 check "refused challenge: the daemon stays up" kill -0 "$NC_PID"
 check "netcraved stops cleanly" nc_stop
+
+# 5. nonces: pebble restarted rejecting 40% of good nonces; badNonce is
+# retried with the nonce that came with it, so the order still goes through.
+kill $PEBBLE; wait $PEBBLE 2>/dev/null
+PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=40 pebble -config "$T/pebble.json" \
+    -dnsserver "127.0.0.1:$DNSPORT" >"$T/pebble2.log" 2>&1 &
+PEBBLE=$!
+wait_for 10 curl -sfk "https://127.0.0.1:$MGMTPORT/roots/0" -o "$T/root.pem" ||
+    { fail "pebble did not restart"; finish; }
+acme_conf dns-01 dns2.netcrave.internal
+nc_start || { cat "$LOG"; finish; }
+check "40% of nonces refused: certificate still issued" \
+    wait_for 20 verified dns2.netcrave.internal
+check "netcraved stops cleanly" nc_stop
 finish
