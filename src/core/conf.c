@@ -380,6 +380,33 @@ static const struct conf_choice conf_dns_dnssec[] = {
 	{ "on", 1 },
 	{ NULL, 0 }
 };
+/* ACME (src/acme, issue 7). */
+static const struct conf_choice conf_acme_challenges[] = {
+	{ "dns-01", CONF_ACME_DNS01 },
+	{ "http-01", CONF_ACME_HTTP01 },
+	{ NULL, 0 }
+};
+
+static const struct conf_key conf_acme_keys[] = {
+	{ "directory", CONF_STRING, C(acme_directory), CONF_NULLABLE, 0, 0, 0,
+	  NULL, NULL, NULL, NULL },
+	{ "ca_file", CONF_STRING, C(acme_ca_file), CONF_NULLABLE, 0, 0, 0,
+	  NULL, NULL, conf_check_path, NULL },
+	{ "email", CONF_STRING, C(acme_email), CONF_NULLABLE, 0, 0, 0, NULL,
+	  NULL, NULL, NULL },
+	{ "challenge", CONF_CHOICE, C(acme_challenge), 0, 0, 0, 0,
+	  "dns-01", conf_acme_challenges, NULL, NULL },
+	{ "http01_listen", CONF_STRING, C(acme_http01_listen), CONF_NULLABLE,
+	  0, 0, 0, NULL, NULL, conf_check_listen, NULL },
+	{ "renew_percent", CONF_UINT, C(acme_renew_percent), 0, 10, 95, 66,
+	  NULL, NULL, NULL, NULL },
+	{ "names", CONF_LIST, C(acme_names), 0, 0, 100, 0, NULL, NULL, NULL,
+	  NULL },
+	{ "cert_dir", CONF_STRING, C(acme_cert_dir), CONF_NULLABLE, 0, 0, 0,
+	  NULL, NULL, conf_check_path, NULL },
+	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+
 static const struct conf_key conf_dns_keys[] = {
 	{ "zone", CONF_STRING, C(dns_zone), 0, 0, 0, 0, "netcrave.internal.",
 	  NULL, NULL, NULL },
@@ -510,6 +537,7 @@ static const struct conf_key conf_keys[] = {
 	  conf_network_keys },
 	{ "cluster", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL,
 	  conf_cluster_keys },
+	{ "acme", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL, conf_acme_keys },
 	{ "default_tag", CONF_STRING, C(default_tag), 0, 0, 0, 0, "default",
 	  NULL, conf_check_tag, NULL },
 	{ "uplink_tag", CONF_STRING, C(uplink_tag), 0, 0, 0, 0, "internet",

@@ -204,6 +204,16 @@ struct conf {
 	char		*default_tag;	/* pools requested without a tag: "default" */
 	char		*uplink_tag;	/* reserved: the way out ("internet") */
 	char		*host_tag;	/* reserved: netcraved and the host ("host") */
+
+	/* ACME client (src/acme, issue 7); directory NULL: off. */
+	char		*acme_directory;	/* https://HOST:PORT/PATH */
+	char		*acme_ca_file;		/* trust bundle for the CA */
+	char		*acme_email;		/* contact, optional */
+	int		 acme_challenge;	/* CONF_ACME_DNS01 or _HTTP01 */
+	char		*acme_http01_listen;	/* HOST:PORT for http-01 */
+	unsigned int	 acme_renew_percent;	/* of the lifetime: renew then */
+	char		**acme_names;		/* certificates kept by the daemon */
+	char		*acme_cert_dir;		/* <state_dir>/acme */
 };
 
 /*
@@ -220,5 +230,8 @@ struct conf	*conf_parse(const char *name, const char *text, size_t len,
 void		 conf_free(struct conf *);
 /* Print the normalised configuration (every key, defaults filled in) as JSON. */
 void		 conf_print(const struct conf *, FILE *);
+
+#define CONF_ACME_DNS01	0
+#define CONF_ACME_HTTP01	1
 
 #endif

@@ -5,12 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/bn.h>
 #include <openssl/crypto.h>
+#include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "crypto.h"
 #include "log.h"
+#include "xmalloc.h"
 
 /* Run a keyed context once: new nonce, aad, data, tag. */
 static int
@@ -175,4 +178,61 @@ crypto_random(void *buf, size_t len)
 {
 	if (len > INT_MAX || RAND_bytes(buf, (int)len) != 1)
 		fatalx("%s: no random bytes", __func__);
+}
+
+/* ACME (issue 7): JOSE encodings. */
+char *
+crypto_b64url(const void *data, size_t len)
+{
+	static const char	 abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				    "abcdefghijklmnopqrstuvwxyz0123456789-_";
+	const unsigned char	*p = data;
+	char			*out, *o;
+	size_t			 i;
+	unsigned int		 v;
+
+	out = o = xmalloc(len / 3 * 4 + 5);
+	for (i = 0; i + 2 < len; i += 3) {
+		v = (unsigned int)p[i] << 16 | (unsigned int)p[i + 1] << 8 |
+		    p[i + 2];
+		*o++ = abc[v >> 18 & 63];
+		*o++ = abc[v >> 12 & 63];
+		*o++ = abc[v >> 6 & 63];
+		*o++ = abc[v & 63];
+	}
+	if (len - i == 1) {
+		v = (unsigned int)p[i] << 16;
+		*o++ = abc[v >> 18 & 63];
+		*o++ = abc[v >> 12 & 63];
+	} else if (len - i == 2) {
+		v = (unsigned int)p[i] << 16 | (unsigned int)p[i + 1] << 8;
+		*o++ = abc[v >> 18 & 63];
+		*o++ = abc[v >> 12 & 63];
+		*o++ = abc[v >> 6 & 63];
+	}
+	*o = '\0';
+	return (out);
+}
+
+int
+crypto_ecdsa_der_to_raw(const unsigned char *der, size_t len,
+    unsigned char *raw, size_t n)
+{
+	const unsigned char	*p = der;
+	ECDSA_SIG		*sig;
+	const BIGNUM		*r, *s;
+	int			 rc = -1;
+
+	if ((sig = d2i_ECDSA_SIG(NULL, &p, (long)len)) == NULL)
+		return (-1);
+	if (p != der + len)
+		goto out;
+	ECDSA_SIG_get0(sig, &r, &s);
+	if (BN_bn2binpad(r, raw, (int)n) != (int)n ||
+	    BN_bn2binpad(s, raw + n, (int)n) != (int)n)
+		goto out;
+	rc = 0;
+out:
+	ECDSA_SIG_free(sig);
+	return (rc);
 }

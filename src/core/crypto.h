@@ -44,4 +44,12 @@ int	crypto_aead_key_open(struct crypto_aead_key *, const unsigned char *nonce,
 /* Fill buf with random bytes for nonces and ids; fatal if there are none. */
 void	crypto_random(void *buf, size_t len);
 
+/* ACME (issue 7): JOSE encodings. */
+/* base64url without padding of len bytes (caller frees). */
+char	*crypto_b64url(const void *, size_t len);
+/* An ECDSA DER signature into raw R||S of 2*n bytes (n 32 for P-256);
+ * -1 when der is not a signature or a part does not fit. */
+int	crypto_ecdsa_der_to_raw(const unsigned char *der, size_t len,
+	    unsigned char *raw, size_t n);
+
 #endif

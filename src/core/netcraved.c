@@ -16,6 +16,7 @@
 #include <openssl/crypto.h>
 
 #include "conf.h"
+#include "acme.h"
 #include "control.h"
 #include "cluster.h"
 #include "dav.h"
@@ -55,6 +56,7 @@ static const struct server *const servers[] = {
 	&ingress_server,	/* haproxy: after the follower and ipam, before
 				   dns (its SRV records ask ingress) */
 	&dns_server,		/* after ipam (reverse zones) and the follower */
+	&acme_server,		/* after dns: dns-01 records go there */
 };
 #define NSERVERS	(sizeof servers / sizeof servers[0])
 

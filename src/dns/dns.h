@@ -132,4 +132,12 @@ void		 dns_gen_records(yajl_gen);
 /* The server table entry. */
 extern const struct server dns_server;
 
+/* ACME dns-01 (dns_challenge.c): the TXT record _acme-challenge.<name>
+ * carrying value, served until removed; -1 with err when name lies outside
+ * the zones served or DNS is off. */
+struct dns_db	*dns_server_db(void);
+int		 dns_challenge_add(const char *name, const char *value,
+		    char *err, size_t errlen);
+void		 dns_challenge_remove(const char *name);
+
 #endif

@@ -175,5 +175,10 @@ int			 dns_journal_walk(const struct dns_journal *,
 			    uint32_t serial, uint32_t current,
 			    void (*step)(uint32_t, int, void *),
 			    void (*rec)(const uint8_t *, size_t, void *), void *);
+/* dns_zone.c, for dns_challenge.c (ACME dns-01 records as a source). */
+void			 dns_source_replace(struct dns_db *, const char *,
+			    struct dns_rec **, size_t);
+void			 dns_rrs_push(struct dns_rec ***, size_t *, size_t *,
+			    ldns_rr *);
 
 #endif

@@ -921,3 +921,10 @@ dns_gen_records(yajl_gen g)
 const struct server dns_server = {
 	"dns", dns_init, dns_reload, dns_shutdown
 };
+
+/* The live db, for the ACME dns-01 records (dns_challenge.c); NULL when off. */
+struct dns_db *
+dns_server_db(void)
+{
+	return (dns.db);
+}

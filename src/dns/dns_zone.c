@@ -526,7 +526,7 @@ dns_source_find(const struct dns_db *db, const char *id, int *found)
 }
 
 /* Hand rrs to the source id (created when needed). */
-static void
+void
 dns_source_replace(struct dns_db *db, const char *id, struct dns_rec **rrs,
     size_t nrrs)
 {
@@ -587,7 +587,7 @@ dns_rec_new(ldns_rr *rr)
 
 /* Append a record to a growing list; records are pushed compact and the ldns
  * record is freed (NULL records are skipped). */
-static void
+void
 dns_rrs_push(struct dns_rec ***rrs, size_t *n, size_t *cap, ldns_rr *rr)
 {
 	struct dns_rec	*rec;

@@ -142,9 +142,14 @@ frr_render_af(FILE *f, const struct frr_params *p, int family)
 		fprintf(f, "  network %s\n",
 		    prefix_format(&p->prefixes[i], 1, buf, sizeof buf));
 	}
-	if (p->announce != NULL && p->announce[0] != NULL)
+	/* Pools are connected where bridges live in the routing namespace,
+	 * and kernel routes to the VRF's link with the netns backend. */
+	if (p->announce != NULL && p->announce[0] != NULL) {
 		fprintf(f, "  redistribute connected route-map %s\n",
 		    family == AF_INET ? FRR_MAP4 : FRR_MAP6);
+		fprintf(f, "  redistribute kernel route-map %s\n",
+		    family == AF_INET ? FRR_MAP4 : FRR_MAP6);
+	}
 	fprintf(f, "  neighbor %s activate\n", FRR_PEER_GROUP);
 	/* Without it, learned routes point at the peer's underlay address. */
 	fprintf(f, "  neighbor %s next-hop-self\n", FRR_PEER_GROUP);

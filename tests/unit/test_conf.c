@@ -379,7 +379,7 @@ test_errors(void **state)
 	    "t.json:1:19: colour: unknown key (known here: instance, "
 	    "log_level, paths, names, store, http, metrics, dav, volume, "
 	    "children, runtime, follower, waf, dns, ingress, network, cluster, "
-	    "default_tag, uplink_tag, host_tag, scopes)");
+	    "acme, default_tag, uplink_tag, host_tag, scopes)");
 	FAILS("{\"waf\": {\"squid\": {\"enabled\": 1}}}",
 	    "t.json:1:31: waf.squid.enabled: expected true or false, got number");
 	FAILS("{\"log_level\": 1}",

@@ -1,0 +1,122 @@
+#!/bin/sh
+# acme.sh: the ACME client against pebble (real validation: no
+# PEBBLE_VA_ALWAYS_VALID; 5% of nonces rejected): an order by dns-01 answered
+# by our own DNS, an order by http-01 served by our HTTP layer, the chain
+# verified against pebble's root, a renewal, a refused challenge's error.
+. "$(dirname "$0")/lib.sh"
+
+for tool in pebble openssl curl; do
+	if ! command -v $tool >/dev/null 2>&1; then
+		echo "SKIP: $tool is not installed (tools/install-deps)"; exit 77
+	fi
+done
+
+BASE=$(shuf -i 20000-39000 -n 1)
+DNSPORT=$BASE
+ACMEPORT=$((BASE + 1))
+MGMTPORT=$((BASE + 2))
+HTTPPORT=$((BASE + 3))
+TLSPORT=$((BASE + 4))
+
+# pebble's own TLS certificate for localhost, made here.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -days 2 -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+    -keyout "$T/pebble.key" -out "$T/pebble.crt" 2>/dev/null
+cat > "$T/pebble.json" <<JSON
+{ "pebble": {
+	"listenAddress": "127.0.0.1:$ACMEPORT",
+	"managementListenAddress": "127.0.0.1:$MGMTPORT",
+	"certificate": "$T/pebble.crt", "privateKey": "$T/pebble.key",
+	"httpPort": $HTTPPORT, "tlsPort": $TLSPORT,
+	"ocspResponderURL": "", "externalAccountBindingRequired": false,
+	"certificateValidityPeriod": 30
+} }
+JSON
+PEBBLE_VA_NOSLEEP=1 pebble -config "$T/pebble.json" \
+    -dnsserver "127.0.0.1:$DNSPORT" >"$T/pebble.log" 2>&1 &
+PEBBLE=$!
+trap 'kill $PEBBLE 2>/dev/null; nc_cleanup' EXIT
+wait_for 10 curl -sfk "https://127.0.0.1:$MGMTPORT/roots/0" -o "$T/root.pem" ||
+    { fail "pebble did not start"; cat "$T/pebble.log"; finish; }
+
+# acme_conf CHALLENGE NAME [RENEW_PERCENT]
+acme_conf() {
+	nc_write_conf '"dns": { "listen": ["127.0.0.1:'$DNSPORT'"], "ttl": 30,
+	  "records": [ "web A 127.0.0.1", "down A 127.0.0.2" ] },
+	"acme": { "directory": "https://localhost:'$ACMEPORT'/dir",
+	  "ca_file": "'$T/pebble.crt'", "email": "ops@example.org",
+	  "challenge": "'$1'", "http01_listen": "127.0.0.1:'$HTTPPORT'",
+	  "renew_percent": '${3:-66}', "names": ["'$2'"],
+	  "cert_dir": "'$T/acme'" }'
+}
+
+# verified NAME: the chain on disk verifies against pebble's root for NAME,
+# and the key matches the certificate.
+verified() {
+	_vd=$T/acme/$1
+	[ -s "$_vd/tls.crt" ] || return 1
+	openssl crl2pkcs7 -nocrl -certfile "$_vd/tls.crt" 2>/dev/null |
+	    openssl pkcs7 -print_certs 2>/dev/null | awk 'BEGIN{n=0}
+	    /BEGIN CERT/{n++} n>1{print}' > "$T/chain.pem"
+	openssl verify -CAfile "$T/root.pem" -untrusted "$T/chain.pem" \
+	    -verify_hostname "$1" "$_vd/tls.crt" >/dev/null 2>&1 || return 1
+	[ "$(openssl x509 -in "$_vd/tls.crt" -noout -pubkey | openssl sha256)" = \
+	  "$(openssl pkey -in "$_vd/tls.key" -pubout | openssl sha256)" ]
+}
+
+# 1. dns-01: pebble asks our DNS server for _acme-challenge.dns1.
+t0=$(date +%s.%N)
+acme_conf dns-01 dns1.netcrave.internal
+nc_start || { cat "$LOG"; finish; }
+check "dns-01: certificate issued and verified against pebble's root" \
+    wait_for 20 verified dns1.netcrave.internal
+t1=$(date +%s.%N)
+echo "# dns-01 order: $(echo "$t1 - $t0" | bc 2>/dev/null) s from start"
+check "dns-01: the challenge record is removed afterwards" \
+    sh -c "! dig -p $DNSPORT @127.0.0.1 +short _acme-challenge.dns1.netcrave.internal TXT | grep -q ."
+check "metric: one issued" sh -c "curl -s --unix-socket '$METRICS_SOCK' http://localhost/metrics | grep -q '^netcrave_acme_issued_total 1'"
+check "netcraved stops cleanly" nc_stop
+
+# 2. http-01: pebble fetches the token from our http01 listener.
+acme_conf http-01 web.netcrave.internal
+nc_start || { cat "$LOG"; finish; }
+check "http-01: certificate issued and verified" \
+    wait_for 20 verified web.netcrave.internal
+check "netcraved stops cleanly" nc_stop
+
+# 3. renewal: 30 s certificates renewed at 10% of their lifetime.
+acme_conf dns-01 dns1.netcrave.internal 10
+first=$(openssl x509 -in "$T/acme/dns1.netcrave.internal/tls.crt" -noout -serial)
+nc_start || { cat "$LOG"; finish; }
+renewed() {
+	[ "$(openssl x509 -in "$T/acme/dns1.netcrave.internal/tls.crt" -noout -serial 2>/dev/null)" != "$first" ] &&
+	    verified dns1.netcrave.internal
+}
+check "renewal: a new certificate replaces the old one" wait_for 25 renewed
+check "netcraved stops cleanly" nc_stop
+
+# 4. refused: down resolves to 127.0.0.2 where nothing answers http-01.
+acme_conf http-01 down.netcrave.internal
+nc_start || { cat "$LOG"; finish; }
+refused() { grep -q "http-01 challenge refused" "$LOG"; }
+check "refused challenge: a clear error in the log" wait_for 20 refused
+grep "challenge refused" "$LOG" | head -1
+check "refused challenge: no certificate written" \
+    test ! -e "$T/acme/down.netcrave.internal/tls.crt"
+check "refused challenge: the daemon stays up" kill -0 "$NC_PID"
+check "netcraved stops cleanly" nc_stop
+
+# 5. nonces: pebble restarted rejecting 40% of good nonces; badNonce is
+# retried with the nonce that came with it, so the order still goes through.
+kill $PEBBLE; wait $PEBBLE 2>/dev/null
+PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=40 pebble -config "$T/pebble.json" \
+    -dnsserver "127.0.0.1:$DNSPORT" >"$T/pebble2.log" 2>&1 &
+PEBBLE=$!
+wait_for 10 curl -sfk "https://127.0.0.1:$MGMTPORT/roots/0" -o "$T/root.pem" ||
+    { fail "pebble did not restart"; finish; }
+acme_conf dns-01 dns2.netcrave.internal
+nc_start || { cat "$LOG"; finish; }
+check "40% of nonces refused: certificate still issued" \
+    wait_for 20 verified dns2.netcrave.internal
+check "netcraved stops cleanly" nc_stop
+finish
