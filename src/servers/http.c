@@ -43,6 +43,10 @@
 #define HTTP_DEFAULT_BODY_BYTES		(1024 * 1024)
 #define HTTP_DEFAULT_IDLE_MS		30000
 #define HTTP_DEFAULT_CONNECTIONS	1024
+#define HTTP_DEFAULT_HEADER_MS		10000
+#define HTTP_DEFAULT_BODY_MS		60000
+#define HTTP_DEFAULT_BODY_RATE		1024
+#define HTTP_RATE_WINDOW_MS		5000	/* a streamed body's rate is checked per window */
 #define HTTP_MAX_HEADERS		100
 #define HTTP_LISTEN_BACKLOG		128
 
@@ -126,6 +130,7 @@ struct http_conn {
 	struct event		*resume;	/* continue after a reply, off-stack */
 	size_t			 header_bytes;
 	uint64_t		 body_bytes;
+	uint64_t		 window_bytes;	/* body_bytes when the rate window began */
 	int			 fail_status;	/* set by parser callbacks */
 	const char		*fail_message;
 	int			 proto_known;	/* HTTP/1.1 or HTTP/2 decided */
@@ -422,6 +427,23 @@ http_limits_apply(struct http_limits *dst, const struct http_limits *src)
 		dst->idle_timeout_ms = HTTP_DEFAULT_IDLE_MS;
 	if (dst->max_connections == 0)
 		dst->max_connections = HTTP_DEFAULT_CONNECTIONS;
+	if (dst->header_timeout_ms == 0)
+		dst->header_timeout_ms = HTTP_DEFAULT_HEADER_MS;
+	if (dst->body_timeout_ms == 0)
+		dst->body_timeout_ms = HTTP_DEFAULT_BODY_MS;
+	if (dst->body_min_rate == 0)
+		dst->body_min_rate = HTTP_DEFAULT_BODY_RATE;
+}
+
+/* (Re)arm the connection's deadline ms from now. */
+static void
+http_conn_deadline_in(struct http_conn *c, unsigned int ms)
+{
+	struct timeval	 tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(c->deadline, &tv);
 }
 
 /* Create a server; routes are copied, the first match wins. */
@@ -584,12 +606,42 @@ http_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 	return (SSL_TLSEXT_ERR_OK);
 }
 
-/* Timer: a request did not arrive (in whole) in time. */
+/*
+ * A streamed body's rate window ended: it goes on if the window brought
+ * body_min_rate bytes a second.  Bytes queued in the socket under a raised
+ * low-water mark count; reading goes on a byte at a time to take them.
+ */
+static int
+http_conn_rate_ok(struct http_conn *c)
+{
+	uint64_t	 got, want;
+	int		 queued = 0;
+
+	got = c->body_bytes - c->window_bytes;
+	got += evbuffer_get_length(bufferevent_get_input(c->bev));
+	if (c->rcvlowat > 1 && ioctl(bufferevent_getfd(c->bev), FIONREAD,
+	    &queued) == 0 && queued > 0) {
+		got += queued;
+		c->lowat_off = 1;
+		http_conn_tune_lowat(c);
+	}
+	want = (uint64_t)c->server->limits.body_min_rate *
+	    HTTP_RATE_WINDOW_MS / 1000;
+	c->window_bytes = c->body_bytes;
+	return (got >= want);
+}
+
+/*
+ * Timer: the keep-alive idle time, the request head's or the buffered body's
+ * deadline, or the end of a streamed body's rate window.  Counted from a
+ * fixed start, never per byte, so a client dribbling a byte a second is cut
+ * all the same.
+ */
 static void
 http_conn_deadline_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct http_conn	*c = arg;
-	struct timeval		 tv;
+	struct http_request	*req = c->req;
 
 	if (c->h2 != NULL) {
 		/* Streams keep an HTTP/2 connection; an idle one goes. */
@@ -599,19 +651,35 @@ http_conn_deadline_cb(evutil_socket_t fd, short events, void *arg)
 			http_conn_free(c);
 			return;
 		}
-		tv.tv_sec = c->server->limits.idle_timeout_ms / 1000;
-		tv.tv_usec = (c->server->limits.idle_timeout_ms % 1000) * 1000;
-		evtimer_add(c->deadline, &tv);
+		http_conn_deadline_in(c, c->server->limits.idle_timeout_ms);
 		return;
 	}
-	if (c->req == NULL) {
+	if (req == NULL) {
 		log_debug("%s: %s: idle connection dropped", __func__,
 		    c->server->name);
 		http_conn_free(c);
 		return;
 	}
-	log_debug("%s: %s: request too slow, dropped", __func__, c->server->name);
-	http_conn_fail(c, 408, "request not received in time");
+	if (!req->headers_complete) {
+		log_info("%s: request head not whole in %u ms, dropped",
+		    c->server->name, c->server->limits.header_timeout_ms);
+		http_conn_fail(c, 408, "request head not received in time");
+		return;
+	}
+	if (req->handler_called && !req->complete) {
+		/* A streamed body. */
+		if (http_conn_rate_ok(c)) {
+			http_conn_deadline_in(c, HTTP_RATE_WINDOW_MS);
+			return;
+		}
+		log_info("%s: request body under %zu bytes/s, dropped",
+		    c->server->name, c->server->limits.body_min_rate);
+		http_conn_fail(c, 408, "request body too slow");
+		return;
+	}
+	log_info("%s: request body not whole in %u ms, dropped",
+	    c->server->name, c->server->limits.body_timeout_ms);
+	http_conn_fail(c, 408, "request body not received in time");
 }
 
 /* Change state, leaving a trace for debugging. */
@@ -629,18 +697,15 @@ http_conn_enter_state(struct http_conn *c, enum http_conn_state state)
 static void
 http_conn_wait_request(struct http_conn *c)
 {
-	struct timeval	 tv;
-	unsigned int	 ms = c->server->limits.idle_timeout_ms;
-
 	http_conn_enter_state(c, HTTP_CONN_IDLE);
 	c->header_bytes = 0;
 	c->body_bytes = 0;
+	c->window_bytes = 0;
 	c->lowat_off = 0;
 	if (c->rcvlowat > 1)
 		http_conn_tune_lowat(c);
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(c->deadline, &tv);
+	/* Idle until the next request's first byte starts its head's clock. */
+	http_conn_deadline_in(c, c->server->limits.idle_timeout_ms);
 	bufferevent_set_timeouts(c->bev, NULL, NULL);
 }
 
@@ -1255,6 +1320,7 @@ http_on_message_begin(http_parser *p)
 	req->keepalive = 1;
 	c->req = req;
 	http_conn_enter_state(c, HTTP_CONN_HEADERS);
+	http_conn_deadline_in(c, c->server->limits.header_timeout_ms);
 	return (0);
 }
 
@@ -1403,15 +1469,23 @@ http_on_headers_complete(http_parser *p)
 		    "HTTP/1.1 100 Continue\r\n\r\n");
 	if (req->error_status != 0 || !(req->route->flags & HTTP_ROUTE_STREAM)) {
 		req->body = evbuffer_new();
+		http_conn_deadline_in(c, c->server->limits.body_timeout_ms);
 		return (0);
 	}
 
-	/* A streamed body only has to keep moving; no whole-body deadline. */
+	/*
+	 * A streamed body (a large upload) has no whole-body deadline: it has
+	 * to keep moving (the read timeout) at body_min_rate per window.
+	 */
 	ms = c->server->limits.idle_timeout_ms;
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
 	bufferevent_set_timeouts(c->bev, &tv, NULL);
 	http_request_dispatch(req);
+	if (c->req == req && !req->complete && c->state == HTTP_CONN_BODY) {
+		c->window_bytes = c->body_bytes;
+		http_conn_deadline_in(c, HTTP_RATE_WINDOW_MS);
+	}
 	return (0);
 }
 
@@ -1465,6 +1539,7 @@ http_on_message_complete(http_parser *p)
 		return (0);
 	}
 	if (req->route->flags & HTTP_ROUTE_STREAM) {
+		evtimer_del(c->deadline);	/* the rate window */
 		if (!req->body_aborted && req->route->on_end != NULL)
 			req->route->on_end(req, c->server->arg);
 		return (0);

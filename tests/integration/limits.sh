@@ -6,7 +6,7 @@
 
 command -v python3 >/dev/null || { echo "SKIP: python3 is needed for raw socket clients"; exit 77; }
 
-nc_write_conf '"http": { "max_body_bytes": 4096, "max_header_bytes": 8192, "idle_timeout_ms": 700 }'
+nc_write_conf '"http": { "max_body_bytes": 4096, "max_header_bytes": 8192, "idle_timeout_ms": 700, "header_timeout_ms": 700 }'
 nc_start || finish
 
 head -c 5000 /dev/zero | tr '\0' 'a' > "$T/big"
