@@ -47,6 +47,7 @@
 #define HTTP_DEFAULT_BODY_MS		60000
 #define HTTP_DEFAULT_BODY_RATE		1024
 #define HTTP_RATE_WINDOW_MS		5000	/* a streamed body's rate is checked per window */
+#define HTTP2_SWEEP_MS			1000	/* an HTTP/2 connection's streams checked */
 #define HTTP_MAX_HEADERS		100
 #define HTTP_LISTEN_BACKLOG		128
 
@@ -109,6 +110,8 @@ struct http_request {
 	int32_t			 h2_stream;
 	char			*h2_method;
 	uint64_t		 h2_body_bytes;
+	uint64_t		 h2_window_bytes;	/* h2_body_bytes at h2_window */
+	struct timespec		 h2_window;	/* a streamed body's rate window */
 	size_t			 h2_header_bytes;
 	struct evbuffer		*h2_out;
 	int			 h2_eof;
@@ -137,6 +140,7 @@ struct http_conn {
 	int			 rcvlowat;	/* SO_RCVLOWAT set, 0 for never */
 	int			 lowat_off;	/* a slow body: wake on every byte */
 	nghttp2_session		*h2;		/* HTTP/2 connection */
+	struct timespec		 h2_active;	/* last bytes read */
 	TAILQ_HEAD(, http_request) h2_streams;
 	TAILQ_ENTRY(http_conn)	 entry;
 };
@@ -173,6 +177,7 @@ static int	http2_conn_start(struct http_conn *);
 static void	http2_conn_read(struct http_conn *);
 static void	http2_conn_send(struct http_conn *);
 static void	http2_conn_free(struct http_conn *);
+static void	http2_conn_sweep(struct http_conn *);
 static void	http2_conn_drained(struct http_conn *);
 static int	http2_write_head(struct http_request *, int, const char *, int64_t);
 static void	http2_reply_data(struct http_request *, const void *, size_t);
@@ -644,14 +649,7 @@ http_conn_deadline_cb(evutil_socket_t fd, short events, void *arg)
 	struct http_request	*req = c->req;
 
 	if (c->h2 != NULL) {
-		/* Streams keep an HTTP/2 connection; an idle one goes. */
-		if (TAILQ_EMPTY(&c->h2_streams)) {
-			log_debug("%s: %s: idle HTTP/2 connection dropped",
-			    __func__, c->server->name);
-			http_conn_free(c);
-			return;
-		}
-		http_conn_deadline_in(c, c->server->limits.idle_timeout_ms);
+		http2_conn_sweep(c);
 		return;
 	}
 	if (req == NULL) {
@@ -1427,7 +1425,8 @@ http_request_dispatch(struct http_request *req)
 
 	req->handler_called = 1;
 	clock_gettime(CLOCK_MONOTONIC, &req->start);
-	evtimer_del(c->deadline);
+	if (c->h2 == NULL)	/* HTTP/2's timer sweeps every stream */
+		evtimer_del(c->deadline);
 	req->route->handler(req, c->server->arg);
 }
 
@@ -2002,15 +2001,108 @@ http2_conn_kick(struct http_conn *c)
 	event_active(c->resume, 0, 0);
 }
 
-/* Re-arm the idle timer of an HTTP/2 connection. */
+/* Bytes arrived on an HTTP/2 connection: not idle. */
 static void
 http2_conn_touch(struct http_conn *c)
 {
-	struct timeval	 tv;
+	clock_gettime(CLOCK_MONOTONIC, &c->h2_active);
+}
 
-	tv.tv_sec = c->server->limits.idle_timeout_ms / 1000;
-	tv.tv_usec = (c->server->limits.idle_timeout_ms % 1000) * 1000;
+/* Milliseconds since t (monotonic). */
+static uint64_t
+http_ms_since(const struct timespec *t)
+{
+	struct timespec	 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return ((uint64_t)(now.tv_sec - t->tv_sec) * 1000 +
+	    (now.tv_nsec - t->tv_nsec) / 1000000);
+}
+
+/*
+ * A stream too slow: 408 on it, as the 413 of a body over the cap (the
+ * connection and its other streams go on), or a reset if its answer began.
+ */
+static void
+http2_stream_timeout(struct http_request *req, const char *message)
+{
+	req->body_aborted = 1;
+	if (req->reply_state != HTTP_REPLY_NONE) {
+		nghttp2_submit_rst_stream(req->conn->h2, NGHTTP2_FLAG_NONE,
+		    req->h2_stream, NGHTTP2_CANCEL);
+		return;
+	}
+	if (req->handler_called && req->cleanup != NULL) {
+		req->cleanup(req, req->cleanup_arg);
+		req->cleanup = NULL;
+	}
+	req->error_status = 408;	/* its end, if it comes, is ignored */
+	http_send_error(req, 408, message);
+}
+
+/*
+ * Every second on an HTTP/2 connection: the deadlines of HTTP/1.1 per
+ * stream (a head, a buffered body, a streamed body's rate), and the idle
+ * time once no stream is left.  Bytes arriving never postpone it, so
+ * PINGs or a dribbled frame keep nothing alive.
+ */
+static void
+http2_conn_sweep(struct http_conn *c)
+{
+	const struct http_limits	*lim = &c->server->limits;
+	struct http_request		*req, *next;
+	struct timeval			 tv;
+	uint64_t			 got;
+
+	if (TAILQ_EMPTY(&c->h2_streams) &&
+	    http_ms_since(&c->h2_active) >= lim->idle_timeout_ms) {
+		log_debug("%s: %s: idle HTTP/2 connection dropped", __func__,
+		    c->server->name);
+		http_conn_free(c);
+		return;
+	}
+	for (req = TAILQ_FIRST(&c->h2_streams); req != NULL; req = next) {
+		next = TAILQ_NEXT(req, h2_entry);
+		if (req->complete || req->error_status != 0 ||
+		    req->body_aborted)
+			continue;
+		if (!req->headers_complete) {
+			if (http_ms_since(&req->start) < lim->header_timeout_ms)
+				continue;
+			/* A header block cannot be interrupted: the
+			 * connection carries nothing else until it ends. */
+			log_info("%s: HTTP/2 request head not whole in %u ms, "
+			    "dropped", c->server->name, lim->header_timeout_ms);
+			nghttp2_session_terminate_session(c->h2,
+			    NGHTTP2_PROTOCOL_ERROR);
+			break;
+		}
+		if (!req->handler_called) {
+			if (http_ms_since(&req->start) < lim->header_timeout_ms +
+			    lim->body_timeout_ms)
+				continue;
+			log_info("%s: HTTP/2 request body not whole in time, "
+			    "stream reset", c->server->name);
+			http2_stream_timeout(req,
+			    "request body not received in time");
+			continue;
+		}
+		if (http_ms_since(&req->h2_window) < HTTP_RATE_WINDOW_MS)
+			continue;
+		got = req->h2_body_bytes - req->h2_window_bytes;
+		req->h2_window_bytes = req->h2_body_bytes;
+		clock_gettime(CLOCK_MONOTONIC, &req->h2_window);
+		if (got >= (uint64_t)lim->body_min_rate * HTTP_RATE_WINDOW_MS /
+		    1000)
+			continue;
+		log_info("%s: HTTP/2 request body under %zu bytes/s, stream "
+		    "reset", c->server->name, lim->body_min_rate);
+		http2_stream_timeout(req, "request body too slow");
+	}
+	tv.tv_sec = HTTP2_SWEEP_MS / 1000;
+	tv.tv_usec = (HTTP2_SWEEP_MS % 1000) * 1000;
 	evtimer_add(c->deadline, &tv);
+	http2_conn_send(c);
 }
 
 /* A stream opens: a request. */
@@ -2104,6 +2196,9 @@ http2_request_headers_done(struct http_request *req)
 		req->body = evbuffer_new();
 		return;
 	}
+	/* The streamed body's first rate window starts with the handler. */
+	clock_gettime(CLOCK_MONOTONIC, &req->h2_window);
+	req->h2_window_bytes = req->h2_body_bytes;
 	http_request_dispatch(req);
 }
 
@@ -2426,8 +2521,8 @@ http2_conn_start(struct http_conn *c)
 	iv[1].settings_id = NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE;
 	iv[1].value = c->server->limits.max_header_bytes;
 	nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, iv, 2);
-	evtimer_del(c->deadline);
 	http2_conn_touch(c);
+	http_conn_deadline_in(c, HTTP2_SWEEP_MS);
 	log_debug("%s: %s: HTTP/2", __func__, c->server->name);
 	return (0);
 }

@@ -4,7 +4,9 @@
 # http.header_timeout_ms on the plugin socket and on WebDAV, a buffered body
 # a byte a second 408 at body_timeout_ms, a streamed WebDAV upload under
 # body_min_rate is cut after a rate window, an ICAP head a byte a second gets
-# ICAP 408; meanwhile a normal client on the same daemon is served at once.
+# ICAP 408; the same over HTTP/2 (GOAWAY for a header block never finished,
+# 408 on the stream for a slow body); meanwhile a normal client on the same
+# daemon is served at once.
 . "$(dirname "$0")/lib.sh"
 
 command -v python3 >/dev/null || { echo "ok - skipped: python3 is needed for the raw clients"; exit 0; }
@@ -23,8 +25,13 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X MKCOL "http://127.0.0.1:$DAV_PO
 check "a WebDAV volume for the upload" [ "$code" = 201 ]
 
 python3 - "$PLUGIN_SOCK" "$DAV_PORT" "$ICAP_PORT" > "$T/py.out" 2>&1 <<'PY'
-import socket, sys, threading, time
+import socket, struct, sys, threading, time
 sock, davp, icapp = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+
+out_lock = threading.Lock()
+def say(line):
+    with out_lock:
+        sys.stdout.write(line + "\n"); sys.stdout.flush()
 
 def unix():
     s = socket.socket(socket.AF_UNIX); s.connect(sock); return s
@@ -57,7 +64,7 @@ def dribble(name, s, first, rest, every):
             break
     dt = time.monotonic() - t0
     line = got.split(b"\r\n", 1)[0].decode(errors="replace")
-    print("%s %.1f %s" % (name, dt, line), flush=True)
+    say("%s %.1f %s" % (name, dt, line))
 
 cases = [
     ("plugin-head", unix(), b"POST /Plugin.Activate HTTP/1.1\r\nHost: x\r\n",
@@ -72,7 +79,69 @@ cases = [
     ("icap-head", tcp(icapp), b"OPTIONS icap://127.0.0.1/waf ICAP/1.0\r\n",
      b"Host: x\r\n", 1.0),
 ]
+# HTTP/2 with prior knowledge (unix and plaintext loopback sockets): a
+# header block never finished, a buffered body and a streamed upload
+# dribbled.  HPACK by hand: literal fields without Huffman coding.
+def frame(typ, flags, stream, payload):
+    return struct.pack(">I", len(payload))[1:] + bytes([typ, flags]) + struct.pack(">I", stream) + payload
+
+def lit(idx, value):
+    return bytes([0x40 | idx, len(value)]) + value
+
+def h2_head(method, path, endh=True):
+    block = lit(2, method) + b"\x86" + lit(4, path) + lit(1, b"x")
+    return (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(4, 0, 0, b"") +
+        frame(1, 4 if endh else 0, 1, block))
+
+def h2_dribble(name, s, first, every, datalen):
+    """Send first, then a byte of DATA (or of a CONTINUATION frame) per
+    `every` seconds; report a GOAWAY's error code or the answer's text."""
+    s.sendall(first)
+    if datalen:
+        s.sendall(struct.pack(">I", datalen)[1:] + bytes([0, 0]) + struct.pack(">I", 1))
+    else:
+        s.sendall(struct.pack(">I", 200)[1:] + bytes([9, 0]) + struct.pack(">I", 1))
+    t0 = time.monotonic()
+    got = b""
+    s.settimeout(every)
+    what = "nothing"
+    while time.monotonic() - t0 < 30:
+        try:
+            d = s.recv(65536)
+            if not d:
+                break
+            got += d
+        except (socket.timeout, TimeoutError):
+            try:
+                s.sendall(b"z" if datalen else b"\x00")
+            except (BrokenPipeError, ConnectionResetError):
+                break
+        except ConnectionResetError:
+            break
+        # Walk the frames: a GOAWAY, or DATA on stream 1 with an answer.
+        i, found = 0, False
+        while i + 9 <= len(got):
+            n = int.from_bytes(got[i:i + 3], "big")
+            typ, sid = got[i + 3], int.from_bytes(got[i + 5:i + 9], "big") & 0x7fffffff
+            if i + 9 + n > len(got):
+                break
+            pl = got[i + 9:i + 9 + n]
+            if typ == 7:
+                what, found = "GOAWAY-%d" % int.from_bytes(pl[4:8], "big"), True
+            elif typ == 0 and sid == 1 and pl:
+                what, found = pl.split(b"\n")[0].decode(errors="replace"), True
+            i += 9 + n
+        if found:
+            break
+    say("%s %.1f %s" % (name, time.monotonic() - t0, what))
+
+h2cases = [
+    ("h2-plugin-head", unix(), h2_head(b"POST", b"/Plugin.Activate", endh=False), 1.0, 0),
+    ("h2-plugin-body", unix(), h2_head(b"POST", b"/Plugin.Activate"), 1.0, 100),
+    ("h2-dav-body", tcp(davp), h2_head(b"PUT", b"/v1/slow2"), 0.2, 16000),
+]
 threads = [threading.Thread(target=dribble, args=c) for c in cases]
+threads += [threading.Thread(target=h2_dribble, args=c) for c in h2cases]
 for t in threads: t.start()
 # Meanwhile a normal client is served, again and again, at once.
 worst = 0.0
@@ -90,9 +159,9 @@ while time.monotonic() - t0 < 4:
     worst = max(worst, time.monotonic() - t)
     ok = d.startswith(b"HTTP/1.1 200") and b"Implements" in d
     if not ok:
-        print("normal-failed", d[:80]); break
+        say("normal-failed %r" % d[:80]); break
     time.sleep(0.2)
-print("normal-worst %.3f" % worst, flush=True)
+say("normal-worst %.3f" % worst)
 for t in threads: t.join()
 PY
 cat "$T/py.out"
@@ -103,9 +172,13 @@ check "WebDAV: a head a byte a second gets 408 at 2 s" cut dav-head 1.5 4 " 408 
 check "plugin: a body a byte a second gets 408 at 2 s" cut plugin-body 1.5 4 " 408 "
 check "WebDAV: an upload at 5 bytes/s is cut after a 5 s rate window" cut dav-body 4.5 8 " 408 "
 check "ICAP: a head a byte a second gets ICAP 408 at 2 s" cut icap-head 1.5 4 "ICAP/1.0 408"
+check "HTTP/2: a header block never finished: GOAWAY at 2-3 s" cut h2-plugin-head 1.5 4.5 "GOAWAY-1"
+check "HTTP/2: a body a byte a second gets 408 on its stream at 4 s" cut h2-plugin-body 3.5 7 "request body not received in time"
+check "HTTP/2: an upload at 5 bytes/s gets 408 after a rate window" cut h2-dav-body 4.5 8 "408 Request Timeout"
 check "a normal client was served meanwhile, each within 1 s" \
     awk '$1 == "normal-worst" && $2 < 1 { f = 1 } END { exit !f }' "$T/py.out"
-check "no partial file left by the cut upload" not curl -sf -o /dev/null "http://127.0.0.1:$DAV_PORT/v1/slow"
+check "no partial file left by the cut uploads" not curl -sf -o /dev/null "http://127.0.0.1:$DAV_PORT/v1/slow"
+check "no partial file left by the cut HTTP/2 upload" not curl -sf -o /dev/null "http://127.0.0.1:$DAV_PORT/v1/slow2"
 r=$(plugin_call /Plugin.Activate)
 check "the daemon still answers" contains "$r" '200 {"Implements"'
 nc_stop
