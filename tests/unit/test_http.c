@@ -220,11 +220,14 @@ pump(int ms)
 	event_base_dispatch(base);
 }
 
-/* A server with these limits on a fresh socket. */
+/*
+ * A server with these limits on a fresh socket; a short idle time makes the
+ * head and body deadlines as short (the slow-client tests).
+ */
 static void
 start_server(size_t hdr, size_t body, unsigned int idle, unsigned int maxc)
 {
-	struct http_limits	 l = { hdr, body, idle, maxc };
+	struct http_limits	 l = { hdr, body, idle, maxc, idle, idle, 0 };
 	char			 err[256];
 
 	srv = http_server_new(base, "test", &l, routes,
@@ -643,6 +646,28 @@ test_slowloris(void **state)
 	start_server(0, 0, 300, 0);
 	r = raw_open();
 	raw_puts(r, "GET /hello HTTP/1.1\r\nX-Slow: ");
+	for (i = 0; i < 100 && !r->eof; i++) {
+		raw_puts(r, "a");
+		pump(20);
+		raw_fill(r);
+	}
+	assert_true(r->eof);
+	assert_true(i < 50);	/* ~300 ms, not 2 s */
+	assert_non_null(strstr(r->buf, "HTTP/1.1 408 "));
+	assert_int_equal(http_server_connections(srv), 0);
+	raw_close(r);
+}
+
+/* A body a byte every 20 ms, after a whole head: 408 at the body deadline. */
+static void
+test_slow_body(void **state)
+{
+	struct raw	*r;
+	int		 i;
+
+	start_server(0, 0, 300, 0);
+	r = raw_open();
+	raw_puts(r, "POST /echo HTTP/1.1\r\nContent-Length: 100\r\n\r\n");
 	for (i = 0; i < 100 && !r->eof; i++) {
 		raw_puts(r, "a");
 		pump(20);
@@ -1250,6 +1275,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_400, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slowloris, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slow_body, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_connections, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_unix_socket_takeover, setup,
