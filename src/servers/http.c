@@ -140,7 +140,7 @@ struct http_conn {
 	int			 rcvlowat;	/* SO_RCVLOWAT set, 0 for never */
 	int			 lowat_off;	/* a slow body: wake on every byte */
 	nghttp2_session		*h2;		/* HTTP/2 connection */
-	struct timespec		 h2_active;	/* last bytes read */
+	struct timespec		 h2_active;	/* a stream last opened or closed */
 	TAILQ_HEAD(, http_request) h2_streams;
 	TAILQ_ENTRY(http_conn)	 entry;
 };
@@ -2001,7 +2001,10 @@ http2_conn_kick(struct http_conn *c)
 	event_active(c->resume, 0, 0);
 }
 
-/* Bytes arrived on an HTTP/2 connection: not idle. */
+/*
+ * A stream opened or closed: the connection is not idle.  Bytes alone (PINGs,
+ * a frame dribbled in) do not count, as they do not for HTTP/1.1.
+ */
 static void
 http2_conn_touch(struct http_conn *c)
 {
@@ -2126,6 +2129,7 @@ http2_on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame,
 	req->h2_out = evbuffer_new();
 	clock_gettime(CLOCK_MONOTONIC, &req->start);
 	TAILQ_INSERT_TAIL(&c->h2_streams, req, h2_entry);
+	http2_conn_touch(c);
 	nghttp2_session_set_stream_user_data(session, frame->hd.stream_id, req);
 	return (0);
 }
@@ -2302,6 +2306,7 @@ http2_on_stream_close(nghttp2_session *session, int32_t id, uint32_t error,
 	nghttp2_session_set_stream_user_data(session, id, NULL);
 	TAILQ_REMOVE(&c->h2_streams, req, h2_entry);
 	http_request_free(req);
+	http2_conn_touch(c);
 	return (0);
 }
 
@@ -2479,7 +2484,6 @@ http2_conn_read(struct http_conn *c)
 	struct evbuffer_iovec	 v;
 	ssize_t			 n;
 
-	http2_conn_touch(c);
 	while (evbuffer_peek(in, -1, NULL, &v, 1) == 1 && v.iov_len > 0) {
 		n = nghttp2_session_mem_recv(c->h2, v.iov_base, v.iov_len);
 		if (n < 0) {
