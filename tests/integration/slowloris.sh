@@ -5,7 +5,8 @@
 # a byte a second 408 at body_timeout_ms, a streamed WebDAV upload under
 # body_min_rate is cut after a rate window, an ICAP head a byte a second gets
 # ICAP 408; the same over HTTP/2 (GOAWAY for a header block never finished,
-# 408 on the stream for a slow body); meanwhile a normal client on the same
+# 408 on the stream for a slow body), and a DNS message over TCP a byte a
+# second is closed 10 s after its first byte; meanwhile a normal client on the same
 # daemon is served at once.
 . "$(dirname "$0")/lib.sh"
 
@@ -13,20 +14,22 @@ command -v python3 >/dev/null || { echo "ok - skipped: python3 is needed for the
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 ICAP_PORT=$(free_port)
+DNS_PORT=$(free_port)
 # The idle timeout is long, so only the new deadlines can cut these clients.
 nc_write_conf "\"http\": { \"idle_timeout_ms\": 30000, \"header_timeout_ms\": 2000,
 	\"body_timeout_ms\": 2000, \"body_min_rate\": 1024 },
 	\"dav\": { \"plain_listen\": \"127.0.0.1:0\" },
-	\"waf\": { \"icap_listen\": \"127.0.0.1:$ICAP_PORT\" }"
+	\"waf\": { \"icap_listen\": \"127.0.0.1:$ICAP_PORT\" },
+	\"dns\": { \"listen\": [\"127.0.0.1:$DNS_PORT\"] }"
 nc_start || finish
 DAV_PORT=$(sed -n 's/.*dav: plaintext HTTP on .*, port \([0-9]*\).*/\1/p' "$LOG" | tail -1)
 check "WebDAV plaintext listener" [ -n "$DAV_PORT" ]
 code=$(curl -s -o /dev/null -w '%{http_code}' -X MKCOL "http://127.0.0.1:$DAV_PORT/v1/")
 check "a WebDAV volume for the upload" [ "$code" = 201 ]
 
-python3 - "$PLUGIN_SOCK" "$DAV_PORT" "$ICAP_PORT" > "$T/py.out" 2>&1 <<'PY'
+python3 - "$PLUGIN_SOCK" "$DAV_PORT" "$ICAP_PORT" "$DNS_PORT" > "$T/py.out" 2>&1 <<'PY'
 import socket, struct, sys, threading, time
-sock, davp, icapp = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+sock, davp, icapp, dnsp = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 
 out_lock = threading.Lock()
 def say(line):
@@ -78,6 +81,8 @@ cases = [
      b"Content-Length: 1000000\r\n\r\n", b"z", 0.2),
     ("icap-head", tcp(icapp), b"OPTIONS icap://127.0.0.1/waf ICAP/1.0\r\n",
      b"Host: x\r\n", 1.0),
+    # A 100-byte DNS message over TCP, a byte a second: closed at 10 s.
+    ("dns-tcp", tcp(dnsp), b"\x00\x64\x12\x34", b"\x00", 1.0),
 ]
 # HTTP/2 with prior knowledge (unix and plaintext loopback sockets): a
 # header block never finished, a buffered body and a streamed upload
@@ -175,6 +180,7 @@ check "ICAP: a head a byte a second gets ICAP 408 at 2 s" cut icap-head 1.5 4 "I
 check "HTTP/2: a header block never finished: GOAWAY at 2-3 s" cut h2-plugin-head 1.5 4.5 "GOAWAY-1"
 check "HTTP/2: a body a byte a second gets 408 on its stream at 4 s" cut h2-plugin-body 3.5 7 "request body not received in time"
 check "HTTP/2: an upload at 5 bytes/s gets 408 after a rate window" cut h2-dav-body 4.5 8 "408 Request Timeout"
+check "DNS over TCP: a message a byte a second is closed at 10 s" cut dns-tcp 9.5 12 "dns-tcp"
 check "a normal client was served meanwhile, each within 1 s" \
     awk '$1 == "normal-worst" && $2 < 1 { f = 1 } END { exit !f }' "$T/py.out"
 check "no partial file left by the cut uploads" not curl -sf -o /dev/null "http://127.0.0.1:$DAV_PORT/v1/slow"
