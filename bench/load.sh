@@ -133,23 +133,30 @@ async def idle_conn(opener, held):
         pass
 
 async def slowloris(opener, stop, counts):
-    """A request header one byte at a time, a byte a second."""
+    """A request header one byte at a time, a byte a second; how long the
+    server lets it live (its http.header_timeout_ms) goes in counts."""
     try:
         r, w = await opener()
     except OSError:
         counts["refused"] += 1
         return
+    t0 = time.perf_counter()
+    gone = asyncio.create_task(r.read())    # the 408 and EOF, or a reset
     data = b"GET /load/4k HTTP/1.1\r\nHost: x\r\n" + b"X-a: b\r\n" * 100
     for c in data:
-        if stop.is_set():
+        if stop.is_set() or gone.done():
             break
         try:
             w.write(bytes([c]))
             await w.drain()
         except (ConnectionError, OSError):
-            counts["dropped"] += 1
-            return
+            break
         await asyncio.sleep(1)
+    if gone.done() or not stop.is_set():
+        counts["dropped"] += 1
+        counts["survived"].append(time.perf_counter() - t0)
+    else:
+        gone.cancel()
     w.close()
 
 async def fetcher(stop, counts):
@@ -176,7 +183,8 @@ async def udp_flood(stop, counts):
     tr.close()
 
 async def main():
-    held, counts = [], {"get": 0, "dns": 0, "refused": 0, "dropped": 0}
+    held, counts = [], {"get": 0, "dns": 0, "refused": 0, "dropped": 0,
+                        "survived": []}
     stop = asyncio.Event()
     plug = lambda: asyncio.open_unix_connection(sock)
     dav = lambda: asyncio.open_connection("127.0.0.1", davp)
@@ -198,6 +206,13 @@ async def main():
     print(f"abusers: {counts['get']} WebDAV GETs ({counts['get'] / el:.0f}/s), "
           f"{counts['dns']} python DNS queries, {counts['refused']} slowloris refused, "
           f"{counts['dropped']} slowloris dropped by the server")
+    lived = sorted(counts["survived"])
+    if lived:
+        print(f"slowloris survived: min {lived[0]:.1f} s, median "
+              f"{lived[len(lived) // 2]:.1f} s, max {lived[-1]:.1f} s "
+              f"(http.header_timeout_ms); {slow - len(lived)} still alive at the end")
+    else:
+        print(f"slowloris survived: none dropped, {slow} alive at the end")
     for w in held:
         w.close()
 

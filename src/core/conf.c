@@ -189,6 +189,13 @@ static const struct conf_key conf_http_keys[] = {
 	  100, 86400000, 30000, NULL, NULL, NULL, NULL },
 	{ "max_connections", CONF_UINT, C(http_max_connections), 0,
 	  1, 65536, 1024, NULL, NULL, NULL, NULL },
+	/* Slow clients (issue 12). */
+	{ "header_timeout_ms", CONF_UINT, C(http_header_timeout_ms), 0,
+	  100, 3600000, 10000, NULL, NULL, NULL, NULL },
+	{ "body_timeout_ms", CONF_UINT, C(http_body_timeout_ms), 0,
+	  100, 86400000, 60000, NULL, NULL, NULL, NULL },
+	{ "body_min_rate", CONF_SIZE, C(http_body_min_rate), 0,
+	  1, 1073741824, 1024, NULL, NULL, NULL, NULL },
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 

@@ -96,6 +96,9 @@ struct conf {
 	size_t		 http_max_body_bytes;
 	unsigned int	 http_idle_timeout_ms;
 	unsigned int	 http_max_connections;
+	unsigned int	 http_header_timeout_ms;	/* slow clients: 408 */
+	unsigned int	 http_body_timeout_ms;
+	size_t		 http_body_min_rate;
 
 	/* Metrics listener: "unix:PATH" or "HOST:PORT"; "" disables. */
 	char		*metrics_listen;

@@ -20,6 +20,9 @@ server_http_limits(const struct conf *conf, struct http_limits *limits)
 	limits->max_body_bytes = conf->http_max_body_bytes;
 	limits->idle_timeout_ms = conf->http_idle_timeout_ms;
 	limits->max_connections = conf->http_max_connections;
+	limits->header_timeout_ms = conf->http_header_timeout_ms;
+	limits->body_timeout_ms = conf->http_body_timeout_ms;
+	limits->body_min_rate = conf->http_body_min_rate;
 }
 
 /*

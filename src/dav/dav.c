@@ -123,6 +123,8 @@ dav_reply_buffer(struct dav_req *dr, int status, const char *ctype,
 		return;
 	}
 	http_request_set_cleanup(dr->req, NULL, NULL);
+	/* dav_on_headers looks here to know whether dr is gone. */
+	http_request_set_data(dr->req, NULL);
 	dav_count(dr->method, status, evbuffer_get_length(buf));
 	http_reply_buffer(dr->req, status, ctype, buf);
 	dav_req_free(dr);
@@ -1358,7 +1360,9 @@ dav_on_headers(struct http_request *req, void *arg)
 		dav_patch_start(dr);
 	else
 		dr->body = evbuffer_new();
-	dr->in_headers = 0;
+	/* A PUT or PATCH refused at once (no body to wait for) freed dr. */
+	if (http_request_data(req) == dr)
+		dr->in_headers = 0;
 }
 
 /* Body bytes: into the PUT writer, the PATCH file or the XML buffer. */

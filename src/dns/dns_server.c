@@ -54,6 +54,7 @@ struct dns_listener {
 
 struct dns_tcp {
 	struct bufferevent	*bev;
+	struct event		*deadline;	/* the message coming in */
 	struct sockaddr_storage	 peer;
 };
 
@@ -268,8 +269,24 @@ static void
 dns_tcp_free(struct dns_tcp *c)
 {
 	bufferevent_free(c->bev);
+	event_free(c->deadline);
 	free(c);
 	dns.ntcp--;
+}
+
+/*
+ * Timer: a message did not arrive whole DNS_TCP_IDLE_SEC after its first
+ * byte.  The idle timeout alone would let a client dribbling a byte a
+ * second hold one of the DNS_TCP_MAX connections for hours.
+ */
+static void
+dns_tcp_deadline(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	log_info("dns: TCP message not whole in %d s, connection closed",
+	    DNS_TCP_IDLE_SEC);
+	dns_tcp_free(arg);
 }
 
 /* Write one message with its length in front. */
@@ -292,15 +309,23 @@ dns_tcp_read(struct bufferevent *bev, void *arg)
 	struct dns_tcp		*c = arg;
 	struct evbuffer		*in = bufferevent_get_input(bev);
 	struct dns_query_ctx	 ctx = { 1, dns.payload, 1 };
+	struct timeval		 tv = { DNS_TCP_IDLE_SEC, 0 };
 	uint8_t			 lenbuf[2], *q;
 	size_t			 qlen, len, zone;
 
 	for (;;) {
+		/* What is left is the start of the next message: its clock
+		 * starts with its first byte, and a whole one stops it. */
+		if (evbuffer_get_length(in) == 0)
+			evtimer_del(c->deadline);
+		else if (!evtimer_pending(c->deadline, NULL))
+			evtimer_add(c->deadline, &tv);
 		if (evbuffer_copyout(in, lenbuf, 2) != 2)
 			return;
 		qlen = util_get_be16(lenbuf);
 		if (evbuffer_get_length(in) < qlen + 2)
 			return;
+		evtimer_del(c->deadline);
 		q = evbuffer_pullup(in, (ssize_t)qlen + 2) + 2;
 		if (dns_query_is_xfr(dns.db, q, qlen, &zone) &&
 		    dns_axfr_allowed(&c->peer)) {
@@ -346,6 +371,8 @@ dns_tcp_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		free(c);
 		return;
 	}
+	if ((c->deadline = evtimer_new(dns.base, dns_tcp_deadline, c)) == NULL)
+		fatalx("%s: evtimer_new failed", __func__);
 	dns.ntcp++;
 	bufferevent_setcb(c->bev, dns_tcp_read, NULL, dns_tcp_event, c);
 	bufferevent_set_timeouts(c->bev, &tv, &tv);

@@ -43,6 +43,11 @@
 #define HTTP_DEFAULT_BODY_BYTES		(1024 * 1024)
 #define HTTP_DEFAULT_IDLE_MS		30000
 #define HTTP_DEFAULT_CONNECTIONS	1024
+#define HTTP_DEFAULT_HEADER_MS		10000
+#define HTTP_DEFAULT_BODY_MS		60000
+#define HTTP_DEFAULT_BODY_RATE		1024
+#define HTTP_RATE_WINDOW_MS		5000	/* a streamed body's rate is checked per window */
+#define HTTP2_SWEEP_MS			1000	/* an HTTP/2 connection's streams checked */
 #define HTTP_MAX_HEADERS		100
 #define HTTP_LISTEN_BACKLOG		128
 
@@ -105,6 +110,8 @@ struct http_request {
 	int32_t			 h2_stream;
 	char			*h2_method;
 	uint64_t		 h2_body_bytes;
+	uint64_t		 h2_window_bytes;	/* h2_body_bytes at h2_window */
+	struct timespec		 h2_window;	/* a streamed body's rate window */
 	size_t			 h2_header_bytes;
 	struct evbuffer		*h2_out;
 	int			 h2_eof;
@@ -126,12 +133,14 @@ struct http_conn {
 	struct event		*resume;	/* continue after a reply, off-stack */
 	size_t			 header_bytes;
 	uint64_t		 body_bytes;
+	uint64_t		 window_bytes;	/* body_bytes when the rate window began */
 	int			 fail_status;	/* set by parser callbacks */
 	const char		*fail_message;
 	int			 proto_known;	/* HTTP/1.1 or HTTP/2 decided */
 	int			 rcvlowat;	/* SO_RCVLOWAT set, 0 for never */
 	int			 lowat_off;	/* a slow body: wake on every byte */
 	nghttp2_session		*h2;		/* HTTP/2 connection */
+	struct timespec		 h2_active;	/* a stream last opened or closed */
 	TAILQ_HEAD(, http_request) h2_streams;
 	TAILQ_ENTRY(http_conn)	 entry;
 };
@@ -168,6 +177,7 @@ static int	http2_conn_start(struct http_conn *);
 static void	http2_conn_read(struct http_conn *);
 static void	http2_conn_send(struct http_conn *);
 static void	http2_conn_free(struct http_conn *);
+static void	http2_conn_sweep(struct http_conn *);
 static void	http2_conn_drained(struct http_conn *);
 static int	http2_write_head(struct http_request *, int, const char *, int64_t);
 static void	http2_reply_data(struct http_request *, const void *, size_t);
@@ -422,6 +432,23 @@ http_limits_apply(struct http_limits *dst, const struct http_limits *src)
 		dst->idle_timeout_ms = HTTP_DEFAULT_IDLE_MS;
 	if (dst->max_connections == 0)
 		dst->max_connections = HTTP_DEFAULT_CONNECTIONS;
+	if (dst->header_timeout_ms == 0)
+		dst->header_timeout_ms = HTTP_DEFAULT_HEADER_MS;
+	if (dst->body_timeout_ms == 0)
+		dst->body_timeout_ms = HTTP_DEFAULT_BODY_MS;
+	if (dst->body_min_rate == 0)
+		dst->body_min_rate = HTTP_DEFAULT_BODY_RATE;
+}
+
+/* (Re)arm the connection's deadline ms from now. */
+static void
+http_conn_deadline_in(struct http_conn *c, unsigned int ms)
+{
+	struct timeval	 tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(c->deadline, &tv);
 }
 
 /* Create a server; routes are copied, the first match wins. */
@@ -584,34 +611,73 @@ http_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 	return (SSL_TLSEXT_ERR_OK);
 }
 
-/* Timer: a request did not arrive (in whole) in time. */
+/*
+ * A streamed body's rate window ended: it goes on if the window brought
+ * body_min_rate bytes a second.  Bytes queued in the socket under a raised
+ * low-water mark count; reading goes on a byte at a time to take them.
+ */
+static int
+http_conn_rate_ok(struct http_conn *c)
+{
+	uint64_t	 got, want;
+	int		 queued = 0;
+
+	got = c->body_bytes - c->window_bytes;
+	got += evbuffer_get_length(bufferevent_get_input(c->bev));
+	if (c->rcvlowat > 1 && ioctl(bufferevent_getfd(c->bev), FIONREAD,
+	    &queued) == 0 && queued > 0) {
+		got += queued;
+		c->lowat_off = 1;
+		http_conn_tune_lowat(c);
+	}
+	want = (uint64_t)c->server->limits.body_min_rate *
+	    HTTP_RATE_WINDOW_MS / 1000;
+	c->window_bytes = c->body_bytes;
+	return (got >= want);
+}
+
+/*
+ * Timer: the keep-alive idle time, the request head's or the buffered body's
+ * deadline, or the end of a streamed body's rate window.  Counted from a
+ * fixed start, never per byte, so a client dribbling a byte a second is cut
+ * all the same.
+ */
 static void
 http_conn_deadline_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct http_conn	*c = arg;
-	struct timeval		 tv;
+	struct http_request	*req = c->req;
 
 	if (c->h2 != NULL) {
-		/* Streams keep an HTTP/2 connection; an idle one goes. */
-		if (TAILQ_EMPTY(&c->h2_streams)) {
-			log_debug("%s: %s: idle HTTP/2 connection dropped",
-			    __func__, c->server->name);
-			http_conn_free(c);
-			return;
-		}
-		tv.tv_sec = c->server->limits.idle_timeout_ms / 1000;
-		tv.tv_usec = (c->server->limits.idle_timeout_ms % 1000) * 1000;
-		evtimer_add(c->deadline, &tv);
+		http2_conn_sweep(c);
 		return;
 	}
-	if (c->req == NULL) {
+	if (req == NULL) {
 		log_debug("%s: %s: idle connection dropped", __func__,
 		    c->server->name);
 		http_conn_free(c);
 		return;
 	}
-	log_debug("%s: %s: request too slow, dropped", __func__, c->server->name);
-	http_conn_fail(c, 408, "request not received in time");
+	if (!req->headers_complete) {
+		log_info("%s: request head not whole in %u ms, dropped",
+		    c->server->name, c->server->limits.header_timeout_ms);
+		http_conn_fail(c, 408, "request head not received in time");
+		return;
+	}
+	if (req->handler_called && !req->complete) {
+		/* A streamed body. */
+		if (http_conn_rate_ok(c)) {
+			http_conn_deadline_in(c, HTTP_RATE_WINDOW_MS);
+			return;
+		}
+		log_info("%s: request body under %zu bytes/s, dropped",
+		    c->server->name, c->server->limits.body_min_rate);
+		http_conn_fail(c, 408, "request body too slow");
+		return;
+	}
+	log_info("%s: request body not whole in %u ms, dropped",
+	    c->server->name, c->server->limits.body_timeout_ms);
+	http_conn_fail(c, 408, "request body not received in time");
 }
 
 /* Change state, leaving a trace for debugging. */
@@ -629,18 +695,15 @@ http_conn_enter_state(struct http_conn *c, enum http_conn_state state)
 static void
 http_conn_wait_request(struct http_conn *c)
 {
-	struct timeval	 tv;
-	unsigned int	 ms = c->server->limits.idle_timeout_ms;
-
 	http_conn_enter_state(c, HTTP_CONN_IDLE);
 	c->header_bytes = 0;
 	c->body_bytes = 0;
+	c->window_bytes = 0;
 	c->lowat_off = 0;
 	if (c->rcvlowat > 1)
 		http_conn_tune_lowat(c);
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(c->deadline, &tv);
+	/* Idle until the next request's first byte starts its head's clock. */
+	http_conn_deadline_in(c, c->server->limits.idle_timeout_ms);
 	bufferevent_set_timeouts(c->bev, NULL, NULL);
 }
 
@@ -1255,6 +1318,7 @@ http_on_message_begin(http_parser *p)
 	req->keepalive = 1;
 	c->req = req;
 	http_conn_enter_state(c, HTTP_CONN_HEADERS);
+	http_conn_deadline_in(c, c->server->limits.header_timeout_ms);
 	return (0);
 }
 
@@ -1361,7 +1425,8 @@ http_request_dispatch(struct http_request *req)
 
 	req->handler_called = 1;
 	clock_gettime(CLOCK_MONOTONIC, &req->start);
-	evtimer_del(c->deadline);
+	if (c->h2 == NULL)	/* HTTP/2's timer sweeps every stream */
+		evtimer_del(c->deadline);
 	req->route->handler(req, c->server->arg);
 }
 
@@ -1403,15 +1468,23 @@ http_on_headers_complete(http_parser *p)
 		    "HTTP/1.1 100 Continue\r\n\r\n");
 	if (req->error_status != 0 || !(req->route->flags & HTTP_ROUTE_STREAM)) {
 		req->body = evbuffer_new();
+		http_conn_deadline_in(c, c->server->limits.body_timeout_ms);
 		return (0);
 	}
 
-	/* A streamed body only has to keep moving; no whole-body deadline. */
+	/*
+	 * A streamed body (a large upload) has no whole-body deadline: it has
+	 * to keep moving (the read timeout) at body_min_rate per window.
+	 */
 	ms = c->server->limits.idle_timeout_ms;
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
 	bufferevent_set_timeouts(c->bev, &tv, NULL);
 	http_request_dispatch(req);
+	if (c->req == req && !req->complete && c->state == HTTP_CONN_BODY) {
+		c->window_bytes = c->body_bytes;
+		http_conn_deadline_in(c, HTTP_RATE_WINDOW_MS);
+	}
 	return (0);
 }
 
@@ -1465,6 +1538,7 @@ http_on_message_complete(http_parser *p)
 		return (0);
 	}
 	if (req->route->flags & HTTP_ROUTE_STREAM) {
+		evtimer_del(c->deadline);	/* the rate window */
 		if (!req->body_aborted && req->route->on_end != NULL)
 			req->route->on_end(req, c->server->arg);
 		return (0);
@@ -1927,15 +2001,111 @@ http2_conn_kick(struct http_conn *c)
 	event_active(c->resume, 0, 0);
 }
 
-/* Re-arm the idle timer of an HTTP/2 connection. */
+/*
+ * A stream opened or closed: the connection is not idle.  Bytes alone (PINGs,
+ * a frame dribbled in) do not count, as they do not for HTTP/1.1.
+ */
 static void
 http2_conn_touch(struct http_conn *c)
 {
-	struct timeval	 tv;
+	clock_gettime(CLOCK_MONOTONIC, &c->h2_active);
+}
 
-	tv.tv_sec = c->server->limits.idle_timeout_ms / 1000;
-	tv.tv_usec = (c->server->limits.idle_timeout_ms % 1000) * 1000;
+/* Milliseconds since t (monotonic). */
+static uint64_t
+http_ms_since(const struct timespec *t)
+{
+	struct timespec	 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return ((uint64_t)(now.tv_sec - t->tv_sec) * 1000 +
+	    (now.tv_nsec - t->tv_nsec) / 1000000);
+}
+
+/*
+ * A stream too slow: 408 on it, as the 413 of a body over the cap (the
+ * connection and its other streams go on), or a reset if its answer began.
+ */
+static void
+http2_stream_timeout(struct http_request *req, const char *message)
+{
+	req->body_aborted = 1;
+	if (req->reply_state != HTTP_REPLY_NONE) {
+		nghttp2_submit_rst_stream(req->conn->h2, NGHTTP2_FLAG_NONE,
+		    req->h2_stream, NGHTTP2_CANCEL);
+		return;
+	}
+	if (req->handler_called && req->cleanup != NULL) {
+		req->cleanup(req, req->cleanup_arg);
+		req->cleanup = NULL;
+	}
+	req->error_status = 408;	/* its end, if it comes, is ignored */
+	http_send_error(req, 408, message);
+}
+
+/*
+ * Every second on an HTTP/2 connection: the deadlines of HTTP/1.1 per
+ * stream (a head, a buffered body, a streamed body's rate), and the idle
+ * time once no stream is left.  Bytes arriving never postpone it, so
+ * PINGs or a dribbled frame keep nothing alive.
+ */
+static void
+http2_conn_sweep(struct http_conn *c)
+{
+	const struct http_limits	*lim = &c->server->limits;
+	struct http_request		*req, *next;
+	struct timeval			 tv;
+	uint64_t			 got;
+
+	if (TAILQ_EMPTY(&c->h2_streams) &&
+	    http_ms_since(&c->h2_active) >= lim->idle_timeout_ms) {
+		log_debug("%s: %s: idle HTTP/2 connection dropped", __func__,
+		    c->server->name);
+		http_conn_free(c);
+		return;
+	}
+	for (req = TAILQ_FIRST(&c->h2_streams); req != NULL; req = next) {
+		next = TAILQ_NEXT(req, h2_entry);
+		if (req->complete || req->error_status != 0 ||
+		    req->body_aborted)
+			continue;
+		if (!req->headers_complete) {
+			if (http_ms_since(&req->start) < lim->header_timeout_ms)
+				continue;
+			/* A header block cannot be interrupted: the
+			 * connection carries nothing else until it ends. */
+			log_info("%s: HTTP/2 request head not whole in %u ms, "
+			    "dropped", c->server->name, lim->header_timeout_ms);
+			nghttp2_session_terminate_session(c->h2,
+			    NGHTTP2_PROTOCOL_ERROR);
+			break;
+		}
+		if (!req->handler_called) {
+			if (http_ms_since(&req->start) < lim->header_timeout_ms +
+			    lim->body_timeout_ms)
+				continue;
+			log_info("%s: HTTP/2 request body not whole in time, "
+			    "stream reset", c->server->name);
+			http2_stream_timeout(req,
+			    "request body not received in time");
+			continue;
+		}
+		if (http_ms_since(&req->h2_window) < HTTP_RATE_WINDOW_MS)
+			continue;
+		got = req->h2_body_bytes - req->h2_window_bytes;
+		req->h2_window_bytes = req->h2_body_bytes;
+		clock_gettime(CLOCK_MONOTONIC, &req->h2_window);
+		if (got >= (uint64_t)lim->body_min_rate * HTTP_RATE_WINDOW_MS /
+		    1000)
+			continue;
+		log_info("%s: HTTP/2 request body under %zu bytes/s, stream "
+		    "reset", c->server->name, lim->body_min_rate);
+		http2_stream_timeout(req, "request body too slow");
+	}
+	tv.tv_sec = HTTP2_SWEEP_MS / 1000;
+	tv.tv_usec = (HTTP2_SWEEP_MS % 1000) * 1000;
 	evtimer_add(c->deadline, &tv);
+	http2_conn_send(c);
 }
 
 /* A stream opens: a request. */
@@ -1959,6 +2129,7 @@ http2_on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame,
 	req->h2_out = evbuffer_new();
 	clock_gettime(CLOCK_MONOTONIC, &req->start);
 	TAILQ_INSERT_TAIL(&c->h2_streams, req, h2_entry);
+	http2_conn_touch(c);
 	nghttp2_session_set_stream_user_data(session, frame->hd.stream_id, req);
 	return (0);
 }
@@ -2029,6 +2200,9 @@ http2_request_headers_done(struct http_request *req)
 		req->body = evbuffer_new();
 		return;
 	}
+	/* The streamed body's first rate window starts with the handler. */
+	clock_gettime(CLOCK_MONOTONIC, &req->h2_window);
+	req->h2_window_bytes = req->h2_body_bytes;
 	http_request_dispatch(req);
 }
 
@@ -2132,6 +2306,7 @@ http2_on_stream_close(nghttp2_session *session, int32_t id, uint32_t error,
 	nghttp2_session_set_stream_user_data(session, id, NULL);
 	TAILQ_REMOVE(&c->h2_streams, req, h2_entry);
 	http_request_free(req);
+	http2_conn_touch(c);
 	return (0);
 }
 
@@ -2309,7 +2484,6 @@ http2_conn_read(struct http_conn *c)
 	struct evbuffer_iovec	 v;
 	ssize_t			 n;
 
-	http2_conn_touch(c);
 	while (evbuffer_peek(in, -1, NULL, &v, 1) == 1 && v.iov_len > 0) {
 		n = nghttp2_session_mem_recv(c->h2, v.iov_base, v.iov_len);
 		if (n < 0) {
@@ -2351,8 +2525,8 @@ http2_conn_start(struct http_conn *c)
 	iv[1].settings_id = NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE;
 	iv[1].value = c->server->limits.max_header_bytes;
 	nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, iv, 2);
-	evtimer_del(c->deadline);
 	http2_conn_touch(c);
+	http_conn_deadline_in(c, HTTP2_SWEEP_MS);
 	log_debug("%s: %s: HTTP/2", __func__, c->server->name);
 	return (0);
 }

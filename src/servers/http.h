@@ -25,6 +25,13 @@ struct http_limits {
 	size_t		max_body_bytes;		/* buffered or streamed; over: 413 */
 	unsigned int	idle_timeout_ms;	/* no byte for this long: connection dropped */
 	unsigned int	max_connections;	/* accept paused while at the cap */
+	/* Slow clients: a request head not whole this long after its first
+	 * byte, a buffered body not whole this long after its head, or a
+	 * streamed body slower than body_min_rate bytes a second over a
+	 * window: 408 and closed, however steadily the bytes dribble in. */
+	unsigned int	header_timeout_ms;
+	unsigned int	body_timeout_ms;
+	size_t		body_min_rate;
 };
 
 typedef void	(*http_handler_fn)(struct http_request *, void *arg);

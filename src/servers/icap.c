@@ -82,6 +82,7 @@ struct icap_conn {
 	struct icap_server	*srv;
 	struct bufferevent	*bev;
 	struct evbuffer		*out;		/* answers not yet written */
+	struct event		*deadline;	/* the heads of the request */
 	struct icap_conn	*next;
 	enum icap_state		 state;
 
@@ -151,6 +152,7 @@ icap_request_reset(struct icap_conn *c)
 	c->has_body = 0;
 	c->truncated = 0;
 	c->chunk_left = 0;
+	evtimer_del(c->deadline);
 }
 
 /* May the answer be 204?  With Allow: 204, or in answer to a preview (before
@@ -186,6 +188,7 @@ icap_conn_fail(struct icap_conn *c, int status, const char *reason,
 	icap_count("netcrave_icap_errors_total",
 	    "ICAP requests answered with an error", "status", code);
 	c->close_after = 1;
+	evtimer_del(c->deadline);
 	icap_reply_head(c, out, status, reason);
 	evbuffer_add_printf(out, "Encapsulated: null-body=0\r\n\r\n");
 	icap_conn_enter_state(c, ICAP_CLOSING);
@@ -882,6 +885,32 @@ icap_conn_process(struct icap_conn *c)
 		icap_conn_free(c);
 }
 
+/* Timer: the heads did not arrive whole in time, however steadily they came. */
+static void
+icap_conn_deadline_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct icap_conn	*c = arg;
+
+	log_info("icap: request heads not whole in %u ms, dropped",
+	    c->srv->limits.head_timeout_ms);
+	icap_conn_fail(c, 408, "Request Timeout", "heads too slow");
+	icap_conn_process(c);
+}
+
+/* The first byte of a request's heads starts their clock. */
+static void
+icap_conn_arm_deadline(struct icap_conn *c)
+{
+	struct timeval	 tv;
+	unsigned int	 ms = c->srv->limits.head_timeout_ms;
+
+	if (ms == 0 || evtimer_pending(c->deadline, NULL))
+		return;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(c->deadline, &tv);
+}
+
 /* Run the state machine over what has arrived. */
 static void
 icap_conn_run(struct icap_conn *c)
@@ -896,6 +925,7 @@ icap_conn_run(struct icap_conn *c)
 		case ICAP_HEAD:
 			if (evbuffer_get_length(in) == 0)
 				return;
+			icap_conn_arm_deadline(c);
 			if ((rc = icap_read_head(c)) != 0)
 				return;
 			if (c->method == ICAP_OPTIONS)
@@ -906,6 +936,8 @@ icap_conn_run(struct icap_conn *c)
 				return;
 			c->encap = xmalloc(c->encap_len + 1);
 			evbuffer_remove(in, c->encap, c->encap_len);
+			/* The heads are in; a body only has to keep moving. */
+			evtimer_del(c->deadline);
 			if (c->has_body) {
 				icap_conn_enter_state(c, ICAP_CHUNK_SIZE);
 				break;
@@ -1001,6 +1033,7 @@ icap_conn_free(struct icap_conn *c)
 		}
 	c->srv->nconns--;
 	icap_request_reset(c);
+	event_free(c->deadline);
 	evbuffer_free(c->body);
 	evbuffer_free(c->out);
 	bufferevent_free(c->bev);
@@ -1030,7 +1063,9 @@ icap_server_adopt(struct icap_server *srv, int fd)
 	c->body = evbuffer_new();
 	c->out = evbuffer_new();
 	c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->body == NULL || c->out == NULL || c->bev == NULL)
+	c->deadline = evtimer_new(srv->base, icap_conn_deadline_cb, c);
+	if (c->body == NULL || c->out == NULL || c->bev == NULL ||
+	    c->deadline == NULL)
 		fatalx("%s: out of memory", __func__);
 	icap_request_reset(c);
 	c->state = ICAP_HEAD;
@@ -1147,6 +1182,7 @@ icap_conf_limits(const struct conf *conf, struct icap_limits *l)
 	l->preview_bytes = conf->waf_preview_bytes;
 	l->idle_timeout_ms = conf->waf_idle_timeout_ms;
 	l->max_connections = conf->waf_max_connections;
+	l->head_timeout_ms = conf->http_header_timeout_ms;
 }
 
 /* The built-in set plus every rule file; -1 with err (nothing kept). */

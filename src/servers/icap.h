@@ -18,6 +18,10 @@ struct icap_limits {
 	unsigned int	 preview_bytes;		/* offered in OPTIONS */
 	unsigned int	 idle_timeout_ms;
 	unsigned int	 max_connections;
+	/* An ICAP head and its encapsulated HTTP heads not whole this long
+	 * after their first byte: ICAP 408 and closed, however steadily the
+	 * bytes dribble in; 0 for none. */
+	unsigned int	 head_timeout_ms;
 };
 
 /* A server without a listener (tests and the fuzzer adopt sockets). */

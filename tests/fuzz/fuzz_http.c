@@ -115,7 +115,7 @@ static const struct http_route routes[] = {
 static void
 fuzz_init(void)
 {
-	struct http_limits	 l = { 4096, 8192, 60000, 16 };
+	struct http_limits	 l = { 4096, 8192, 60000, 16, 0, 0, 0 };
 
 	signal(SIGPIPE, SIG_IGN);
 	base = event_base_new();

@@ -24,7 +24,7 @@ static struct icap_server	*srv;
 static void
 fuzz_init(void)
 {
-	struct icap_limits	l = { 4096, 64, 60000, 16 };
+	struct icap_limits	l = { 4096, 64, 60000, 16, 0 };
 
 	signal(SIGPIPE, SIG_IGN);
 	log_init(1, LOG_LEVEL_INFO, "fuzz_icap");

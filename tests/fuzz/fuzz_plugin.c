@@ -65,7 +65,7 @@ fuzz_init_ipam(void)
 static void
 fuzz_init(void)
 {
-	struct http_limits	 l = { 16384, 1 << 20, 60000, 16 };
+	struct http_limits	 l = { 16384, 1 << 20, 60000, 16, 0, 0, 0 };
 
 	signal(SIGPIPE, SIG_IGN);
 	/* Not to stderr: libFuzzer reports there.  Without syslogd this is quiet. */

@@ -1,12 +1,13 @@
 #!/bin/sh
 # limits.sh: the HTTP layer's limits hold on the plugin socket: 413 over the body
 # cap, 431 over the header cap, silent and slow clients dropped at the idle
-# timeout, and 1000 idle connections do not keep a fresh request from an answer.
+# timeout (HTTP/2 with PINGs and no stream too), and 1000 idle connections do
+# not keep a fresh request from an answer.
 . "$(dirname "$0")/lib.sh"
 
 command -v python3 >/dev/null || { echo "SKIP: python3 is needed for raw socket clients"; exit 77; }
 
-nc_write_conf '"http": { "max_body_bytes": 4096, "max_header_bytes": 8192, "idle_timeout_ms": 700 }'
+nc_write_conf '"http": { "max_body_bytes": 4096, "max_header_bytes": 8192, "idle_timeout_ms": 700, "header_timeout_ms": 700 }'
 nc_start || finish
 
 head -c 5000 /dev/zero | tr '\0' 'a' > "$T/big"
@@ -64,9 +65,36 @@ while time.monotonic() - t < 6 and not dropped:
     except ConnectionResetError:
         dropped = True
 print("slowloris-dropped", dropped and time.monotonic() - t < 5)
+
+# HTTP/2 (prior knowledge on a unix socket) with no stream, a PING every
+# 100 ms: bytes are not activity, so it is dropped at the idle timeout too.
+s = socket.socket(socket.AF_UNIX); s.connect(path)
+s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+ping = b"\x00\x00\x08\x06\x00\x00\x00\x00\x00" + b"12345678"
+dropped = False
+t = time.monotonic()
+while time.monotonic() - t < 6 and not dropped:
+    try:
+        s.sendall(ping)
+    except (BrokenPipeError, ConnectionResetError):
+        dropped = True
+        break
+    s.settimeout(0.1)
+    try:
+        while True:
+            data = s.recv(4096)
+            if data == b"":
+                dropped = True
+                break
+    except (socket.timeout, TimeoutError):
+        pass
+    except ConnectionResetError:
+        dropped = True
+print("h2-pinger-dropped", dropped and time.monotonic() - t < 4)
 PY
 check "silent client dropped at the idle timeout" grep -q "silent-dropped True" "$T/py.out"
 check "slowloris dropped" grep -q "slowloris-dropped True" "$T/py.out"
+check "HTTP/2 with PINGs and no stream dropped at the idle timeout" grep -q "h2-pinger-dropped True" "$T/py.out"
 r=$(plugin_call /Plugin.Activate)
 check "daemon unaffected" contains "$r" '200 {"Implements"'
 nc_stop

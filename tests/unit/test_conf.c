@@ -217,6 +217,9 @@ check_defaults(const struct conf *c)
 	assert_int_equal(c->http_max_body_bytes, 1048576);
 	assert_int_equal(c->http_idle_timeout_ms, 30000);
 	assert_int_equal(c->http_max_connections, 1024);
+	assert_int_equal(c->http_header_timeout_ms, 10000);
+	assert_int_equal(c->http_body_timeout_ms, 60000);
+	assert_int_equal(c->http_body_min_rate, 1024);
 	assert_string_equal(c->metrics_listen, "unix:/run/netcrave/metrics.sock");
 	assert_null(c->children);
 	assert_int_equal(c->nchildren, 0);
@@ -374,7 +377,8 @@ test_errors(void **state)
 	FAILS("{\n  \"http\": {\n    \"max_bdy_bytes\": 1\n  }\n}",
 	    "t.json:3:5: http.max_bdy_bytes: unknown key (known here: "
 	    "max_header_bytes, max_body_bytes, idle_timeout_ms, "
-	    "max_connections)");
+	    "max_connections, header_timeout_ms, body_timeout_ms, "
+	    "body_min_rate)");
 	FAILS("{\"instance\": \"x\", \"colour\": 1}",
 	    "t.json:1:19: colour: unknown key (known here: instance, "
 	    "log_level, paths, names, store, http, metrics, dav, volume, "

@@ -220,11 +220,14 @@ pump(int ms)
 	event_base_dispatch(base);
 }
 
-/* A server with these limits on a fresh socket. */
+/*
+ * A server with these limits on a fresh socket; a short idle time makes the
+ * head and body deadlines as short (the slow-client tests).
+ */
 static void
 start_server(size_t hdr, size_t body, unsigned int idle, unsigned int maxc)
 {
-	struct http_limits	 l = { hdr, body, idle, maxc };
+	struct http_limits	 l = { hdr, body, idle, maxc, idle, idle, 0 };
 	char			 err[256];
 
 	srv = http_server_new(base, "test", &l, routes,
@@ -633,16 +636,19 @@ test_idle_timeout(void **state)
 	raw_close(r);
 }
 
-/* One byte every 20 ms never completes the headers: dropped all the same. */
+/*
+ * After head, a byte every 20 ms: 408 and closed at the 300 ms deadline
+ * (far before the 2 s the bytes would take), however steadily they come.
+ */
 static void
-test_slowloris(void **state)
+dribble_until_408(const char *head)
 {
 	struct raw	*r;
 	int		 i;
 
 	start_server(0, 0, 300, 0);
 	r = raw_open();
-	raw_puts(r, "GET /hello HTTP/1.1\r\nX-Slow: ");
+	raw_puts(r, head);
 	for (i = 0; i < 100 && !r->eof; i++) {
 		raw_puts(r, "a");
 		pump(20);
@@ -653,6 +659,20 @@ test_slowloris(void **state)
 	assert_non_null(strstr(r->buf, "HTTP/1.1 408 "));
 	assert_int_equal(http_server_connections(srv), 0);
 	raw_close(r);
+}
+
+/* The headers never complete: dropped all the same. */
+static void
+test_slowloris(void **state)
+{
+	dribble_until_408("GET /hello HTTP/1.1\r\nX-Slow: ");
+}
+
+/* A whole head, then a body that never completes: the body deadline. */
+static void
+test_slow_body(void **state)
+{
+	dribble_until_408("POST /echo HTTP/1.1\r\nContent-Length: 100\r\n\r\n");
 }
 
 /* At the cap accept pauses; a close resumes it. */
@@ -1250,6 +1270,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_400, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slowloris, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slow_body, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_connections, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_unix_socket_takeover, setup,

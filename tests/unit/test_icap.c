@@ -40,7 +40,7 @@ static int
 setup(void **state)
 {
 	struct fixture		*f = calloc(1, sizeof *f);
-	struct icap_limits	 l = { 65536, 16, 5000, 8 };
+	struct icap_limits	 l = { 65536, 16, 5000, 8, 0 };
 	int			 sv[2];
 
 	assert_non_null(f);

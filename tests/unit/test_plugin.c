@@ -39,7 +39,7 @@ static int
 setup(void **state)
 {
 	struct fixture			*f = calloc(1, sizeof *f);
-	struct http_limits		 limits = { 16384, 65536, 5000, 64 };
+	struct http_limits		 limits = { 16384, 65536, 5000, 64, 0, 0, 0 };
 	struct http_client_target	 target;
 	char				 err[256];
 
