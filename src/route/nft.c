@@ -322,18 +322,11 @@ nft_forward_by_bridge(FILE *f, const struct nft_model *m, int *noutp,
  * What containers may ask of netcraved's own servers at their gateway (the
  * services of the host tag): DNS now; ingress and the like add lines here.
  */
-static const struct {
-	const char	*proto;
-	int		 port;
-} nft_host_services[] = {
-	{ "udp", 53 },
-	{ "tcp", 53 },
-};
-
 /*
  * The input chain: to the addresses of this namespace (the gateways) containers
- * get ICMP (ping, neighbour discovery, path MTU) and the host tag's services;
- * everything else from a network is dropped.
+ * get ICMP (ping, neighbour discovery, path MTU) and the services netcraved
+ * offers there (DNS on dns.gateway_port); everything else from a network is
+ * dropped.
  */
 static void
 nft_input(FILE *f, const struct nft_model *m)
@@ -349,12 +342,10 @@ nft_input(FILE *f, const struct nft_model *m)
 	for (k = 0; sel[k] != NULL; k++)
 		fprintf(f, "\t\t%s meta l4proto { icmp, ipv6-icmp } accept\n",
 		    sel[k]);
-	for (i = 0; i < sizeof nft_host_services / sizeof nft_host_services[0];
-	    i++)
+	for (i = 0; m->dns_port != 0 && i < 2; i++)
 		for (k = 0; sel[k] != NULL; k++)
 			fprintf(f, "\t\t%s %s dport %d accept\n", sel[k],
-			    nft_host_services[i].proto,
-			    nft_host_services[i].port);
+			    i == 0 ? "udp" : "tcp", m->dns_port);
 	for (k = 0; sel[k] != NULL; k++)
 		fprintf(f, "\t\t%s drop\n", sel[k]);
 	fprintf(f, "\t}\n");

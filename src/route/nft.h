@@ -50,6 +50,8 @@ struct nft_model {
 	/* WAF egress: networks whose egress names proxy_tag reach squid's
 	 * forward proxy on the host at proxy_addr:proxy_port through the
 	 * uplink, as port proxy_port of their gateway (IPv4). */
+	int			  dns_port;	/* DNS at the gateways
+						   (dns.gateway_port), 0: none */
 	const char		 *proxy_tag;	/* NULL: none */
 	const char		 *proxy_addr;	/* the host end of the uplink */
 	int			  proxy_port;

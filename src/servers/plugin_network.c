@@ -76,6 +76,7 @@ static struct {
 	char			 uplink_host_addr[16]; /* the host end's, IPv4 */
 	char			*proxy_tag;	/* waf.egress_tag; NULL: none */
 	int			 proxy_port;	/* squid's forward-proxy port */
+	int			 gateway_dns_port; /* dns.gateway_port */
 	char			 uplink_host[NET_IFNAMSIZ];	/* host end */
 	char			 uplink[NET_IFNAMSIZ];		/* routing end */
 	struct net_network_list	 networks;
@@ -343,6 +344,7 @@ net_policy_apply_vrfs(const struct nft_model *all)
 		m.proxy_tag = all->proxy_tag;
 		m.proxy_addr = all->proxy_addr;
 		m.proxy_port = all->proxy_port;
+		m.dns_port = all->dns_port;
 		m.networks = xcalloc(all->nnetworks + 1, sizeof *m.networks);
 		for (i = 0; i < all->nnetworks; i++)
 			if (strcmp(all->networks[i]->tag, v->tag) == 0)
@@ -382,6 +384,7 @@ net_policy_apply(void)
 
 	memset(&m, 0, sizeof m);
 	m.table = net.nft_table;
+	m.dns_port = net.gateway_dns_port;
 	if (net.uplink[0] != '\0') {
 		m.uplink = net.uplink;
 		m.uplink_tag = net.uplink_tag;
@@ -1516,6 +1519,7 @@ net_init(const struct server_env *env, char *err, size_t errlen)
 	net.uplink_tag = xstrdup(c->uplink_tag);
 	net.host_tag = xstrdup(c->host_tag);
 	net_proxy_conf(c);
+	net.gateway_dns_port = c->dns_gateway_port;
 	net.docker_netns = c->runtime_netns != NULL ?
 	    xstrdup(c->runtime_netns) : NULL;
 	net.repair = evtimer_new(env->base, net_repair, NULL);
@@ -1546,6 +1550,12 @@ static int
 net_reload(const struct conf *old, const struct conf *new, char *err,
     size_t errlen)
 {
+	/* The gateways' input chain admits the DNS port that is served. */
+	if (new->dns_gateway_port != (unsigned int)net.gateway_dns_port) {
+		net.gateway_dns_port = new->dns_gateway_port;
+		if (net.rsk != NULL)
+			net_policy_apply();
+	}
 	return (0);
 }
 

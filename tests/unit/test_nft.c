@@ -112,7 +112,7 @@ test_ruleset(void **state)
 {
 	struct net_network	*nets[] = { &web, &db, &other };
 	struct nft_model	 m = { .table = "nc", .networks = nets,
-	    .nnetworks = 3 };
+	    .nnetworks = 3, .dns_port = 53 };
 	char			*text;
 
 	text = nft_ruleset(&m);
@@ -129,6 +129,17 @@ test_ruleset(void **state)
 	m.host_tag = "host";
 	text = nft_ruleset(&m);
 	assert_string_equal(text, golden_uplink);
+	free(text);
+	/* The gateways admit the DNS port that is served, and none when off. */
+	m.dns_port = 5353;
+	text = nft_ruleset(&m);
+	assert_non_null(strstr(text, "udp dport 5353 accept"));
+	assert_non_null(strstr(text, "tcp dport 5353 accept"));
+	assert_null(strstr(text, "dport 53 "));
+	free(text);
+	m.dns_port = 0;
+	text = nft_ruleset(&m);
+	assert_null(strstr(text, "dport"));
 	free(text);
 }
 
@@ -238,7 +249,7 @@ test_ruleset_vrf(void **state)
 	struct net_network	*nets[] = { &w, &d };
 	struct nft_model	 m = { .table = "nc", .networks = nets,
 	    .nnetworks = 2, .uplink = "ncur", .uplink_tag = "internet",
-	    .host_tag = "host", .by_link = 1 };
+	    .host_tag = "host", .by_link = 1, .dns_port = 53 };
 	char			*text;
 
 	assert_int_equal(prefix_parse("198.18.0.0/24", 0, &w.pool4, NULL, 0), 0);
@@ -267,6 +278,7 @@ test_ruleset_vrf(void **state)
 	m.networks = nets;
 	m.nnetworks = 2;
 	m.transit = "ncyw";
+	m.dns_port = 53;
 	text = nft_ruleset(&m);
 	assert_string_equal(text, golden_transit);
 	free(text);
@@ -324,7 +336,7 @@ test_ruleset_proxy(void **state)
 	struct nft_model	 m = { .table = "nc", .networks = nets,
 	    .nnetworks = 2, .uplink = "ncur", .uplink_tag = "internet",
 	    .host_tag = "host", .proxy_tag = "proxied",
-	    .proxy_addr = "169.254.7.1", .proxy_port = 3128 };
+	    .proxy_addr = "169.254.7.1", .proxy_port = 3128, .dns_port = 53 };
 	char			*text;
 
 	text = nft_ruleset(&m);
