@@ -319,10 +319,6 @@ nft_forward_by_bridge(FILE *f, const struct nft_model *m, int *noutp,
 }
 
 /*
- * What containers may ask of netcraved's own servers at their gateway (the
- * services of the host tag): DNS now; ingress and the like add lines here.
- */
-/*
  * The input chain: to the addresses of this namespace (the gateways) containers
  * get ICMP (ping, neighbour discovery, path MTU) and the services netcraved
  * offers there (DNS on dns.gateway_port); everything else from a network is
