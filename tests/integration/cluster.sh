@@ -4,7 +4,8 @@
 # host with clustering on and its own zebra+bgpd.  A network is created on
 # host 1 through the plugin API with the calls and bodies dockerd sends
 # (IpamDriver.RequestPool, then NetworkDriver.CreateNetwork); host 2 must learn
-# its subnet over iBGP (ttl-security) and reach its gateway (ping).  Not with a
+# its subnet over iBGP (ttl-security), and containers on the two hosts reach
+# each other through both hosts' tag policies (ping).  Not with a
 # real dockerd per host: each would need a mount namespace of its own for
 # /run/docker/plugins.  Both hosts share one store on a private PostgreSQL 15
 # (tests/helpers/pg.sh) and one address schema: their pools are cluster-unique
@@ -73,7 +74,8 @@ host_conf() {
 	  "peers": [ "$3" ], "announce": [ "198.18.62.0/24" ],
 	  "frr_bin_dir": "$FRR" },
 	"scopes": [ { "name": "cl", "ipv4_network": "198.18.62.0/24",
-	  "ipv4_prefix_length": 28, "tags": ["default"] } ]
+	  "ipv4_prefix_length": 28, "tags": ["default"],
+	  "egress": ["default"], "ingress": ["default"] } ]
 }
 JSON
 }
@@ -150,10 +152,11 @@ learned() { ip -n "$1" route show "$2" | grep -q "via $3"; }
 check "host 2 learns $pool1 via 198.18.61.1 (BGP)" wait_for 30 learned "$R2" "$pool1" 198.18.61.1
 echo "# host 1's new network routable on host 2 after $(( ($(date +%s%N) - t0) / 1000000 )) ms (CreateNetwork to kernel route, 100 ms polls)"
 check "host 1 learns $pool2 via 198.18.61.2 (BGP)" wait_for 30 learned "$R1" "$pool2" 198.18.61.2
-# Traffic across hosts: the gateways live in each tag's VRF namespace (netns
-# backend) behind the routing namespace, whose tag policy drops what comes
-# from the underlay until it knows the other host's networks and their tags.
-echo "ok - skipped: gateway ping across hosts: the VRF's forward chain does not admit the underlay yet (the learned routes are checked above)"
+# Each host follows the other's networks through the store's change log: its
+# tag policy admits their pools as it admits its own networks of the tag.
+policy_knows() { ip netns exec "$1" nft list table inet "${INSTANCE}h$2" 2>/dev/null | grep -q "daddr $3"; }
+check "host 1's tag policy admits host 2's pool $pool2" wait_for 10 policy_knows "$R1" 1 "$pool2"
+check "host 2's tag policy admits host 1's pool $pool1" wait_for 10 policy_knows "$R2" 2 "$pool1"
 
 # An endpoint on each network, joined as dockerd joins a container: the
 # address from RequestAddress, CreateEndpoint, Join; then the SrcName veth end
@@ -184,11 +187,17 @@ check "container on host 2 joined ($c2)" [ -n "$c2" ]
 check "the containers' addresses are distinct" [ "$c1" != "$c2" ]
 check "host 2 routes to the container on host 1 over the underlay" sh -c \
     "ip -n '$R2' route get '$c1' | grep -q 'via 198.18.61.1'"
-# Not yet: container to container across hosts.  The tag policy of each
-# routing namespace (src/route/nft.c) drops what leaves a network's bridge for
-# anything but its egress tags' bridges, and the other host's networks are not
-# in that model yet.
-echo "ok - skipped: container-to-container ping across hosts: the nft tag policy does not know the other host's networks yet"
+# Container to container across hosts, over the BGP-learned routes and
+# through both hosts' tag policies; and to the other host's gateway.
+check "container on host 1 pings the container on host 2 ($c2)" wait_for 10 \
+    ip netns exec "${INSTANCE}c1" ping -c1 -W1 "$c2"
+check "container on host 2 pings the container on host 1 ($c1)" \
+    ip netns exec "${INSTANCE}c2" ping -c1 -W1 "$c1"
+check "container on host 1 pings host 2's gateway ($(gw "$pool2"))" \
+    ip netns exec "${INSTANCE}c1" ping -c1 -W1 "$(gw "$pool2")"
+# The underlay itself is no network: its addresses do not reach containers.
+check "host 2's underlay address cannot reach the container on host 1" \
+    sh -c "! ip netns exec '$R2' ping -c1 -W1 '$c1' >/dev/null"
 # kill -9 host 1's netcraved: its FRR keeps the routes; a new netcraved takes
 # over (the orphaned zebra and bgpd are replaced).
 kill -KILL "$PID1"
@@ -199,12 +208,13 @@ check "host 1 netcraved starts again" start_host 1
 bgpd_running() { "$NETCRAVECTL" -s "$T/h1/control.sock" status 2>/dev/null | grep -q "frr-bgpd *ready"; }
 check "host 1: its new bgpd runs" wait_for 30 bgpd_running
 check "host 1 and host 2 are Established again" wait_for 60 established 1 198.18.61.2
-# Not yet: after the restart zebra finds host 1's bridge without carrier
-# (the joined endpoint's veth is not what the new netcraved reconciles), so
-# the subnet is not announced again; seen here, left to the network server.
-if wait_for 15 learned "$R2" "$pool1" 198.18.61.1; then
-	ok "host 2 routes to host 1's network again"
-else
-	echo "ok - skipped: host 1's network not announced again after kill -9 (bridge without carrier after reconcile)"
-fi
+# Announced again: the new netcraved builds only host 1's own networks (host
+# 2's records in the shared store are host 2's: followed, never built here).
+check "host 2 routes to host 1's network again" wait_for 30 learned "$R2" "$pool1" 198.18.61.1
+check "after the restart: container on host 2 pings the container on host 1" \
+    wait_for 10 ip netns exec "${INSTANCE}c2" ping -c1 -W1 "$c1"
+nets1=$("$NETCRAVECTL" -s "$T/h1/control.sock" networks 2>&1)
+check "host 1 lists its own network" contains "$nets1" "${INSTANCE}net1"
+check "host 1 does not build host 2's network" sh -c \
+    "! printf '%s' '$nets1' | grep -q '${INSTANCE}net2'"
 finish

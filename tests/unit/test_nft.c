@@ -25,11 +25,11 @@ static char	*db_ingress[] = { t_web, t_host, NULL };
 static char	*other_egress[] = { t_db, NULL };	/* db does not admit it */
 
 static struct net_network web = { i_w, t_web, "ncbw1", 1, 0, { 0 }, { 0 },
-    { 0 }, { 0 }, web_egress, NULL, { 0 }, "" };
+    { 0 }, { 0 }, web_egress, NULL, { 0 }, "", NULL };
 static struct net_network db = { i_d, t_db, "ncbd1", 1, 0, { 0 }, { 0 },
-    { 0 }, { 0 }, NULL, db_ingress, { 0 }, "" };
+    { 0 }, { 0 }, NULL, db_ingress, { 0 }, "", NULL };
 static struct net_network other = { i_o, t_other, "ncbo1", 1, 0, { 0 }, { 0 },
-    { 0 }, { 0 }, other_egress, NULL, { 0 }, "" };
+    { 0 }, { 0 }, other_egress, NULL, { 0 }, "", NULL };
 
 /* A -> B only when A's egress names B's tag and B's ingress admits A's. */
 static void
@@ -289,7 +289,7 @@ test_ruleset_vrf(void **state)
 static char	 t_prox[] = "prox", t_proxied[] = "proxied", i_p[] = "p";
 static char	*prox_egress[] = { t_proxied, NULL };
 static struct net_network prox = { i_p, t_prox, "ncbp1", 1, 0, { 0 }, { 0 },
-    { 0 }, { 0 }, prox_egress, NULL, { 0 }, "" };
+    { 0 }, { 0 }, prox_egress, NULL, { 0 }, "", NULL };
 
 /* Bridges in the routing namespace: the DNAT and the forward rule here. */
 static const char golden_proxy[] =
@@ -398,6 +398,53 @@ test_ruleset_proxy(void **state)
 	free(text);
 }
 
+/*
+ * Networks of another host (cluster): the same policy on their pools, in and
+ * out over the underlay; a tag not allowed gets nothing.
+ */
+static void
+test_ruleset_remote(void **state)
+{
+	static char		 i_rd[] = "rd1", i_ro[] = "ro1";
+	struct net_network	 w = web, rd = db, ro = other;
+	struct net_network	*nets[] = { &w }, *remote[] = { &rd, &ro };
+	struct nft_model	 m = { .table = "nc", .networks = nets,
+	    .nnetworks = 1, .remote = remote, .nremote = 2, .by_link = 1 };
+	char			*text;
+
+	rd.id = i_rd;
+	ro.id = i_ro;
+	assert_int_equal(prefix_parse("198.18.0.0/24", 0, &w.pool4, NULL, 0), 0);
+	assert_int_equal(prefix_parse("198.18.32.0/24", 0, &rd.pool4, NULL, 0),
+	    0);
+	assert_int_equal(prefix_parse("198.18.40.0/24", 0, &ro.pool4, NULL, 0),
+	    0);
+	strcpy(w.vrf_link, "ncxw");
+	text = nft_ruleset(&m);
+	assert_non_null(strstr(text, "\t\tiifname \"ncxw\" ip saddr "
+	    "198.18.0.0/24 ip daddr 198.18.32.0/24 accept\n"));
+	/* db's egress does not name web; other is not admitted by anyone. */
+	assert_null(strstr(text, "ip saddr 198.18.32.0/24"));
+	assert_null(strstr(text, "198.18.40.0/24"));
+	free(text);
+	/* Bridges in the routing namespace: the same through the bridge. */
+	m.by_link = 0;
+	text = nft_ruleset(&m);
+	assert_non_null(strstr(text, "\t\tiifname \"ncbw1\" ip saddr "
+	    "198.18.0.0/24 ip daddr 198.18.32.0/24 accept\n"));
+	assert_null(strstr(text, "198.18.40.0/24"));
+	free(text);
+	/* A remote network whose egress admits web comes in. */
+	ro.egress = web_egress;	/* names db, not web */
+	rd.egress = (char *[]){ t_web, NULL };
+	w.ingress = (char *[]){ t_db, NULL };
+	text = nft_ruleset(&m);
+	assert_non_null(strstr(text, "\t\toifname \"ncbw1\" ip saddr "
+	    "198.18.32.0/24 ip daddr 198.18.0.0/24 accept\n"));
+	assert_null(strstr(text, "198.18.40.0/24"));
+	free(text);
+}
+
 int
 main(void)
 {
@@ -406,6 +453,7 @@ main(void)
 		cmocka_unit_test(test_ruleset),
 		cmocka_unit_test(test_ruleset_vrf),
 		cmocka_unit_test(test_ruleset_proxy),
+		cmocka_unit_test(test_ruleset_remote),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
