@@ -71,7 +71,7 @@ host_conf() {
 	  "poll_ms": 100 },
 	"follower": { "docker_socket": null },
 	"cluster": { "enabled": true, "asn": 64700, "host_address": "$2",
-	  "peers": [ "$3" ], "announce": [ "198.18.62.0/24" ],
+	  "peers": [ $3 ], "announce": [ "198.18.62.0/24" ],
 	  "frr_bin_dir": "$FRR" },
 	"scopes": [ { "name": "cl", "ipv4_network": "198.18.62.0/24",
 	  "ipv4_prefix_length": 28, "tags": ["default"],
@@ -79,8 +79,10 @@ host_conf() {
 }
 JSON
 }
-host_conf 1 198.18.61.1 198.18.61.2
-host_conf 2 198.18.61.2 198.18.61.1
+# No peers configured: each host registers in the store's membership and
+# peers with the hosts it finds there, at start or as they join.
+host_conf 1 198.18.61.1 ""
+host_conf 2 198.18.61.2 ""
 
 start_host() {
 	"$NETCRAVED" -f -c "$T/h$1/conf.json" >> "$T/h$1/log" 2>&1 &
@@ -89,10 +91,19 @@ start_host() {
 	    http://localhost/Plugin.Activate -o /dev/null
 }
 check "host 1 netcraved starts" start_host 1
+bgpd_pid() { cat "$T/h$1/run/frr/bgpd.pid" 2>/dev/null; }
+check "host 1's bgpd runs" wait_for 20 sh -c "[ -n \"\$(cat '$T/h1/run/frr/bgpd.pid' 2>/dev/null)\" ]"
+pid_before=$(bgpd_pid 1)
 # The cluster's keys (the store's records are sealed with them) go to host 2.
 mkdir -p "$T/h2/state" && chmod 0700 "$T/h2/state"
 cp -a "$T/h1/state/keys" "$T/h2/state/keys"
 check "host 2 netcraved starts on the same database" start_host 2
+check "host 2 peers with host 1 from the membership at start" wait_for 10 \
+    grep -q "neighbor 198.18.61.1 peer-group" "$T/h2/run/frr/frr.conf"
+check "host 1 learns that host 2 joined" wait_for 10 grep -q \
+    "cluster: host 198.18.61.2 joined" "$T/h1/log"
+check "host 1's frr.conf now names host 2" grep -q \
+    "neighbor 198.18.61.2 peer-group" "$T/h1/run/frr/frr.conf"
 
 # call N PATH BODY: as dockerd posts to a plugin.
 call() {
@@ -109,6 +120,8 @@ if [ -d /sys/module/wireguard ] || modprobe -n wireguard 2>/dev/null; then
 else
 	wg=no
 fi
+pair_listed() { "$NETCRAVECTL" -s "$T/h1/control.sock" status 2>&1 | grep -q "198.18.61.2 UNENCRYPTED"; }
+[ "$wg" = no ] && wait_for 10 pair_listed
 out=$("$NETCRAVECTL" -s "$T/h1/control.sock" status 2>&1)
 if [ "$wg" = no ]; then
 	check "no WireGuard here: start-up warns" grep -q \
@@ -127,6 +140,10 @@ established() {
 	    -c "show bgp neighbors $2 json" 2>/dev/null | grep -q '"bgpState":"Established"'
 }
 check "host 1 and host 2 reach Established over iBGP" wait_for 60 established 1 198.18.61.2
+check "host 1 added host 2 to its running bgpd (no restart: same pid)" \
+    [ "$(bgpd_pid 1)" = "$pid_before" ]
+check "bgpd took every command netcraved sent it" sh -c \
+    "! grep -q 'bgpd refused\\|bgpd.s vty' '$T/h1/log' '$T/h2/log'"
 
 # A network on each host, as dockerd creates one: RequestPool, RequestAddress
 # (the gateway), CreateNetwork.
