@@ -7,7 +7,9 @@
 # big file >= 0.8).  The figures are steadier than one run of each: the
 # servers share CPU 0 and the clients run on CPU 1 (taskset), and ROUNDS
 # rounds (default 5) take turns between the servers; the medians are
-# reported, with the spread of the ratio over the rounds.
+# reported, with the spread of the ratio over the rounds.  Each server's CPU
+# time per request is reported too: the VM's noise moves it far less than
+# the requests per second.
 # Usage: bench/dav.sh [build-dir]  (root; needs wrk, nginx-extras, apache2,
 # curl: sudo tools/install-deps --bench)
 set -eu
@@ -120,34 +122,53 @@ request = function()
 end
 LUA
 
+# CPU time (ms) a server process has used: a figure other load on the
+# machine hardly moves, unlike the requests per second.
+cpu_ms() { awk '{ print ($14 + $15) * 10 }' "/proc/$1/stat"; }
+NG_PID=$(pgrep -P "$(cat "$T/nginx/nginx.pid")" | head -1)
+# rps PORT NAME [PID]: requests/s of one wrk run, and the server's CPU
+# microseconds per request into $T/cpu.last when PID is given.
 rps() {
+	[ -n "${3:-}" ] && _c0=$(cpu_ms "$3")
 	$CLI wrk -t1 -c"$CONNS" -d"${DURATION}s" -s "$T/rotate.lua" "http://127.0.0.1:$1/" > "$T/wrk.out" 2>&1
 	grep -q "Non-2xx" "$T/wrk.out" && { echo "errors from $2:" >&2; cat "$T/wrk.out" >&2; exit 1; }
+	if [ -n "${3:-}" ]; then
+		_n=$(awk '/requests in/ { print $1 }' "$T/wrk.out")
+		echo "$_c0 $(cpu_ms "$3") $_n" | awk '{ printf "%.1f\n", ($2 - $1) * 1000 / $3 }' > "$T/cpu.last"
+	fi
 	sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$T/wrk.out"
 }
+# Warm-up: files written in the last 2 s are never served from a cache
+# (their timestamps could still change unseen), and each server gets a
+# first run that is not counted.
+sleep 2
+DURATION=1 rps "$P_NC" netcraved >/dev/null; DURATION=1 rps "$P_NG" nginx >/dev/null
+DURATION=1 rps "$P_AP" apache >/dev/null
 echo "GET 4 KiB files, wrk -t1 -c$CONNS -d${DURATION}s, keep-alive, $ROUNDS rounds"
 : > "$T/get.nc"; : > "$T/get.ng"; : > "$T/get.ap"; : > "$T/get.ratio"
+: > "$T/cpu.nc"; : > "$T/cpu.ng"; : > "$T/cpu.ratio"
 r=1
 while [ $r -le "$ROUNDS" ]; do
-	nc=$(rps "$P_NC" netcraved); ng=$(rps "$P_NG" nginx); ap=$(rps "$P_AP" apache)
+	nc=$(rps "$P_NC" netcraved "$NC_PID"); cnc=$(cat "$T/cpu.last")
+	ng=$(rps "$P_NG" nginx "$NG_PID"); cng=$(cat "$T/cpu.last")
+	ap=$(rps "$P_AP" apache)
 	echo "$nc" >> "$T/get.nc"; echo "$ng" >> "$T/get.ng"; echo "$ap" >> "$T/get.ap"
+	echo "$cnc" >> "$T/cpu.nc"; echo "$cng" >> "$T/cpu.ng"
 	echo "$nc $ng" | awk '{ printf "%.3f\n", $1 / $2 }' >> "$T/get.ratio"
-	echo "  round $r: netcraved $nc, nginx $ng, apache $ap req/s"
+	echo "$cng $cnc" | awk '{ printf "%.3f\n", $1 / $2 }' >> "$T/cpu.ratio"
+	echo "  round $r: netcraved $nc, nginx $ng, apache $ap req/s; server CPU per request netcraved $cnc us, nginx $cng us"
 	r=$((r + 1))
 done
 nc=$(median < "$T/get.nc"); ng=$(median < "$T/get.ng"); ap=$(median < "$T/get.ap")
-echo "  netcraved (encrypted)  $nc req/s (median)"
-echo "  nginx (1 worker)       $ng req/s (median)"
+echo "  netcraved (encrypted)  $nc req/s (median), $(median < "$T/cpu.nc") us CPU per request"
+echo "  nginx (1 worker)       $ng req/s (median), $(median < "$T/cpu.ng") us CPU per request"
 echo "  apache mod_dav         $ap req/s (median)"
 echo "  ratio netcraved/nginx  $(median < "$T/get.ratio") median of rounds, $(sort -n "$T/get.ratio" | head -1)-$(sort -n "$T/get.ratio" | tail -1) (target >= 1.0)"
+echo "  CPU per request nginx/netcraved $(median < "$T/cpu.ratio") median, $(sort -n "$T/cpu.ratio" | head -1)-$(sort -n "$T/cpu.ratio" | tail -1) (> 1: netcraved spends less)"
 echo "  ratio nginx/apache     $(echo "$ng $ap" | awk '{printf "%.2f", $1 / $2}')"
 
 # 64 MiB PUT then GET, best of three.
 head -c 67108864 /dev/urandom > "$T/big"
-# CPU time (ms) a server process has used: a figure other load on the
-# machine hardly moves, unlike the MB/s.
-cpu_ms() { awk '{ print ($14 + $15) * 10 }' "/proc/$1/stat"; }
-NG_PID=$(pgrep -P "$(cat "$T/nginx/nginx.pid")" | head -1)
 mbs() {	# MB/s of one curl run: METHOD URL
 	if [ "$1" = PUT ]; then
 		_t=$($CLI curl -sf -T "$T/big" -o /dev/null -w '%{time_total}' "$2")

@@ -59,6 +59,32 @@ acme_dup_url(const struct json *j, const char *key)
 	return (xstrdup(s));
 }
 
+/*
+ * Every ACME document is one JSON object: parsed here, or a reason
+ * ("what: line:column: message") in err when err is not NULL.
+ */
+static struct json *
+acme_parse_open(const char *text, size_t len, const char *what, char *err,
+    size_t errlen)
+{
+	struct json		*j;
+	struct json_error	 je;
+
+	if ((j = json_parse(text, len, 0, &je)) == NULL) {
+		if (err != NULL)
+			snprintf(err, errlen, "%s: %u:%u: %s", what, je.line,
+			    je.column, je.message);
+		return (NULL);
+	}
+	if (j->type != JSON_OBJECT) {
+		if (err != NULL)
+			snprintf(err, errlen, "%s: not a JSON object", what);
+		json_free(j);
+		return (NULL);
+	}
+	return (j);
+}
+
 void
 acme_directory_clear(struct acme_directory *d)
 {
@@ -74,14 +100,10 @@ acme_parse_directory(const char *text, size_t len, struct acme_directory *d,
     char *err, size_t errlen)
 {
 	struct json		*j;
-	struct json_error	 je;
 
 	memset(d, 0, sizeof *d);
-	if ((j = json_parse(text, len, 0, &je)) == NULL) {
-		snprintf(err, errlen, "directory: %u:%u: %s", je.line,
-		    je.column, je.message);
+	if ((j = acme_parse_open(text, len, "directory", err, errlen)) == NULL)
 		return (-1);
-	}
 	d->new_nonce = acme_dup_url(j, "newNonce");
 	d->new_account = acme_dup_url(j, "newAccount");
 	d->new_order = acme_dup_url(j, "newOrder");
@@ -101,11 +123,10 @@ char *
 acme_parse_problem(const char *text, size_t len)
 {
 	struct json		*j;
-	struct json_error	 je;
 	const char		*type, *detail;
 	char			*out = NULL;
 
-	if ((j = json_parse(text, len, 0, &je)) == NULL)
+	if ((j = acme_parse_open(text, len, "problem", NULL, 0)) == NULL)
 		return (NULL);
 	type = json_get_string(j, "type");
 	detail = json_get_string(j, "detail");
@@ -143,16 +164,12 @@ acme_parse_order(const char *text, size_t len, struct acme_order_doc *d,
     char *err, size_t errlen)
 {
 	struct json		*j;
-	struct json_error	 je;
 	const struct json	*az;
 	size_t			 i;
 
 	memset(d, 0, sizeof *d);
-	if ((j = json_parse(text, len, 0, &je)) == NULL) {
-		snprintf(err, errlen, "order: %u:%u: %s", je.line, je.column,
-		    je.message);
+	if ((j = acme_parse_open(text, len, "order", err, errlen)) == NULL)
 		return (-1);
-	}
 	d->status = acme_dup(j, "status");
 	d->finalize = acme_dup_url(j, "finalize");
 	d->certificate = acme_dup_url(j, "certificate");
@@ -195,17 +212,14 @@ acme_parse_authz(const char *text, size_t len, const char *want,
     struct acme_authz_doc *d, char *err, size_t errlen)
 {
 	struct json		*j;
-	struct json_error	 je;
 	const struct json	*chs, *c, *e;
 	const char		*type, *token;
 	size_t			 i;
 
 	memset(d, 0, sizeof *d);
-	if ((j = json_parse(text, len, 0, &je)) == NULL) {
-		snprintf(err, errlen, "authorization: %u:%u: %s", je.line,
-		    je.column, je.message);
+	if ((j = acme_parse_open(text, len, "authorization", err,
+	    errlen)) == NULL)
 		return (-1);
-	}
 	if ((d->status = acme_dup(j, "status")) == NULL) {
 		snprintf(err, errlen, "authorization: no status");
 		json_free(j);
@@ -269,12 +283,11 @@ acme_parse_renewal_info(const char *text, size_t len, time_t *start,
     time_t *end)
 {
 	struct json		*j;
-	struct json_error	 je;
 	const struct json	*w;
 	const char		*s, *e;
 	int			 rc = -1;
 
-	if ((j = json_parse(text, len, 0, &je)) == NULL)
+	if ((j = acme_parse_open(text, len, "renewalInfo", NULL, 0)) == NULL)
 		return (-1);
 	if ((w = json_get(j, "suggestedWindow")) != NULL &&
 	    (s = json_get_string(w, "start")) != NULL &&

@@ -296,8 +296,8 @@ int
 dav_target_parse(const char *raw, struct dav_target *t, const char **why)
 {
 	const char	*p, *seg;
-	char		*dec, *rel = NULL, *volname = NULL, *tmp;
-	size_t		 n, i, o;
+	char		*full, *volname, *rel;
+	size_t		 n, i, o, volend = 0;
 	int		 a, b;
 
 	memset(t, 0, sizeof *t);
@@ -319,7 +319,12 @@ dav_target_parse(const char *raw, struct dav_target *t, const char **why)
 		t->full = xstrdup("");
 		return (0);
 	}
-	rel = xstrdup("");
+	/*
+	 * Decoded straight into "vol/rel": one buffer per request, since this
+	 * runs for every request (the decoded text is never longer).
+	 */
+	full = xmalloc(strlen(raw) + 1);
+	o = 0;
 	for (p = raw + 1; *p != '\0'; p = seg + n + (seg[n] == '/')) {
 		seg = p;
 		n = strcspn(seg, "/");
@@ -327,56 +332,57 @@ dav_target_parse(const char *raw, struct dav_target *t, const char **why)
 			*why = "empty path segment";
 			goto fail;
 		}
-		dec = xmalloc(n + 1);
-		for (i = 0, o = 0; i < n; i++) {
+		if (o > 0)
+			full[o++] = '/';
+		for (i = 0; i < n; i++) {
 			if (seg[i] != '%') {
-				dec[o++] = seg[i];
+				full[o++] = seg[i];
 				continue;
 			}
 			if (i + 2 >= n) {
-				free(dec);
 				*why = "bad percent-encoding";
 				goto fail;
 			}
 			a = dav_hex(seg[i + 1]);
 			b = dav_hex(seg[i + 2]);
 			if (a == -1 || b == -1) {
-				free(dec);
 				*why = "bad percent-encoding";
 				goto fail;
 			}
-			dec[o] = (char)(a * 16 + b);
-			if (dec[o] == '\0' || dec[o] == '/') {
-				free(dec);
+			full[o] = (char)(a * 16 + b);
+			if (full[o] == '\0' || full[o] == '/') {
 				*why = "encoded NUL or slash in a segment";
 				goto fail;
 			}
 			o++;
 			i += 2;
 		}
-		dec[o] = '\0';
-		if (volname == NULL) {
-			volname = dec;
-		} else {
-			xasprintf(&tmp, "%s%s%s", rel, *rel ? "/" : "", dec);
-			free(rel);
-			free(dec);
-			rel = tmp;
-		}
+		if (volend == 0)
+			volend = o;
 		if (seg[n] == '/' && seg[n + 1] == '\0')
 			t->slash = 1;
 	}
+	full[o] = '\0';
+	volname = xstrndup(full, volend);
 	if (!dav_volume_name_ok(volname)) {
+		free(volname);
 		*why = "invalid volume name";
 		goto fail;
 	}
-	if (!dav_store_path_ok(rel, why))
+	rel = xstrdup(full[volend] == '/' ? full + volend + 1 : "");
+	if (!dav_store_path_ok(rel, why)) {
+		free(volname);
+		free(rel);
 		goto fail;
-	dav_target_set(t, volname, rel);
+	}
+	t->volname = volname;
+	t->rel = rel;
+	t->full = full;
+	t->vol = dav_volume_find(dav.store, volname);
 	return (0);
 fail:
-	free(volname);
-	free(rel);
+	free(full);
+	t->slash = 0;
 	return (-1);
 }
 

@@ -134,19 +134,86 @@ struct dav_writer {
 
 #define DAV_WRITER_SYNC_BYTES	(8 * 1024 * 1024)
 
+/*
+ * The same confinement without openat2 (kernels before 5.6, and valgrind,
+ * which does not know the call): one component at a time, none of them "."
+ * or "..", none followed if it is a symbolic link.  Slower, so only used when
+ * openat2 is missing.
+ */
+static int
+dav_openat_walk(int dirfd, const char *path, int flags, mode_t mode)
+{
+	struct stat	 sb;
+	char		*copy, *comp, *next;
+	int		 fd, cur = dirfd, last, saved;
+
+	if (*path == '\0')
+		return (openat(dirfd, ".", flags | O_CLOEXEC, mode));
+	copy = xstrdup(path);
+	for (comp = copy;; comp = next) {
+		if ((next = strchr(comp, '/')) != NULL)
+			*next++ = '\0';
+		if (*comp == '\0' || strcmp(comp, ".") == 0 ||
+		    strcmp(comp, "..") == 0) {
+			errno = EXDEV;	/* what openat2 says for escapes */
+			fd = -1;
+			break;
+		}
+		last = (next == NULL || *next == '\0');
+		/* With O_NOFOLLOW a link fails (ELOOP) or opens as itself. */
+		fd = openat(cur, comp, last ? flags | O_CLOEXEC | O_NOFOLLOW :
+		    O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, mode);
+		saved = errno;
+		if (fd == -1 && errno == ENOTDIR && fstatat(cur, comp, &sb,
+		    AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(sb.st_mode))
+			saved = ELOOP;
+		if (cur != dirfd)
+			close(cur);
+		cur = dirfd;
+		errno = saved;
+		if (fd == -1 || last)
+			break;
+		cur = fd;
+	}
+	saved = errno;
+	if (cur != dirfd)
+		close(cur);
+	free(copy);
+	errno = saved;
+	return (fd);
+}
+
+static int	 dav_no_openat2;	/* openat2 said ENOSYS once */
+
+void
+dav_store_without_openat2(int on)
+{
+	dav_no_openat2 = on;
+}
+
 /* openat2 from a directory fd, confined beneath it, no symlinks. */
 static int
 dav_openat2(int dirfd, const char *path, int flags, mode_t mode)
 {
 	struct open_how	 how;
+	int		 fd;
 
+	if (dav_no_openat2)
+		return (dav_openat_walk(dirfd, path, flags, mode));
 	memset(&how, 0, sizeof how);
 	how.flags = flags | O_CLOEXEC;
 	if (flags & O_CREAT)
 		how.mode = mode;
 	how.resolve = DAV_RESOLVE;
-	return ((int)syscall(SYS_openat2, dirfd, *path != '\0' ? path : ".",
-	    &how, sizeof how));
+	fd = (int)syscall(SYS_openat2, dirfd, *path != '\0' ? path : ".",
+	    &how, sizeof how);
+	if (fd == -1 && errno == ENOSYS) {
+		log_warnx("dav: openat2 is missing: confining paths one "
+		    "component at a time");
+		dav_no_openat2 = 1;
+		return (dav_openat_walk(dirfd, path, flags, mode));
+	}
+	return (fd);
 }
 
 /* Say what failed, keeping errno. */

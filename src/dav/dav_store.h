@@ -63,6 +63,8 @@ int			 dav_store_stat(struct dav_store *, struct dav_stat *);
  * DAV_PATH_MAX; sets why.
  */
 int	dav_store_path_ok(const char *path, const char **why);
+/* Tests: confine paths as on kernels without openat2 (1), or normally (0). */
+void	dav_store_without_openat2(int);
 
 /* Resources.  Every call returns -1 with errno and err set on failure; a
  * symlink met anywhere under the volume is ELOOP, a damaged file EIO. */

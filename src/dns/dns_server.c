@@ -30,6 +30,7 @@
 #include "plugin.h"
 #include "prefix.h"
 #include "schema.h"
+#include "server.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -661,10 +662,13 @@ dns_watch(enum dockerd_change change, const struct dockerd_container *c,
     void *arg)
 {
 	(void)arg;
-	if (change == DOCKERD_CONTAINER_UP && c->running)
+	if (change == DOCKERD_CONTAINER_UP && c->running) {
 		dns_container_set(dns.db, c);
-	else
+		dns_share_publish(dns.db, c->id);
+	} else {
 		dns_container_remove(dns.db, c->id);
+		dns_share_withdraw(c->id);
+	}
 	dns_changed();
 }
 
@@ -672,8 +676,17 @@ dns_watch(enum dockerd_change change, const struct dockerd_container *c,
 static void
 dns_replay(const struct dockerd_container *c, void *arg)
 {
-	if (c->running)
+	if (c->running) {
 		dns_container_set(arg, c);
+		dns_share_publish(arg, c->id);
+	}
+}
+
+/* The db in force, for dns_share. */
+static struct dns_db *
+dns_current_db(void)
+{
+	return (dns.db);
 }
 
 /* A db for conf: zone, reverse zones of the schema, the operator's records. */
@@ -839,6 +852,9 @@ dns_init(const struct server_env *env, char *err, size_t errlen)
 	dns.ev_commit = evtimer_new(dns.base, dns_commit_cb, NULL);
 	dns.ev_resign = event_new(dns.base, -1, EV_PERSIST, dns_resign_cb, NULL);
 	event_add(dns.ev_resign, &hour);
+	dns_share_init(env->conf->cluster_enabled ?
+	    env->conf->cluster_host_address : NULL, env->store, env->records,
+	    env->nrecords, dns_current_db, dns_changed);
 	dns_db_commit(dns.db);
 	dns.notified_serial = dns_db_serial(dns.db);
 	dockerd_watch(dns_watch, NULL);
@@ -886,6 +902,7 @@ dns_reload(const struct conf *old, const struct conf *new, char *err,
 		dns_gateways_sync();
 	}
 	dockerd_foreach(dns_replay, db);
+	dns_share_replay(db);
 	/* Keep counting from where the old zone was, with its keys. */
 	dns_db_follow_serial(db, dns_db_serial(dns.db));
 	dns_db_adopt_keys(db, dns.db);
@@ -901,6 +918,7 @@ dns_shutdown(void)
 	if (dns.watching)
 		dockerd_unwatch(dns_watch, NULL);
 	dns.watching = 0;
+	dns_share_shutdown();
 	plugin_network_on_change(NULL);
 	dns.gateway_port = 0;
 	dns_gateways_sync();

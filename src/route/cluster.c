@@ -5,6 +5,7 @@
 
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
@@ -19,12 +20,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
 #include "cluster.h"
 #include "conf.h"
 #include "frr.h"
 #include "json.h"
 #include "log.h"
 #include "server.h"
+#include "store.h"
 #include "supervise.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -44,13 +50,23 @@ static struct {
 	int		 wireguard;	/* genl family "wireguard" present */
 	int		 esp;		/* esp4 or esp6 loaded */
 	char		*host_address;
-	char		**peers;
+	char		**peers;	/* cluster.peers of the config */
+	char		**members;	/* other hosts, from the store */
+	char		*frr_dir;	/* FRR's sockets, pid files, config */
 	char		*frr_conf;	/* path of the written frr.conf */
+	const struct conf *conf;	/* the config in force */
+	struct event_base *base;
+	struct store	*store;
 	struct child	*zebra;
 	struct child	*bgpd;
 } cluster;
 
 static char	role_zebra[] = "frr-zebra";
+
+/* Each host's record: key its underlay address, so the others peer with it. */
+#define CLUSTER_KIND_HOST	"cluster.host"
+/* One exchange with bgpd's vty may not take longer. */
+#define CLUSTER_VTY_SECS	10
 
 /*
  * Ask the generic netlink controller for a family by name: the kernel answers
@@ -128,10 +144,34 @@ cluster_is_enabled(void)
 	return (cluster.enabled);
 }
 
+/* The hosts to peer with: the configured peers, then the members. */
+static char **
+cluster_neighbors(void)
+{
+	char	**v;
+	size_t	  n = 0, i;
+
+	for (i = 0; cluster.peers != NULL && cluster.peers[i] != NULL; i++)
+		n++;
+	for (i = 0; cluster.members != NULL && cluster.members[i] != NULL; i++)
+		n++;
+	v = xcalloc(n + 1, sizeof *v);
+	n = 0;
+	for (i = 0; cluster.peers != NULL && cluster.peers[i] != NULL; i++)
+		v[n++] = xstrdup(cluster.peers[i]);
+	for (i = 0; cluster.members != NULL && cluster.members[i] != NULL;
+	    i++) {
+		if (!util_strv_has(cluster.peers, cluster.members[i]))
+			v[n++] = xstrdup(cluster.members[i]);
+	}
+	return (v);
+}
+
 void
 cluster_status(yajl_gen g)
 {
 	const char	*enc;
+	char		**neighbors;
 	size_t		 i;
 
 	enc = cluster.wireguard ? "wireguard" : "none";
@@ -144,13 +184,15 @@ cluster_status(yajl_gen g)
 	json_gen_key(g, "pairs");
 	yajl_gen_array_open(g);
 	/* The WireGuard path is not wired in: every pair is plain for now. */
-	for (i = 0; cluster.peers != NULL && cluster.peers[i] != NULL; i++) {
+	neighbors = cluster_neighbors();
+	for (i = 0; neighbors[i] != NULL; i++) {
 		yajl_gen_map_open(g);
 		json_gen_string(g, "local", cluster.host_address);
-		json_gen_string(g, "peer", cluster.peers[i]);
+		json_gen_string(g, "peer", neighbors[i]);
 		json_gen_bool(g, "encrypted", 0);
 		yajl_gen_map_close(g);
 	}
+	util_strv_free(neighbors);
 	yajl_gen_array_close(g);
 	yajl_gen_map_close(g);
 }
@@ -275,14 +317,228 @@ cluster_stale(const char *dir, const char *daemon)
 		kill((pid_t)pid, SIGKILL);
 }
 
+/*
+ * frr.conf from the config and the membership, written atomically and
+ * readable by FRR's user: what bgpd reads at its next start.
+ */
+static int
+cluster_write_conf(char *err, size_t errlen)
+{
+	struct frr_params	 p;
+	struct passwd		*pw;
+	char			**neighbors, *text;
+	size_t			 len;
+	int			 rc;
+
+	cluster_params(cluster.conf, &p);
+	neighbors = cluster_neighbors();
+	p.peers = neighbors;
+	text = frr_render(&p, &len);
+	rc = util_write_atomic(cluster.frr_conf, text, len, 0600, err, errlen);
+	free(text);
+	util_strv_free(neighbors);
+	if (rc == -1)
+		return (-1);
+	if ((pw = getpwnam("frr")) != NULL &&
+	    chown(cluster.frr_conf, pw->pw_uid, pw->pw_gid) == -1) {
+		snprintf(err, errlen, "chown %s: %s", cluster.frr_conf,
+		    strerror(errno));
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * One exchange with bgpd's vty socket (the protocol vtysh speaks): each
+ * command goes as text ending in NUL, each answer is text ending in three NUL
+ * bytes and a status byte (0: done).  Changes reach the running bgpd this
+ * way, without a restart and without dropping sessions.
+ */
+struct cluster_vty {
+	struct bufferevent	*bev;
+	char			**cmds;		/* for the log */
+	size_t			  ncmds, nanswered;
+};
+
+static void
+cluster_vty_free(struct cluster_vty *v)
+{
+	bufferevent_free(v->bev);
+	util_strv_free(v->cmds);
+	free(v);
+}
+
+static void
+cluster_vty_read(struct bufferevent *bev, void *arg)
+{
+	struct cluster_vty	*v = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	struct evbuffer_ptr	 end;
+	unsigned char		*p;
+	size_t			 n;
+
+	for (;;) {
+		end = evbuffer_search(in, "\0\0\0", 3, NULL);
+		if (end.pos == -1 || evbuffer_get_length(in) <
+		    (size_t)end.pos + 4)
+			return;
+		n = (size_t)end.pos + 4;
+		p = evbuffer_pullup(in, n);
+		if (p[n - 1] != 0 && v->nanswered < v->ncmds)
+			log_warnx("cluster: bgpd refused \"%s\" (status %u): "
+			    "%.*s", v->cmds[v->nanswered], p[n - 1],
+			    (int)strcspn((char *)p, "\n"), (char *)p);
+		evbuffer_drain(in, n);
+		if (++v->nanswered == v->ncmds) {
+			cluster_vty_free(v);
+			return;
+		}
+	}
+}
+
+static void
+cluster_vty_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct cluster_vty	*v = arg;
+
+	log_warnx("cluster: bgpd's vty %s after %zu of %zu commands",
+	    (what & BEV_EVENT_TIMEOUT) ? "timed out" : "closed",
+	    v->nanswered, v->ncmds);
+	cluster_vty_free(v);
+}
+
+/* One command in bgpd's configure mode, under "router bgp". */
+static void
+cluster_vty_bgp(const char *cmd)
+{
+	struct cluster_vty	*v;
+	struct sockaddr_un	 sun;
+	struct timeval		 tv = { CLUSTER_VTY_SECS, 0 };
+	struct evbuffer		*out;
+	char			*router;
+	size_t			 i;
+	int			 fd;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if ((size_t)snprintf(sun.sun_path, sizeof sun.sun_path, "%s/bgpd.vty",
+	    cluster.frr_dir) >= sizeof sun.sun_path)
+		return;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1)
+		return;
+	/* A unix socket connects at once or not at all. */
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		log_warnx("cluster: %s: %s (bgpd reads the new frr.conf when "
+		    "it starts)", sun.sun_path, strerror(errno));
+		close(fd);
+		return;
+	}
+	if (cluster.conf->cluster_vrf != NULL)
+		xasprintf(&router, "router bgp %u vrf %s",
+		    cluster.conf->cluster_asn, cluster.conf->cluster_vrf);
+	else
+		xasprintf(&router, "router bgp %u", cluster.conf->cluster_asn);
+	v = xcalloc(1, sizeof *v);
+	v->cmds = xcalloc(6, sizeof *v->cmds);
+	v->cmds[0] = xstrdup("enable");
+	v->cmds[1] = xstrdup("configure terminal");
+	v->cmds[2] = router;
+	v->cmds[3] = xstrdup(cmd);
+	v->cmds[4] = xstrdup("end");
+	v->ncmds = 5;
+	v->bev = bufferevent_socket_new(cluster.base, fd, BEV_OPT_CLOSE_ON_FREE);
+	bufferevent_setcb(v->bev, cluster_vty_read, NULL, cluster_vty_event, v);
+	bufferevent_set_timeouts(v->bev, &tv, &tv);
+	out = bufferevent_get_output(v->bev);
+	for (i = 0; i < v->ncmds; i++)
+		evbuffer_add(out, v->cmds[i], strlen(v->cmds[i]) + 1);
+	bufferevent_enable(v->bev, EV_READ | EV_WRITE);
+}
+
+/*
+ * A host joined or left the cluster (its record in the store): peer with it
+ * or stop, in the running bgpd and in frr.conf.  Configured peers stay.
+ */
+static void
+cluster_member(const char *addr, int present)
+{
+	char	 cmd[128], err[256];
+	char	**next;
+	size_t	 n = 0, i;
+
+	if (!frr_is_address(addr) || strcmp(addr, cluster.host_address) == 0 ||
+	    util_strv_has(cluster.members, addr) == present)
+		return;
+	for (i = 0; cluster.members != NULL && cluster.members[i] != NULL; i++)
+		n++;
+	next = xcalloc(n + 2, sizeof *next);
+	for (i = 0, n = 0; cluster.members != NULL &&
+	    cluster.members[i] != NULL; i++)
+		if (strcmp(cluster.members[i], addr) != 0)
+			next[n++] = xstrdup(cluster.members[i]);
+	if (present)
+		next[n++] = xstrdup(addr);
+	util_strv_free(cluster.members);
+	cluster.members = next;
+	log_info("cluster: host %s %s", addr, present ? "joined" : "left");
+	if (cluster.frr_conf == NULL)
+		return;		/* at start: frr.conf is written next */
+	if (cluster_write_conf(err, sizeof err) == -1)
+		log_warnx("cluster: frr.conf: %s", err);
+	if (util_strv_has(cluster.peers, addr))
+		return;		/* configured: a neighbor either way */
+	if (present)
+		snprintf(cmd, sizeof cmd, "neighbor %s peer-group %s", addr,
+		    FRR_PEER_GROUP);
+	else
+		snprintf(cmd, sizeof cmd, "no neighbor %s", addr);
+	cluster_vty_bgp(cmd);
+}
+
+static void
+cluster_on_change(const char *kind, const char *key, const void *value,
+    size_t len, void *arg)
+{
+	if (strcmp(kind, CLUSTER_KIND_HOST) == 0)
+		cluster_member(key, value != NULL);
+}
+
+static void
+cluster_registered(const char *error, void *arg)
+{
+	if (error != NULL)
+		log_warnx("cluster: registering this host in the store: %s",
+		    error);
+}
+
+/* This host in the store's membership, for the others to peer with. */
+static void
+cluster_register(void)
+{
+	yajl_gen		 g = json_gen_new();
+	const unsigned char	*text;
+	size_t			 len;
+
+	yajl_gen_map_open(g);
+	json_gen_string(g, "instance", cluster.conf->instance);
+	json_gen_int(g, "asn", cluster.conf->cluster_asn);
+	yajl_gen_map_close(g);
+	yajl_gen_get_buf(g, &text, &len);
+	if (store_put(cluster.store, CLUSTER_KIND_HOST, cluster.host_address,
+	    text, len, cluster_registered, NULL) == -1)
+		log_warnx("cluster: cannot register this host in the store");
+	yajl_gen_free(g);
+}
+
 static int
 cluster_init(const struct server_env *env, char *err, size_t errlen)
 {
 	const struct conf	*conf = env->conf;
 	struct frr_params	 p;
 	struct passwd		*pw;
-	char			 dir[1024], zconf[1100], ztext[256], *text;
-	size_t			 len;
+	char			 dir[1024], zconf[1100], ztext[256];
+	size_t			 len, i;
 
 	cluster.wireguard = cluster_genl_family("wireguard") == 1;
 	cluster.esp = cluster_has_esp();
@@ -305,6 +561,13 @@ cluster_init(const struct server_env *env, char *err, size_t errlen)
 		return (-1);
 	cluster.host_address = xstrdup(conf->cluster_host_address);
 	cluster.peers = util_strv_copy(conf->cluster_peers);
+	cluster.conf = conf;
+	cluster.base = env->base;
+	cluster.store = env->store;
+	/* The hosts that registered before: peers from the start. */
+	for (i = 0; i < env->nrecords; i++)
+		if (strcmp(env->records[i].kind, CLUSTER_KIND_HOST) == 0)
+			cluster_member(env->records[i].key, 1);
 
 	if (conf->cluster_frr_dir != NULL)
 		snprintf(dir, sizeof dir, "%s", conf->cluster_frr_dir);
@@ -312,14 +575,10 @@ cluster_init(const struct server_env *env, char *err, size_t errlen)
 		snprintf(dir, sizeof dir, "%s/frr", conf->run_dir);
 	if (util_mkdir_p(dir, 0700, err, errlen) == -1)
 		return (-1);
+	cluster.frr_dir = xstrdup(dir);
 	xasprintf(&cluster.frr_conf, "%s/frr.conf", dir);
-	text = frr_render(&p, &len);
-	if (util_write_atomic(cluster.frr_conf, text, len, 0600, err,
-	    errlen) == -1) {
-		free(text);
+	if (cluster_write_conf(err, errlen) == -1)
 		return (-1);
-	}
-	free(text);
 	snprintf(zconf, sizeof zconf, "%s/zebra.conf", dir);
 	len = (size_t)snprintf(ztext, sizeof ztext, "! zebra.conf: written by "
 	    "netcraved\nhostname %s\nlog stdout informational\n",
@@ -335,8 +594,7 @@ cluster_init(const struct server_env *env, char *err, size_t errlen)
 	 * must write its sockets and pid files in dir and read the config.
 	 */
 	if ((pw = getpwnam("frr")) != NULL &&
-	    (chown(dir, pw->pw_uid, pw->pw_gid) == -1 ||
-	    chown(cluster.frr_conf, pw->pw_uid, pw->pw_gid) == -1)) {
+	    chown(dir, pw->pw_uid, pw->pw_gid) == -1) {
 		snprintf(err, errlen, "chown %s: %s", dir, strerror(errno));
 		return (-1);
 	}
@@ -344,6 +602,9 @@ cluster_init(const struct server_env *env, char *err, size_t errlen)
 	cluster_stale(dir, "zebra");
 	cluster.zebra = cluster_child(conf, dir, "zebra");
 	cluster.bgpd = cluster_child(conf, dir, "bgpd");
+	cluster_register();
+	if (store_watch(env->store, cluster_on_change, NULL) == -1)
+		log_warnx("cluster: cannot follow the membership");
 	log_info("cluster: AS %u, %s on the underlay, FRR config %s",
 	    conf->cluster_asn, conf->cluster_host_address, cluster.frr_conf);
 	return (0);
@@ -359,6 +620,7 @@ cluster_reload(const struct conf *old, const struct conf *new, char *err,
 		snprintf(err, errlen, "cluster settings change only on restart");
 		return (-1);
 	}
+	cluster.conf = new;
 	return (0);
 }
 
@@ -368,6 +630,8 @@ cluster_shutdown(void)
 {
 	free(cluster.host_address);
 	util_strv_free(cluster.peers);
+	util_strv_free(cluster.members);
+	free(cluster.frr_dir);
 	free(cluster.frr_conf);
 	memset(&cluster, 0, sizeof cluster);
 }

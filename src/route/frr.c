@@ -17,7 +17,6 @@
 #include "prefix.h"
 #include "xmalloc.h"
 
-#define FRR_PEER_GROUP	"netcrave"
 #define FRR_MAP4	"netcrave-announce4"
 #define FRR_MAP6	"netcrave-announce6"
 
@@ -53,7 +52,7 @@ frr_render_announce(FILE *f, const struct frr_params *p)
 }
 
 /* An address of either family, with no prefix length. */
-static int
+int
 frr_is_address(const char *s)
 {
 	struct in6_addr	a6;

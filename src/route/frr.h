@@ -6,6 +6,9 @@
 
 struct prefix;
 
+/* The peer group every host of the cluster is in. */
+#define FRR_PEER_GROUP	"netcrave"
+
 /* What one host's BGP speaker is told; strings are vetted by frr_check. */
 struct frr_params {
 	const char		*hostname;	/* the instance name */
@@ -25,6 +28,8 @@ struct frr_params {
 	char *const		*announce;	/* NULL-terminated prefixes */
 };
 
+/* An IPv4 or IPv6 address (nothing else may name a neighbor). */
+int		 frr_is_address(const char *);
 /* NULL when every field is fit for the config file, else what is wrong. */
 const char	*frr_check(const struct frr_params *, char *err, size_t errlen);
 /* The whole frr.conf (integrated config) as a NUL-terminated string. */

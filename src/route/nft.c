@@ -170,6 +170,38 @@ nft_pool_set(FILE *f, const struct nft_model *m, int fam)
 }
 
 /*
+ * Networks of other hosts, by the same tag policy: out from a local network
+ * (through iif) to a remote pool, and in from a remote pool to a local
+ * network (through oif).  Their traffic comes and goes over the underlay,
+ * which is no network's link, so only the pools tell it apart.
+ */
+static void
+nft_forward_remote(FILE *f, const struct nft_model *m,
+    const char *(*iface)(const struct net_network *, const struct nft_model *))
+{
+	const struct net_network	*a, *r;
+	size_t				 i, j;
+
+	for (i = 0; i < m->nnetworks; i++) {
+		a = m->networks[i];
+		for (j = 0; j < m->nremote; j++) {
+			r = m->remote[j];
+			if (nft_allowed(a, r))
+				nft_addr_rule(f, iface(a, m), NULL, a, r);
+			if (nft_allowed(r, a))
+				nft_addr_rule(f, NULL, iface(a, m), r, a);
+		}
+	}
+}
+
+/* A network's bridge (networks told apart by their bridges). */
+static const char *
+nft_bridge(const struct net_network *n, const struct nft_model *m)
+{
+	return (n->bridge);
+}
+
+/*
  * The forward chain of the routing namespace when networks live in VRFs:
  * told apart by their VRF's link (netns: networks of one VRF never cross it,
  * their namespace's own chain covers them) and their pools, or by their
@@ -194,6 +226,7 @@ nft_forward_by_link(FILE *f, const struct nft_model *m, int *nout,
 				    a, b);
 		}
 	}
+	nft_forward_remote(f, m, nft_link);
 	if (m->uplink == NULL)
 		return;
 	for (i = 0; i < m->nnetworks; i++) {
@@ -280,6 +313,7 @@ nft_forward_by_bridge(FILE *f, const struct nft_model *m, int *noutp,
 			    m->networks[i]->bridge, m->networks[j]->bridge);
 		}
 	}
+	nft_forward_remote(f, m, nft_bridge);
 	if (m->transit != NULL) {
 		/* The routing namespace decided what crosses the VRF's link. */
 		fprintf(f, "\t\tiifname \"%s\" accept\n", m->transit);
@@ -319,21 +353,10 @@ nft_forward_by_bridge(FILE *f, const struct nft_model *m, int *noutp,
 }
 
 /*
- * What containers may ask of netcraved's own servers at their gateway (the
- * services of the host tag): DNS now; ingress and the like add lines here.
- */
-static const struct {
-	const char	*proto;
-	int		 port;
-} nft_host_services[] = {
-	{ "udp", 53 },
-	{ "tcp", 53 },
-};
-
-/*
  * The input chain: to the addresses of this namespace (the gateways) containers
- * get ICMP (ping, neighbour discovery, path MTU) and the host tag's services;
- * everything else from a network is dropped.
+ * get ICMP (ping, neighbour discovery, path MTU) and the services netcraved
+ * offers there (DNS on dns.gateway_port); everything else from a network is
+ * dropped.
  */
 static void
 nft_input(FILE *f, const struct nft_model *m)
@@ -349,12 +372,10 @@ nft_input(FILE *f, const struct nft_model *m)
 	for (k = 0; sel[k] != NULL; k++)
 		fprintf(f, "\t\t%s meta l4proto { icmp, ipv6-icmp } accept\n",
 		    sel[k]);
-	for (i = 0; i < sizeof nft_host_services / sizeof nft_host_services[0];
-	    i++)
+	for (i = 0; m->dns_port != 0 && i < 2; i++)
 		for (k = 0; sel[k] != NULL; k++)
 			fprintf(f, "\t\t%s %s dport %d accept\n", sel[k],
-			    nft_host_services[i].proto,
-			    nft_host_services[i].port);
+			    i == 0 ? "udp" : "tcp", m->dns_port);
 	for (k = 0; sel[k] != NULL; k++)
 		fprintf(f, "\t\t%s drop\n", sel[k]);
 	fprintf(f, "\t}\n");

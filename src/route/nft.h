@@ -23,6 +23,9 @@ struct net_network {
 	TAILQ_ENTRY(net_network) entry;
 	char			 vrf_link[16];	/* netns VRF: its link in the
 						   routing namespace, or "" */
+	char			*host;		/* cluster: the host that made
+						   it (underlay address); NULL
+						   without clustering */
 };
 
 /* An endpoint: a veth pair, container end ifname, bridge end peer. */
@@ -50,6 +53,12 @@ struct nft_model {
 	/* WAF egress: networks whose egress names proxy_tag reach squid's
 	 * forward proxy on the host at proxy_addr:proxy_port through the
 	 * uplink, as port proxy_port of their gateway (IPv4). */
+	/* Networks of other hosts of a cluster (pools, tags; no links here):
+	 * reached over the underlay, under the same tag policy. */
+	struct net_network	**remote;
+	size_t			  nremote;
+	int			  dns_port;	/* DNS at the gateways
+						   (dns.gateway_port), 0: none */
 	const char		 *proxy_tag;	/* NULL: none */
 	const char		 *proxy_addr;	/* the host end of the uplink */
 	int			  proxy_port;

@@ -13,6 +13,7 @@ struct evbuffer;
 struct http_header {
 	char			*name;
 	char			*value;
+	int			 packed;	/* name and value follow it */
 	TAILQ_ENTRY(http_header) entry;
 };
 TAILQ_HEAD(http_headers, http_header);

@@ -76,9 +76,13 @@ static struct {
 	char			 uplink_host_addr[16]; /* the host end's, IPv4 */
 	char			*proxy_tag;	/* waf.egress_tag; NULL: none */
 	int			 proxy_port;	/* squid's forward-proxy port */
+	int			 gateway_dns_port; /* dns.gateway_port */
 	char			 uplink_host[NET_IFNAMSIZ];	/* host end */
 	char			 uplink[NET_IFNAMSIZ];		/* routing end */
 	struct net_network_list	 networks;
+	struct net_network_list	 remote;	/* other hosts' (cluster) */
+	char			*host_id;	/* this host in a cluster: its
+						   underlay address; NULL: none */
 	struct net_endpoint_list endpoints;
 	char			 broken[256];	/* why networking is off, or "" */
 	struct watch		*rwatch;	/* rtnetlink of the routing namespace */
@@ -210,6 +214,7 @@ net_network_free(struct net_network *n)
 {
 	free(n->id);
 	free(n->tag);
+	free(n->host);
 	util_strv_free(n->egress);
 	util_strv_free(n->ingress);
 	free(n);
@@ -265,6 +270,8 @@ net_network_gen(yajl_gen g, const struct net_network *n)
 	net_gen_prefix(g, "gateway6", n->has6, &n->gw6);
 	json_gen_strv(g, "egress", n->egress);
 	json_gen_strv(g, "ingress", n->ingress);
+	if (n->host != NULL)
+		json_gen_string(g, "host", n->host);
 	yajl_gen_map_close(g);
 }
 
@@ -280,6 +287,8 @@ net_endpoint_gen(yajl_gen g, const struct net_endpoint *e)
 	json_gen_string(g, "ifname", e->ifname);
 	json_gen_string(g, "peer", e->peer);
 	json_gen_bool(g, "linked", e->joined);
+	if (net.host_id != NULL)
+		json_gen_string(g, "host", net.host_id);
 	yajl_gen_map_close(g);
 }
 
@@ -343,6 +352,7 @@ net_policy_apply_vrfs(const struct nft_model *all)
 		m.proxy_tag = all->proxy_tag;
 		m.proxy_addr = all->proxy_addr;
 		m.proxy_port = all->proxy_port;
+		m.dns_port = all->dns_port;
 		m.networks = xcalloc(all->nnetworks + 1, sizeof *m.networks);
 		for (i = 0; i < all->nnetworks; i++)
 			if (strcmp(all->networks[i]->tag, v->tag) == 0)
@@ -382,6 +392,7 @@ net_policy_apply(void)
 
 	memset(&m, 0, sizeof m);
 	m.table = net.nft_table;
+	m.dns_port = net.gateway_dns_port;
 	if (net.uplink[0] != '\0') {
 		m.uplink = net.uplink;
 		m.uplink_tag = net.uplink_tag;
@@ -395,6 +406,12 @@ net_policy_apply(void)
 	m.networks = xcalloc(m.nnetworks + 1, sizeof *m.networks);
 	TAILQ_FOREACH(n, &net.networks, entry)
 		m.networks[i++] = n;
+	TAILQ_FOREACH(n, &net.remote, entry)
+		m.nremote++;
+	m.remote = xcalloc(m.nremote + 1, sizeof *m.remote);
+	i = 0;
+	TAILQ_FOREACH(n, &net.remote, entry)
+		m.remote[i++] = n;
 	m.by_link = net.venv.backend != NULL &&
 	    net.venv.backend->own_namespace;
 	m.by_pool = net.venv.backend != NULL &&
@@ -406,6 +423,7 @@ net_policy_apply(void)
 	if (m.by_link)
 		net_policy_apply_vrfs(&m);
 	free(m.networks);
+	free(m.remote);
 	if (net_change_hook != NULL)
 		net_change_hook();
 }
@@ -600,6 +618,7 @@ plugin_network_create(struct http_request *req, void *arg)
 		goto out;
 
 	n = xcalloc(1, sizeof *n);
+	n->host = net.host_id != NULL ? xstrdup(net.host_id) : NULL;
 	n->id = xstrdup(id);
 	if (opt_tag != NULL)
 		n->tag = xstrdup(opt_tag);
@@ -938,8 +957,9 @@ plugin_network_nothing(struct http_request *req, void *arg)
 
 /* ------------------------------------------------------------- the server */
 
-static void
-net_load_network(const struct server_record *r)
+/* A network record into a network (NULL if it does not parse). */
+static struct net_network *
+net_network_parse(const char *key, const char *value, size_t len)
 {
 	struct json		*doc;
 	struct json_error	 jerr;
@@ -948,12 +968,14 @@ net_load_network(const struct server_record *r)
 	const char		*s;
 	size_t			 i, k;
 
-	if ((doc = json_parse(r->value, r->len, 0, &jerr)) == NULL) {
-		log_warnx("network: record %s: %s", r->key, jerr.message);
-		return;
+	if ((doc = json_parse(value, len, 0, &jerr)) == NULL) {
+		log_warnx("network: record %s: %s", key, jerr.message);
+		return (NULL);
 	}
 	n = xcalloc(1, sizeof *n);
-	n->id = xstrdup(r->key);
+	n->id = xstrdup(key);
+	if ((s = json_get_string(doc, "host")) != NULL && *s != '\0')
+		n->host = xstrdup(s);
 	n->tag = xstrdup((s = json_get_string(doc, "tag")) != NULL ? s : "");
 	snprintf(n->bridge, sizeof n->bridge, "%s",
 	    (s = json_get_string(doc, "bridge")) != NULL ? s : "");
@@ -983,7 +1005,72 @@ net_load_network(const struct server_record *r)
 			n->ingress = v;
 	}
 	json_free(doc);
-	TAILQ_INSERT_TAIL(&net.networks, n, entry);
+	return (n);
+}
+
+/* Made by another host of the cluster: only its pools and tags matter here. */
+static int
+net_network_is_remote(const struct net_network *n)
+{
+	return (n->host != NULL && net.host_id != NULL &&
+	    strcmp(n->host, net.host_id) != 0);
+}
+
+static struct net_network *
+net_find_remote(const char *id)
+{
+	struct net_network	*n;
+
+	TAILQ_FOREACH(n, &net.remote, entry)
+		if (strcmp(n->id, id) == 0)
+			return (n);
+	return (NULL);
+}
+
+static void
+net_load_network(const struct server_record *r)
+{
+	struct net_network	*n;
+
+	if ((n = net_network_parse(r->key, r->value, r->len)) == NULL)
+		return;
+	if (net_network_is_remote(n))
+		TAILQ_INSERT_TAIL(&net.remote, n, entry);
+	else
+		TAILQ_INSERT_TAIL(&net.networks, n, entry);
+}
+
+/*
+ * Another host of the cluster made, changed or removed a network: the tag
+ * policy admits its pools as it admits local networks of its tag.  Nothing
+ * is built for it here: its routes come from BGP.
+ */
+static void
+net_on_change(const char *kind, const char *key, const void *value,
+    size_t len, void *arg)
+{
+	struct net_network	*n, *old;
+
+	if (strcmp(kind, NET_KIND_NETWORK) != 0)
+		return;
+	if ((old = net_find_remote(key)) != NULL) {
+		TAILQ_REMOVE(&net.remote, old, entry);
+		net_network_free(old);
+	}
+	if (value != NULL) {
+		if ((n = net_network_parse(key, value, len)) == NULL)
+			return;
+		if (!net_network_is_remote(n)) {
+			net_network_free(n);
+			return;
+		}
+		TAILQ_INSERT_TAIL(&net.remote, n, entry);
+		log_info("network: %.12s tag %s on host %s", n->id, n->tag,
+		    n->host);
+	} else if (old == NULL)
+		return;
+	if (net.rsk != NULL)
+		net_policy_apply();
 }
 
 static void
@@ -996,6 +1083,12 @@ net_load_endpoint(const struct server_record *r)
 
 	if ((doc = json_parse(r->value, r->len, 0, &jerr)) == NULL) {
 		log_warnx("network: record %s: %s", r->key, jerr.message);
+		return;
+	}
+	/* Another host's endpoint (cluster): its links are not here. */
+	if ((s = json_get_string(doc, "host")) != NULL && net.host_id != NULL &&
+	    strcmp(s, net.host_id) != 0) {
+		json_free(doc);
 		return;
 	}
 	e = xcalloc(1, sizeof *e);
@@ -1504,7 +1597,10 @@ net_init(const struct server_env *env, char *err, size_t errlen)
 	size_t			 i;
 
 	TAILQ_INIT(&net.networks);
+	TAILQ_INIT(&net.remote);
 	TAILQ_INIT(&net.endpoints);
+	if (c->cluster_enabled && c->cluster_host_address != NULL)
+		net.host_id = xstrdup(c->cluster_host_address);
 	TAILQ_INIT(&net.vrfs);
 	net.vrf_want = c->network_vrf_backend;
 	net.base = env->base;
@@ -1516,6 +1612,7 @@ net_init(const struct server_env *env, char *err, size_t errlen)
 	net.uplink_tag = xstrdup(c->uplink_tag);
 	net.host_tag = xstrdup(c->host_tag);
 	net_proxy_conf(c);
+	net.gateway_dns_port = c->dns_gateway_port;
 	net.docker_netns = c->runtime_netns != NULL ?
 	    xstrdup(c->runtime_netns) : NULL;
 	net.repair = evtimer_new(env->base, net_repair, NULL);
@@ -1535,6 +1632,10 @@ net_init(const struct server_env *env, char *err, size_t errlen)
 		else if (strcmp(env->records[i].kind, NET_KIND_UPLINK) == 0)
 			net_load_uplink(&env->records[i]);
 	}
+	/* Other hosts' networks as they come and go (shared stores only). */
+	if (net.host_id != NULL && store_watch(net.store, net_on_change,
+	    NULL) == -1)
+		log_warnx("network: cannot follow other hosts' networks");
 	/* Something to keep (records, or a namespace an earlier run made). */
 	snprintf(path, sizeof path, "/run/netns/%s", net.netns);
 	if (!TAILQ_EMPTY(&net.networks) || access(path, F_OK) == 0)
@@ -1546,6 +1647,12 @@ static int
 net_reload(const struct conf *old, const struct conf *new, char *err,
     size_t errlen)
 {
+	/* The gateways' input chain admits the DNS port that is served. */
+	if (new->dns_gateway_port != (unsigned int)net.gateway_dns_port) {
+		net.gateway_dns_port = new->dns_gateway_port;
+		if (net.rsk != NULL)
+			net_policy_apply();
+	}
 	return (0);
 }
 
@@ -1572,6 +1679,11 @@ net_shutdown(void)
 		TAILQ_REMOVE(&net.networks, n, entry);
 		net_network_free(n);
 	}
+	while ((n = TAILQ_FIRST(&net.remote)) != NULL) {
+		TAILQ_REMOVE(&net.remote, n, entry);
+		net_network_free(n);
+	}
+	free(net.host_id);
 	/* VRFs stay in the kernel, like every link: only fds are closed. */
 	while ((v = TAILQ_FIRST(&net.vrfs)) != NULL) {
 		TAILQ_REMOVE(&net.vrfs, v, entry);

@@ -17,9 +17,9 @@ ula=$(e2e_ula)
 # 2001:db8::/32 (RFC 3849), which nothing routes; it stays on this machine.
 set -- $(od -An -N2 -tu1 /dev/urandom)
 pub6=$(printf '2001:db8:%x' $(($1 * 256 + $2)))
-# Gateway DNS off: the test's own listeners take port 53 at the gateway to
-# prove the input chain (t_dns covers netcraved's DNS there).
-E2E_NETCRAVED_EXTRA='"default_tag": "web", "dns": { "gateway_port": 0 },
+# Gateway DNS on a port of its own: the input chain must follow
+# dns.gateway_port (t_dns covers names and answers there).
+E2E_NETCRAVED_EXTRA='"default_tag": "web", "dns": { "gateway_port": 5354 },
 	"scopes": [ { "name": "e2e", "ipv4_network": "198.18.0.0/16",
 	  "ipv6_network": "'$ula'::/48", "scopes": [
 	  { "name": "web", "ipv4_network": "198.18.0.0/20", "ipv4_prefix_length": 24,
@@ -87,25 +87,31 @@ ping_ok ca "$b6" || e2e_fail "a cannot ping its peer over IPv6 $b6"
 tcp_ok ca "$b6" || e2e_fail "a cannot open TCP to [$b6]:80"
 e2e_log "same network: ping and TCP over IPv4 and IPv6"
 
-# The gateway serves containers only the host tag's services (DNS, port 53):
-# listeners of the test's own at the gateway, on 53 reached, on 8053 not (though
-# it answers inside its namespace: the drop is the input chain's).
+# The gateway serves containers only netcraved's services there: its DNS
+# on dns.gateway_port (5354 here) is reached, a listener of the test's own on
+# 8053 is not (though it answers inside its namespace: the drop is the input
+# chain's).
 gns="_$E2E_INSTANCE-vrf-web"
 [ -e "/run/netns/$gns" ] || gns="_$E2E_INSTANCE"
 mkdir -p "$E2E_D/gw" && echo hello >"$E2E_D/gw/index.html"
-for port in 53 8053; do
-	ip netns exec "$gns" busybox httpd -f -p "$gw:$port" -h "$E2E_D/gw" &
-	e2e_at_cleanup "kill $! 2>/dev/null"
-done
+ip netns exec "$gns" busybox httpd -f -p "$gw:8053" -h "$E2E_D/gw" &
+e2e_at_cleanup "kill $! 2>/dev/null"
 gw_tcp() {
 	dk exec ca sh -c "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 $gw $1" 2>/dev/null |
 	    grep -q hello
 }
+# dig from a's network namespace: any DNS answer means the port was reached.
+gw_dns() {
+	nsenter -t "$(dk inspect -f '{{.State.Pid}}' ca)" -n \
+	    dig +tries=1 +time=2 $1 -p 5354 @"$gw" netcrave.internal SOA 2>&1 |
+	    grep -q 'status:'
+}
 e2e_wait 5 sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | ip netns exec $gns busybox nc -w 2 $gw 8053 | grep -q hello" ||
     e2e_fail "the test's listener at $gw:8053 does not answer inside $gns"
-gw_tcp 53 || e2e_fail "a cannot reach its gateway's port 53 (DNS, a host tag service)"
-gw_tcp 8053 && e2e_fail "a reached its gateway's port 8053: only the host tag's services may pass"
-e2e_log "gateway input: port 53 reached, 8053 dropped"
+e2e_wait 5 gw_dns +notcp || e2e_fail "a gets no answer from netcraved's DNS at $gw:5354 (UDP)"
+gw_dns +tcp || e2e_fail "a gets no answer from netcraved's DNS at $gw:5354 (TCP)"
+gw_tcp 8053 && e2e_fail "a reached its gateway's port 8053: only netcraved's services may pass"
+e2e_log "gateway input: netcraved's DNS on 5354 reached over UDP and TCP, 8053 dropped"
 
 # netcravectl shows the model.
 if [ -n "${NETCRAVECTL:-}" ] && [ -x "$NETCRAVECTL" ]; then

@@ -4,7 +4,8 @@
 # host with clustering on and its own zebra+bgpd.  A network is created on
 # host 1 through the plugin API with the calls and bodies dockerd sends
 # (IpamDriver.RequestPool, then NetworkDriver.CreateNetwork); host 2 must learn
-# its subnet over iBGP (ttl-security) and reach its gateway (ping).  Not with a
+# its subnet over iBGP (ttl-security), and containers on the two hosts reach
+# each other through both hosts' tag policies (ping).  Not with a
 # real dockerd per host: each would need a mount namespace of its own for
 # /run/docker/plugins.  Both hosts share one store on a private PostgreSQL 15
 # (tests/helpers/pg.sh) and one address schema: their pools are cluster-unique
@@ -70,15 +71,18 @@ host_conf() {
 	  "poll_ms": 100 },
 	"follower": { "docker_socket": null },
 	"cluster": { "enabled": true, "asn": 64700, "host_address": "$2",
-	  "peers": [ "$3" ], "announce": [ "198.18.62.0/24" ],
+	  "peers": [ $3 ], "announce": [ "198.18.62.0/24" ],
 	  "frr_bin_dir": "$FRR" },
 	"scopes": [ { "name": "cl", "ipv4_network": "198.18.62.0/24",
-	  "ipv4_prefix_length": 28, "tags": ["default"] } ]
+	  "ipv4_prefix_length": 28, "tags": ["default"],
+	  "egress": ["default"], "ingress": ["default"] } ]
 }
 JSON
 }
-host_conf 1 198.18.61.1 198.18.61.2
-host_conf 2 198.18.61.2 198.18.61.1
+# No peers configured: each host registers in the store's membership and
+# peers with the hosts it finds there, at start or as they join.
+host_conf 1 198.18.61.1 ""
+host_conf 2 198.18.61.2 ""
 
 start_host() {
 	"$NETCRAVED" -f -c "$T/h$1/conf.json" >> "$T/h$1/log" 2>&1 &
@@ -87,10 +91,19 @@ start_host() {
 	    http://localhost/Plugin.Activate -o /dev/null
 }
 check "host 1 netcraved starts" start_host 1
+bgpd_pid() { cat "$T/h$1/run/frr/bgpd.pid" 2>/dev/null; }
+check "host 1's bgpd runs" wait_for 20 sh -c "[ -n \"\$(cat '$T/h1/run/frr/bgpd.pid' 2>/dev/null)\" ]"
+pid_before=$(bgpd_pid 1)
 # The cluster's keys (the store's records are sealed with them) go to host 2.
 mkdir -p "$T/h2/state" && chmod 0700 "$T/h2/state"
 cp -a "$T/h1/state/keys" "$T/h2/state/keys"
 check "host 2 netcraved starts on the same database" start_host 2
+check "host 2 peers with host 1 from the membership at start" wait_for 10 \
+    grep -q "neighbor 198.18.61.1 peer-group" "$T/h2/run/frr/frr.conf"
+check "host 1 learns that host 2 joined" wait_for 10 grep -q \
+    "cluster: host 198.18.61.2 joined" "$T/h1/log"
+check "host 1's frr.conf now names host 2" grep -q \
+    "neighbor 198.18.61.2 peer-group" "$T/h1/run/frr/frr.conf"
 
 # call N PATH BODY: as dockerd posts to a plugin.
 call() {
@@ -107,6 +120,8 @@ if [ -d /sys/module/wireguard ] || modprobe -n wireguard 2>/dev/null; then
 else
 	wg=no
 fi
+pair_listed() { "$NETCRAVECTL" -s "$T/h1/control.sock" status 2>&1 | grep -q "198.18.61.2 UNENCRYPTED"; }
+[ "$wg" = no ] && wait_for 10 pair_listed
 out=$("$NETCRAVECTL" -s "$T/h1/control.sock" status 2>&1)
 if [ "$wg" = no ]; then
 	check "no WireGuard here: start-up warns" grep -q \
@@ -125,6 +140,10 @@ established() {
 	    -c "show bgp neighbors $2 json" 2>/dev/null | grep -q '"bgpState":"Established"'
 }
 check "host 1 and host 2 reach Established over iBGP" wait_for 60 established 1 198.18.61.2
+check "host 1 added host 2 to its running bgpd (no restart: same pid)" \
+    [ "$(bgpd_pid 1)" = "$pid_before" ]
+check "bgpd took every command netcraved sent it" sh -c \
+    "! grep -q 'bgpd refused\\|bgpd.s vty' '$T/h1/log' '$T/h2/log'"
 
 # A network on each host, as dockerd creates one: RequestPool, RequestAddress
 # (the gateway), CreateNetwork.
@@ -150,10 +169,11 @@ learned() { ip -n "$1" route show "$2" | grep -q "via $3"; }
 check "host 2 learns $pool1 via 198.18.61.1 (BGP)" wait_for 30 learned "$R2" "$pool1" 198.18.61.1
 echo "# host 1's new network routable on host 2 after $(( ($(date +%s%N) - t0) / 1000000 )) ms (CreateNetwork to kernel route, 100 ms polls)"
 check "host 1 learns $pool2 via 198.18.61.2 (BGP)" wait_for 30 learned "$R1" "$pool2" 198.18.61.2
-# Traffic across hosts: the gateways live in each tag's VRF namespace (netns
-# backend) behind the routing namespace, whose tag policy drops what comes
-# from the underlay until it knows the other host's networks and their tags.
-echo "ok - skipped: gateway ping across hosts: the VRF's forward chain does not admit the underlay yet (the learned routes are checked above)"
+# Each host follows the other's networks through the store's change log: its
+# tag policy admits their pools as it admits its own networks of the tag.
+policy_knows() { ip netns exec "$1" nft list table inet "${INSTANCE}h$2" 2>/dev/null | grep -q "daddr $3"; }
+check "host 1's tag policy admits host 2's pool $pool2" wait_for 10 policy_knows "$R1" 1 "$pool2"
+check "host 2's tag policy admits host 1's pool $pool1" wait_for 10 policy_knows "$R2" 2 "$pool1"
 
 # An endpoint on each network, joined as dockerd joins a container: the
 # address from RequestAddress, CreateEndpoint, Join; then the SrcName veth end
@@ -184,11 +204,17 @@ check "container on host 2 joined ($c2)" [ -n "$c2" ]
 check "the containers' addresses are distinct" [ "$c1" != "$c2" ]
 check "host 2 routes to the container on host 1 over the underlay" sh -c \
     "ip -n '$R2' route get '$c1' | grep -q 'via 198.18.61.1'"
-# Not yet: container to container across hosts.  The tag policy of each
-# routing namespace (src/route/nft.c) drops what leaves a network's bridge for
-# anything but its egress tags' bridges, and the other host's networks are not
-# in that model yet.
-echo "ok - skipped: container-to-container ping across hosts: the nft tag policy does not know the other host's networks yet"
+# Container to container across hosts, over the BGP-learned routes and
+# through both hosts' tag policies; and to the other host's gateway.
+check "container on host 1 pings the container on host 2 ($c2)" wait_for 10 \
+    ip netns exec "${INSTANCE}c1" ping -c1 -W1 "$c2"
+check "container on host 2 pings the container on host 1 ($c1)" \
+    ip netns exec "${INSTANCE}c2" ping -c1 -W1 "$c1"
+check "container on host 1 pings host 2's gateway ($(gw "$pool2"))" \
+    ip netns exec "${INSTANCE}c1" ping -c1 -W1 "$(gw "$pool2")"
+# The underlay itself is no network: its addresses do not reach containers.
+check "host 2's underlay address cannot reach the container on host 1" \
+    sh -c "! ip netns exec '$R2' ping -c1 -W1 '$c1' >/dev/null"
 # kill -9 host 1's netcraved: its FRR keeps the routes; a new netcraved takes
 # over (the orphaned zebra and bgpd are replaced).
 kill -KILL "$PID1"
@@ -199,12 +225,13 @@ check "host 1 netcraved starts again" start_host 1
 bgpd_running() { "$NETCRAVECTL" -s "$T/h1/control.sock" status 2>/dev/null | grep -q "frr-bgpd *ready"; }
 check "host 1: its new bgpd runs" wait_for 30 bgpd_running
 check "host 1 and host 2 are Established again" wait_for 60 established 1 198.18.61.2
-# Not yet: after the restart zebra finds host 1's bridge without carrier
-# (the joined endpoint's veth is not what the new netcraved reconciles), so
-# the subnet is not announced again; seen here, left to the network server.
-if wait_for 15 learned "$R2" "$pool1" 198.18.61.1; then
-	ok "host 2 routes to host 1's network again"
-else
-	echo "ok - skipped: host 1's network not announced again after kill -9 (bridge without carrier after reconcile)"
-fi
+# Announced again: the new netcraved builds only host 1's own networks (host
+# 2's records in the shared store are host 2's: followed, never built here).
+check "host 2 routes to host 1's network again" wait_for 30 learned "$R2" "$pool1" 198.18.61.1
+check "after the restart: container on host 2 pings the container on host 1" \
+    wait_for 10 ip netns exec "${INSTANCE}c2" ping -c1 -W1 "$c1"
+nets1=$("$NETCRAVECTL" -s "$T/h1/control.sock" networks 2>&1)
+check "host 1 lists its own network" contains "$nets1" "${INSTANCE}net1"
+check "host 1 does not build host 2's network" sh -c \
+    "! printf '%s' '$nets1' | grep -q '${INSTANCE}net2'"
 finish

@@ -258,6 +258,31 @@ test_props_and_symlink(void **state)
 	assert_int_equal(dav_stat(f->vol, "link", &sb, err, sizeof err), -1);
 	assert_int_equal(errno, ELOOP);
 	assert_null(dav_file_open(f->vol, "link/passwd", 0, err, sizeof err));
+	/* A link deeper down, and a file where a directory should be. */
+	assert_int_equal(dav_mkcol(f->vol, "c/d", err, sizeof err), 0);
+	disk_path(f, "c/d/up", p, sizeof p);
+	assert_int_equal(symlink("..", p), 0);
+	assert_int_equal(dav_stat(f->vol, "c/d/up/c", &sb, err, sizeof err), -1);
+	assert_int_equal(errno, ELOOP);
+	assert_null(dav_file_open(f->vol, "c/d/up", 0, err, sizeof err));
+	put(f, "c/file", "x", 1);
+	assert_int_equal(dav_stat(f->vol, "c/file/x", &sb, err, sizeof err), 0);
+	assert_false(sb.exists);
+}
+
+/* The same store tests confine paths without openat2 (older kernels). */
+static int
+setup_walk(void **state)
+{
+	dav_store_without_openat2(1);
+	return (setup(state));
+}
+
+static int
+teardown_walk(void **state)
+{
+	dav_store_without_openat2(0);
+	return (teardown(state));
 }
 
 /* Path checks refuse what could leave the volume. */
@@ -377,6 +402,14 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_tamper, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_props_and_symlink, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_random_access, setup_walk,
+		    teardown_walk),
+		cmocka_unit_test_setup_teardown(test_writer_edges, setup_walk,
+		    teardown_walk),
+		cmocka_unit_test_setup_teardown(test_tamper, setup_walk,
+		    teardown_walk),
+		cmocka_unit_test_setup_teardown(test_props_and_symlink, setup_walk,
+		    teardown_walk),
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_if_header),
 		cmocka_unit_test(test_xml),

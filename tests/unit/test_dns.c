@@ -169,6 +169,55 @@ test_container_records(void **state)
 	dns_db_free(db);
 }
 
+/*
+ * Clustering: a container's records as presentation lines set on another
+ * host's db answer the same; the zones' own structure is refused from there.
+ */
+static void
+test_source_lines(void **state)
+{
+	struct dns_db	*db = db_new(), *other = db_new();
+	char		**lines, err[256];
+	char		 l_ns[] = "netcrave.internal. NS evil.example.";
+	char		 l_out[] = "web.example.com. A 198.18.0.7";
+	char		*bad_ns[] = { l_ns, NULL }, *bad_out[] = { l_out, NULL };
+	ldns_pkt	*a;
+	size_t		 n;
+
+	(void)state;
+	dns_container_set(db, &web);
+	assert_null(dns_source_lines(db, "nosuch"));
+	lines = dns_source_lines(db, s_id);
+	assert_non_null(lines);
+	for (n = 0; lines[n] != NULL; n++)
+		;
+	assert_true(n >= 6);	/* A, AAAA, aliases, PTRs, SRV, label records */
+	assert_int_equal(dns_db_set_source_lines(other, "198.18.61.1/aaaa",
+	    lines, err, sizeof err), 0);
+	a = ask(other, "web.netcrave.internal.", LDNS_RR_TYPE_A, -1, 0);
+	expect(a, LDNS_SECTION_ANSWER,
+	    "web.netcrave.internal.\t10\tIN\tA\t198.18.0.5\n");
+	ldns_pkt_free(a);
+	a = ask(other, "5.0.18.198.in-addr.arpa.", LDNS_RR_TYPE_PTR, -1, 0);
+	expect(a, LDNS_SECTION_ANSWER, "5.0.18.198.in-addr.arpa.\t10\tIN\tPTR\t"
+	    "web.blue.netcrave.internal.\n");
+	ldns_pkt_free(a);
+	util_strv_free(lines);
+	assert_int_equal(dns_db_set_source_lines(other, "h/x", bad_ns, err,
+	    sizeof err), -1);
+	assert_int_equal(dns_db_set_source_lines(other, "h/x", bad_out, err,
+	    sizeof err), -1);
+	assert_int_equal(dns_db_set_source_lines(other, "", bad_out, err,
+	    sizeof err), -1);
+	/* Gone from the other host: gone here. */
+	dns_container_remove(other, "198.18.61.1/aaaa");
+	a = ask(other, "web.netcrave.internal.", LDNS_RR_TYPE_A, -1, 0);
+	assert_int_equal(ldns_pkt_get_rcode(a), LDNS_RCODE_NXDOMAIN);
+	ldns_pkt_free(a);
+	dns_db_free(db);
+	dns_db_free(other);
+}
+
 /* SRV from the label, its target's addresses in the additional section. */
 static void
 test_container_srv(void **state)
@@ -832,6 +881,7 @@ main(void)
 	const struct CMUnitTest	tests[] = {
 		cmocka_unit_test(test_container_records),
 		cmocka_unit_test(test_container_srv),
+		cmocka_unit_test(test_source_lines),
 		cmocka_unit_test(test_label_confinement),
 		cmocka_unit_test(test_container_remove),
 		cmocka_unit_test(test_stale_until_commit),

@@ -25,11 +25,11 @@ static char	*db_ingress[] = { t_web, t_host, NULL };
 static char	*other_egress[] = { t_db, NULL };	/* db does not admit it */
 
 static struct net_network web = { i_w, t_web, "ncbw1", 1, 0, { 0 }, { 0 },
-    { 0 }, { 0 }, web_egress, NULL, { 0 }, "" };
+    { 0 }, { 0 }, web_egress, NULL, { 0 }, "", NULL };
 static struct net_network db = { i_d, t_db, "ncbd1", 1, 0, { 0 }, { 0 },
-    { 0 }, { 0 }, NULL, db_ingress, { 0 }, "" };
+    { 0 }, { 0 }, NULL, db_ingress, { 0 }, "", NULL };
 static struct net_network other = { i_o, t_other, "ncbo1", 1, 0, { 0 }, { 0 },
-    { 0 }, { 0 }, other_egress, NULL, { 0 }, "" };
+    { 0 }, { 0 }, other_egress, NULL, { 0 }, "", NULL };
 
 /* A -> B only when A's egress names B's tag and B's ingress admits A's. */
 static void
@@ -112,7 +112,7 @@ test_ruleset(void **state)
 {
 	struct net_network	*nets[] = { &web, &db, &other };
 	struct nft_model	 m = { .table = "nc", .networks = nets,
-	    .nnetworks = 3 };
+	    .nnetworks = 3, .dns_port = 53 };
 	char			*text;
 
 	text = nft_ruleset(&m);
@@ -129,6 +129,17 @@ test_ruleset(void **state)
 	m.host_tag = "host";
 	text = nft_ruleset(&m);
 	assert_string_equal(text, golden_uplink);
+	free(text);
+	/* The gateways admit the DNS port that is served, and none when off. */
+	m.dns_port = 5353;
+	text = nft_ruleset(&m);
+	assert_non_null(strstr(text, "udp dport 5353 accept"));
+	assert_non_null(strstr(text, "tcp dport 5353 accept"));
+	assert_null(strstr(text, "dport 53 "));
+	free(text);
+	m.dns_port = 0;
+	text = nft_ruleset(&m);
+	assert_null(strstr(text, "dport"));
 	free(text);
 }
 
@@ -238,7 +249,7 @@ test_ruleset_vrf(void **state)
 	struct net_network	*nets[] = { &w, &d };
 	struct nft_model	 m = { .table = "nc", .networks = nets,
 	    .nnetworks = 2, .uplink = "ncur", .uplink_tag = "internet",
-	    .host_tag = "host", .by_link = 1 };
+	    .host_tag = "host", .by_link = 1, .dns_port = 53 };
 	char			*text;
 
 	assert_int_equal(prefix_parse("198.18.0.0/24", 0, &w.pool4, NULL, 0), 0);
@@ -267,6 +278,7 @@ test_ruleset_vrf(void **state)
 	m.networks = nets;
 	m.nnetworks = 2;
 	m.transit = "ncyw";
+	m.dns_port = 53;
 	text = nft_ruleset(&m);
 	assert_string_equal(text, golden_transit);
 	free(text);
@@ -277,7 +289,7 @@ test_ruleset_vrf(void **state)
 static char	 t_prox[] = "prox", t_proxied[] = "proxied", i_p[] = "p";
 static char	*prox_egress[] = { t_proxied, NULL };
 static struct net_network prox = { i_p, t_prox, "ncbp1", 1, 0, { 0 }, { 0 },
-    { 0 }, { 0 }, prox_egress, NULL, { 0 }, "" };
+    { 0 }, { 0 }, prox_egress, NULL, { 0 }, "", NULL };
 
 /* Bridges in the routing namespace: the DNAT and the forward rule here. */
 static const char golden_proxy[] =
@@ -324,7 +336,7 @@ test_ruleset_proxy(void **state)
 	struct nft_model	 m = { .table = "nc", .networks = nets,
 	    .nnetworks = 2, .uplink = "ncur", .uplink_tag = "internet",
 	    .host_tag = "host", .proxy_tag = "proxied",
-	    .proxy_addr = "169.254.7.1", .proxy_port = 3128 };
+	    .proxy_addr = "169.254.7.1", .proxy_port = 3128, .dns_port = 53 };
 	char			*text;
 
 	text = nft_ruleset(&m);
@@ -386,6 +398,53 @@ test_ruleset_proxy(void **state)
 	free(text);
 }
 
+/*
+ * Networks of another host (cluster): the same policy on their pools, in and
+ * out over the underlay; a tag not allowed gets nothing.
+ */
+static void
+test_ruleset_remote(void **state)
+{
+	static char		 i_rd[] = "rd1", i_ro[] = "ro1";
+	struct net_network	 w = web, rd = db, ro = other;
+	struct net_network	*nets[] = { &w }, *remote[] = { &rd, &ro };
+	struct nft_model	 m = { .table = "nc", .networks = nets,
+	    .nnetworks = 1, .remote = remote, .nremote = 2, .by_link = 1 };
+	char			*text;
+
+	rd.id = i_rd;
+	ro.id = i_ro;
+	assert_int_equal(prefix_parse("198.18.0.0/24", 0, &w.pool4, NULL, 0), 0);
+	assert_int_equal(prefix_parse("198.18.32.0/24", 0, &rd.pool4, NULL, 0),
+	    0);
+	assert_int_equal(prefix_parse("198.18.40.0/24", 0, &ro.pool4, NULL, 0),
+	    0);
+	strcpy(w.vrf_link, "ncxw");
+	text = nft_ruleset(&m);
+	assert_non_null(strstr(text, "\t\tiifname \"ncxw\" ip saddr "
+	    "198.18.0.0/24 ip daddr 198.18.32.0/24 accept\n"));
+	/* db's egress does not name web; other is not admitted by anyone. */
+	assert_null(strstr(text, "ip saddr 198.18.32.0/24"));
+	assert_null(strstr(text, "198.18.40.0/24"));
+	free(text);
+	/* Bridges in the routing namespace: the same through the bridge. */
+	m.by_link = 0;
+	text = nft_ruleset(&m);
+	assert_non_null(strstr(text, "\t\tiifname \"ncbw1\" ip saddr "
+	    "198.18.0.0/24 ip daddr 198.18.32.0/24 accept\n"));
+	assert_null(strstr(text, "198.18.40.0/24"));
+	free(text);
+	/* A remote network whose egress admits web comes in. */
+	ro.egress = web_egress;	/* names db, not web */
+	rd.egress = (char *[]){ t_web, NULL };
+	w.ingress = (char *[]){ t_db, NULL };
+	text = nft_ruleset(&m);
+	assert_non_null(strstr(text, "\t\toifname \"ncbw1\" ip saddr "
+	    "198.18.32.0/24 ip daddr 198.18.0.0/24 accept\n"));
+	assert_null(strstr(text, "198.18.40.0/24"));
+	free(text);
+}
+
 int
 main(void)
 {
@@ -394,6 +453,7 @@ main(void)
 		cmocka_unit_test(test_ruleset),
 		cmocka_unit_test(test_ruleset_vrf),
 		cmocka_unit_test(test_ruleset_proxy),
+		cmocka_unit_test(test_ruleset_remote),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

@@ -1,0 +1,100 @@
+#!/bin/bash
+# t_cluster_dns: in a cluster every host answers for every container (issue
+# 10).  Host 1 is the usual e2e netcraved following a real dockerd; host 2 a
+# second netcraved with no dockerd of its own (a second dockerd would need a
+# mount namespace of its own for /run/docker/plugins).  Both share one store
+# on a private PostgreSQL 15 and have clustering on.  A container started by
+# dockerd on host 1 is answered by host 2's DNS (A and PTR), and stops being
+# answered once it is removed; host 2 restarted still answers for it.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../helpers/pg.sh"
+e2e_init
+e2e_need_netcraved
+e2e_need dig
+pg_available || e2e_skip "PostgreSQL 15 not found in $PG_BINDIR (postgresql-15)"
+[ -x /usr/lib/frr/bgpd ] || e2e_skip "FRR is not installed (frr): clustering runs bgpd"
+e2e_start_dockerd
+e2e_import_busybox
+
+pg_start "$E2E_D/pg" || e2e_fail "PostgreSQL does not start"
+e2e_at_cleanup pg_stop
+
+P1=$(shuf -i 20000-30000 -n 1)
+P2=$(shuf -i 30001-40000 -n 1)
+store='"store": { "backend": "pg", "host": "'$PG_SOCKDIR'", "port": "'$PG_PORT'",
+	  "dbname": "netcrave", "user": "netcrave", "sslmode": "disable",
+	  "poll_ms": 100 }'
+scopes='"scopes": [ { "name": "cd", "ipv4_network": "198.19.128.0/20",
+	  "ipv4_prefix_length": 24, "tags": ["default"] } ]'
+E2E_NETCRAVED_EXTRA='"follower": { "docker_socket": "'$E2E_D/docker.sock'",
+	  "network_driver": "bridge" },
+	"dns": { "listen": ["127.0.0.1:'$P1'"] }, '"$store"',
+	"cluster": { "enabled": true, "asn": 64710,
+	  "host_address": "198.18.64.1" }, '"$scopes"
+e2e_start_netcraved
+
+# Host 2: its own run and state dirs, the cluster's keys (the store's records
+# are sealed with them), no dockerd.
+H2=$E2E_D/h2
+mkdir -p "$H2/run" "$H2/state"
+chmod 0700 "$H2/run" "$H2/state"
+cp -a "$E2E_D/state/keys" "$H2/state/keys"
+cat >"$H2/netcraved.json" <<JSON
+{
+	"instance": "${E2E_INSTANCE}b",
+	"paths": { "run_dir": "$H2/run", "state_dir": "$H2/state",
+	  "plugin_socket": "$H2/plugin.sock", "control_socket": "$H2/control.sock" },
+	"metrics": { "listen": "" },
+	"follower": { "docker_socket": null },
+	"dns": { "listen": ["127.0.0.1:$P2"], "gateway_port": 0 },
+	$store,
+	"cluster": { "enabled": true, "asn": 64710, "host_address": "198.18.64.2" },
+	$scopes
+}
+JSON
+H2_PID=
+start_h2() {
+	setsid "$NETCRAVED" -f -c "$H2/netcraved.json" </dev/null >>"$H2/log" 2>&1 &
+	H2_PID=$!
+	e2e_wait 15 curl -sf --unix-socket "$H2/plugin.sock" -X POST \
+	    http://localhost/Plugin.Activate -o /dev/null ||
+	    { cat "$H2/log"; e2e_fail "host 2's netcraved does not start"; }
+}
+e2e_at_cleanup 'e2e_stop_pid "$H2_PID" host2'
+start_h2
+
+Z=netcrave.internal.
+q() { dig -p "$1" +norec +short +tries=1 +time=1 @127.0.0.1 "$2" "$3"; }
+answers() { [ "$(q "$1" "$2" "$3")" = "$4" ]; }
+nxdomain() { dig -p "$1" +norec +tries=1 +time=1 @127.0.0.1 "$2" "$3" | grep -q 'status: NXDOMAIN'; }
+
+dk network create -d bridge --ipam-driver "$PLUGIN" cdnet >/dev/null ||
+    e2e_fail "network create cdnet"
+dk run -d --name web --network cdnet local/busybox sleep 300 >/dev/null ||
+    e2e_fail "docker run web"
+ip4=$(dk inspect web -f '{{(index .NetworkSettings.Networks "cdnet").IPAddress}}')
+[ -n "$ip4" ] || e2e_fail "web has no address"
+rev=$(echo "$ip4" | awk -F. '{ print $4"."$3"."$2"."$1".in-addr.arpa." }')
+
+e2e_wait 5 answers "$P1" "web.$Z" A "$ip4" ||
+    e2e_fail "host 1 does not answer web.$Z A $ip4: $(q "$P1" "web.$Z" A)"
+t0=$(e2e_now_ms)
+e2e_wait 10 answers "$P2" "web.$Z" A "$ip4" ||
+    { cat "$H2/log"; e2e_fail "host 2 does not answer web.$Z A $ip4: $(q "$P2" "web.$Z" A)"; }
+e2e_log "host 2 answers web.$Z A $ip4 after $(( $(e2e_now_ms) - t0 )) ms"
+answers "$P2" "$rev" PTR "web.cdnet.$Z" ||
+    e2e_fail "host 2: $rev PTR is '$(q "$P2" "$rev" PTR)', not web.cdnet.$Z"
+e2e_log "host 2 answers the PTR of host 1's container"
+
+# Host 2 restarted: the records come from the store at start.
+e2e_stop_pid "$H2_PID" host2
+start_h2
+e2e_wait 10 answers "$P2" "web.$Z" A "$ip4" ||
+    e2e_fail "restarted host 2 does not answer web.$Z A $ip4"
+e2e_log "restarted host 2 answers for host 1's container"
+
+dk rm -f web >/dev/null
+e2e_wait 10 nxdomain "$P2" "web.$Z" A ||
+    e2e_fail "host 2 still answers web.$Z after docker rm: $(q "$P2" "web.$Z" A)"
+e2e_log "host 2 forgets the container once it is removed"
+dk network rm cdnet >/dev/null
