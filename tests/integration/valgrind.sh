@@ -60,17 +60,12 @@ DAV_PORT=$(sed -n 's/.*dav: plaintext HTTP on .*, port \([0-9]*\).*/\1/p' "$LOG"
 U=http://127.0.0.1:$DAV_PORT
 head -c 100000 /dev/urandom > "$T/file"
 code=$(curl -s -o "$T/body" -w '%{http_code}' -X MKCOL "$U/vg/")
-if [ "$code" = 500 ] && grep -q "Function not implemented" "$T/body"; then
-	# The store opens every path with openat2, which valgrind before 3.20
-	# does not know: only WebDAV's error paths can run under it.
-	echo "skip - $(valgrind --version) lacks openat2: WebDAV file operations not run"
-	ok "WebDAV MKCOL answered 500 with the reason"
-else
-	check "WebDAV MKCOL" [ "$code" = 201 ]
-	check "WebDAV PUT" [ "$(curl -s -o /dev/null -w '%{http_code}' -T "$T/file" "$U/vg/f")" = 201 ]
-	check "WebDAV GET, same bytes" sh -c "curl -sf '$U/vg/f' | cmp -s - '$T/file'"
-	check "WebDAV PROPFIND" [ "$(curl -s -o /dev/null -w '%{http_code}' -X PROPFIND -H 'Depth: 1' "$U/vg/")" = 207 ]
-fi
+# valgrind before 3.20 does not know openat2: the store then confines paths
+# one component at a time, as on kernels before 5.6.
+check "WebDAV MKCOL" [ "$code" = 201 ]
+check "WebDAV PUT" [ "$(curl -s -o /dev/null -w '%{http_code}' -T "$T/file" "$U/vg/f")" = 201 ]
+check "WebDAV GET, same bytes" sh -c "curl -sf '$U/vg/f' | cmp -s - '$T/file'"
+check "WebDAV PROPFIND" [ "$(curl -s -o /dev/null -w '%{http_code}' -X PROPFIND -H 'Depth: 1' "$U/vg/")" = 207 ]
 # Refused at the end of its headers with no body to wait for (a use after
 # free this test found), then a PUT refused with a body to read and drop.
 check "WebDAV: chunked PUT into a missing volume is 409" \
