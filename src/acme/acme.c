@@ -5,6 +5,7 @@
  * honours Retry-After, the chain downloaded, renewal on a timer. */
 #include "config.h"
 
+#include <sys/queue.h>
 #include <sys/stat.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -48,15 +49,26 @@
 struct acme_order;
 typedef void (*acme_step_fn)(struct acme_order *, const struct http_response *);
 
-/* One certificate kept for a name (acme.names), ordered and renewed. */
+/* One certificate kept, ordered and renewed: for a name of acme.names
+ * (written under acme.cert_dir) or for another server (done called). */
 struct acme_order {
-	char		*name;
+	char		*name;		/* label: the first name, or the holder's */
+	char		**names;	/* one authorization each */
+	acme_cert_fn	 done;		/* NULL: files under acme.cert_dir */
+	void		*arg;
+	int		 config;	/* from acme.names: freed at shutdown */
+	int		 inflight;	/* a request of ours is with the client */
+	int		 in_cb;		/* inside done */
+	int		 gone;		/* removed: free when the answer comes */
+	time_t		 not_before, not_after, next;
+	char		*last_error;
+	char		*chal_name;	/* dns-01 record in place for this name */
+	TAILQ_ENTRY(acme_order) entry;
 	char		*order_url, *finalize_url, *cert_url;
 	char		**authz;
 	size_t		 nauthz, iauthz;
 	char		*chal_url;
 	char		*token;		/* http-01 token being served */
-	int		 dns_set;	/* dns-01 record in place */
 	EVP_PKEY	*key;		/* the certificate's key */
 	unsigned int	 polls, poll_ms;
 	unsigned int	 backoff;
@@ -87,13 +99,16 @@ static struct {
 	EVP_PKEY		*account;
 	char			*jwk;		/* {"crv":..,"kty":..,"x":..,"y":..} */
 	char			*thumbprint;
-	struct acme_order	*orders;
-	size_t			 norders;
 	struct http_server	*http01;
 	char			**tokens;	/* "token keyauth" being served */
 	size_t			 ntokens;
 	struct metric		*m_issued, *m_failed;
 } acme;
+
+/* Every certificate kept; outside acme, which is cleared at each start, as
+ * other servers' registrations outlive a reload of the acme section. */
+static TAILQ_HEAD(, acme_order) acme_orders =
+    TAILQ_HEAD_INITIALIZER(acme_orders);
 
 static void	acme_order_fail(struct acme_order *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
@@ -101,6 +116,10 @@ static void	acme_order_begin(struct acme_order *);
 static void	acme_post(struct acme_order *, const char *url,
 		    const char *payload, acme_step_fn);
 static void	acme_next_authz(struct acme_order *);
+static void	acme_order_reset(struct acme_order *);
+static void	acme_schedule(struct acme_order *);
+static struct acme_order *acme_order_new(const char *, char *const *,
+		    acme_cert_fn, void *);
 
 /* ---- keys and JWS ---- */
 
@@ -268,6 +287,30 @@ acme_body(const struct http_response *resp, size_t *len)
 static void	acme_req_send(struct acme_req *);
 
 static void
+acme_order_free(struct acme_order *o)
+{
+	acme_order_reset(o);
+	TAILQ_REMOVE(&acme_orders, o, entry);
+	if (o->timer != NULL)
+		event_free(o->timer);
+	util_strv_free(o->names);
+	free(o->name);
+	free(o->last_error);
+	free(o);
+}
+
+/* An answer for o came back: 1 if o was removed meanwhile (now freed). */
+static int
+acme_order_landed(struct acme_order *o)
+{
+	o->inflight = 0;
+	if (!o->gone)
+		return (0);
+	acme_order_free(o);
+	return (1);
+}
+
+static void
 acme_req_free(struct acme_req *r)
 {
 	free(r->url);
@@ -283,6 +326,10 @@ acme_req_done(const struct http_response *resp, const char *error, void *arg)
 	char			*body, *problem;
 	size_t			 len;
 
+	if (acme_order_landed(o)) {
+		acme_req_free(r);
+		return;
+	}
 	if (resp == NULL) {
 		acme_order_fail(o, "%s: %s", r->url, error);
 		acme_req_free(r);
@@ -317,6 +364,10 @@ acme_nonce_done(const struct http_response *resp, const char *error,
 {
 	struct acme_req	*r = arg;
 
+	if (acme_order_landed(r->order)) {
+		acme_req_free(r);
+		return;
+	}
 	acme_keep_nonce(resp);
 	if (acme.nonce == NULL) {
 		acme_order_fail(r->order, "newNonce: %s",
@@ -336,6 +387,7 @@ acme_req_send(struct acme_req *r)
 	const char	*path;
 	char		*jws;
 
+	r->order->inflight = 1;
 	if (acme.nonce == NULL) {
 		http_client_send(acme.client, "HEAD",
 		    acme_path(acme.dir.new_nonce), NULL, NULL, 0, NULL,
@@ -343,6 +395,7 @@ acme_req_send(struct acme_req *r)
 		return;
 	}
 	if ((path = acme_path(r->url)) == NULL) {
+		r->order->inflight = 0;
 		acme_order_fail(r->order, "%s: not on the directory's server",
 		    r->url);
 		acme_req_free(r);
@@ -352,6 +405,7 @@ acme_req_send(struct acme_req *r)
 	free(acme.nonce);
 	acme.nonce = NULL;
 	if (jws == NULL) {
+		r->order->inflight = 0;
 		acme_order_fail(r->order, "cannot sign");
 		acme_req_free(r);
 		return;
@@ -429,9 +483,10 @@ acme_challenge_clear(struct acme_order *o)
 {
 	size_t	i;
 
-	if (o->dns_set) {
-		dns_challenge_remove(o->name);
-		o->dns_set = 0;
+	if (o->chal_name != NULL) {
+		dns_challenge_remove(o->chal_name);
+		free(o->chal_name);
+		o->chal_name = NULL;
 	}
 	if (o->token != NULL) {
 		for (i = 0; i < acme.ntokens; i++) {
@@ -497,6 +552,20 @@ acme_order_reset(struct acme_order *o)
 	o->busy = 0;
 }
 
+/* Tell the holder; it may remove o from done, freed here then. */
+static void
+acme_order_tell(struct acme_order *o, const char *error, const char *chain,
+    size_t chainlen, const char *key, size_t keylen)
+{
+	if (o->done == NULL)
+		return;
+	o->in_cb = 1;
+	o->done(error, chain, chainlen, key, keylen, o->arg);
+	o->in_cb = 0;
+	if (o->gone && !o->inflight)
+		acme_order_free(o);
+}
+
 static void
 acme_order_fail(struct acme_order *o, const char *fmt, ...)
 {
@@ -512,8 +581,12 @@ acme_order_fail(struct acme_order *o, const char *fmt, ...)
 	log_warnx("acme: %s: order failed: %s; retrying in %u s (the current "
 	    "certificate, if any, stays)", o->name, msg, o->backoff);
 	metrics_add(acme.m_failed, 1);
+	free(o->last_error);
+	o->last_error = xstrdup(msg);
 	acme_order_reset(o);
+	o->next = time(NULL) + o->backoff;
 	acme_later(o, o->backoff * 1000, acme_order_begin);
+	acme_order_tell(o, msg, NULL, 0, NULL, 0);
 }
 
 static char *
@@ -556,23 +629,98 @@ bad:
 static void
 acme_schedule(struct acme_order *o)
 {
-	time_t	nb, na, at, now = time(NULL);
-	char	*path = acme_cert_path(o, "tls.crt");
+	time_t	at, now = time(NULL);
+	char	*path;
 	long	ms;
 
-	if (acme_cert_times(path, &nb, &na) == -1) {
+	if (o->done == NULL) {
+		/* acme.names: what is on disk is the current certificate. */
+		path = acme_cert_path(o, "tls.crt");
+		if (acme_cert_times(path, &o->not_before, &o->not_after) == -1)
+			o->not_before = o->not_after = 0;
 		free(path);
+	}
+	if (o->not_after == 0) {
+		o->next = now;
 		acme_later(o, 0, acme_order_begin);
 		return;
 	}
-	free(path);
-	at = acme_renew_time(nb, na, acme.conf->acme_renew_percent, 0, 0);
+	at = acme_renew_time(o->not_before, o->not_after,
+	    acme.conf->acme_renew_percent, 0, 0);
 	ms = at <= now ? 0 : (long)(at - now) * 1000;
 	if (ms > 86400000L)
 		ms = 86400000L;
+	o->next = now + ms / 1000;
 	log_info("acme: %s: certificate valid until %lld, renewal in %ld s",
-	    o->name, (long long)na, ms / 1000);
+	    o->name, (long long)o->not_after, ms / 1000);
 	acme_later(o, (unsigned int)ms, acme_order_begin);
+}
+
+/* Validity of the first certificate of a PEM chain. */
+static int
+acme_chain_times(const char *pem, size_t len, time_t *nb, time_t *na)
+{
+	BIO		*b;
+	X509		*x;
+	struct tm	 tm;
+	int		 rc = -1;
+
+	if ((b = BIO_new_mem_buf(pem, (int)len)) == NULL)
+		return (-1);
+	x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+	BIO_free(b);
+	if (x == NULL)
+		return (-1);
+	if (ASN1_TIME_to_tm(X509_get0_notBefore(x), &tm) == 1) {
+		*nb = timegm(&tm);
+		if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1) {
+			*na = timegm(&tm);
+			rc = 0;
+		}
+	}
+	X509_free(x);
+	return (rc);
+}
+
+static void
+acme_issued(struct acme_order *o, time_t nb, time_t na)
+{
+	log_info("acme: %s: certificate issued", o->name);
+	metrics_add(acme.m_issued, 1);
+	o->backoff = 0;
+	o->not_before = nb;
+	o->not_after = na;
+	free(o->last_error);
+	o->last_error = NULL;
+	acme_order_reset(o);
+	acme_schedule(o);
+}
+
+/* A holder's certificate: handed over with its key, then renewal set. */
+static void
+acme_deliver(struct acme_order *o, const char *chain, size_t len, time_t nb,
+    time_t na)
+{
+	BIO	*b;
+	BUF_MEM	*mem;
+	char	*copy;
+
+	b = BIO_new(BIO_s_mem());
+	if (b == NULL || PEM_write_bio_PrivateKey(b, o->key, NULL, NULL, 0,
+	    NULL, NULL) != 1) {
+		BIO_free(b);
+		acme_order_fail(o, "cannot encode the key");
+		return;
+	}
+	BIO_get_mem_ptr(b, &mem);
+	/* The body belongs to the client's buffer: keep a copy across done,
+	 * which runs after the order state is reset. */
+	copy = xstrndup(chain, len);
+	acme_issued(o, nb, na);
+	acme_order_tell(o, NULL, copy, len, mem->data, mem->length);
+	free(copy);
+	OPENSSL_cleanse(mem->data, mem->length);
+	BIO_free(b);
 }
 
 static void
@@ -582,11 +730,17 @@ acme_got_cert(struct acme_order *o, const struct http_response *resp)
 	size_t		 len;
 	BIO		*b;
 	BUF_MEM		*mem;
+	time_t		 nb, na;
 	int		 ok;
 
 	body = acme_body(resp, &len);
-	if (len == 0 || strstr(body, "-----BEGIN CERTIFICATE-----") == NULL) {
+	if (len == 0 || strstr(body, "-----BEGIN CERTIFICATE-----") == NULL ||
+	    acme_chain_times(body, len, &nb, &na) == -1) {
 		acme_order_fail(o, "certificate: not a PEM chain");
+		return;
+	}
+	if (o->done != NULL) {
+		acme_deliver(o, body, len, nb, na);
 		return;
 	}
 	xasprintf(&dir, "%s/%s", acme.conf->acme_cert_dir, o->name);
@@ -610,11 +764,7 @@ acme_got_cert(struct acme_order *o, const struct http_response *resp)
 		acme_order_fail(o, "cannot write the certificate: %s", err);
 		return;
 	}
-	log_info("acme: %s: certificate issued", o->name);
-	metrics_add(acme.m_issued, 1);
-	o->backoff = 0;
-	acme_order_reset(o);
-	acme_schedule(o);
+	acme_issued(o, nb, na);
 }
 
 static void	acme_poll_order(struct acme_order *);
@@ -653,6 +803,27 @@ acme_poll_order(struct acme_order *o)
 	acme_post(o, o->order_url, NULL, acme_order_state);
 }
 
+/* The order's names as SAN text "DNS:a,DNS:b" or JSON identifiers. */
+static char *
+acme_names_list(const struct acme_order *o, int json)
+{
+	char	*out = xstrdup(""), *one, *cat;
+	size_t	 i;
+
+	for (i = 0; o->names[i] != NULL; i++) {
+		if (json)
+			xasprintf(&one, "{\"type\":\"dns\",\"value\":\"%s\"}",
+			    o->names[i]);
+		else
+			xasprintf(&one, "DNS:%s", o->names[i]);
+		xasprintf(&cat, "%s%s%s", out, i > 0 ? "," : "", one);
+		free(one);
+		free(out);
+		out = cat;
+	}
+	return (out);
+}
+
 static void
 acme_finalize(struct acme_order *o)
 {
@@ -668,11 +839,11 @@ acme_finalize(struct acme_order *o)
 	req = X509_REQ_new();
 	nm = X509_NAME_new();
 	X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC,
-	    (const unsigned char *)o->name, -1, -1, 0);
+	    (const unsigned char *)o->names[0], -1, -1, 0);
 	X509_REQ_set_subject_name(req, nm);
 	X509_NAME_free(nm);
 	X509_REQ_set_pubkey(req, o->key);
-	xasprintf(&san, "DNS:%s", o->name);
+	san = acme_names_list(o, 0);
 	ext = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, san);
 	free(san);
 	exts = sk_X509_EXTENSION_new_null();
@@ -755,7 +926,15 @@ acme_authz_state(struct acme_order *o, const struct http_response *resp)
 
 		EVP_Digest(ka, strlen(ka), md, NULL, EVP_sha256(), NULL);
 		v = crypto_b64url(md, sizeof md);
-		if (dns_challenge_add(o->name, v, errbuf, sizeof errbuf) == -1) {
+		if (d.identifier == NULL) {
+			free(v);
+			free(ka);
+			acme_authz_doc_clear(&d);
+			acme_order_fail(o, "authorization without identifier");
+			return;
+		}
+		if (dns_challenge_add(d.identifier, v, errbuf,
+		    sizeof errbuf) == -1) {
 			free(v);
 			free(ka);
 			acme_authz_doc_clear(&d);
@@ -763,7 +942,7 @@ acme_authz_state(struct acme_order *o, const struct http_response *resp)
 			return;
 		}
 		free(v);
-		o->dns_set = 1;
+		o->chal_name = xstrdup(d.identifier);
 	}
 	free(ka);
 	o->chal_url = xstrdup(d.url);
@@ -834,10 +1013,13 @@ acme_order_made(struct acme_order *o, const struct http_response *resp)
 static void
 acme_new_order(struct acme_order *o)
 {
-	char	*payload;
+	char	*ids, *payload;
 
-	xasprintf(&payload, "{\"identifiers\":[{\"type\":\"dns\",\"value\":"
-	    "\"%s\"}]}", o->name);
+	/* Names are checked by their holders (letters, digits, '-', '.',
+	 * "*."): nothing to escape in JSON. */
+	ids = acme_names_list(o, 1);
+	xasprintf(&payload, "{\"identifiers\":[%s]}", ids);
+	free(ids);
 	acme_post(o, acme.dir.new_order, payload, acme_order_made);
 	free(payload);
 }
@@ -864,6 +1046,8 @@ acme_directory_done(const struct http_response *resp, const char *error,
 	char			*body, err[256], *payload;
 	size_t			 len;
 
+	if (acme_order_landed(o))
+		return;
 	if (resp == NULL || http_response_status(resp) != 200) {
 		acme_order_fail(o, "directory: %s", resp == NULL ? error :
 		    http_status_text(http_response_status(resp)));
@@ -889,16 +1073,17 @@ acme_directory_done(const struct http_response *resp, const char *error,
 static void
 acme_order_begin(struct acme_order *o)
 {
-	if (o->busy)
+	if (o->busy || acme.client == NULL)
 		return;
 	o->busy = 1;
 	log_info("acme: %s: ordering a certificate (%s)", o->name,
 	    acme.conf->acme_challenge == CONF_ACME_HTTP01 ? "http-01" :
 	    "dns-01");
-	if (acme.kid == NULL)
+	if (acme.kid == NULL) {
+		o->inflight = 1;
 		http_client_send(acme.client, "GET", acme.dir_path, NULL, NULL,
 		    0, NULL, acme_directory_done, o);
-	else
+	} else
 		acme_new_order(o);
 }
 
@@ -911,6 +1096,7 @@ acme_init(const struct server_env *env, char *err, size_t errlen)
 	const struct conf		*c = env->conf;
 	char				 host[256], port[16];
 	const char			*p, *slash, *colon;
+	struct acme_order		*o;
 	size_t				 i;
 
 	memset(&acme, 0, sizeof acme);
@@ -965,13 +1151,16 @@ acme_init(const struct server_env *env, char *err, size_t errlen)
 		    NULL, err, errlen) == -1)
 			return (-1);
 	}
-	for (i = 0; c->acme_names != NULL && c->acme_names[i] != NULL; i++)
-		;
-	acme.orders = xcalloc(i == 0 ? 1 : i, sizeof *acme.orders);
 	for (i = 0; c->acme_names != NULL && c->acme_names[i] != NULL; i++) {
-		struct acme_order *o = &acme.orders[acme.norders++];
+		char *one[2];
 
-		o->name = xstrdup(c->acme_names[i]);
+		one[0] = c->acme_names[i];
+		one[1] = NULL;
+		o = acme_order_new(c->acme_names[i], one, NULL, NULL);
+		o->config = 1;
+	}
+	/* Certificates of other servers, registered before we ran. */
+	TAILQ_FOREACH(o, &acme_orders, entry) {
 		o->timer = evtimer_new(env->base, acme_timer_cb, o);
 		acme_schedule(o);
 	}
@@ -981,14 +1170,24 @@ acme_init(const struct server_env *env, char *err, size_t errlen)
 static void
 acme_shutdown(void)
 {
-	size_t	i;
+	struct acme_order	*o, *next;
+	size_t			 i;
 
-	for (i = 0; i < acme.norders; i++) {
-		acme_order_reset(&acme.orders[i]);
-		event_free(acme.orders[i].timer);
-		free(acme.orders[i].name);
+	/* acme.names go; other servers' certificates stay registered,
+	 * stopped until the section runs again.  Requests in flight die
+	 * with the client, unanswered. */
+	for (o = TAILQ_FIRST(&acme_orders); o != NULL; o = next) {
+		next = TAILQ_NEXT(o, entry);
+		o->inflight = 0;
+		if (o->config || o->gone) {
+			acme_order_free(o);
+			continue;
+		}
+		acme_order_reset(o);
+		if (o->timer != NULL)
+			event_free(o->timer);
+		o->timer = NULL;
 	}
-	free(acme.orders);
 	if (acme.client != NULL)
 		http_client_free(acme.client);
 	if (acme.http01 != NULL)
@@ -1006,6 +1205,71 @@ acme_shutdown(void)
 	free(acme.origin);
 	free(acme.dir_path);
 	memset(&acme, 0, sizeof acme);
+}
+
+static struct acme_order *
+acme_order_new(const char *label, char *const *names, acme_cert_fn done,
+    void *arg)
+{
+	struct acme_order	*o;
+	size_t			 n;
+
+	o = xcalloc(1, sizeof *o);
+	o->name = xstrdup(label);
+	for (n = 0; names[n] != NULL; n++)
+		;
+	o->names = xcalloc(n + 1, sizeof *o->names);
+	for (n = 0; names[n] != NULL; n++)
+		o->names[n] = xstrdup(names[n]);
+	o->done = done;
+	o->arg = arg;
+	TAILQ_INSERT_TAIL(&acme_orders, o, entry);
+	return (o);
+}
+
+struct acme_order *
+acme_cert_add(const char *label, char *const *names, time_t not_before,
+    time_t not_after, acme_cert_fn done, void *arg)
+{
+	struct acme_order	*o;
+
+	o = acme_order_new(label, names, done, arg);
+	o->not_before = not_before;
+	o->not_after = not_after;
+	if (acme.base != NULL) {
+		o->timer = evtimer_new(acme.base, acme_timer_cb, o);
+		acme_schedule(o);
+	}
+	return (o);
+}
+
+void
+acme_cert_remove(struct acme_order *o)
+{
+	if (o == NULL)
+		return;
+	o->done = NULL;
+	o->gone = 1;
+	if (o->timer != NULL)
+		evtimer_del(o->timer);
+	/* An answer on its way, or done running: freed when it returns. */
+	if (o->inflight || o->in_cb)
+		return;
+	acme_order_free(o);
+}
+
+int
+acme_running(void)
+{
+	return (acme.client != NULL);
+}
+
+const char *
+acme_issuer_root(void)
+{
+	if (acme.conf == NULL)
+		return (NULL);
+	return (acme.conf->acme_issuer_root);
 }
 
 const struct server acme_server = {

@@ -35,6 +35,7 @@ void		 acme_order_doc_clear(struct acme_order_doc *);
  * and, when refused, the CA's reason ("type: detail"). */
 struct acme_authz_doc {
 	char	*status, *token, *url, *error;
+	char	*identifier;	/* the name (a wildcard's base name) */
 };
 int		 acme_parse_authz(const char *, size_t, const char *want,
 		    struct acme_authz_doc *, char *err, size_t errlen);
@@ -46,6 +47,26 @@ int		 acme_parse_renewal_info(const char *, size_t, time_t *start,
  * lifetime after not_before. */
 time_t		 acme_renew_time(time_t not_before, time_t not_after,
 		    unsigned int pct, time_t ari_start, time_t ari_end);
+
+/*
+ * Certificates kept for other servers (certificate volumes, the ingress):
+ * ordered for names (one authorization per name) and renewed while
+ * registered.  done hears of every issuance (the PEM chain, leaf first, and
+ * the PEM key) and of every failed order (error set, chain NULL; the client
+ * backs off and tries again, the holder keeps its current certificate).
+ * not_after 0: no certificate yet, order at once.  Registrations outlive a
+ * reload of the acme section; they start when it runs.
+ */
+struct acme_order;
+typedef void	(*acme_cert_fn)(const char *error, const char *chain,
+		    size_t chainlen, const char *key, size_t keylen, void *arg);
+struct acme_order *acme_cert_add(const char *label, char *const *names,
+		    time_t not_before, time_t not_after, acme_cert_fn, void *);
+void		 acme_cert_remove(struct acme_order *);
+/* 1 when the acme section is configured and the client runs. */
+int		 acme_running(void);
+/* The CA's root certificate file (acme.issuer_root), NULL if none known. */
+const char	*acme_issuer_root(void);
 
 extern const struct server acme_server;
 

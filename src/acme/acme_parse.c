@@ -47,6 +47,20 @@ acme_retry_after(const char *v, time_t now)
 	return ((long)(t - now));
 }
 
+/* The document parsed, or NULL with "what: line:column: message" in err. */
+static struct json *
+acme_parse_open(const char *what, const char *text, size_t len, char *err,
+    size_t errlen)
+{
+	struct json		*j;
+	struct json_error	 je;
+
+	if ((j = json_parse(text, len, 0, &je)) == NULL && err != NULL)
+		snprintf(err, errlen, "%s: %u:%u: %s", what, je.line,
+		    je.column, je.message);
+	return (j);
+}
+
 static char *
 acme_dup_url(const struct json *j, const char *key)
 {
@@ -74,14 +88,10 @@ acme_parse_directory(const char *text, size_t len, struct acme_directory *d,
     char *err, size_t errlen)
 {
 	struct json		*j;
-	struct json_error	 je;
 
 	memset(d, 0, sizeof *d);
-	if ((j = json_parse(text, len, 0, &je)) == NULL) {
-		snprintf(err, errlen, "directory: %u:%u: %s", je.line,
-		    je.column, je.message);
+	if ((j = acme_parse_open("directory", text, len, err, errlen)) == NULL)
 		return (-1);
-	}
 	d->new_nonce = acme_dup_url(j, "newNonce");
 	d->new_account = acme_dup_url(j, "newAccount");
 	d->new_order = acme_dup_url(j, "newOrder");
@@ -101,11 +111,10 @@ char *
 acme_parse_problem(const char *text, size_t len)
 {
 	struct json		*j;
-	struct json_error	 je;
 	const char		*type, *detail;
 	char			*out = NULL;
 
-	if ((j = json_parse(text, len, 0, &je)) == NULL)
+	if ((j = acme_parse_open("problem", text, len, NULL, 0)) == NULL)
 		return (NULL);
 	type = json_get_string(j, "type");
 	detail = json_get_string(j, "detail");
@@ -143,16 +152,12 @@ acme_parse_order(const char *text, size_t len, struct acme_order_doc *d,
     char *err, size_t errlen)
 {
 	struct json		*j;
-	struct json_error	 je;
 	const struct json	*az;
 	size_t			 i;
 
 	memset(d, 0, sizeof *d);
-	if ((j = json_parse(text, len, 0, &je)) == NULL) {
-		snprintf(err, errlen, "order: %u:%u: %s", je.line, je.column,
-		    je.message);
+	if ((j = acme_parse_open("order", text, len, err, errlen)) == NULL)
 		return (-1);
-	}
 	d->status = acme_dup(j, "status");
 	d->finalize = acme_dup_url(j, "finalize");
 	d->certificate = acme_dup_url(j, "certificate");
@@ -187,6 +192,7 @@ acme_authz_doc_clear(struct acme_authz_doc *d)
 	free(d->token);
 	free(d->url);
 	free(d->error);
+	free(d->identifier);
 	memset(d, 0, sizeof *d);
 }
 
@@ -195,22 +201,22 @@ acme_parse_authz(const char *text, size_t len, const char *want,
     struct acme_authz_doc *d, char *err, size_t errlen)
 {
 	struct json		*j;
-	struct json_error	 je;
 	const struct json	*chs, *c, *e;
 	const char		*type, *token;
 	size_t			 i;
 
 	memset(d, 0, sizeof *d);
-	if ((j = json_parse(text, len, 0, &je)) == NULL) {
-		snprintf(err, errlen, "authorization: %u:%u: %s", je.line,
-		    je.column, je.message);
+	if ((j = acme_parse_open("authorization", text, len, err, errlen)) ==
+	    NULL)
 		return (-1);
-	}
 	if ((d->status = acme_dup(j, "status")) == NULL) {
 		snprintf(err, errlen, "authorization: no status");
 		json_free(j);
 		return (-1);
 	}
+	/* RFC 8555 7.1.4: a wildcard's identifier is the base name, the one
+	 * whose _acme-challenge record dns-01 wants. */
+	d->identifier = acme_dup(json_get(j, "identifier"), "value");
 	chs = json_get(j, "challenges");
 	for (i = 0; chs != NULL && chs->type == JSON_ARRAY &&
 	    i < chs->nchildren; i++) {
@@ -269,12 +275,11 @@ acme_parse_renewal_info(const char *text, size_t len, time_t *start,
     time_t *end)
 {
 	struct json		*j;
-	struct json_error	 je;
 	const struct json	*w;
 	const char		*s, *e;
 	int			 rc = -1;
 
-	if ((j = json_parse(text, len, 0, &je)) == NULL)
+	if ((j = acme_parse_open("renewalInfo", text, len, NULL, 0)) == NULL)
 		return (-1);
 	if ((w = json_get(j, "suggestedWindow")) != NULL &&
 	    (s = json_get_string(w, "start")) != NULL &&
