@@ -119,4 +119,39 @@ nc_start || { cat "$LOG"; finish; }
 check "40% of nonces refused: certificate still issued" \
     wait_for 20 verified dns2.netcrave.internal
 check "netcraved stops cleanly" nc_stop
+
+# 6. a certificate volume (-o issuer=acme) for two names, driven through the
+# VolumeDriver API as dockerd drives it; its files read from the dav store.
+nc_write_conf '"dns": { "listen": ["127.0.0.1:'$DNSPORT'"], "ttl": 30 },
+	"acme": { "directory": "https://localhost:'$ACMEPORT'/dir",
+	  "ca_file": "'$T/pebble.crt'", "issuer_root": "'$T/root.pem'",
+	  "challenge": "dns-01", "renew_percent": 10,
+	  "cert_dir": "'$T/acme'" }'
+nc_start || { cat "$LOG"; finish; }
+volfile() { curl -sf --unix-socket "$T/run/dav.sock" "http://x/acv/$1"; }
+r=$(plugin_call /VolumeDriver.Create '{"Name":"acv","Opts":{"type":"certs","names":"v1.netcrave.internal,v2.netcrave.internal","issuer":"acme"}}')
+check "volume: Create answers once the certificate is in" contains "$r" '200 {}'
+volfile tls.crt > "$T/v.crt"; volfile tls.key > "$T/v.key"; volfile ca.crt > "$T/v.ca"
+awk 'BEGIN{n=0} /BEGIN CERT/{n++} n>1{print}' "$T/v.crt" > "$T/v.chain"
+check "volume: tls.crt verifies against pebble's /roots/0" \
+    openssl verify -CAfile "$T/root.pem" -untrusted "$T/v.chain" "$T/v.crt"
+check "volume: ca.crt is pebble's root" cmp -s "$T/v.ca" "$T/root.pem"
+check "volume: both names in the certificate" sh -c "openssl x509 -in '$T/v.crt' -noout -ext subjectAltName | grep -q 'DNS:v1.netcrave.internal, DNS:v2.netcrave.internal'"
+check "volume: tls.key is the certificate's key" sh -c "[ \"\$(openssl x509 -in '$T/v.crt' -noout -pubkey | openssl sha256)\" = \"\$(openssl pkey -in '$T/v.key' -pubout | openssl sha256)\" ]"
+check "certs lists the ACME volume" sh -c "'$NETCRAVECTL' -s '$CONTROL_SOCK' certs 2>&1 | grep -q acme"
+vfirst=$(openssl x509 -in "$T/v.crt" -noout -serial)
+vrenewed() {
+	volfile tls.crt > "$T/v2.crt" &&
+	    [ "$(openssl x509 -in "$T/v2.crt" -noout -serial 2>/dev/null)" != "$vfirst" ] &&
+	    awk 'BEGIN{n=0} /BEGIN CERT/{n++} n>1{print}' "$T/v2.crt" > "$T/v2.chain" &&
+	    openssl verify -CAfile "$T/root.pem" -untrusted "$T/v2.chain" "$T/v2.crt" >/dev/null
+}
+check "volume: renewal replaces tls.crt" wait_for 25 vrenewed
+r=$(plugin_call /VolumeDriver.Create '{"Name":"acx","Opts":{"type":"certs","names":"x.example.test","issuer":"acme"}}')
+check "volume: a refused order is Create's error" contains "$r" 'the ACME CA issued no certificate'
+r=$(plugin_call /VolumeDriver.Get '{"Name":"acx"}')
+check "volume: ... and the volume is not left behind" contains "$r" '404'
+r=$(plugin_call /VolumeDriver.Remove '{"Name":"acv"}')
+check "volume: Remove" contains "$r" '200 {}'
+check "netcraved stops cleanly" nc_stop
 finish
