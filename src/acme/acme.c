@@ -1258,6 +1258,39 @@ acme_cert_remove(struct acme_order *o)
 	acme_order_free(o);
 }
 
+void
+acme_cert_status(const struct acme_order *o, time_t *next, const char **error)
+{
+	*next = o->timer != NULL ? o->next : 0;
+	*error = o->last_error;
+}
+
+void
+acme_certs_json(void *arg)
+{
+	yajl_gen		 g = arg;
+	struct acme_order	*o;
+	char			 when[32];
+
+	TAILQ_FOREACH(o, &acme_orders, entry) {
+		if (!o->config)
+			continue;
+		yajl_gen_map_open(g);
+		json_gen_string(g, "volume", "-");
+		json_gen_string(g, "names", o->names[0]);
+		json_gen_string(g, "issuer", "acme");
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ",
+		    gmtime(&o->not_after));
+		json_gen_string(g, "not_after", o->not_after != 0 ? when : "-");
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ",
+		    gmtime(&o->next));
+		json_gen_string(g, "renew_at", when);
+		if (o->last_error != NULL)
+			json_gen_string(g, "error", o->last_error);
+		yajl_gen_map_close(g);
+	}
+}
+
 int
 acme_running(void)
 {

@@ -860,6 +860,8 @@ volume_certs_json(void)
 	const unsigned char	*buf;
 	size_t			 len;
 	char			*out, when[32];
+	const char		*error;
+	time_t			 next;
 
 	g = json_gen_new();
 	yajl_gen_array_open(g);
@@ -874,11 +876,17 @@ volume_certs_json(void)
 		json_gen_string(g, "not_before", when);
 		vol_rfc3339(v->not_after, when, sizeof when);
 		json_gen_string(g, "not_after", when);
-		vol_rfc3339(v->not_before + (v->not_after - v->not_before) * 2 / 3,
-		    when, sizeof when);
+		next = v->not_before + (v->not_after - v->not_before) * 2 / 3;
+		error = NULL;
+		if (v->order != NULL)
+			acme_cert_status(v->order, &next, &error);
+		vol_rfc3339(next, when, sizeof when);
 		json_gen_string(g, "renew_at", when);
+		if (error != NULL)
+			json_gen_string(g, "error", error);
 		yajl_gen_map_close(g);
 	}
+	acme_certs_json(g);
 	yajl_gen_array_close(g);
 	yajl_gen_get_buf(g, &buf, &len);
 	out = xstrndup((const char *)buf, len);

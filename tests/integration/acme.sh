@@ -74,6 +74,7 @@ t1=$(date +%s.%N)
 echo "# dns-01 order: $(echo "$t1 - $t0" | bc 2>/dev/null) s from start"
 check "dns-01: the challenge record is removed afterwards" \
     sh -c "! dig -p $DNSPORT @127.0.0.1 +short _acme-challenge.dns1.netcrave.internal TXT | grep -q ."
+check "certs: the acme.names certificate listed" sh -c "'$NETCRAVECTL' -s '$CONTROL_SOCK' certs | grep -E -q '^- +acme +20[0-9-]+T.* dns1.netcrave.internal'"
 check "metric: one issued" sh -c "curl -s --unix-socket '$METRICS_SOCK' http://localhost/metrics | grep -q '^netcrave_acme_issued_total 1'"
 check "netcraved stops cleanly" nc_stop
 
@@ -101,6 +102,7 @@ nc_start || { cat "$LOG"; finish; }
 refused() { grep -q "http-01 challenge refused" "$LOG"; }
 check "refused challenge: a clear error in the log" wait_for 20 refused
 grep "challenge refused" "$LOG" | head -1
+check "refused challenge: the error in netcravectl certs" sh -c "'$NETCRAVECTL' -s '$CONTROL_SOCK' certs | grep -q 'last error: http-01 challenge refused'"
 check "refused challenge: no certificate written" \
     test ! -e "$T/acme/down.netcrave.internal/tls.crt"
 check "refused challenge: the daemon stays up" kill -0 "$NC_PID"
