@@ -63,6 +63,10 @@ struct acme_order {
 	time_t		 not_before, not_after, next;
 	char		*last_error;
 	char		*chal_name;	/* dns-01 record in place for this name */
+	char		**alts;		/* alternate chains' URLs (Link) */
+	size_t		 nalts, ialt;
+	char		*chain0;	/* the default chain, while trying them */
+	size_t		 chain0len;
 	TAILQ_ENTRY(acme_order) entry;
 	char		*order_url, *finalize_url, *cert_url;
 	char		**authz;
@@ -116,6 +120,7 @@ static void	acme_order_begin(struct acme_order *);
 static void	acme_post(struct acme_order *, const char *url,
 		    const char *payload, acme_step_fn);
 static void	acme_next_authz(struct acme_order *);
+static void	acme_got_cert(struct acme_order *, const struct http_response *);
 static void	acme_order_reset(struct acme_order *);
 static void	acme_schedule(struct acme_order *);
 static struct acme_order *acme_order_new(const char *, char *const *,
@@ -549,6 +554,11 @@ acme_order_reset(struct acme_order *o)
 	o->nauthz = o->iauthz = 0;
 	EVP_PKEY_free(o->key);
 	o->key = NULL;
+	util_strv_free(o->alts);
+	o->alts = NULL;
+	o->nalts = o->ialt = 0;
+	free(o->chain0);
+	o->chain0 = NULL;
 	o->busy = 0;
 }
 
@@ -723,6 +733,33 @@ acme_deliver(struct acme_order *o, const char *chain, size_t len, time_t nb,
 	BIO_free(b);
 }
 
+/*
+ * acme.preferred_chain: a chain whose top is not issued by that CA has its
+ * alternates (RFC 8555 7.4.2, Link rel="alternate") fetched in turn; 1 when
+ * the next one was asked for.
+ */
+static int
+acme_want_other_chain(struct acme_order *o, const struct http_response *resp,
+    const char *body, size_t len)
+{
+	const char	*pref = acme.conf->acme_preferred_chain, *v;
+	size_t		 i;
+
+	if (pref == NULL || acme_chain_issued_by(body, len, pref) == 1)
+		return (0);
+	if (o->chain0 == NULL) {
+		for (i = 0; (v = http_response_header_nth(resp, "Link", i)) !=
+		    NULL; i++)
+			acme_parse_links(v, "alternate", &o->alts, &o->nalts);
+		o->chain0 = xstrndup(body, len);
+		o->chain0len = len;
+	}
+	if (o->ialt >= o->nalts)
+		return (0);
+	acme_post(o, o->alts[o->ialt++], NULL, acme_got_cert);
+	return (1);
+}
+
 static void
 acme_got_cert(struct acme_order *o, const struct http_response *resp)
 {
@@ -734,6 +771,14 @@ acme_got_cert(struct acme_order *o, const struct http_response *resp)
 	int		 ok;
 
 	body = acme_body(resp, &len);
+	if (acme_want_other_chain(o, resp, body, len))
+		return;
+	if (o->chain0 != NULL &&
+	    acme_chain_issued_by(body, len, acme.conf->acme_preferred_chain) != 1) {
+		/* No alternate is issued by the preferred CA: the default. */
+		body = o->chain0;
+		len = o->chain0len;
+	}
 	if (len == 0 || strstr(body, "-----BEGIN CERTIFICATE-----") == NULL ||
 	    acme_chain_times(body, len, &nb, &na) == -1) {
 		acme_order_fail(o, "certificate: not a PEM chain");

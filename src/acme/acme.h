@@ -43,6 +43,15 @@ void		 acme_authz_doc_clear(struct acme_authz_doc *);
 /* ARI renewalInfo: the suggested window [start, end]; -1 if bad. */
 int		 acme_parse_renewal_info(const char *, size_t, time_t *start,
 		    time_t *end);
+/* RFC 8288 Link header value: the https URLs of its links with rel, added
+ * to the NULL-terminated list *urls of *n (util_strv_free). */
+void		 acme_parse_links(const char *value, const char *rel,
+		    char ***urls, size_t *n);
+/* 1 if the topmost certificate of the PEM chain was issued by a CA whose
+ * common name is cn (as certbot's --preferred-chain), 0 if not, -1 if the
+ * text holds no certificate. */
+int		 acme_chain_issued_by(const char *pem, size_t len,
+		    const char *cn);
 /* The renewal time: a point in the ARI window if known, else pct of the
  * lifetime after not_before. */
 time_t		 acme_renew_time(time_t not_before, time_t not_after,

@@ -4,10 +4,16 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "acme.h"
 #include "json.h"
@@ -242,6 +248,65 @@ acme_parse_authz(const char *text, size_t len, const char *want,
 	}
 	json_free(j);
 	return (0);
+}
+
+void
+acme_parse_links(const char *value, const char *rel, char ***urls, size_t *n)
+{
+	const char	*p = value, *lt, *gt, *end, *r, *q;
+	size_t		 rlen = strlen(rel);
+	int		 match;
+
+	while (p != NULL && (lt = strchr(p, '<')) != NULL &&
+	    (gt = strchr(lt, '>')) != NULL) {
+		/* The link's parameters run to the next link's '<'. */
+		end = strchr(gt, '<');
+		if (end == NULL)
+			end = gt + strlen(gt);
+		match = 0;
+		for (r = strstr(gt, "rel="); r != NULL && r < end;
+		    r = strstr(r + 4, "rel=")) {
+			q = r + 4;
+			if (*q == '"')
+				q++;
+			if (strncmp(q, rel, rlen) == 0 &&
+			    strchr("\"; ,", q[rlen]) != NULL) {
+				match = 1;
+				break;
+			}
+		}
+		if (match && gt - lt - 1 > 8 &&
+		    strncmp(lt + 1, "https://", 8) == 0 && *n < 16) {
+			*urls = xreallocarray(*urls, *n + 2, sizeof **urls);
+			(*urls)[(*n)++] = xstrndup(lt + 1, (size_t)(gt - lt - 1));
+			(*urls)[*n] = NULL;
+		}
+		p = *end == '\0' ? NULL : end;
+	}
+}
+
+int
+acme_chain_issued_by(const char *pem, size_t len, const char *cn)
+{
+	BIO	*b;
+	X509	*x, *top = NULL;
+	char	 name[256];
+	int	 rc;
+
+	if (len > INT32_MAX || (b = BIO_new_mem_buf(pem, (int)len)) == NULL)
+		return (-1);
+	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+		X509_free(top);
+		top = x;
+	}
+	BIO_free(b);
+	ERR_clear_error();	/* the end of the text, read as an error */
+	if (top == NULL)
+		return (-1);
+	rc = X509_NAME_get_text_by_NID(X509_get_issuer_name(top),
+	    NID_commonName, name, sizeof name) > 0 && strcmp(name, cn) == 0;
+	X509_free(top);
+	return (rc);
 }
 
 /* RFC 3339 "2025-01-02T04:00:00Z" (fractions and offsets allowed). */
