@@ -2,7 +2,9 @@
 # acme.sh: the ACME client against pebble (real validation: no
 # PEBBLE_VA_ALWAYS_VALID; 5% of nonces rejected): an order by dns-01 answered
 # by our own DNS, an order by http-01 served by our HTTP layer, the chain
-# verified against pebble's root, a renewal, a refused challenge's error.
+# verified against pebble's root, a renewal, a refused challenge's error,
+# `netcravectl certs`, a certificate volume (issuer=acme, two names) driven
+# through the VolumeDriver API, and an alternate chain chosen by issuer.
 . "$(dirname "$0")/lib.sh"
 
 for tool in pebble openssl curl; do
@@ -155,5 +157,32 @@ r=$(plugin_call /VolumeDriver.Get '{"Name":"acx"}')
 check "volume: ... and the volume is not left behind" contains "$r" '404'
 r=$(plugin_call /VolumeDriver.Remove '{"Name":"acv"}')
 check "volume: Remove" contains "$r" '200 {}'
+check "netcraved stops cleanly" nc_stop
+
+# 7. alternate chains: pebble with a second root; acme.preferred_chain names
+# it, so the chain kept is the alternate one (Link rel="alternate").
+kill $PEBBLE; wait $PEBBLE 2>/dev/null
+PEBBLE_VA_NOSLEEP=1 PEBBLE_ALTERNATE_ROOTS=1 pebble -config "$T/pebble.json" \
+    -dnsserver "127.0.0.1:$DNSPORT" >"$T/pebble3.log" 2>&1 &
+PEBBLE=$!
+wait_for 10 curl -sfk "https://127.0.0.1:$MGMTPORT/roots/1" -o "$T/root1.pem" ||
+    { fail "pebble with two roots did not start"; finish; }
+curl -sfk "https://127.0.0.1:$MGMTPORT/roots/0" -o "$T/root0.pem"
+cn1=$(openssl x509 -in "$T/root1.pem" -noout -subject -nameopt RFC2253 | sed 's/^subject=CN=//')
+nc_write_conf '"dns": { "listen": ["127.0.0.1:'$DNSPORT'"], "ttl": 30 },
+	"acme": { "directory": "https://localhost:'$ACMEPORT'/dir",
+	  "ca_file": "'$T/pebble.crt'", "challenge": "dns-01",
+	  "preferred_chain": "'"$cn1"'", "names": ["alt.netcrave.internal"],
+	  "cert_dir": "'$T/acme'" }'
+nc_start || { cat "$LOG"; finish; }
+altchain() {
+	_c=$T/acme/alt.netcrave.internal/tls.crt
+	[ -s "$_c" ] &&
+	    awk 'BEGIN{n=0} /BEGIN CERT/{n++} n>1{print}' "$_c" > "$T/alt.chain" &&
+	    openssl verify -CAfile "$T/root1.pem" -untrusted "$T/alt.chain" "$_c" >/dev/null 2>&1
+}
+check "preferred_chain: the alternate chain to the second root is kept" wait_for 20 altchain
+check "preferred_chain: ... which does not lead to the default root" \
+    sh -c "! openssl verify -CAfile '$T/root0.pem' -untrusted '$T/alt.chain' '$T/acme/alt.netcrave.internal/tls.crt' >/dev/null 2>&1"
 check "netcraved stops cleanly" nc_stop
 finish
