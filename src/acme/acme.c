@@ -63,6 +63,8 @@ struct acme_order {
 	time_t		 not_before, not_after, next;
 	char		*last_error;
 	char		*chal_name;	/* dns-01 record in place for this name */
+	char		*ari_id;	/* RFC 9773 certificate identifier */
+	time_t		 renew_at;	/* chosen renewal time */
 	char		**alts;		/* alternate chains' URLs (Link) */
 	size_t		 nalts, ialt;
 	char		*chain0;	/* the default chain, while trying them */
@@ -123,6 +125,9 @@ static void	acme_next_authz(struct acme_order *);
 static void	acme_got_cert(struct acme_order *, const struct http_response *);
 static void	acme_order_reset(struct acme_order *);
 static void	acme_schedule(struct acme_order *);
+static void	acme_ari_fetch(struct acme_order *);
+static void	acme_renew_at(struct acme_order *, time_t, time_t);
+static void	acme_renew_due(struct acme_order *);
 static struct acme_order *acme_order_new(const char *, char *const *,
 		    acme_cert_fn, void *);
 
@@ -301,6 +306,7 @@ acme_order_free(struct acme_order *o)
 	util_strv_free(o->names);
 	free(o->name);
 	free(o->last_error);
+	free(o->ari_id);
 	free(o);
 }
 
@@ -608,31 +614,53 @@ acme_cert_path(const struct acme_order *o, const char *file)
 	return (p);
 }
 
-/* Validity of the PEM certificate at path; -1 if none is there. */
+/* What renewal needs of the current leaf x (freed here): its validity
+ * and its ARI identifier; -1 if x is NULL or its times unreadable. */
 static int
-acme_cert_times(const char *path, time_t *nb, time_t *na)
+acme_leaf(struct acme_order *o, X509 *x)
 {
-	FILE		*f;
-	X509		*x;
-	struct tm	 tm;
+	const ASN1_OCTET_STRING	*aki;
+	unsigned char		*der = NULL, *p;
+	struct tm		 tm;
+	time_t			 nb;
+	int			 len, rc = -1;
 
-	if ((f = fopen(path, "r")) == NULL)
-		return (-1);
-	x = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
 	if (x == NULL)
 		return (-1);
 	if (ASN1_TIME_to_tm(X509_get0_notBefore(x), &tm) != 1)
-		goto bad;
-	*nb = timegm(&tm);
+		goto out;
+	nb = timegm(&tm);
 	if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) != 1)
-		goto bad;
-	*na = timegm(&tm);
+		goto out;
+	o->not_before = nb;
+	o->not_after = timegm(&tm);
+	free(o->ari_id);
+	o->ari_id = NULL;
+	/* The serial's DER is tag, one length octet (at most 20 octets of
+	 * value, RFC 5280 4.1.2.2), then the octets RFC 9773 wants. */
+	aki = X509_get0_authority_key_id(x);
+	len = i2d_ASN1_INTEGER(X509_get0_serialNumber(x), &der);
+	p = der;
+	if (aki != NULL && len > 2 && len < 128)
+		o->ari_id = acme_ari_cert_id(ASN1_STRING_get0_data(aki),
+		    (size_t)ASN1_STRING_length(aki), p + 2, (size_t)len - 2);
+	OPENSSL_free(der);
+	rc = 0;
+out:
 	X509_free(x);
-	return (0);
-bad:
-	X509_free(x);
-	return (-1);
+	return (rc);
+}
+
+/* The leaf of acme.names' certificate on disk; -1 if none is there. */
+static int
+acme_cert_file(struct acme_order *o, const char *path)
+{
+	FILE	*f;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return (-1);
+	return (acme_leaf(o, PEM_read_X509(f, NULL, NULL, NULL)) +
+	    (fclose(f) != 0 ? -1 : 0));
 }
 
 /* Set the timer for the next renewal of what is on disk. */
@@ -641,12 +669,11 @@ acme_schedule(struct acme_order *o)
 {
 	time_t	at, now = time(NULL);
 	char	*path;
-	long	ms;
 
 	if (o->done == NULL) {
 		/* acme.names: what is on disk is the current certificate. */
 		path = acme_cert_path(o, "tls.crt");
-		if (acme_cert_times(path, &o->not_before, &o->not_after) == -1)
+		if (acme_cert_file(o, path) == -1)
 			o->not_before = o->not_after = 0;
 		free(path);
 	}
@@ -657,49 +684,113 @@ acme_schedule(struct acme_order *o)
 	}
 	at = acme_renew_time(o->not_before, o->not_after,
 	    acme.conf->acme_renew_percent, 0, 0);
-	ms = at <= now ? 0 : (long)(at - now) * 1000;
-	if (ms > 86400000L)
-		ms = 86400000L;
-	o->next = now + ms / 1000;
-	log_info("acme: %s: certificate valid until %lld, renewal in %ld s",
-	    o->name, (long long)o->not_after, ms / 1000);
-	acme_later(o, (unsigned int)ms, acme_order_begin);
+	if (acme.dir.renewal_info != NULL && o->ari_id != NULL && at > now) {
+		/* RFC 9773: the CA's suggested window decides. */
+		acme_ari_fetch(o);
+		return;
+	}
+	acme_renew_at(o, at, at);
 }
 
-/* Validity of the first certificate of a PEM chain. */
-static int
-acme_chain_times(const char *pem, size_t len, time_t *nb, time_t *na)
+/* Renew at at; wake at wake (<= at) to ask the CA's renewalInfo again. */
+static void
+acme_renew_at(struct acme_order *o, time_t at, time_t wake)
 {
-	BIO		*b;
-	X509		*x;
-	struct tm	 tm;
-	int		 rc = -1;
+	time_t	now = time(NULL);
+	long	ms;
 
-	if ((b = BIO_new_mem_buf(pem, (int)len)) == NULL)
-		return (-1);
-	x = PEM_read_bio_X509(b, NULL, NULL, NULL);
-	BIO_free(b);
-	if (x == NULL)
-		return (-1);
-	if (ASN1_TIME_to_tm(X509_get0_notBefore(x), &tm) == 1) {
-		*nb = timegm(&tm);
-		if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1) {
-			*na = timegm(&tm);
-			rc = 0;
-		}
-	}
-	X509_free(x);
-	return (rc);
+	o->renew_at = at;
+	ms = wake <= now ? 0 : (long)(wake - now) * 1000;
+	if (ms > 86400000L)
+		ms = 86400000L;
+	o->next = at;
+	log_info("acme: %s: certificate valid until %lld, renewal in %lld s",
+	    o->name, (long long)o->not_after, (long long)(at > now ? at - now :
+	    0));
+	acme_later(o, (unsigned int)ms, acme_renew_due);
 }
 
 static void
-acme_issued(struct acme_order *o, time_t nb, time_t na)
+acme_renew_due(struct acme_order *o)
+{
+	if (time(NULL) >= o->renew_at || acme.dir.renewal_info == NULL ||
+	    o->ari_id == NULL)
+		acme_order_begin(o);
+	else
+		acme_ari_fetch(o);
+}
+
+static void
+acme_ari_done(const struct http_response *resp, const char *error,
+    void *arg)
+{
+	struct acme_order	*o = arg;
+	time_t			 start = 0, end = 0, at, now = time(NULL);
+	char			*body;
+	size_t			 len;
+	long			 ra = -1;
+
+	if (acme_order_landed(o))
+		return;
+	if (resp != NULL && http_response_status(resp) == 200) {
+		body = acme_body(resp, &len);
+		if (acme_parse_renewal_info(body, len, &start, &end) == -1)
+			log_warnx("acme: %s: renewalInfo unreadable", o->name);
+		ra = acme_retry_after(http_response_header(resp,
+		    "Retry-After"), now);
+	} else
+		log_warnx("acme: %s: renewalInfo: %s", o->name, resp == NULL ?
+		    error : http_status_text(http_response_status(resp)));
+	at = acme_renew_time(o->not_before, o->not_after,
+	    acme.conf->acme_renew_percent, start, end);
+	acme_renew_at(o, at, acme_ari_wake(now, at, ra));
+}
+
+/* GET renewalInfo/<certID> (RFC 9773 4.3: no JWS, no nonce). */
+static void
+acme_ari_fetch(struct acme_order *o)
+{
+	const char	*base = acme_path(acme.dir.renewal_info);
+	char		*path;
+	time_t		 at;
+
+	if (base == NULL) {
+		/* On another server: the lifetime decides, without ARI. */
+		at = acme_renew_time(o->not_before, o->not_after,
+		    acme.conf->acme_renew_percent, 0, 0);
+		free(o->ari_id);
+		o->ari_id = NULL;
+		acme_renew_at(o, at, at);
+		return;
+	}
+	xasprintf(&path, "%s%s%s", base, base[strlen(base) - 1] == '/' ? "" :
+	    "/", o->ari_id);
+	o->inflight = 1;
+	http_client_send(acme.client, "GET", path, NULL, NULL, 0, NULL,
+	    acme_ari_done, o);
+	free(path);
+}
+
+/* The leaf of a PEM chain from the CA; -1 if it holds none. */
+static int
+acme_chain_leaf(struct acme_order *o, const char *pem, size_t len)
+{
+	BIO	*b;
+	X509	*x;
+
+	if (len > INT32_MAX || (b = BIO_new_mem_buf(pem, (int)len)) == NULL)
+		return (-1);
+	x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+	BIO_free(b);
+	return (acme_leaf(o, x));
+}
+
+static void
+acme_issued(struct acme_order *o)
 {
 	log_info("acme: %s: certificate issued", o->name);
 	metrics_add(acme.m_issued, 1);
 	o->backoff = 0;
-	o->not_before = nb;
-	o->not_after = na;
 	free(o->last_error);
 	o->last_error = NULL;
 	acme_order_reset(o);
@@ -708,8 +799,7 @@ acme_issued(struct acme_order *o, time_t nb, time_t na)
 
 /* A holder's certificate: handed over with its key, then renewal set. */
 static void
-acme_deliver(struct acme_order *o, const char *chain, size_t len, time_t nb,
-    time_t na)
+acme_deliver(struct acme_order *o, const char *chain, size_t len)
 {
 	BIO	*b;
 	BUF_MEM	*mem;
@@ -726,7 +816,7 @@ acme_deliver(struct acme_order *o, const char *chain, size_t len, time_t nb,
 	/* The body belongs to the client's buffer: keep a copy across done,
 	 * which runs after the order state is reset. */
 	copy = xstrndup(chain, len);
-	acme_issued(o, nb, na);
+	acme_issued(o);
 	acme_order_tell(o, NULL, copy, len, mem->data, mem->length);
 	free(copy);
 	OPENSSL_cleanse(mem->data, mem->length);
@@ -767,7 +857,6 @@ acme_got_cert(struct acme_order *o, const struct http_response *resp)
 	size_t		 len;
 	BIO		*b;
 	BUF_MEM		*mem;
-	time_t		 nb, na;
 	int		 ok;
 
 	body = acme_body(resp, &len);
@@ -780,12 +869,12 @@ acme_got_cert(struct acme_order *o, const struct http_response *resp)
 		len = o->chain0len;
 	}
 	if (len == 0 || strstr(body, "-----BEGIN CERTIFICATE-----") == NULL ||
-	    acme_chain_times(body, len, &nb, &na) == -1) {
+	    acme_chain_leaf(o, body, len) == -1) {
 		acme_order_fail(o, "certificate: not a PEM chain");
 		return;
 	}
 	if (o->done != NULL) {
-		acme_deliver(o, body, len, nb, na);
+		acme_deliver(o, body, len);
 		return;
 	}
 	xasprintf(&dir, "%s/%s", acme.conf->acme_cert_dir, o->name);
@@ -809,7 +898,7 @@ acme_got_cert(struct acme_order *o, const struct http_response *resp)
 		acme_order_fail(o, "cannot write the certificate: %s", err);
 		return;
 	}
-	acme_issued(o, nb, na);
+	acme_issued(o);
 }
 
 static void	acme_poll_order(struct acme_order *);

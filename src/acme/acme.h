@@ -52,6 +52,14 @@ void		 acme_parse_links(const char *value, const char *rel,
  * text holds no certificate. */
 int		 acme_chain_issued_by(const char *pem, size_t len,
 		    const char *cn);
+/* RFC 9773 4.1: the certificate's ARI identifier, base64url(key identifier
+ * of its Authority Key Identifier) "." base64url(its serial's DER octets). */
+char		*acme_ari_cert_id(const unsigned char *aki, size_t akilen,
+		    const unsigned char *serial, size_t seriallen);
+/* When to wake after a renewalInfo answer: the renewal time, or sooner to
+ * ask again after retry_after seconds (RFC 9773 4.3; -1: none given, six
+ * hours; at least a minute). */
+time_t		 acme_ari_wake(time_t now, time_t renew_at, long retry_after);
 /* The renewal time: a point in the ARI window if known, else pct of the
  * lifetime after not_before. */
 time_t		 acme_renew_time(time_t not_before, time_t not_after,

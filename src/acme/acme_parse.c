@@ -16,6 +16,7 @@
 #include <openssl/x509.h>
 
 #include "acme.h"
+#include "crypto.h"
 #include "json.h"
 #include "xmalloc.h"
 
@@ -307,6 +308,34 @@ acme_chain_issued_by(const char *pem, size_t len, const char *cn)
 	    NID_commonName, name, sizeof name) > 0 && strcmp(name, cn) == 0;
 	X509_free(top);
 	return (rc);
+}
+
+char *
+acme_ari_cert_id(const unsigned char *aki, size_t akilen,
+    const unsigned char *serial, size_t seriallen)
+{
+	char	*a, *s, *out;
+
+	if (akilen == 0 || seriallen == 0)
+		return (NULL);
+	a = crypto_b64url(aki, akilen);
+	s = crypto_b64url(serial, seriallen);
+	xasprintf(&out, "%s.%s", a, s);
+	free(a);
+	free(s);
+	return (out);
+}
+
+time_t
+acme_ari_wake(time_t now, time_t renew_at, long retry_after)
+{
+	if (retry_after < 0)
+		retry_after = 6 * 3600;
+	if (retry_after < 60)
+		retry_after = 60;
+	if (renew_at <= now + retry_after)
+		return (renew_at);
+	return (now + retry_after);
 }
 
 /* RFC 3339 "2025-01-02T04:00:00Z" (fractions and offsets allowed). */

@@ -293,6 +293,49 @@ test_authz_identifier(void **state)
 }
 
 static void
+test_ari_cert_id(void **state)
+{
+	/* RFC 9773 4.1's example: keyIdentifier and serial 00:87:65:43:21. */
+	static const unsigned char aki[] = {
+		0x69, 0x88, 0x5b, 0x6b, 0x87, 0x46, 0x40, 0x41, 0xe1, 0xb3,
+		0x7b, 0x84, 0x7b, 0xa0, 0xae, 0x2c, 0xde, 0x01, 0xc8, 0xd4
+	};
+	static const unsigned char serial[] = { 0x00, 0x87, 0x65, 0x43, 0x21 };
+	char	*id;
+
+	(void)state;
+	id = acme_ari_cert_id(aki, sizeof aki, serial, sizeof serial);
+	assert_string_equal(id, "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
+	free(id);
+	assert_null(acme_ari_cert_id(aki, 0, serial, sizeof serial));
+}
+
+static void
+test_ari_wake(void **state)
+{
+	/* RFC 9773's window 2025-01-02T04:00Z..2025-01-03T04:00Z, asked on
+	 * 2025-01-01T00:00Z: renewal at its middle; wake to ask again after
+	 * Retry-After (21600 s), or six hours when none was given. */
+	static const char doc[] = "{\"suggestedWindow\":{\"start\":"
+	    "\"2025-01-02T04:00:00Z\",\"end\":\"2025-01-03T04:00:00Z\"},"
+	    "\"explanationURL\":\"https://acme.example.com/docs/ari\"}";
+	time_t	now = 1735689600, start, end, at;
+
+	(void)state;
+	assert_int_equal(acme_parse_renewal_info(doc, strlen(doc), &start,
+	    &end), 0);
+	at = acme_renew_time(now - 86400, now + 30 * 86400, 66, start, end);
+	assert_int_equal(at, 1735833600);	/* 2025-01-02T16:00Z */
+	assert_true(at >= start && at <= end);
+	assert_int_equal(acme_ari_wake(now, at, 21600), now + 21600);
+	assert_int_equal(acme_ari_wake(now, at, -1), now + 6 * 3600);
+	/* Retry-After beyond the renewal time: wake to renew. */
+	assert_int_equal(acme_ari_wake(now, at, 86400 * 3), at);
+	/* A zero Retry-After is not a busy loop. */
+	assert_int_equal(acme_ari_wake(now, at, 0), now + 60);
+}
+
+static void
 test_ari(void **state)
 {
 	/* RFC 9773 section 4.2's example response */
@@ -348,6 +391,8 @@ main(void)
 		cmocka_unit_test(test_problem),
 		cmocka_unit_test(test_ari),
 		cmocka_unit_test(test_links),
+		cmocka_unit_test(test_ari_cert_id),
+		cmocka_unit_test(test_ari_wake),
 		cmocka_unit_test(test_chain_issued_by),
 		cmocka_unit_test(test_authz_identifier),
 		cmocka_unit_test(test_renew_time),
