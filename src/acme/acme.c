@@ -115,6 +115,7 @@ static struct {
  * other servers' registrations outlive a reload of the acme section. */
 static TAILQ_HEAD(, acme_order) acme_orders =
     TAILQ_HEAD_INITIALIZER(acme_orders);
+static struct event_base *acme_base;	/* for a reload's restart */
 
 static void	acme_order_fail(struct acme_order *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
@@ -1234,6 +1235,7 @@ acme_init(const struct server_env *env, char *err, size_t errlen)
 	size_t				 i;
 
 	memset(&acme, 0, sizeof acme);
+	acme_base = env->base;
 	if (c->acme_directory == NULL)
 		return (0);
 	acme.base = env->base;
@@ -1439,6 +1441,57 @@ acme_issuer_root(void)
 	return (acme.conf->acme_issuer_root);
 }
 
+/* Two optional strings alike (both NULL, or equal). */
+static int
+acme_same(const char *a, const char *b)
+{
+	return (a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0);
+}
+
+/*
+ * SIGHUP: an unchanged acme section keeps the client and its orders (only
+ * the config pointer moves to the new copy); a changed one restarts it:
+ * requests in flight are dropped, acme.names orders made anew, other
+ * servers' certificates rescheduled.  A new section that does not start
+ * puts the old one back and is refused.
+ */
+static int
+acme_reload(const struct conf *old, const struct conf *new, char *err,
+    size_t errlen)
+{
+	struct server_env	env;
+	char			err2[256];
+
+	if (acme_same(old->acme_directory, new->acme_directory) &&
+	    acme_same(old->acme_ca_file, new->acme_ca_file) &&
+	    acme_same(old->acme_email, new->acme_email) &&
+	    old->acme_challenge == new->acme_challenge &&
+	    acme_same(old->acme_http01_listen, new->acme_http01_listen) &&
+	    old->acme_renew_percent == new->acme_renew_percent &&
+	    util_strv_equal(old->acme_names, new->acme_names) &&
+	    acme_same(old->acme_cert_dir, new->acme_cert_dir) &&
+	    acme_same(old->acme_issuer_root, new->acme_issuer_root) &&
+	    acme_same(old->acme_preferred_chain, new->acme_preferred_chain)) {
+		if (acme.conf != NULL)
+			acme.conf = new;
+		return (0);
+	}
+	memset(&env, 0, sizeof env);
+	env.base = acme_base;
+	env.conf = new;
+	acme_shutdown();
+	if (acme_init(&env, err, errlen) == 0) {
+		log_info("acme: section reloaded");
+		return (0);
+	}
+	acme_shutdown();
+	env.conf = old;
+	if (acme_init(&env, err2, sizeof err2) == -1)
+		log_warnx("acme: the old section does not start again: %s",
+		    err2);
+	return (-1);
+}
+
 const struct server acme_server = {
-	"acme", acme_init, NULL, acme_shutdown
+	"acme", acme_init, acme_reload, acme_shutdown
 };

@@ -185,4 +185,18 @@ check "preferred_chain: the alternate chain to the second root is kept" wait_for
 check "preferred_chain: ... which does not lead to the default root" \
     sh -c "! openssl verify -CAfile '$T/root0.pem' -untrusted '$T/alt.chain' '$T/acme/alt.netcrave.internal/tls.crt' >/dev/null 2>&1"
 check "netcraved stops cleanly" nc_stop
+
+# 8. SIGHUP: a second name added to acme.names is ordered without a restart.
+cp "$T/root0.pem" "$T/root.pem"
+acme_conf dns-01 hup1.netcrave.internal
+nc_start || { cat "$LOG"; finish; }
+check "reload: the first name's certificate" wait_for 20 verified hup1.netcrave.internal
+pid=$NC_PID
+sed 's/"names": \["hup1.netcrave.internal"\]/"names": ["hup1.netcrave.internal", "hup2.netcrave.internal"]/' "$CONF" > "$T/conf.new" &&
+    cat "$T/conf.new" > "$CONF"
+kill -HUP "$NC_PID"
+check "reload: the name added is ordered after SIGHUP" wait_for 20 verified hup2.netcrave.internal
+check "reload: the same daemon" [ "$NC_PID" = "$pid" ]
+check "reload: logged" grep -q "acme: section reloaded" "$LOG"
+check "netcraved stops cleanly" nc_stop
 finish
