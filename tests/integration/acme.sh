@@ -52,14 +52,17 @@ acme_conf() {
 	  "cert_dir": "'$T/acme'" }'
 }
 
+# chain_of CRT OUT: the certificates after the leaf, the untrusted chain.
+chain_of() {
+	awk 'BEGIN{n=0} /BEGIN CERT/{n++} n>1{print}' "$1" > "$2"
+}
+
 # verified NAME: the chain on disk verifies against pebble's root for NAME,
 # and the key matches the certificate.
 verified() {
 	_vd=$T/acme/$1
 	[ -s "$_vd/tls.crt" ] || return 1
-	openssl crl2pkcs7 -nocrl -certfile "$_vd/tls.crt" 2>/dev/null |
-	    openssl pkcs7 -print_certs 2>/dev/null | awk 'BEGIN{n=0}
-	    /BEGIN CERT/{n++} n>1{print}' > "$T/chain.pem"
+	chain_of "$_vd/tls.crt" "$T/chain.pem"
 	openssl verify -CAfile "$T/root.pem" -untrusted "$T/chain.pem" \
 	    -verify_hostname "$1" "$_vd/tls.crt" >/dev/null 2>&1 || return 1
 	[ "$(openssl x509 -in "$_vd/tls.crt" -noout -pubkey | openssl sha256)" = \
@@ -112,12 +115,17 @@ check "netcraved stops cleanly" nc_stop
 
 # 5. nonces: pebble restarted rejecting 40% of good nonces; badNonce is
 # retried with the nonce that came with it, so the order still goes through.
-kill $PEBBLE; wait $PEBBLE 2>/dev/null
-PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=40 pebble -config "$T/pebble.json" \
-    -dnsserver "127.0.0.1:$DNSPORT" >"$T/pebble2.log" 2>&1 &
-PEBBLE=$!
-wait_for 10 curl -sfk "https://127.0.0.1:$MGMTPORT/roots/0" -o "$T/root.pem" ||
-    { fail "pebble did not restart"; finish; }
+# pebble_restart LOG VAR=VALUE...: pebble again with that environment.
+pebble_restart() {
+	_log=$1; shift
+	kill $PEBBLE; wait $PEBBLE 2>/dev/null
+	env PEBBLE_VA_NOSLEEP=1 "$@" pebble -config "$T/pebble.json" \
+	    -dnsserver "127.0.0.1:$DNSPORT" >"$T/$_log" 2>&1 &
+	PEBBLE=$!
+	wait_for 10 curl -sfk "https://127.0.0.1:$MGMTPORT/roots/0" -o "$T/root.pem" ||
+	    { fail "pebble did not restart ($*)"; cat "$T/$_log"; finish; }
+}
+pebble_restart pebble2.log PEBBLE_WFE_NONCEREJECT=40
 acme_conf dns-01 dns2.netcrave.internal
 nc_start || { cat "$LOG"; finish; }
 check "40% of nonces refused: certificate still issued" \
@@ -136,7 +144,7 @@ volfile() { curl -sf --unix-socket "$T/run/dav.sock" "http://x/acv/$1"; }
 r=$(plugin_call /VolumeDriver.Create '{"Name":"acv","Opts":{"type":"certs","names":"v1.netcrave.internal,v2.netcrave.internal","issuer":"acme"}}')
 check "volume: Create answers once the certificate is in" contains "$r" '200 {}'
 volfile tls.crt > "$T/v.crt"; volfile tls.key > "$T/v.key"; volfile ca.crt > "$T/v.ca"
-awk 'BEGIN{n=0} /BEGIN CERT/{n++} n>1{print}' "$T/v.crt" > "$T/v.chain"
+chain_of "$T/v.crt" "$T/v.chain"
 check "volume: tls.crt verifies against pebble's /roots/0" \
     openssl verify -CAfile "$T/root.pem" -untrusted "$T/v.chain" "$T/v.crt"
 check "volume: ca.crt is pebble's root" cmp -s "$T/v.ca" "$T/root.pem"
@@ -147,7 +155,7 @@ vfirst=$(openssl x509 -in "$T/v.crt" -noout -serial)
 vrenewed() {
 	volfile tls.crt > "$T/v2.crt" &&
 	    [ "$(openssl x509 -in "$T/v2.crt" -noout -serial 2>/dev/null)" != "$vfirst" ] &&
-	    awk 'BEGIN{n=0} /BEGIN CERT/{n++} n>1{print}' "$T/v2.crt" > "$T/v2.chain" &&
+	    chain_of "$T/v2.crt" "$T/v2.chain" &&
 	    openssl verify -CAfile "$T/root.pem" -untrusted "$T/v2.chain" "$T/v2.crt" >/dev/null
 }
 check "volume: renewal replaces tls.crt" wait_for 25 vrenewed
@@ -161,13 +169,10 @@ check "netcraved stops cleanly" nc_stop
 
 # 7. alternate chains: pebble with a second root; acme.preferred_chain names
 # it, so the chain kept is the alternate one (Link rel="alternate").
-kill $PEBBLE; wait $PEBBLE 2>/dev/null
-PEBBLE_VA_NOSLEEP=1 PEBBLE_ALTERNATE_ROOTS=1 pebble -config "$T/pebble.json" \
-    -dnsserver "127.0.0.1:$DNSPORT" >"$T/pebble3.log" 2>&1 &
-PEBBLE=$!
-wait_for 10 curl -sfk "https://127.0.0.1:$MGMTPORT/roots/1" -o "$T/root1.pem" ||
-    { fail "pebble with two roots did not start"; finish; }
-curl -sfk "https://127.0.0.1:$MGMTPORT/roots/0" -o "$T/root0.pem"
+pebble_restart pebble3.log PEBBLE_ALTERNATE_ROOTS=1
+cp "$T/root.pem" "$T/root0.pem"
+curl -sfk "https://127.0.0.1:$MGMTPORT/roots/1" -o "$T/root1.pem" ||
+    { fail "pebble has no second root"; finish; }
 cn1=$(openssl x509 -in "$T/root1.pem" -noout -subject -nameopt RFC2253 | sed 's/^subject=CN=//')
 nc_write_conf '"dns": { "listen": ["127.0.0.1:'$DNSPORT'"], "ttl": 30 },
 	"acme": { "directory": "https://localhost:'$ACMEPORT'/dir",
@@ -178,7 +183,7 @@ nc_start || { cat "$LOG"; finish; }
 altchain() {
 	_c=$T/acme/alt.netcrave.internal/tls.crt
 	[ -s "$_c" ] &&
-	    awk 'BEGIN{n=0} /BEGIN CERT/{n++} n>1{print}' "$_c" > "$T/alt.chain" &&
+	    chain_of "$_c" "$T/alt.chain" &&
 	    openssl verify -CAfile "$T/root1.pem" -untrusted "$T/alt.chain" "$_c" >/dev/null 2>&1
 }
 check "preferred_chain: the alternate chain to the second root is kept" wait_for 20 altchain
@@ -187,7 +192,6 @@ check "preferred_chain: ... which does not lead to the default root" \
 check "netcraved stops cleanly" nc_stop
 
 # 8. SIGHUP: a second name added to acme.names is ordered without a restart.
-cp "$T/root0.pem" "$T/root.pem"
 acme_conf dns-01 hup1.netcrave.internal
 nc_start || { cat "$LOG"; finish; }
 check "reload: the first name's certificate" wait_for 20 verified hup1.netcrave.internal
