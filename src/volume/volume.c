@@ -861,7 +861,7 @@ volume_certs_json(void)
 	size_t			 len;
 	char			*out, when[32];
 	const char		*error;
-	time_t			 next;
+	time_t			 next, when_acme;
 
 	g = json_gen_new();
 	yajl_gen_array_open(g);
@@ -878,8 +878,12 @@ volume_certs_json(void)
 		json_gen_string(g, "not_after", when);
 		next = v->not_before + (v->not_after - v->not_before) * 2 / 3;
 		error = NULL;
-		if (v->order != NULL)
-			acme_cert_status(v->order, &next, &error);
+		if (v->order != NULL) {
+			/* The client's own time once it runs (ARI, back-off). */
+			acme_cert_status(v->order, &when_acme, &error);
+			if (when_acme != 0)
+				next = when_acme;
+		}
 		vol_rfc3339(next, when, sizeof when);
 		json_gen_string(g, "renew_at", when);
 		if (error != NULL)
