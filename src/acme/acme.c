@@ -5,6 +5,7 @@
  * honours Retry-After, the chain downloaded, renewal on a timer. */
 #include "config.h"
 
+#include <sys/queue.h>
 #include <sys/stat.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -48,15 +49,32 @@
 struct acme_order;
 typedef void (*acme_step_fn)(struct acme_order *, const struct http_response *);
 
-/* One certificate kept for a name (acme.names), ordered and renewed. */
+/* One certificate kept, ordered and renewed: for a name of acme.names
+ * (written under acme.cert_dir) or for another server (done called). */
 struct acme_order {
-	char		*name;
+	char		*name;		/* label: the first name, or the holder's */
+	char		**names;	/* one authorization each */
+	acme_cert_fn	 done;		/* NULL: files under acme.cert_dir */
+	void		*arg;
+	int		 config;	/* from acme.names: freed at shutdown */
+	int		 inflight;	/* a request of ours is with the client */
+	int		 in_cb;		/* inside done */
+	int		 gone;		/* removed: free when the answer comes */
+	time_t		 not_before, not_after, next;
+	char		*last_error;
+	char		*chal_name;	/* dns-01 record in place for this name */
+	char		*ari_id;	/* RFC 9773 certificate identifier */
+	time_t		 renew_at;	/* chosen renewal time */
+	char		**alts;		/* alternate chains' URLs (Link) */
+	size_t		 nalts, ialt;
+	char		*chain0;	/* the default chain, while trying them */
+	size_t		 chain0len;
+	TAILQ_ENTRY(acme_order) entry;
 	char		*order_url, *finalize_url, *cert_url;
 	char		**authz;
 	size_t		 nauthz, iauthz;
 	char		*chal_url;
 	char		*token;		/* http-01 token being served */
-	int		 dns_set;	/* dns-01 record in place */
 	EVP_PKEY	*key;		/* the certificate's key */
 	unsigned int	 polls, poll_ms;
 	unsigned int	 backoff;
@@ -87,13 +105,17 @@ static struct {
 	EVP_PKEY		*account;
 	char			*jwk;		/* {"crv":..,"kty":..,"x":..,"y":..} */
 	char			*thumbprint;
-	struct acme_order	*orders;
-	size_t			 norders;
 	struct http_server	*http01;
 	char			**tokens;	/* "token keyauth" being served */
 	size_t			 ntokens;
 	struct metric		*m_issued, *m_failed;
 } acme;
+
+/* Every certificate kept; outside acme, which is cleared at each start, as
+ * other servers' registrations outlive a reload of the acme section. */
+static TAILQ_HEAD(, acme_order) acme_orders =
+    TAILQ_HEAD_INITIALIZER(acme_orders);
+static struct event_base *acme_base;	/* for a reload's restart */
 
 static void	acme_order_fail(struct acme_order *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
@@ -101,6 +123,14 @@ static void	acme_order_begin(struct acme_order *);
 static void	acme_post(struct acme_order *, const char *url,
 		    const char *payload, acme_step_fn);
 static void	acme_next_authz(struct acme_order *);
+static void	acme_got_cert(struct acme_order *, const struct http_response *);
+static void	acme_order_reset(struct acme_order *);
+static void	acme_schedule(struct acme_order *);
+static void	acme_ari_fetch(struct acme_order *);
+static void	acme_renew_at(struct acme_order *, time_t, time_t);
+static void	acme_renew_due(struct acme_order *);
+static struct acme_order *acme_order_new(const char *, char *const *,
+		    acme_cert_fn, void *);
 
 /* ---- keys and JWS ---- */
 
@@ -268,6 +298,31 @@ acme_body(const struct http_response *resp, size_t *len)
 static void	acme_req_send(struct acme_req *);
 
 static void
+acme_order_free(struct acme_order *o)
+{
+	acme_order_reset(o);
+	TAILQ_REMOVE(&acme_orders, o, entry);
+	if (o->timer != NULL)
+		event_free(o->timer);
+	util_strv_free(o->names);
+	free(o->name);
+	free(o->last_error);
+	free(o->ari_id);
+	free(o);
+}
+
+/* An answer for o came back: 1 if o was removed meanwhile (now freed). */
+static int
+acme_order_landed(struct acme_order *o)
+{
+	o->inflight = 0;
+	if (!o->gone)
+		return (0);
+	acme_order_free(o);
+	return (1);
+}
+
+static void
 acme_req_free(struct acme_req *r)
 {
 	free(r->url);
@@ -283,6 +338,10 @@ acme_req_done(const struct http_response *resp, const char *error, void *arg)
 	char			*body, *problem;
 	size_t			 len;
 
+	if (acme_order_landed(o)) {
+		acme_req_free(r);
+		return;
+	}
 	if (resp == NULL) {
 		acme_order_fail(o, "%s: %s", r->url, error);
 		acme_req_free(r);
@@ -317,6 +376,10 @@ acme_nonce_done(const struct http_response *resp, const char *error,
 {
 	struct acme_req	*r = arg;
 
+	if (acme_order_landed(r->order)) {
+		acme_req_free(r);
+		return;
+	}
 	acme_keep_nonce(resp);
 	if (acme.nonce == NULL) {
 		acme_order_fail(r->order, "newNonce: %s",
@@ -336,6 +399,7 @@ acme_req_send(struct acme_req *r)
 	const char	*path;
 	char		*jws;
 
+	r->order->inflight = 1;
 	if (acme.nonce == NULL) {
 		http_client_send(acme.client, "HEAD",
 		    acme_path(acme.dir.new_nonce), NULL, NULL, 0, NULL,
@@ -343,6 +407,7 @@ acme_req_send(struct acme_req *r)
 		return;
 	}
 	if ((path = acme_path(r->url)) == NULL) {
+		r->order->inflight = 0;
 		acme_order_fail(r->order, "%s: not on the directory's server",
 		    r->url);
 		acme_req_free(r);
@@ -352,6 +417,7 @@ acme_req_send(struct acme_req *r)
 	free(acme.nonce);
 	acme.nonce = NULL;
 	if (jws == NULL) {
+		r->order->inflight = 0;
 		acme_order_fail(r->order, "cannot sign");
 		acme_req_free(r);
 		return;
@@ -429,9 +495,10 @@ acme_challenge_clear(struct acme_order *o)
 {
 	size_t	i;
 
-	if (o->dns_set) {
-		dns_challenge_remove(o->name);
-		o->dns_set = 0;
+	if (o->chal_name != NULL) {
+		dns_challenge_remove(o->chal_name);
+		free(o->chal_name);
+		o->chal_name = NULL;
 	}
 	if (o->token != NULL) {
 		for (i = 0; i < acme.ntokens; i++) {
@@ -494,7 +561,26 @@ acme_order_reset(struct acme_order *o)
 	o->nauthz = o->iauthz = 0;
 	EVP_PKEY_free(o->key);
 	o->key = NULL;
+	util_strv_free(o->alts);
+	o->alts = NULL;
+	o->nalts = o->ialt = 0;
+	free(o->chain0);
+	o->chain0 = NULL;
 	o->busy = 0;
+}
+
+/* Tell the holder; it may remove o from done, freed here then. */
+static void
+acme_order_tell(struct acme_order *o, const char *error, const char *chain,
+    size_t chainlen, const char *key, size_t keylen)
+{
+	if (o->done == NULL)
+		return;
+	o->in_cb = 1;
+	o->done(error, chain, chainlen, key, keylen, o->arg);
+	o->in_cb = 0;
+	if (o->gone && !o->inflight)
+		acme_order_free(o);
 }
 
 static void
@@ -512,8 +598,12 @@ acme_order_fail(struct acme_order *o, const char *fmt, ...)
 	log_warnx("acme: %s: order failed: %s; retrying in %u s (the current "
 	    "certificate, if any, stays)", o->name, msg, o->backoff);
 	metrics_add(acme.m_failed, 1);
+	free(o->last_error);
+	o->last_error = xstrdup(msg);
 	acme_order_reset(o);
+	o->next = time(NULL) + o->backoff;
 	acme_later(o, o->backoff * 1000, acme_order_begin);
+	acme_order_tell(o, msg, NULL, 0, NULL, 0);
 }
 
 static char *
@@ -525,54 +615,240 @@ acme_cert_path(const struct acme_order *o, const char *file)
 	return (p);
 }
 
-/* Validity of the PEM certificate at path; -1 if none is there. */
+/* What renewal needs of the current leaf x (freed here): its validity
+ * and its ARI identifier; -1 if x is NULL or its times unreadable. */
 static int
-acme_cert_times(const char *path, time_t *nb, time_t *na)
+acme_leaf(struct acme_order *o, X509 *x)
 {
-	FILE		*f;
-	X509		*x;
-	struct tm	 tm;
+	const ASN1_OCTET_STRING	*aki;
+	unsigned char		*der = NULL, *p;
+	struct tm		 tm;
+	time_t			 nb;
+	int			 len, rc = -1;
 
-	if ((f = fopen(path, "r")) == NULL)
-		return (-1);
-	x = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
 	if (x == NULL)
 		return (-1);
 	if (ASN1_TIME_to_tm(X509_get0_notBefore(x), &tm) != 1)
-		goto bad;
-	*nb = timegm(&tm);
+		goto out;
+	nb = timegm(&tm);
 	if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) != 1)
-		goto bad;
-	*na = timegm(&tm);
+		goto out;
+	o->not_before = nb;
+	o->not_after = timegm(&tm);
+	free(o->ari_id);
+	o->ari_id = NULL;
+	/* The serial's DER is tag, one length octet (at most 20 octets of
+	 * value, RFC 5280 4.1.2.2), then the octets RFC 9773 wants. */
+	aki = X509_get0_authority_key_id(x);
+	len = i2d_ASN1_INTEGER(X509_get0_serialNumber(x), &der);
+	p = der;
+	if (aki != NULL && len > 2 && len < 128)
+		o->ari_id = acme_ari_cert_id(ASN1_STRING_get0_data(aki),
+		    (size_t)ASN1_STRING_length(aki), p + 2, (size_t)len - 2);
+	OPENSSL_free(der);
+	rc = 0;
+out:
 	X509_free(x);
-	return (0);
-bad:
-	X509_free(x);
-	return (-1);
+	return (rc);
+}
+
+/* The leaf of acme.names' certificate on disk; -1 if none is there. */
+static int
+acme_cert_file(struct acme_order *o, const char *path)
+{
+	FILE	*f;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return (-1);
+	return (acme_leaf(o, PEM_read_X509(f, NULL, NULL, NULL)) +
+	    (fclose(f) != 0 ? -1 : 0));
 }
 
 /* Set the timer for the next renewal of what is on disk. */
 static void
 acme_schedule(struct acme_order *o)
 {
-	time_t	nb, na, at, now = time(NULL);
-	char	*path = acme_cert_path(o, "tls.crt");
-	long	ms;
+	time_t	at, now = time(NULL);
+	char	*path;
 
-	if (acme_cert_times(path, &nb, &na) == -1) {
+	if (o->done == NULL) {
+		/* acme.names: what is on disk is the current certificate. */
+		path = acme_cert_path(o, "tls.crt");
+		if (acme_cert_file(o, path) == -1)
+			o->not_before = o->not_after = 0;
 		free(path);
+	}
+	if (o->not_after == 0) {
+		o->next = now;
 		acme_later(o, 0, acme_order_begin);
 		return;
 	}
-	free(path);
-	at = acme_renew_time(nb, na, acme.conf->acme_renew_percent, 0, 0);
-	ms = at <= now ? 0 : (long)(at - now) * 1000;
+	at = acme_renew_time(o->not_before, o->not_after,
+	    acme.conf->acme_renew_percent, 0, 0);
+	if (acme.dir.renewal_info != NULL && o->ari_id != NULL && at > now) {
+		/* RFC 9773: the CA's suggested window decides. */
+		acme_ari_fetch(o);
+		return;
+	}
+	acme_renew_at(o, at, at);
+}
+
+/* Renew at at; wake at wake (<= at) to ask the CA's renewalInfo again. */
+static void
+acme_renew_at(struct acme_order *o, time_t at, time_t wake)
+{
+	time_t	now = time(NULL);
+	long	ms;
+
+	o->renew_at = at;
+	ms = wake <= now ? 0 : (long)(wake - now) * 1000;
 	if (ms > 86400000L)
 		ms = 86400000L;
-	log_info("acme: %s: certificate valid until %lld, renewal in %ld s",
-	    o->name, (long long)na, ms / 1000);
-	acme_later(o, (unsigned int)ms, acme_order_begin);
+	o->next = at;
+	log_info("acme: %s: certificate valid until %lld, renewal in %lld s",
+	    o->name, (long long)o->not_after, (long long)(at > now ? at - now :
+	    0));
+	acme_later(o, (unsigned int)ms, acme_renew_due);
+}
+
+static void
+acme_renew_due(struct acme_order *o)
+{
+	if (time(NULL) >= o->renew_at || acme.dir.renewal_info == NULL ||
+	    o->ari_id == NULL)
+		acme_order_begin(o);
+	else
+		acme_ari_fetch(o);
+}
+
+static void
+acme_ari_done(const struct http_response *resp, const char *error,
+    void *arg)
+{
+	struct acme_order	*o = arg;
+	time_t			 start = 0, end = 0, at, now = time(NULL);
+	char			*body;
+	size_t			 len;
+	long			 ra = -1;
+
+	if (acme_order_landed(o))
+		return;
+	if (resp != NULL && http_response_status(resp) == 200) {
+		body = acme_body(resp, &len);
+		if (acme_parse_renewal_info(body, len, &start, &end) == -1)
+			log_warnx("acme: %s: renewalInfo unreadable", o->name);
+		ra = acme_retry_after(http_response_header(resp,
+		    "Retry-After"), now);
+	} else
+		log_warnx("acme: %s: renewalInfo: %s", o->name, resp == NULL ?
+		    error : http_status_text(http_response_status(resp)));
+	at = acme_renew_time(o->not_before, o->not_after,
+	    acme.conf->acme_renew_percent, start, end);
+	acme_renew_at(o, at, acme_ari_wake(now, at, ra));
+}
+
+/* GET renewalInfo/<certID> (RFC 9773 4.3: no JWS, no nonce). */
+static void
+acme_ari_fetch(struct acme_order *o)
+{
+	const char	*base = acme_path(acme.dir.renewal_info);
+	char		*path;
+	time_t		 at;
+
+	if (base == NULL) {
+		/* On another server: the lifetime decides, without ARI. */
+		at = acme_renew_time(o->not_before, o->not_after,
+		    acme.conf->acme_renew_percent, 0, 0);
+		free(o->ari_id);
+		o->ari_id = NULL;
+		acme_renew_at(o, at, at);
+		return;
+	}
+	xasprintf(&path, "%s%s%s", base, base[strlen(base) - 1] == '/' ? "" :
+	    "/", o->ari_id);
+	o->inflight = 1;
+	http_client_send(acme.client, "GET", path, NULL, NULL, 0, NULL,
+	    acme_ari_done, o);
+	free(path);
+}
+
+/* The leaf of a PEM chain from the CA; -1 if it holds none. */
+static int
+acme_chain_leaf(struct acme_order *o, const char *pem, size_t len)
+{
+	BIO	*b;
+	X509	*x;
+
+	if (len > INT32_MAX || (b = BIO_new_mem_buf(pem, (int)len)) == NULL)
+		return (-1);
+	x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+	BIO_free(b);
+	return (acme_leaf(o, x));
+}
+
+static void
+acme_issued(struct acme_order *o)
+{
+	log_info("acme: %s: certificate issued", o->name);
+	metrics_add(acme.m_issued, 1);
+	o->backoff = 0;
+	free(o->last_error);
+	o->last_error = NULL;
+	acme_order_reset(o);
+	acme_schedule(o);
+}
+
+/* A holder's certificate: handed over with its key, then renewal set. */
+static void
+acme_deliver(struct acme_order *o, const char *chain, size_t len)
+{
+	BIO	*b;
+	BUF_MEM	*mem;
+	char	*copy;
+
+	b = BIO_new(BIO_s_mem());
+	if (b == NULL || PEM_write_bio_PrivateKey(b, o->key, NULL, NULL, 0,
+	    NULL, NULL) != 1) {
+		BIO_free(b);
+		acme_order_fail(o, "cannot encode the key");
+		return;
+	}
+	BIO_get_mem_ptr(b, &mem);
+	/* The body belongs to the client's buffer: keep a copy across done,
+	 * which runs after the order state is reset. */
+	copy = xstrndup(chain, len);
+	acme_issued(o);
+	acme_order_tell(o, NULL, copy, len, mem->data, mem->length);
+	free(copy);
+	OPENSSL_cleanse(mem->data, mem->length);
+	BIO_free(b);
+}
+
+/*
+ * acme.preferred_chain: a chain whose top is not issued by that CA has its
+ * alternates (RFC 8555 7.4.2, Link rel="alternate") fetched in turn; 1 when
+ * the next one was asked for.
+ */
+static int
+acme_want_other_chain(struct acme_order *o, const struct http_response *resp,
+    const char *body, size_t len)
+{
+	const char	*pref = acme.conf->acme_preferred_chain, *v;
+	size_t		 i;
+
+	if (pref == NULL || acme_chain_issued_by(body, len, pref) == 1)
+		return (0);
+	if (o->chain0 == NULL) {
+		for (i = 0; (v = http_response_header_nth(resp, "Link", i)) !=
+		    NULL; i++)
+			acme_parse_links(v, "alternate", &o->alts, &o->nalts);
+		o->chain0 = xstrndup(body, len);
+		o->chain0len = len;
+	}
+	if (o->ialt >= o->nalts)
+		return (0);
+	acme_post(o, o->alts[o->ialt++], NULL, acme_got_cert);
+	return (1);
 }
 
 static void
@@ -585,8 +861,21 @@ acme_got_cert(struct acme_order *o, const struct http_response *resp)
 	int		 ok;
 
 	body = acme_body(resp, &len);
-	if (len == 0 || strstr(body, "-----BEGIN CERTIFICATE-----") == NULL) {
+	if (acme_want_other_chain(o, resp, body, len))
+		return;
+	if (o->chain0 != NULL &&
+	    acme_chain_issued_by(body, len, acme.conf->acme_preferred_chain) != 1) {
+		/* No alternate is issued by the preferred CA: the default. */
+		body = o->chain0;
+		len = o->chain0len;
+	}
+	if (len == 0 || strstr(body, "-----BEGIN CERTIFICATE-----") == NULL ||
+	    acme_chain_leaf(o, body, len) == -1) {
 		acme_order_fail(o, "certificate: not a PEM chain");
+		return;
+	}
+	if (o->done != NULL) {
+		acme_deliver(o, body, len);
 		return;
 	}
 	xasprintf(&dir, "%s/%s", acme.conf->acme_cert_dir, o->name);
@@ -610,11 +899,7 @@ acme_got_cert(struct acme_order *o, const struct http_response *resp)
 		acme_order_fail(o, "cannot write the certificate: %s", err);
 		return;
 	}
-	log_info("acme: %s: certificate issued", o->name);
-	metrics_add(acme.m_issued, 1);
-	o->backoff = 0;
-	acme_order_reset(o);
-	acme_schedule(o);
+	acme_issued(o);
 }
 
 static void	acme_poll_order(struct acme_order *);
@@ -653,6 +938,27 @@ acme_poll_order(struct acme_order *o)
 	acme_post(o, o->order_url, NULL, acme_order_state);
 }
 
+/* The order's names as SAN text "DNS:a,DNS:b" or JSON identifiers. */
+static char *
+acme_names_list(const struct acme_order *o, int json)
+{
+	char	*out = xstrdup(""), *one, *cat;
+	size_t	 i;
+
+	for (i = 0; o->names[i] != NULL; i++) {
+		if (json)
+			xasprintf(&one, "{\"type\":\"dns\",\"value\":\"%s\"}",
+			    o->names[i]);
+		else
+			xasprintf(&one, "DNS:%s", o->names[i]);
+		xasprintf(&cat, "%s%s%s", out, i > 0 ? "," : "", one);
+		free(one);
+		free(out);
+		out = cat;
+	}
+	return (out);
+}
+
 static void
 acme_finalize(struct acme_order *o)
 {
@@ -668,11 +974,11 @@ acme_finalize(struct acme_order *o)
 	req = X509_REQ_new();
 	nm = X509_NAME_new();
 	X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC,
-	    (const unsigned char *)o->name, -1, -1, 0);
+	    (const unsigned char *)o->names[0], -1, -1, 0);
 	X509_REQ_set_subject_name(req, nm);
 	X509_NAME_free(nm);
 	X509_REQ_set_pubkey(req, o->key);
-	xasprintf(&san, "DNS:%s", o->name);
+	san = acme_names_list(o, 0);
 	ext = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, san);
 	free(san);
 	exts = sk_X509_EXTENSION_new_null();
@@ -755,7 +1061,15 @@ acme_authz_state(struct acme_order *o, const struct http_response *resp)
 
 		EVP_Digest(ka, strlen(ka), md, NULL, EVP_sha256(), NULL);
 		v = crypto_b64url(md, sizeof md);
-		if (dns_challenge_add(o->name, v, errbuf, sizeof errbuf) == -1) {
+		if (d.identifier == NULL) {
+			free(v);
+			free(ka);
+			acme_authz_doc_clear(&d);
+			acme_order_fail(o, "authorization without identifier");
+			return;
+		}
+		if (dns_challenge_add(d.identifier, v, errbuf,
+		    sizeof errbuf) == -1) {
 			free(v);
 			free(ka);
 			acme_authz_doc_clear(&d);
@@ -763,7 +1077,7 @@ acme_authz_state(struct acme_order *o, const struct http_response *resp)
 			return;
 		}
 		free(v);
-		o->dns_set = 1;
+		o->chal_name = xstrdup(d.identifier);
 	}
 	free(ka);
 	o->chal_url = xstrdup(d.url);
@@ -834,10 +1148,13 @@ acme_order_made(struct acme_order *o, const struct http_response *resp)
 static void
 acme_new_order(struct acme_order *o)
 {
-	char	*payload;
+	char	*ids, *payload;
 
-	xasprintf(&payload, "{\"identifiers\":[{\"type\":\"dns\",\"value\":"
-	    "\"%s\"}]}", o->name);
+	/* Names are checked by their holders (letters, digits, '-', '.',
+	 * "*."): nothing to escape in JSON. */
+	ids = acme_names_list(o, 1);
+	xasprintf(&payload, "{\"identifiers\":[%s]}", ids);
+	free(ids);
 	acme_post(o, acme.dir.new_order, payload, acme_order_made);
 	free(payload);
 }
@@ -864,6 +1181,8 @@ acme_directory_done(const struct http_response *resp, const char *error,
 	char			*body, err[256], *payload;
 	size_t			 len;
 
+	if (acme_order_landed(o))
+		return;
 	if (resp == NULL || http_response_status(resp) != 200) {
 		acme_order_fail(o, "directory: %s", resp == NULL ? error :
 		    http_status_text(http_response_status(resp)));
@@ -889,16 +1208,17 @@ acme_directory_done(const struct http_response *resp, const char *error,
 static void
 acme_order_begin(struct acme_order *o)
 {
-	if (o->busy)
+	if (o->busy || acme.client == NULL)
 		return;
 	o->busy = 1;
 	log_info("acme: %s: ordering a certificate (%s)", o->name,
 	    acme.conf->acme_challenge == CONF_ACME_HTTP01 ? "http-01" :
 	    "dns-01");
-	if (acme.kid == NULL)
+	if (acme.kid == NULL) {
+		o->inflight = 1;
 		http_client_send(acme.client, "GET", acme.dir_path, NULL, NULL,
 		    0, NULL, acme_directory_done, o);
-	else
+	} else
 		acme_new_order(o);
 }
 
@@ -911,9 +1231,11 @@ acme_init(const struct server_env *env, char *err, size_t errlen)
 	const struct conf		*c = env->conf;
 	char				 host[256], port[16];
 	const char			*p, *slash, *colon;
+	struct acme_order		*o;
 	size_t				 i;
 
 	memset(&acme, 0, sizeof acme);
+	acme_base = env->base;
 	if (c->acme_directory == NULL)
 		return (0);
 	acme.base = env->base;
@@ -965,13 +1287,16 @@ acme_init(const struct server_env *env, char *err, size_t errlen)
 		    NULL, err, errlen) == -1)
 			return (-1);
 	}
-	for (i = 0; c->acme_names != NULL && c->acme_names[i] != NULL; i++)
-		;
-	acme.orders = xcalloc(i == 0 ? 1 : i, sizeof *acme.orders);
 	for (i = 0; c->acme_names != NULL && c->acme_names[i] != NULL; i++) {
-		struct acme_order *o = &acme.orders[acme.norders++];
+		char *one[2];
 
-		o->name = xstrdup(c->acme_names[i]);
+		one[0] = c->acme_names[i];
+		one[1] = NULL;
+		o = acme_order_new(c->acme_names[i], one, NULL, NULL);
+		o->config = 1;
+	}
+	/* Certificates of other servers, registered before we ran. */
+	TAILQ_FOREACH(o, &acme_orders, entry) {
 		o->timer = evtimer_new(env->base, acme_timer_cb, o);
 		acme_schedule(o);
 	}
@@ -981,14 +1306,24 @@ acme_init(const struct server_env *env, char *err, size_t errlen)
 static void
 acme_shutdown(void)
 {
-	size_t	i;
+	struct acme_order	*o, *next;
+	size_t			 i;
 
-	for (i = 0; i < acme.norders; i++) {
-		acme_order_reset(&acme.orders[i]);
-		event_free(acme.orders[i].timer);
-		free(acme.orders[i].name);
+	/* acme.names go; other servers' certificates stay registered,
+	 * stopped until the section runs again.  Requests in flight die
+	 * with the client, unanswered. */
+	for (o = TAILQ_FIRST(&acme_orders); o != NULL; o = next) {
+		next = TAILQ_NEXT(o, entry);
+		o->inflight = 0;
+		if (o->config || o->gone) {
+			acme_order_free(o);
+			continue;
+		}
+		acme_order_reset(o);
+		if (o->timer != NULL)
+			event_free(o->timer);
+		o->timer = NULL;
 	}
-	free(acme.orders);
 	if (acme.client != NULL)
 		http_client_free(acme.client);
 	if (acme.http01 != NULL)
@@ -1008,6 +1343,155 @@ acme_shutdown(void)
 	memset(&acme, 0, sizeof acme);
 }
 
+static struct acme_order *
+acme_order_new(const char *label, char *const *names, acme_cert_fn done,
+    void *arg)
+{
+	struct acme_order	*o;
+	size_t			 n;
+
+	o = xcalloc(1, sizeof *o);
+	o->name = xstrdup(label);
+	for (n = 0; names[n] != NULL; n++)
+		;
+	o->names = xcalloc(n + 1, sizeof *o->names);
+	for (n = 0; names[n] != NULL; n++)
+		o->names[n] = xstrdup(names[n]);
+	o->done = done;
+	o->arg = arg;
+	TAILQ_INSERT_TAIL(&acme_orders, o, entry);
+	return (o);
+}
+
+struct acme_order *
+acme_cert_add(const char *label, char *const *names, time_t not_before,
+    time_t not_after, acme_cert_fn done, void *arg)
+{
+	struct acme_order	*o;
+
+	o = acme_order_new(label, names, done, arg);
+	o->not_before = not_before;
+	o->not_after = not_after;
+	if (acme.base != NULL) {
+		o->timer = evtimer_new(acme.base, acme_timer_cb, o);
+		acme_schedule(o);
+	}
+	return (o);
+}
+
+void
+acme_cert_remove(struct acme_order *o)
+{
+	if (o == NULL)
+		return;
+	o->done = NULL;
+	o->gone = 1;
+	if (o->timer != NULL)
+		evtimer_del(o->timer);
+	/* An answer on its way, or done running: freed when it returns. */
+	if (o->inflight || o->in_cb)
+		return;
+	acme_order_free(o);
+}
+
+void
+acme_cert_status(const struct acme_order *o, time_t *next, const char **error)
+{
+	*next = o->timer != NULL ? o->next : 0;
+	*error = o->last_error;
+}
+
+void
+acme_certs_json(void *arg)
+{
+	yajl_gen		 g = arg;
+	struct acme_order	*o;
+	char			 when[32];
+
+	TAILQ_FOREACH(o, &acme_orders, entry) {
+		if (!o->config)
+			continue;
+		yajl_gen_map_open(g);
+		json_gen_string(g, "volume", "-");
+		json_gen_string(g, "names", o->names[0]);
+		json_gen_string(g, "issuer", "acme");
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ",
+		    gmtime(&o->not_after));
+		json_gen_string(g, "not_after", o->not_after != 0 ? when : "-");
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ",
+		    gmtime(&o->next));
+		json_gen_string(g, "renew_at", when);
+		if (o->last_error != NULL)
+			json_gen_string(g, "error", o->last_error);
+		yajl_gen_map_close(g);
+	}
+}
+
+int
+acme_running(void)
+{
+	return (acme.client != NULL);
+}
+
+const char *
+acme_issuer_root(void)
+{
+	if (acme.conf == NULL)
+		return (NULL);
+	return (acme.conf->acme_issuer_root);
+}
+
+/* Two optional strings alike (both NULL, or equal). */
+static int
+acme_same(const char *a, const char *b)
+{
+	return (a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0);
+}
+
+/*
+ * SIGHUP: an unchanged acme section keeps the client and its orders (only
+ * the config pointer moves to the new copy); a changed one restarts it:
+ * requests in flight are dropped, acme.names orders made anew, other
+ * servers' certificates rescheduled.  A new section that does not start
+ * puts the old one back and is refused.
+ */
+static int
+acme_reload(const struct conf *old, const struct conf *new, char *err,
+    size_t errlen)
+{
+	struct server_env	env;
+	char			err2[256];
+
+	if (acme_same(old->acme_directory, new->acme_directory) &&
+	    acme_same(old->acme_ca_file, new->acme_ca_file) &&
+	    acme_same(old->acme_email, new->acme_email) &&
+	    old->acme_challenge == new->acme_challenge &&
+	    acme_same(old->acme_http01_listen, new->acme_http01_listen) &&
+	    old->acme_renew_percent == new->acme_renew_percent &&
+	    util_strv_equal(old->acme_names, new->acme_names) &&
+	    acme_same(old->acme_cert_dir, new->acme_cert_dir) &&
+	    acme_same(old->acme_issuer_root, new->acme_issuer_root) &&
+	    acme_same(old->acme_preferred_chain, new->acme_preferred_chain)) {
+		if (acme.conf != NULL)
+			acme.conf = new;
+		return (0);
+	}
+	memset(&env, 0, sizeof env);
+	env.base = acme_base;
+	env.conf = new;
+	acme_shutdown();
+	if (acme_init(&env, err, errlen) == 0) {
+		log_info("acme: section reloaded");
+		return (0);
+	}
+	acme_shutdown();
+	env.conf = old;
+	if (acme_init(&env, err2, sizeof err2) == -1)
+		log_warnx("acme: the old section does not start again: %s",
+		    err2);
+	return (-1);
+}
+
 const struct server acme_server = {
-	"acme", acme_init, NULL, acme_shutdown
+	"acme", acme_init, acme_reload, acme_shutdown
 };

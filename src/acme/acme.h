@@ -35,6 +35,7 @@ void		 acme_order_doc_clear(struct acme_order_doc *);
  * and, when refused, the CA's reason ("type: detail"). */
 struct acme_authz_doc {
 	char	*status, *token, *url, *error;
+	char	*identifier;	/* the name (a wildcard's base name) */
 };
 int		 acme_parse_authz(const char *, size_t, const char *want,
 		    struct acme_authz_doc *, char *err, size_t errlen);
@@ -42,10 +43,54 @@ void		 acme_authz_doc_clear(struct acme_authz_doc *);
 /* ARI renewalInfo: the suggested window [start, end]; -1 if bad. */
 int		 acme_parse_renewal_info(const char *, size_t, time_t *start,
 		    time_t *end);
+/* RFC 8288 Link header value: the https URLs of its links with rel, added
+ * to the NULL-terminated list *urls of *n (util_strv_free). */
+void		 acme_parse_links(const char *value, const char *rel,
+		    char ***urls, size_t *n);
+/* 1 if the topmost certificate of the PEM chain was issued by a CA whose
+ * common name is cn (as certbot's --preferred-chain), 0 if not, -1 if the
+ * text holds no certificate. */
+int		 acme_chain_issued_by(const char *pem, size_t len,
+		    const char *cn);
+/* RFC 9773 4.1: the certificate's ARI identifier, base64url(key identifier
+ * of its Authority Key Identifier) "." base64url(its serial's DER octets). */
+char		*acme_ari_cert_id(const unsigned char *aki, size_t akilen,
+		    const unsigned char *serial, size_t seriallen);
+/* When to wake after a renewalInfo answer: the renewal time, or sooner to
+ * ask again after retry_after seconds (RFC 9773 4.3; -1: none given, six
+ * hours; at least a minute). */
+time_t		 acme_ari_wake(time_t now, time_t renew_at, long retry_after);
 /* The renewal time: a point in the ARI window if known, else pct of the
  * lifetime after not_before. */
 time_t		 acme_renew_time(time_t not_before, time_t not_after,
 		    unsigned int pct, time_t ari_start, time_t ari_end);
+
+/*
+ * Certificates kept for other servers (certificate volumes, the ingress):
+ * ordered for names (one authorization per name) and renewed while
+ * registered.  done hears of every issuance (the PEM chain, leaf first, and
+ * the PEM key) and of every failed order (error set, chain NULL; the client
+ * backs off and tries again, the holder keeps its current certificate).
+ * not_after 0: no certificate yet, order at once.  Registrations outlive a
+ * reload of the acme section; they start when it runs.
+ */
+struct acme_order;
+typedef void	(*acme_cert_fn)(const char *error, const char *chain,
+		    size_t chainlen, const char *key, size_t keylen, void *arg);
+struct acme_order *acme_cert_add(const char *label, char *const *names,
+		    time_t not_before, time_t not_after, acme_cert_fn, void *);
+void		 acme_cert_remove(struct acme_order *);
+/* Its next order (renewal or retry; 0 before the client runs) and the
+ * last failure (NULL since the last issuance). */
+void		 acme_cert_status(const struct acme_order *, time_t *next,
+		    const char **error);
+/* The certificates of acme.names as `netcravectl certs` entries, appended
+ * to the array open in g (a yajl_gen). */
+void		 acme_certs_json(void *g);
+/* 1 when the acme section is configured and the client runs. */
+int		 acme_running(void);
+/* The CA's root certificate file (acme.issuer_root), NULL if none known. */
+const char	*acme_issuer_root(void);
 
 extern const struct server acme_server;
 

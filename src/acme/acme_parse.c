@@ -4,12 +4,19 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include "acme.h"
+#include "crypto.h"
 #include "json.h"
 #include "xmalloc.h"
 
@@ -47,6 +54,20 @@ acme_retry_after(const char *v, time_t now)
 	return ((long)(t - now));
 }
 
+/* The document parsed, or NULL with "what: line:column: message" in err. */
+static struct json *
+acme_parse_open(const char *what, const char *text, size_t len, char *err,
+    size_t errlen)
+{
+	struct json		*j;
+	struct json_error	 je;
+
+	if ((j = json_parse(text, len, 0, &je)) == NULL && err != NULL)
+		snprintf(err, errlen, "%s: %u:%u: %s", what, je.line,
+		    je.column, je.message);
+	return (j);
+}
+
 static char *
 acme_dup_url(const struct json *j, const char *key)
 {
@@ -57,32 +78,6 @@ acme_dup_url(const struct json *j, const char *key)
 	if (strncmp(s, "https://", 8) != 0)
 		return (NULL);
 	return (xstrdup(s));
-}
-
-/*
- * Every ACME document is one JSON object: parsed here, or a reason
- * ("what: line:column: message") in err when err is not NULL.
- */
-static struct json *
-acme_parse_open(const char *text, size_t len, const char *what, char *err,
-    size_t errlen)
-{
-	struct json		*j;
-	struct json_error	 je;
-
-	if ((j = json_parse(text, len, 0, &je)) == NULL) {
-		if (err != NULL)
-			snprintf(err, errlen, "%s: %u:%u: %s", what, je.line,
-			    je.column, je.message);
-		return (NULL);
-	}
-	if (j->type != JSON_OBJECT) {
-		if (err != NULL)
-			snprintf(err, errlen, "%s: not a JSON object", what);
-		json_free(j);
-		return (NULL);
-	}
-	return (j);
 }
 
 void
@@ -102,7 +97,7 @@ acme_parse_directory(const char *text, size_t len, struct acme_directory *d,
 	struct json		*j;
 
 	memset(d, 0, sizeof *d);
-	if ((j = acme_parse_open(text, len, "directory", err, errlen)) == NULL)
+	if ((j = acme_parse_open("directory", text, len, err, errlen)) == NULL)
 		return (-1);
 	d->new_nonce = acme_dup_url(j, "newNonce");
 	d->new_account = acme_dup_url(j, "newAccount");
@@ -126,7 +121,7 @@ acme_parse_problem(const char *text, size_t len)
 	const char		*type, *detail;
 	char			*out = NULL;
 
-	if ((j = acme_parse_open(text, len, "problem", NULL, 0)) == NULL)
+	if ((j = acme_parse_open("problem", text, len, NULL, 0)) == NULL)
 		return (NULL);
 	type = json_get_string(j, "type");
 	detail = json_get_string(j, "detail");
@@ -168,7 +163,7 @@ acme_parse_order(const char *text, size_t len, struct acme_order_doc *d,
 	size_t			 i;
 
 	memset(d, 0, sizeof *d);
-	if ((j = acme_parse_open(text, len, "order", err, errlen)) == NULL)
+	if ((j = acme_parse_open("order", text, len, err, errlen)) == NULL)
 		return (-1);
 	d->status = acme_dup(j, "status");
 	d->finalize = acme_dup_url(j, "finalize");
@@ -204,6 +199,7 @@ acme_authz_doc_clear(struct acme_authz_doc *d)
 	free(d->token);
 	free(d->url);
 	free(d->error);
+	free(d->identifier);
 	memset(d, 0, sizeof *d);
 }
 
@@ -217,14 +213,17 @@ acme_parse_authz(const char *text, size_t len, const char *want,
 	size_t			 i;
 
 	memset(d, 0, sizeof *d);
-	if ((j = acme_parse_open(text, len, "authorization", err,
-	    errlen)) == NULL)
+	if ((j = acme_parse_open("authorization", text, len, err, errlen)) ==
+	    NULL)
 		return (-1);
 	if ((d->status = acme_dup(j, "status")) == NULL) {
 		snprintf(err, errlen, "authorization: no status");
 		json_free(j);
 		return (-1);
 	}
+	/* RFC 8555 7.1.4: a wildcard's identifier is the base name, the one
+	 * whose _acme-challenge record dns-01 wants. */
+	d->identifier = acme_dup(json_get(j, "identifier"), "value");
 	chs = json_get(j, "challenges");
 	for (i = 0; chs != NULL && chs->type == JSON_ARRAY &&
 	    i < chs->nchildren; i++) {
@@ -250,6 +249,93 @@ acme_parse_authz(const char *text, size_t len, const char *want,
 	}
 	json_free(j);
 	return (0);
+}
+
+void
+acme_parse_links(const char *value, const char *rel, char ***urls, size_t *n)
+{
+	const char	*p = value, *lt, *gt, *end, *r, *q;
+	size_t		 rlen = strlen(rel);
+	int		 match;
+
+	while (p != NULL && (lt = strchr(p, '<')) != NULL &&
+	    (gt = strchr(lt, '>')) != NULL) {
+		/* The link's parameters run to the next link's '<'. */
+		end = strchr(gt, '<');
+		if (end == NULL)
+			end = gt + strlen(gt);
+		match = 0;
+		for (r = strstr(gt, "rel="); r != NULL && r < end;
+		    r = strstr(r + 4, "rel=")) {
+			q = r + 4;
+			if (*q == '"')
+				q++;
+			if (strncmp(q, rel, rlen) == 0 &&
+			    strchr("\"; ,", q[rlen]) != NULL) {
+				match = 1;
+				break;
+			}
+		}
+		if (match && gt - lt - 1 > 8 &&
+		    strncmp(lt + 1, "https://", 8) == 0 && *n < 16) {
+			*urls = xreallocarray(*urls, *n + 2, sizeof **urls);
+			(*urls)[(*n)++] = xstrndup(lt + 1, (size_t)(gt - lt - 1));
+			(*urls)[*n] = NULL;
+		}
+		p = *end == '\0' ? NULL : end;
+	}
+}
+
+int
+acme_chain_issued_by(const char *pem, size_t len, const char *cn)
+{
+	BIO	*b;
+	X509	*x, *top = NULL;
+	char	 name[256];
+	int	 rc;
+
+	if (len > INT32_MAX || (b = BIO_new_mem_buf(pem, (int)len)) == NULL)
+		return (-1);
+	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+		X509_free(top);
+		top = x;
+	}
+	BIO_free(b);
+	ERR_clear_error();	/* the end of the text, read as an error */
+	if (top == NULL)
+		return (-1);
+	rc = X509_NAME_get_text_by_NID(X509_get_issuer_name(top),
+	    NID_commonName, name, sizeof name) > 0 && strcmp(name, cn) == 0;
+	X509_free(top);
+	return (rc);
+}
+
+char *
+acme_ari_cert_id(const unsigned char *aki, size_t akilen,
+    const unsigned char *serial, size_t seriallen)
+{
+	char	*a, *s, *out;
+
+	if (akilen == 0 || seriallen == 0)
+		return (NULL);
+	a = crypto_b64url(aki, akilen);
+	s = crypto_b64url(serial, seriallen);
+	xasprintf(&out, "%s.%s", a, s);
+	free(a);
+	free(s);
+	return (out);
+}
+
+time_t
+acme_ari_wake(time_t now, time_t renew_at, long retry_after)
+{
+	if (retry_after < 0)
+		retry_after = 6 * 3600;
+	if (retry_after < 60)
+		retry_after = 60;
+	if (renew_at <= now + retry_after)
+		return (renew_at);
+	return (now + retry_after);
 }
 
 /* RFC 3339 "2025-01-02T04:00:00Z" (fractions and offsets allowed). */
@@ -287,7 +373,7 @@ acme_parse_renewal_info(const char *text, size_t len, time_t *start,
 	const char		*s, *e;
 	int			 rc = -1;
 
-	if ((j = acme_parse_open(text, len, "renewalInfo", NULL, 0)) == NULL)
+	if ((j = acme_parse_open("renewalInfo", text, len, NULL, 0)) == NULL)
 		return (-1);
 	if ((w = json_get(j, "suggestedWindow")) != NULL &&
 	    (s = json_get_string(w, "start")) != NULL &&

@@ -411,6 +411,10 @@ static const struct conf_key conf_acme_keys[] = {
 	  NULL },
 	{ "cert_dir", CONF_STRING, C(acme_cert_dir), CONF_NULLABLE, 0, 0, 0,
 	  NULL, NULL, conf_check_path, NULL },
+	{ "issuer_root", CONF_STRING, C(acme_issuer_root), CONF_NULLABLE, 0, 0,
+	  0, NULL, NULL, conf_check_path, NULL },
+	{ "preferred_chain", CONF_STRING, C(acme_preferred_chain),
+	  CONF_NULLABLE, 0, 0, 0, NULL, NULL, NULL, NULL },
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 

@@ -217,6 +217,8 @@ struct conf {
 	unsigned int	 acme_renew_percent;	/* of the lifetime: renew then */
 	char		**acme_names;		/* certificates kept by the daemon */
 	char		*acme_cert_dir;		/* <state_dir>/acme */
+	char		*acme_issuer_root;	/* the CA's root: volumes' ca.crt */
+	char		*acme_preferred_chain;	/* issuer CN of the chain wanted */
 };
 
 /*

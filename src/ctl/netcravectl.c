@@ -276,7 +276,8 @@ ctl_print_volumes(const struct json *doc)
 	}
 }
 
-/* `netcravectl certs`: certificate volumes and their expiry. */
+/* `netcravectl certs`: certificate volumes and the certificates of
+ * acme.names (VOLUME "-"), their expiry and next renewal. */
 static void
 ctl_print_certs(const struct json *doc)
 {
@@ -294,6 +295,9 @@ ctl_print_certs(const struct json *doc)
 		printf("%-24s %-9s %-20s %-20s %s\n", ctl_text(c, "volume"),
 		    ctl_text(c, "issuer"), ctl_text(c, "not_after"),
 		    ctl_text(c, "renew_at"), ctl_text(c, "names"));
+		/* ACME: the last failed order, until one succeeds. */
+		if (json_get_string(c, "error") != NULL)
+			printf("  last error: %s\n", ctl_text(c, "error"));
 	}
 }
 

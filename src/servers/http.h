@@ -148,6 +148,9 @@ struct http_client_target {
 /* Response accessors, valid during the callback only. */
 int		 http_response_status(const struct http_response *);
 const char	*http_response_header(const struct http_response *, const char *name);
+/* The n-th (from 0) header called name, for those that repeat (Link). */
+const char	*http_response_header_nth(const struct http_response *,
+		    const char *name, size_t n);
 struct evbuffer	*http_response_body(const struct http_response *);
 
 /* resp NULL and error set on failure (connect, TLS, timeout, parse, too large). */

@@ -122,6 +122,18 @@ http_response_header(const struct http_response *resp, const char *name)
 	return (http_headers_find(&resp->headers.list, name));
 }
 
+const char *
+http_response_header_nth(const struct http_response *resp, const char *name,
+    size_t n)
+{
+	const struct http_header	*h;
+
+	TAILQ_FOREACH(h, &resp->headers.list, entry)
+		if (strcasecmp(h->name, name) == 0 && n-- == 0)
+			return (h->value);
+	return (NULL);
+}
+
 /* Buffered body (empty when streamed to on_body). */
 struct evbuffer *
 http_response_body(const struct http_response *resp)

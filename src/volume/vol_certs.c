@@ -98,6 +98,57 @@ vol_certs_time(const ASN1_TIME *t)
 }
 
 int
+vol_certs_install(struct dav_volume *dv, const char *chain, size_t len,
+    const char *key, size_t keylen, const char *ca_file, time_t *not_before,
+    time_t *not_after, char *err, size_t errlen)
+{
+	BIO	*crt, *pem, *cab = NULL;
+	X509	*leaf;
+	FILE	*f;
+	char	 buf[4096];
+	size_t	 n;
+	int	 rv = -1;
+
+	crt = BIO_new_mem_buf(chain, (int)len);
+	leaf = crt != NULL ? PEM_read_bio_X509(crt, NULL, NULL, NULL) : NULL;
+	BIO_free(crt);
+	if (leaf == NULL) {
+		snprintf(err, errlen, "the CA's chain holds no certificate");
+		return (-1);
+	}
+	*not_before = vol_certs_time(X509_get0_notBefore(leaf));
+	*not_after = vol_certs_time(X509_get0_notAfter(leaf));
+	X509_free(leaf);
+	crt = BIO_new_mem_buf(chain, (int)len);
+	pem = BIO_new_mem_buf(key, (int)keylen);
+	if (ca_file != NULL) {
+		if ((f = fopen(ca_file, "r")) == NULL) {
+			snprintf(err, errlen, "%s: cannot read", ca_file);
+			goto out;
+		}
+		cab = BIO_new(BIO_s_mem());
+		while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+			BIO_write(cab, buf, (int)n);
+		fclose(f);
+	}
+	if (crt == NULL || pem == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	/* As vol_certs_issue: the CA, then the key, then the certificate. */
+	if ((cab != NULL && vol_certs_put(dv, "ca.crt", cab, err, errlen) ==
+	    -1) || vol_certs_put(dv, "tls.key", pem, err, errlen) == -1 ||
+	    vol_certs_put(dv, "tls.crt", crt, err, errlen) == -1)
+		goto out;
+	rv = 0;
+out:
+	BIO_free(crt);
+	BIO_free(pem);
+	BIO_free(cab);
+	return (rv);
+}
+
+int
 vol_certs_issue(struct dav_volume *dv, const char *names, unsigned int lifetime,
     time_t *not_before, time_t *not_after, char *err, size_t errlen)
 {

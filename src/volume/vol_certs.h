@@ -22,4 +22,14 @@ int	 vol_certs_issue(struct dav_volume *, const char *names,
 	    unsigned int lifetime, time_t *not_before, time_t *not_after,
 	    char *err, size_t errlen);
 
+/*
+ * Install a certificate issued elsewhere (ACME): tls.crt the PEM chain,
+ * tls.key its key, ca.crt the root read from ca_file (kept as it is when
+ * ca_file is NULL); each file replaced atomically.  The leaf's validity
+ * goes to *not_before and *not_after.
+ */
+int	 vol_certs_install(struct dav_volume *, const char *chain, size_t len,
+	    const char *key, size_t keylen, const char *ca_file,
+	    time_t *not_before, time_t *not_after, char *err, size_t errlen);
+
 #endif

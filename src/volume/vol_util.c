@@ -226,14 +226,11 @@ vol_opts_parse(const struct json *opts, struct vol_opts *o, char *err,
 			free(o->names);
 			o->names = xstrdup(v->string);
 		} else if (strcmp(v->key, "issuer") == 0) {
-			if (strcmp(v->string, "acme") == 0)
-				snprintf(err, errlen, "issuer=acme is not "
-				    "available yet (only the internal CA)");
-			else if (strcmp(v->string, "internal") == 0)
+			o->acme = strcmp(v->string, "acme") == 0;
+			if (o->acme || strcmp(v->string, "internal") == 0)
 				continue;
-			else
-				snprintf(err, errlen, "issuer=%s: unknown "
-				    "issuer", v->string);
+			snprintf(err, errlen, "issuer=%s: unknown issuer (acme "
+			    "or internal)", v->string);
 			goto fail;
 		} else {
 			snprintf(err, errlen, "unknown option %s (known: type, "

@@ -56,6 +56,7 @@ enum vol_type {
 struct vol_opts {
 	enum vol_type	 type;
 	char		*names;		/* certs: comma-separated DNS names */
+	int		 acme;		/* certs: issuer=acme */
 };
 struct json;
 /* Parse Opts (NULL when absent); -1 with a sentence in err. */

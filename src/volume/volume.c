@@ -29,6 +29,7 @@
 #include "store.h"
 #include "util.h"
 #include "vfs.h"
+#include "acme.h"
 #include "vol_certs.h"
 #include "vol_util.h"
 #include "volume.h"
@@ -49,6 +50,9 @@ struct volume {
 	time_t			 not_before;	/* certs: the current certificate */
 	time_t			 not_after;
 	struct event		*renew;
+	int			 acme;		/* certs: issuer=acme */
+	struct acme_order	*order;		/* its certificate with the CA */
+	struct vol_pending	*creating;	/* Create waiting for the first */
 	TAILQ_ENTRY(volume)	 entry;
 };
 TAILQ_HEAD(volumes, volume);
@@ -58,6 +62,10 @@ struct vol_pending {
 	struct http_request	*req;		/* NULL once the client went away */
 	char			*reply;
 };
+
+static void	vol_acme_register(struct volume *);
+static void	vol_creating_fail(struct volume *, const char *);
+static void	vol_pending_done(const char *, void *);
 
 static struct {
 	struct event_base	*base;
@@ -115,6 +123,9 @@ vol_free(struct volume *v)
 	size_t	i;
 
 	TAILQ_REMOVE(&vol.list, v, entry);
+	acme_cert_remove(v->order);
+	if (v->creating != NULL)
+		vol_creating_fail(v, "the volume was removed");
 	vfs_unmount(v->vfs);
 	if (v->renew != NULL)
 		event_free(v->renew);
@@ -221,6 +232,8 @@ vol_record(const struct volume *v)
 	json_gen_string(g, "created", v->created);
 	if (v->names != NULL) {
 		json_gen_string(g, "names", v->names);
+		if (v->acme)
+			json_gen_string(g, "issuer", "acme");
 		json_gen_int(g, "not_before", (long long)v->not_before);
 		json_gen_int(g, "not_after", (long long)v->not_after);
 	}
@@ -296,7 +309,7 @@ vol_renew_schedule(struct volume *v)
 	struct timeval	tv;
 	time_t		at, now = time(NULL);
 
-	if (v->type != VOL_TYPE_CERTS)
+	if (v->type != VOL_TYPE_CERTS || v->acme)
 		return;
 	if (v->renew == NULL)
 		v->renew = evtimer_new(vol.base, vol_renew, v);
@@ -304,6 +317,84 @@ vol_renew_schedule(struct volume *v)
 	tv.tv_sec = at > now ? at - now : 0;
 	tv.tv_usec = 0;
 	evtimer_add(v->renew, &tv);
+}
+
+/* --- certificates from the ACME CA ------------------------------------- */
+
+/* The first order failed: Docker is told why and the volume goes. */
+static void
+vol_creating_fail(struct volume *v, const char *error)
+{
+	struct vol_pending	*pending = v->creating;
+
+	v->creating = NULL;
+	if (pending->req != NULL) {
+		http_request_set_cleanup(pending->req, NULL, NULL);
+		plugin_fail(pending->req, 502, "volume %s: the ACME CA issued "
+		    "no certificate: %s", v->name, error);
+	}
+	free(pending->reply);
+	free(pending);
+}
+
+static void
+vol_acme_done(const char *error, const char *chain, size_t len,
+    const char *key, size_t keylen, void *arg)
+{
+	struct volume		*v = arg;
+	struct dav_store	*ds;
+	struct dav_volume	*dv;
+	struct vol_pending	*pending;
+	char			 err[256], *rec, when[32];
+
+	if (error == NULL) {
+		if ((ds = dav_server_store()) == NULL ||
+		    (dv = dav_volume_find(ds, v->name)) == NULL) {
+			snprintf(err, sizeof err, "the WebDAV store has no "
+			    "volume %s", v->name);
+			error = err;
+		} else if (vol_certs_install(dv, chain, len, key, keylen,
+		    acme_issuer_root(), &v->not_before, &v->not_after, err,
+		    sizeof err) == -1)
+			error = err;
+	}
+	if (error != NULL && v->creating == NULL) {
+		/* A renewal: the client retries; the files stay. */
+		log_warnx("volume %s: ACME renewal failed: %s", v->name, error);
+		return;
+	}
+	if (error != NULL) {
+		log_warnx("volume %s: ACME: %s", v->name, error);
+		vol_creating_fail(v, error);
+		if ((ds = dav_server_store()) != NULL &&
+		    dav_volume_find(ds, v->name) != NULL)
+			dav_volume_remove(ds, v->name, err, sizeof err);
+		vol_free(v);
+		return;
+	}
+	vol_rfc3339(v->not_after, when, sizeof when);
+	log_info("volume %s: ACME certificate in place, valid until %s",
+	    v->name, when);
+	pending = v->creating;
+	v->creating = NULL;
+	rec = vol_record(v);
+	store_put(vol.store, VOL_KIND_VOLUME, v->name, rec, strlen(rec),
+	    pending != NULL ? vol_pending_done : vol_renew_stored, pending);
+	free(rec);
+}
+
+static void
+vol_acme_register(struct volume *v)
+{
+	char	**names, err[256];
+
+	if ((names = vol_certs_names(v->names, err, sizeof err)) == NULL) {
+		log_warnx("volume %s: %s", v->name, err);
+		return;
+	}
+	v->order = acme_cert_add(v->name, names, v->not_before, v->not_after,
+	    vol_acme_done, v);
+	util_strv_free(names);
 }
 
 /* --- replies after the store ------------------------------------------- */
@@ -413,6 +504,11 @@ volume_create(struct http_request *req, void *arg)
 		goto out;
 	}
 	util_strv_free(names);
+	if (o.acme && !acme_running()) {
+		plugin_fail(req, 400, "volume %s: issuer=acme needs the acme "
+		    "section (acme.directory) in netcraved.conf", name);
+		goto out;
+	}
 	if ((ds = vol_dav(req)) == NULL)
 		goto out;
 	if (dav_volume_find(ds, name) == NULL &&
@@ -423,6 +519,17 @@ volume_create(struct http_request *req, void *arg)
 	now = time(NULL);
 	vol_rfc3339(now, created, sizeof created);
 	v = vol_add(name, o.type, created, o.names);
+	if (o.acme) {
+		/* Docker hears of the volume once its first certificate is
+		 * in it (or of the CA's reason why not): a volume that
+		 * exists is one a container can use. */
+		v->acme = 1;
+		v->creating = vol_pending_new(req, "{}");
+		log_info("volume %s: ordering its certificate from the ACME CA",
+		    name);
+		vol_acme_register(v);
+		goto out;
+	}
 	if (o.type == VOL_TYPE_CERTS) {
 		if (vol_certs_refresh(v, err, sizeof err) == -1) {
 			plugin_fail(req, 500, "volume %s: certificate: %s",
@@ -753,6 +860,8 @@ volume_certs_json(void)
 	const unsigned char	*buf;
 	size_t			 len;
 	char			*out, when[32];
+	const char		*error;
+	time_t			 next, when_acme;
 
 	g = json_gen_new();
 	yajl_gen_array_open(g);
@@ -762,16 +871,26 @@ volume_certs_json(void)
 		yajl_gen_map_open(g);
 		json_gen_string(g, "volume", v->name);
 		json_gen_string(g, "names", v->names);
-		json_gen_string(g, "issuer", "internal");
+		json_gen_string(g, "issuer", v->acme ? "acme" : "internal");
 		vol_rfc3339(v->not_before, when, sizeof when);
 		json_gen_string(g, "not_before", when);
 		vol_rfc3339(v->not_after, when, sizeof when);
 		json_gen_string(g, "not_after", when);
-		vol_rfc3339(v->not_before + (v->not_after - v->not_before) * 2 / 3,
-		    when, sizeof when);
+		next = v->not_before + (v->not_after - v->not_before) * 2 / 3;
+		error = NULL;
+		if (v->order != NULL) {
+			/* The client's own time once it runs (ARI, back-off). */
+			acme_cert_status(v->order, &when_acme, &error);
+			if (when_acme != 0)
+				next = when_acme;
+		}
+		vol_rfc3339(next, when, sizeof when);
 		json_gen_string(g, "renew_at", when);
+		if (error != NULL)
+			json_gen_string(g, "error", error);
 		yajl_gen_map_close(g);
 	}
+	acme_certs_json(g);
 	yajl_gen_array_close(g);
 	yajl_gen_get_buf(g, &buf, &len);
 	out = xstrndup((const char *)buf, len);
@@ -830,6 +949,11 @@ vol_load_volume(const struct server_record *r)
 	if ((x = json_get(doc, "not_after")) != NULL &&
 	    json_number_int64(x, 0, INT64_MAX, &t) == 0)
 		v->not_after = t;
+	if (json_get_string(doc, "issuer") != NULL &&
+	    strcmp(json_get_string(doc, "issuer"), "acme") == 0) {
+		v->acme = 1;
+		vol_acme_register(v);
+	}
 	json_free(doc);
 }
 

@@ -1,6 +1,7 @@
 /* fuzz_acme.c: libFuzzer target for the parsers of the ACME CA's answers:
  * the first byte picks directory, order, authorization, problem document,
- * renewalInfo or Retry-After; the rest is the answer.  Any input is read or
+ * renewalInfo, Retry-After, a Link header or a PEM chain's issuer; the rest
+ * is the answer.  Any input is read or
  * refused without a crash or leak, and what is read is well-formed. */
 #include "config.h"
 
@@ -20,15 +21,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct acme_order_doc	 o;
 	struct acme_authz_doc	 a;
 	const char		*text;
-	char			 err[256], *s;
+	char			 err[256], *s, **links;
 	time_t			 start, end;
-	size_t			 i, len;
+	size_t			 i, len, n;
 
 	if (size < 1)
 		return (0);
 	text = (const char *)data + 1;
 	len = size - 1;
-	switch (data[0] % 6) {
+	switch (data[0] % 8) {
 	case 0:
 		if (acme_parse_directory(text, len, &d, err, sizeof err) == 0) {
 			if (strncmp(d.new_order, "https://", 8) != 0)
@@ -69,6 +70,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (acme_retry_after(s, 946684799) > 86400)
 			abort();
 		free(s);
+		break;
+	case 6:
+		s = strndup(text, len);
+		links = NULL;
+		n = 0;
+		acme_parse_links(s, "alternate", &links, &n);
+		for (i = 0; i < n; i++) {
+			if (strncmp(links[i], "https://", 8) != 0)
+				abort();
+			free(links[i]);
+		}
+		free(links);
+		free(s);
+		break;
+	case 7:
+		if (acme_chain_issued_by(text, len, "Pebble Root CA") > 1)
+			abort();
 		break;
 	}
 	return (0);

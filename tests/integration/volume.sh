@@ -19,7 +19,7 @@ check "Capabilities: local" contains "$r" '200 {"Capabilities":{"Scope":"local"}
 r=$(plugin_call /VolumeDriver.Create '{"Name":"v1","Opts":{"colour":"red"}}')
 check "unknown option refused" contains "$r" '400 {"Err":"netcrave: volume v1: unknown option colour'
 r=$(plugin_call /VolumeDriver.Create '{"Name":"v1","Opts":{"type":"certs","names":"a.test","issuer":"acme"}}')
-check "issuer=acme: not available yet" contains "$r" 'issuer=acme is not available yet'
+check "issuer=acme without an acme section: refused" contains "$r" 'issuer=acme needs the acme section'
 r=$(plugin_call /VolumeDriver.Create '{"Name":"../x","Opts":{}}')
 check "bad name refused" contains "$r" '400 {"Err":"netcrave: VolumeDriver.Create: volume name ../x'
 r=$(plugin_call /VolumeDriver.Create '{"Name":"v1","Opts":{"type":"data"}}')

@@ -1,6 +1,7 @@
 /* test_acme.c: the pure parts of the ACME client: base64url, ECDSA DER to
  * raw R||S, Retry-After, the directory and problem documents, ARI (RFC 9773)
- * renewalInfo and the renewal time chosen from it or from the lifetime. */
+ * renewalInfo and the renewal time chosen from it or from the lifetime,
+ * authorizations' identifiers, Link headers and the preferred chain. */
 #include "config.h"
 
 #include <stdarg.h>
@@ -14,6 +15,8 @@
 #include <openssl/bn.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "acme.h"
 #include "crypto.h"
@@ -181,6 +184,158 @@ test_problem(void **state)
 }
 
 static void
+test_links(void **state)
+{
+	/* RFC 8555 7.4.2: the certificate's answer, pebble's spelling and
+	 * two links in one header value. */
+	char	**urls = NULL;
+	size_t	  n = 0;
+
+	(void)state;
+	acme_parse_links("<https://ca.test/dir>;rel=\"index\"", "alternate",
+	    &urls, &n);
+	assert_int_equal(n, 0);
+	acme_parse_links("<https://ca.test/cert/1/1>;rel=\"alternate\"",
+	    "alternate", &urls, &n);
+	acme_parse_links("<https://ca.test/cert/1/2>; rel=alternate, "
+	    "<https://ca.test/i>; rel=\"up\", <http://plain.test/x>; "
+	    "rel=\"alternate\", <https://ca.test/y>; rel=\"alternates\"",
+	    "alternate", &urls, &n);
+	assert_int_equal(n, 2);
+	assert_string_equal(urls[0], "https://ca.test/cert/1/1");
+	assert_string_equal(urls[1], "https://ca.test/cert/1/2");
+	assert_null(urls[2]);
+	acme_parse_links("<https://ca.test/i>; rel=\"up\"", "up", &urls, &n);
+	assert_int_equal(n, 3);
+	acme_parse_links("<https://broken", "up", &urls, &n);
+	acme_parse_links("", "up", &urls, &n);
+	assert_int_equal(n, 3);
+	for (n = 0; urls[n] != NULL; n++)
+		free(urls[n]);
+	free(urls);
+}
+
+/* A certificate for cn issued by the CA named issuer, as PEM. */
+static char *
+make_cert(const char *cn, const char *issuer, EVP_PKEY *key)
+{
+	X509	*x = X509_new();
+	BIO	*b = BIO_new(BIO_s_mem());
+	char	*data, *out;
+	long	 len;
+
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+	    (const unsigned char *)cn, -1, -1, 0);
+	X509_NAME_add_entry_by_txt(X509_get_issuer_name(x), "CN", MBSTRING_ASC,
+	    (const unsigned char *)issuer, -1, -1, 0);
+	X509_set_pubkey(x, key);
+	assert_true(X509_sign(x, key, EVP_sha256()) > 0);
+	PEM_write_bio_X509(b, x);
+	len = BIO_get_mem_data(b, &data);
+	out = strndup(data, (size_t)len);
+	BIO_free(b);
+	X509_free(x);
+	return (out);
+}
+
+static void
+test_chain_issued_by(void **state)
+{
+	EVP_PKEY	*key = EVP_EC_gen("P-256");
+	char		*leaf, *inter, *chain;
+
+	(void)state;
+	leaf = make_cert("www.test", "Pebble Intermediate A", key);
+	inter = make_cert("Pebble Intermediate A", "Pebble Root B", key);
+	assert_non_null(chain = malloc(strlen(leaf) + strlen(inter) + 1));
+	strcpy(chain, leaf);
+	strcat(chain, inter);
+	/* The topmost certificate's issuer decides, not the leaf's. */
+	assert_int_equal(acme_chain_issued_by(chain, strlen(chain),
+	    "Pebble Root B"), 1);
+	assert_int_equal(acme_chain_issued_by(chain, strlen(chain),
+	    "Pebble Intermediate A"), 0);
+	assert_int_equal(acme_chain_issued_by(leaf, strlen(leaf),
+	    "Pebble Intermediate A"), 1);
+	assert_int_equal(acme_chain_issued_by("junk", 4, "x"), -1);
+	free(leaf);
+	free(inter);
+	free(chain);
+	EVP_PKEY_free(key);
+}
+
+static void
+test_authz_identifier(void **state)
+{
+	/* RFC 8555 7.1.4's example, for a wildcard: the base name. */
+	static const char doc[] = "{\"status\":\"pending\",\"identifier\":"
+	    "{\"type\":\"dns\",\"value\":\"www.example.org\"},\"wildcard\":"
+	    "true,\"challenges\":[{\"type\":\"dns-01\",\"url\":"
+	    "\"https://example.com/acme/chall/Rg5dV14Gh1Q\",\"token\":"
+	    "\"DGyRejmCefe7v4NfDGDKfA\"}]}";
+	struct acme_authz_doc	d;
+	char			err[128];
+
+	(void)state;
+	assert_int_equal(acme_parse_authz(doc, strlen(doc), "dns-01", &d, err,
+	    sizeof err), 0);
+	assert_string_equal(d.identifier, "www.example.org");
+	assert_string_equal(d.token, "DGyRejmCefe7v4NfDGDKfA");
+	acme_authz_doc_clear(&d);
+	assert_int_equal(acme_parse_authz("{\"status\":", 11, "dns-01", &d,
+	    err, sizeof err), -1);
+	/* acme_parse_open names the document and the place. */
+	assert_int_equal(strncmp(err, "authorization: 1:", 17), 0);
+}
+
+static void
+test_ari_cert_id(void **state)
+{
+	/* RFC 9773 4.1's example: keyIdentifier and serial 00:87:65:43:21. */
+	static const unsigned char aki[] = {
+		0x69, 0x88, 0x5b, 0x6b, 0x87, 0x46, 0x40, 0x41, 0xe1, 0xb3,
+		0x7b, 0x84, 0x7b, 0xa0, 0xae, 0x2c, 0xde, 0x01, 0xc8, 0xd4
+	};
+	static const unsigned char serial[] = { 0x00, 0x87, 0x65, 0x43, 0x21 };
+	char	*id;
+
+	(void)state;
+	id = acme_ari_cert_id(aki, sizeof aki, serial, sizeof serial);
+	assert_string_equal(id, "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
+	free(id);
+	assert_null(acme_ari_cert_id(aki, 0, serial, sizeof serial));
+}
+
+static void
+test_ari_wake(void **state)
+{
+	/* RFC 9773's window 2025-01-02T04:00Z..2025-01-03T04:00Z, asked on
+	 * 2025-01-01T00:00Z: renewal at its middle; wake to ask again after
+	 * Retry-After (21600 s), or six hours when none was given. */
+	static const char doc[] = "{\"suggestedWindow\":{\"start\":"
+	    "\"2025-01-02T04:00:00Z\",\"end\":\"2025-01-03T04:00:00Z\"},"
+	    "\"explanationURL\":\"https://acme.example.com/docs/ari\"}";
+	time_t	now = 1735689600, start, end, at;
+
+	(void)state;
+	assert_int_equal(acme_parse_renewal_info(doc, strlen(doc), &start,
+	    &end), 0);
+	at = acme_renew_time(now - 86400, now + 30 * 86400, 66, start, end);
+	assert_int_equal(at, 1735833600);	/* 2025-01-02T16:00Z */
+	assert_true(at >= start && at <= end);
+	assert_int_equal(acme_ari_wake(now, at, 21600), now + 21600);
+	assert_int_equal(acme_ari_wake(now, at, -1), now + 6 * 3600);
+	/* Retry-After beyond the renewal time: wake to renew. */
+	assert_int_equal(acme_ari_wake(now, at, 86400 * 3), at);
+	/* A zero Retry-After is not a busy loop. */
+	assert_int_equal(acme_ari_wake(now, at, 0), now + 60);
+}
+
+static void
 test_ari(void **state)
 {
 	/* RFC 9773 section 4.2's example response */
@@ -235,6 +390,11 @@ main(void)
 		cmocka_unit_test(test_directory),
 		cmocka_unit_test(test_problem),
 		cmocka_unit_test(test_ari),
+		cmocka_unit_test(test_links),
+		cmocka_unit_test(test_ari_cert_id),
+		cmocka_unit_test(test_ari_wake),
+		cmocka_unit_test(test_chain_issued_by),
+		cmocka_unit_test(test_authz_identifier),
 		cmocka_unit_test(test_renew_time),
 	};
 

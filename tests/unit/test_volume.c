@@ -161,8 +161,12 @@ test_options(void **state)
 	assert_non_null(strstr(err, "type=blob"));
 	assert_int_equal(opts("{\"names\":\"x\"}", &o, err, sizeof err), -1);
 	assert_int_equal(opts("{\"issuer\":\"acme\",\"type\":\"certs\","
+	    "\"names\":\"x\"}", &o, err, sizeof err), 0);
+	assert_int_equal(o.acme, 1);
+	vol_opts_clear(&o);
+	assert_int_equal(opts("{\"issuer\":\"le\",\"type\":\"certs\","
 	    "\"names\":\"x\"}", &o, err, sizeof err), -1);
-	assert_non_null(strstr(err, "not available yet"));
+	assert_non_null(strstr(err, "issuer=le: unknown issuer"));
 	assert_int_equal(opts("{\"size\":\"1G\"}", &o, err, sizeof err), -1);
 	assert_non_null(strstr(err, "unknown option size"));
 	assert_int_equal(opts("{\"type\":1}", &o, err, sizeof err), -1);
