@@ -497,3 +497,14 @@ ca_write_client(const char *dir, const char *cn, char *err, size_t errlen)
 	EVP_PKEY_free(key);
 	return (rv);
 }
+
+time_t
+ca_time(const ASN1_TIME *t)
+{
+	struct tm	tm;
+
+	memset(&tm, 0, sizeof tm);
+	if (ASN1_TIME_to_tm(t, &tm) != 1)
+		return (0);
+	return (timegm(&tm));
+}

@@ -6,6 +6,7 @@
 #define NETCRAVE_CA_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -45,5 +46,8 @@ SSL_CTX	*ca_client_context(const char *cn, char *err, size_t errlen);
  * dir/cn.p12 (no password, 0600) beside dir/ca.crt, unless present.
  */
 int	ca_write_client(const char *dir, const char *cn, char *err, size_t errlen);
+
+/* An X.509 time as seconds since the epoch (0 if it cannot be read). */
+time_t		 ca_time(const ASN1_TIME *);
 
 #endif

@@ -24,6 +24,7 @@
 #include <event2/util.h>
 #include <openssl/pem.h>
 
+#include "acme.h"
 #include "ca.h"
 #include "conf.h"
 #include "dockerd.h"
@@ -175,6 +176,67 @@ ingress_cert_push(const char *host, const char *path, const char *pem,
 }
 
 /*
+ * The ACME CA issued (or renewed) host's certificate: it replaces the file
+ * (the internal CA's until then) and, with haproxy serving the host already,
+ * goes into the running worker.  A failed order keeps what is there.
+ */
+static void
+ingress_acme_done(const char *error, const char *chain, size_t chainlen,
+    const char *key, size_t keylen, void *arg)
+{
+	const char		*host = arg;
+	struct ingress_service	*s;
+	char			*path, *pem, err[256];
+	size_t			 len;
+
+	if (error != NULL) {
+		log_warnx("ingress: ACME certificate for %s: %s (the current "
+		    "one stays)", host, error);
+		return;
+	}
+	if ((s = ingress_service_find(host)) == NULL)
+		return;
+	/* haproxy's form: the chain, then the key, in one file. */
+	len = chainlen + keylen + 1;
+	pem = xmalloc(len + 1);
+	memcpy(pem, chain, chainlen);
+	len = chainlen;
+	if (chainlen > 0 && chain[chainlen - 1] != '\n')
+		pem[len++] = '\n';
+	memcpy(pem + len, key, keylen);
+	len += keylen;
+	pem[len] = '\0';
+	path = ingress_cert_path(host);
+	if (util_write_atomic(path, pem, len, 0600, err, sizeof err) != 0)
+		log_warnx("ingress: ACME certificate for %s: %s", host, err);
+	else {
+		log_info("ingress: certificate for %s from the ACME CA", host);
+		if (s->live && ig.child != NULL &&
+		    supervise_state(ig.child) == CHILD_READY)
+			ingress_cert_push(host, path, pem, 0);
+	}
+	freezero_secret(pem, len);
+	free(path);
+}
+
+/* A host whose label asks for an ACME certificate: ordered and renewed by
+ * the ACME client; the internal CA's serves until the first one comes. */
+static void
+ingress_acme_add(struct ingress_service *s)
+{
+	char	*names[2] = { s->host, NULL }, *label;
+
+	if (!acme_running())
+		log_warnx("ingress: %s asks for an ACME certificate, but no "
+		    "acme section runs: the internal CA's serves", s->host);
+	s->acme_host = xstrdup(s->host);
+	xasprintf(&label, "ingress %s", s->host);
+	s->acme = acme_cert_add(label, names, 0, 0, ingress_acme_done,
+	    s->acme_host);
+	free(label);
+}
+
+/*
  * The crt-list: the default certificate, then one line per host (SNI),
  * issuing the certificates of new hosts; with push set they are installed
  * in the running haproxy too.
@@ -277,7 +339,8 @@ ingress_renew_timer(evutil_socket_t fd, short what, void *arg)
 
 	if (ig.cfg.https_listen[0] != '\0')
 		for (i = 0; i < ig.nservices; i++)
-			if (ingress_cert_expiring(ig.services[i].host,
+			if (ig.services[i].acme == NULL &&
+			    ingress_cert_expiring(ig.services[i].host,
 			    INGRESS_CERT_DAYS * 86400 / 3))
 				ingress_cert_renew(ig.services[i].host);
 	evtimer_add(ig.renew, &ingress_day);
@@ -491,13 +554,14 @@ static struct ingress_service *
 ingress_service_get(const struct dockerd_container *c, const char *host)
 {
 	struct ingress_service	*s;
-	const char		*mode, *tls, *waf;
+	const char		*mode, *tls, *waf, *cert;
 
 	if ((s = ingress_service_find(host)) != NULL)
 		return (s);
 	mode = dockerd_label(c, INGRESS_MODE_LABEL);
 	tls = dockerd_label(c, INGRESS_TLS_LABEL);
 	waf = dockerd_label(c, INGRESS_WAF_LABEL);
+	cert = dockerd_label(c, INGRESS_CERT_LABEL);
 	ig.services = xreallocarray(ig.services, ig.nservices + 1,
 	    sizeof *ig.services);
 	s = &ig.services[ig.nservices++];
@@ -515,6 +579,12 @@ ingress_service_get(const struct dockerd_container *c, const char *host)
 	}
 	s->nslots = ig.cfg.slots;
 	s->slots = xcalloc(s->nslots, sizeof *s->slots);
+	if (cert != NULL && strcmp(cert, "acme") == 0 &&
+	    ig.cfg.https_listen[0] != '\0')
+		ingress_acme_add(s);
+	else if (cert != NULL && strcmp(cert, "internal") != 0)
+		log_warnx("ingress: %s: %s=%s: acme or internal; the internal "
+		    "CA's certificate serves", host, INGRESS_CERT_LABEL, cert);
 	log_info("ingress: new service %s (backend %s%s%s)", host, s->backend,
 	    s->dns_only ? ", DNS only" : "", s->tls ? ", TLS" : "");
 	ingress_changed(1);
@@ -852,6 +922,9 @@ ingress_shutdown(void)
 		free(ig.services[i].host);
 		free(ig.services[i].backend);
 		free(ig.services[i].waf_set);
+		if (ig.services[i].acme != NULL)
+			acme_cert_remove(ig.services[i].acme);
+		free(ig.services[i].acme_host);
 	}
 	free(ig.services);
 	for (i = 0; i < ig.nkept; i++)
@@ -886,6 +959,7 @@ ingress_gen(yajl_gen g)
 		json_gen_string(g, "mode", s->dns_only ? "dns" : "push");
 		json_gen_bool(g, "tls", s->tls);
 		json_gen_string(g, "waf", s->waf_set);
+		json_gen_string(g, "cert", s->acme != NULL ? "acme" : "internal");
 		json_gen_key(g, "servers");
 		yajl_gen_array_open(g);
 		for (j = 0; j < s->nslots; j++) {
@@ -906,6 +980,60 @@ ingress_gen(yajl_gen g)
 	yajl_gen_map_close(g);
 }
 
+/*
+ * The ingress hosts' certificates for `netcravectl certs`: issuer, expiry,
+ * next renewal (the ACME client's, or a third before the end for the
+ * internal CA's) and the last ACME error.
+ */
+void
+ingress_certs_json(yajl_gen g)
+{
+	const struct ingress_service	*s;
+	X509				*cert;
+	FILE				*f;
+	char				*path, when[32];
+	const char			*error;
+	time_t				 not_before, not_after, next;
+	size_t				 i;
+
+	if (!ig.started || ig.cfg.https_listen[0] == '\0')
+		return;
+	for (i = 0; i < ig.nservices; i++) {
+		s = &ig.services[i];
+		not_before = not_after = 0;
+		path = ingress_cert_path(s->host);
+		if ((f = fopen(path, "r")) != NULL) {
+			if ((cert = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
+				not_before = ca_time(X509_get0_notBefore(cert));
+				not_after = ca_time(X509_get0_notAfter(cert));
+				X509_free(cert);
+			}
+			fclose(f);
+		}
+		free(path);
+		next = not_after - (not_after - not_before) / 3;
+		error = NULL;
+		if (s->acme != NULL) {
+			acme_cert_status(s->acme, &next, &error);
+			if (next == 0)
+				next = not_after - (not_after - not_before) / 3;
+		}
+		yajl_gen_map_open(g);
+		json_gen_string(g, "volume", "-");
+		json_gen_string(g, "names", s->host);
+		json_gen_string(g, "issuer", s->acme != NULL ? "acme" :
+		    "internal");
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ",
+		    gmtime(&not_after));
+		json_gen_string(g, "not_after", not_after != 0 ? when : "-");
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&next));
+		json_gen_string(g, "renew_at", when);
+		if (error != NULL)
+			json_gen_string(g, "error", error);
+		yajl_gen_map_close(g);
+	}
+}
+
 int
 ingress_renew_all(void)
 {
@@ -915,7 +1043,8 @@ ingress_renew_all(void)
 	if (!ig.started || ig.cfg.https_listen[0] == '\0')
 		return (-1);
 	for (i = 0; i < ig.nservices; i++)
-		if (ingress_cert_renew(ig.services[i].host) == 0)
+		if (ig.services[i].acme == NULL &&
+		    ingress_cert_renew(ig.services[i].host) == 0)
 			n++;
 	return (n);
 }

@@ -16,6 +16,7 @@
 #define INGRESS_MODE_LABEL	"io.netcrave.ingress.mode"	/* push | dns */
 #define INGRESS_TLS_LABEL	"io.netcrave.ingress.tls"	/* true: backend speaks TLS */
 #define INGRESS_WAF_LABEL	"io.netcrave.waf"
+#define INGRESS_CERT_LABEL	"io.netcrave.ingress.cert"	/* acme: from the ACME CA */
 /* The SRV owner of a host's backends is "_ingress._tcp.<host>.<zone>". */
 #define INGRESS_SRV_PREFIX	"_ingress._tcp"
 
@@ -27,12 +28,18 @@ struct ingress_slot {
 };
 
 /* One service: every container labelled with the same host. */
+struct acme_order;
+
 struct ingress_service {
 	char			*host;		/* lower case, validated */
 	char			*backend;	/* "be_" + host, '.' as '_' */
 	int			 dns_only;	/* no pushed slots */
 	int			 tls;		/* backends verified against the CA */
 	char			*waf_set;	/* io.netcrave.waf, or NULL */
+	struct acme_order	*acme;		/* certificate from the ACME CA
+						   (io.netcrave.ingress.cert),
+						   or NULL: the internal CA's */
+	char			*acme_host;	/* acme's callback argument */
 	int			 live;		/* haproxy has its backend */
 	struct ingress_slot	*slots;
 	size_t			 nslots;
@@ -89,6 +96,8 @@ const char *ingress_srv_network(const struct dockerd_container *);
 
 /* For the control socket.  GET /ingress: the model (haproxy's state, the
  * queue, every service and its pushed servers) as one JSON object. */
+/* The hosts' certificates for GET /certs, into an open array. */
+void	 ingress_certs_json(yajl_gen);
 void	 ingress_gen(yajl_gen);
 /* POST /ingress/renew: every host certificate issued again and swapped in
  * the running haproxy through the runtime API; how many, -1 without TLS. */

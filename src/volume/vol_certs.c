@@ -86,17 +86,6 @@ vol_certs_put(struct dav_volume *dv, const char *path, BIO *bio, char *err,
 	return (dav_writer_commit(w, path, err, errlen));
 }
 
-static time_t
-vol_certs_time(const ASN1_TIME *t)
-{
-	struct tm	tm;
-
-	memset(&tm, 0, sizeof tm);
-	if (ASN1_TIME_to_tm(t, &tm) != 1)
-		return (0);
-	return (timegm(&tm));
-}
-
 int
 vol_certs_install(struct dav_volume *dv, const char *chain, size_t len,
     const char *key, size_t keylen, const char *ca_file, time_t *not_before,
@@ -116,8 +105,8 @@ vol_certs_install(struct dav_volume *dv, const char *chain, size_t len,
 		snprintf(err, errlen, "the CA's chain holds no certificate");
 		return (-1);
 	}
-	*not_before = vol_certs_time(X509_get0_notBefore(leaf));
-	*not_after = vol_certs_time(X509_get0_notAfter(leaf));
+	*not_before = ca_time(X509_get0_notBefore(leaf));
+	*not_after = ca_time(X509_get0_notAfter(leaf));
 	X509_free(leaf);
 	crt = BIO_new_mem_buf(chain, (int)len);
 	pem = BIO_new_mem_buf(key, (int)keylen);
@@ -187,8 +176,8 @@ vol_certs_issue(struct dav_volume *dv, const char *names, unsigned int lifetime,
 	    vol_certs_put(dv, "tls.key", pem, err, errlen) == -1 ||
 	    vol_certs_put(dv, "tls.crt", crt, err, errlen) == -1)
 		goto out;
-	*not_before = vol_certs_time(X509_get0_notBefore(cert));
-	*not_after = vol_certs_time(X509_get0_notAfter(cert));
+	*not_before = ca_time(X509_get0_notBefore(cert));
+	*not_after = ca_time(X509_get0_notAfter(cert));
 	rv = 0;
 out:
 	BIO_free(crt);

@@ -18,6 +18,7 @@
 #include <event2/event.h>
 
 #include "ca.h"
+#include "ingress.h"
 #include "conf.h"
 #include "dav.h"
 #include "dav_store.h"
@@ -891,6 +892,7 @@ volume_certs_json(void)
 		yajl_gen_map_close(g);
 	}
 	acme_certs_json(g);
+	ingress_certs_json(g);
 	yajl_gen_array_close(g);
 	yajl_gen_get_buf(g, &buf, &len);
 	out = xstrndup((const char *)buf, len);
