@@ -325,14 +325,37 @@ http_format_date(time_t t, char *buf, size_t len)
 	    tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-/* Date header of a reply. */
+/*
+ * Date header of a reply.  The text changes once a second, so it is made
+ * once a second rather than for every reply.
+ */
 void
 http_date_header(struct evbuffer *out)
 {
-	char	 date[64];
+	static char	 line[64];
+	static size_t	 len;
+	static time_t	 made = -1;
+	time_t		 now = time(NULL);
 
-	http_format_date(time(NULL), date, sizeof date);
-	evbuffer_add_printf(out, "Date: %s\r\n", date);
+	if (now != made) {
+		memcpy(line, "Date: ", 6);
+		http_format_date(now, line + 6, sizeof line - 8);
+		len = strlen(line);
+		memcpy(line + len, "\r\n", 2);
+		len += 2;
+		made = now;
+	}
+	evbuffer_add(out, line, len);
+}
+
+/* "Name: value\r\n" without a format to interpret (hot for every reply). */
+static void
+http_head_line(struct evbuffer *out, const char *name, const char *value)
+{
+	evbuffer_add(out, name, strlen(name));
+	evbuffer_add(out, ": ", 2);
+	evbuffer_add(out, value, strlen(value));
+	evbuffer_add(out, "\r\n", 2);
 }
 
 /* Is token one of the comma-separated items of value? */
@@ -1640,6 +1663,8 @@ http_write_head(struct http_request *req, int status, const char *content_type,
 	struct http_conn	*c = req->conn;
 	struct evbuffer		*out;
 	struct http_header	*h;
+	char			 num[24], *p;
+	uint64_t		 v;
 
 	if (req->reply_state != HTTP_REPLY_NONE) {
 		log_warnx("%s: %s: request answered twice", __func__,
@@ -1655,22 +1680,32 @@ http_write_head(struct http_request *req, int status, const char *content_type,
 		req->keepalive = 0;
 	if (length < 0 && (req->http_major == 1 && req->http_minor == 0))
 		req->keepalive = 0;
-	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status,
-	    http_status_text(status));
+	if (status == 200)
+		evbuffer_add(out, "HTTP/1.1 200 OK\r\n", 17);
+	else
+		evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status,
+		    http_status_text(status));
 	http_date_header(out);
 	if (content_type != NULL)
-		evbuffer_add_printf(out, "Content-Type: %s\r\n", content_type);
+		http_head_line(out, "Content-Type", content_type);
 	if (status == 204 || status == 304 || (status >= 100 && status < 200))
 		;
-	else if (length >= 0)
-		evbuffer_add_printf(out, "Content-Length: %lld\r\n",
-		    (long long)length);
-	else if (req->keepalive) {
-		evbuffer_add_printf(out, "Transfer-Encoding: chunked\r\n");
+	else if (length >= 0) {
+		/* Digits from the end: no format for the one number. */
+		v = (uint64_t)length;
+		p = num + sizeof num - 1;
+		*p = '\0';
+		do {
+			*--p = '0' + v % 10;
+			v /= 10;
+		} while (v > 0);
+		http_head_line(out, "Content-Length", p);
+	} else if (req->keepalive) {
+		evbuffer_add(out, "Transfer-Encoding: chunked\r\n", 28);
 		req->chunked = 1;
 	}
 	TAILQ_FOREACH(h, &req->response_headers, entry)
-		evbuffer_add_printf(out, "%s: %s\r\n", h->name, h->value);
+		http_head_line(out, h->name, h->value);
 	if (!req->keepalive)
 		evbuffer_add_printf(out, "Connection: close\r\n");
 	else if (req->http_major == 1 && req->http_minor == 0)
