@@ -546,10 +546,15 @@ dav_http_preconditions(struct dav_req *dr, int reading)
 static void
 dav_reply_validators(struct dav_req *dr)
 {
-	char	 date[64];
+	/* Files written together share a second: its text is kept. */
+	static char	 date[64];
+	static time_t	 made = -1;
 
 	http_reply_header(dr->req, "ETag", dr->t.st.etag);
-	http_format_date(dr->t.st.mtime.tv_sec, date, sizeof date);
+	if (dr->t.st.mtime.tv_sec != made) {
+		http_format_date(dr->t.st.mtime.tv_sec, date, sizeof date);
+		made = dr->t.st.mtime.tv_sec;
+	}
 	http_reply_header(dr->req, "Last-Modified", date);
 }
 
