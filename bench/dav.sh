@@ -141,9 +141,20 @@ request = function()
 end
 LUA
 
-rps() {	# port name [seconds]
+# CPU time (ms) a server process has used: a figure other load on the
+# machine hardly moves, unlike the requests/s.
+cpu_ms() { awk '{ print ($14 + $15) * 10 }' "/proc/$1/stat"; }
+NG_PID=$(pgrep -P "$(cat "$T/nginx/nginx.pid")" | head -1)
+rps() {	# port name [seconds]; the server's CPU us per request in $T/us.name
+	case $2 in netcraved) _p=$NC_PID ;; nginx) _p=$NG_PID ;; *) _p= ;; esac
+	[ -n "$_p" ] && _c0=$(cpu_ms "$_p")
 	$CLI wrk -t1 -c"$CONNS" -d"${3:-$DURATION}s" -s "$T/rotate.lua" "http://127.0.0.1:$1/" > "$T/wrk.out" 2>&1
 	grep -q "Non-2xx" "$T/wrk.out" && { echo "errors from $2:" >&2; cat "$T/wrk.out" >&2; exit 1; }
+	if [ -n "$_p" ]; then
+		_c1=$(cpu_ms "$_p")
+		awk -v c=$((_c1 - _c0)) '/requests in/ { printf "%.2f\n", c * 1000 / $1 }' \
+		    "$T/wrk.out" > "$T/us.$2"
+	fi
 	sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$T/wrk.out"
 }
 # Warm-up: netcraved caches a file's plaintext once it is 2 s old, both
@@ -152,7 +163,7 @@ sleep 2
 rps "$P_NC" netcraved 2 >/dev/null
 rps "$P_NG" nginx 2 >/dev/null
 echo "GET 4 KiB files, wrk -t1 -c$CONNS -d${DURATION}s, keep-alive, $ROUNDS rounds, servers on one CPU"
-: > "$T/get.nc"; : > "$T/get.ng"; : > "$T/get.ap"; : > "$T/get.ratio"
+: > "$T/get.nc"; : > "$T/get.ng"; : > "$T/get.ap"; : > "$T/get.ratio"; : > "$T/get.cpuratio"
 r=1
 while [ $r -le "$ROUNDS" ]; do
 	# Who goes first alternates: a trend in the load hits both alike.
@@ -165,7 +176,10 @@ while [ $r -le "$ROUNDS" ]; do
 	[ "$APACHE" = 1 ] && ap=$(rps "$P_AP" apache)
 	echo "$nc" >> "$T/get.nc"; echo "$ng" >> "$T/get.ng"; echo "$ap" >> "$T/get.ap"
 	echo "$nc $ng" | awk '{ printf "%.3f\n", $1 / $2 }' >> "$T/get.ratio"
-	echo "  round $r: netcraved $nc, nginx $ng, apache $ap req/s"
+	# nginx's CPU per request over netcraved's: > 1 when netcraved is cheaper.
+	echo "$(cat "$T/us.nginx") $(cat "$T/us.netcraved")" |
+	    awk '{ printf "%.3f\n", ($2 > 0 ? $1 / $2 : 0) }' >> "$T/get.cpuratio"
+	echo "  round $r: netcraved $nc, nginx $ng, apache $ap req/s; server CPU per request netcraved $(cat "$T/us.netcraved") us, nginx $(cat "$T/us.nginx") us"
 	r=$((r + 1))
 done
 nc=$(median < "$T/get.nc"); ng=$(median < "$T/get.ng"); ap=$(median < "$T/get.ap")
@@ -173,15 +187,12 @@ echo "  netcraved (encrypted)  $nc req/s (median)"
 echo "  nginx (1 worker)       $ng req/s (median)"
 echo "  apache mod_dav         $ap req/s (median)"
 echo "  ratio netcraved/nginx  $(median < "$T/get.ratio") median of rounds, $(sort -n "$T/get.ratio" | head -1)-$(sort -n "$T/get.ratio" | tail -1) (target >= 1.0)"
+echo "  CPU per request nginx/netcraved $(median < "$T/get.cpuratio") median of rounds, $(sort -n "$T/get.cpuratio" | head -1)-$(sort -n "$T/get.cpuratio" | tail -1) (the same ratio by CPU cost, steadier under load)"
 [ "$APACHE" = 1 ] && echo "  ratio nginx/apache     $(echo "$ng $ap" | awk '{printf "%.2f", $1 / $2}')"
 [ "$ONLY" = get ] && exit 0
 
 # 64 MiB PUT then GET, best of three.
 head -c 67108864 /dev/urandom > "$T/big"
-# CPU time (ms) a server process has used: a figure other load on the
-# machine hardly moves, unlike the MB/s.
-cpu_ms() { awk '{ print ($14 + $15) * 10 }' "/proc/$1/stat"; }
-NG_PID=$(pgrep -P "$(cat "$T/nginx/nginx.pid")" | head -1)
 mbs() {	# MB/s of one curl run: METHOD URL
 	if [ "$1" = PUT ]; then
 		_t=$($CLI curl -sf -T "$T/big" -o /dev/null -w '%{time_total}' "$2")
