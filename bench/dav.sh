@@ -185,7 +185,7 @@ done
 nc=$(median < "$T/get.nc"); ng=$(median < "$T/get.ng"); ap=$(median < "$T/get.ap")
 echo "  netcraved (encrypted)  $nc req/s (median)"
 echo "  nginx (1 worker)       $ng req/s (median)"
-echo "  apache mod_dav         $ap req/s (median)"
+[ "$APACHE" = 1 ] && echo "  apache mod_dav         $ap req/s (median)"
 echo "  ratio netcraved/nginx  $(median < "$T/get.ratio") median of rounds, $(sort -n "$T/get.ratio" | head -1)-$(sort -n "$T/get.ratio" | tail -1) (target >= 1.0)"
 echo "  CPU per request nginx/netcraved $(median < "$T/get.cpuratio") median of rounds, $(sort -n "$T/get.cpuratio" | head -1)-$(sort -n "$T/get.cpuratio" | tail -1) (the same ratio by CPU cost, steadier under load)"
 [ "$APACHE" = 1 ] && echo "  ratio nginx/apache     $(echo "$ng $ap" | awk '{printf "%.2f", $1 / $2}')"
