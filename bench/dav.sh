@@ -5,22 +5,29 @@
 # 64 MiB PUT and GET, netcraved encrypted against nginx plaintext.  Prints
 # requests/s, MB/s and the ratios to nginx (targets: GET >= 1.0, PUT/GET of a
 # big file >= 0.8).  The figures are steadier than one run of each: the
-# servers share CPU 0 and the clients run on CPU 1 (taskset), and ROUNDS
-# rounds (default 5) take turns between the servers; the medians are
-# reported, with the spread of the ratio over the rounds.  Each server's CPU
-# time per request is reported too: the VM's noise moves it far less than
-# the requests per second.
+# servers share CPU 0 and the clients run on CPU 1 (taskset), so each server
+# gets the same one core; both are warmed up first (netcraved keeps a file's
+# plaintext only once it is two seconds old), and ROUNDS rounds (default 9)
+# take turns between the servers, the first of each pair alternating; the
+# medians are reported, with the spread of the ratio over the rounds.  Both
+# serve the same 4 KiB files over a plaintext loopback listener, with
+# ETag and Last-Modified; the heads are printed and the bytes compared.
 # Usage: bench/dav.sh [build-dir]  (root; needs wrk, nginx-extras, apache2,
 # curl: sudo tools/install-deps --bench)
+# ONLY=get skips the 64 MiB part; APACHE=0 leaves Apache out.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top}
 NETCRAVED=$build/netcraved
-DURATION=${DURATION:-4}
-ROUNDS=${ROUNDS:-5}
+DURATION=${DURATION:-5}
+ROUNDS=${ROUNDS:-9}
+ONLY=${ONLY:-}
+APACHE=${APACHE:-1}
 CONNS=${CONNS:-16}
 NFILES=100
-for p in wrk nginx apache2 curl python3 taskset; do
+need="wrk nginx curl python3 taskset"
+[ "$APACHE" = 1 ] && need="$need apache2"
+for p in $need; do
 	command -v $p >/dev/null || { echo "dav.sh: $p not installed (tools/install-deps --bench)" >&2; exit 1; }
 done
 T=$(mktemp -d /tmp/nc-bench-dav.XXXXXX)
@@ -100,10 +107,12 @@ MaxKeepAliveRequests 0
 	Require all granted
 </Directory>
 CONF
-$SRV apache2 -f "$T/apache.conf" -DFOREGROUND 2>/dev/null &
-PIDS="$PIDS $!"
+if [ "$APACHE" = 1 ]; then
+	$SRV apache2 -f "$T/apache.conf" -DFOREGROUND 2>/dev/null &
+	PIDS="$PIDS $!"
+	wait_port "$P_AP"
+fi
 wait_port "$P_NG"
-wait_port "$P_AP"
 
 # The same 4 KiB files everywhere.
 i=0
@@ -112,8 +121,18 @@ while [ $i -lt $NFILES ]; do
 	curl -sf -T "$T/www/bench/f$i" "http://127.0.0.1:$P_NC/bench/f$i" >/dev/null
 	i=$((i + 1))
 done
-curl -sf "http://127.0.0.1:$P_NC/bench/f7" | cmp -s - "$T/www/bench/f7" ||
-    { echo "netcraved serves different bytes" >&2; exit 1; }
+for p in $P_NC $P_NG; do
+	curl -sf "http://127.0.0.1:$p/bench/f7" | cmp -s - "$T/www/bench/f7" ||
+	    { echo "the server on $p serves different bytes" >&2; exit 1; }
+	# The same kind of answer: 200, 4096 bytes, with validators.
+	curl -sf -D "$T/head.$p" -o /dev/null "http://127.0.0.1:$p/bench/f7"
+	for h in "HTTP/1.1 200" "Content-Length: 4096" "ETag:" "Last-Modified:"; do
+		grep -qi "^$h" "$T/head.$p" ||
+		    { echo "the server on $p answers without $h" >&2; exit 1; }
+	done
+done
+echo "heads (netcraved, then nginx):"
+sed 's/^/  /' "$T/head.$P_NC" "$T/head.$P_NG" | tr -d '\r' | grep -v '^  $'
 cat > "$T/rotate.lua" <<LUA
 local i = 0
 request = function()
@@ -123,49 +142,54 @@ end
 LUA
 
 # CPU time (ms) a server process has used: a figure other load on the
-# machine hardly moves, unlike the requests per second.
+# machine hardly moves, unlike the requests/s.
 cpu_ms() { awk '{ print ($14 + $15) * 10 }' "/proc/$1/stat"; }
 NG_PID=$(pgrep -P "$(cat "$T/nginx/nginx.pid")" | head -1)
-# rps PORT NAME [PID]: requests/s of one wrk run, and the server's CPU
-# microseconds per request into $T/cpu.last when PID is given.
-rps() {
-	[ -n "${3:-}" ] && _c0=$(cpu_ms "$3")
-	$CLI wrk -t1 -c"$CONNS" -d"${DURATION}s" -s "$T/rotate.lua" "http://127.0.0.1:$1/" > "$T/wrk.out" 2>&1
+rps() {	# port name [seconds]; the server's CPU us per request in $T/us.name
+	case $2 in netcraved) _p=$NC_PID ;; nginx) _p=$NG_PID ;; *) _p= ;; esac
+	[ -n "$_p" ] && _c0=$(cpu_ms "$_p")
+	$CLI wrk -t1 -c"$CONNS" -d"${3:-$DURATION}s" -s "$T/rotate.lua" "http://127.0.0.1:$1/" > "$T/wrk.out" 2>&1
 	grep -q "Non-2xx" "$T/wrk.out" && { echo "errors from $2:" >&2; cat "$T/wrk.out" >&2; exit 1; }
-	if [ -n "${3:-}" ]; then
-		_n=$(awk '/requests in/ { print $1 }' "$T/wrk.out")
-		echo "$_c0 $(cpu_ms "$3") $_n" | awk '{ printf "%.1f\n", ($2 - $1) * 1000 / $3 }' > "$T/cpu.last"
+	if [ -n "$_p" ]; then
+		_c1=$(cpu_ms "$_p")
+		awk -v c=$((_c1 - _c0)) '/requests in/ { printf "%.2f\n", c * 1000 / $1 }' \
+		    "$T/wrk.out" > "$T/us.$2"
 	fi
 	sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$T/wrk.out"
 }
-# Warm-up: files written in the last 2 s are never served from a cache
-# (their timestamps could still change unseen), and each server gets a
-# first run that is not counted.
+# Warm-up: netcraved caches a file's plaintext once it is 2 s old, both
+# fill their page cache and allocator pools.
 sleep 2
-DURATION=1 rps "$P_NC" netcraved >/dev/null; DURATION=1 rps "$P_NG" nginx >/dev/null
-DURATION=1 rps "$P_AP" apache >/dev/null
-echo "GET 4 KiB files, wrk -t1 -c$CONNS -d${DURATION}s, keep-alive, $ROUNDS rounds"
-: > "$T/get.nc"; : > "$T/get.ng"; : > "$T/get.ap"; : > "$T/get.ratio"
-: > "$T/cpu.nc"; : > "$T/cpu.ng"; : > "$T/cpu.ratio"
+rps "$P_NC" netcraved 2 >/dev/null
+rps "$P_NG" nginx 2 >/dev/null
+echo "GET 4 KiB files, wrk -t1 -c$CONNS -d${DURATION}s, keep-alive, $ROUNDS rounds, servers on one CPU"
+: > "$T/get.nc"; : > "$T/get.ng"; : > "$T/get.ap"; : > "$T/get.ratio"; : > "$T/get.cpuratio"
 r=1
 while [ $r -le "$ROUNDS" ]; do
-	nc=$(rps "$P_NC" netcraved "$NC_PID"); cnc=$(cat "$T/cpu.last")
-	ng=$(rps "$P_NG" nginx "$NG_PID"); cng=$(cat "$T/cpu.last")
-	ap=$(rps "$P_AP" apache)
+	# Who goes first alternates: a trend in the load hits both alike.
+	if [ $((r % 2)) = 1 ]; then
+		nc=$(rps "$P_NC" netcraved); ng=$(rps "$P_NG" nginx)
+	else
+		ng=$(rps "$P_NG" nginx); nc=$(rps "$P_NC" netcraved)
+	fi
+	ap=0
+	[ "$APACHE" = 1 ] && ap=$(rps "$P_AP" apache)
 	echo "$nc" >> "$T/get.nc"; echo "$ng" >> "$T/get.ng"; echo "$ap" >> "$T/get.ap"
-	echo "$cnc" >> "$T/cpu.nc"; echo "$cng" >> "$T/cpu.ng"
 	echo "$nc $ng" | awk '{ printf "%.3f\n", $1 / $2 }' >> "$T/get.ratio"
-	echo "$cng $cnc" | awk '{ printf "%.3f\n", $1 / $2 }' >> "$T/cpu.ratio"
-	echo "  round $r: netcraved $nc, nginx $ng, apache $ap req/s; server CPU per request netcraved $cnc us, nginx $cng us"
+	# nginx's CPU per request over netcraved's: > 1 when netcraved is cheaper.
+	echo "$(cat "$T/us.nginx") $(cat "$T/us.netcraved")" |
+	    awk '{ printf "%.3f\n", ($2 > 0 ? $1 / $2 : 0) }' >> "$T/get.cpuratio"
+	echo "  round $r: netcraved $nc, nginx $ng, apache $ap req/s; server CPU per request netcraved $(cat "$T/us.netcraved") us, nginx $(cat "$T/us.nginx") us"
 	r=$((r + 1))
 done
 nc=$(median < "$T/get.nc"); ng=$(median < "$T/get.ng"); ap=$(median < "$T/get.ap")
-echo "  netcraved (encrypted)  $nc req/s (median), $(median < "$T/cpu.nc") us CPU per request"
-echo "  nginx (1 worker)       $ng req/s (median), $(median < "$T/cpu.ng") us CPU per request"
-echo "  apache mod_dav         $ap req/s (median)"
+echo "  netcraved (encrypted)  $nc req/s (median)"
+echo "  nginx (1 worker)       $ng req/s (median)"
+[ "$APACHE" = 1 ] && echo "  apache mod_dav         $ap req/s (median)"
 echo "  ratio netcraved/nginx  $(median < "$T/get.ratio") median of rounds, $(sort -n "$T/get.ratio" | head -1)-$(sort -n "$T/get.ratio" | tail -1) (target >= 1.0)"
-echo "  CPU per request nginx/netcraved $(median < "$T/cpu.ratio") median, $(sort -n "$T/cpu.ratio" | head -1)-$(sort -n "$T/cpu.ratio" | tail -1) (> 1: netcraved spends less)"
-echo "  ratio nginx/apache     $(echo "$ng $ap" | awk '{printf "%.2f", $1 / $2}')"
+echo "  CPU per request nginx/netcraved $(median < "$T/get.cpuratio") median of rounds, $(sort -n "$T/get.cpuratio" | head -1)-$(sort -n "$T/get.cpuratio" | tail -1) (the same ratio by CPU cost, steadier under load)"
+[ "$APACHE" = 1 ] && echo "  ratio nginx/apache     $(echo "$ng $ap" | awk '{printf "%.2f", $1 / $2}')"
+[ "$ONLY" = get ] && exit 0
 
 # 64 MiB PUT then GET, best of three.
 head -c 67108864 /dev/urandom > "$T/big"

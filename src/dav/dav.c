@@ -135,8 +135,17 @@ void
 dav_finish(struct dav_req *dr, int status, const char *ctype, const void *body,
     size_t len)
 {
-	struct evbuffer	*b = evbuffer_new();
+	struct evbuffer	*b;
 
+	/* The common case (a GET) goes out without a buffer in between. */
+	if (!dr->in_headers && !dr->deferred) {
+		http_request_set_cleanup(dr->req, NULL, NULL);
+		dav_count(dr->method, status, len);
+		http_reply(dr->req, status, ctype, body, len);
+		dav_req_free(dr);
+		return;
+	}
+	b = evbuffer_new();
 	evbuffer_add(b, body, len);
 	dav_reply_buffer(dr, status, ctype, b);
 	evbuffer_free(b);
@@ -545,10 +554,15 @@ dav_http_preconditions(struct dav_req *dr, int reading)
 static void
 dav_reply_validators(struct dav_req *dr)
 {
-	char	 date[64];
+	/* Files written together share a second: its text is kept. */
+	static char	 date[64];
+	static time_t	 made = -1;
 
 	http_reply_header(dr->req, "ETag", dr->t.st.etag);
-	http_format_date(dr->t.st.mtime.tv_sec, date, sizeof date);
+	if (dr->t.st.mtime.tv_sec != made) {
+		http_format_date(dr->t.st.mtime.tv_sec, date, sizeof date);
+		made = dr->t.st.mtime.tv_sec;
+	}
 	http_reply_header(dr->req, "Last-Modified", date);
 }
 
@@ -1364,8 +1378,9 @@ dav_on_headers(struct http_request *req, void *arg)
 		dav_put_start(dr);
 	else if (strcmp(dr->method, "PATCH") == 0)
 		dav_patch_start(dr);
-	else
-		dr->body = evbuffer_new();
+	else if (strcmp(dr->method, "GET") != 0 &&
+	    strcmp(dr->method, "HEAD") != 0)
+		dr->body = evbuffer_new();	/* GET's body, if any, is ignored */
 	/* A PUT or PATCH refused at once (no body to wait for) freed dr. */
 	if (http_request_data(req) == dr)
 		dr->in_headers = 0;

@@ -36,13 +36,13 @@ struct ingress_service {
 	int			 dns_only;	/* no pushed slots */
 	int			 tls;		/* backends verified against the CA */
 	char			*waf_set;	/* io.netcrave.waf, or NULL */
+	int			 live;		/* haproxy has its backend */
+	struct ingress_slot	*slots;
+	size_t			 nslots;
 	struct acme_order	*acme;		/* certificate from the ACME CA
 						   (io.netcrave.ingress.cert),
 						   or NULL: the internal CA's */
 	char			*acme_host;	/* acme's callback argument */
-	int			 live;		/* haproxy has its backend */
-	struct ingress_slot	*slots;
-	size_t			 nslots;
 };
 
 /* What haproxy.cfg is written from, besides the services. */
