@@ -37,12 +37,6 @@ enum http_client_state {
 	HTTP_CLIENT_UP,
 };
 
-struct http_response {
-	int			 status;
-	struct http_header_parse headers;
-	struct evbuffer		*body;
-};
-
 struct http_client_request {
 	struct http_client	*client;
 	char			*wire;		/* the whole request, kept for a retry */

@@ -31,6 +31,13 @@ struct http_header_parse {
 	unsigned int		 count;
 };
 
+/* A response as the clients (HTTP/1.1 and HTTP/2) hand it to their callers. */
+struct http_response {
+	int			 status;
+	struct http_header_parse headers;
+	struct evbuffer		*body;
+};
+
 /* Implemented in http.c; the client links the same library. */
 void		 http_headers_init(struct http_header_parse *);
 void		 http_headers_field(struct http_header_parse *, const char *, size_t);
