@@ -38,6 +38,7 @@
  */
 #define H2C_STREAM_WINDOW	(4 * 1024 * 1024)
 #define H2C_CONN_WINDOW		(64 * 1024 * 1024)
+#define H2C_MAX_FRAME		(1024 * 1024)
 
 struct http2_client_request {
 	struct http2_client	*client;
@@ -404,7 +405,7 @@ static int
 h2c_session_start(struct http2_client *c)
 {
 	nghttp2_session_callbacks	*cb;
-	nghttp2_settings_entry		 iv[2];
+	nghttp2_settings_entry		 iv[3];
 
 	if (nghttp2_session_callbacks_new(&cb) != 0)
 		fatalx("%s: out of memory", __func__);
@@ -423,7 +424,10 @@ h2c_session_start(struct http2_client *c)
 	iv[0].value = H2C_STREAM_WINDOW;
 	iv[1].settings_id = NGHTTP2_SETTINGS_ENABLE_PUSH;
 	iv[1].value = 0;
-	nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, iv, 2);
+	/* Fewer, larger DATA frames if the server cares to send them. */
+	iv[2].settings_id = NGHTTP2_SETTINGS_MAX_FRAME_SIZE;
+	iv[2].value = H2C_MAX_FRAME;
+	nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, iv, 3);
 	nghttp2_session_set_local_window_size(c->session, NGHTTP2_FLAG_NONE, 0,
 	    H2C_CONN_WINDOW);
 	c->state = H2C_UP;
