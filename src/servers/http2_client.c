@@ -448,25 +448,12 @@ h2c_event_cb(struct bufferevent *bev, short events, void *arg)
 	if (events & BEV_EVENT_CONNECTED) {
 		if (c->ssl != NULL &&
 		    (ssl = bufferevent_openssl_get_ssl(bev)) == NULL) {
-			struct in6_addr	 a6;
-			const char	*name = c->server_name;
-
-			if ((ssl = SSL_new(c->ssl)) == NULL) {
+			ssl = http_client_ssl_new(c->ssl, c->server_name,
+			    (const unsigned char *)"\x02h2", 3);
+			if (ssl == NULL) {
 				h2c_drop(c, "TLS: SSL_new failed");
 				return;
 			}
-			if (name != NULL) {
-				if (inet_pton(AF_INET, name, &a6) == 1 ||
-				    inet_pton(AF_INET6, name, &a6) == 1)
-					X509_VERIFY_PARAM_set1_ip_asc(
-					    SSL_get0_param(ssl), name);
-				else {
-					SSL_set_tlsext_host_name(ssl, name);
-					SSL_set1_host(ssl, name);
-				}
-			}
-			SSL_set_alpn_protos(ssl, (const unsigned char *)"\x02h2",
-			    3);
 			bev = bufferevent_openssl_filter_new(c->base, c->bev,
 			    ssl, BUFFEREVENT_SSL_CONNECTING,
 			    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
@@ -560,37 +547,15 @@ static void
 h2c_connect(struct http2_client *c)
 {
 	struct sockaddr_storage	 ss;
-	struct sockaddr_un	*sun = (struct sockaddr_un *)&ss;
-	struct addrinfo		 hints, *res;
 	socklen_t		 sslen;
-	const char		*host;
+	const char		*why;
 	char			 msg[256];
-	int			 r;
 
-	memset(&ss, 0, sizeof ss);
 	c->reused = 0;
-	if (c->unix_path != NULL) {
-		sun->sun_family = AF_UNIX;
-		if (strlen(c->unix_path) >= sizeof sun->sun_path) {
-			h2c_drop(c, "socket path too long");
-			return;
-		}
-		memcpy(sun->sun_path, c->unix_path, strlen(c->unix_path));
-		sslen = sizeof *sun;
-	} else {
-		/* Numeric only: a name lookup would block the loop. */
-		host = strcmp(c->host, "localhost") == 0 ? "127.0.0.1" : c->host;
-		memset(&hints, 0, sizeof hints);
-		hints.ai_family = AF_UNSPEC;
-		hints.ai_socktype = SOCK_STREAM;
-		hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-		if ((r = getaddrinfo(host, c->port, &hints, &res)) != 0) {
-			h2c_drop(c, gai_strerror(r));
-			return;
-		}
-		memcpy(&ss, res->ai_addr, res->ai_addrlen);
-		sslen = res->ai_addrlen;
-		freeaddrinfo(res);
+	if ((why = http_client_sockaddr(c->unix_path, c->host, c->port, &ss,
+	    &sslen)) != NULL) {
+		h2c_drop(c, why);
+		return;
 	}
 	c->bev = bufferevent_socket_new(c->base, -1,
 	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);

@@ -4,8 +4,11 @@
 #define NETCRAVE_HTTP_PRIVATE_H
 
 #include <sys/queue.h>
+#include <sys/socket.h>
 
 #include <stddef.h>
+
+#include <openssl/ssl.h>
 
 struct evbuffer;
 
@@ -51,6 +54,12 @@ void		 http_headers_free(struct http_headers *);
 void		 http_date_header(struct evbuffer *);
 /* Case-insensitive token search in a comma-separated header value. */
 int		 http_header_has_token(const char *value, const char *token);
+
+/* Client helpers in http_client.c, shared with http2_client.c. */
+const char	*http_client_sockaddr(const char *unix_path, const char *host,
+		    const char *port, struct sockaddr_storage *, socklen_t *);
+SSL		*http_client_ssl_new(SSL_CTX *, const char *name,
+		    const unsigned char *alpn, unsigned int alpnlen);
 
 /* Serve a connected non-blocking socket without a listener (fuzzing, tests). */
 struct http_server;
