@@ -616,14 +616,7 @@ http2_client_new(struct event_base *base, const struct http_client_target *t,
 		c->server_name = xstrdup(t->server_name);
 	else if (t->host != NULL)
 		c->server_name = xstrdup(t->host);
-	if (t->host_header != NULL)
-		c->authority = xstrdup(t->host_header);
-	else if (t->unix_path == NULL)
-		xasprintf(&c->authority, "%s%s%s:%s",
-		    strchr(t->host, ':') != NULL ? "[" : "", t->host,
-		    strchr(t->host, ':') != NULL ? "]" : "", t->port);
-	else
-		c->authority = xstrdup("localhost");
+	c->authority = http_client_authority(t);
 	c->timeout_ms = timeout_ms;
 	c->max_body_bytes = max_body_bytes;
 	TAILQ_INIT(&c->waiting);

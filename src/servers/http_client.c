@@ -609,6 +609,21 @@ http_client_connect(struct http_client *c)
 	}
 }
 
+/* Host: (or :authority) for a target; shared with http2_client.c. */
+char *
+http_client_authority(const struct http_client_target *t)
+{
+	char	*s;
+
+	if (t->host_header != NULL)
+		return (xstrdup(t->host_header));
+	if (t->host == NULL || t->unix_path != NULL)
+		return (xstrdup("localhost"));
+	xasprintf(&s, "%s%s%s:%s", strchr(t->host, ':') != NULL ? "[" : "",
+	    t->host, strchr(t->host, ':') != NULL ? "]" : "", t->port);
+	return (s);
+}
+
 /* Create a client; nothing connects before the first request. */
 struct http_client *
 http_client_new(struct event_base *base, const struct http_client_target *t,
@@ -633,14 +648,7 @@ http_client_new(struct event_base *base, const struct http_client_target *t,
 		c->server_name = xstrdup(t->server_name);
 	else if (t->host != NULL)
 		c->server_name = xstrdup(t->host);
-	if (t->host_header != NULL)
-		c->host_header = xstrdup(t->host_header);
-	else if (t->host != NULL && t->unix_path == NULL)
-		xasprintf(&c->host_header, "%s%s%s:%s",
-		    strchr(t->host, ':') != NULL ? "[" : "", t->host,
-		    strchr(t->host, ':') != NULL ? "]" : "", t->port);
-	else
-		c->host_header = xstrdup("localhost");
+	c->host_header = http_client_authority(t);
 	if (t->unix_path != NULL)
 		c->target = xstrdup(t->unix_path);
 	else

@@ -58,6 +58,8 @@ int		 http_header_has_token(const char *value, const char *token);
 /* Client helpers in http_client.c, shared with http2_client.c. */
 const char	*http_client_sockaddr(const char *unix_path, const char *host,
 		    const char *port, struct sockaddr_storage *, socklen_t *);
+struct http_client_target;
+char		*http_client_authority(const struct http_client_target *);
 SSL		*http_client_ssl_new(SSL_CTX *, const char *name,
 		    const unsigned char *alpn, unsigned int alpnlen);
 
