@@ -54,6 +54,7 @@ static struct {
 static void	dav_shutdown(void);
 static void	dav_count(const char *method, int status, uint64_t out);
 static void	dav_count_bytes(int in, uint64_t n);
+static void	dav_count_protocol(struct http_request *);
 static void	dav_on_headers(struct http_request *, void *);
 static int	dav_on_body(struct http_request *, const void *, size_t, void *);
 static void	dav_on_end(struct http_request *, void *);
@@ -966,6 +967,28 @@ dav_count(const char *method, int status, uint64_t out)
 		dav_count_bytes(0, out);
 }
 
+/*
+ * Requests by protocol: shows which transport the volumes' FUSE clients (and
+ * davfs2, curl) really speak.
+ */
+static void
+dav_count_protocol(struct http_request *req)
+{
+	static struct metric	*m[3];
+	static const char *const labels[3] = {
+		"protocol=\"http/1.1\"", "protocol=\"h2\"", "protocol=\"h2c\""
+	};
+	const char		*p = http_request_alpn(req);
+	int			 i;
+
+	i = p == NULL || strcmp(p, "http/1.1") == 0 ? 0 :
+	    strcmp(p, "h2") == 0 ? 1 : 2;
+	if (m[i] == NULL)
+		m[i] = metrics_counter("netcrave_dav_requests_by_protocol_total",
+		    "WebDAV requests by HTTP protocol.", labels[i]);
+	metrics_add(m[i], 1);
+}
+
 /* The group commit: every PUT queued since the last one. */
 static void
 dav_commit_cb(evutil_socket_t fd, short events, void *arg)
@@ -1339,6 +1362,7 @@ dav_on_headers(struct http_request *req, void *arg)
 	const char	*why, *ifh;
 	char		 err[256];
 
+	dav_count_protocol(req);
 	dr = xcalloc(1, sizeof *dr);
 	dr->req = req;
 	dr->method = http_request_method(req);

@@ -2637,6 +2637,23 @@ http2_conn_read(struct http_conn *c)
 	http2_conn_send(c);
 }
 
+/*
+ * Receive windows past the 64 KiB default: a client uploading 256 KiB+
+ * bodies (the volumes' FUSE client, several PUTs at once) would otherwise
+ * wait a round trip for every 64 KiB of the whole connection.
+ */
+static void
+http2_conn_windows(struct http_conn *c)
+{
+	nghttp2_settings_entry	 iv;
+
+	iv.settings_id = NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE;
+	iv.value = 1024 * 1024;
+	nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, &iv, 1);
+	nghttp2_session_set_local_window_size(c->h2, NGHTTP2_FLAG_NONE, 0,
+	    16 * 1024 * 1024);
+}
+
 /* Switch a connection to HTTP/2. */
 static int
 http2_conn_start(struct http_conn *c)
@@ -2665,6 +2682,7 @@ http2_conn_start(struct http_conn *c)
 	iv[1].settings_id = NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE;
 	iv[1].value = c->server->limits.max_header_bytes;
 	nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, iv, 2);
+	http2_conn_windows(c);
 	http2_conn_touch(c);
 	http_conn_deadline_in(c, HTTP2_SWEEP_MS);
 	log_debug("%s: %s: HTTP/2", __func__, c->server->name);

@@ -183,4 +183,22 @@ struct http_client_request *http_client_send(struct http_client *, const char *m
 void		 http_client_cancel(struct http_client_request *);
 void		 http_client_free(struct http_client *);
 
+/*
+ * The HTTP/2 client, same contract as above but every request is a stream of
+ * one connection, all in flight at once: h2c prior knowledge on a unix socket
+ * or plain TCP, ALPN "h2" over TLS (a server that does not select h2 fails the
+ * requests with "server did not select h2"; use the HTTP/1.1 client then).
+ */
+struct http2_client;
+struct http2_client_request;
+struct http2_client *http2_client_new(struct event_base *,
+		    const struct http_client_target *, unsigned int timeout_ms,
+		    size_t max_body_bytes);
+struct http2_client_request *http2_client_send(struct http2_client *,
+		    const char *method, const char *path,
+		    const char *const *headers, const void *body, size_t len,
+		    http_client_body_fn on_body, http_client_cb done, void *arg);
+void		 http2_client_cancel(struct http2_client_request *);
+void		 http2_client_free(struct http2_client *);
+
 #endif

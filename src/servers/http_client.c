@@ -37,12 +37,6 @@ enum http_client_state {
 	HTTP_CLIENT_UP,
 };
 
-struct http_response {
-	int			 status;
-	struct http_header_parse headers;
-	struct evbuffer		*body;
-};
-
 struct http_client_request {
 	struct http_client	*client;
 	char			*wire;		/* the whole request, kept for a retry */
@@ -510,25 +504,15 @@ static void
 http_client_start_tls(struct http_client *c)
 {
 	struct bufferevent	*bev;
-	struct in6_addr		 a6;
 	SSL			*ssl;
 	const char		*name = c->server_name;
 
-	if ((ssl = SSL_new(c->ssl)) == NULL) {
+	/* The HTTP/2 client offers "h2" (http2_client.c). */
+	if ((ssl = http_client_ssl_new(c->ssl, name,
+	    (const unsigned char *)"\x08http/1.1", 9)) == NULL) {
 		http_client_fail_current(c, "TLS: SSL_new failed");
 		return;
 	}
-	if (name != NULL) {
-		if (inet_pton(AF_INET, name, &a6) == 1 ||
-		    inet_pton(AF_INET6, name, &a6) == 1)
-			X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name);
-		else {
-			SSL_set_tlsext_host_name(ssl, name);
-			SSL_set1_host(ssl, name);
-		}
-	}
-	/* The place to offer "\x02h2" too once HTTP/2 is in. */
-	SSL_set_alpn_protos(ssl, (const unsigned char *)"\x08http/1.1", 9);
 	bev = bufferevent_openssl_filter_new(c->base, c->bev, ssl,
 	    BUFFEREVENT_SSL_CONNECTING,
 	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
@@ -543,40 +527,77 @@ http_client_start_tls(struct http_client *c)
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
+/*
+ * The address of a target: the unix socket, or numeric host and port (a name
+ * lookup would block the loop; "localhost" is 127.0.0.1).  NULL or why not.
+ * Shared with http2_client.c.
+ */
+const char *
+http_client_sockaddr(const char *unix_path, const char *host, const char *port,
+    struct sockaddr_storage *ss, socklen_t *sslen)
+{
+	struct sockaddr_un	*sun = (struct sockaddr_un *)ss;
+	struct addrinfo		 hints, *res;
+	int			 r;
+
+	memset(ss, 0, sizeof *ss);
+	if (unix_path != NULL) {
+		sun->sun_family = AF_UNIX;
+		if (strlen(unix_path) >= sizeof sun->sun_path)
+			return ("socket path too long");
+		memcpy(sun->sun_path, unix_path, strlen(unix_path));
+		*sslen = sizeof *sun;
+		return (NULL);
+	}
+	if (strcmp(host, "localhost") == 0)
+		host = "127.0.0.1";
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	if ((r = getaddrinfo(host, port, &hints, &res)) != 0)
+		return (gai_strerror(r));
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*sslen = res->ai_addrlen;
+	freeaddrinfo(res);
+	return (NULL);
+}
+
+/* A client TLS session checking name (a host name or an address), offering alpn. */
+SSL *
+http_client_ssl_new(SSL_CTX *ctx, const char *name, const unsigned char *alpn,
+    unsigned int alpnlen)
+{
+	struct in6_addr	 a6;
+	SSL		*ssl;
+
+	if ((ssl = SSL_new(ctx)) == NULL)
+		return (NULL);
+	if (name != NULL) {
+		if (inet_pton(AF_INET, name, &a6) == 1 ||
+		    inet_pton(AF_INET6, name, &a6) == 1)
+			X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name);
+		else {
+			SSL_set_tlsext_host_name(ssl, name);
+			SSL_set1_host(ssl, name);
+		}
+	}
+	SSL_set_alpn_protos(ssl, alpn, alpnlen);
+	return (ssl);
+}
+
 /* Open the connection (asynchronously) for the request in flight. */
 static void
 http_client_connect(struct http_client *c)
 {
 	struct sockaddr_storage	 ss;
-	struct sockaddr_un	*sun = (struct sockaddr_un *)&ss;
-	struct addrinfo		 hints, *res;
 	socklen_t		 sslen;
-	const char		*host;
-	int			 r;
+	const char		*why;
 
-	memset(&ss, 0, sizeof ss);
-	if (c->unix_path != NULL) {
-		sun->sun_family = AF_UNIX;
-		if (strlen(c->unix_path) >= sizeof sun->sun_path) {
-			http_client_fail_current(c, "socket path too long");
-			return;
-		}
-		memcpy(sun->sun_path, c->unix_path, strlen(c->unix_path));
-		sslen = sizeof *sun;
-	} else {
-		/* Numeric only: a name lookup would block the loop. */
-		host = strcmp(c->host, "localhost") == 0 ? "127.0.0.1" : c->host;
-		memset(&hints, 0, sizeof hints);
-		hints.ai_family = AF_UNSPEC;
-		hints.ai_socktype = SOCK_STREAM;
-		hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-		if ((r = getaddrinfo(host, c->port, &hints, &res)) != 0) {
-			http_client_fail_current(c, gai_strerror(r));
-			return;
-		}
-		memcpy(&ss, res->ai_addr, res->ai_addrlen);
-		sslen = res->ai_addrlen;
-		freeaddrinfo(res);
+	if ((why = http_client_sockaddr(c->unix_path, c->host, c->port, &ss,
+	    &sslen)) != NULL) {
+		http_client_fail_current(c, why);
+		return;
 	}
 	c->bev = bufferevent_socket_new(c->base, -1,
 	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
@@ -598,6 +619,21 @@ http_client_connect(struct http_client *c)
 		    strerror(errno));
 		http_client_fail_current(c, msg);
 	}
+}
+
+/* Host: (or :authority) for a target; shared with http2_client.c. */
+char *
+http_client_authority(const struct http_client_target *t)
+{
+	char	*s;
+
+	if (t->host_header != NULL)
+		return (xstrdup(t->host_header));
+	if (t->host == NULL || t->unix_path != NULL)
+		return (xstrdup("localhost"));
+	xasprintf(&s, "%s%s%s:%s", strchr(t->host, ':') != NULL ? "[" : "",
+	    t->host, strchr(t->host, ':') != NULL ? "]" : "", t->port);
+	return (s);
 }
 
 /* Create a client; nothing connects before the first request. */
@@ -624,14 +660,7 @@ http_client_new(struct event_base *base, const struct http_client_target *t,
 		c->server_name = xstrdup(t->server_name);
 	else if (t->host != NULL)
 		c->server_name = xstrdup(t->host);
-	if (t->host_header != NULL)
-		c->host_header = xstrdup(t->host_header);
-	else if (t->host != NULL && t->unix_path == NULL)
-		xasprintf(&c->host_header, "%s%s%s:%s",
-		    strchr(t->host, ':') != NULL ? "[" : "", t->host,
-		    strchr(t->host, ':') != NULL ? "]" : "", t->port);
-	else
-		c->host_header = xstrdup("localhost");
+	c->host_header = http_client_authority(t);
 	if (t->unix_path != NULL)
 		c->target = xstrdup(t->unix_path);
 	else

@@ -4,8 +4,11 @@
 #define NETCRAVE_HTTP_PRIVATE_H
 
 #include <sys/queue.h>
+#include <sys/socket.h>
 
 #include <stddef.h>
+
+#include <openssl/ssl.h>
 
 struct evbuffer;
 
@@ -32,6 +35,13 @@ struct http_header_parse {
 	unsigned int		 count;
 };
 
+/* A response as the clients (HTTP/1.1 and HTTP/2) hand it to their callers. */
+struct http_response {
+	int			 status;
+	struct http_header_parse headers;
+	struct evbuffer		*body;
+};
+
 /* Implemented in http.c; the client links the same library. */
 void		 http_headers_init(struct http_header_parse *);
 void		 http_headers_field(struct http_header_parse *, const char *, size_t);
@@ -45,6 +55,14 @@ void		 http_headers_free(struct http_headers *);
 void		 http_date_header(struct evbuffer *);
 /* Case-insensitive token search in a comma-separated header value. */
 int		 http_header_has_token(const char *value, const char *token);
+
+/* Client helpers in http_client.c, shared with http2_client.c. */
+const char	*http_client_sockaddr(const char *unix_path, const char *host,
+		    const char *port, struct sockaddr_storage *, socklen_t *);
+struct http_client_target;
+char		*http_client_authority(const struct http_client_target *);
+SSL		*http_client_ssl_new(SSL_CTX *, const char *name,
+		    const unsigned char *alpn, unsigned int alpnlen);
 
 /* Serve a connected non-blocking socket without a listener (fuzzing, tests). */
 struct http_server;

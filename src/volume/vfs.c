@@ -107,6 +107,7 @@ struct vfs {
 	struct event		*ev;
 	struct fuse_buf		 fbuf;
 	struct http_client	*clients[VFS_CLIENTS];
+	struct http2_client	*h2;		/* HTTP/2: all requests as streams */
 	unsigned int		 next_client;
 	size_t			 writeback_bytes;
 	int			 read_only;
@@ -381,7 +382,12 @@ vfs_send(struct vfs *fs, const char *method, const char *path,
 
 	c = fs->clients[fs->next_client++ % VFS_CLIENTS];
 	url = vol_url(fs->volume, path);
-	http_client_send(c, method, url, headers, body, len, NULL, cb, arg);
+	if (fs->h2 != NULL)
+		http2_client_send(fs->h2, method, url, headers, body, len, NULL,
+		    cb, arg);
+	else
+		http_client_send(c, method, url, headers, body, len, NULL, cb,
+		    arg);
 	free(url);
 }
 
@@ -1844,6 +1850,8 @@ vfs_mount(struct event_base *base, const struct vfs_params *p, char *err,
 	for (i = 0; i < VFS_CLIENTS; i++)
 		fs->clients[i] = http_client_new(base, &target,
 		    VFS_HTTP_TIMEOUT_MS, VFS_HTTP_MAX_BODY);
+	fs->h2 = http2_client_new(base, &target, VFS_HTTP_TIMEOUT_MS,
+	    VFS_HTTP_MAX_BODY);
 
 	vfs_stale_cleanup(fs->mountpoint);
 	xasprintf(&fsname, "-ofsname=netcrave:%s,subtype=netcrave,allow_other%s",
@@ -1873,6 +1881,7 @@ vfs_mount(struct event_base *base, const struct vfs_params *p, char *err,
 fail:
 	for (i = 0; i < VFS_CLIENTS; i++)
 		http_client_free(fs->clients[i]);
+	http2_client_free(fs->h2);
 	vfs_node_free(root);
 	event_free(fs->drain_ev);
 	free(fs->volume);
@@ -1903,6 +1912,7 @@ vfs_unmount(struct vfs *fs)
 	event_free(fs->drain_ev);
 	for (i = 0; i < VFS_CLIENTS; i++)
 		http_client_free(fs->clients[i]);
+	http2_client_free(fs->h2);
 	while ((n = TAILQ_FIRST(&fs->nodes)) != NULL) {
 		while ((w = TAILQ_FIRST(&n->waits)) != NULL) {
 			TAILQ_REMOVE(&n->waits, w, entry);

@@ -99,6 +99,8 @@ check "no plaintext on disk" not grep -rq "secret-marker-$INSTANCE" "$T/state/vo
 check "big file on disk is not the plaintext" sh -c "! find $T/state/volumes -type f -size +90M -exec cmp -s {} $T/big \; -print | grep -q ."
 
 # Restart: the mount of the old run is replaced, volume and data stay.
+curl -sf --unix-socket "$METRICS_SOCK" http://x/metrics > "$T/metrics"
+check "the mount speaks h2c (prior knowledge) on the local socket" grep -Eq '^netcrave_dav_requests_by_protocol_total\{protocol="h2c"\} [1-9]' "$T/metrics"
 check "netcraved stops cleanly" nc_stop
 check "unmounted on stop" not grep -q " $MP fuse" /proc/mounts
 nc_start || finish
@@ -210,8 +212,12 @@ check "remote: 3 MiB with fsync" dd if="$T/rbig" of="$RP/big" bs=64k conv=fsync 
 check "remote: 3 MiB read back" cmp "$T/rbig" "$RP/big"
 check "remote: the server has it" [ "$(curl -sf --unix-socket "$T/run/dav.sock" http://x/r1/d/b)" = over-tls ]
 check "remote: connections are TCP to the TLS port" sh -c "ss -Htn state established '( dport = :$P )' | grep -q ."
+check "remote: one HTTP/2 connection, not a pool" [ "$(ss -Htn state established "( dport = :$P )" | wc -l)" = 1 ]
+curl -sf --unix-socket "$METRICS_SOCK" http://x/metrics > "$T/metrics"
+check "remote: the mount speaks h2 (ALPN)" grep -Eq '^netcrave_dav_requests_by_protocol_total\{protocol="h2"\} [1-9]' "$T/metrics"
 check "remote: plain HTTP on the TLS port refused" not curl -sf -o /dev/null "http://127.0.0.1:$P/r1/d/b"
 check "remote: TLS without a client certificate refused" not curl -sf -o /dev/null --cacert "$T/state/ca/ca.crt" "https://127.0.0.1:$P/r1/d/b"
+check "remote: h2 without a client certificate refused" not curl -sf --http2 -o /dev/null --cacert "$T/state/ca/ca.crt" "https://127.0.0.1:$P/r1/d/b"
 r=$(plugin_call /VolumeDriver.Unmount '{"Name":"r1","ID":"m1"}')
 check "remote: Unmount" contains "$r" '200 {}'
 check "netcraved stops cleanly at last" nc_stop

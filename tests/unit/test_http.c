@@ -1240,6 +1240,81 @@ test_client_connect_error(void **state)
 	http_client_free(c);
 }
 
+/* HTTP/2 client: many requests as streams of one h2c connection. */
+static void
+test_h2_client_streams(void **state)
+{
+	struct http_client_target	 t = { 0 };
+	struct http2_client		*c;
+	struct result			*res;
+	const char			*hdrs[] = { "X-Test: yes", NULL };
+	char				 body[3000];
+	int				 i, n = 40;
+
+	start_server(0, 0, 0, 0);
+	t.unix_path = sock;
+	c = http2_client_new(base, &t, 2000, 64 * 1024);
+	res = calloc(n, sizeof *res);
+	memset(body, 'b', sizeof body);
+	for (i = 0; i < n; i++) {
+		if (i % 2 == 0)
+			http2_client_send(c, "GET", i % 4 == 0 ? "/hello" :
+			    "/async", hdrs, NULL, 0, NULL, client_done, &res[i]);
+		else
+			http2_client_send(c, "POST", "/echo", NULL, body,
+			    sizeof body, NULL, client_done, &res[i]);
+	}
+	assert_int_equal(res[0].done, 0);	/* never from inside send */
+	for (i = 0; i < n; i++)
+		client_wait(&res[i]);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(res[i].done, 1);
+		assert_int_equal(res[i].status, 200);
+		if (i % 4 == 0)
+			assert_string_equal(res[i].body, "hello");
+		else if (i % 2 == 1) {
+			assert_int_equal(strlen(res[i].body), sizeof body);
+			assert_int_equal(res[i].body[0], 'b');
+		}
+	}
+	/* All of them on one connection. */
+	assert_int_equal(http_server_connections(srv), 1);
+	free(res);
+	http2_client_free(c);
+}
+
+/* HTTP/2 client: a body over the cap fails that stream only; connect errors. */
+static void
+test_h2_client_errors(void **state)
+{
+	struct http_client_target	 t = { 0 };
+	struct http2_client		*c;
+	struct result			 a = { 0 }, b = { 0 }, e = { 0 };
+	char				 body[600];
+
+	t.unix_path = sock;
+	c = http2_client_new(base, &t, 1000, 512);
+	http2_client_send(c, "GET", "/", NULL, NULL, 0, NULL, client_done, &e);
+	client_wait(&e);
+	assert_int_equal(e.done, 1);
+	assert_non_null(strstr(e.error, sock));
+
+	start_server(0, 0, 0, 0);
+	memset(body, 'x', sizeof body);
+	http2_client_send(c, "POST", "/echo", NULL, body, sizeof body, NULL,
+	    client_done, &a);
+	http2_client_send(c, "GET", "/hello", NULL, NULL, 0, NULL, client_done,
+	    &b);
+	client_wait(&a);
+	client_wait(&b);
+	assert_int_equal(a.done, 1);
+	assert_string_equal(a.error, "response too large");
+	assert_int_equal(b.done, 1);
+	assert_int_equal(b.status, 200);
+	assert_string_equal(b.body, "hello");
+	http2_client_free(c);
+}
+
 /* Header helpers and status texts. */
 static void
 test_helpers(void **state)
@@ -1298,6 +1373,10 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_client_read_until_close,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_h2_client_streams, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_h2_client_errors, setup,
+		    teardown),
 	};
 
 	if (getenv("HTTP_TEST_DEBUG") != NULL)
