@@ -75,6 +75,10 @@ struct icap_server {
 	size_t			 nconns;
 	struct icap_conn	*conns;		/* every live connection */
 	struct icap_host	*hosts;		/* from container labels */
+	/* The counters of every passed message, looked up once (blocks and
+	 * errors are rare and keep icap_count). */
+	struct metric		*passed_204;
+	struct metric		*passed_200;
 };
 
 /* One ICAP connection and the request on it. */
@@ -558,8 +562,8 @@ icap_reply_pass(struct icap_conn *c)
 	struct evbuffer	*out = c->out;
 	size_t		 from, len, blen;
 
-	icap_count("netcrave_icap_passed_total", "ICAP messages passed",
-	    "reply", icap_can_204(c) ? "204" : "200");
+	metrics_add(icap_can_204(c) ? c->srv->passed_204 : c->srv->passed_200,
+	    1);
 	if (icap_can_204(c)) {
 		icap_reply_head(c, out, 204, "No Content");
 		evbuffer_add_printf(out, "Encapsulated: null-body=0\r\n\r\n");
@@ -1099,6 +1103,10 @@ icap_server_new(struct event_base *base, const struct icap_limits *limits)
 	srv->nsets = 1;
 	srv->default_set = xstrdup("default");
 	waf_incident_id(srv->istag);
+	srv->passed_204 = metrics_counter("netcrave_icap_passed_total",
+	    "ICAP messages passed", "reply=\"204\"");
+	srv->passed_200 = metrics_counter("netcrave_icap_passed_total",
+	    "ICAP messages passed", "reply=\"200\"");
 	return srv;
 }
 

@@ -164,6 +164,18 @@ struct waf_decoded {
 	size_t		 len;
 };
 
+/*
+ * The decoded table and arena of the last message, kept for the next one
+ * (one loop, one inspection at a time) instead of allocated for each; a
+ * table or arena a large message grew past these sizes is freed instead.
+ */
+#define WAF_KEEP_DECODED	256	/* slots */
+#define WAF_KEEP_ARENA		(256 * 1024)
+static struct waf_decoded	*waf_kept_decoded;
+static size_t			 waf_kept_decoded_cap;
+static char			*waf_kept_arena;
+static size_t			 waf_kept_arena_cap;
+
 static pcre2_match_context	*waf_match_ctx;
 static pcre2_match_data		*waf_match_data;
 
@@ -722,6 +734,15 @@ waf_split_message(struct waf_split *s, const struct waf_message *m)
 
 	memset(s, 0, sizeof *s);
 	s->m = m;
+	/* Take the kept table (all slots empty) and arena. */
+	s->decoded = waf_kept_decoded;
+	s->decoded_cap = waf_kept_decoded_cap;
+	s->arena = waf_kept_arena;
+	s->arena_cap = waf_kept_arena_cap;
+	waf_kept_decoded = NULL;
+	waf_kept_decoded_cap = 0;
+	waf_kept_arena = NULL;
+	waf_kept_arena_cap = 0;
 	/* absolute-form (a forward proxy's request): skip scheme://authority */
 	if (m->target_len > 3 && (q = memmem(t, m->target_len, "://", 3))
 	    != NULL && memchr(t, '/', (size_t)(q - t)) == NULL) {
@@ -758,8 +779,19 @@ waf_split_free(struct waf_split *s)
 	free(s->cookies.v);
 	free(s->cookie_names.v);
 	json_free(s->json);
-	free(s->decoded);
-	free(s->arena);
+	if (s->decoded_cap <= WAF_KEEP_DECODED && waf_kept_decoded == NULL) {
+		if (s->ndecoded > 0)
+			memset(s->decoded, 0, s->decoded_cap *
+			    sizeof *s->decoded);
+		waf_kept_decoded = s->decoded;
+		waf_kept_decoded_cap = s->decoded_cap;
+	} else
+		free(s->decoded);
+	if (s->arena_cap <= WAF_KEEP_ARENA && waf_kept_arena == NULL) {
+		waf_kept_arena = s->arena;
+		waf_kept_arena_cap = s->arena_cap;
+	} else
+		free(s->arena);
 }
 
 /* The pieces one target names, into l (cleared first). */
