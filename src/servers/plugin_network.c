@@ -101,14 +101,20 @@ static int	net_kernel_start(void);
 
 /* Find a network / an endpoint by Docker's ID. */
 static struct net_network *
-net_find_network(const char *id)
+net_find_in(struct net_network_list *list, const char *id)
 {
 	struct net_network	*n;
 
-	TAILQ_FOREACH(n, &net.networks, entry)
+	TAILQ_FOREACH(n, list, entry)
 		if (strcmp(n->id, id) == 0)
 			return (n);
 	return (NULL);
+}
+
+static struct net_network *
+net_find_network(const char *id)
+{
+	return (net_find_in(&net.networks, id));
 }
 
 static struct net_endpoint *
@@ -1016,17 +1022,6 @@ net_network_is_remote(const struct net_network *n)
 	    strcmp(n->host, net.host_id) != 0);
 }
 
-static struct net_network *
-net_find_remote(const char *id)
-{
-	struct net_network	*n;
-
-	TAILQ_FOREACH(n, &net.remote, entry)
-		if (strcmp(n->id, id) == 0)
-			return (n);
-	return (NULL);
-}
-
 static void
 net_load_network(const struct server_record *r)
 {
@@ -1053,7 +1048,7 @@ net_on_change(const char *kind, const char *key, const void *value,
 
 	if (strcmp(kind, NET_KIND_NETWORK) != 0)
 		return;
-	if ((old = net_find_remote(key)) != NULL) {
+	if ((old = net_find_in(&net.remote, key)) != NULL) {
 		TAILQ_REMOVE(&net.remote, old, entry);
 		net_network_free(old);
 	}
