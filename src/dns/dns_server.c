@@ -335,6 +335,14 @@ dns_tcp_read(struct bufferevent *bev, void *arg)
 		} else if ((len = dns_answer(dns.db, q, qlen, &ctx, out)) > 0) {
 			dns_count(1, out[3] & 0xf, 1);
 			dns_tcp_emit(out, len, c);
+		} else {
+			/* Not even a header to answer FORMERR with: the
+			 * stream cannot be trusted any further (RFC 7766 lets
+			 * a server close it). */
+			log_debug("dns: TCP message of %zu bytes unanswerable: "
+			    "connection closed", qlen);
+			dns_tcp_free(c);
+			return;
 		}
 		evbuffer_drain(in, qlen + 2);
 	}
