@@ -78,7 +78,8 @@ squid_split_hostport(const char *s, char *host, size_t hostlen, int *port)
  * judge port.  Squid counts a peer down until it has probed it, which takes
  * a moment after start; until then a miss would get a 502 from the client
  * port alone.  An answer that passed the judge port carries two X-Cache
- * fields (one per port), whatever its status.  Non-blocking: one step per
+ * fields (one per port), whatever its status; the judge port refuses the
+ * probe's host, so the probe reaches no backend.  Non-blocking: one step per
  * poll of the supervisor's timer.
  */
 struct squid_probe {
@@ -237,6 +238,7 @@ squid_accel_conf(const struct conf *conf)
 	    "never_direct allow netcrave_judge_accel\n"
 	    "cache deny netcrave_judge_accel\n"
 	    "http_access allow netcrave_accel\n"
+	    "http_access deny netcrave_judge_accel netcrave_probe\n"
 	    "http_access allow netcrave_judge_accel localhost\n"
 	    "http_access deny netcrave_judge_accel\n"
 	    "icap_service netcrave_accel_req reqmod_precache bypass=off "
@@ -303,6 +305,8 @@ squid_write_conf(const struct conf *conf, const char *path, char *err,
 	    "http_port 127.0.0.1:%d name=netcrave_judge\n"
 	    "acl netcrave_forward myportname netcrave_forward\n"
 	    "acl netcrave_judge myportname netcrave_judge\n"
+	    /* The readiness probe ends at the judge port (squid_ready). */
+	    "acl netcrave_probe dstdomain netcrave-ready.invalid\n"
 	    "cache_peer 127.0.0.1 parent %d 0 no-query no-digest "
 	    "default name=netcrave_to_judge\n"
 	    "cache_peer_access netcrave_to_judge allow netcrave_forward\n"
@@ -329,6 +333,7 @@ squid_write_conf(const struct conf *conf, const char *path, char *err,
 	    "always_direct allow netcrave_judge\n"
 	    "never_direct allow all\n"
 	    "cache deny netcrave_judge\n"
+	    "http_access deny netcrave_judge netcrave_probe\n"
 	    "http_access allow netcrave_judge localhost\n"
 	    "http_access deny netcrave_judge\n"
 	    /* 169.254/16: the uplink, under which egress networks come */
@@ -403,9 +408,10 @@ squid_init(const struct server_env *env, char *err, size_t errlen)
 	    (struct sockaddr *)&ss, &sslen) != 0)
 		return squid_check_addr("waf.squid.listen",
 		    conf->waf_squid_listen, err, errlen);
-	/* Port 1 refuses: the judge port answers 503 after judging. */
+	/* The judge port refuses it: no backend sees the probe (a failed
+	 * connection to the accelerator's origin would count against it). */
 	squid_probe_set(&squid_forward_probe, &ss, sslen,
-	    "HEAD http://127.0.0.1:1/ HTTP/1.0\r\n\r\n");
+	    "HEAD http://netcrave-ready.invalid/ HTTP/1.0\r\n\r\n");
 	squid_forward_ok = 0;
 	squid_accel_ok = 1;
 	if (conf->waf_squid_accel_listen[0] != '\0') {
