@@ -58,18 +58,22 @@ NC_PID=$!
 pids="$pids $!"
 for _ in $(seq 100); do grep -q "squid: starting -> ready" "$T/nc.log" && break; sleep 0.2; done
 
-# The two other squids: netcraved's squid.conf with another port and files,
-# without ICAP, or with c-icap's echo service in its place.
+# The other squids: netcraved's squid.conf with other ports and files,
+# without ICAP and its judge port (squid alone), or with c-icap's echo service
+# or another netcraved service on a judge port of their own.
+judge=$(awk '$1 == "http_port" && / name=netcrave_judge$/ { print $2 }' "$T/run/squid/squid.conf")
 variant() {	# NAME PORT ICAP-URI-or-empty
 	mkdir -p "$T/$1"; chown proxy:proxy "$T/$1"
-	sed -e "s|^http_port .*|http_port 127.0.0.1:$2|" \
+	sed -e "s|^http_port [^ ]* name=netcrave_forward|http_port 127.0.0.1:$2 name=netcrave_forward|" \
 	    -e "s|$T/run/squid|$T/$1|g" "$T/run/squid/squid.conf" > "$T/$1/squid.conf"
 	if [ -z "$3" ]; then
-		sed -i -e 's/^icap_enable on/icap_enable off/' -e '/^icap_service/d' \
-		    -e '/^adaptation_access/d' "$T/$1/squid.conf"
+		sed -i -e 's/^icap_enable on/icap_enable off/' -e '/^icap_/d' \
+		    -e '/^adaptation_access/d' -e '/netcrave_judge/d' \
+		    -e '/netcrave_to_judge/d' -e '/^never_direct allow all/d' \
+		    "$T/$1/squid.conf"
 	else
 		sed -i -e "s|icap://[^ ]*/reqmod|$3|" -e "s|icap://[^ ]*/respmod|$3|" \
-		    "$T/$1/squid.conf"
+		    -e "s|$judge|127.0.0.1:$(port)|g" "$T/$1/squid.conf"
 	fi
 	/usr/sbin/squid -N -f "$T/$1/squid.conf" >"$T/$1/out" 2>&1 &
 	pids="$pids $!"

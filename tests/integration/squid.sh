@@ -42,6 +42,8 @@ nc_start || finish
 check "squid becomes ready" wait_for 20 grep -q "squid: starting -> ready" "$LOG"
 check "squid.conf enables ICAP" grep -q "^icap_enable on" "$T/run/squid/squid.conf"
 check "squid.conf has the reqmod service" grep -q "reqmod_precache.*icap://127.0.0.1:$ICAP_PORT/waf/default/reqmod" "$T/run/squid/squid.conf"
+check "squid.conf has a judge port on loopback" grep -q "^http_port 127.0.0.1:[0-9]* name=netcrave_judge$" "$T/run/squid/squid.conf"
+check "only the judge port is adapted" grep -q "^adaptation_access netcrave_req allow netcrave_judge$" "$T/run/squid/squid.conf"
 
 get() { curl -s -x "http://127.0.0.1:$SQUID_PORT" -D "$T/h" -o "$T/b" -w '%{http_code}' "$@"; }
 B=http://127.0.0.1:$BACKEND_PORT
@@ -68,6 +70,17 @@ get "$B/cached.html" >/dev/null
 get "$B/cached.html" >/dev/null
 check "second fetch of a cacheable page is a cache hit" grep -qi "^X-Cache: HIT" "$T/h"
 check "the access log records the hit" grep -q "TCP_.*HIT/200.*cached.html" "$T/run/squid/access.log"
+check "a miss went through the judge port" grep -q "TCP_MISS/200 .*/index.html - FIRSTUP_PARENT/127.0.0.1" "$T/run/squid/access.log"
+check "and from there to the backend" grep -q "TCP_MISS/200 .*/index.html - HIER_DIRECT/127.0.0.1" "$T/run/squid/access.log"
+# A cache hit reaches no backend and is not judged again: an attack tool's
+# User-Agent on the cached page gets the page, the backend sees nothing; the
+# same request for a page not in the cache is judged and refused.
+seen=$(grep -c "cached.html" "$T/backend.log")
+check "hit with an attack header: served from the cache" test "$(get -A "sqlmap/1.7" "$B/cached.html")" = 200
+check "hit with an attack header: a cache hit" grep -qi "^X-Cache: HIT" "$T/h"
+check "hit with an attack header: the backend saw nothing" test "$(grep -c "cached.html" "$T/backend.log")" = "$seen"
+check "miss with an attack header: 403" test "$(get -A "sqlmap/1.7" "$B/cached.html?fresh")" = 403
+check "miss with an attack header: incident id" grep -q "Incident ID: [0-9a-f]\{16\}" "$T/b"
 
 # The accelerator (ingress): squid in front of the backend as its origin,
 # judged by the set of the request's Host (no container labels here: the

@@ -4,7 +4,8 @@
 # with openssl), allocations kept across kill -9, nothing lost when the
 # database connection is killed or the server restarts mid-run, and two
 # netcraved on one database answering 1,000 concurrent address requests in
-# the same pool without a duplicate.
+# the same pool without a duplicate, and both at once through kill -9 of one
+# and a cut connection of the other.
 . "$(dirname "$0")/lib.sh"
 . "$top_srcdir/tests/helpers/pg.sh"
 
@@ -227,6 +228,57 @@ check "database back: host B serves again" wait_for 15 sh -c \
     http://localhost/IpamDriver.RequestAddress | grep -q '\"Address\"'"
 check "the failed request left no record behind" [ "$(pg_psql \
     "select count(*) from netcrave_records where kind = 'ipam.address' and not deleted")" = 1206 ]
+
+# Both hosts allocating at once when host A is killed -9 and host B's
+# database connection is cut: nothing host B answered is lost, host A's
+# answered requests are all recorded, no address twice, and both hosts agree
+# afterwards.
+burst 300 "$T/ca.out" "$PLUGIN_SOCK" &
+pa=$!
+burst 300 "$T/cb.out" "$T/runb/plugin.sock" &
+pb=$!
+# mid-run: once host A has answered a third of its share
+wait_for 20 sh -c "[ \$(grep -c ' 200\$' '$T/ca.out' 2>/dev/null) -ge 100 ]"
+kill -KILL "$NC_PID"
+pg_psql "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'netcraved'" >/dev/null
+echo "# host B had answered $(grep -c ' 200$' "$T/cb.out") of 300 when its connection was cut"
+wait $pa; wait $pb
+wait "$NC_PID" 2>/dev/null; NC_PID=
+check "chaos: host B answered 300 of 300 with its connection cut" [ "$(ok200 "$T/cb.out")" = 300 ]
+echo "# host A answered $(ok200 "$T/ca.out") of 300 before kill -9"
+sed 's/ [0-9]*$//' "$T/ca.out" "$T/cb.out" >"$T/chaos.json"
+addresses "$T/chaos.json" | sort >"$T/chaos"
+cat "$T/all" "$T/chaos" | sort >"$T/every"
+check "chaos: no address handed out twice, before or during" [ -z "$(uniq -d "$T/every")" ]
+pg_psql "select key from netcrave_records where kind = 'ipam.address' and not deleted" >"$T/keys"
+missing=0
+for a in $(sed 's|/.*||' "$T/chaos"); do
+	grep -q "[^0-9.]$a\([^0-9]\|\$\)" "$T/keys" || missing=$((missing + 1))
+done
+check "chaos: every address answered is in the database ($missing missing)" [ "$missing" = 0 ]
+nc_start || finish
+check "chaos: host A is back" wait_for 10 curl -sf --unix-socket "$PLUGIN_SOCK" \
+    -X POST http://localhost/Plugin.Activate -o /dev/null
+# Both hosts see every address the other gave out: each refuses one of the
+# other's, and their next free addresses differ.
+one_of() { sed -n 's|/.*||p' "$1" | head -1; }
+ask() {	# ask SOCKET ADDRESS
+	curl -s --unix-socket "$1" -X POST -H 'Content-Type:' \
+	    --data-binary '{"PoolID":"'$pool'","Address":"'$2'","Options":{}}' \
+	    http://localhost/IpamDriver.RequestAddress
+}
+bsample=$(sed 's/ [0-9]*$//' "$T/cb.out" | addresses | sed -n 's|/.*||p' | head -1)
+check "chaos: host A refuses an address host B gave out ($bsample)" \
+    contains "$(ask "$PLUGIN_SOCK" "$bsample")" "already in use"
+asample=$(sed 's/ [0-9]*$//' "$T/ca.out" | addresses | sed -n 's|/.*||p' | head -1)
+if [ -n "$asample" ]; then
+	check "chaos: host B refuses an address host A gave out ($asample)" \
+	    contains "$(ask "$T/runb/plugin.sock" "$asample")" "already in use"
+fi
+na=$(ask "$PLUGIN_SOCK" "" | jq -r .Address)
+nb=$(ask "$T/runb/plugin.sock" "" | jq -r .Address)
+check "chaos: the hosts' next addresses differ ($na, $nb)" sh -c \
+    "[ -n '$na' ] && [ '$na' != null ] && [ '$na' != '$nb' ] && ! grep -qx '$na' '$T/every' && ! grep -qx '$nb' '$T/every'"
 
 kill -TERM "$B_PID"; brc=0; wait "$B_PID" || brc=$?; B_PID=
 check "host B stops cleanly" [ "$brc" = 0 ]
