@@ -29,6 +29,7 @@ void	plugin_network_gen(yajl_gen, int endpoints);
 /* The host end of the uplink ("169.254.N.1"), where squid listens for the
  * networks of waf.egress_tag; NULL without an uplink. */
 const char *plugin_network_uplink_host(void);
+const char *plugin_network_uplink_host6(void);
 /*
  * A socket opened in the namespace where a network's gateways live (its VRF's
  * with the netns backend, else the routing namespace), for a server listening

@@ -109,13 +109,14 @@ squid_accel_conf(const struct conf *conf)
 	return text;
 }
 
-/* The egress port (networks of waf.egress_tag): the forward-proxy port again
- * on the host end of the uplink, where their gateway's port leads (nft.c). */
+/* The egress ports (networks of waf.egress_tag): the forward-proxy port again
+ * on the host end of the uplink, IPv4 and IPv6, where their gateways' port
+ * leads (nft.c). */
 static char *
 squid_egress_conf(const struct conf *conf)
 {
-	const char	*addr, *colon;
-	char		*text;
+	const char	*addr, *addr6, *colon;
+	char		*text, *port6;
 
 	if (conf->waf_egress_tag[0] == '\0')
 		return xstrdup("");
@@ -125,12 +126,20 @@ squid_egress_conf(const struct conf *conf)
 		    "its networks", conf->waf_egress_tag);
 		return xstrdup("");
 	}
+	if ((addr6 = plugin_network_uplink_host6()) != NULL)
+		xasprintf(&port6, "http_port [%s]%s name=netcrave_egress6\n",
+		    addr6, colon);
+	else
+		port6 = xstrdup("");
 	/* Containers must not reach the host's own services through it. */
 	xasprintf(&text, "# Egress: networks tagged %s, through the uplink.\n"
 	    "http_port %s%s name=netcrave_egress\n"
-	    "acl netcrave_egress myportname netcrave_egress\n"
+	    "%s"
+	    "acl netcrave_egress myportname netcrave_egress "
+	    "netcrave_egress6\n"
 	    "http_access deny netcrave_egress to_localhost\n",
-	    conf->waf_egress_tag, addr, colon);
+	    conf->waf_egress_tag, addr, colon, port6);
+	free(port6);
 	return text;
 }
 
