@@ -346,6 +346,47 @@ ca_issue_for(const char *cn, const char *const *names, int client,
 	return (0);
 }
 
+/* Issue a subordinate CA certificate valid for seconds. */
+int
+ca_issue_ca(const char *cn, unsigned int seconds, EVP_PKEY **keyp,
+    X509 **certp, char *err, size_t errlen)
+{
+	EVP_PKEY	*key;
+	X509		*cert;
+
+	if (ca.key == NULL) {
+		snprintf(err, errlen, "no CA");
+		return (-1);
+	}
+	key = ca_new_key();
+	cert = ca_new_cert(key, cn, seconds);
+	X509_set_issuer_name(cert, X509_get_subject_name(ca.cert));
+	if (ca_add_ext(cert, ca.cert, NID_basic_constraints,
+	    "critical,CA:TRUE,pathlen:0") == -1 ||
+	    ca_add_ext(cert, ca.cert, NID_key_usage,
+	    "critical,keyCertSign,cRLSign,digitalSignature") == -1 ||
+	    ca_add_ext(cert, ca.cert, NID_subject_key_identifier,
+	    "hash") == -1 ||
+	    ca_add_ext(cert, ca.cert, NID_authority_key_identifier,
+	    "keyid:always") == -1 || X509_sign(cert, ca.key,
+	    EVP_sha256()) == 0) {
+		snprintf(err, errlen, "CA certificate for %s: %s", cn,
+		    ca_ssl_error());
+		X509_free(cert);
+		EVP_PKEY_free(key);
+		return (-1);
+	}
+	*keyp = key;
+	*certp = cert;
+	return (0);
+}
+
+int
+ca_signed(X509 *cert)
+{
+	return (ca.key != NULL && X509_verify(cert, ca.key) == 1);
+}
+
 /* A context's own certificate, its key and the CA as its chain. */
 static int
 ca_context_identity(SSL_CTX *ctx, X509 *cert, EVP_PKEY *key, char *err,
