@@ -13,7 +13,8 @@
 . "$(dirname "$0")/lib.sh"
 e2e_init
 e2e_need_netcraved
-e2e_need /usr/sbin/squid
+SQUID=${NETCRAVE_SQUID:-/usr/sbin/squid}	# squid-openssl's, say
+e2e_need "$SQUID"
 getent passwd proxy >/dev/null || e2e_skip "no proxy user for squid to drop to"
 e2e_start_dockerd
 e2e_import_busybox
@@ -41,7 +42,8 @@ E2E_RUN_DIR_MODE=0711
 E2E_NETCRAVED_EXTRA='"follower": { "docker_socket": "'$E2E_D/docker.sock'" },
 	"waf": { "icap_listen": "127.0.0.1:'$ICAP_PORT'",
 	  "rule_files": ["'$E2E_D/strict.json'"],
-	  "squid": { "enabled": true, "listen": "127.0.0.1:'$PROXY_PORT'",
+	  "squid": { "enabled": true, "program": "'$SQUID'",
+	    "listen": "127.0.0.1:'$PROXY_PORT'",
 	    "accel_listen": "127.0.0.1:'$ACCEL_PORT'",
 	    "accel_peer": "'$BACKEND':80" },
 	  "egress_tag": "proxied" },
