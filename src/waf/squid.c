@@ -296,41 +296,39 @@ squid_bump_ca_load(const char *dir)
 	return cert;
 }
 
-/* Remove the certificate database of an earlier run (dir/ssl_db: files and
- * its certs directory of files), which security_file_certgen -c recreates. */
+/* Remove the files of dir, then dir (its subdirectories must be gone). */
 static void
-squid_bump_db_remove(const char *db)
+squid_remove_dir(const char *dir)
 {
 	DIR		*d;
 	struct dirent	*de;
-	char		*sub, *path;
+	char		*path;
+
+	if ((d = opendir(dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			xasprintf(&path, "%s/%s", dir, de->d_name);
+			unlink(path);
+			free(path);
+		}
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+/* Remove the certificate database of an earlier run (files and a certs
+ * directory of files), which security_file_certgen -c recreates. */
+static void
+squid_bump_db_remove(const char *db)
+{
+	char	*sub;
 
 	xasprintf(&sub, "%s/certs", db);
-	if ((d = opendir(sub)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 ||
-			    strcmp(de->d_name, "..") == 0)
-				continue;
-			xasprintf(&path, "%s/%s", sub, de->d_name);
-			unlink(path);
-			free(path);
-		}
-		closedir(d);
-	}
-	rmdir(sub);
+	squid_remove_dir(sub);
 	free(sub);
-	if ((d = opendir(db)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 ||
-			    strcmp(de->d_name, "..") == 0)
-				continue;
-			xasprintf(&path, "%s/%s", db, de->d_name);
-			unlink(path);
-			free(path);
-		}
-		closedir(d);
-	}
-	rmdir(db);
+	squid_remove_dir(db);
 }
 
 /*
