@@ -270,15 +270,16 @@ out:
 	return rc;
 }
 
-/* The bump CA kept in dir when the internal CA signed it and it has a while
- * left; NULL otherwise.  Its key is in bump-ca.key. */
+/* The bump CA kept in dir when the internal CA signed it, it has a while
+ * left and bump-ca.key is its key; NULL otherwise. */
 static X509 *
 squid_bump_ca_load(const char *dir)
 {
-	X509	*cert = NULL;
-	FILE	*f;
-	char	*path;
-	time_t	 left;
+	X509		*cert = NULL;
+	EVP_PKEY	*key = NULL;
+	FILE		*f;
+	char		*path;
+	time_t		 left;
 
 	xasprintf(&path, "%s/bump-ca.crt", dir);
 	if ((f = fopen(path, "r")) != NULL) {
@@ -286,14 +287,24 @@ squid_bump_ca_load(const char *dir)
 		fclose(f);
 	}
 	free(path);
-	if (cert == NULL)
-		return NULL;
-	left = ca_time(X509_get0_notAfter(cert)) - time(NULL);
-	if (!ca_signed(cert) || left < SQUID_BUMP_CA_MARGIN) {
-		X509_free(cert);
-		return NULL;
+	xasprintf(&path, "%s/bump-ca.key", dir);
+	if ((f = fopen(path, "r")) != NULL) {
+		key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+		fclose(f);
 	}
+	free(path);
+	if (cert == NULL || key == NULL)
+		goto stale;
+	left = ca_time(X509_get0_notAfter(cert)) - time(NULL);
+	if (!ca_signed(cert) || left < SQUID_BUMP_CA_MARGIN ||
+	    X509_check_private_key(cert, key) != 1)
+		goto stale;
+	EVP_PKEY_free(key);
 	return cert;
+stale:
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	return NULL;
 }
 
 /* Remove the files of dir, then dir (its subdirectories must be gone). */

@@ -108,4 +108,16 @@ check "through squid again after the restart" test "$(get "$B/index.html")" = 20
 
 check "netcraved stops cleanly" nc_stop
 check "squid is gone after the stop" not pgrep -f "squid -N -f $T/run/squid/squid.conf"
+
+# With OpenSSL: the bump CA is kept across a restart while it is valid, its
+# certificate database made afresh.
+if "$SQUID" -v | grep -q -- --with-openssl; then
+	cp "$T/run/squid/bump-ca.crt" "$T/bump-ca.first"
+	nc_start || finish
+	check "squid with OpenSSL: ready again" wait_for 20 sh -c "[ \$(grep -c 'squid: starting -> ready' '$LOG') -ge 3 ]"
+	check "the bump CA is kept across a restart" cmp -s "$T/bump-ca.first" "$T/run/squid/bump-ca.crt"
+	check "one bump CA made in both runs" test "$(grep -c 'squid: new ssl-bump CA' "$LOG")" = 1
+	check "the certificate database is there" test -d "$T/run/squid/ssl_db/certs"
+	check "netcraved stops cleanly again" nc_stop
+fi
 finish
