@@ -81,7 +81,9 @@ E2E_NETCRAVED_EXTRA='"follower": { "docker_socket": "'$E2E_D/docker.sock'" },
 	    "egress": ["proxied"] } ] } ]'
 e2e_start_netcraved
 e2e_wait 30 grep -q "squid: starting -> ready" "$E2E_D/netcraved.log" ||
-    { e2e_show_log squid "$E2E_D/run/squid/cache.log"; e2e_fail "squid did not become ready"; }
+    { grep -E "Accepting|ERROR|FATAL|WARNING" "$E2E_D/run/squid/cache.log" >&2
+      ss -ltnp 2>/dev/null | grep ":$PROXY_PORT " >&2
+      e2e_show_log squid "$E2E_D/run/squid/cache.log"; e2e_fail "squid did not become ready"; }
 grep -q "squid: ssl-bump on" "$E2E_D/netcraved.log" || e2e_fail "netcraved did not turn ssl-bump on"
 C=$E2E_D/run/squid
 grep -q "^http_port 169.254.[0-9]*.1:$PROXY_PORT name=netcrave_egress ssl-bump " "$C/squid.conf" ||
