@@ -18,7 +18,8 @@ NETCRAVED=$build/netcraved
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-32}
 ROUNDS=${ROUNDS:-3}
-for tool in wrk /usr/sbin/squid c-icap python3; do
+SQUID=${NETCRAVE_SQUID:-/usr/sbin/squid}	# squid-openssl's, say
+for tool in wrk "$SQUID" c-icap python3; do
 	command -v "$tool" >/dev/null || { echo "waf.sh: $tool missing (tools/install-deps)" >&2; exit 1; }
 done
 [ -x "$NETCRAVED" ] || { echo "waf.sh: no $NETCRAVED" >&2; exit 1; }
@@ -50,7 +51,7 @@ cat > "$T/nc.json" <<JSON
     "plugin_socket": "$T/run/plugin.sock", "control_socket": "$T/run/control.sock" },
   "metrics": { "listen": "" },
   "waf": { "icap_listen": "127.0.0.1:$ICAP", "rule_files": ["$T/empty.json"],
-    "squid": { "enabled": true, "listen": "127.0.0.1:$SQ_NC" } } }
+    "squid": { "enabled": true, "program": "$SQUID", "listen": "127.0.0.1:$SQ_NC" } } }
 JSON
 echo '{ "name": "empty", "rules": [] }' > "$T/empty.json"
 "$NETCRAVED" -f -c "$T/nc.json" >"$T/nc.log" 2>&1 &
@@ -75,7 +76,7 @@ variant() {	# NAME PORT ICAP-URI-or-empty
 		sed -i -e "s|icap://[^ ]*/reqmod|$3|" -e "s|icap://[^ ]*/respmod|$3|" \
 		    -e "s|$judge|127.0.0.1:$(port)|g" "$T/$1/squid.conf"
 	fi
-	/usr/sbin/squid -N -f "$T/$1/squid.conf" >"$T/$1/out" 2>&1 &
+	"$SQUID" -N -f "$T/$1/squid.conf" >"$T/$1/out" 2>&1 &
 	pids="$pids $!"
 }
 mkdir -p "$T/cicap"; chown proxy:proxy "$T/cicap"

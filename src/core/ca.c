@@ -295,6 +295,41 @@ ca_issue(const char *cn, const char *const *names, int client,
 	    errlen));
 }
 
+/* A fresh key and a certificate skeleton under the CA; NULL without a CA. */
+static X509 *
+ca_start(const char *cn, unsigned int seconds, EVP_PKEY **keyp, char *err,
+    size_t errlen)
+{
+	X509	*cert;
+
+	if (ca.key == NULL) {
+		snprintf(err, errlen, "no CA");
+		return (NULL);
+	}
+	*keyp = ca_new_key();
+	cert = ca_new_cert(*keyp, cn, seconds);
+	X509_set_issuer_name(cert, X509_get_subject_name(ca.cert));
+	return (cert);
+}
+
+/* Sign cert when its extensions went in (ok) and hand it out with its key,
+ * or free both. */
+static int
+ca_finish(int ok, X509 *cert, EVP_PKEY *key, const char *cn,
+    EVP_PKEY **keyp, X509 **certp, char *err, size_t errlen)
+{
+	if (!ok || X509_sign(cert, ca.key, EVP_sha256()) == 0) {
+		snprintf(err, errlen, "certificate for %s: %s", cn,
+		    ca_ssl_error());
+		X509_free(cert);
+		EVP_PKEY_free(key);
+		return (-1);
+	}
+	*keyp = key;
+	*certp = cert;
+	return (0);
+}
+
 /* Issue a leaf certificate valid for seconds. */
 int
 ca_issue_for(const char *cn, const char *const *names, int client,
@@ -306,14 +341,10 @@ ca_issue_for(const char *cn, const char *const *names, int client,
 	X509		*cert;
 	char		*san = NULL, *t;
 	size_t		 i;
+	int		 ok;
 
-	if (ca.key == NULL) {
-		snprintf(err, errlen, "no CA");
+	if ((cert = ca_start(cn, seconds, &key, err, errlen)) == NULL)
 		return (-1);
-	}
-	key = ca_new_key();
-	cert = ca_new_cert(key, cn, seconds);
-	X509_set_issuer_name(cert, X509_get_subject_name(ca.cert));
 	for (i = 0; names != NULL && names[i] != NULL; i++) {
 		int	 ip = inet_pton(AF_INET, names[i], addr) == 1 ||
 		    inet_pton(AF_INET6, names[i], addr) == 1;
@@ -323,27 +354,46 @@ ca_issue_for(const char *cn, const char *const *names, int client,
 		free(san);
 		san = t;
 	}
-	if (ca_add_ext(cert, ca.cert, NID_basic_constraints,
-	    "critical,CA:FALSE") == -1 ||
+	ok = ca_add_ext(cert, ca.cert, NID_basic_constraints,
+	    "critical,CA:FALSE") == 0 &&
 	    ca_add_ext(cert, ca.cert, NID_key_usage,
-	    "critical,digitalSignature") == -1 ||
+	    "critical,digitalSignature") == 0 &&
 	    ca_add_ext(cert, ca.cert, NID_ext_key_usage,
-	    client ? "clientAuth" : "serverAuth") == -1 ||
+	    client ? "clientAuth" : "serverAuth") == 0 &&
 	    ca_add_ext(cert, ca.cert, NID_authority_key_identifier,
-	    "keyid:always") == -1 ||
-	    (san != NULL && ca_add_ext(cert, ca.cert, NID_subject_alt_name,
-	    san) == -1) || X509_sign(cert, ca.key, EVP_sha256()) == 0) {
-		snprintf(err, errlen, "certificate for %s: %s", cn,
-		    ca_ssl_error());
-		free(san);
-		X509_free(cert);
-		EVP_PKEY_free(key);
-		return (-1);
-	}
+	    "keyid:always") == 0 &&
+	    (san == NULL || ca_add_ext(cert, ca.cert, NID_subject_alt_name,
+	    san) == 0);
 	free(san);
-	*keyp = key;
-	*certp = cert;
-	return (0);
+	return (ca_finish(ok, cert, key, cn, keyp, certp, err, errlen));
+}
+
+/* Issue a subordinate CA certificate valid for seconds. */
+int
+ca_issue_ca(const char *cn, unsigned int seconds, EVP_PKEY **keyp,
+    X509 **certp, char *err, size_t errlen)
+{
+	EVP_PKEY	*key;
+	X509		*cert;
+	int		 ok;
+
+	if ((cert = ca_start(cn, seconds, &key, err, errlen)) == NULL)
+		return (-1);
+	ok = ca_add_ext(cert, ca.cert, NID_basic_constraints,
+	    "critical,CA:TRUE,pathlen:0") == 0 &&
+	    ca_add_ext(cert, ca.cert, NID_key_usage,
+	    "critical,keyCertSign,cRLSign,digitalSignature") == 0 &&
+	    ca_add_ext(cert, ca.cert, NID_subject_key_identifier,
+	    "hash") == 0 &&
+	    ca_add_ext(cert, ca.cert, NID_authority_key_identifier,
+	    "keyid:always") == 0;
+	return (ca_finish(ok, cert, key, cn, keyp, certp, err, errlen));
+}
+
+int
+ca_signed(X509 *cert)
+{
+	return (ca.key != NULL && X509_verify(cert, ca.key) == 1);
 }
 
 /* A context's own certificate, its key and the CA as its chain. */

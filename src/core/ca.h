@@ -33,6 +33,15 @@ int	ca_issue_for(const char *cn, const char *const *names, int client,
 	    unsigned int seconds, EVP_PKEY **key, X509 **cert, char *err,
 	    size_t errlen);
 /*
+ * Issue a subordinate CA for cn valid for seconds (squid's ssl-bump CA, which
+ * signs the certificates it makes up).  The internal CA's path length is 0,
+ * so clients must trust this certificate itself, not the internal CA.
+ */
+int	ca_issue_ca(const char *cn, unsigned int seconds, EVP_PKEY **key,
+	    X509 **cert, char *err, size_t errlen);
+/* Whether cert was signed by the internal CA's key. */
+int	ca_signed(X509 *cert);
+/*
  * A TLS server context (TLS 1.2 minimum, 1.3 preferred) with a fresh
  * certificate for names; require_client: only clients presenting a
  * certificate from this CA get through the handshake.

@@ -255,6 +255,14 @@ static const struct conf_key conf_squid_keys[] = {
 	  "", NULL, conf_check_listen, NULL },
 	{ "accel_peer", CONF_STRING, C(waf_squid_accel_peer), 0, 0, 0, 0,
 	  "", NULL, conf_check_listen, NULL },
+	/* egress: TLS inspection with a bump CA (squid-openssl) */
+	{ "ssl_bump", CONF_BOOL, C(waf_squid_ssl_bump), 0, 0, 0, 0, NULL,
+	  NULL, NULL, NULL },
+	{ "certgen_program", CONF_STRING, C(waf_squid_certgen_program), 0, 0,
+	  0, 0, "/usr/lib/squid/security_file_certgen", NULL, conf_check_path,
+	  NULL },
+	{ "ssl_bump_cafile", CONF_STRING, C(waf_squid_ssl_bump_cafile), 0, 0,
+	  0, 0, "", NULL, NULL, NULL },
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 

@@ -151,6 +151,10 @@ struct conf {
 	char		*waf_squid_accel_listen; /* accelerator "HOST:PORT"; "" none */
 	char		*waf_squid_accel_peer;	/* where clean traffic goes */
 	char		*waf_egress_tag;	/* networks proxied by squid; "" none */
+	/* Egress TLS inspection (squid.c): squid-openssl bumps CONNECTs. */
+	int		 waf_squid_ssl_bump;	/* off */
+	char		*waf_squid_certgen_program; /* security_file_certgen */
+	char		*waf_squid_ssl_bump_cafile; /* origins' extra CAs; "" */
 	char		*waf_egress_rule_set;	/* set of the forward proxy */
 
 	/* Authoritative DNS (src/dns). */

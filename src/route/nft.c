@@ -132,15 +132,6 @@ nft_addr_rule(FILE *f, const char *iif, const char *oif,
 	}
 }
 
-/* A network's IPv4 pool as text (a static buffer). */
-static const char *
-nft_pool4(const struct net_network *n)
-{
-	static char	buf[PREFIX_STRLEN];
-
-	return (prefix_format(&n->pool4, 1, buf, sizeof buf));
-}
-
 /* The interface a network is behind here: its VRF's link, or none (by pool). */
 static const char *
 nft_link(const struct net_network *n, const struct nft_model *m)
@@ -202,6 +193,36 @@ nft_bridge(const struct net_network *n, const struct nft_model *m)
 }
 
 /*
+ * Squid's port on the host and nothing else, per family the proxied network a
+ * has: the DNAT at its gateway (its VRF's namespace, or the prerouting chain
+ * here with l3mdev) made it so.  How many rules.
+ */
+static int
+nft_proxy_accept(FILE *f, const struct nft_model *m,
+    const struct net_network *a)
+{
+	char	buf[PREFIX_STRLEN];
+	int	fam, n = 0;
+
+	for (fam = 0; fam < 2; fam++) {
+		const char	*ip = fam == 0 ? "ip" : "ip6";
+		const char	*to = fam == 0 ? m->proxy_addr : m->proxy_addr6;
+
+		if (!(fam == 0 ? a->has4 : a->has6) || to == NULL)
+			continue;
+		fprintf(f, "\t\t");
+		if (nft_link(a, m) != NULL)
+			fprintf(f, "iifname \"%s\" ", nft_link(a, m));
+		fprintf(f, "oifname \"%s\" %s saddr %s %s daddr %s tcp dport "
+		    "%d accept\n", m->uplink, ip, prefix_format(fam == 0 ?
+		    &a->pool4 : &a->pool6, 1, buf, sizeof buf), ip, to,
+		    m->proxy_port);
+		n++;
+	}
+	return (n);
+}
+
+/*
  * The forward chain of the routing namespace when networks live in VRFs:
  * told apart by their VRF's link (netns: networks of one VRF never cross it,
  * their namespace's own chain covers them) and their pools, or by their
@@ -237,18 +258,8 @@ nft_forward_by_link(FILE *f, const struct nft_model *m, int *nout,
 		}
 		if (nft_admits_host(a, m))
 			nft_addr_rule(f, m->uplink, nft_link(a, m), NULL, a);
-		if (nft_proxied(a, m) && a->has4) {
-			/* Squid's port on the host and nothing else: the
-			 * DNAT at the gateway (its VRF's namespace, or the
-			 * prerouting chain here with l3mdev) made it so. */
-			fprintf(f, "\t\t");
-			if (nft_link(a, m) != NULL)
-				fprintf(f, "iifname \"%s\" ", nft_link(a, m));
-			fprintf(f, "oifname \"%s\" ip saddr %s ip daddr %s tcp "
-			    "dport %d accept\n", m->uplink, nft_pool4(a),
-			    m->proxy_addr, m->proxy_port);
-			(*nproxy)++;
-		}
+		if (nft_proxied(a, m))
+			*nproxy += nft_proxy_accept(f, m, a);
 	}
 }
 
@@ -339,6 +350,10 @@ nft_forward_by_bridge(FILE *f, const struct nft_model *m, int *noutp,
 			fprintf(f, "\t\tiifname %s oifname \"%s\" ip daddr %s "
 			    "tcp dport %d accept\n", sets, m->uplink,
 			    m->proxy_addr, m->proxy_port);
+		if (*sets != '\0' && m->proxy_addr6 != NULL)
+			fprintf(f, "\t\tiifname %s oifname \"%s\" ip6 daddr %s "
+			    "tcp dport %d accept\n", sets, m->uplink,
+			    m->proxy_addr6, m->proxy_port);
 		free(sets);
 	}
 	if (m->nnetworks > 0) {
@@ -382,6 +397,17 @@ nft_input(FILE *f, const struct nft_model *m)
 	nft_selectors_free(sel);
 }
 
+/* The end of a DNAT rule to squid's port on the host, of a family (0: IPv4). */
+static void
+nft_proxy_dnat_to(FILE *f, const struct nft_model *m, int fam)
+{
+	if (fam == 0)
+		fprintf(f, "dnat ip to %s:%d\n", m->proxy_addr, m->proxy_port);
+	else
+		fprintf(f, "dnat ip6 to [%s]:%d\n", m->proxy_addr6,
+		    m->proxy_port);
+}
+
 /*
  * WAF egress: the proxy port of a proxied network's gateway leads to squid on
  * the host.  The DNAT happens where the gateway is local: here with bridges
@@ -391,25 +417,33 @@ nft_input(FILE *f, const struct nft_model *m)
 static void
 nft_proxy_dnat(FILE *f, const struct nft_model *m)
 {
-	char	*sets;
-	size_t	 i;
-	int	 n = 0;
+	const struct net_network	*a;
+	char				*sets, buf[PREFIX_STRLEN];
+	size_t				 i;
+	int				 fam, n = 0;
 
 	if (m->proxy_tag == NULL || m->proxy_addr == NULL || m->by_link)
 		return;
 	if (m->by_pool) {
 		for (i = 0; i < m->nnetworks; i++) {
-			if (!nft_proxied(m->networks[i], m) ||
-			    !m->networks[i]->has4)
+			a = m->networks[i];
+			if (!nft_proxied(a, m))
 				continue;
-			if (n++ == 0)
-				fprintf(f, "\tchain prerouting {\n\t\ttype nat "
-				    "hook prerouting priority dstnat; policy "
-				    "accept;\n");
-			fprintf(f, "\t\tip saddr %s fib daddr type local tcp "
-			    "dport %d dnat ip to %s:%d\n",
-			    nft_pool4(m->networks[i]), m->proxy_port,
-			    m->proxy_addr, m->proxy_port);
+			for (fam = 0; fam < 2; fam++) {
+				if (!(fam == 0 ? a->has4 : a->has6) ||
+				    (fam == 1 && m->proxy_addr6 == NULL))
+					continue;
+				if (n++ == 0)
+					fprintf(f, "\tchain prerouting {\n\t\t"
+					    "type nat hook prerouting priority "
+					    "dstnat; policy accept;\n");
+				fprintf(f, "\t\t%s saddr %s fib daddr type local "
+				    "tcp dport %d ", fam == 0 ? "ip" : "ip6",
+				    prefix_format(fam == 0 ? &a->pool4 :
+				    &a->pool6, 1, buf, sizeof buf),
+				    m->proxy_port);
+				nft_proxy_dnat_to(f, m, fam);
+			}
 		}
 		if (n > 0)
 			fprintf(f, "\t}\n");
@@ -420,9 +454,12 @@ nft_proxy_dnat(FILE *f, const struct nft_model *m)
 		fprintf(f, "\tchain prerouting {\n");
 		fprintf(f, "\t\ttype nat hook prerouting priority dstnat; "
 		    "policy accept;\n");
-		fprintf(f, "\t\tiifname %s meta nfproto ipv4 fib daddr type "
-		    "local tcp dport %d dnat ip to %s:%d\n", sets,
-		    m->proxy_port, m->proxy_addr, m->proxy_port);
+		for (fam = 0; fam < (m->proxy_addr6 != NULL ? 2 : 1); fam++) {
+			fprintf(f, "\t\tiifname %s meta nfproto %s fib daddr "
+			    "type local tcp dport %d ", sets, fam == 0 ?
+			    "ipv4" : "ipv6", m->proxy_port);
+			nft_proxy_dnat_to(f, m, fam);
+		}
 		fprintf(f, "\t}\n");
 	}
 	free(sets);
@@ -471,6 +508,12 @@ nft_ruleset(const struct nft_model *m)
 		    "policy accept;\n");
 		fprintf(f, "\t\toifname \"%s\" meta nfproto ipv4 masquerade\n",
 		    m->uplink);
+		/* Squid admits ULA sources only, and the host has no route
+		 * back to a routed pool that only reaches it through squid. */
+		if (nproxy > 0 && m->proxy_addr6 != NULL)
+			fprintf(f, "\t\toifname \"%s\" ip6 daddr %s tcp dport "
+			    "%d masquerade\n", m->uplink, m->proxy_addr6,
+			    m->proxy_port);
 		fprintf(f, "\t\toifname \"%s\" ip6 saddr fc00::/7 masquerade\n",
 		    m->uplink);
 		fprintf(f, "\t}\n");

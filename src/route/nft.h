@@ -61,6 +61,8 @@ struct nft_model {
 						   (dns.gateway_port), 0: none */
 	const char		 *proxy_tag;	/* NULL: none */
 	const char		 *proxy_addr;	/* the host end of the uplink */
+	const char		 *proxy_addr6;	/* ... its IPv6 address; NULL:
+						   IPv4 only */
 	int			  proxy_port;
 	int			  by_link;	/* networks are behind their
 						   vrf_link (netns VRFs): match

@@ -26,9 +26,10 @@ const struct schema *plugin_ipam_schema(void);
 
 /* "networks" (endpoints: "endpoints") and its array, into an open map (GET /networks). */
 void	plugin_network_gen(yajl_gen, int endpoints);
-/* The host end of the uplink ("169.254.N.1"), where squid listens for the
- * networks of waf.egress_tag; NULL without an uplink. */
+/* The host end of the uplink ("169.254.N.1"; ..._host6: its ULA), where
+ * squid listens for the networks of waf.egress_tag; NULL without an uplink. */
 const char *plugin_network_uplink_host(void);
+const char *plugin_network_uplink_host6(void);
 /*
  * A socket opened in the namespace where a network's gateways live (its VRF's
  * with the netns backend, else the routing namespace), for a server listening

@@ -74,6 +74,7 @@ static struct {
 	struct prefix		 uplink_addr6;	/* ... its IPv6 address */
 	int			 uplink_index;	/* N of 169.254.N.0/30, 0: none yet */
 	char			 uplink_host_addr[16]; /* the host end's, IPv4 */
+	char			 uplink_host_addr6[PREFIX_STRLEN]; /* ... IPv6 */
 	char			*proxy_tag;	/* waf.egress_tag; NULL: none */
 	int			 proxy_port;	/* squid's forward-proxy port */
 	int			 gateway_dns_port; /* dns.gateway_port */
@@ -357,6 +358,7 @@ net_policy_apply_vrfs(const struct nft_model *all)
 		/* WAF egress: the DNAT to squid happens at the gateways. */
 		m.proxy_tag = all->proxy_tag;
 		m.proxy_addr = all->proxy_addr;
+		m.proxy_addr6 = all->proxy_addr6;
 		m.proxy_port = all->proxy_port;
 		m.dns_port = all->dns_port;
 		m.networks = xcalloc(all->nnetworks + 1, sizeof *m.networks);
@@ -405,6 +407,7 @@ net_policy_apply(void)
 		m.host_tag = net.host_tag;
 		m.proxy_tag = net.proxy_tag;
 		m.proxy_addr = net.uplink_host_addr;
+		m.proxy_addr6 = net.uplink_host_addr6;
 		m.proxy_port = net.proxy_port;
 	}
 	TAILQ_FOREACH(n, &net.networks, entry)
@@ -1277,6 +1280,8 @@ net_uplink_build(char *err, size_t errlen)
 	route6.addr[15] = 2;
 	net.uplink_addr6 = route6;
 	net.uplink_addr6.len = 128;
+	prefix_format(&host6, 0, net.uplink_host_addr6,
+	    sizeof net.uplink_host_addr6);
 
 	snprintf(net.uplink, sizeof net.uplink, "%sur", net.link_prefix);
 	net_alias(alias, sizeof alias, "uplink", "0");
@@ -1533,6 +1538,16 @@ plugin_network_uplink_host(void)
 		return (NULL);
 	return (net.uplink[0] != '\0' && net.uplink_host_addr[0] != '\0' ?
 	    net.uplink_host_addr : NULL);
+}
+
+/* The same, IPv6: the egress port of dual-stack and IPv6 networks. */
+const char *
+plugin_network_uplink_host6(void)
+{
+	if (plugin_network_uplink_host() == NULL)
+		return (NULL);
+	return (net.uplink_host_addr6[0] != '\0' ? net.uplink_host_addr6 :
+	    NULL);
 }
 
 /*

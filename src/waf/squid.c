@@ -9,9 +9,13 @@
 #include <sys/stat.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +25,10 @@
 
 #include <event2/util.h>
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "ca.h"
 #include "conf.h"
 #include "log.h"
 #include "plugin.h"
@@ -55,6 +63,11 @@ squid_free_port(void)
 	close(fd);
 	return port;
 }
+static int		 squid_bump;	/* ssl-bump this run (squid has OpenSSL) */
+
+/* The bump CA's lifetime, and how much of it must be left to keep it. */
+#define SQUID_BUMP_CA_SECONDS	(365 * 86400)
+#define SQUID_BUMP_CA_MARGIN	(30 * 86400)
 
 /* "HOST:PORT" or "[V6]:PORT" (checked by squid_init) to a host squid.conf
  * takes and the port. */
@@ -255,13 +268,16 @@ squid_accel_conf(const struct conf *conf)
 	return text;
 }
 
-/* The egress port (networks of waf.egress_tag): the forward-proxy port again
- * on the host end of the uplink, where their gateway's port leads (nft.c). */
+/* The egress ports (networks of waf.egress_tag): the forward-proxy port again
+ * on the host end of the uplink, IPv4 and IPv6, where their gateways' port
+ * leads (nft.c). */
+static char	*squid_bump_port(const struct conf *);
+
 static char *
 squid_egress_conf(const struct conf *conf)
 {
-	const char	*addr, *colon;
-	char		*text;
+	const char	*addr, *addr6, *colon;
+	char		*text, *port6, *bump;
 
 	if (conf->waf_egress_tag[0] == '\0')
 		return xstrdup("");
@@ -271,20 +287,345 @@ squid_egress_conf(const struct conf *conf)
 		    "its networks", conf->waf_egress_tag);
 		return xstrdup("");
 	}
+	bump = squid_bump_port(conf);
+	if ((addr6 = plugin_network_uplink_host6()) != NULL)
+		xasprintf(&port6, "http_port [%s]%s name=netcrave_egress6%s\n",
+		    addr6, colon, bump);
+	else
+		port6 = xstrdup("");
 	/* Containers must not reach the host's own services through it. */
 	xasprintf(&text, "# Egress: networks tagged %s, through the uplink.\n"
-	    "http_port %s%s name=netcrave_egress\n"
-	    "acl netcrave_egress myportname netcrave_egress\n"
+	    "http_port %s%s name=netcrave_egress%s\n"
+	    "%s"
+	    "acl netcrave_egress myportname netcrave_egress "
+	    "netcrave_egress6\n"
 	    "http_access deny netcrave_egress to_localhost\n",
-	    conf->waf_egress_tag, addr, colon);
+	    conf->waf_egress_tag, addr, colon, bump, port6);
+	free(port6);
+	free(bump);
 	return text;
 }
+
+/*
+ * Run argv as pw (NULL: ourselves) and wait; its standard output into out
+ * (NUL-ended, cut to outlen) unless out is NULL.  Only at start: squid -v and
+ * the certificate database's creation take milliseconds.  Its exit status, or
+ * -1 with err.
+ */
+static int
+squid_run(char *const argv[], const struct passwd *pw, char *out,
+    size_t outlen, char *err, size_t errlen)
+{
+	pid_t	 pid;
+	int	 fds[2], status, null;
+	size_t	 len = 0;
+	ssize_t	 n;
+
+	if (pipe2(fds, O_CLOEXEC) == -1) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	if ((pid = fork()) == -1) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		if ((null = open("/dev/null", O_RDWR)) != -1) {
+			dup2(null, STDIN_FILENO);
+			dup2(null, STDERR_FILENO);
+		}
+		dup2(fds[1], STDOUT_FILENO);
+		if (pw != NULL && (setgroups(0, NULL) == -1 ||
+		    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1))
+			_exit(126);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	for (;;) {
+		char	buf[4096];
+
+		if ((n = read(fds[0], buf, sizeof buf)) == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (out != NULL && len + 1 < outlen) {
+			if ((size_t)n > outlen - 1 - len)
+				n = (ssize_t)(outlen - 1 - len);
+			memcpy(out + len, buf, (size_t)n);
+			len += (size_t)n;
+		}
+	}
+	close(fds[0]);
+	if (out != NULL && outlen > 0)
+		out[len] = '\0';
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR) {
+			snprintf(err, errlen, "waitpid: %s", strerror(errno));
+			return -1;
+		}
+	if (!WIFEXITED(status)) {
+		snprintf(err, errlen, "%s: killed by signal %d", argv[0],
+		    WTERMSIG(status));
+		return -1;
+	}
+	return WEXITSTATUS(status);
+}
+
+/* Whether squid was built with OpenSSL: only then can it bump (Debian's
+ * "squid" is the GnuTLS flavour, "squid-openssl" can). */
+static int
+squid_has_openssl(char *program)
+{
+	char	 out[16384], err[256], version[] = "-v";
+	char	*argv[3] = { program, version, NULL };
+
+	if (squid_run(argv, NULL, out, sizeof out, err, sizeof err) != 0)
+		return 0;
+	return strstr(out, "--with-openssl") != NULL;
+}
+
+/* Write a PEM file of cert (and key, when not NULL) atomically. */
+static int
+squid_write_pem(const char *path, X509 *cert, EVP_PKEY *key, mode_t mode,
+    const struct passwd *pw, char *err, size_t errlen)
+{
+	BIO	*bio = BIO_new(BIO_s_mem());
+	char	*data;
+	long	 len;
+	int	 rc = -1;
+
+	if ((cert != NULL && PEM_write_bio_X509(bio, cert) != 1) ||
+	    (key != NULL && PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0,
+	    NULL, NULL) != 1)) {
+		snprintf(err, errlen, "%s: PEM encoding failed", path);
+		goto out;
+	}
+	len = BIO_get_mem_data(bio, &data);
+	if (util_write_atomic(path, data, (size_t)len, mode, err, errlen) != 0)
+		goto out;
+	if (pw != NULL && chown(path, pw->pw_uid, pw->pw_gid) == -1) {
+		snprintf(err, errlen, "chown %s: %s", path, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	BIO_free(bio);
+	return rc;
+}
+
+/* The bump CA kept in dir when the internal CA signed it, it has a while
+ * left and bump-ca.key is its key; NULL otherwise. */
+static X509 *
+squid_bump_ca_load(const char *dir)
+{
+	X509		*cert = NULL;
+	EVP_PKEY	*key = NULL;
+	FILE		*f;
+	char		*path;
+	time_t		 left;
+
+	xasprintf(&path, "%s/bump-ca.crt", dir);
+	if ((f = fopen(path, "r")) != NULL) {
+		cert = PEM_read_X509(f, NULL, NULL, NULL);
+		fclose(f);
+	}
+	free(path);
+	xasprintf(&path, "%s/bump-ca.key", dir);
+	if ((f = fopen(path, "r")) != NULL) {
+		key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+		fclose(f);
+	}
+	free(path);
+	if (cert == NULL || key == NULL)
+		goto stale;
+	left = ca_time(X509_get0_notAfter(cert)) - time(NULL);
+	if (!ca_signed(cert) || left < SQUID_BUMP_CA_MARGIN ||
+	    X509_check_private_key(cert, key) != 1)
+		goto stale;
+	EVP_PKEY_free(key);
+	return cert;
+stale:
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	return NULL;
+}
+
+/* Remove the files of dir, then dir (its subdirectories must be gone). */
+static void
+squid_remove_dir(const char *dir)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		*path;
+
+	if ((d = opendir(dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			xasprintf(&path, "%s/%s", dir, de->d_name);
+			unlink(path);
+			free(path);
+		}
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+/* Remove the certificate database of an earlier run (files and a certs
+ * directory of files), which security_file_certgen -c recreates. */
+static void
+squid_bump_db_remove(const char *db)
+{
+	char	*sub;
+
+	xasprintf(&sub, "%s/certs", db);
+	squid_remove_dir(sub);
+	free(sub);
+	squid_remove_dir(db);
+}
+
+/*
+ * What ssl-bump needs in dir (run_dir/squid): the bump CA, issued by the
+ * internal CA and kept while it is valid (bump-ca.crt for clients to trust,
+ * bump-ca.key for squid only), the internal CA's certificate (ca.crt: squid
+ * trusts origins it issued) and a fresh certificate database (ssl_db).
+ */
+static int
+squid_bump_prepare(const struct conf *conf, const char *dir,
+    const struct passwd *pw, char *err, size_t errlen)
+{
+	EVP_PKEY	*key = NULL;
+	X509		*cert;
+	char		*cadir, *path, *db, *cn, size[] = "-M", mb[] = "16MB";
+	char		 create[] = "-c", store[] = "-s", out[256];
+	char		*argv[7];
+	int		 rc = -1, st;
+
+	xasprintf(&cadir, "%s/ca", conf->state_dir);
+	if (ca_open(cadir, conf->instance, err, errlen) != 0) {
+		free(cadir);
+		return -1;
+	}
+	free(cadir);
+	if ((cert = squid_bump_ca_load(dir)) == NULL) {
+		xasprintf(&cn, "%s ssl-bump CA", conf->instance);
+		st = ca_issue_ca(cn, SQUID_BUMP_CA_SECONDS, &key, &cert, err,
+		    errlen);
+		free(cn);
+		if (st != 0)
+			return -1;
+		/* The key first: a certificate without its key is not kept. */
+		xasprintf(&path, "%s/bump-ca.key", dir);
+		st = squid_write_pem(path, NULL, key, 0600, pw, err, errlen);
+		free(path);
+		xasprintf(&path, "%s/bump-ca.crt", dir);
+		if (st == 0)
+			st = squid_write_pem(path, cert, NULL, 0644, NULL, err,
+			    errlen);
+		free(path);
+		if (st != 0)
+			goto out;
+		log_info("squid: new ssl-bump CA in %s/bump-ca.crt", dir);
+	}
+	xasprintf(&path, "%s/ca.crt", dir);
+	st = squid_write_pem(path, ca_certificate(), NULL, 0644, NULL, err,
+	    errlen);
+	free(path);
+	if (st != 0)
+		goto out;
+	/* Made-up certificates of an earlier CA must not be served again. */
+	xasprintf(&db, "%s/ssl_db", dir);
+	squid_bump_db_remove(db);
+	argv[0] = conf->waf_squid_certgen_program;
+	argv[1] = create;
+	argv[2] = store;
+	argv[3] = db;
+	argv[4] = size;
+	argv[5] = mb;
+	argv[6] = NULL;
+	st = squid_run(argv, pw, out, sizeof out, err, errlen);
+	free(db);
+	if (st > 0)
+		snprintf(err, errlen, "%s -c failed (exit %d)",
+		    conf->waf_squid_certgen_program, st);
+	if (st != 0)
+		goto out;
+	rc = 0;
+out:
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	return rc;
+}
+
+/* What an ssl-bump forward-proxy port adds to http_port ("" without). */
+static char *
+squid_bump_port(const struct conf *conf)
+{
+	char	*text, *dir;
+
+	if (!squid_bump)
+		return xstrdup("");
+	xasprintf(&dir, "%s/squid", conf->run_dir);
+	xasprintf(&text, " ssl-bump tls-cert=%s/bump-ca.crt "
+	    "tls-key=%s/bump-ca.key generate-host-certificates=on "
+	    "dynamic_cert_mem_cache_size=4MB", dir, dir);
+	free(dir);
+	return text;
+}
+
+/* The rest of squid.conf for ssl-bump ("" without): the helper making
+ * certificates, peek at the client's hello (SNI) then bump, and the origins'
+ * CAs besides the system's. */
+static char *
+squid_bump_conf(const struct conf *conf)
+{
+	char	*text, *dir, *extra;
+
+	if (!squid_bump)
+		return xstrdup("");
+	xasprintf(&dir, "%s/squid", conf->run_dir);
+	if (conf->waf_squid_ssl_bump_cafile[0] != '\0')
+		xasprintf(&extra, " cafile=%s", conf->waf_squid_ssl_bump_cafile);
+	else
+		extra = xstrdup("");
+	xasprintf(&text, "# TLS inspection: CONNECTs are bumped with the CA of "
+	    "%s/bump-ca.crt.\n"
+	    "sslcrtd_program %s -s %s/ssl_db -M 16MB\n"
+	    "sslcrtd_children 8 startup=1 idle=1\n"
+	    "acl netcrave_step1 at_step SslBump1\n"
+	    "ssl_bump peek netcrave_step1\n"
+	    "ssl_bump bump all\n"
+	    "tls_outgoing_options cafile=%s/ca.crt%s\n",
+	    dir, conf->waf_squid_certgen_program, dir, dir, extra);
+	free(extra);
+	free(dir);
+	return text;
+}
+
+/*
+ * With ssl-bump, CONNECTs and the requests bumped out of them (https://) stay
+ * on the client port: squid pins a bumped request to the connection its
+ * CONNECT went out on, and through the judge port that would be a tunnel the
+ * judge sees nothing in.  They are judged on the client port, every one of
+ * them, cache hits included, and go to their origins from there.
+ */
+#define SQUID_BUMPED_DIRECT						\
+	"acl netcrave_bumped proto HTTPS\n"				\
+	"acl netcrave_tunnel method CONNECT\n"				\
+	"cache_peer_access netcrave_to_judge deny netcrave_bumped\n"	\
+	"cache_peer_access netcrave_to_judge deny netcrave_tunnel\n"	\
+	"always_direct allow netcrave_bumped\n"				\
+	"always_direct allow netcrave_tunnel\n"
 
 int
 squid_write_conf(const struct conf *conf, const char *path, char *err,
     size_t errlen)
 {
-	char	*text, *dir, *accel, *egress;
+	char	*text, *dir, *accel, *egress, *bump, *bumpconf;
 	int	 rc;
 
 	/* Squid runs as its own user, which cannot enter the 0700 state_dir:
@@ -292,6 +633,8 @@ squid_write_conf(const struct conf *conf, const char *path, char *err,
 	xasprintf(&dir, "%s/squid", conf->run_dir);
 	accel = squid_accel_conf(conf);
 	egress = squid_egress_conf(conf);
+	bump = squid_bump_port(conf);
+	bumpconf = squid_bump_conf(conf);
 	xasprintf(&text,
 	    "# squid.conf: written by netcraved at every start; edits are lost.\n"
 	    "# Forward proxy (egress) on %s, judged by the rule set \"%s\".\n"
@@ -300,7 +643,7 @@ squid_write_conf(const struct conf *conf, const char *path, char *err,
 	    "# server sees the request (REQMOD) before any backend does and the\n"
 	    "# response (RESPMOD) before it is cached or served.  A cache hit\n"
 	    "# reaches no backend and is not judged again.\n"
-	    "http_port %s name=netcrave_forward\n"
+	    "http_port %s name=netcrave_forward%s\n"
 	    "%s"
 	    "http_port 127.0.0.1:%d name=netcrave_judge\n"
 	    "acl netcrave_forward myportname netcrave_forward\n"
@@ -309,9 +652,11 @@ squid_write_conf(const struct conf *conf, const char *path, char *err,
 	    "acl netcrave_probe dstdomain netcrave-ready.invalid\n"
 	    "cache_peer 127.0.0.1 parent %d 0 no-query no-digest "
 	    "default name=netcrave_to_judge\n"
+	    "%s"
 	    "cache_peer_access netcrave_to_judge allow netcrave_forward\n"
 	    "%s"
 	    "cache_peer_access netcrave_to_judge deny all\n"
+	    "%s"
 	    "visible_hostname %s\n"
 	    "pid_filename %s/squid.pid\n"
 	    "cache_log %s/cache.log\n"
@@ -350,21 +695,30 @@ squid_write_conf(const struct conf *conf, const char *path, char *err,
 	    "icap_service netcrave_resp respmod_precache bypass=off "
 	    "icap://%s/waf/%s/respmod\n"
 	    "adaptation_access netcrave_req allow netcrave_judge\n"
+	    "%s"
 	    "adaptation_access netcrave_req deny all\n"
 	    "adaptation_access netcrave_resp allow netcrave_judge\n"
+	    "%s"
 	    "adaptation_access netcrave_resp deny all\n",
 	    conf->waf_squid_listen, conf->waf_egress_rule_set,
-	    conf->waf_squid_listen, egress, squid_judge_port, squid_judge_port,
+	    conf->waf_squid_listen, bump, egress, squid_judge_port,
+	    squid_judge_port, squid_bump ? SQUID_BUMPED_DIRECT : "",
 	    *egress != '\0' ? "cache_peer_access netcrave_to_judge allow "
-	    "netcrave_egress\n" : "", conf->instance,
-	    dir, dir, dir, dir, conf->waf_squid_cache_mem_mb, accel,
-	    conf->waf_icap_listen,
+	    "netcrave_egress\n" : "", bumpconf,
+	    conf->instance, dir, dir, dir, dir, conf->waf_squid_cache_mem_mb,
+	    accel, conf->waf_icap_listen,
 	    conf->waf_egress_rule_set, conf->waf_icap_listen,
-	    conf->waf_egress_rule_set);
+	    conf->waf_egress_rule_set,
+	    squid_bump ? "adaptation_access netcrave_req allow netcrave_bumped\n"
+	    "adaptation_access netcrave_req allow netcrave_tunnel\n" : "",
+	    squid_bump ? "adaptation_access netcrave_resp allow "
+	    "netcrave_bumped\n" : "");
 	rc = util_write_atomic(path, text, strlen(text), 0644, err, errlen);
 	free(text);
 	free(accel);
 	free(egress);
+	free(bump);
+	free(bumpconf);
 	free(dir);
 	return rc;
 }
@@ -438,8 +792,21 @@ squid_init(const struct server_env *env, char *err, size_t errlen)
 	pw = geteuid() == 0 ? getpwnam("proxy") : NULL;
 	xasprintf(&dir, "%s/squid", conf->run_dir);
 	xasprintf(&path, "%s/squid.conf", dir);
-	if (squid_dir(dir, pw, err, errlen) != 0 ||
-	    squid_write_conf(conf, path, err, errlen) != 0)
+	if (squid_dir(dir, pw, err, errlen) != 0)
+		goto out;
+	squid_bump = 0;
+	if (conf->waf_squid_ssl_bump &&
+	    !squid_has_openssl(conf->waf_squid_program))
+		log_warnx("squid: waf.squid.ssl_bump: %s is built without "
+		    "OpenSSL (no --with-openssl in \"squid -v\"), so it cannot "
+		    "bump: egress HTTPS passes uninspected (install "
+		    "squid-openssl)", conf->waf_squid_program);
+	else if (conf->waf_squid_ssl_bump) {
+		if (squid_bump_prepare(conf, dir, pw, err, errlen) != 0)
+			goto out;
+		squid_bump = 1;
+	}
+	if (squid_write_conf(conf, path, err, errlen) != 0)
 		goto out;
 	memset(&spec, 0, sizeof spec);
 	spec.role = role;
@@ -463,6 +830,9 @@ squid_init(const struct server_env *env, char *err, size_t errlen)
 	log_info("squid: forward proxy on %s through icap://%s/waf/%s",
 	    conf->waf_squid_listen, conf->waf_icap_listen,
 	    conf->waf_egress_rule_set);
+	if (squid_bump)
+		log_info("squid: ssl-bump on, clients trust %s/bump-ca.crt",
+		    dir);
 	if (conf->waf_squid_accel_listen[0] != '\0')
 		log_info("squid: accelerator on %s for %s, rule set by Host",
 		    conf->waf_squid_accel_listen, conf->waf_squid_accel_peer);
@@ -485,7 +855,12 @@ squid_reload(const struct conf *old, const struct conf *new, char *err,
 	    strcmp(old->waf_squid_accel_listen,
 	    new->waf_squid_accel_listen) != 0 ||
 	    strcmp(old->waf_squid_accel_peer, new->waf_squid_accel_peer) != 0 ||
-	    old->waf_squid_cache_mem_mb != new->waf_squid_cache_mem_mb) {
+	    old->waf_squid_cache_mem_mb != new->waf_squid_cache_mem_mb ||
+	    old->waf_squid_ssl_bump != new->waf_squid_ssl_bump ||
+	    strcmp(old->waf_squid_certgen_program,
+	    new->waf_squid_certgen_program) != 0 ||
+	    strcmp(old->waf_squid_ssl_bump_cafile,
+	    new->waf_squid_ssl_bump_cafile) != 0) {
 		snprintf(err, errlen, "waf.squid changed, which needs a "
 		    "restart");
 		return -1;

@@ -13,7 +13,8 @@
 . "$(dirname "$0")/lib.sh"
 e2e_init
 e2e_need_netcraved
-e2e_need haproxy /usr/sbin/squid curl
+SQUID=${NETCRAVE_SQUID:-/usr/sbin/squid}	# squid-openssl's, say
+e2e_need haproxy "$SQUID" curl
 getent passwd proxy >/dev/null || e2e_skip "no proxy user for squid to drop to"
 e2e_start_dockerd
 e2e_import_busybox
@@ -37,7 +38,8 @@ E2E_NETCRAVED_EXTRA='"follower": { "docker_socket": "'$E2E_D/docker.sock'",
 	  "waf_return_listen": "127.0.0.1:'$RET'" },
 	"waf": { "icap_listen": "127.0.0.1:'$ICAP'",
 	  "rule_files": ["'$E2E_D/strict.json'"],
-	  "squid": { "enabled": true, "listen": "127.0.0.1:'$(( ACCEL + 1 ))'",
+	  "squid": { "enabled": true, "program": "'$SQUID'",
+	    "listen": "127.0.0.1:'$(( ACCEL + 1 ))'",
 	    "accel_listen": "127.0.0.1:'$ACCEL'" } },
 	"scopes": [ { "name": "e2e", "ipv4_network": "198.19.'$B'.0/20",
 	  "ipv6_network": "'$ula'::/48", "scopes": [

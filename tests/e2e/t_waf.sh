@@ -13,7 +13,8 @@
 . "$(dirname "$0")/lib.sh"
 e2e_init
 e2e_need_netcraved
-e2e_need /usr/sbin/squid
+SQUID=${NETCRAVE_SQUID:-/usr/sbin/squid}	# squid-openssl's, say
+e2e_need "$SQUID"
 getent passwd proxy >/dev/null || e2e_skip "no proxy user for squid to drop to"
 e2e_start_dockerd
 e2e_import_busybox
@@ -41,7 +42,8 @@ E2E_RUN_DIR_MODE=0711
 E2E_NETCRAVED_EXTRA='"follower": { "docker_socket": "'$E2E_D/docker.sock'" },
 	"waf": { "icap_listen": "127.0.0.1:'$ICAP_PORT'",
 	  "rule_files": ["'$E2E_D/strict.json'"],
-	  "squid": { "enabled": true, "listen": "127.0.0.1:'$PROXY_PORT'",
+	  "squid": { "enabled": true, "program": "'$SQUID'",
+	    "listen": "127.0.0.1:'$PROXY_PORT'",
 	    "accel_listen": "127.0.0.1:'$ACCEL_PORT'",
 	    "accel_peer": "'$BACKEND':80" },
 	  "egress_tag": "proxied" },
@@ -54,6 +56,7 @@ E2E_NETCRAVED_EXTRA='"follower": { "docker_socket": "'$E2E_D/docker.sock'" },
 	    "ingress": ["host"] },
 	  { "name": "out", "ipv4_network": "198.19.'$((b + 8))'.0/22",
 	    "ipv4_prefix_length": 24, "tags": ["out"],
+	    "ipv6_network": "'$ula':100::/56", "ipv6_prefix_length": 64,
 	    "egress": ["proxied"] } ] } ]'
 e2e_start_netcraved
 e2e_wait 30 grep -q "squid: starting -> ready" "$E2E_D/netcraved.log" ||
@@ -121,18 +124,23 @@ e2e_log "cacheable page served from squid's cache the second time"
 
 # Egress: a container on a network whose egress names waf.egress_tag reaches
 # the outside (here the backend's address) only through squid, at its
-# gateway's proxy port, under the egress rule set.
+# gateway's proxy port, under the egress rule set.  The network is dual-stack:
+# its IPv6 gateway leads to squid's port on the uplink's IPv6 host address.
 dk network create -d "$PLUGIN" --ipam-driver "$PLUGIN" --ipam-opt netcrave.tag=out \
-    out >/dev/null || e2e_fail "network create out"
-gw=$(dk network inspect out -f '{{(index .IPAM.Config 0).Gateway}}')
+    --ipv6 out >/dev/null || e2e_fail "network create out"
+gws=$(dk network inspect out -f '{{range .IPAM.Config}}{{.Gateway}} {{end}}')
+gw=$(printf '%s\n' $gws | grep -v : | head -1)
+gw6=$(printf '%s\n' $gws | grep : | head -1)
+gw6=${gw6%/*}
+case $gw6 in "$ula":1*) ;; *) e2e_fail "out: no IPv6 gateway in $ula:100::/56 ($gw6)" ;; esac
 dk run -d --name cli --network out -e "http_proxy=http://$gw:$PROXY_PORT" \
     local/busybox sleep 300 >/dev/null || e2e_fail "docker run cli"
 grep -q "^http_port 169.254.[0-9]*.1:$PROXY_PORT name=netcrave_egress" "$E2E_D/run/squid/squid.conf" ||
     e2e_fail "squid.conf has no egress port on the uplink"
-proxied() {	# proxied URL: the answer through the gateway's proxy port
+proxied() {	# proxied URL [GATEWAY]: the answer through the gateway's proxy port
 	# (the request stays open a while: squid aborts on a half-close)
 	timeout 10 "$E2E_DOCKER" -H "unix://$E2E_D/docker.sock" exec cli sh -c "(printf 'GET %s HTTP/1.0\r\n\r\n' '$1'; sleep 2) |
-	    nc -w 3 $gw $PROXY_PORT" 2>/dev/null
+	    nc -w 3 ${2:-$gw} $PROXY_PORT" 2>/dev/null
 }
 ok=0
 for _ in 1 2 3 4 5; do
@@ -149,6 +157,22 @@ e2e_expect_not_contains "$out" "ICAP/1.0" "egress to the host's loopback"
 timeout 8 "$E2E_DOCKER" -H "unix://$E2E_D/docker.sock" exec cli sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 2 $BACKEND 80" 2>/dev/null | grep -q hello &&
     e2e_fail "egress: the container reached $BACKEND directly, past squid"
 e2e_log "egress through squid at the gateway: clean passes, attacks 403, loopback and direct refused"
+grep -q "^http_port \[fd6e:6372:[0-9a-f:]*::1\]:$PROXY_PORT name=netcrave_egress6" "$E2E_D/run/squid/squid.conf" ||
+    e2e_fail "squid.conf has no IPv6 egress port on the uplink"
+ok=0
+for _ in 1 2 3 4 5; do
+	proxied "http://$BACKEND/index.html" "$gw6" | grep -q 'hello from the backend' && { ok=1; break; }
+	sleep 1
+done
+[ "$ok" = 1 ] || e2e_fail "IPv6 egress: no answer through squid at [$gw6]:$PROXY_PORT: $(proxied "http://$BACKEND/index.html" "$gw6" | head -3)"
+out=$(proxied "http://$BACKEND/index.html?id=1%27%20OR%20%271%27%3D%271" "$gw6")
+e2e_expect_contains "$out" "403 Forbidden" "IPv6 egress attack"
+e2e_expect_contains "$out" "Incident ID:" "IPv6 egress attack"
+id=$(printf '%s\n' "$out" | sed -n 's/.*Incident ID: \([0-9a-f]\{16\}\).*/\1/p' | head -1)
+grep -q "incident $id " "$E2E_D/netcraved.log" || e2e_fail "IPv6 egress: the log does not name incident $id"
+grep -q "TCP_.*/200 .*$BACKEND/index.html" "$E2E_D/run/squid/access.log" ||
+    e2e_fail "squid's access log has no egress request"
+e2e_log "egress over IPv6 at [$gw6]:$PROXY_PORT: clean passes, attacks 403 with an incident id"
 dk rm -f cli >/dev/null
 dk network rm out >/dev/null || e2e_fail "network rm out"
 

@@ -4,9 +4,14 @@
 # request and response through netcraved's ICAP server: attacks answered 403
 # with an incident id, clean requests answered by the backend, a cacheable
 # page served from cache the second time, squid killed and restarted.
+# waf.squid.ssl_bump is on: a squid with OpenSSL (squid-openssl) bumps, one
+# without (Debian's squid: GnuTLS) is logged and runs without; NETCRAVE_SQUID
+# names the squid (default /usr/sbin/squid).
 . "$(dirname "$0")/lib.sh"
 
-if [ ! -x /usr/sbin/squid ]; then
+SQUID=${NETCRAVE_SQUID:-/usr/sbin/squid}
+CERTGEN=${NETCRAVE_SQUID_CERTGEN:-$(dirname "$SQUID")/../lib/squid/security_file_certgen}
+if [ ! -x "$SQUID" ]; then
 	echo "ok - skipped: squid is not installed (Debian package squid)"
 	exit 0
 fi
@@ -35,7 +40,9 @@ wait_for 5 curl -sf -o /dev/null "http://127.0.0.1:$BACKEND_PORT/" ||
     fail "backend did not start"
 
 nc_write_conf "\"waf\": { \"icap_listen\": \"127.0.0.1:$ICAP_PORT\",
-	\"squid\": { \"enabled\": true, \"listen\": \"127.0.0.1:$SQUID_PORT\",
+	\"squid\": { \"enabled\": true, \"program\": \"$SQUID\",
+	\"ssl_bump\": true, \"certgen_program\": \"$(readlink -f "$CERTGEN" || echo /nonexistent)\",
+	\"listen\": \"127.0.0.1:$SQUID_PORT\",
 	\"accel_listen\": \"127.0.0.1:$ACCEL_PORT\",
 	\"accel_peer\": \"127.0.0.1:$BACKEND_PORT\" } }"
 nc_start || finish
@@ -44,6 +51,14 @@ check "squid.conf enables ICAP" grep -q "^icap_enable on" "$T/run/squid/squid.co
 check "squid.conf has the reqmod service" grep -q "reqmod_precache.*icap://127.0.0.1:$ICAP_PORT/waf/default/reqmod" "$T/run/squid/squid.conf"
 check "squid.conf has a judge port on loopback" grep -q "^http_port 127.0.0.1:[0-9]* name=netcrave_judge$" "$T/run/squid/squid.conf"
 check "only the judge port is adapted" grep -q "^adaptation_access netcrave_req allow netcrave_judge$" "$T/run/squid/squid.conf"
+if "$SQUID" -v | grep -q -- --with-openssl; then
+	check "squid with OpenSSL: the forward port bumps" grep -q "^http_port 127.0.0.1:$SQUID_PORT name=netcrave_forward ssl-bump tls-cert=$T/run/squid/bump-ca.crt" "$T/run/squid/squid.conf"
+	check "squid with OpenSSL: the certificate helper" grep -q "^sslcrtd_program .* -s $T/run/squid/ssl_db" "$T/run/squid/squid.conf"
+	check "the bump CA is issued by the internal CA" openssl verify -CAfile "$T/run/squid/ca.crt" "$T/run/squid/bump-ca.crt"
+else
+	check "squid without OpenSSL: a clear error" grep -q "squid: waf.squid.ssl_bump: $SQUID is built without OpenSSL" "$LOG"
+	check "squid without OpenSSL: no ssl-bump in squid.conf" not grep -q "ssl.bump\|sslcrtd" "$T/run/squid/squid.conf"
+fi
 
 get() { curl -s -x "http://127.0.0.1:$SQUID_PORT" -D "$T/h" -o "$T/b" -w '%{http_code}' "$@"; }
 B=http://127.0.0.1:$BACKEND_PORT
@@ -106,4 +121,16 @@ check "through squid again after the restart" test "$(get "$B/index.html")" = 20
 
 check "netcraved stops cleanly" nc_stop
 check "squid is gone after the stop" not pgrep -f "squid -N -f $T/run/squid/squid.conf"
+
+# With OpenSSL: the bump CA is kept across a restart while it is valid, its
+# certificate database made afresh.
+if "$SQUID" -v | grep -q -- --with-openssl; then
+	cp "$T/run/squid/bump-ca.crt" "$T/bump-ca.first"
+	nc_start || finish
+	check "squid with OpenSSL: ready again" wait_for 20 sh -c "[ \$(grep -c 'squid: starting -> ready' '$LOG') -ge 3 ]"
+	check "the bump CA is kept across a restart" cmp -s "$T/bump-ca.first" "$T/run/squid/bump-ca.crt"
+	check "one bump CA made in both runs" test "$(grep -c 'squid: new ssl-bump CA' "$LOG")" = 1
+	check "the certificate database is there" test -d "$T/run/squid/ssl_db/certs"
+	check "netcraved stops cleanly again" nc_stop
+fi
 finish

@@ -1,4 +1,5 @@
-/* test_crypto.c: AES-256-GCM seal/open against published vectors and tampering. */
+/* test_crypto.c: AES-256-GCM seal/open against published vectors and tampering;
+ * the internal CA's subordinate CA (squid's ssl-bump CA). */
 #include "config.h"
 
 #include <setjmp.h>
@@ -11,7 +12,11 @@
 
 #include <cmocka.h>
 
+#include <openssl/x509v3.h>
+
+#include "ca.h"
 #include "crypto.h"
+#include "keys.h"
 
 #define NONCE_BYTES	12
 
@@ -262,6 +267,79 @@ test_random(void **state)
 	crypto_random(a, 0);
 }
 
+/*
+ * A subordinate CA: a CA of path length 0 signed by the internal CA, whose key
+ * signs a leaf that verifies with the subordinate as the trust anchor (what
+ * squid's made-up certificates and the containers trusting bump-ca.crt do).
+ */
+static void
+test_subordinate_ca(void **state)
+{
+	char		 top[] = "/tmp/test_crypto.XXXXXX", dir[64], err[256];
+	char		 cmd[96];
+	EVP_PKEY	*key, *leafkey;
+	X509		*sub, *leaf;
+	X509_STORE	*store;
+	X509_STORE_CTX	*ctx;
+	STACK_OF(X509)	*chain;
+
+	assert_non_null(mkdtemp(top));
+	snprintf(dir, sizeof dir, "%s/keys", top);
+	assert_int_equal(keys_open(dir, err, sizeof err), 0);
+	snprintf(dir, sizeof dir, "%s/ca", top);
+	assert_int_equal(ca_open(dir, "test", err, sizeof err), 0);
+	assert_int_equal(ca_issue_ca("test ssl-bump CA", 86400, &key, &sub, err,
+	    sizeof err), 0);
+	assert_true(ca_signed(sub));
+	assert_int_equal(X509_check_ca(sub), 1);
+	assert_int_equal(X509_get_pathlen(sub), 0);
+	assert_int_equal(EVP_PKEY_get_base_id(key), EVP_PKEY_EC);
+	/* A leaf the subordinate signs, as squid makes them up. */
+	leafkey = EVP_EC_gen("P-256");
+	leaf = X509_new();
+	X509_set_version(leaf, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(leaf), 7);
+	X509_gmtime_adj(X509_getm_notBefore(leaf), -60);
+	X509_gmtime_adj(X509_getm_notAfter(leaf), 3600);
+	X509_set_pubkey(leaf, leafkey);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(leaf), "CN",
+	    MBSTRING_UTF8, (const unsigned char *)"site.test", -1, -1, 0);
+	X509_set_issuer_name(leaf, X509_get_subject_name(sub));
+	assert_true(X509_sign(leaf, key, EVP_sha256()) > 0);
+	assert_false(ca_signed(leaf));
+	store = X509_STORE_new();
+	X509_STORE_add_cert(store, sub);
+	X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
+	ctx = X509_STORE_CTX_new();
+	assert_int_equal(X509_STORE_CTX_init(ctx, store, leaf, NULL), 1);
+	assert_int_equal(X509_verify_cert(ctx), 1);
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(store);
+	/* The internal CA's path length is 0: trusting it alone, the chain
+	 * through the subordinate does not verify (why clients must trust
+	 * bump-ca.crt itself; netcraved.8). */
+	store = X509_STORE_new();
+	X509_STORE_add_cert(store, ca_certificate());
+	chain = sk_X509_new_null();
+	sk_X509_push(chain, sub);
+	ctx = X509_STORE_CTX_new();
+	assert_int_equal(X509_STORE_CTX_init(ctx, store, leaf, chain), 1);
+	assert_int_not_equal(X509_verify_cert(ctx), 1);
+	assert_int_equal(X509_STORE_CTX_get_error(ctx),
+	    X509_V_ERR_PATH_LENGTH_EXCEEDED);
+	X509_STORE_CTX_free(ctx);
+	sk_X509_free(chain);
+	X509_STORE_free(store);
+	X509_free(leaf);
+	EVP_PKEY_free(leafkey);
+	X509_free(sub);
+	EVP_PKEY_free(key);
+	ca_close();
+	keys_close();
+	snprintf(cmd, sizeof cmd, "rm -rf %s", top);
+	assert_int_equal(system(cmd), 0);
+}
+
 int
 main(void)
 {
@@ -272,6 +350,7 @@ main(void)
 		cmocka_unit_test(test_wrong_inputs),
 		cmocka_unit_test(test_aad_only),
 		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_subordinate_ca),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

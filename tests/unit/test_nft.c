@@ -378,6 +378,37 @@ test_ruleset_proxy(void **state)
 	assert_null(strstr(text, "masquerade"));
 	free(text);
 
+	/* Dual stack (issue 9): the gateway's IPv6 address leads to squid's
+	 * IPv6 address on the host end, masqueraded (squid admits ULA). */
+	p.has6 = 1;
+	assert_int_equal(prefix_parse("2001:db8:5::/64", 0, &p.pool6, NULL, 0),
+	    0);
+	m.proxy_addr6 = "fd6e:6372:0:7::1";
+	text = nft_ruleset(&m);
+	assert_non_null(strstr(text, "\t\tiifname { \"ncbp1\" } meta nfproto "
+	    "ipv6 fib daddr type local tcp dport 3128 dnat ip6 to "
+	    "[fd6e:6372:0:7::1]:3128\n"));
+	assert_null(strstr(text, "ncur"));
+	free(text);
+	m.uplink = "ncur";
+	m.transit = NULL;
+	text = nft_ruleset(&m);
+	assert_non_null(strstr(text, "\t\tiifname { \"ncbp1\" } oifname "
+	    "\"ncur\" ip6 daddr fd6e:6372:0:7::1 tcp dport 3128 accept\n"));
+	assert_non_null(strstr(text, "\t\toifname \"ncur\" ip6 daddr "
+	    "fd6e:6372:0:7::1 tcp dport 3128 masquerade\n"));
+	free(text);
+	/* ...and with netns VRFs the routing namespace lets its pool through. */
+	strcpy(p.vrf_link, "ncxp");
+	m.by_link = 1;
+	text = nft_ruleset(&m);
+	assert_non_null(strstr(text, "\t\tiifname \"ncxp\" oifname \"ncur\" "
+	    "ip6 saddr 2001:db8:5::/64 ip6 daddr fd6e:6372:0:7::1 tcp dport "
+	    "3128 accept\n"));
+	assert_null(strstr(text, "dnat"));
+	free(text);
+	p.has6 = 0;
+
 	/* l3mdev: the gateways are in the routing namespace, told by pool. */
 	nets[0] = &w;
 	nets[1] = &p;
@@ -395,6 +426,15 @@ test_ruleset_proxy(void **state)
 	    "198.18.32.0/24 ip daddr 169.254.7.1 tcp dport 3128 accept\n"));
 	assert_non_null(strstr(text, "\t\tip saddr 198.18.32.0/24 fib daddr "
 	    "type local tcp dport 3128 dnat ip to 169.254.7.1:3128\n"));
+	free(text);
+	p.has6 = 1;
+	m.proxy_addr6 = "fd6e:6372:0:7::1";
+	text = nft_ruleset(&m);
+	assert_non_null(strstr(text, "\t\tip6 saddr 2001:db8:5::/64 fib daddr "
+	    "type local tcp dport 3128 dnat ip6 to [fd6e:6372:0:7::1]:3128\n"));
+	assert_non_null(strstr(text, "\t\toifname \"ncur\" ip6 saddr "
+	    "2001:db8:5::/64 ip6 daddr fd6e:6372:0:7::1 tcp dport 3128 "
+	    "accept\n"));
 	free(text);
 }
 
