@@ -5,7 +5,9 @@
 # mount namespace of its own for /run/docker/plugins).  Both share one store
 # on a private PostgreSQL 15 and have clustering on.  A container started by
 # dockerd on host 1 is answered by host 2's DNS (A and PTR), and stops being
-# answered once it is removed; host 2 restarted still answers for it.
+# answered once it is removed; host 2 restarted still answers for it.  A
+# container description host 2 reads makes only the records the container
+# may own there (its label confined to its names), whatever host 1 claims.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../helpers/pg.sh"
 e2e_init
@@ -85,6 +87,43 @@ e2e_log "host 2 answers web.$Z A $ip4 after $(( $(e2e_now_ms) - t0 )) ms"
 answers "$P2" "$rev" PTR "web.cdnet.$Z" ||
     e2e_fail "host 2: $rev PTR is '$(q "$P2" "$rev" PTR)', not web.cdnet.$Z"
 e2e_log "host 2 answers the PTR of host 1's container"
+
+# A host publishing what netcraved never would: nc-storeput writes as host 1
+# (its key, sealed with the cluster's journal key) a container whose label
+# claims a name that is not its own and an NS for the zone, and records in
+# the form hosts once shared, lines ready to serve.  Host 2 makes the records
+# itself from the description: the container's own name is served, the rest
+# is not.
+STOREPUT=${NC_STOREPUT:-$(dirname "$NETCRAVED")/tests/helpers/nc-storeput}
+[ -x "$STOREPUT" ] || e2e_fail "no $STOREPUT (make builds it)"
+put() { "$STOREPUT" "$E2E_D/state/keys" "$PG_CONNINFO" "$@"; }
+rid=$(printf 'e%.0s' $(seq 64))
+put dns.source "198.18.64.1/$rid" '{"host": "198.18.64.1",
+  "records": ["lines.netcrave.internal. 5 IN A 198.19.128.97"]}' ||
+    e2e_fail "nc-storeput dns.source"
+put dns.container "198.18.64.1/$rid" '{"Id": "'$rid'", "Name": "/rogue",
+  "State": {"Running": true},
+  "Config": {"Labels": {"io.netcrave.dns.records":
+    "@ TXT \"mine\"\nevil.netcrave.internal. A 198.19.128.99\n@ NS ns.evil.example."}},
+  "NetworkSettings": {"Networks": {"cdnet": {"IPAddress": "198.19.128.98"}}}}' ||
+    e2e_fail "nc-storeput dns.container"
+e2e_wait 10 answers "$P2" "rogue.$Z" A 198.19.128.98 ||
+    e2e_fail "host 2 does not answer rogue.$Z A: $(q "$P2" "rogue.$Z" A)"
+answers "$P2" "rogue.$Z" TXT '"mine"' ||
+    e2e_fail "host 2: rogue.$Z TXT is '$(q "$P2" "rogue.$Z" TXT)'"
+nxdomain "$P2" "evil.$Z" A ||
+    e2e_fail "host 2 serves a name rogue does not own: $(q "$P2" "evil.$Z" A)"
+nxdomain "$P2" "lines.$Z" A ||
+    e2e_fail "host 2 serves records published as lines: $(q "$P2" "lines.$Z" A)"
+q "$P2" "$Z" NS | grep -q evil &&
+    e2e_fail "host 2 serves the NS rogue's label claims: $(q "$P2" "$Z" NS)"
+grep -q 'rogue: io.netcrave.dns.records: "evil.netcrave.internal. A' "$H2/log" ||
+    e2e_fail "host 2 does not say why it refused rogue's record"
+e2e_log "a published label is confined on the host serving it: evil.$Z, lines.$Z, the NS refused"
+put dns.source "198.18.64.1/$rid" && put dns.container "198.18.64.1/$rid" ||
+    e2e_fail "nc-storeput: delete"
+e2e_wait 10 nxdomain "$P2" "rogue.$Z" A ||
+    e2e_fail "host 2 still answers rogue.$Z after its record went"
 
 # Host 2 restarted: the records come from the store at start.
 e2e_stop_pid "$H2_PID" host2
