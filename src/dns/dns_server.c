@@ -21,6 +21,7 @@
 #include <event2/listener.h>
 
 #include "conf.h"
+#include "cluster.h"
 #include "dns.h"
 #include "dockerd.h"
 #include "json.h"
@@ -861,7 +862,8 @@ dns_init(const struct server_env *env, char *err, size_t errlen)
 	event_add(dns.ev_resign, &hour);
 	dns_share_init(env->conf->cluster_enabled ?
 	    env->conf->cluster_host_address : NULL, env->store, env->records,
-	    env->nrecords, dns_current_db, dns_changed, NULL);
+	    env->nrecords, dns_current_db, dns_changed, cluster_host_alive);
+	cluster_watch_hosts(dns_share_host);
 	dns_db_commit(dns.db);
 	dns.notified_serial = dns_db_serial(dns.db);
 	dockerd_watch(dns_watch, NULL);

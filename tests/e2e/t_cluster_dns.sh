@@ -8,6 +8,8 @@
 # answered once it is removed; host 2 restarted still answers for it.  A
 # container description host 2 reads makes only the records the container
 # may own there (its label confined to its names), whatever host 1 claims.
+# Host 1 stopped past cluster.dead_after is dead to host 2, which stops
+# answering for its containers until host 1 refreshes its record again.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../helpers/pg.sh"
 e2e_init
@@ -32,7 +34,7 @@ E2E_NETCRAVED_EXTRA='"follower": { "docker_socket": "'$E2E_D/docker.sock'",
 	  "network_driver": "bridge" },
 	"dns": { "listen": ["127.0.0.1:'$P1'"] }, '"$store"',
 	"cluster": { "enabled": true, "asn": 64710,
-	  "host_address": "198.18.64.1" }, '"$scopes"
+	  "host_address": "198.18.64.1", "dead_after": 3 }, '"$scopes"
 e2e_start_netcraved
 
 # Host 2: its own run and state dirs, the cluster's keys (the store's records
@@ -50,7 +52,8 @@ cat >"$H2/netcraved.json" <<JSON
 	"follower": { "docker_socket": null },
 	"dns": { "listen": ["127.0.0.1:$P2"], "gateway_port": 0 },
 	$store,
-	"cluster": { "enabled": true, "asn": 64710, "host_address": "198.18.64.2" },
+	"cluster": { "enabled": true, "asn": 64710, "host_address": "198.18.64.2",
+	  "dead_after": 3 },
 	$scopes
 }
 JSON
@@ -124,6 +127,24 @@ put dns.source "198.18.64.1/$rid" && put dns.container "198.18.64.1/$rid" ||
     e2e_fail "nc-storeput: delete"
 e2e_wait 10 nxdomain "$P2" "rogue.$Z" A ||
     e2e_fail "host 2 still answers rogue.$Z after its record went"
+
+# Dead host cleanup (cluster.dead_after 3 s): host 1's netcraved stopped
+# (SIGSTOP: its record is no longer refreshed, its containers stay in the
+# store) is dead to host 2, which stops answering for its containers; resumed,
+# host 1 refreshes its record and host 2 answers again.
+kill -STOP "$E2E_NETCRAVED_PID"
+e2e_at_cleanup 'kill -CONT "$E2E_NETCRAVED_PID" 2>/dev/null'
+t0=$(e2e_now_ms)
+e2e_wait 10 nxdomain "$P2" "web.$Z" A ||
+    { kill -CONT "$E2E_NETCRAVED_PID"; e2e_fail "host 2 still answers web.$Z for a dead host 1"; }
+e2e_log "host 1 stopped: host 2 drops web.$Z after $(( $(e2e_now_ms) - t0 )) ms (dead_after 3 s)"
+grep -q "dns: host 198.18.64.1 dead: 1 containers no longer served" "$H2/log" ||
+    { kill -CONT "$E2E_NETCRAVED_PID"; e2e_fail "host 2 does not log host 1's containers dropped"; }
+kill -CONT "$E2E_NETCRAVED_PID"
+t0=$(e2e_now_ms)
+e2e_wait 10 answers "$P2" "web.$Z" A "$ip4" ||
+    e2e_fail "host 2 does not answer web.$Z again once host 1 is back"
+e2e_log "host 1 resumed: host 2 answers web.$Z again after $(( $(e2e_now_ms) - t0 )) ms"
 
 # Host 2 restarted: the records come from the store at start.
 e2e_stop_pid "$H2_PID" host2

@@ -26,6 +26,7 @@ R1=${INSTANCE}r1
 R2=${INSTANCE}r2
 cl_cleanup() {
 	for _p in $PID1 $PID2; do
+		kill -CONT "$_p" 2>/dev/null
 		kill -TERM "$_p" 2>/dev/null
 		for _ in $(seq 50); do kill -0 "$_p" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$_p" 2>/dev/null
@@ -72,7 +73,7 @@ host_conf() {
 	"follower": { "docker_socket": null },
 	"cluster": { "enabled": true, "asn": 64700, "host_address": "$2",
 	  "peers": [ $3 ], "announce": [ "198.18.62.0/24" ],
-	  "frr_bin_dir": "$FRR" },
+	  "frr_bin_dir": "$FRR", "dead_after": 3 },
 	"scopes": [ { "name": "cl", "ipv4_network": "198.18.62.0/24",
 	  "ipv4_prefix_length": 28, "tags": ["default"],
 	  "egress": ["default"], "ingress": ["default"] } ]
@@ -215,6 +216,28 @@ check "container on host 1 pings host 2's gateway ($(gw "$pool2"))" \
 # The underlay itself is no network: its addresses do not reach containers.
 check "host 2's underlay address cannot reach the container on host 1" \
     sh -c "! ip netns exec '$R2' ping -c1 -W1 '$c1' >/dev/null"
+# Dead host cleanup (cluster.dead_after 3 s): host 1's netcraved stopped
+# (SIGSTOP: its record is no longer refreshed, nothing is deleted) drops out
+# of host 2's tag policy, so host 2's container no longer reaches host 1's;
+# resumed, it refreshes its record and its networks are admitted again.
+kill -STOP "$PID1"
+t0=$(date +%s%N)
+check "host 1 stopped: host 2's policy drops its pool $pool1" wait_for 10 \
+    sh -c "! ip netns exec '$R2' nft list table inet '${INSTANCE}h2' | grep -q 'daddr $pool1'"
+echo "# host 1 out of host 2's policy $(( ($(date +%s%N) - t0) / 1000000 )) ms after SIGSTOP (dead_after 3 s)"
+check "host 2 logs host 1 dead" grep -q \
+    "cluster: host 198.18.61.1 has not refreshed its record for 3 s: dead" "$T/h2/log"
+check "host 2 logs its networks out of the policy" grep -q \
+    "network: host 198.18.61.1 dead: its 1 networks out of the tag policy" "$T/h2/log"
+check "host 1 dead: host 2's container cannot reach host 1's" sh -c \
+    "! ip netns exec '${INSTANCE}c2' ping -c1 -W1 '$c1' >/dev/null"
+kill -CONT "$PID1"
+check "host 1 resumed: host 2's policy admits $pool1 again" wait_for 10 \
+    policy_knows "$R2" 2 "$pool1"
+check "host 1 back: host 2's container reaches host 1's again" wait_for 10 \
+    ip netns exec "${INSTANCE}c2" ping -c1 -W1 "$c1"
+check "host 1 did not count host 2 dead for its own stop" sh -c \
+    "! grep -q 'host 198.18.61.2 has not refreshed' '$T/h1/log'"
 # kill -9 host 1's netcraved: its FRR keeps the routes; a new netcraved takes
 # over (the orphaned zebra and bgpd are replaced).
 kill -KILL "$PID1"
