@@ -48,6 +48,8 @@ const struct server cluster_server = {
 struct cluster_seen {
 	char		*addr;
 	long long	 at;		/* util_monotonic_ms() */
+	unsigned int	 dead_after;	/* its own setting (its refresh is a
+					   quarter of it); 0: not said */
 	int		 dead;		/* not refreshed for dead_after */
 };
 
@@ -535,15 +537,32 @@ cluster_seen_find(const char *addr)
 	return (NULL);
 }
 
+/* The cluster.dead_after a host's record says it runs with; 0 if none. */
+static unsigned int
+cluster_record_dead_after(const void *value, size_t len)
+{
+	struct json		*doc;
+	struct json_error	 jerr;
+	int64_t			 v = 0;
+
+	if ((doc = json_parse(value, len, 0, &jerr)) == NULL)
+		return (0);
+	if (json_number_int64(json_get(doc, "dead_after"), 0, 86400, &v) != 0)
+		v = 0;
+	json_free(doc);
+	return ((unsigned int)v);
+}
+
 /*
- * A host's record written (a refresh) or removed.  A host that left is
- * forgotten: it withdrew what it published, and what is left counts again.
+ * A host's record written (a refresh: value) or removed (NULL).  A host that
+ * left is forgotten: it withdrew what it published, and what is left counts
+ * again.
  */
 static void
-cluster_seen_update(const char *addr, int present)
+cluster_seen_update(const char *addr, const void *value, size_t len)
 {
 	struct cluster_seen	*s;
-	int			 was_dead;
+	int			 was_dead, present = value != NULL;
 
 	if (strcmp(addr, cluster.host_address) == 0)
 		return;
@@ -566,6 +585,7 @@ cluster_seen_update(const char *addr, int present)
 		s->dead = 0;
 	}
 	s->at = util_monotonic_ms();
+	s->dead_after = cluster_record_dead_after(value, len);
 	if (s->dead) {
 		s->dead = 0;
 		log_info("cluster: host %s refreshed its record again: back",
@@ -608,7 +628,7 @@ cluster_on_change(const char *kind, const char *key, const void *value,
 	if (strcmp(kind, CLUSTER_KIND_HOST) != 0)
 		return;
 	cluster_member(key, value != NULL);
-	cluster_seen_update(key, value != NULL);
+	cluster_seen_update(key, value, len);
 }
 
 static void
@@ -632,6 +652,8 @@ cluster_register(void)
 	json_gen_int(g, "asn", cluster.conf->cluster_asn);
 	/* Each refresh a new value: the others see a change. */
 	json_gen_int(g, "refresh", (long long)cluster.refreshes++);
+	/* The others wait for the longer of theirs and ours. */
+	json_gen_int(g, "dead_after", cluster.conf->cluster_dead_after);
 	yajl_gen_map_close(g);
 	yajl_gen_get_buf(g, &text, &len);
 	if (store_put(cluster.store, CLUSTER_KIND_HOST, cluster.host_address,
@@ -652,7 +674,7 @@ cluster_live_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct cluster_seen	*s;
 	long long		 now = util_monotonic_ms();
-	unsigned int		 dead_after = cluster.conf->cluster_dead_after;
+	unsigned int		 dead_after;
 	size_t			 i;
 
 	cluster_register();
@@ -662,6 +684,10 @@ cluster_live_cb(evutil_socket_t fd, short events, void *arg)
 	cluster.live_last = now;
 	for (i = 0; i < cluster.nseen; i++) {
 		s = &cluster.seen[i];
+		/* A host set to refresh less often is given its own time. */
+		dead_after = cluster.conf->cluster_dead_after;
+		if (s->dead_after > dead_after)
+			dead_after = s->dead_after;
 		if (s->dead || now - s->at < (long long)dead_after * 1000)
 			continue;
 		s->dead = 1;
@@ -728,7 +754,8 @@ cluster_init(const struct server_env *env, char *err, size_t errlen)
 		if (strcmp(env->records[i].kind, CLUSTER_KIND_HOST) == 0) {
 			cluster_member(env->records[i].key, 1);
 			/* Counted from now: when it last wrote is unknown. */
-			cluster_seen_update(env->records[i].key, 1);
+			cluster_seen_update(env->records[i].key,
+			    env->records[i].value, env->records[i].len);
 		}
 
 	if (conf->cluster_frr_dir != NULL)
