@@ -25,26 +25,12 @@ cleanup() {
 trap cleanup EXIT
 BASE=$(shuf -i 41000-50000 -n 1)
 DNSPORT=$BASE ACMEPORT=$((BASE + 1)) MGMTPORT=$((BASE + 2))
-HTTPPORT=$((BASE + 3)) TLSPORT=$((BASE + 4))
+HTTPPORT=$((BASE + 3))
 now() { date +%s.%N; }
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -days 2 -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-    -keyout "$T/pebble.key" -out "$T/pebble.crt" 2>/dev/null
-cat > "$T/pebble.json" <<JSON
-{ "pebble": { "listenAddress": "127.0.0.1:$ACMEPORT",
-	"managementListenAddress": "127.0.0.1:$MGMTPORT",
-	"certificate": "$T/pebble.crt", "privateKey": "$T/pebble.key",
-	"httpPort": $HTTPPORT, "tlsPort": $TLSPORT, "ocspResponderURL": "",
-	"externalAccountBindingRequired": false } }
-JSON
-PEBBLE_VA_NOSLEEP=1 pebble -config "$T/pebble.json" \
-    -dnsserver "127.0.0.1:$DNSPORT" >"$T/pebble.log" 2>&1 &
-PIDS="$PIDS $!"
-for _ in $(seq 100); do
-	curl -sfk "https://127.0.0.1:$MGMTPORT/roots/0" >/dev/null 2>&1 && break
-	sleep 0.1
-done
+. "$top/tests/helpers/pebble.sh"
+pebble_start "$T" "$DNSPORT" "$ACMEPORT" "$MGMTPORT" "$HTTPPORT"
+PIDS="$PIDS $PEBBLE_PID"
 recs=
 for i in $(seq 1 "$runs"); do
 	recs="$recs\"n$i A 127.0.0.1\", \"l$i A 127.0.0.1\", "

@@ -27,6 +27,7 @@
 
 #include "acme.h"
 #include "conf.h"
+#include "control.h"
 #include "crypto.h"
 #include "dns.h"
 #include "http.h"
@@ -1394,36 +1395,39 @@ acme_cert_remove(struct acme_order *o)
 	acme_order_free(o);
 }
 
-void
-acme_cert_status(const struct acme_order *o, time_t *next, const char **error)
+time_t
+acme_cert_renew_next(const struct acme_order *o, time_t not_before,
+    time_t not_after, const char **error)
 {
-	*next = o->timer != NULL ? o->next : 0;
-	*error = o->last_error;
+	*error = NULL;
+	if (o != NULL) {
+		*error = o->last_error;
+		if (o->timer != NULL && o->next != 0)
+			return (o->next);
+	}
+	if (not_after == 0)
+		return (0);
+	return (not_after - (not_after - not_before) / 3);
 }
 
 void
-acme_certs_json(void *arg)
+acme_certs_json(yajl_gen g)
 {
-	yajl_gen		 g = arg;
 	struct acme_order	*o;
-	char			 when[32];
+	struct control_cert	 c;
 
 	TAILQ_FOREACH(o, &acme_orders, entry) {
 		if (!o->config)
 			continue;
-		yajl_gen_map_open(g);
-		json_gen_string(g, "volume", "-");
-		json_gen_string(g, "names", o->names[0]);
-		json_gen_string(g, "issuer", "acme");
-		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ",
-		    gmtime(&o->not_after));
-		json_gen_string(g, "not_after", o->not_after != 0 ? when : "-");
-		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ",
-		    gmtime(&o->next));
-		json_gen_string(g, "renew_at", when);
-		if (o->last_error != NULL)
-			json_gen_string(g, "error", o->last_error);
-		yajl_gen_map_close(g);
+		memset(&c, 0, sizeof c);
+		c.volume = "-";
+		c.names = o->names[0];
+		c.issuer = "acme";
+		c.not_before = o->not_before;
+		c.not_after = o->not_after;
+		c.renew_at = acme_cert_renew_next(o, o->not_before,
+		    o->not_after, &c.error);
+		control_cert_entry(g, &c);
 	}
 }
 

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include <yajl/yajl_gen.h>
+
 #include "server.h"
 
 struct json;
@@ -80,13 +82,17 @@ typedef void	(*acme_cert_fn)(const char *error, const char *chain,
 struct acme_order *acme_cert_add(const char *label, char *const *names,
 		    time_t not_before, time_t not_after, acme_cert_fn, void *);
 void		 acme_cert_remove(struct acme_order *);
-/* Its next order (renewal or retry; 0 before the client runs) and the
- * last failure (NULL since the last issuance). */
-void		 acme_cert_status(const struct acme_order *, time_t *next,
-		    const char **error);
-/* The certificates of acme.names as `netcravectl certs` entries, appended
- * to the array open in g (a yajl_gen). */
-void		 acme_certs_json(void *g);
+/*
+ * When a holder's certificate is renewed next: the ACME client's time once it
+ * runs (its order's timer: ARI, back-off), else a third of the lifetime
+ * before the end (the internal CA's rule, and o NULL: no ACME order).
+ * error: the order's last failure, NULL since the last issuance or none.
+ */
+time_t		 acme_cert_renew_next(const struct acme_order *o,
+		    time_t not_before, time_t not_after, const char **error);
+/* The certificates of acme.names as GET /certs entries, appended to the
+ * array open in g. */
+void		 acme_certs_json(yajl_gen g);
 /* 1 when the acme section is configured and the client runs. */
 int		 acme_running(void);
 /* The CA's root certificate file (acme.issuer_root), NULL if none known. */

@@ -496,6 +496,9 @@ static const struct conf_key conf_cluster_keys[] = {
 	  "/usr/lib/frr", NULL, conf_check_path, NULL },
 	{ "frr_dir", CONF_STRING, C(cluster_frr_dir), CONF_NULLABLE, 0, 0, 0,
 	  NULL, NULL, NULL, NULL },
+	/* Dead host cleanup. */
+	{ "dead_after", CONF_UINT, C(cluster_dead_after), 0, 2, 86400, 120,
+	  NULL, NULL, NULL, NULL },
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 

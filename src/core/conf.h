@@ -204,6 +204,9 @@ struct conf {
 	char		*cluster_vrf;		/* NULL: the default VRF */
 	char		*cluster_frr_bin_dir;	/* zebra, bgpd: /usr/lib/frr */
 	char		*cluster_frr_dir;	/* config and sockets; NULL: <run_dir>/frr */
+	/* Dead host cleanup: a host whose record was not refreshed for this
+	 * long is left out of DNS and the tag policy until it is again. */
+	unsigned int	 cluster_dead_after;	/* seconds */
 
 	/* The address schema. */
 	struct conf_scope *scopes;	/* top-level scopes */

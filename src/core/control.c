@@ -10,6 +10,7 @@
 
 #include <event2/buffer.h>
 
+#include "acme.h"
 #include "cluster.h"
 #include "conf.h"
 #include "control.h"
@@ -44,6 +45,7 @@ static void	metrics_get(struct http_request *, void *);
 static void	control_ingress(struct http_request *, void *);
 static void	control_ingress_renew(struct http_request *, void *);
 static void	control_records(struct http_request *, void *);	/* dns3 */
+static void	control_certs(struct http_request *, void *);
 /* netcravectl children (issue 11). */
 static void	control_children(struct http_request *, void *);
 
@@ -54,7 +56,7 @@ static const struct http_route control_routes[] = {
 	{ "GET", "/pools", 0, control_pools, NULL, NULL },
 	{ "GET", "/containers", 0, control_containers, NULL, NULL },
 	{ "GET", "/volumes", 0, volume_control_volumes, NULL, NULL },
-	{ "GET", "/certs", 0, volume_control_certs, NULL, NULL },
+	{ "GET", "/certs", 0, control_certs, NULL, NULL },
 	{ "GET", "/networks", 0, control_networks, NULL, NULL },
 	{ "GET", "/endpoints", 0, control_networks, NULL, NULL },
 	{ "GET", "/ingress", 0, control_ingress, NULL, NULL },
@@ -228,6 +230,51 @@ control_records(struct http_request *req, void *arg)
 	yajl_gen	g = json_gen_new();
 
 	dns_gen_records(g);
+	control_reply_gen(req, 200, g);
+}
+
+/* One entry of GET /certs; times as RFC 3339 UTC, "-" before the first
+ * certificate. */
+void
+control_cert_entry(yajl_gen g, const struct control_cert *c)
+{
+	char	when[32];
+
+	yajl_gen_map_open(g);
+	json_gen_string(g, "volume", c->volume);
+	json_gen_string(g, "names", c->names);
+	json_gen_string(g, "issuer", c->issuer);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ",
+	    gmtime(&c->not_before));
+	json_gen_string(g, "not_before", c->not_before != 0 ? when : "-");
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ",
+	    gmtime(&c->not_after));
+	json_gen_string(g, "not_after", c->not_after != 0 ? when : "-");
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ",
+	    gmtime(&c->renew_at));
+	json_gen_string(g, "renew_at", c->renew_at != 0 ? when : "-");
+	if (c->error != NULL)
+		json_gen_string(g, "error", c->error);
+	yajl_gen_map_close(g);
+}
+
+/*
+ * GET /certs: every certificate netcraved keeps, asked of each holder:
+ * certificate volumes, the names of acme.names, the ingress hosts.
+ */
+static void
+control_certs(struct http_request *req, void *arg)
+{
+	yajl_gen	g = json_gen_new();
+
+	yajl_gen_map_open(g);
+	json_gen_key(g, "certs");
+	yajl_gen_array_open(g);
+	volume_certs_json(g);
+	acme_certs_json(g);
+	ingress_certs_json(g);
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
 	control_reply_gen(req, 200, g);
 }
 

@@ -58,22 +58,22 @@ int		 dns_db_set_static(struct dns_db *, char *const *lines,
 /* A container's records, replacing what it had; remove forgets them. */
 void		 dns_container_set(struct dns_db *, const struct dockerd_container *);
 void		 dns_container_remove(struct dns_db *, const char *id);
-/* dns_share.c: the cluster's hosts answer for each other's containers
- * (host NULL: no cluster, nothing shared). */
+/*
+ * dns_share.c: the cluster's hosts answer for each other's containers (host
+ * NULL: no cluster, nothing shared).  alive (NULL: every host) tells whether
+ * a host counts; dns_share_host is told when one dies or comes back.
+ */
 struct store;
 struct server_record;
 void		 dns_share_init(const char *host, struct store *,
 		    const struct server_record *, size_t,
-		    struct dns_db *(*db)(void), void (*changed)(void));
-void		 dns_share_publish(struct dns_db *, const char *id);
+		    struct dns_db *(*db)(void), void (*changed)(void),
+		    int (*alive)(const char *host));
+void		 dns_share_publish(const struct dockerd_container *);
 void		 dns_share_withdraw(const char *id);
 void		 dns_share_replay(struct dns_db *);
+void		 dns_share_host(const char *host, int alive);
 void		 dns_share_shutdown(void);
-/* A source's records as presentation lines (NULL: no such source), and
- * records from another host set as a source (the zones' structure refused). */
-char		**dns_source_lines(const struct dns_db *, const char *id);
-int		 dns_db_set_source_lines(struct dns_db *, const char *id,
-		    char *const *lines, char *err, size_t errlen);
 /* Rebuild the answer index if anything changed (the serial goes up then);
  * returns 1 when it did.  The query path calls it itself when needed. */
 int		 dns_db_commit(struct dns_db *);

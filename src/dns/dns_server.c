@@ -21,6 +21,7 @@
 #include <event2/listener.h>
 
 #include "conf.h"
+#include "cluster.h"
 #include "dns.h"
 #include "dockerd.h"
 #include "json.h"
@@ -672,7 +673,7 @@ dns_watch(enum dockerd_change change, const struct dockerd_container *c,
 	(void)arg;
 	if (change == DOCKERD_CONTAINER_UP && c->running) {
 		dns_container_set(dns.db, c);
-		dns_share_publish(dns.db, c->id);
+		dns_share_publish(c);
 	} else {
 		dns_container_remove(dns.db, c->id);
 		dns_share_withdraw(c->id);
@@ -680,14 +681,13 @@ dns_watch(enum dockerd_change change, const struct dockerd_container *c,
 	dns_changed();
 }
 
-/* Replay a known container into a fresh db (reload). */
+/* Replay a known container into a fresh db (reload); what the other hosts
+ * have of it, its description, does not change with our config. */
 static void
 dns_replay(const struct dockerd_container *c, void *arg)
 {
-	if (c->running) {
+	if (c->running)
 		dns_container_set(arg, c);
-		dns_share_publish(arg, c->id);
-	}
 }
 
 /* The db in force, for dns_share. */
@@ -862,7 +862,8 @@ dns_init(const struct server_env *env, char *err, size_t errlen)
 	event_add(dns.ev_resign, &hour);
 	dns_share_init(env->conf->cluster_enabled ?
 	    env->conf->cluster_host_address : NULL, env->store, env->records,
-	    env->nrecords, dns_current_db, dns_changed);
+	    env->nrecords, dns_current_db, dns_changed, cluster_host_alive);
+	cluster_watch_hosts(dns_share_host);
 	dns_db_commit(dns.db);
 	dns.notified_serial = dns_db_serial(dns.db);
 	dockerd_watch(dns_watch, NULL);

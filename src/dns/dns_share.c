@@ -1,7 +1,11 @@
 /* dns_share.c: in a cluster every host answers for every container: each
- * host puts its containers' records in the shared store (one record per
- * container, its DNS records as presentation lines) and serves the other
- * hosts' as sources of their own, following the store's change log. */
+ * host puts its running containers in the shared store (one record per
+ * container, key "host/id", in the shape of dockerd's inspection) and makes
+ * the other hosts' records itself, with the follower's parser and
+ * dns_container_set, as for its own containers, following the store's
+ * change log.  A host publishes descriptions, never records: the names a
+ * container may claim (io.netcrave.dns.records confined to its own names,
+ * no SOA, NS or DNSSEC records) are checked by the host that serves them. */
 #include "config.h"
 
 #include <sys/queue.h>
@@ -11,19 +15,26 @@
 #include <string.h>
 
 #include "dns.h"
+#include "dockerd.h"
+#include "dockerd_private.h"
 #include "json.h"
 #include "log.h"
 #include "store.h"
 #include "util.h"
 #include "xmalloc.h"
 
-#define DNS_KIND_SOURCE		"dns.source"
+#define DNS_KIND_CONTAINER	"dns.container"
+/* What hosts before this one published (records as lines): their own are
+ * deleted at start, the others' ignored. */
+#define DNS_KIND_OLD		"dns.source"
 
-/* Another host's container: kept to be replayed into a new db on reload. */
+/* Another host's container: kept to be replayed into a new db on reload, and
+ * while its host is dead (see dns_share_host). */
 struct dns_remote {
-	char			*key;		/* "host/container id" */
-	char			**lines;
-	TAILQ_ENTRY(dns_remote)	 entry;
+	char				*key;	/* "host/container id" */
+	char				*host;	/* the key's host part */
+	struct dockerd_container	*c;	/* its id is key */
+	TAILQ_ENTRY(dns_remote)		 entry;
 };
 TAILQ_HEAD(dns_remote_list, dns_remote);
 
@@ -32,6 +43,7 @@ static struct {
 	struct store		*store;
 	struct dns_db		*(*db)(void);
 	void			(*changed)(void);
+	int			(*alive)(const char *host);
 	struct dns_remote_list	 remote;
 } share = { .remote = TAILQ_HEAD_INITIALIZER(share.remote) };
 
@@ -51,70 +63,81 @@ dns_share_forget(struct dns_remote *r)
 {
 	TAILQ_REMOVE(&share.remote, r, entry);
 	free(r->key);
-	util_strv_free(r->lines);
+	free(r->host);
+	dockerd_container_free(r->c);
 	free(r);
+}
+
+/* Whether key ("host/id") is this host's. */
+static int
+dns_share_ours(const char *key)
+{
+	size_t	n = strlen(share.host);
+
+	return (strncmp(key, share.host, n) == 0 && key[n] == '/');
 }
 
 /* Whether key ("host/id") is another host's. */
 static int
 dns_share_theirs(const char *key)
 {
-	size_t	n = strlen(share.host);
-
-	return (!(strncmp(key, share.host, n) == 0 && key[n] == '/') &&
+	return (!dns_share_ours(key) && key[0] != '/' &&
 	    strchr(key, '/') != NULL);
 }
 
-/* Another host's records (value NULL: removed) into our zones. */
+/* Whether r's host counts: alive, or nobody tells (no cluster server). */
+static int
+dns_share_alive(const struct dns_remote *r)
+{
+	return (share.alive == NULL || share.alive(r->host));
+}
+
+/*
+ * Another host's container (value NULL: removed) into our zones.  Its
+ * records are made here from its description; the source is named by the
+ * store's key, so a host cannot replace another's (or our) container by
+ * publishing its id.
+ */
 static void
 dns_share_take(const char *key, const void *value, size_t len)
 {
-	struct dns_remote	*r;
-	struct json		*doc;
-	struct json_error	 jerr;
-	const struct json	*a;
-	char			**lines, err[256];
-	size_t			  i;
+	struct dns_remote		*r;
+	struct dockerd_container	*c;
+	struct json			*doc;
+	struct json_error		 jerr;
+	char				 err[256];
 
 	if ((r = dns_share_find(key)) != NULL)
 		dns_share_forget(r);
-	if (value == NULL) {
-		dns_container_remove(share.db(), key);
+	dns_container_remove(share.db(), key);
+	if (value == NULL)
 		return;
-	}
 	if ((doc = json_parse(value, len, 0, &jerr)) == NULL) {
-		log_warnx("dns: records of %s: %s", key, jerr.message);
+		log_warnx("dns: container %s: %s", key, jerr.message);
 		return;
 	}
-	a = json_get(doc, "records");
-	if (a == NULL || a->type != JSON_ARRAY) {
-		log_warnx("dns: records of %s: no \"records\" array", key);
-		json_free(doc);
-		return;
-	}
-	lines = xcalloc(a->nchildren + 1, sizeof *lines);
-	for (i = 0; i < a->nchildren; i++)
-		lines[i] = xstrdup(a->children[i]->type == JSON_STRING ?
-		    a->children[i]->string : "");
+	c = dockerd_container_read(doc, err, sizeof err);
 	json_free(doc);
-	if (dns_db_set_source_lines(share.db(), key, lines, err,
-	    sizeof err) == -1) {
-		log_warnx("dns: records of %s refused: %s", key, err);
-		util_strv_free(lines);
-		dns_container_remove(share.db(), key);
+	if (c == NULL) {
+		log_warnx("dns: container %s: %s", key, err);
 		return;
 	}
+	free(c->id);
+	c->id = xstrdup(key);
 	r = xcalloc(1, sizeof *r);
 	r->key = xstrdup(key);
-	r->lines = lines;
+	r->host = xstrndup(key, strcspn(key, "/"));
+	r->c = c;
 	TAILQ_INSERT_TAIL(&share.remote, r, entry);
+	if (c->running && dns_share_alive(r))
+		dns_container_set(share.db(), c);
 }
 
 static void
 dns_share_on_change(const char *kind, const char *key, const void *value,
     size_t len, void *arg)
 {
-	if (strcmp(kind, DNS_KIND_SOURCE) != 0 || !dns_share_theirs(key))
+	if (strcmp(kind, DNS_KIND_CONTAINER) != 0 || !dns_share_theirs(key))
 		return;
 	dns_share_take(key, value, len);
 	share.changed();
@@ -124,13 +147,14 @@ static void
 dns_share_stored(const char *error, void *arg)
 {
 	if (error != NULL)
-		log_warnx("dns: sharing records: %s", error);
+		log_warnx("dns: sharing containers: %s", error);
 }
 
 void
 dns_share_init(const char *host, struct store *store,
     const struct server_record *records, size_t nrecords,
-    struct dns_db *(*db)(void), void (*changed)(void))
+    struct dns_db *(*db)(void), void (*changed)(void),
+    int (*alive)(const char *))
 {
 	size_t	 i;
 
@@ -140,50 +164,48 @@ dns_share_init(const char *host, struct store *store,
 	share.store = store;
 	share.db = db;
 	share.changed = changed;
+	share.alive = alive;
 	for (i = 0; i < nrecords; i++) {
-		if (strcmp(records[i].kind, DNS_KIND_SOURCE) != 0)
-			continue;
-		if (dns_share_theirs(records[i].key))
+		if (strcmp(records[i].kind, DNS_KIND_CONTAINER) == 0 &&
+		    dns_share_theirs(records[i].key))
 			dns_share_take(records[i].key, records[i].value,
 			    records[i].len);
-		else {
+		else if (dns_share_ours(records[i].key) &&
+		    (strcmp(records[i].kind, DNS_KIND_CONTAINER) == 0 ||
+		    strcmp(records[i].kind, DNS_KIND_OLD) == 0)) {
 			/* Ours from an earlier run: dockerd's containers are
 			 * published again as the follower reports them. */
-			store_del(store, DNS_KIND_SOURCE, records[i].key,
+			store_del(store, records[i].kind, records[i].key,
 			    dns_share_stored, NULL);
 		}
 	}
 	if (store_watch(store, dns_share_on_change, NULL) == -1)
-		log_warnx("dns: cannot follow the other hosts' records");
+		log_warnx("dns: cannot follow the other hosts' containers");
 }
 
-/* A container's records as they are now in db, for the other hosts. */
+/* A container of ours as it is now (running or not), for the other hosts. */
 void
-dns_share_publish(struct dns_db *db, const char *id)
+dns_share_publish(const struct dockerd_container *c)
 {
 	yajl_gen		 g;
 	const unsigned char	*text;
-	char			**lines, *key;
-	size_t			  len;
+	char			*key;
+	size_t			 len;
 
 	if (share.host == NULL)
 		return;
-	if ((lines = dns_source_lines(db, id)) == NULL) {
-		dns_share_withdraw(id);
+	if (!c->running) {
+		dns_share_withdraw(c->id);
 		return;
 	}
 	g = json_gen_new();
-	yajl_gen_map_open(g);
-	json_gen_string(g, "host", share.host);
-	json_gen_strv(g, "records", lines);
-	yajl_gen_map_close(g);
+	dockerd_container_gen(g, c);
 	yajl_gen_get_buf(g, &text, &len);
-	xasprintf(&key, "%s/%s", share.host, id);
-	store_put(share.store, DNS_KIND_SOURCE, key, text, len,
+	xasprintf(&key, "%s/%s", share.host, c->id);
+	store_put(share.store, DNS_KIND_CONTAINER, key, text, len,
 	    dns_share_stored, NULL);
 	free(key);
 	yajl_gen_free(g);
-	util_strv_free(lines);
 }
 
 void
@@ -194,21 +216,49 @@ dns_share_withdraw(const char *id)
 	if (share.host == NULL)
 		return;
 	xasprintf(&key, "%s/%s", share.host, id);
-	store_del(share.store, DNS_KIND_SOURCE, key, dns_share_stored, NULL);
+	store_del(share.store, DNS_KIND_CONTAINER, key, dns_share_stored,
+	    NULL);
 	free(key);
 }
 
-/* The other hosts' records into a new db (reload). */
+/* The other hosts' running containers (of hosts alive) into db (reload). */
 void
 dns_share_replay(struct dns_db *db)
 {
 	struct dns_remote	*r;
-	char			 err[256];
 
 	TAILQ_FOREACH(r, &share.remote, entry)
-		if (dns_db_set_source_lines(db, r->key, r->lines, err,
-		    sizeof err) == -1)
-			log_warnx("dns: records of %s: %s", r->key, err);
+		if (r->c->running && dns_share_alive(r))
+			dns_container_set(db, r->c);
+}
+
+/*
+ * host died (alive 0: no refresh of its cluster record for cluster.dead_after
+ * seconds) or came back: its containers leave the zones or return.  What it
+ * published stays in the store and here.
+ */
+void
+dns_share_host(const char *host, int alive)
+{
+	struct dns_remote	*r;
+	size_t			 n = 0;
+
+	if (share.host == NULL)
+		return;
+	TAILQ_FOREACH(r, &share.remote, entry) {
+		if (strcmp(r->host, host) != 0)
+			continue;
+		if (alive && r->c->running)
+			dns_container_set(share.db(), r->c);
+		else
+			dns_container_remove(share.db(), r->key);
+		n++;
+	}
+	if (n == 0)
+		return;
+	log_info("dns: host %s %s: %zu containers %s", host, alive ? "back" :
+	    "dead", n, alive ? "served again" : "no longer served");
+	share.changed();
 }
 
 void
@@ -220,4 +270,5 @@ dns_share_shutdown(void)
 		dns_share_forget(r);
 	free(share.host);
 	share.host = NULL;
+	share.alive = NULL;
 }

@@ -636,11 +636,10 @@ dns_type_reserved(ldns_rr_type t)
 
 /*
  * Presentation lines into records of the zones served, the SOA and RRSIG
- * netcraved makes refused; strict (records from another host) refuses every
- * type of the zones' own structure too.
+ * netcraved makes refused.
  */
 static int
-dns_lines_parse(struct dns_db *db, char *const *lines, int strict,
+dns_lines_parse(struct dns_db *db, char *const *lines,
     struct dns_rec ***rrsp, size_t *np, char *err, size_t errlen)
 {
 	struct dns_rec	**rrs = NULL;
@@ -668,11 +667,9 @@ dns_lines_parse(struct dns_db *db, char *const *lines, int strict,
 			goto fail;
 		}
 		t = ldns_rr_get_type(rr);
-		if (t == LDNS_RR_TYPE_SOA || t == LDNS_RR_TYPE_RRSIG ||
-		    (strict && dns_type_reserved(t))) {
-			snprintf(err, errlen, "%s: %s records are made by "
-			    "netcraved", lines[i], strict ?
-			    "the zone's own" : "SOA and RRSIG");
+		if (t == LDNS_RR_TYPE_SOA || t == LDNS_RR_TYPE_RRSIG) {
+			snprintf(err, errlen, "%s: SOA and RRSIG records are "
+			    "made by netcraved", lines[i]);
 			ldns_rr_free(rr);
 			goto fail;
 		}
@@ -695,84 +692,10 @@ dns_db_set_static(struct dns_db *db, char *const *lines, char *err,
 	struct dns_rec	**rrs;
 	size_t		  n;
 
-	if (dns_lines_parse(db, lines, 0, &rrs, &n, err, errlen) == -1)
+	if (dns_lines_parse(db, lines, &rrs, &n, err, errlen) == -1)
 		return (-1);
 	dns_source_replace(db, "", rrs, n);
 	return (0);
-}
-
-int
-dns_db_set_source_lines(struct dns_db *db, const char *id,
-    char *const *lines, char *err, size_t errlen)
-{
-	struct dns_rec	**rrs;
-	size_t		  n;
-
-	if (*id == '\0') {
-		snprintf(err, errlen, "empty source name");
-		return (-1);
-	}
-	if (dns_lines_parse(db, lines, 1, &rrs, &n, err, errlen) == -1)
-		return (-1);
-	dns_source_replace(db, id, rrs, n);
-	return (0);
-}
-
-/* A compact record back into an ldns one (NULL if its data is not valid). */
-static ldns_rr *
-dns_rec_rr(const struct dns_rec *rec)
-{
-	ldns_rr		*rr;
-	ldns_rdf	*owner;
-	uint8_t		*wire;
-	size_t		 pos = 0;
-
-	if ((owner = ldns_dname_new_frm_data(rec->ownerlen, rec->data)) == NULL)
-		return (NULL);
-	rr = ldns_rr_new();
-	ldns_rr_set_owner(rr, owner);
-	ldns_rr_set_ttl(rr, rec->ttl);
-	ldns_rr_set_type(rr, (ldns_rr_type)rec->type);
-	ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
-	/* ldns reads the rdata as on the wire: its length first. */
-	wire = xmalloc(2 + (size_t)rec->rdlen);
-	wire[0] = rec->rdlen >> 8;
-	wire[1] = rec->rdlen & 0xff;
-	memcpy(wire + 2, rec->data + rec->ownerlen, rec->rdlen);
-	if (ldns_wire2rdf(rr, wire, 2 + (size_t)rec->rdlen, &pos) !=
-	    LDNS_STATUS_OK) {
-		ldns_rr_free(rr);
-		rr = NULL;
-	}
-	free(wire);
-	return (rr);
-}
-
-char **
-dns_source_lines(const struct dns_db *db, const char *id)
-{
-	const struct dns_source	*s;
-	ldns_rr			*rr;
-	char			**lines, *text;
-	size_t			  at, i, n = 0;
-	int			  found;
-
-	at = dns_source_find(db, id, &found);
-	if (!found)
-		return (NULL);
-	s = &db->sources[at];
-	lines = xcalloc(s->nrrs + 1, sizeof *lines);
-	for (i = 0; i < s->nrrs; i++) {
-		if ((rr = dns_rec_rr(s->rrs[i])) == NULL)
-			continue;
-		if ((text = ldns_rr2str(rr)) != NULL) {
-			text[strcspn(text, "\n")] = '\0';
-			lines[n++] = xstrdup(text);
-			free(text);
-		}
-		ldns_rr_free(rr);
-	}
-	return (lines);
 }
 
 /* Whether owner is one of the names, or below one. */

@@ -27,6 +27,7 @@
 #include "acme.h"
 #include "ca.h"
 #include "conf.h"
+#include "control.h"
 #include "dockerd.h"
 #include "ingress.h"
 #include "json.h"
@@ -178,7 +179,9 @@ ingress_cert_push(const char *host, const char *path, const char *pem,
 /*
  * The ACME CA issued (or renewed) host's certificate: it replaces the file
  * (the internal CA's until then) and, with haproxy serving the host already,
- * goes into the running worker.  A failed order keeps what is there.
+ * goes into the running worker.  A failed order keeps what is there.  arg is
+ * the service's host string: it stays put when ig.services is reallocated,
+ * and the order is removed before it is freed.
  */
 static void
 ingress_acme_done(const char *error, const char *chain, size_t chainlen,
@@ -229,10 +232,9 @@ ingress_acme_add(struct ingress_service *s)
 	if (!acme_running())
 		log_warnx("ingress: %s asks for an ACME certificate, but no "
 		    "acme section runs: the internal CA's serves", s->host);
-	s->acme_host = xstrdup(s->host);
 	xasprintf(&label, "ingress %s", s->host);
 	s->acme = acme_cert_add(label, names, 0, 0, ingress_acme_done,
-	    s->acme_host);
+	    s->host);
 	free(label);
 }
 
@@ -919,12 +921,12 @@ ingress_shutdown(void)
 			free(ig.services[i].slots[j].addr);
 		}
 		free(ig.services[i].slots);
+		/* Before the host, the callback's argument, goes. */
+		if (ig.services[i].acme != NULL)
+			acme_cert_remove(ig.services[i].acme);
 		free(ig.services[i].host);
 		free(ig.services[i].backend);
 		free(ig.services[i].waf_set);
-		if (ig.services[i].acme != NULL)
-			acme_cert_remove(ig.services[i].acme);
-		free(ig.services[i].acme_host);
 	}
 	free(ig.services);
 	for (i = 0; i < ig.nkept; i++)
@@ -981,19 +983,18 @@ ingress_gen(yajl_gen g)
 }
 
 /*
- * The ingress hosts' certificates for `netcravectl certs`: issuer, expiry,
- * next renewal (the ACME client's, or a third before the end for the
- * internal CA's) and the last ACME error.
+ * The ingress hosts' certificates for GET /certs: issuer, expiry, next
+ * renewal and the last ACME error, read from the files haproxy loads.
  */
 void
 ingress_certs_json(yajl_gen g)
 {
 	const struct ingress_service	*s;
+	struct control_cert		 c;
 	X509				*cert;
 	FILE				*f;
-	char				*path, when[32];
-	const char			*error;
-	time_t				 not_before, not_after, next;
+	char				*path;
+	time_t				 not_before, not_after;
 	size_t				 i;
 
 	if (!ig.started || ig.cfg.https_listen[0] == '\0')
@@ -1011,26 +1012,15 @@ ingress_certs_json(yajl_gen g)
 			fclose(f);
 		}
 		free(path);
-		next = not_after - (not_after - not_before) / 3;
-		error = NULL;
-		if (s->acme != NULL) {
-			acme_cert_status(s->acme, &next, &error);
-			if (next == 0)
-				next = not_after - (not_after - not_before) / 3;
-		}
-		yajl_gen_map_open(g);
-		json_gen_string(g, "volume", "-");
-		json_gen_string(g, "names", s->host);
-		json_gen_string(g, "issuer", s->acme != NULL ? "acme" :
-		    "internal");
-		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ",
-		    gmtime(&not_after));
-		json_gen_string(g, "not_after", not_after != 0 ? when : "-");
-		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&next));
-		json_gen_string(g, "renew_at", when);
-		if (error != NULL)
-			json_gen_string(g, "error", error);
-		yajl_gen_map_close(g);
+		memset(&c, 0, sizeof c);
+		c.volume = "-";
+		c.names = s->host;
+		c.issuer = s->acme != NULL ? "acme" : "internal";
+		c.not_before = not_before;
+		c.not_after = not_after;
+		c.renew_at = acme_cert_renew_next(s->acme, not_before,
+		    not_after, &c.error);
+		control_cert_entry(g, &c);
 	}
 }
 

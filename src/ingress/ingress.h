@@ -41,8 +41,10 @@ struct ingress_service {
 	size_t			 nslots;
 	struct acme_order	*acme;		/* certificate from the ACME CA
 						   (io.netcrave.ingress.cert),
-						   or NULL: the internal CA's */
-	char			*acme_host;	/* acme's callback argument */
+						   or NULL: the internal CA's;
+						   its callback's argument is
+						   host, which stays where it
+						   is when services moves */
 };
 
 /* What haproxy.cfg is written from, besides the services. */

@@ -44,6 +44,19 @@ const struct server cluster_server = {
 	"cluster", cluster_init, cluster_reload, cluster_shutdown
 };
 
+/* Another host of the membership: when its record was last written. */
+struct cluster_seen {
+	char		*addr;
+	long long	 at;		/* util_monotonic_ms() */
+	unsigned int	 dead_after;	/* its own setting (its refresh is a
+					   quarter of it); 0: not said */
+	int		 dead;		/* not refreshed for dead_after */
+};
+
+/* Who is told of hosts dying and coming back (DNS, the tag policy). */
+#define CLUSTER_HOST_FNS	4
+static void	(*cluster_host_fns[CLUSTER_HOST_FNS])(const char *, int);
+
 /* What start-up found; the kernel's modules do not change under us. */
 static struct {
 	int		 enabled;
@@ -59,6 +72,12 @@ static struct {
 	struct store	*store;
 	struct child	*zebra;
 	struct child	*bgpd;
+	struct cluster_seen *seen;	/* the other hosts' refreshes */
+	size_t		 nseen;
+	struct event	*ev_live;	/* refresh ours, look at theirs */
+	unsigned int	 live_ms;	/* its period: a quarter of dead_after */
+	long long	 live_last;	/* when it last ran, util_monotonic_ms() */
+	unsigned long long refreshes;	/* of our record, so each one differs */
 } cluster;
 
 static char	role_zebra[] = "frr-zebra";
@@ -496,12 +515,120 @@ cluster_member(const char *addr, int present)
 	cluster_vty_bgp(cmd);
 }
 
+/* Tell the watchers that addr died or came back. */
+static void
+cluster_host_tell(const char *addr, int alive)
+{
+	size_t	i;
+
+	for (i = 0; i < CLUSTER_HOST_FNS; i++)
+		if (cluster_host_fns[i] != NULL)
+			cluster_host_fns[i](addr, alive);
+}
+
+static struct cluster_seen *
+cluster_seen_find(const char *addr)
+{
+	size_t	i;
+
+	for (i = 0; i < cluster.nseen; i++)
+		if (strcmp(cluster.seen[i].addr, addr) == 0)
+			return (&cluster.seen[i]);
+	return (NULL);
+}
+
+/* The cluster.dead_after a host's record says it runs with; 0 if none. */
+static unsigned int
+cluster_record_dead_after(const void *value, size_t len)
+{
+	struct json		*doc;
+	struct json_error	 jerr;
+	int64_t			 v = 0;
+
+	if ((doc = json_parse(value, len, 0, &jerr)) == NULL)
+		return (0);
+	if (json_number_int64(json_get(doc, "dead_after"), 0, 86400, &v) != 0)
+		v = 0;
+	json_free(doc);
+	return ((unsigned int)v);
+}
+
+/*
+ * A host's record written (a refresh: value) or removed (NULL).  A host that
+ * left is forgotten: it withdrew what it published, and what is left counts
+ * again.
+ */
+static void
+cluster_seen_update(const char *addr, const void *value, size_t len)
+{
+	struct cluster_seen	*s;
+	int			 was_dead, present = value != NULL;
+
+	if (strcmp(addr, cluster.host_address) == 0)
+		return;
+	s = cluster_seen_find(addr);
+	if (!present) {
+		if (s == NULL)
+			return;
+		was_dead = s->dead;
+		free(s->addr);
+		*s = cluster.seen[--cluster.nseen];
+		if (was_dead)
+			cluster_host_tell(addr, 1);
+		return;
+	}
+	if (s == NULL) {
+		cluster.seen = xreallocarray(cluster.seen, cluster.nseen + 1,
+		    sizeof *cluster.seen);
+		s = &cluster.seen[cluster.nseen++];
+		s->addr = xstrdup(addr);
+		s->dead = 0;
+	}
+	s->at = util_monotonic_ms();
+	s->dead_after = cluster_record_dead_after(value, len);
+	if (s->dead) {
+		s->dead = 0;
+		log_info("cluster: host %s refreshed its record again: back",
+		    addr);
+		cluster_host_tell(addr, 1);
+	}
+}
+
+int
+cluster_host_alive(const char *addr)
+{
+	const struct cluster_seen	*s;
+
+	if (!cluster.enabled || addr == NULL ||
+	    (s = cluster_seen_find(addr)) == NULL)
+		return (1);
+	return (!s->dead);
+}
+
+void
+cluster_watch_hosts(void (*fn)(const char *, int))
+{
+	size_t	i;
+
+	for (i = 0; i < CLUSTER_HOST_FNS; i++)
+		if (cluster_host_fns[i] == fn)
+			return;
+	for (i = 0; i < CLUSTER_HOST_FNS; i++)
+		if (cluster_host_fns[i] == NULL) {
+			cluster_host_fns[i] = fn;
+			return;
+		}
+	fatalx("%s: too many watchers", __func__);
+}
+
 static void
 cluster_on_change(const char *kind, const char *key, const void *value,
     size_t len, void *arg)
 {
-	if (strcmp(kind, CLUSTER_KIND_HOST) == 0)
-		cluster_member(key, value != NULL);
+	if (strcmp(kind, CLUSTER_KIND_HOST) != 0)
+		return;
+	cluster_member(key, value != NULL);
+	cluster_seen_update(key, value, len);
 }
 
 static void
@@ -523,12 +650,70 @@ cluster_register(void)
 	yajl_gen_map_open(g);
 	json_gen_string(g, "instance", cluster.conf->instance);
 	json_gen_int(g, "asn", cluster.conf->cluster_asn);
+	/* Each refresh a new value: the others see a change. */
+	json_gen_int(g, "refresh", (long long)cluster.refreshes++);
+	/* The others wait for the longer of theirs and ours. */
+	json_gen_int(g, "dead_after", cluster.conf->cluster_dead_after);
 	yajl_gen_map_close(g);
 	yajl_gen_get_buf(g, &text, &len);
 	if (store_put(cluster.store, CLUSTER_KIND_HOST, cluster.host_address,
 	    text, len, cluster_registered, NULL) == -1)
 		log_warnx("cluster: cannot register this host in the store");
 	yajl_gen_free(g);
+}
+
+/*
+ * Every quarter of cluster.dead_after: our record written again, and the
+ * hosts whose records were not for dead_after declared dead.  If this timer
+ * itself ran late by more than a period (the process was stopped or the
+ * machine suspended), the others' silence may be ours: their clocks restart
+ * from now.
+ */
+static void
+cluster_live_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct cluster_seen	*s;
+	long long		 now = util_monotonic_ms();
+	unsigned int		 dead_after;
+	size_t			 i;
+
+	cluster_register();
+	if (now - cluster.live_last > 2 * (long long)cluster.live_ms)
+		for (i = 0; i < cluster.nseen; i++)
+			cluster.seen[i].at = now;
+	cluster.live_last = now;
+	for (i = 0; i < cluster.nseen; i++) {
+		s = &cluster.seen[i];
+		/* A host set to refresh less often is given its own time. */
+		dead_after = cluster.conf->cluster_dead_after;
+		if (s->dead_after > dead_after)
+			dead_after = s->dead_after;
+		if (s->dead || now - s->at < (long long)dead_after * 1000)
+			continue;
+		s->dead = 1;
+		log_warnx("cluster: host %s has not refreshed its record for "
+		    "%u s: dead; its containers' DNS records and its networks "
+		    "are left out until it does", s->addr, dead_after);
+		cluster_host_tell(s->addr, 0);
+	}
+}
+
+/* The refresh timer at a quarter of dead_after (at least 250 ms). */
+static void
+cluster_live_start(void)
+{
+	struct timeval	tv;
+
+	cluster.live_ms = cluster.conf->cluster_dead_after * 1000 / 4;
+	if (cluster.live_ms < 250)
+		cluster.live_ms = 250;
+	tv.tv_sec = cluster.live_ms / 1000;
+	tv.tv_usec = (cluster.live_ms % 1000) * 1000;
+	if (cluster.ev_live == NULL)
+		cluster.ev_live = event_new(cluster.base, -1, EV_PERSIST,
+		    cluster_live_cb, NULL);
+	cluster.live_last = util_monotonic_ms();
+	event_add(cluster.ev_live, &tv);
 }
 
 static int
@@ -566,8 +751,12 @@ cluster_init(const struct server_env *env, char *err, size_t errlen)
 	cluster.store = env->store;
 	/* The hosts that registered before: peers from the start. */
 	for (i = 0; i < env->nrecords; i++)
-		if (strcmp(env->records[i].kind, CLUSTER_KIND_HOST) == 0)
+		if (strcmp(env->records[i].kind, CLUSTER_KIND_HOST) == 0) {
 			cluster_member(env->records[i].key, 1);
+			/* Counted from now: when it last wrote is unknown. */
+			cluster_seen_update(env->records[i].key,
+			    env->records[i].value, env->records[i].len);
+		}
 
 	if (conf->cluster_frr_dir != NULL)
 		snprintf(dir, sizeof dir, "%s", conf->cluster_frr_dir);
@@ -603,6 +792,7 @@ cluster_init(const struct server_env *env, char *err, size_t errlen)
 	cluster.zebra = cluster_child(conf, dir, "zebra");
 	cluster.bgpd = cluster_child(conf, dir, "bgpd");
 	cluster_register();
+	cluster_live_start();
 	if (store_watch(env->store, cluster_on_change, NULL) == -1)
 		log_warnx("cluster: cannot follow the membership");
 	log_info("cluster: AS %u, %s on the underlay, FRR config %s",
@@ -621,6 +811,9 @@ cluster_reload(const struct conf *old, const struct conf *new, char *err,
 		return (-1);
 	}
 	cluster.conf = new;
+	if (cluster.enabled &&
+	    old->cluster_dead_after != new->cluster_dead_after)
+		cluster_live_start();
 	return (0);
 }
 
@@ -628,6 +821,13 @@ cluster_reload(const struct conf *old, const struct conf *new, char *err,
 static void
 cluster_shutdown(void)
 {
+	size_t	i;
+
+	if (cluster.ev_live != NULL)
+		event_free(cluster.ev_live);
+	for (i = 0; i < cluster.nseen; i++)
+		free(cluster.seen[i].addr);
+	free(cluster.seen);
 	free(cluster.host_address);
 	util_strv_free(cluster.peers);
 	util_strv_free(cluster.members);

@@ -15,5 +15,14 @@ int	cluster_genl_family(const char *name);
 int	cluster_is_enabled(void);
 /* The "cluster" member of GET /status: encryption and each host pair. */
 void	cluster_status(yajl_gen);
+/*
+ * Dead host cleanup: whether the host of that underlay address counts, 0
+ * once its record in the store has not been refreshed for cluster.dead_after
+ * seconds, 1 again when it is; hosts not in the membership (and every host
+ * without clustering) count.  cluster_watch_hosts: fn is told each change
+ * (registered once, however often it is called).
+ */
+int	cluster_host_alive(const char *addr);
+void	cluster_watch_hosts(void (*fn)(const char *addr, int alive));
 
 #endif

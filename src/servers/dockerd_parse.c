@@ -264,6 +264,62 @@ dockerd_container_read(const struct json *doc, char *err, size_t errlen)
 	return (c);
 }
 
+void
+dockerd_container_gen(yajl_gen g, const struct dockerd_container *c)
+{
+	const struct dockerd_endpoint	*e;
+	const char			*eq;
+	char				*name;
+	size_t				 i;
+
+	yajl_gen_map_open(g);
+	json_gen_string(g, "Id", c->id);
+	/* dockerd's form, so a name read back is the same name. */
+	xasprintf(&name, "/%s", c->name);
+	json_gen_string(g, "Name", name);
+	free(name);
+	json_gen_key(g, "State");
+	yajl_gen_map_open(g);
+	json_gen_bool(g, "Running", c->running);
+	yajl_gen_map_close(g);
+	json_gen_key(g, "Config");
+	yajl_gen_map_open(g);
+	json_gen_key(g, "Labels");
+	yajl_gen_map_open(g);
+	for (i = 0; c->labels != NULL && c->labels[i] != NULL; i++) {
+		if ((eq = strchr(c->labels[i], '=')) == NULL)
+			continue;
+		yajl_gen_string(g, (const unsigned char *)c->labels[i],
+		    eq - c->labels[i]);
+		yajl_gen_string(g, (const unsigned char *)eq + 1,
+		    strlen(eq + 1));
+	}
+	yajl_gen_map_close(g);
+	yajl_gen_map_close(g);
+	json_gen_key(g, "NetworkSettings");
+	yajl_gen_map_open(g);
+	json_gen_key(g, "Networks");
+	yajl_gen_map_open(g);
+	for (i = 0; i < c->nendpoints; i++) {
+		e = &c->endpoints[i];
+		json_gen_key(g, e->network_name != NULL ? e->network_name : "");
+		yajl_gen_map_open(g);
+		if (e->network_id != NULL)
+			json_gen_string(g, "NetworkID", e->network_id);
+		if (e->endpoint_id != NULL)
+			json_gen_string(g, "EndpointID", e->endpoint_id);
+		if (e->ipv4 != NULL)
+			json_gen_string(g, "IPAddress", e->ipv4);
+		if (e->ipv6 != NULL)
+			json_gen_string(g, "GlobalIPv6Address", e->ipv6);
+		json_gen_strv(g, "Aliases", e->aliases);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_map_close(g);
+	yajl_gen_map_close(g);
+	yajl_gen_map_close(g);
+}
+
 /* The Id of each entry of a container list. */
 char **
 dockerd_list_read(const struct json *doc, char *err, size_t errlen)

@@ -55,6 +55,10 @@ int	dockerd_event_read(const struct json *, struct dockerd_event *,
 /* A container from GET /containers/{id}/json; NULL with err filled. */
 struct dockerd_container *dockerd_container_read(const struct json *,
 	    char *err, size_t errlen);
+/* A container back in the inspection's shape, the fields the reader takes
+ * (Id, Name, State.Running, Config.Labels, NetworkSettings.Networks): what
+ * the other hosts of a cluster read with dockerd_container_read. */
+void	 dockerd_container_gen(yajl_gen, const struct dockerd_container *);
 /* The ids of GET /containers/json, NULL-terminated; NULL with err filled. */
 char	**dockerd_list_read(const struct json *, char *err, size_t errlen);
 void	 dockerd_container_free(struct dockerd_container *);

@@ -21,6 +21,7 @@
 #include <event2/event.h>
 #include <yajl/yajl_gen.h>
 
+#include "cluster.h"
 #include "conf.h"
 #include "crypto.h"
 #include "dockerd.h"
@@ -389,6 +390,18 @@ plugin_network_socket(const char *network_id, int domain, int type,
 	    type, protocol));
 }
 
+/* How many networks a list holds. */
+static size_t
+net_count(const struct net_network_list *list)
+{
+	const struct net_network	*n;
+	size_t				 count = 0;
+
+	TAILQ_FOREACH(n, list, entry)
+		count++;
+	return (count);
+}
+
 /* Recompute and apply the policy ruleset after any change of the model. */
 static void
 net_policy_apply(void)
@@ -415,12 +428,11 @@ net_policy_apply(void)
 	m.networks = xcalloc(m.nnetworks + 1, sizeof *m.networks);
 	TAILQ_FOREACH(n, &net.networks, entry)
 		m.networks[i++] = n;
+	/* A dead host's networks are out until it refreshes its record. */
+	m.remote = xcalloc(net_count(&net.remote) + 1, sizeof *m.remote);
 	TAILQ_FOREACH(n, &net.remote, entry)
-		m.nremote++;
-	m.remote = xcalloc(m.nremote + 1, sizeof *m.remote);
-	i = 0;
-	TAILQ_FOREACH(n, &net.remote, entry)
-		m.remote[i++] = n;
+		if (cluster_host_alive(n->host))
+			m.remote[m.nremote++] = n;
 	m.by_link = net.venv.backend != NULL &&
 	    net.venv.backend->own_namespace;
 	m.by_pool = net.venv.backend != NULL &&
@@ -1015,6 +1027,29 @@ net_network_parse(const char *key, const char *value, size_t len)
 	}
 	json_free(doc);
 	return (n);
+}
+
+/*
+ * A host of the cluster died (no refresh of its record for
+ * cluster.dead_after) or came back: the policy again, without or with its
+ * networks, which stay in the list (and the store) meanwhile.
+ */
+static void
+net_host_changed(const char *host, int alive)
+{
+	const struct net_network	*n;
+	size_t				 count = 0;
+
+	TAILQ_FOREACH(n, &net.remote, entry)
+		if (n->host != NULL && strcmp(n->host, host) == 0)
+			count++;
+	if (count == 0)
+		return;
+	log_info("network: host %s %s: its %zu networks %s the tag policy",
+	    host, alive ? "back" : "dead", count, alive ? "back in" :
+	    "out of");
+	if (net.rsk != NULL)
+		net_policy_apply();
 }
 
 /* Made by another host of the cluster: only its pools and tags matter here. */
@@ -1642,10 +1677,13 @@ net_init(const struct server_env *env, char *err, size_t errlen)
 		else if (strcmp(env->records[i].kind, NET_KIND_UPLINK) == 0)
 			net_load_uplink(&env->records[i]);
 	}
-	/* Other hosts' networks as they come and go (shared stores only). */
+	/* Other hosts' networks as they come and go (shared stores only),
+	 * and as their hosts die and come back. */
 	if (net.host_id != NULL && store_watch(net.store, net_on_change,
 	    NULL) == -1)
 		log_warnx("network: cannot follow other hosts' networks");
+	if (net.host_id != NULL)
+		cluster_watch_hosts(net_host_changed);
 	/* Something to keep (records, or a namespace an earlier run made). */
 	snprintf(path, sizeof path, "/run/netns/%s", net.netns);
 	if (!TAILQ_EMPTY(&net.networks) || access(path, F_OK) == 0)

@@ -20,6 +20,7 @@
 #include "ca.h"
 #include "ingress.h"
 #include "conf.h"
+#include "control.h"
 #include "dav.h"
 #include "dav_store.h"
 #include "http.h"
@@ -852,76 +853,39 @@ volume_status_json(void)
 	return (out);
 }
 
-/* The control socket's GET /certs: certificate volumes and their expiry. */
-char *
-volume_certs_json(void)
+/* The certificate volumes as GET /certs entries, into the array open in g. */
+void
+volume_certs_json(yajl_gen g)
 {
 	struct volume		*v;
-	yajl_gen		 g;
-	const unsigned char	*buf;
-	size_t			 len;
-	char			*out, when[32];
-	const char		*error;
-	time_t			 next, when_acme;
+	struct control_cert	 c;
 
-	g = json_gen_new();
-	yajl_gen_array_open(g);
 	TAILQ_FOREACH(v, &vol.list, entry) {
 		if (v->type != VOL_TYPE_CERTS)
 			continue;
-		yajl_gen_map_open(g);
-		json_gen_string(g, "volume", v->name);
-		json_gen_string(g, "names", v->names);
-		json_gen_string(g, "issuer", v->acme ? "acme" : "internal");
-		vol_rfc3339(v->not_before, when, sizeof when);
-		json_gen_string(g, "not_before", when);
-		vol_rfc3339(v->not_after, when, sizeof when);
-		json_gen_string(g, "not_after", when);
-		next = v->not_before + (v->not_after - v->not_before) * 2 / 3;
-		error = NULL;
-		if (v->order != NULL) {
-			/* The client's own time once it runs (ARI, back-off). */
-			acme_cert_status(v->order, &when_acme, &error);
-			if (when_acme != 0)
-				next = when_acme;
-		}
-		vol_rfc3339(next, when, sizeof when);
-		json_gen_string(g, "renew_at", when);
-		if (error != NULL)
-			json_gen_string(g, "error", error);
-		yajl_gen_map_close(g);
+		memset(&c, 0, sizeof c);
+		c.volume = v->name;
+		c.names = v->names;
+		c.issuer = v->acme ? "acme" : "internal";
+		c.not_before = v->not_before;
+		c.not_after = v->not_after;
+		c.renew_at = acme_cert_renew_next(v->order, v->not_before,
+		    v->not_after, &c.error);
+		control_cert_entry(g, &c);
 	}
-	acme_certs_json(g);
-	ingress_certs_json(g);
-	yajl_gen_array_close(g);
-	yajl_gen_get_buf(g, &buf, &len);
-	out = xstrndup((const char *)buf, len);
-	yajl_gen_free(g);
-	return (out);
 }
 
-/* Control socket GET /volumes and GET /certs: {"volumes": [...]}, {"certs": [...]}. */
-static void
-vol_control_reply(struct http_request *req, const char *key, char *array)
-{
-	char	*body;
-
-	xasprintf(&body, "{\"%s\":%s}", key, array);
-	http_reply(req, 200, "application/json", body, strlen(body));
-	free(body);
-	free(array);
-}
-
+/* Control socket GET /volumes: {"volumes": [...]}. */
 void
 volume_control_volumes(struct http_request *req, void *arg)
 {
-	vol_control_reply(req, "volumes", volume_status_json());
-}
+	char	*array, *body;
 
-void
-volume_control_certs(struct http_request *req, void *arg)
-{
-	vol_control_reply(req, "certs", volume_certs_json());
+	array = volume_status_json();
+	xasprintf(&body, "{\"volumes\":%s}", array);
+	http_reply(req, 200, "application/json", body, strlen(body));
+	free(body);
+	free(array);
 }
 
 /* --- the server -------------------------------------------------------- */

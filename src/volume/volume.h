@@ -2,6 +2,8 @@
 #ifndef NETCRAVE_VOLUME_H
 #define NETCRAVE_VOLUME_H
 
+#include <yajl/yajl_gen.h>
+
 struct http_request;
 
 extern const struct server volume_server;
@@ -15,10 +17,9 @@ void	volume_get(struct http_request *, void *);
 void	volume_list(struct http_request *, void *);
 /* Every volume with its status as a JSON array (caller frees). */
 char	*volume_status_json(void);
-/* Certificate volumes with names and expiry, a JSON array (caller frees). */
-char	*volume_certs_json(void);
-/* Control socket: GET /volumes and GET /certs. */
+/* The certificate volumes as GET /certs entries, into the array open in g. */
+void	 volume_certs_json(yajl_gen g);
+/* Control socket: GET /volumes. */
 void	volume_control_volumes(struct http_request *, void *);
-void	volume_control_certs(struct http_request *, void *);
 
 #endif

@@ -5,7 +5,11 @@
 # mount namespace of its own for /run/docker/plugins).  Both share one store
 # on a private PostgreSQL 15 and have clustering on.  A container started by
 # dockerd on host 1 is answered by host 2's DNS (A and PTR), and stops being
-# answered once it is removed; host 2 restarted still answers for it.
+# answered once it is removed; host 2 restarted still answers for it.  A
+# container description host 2 reads makes only the records the container
+# may own there (its label confined to its names), whatever host 1 claims.
+# Host 1 stopped past cluster.dead_after is dead to host 2, which stops
+# answering for its containers until host 1 refreshes its record again.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../helpers/pg.sh"
 e2e_init
@@ -30,7 +34,7 @@ E2E_NETCRAVED_EXTRA='"follower": { "docker_socket": "'$E2E_D/docker.sock'",
 	  "network_driver": "bridge" },
 	"dns": { "listen": ["127.0.0.1:'$P1'"] }, '"$store"',
 	"cluster": { "enabled": true, "asn": 64710,
-	  "host_address": "198.18.64.1" }, '"$scopes"
+	  "host_address": "198.18.64.1", "dead_after": 3 }, '"$scopes"
 e2e_start_netcraved
 
 # Host 2: its own run and state dirs, the cluster's keys (the store's records
@@ -48,7 +52,8 @@ cat >"$H2/netcraved.json" <<JSON
 	"follower": { "docker_socket": null },
 	"dns": { "listen": ["127.0.0.1:$P2"], "gateway_port": 0 },
 	$store,
-	"cluster": { "enabled": true, "asn": 64710, "host_address": "198.18.64.2" },
+	"cluster": { "enabled": true, "asn": 64710, "host_address": "198.18.64.2",
+	  "dead_after": 3 },
 	$scopes
 }
 JSON
@@ -85,6 +90,61 @@ e2e_log "host 2 answers web.$Z A $ip4 after $(( $(e2e_now_ms) - t0 )) ms"
 answers "$P2" "$rev" PTR "web.cdnet.$Z" ||
     e2e_fail "host 2: $rev PTR is '$(q "$P2" "$rev" PTR)', not web.cdnet.$Z"
 e2e_log "host 2 answers the PTR of host 1's container"
+
+# A host publishing what netcraved never would: nc-storeput writes as host 1
+# (its key, sealed with the cluster's journal key) a container whose label
+# claims a name that is not its own and an NS for the zone, and records in
+# the form hosts once shared, lines ready to serve.  Host 2 makes the records
+# itself from the description: the container's own name is served, the rest
+# is not.
+STOREPUT=${NC_STOREPUT:-$(dirname "$NETCRAVED")/tests/helpers/nc-storeput}
+[ -x "$STOREPUT" ] || e2e_fail "no $STOREPUT (make builds it)"
+put() { "$STOREPUT" "$E2E_D/state/keys" "$PG_CONNINFO" "$@"; }
+rid=$(printf 'e%.0s' $(seq 64))
+put dns.source "198.18.64.1/$rid" '{"host": "198.18.64.1",
+  "records": ["lines.netcrave.internal. 5 IN A 198.19.128.97"]}' ||
+    e2e_fail "nc-storeput dns.source"
+put dns.container "198.18.64.1/$rid" '{"Id": "'$rid'", "Name": "/rogue",
+  "State": {"Running": true},
+  "Config": {"Labels": {"io.netcrave.dns.records":
+    "@ TXT \"mine\"\nevil.netcrave.internal. A 198.19.128.99\n@ NS ns.evil.example."}},
+  "NetworkSettings": {"Networks": {"cdnet": {"IPAddress": "198.19.128.98"}}}}' ||
+    e2e_fail "nc-storeput dns.container"
+e2e_wait 10 answers "$P2" "rogue.$Z" A 198.19.128.98 ||
+    e2e_fail "host 2 does not answer rogue.$Z A: $(q "$P2" "rogue.$Z" A)"
+answers "$P2" "rogue.$Z" TXT '"mine"' ||
+    e2e_fail "host 2: rogue.$Z TXT is '$(q "$P2" "rogue.$Z" TXT)'"
+nxdomain "$P2" "evil.$Z" A ||
+    e2e_fail "host 2 serves a name rogue does not own: $(q "$P2" "evil.$Z" A)"
+nxdomain "$P2" "lines.$Z" A ||
+    e2e_fail "host 2 serves records published as lines: $(q "$P2" "lines.$Z" A)"
+q "$P2" "$Z" NS | grep -q evil &&
+    e2e_fail "host 2 serves the NS rogue's label claims: $(q "$P2" "$Z" NS)"
+grep -q 'rogue: io.netcrave.dns.records: "evil.netcrave.internal. A' "$H2/log" ||
+    e2e_fail "host 2 does not say why it refused rogue's record"
+e2e_log "a published label is confined on the host serving it: evil.$Z, lines.$Z, the NS refused"
+put dns.source "198.18.64.1/$rid" && put dns.container "198.18.64.1/$rid" ||
+    e2e_fail "nc-storeput: delete"
+e2e_wait 10 nxdomain "$P2" "rogue.$Z" A ||
+    e2e_fail "host 2 still answers rogue.$Z after its record went"
+
+# Dead host cleanup (cluster.dead_after 3 s): host 1's netcraved stopped
+# (SIGSTOP: its record is no longer refreshed, its containers stay in the
+# store) is dead to host 2, which stops answering for its containers; resumed,
+# host 1 refreshes its record and host 2 answers again.
+kill -STOP "$E2E_NETCRAVED_PID"
+e2e_at_cleanup 'kill -CONT "$E2E_NETCRAVED_PID" 2>/dev/null'
+t0=$(e2e_now_ms)
+e2e_wait 10 nxdomain "$P2" "web.$Z" A ||
+    { kill -CONT "$E2E_NETCRAVED_PID"; e2e_fail "host 2 still answers web.$Z for a dead host 1"; }
+e2e_log "host 1 stopped: host 2 drops web.$Z after $(( $(e2e_now_ms) - t0 )) ms (dead_after 3 s)"
+grep -q "dns: host 198.18.64.1 dead: 1 containers no longer served" "$H2/log" ||
+    { kill -CONT "$E2E_NETCRAVED_PID"; e2e_fail "host 2 does not log host 1's containers dropped"; }
+kill -CONT "$E2E_NETCRAVED_PID"
+t0=$(e2e_now_ms)
+e2e_wait 10 answers "$P2" "web.$Z" A "$ip4" ||
+    e2e_fail "host 2 does not answer web.$Z again once host 1 is back"
+e2e_log "host 1 resumed: host 2 answers web.$Z again after $(( $(e2e_now_ms) - t0 )) ms"
 
 # Host 2 restarted: the records come from the store at start.
 e2e_stop_pid "$H2_PID" host2

@@ -17,25 +17,10 @@ e2e_import_busybox
 set -- $(shuf -i 20000-40000 -n 6)
 DNS=$1 HTTP=$2 HTTPS=$3 ACME=$4 MGMT=$5 PHTTP=$6
 P=$E2E_D/pebble
-mkdir -p "$P"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -days 2 -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-    -keyout "$P/pebble.key" -out "$P/pebble.crt" 2>/dev/null
-cat > "$P/pebble.json" <<JSON
-{ "pebble": {
-	"listenAddress": "127.0.0.1:$ACME",
-	"managementListenAddress": "127.0.0.1:$MGMT",
-	"certificate": "$P/pebble.crt", "privateKey": "$P/pebble.key",
-	"httpPort": $PHTTP, "tlsPort": $((PHTTP + 1)),
-	"ocspResponderURL": "", "externalAccountBindingRequired": false,
-	"certificateValidityPeriod": 30
-} }
-JSON
-PEBBLE_VA_NOSLEEP=1 setsid pebble -config "$P/pebble.json" \
-    -dnsserver "127.0.0.1:$DNS" >"$P/log" 2>&1 &
-e2e_at_cleanup "kill $! 2>/dev/null"
-e2e_wait 10 curl -sfk "https://127.0.0.1:$MGMT/roots/0" -o "$P/root.pem" ||
-    e2e_fail "pebble did not start: $(cat "$P/log")"
+. "$(dirname "$0")/../helpers/pebble.sh"
+e2e_at_cleanup pebble_stop
+pebble_start "$P" "$DNS" "$ACME" "$MGMT" "$PHTTP" 30 ||
+    e2e_fail "pebble did not start"
 
 B=$(( $(shuf -i 1-15 -n 1) * 16 ))
 E2E_NETCRAVED_EXTRA='"follower": { "docker_socket": "'$E2E_D/docker.sock'",

@@ -1,7 +1,8 @@
 /* fuzz_dockerd.c: libFuzzer target for the dockerd follower's parsers: the input
  * is an event stream, split at a point the first byte chooses (as reads fall);
  * each whole object is read as an event, as an inspection and as a list, and a
- * container read twice compares equal to itself. */
+ * container read twice compares equal to itself, as does one written back
+ * (dockerd_container_gen, what a cluster's hosts publish) and read again. */
 #include "config.h"
 
 #include <stdint.h>
@@ -15,6 +16,29 @@
 #include "util.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+/* A container written as the cluster's hosts publish it and read back. */
+static struct dockerd_container *
+fuzz_round_trip(const struct dockerd_container *c)
+{
+	struct dockerd_container	*d;
+	struct json_error		 jerr;
+	struct json			*doc;
+	yajl_gen			 g = json_gen_new();
+	const unsigned char		*text;
+	size_t				 len;
+	char				 err[256];
+
+	dockerd_container_gen(g, c);
+	yajl_gen_get_buf(g, &text, &len);
+	doc = json_parse((const char *)text, len, 0, &jerr);
+	yajl_gen_free(g);
+	if (doc == NULL)
+		return (NULL);
+	d = dockerd_container_read(doc, err, sizeof err);
+	json_free(doc);
+	return (d);
+}
 
 /* Every reader on one whole object. */
 static int
@@ -34,6 +58,10 @@ fuzz_object(const char *text, size_t len, void *arg)
 		abort();
 	if ((c = dockerd_container_read(doc, err, sizeof err)) != NULL) {
 		d = dockerd_container_read(doc, err, sizeof err);
+		if (d == NULL || !dockerd_container_equal(c, d))
+			abort();
+		dockerd_container_free(d);
+		d = fuzz_round_trip(c);
 		if (d == NULL || !dockerd_container_equal(c, d))
 			abort();
 		label = dockerd_label(c, DOCKERD_TAGS_LABEL);

@@ -18,28 +18,11 @@ DNSPORT=$BASE
 ACMEPORT=$((BASE + 1))
 MGMTPORT=$((BASE + 2))
 HTTPPORT=$((BASE + 3))
-TLSPORT=$((BASE + 4))
 
-# pebble's own TLS certificate for localhost, made here.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -days 2 -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-    -keyout "$T/pebble.key" -out "$T/pebble.crt" 2>/dev/null
-cat > "$T/pebble.json" <<JSON
-{ "pebble": {
-	"listenAddress": "127.0.0.1:$ACMEPORT",
-	"managementListenAddress": "127.0.0.1:$MGMTPORT",
-	"certificate": "$T/pebble.crt", "privateKey": "$T/pebble.key",
-	"httpPort": $HTTPPORT, "tlsPort": $TLSPORT,
-	"ocspResponderURL": "", "externalAccountBindingRequired": false,
-	"certificateValidityPeriod": 30
-} }
-JSON
-PEBBLE_VA_NOSLEEP=1 pebble -config "$T/pebble.json" \
-    -dnsserver "127.0.0.1:$DNSPORT" >"$T/pebble.log" 2>&1 &
-PEBBLE=$!
-trap 'kill $PEBBLE 2>/dev/null; nc_cleanup' EXIT
-wait_for 10 curl -sfk "https://127.0.0.1:$MGMTPORT/roots/0" -o "$T/root.pem" ||
-    { fail "pebble did not start"; cat "$T/pebble.log"; finish; }
+. "$top_srcdir/tests/helpers/pebble.sh"
+trap 'pebble_stop; nc_cleanup' EXIT
+pebble_start "$T" "$DNSPORT" "$ACMEPORT" "$MGMTPORT" "$HTTPPORT" 30 ||
+    { fail "pebble did not start"; finish; }
 
 # acme_conf CHALLENGE NAME [RENEW_PERCENT]
 acme_conf() {
@@ -115,17 +98,8 @@ check "netcraved stops cleanly" nc_stop
 
 # 5. nonces: pebble restarted rejecting 40% of good nonces; badNonce is
 # retried with the nonce that came with it, so the order still goes through.
-# pebble_restart LOG VAR=VALUE...: pebble again with that environment.
-pebble_restart() {
-	_log=$1; shift
-	kill $PEBBLE; wait $PEBBLE 2>/dev/null
-	env PEBBLE_VA_NOSLEEP=1 "$@" pebble -config "$T/pebble.json" \
-	    -dnsserver "127.0.0.1:$DNSPORT" >"$T/$_log" 2>&1 &
-	PEBBLE=$!
-	wait_for 10 curl -sfk "https://127.0.0.1:$MGMTPORT/roots/0" -o "$T/root.pem" ||
-	    { fail "pebble did not restart ($*)"; cat "$T/$_log"; finish; }
-}
-pebble_restart pebble2.log PEBBLE_WFE_NONCEREJECT=40
+pebble_restart pebble2.log PEBBLE_WFE_NONCEREJECT=40 ||
+    { fail "pebble did not restart"; finish; }
 acme_conf dns-01 dns2.netcrave.internal
 nc_start || { cat "$LOG"; finish; }
 check "40% of nonces refused: certificate still issued" \
@@ -169,7 +143,8 @@ check "netcraved stops cleanly" nc_stop
 
 # 7. alternate chains: pebble with a second root; acme.preferred_chain names
 # it, so the chain kept is the alternate one (Link rel="alternate").
-pebble_restart pebble3.log PEBBLE_ALTERNATE_ROOTS=1
+pebble_restart pebble3.log PEBBLE_ALTERNATE_ROOTS=1 ||
+    { fail "pebble did not restart"; finish; }
 cp "$T/root.pem" "$T/root0.pem"
 curl -sfk "https://127.0.0.1:$MGMTPORT/roots/1" -o "$T/root1.pem" ||
     { fail "pebble has no second root"; finish; }

@@ -26,6 +26,7 @@ R1=${INSTANCE}r1
 R2=${INSTANCE}r2
 cl_cleanup() {
 	for _p in $PID1 $PID2; do
+		kill -CONT "$_p" 2>/dev/null
 		kill -TERM "$_p" 2>/dev/null
 		for _ in $(seq 50); do kill -0 "$_p" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$_p" 2>/dev/null
@@ -54,7 +55,7 @@ ip -n "$R2" link set "${INSTANCE}u2" up
 
 pg_start "$T/pg" || { fail "PostgreSQL starts"; finish; }
 
-# host_conf N ADDR PEER: the config of host N.
+# host_conf N ADDR PEER DEAD_AFTER: the config of host N.
 host_conf() {
 	mkdir -p "$T/h$1"
 	cat > "$T/h$1/conf.json" <<JSON
@@ -72,7 +73,7 @@ host_conf() {
 	"follower": { "docker_socket": null },
 	"cluster": { "enabled": true, "asn": 64700, "host_address": "$2",
 	  "peers": [ $3 ], "announce": [ "198.18.62.0/24" ],
-	  "frr_bin_dir": "$FRR" },
+	  "frr_bin_dir": "$FRR", "dead_after": $4 },
 	"scopes": [ { "name": "cl", "ipv4_network": "198.18.62.0/24",
 	  "ipv4_prefix_length": 28, "tags": ["default"],
 	  "egress": ["default"], "ingress": ["default"] } ]
@@ -81,8 +82,11 @@ JSON
 }
 # No peers configured: each host registers in the store's membership and
 # peers with the hosts it finds there, at start or as they join.
-host_conf 1 198.18.61.1 ""
-host_conf 2 198.18.61.2 ""
+# cluster.dead_after: host 1 refreshes its record every 3.5 s, longer than
+# host 2's 3 s: host 2 must wait host 1's 14 s, not count it dead between
+# refreshes.
+host_conf 1 198.18.61.1 "" 14
+host_conf 2 198.18.61.2 "" 3
 
 start_host() {
 	"$NETCRAVED" -f -c "$T/h$1/conf.json" >> "$T/h$1/log" 2>&1 &
@@ -102,7 +106,8 @@ check "host 2 peers with host 1 from the membership at start" wait_for 10 \
     grep -q "neighbor 198.18.61.1 peer-group" "$T/h2/run/frr/frr.conf"
 check "host 1 learns that host 2 joined" wait_for 10 grep -q \
     "cluster: host 198.18.61.2 joined" "$T/h1/log"
-check "host 1's frr.conf now names host 2" grep -q \
+# (frr.conf is written just after the log line: waited for, not raced.)
+check "host 1's frr.conf now names host 2" wait_for 5 grep -q \
     "neighbor 198.18.61.2 peer-group" "$T/h1/run/frr/frr.conf"
 
 # call N PATH BODY: as dockerd posts to a plugin.
@@ -215,6 +220,31 @@ check "container on host 1 pings host 2's gateway ($(gw "$pool2"))" \
 # The underlay itself is no network: its addresses do not reach containers.
 check "host 2's underlay address cannot reach the container on host 1" \
     sh -c "! ip netns exec '$R2' ping -c1 -W1 '$c1' >/dev/null"
+# Dead host cleanup (cluster.dead_after, 14 s for host 1 as it says): host
+# 1's netcraved stopped (SIGSTOP: its record is no longer refreshed, nothing
+# is deleted) drops out of host 2's tag policy, so host 2's container no
+# longer reaches host 1's; resumed, it refreshes its record and its networks
+# are admitted again.
+check "host 2 waited host 1's dead_after, not its own 3 s" sh -c \
+    "! grep -q 'host 198.18.61.1 has not refreshed' '$T/h2/log'"
+kill -STOP "$PID1"
+t0=$(date +%s%N)
+check "host 1 stopped: host 2's policy drops its pool $pool1" wait_for 25 \
+    sh -c "! ip netns exec '$R2' nft list table inet '${INSTANCE}h2' | grep -q 'daddr $pool1'"
+echo "# host 1 out of host 2's policy $(( ($(date +%s%N) - t0) / 1000000 )) ms after SIGSTOP (its dead_after 14 s)"
+check "host 2 logs host 1 dead" grep -q \
+    "cluster: host 198.18.61.1 has not refreshed its record for 14 s: dead" "$T/h2/log"
+check "host 2 logs its networks out of the policy" grep -q \
+    "network: host 198.18.61.1 dead: its 1 networks out of the tag policy" "$T/h2/log"
+check "host 1 dead: host 2's container cannot reach host 1's" sh -c \
+    "! ip netns exec '${INSTANCE}c2' ping -c1 -W1 '$c1' >/dev/null"
+kill -CONT "$PID1"
+check "host 1 resumed: host 2's policy admits $pool1 again" wait_for 10 \
+    policy_knows "$R2" 2 "$pool1"
+check "host 1 back: host 2's container reaches host 1's again" wait_for 10 \
+    ip netns exec "${INSTANCE}c2" ping -c1 -W1 "$c1"
+check "host 1 did not count host 2 dead for its own stop" sh -c \
+    "! grep -q 'host 198.18.61.2 has not refreshed' '$T/h1/log'"
 # kill -9 host 1's netcraved: its FRR keeps the routes; a new netcraved takes
 # over (the orphaned zebra and bgpd are replaced).
 kill -KILL "$PID1"

@@ -158,6 +158,13 @@ check "certs: chain in tls.crt" [ "$(grep -c 'BEGIN CERTIFICATE' "$CP/tls.crt")"
 check "certs: no plaintext key on disk" not grep -rq "PRIVATE KEY" "$T/state/volumes"
 r=$(curl -s --unix-socket "$CONTROL_SOCK" http://localhost/certs)
 check "control /certs lists it" contains "$r" '"volume":"c1","names":"web.netcrave.internal,web.example.test"'
+# renew_at: a third of the lifetime before the end, from the certificate's own
+# dates (the internal CA's rule, which acme_cert_renew_next keeps).
+nb=$(date -u -d "$(openssl x509 -in "$CP/tls.crt" -noout -startdate | cut -d= -f2)" +%s)
+na=$(date -u -d "$(openssl x509 -in "$CP/tls.crt" -noout -enddate | cut -d= -f2)" +%s)
+want=$(date -u -d "@$((na - (na - nb) / 3))" +%Y-%m-%dT%H:%M:%SZ)
+check "control /certs: renew_at a third before not_after ($want)" \
+    contains "$r" "\"renew_at\":\"$want\""
 r=$("$NETCRAVECTL" -s "$CONTROL_SOCK" certs 2>&1)
 check "netcravectl certs" contains "$r" "web.example.test"
 r=$("$NETCRAVECTL" -s "$CONTROL_SOCK" volumes 2>&1)

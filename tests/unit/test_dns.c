@@ -23,8 +23,11 @@
 
 #include "dns.h"
 #include "dockerd.h"
+#include "dockerd_private.h"
+#include "json.h"
 #include "prefix.h"
 #include "util.h"
+#include "xmalloc.h"
 
 #define ZONE	"netcrave.internal."
 
@@ -170,30 +173,41 @@ test_container_records(void **state)
 }
 
 /*
- * Clustering: a container's records as presentation lines set on another
- * host's db answer the same; the zones' own structure is refused from there.
+ * Clustering: a container as another host publishes it (dockerd's inspection
+ * shape, dockerd_container_gen) is read back with the follower's parser and
+ * set under the store's key: it answers as it does on its own host, and what
+ * its label claims beyond its own names is refused here as there.
  */
 static void
-test_source_lines(void **state)
+test_shared_container(void **state)
 {
-	struct dns_db	*db = db_new(), *other = db_new();
-	char		**lines, err[256];
-	char		 l_ns[] = "netcrave.internal. NS evil.example.";
-	char		 l_out[] = "web.example.com. A 198.18.0.7";
-	char		*bad_ns[] = { l_ns, NULL }, *bad_out[] = { l_out, NULL };
-	ldns_pkt	*a;
-	size_t		 n;
+	struct dns_db			*other = db_new();
+	struct dockerd_container	 mine = web, *c;
+	struct json			*doc;
+	struct json_error		 jerr;
+	yajl_gen			 g;
+	const unsigned char		*text;
+	size_t				 len;
+	char				 id[65], err[256];
+	ldns_pkt			*a;
 
 	(void)state;
-	dns_container_set(db, &web);
-	assert_null(dns_source_lines(db, "nosuch"));
-	lines = dns_source_lines(db, s_id);
-	assert_non_null(lines);
-	for (n = 0; lines[n] != NULL; n++)
-		;
-	assert_true(n >= 6);	/* A, AAAA, aliases, PTRs, SRV, label records */
-	assert_int_equal(dns_db_set_source_lines(other, "198.18.61.1/aaaa",
-	    lines, err, sizeof err), 0);
+	memset(id, 'a', 64);
+	id[64] = '\0';
+	mine.id = id;
+	g = json_gen_new();
+	dockerd_container_gen(g, &mine);
+	yajl_gen_get_buf(g, &text, &len);
+	doc = json_parse((const char *)text, len, 0, &jerr);
+	assert_non_null(doc);
+	c = dockerd_container_read(doc, err, sizeof err);
+	json_free(doc);
+	yajl_gen_free(g);
+	assert_non_null(c);
+	assert_true(dockerd_container_equal(c, &mine));
+	free(c->id);
+	c->id = xstrdup("198.18.61.1/aaaa");
+	dns_container_set(other, c);
 	a = ask(other, "web.netcrave.internal.", LDNS_RR_TYPE_A, -1, 0);
 	expect(a, LDNS_SECTION_ANSWER,
 	    "web.netcrave.internal.\t10\tIN\tA\t198.18.0.5\n");
@@ -202,19 +216,22 @@ test_source_lines(void **state)
 	expect(a, LDNS_SECTION_ANSWER, "5.0.18.198.in-addr.arpa.\t10\tIN\tPTR\t"
 	    "web.blue.netcrave.internal.\n");
 	ldns_pkt_free(a);
-	util_strv_free(lines);
-	assert_int_equal(dns_db_set_source_lines(other, "h/x", bad_ns, err,
-	    sizeof err), -1);
-	assert_int_equal(dns_db_set_source_lines(other, "h/x", bad_out, err,
-	    sizeof err), -1);
-	assert_int_equal(dns_db_set_source_lines(other, "", bad_out, err,
-	    sizeof err), -1);
+	a = ask(other, "web.netcrave.internal.", LDNS_RR_TYPE_TXT, -1, 0);
+	expect(a, LDNS_SECTION_ANSWER,
+	    "web.netcrave.internal.\t10\tIN\tTXT\t\"hello\"\n");
+	ldns_pkt_free(a);
+	a = ask(other, "other.netcrave.internal.", LDNS_RR_TYPE_A, -1, 0);
+	assert_int_equal(ldns_pkt_get_rcode(a), LDNS_RCODE_NXDOMAIN);
+	ldns_pkt_free(a);
+	a = ask(other, "web.netcrave.internal.", LDNS_RR_TYPE_NS, -1, 0);
+	assert_int_equal(ldns_pkt_ancount(a), 0);
+	ldns_pkt_free(a);
 	/* Gone from the other host: gone here. */
 	dns_container_remove(other, "198.18.61.1/aaaa");
 	a = ask(other, "web.netcrave.internal.", LDNS_RR_TYPE_A, -1, 0);
 	assert_int_equal(ldns_pkt_get_rcode(a), LDNS_RCODE_NXDOMAIN);
 	ldns_pkt_free(a);
-	dns_db_free(db);
+	dockerd_container_free(c);
 	dns_db_free(other);
 }
 
@@ -881,7 +898,7 @@ main(void)
 	const struct CMUnitTest	tests[] = {
 		cmocka_unit_test(test_container_records),
 		cmocka_unit_test(test_container_srv),
-		cmocka_unit_test(test_source_lines),
+		cmocka_unit_test(test_shared_container),
 		cmocka_unit_test(test_label_confinement),
 		cmocka_unit_test(test_container_remove),
 		cmocka_unit_test(test_stale_until_commit),

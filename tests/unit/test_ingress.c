@@ -61,10 +61,10 @@ test_golden(void **state)
 	struct ingress_slot	 wiki[3] = { { c9, a9, 443 } };
 	struct ingress_slot	 blog[3] = { { c4, a4, 80 } };
 	struct ingress_service	 services[4] = {
-		{ h1, b1, 0, 0, NULL, 1, shop, 3, NULL, NULL },
-		{ h2, b2, 1, 0, NULL, 1, api, 3, NULL, NULL },
-		{ h3, b3, 0, 1, NULL, 1, wiki, 3, NULL, NULL },
-		{ h4, b4, 0, 0, set, 1, blog, 3, NULL, NULL },
+		{ h1, b1, 0, 0, NULL, 1, shop, 3, NULL },
+		{ h2, b2, 1, 0, NULL, 1, api, 3, NULL },
+		{ h3, b3, 0, 1, NULL, 1, wiki, 3, NULL },
+		{ h4, b4, 0, 0, set, 1, blog, 3, NULL },
 	};
 	struct ingress_cfg	 cfg = {
 		.http_listen = "127.0.0.1:18080",
