@@ -1349,6 +1349,28 @@ plugin_ipam_schema(void)
 	return (ipam.schema);
 }
 
+/* The name of a named pool by its prefix (for CreateNetwork). */
+int
+plugin_ipam_shared_name(const struct prefix *pool, char *buf, size_t len)
+{
+	struct ipam_shared	*sh;
+	struct ipam_pool_entry	*p;
+	const char		*slash;
+	struct prefix		 want = *pool;
+
+	prefix_mask(&want);
+	TAILQ_FOREACH(sh, &ipam.shared, entry) {
+		if (sh->pool_id == NULL || (p = ipam_pool_find(sh->pool_id)) ==
+		    NULL || !prefix_equal(&p->prefix, &want))
+			continue;
+		if ((slash = strrchr(sh->key, '/')) == NULL)
+			continue;
+		snprintf(buf, len, "%.*s", (int)(slash - sh->key), sh->key);
+		return (0);
+	}
+	return (-1);
+}
+
 /* Every scope with its resolved prefixes, tags and how many networks it gave. */
 void
 plugin_ipam_gen_scopes(yajl_gen g)
