@@ -37,7 +37,8 @@
 /*
  * A network named with the IPAM option netcrave.network is one pool across the
  * cluster: "<name>/<4|6>" -> its PoolID and tag, and one reference per host
- * that created it ("<name>/<4|6> <host>"); the last host to release it frees it.
+ * that created it ("<name>/<4|6> <host>" -> how many of its networks use the
+ * pool there); the last host to release it frees it.
  */
 #define IPAM_KIND_SHARED	"net.shared"
 #define IPAM_KIND_SHARED_REF	"net.shared.ref"
@@ -67,6 +68,7 @@ struct ipam_shared {
 	char			*tag;
 	char			**hosts;	/* hosts holding a reference */
 	size_t			 nhosts;
+	unsigned int		 nlocal;	/* this host's networks on it */
 	TAILQ_ENTRY(ipam_shared) entry;
 };
 TAILQ_HEAD(ipam_shared_list, ipam_shared);
@@ -341,23 +343,47 @@ ipam_shared_set(const char *key, const void *value, size_t len)
 	json_free(doc);
 }
 
-/* Follow a reference record "<key> <host>" (value NULL: dropped). */
+/*
+ * Follow a reference record "<key> <host>" (value NULL: dropped); this
+ * host's own (read at start) also says how many of its networks use the pool.
+ */
 static void
-ipam_shared_ref(const char *refkey, int present)
+ipam_shared_ref(const char *refkey, const void *value, size_t len)
 {
 	struct ipam_shared	*sh;
 	const char		*space;
-	char			*key;
+	char			*key, count[16];
 
 	if ((space = strrchr(refkey, ' ')) == NULL)
 		return;
 	key = xstrndup(refkey, space - refkey);
-	if ((sh = ipam_shared_get(key, present)) != NULL) {
-		if (present)
+	if ((sh = ipam_shared_get(key, value != NULL)) != NULL) {
+		if (value != NULL)
 			ipam_shared_add_host(sh, space + 1);
 		else
 			ipam_shared_del_host(sh, space + 1);
+		if (value != NULL && strcmp(space + 1, ipam.host) == 0) {
+			snprintf(count, sizeof count, "%.*s", (int)(len <
+			    sizeof count ? len : sizeof count - 1),
+			    (const char *)value);
+			sh->nlocal = (unsigned int)strtoul(count, NULL, 10);
+			if (sh->nlocal == 0)
+				sh->nlocal = 1;
+		}
 	}
+	free(key);
+}
+
+/* Write this host's reference with its count (nlocal, at least 1). */
+static void
+ipam_shared_put_ref(struct ipam_shared *sh, store_done_cb cb, void *arg)
+{
+	char	*key, count[16];
+
+	snprintf(count, sizeof count, "%u", sh->nlocal);
+	xasprintf(&key, "%s %s", sh->key, ipam.host);
+	store_put(ipam.store, IPAM_KIND_SHARED_REF, key, count, strlen(count),
+	    cb, arg);
 	free(key);
 }
 
@@ -397,7 +423,7 @@ static void
 ipam_shared_join(struct ipam_pending *pending, struct ipam_shared *sh)
 {
 	struct ipam_pool_entry	*p;
-	char			 pbuf[PREFIX_STRLEN], *key, *msg;
+	char			 pbuf[PREFIX_STRLEN], *msg;
 
 	if ((p = ipam_pool_find(sh->pool_id)) == NULL) {
 		/* The record came first; its pool follows on the same poll. */
@@ -420,10 +446,8 @@ ipam_shared_join(struct ipam_pending *pending, struct ipam_shared *sh)
 	    "\"Data\":{}}", p->id, pbuf);
 	log_info("ipam: pool %s joined as network %s", p->id, sh->key);
 	ipam_shared_add_host(sh, ipam.host);
-	xasprintf(&key, "%s %s", sh->key, ipam.host);
-	store_put(ipam.store, IPAM_KIND_SHARED_REF, key, "", 0,
-	    ipam_shared_done, pending);
-	free(key);
+	sh->nlocal++;
+	ipam_shared_put_ref(sh, ipam_shared_done, pending);
 }
 
 /* Time to look again for another host's named pool. */
@@ -473,7 +497,7 @@ ipam_shared_inserted(const char *error, void *arg)
 	struct ipam_pending	*pending = arg;
 	struct ipam_pool_entry	*p = pending->pool;
 	struct ipam_shared	*sh;
-	char			 pbuf[PREFIX_STRLEN], *key;
+	char			 pbuf[PREFIX_STRLEN];
 
 	if (error == NULL) {
 		sh = ipam_shared_get(pending->shared_key, 1);
@@ -482,10 +506,8 @@ ipam_shared_inserted(const char *error, void *arg)
 		sh->pool_id = xstrdup(p->id);
 		sh->tag = xstrdup(pending->shared_tag);
 		ipam_shared_add_host(sh, ipam.host);
-		xasprintf(&key, "%s %s", sh->key, ipam.host);
-		store_put(ipam.store, IPAM_KIND_SHARED_REF, key, "", 0,
-		    ipam_shared_done, pending);
-		free(key);
+		sh->nlocal = 1;
+		ipam_shared_put_ref(sh, ipam_shared_done, pending);
 		return;
 	}
 	if (!store_error_exists(error)) {
@@ -799,6 +821,15 @@ plugin_ipam_release_pool(struct http_request *req, void *arg)
 	}
 	if ((sh = ipam_shared_by_pool(p->id)) != NULL) {
 		/* A named pool: this host's reference goes first. */
+		if (sh->nlocal > 1) {
+			/* Another network of this host still uses it. */
+			sh->nlocal--;
+			ipam_shared_put_ref(sh, plugin_pending_done,
+			    ipam_pending_new(req, xstrdup("{}")));
+			json_free(doc);
+			return;
+		}
+		sh->nlocal = 0;
 		ipam_shared_del_host(sh, ipam.host);
 		xasprintf(&key, "%s %s", sh->key, ipam.host);
 		if (sh->nhosts > 0) {
@@ -1255,7 +1286,7 @@ ipam_on_change(const char *kind, const char *key, const void *value,
 		else if ((sh = ipam_shared_get(key, 0)) != NULL)
 			ipam_shared_free(sh);
 	} else if (strcmp(kind, IPAM_KIND_SHARED_REF) == 0) {
-		ipam_shared_ref(key, value != NULL);
+		ipam_shared_ref(key, value, len);
 	} else if (strcmp(kind, IPAM_KIND_POOL) == 0) {
 		p = ipam_pool_find(key);
 		if (value != NULL && p == NULL) {
@@ -1334,7 +1365,8 @@ ipam_init(const struct server_env *env, char *err, size_t errlen)
 			    env->records[i].value, env->records[i].len);
 	for (i = 0; i < env->nrecords; i++)
 		if (strcmp(env->records[i].kind, IPAM_KIND_SHARED_REF) == 0)
-			ipam_shared_ref(env->records[i].key, 1);
+			ipam_shared_ref(env->records[i].key,
+			    env->records[i].value, env->records[i].len);
 	if (store_watch(ipam.store, ipam_on_change, NULL) == -1)
 		fatalx("%s: store_watch", __func__);
 	log_info("ipam: schema of %s; default tag %s",
