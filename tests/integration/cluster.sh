@@ -187,14 +187,15 @@ check "host 2's tag policy admits host 1's pool $pool1" wait_for 10 policy_knows
 # address from RequestAddress, CreateEndpoint, Join; then the SrcName veth end
 # moved into the container's namespace, named from DstPrefix, addressed, and
 # routed by the Join answer's Gateway.
-# endpoint N POOL: prints the container address.
-endpoint() {
-	_ns=${INSTANCE}c$1
+# container N NETWORK ENDPOINT NETNS POOLID: a container on host N, joined as
+# dockerd joins one; prints its address.  endpoint N: on host N's network.
+container() {
+	_ns=$4
 	ip netns add "$_ns"
-	_r=$(call "$1" /IpamDriver.RequestAddress '{"PoolID":"'"$(cat "$T/poolid$1")"'","Address":"","Options":{}}')
+	_r=$(call "$1" /IpamDriver.RequestAddress '{"PoolID":"'"$5"'","Address":"","Options":{}}')
 	_addr=$(printf '%s' "$_r" | sed -n 's/.*"Address":"\([^"]*\)".*/\1/p')
-	call "$1" /NetworkDriver.CreateEndpoint '{"NetworkID":"'"${INSTANCE}"'net'"$1"'","EndpointID":"'"${INSTANCE}"'ep'"$1"'","Interface":{"Address":"'"$_addr"'","AddressIPv6":"","MacAddress":""},"Options":{}}' >/dev/null
-	_r=$(call "$1" /NetworkDriver.Join '{"NetworkID":"'"${INSTANCE}"'net'"$1"'","EndpointID":"'"${INSTANCE}"'ep'"$1"'","SandboxKey":"/var/run/netns/'"$_ns"'","Options":{}}')
+	call "$1" /NetworkDriver.CreateEndpoint '{"NetworkID":"'"$2"'","EndpointID":"'"$3"'","Interface":{"Address":"'"$_addr"'","AddressIPv6":"","MacAddress":""},"Options":{}}' >/dev/null
+	_r=$(call "$1" /NetworkDriver.Join '{"NetworkID":"'"$2"'","EndpointID":"'"$3"'","SandboxKey":"/var/run/netns/'"$_ns"'","Options":{}}')
 	_src=$(printf '%s' "$_r" | sed -n 's/.*"SrcName":"\([^"]*\)".*/\1/p')
 	_gw=$(printf '%s' "$_r" | sed -n 's/.*"Gateway":"\([^"]*\)".*/\1/p')
 	ip link set "$_src" netns "$_ns" &&
@@ -204,6 +205,10 @@ endpoint() {
 	ip -n "$_ns" link set lo up &&
 	ip -n "$_ns" route add default via "$_gw" &&
 	echo "${_addr%/*}"
+}
+endpoint() {
+	container "$1" "${INSTANCE}net$1" "${INSTANCE}ep$1" "${INSTANCE}c$1" \
+	    "$(cat "$T/poolid$1")"
 }
 c1=$(endpoint 1)
 c2=$(endpoint 2)
@@ -271,23 +276,10 @@ check "named network: -o netcrave.network naming another network is refused (400
 check "named network: pg holds one name record and a reference per host" \
     [ "$(pg_psql "SELECT count(*) FROM netcrave_records WHERE NOT deleted AND kind IN ('net.shared', 'net.shared.ref')")" = 3 ]
 
-# sendpoint N: a container on host N's member of "web"; prints its address.
+# sendpoint N: a container on host N's member of "web".
 sendpoint() {
-	_ns=${INSTANCE}s$1
-	ip netns add "$_ns"
-	_r=$(call "$1" /IpamDriver.RequestAddress '{"PoolID":"'"$(cat "$T/spool$1")"'","Address":"","Options":{}}')
-	_addr=$(printf '%s' "$_r" | sed -n 's/.*"Address":"\([^"]*\)".*/\1/p')
-	call "$1" /NetworkDriver.CreateEndpoint '{"NetworkID":"web'"$1${INSTANCE}"'","EndpointID":"sep'"$1${INSTANCE}"'","Interface":{"Address":"'"$_addr"'","AddressIPv6":"","MacAddress":""},"Options":{}}' >/dev/null
-	_r=$(call "$1" /NetworkDriver.Join '{"NetworkID":"web'"$1${INSTANCE}"'","EndpointID":"sep'"$1${INSTANCE}"'","SandboxKey":"/var/run/netns/'"$_ns"'","Options":{}}')
-	_src=$(printf '%s' "$_r" | sed -n 's/.*"SrcName":"\([^"]*\)".*/\1/p')
-	_gw=$(printf '%s' "$_r" | sed -n 's/.*"Gateway":"\([^"]*\)".*/\1/p')
-	ip link set "$_src" netns "$_ns" &&
-	ip -n "$_ns" link set "$_src" name eth0 &&
-	ip -n "$_ns" addr add "$_addr" dev eth0 &&
-	ip -n "$_ns" link set eth0 up &&
-	ip -n "$_ns" link set lo up &&
-	ip -n "$_ns" route add default via "$_gw" &&
-	echo "${_addr%/*}"
+	container "$1" "web$1${INSTANCE}" "sep$1${INSTANCE}" "${INSTANCE}s$1" \
+	    "$(cat "$T/spool$1")"
 }
 s1=$(sendpoint 1)
 s2=$(sendpoint 2)
