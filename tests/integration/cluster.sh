@@ -324,6 +324,23 @@ check "bulk: 200 addresses handed out ($(wc -l < "$T/bulk.all"))" [ "$(wc -l < "
 check "bulk: no address handed out twice" [ -z "$(uniq -d "$T/bulk.all")" ]
 check "bulk: pg holds 200 address records for the pool" [ "$(pg_psql "SELECT count(*) FROM netcrave_records WHERE NOT deleted AND kind = 'ipam.address' AND key LIKE '$bulk1 %'")" = 200 ]
 
+# The same name asked for on both hosts at once: one wins the name, the other
+# gives its prefix back and joins.
+race() {
+	curl -s --unix-socket "$T/h$1/plugin.sock" -o "$T/race$1" -X POST \
+	    --data-binary '{"AddressSpace":"netcrave-local","Pool":"","SubPool":"","Options":{"netcrave.network":"race","netcrave.tag":"bulk"},"V6":false}' \
+	    http://localhost/IpamDriver.RequestPool
+}
+race 1 & b1=$!
+race 2 & b2=$!
+wait "$b1" "$b2"
+race1=$(sed -n 's/.*"PoolID":"\([^"]*\)".*/\1/p' "$T/race1")
+race2=$(sed -n 's/.*"PoolID":"\([^"]*\)".*/\1/p' "$T/race2")
+check "a name asked for on both hosts at once is one pool ($race1, $race2)" \
+    sh -c "[ -n '$race1' ] && [ '$race1' = '$race2' ]"
+echo "# the race's loser: $(cat "$T"/h1/log "$T"/h2/log | grep -c 'was created by another host first; joining') host(s) gave a pool back and joined, $(cat "$T"/h1/log "$T"/h2/log | grep -c 'ipam: pool .* joined as network race') joined"
+check "... and only that pool holds a prefix in pg" [ "$(pg_psql "SELECT count(*) FROM netcrave_records WHERE NOT deleted AND kind = 'ipam.pool' AND key LIKE '%/24#%'")" = 2 ]
+
 # Deleting on host 1 keeps the network on host 2; deleting there too frees it.
 call 1 /NetworkDriver.Leave '{"NetworkID":"web1'"${INSTANCE}"'","EndpointID":"sep1'"${INSTANCE}"'"}' >/dev/null
 call 1 /NetworkDriver.DeleteEndpoint '{"NetworkID":"web1'"${INSTANCE}"'","EndpointID":"sep1'"${INSTANCE}"'"}' >/dev/null
