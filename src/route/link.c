@@ -354,6 +354,9 @@ link_route_del(struct nl_sock *sk, const struct prefix *dst)
 	r = rtnl_route_alloc();
 	rtnl_route_set_family(r, dst->family);
 	rtnl_route_set_dst(r, d);
+	/* Any scope: left unset, libnl asks for scope link (no gateway given),
+	   and the kernel then keeps a route through a gateway. */
+	rtnl_route_set_scope(r, RT_SCOPE_NOWHERE);
 	rc = rtnl_route_delete(sk, r, 0);
 	rtnl_route_put(r);
 	nl_addr_put(d);

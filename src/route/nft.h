@@ -26,6 +26,9 @@ struct net_network {
 	char			*host;		/* cluster: the host that made
 						   it (underlay address); NULL
 						   without clustering */
+	char			*name;		/* netcrave.network: one network
+						   across the cluster, routed
+						   per address; NULL: none */
 };
 
 /* An endpoint: a veth pair, container end ifname, bridge end peer. */

@@ -23,6 +23,10 @@ void	plugin_ipam_gen_pools(yajl_gen);
  * dockerd follower reads which tags exist and whether their scope has IPv6. */
 struct schema;
 const struct schema *plugin_ipam_schema(void);
+/* The cluster-wide name (IPAM option netcrave.network) of the pool with this
+ * prefix, into buf; -1 when the pool is not a named one. */
+struct prefix;
+int	plugin_ipam_shared_name(const struct prefix *pool, char *buf, size_t len);
 
 /* "networks" (endpoints: "endpoints") and its array, into an open map (GET /networks). */
 void	plugin_network_gen(yajl_gen, int endpoints);

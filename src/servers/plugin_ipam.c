@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
 #include <yajl/yajl_gen.h>
 
 #include "conf.h"
@@ -33,6 +34,17 @@
 #define IPAM_KIND_POOL		"ipam.pool"
 #define IPAM_KIND_ADDRESS	"ipam.address"
 #define IPAM_KIND_NET		"ipam.net"	/* prefix -> PoolID: one owner */
+/*
+ * A network named with the IPAM option netcrave.network is one pool across the
+ * cluster: "<name>/<4|6>" -> its PoolID and tag, and one reference per host
+ * that created it ("<name>/<4|6> <host>" -> how many of its networks use the
+ * pool there); the last host to release it frees it.
+ */
+#define IPAM_KIND_SHARED	"net.shared"
+#define IPAM_KIND_SHARED_REF	"net.shared.ref"
+#define IPAM_NETWORK_OPTION	"netcrave.network"
+#define IPAM_SHARED_WAIT_MS	100	/* for another host's record to arrive */
+#define IPAM_SHARED_WAITS	50
 #define IPAM_SPACE_LOCAL	"netcrave-local"
 #define IPAM_SPACE_GLOBAL	"netcrave-global"
 #define IPAM_RESOLV_CONF	"/etc/resolv.conf"
@@ -49,6 +61,18 @@ struct ipam_pool_entry {
 };
 TAILQ_HEAD(ipam_pool_list, ipam_pool_entry);
 
+/* A cluster-wide named pool as the store holds it (followed from other hosts). */
+struct ipam_shared {
+	char			*key;		/* "<name>/<4|6>" */
+	char			*pool_id;	/* NULL until its record arrives */
+	char			*tag;
+	char			**hosts;	/* hosts holding a reference */
+	size_t			 nhosts;
+	unsigned int		 nlocal;	/* this host's networks on it */
+	TAILQ_ENTRY(ipam_shared) entry;
+};
+TAILQ_HEAD(ipam_shared_list, ipam_shared);
+
 /* A reply waiting for the store to say the change is durable. */
 struct ipam_pending {
 	struct plugin_pending	 base;		/* first: plugin_pending_* use it */
@@ -56,6 +80,11 @@ struct ipam_pending {
 	struct prefix		 addr;		/* for undo */
 	int			 claimed_range;
 	int			 automatic;	/* next free, not asked for */
+	char			*shared_key;	/* a named pool: its key */
+	char			*shared_tag;
+	struct prefix		 shared_want;	/* an explicit --subnet, or len 0 */
+	struct event		*wait;		/* for another host's record */
+	int			 waits;
 };
 
 /* An "auto" prefix choice: "<scope path>:ipv4" -> "10.42.0.0/16". */
@@ -66,8 +95,11 @@ struct ipam_auto {
 
 static struct {
 	struct store		*store;
+	struct event_base	*base;
 	struct schema		*schema;
 	struct ipam_pool_list	 pools;
+	struct ipam_shared_list	 shared;
+	char			*host;		/* this host's reference name */
 	char			*default_tag;
 	struct ipam_auto	*autos;		/* kept choices, as in the store */
 	size_t			 nautos;
@@ -214,6 +246,317 @@ plugin_ipam_address_spaces(struct http_request *req, void *arg)
 	    IPAM_SPACE_GLOBAL "\"}");
 }
 
+/* The named pool with this key, or NULL; made (empty) when create is set. */
+static struct ipam_shared *
+ipam_shared_get(const char *key, int create)
+{
+	struct ipam_shared	*sh;
+
+	TAILQ_FOREACH(sh, &ipam.shared, entry)
+		if (strcmp(sh->key, key) == 0)
+			return (sh);
+	if (!create)
+		return (NULL);
+	sh = xcalloc(1, sizeof *sh);
+	sh->key = xstrdup(key);
+	TAILQ_INSERT_TAIL(&ipam.shared, sh, entry);
+	return (sh);
+}
+
+/* The named pool a PoolID belongs to, or NULL. */
+static struct ipam_shared *
+ipam_shared_by_pool(const char *id)
+{
+	struct ipam_shared	*sh;
+
+	TAILQ_FOREACH(sh, &ipam.shared, entry)
+		if (sh->pool_id != NULL && strcmp(sh->pool_id, id) == 0)
+			return (sh);
+	return (NULL);
+}
+
+/* Forget a named pool (its record is gone). */
+static void
+ipam_shared_free(struct ipam_shared *sh)
+{
+	size_t	i;
+
+	TAILQ_REMOVE(&ipam.shared, sh, entry);
+	for (i = 0; i < sh->nhosts; i++)
+		free(sh->hosts[i]);
+	free(sh->hosts);
+	free(sh->key);
+	free(sh->pool_id);
+	free(sh->tag);
+	free(sh);
+}
+
+/* Record a host's reference (once). */
+static void
+ipam_shared_add_host(struct ipam_shared *sh, const char *host)
+{
+	size_t	i;
+
+	for (i = 0; i < sh->nhosts; i++)
+		if (strcmp(sh->hosts[i], host) == 0)
+			return;
+	sh->hosts = xreallocarray(sh->hosts, sh->nhosts + 1, sizeof *sh->hosts);
+	sh->hosts[sh->nhosts++] = xstrdup(host);
+}
+
+/* Drop a host's reference, if held. */
+static void
+ipam_shared_del_host(struct ipam_shared *sh, const char *host)
+{
+	size_t	i;
+
+	for (i = 0; i < sh->nhosts; i++) {
+		if (strcmp(sh->hosts[i], host) != 0)
+			continue;
+		free(sh->hosts[i]);
+		sh->hosts[i] = sh->hosts[--sh->nhosts];
+		return;
+	}
+}
+
+/* Fill a named pool from its stored record {"pool":..., "tag":...}. */
+static void
+ipam_shared_set(const char *key, const void *value, size_t len)
+{
+	struct ipam_shared	*sh;
+	struct json		*doc;
+	struct json_error	 jerr;
+	const char		*id, *tag;
+
+	doc = json_parse(value, len, 0, &jerr);
+	if (doc == NULL || (id = json_get_string(doc, "pool")) == NULL) {
+		log_warnx("ipam: named pool %s is unreadable; ignored", key);
+		json_free(doc);
+		return;
+	}
+	tag = json_get_string(doc, "tag");
+	sh = ipam_shared_get(key, 1);
+	free(sh->pool_id);
+	free(sh->tag);
+	sh->pool_id = xstrdup(id);
+	sh->tag = xstrdup(tag != NULL ? tag : "");
+	json_free(doc);
+}
+
+/*
+ * Follow a reference record "<key> <host>" (value NULL: dropped); this
+ * host's own (read at start) also says how many of its networks use the pool.
+ */
+static void
+ipam_shared_ref(const char *refkey, const void *value, size_t len)
+{
+	struct ipam_shared	*sh;
+	const char		*space;
+	char			*key, count[16];
+
+	if ((space = strrchr(refkey, ' ')) == NULL)
+		return;
+	key = xstrndup(refkey, space - refkey);
+	if ((sh = ipam_shared_get(key, value != NULL)) != NULL) {
+		if (value != NULL)
+			ipam_shared_add_host(sh, space + 1);
+		else
+			ipam_shared_del_host(sh, space + 1);
+		if (value != NULL && strcmp(space + 1, ipam.host) == 0) {
+			snprintf(count, sizeof count, "%.*s", (int)(len <
+			    sizeof count ? len : sizeof count - 1),
+			    (const char *)value);
+			sh->nlocal = (unsigned int)strtoul(count, NULL, 10);
+			if (sh->nlocal == 0)
+				sh->nlocal = 1;
+		}
+	}
+	free(key);
+}
+
+/* Write this host's reference with its count (nlocal, at least 1). */
+static void
+ipam_shared_put_ref(struct ipam_shared *sh, store_done_cb cb, void *arg)
+{
+	char	*key, count[16];
+
+	snprintf(count, sizeof count, "%u", sh->nlocal);
+	xasprintf(&key, "%s %s", sh->key, ipam.host);
+	store_put(ipam.store, IPAM_KIND_SHARED_REF, key, count, strlen(count),
+	    cb, arg);
+	free(key);
+}
+
+/* A named pool's request is over: free what it kept, then reply. */
+static void
+ipam_shared_done(const char *error, void *arg)
+{
+	struct ipam_pending	*pending = arg;
+
+	free(pending->shared_key);
+	free(pending->shared_tag);
+	if (pending->wait != NULL)
+		event_free(pending->wait);
+	pending->shared_key = pending->shared_tag = NULL;
+	pending->wait = NULL;
+	plugin_pending_done(error, arg);
+}
+
+/* The same, refused. */
+static void
+ipam_shared_fail(struct ipam_pending *pending, int code, const char *msg)
+{
+	free(pending->shared_key);
+	free(pending->shared_tag);
+	if (pending->wait != NULL)
+		event_free(pending->wait);
+	plugin_pending_fail(&pending->base, code, msg);
+}
+
+static void	ipam_shared_wait(struct ipam_pending *);
+
+/*
+ * Join a named pool that exists: same tag (and the same subnet when one is
+ * asked for), then this host's reference, and Docker gets the same pool.
+ */
+static void
+ipam_shared_join(struct ipam_pending *pending, struct ipam_shared *sh)
+{
+	struct ipam_pool_entry	*p;
+	char			 pbuf[PREFIX_STRLEN], *msg;
+
+	if ((p = ipam_pool_find(sh->pool_id)) == NULL) {
+		/* The record came first; its pool follows on the same poll. */
+		ipam_shared_wait(pending);
+		return;
+	}
+	prefix_format(&p->prefix, 1, pbuf, sizeof pbuf);
+	if (strcmp(sh->tag, pending->shared_tag) != 0 ||
+	    (pending->shared_want.len != 0 &&
+	    !prefix_equal(&pending->shared_want, &p->prefix))) {
+		xasprintf(&msg, "IpamDriver: network %s exists in the cluster "
+		    "with tag \"%s\" and subnet %s, not as asked", sh->key,
+		    sh->tag, pbuf);
+		ipam_shared_fail(pending, 409, msg);
+		free(msg);
+		return;
+	}
+	free(pending->base.reply);
+	xasprintf(&pending->base.reply, "{\"PoolID\":\"%s\",\"Pool\":\"%s\","
+	    "\"Data\":{}}", p->id, pbuf);
+	log_info("ipam: pool %s joined as network %s", p->id, sh->key);
+	ipam_shared_add_host(sh, ipam.host);
+	sh->nlocal++;
+	ipam_shared_put_ref(sh, ipam_shared_done, pending);
+}
+
+/* Time to look again for another host's named pool. */
+static void
+ipam_shared_retry(evutil_socket_t fd, short events, void *arg)
+{
+	struct ipam_pending	*pending = arg;
+	struct ipam_shared	*sh;
+
+	sh = ipam_shared_get(pending->shared_key, 0);
+	if (sh != NULL && sh->pool_id != NULL)
+		ipam_shared_join(pending, sh);
+	else
+		ipam_shared_wait(pending);
+}
+
+/*
+ * Another host holds the name, but its records have not reached this host
+ * yet (they come with the store's next poll or notification): wait a little.
+ */
+static void
+ipam_shared_wait(struct ipam_pending *pending)
+{
+	struct timeval	tv = { 0, IPAM_SHARED_WAIT_MS * 1000 };
+	char		*msg;
+
+	if (pending->waits++ >= IPAM_SHARED_WAITS) {
+		xasprintf(&msg, "IpamDriver: network %s belongs to another host "
+		    "whose pool has not reached this one", pending->shared_key);
+		ipam_shared_fail(pending, 503, msg);
+		free(msg);
+		return;
+	}
+	if (pending->wait == NULL)
+		pending->wait = evtimer_new(ipam.base, ipam_shared_retry,
+		    pending);
+	evtimer_add(pending->wait, &tv);
+}
+
+/*
+ * The name record answered.  Ours: add this host's reference.  Another host
+ * won the name meanwhile: give our prefix back and join theirs.
+ */
+static void
+ipam_shared_inserted(const char *error, void *arg)
+{
+	struct ipam_pending	*pending = arg;
+	struct ipam_pool_entry	*p = pending->pool;
+	struct ipam_shared	*sh;
+	char			 pbuf[PREFIX_STRLEN];
+
+	if (error == NULL) {
+		sh = ipam_shared_get(pending->shared_key, 1);
+		free(sh->pool_id);
+		free(sh->tag);
+		sh->pool_id = xstrdup(p->id);
+		sh->tag = xstrdup(pending->shared_tag);
+		ipam_shared_add_host(sh, ipam.host);
+		sh->nlocal = 1;
+		ipam_shared_put_ref(sh, ipam_shared_done, pending);
+		return;
+	}
+	if (!store_error_exists(error)) {
+		ipam_shared_done(error, arg);
+		return;
+	}
+	log_info("ipam: network %s was created by another host first; joining",
+	    pending->shared_key);
+	TAILQ_REMOVE(&ipam.pools, p, entry);
+	if (p->scope != NULL)
+		ipam_space_release(schema_scope_space(p->scope,
+		    p->prefix.family), &p->prefix);
+	store_del(ipam.store, IPAM_KIND_POOL, p->id, NULL, NULL);
+	store_del(ipam.store, IPAM_KIND_NET, prefix_format(&p->prefix, 1, pbuf,
+	    sizeof pbuf), NULL, NULL);
+	ipam_pool_entry_free(p);
+	pending->pool = NULL;
+	pending->base.undo = NULL;
+	if ((sh = ipam_shared_get(pending->shared_key, 0)) != NULL &&
+	    sh->pool_id != NULL)
+		ipam_shared_join(pending, sh);
+	else
+		ipam_shared_wait(pending);
+}
+
+/* A new named pool's record is durable: now claim the name for it. */
+static void
+ipam_shared_pool_stored(const char *error, void *arg)
+{
+	struct ipam_pending	*pending = arg;
+	const unsigned char	*buf;
+	size_t			 len;
+	yajl_gen		 g;
+
+	if (error != NULL) {
+		ipam_shared_done(error, arg);
+		return;
+	}
+	g = json_gen_new();
+	yajl_gen_map_open(g);
+	json_gen_string(g, "pool", pending->pool->id);
+	json_gen_string(g, "tag", pending->shared_tag);
+	yajl_gen_map_close(g);
+	yajl_gen_get_buf(g, &buf, &len);
+	store_insert(ipam.store, IPAM_KIND_SHARED, pending->shared_key, buf,
+	    len, ipam_shared_inserted, pending);
+	yajl_gen_free(g);
+}
+
 static void	ipam_pool_claimed(const char *, void *);
 
 /*
@@ -252,12 +595,13 @@ ipam_pool_claimed(const char *error, void *arg)
 	if (error == NULL) {
 		record = ipam_pool_record(p);
 		store_put(ipam.store, IPAM_KIND_POOL, p->id, record,
-		    strlen(record), plugin_pending_done, pending);
+		    strlen(record), pending->shared_key != NULL ?
+		    ipam_shared_pool_stored : plugin_pending_done, pending);
 		free(record);
 		return;
 	}
 	if (!store_error_exists(error)) {
-		plugin_pending_done(error, arg);
+		ipam_shared_done(error, arg);
 		return;
 	}
 	prefix_format(&p->prefix, 1, pbuf, sizeof pbuf);
@@ -281,14 +625,16 @@ ipam_pool_claimed(const char *error, void *arg)
 	} else
 		xasprintf(&msg, "IpamDriver: %s overlaps a network another host "
 		    "allocated in scope %s", pbuf, p->scope_path);
-	plugin_pending_fail(&pending->base, code, msg);
+	ipam_shared_fail(pending, code, msg);
 	ipam_pool_entry_free(p);
 	free(msg);
 }
 
 /*
  * IpamDriver.RequestPool: by tag (IPAM option netcrave.tag), else the scope
- * holding an explicit Pool, else the default tag's scope.
+ * holding an explicit Pool, else the default tag's scope.  With the IPAM option
+ * netcrave.network=NAME the pool is NAME's across the cluster: the one another
+ * host made for NAME (same tag) is joined, else a new one is made and named.
  */
 void
 plugin_ipam_request_pool(struct http_request *req, void *arg)
@@ -300,8 +646,9 @@ plugin_ipam_request_pool(struct http_request *req, void *arg)
 	struct ipam_pool_entry	*p;
 	struct ipam_pending	*pending;
 	struct prefix		 want, range, *rangep = NULL;
-	const char		*tag, *pool_text, *range_text;
-	char			 perr[160], pbuf[PREFIX_STRLEN];
+	struct ipam_shared	*sh;
+	const char		*tag, *pool_text, *range_text, *name;
+	char			 perr[160], pbuf[PREFIX_STRLEN], *skey = NULL;
 	int			 v6 = 0, family, explicit;
 	const struct prefix	*scope_prefix;
 
@@ -318,6 +665,8 @@ plugin_ipam_request_pool(struct http_request *req, void *arg)
 	family = v6 ? AF_INET6 : AF_INET;
 	options = json_get(doc, "Options");
 	tag = options != NULL ? json_get_string(options, "netcrave.tag") : NULL;
+	name = options != NULL ? json_get_string(options, IPAM_NETWORK_OPTION) :
+	    NULL;
 	pool_text = json_get_string(doc, "Pool");
 	range_text = json_get_string(doc, "SubPool");
 	explicit = pool_text != NULL && *pool_text != '\0';
@@ -375,6 +724,24 @@ plugin_ipam_request_pool(struct http_request *req, void *arg)
 		    "no IPv%d networks", schema_scope_path(scope), v6 ? 6 : 4);
 		goto out;
 	}
+	if (name != NULL && *name != '\0') {
+		if (strlen(name) > 255) {
+			plugin_fail(req, 400, "network name too long");
+			goto out;
+		}
+		xasprintf(&skey, "%s/%d", name, v6 ? 6 : 4);
+		if ((sh = ipam_shared_get(skey, 0)) != NULL && sh->pool_id != NULL) {
+			pending = ipam_pending_new(req, NULL);
+			pending->shared_key = skey;
+			pending->shared_tag = xstrdup(tag != NULL ? tag :
+			    explicit ? "" : ipam.default_tag);
+			if (explicit)
+				pending->shared_want = want;
+			skey = NULL;
+			ipam_shared_join(pending, sh);
+			goto out;
+		}
+	}
 	scope_prefix = schema_scope_prefix(scope, family);
 	if (explicit) {
 		if (!prefix_contains(scope_prefix, &want)) {
@@ -404,10 +771,19 @@ plugin_ipam_request_pool(struct http_request *req, void *arg)
 	pending = ipam_pending_new(req, NULL);
 	pending->base.undo = ipam_undo_pool;
 	pending->automatic = !explicit;
+	if (skey != NULL) {
+		pending->shared_key = skey;
+		pending->shared_tag = xstrdup(tag != NULL ? tag : explicit ? "" :
+		    ipam.default_tag);
+		if (explicit)
+			pending->shared_want = want;
+		skey = NULL;
+	}
 	log_info("ipam: pool %s from scope %s%s%s", p->id, p->scope_path,
 	    tag != NULL ? " for tag " : "", tag != NULL ? tag : "");
 	ipam_pool_claim_prefix(pending, p);
 out:
+	free(skey);
 	json_free(doc);
 }
 
@@ -421,14 +797,18 @@ ipam_address_key(const struct ipam_pool_entry *p, const struct prefix *addr)
 	return (key);
 }
 
-/* IpamDriver.ReleasePool: forget the pool and its addresses; idempotent. */
+/*
+ * IpamDriver.ReleasePool: forget the pool and its addresses; idempotent.  A
+ * named pool only loses this host's reference while other hosts hold one.
+ */
 void
 plugin_ipam_release_pool(struct http_request *req, void *arg)
 {
 	struct json		*doc;
 	struct ipam_pool_entry	*p;
+	struct ipam_shared	*sh;
 	const char		*id;
-	char			 pbuf[PREFIX_STRLEN];
+	char			 pbuf[PREFIX_STRLEN], *key;
 
 	if ((id = ipam_body_pool_id(req, &doc)) == NULL)
 		return;
@@ -438,6 +818,35 @@ plugin_ipam_release_pool(struct http_request *req, void *arg)
 		plugin_reply_json(req, "{}");
 		json_free(doc);
 		return;
+	}
+	if ((sh = ipam_shared_by_pool(p->id)) != NULL) {
+		/* A named pool: this host's reference goes first. */
+		if (sh->nlocal > 1) {
+			/* Another network of this host still uses it. */
+			sh->nlocal--;
+			ipam_shared_put_ref(sh, plugin_pending_done,
+			    ipam_pending_new(req, xstrdup("{}")));
+			json_free(doc);
+			return;
+		}
+		sh->nlocal = 0;
+		ipam_shared_del_host(sh, ipam.host);
+		xasprintf(&key, "%s %s", sh->key, ipam.host);
+		if (sh->nhosts > 0) {
+			log_info("ipam: network %s released here; %zu other "
+			    "host(s) keep pool %s", sh->key, sh->nhosts, p->id);
+			store_del(ipam.store, IPAM_KIND_SHARED_REF, key,
+			    plugin_pending_done, ipam_pending_new(req,
+			    xstrdup("{}")));
+			free(key);
+			json_free(doc);
+			return;
+		}
+		/* The last host: the name goes, then the pool as usual. */
+		store_del(ipam.store, IPAM_KIND_SHARED_REF, key, NULL, NULL);
+		store_del(ipam.store, IPAM_KIND_SHARED, sh->key, NULL, NULL);
+		free(key);
+		ipam_shared_free(sh);
 	}
 	log_info("ipam: pool %s released", p->id);
 	TAILQ_REMOVE(&ipam.pools, p, entry);
@@ -855,6 +1264,7 @@ ipam_on_change(const char *kind, const char *key, const void *value,
     size_t len, void *arg)
 {
 	struct ipam_pool_entry	*p;
+	struct ipam_shared	*sh;
 	struct prefix		 addr;
 
 	if (strcmp(kind, IPAM_KIND_ADDRESS) == 0) {
@@ -870,6 +1280,13 @@ ipam_on_change(const char *kind, const char *key, const void *value,
 			if (p->range != NULL)
 				ipam_pool_release(p->range, &addr);
 		}
+	} else if (strcmp(kind, IPAM_KIND_SHARED) == 0) {
+		if (value != NULL)
+			ipam_shared_set(key, value, len);
+		else if ((sh = ipam_shared_get(key, 0)) != NULL)
+			ipam_shared_free(sh);
+	} else if (strcmp(kind, IPAM_KIND_SHARED_REF) == 0) {
+		ipam_shared_ref(key, value, len);
 	} else if (strcmp(kind, IPAM_KIND_POOL) == 0) {
 		p = ipam_pool_find(key);
 		if (value != NULL && p == NULL) {
@@ -899,7 +1316,12 @@ ipam_init(const struct server_env *env, char *err, size_t errlen)
 	size_t			 i;
 
 	TAILQ_INIT(&ipam.pools);
+	TAILQ_INIT(&ipam.shared);
 	ipam.store = env->store;
+	ipam.base = env->base;
+	ipam.host = xstrdup(env->conf->cluster_enabled &&
+	    env->conf->cluster_host_address != NULL ?
+	    env->conf->cluster_host_address : "local");
 	ipam.default_tag = xstrdup(env->conf->default_tag != NULL ?
 	    env->conf->default_tag : "default");
 	for (i = 0; i < env->nrecords; i++)
@@ -937,6 +1359,14 @@ ipam_init(const struct server_env *env, char *err, size_t errlen)
 	for (i = 0; i < env->nrecords; i++)
 		if (strcmp(env->records[i].kind, IPAM_KIND_ADDRESS) == 0)
 			ipam_load_address(&env->records[i]);
+	for (i = 0; i < env->nrecords; i++)
+		if (strcmp(env->records[i].kind, IPAM_KIND_SHARED) == 0)
+			ipam_shared_set(env->records[i].key,
+			    env->records[i].value, env->records[i].len);
+	for (i = 0; i < env->nrecords; i++)
+		if (strcmp(env->records[i].kind, IPAM_KIND_SHARED_REF) == 0)
+			ipam_shared_ref(env->records[i].key,
+			    env->records[i].value, env->records[i].len);
 	if (store_watch(ipam.store, ipam_on_change, NULL) == -1)
 		fatalx("%s: store_watch", __func__);
 	log_info("ipam: schema of %s; default tag %s",
@@ -949,6 +1379,28 @@ const struct schema *
 plugin_ipam_schema(void)
 {
 	return (ipam.schema);
+}
+
+/* The name of a named pool by its prefix (for CreateNetwork). */
+int
+plugin_ipam_shared_name(const struct prefix *pool, char *buf, size_t len)
+{
+	struct ipam_shared	*sh;
+	struct ipam_pool_entry	*p;
+	const char		*slash;
+	struct prefix		 want = *pool;
+
+	prefix_mask(&want);
+	TAILQ_FOREACH(sh, &ipam.shared, entry) {
+		if (sh->pool_id == NULL || (p = ipam_pool_find(sh->pool_id)) ==
+		    NULL || !prefix_equal(&p->prefix, &want))
+			continue;
+		if ((slash = strrchr(sh->key, '/')) == NULL)
+			continue;
+		snprintf(buf, len, "%.*s", (int)(slash - sh->key), sh->key);
+		return (0);
+	}
+	return (-1);
 }
 
 /* Every scope with its resolved prefixes, tags and how many networks it gave. */
@@ -1084,6 +1536,10 @@ ipam_shutdown(void)
 		TAILQ_REMOVE(&ipam.pools, p, entry);
 		ipam_pool_entry_free(p);
 	}
+	while (!TAILQ_EMPTY(&ipam.shared))
+		ipam_shared_free(TAILQ_FIRST(&ipam.shared));
+	free(ipam.host);
+	ipam.host = NULL;
 	schema_free(ipam.schema);
 	ipam.schema = NULL;
 	free(ipam.default_tag);

@@ -48,6 +48,7 @@
 #define NET_KIND_UPLINK		"net.uplink"	/* key "0": {"index": N} */
 #define NET_GENERIC		"com.docker.network.generic"
 #define NET_TAG_OPTION		"netcrave.tag"
+#define NET_NAME_OPTION		"netcrave.network"
 #define NET_IFNAMSIZ		16
 #define NET_ID_CHARS		8	/* of a Docker ID, in link names */
 
@@ -223,6 +224,7 @@ net_network_free(struct net_network *n)
 	free(n->id);
 	free(n->tag);
 	free(n->host);
+	free(n->name);
 	util_strv_free(n->egress);
 	util_strv_free(n->ingress);
 	free(n);
@@ -280,6 +282,8 @@ net_network_gen(yajl_gen g, const struct net_network *n)
 	json_gen_strv(g, "ingress", n->ingress);
 	if (n->host != NULL)
 		json_gen_string(g, "host", n->host);
+	if (n->name != NULL)
+		json_gen_string(g, "name", n->name);
 	yajl_gen_map_close(g);
 }
 
@@ -497,7 +501,8 @@ static int
 net_network_build(struct net_network *n, char *err, size_t errlen)
 {
 	struct vrf	*v;
-	char		 alias[128];
+	struct prefix	 gw;
+	char		 alias[128], key[128];
 	int		 idx;
 
 	if ((v = net_vrf_get(n->tag, err, errlen)) == NULL)
@@ -512,7 +517,26 @@ net_network_build(struct net_network *n, char *err, size_t errlen)
 	   which drops IPv6 addresses. */
 	if (vrf_attach(&net.venv, v, n->bridge, err, errlen) == -1)
 		return (-1);
-	if (n->has4 && link_addr_add(v->sk, idx, &n->gw4, err, errlen) == -1)
+	if (n->has4 && n->name != NULL) {
+		/*
+		 * A network spanning hosts: its prefix is not on-link here, only
+		 * the addresses of this host's endpoints are (routes of their
+		 * own, announced over BGP).  The gateway without its prefix
+		 * route, and the bridge answering ARP for addresses routed
+		 * elsewhere (the other hosts' containers), at once.
+		 */
+		gw = n->gw4;
+		gw.len = 32;
+		if (link_addr_add(v->sk, idx, &gw, err, errlen) == -1)
+			return (-1);
+		snprintf(key, sizeof key, "net/ipv4/conf/%s/proxy_arp",
+		    n->bridge);
+		link_sysctl(v->nsfd, key, "1");
+		snprintf(key, sizeof key, "net/ipv4/neigh/%s/proxy_delay",
+		    n->bridge);
+		link_sysctl(v->nsfd, key, "0");
+	} else if (n->has4 && link_addr_add(v->sk, idx, &n->gw4, err,
+	    errlen) == -1)
 		return (-1);
 	if (n->has6 && link_addr_add(v->sk, idx, &n->gw6, err, errlen) == -1)
 		return (-1);
@@ -524,6 +548,40 @@ net_network_build(struct net_network *n, char *err, size_t errlen)
 		return (-1);
 	net_host_route(n, 1);
 	return (0);
+}
+
+/*
+ * The route to an endpoint's own IPv4 address on its bridge, for a network
+ * spanning hosts (add 0: remove it).  In the routing namespace's main table it
+ * is a kernel route inside cluster.announce, so bgpd announces it and the other
+ * hosts route that one address here; with the netns backend the VRF's
+ * namespace needs it too, having no prefix route to the bridge.
+ */
+static void
+net_endpoint_route(const struct net_endpoint *e, int add)
+{
+	struct net_network	*n;
+	struct vrf		*v;
+	struct prefix		 host;
+	char			 err[256];
+	int			 idx;
+
+	if (!e->has4 || (n = net_find_network(e->network)) == NULL ||
+	    n->name == NULL || (v = net_vrf_find(n->tag)) == NULL ||
+	    (idx = link_index(v->sk, n->bridge)) == 0)
+		return;
+	host = e->addr4;
+	host.len = 32;
+	if (!add) {
+		vrf_route(&net.venv, v, &host, idx, 0, NULL, 0);
+		if (net.venv.backend->own_namespace)
+			link_route_del(v->sk, &host);
+		return;
+	}
+	if (vrf_route(&net.venv, v, &host, idx, 1, err, sizeof err) == -1 ||
+	    (net.venv.backend->own_namespace && link_route_add_dev(v->sk,
+	    &host, idx, 0, err, sizeof err) == -1))
+		log_warnx("network: route to endpoint %.12s: %s", e->id, err);
 }
 
 /* Take a network's parts out of the kernel (its VRF too when it was the last). */
@@ -591,8 +649,8 @@ plugin_network_create(struct http_request *req, void *arg)
 	struct net_network	*n;
 	struct plugin_pending	*p;
 	struct prefix		 pool4, pool6, gw4, gw6;
-	const char		*id, *opt_tag;
-	char			*record, err[256], buf[PREFIX_STRLEN];
+	const char		*id, *opt_tag, *opt_name;
+	char			*record, err[256], buf[PREFIX_STRLEN], name[256];
 	int			 has4, has6;
 
 	if (plugin_body(req, &doc) == -1)
@@ -634,6 +692,24 @@ plugin_network_create(struct http_request *req, void *arg)
 		    schema_scope_path(scope));
 		goto out;
 	}
+	/*
+	 * A pool the IPAM driver handed out under a name spanning the cluster
+	 * makes this network that name's member here; -o netcrave.network,
+	 * when given, must name the same.
+	 */
+	opt_name = generic != NULL ? json_get_string(generic, NET_NAME_OPTION) :
+	    NULL;
+	if (!has4 || plugin_ipam_shared_name(&pool4, name, sizeof name) == -1)
+		name[0] = '\0';
+	if (opt_name != NULL && *opt_name != '\0' && strcmp(opt_name, name) !=
+	    0) {
+		plugin_fail(req, 400, "-o %s=%s: the IPv4 pool %s %s%s; create "
+		    "the network with --ipam-opt %s=%s too", NET_NAME_OPTION,
+		    opt_name, prefix_format(has4 ? &pool4 : &pool6, 1, buf,
+		    sizeof buf), name[0] != '\0' ? "belongs to network " :
+		    "is not a named pool", name, NET_NAME_OPTION, opt_name);
+		goto out;
+	}
 	/* Checked last, so the body's checks above are reached (and fuzzed). */
 	if (net_unavailable(req))
 		goto out;
@@ -641,6 +717,8 @@ plugin_network_create(struct http_request *req, void *arg)
 	n = xcalloc(1, sizeof *n);
 	n->host = net.host_id != NULL ? xstrdup(net.host_id) : NULL;
 	n->id = xstrdup(id);
+	if (name[0] != '\0')
+		n->name = xstrdup(name);
 	if (opt_tag != NULL)
 		n->tag = xstrdup(opt_tag);
 	else if (schema_scope_tags(scope) != NULL &&
@@ -670,7 +748,9 @@ plugin_network_create(struct http_request *req, void *arg)
 		goto out;
 	}
 	net_policy_apply();
-	log_info("network: %.12s tag %s bridge %s", id, n->tag, n->bridge);
+	log_info("network: %.12s tag %s bridge %s%s%s", id, n->tag, n->bridge,
+	    n->name != NULL ? " member of cluster network " : "",
+	    n->name != NULL ? n->name : "");
 
 	p = net_pending_new(req, "{}");
 	p->undo = net_undo_network;
@@ -743,6 +823,7 @@ net_undo_endpoint(struct plugin_pending *p)
 {
 	struct net_endpoint	*e = p->arg;
 
+	net_endpoint_route(e, 0);
 	TAILQ_REMOVE(&net.endpoints, e, entry);
 	net_endpoint_free(e);
 }
@@ -817,6 +898,7 @@ plugin_network_create_endpoint(struct http_request *req, void *arg)
 	net_link_name(e->peer, sizeof e->peer, 'v', id);
 	e->born = util_monotonic_sec();
 	TAILQ_INSERT_TAIL(&net.endpoints, e, entry);
+	net_endpoint_route(e, 1);
 
 	p = net_pending_new(req, reply);
 	p->undo = net_undo_endpoint;
@@ -874,6 +956,7 @@ plugin_network_delete_endpoint(struct http_request *req, void *arg)
 		goto out;
 	}
 	v = net_endpoint_vrf(e);
+	net_endpoint_route(e, 0);
 	TAILQ_REMOVE(&net.endpoints, e, entry);
 	link_delete(v != NULL ? v->sk : NULL, e->peer);
 	link_delete(net.dsk, e->ifname);
@@ -998,6 +1081,8 @@ net_network_parse(const char *key, const char *value, size_t len)
 	if ((s = json_get_string(doc, "host")) != NULL && *s != '\0')
 		n->host = xstrdup(s);
 	n->tag = xstrdup((s = json_get_string(doc, "tag")) != NULL ? s : "");
+	if ((s = json_get_string(doc, "name")) != NULL && *s != '\0')
+		n->name = xstrdup(s);
 	snprintf(n->bridge, sizeof n->bridge, "%s",
 	    (s = json_get_string(doc, "bridge")) != NULL ? s : "");
 	if ((s = json_get_string(doc, "gateway")) != NULL &&
@@ -1389,6 +1474,7 @@ net_reconcile(void)
 		if ((n = net_find_network(e->network)) == NULL ||
 		    (v = net_vrf_find(n->tag)) == NULL)
 			continue;
+		net_endpoint_route(e, 1);
 		if ((master = link_index(v->sk, n->bridge)) != 0 &&
 		    link_set_master(v->sk, e->peer, master) == 0 &&
 		    (e->joined = 1))

@@ -9,7 +9,10 @@
 # real dockerd per host: each would need a mount namespace of its own for
 # /run/docker/plugins.  Both hosts share one store on a private PostgreSQL 15
 # (tests/helpers/pg.sh) and one address schema: their pools are cluster-unique
-# and each host learns the other's.  Also checked:
+# and each host learns the other's.  A network named with netcrave.network on
+# both hosts is one subnet across them, its addresses cluster-unique (200
+# concurrent RequestAddress from both hosts) and routed per address; it lives
+# until the last host deletes it.  Also checked:
 # the WireGuard detection and `netcravectl status` host-pair report, and
 # GetCapabilities' ConnectivityScope.
 . "$(dirname "$0")/lib.sh"
@@ -36,6 +39,8 @@ cl_cleanup() {
 	ip netns delete "$R2" 2>/dev/null
 	ip netns delete "${INSTANCE}c1" 2>/dev/null
 	ip netns delete "${INSTANCE}c2" 2>/dev/null
+	ip netns delete "${INSTANCE}s1" 2>/dev/null
+	ip netns delete "${INSTANCE}s2" 2>/dev/null
 	if [ "$FAILURES" -ne 0 ]; then
 		for _f in "$T"/h1/log "$T"/h2/log; do echo "---- $_f"; cat "$_f"; done
 	fi
@@ -76,7 +81,10 @@ host_conf() {
 	  "frr_bin_dir": "$FRR", "dead_after": $4 },
 	"scopes": [ { "name": "cl", "ipv4_network": "198.18.62.0/24",
 	  "ipv4_prefix_length": 28, "tags": ["default"],
-	  "egress": ["default"], "ingress": ["default"] } ]
+	  "egress": ["default"], "ingress": ["default"] },
+	  { "name": "bulk", "ipv4_network": "198.18.64.0/22",
+	  "ipv4_prefix_length": 24, "tags": ["bulk"],
+	  "egress": ["bulk"], "ingress": ["bulk"] } ]
 }
 JSON
 }
@@ -184,14 +192,15 @@ check "host 2's tag policy admits host 1's pool $pool1" wait_for 10 policy_knows
 # address from RequestAddress, CreateEndpoint, Join; then the SrcName veth end
 # moved into the container's namespace, named from DstPrefix, addressed, and
 # routed by the Join answer's Gateway.
-# endpoint N POOL: prints the container address.
-endpoint() {
-	_ns=${INSTANCE}c$1
+# container N NETWORK ENDPOINT NETNS POOLID: a container on host N, joined as
+# dockerd joins one; prints its address.  endpoint N: on host N's network.
+container() {
+	_ns=$4
 	ip netns add "$_ns"
-	_r=$(call "$1" /IpamDriver.RequestAddress '{"PoolID":"'"$(cat "$T/poolid$1")"'","Address":"","Options":{}}')
+	_r=$(call "$1" /IpamDriver.RequestAddress '{"PoolID":"'"$5"'","Address":"","Options":{}}')
 	_addr=$(printf '%s' "$_r" | sed -n 's/.*"Address":"\([^"]*\)".*/\1/p')
-	call "$1" /NetworkDriver.CreateEndpoint '{"NetworkID":"'"${INSTANCE}"'net'"$1"'","EndpointID":"'"${INSTANCE}"'ep'"$1"'","Interface":{"Address":"'"$_addr"'","AddressIPv6":"","MacAddress":""},"Options":{}}' >/dev/null
-	_r=$(call "$1" /NetworkDriver.Join '{"NetworkID":"'"${INSTANCE}"'net'"$1"'","EndpointID":"'"${INSTANCE}"'ep'"$1"'","SandboxKey":"/var/run/netns/'"$_ns"'","Options":{}}')
+	call "$1" /NetworkDriver.CreateEndpoint '{"NetworkID":"'"$2"'","EndpointID":"'"$3"'","Interface":{"Address":"'"$_addr"'","AddressIPv6":"","MacAddress":""},"Options":{}}' >/dev/null
+	_r=$(call "$1" /NetworkDriver.Join '{"NetworkID":"'"$2"'","EndpointID":"'"$3"'","SandboxKey":"/var/run/netns/'"$_ns"'","Options":{}}')
 	_src=$(printf '%s' "$_r" | sed -n 's/.*"SrcName":"\([^"]*\)".*/\1/p')
 	_gw=$(printf '%s' "$_r" | sed -n 's/.*"Gateway":"\([^"]*\)".*/\1/p')
 	ip link set "$_src" netns "$_ns" &&
@@ -201,6 +210,10 @@ endpoint() {
 	ip -n "$_ns" link set lo up &&
 	ip -n "$_ns" route add default via "$_gw" &&
 	echo "${_addr%/*}"
+}
+endpoint() {
+	container "$1" "${INSTANCE}net$1" "${INSTANCE}ep$1" "${INSTANCE}c$1" \
+	    "$(cat "$T/poolid$1")"
 }
 c1=$(endpoint 1)
 c2=$(endpoint 2)
@@ -264,4 +277,130 @@ nets1=$("$NETCRAVECTL" -s "$T/h1/control.sock" networks 2>&1)
 check "host 1 lists its own network" contains "$nets1" "${INSTANCE}net1"
 check "host 1 does not build host 2's network" sh -c \
     "! printf '%s' '$nets1' | grep -q '${INSTANCE}net2'"
+# Docker's IDs are random: link names take their first 8 characters, so
+# these differ there from the networks above.
+# ---- One network by name across both hosts (netcrave.network).
+# snet N: RequestPool for "web" on host N, its gateway, CreateNetwork; prints
+# the pool, leaves the PoolID in $T/spool$N and the gateway in $T/sgw$N.
+snet() {
+	_r=$(call "$1" /IpamDriver.RequestPool '{"AddressSpace":"netcrave-local","Pool":"","SubPool":"","Options":{"netcrave.network":"web"},"V6":false}')
+	_pool=$(printf '%s' "$_r" | sed -n 's/.*"Pool":"\([^"]*\)".*/\1/p')
+	printf '%s' "$_r" | sed -n 's/.*"PoolID":"\([^"]*\)".*/\1/p' > "$T/spool$1"
+	_r=$(call "$1" /IpamDriver.RequestAddress '{"PoolID":"'"$(cat "$T/spool$1")"'","Address":"","Options":{"RequestAddressType":"com.docker.network.gateway"}}')
+	printf '%s' "$_r" | sed -n 's/.*"Address":"\([^"/]*\)\/.*/\1/p' > "$T/sgw$1"
+	_r=$(call "$1" /NetworkDriver.CreateNetwork '{"NetworkID":"web'"$1${INSTANCE}"'","Options":{"com.docker.network.enable_ipv6":false,"com.docker.network.generic":{"netcrave.network":"web"}},"IPv4Data":[{"AddressSpace":"netcrave-local","Gateway":"'"$(cat "$T/sgw$1")"'/28","Pool":"'"$_pool"'"}],"IPv6Data":[]}')
+	case "$_r" in "200 {}") echo "$_pool" ;; *) echo "CreateNetwork: $_r" >&2 ;; esac
+}
+spool1=$(snet 1)
+spool2=$(snet 2)
+check "named network: host 1 has a pool ($spool1)" [ -n "$spool1" ]
+check "named network: host 2 joined the same subnet ($spool2)" [ "$spool1" = "$spool2" ]
+check "named network: one PoolID on both hosts" [ "$(cat "$T/spool1")" = "$(cat "$T/spool2")" ]
+check "named network: it is none of the per-host pools" sh -c "[ '$spool1' != '$pool1' ] && [ '$spool1' != '$pool2' ]"
+check "named network: distinct gateways ($(cat "$T/sgw1"), $(cat "$T/sgw2"))" \
+    sh -c "[ -n \"\$(cat '$T/sgw1')\" ] && [ \"\$(cat '$T/sgw1')\" != \"\$(cat '$T/sgw2')\" ]"
+r=$(call 1 /IpamDriver.RequestPool '{"AddressSpace":"netcrave-local","Pool":"","SubPool":"","Options":{"netcrave.network":"web","netcrave.tag":"bulk"},"V6":false}')
+check "named network: the name with another tag is refused (409)" contains "$r" "409 "
+r=$(call 1 /NetworkDriver.CreateNetwork '{"NetworkID":"webx'"${INSTANCE}"'","Options":{"com.docker.network.generic":{"netcrave.network":"other"}},"IPv4Data":[{"AddressSpace":"netcrave-local","Gateway":"'"$(cat "$T/sgw1")"'/28","Pool":"'"$spool1"'"}],"IPv6Data":[]}')
+check "named network: -o netcrave.network naming another network is refused (400)" contains "$r" "400 "
+check "named network: pg holds one name record and a reference per host" \
+    [ "$(pg_psql "SELECT count(*) FROM netcrave_records WHERE NOT deleted AND kind IN ('net.shared', 'net.shared.ref')")" = 3 ]
+
+# sendpoint N: a container on host N's member of "web".
+sendpoint() {
+	container "$1" "web$1${INSTANCE}" "sep$1${INSTANCE}" "${INSTANCE}s$1" \
+	    "$(cat "$T/spool$1")"
+}
+s1=$(sendpoint 1)
+s2=$(sendpoint 2)
+check "named network: container on host 1 ($s1)" [ -n "$s1" ]
+check "named network: container on host 2 ($s2)" [ -n "$s2" ]
+check "named network: the two containers' addresses are distinct" [ "$s1" != "$s2" ]
+check "named network: both in the one subnet" sh -c \
+    "[ '${s1%.*}' = '${spool1%.*}' ] && [ '${s2%.*}' = '${spool1%.*}' ]"
+check "host 2 learns $s1/32 via 198.18.61.1 (the address, over BGP)" wait_for 30 learned "$R2" "$s1" 198.18.61.1
+check "host 1 learns $s2/32 via 198.18.61.2 (the address, over BGP)" wait_for 30 learned "$R1" "$s2" 198.18.61.2
+check "named network: container on host 1 pings the one on host 2 ($s2)" wait_for 10 \
+    ip netns exec "${INSTANCE}s1" ping -c1 -W1 "$s2"
+check "named network: container on host 2 pings the one on host 1 ($s1)" wait_for 10 \
+    ip netns exec "${INSTANCE}s2" ping -c1 -W1 "$s1"
+check "named network: container on host 1 pings its own gateway" \
+    ip netns exec "${INSTANCE}s1" ping -c1 -W1 "$(cat "$T/sgw1")"
+
+# 200 concurrent RequestAddress on one named pool, 100 from each host at once.
+r=$(call 1 /IpamDriver.RequestPool '{"AddressSpace":"netcrave-local","Pool":"","SubPool":"","Options":{"netcrave.network":"bulk","netcrave.tag":"bulk"},"V6":false}')
+bulk1=$(printf '%s' "$r" | sed -n 's/.*"PoolID":"\([^"]*\)".*/\1/p')
+r=$(call 2 /IpamDriver.RequestPool '{"AddressSpace":"netcrave-local","Pool":"","SubPool":"","Options":{"netcrave.network":"bulk","netcrave.tag":"bulk"},"V6":false}')
+bulk2=$(printf '%s' "$r" | sed -n 's/.*"PoolID":"\([^"]*\)".*/\1/p')
+check "bulk: both hosts share one /24 pool ($bulk1)" sh -c "[ -n '$bulk1' ] && [ '$bulk1' = '$bulk2' ]"
+mkdir -p "$T/bulk"
+burst() {
+	for _i in $(seq 100); do
+		curl -s --unix-socket "$T/h$1/plugin.sock" -o "$T/bulk/$1.$_i" \
+		    -X POST --data-binary '{"PoolID":"'"$bulk1"'","Address":"","Options":{}}' \
+		    http://localhost/IpamDriver.RequestAddress &
+	done
+	wait
+}
+t0=$(date +%s%N)
+burst 1 & b1=$!
+burst 2 & b2=$!
+wait "$b1" "$b2"
+echo "# 200 concurrent RequestAddress from two hosts on one pool: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+for _f in "$T"/bulk/*; do
+	sed -n 's/.*"Address":"\([^"/]*\)\/.*/\1/p' "$_f"; echo
+done | grep . | sort > "$T/bulk.all"
+check "bulk: 200 addresses handed out ($(wc -l < "$T/bulk.all"))" [ "$(wc -l < "$T/bulk.all")" = 200 ]
+check "bulk: no address handed out twice" [ -z "$(uniq -d "$T/bulk.all")" ]
+check "bulk: pg holds 200 address records for the pool" [ "$(pg_psql "SELECT count(*) FROM netcrave_records WHERE NOT deleted AND kind = 'ipam.address' AND key LIKE '$bulk1 %'")" = 200 ]
+
+# The same name asked for on both hosts at once: one wins the name, the other
+# gives its prefix back and joins.
+race() {
+	curl -s --unix-socket "$T/h$1/plugin.sock" -o "$T/race$1" -X POST \
+	    --data-binary '{"AddressSpace":"netcrave-local","Pool":"","SubPool":"","Options":{"netcrave.network":"race","netcrave.tag":"bulk"},"V6":false}' \
+	    http://localhost/IpamDriver.RequestPool
+}
+race 1 & b1=$!
+race 2 & b2=$!
+wait "$b1" "$b2"
+race1=$(sed -n 's/.*"PoolID":"\([^"]*\)".*/\1/p' "$T/race1")
+race2=$(sed -n 's/.*"PoolID":"\([^"]*\)".*/\1/p' "$T/race2")
+check "a name asked for on both hosts at once is one pool ($race1, $race2)" \
+    sh -c "[ -n '$race1' ] && [ '$race1' = '$race2' ]"
+echo "# the race's loser: $(cat "$T"/h1/log "$T"/h2/log | grep -c 'was created by another host first; joining') host(s) gave a pool back and joined, $(cat "$T"/h1/log "$T"/h2/log | grep -c 'ipam: pool .* joined as network race') joined"
+check "... and only that pool holds a prefix in pg" [ "$(pg_psql "SELECT count(*) FROM netcrave_records WHERE NOT deleted AND kind = 'ipam.pool' AND key LIKE '%/24#%'")" = 2 ]
+
+# Deleting on host 1 keeps the network on host 2; deleting there too frees it.
+call 1 /NetworkDriver.Leave '{"NetworkID":"web1'"${INSTANCE}"'","EndpointID":"sep1'"${INSTANCE}"'"}' >/dev/null
+call 1 /NetworkDriver.DeleteEndpoint '{"NetworkID":"web1'"${INSTANCE}"'","EndpointID":"sep1'"${INSTANCE}"'"}' >/dev/null
+call 1 /IpamDriver.ReleaseAddress '{"PoolID":"'"$(cat "$T/spool1")"'","Address":"'"$s1"'"}' >/dev/null
+call 1 /IpamDriver.ReleaseAddress '{"PoolID":"'"$(cat "$T/spool1")"'","Address":"'"$(cat "$T/sgw1")"'"}' >/dev/null
+r=$(call 1 /NetworkDriver.DeleteNetwork '{"NetworkID":"web1'"${INSTANCE}"'"}')
+check "named network: DeleteNetwork on host 1" contains "$r" "200 {}"
+r=$(call 1 /IpamDriver.ReleasePool '{"PoolID":"'"$(cat "$T/spool1")"'"}')
+check "named network: ReleasePool on host 1" contains "$r" "200 {}"
+not_learned() { ! learned "$@"; }
+check "host 2 no longer routes $s1 via host 1" wait_for 30 not_learned "$R2" "$s1" 198.18.61.1
+check "host 1 no longer routes the named subnet to a bridge of its own" sh -c \
+    "! ip -n '$R1' route show '$spool1' | grep -q 'proto static'"
+check "host 1's own network survives: container on host 2 pings the one on host 1 ($c1)" \
+    ip netns exec "${INSTANCE}c2" ping -c1 -W1 "$c1"
+r=$(call 2 /IpamDriver.RequestAddress '{"PoolID":"'"$(cat "$T/spool2")"'","Address":"","Options":{}}')
+check "named network: host 2's pool still hands out addresses" contains "$r" '200 {"Address":"'"${spool1%.*}"
+check "named network: host 2's container still reaches its gateway" \
+    ip netns exec "${INSTANCE}s2" ping -c1 -W1 "$(cat "$T/sgw2")"
+check "named network: the name and host 2's reference stay in pg" [ "$(pg_psql "SELECT count(*) FROM netcrave_records WHERE NOT deleted AND kind IN ('net.shared', 'net.shared.ref') AND key LIKE 'web/%'")" = 2 ]
+check "named network: host 1 still follows the pool for host 2" sh -c \
+    "'$NETCRAVECTL' -s '$T/h1/control.sock' pools 2>&1 | grep -q '$spool1'"
+r=$(call 2 /NetworkDriver.DeleteNetwork '{"NetworkID":"web2'"${INSTANCE}"'"}')
+check "named network: DeleteNetwork on host 2" contains "$r" "200 {}"
+r=$(call 2 /IpamDriver.ReleasePool '{"PoolID":"'"$(cat "$T/spool2")"'"}')
+check "named network: ReleasePool on host 2 (the last)" contains "$r" "200 {}"
+check "named network: the name, references and pool are gone from pg" [ "$(pg_psql "SELECT count(*) FROM netcrave_records WHERE NOT deleted AND ((kind IN ('net.shared', 'net.shared.ref') AND key LIKE 'web/%') OR (kind = 'ipam.pool' AND key = '$(cat "$T/spool2")'))")" = 0 ]
+check "named network: host 1 dropped the released pool" wait_for 10 sh -c \
+    "! '$NETCRAVECTL' -s '$T/h1/control.sock' pools 2>&1 | grep -q '$spool1'"
+# The subnet is free again: a new name takes it on host 1.
+r=$(call 1 /IpamDriver.RequestPool '{"AddressSpace":"netcrave-local","Pool":"'"$spool1"'","SubPool":"","Options":{"netcrave.network":"again"},"V6":false}')
+check "named network: its subnet can be allocated again" contains "$r" '"Pool":"'"$spool1"'"'
 finish

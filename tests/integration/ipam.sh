@@ -1,7 +1,8 @@
 #!/bin/sh
 # ipam.sh: the IpamDriver on the plugin socket: pools by tag, by default tag and
 # by explicit subnet; addresses next-free and exact; clear errors; idempotent
-# releases; every allocation survives a kill -9.
+# releases; every allocation survives a kill -9; a named pool
+# (netcrave.network) is shared by the networks naming it, freed with the last.
 . "$(dirname "$0")/lib.sh"
 
 # A random ULA /48, written as inet_ntop writes it (no leading zeros).
@@ -143,6 +144,34 @@ out=$("$NETCRAVECTL" -s "$CONTROL_SOCK" -j pools)
 check "netcravectl pools: the new web pool holds two addresses" \
     [ "$(printf '%s' "$out" | jq -r '.pools[] | select(.pool=="198.18.0.0/24") | .addresses')" = 2 ]
 check "netcravectl pools: the explicit subnet is listed" contains "$out" '"pool":"198.18.9.0/24"'
+
+# A named pool (netcrave.network) used by two networks of this host: one pool,
+# a reference counting both, kept over a kill -9 until both are released.
+named_pool() { plugin_call /IpamDriver.RequestPool '{"Pool":"","Options":{"netcrave.tag":"extra","netcrave.network":"shared"},"V6":false}'; }
+r=$(named_pool)
+check "named pool: 200" [ "$(status "$r")" = 200 ]
+named=$(field "$r" PoolID)
+npool=$(field "$r" Pool)
+r=$(named_pool)
+check "named pool: the name again is the same pool ($npool)" [ "$(field "$r" PoolID)" = "$named" ]
+r=$(plugin_call /IpamDriver.RequestPool '{"Pool":"","Options":{"netcrave.network":"shared"},"V6":false}')
+check "named pool: the name under another tag is refused" contains "$r" '409 '
+check "... saying which tag it has" contains "$r" 'exists in the cluster with tag'
+r=$(plugin_call /IpamDriver.RequestPool '{"Pool":"","Options":{"netcrave.tag":"extra","netcrave.network":"shared"},"V6":true}')
+check "named pool: IPv6 under the name is a pool of its own (extra has no IPv6: refused)" contains "$r" 'hands out no IPv6'
+kill -KILL "$NC_PID"; wait "$NC_PID" 2>/dev/null; NC_PID=
+nc_start || finish
+r=$(plugin_call /IpamDriver.ReleasePool "{\"PoolID\":\"$named\"}")
+check "named pool: first release after kill -9" [ "$r" = "200 {}" ]
+r=$(addr "$named")
+check "named pool: the other network still gets addresses" [ "$(status "$r")" = 200 ]
+r=$(plugin_call /IpamDriver.ReleasePool "{\"PoolID\":\"$named\"}")
+check "named pool: the last release" [ "$r" = "200 {}" ]
+r=$(addr "$named")
+check "named pool: then the pool is gone" contains "$r" 'unknown pool'
+r=$(named_pool)
+check "named pool: the name is free: a new pool on the freed prefix" sh -c \
+    "[ '$(field "$r" PoolID)' != '$named' ] && [ '$(field "$r" Pool)' = '$npool' ]"
 nc_stop
 # A schema that collides with what the host routes is refused at start.
 nc_write_conf '"default_tag": "lo", "scopes": [ { "name": "bad",

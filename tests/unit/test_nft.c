@@ -25,11 +25,11 @@ static char	*db_ingress[] = { t_web, t_host, NULL };
 static char	*other_egress[] = { t_db, NULL };	/* db does not admit it */
 
 static struct net_network web = { i_w, t_web, "ncbw1", 1, 0, { 0 }, { 0 },
-    { 0 }, { 0 }, web_egress, NULL, { 0 }, "", NULL };
+    { 0 }, { 0 }, web_egress, NULL, { 0 }, "", NULL, NULL };
 static struct net_network db = { i_d, t_db, "ncbd1", 1, 0, { 0 }, { 0 },
-    { 0 }, { 0 }, NULL, db_ingress, { 0 }, "", NULL };
+    { 0 }, { 0 }, NULL, db_ingress, { 0 }, "", NULL, NULL };
 static struct net_network other = { i_o, t_other, "ncbo1", 1, 0, { 0 }, { 0 },
-    { 0 }, { 0 }, other_egress, NULL, { 0 }, "", NULL };
+    { 0 }, { 0 }, other_egress, NULL, { 0 }, "", NULL, NULL };
 
 /* A -> B only when A's egress names B's tag and B's ingress admits A's. */
 static void
@@ -289,7 +289,7 @@ test_ruleset_vrf(void **state)
 static char	 t_prox[] = "prox", t_proxied[] = "proxied", i_p[] = "p";
 static char	*prox_egress[] = { t_proxied, NULL };
 static struct net_network prox = { i_p, t_prox, "ncbp1", 1, 0, { 0 }, { 0 },
-    { 0 }, { 0 }, prox_egress, NULL, { 0 }, "", NULL };
+    { 0 }, { 0 }, prox_egress, NULL, { 0 }, "", NULL, NULL };
 
 /* Bridges in the routing namespace: the DNAT and the forward rule here. */
 static const char golden_proxy[] =
