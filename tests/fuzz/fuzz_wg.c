@@ -1,0 +1,42 @@
+/* fuzz_wg.c: libFuzzer target for the answers of WG_CMD_GET_DEVICE as
+ * wg_get_device reads them: the input is one netlink message, handed to
+ * wg_parse_device in a buffer of its exact size.  What it accepts must hold
+ * together: names end in NUL, prefixes fit their family. */
+#include "config.h"
+
+#include <sys/socket.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wg.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct wg_device	 d;
+	void			*buf;
+	char			 err[128];
+	size_t			 i, j;
+
+	/* malloc's alignment is what libnl's receive buffer has. */
+	if ((buf = malloc(size + 1)) == NULL)
+		return (0);
+	memcpy(buf, data, size);
+	memset(&d, 0, sizeof d);
+	if (wg_parse_device(buf, size, &d, err, sizeof err) == 0) {
+		if (memchr(d.name, '\0', sizeof d.name) == NULL)
+			abort();
+		for (i = 0; i < d.npeers; i++)
+			for (j = 0; j < d.peers[i].nallowed; j++)
+				if (d.peers[i].allowed[j].len >
+				    prefix_bits(d.peers[i].allowed[j].family))
+					abort();
+	}
+	wg_device_clear(&d);
+	free(buf);
+	return (0);
+}
