@@ -35,6 +35,7 @@ cl_cleanup() {
 	ip netns delete "$R2" 2>/dev/null
 	ip netns delete "${INSTANCE}c1" 2>/dev/null
 	ip netns delete "${INSTANCE}c2" 2>/dev/null
+	ip netns delete "${INSTANCE}c3" 2>/dev/null
 	if [ "$FAILURES" -ne 0 ]; then
 		for _f in "$T"/h1/log "$T"/h2/log; do echo "---- $_f"; cat "$_f"; done
 	fi
@@ -73,9 +74,11 @@ host_conf() {
 	"cluster": { "enabled": true, "asn": 64700, "host_address": "$2",
 	  "peers": [ $3 ], "announce": [ "198.18.62.0/24" ],
 	  "frr_bin_dir": "$FRR" },
-	"scopes": [ { "name": "cl", "ipv4_network": "198.18.62.0/24",
+	"scopes": [ { "name": "cl", "ipv4_network": "198.18.62.0/25",
 	  "ipv4_prefix_length": 28, "tags": ["default"],
-	  "egress": ["default"], "ingress": ["default"] } ]
+	  "egress": ["default"], "ingress": ["default"] },
+	  { "name": "ot", "ipv4_network": "198.18.62.128/25",
+	  "ipv4_prefix_length": 28, "tags": ["other"] } ]
 }
 JSON
 }
@@ -147,15 +150,18 @@ check "bgpd took every command netcraved sent it" sh -c \
 
 # A network on each host, as dockerd creates one: RequestPool, RequestAddress
 # (the gateway), CreateNetwork.
-# net N: prints the pool host N got.
+# net N [ID TAG]: prints the pool host N got (network ID N, or ID, of TAG).
 net() {
-	_r=$(call "$1" /IpamDriver.RequestPool '{"AddressSpace":"netcrave-local","Pool":"","SubPool":"","Options":{},"V6":false}')
+	_id=${2:-$1}
+	_o={}
+	[ -n "${3:-}" ] && _o='{"netcrave.tag":"'"$3"'"}'
+	_r=$(call "$1" /IpamDriver.RequestPool '{"AddressSpace":"netcrave-local","Pool":"","SubPool":"","Options":'"$_o"',"V6":false}')
 	_pool=$(printf '%s' "$_r" | sed -n 's/.*"Pool":"\([^"]*\)".*/\1/p')
-	printf '%s' "$_r" | sed -n 's/.*"PoolID":"\([^"]*\)".*/\1/p' > "$T/poolid$1"
+	printf '%s' "$_r" | sed -n 's/.*"PoolID":"\([^"]*\)".*/\1/p' > "$T/poolid$_id"
 	# dockerd asks for the gateway address next.
-	_r=$(call "$1" /IpamDriver.RequestAddress '{"PoolID":"'"$(cat "$T/poolid$1")"'","Address":"","Options":{"RequestAddressType":"com.docker.network.gateway"}}')
+	_r=$(call "$1" /IpamDriver.RequestAddress '{"PoolID":"'"$(cat "$T/poolid$_id")"'","Address":"","Options":{"RequestAddressType":"com.docker.network.gateway"}}')
 	_gw=$(printf '%s' "$_r" | sed -n 's/.*"Address":"\([^"/]*\)\/.*/\1/p')
-	_r=$(call "$1" /NetworkDriver.CreateNetwork '{"NetworkID":"'"${INSTANCE}"'net'"$1"'","Options":{"com.docker.network.enable_ipv6":false,"com.docker.network.generic":{}},"IPv4Data":[{"AddressSpace":"netcrave-local","Gateway":"'"$_gw"'/28","Pool":"'"$_pool"'"}],"IPv6Data":[]}')
+	_r=$(call "$1" /NetworkDriver.CreateNetwork '{"NetworkID":"'"${INSTANCE}"'net'"$_id"'","Options":{"com.docker.network.enable_ipv6":false,"com.docker.network.generic":{}},"IPv4Data":[{"AddressSpace":"netcrave-local","Gateway":"'"$_gw"'/28","Pool":"'"$_pool"'"}],"IPv6Data":[]}')
 	case "$_r" in "200 {}") echo "$_pool" ;; *) echo "CreateNetwork: $_r" >&2 ;; esac
 }
 t0=$(date +%s%N)
@@ -179,14 +185,15 @@ check "host 2's tag policy admits host 1's pool $pool1" wait_for 10 policy_knows
 # address from RequestAddress, CreateEndpoint, Join; then the SrcName veth end
 # moved into the container's namespace, named from DstPrefix, addressed, and
 # routed by the Join answer's Gateway.
-# endpoint N POOL: prints the container address.
+# endpoint N [ID]: prints the container address (on network N, or ID).
 endpoint() {
-	_ns=${INSTANCE}c$1
+	_id=${2:-$1}
+	_ns=${INSTANCE}c$_id
 	ip netns add "$_ns"
-	_r=$(call "$1" /IpamDriver.RequestAddress '{"PoolID":"'"$(cat "$T/poolid$1")"'","Address":"","Options":{}}')
+	_r=$(call "$1" /IpamDriver.RequestAddress '{"PoolID":"'"$(cat "$T/poolid$_id")"'","Address":"","Options":{}}')
 	_addr=$(printf '%s' "$_r" | sed -n 's/.*"Address":"\([^"]*\)".*/\1/p')
-	call "$1" /NetworkDriver.CreateEndpoint '{"NetworkID":"'"${INSTANCE}"'net'"$1"'","EndpointID":"'"${INSTANCE}"'ep'"$1"'","Interface":{"Address":"'"$_addr"'","AddressIPv6":"","MacAddress":""},"Options":{}}' >/dev/null
-	_r=$(call "$1" /NetworkDriver.Join '{"NetworkID":"'"${INSTANCE}"'net'"$1"'","EndpointID":"'"${INSTANCE}"'ep'"$1"'","SandboxKey":"/var/run/netns/'"$_ns"'","Options":{}}')
+	call "$1" /NetworkDriver.CreateEndpoint '{"NetworkID":"'"${INSTANCE}"'net'"$_id"'","EndpointID":"'"${INSTANCE}"'ep'"$_id"'","Interface":{"Address":"'"$_addr"'","AddressIPv6":"","MacAddress":""},"Options":{}}' >/dev/null
+	_r=$(call "$1" /NetworkDriver.Join '{"NetworkID":"'"${INSTANCE}"'net'"$_id"'","EndpointID":"'"${INSTANCE}"'ep'"$_id"'","SandboxKey":"/var/run/netns/'"$_ns"'","Options":{}}')
 	_src=$(printf '%s' "$_r" | sed -n 's/.*"SrcName":"\([^"]*\)".*/\1/p')
 	_gw=$(printf '%s' "$_r" | sed -n 's/.*"Gateway":"\([^"]*\)".*/\1/p')
 	ip link set "$_src" netns "$_ns" &&
@@ -215,6 +222,20 @@ check "container on host 1 pings host 2's gateway ($(gw "$pool2"))" \
 # The underlay itself is no network: its addresses do not reach containers.
 check "host 2's underlay address cannot reach the container on host 1" \
     sh -c "! ip netns exec '$R2' ping -c1 -W1 '$c1' >/dev/null"
+# Another tag on host 2 ("other": no egress, no ingress): its container and
+# host 1's stay apart, though the underlay routes between them.
+pool3=$(net 2 3 other)
+check "host 2: a network of tag other ($pool3)" [ -n "$pool3" ]
+c3=$(endpoint 2 3)
+check "container of tag other on host 2 joined ($c3)" [ -n "$c3" ]
+check "host 1 learns $pool3 via 198.18.61.2 (BGP)" wait_for 30 learned "$R1" "$pool3" 198.18.61.2
+check "host 1's ruleset admits host 2's $pool2, not $pool3" sh -c \
+    "ip netns exec '$R1' nft list table inet '${INSTANCE}h1' | grep -q 'daddr $pool2 accept' &&
+    ! ip netns exec '$R1' nft list table inet '${INSTANCE}h1' | grep -q '$pool3'"
+check "container on host 1 cannot ping one of tag other on host 2 ($c3)" \
+    sh -c "! ip netns exec '${INSTANCE}c1' ping -c2 -W1 '$c3' >/dev/null 2>&1"
+check "the same-tag container on host 2 still answers" \
+    ip netns exec "${INSTANCE}c1" ping -c1 -W1 "$c2"
 # kill -9 host 1's netcraved: its FRR keeps the routes; a new netcraved takes
 # over (the orphaned zebra and bgpd are replaced).
 kill -KILL "$PID1"
