@@ -462,6 +462,13 @@ static const struct conf_key conf_network_keys[] = {
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
+/* cluster.wireguard (src/route/wg.c). */
+static const struct conf_choice conf_cluster_wireguard[] = {
+	{ "auto", CONF_WG_AUTO },
+	{ "off", CONF_WG_OFF },
+	{ NULL, 0 }
+};
+
 /* Clustering (issue 10); addresses are vetted by cluster_init. */
 static const struct conf_key conf_cluster_keys[] = {
 	{ "enabled", CONF_BOOL, C(cluster_enabled), 0, 0, 0, 0, NULL, NULL,
@@ -488,6 +495,11 @@ static const struct conf_key conf_cluster_keys[] = {
 	  "/usr/lib/frr", NULL, conf_check_path, NULL },
 	{ "frr_dir", CONF_STRING, C(cluster_frr_dir), CONF_NULLABLE, 0, 0, 0,
 	  NULL, NULL, NULL, NULL },
+	/* WireGuard between the hosts. */
+	{ "wireguard", CONF_CHOICE, C(cluster_wireguard), 0, 0, 0, 0,
+	  "auto", conf_cluster_wireguard, NULL, NULL },
+	{ "wireguard_port", CONF_UINT, C(cluster_wireguard_port), 0, 1, 65535,
+	  51820, NULL, NULL, NULL, NULL },
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 

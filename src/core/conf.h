@@ -57,6 +57,10 @@ struct conf_scope {
 	size_t		  nchildren;
 };
 
+/* cluster.wireguard: auto uses WireGuard when the kernel has it. */
+#define CONF_WG_AUTO	0
+#define CONF_WG_OFF	1
+
 struct conf {
 	char		*path;		/* file it came from; NULL for built-in defaults */
 
@@ -200,6 +204,9 @@ struct conf {
 	char		*cluster_vrf;		/* NULL: the default VRF */
 	char		*cluster_frr_bin_dir;	/* zebra, bgpd: /usr/lib/frr */
 	char		*cluster_frr_dir;	/* config and sockets; NULL: <run_dir>/frr */
+	/* WireGuard between the hosts (src/route/wg.c). */
+	int		 cluster_wireguard;	/* CONF_WG_AUTO or CONF_WG_OFF */
+	unsigned int	 cluster_wireguard_port; /* UDP port of wg-<instance> */
 
 	/* The address schema. */
 	struct conf_scope *scopes;	/* top-level scopes */

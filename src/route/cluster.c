@@ -1,5 +1,6 @@
-/* cluster.c: the cluster server: finds what can encrypt host-to-host traffic,
- * writes the FRR configuration and supervises zebra and bgpd. */
+/* cluster.c: the cluster server: finds what can encrypt host-to-host traffic
+ * (and runs WireGuard through cluster_wg.c when the kernel has it), writes the
+ * FRR configuration and supervises zebra and bgpd. */
 
 #include "config.h"
 
@@ -63,8 +64,6 @@ static struct {
 
 static char	role_zebra[] = "frr-zebra";
 
-/* Each host's record: key its underlay address, so the others peer with it. */
-#define CLUSTER_KIND_HOST	"cluster.host"
 /* One exchange with bgpd's vty may not take longer. */
 #define CLUSTER_VTY_SECS	10
 
@@ -173,8 +172,9 @@ cluster_status(yajl_gen g)
 	const char	*enc;
 	char		**neighbors;
 	size_t		 i;
+	int		 wg;
 
-	enc = cluster.wireguard ? "wireguard" : "none";
+	enc = cluster_wg_active() ? "wireguard" : "none";
 	json_gen_key(g, "cluster");
 	yajl_gen_map_open(g);
 	json_gen_bool(g, "enabled", cluster.enabled);
@@ -183,13 +183,15 @@ cluster_status(yajl_gen g)
 	json_gen_string(g, "encryption", enc);
 	json_gen_key(g, "pairs");
 	yajl_gen_array_open(g);
-	/* The WireGuard path is not wired in: every pair is plain for now. */
+	/* A pair is encrypted when the kernel's device can shake hands. */
 	neighbors = cluster_neighbors();
 	for (i = 0; neighbors[i] != NULL; i++) {
+		wg = cluster_wg_pair(neighbors[i]);
 		yajl_gen_map_open(g);
 		json_gen_string(g, "local", cluster.host_address);
 		json_gen_string(g, "peer", neighbors[i]);
-		json_gen_bool(g, "encrypted", 0);
+		json_gen_bool(g, "encrypted", wg);
+		json_gen_string(g, "encryption", wg ? "wireguard" : "none");
 		yajl_gen_map_close(g);
 	}
 	util_strv_free(neighbors);
@@ -502,6 +504,7 @@ cluster_on_change(const char *kind, const char *key, const void *value,
 {
 	if (strcmp(kind, CLUSTER_KIND_HOST) == 0)
 		cluster_member(key, value != NULL);
+	cluster_wg_change(kind, key, value, len);
 }
 
 static void
@@ -523,6 +526,7 @@ cluster_register(void)
 	yajl_gen_map_open(g);
 	json_gen_string(g, "instance", cluster.conf->instance);
 	json_gen_int(g, "asn", cluster.conf->cluster_asn);
+	cluster_wg_record(g);
 	yajl_gen_map_close(g);
 	yajl_gen_get_buf(g, &text, &len);
 	if (store_put(cluster.store, CLUSTER_KIND_HOST, cluster.host_address,
@@ -538,6 +542,7 @@ cluster_init(const struct server_env *env, char *err, size_t errlen)
 	struct frr_params	 p;
 	struct passwd		*pw;
 	char			 dir[1024], zconf[1100], ztext[256];
+	char			 wgerr[256];
 	size_t			 len, i;
 
 	cluster.wireguard = cluster_genl_family("wireguard") == 1;
@@ -545,7 +550,10 @@ cluster_init(const struct server_env *env, char *err, size_t errlen)
 	cluster.enabled = conf->cluster_enabled;
 	if (!cluster.enabled)
 		return (0);
-	if (!cluster.wireguard && !cluster.esp)
+	if (conf->cluster_wireguard == CONF_WG_OFF)
+		log_warnx("cluster: cluster.wireguard is off: traffic between "
+		    "hosts is not encrypted");
+	else if (!cluster.wireguard && !cluster.esp)
 		log_warnx("cluster: neither WireGuard nor IPsec ESP in this "
 		    "kernel: traffic between hosts is not encrypted");
 	else if (!cluster.wireguard)
@@ -602,6 +610,15 @@ cluster_init(const struct server_env *env, char *err, size_t errlen)
 	cluster_stale(dir, "zebra");
 	cluster.zebra = cluster_child(conf, dir, "zebra");
 	cluster.bgpd = cluster_child(conf, dir, "bgpd");
+	/*
+	 * WireGuard before registering: the record carries its public key.
+	 * Failing, the hosts still route to each other, unencrypted (as
+	 * without WireGuard in the kernel), and status says so.
+	 */
+	if (cluster.wireguard && conf->cluster_wireguard == CONF_WG_AUTO &&
+	    cluster_wg_start(conf, env, wgerr, sizeof wgerr) == -1)
+		log_warnx("cluster: wireguard: %s: traffic between hosts is "
+		    "not encrypted", wgerr);
 	cluster_register();
 	if (store_watch(env->store, cluster_on_change, NULL) == -1)
 		log_warnx("cluster: cannot follow the membership");
@@ -616,7 +633,9 @@ cluster_reload(const struct conf *old, const struct conf *new, char *err,
     size_t errlen)
 {
 	if (old->cluster_enabled != new->cluster_enabled ||
-	    old->cluster_asn != new->cluster_asn) {
+	    old->cluster_asn != new->cluster_asn ||
+	    old->cluster_wireguard != new->cluster_wireguard ||
+	    old->cluster_wireguard_port != new->cluster_wireguard_port) {
 		snprintf(err, errlen, "cluster settings change only on restart");
 		return (-1);
 	}
@@ -628,6 +647,7 @@ cluster_reload(const struct conf *old, const struct conf *new, char *err,
 static void
 cluster_shutdown(void)
 {
+	cluster_wg_stop();
 	free(cluster.host_address);
 	util_strv_free(cluster.peers);
 	util_strv_free(cluster.members);

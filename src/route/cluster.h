@@ -11,9 +11,34 @@ extern const struct server cluster_server;
 
 /* 1 when the generic netlink family exists, 0 when not, -1 on error. */
 int	cluster_genl_family(const char *name);
+/* Each host's record: key its underlay address, so the others peer with it. */
+#define CLUSTER_KIND_HOST	"cluster.host"
+/* The network server's records (plugin_network.c): a host's prefixes. */
+#define CLUSTER_KIND_NETWORK	"net.network"
+
 /* cluster.enabled of the running config. */
 int	cluster_is_enabled(void);
 /* The "cluster" member of GET /status: encryption and each host pair. */
 void	cluster_status(yajl_gen);
+
+/*
+ * WireGuard between the hosts (cluster_wg.c), used by cluster.c when the
+ * kernel has it and cluster.wireguard is auto.  start makes the wg-<instance>
+ * link and its peers from the records; -1 (err) leaves nothing behind.
+ */
+struct conf;
+struct server_env;
+int	cluster_wg_start(const struct conf *, const struct server_env *,
+	    char *err, size_t errlen);
+void	cluster_wg_stop(void);
+/* Whether the WireGuard path runs. */
+int	cluster_wg_active(void);
+/* A record of the store changed: peers, allowed IPs and routes follow. */
+void	cluster_wg_change(const char *kind, const char *key, const void *value,
+	    size_t len);
+/* "wireguard": {public_key, address, port} into this host's open record. */
+void	cluster_wg_record(yajl_gen);
+/* Whether the kernel's device has a peer for host addr that can shake hands. */
+int	cluster_wg_pair(const char *addr);
 
 #endif

@@ -10,9 +10,12 @@
 
 #include <linux/wireguard.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include <netlink/netlink.h>
 #include <netlink/attr.h>
@@ -20,6 +23,7 @@
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 
+#include "netns.h"
 #include "util.h"
 #include "wg.h"
 #include "xmalloc.h"
@@ -351,8 +355,59 @@ wg_device_clear(struct wg_device *d)
 	explicit_bzero(d, sizeof *d);
 }
 
+int
+wg_public_key(const uint8_t priv[WG_KEY_BYTES], uint8_t pub[WG_KEY_BYTES])
+{
+	EVP_PKEY	*k;
+	size_t		 len = WG_KEY_BYTES;
+	int		 rc;
+
+	if ((k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv,
+	    WG_KEY_BYTES)) == NULL)
+		return (-1);
+	rc = EVP_PKEY_get_raw_public_key(k, pub, &len);
+	EVP_PKEY_free(k);
+	return (rc == 1 && len == WG_KEY_BYTES ? 0 : -1);
+}
+
+void
+wg_key_to_base64(const uint8_t key[WG_KEY_BYTES], char out[WG_KEY_B64_LEN + 1])
+{
+	EVP_EncodeBlock((unsigned char *)out, key, WG_KEY_BYTES);
+	out[WG_KEY_B64_LEN] = '\0';
+}
+
+int
+wg_key_from_base64(const char *text, uint8_t key[WG_KEY_BYTES])
+{
+	unsigned char	buf[WG_KEY_BYTES + 3];	/* 44 characters: 33 bytes */
+	char		again[WG_KEY_B64_LEN + 1];
+	size_t		i;
+
+	/* 32 bytes end in one "=": EVP_DecodeBlock counts it as a zero. */
+	if (strlen(text) != WG_KEY_B64_LEN || text[WG_KEY_B64_LEN - 1] != '=' ||
+	    text[WG_KEY_B64_LEN - 2] == '=')
+		return (-1);
+	for (i = 0; i < WG_KEY_B64_LEN - 1; i++)
+		if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		    "0123456789+/", text[i]) == NULL)
+			return (-1);
+	if (EVP_DecodeBlock(buf, (const unsigned char *)text,
+	    WG_KEY_B64_LEN) != WG_KEY_BYTES + 1)
+		return (-1);
+	/* The last character's two spare bits must be zero: one text a key. */
+	wg_key_to_base64(buf, again);
+	if (strcmp(again, text) != 0) {
+		explicit_bzero(buf, sizeof buf);
+		return (-1);
+	}
+	memcpy(key, buf, WG_KEY_BYTES);
+	explicit_bzero(buf, sizeof buf);
+	return (0);
+}
+
 struct nl_sock *
-wg_sock_open(int *family, char *err, size_t errlen)
+wg_sock_open(int nsfd, int *family, char *err, size_t errlen)
 {
 	struct nl_sock	*sk;
 	int		 rc;
@@ -361,7 +416,16 @@ wg_sock_open(int *family, char *err, size_t errlen)
 		snprintf(err, errlen, "nl_socket_alloc failed");
 		return (NULL);
 	}
-	if ((rc = genl_connect(sk)) < 0) {
+	/* The family answers for the devices of the socket's namespace. */
+	if (nsfd != -1 && netns_enter(nsfd) == -1) {
+		snprintf(err, errlen, "setns: %s", strerror(errno));
+		nl_socket_free(sk);
+		return (NULL);
+	}
+	rc = genl_connect(sk);
+	if (nsfd != -1)
+		netns_leave();
+	if (rc < 0) {
 		snprintf(err, errlen, "generic netlink: %s", nl_geterror(rc));
 		nl_socket_free(sk);
 		return (NULL);
@@ -373,6 +437,13 @@ wg_sock_open(int *family, char *err, size_t errlen)
 		return (NULL);
 	}
 	return (sk);
+}
+
+void
+wg_sock_close(struct nl_sock *sk)
+{
+	if (sk != NULL)
+		nl_socket_free(sk);
 }
 
 int

@@ -58,8 +58,26 @@ int	wg_parse_device(void *msg, size_t len, struct wg_device *d,
 /* Free the peers (and their allowed IPs) of d, and zero the private key. */
 void	wg_device_clear(struct wg_device *d);
 
-/* A generic netlink socket with the wireguard family resolved; NULL on err. */
-struct nl_sock	*wg_sock_open(int *family, char *err, size_t errlen);
+/*
+ * The public key of an X25519 private key (any 32 bytes are one: the curve
+ * clamps them), through OpenSSL.  -1 if OpenSSL refuses.
+ */
+int	wg_public_key(const uint8_t priv[WG_KEY_BYTES],
+	    uint8_t pub[WG_KEY_BYTES]);
+/* A key as wg(8) prints it: standard base64, 44 characters with "=". */
+#define WG_KEY_B64_LEN	44
+void	wg_key_to_base64(const uint8_t key[WG_KEY_BYTES],
+	    char out[WG_KEY_B64_LEN + 1]);
+/* The reverse; -1 unless text is exactly such a key. */
+int	wg_key_from_base64(const char *text, uint8_t key[WG_KEY_BYTES]);
+
+/*
+ * A generic netlink socket in the namespace of nsfd (-1: netcraved's own)
+ * with the wireguard family resolved; NULL (and why in err) when the kernel
+ * has no WireGuard.
+ */
+struct nl_sock	*wg_sock_open(int nsfd, int *family, char *err, size_t errlen);
+void		 wg_sock_close(struct nl_sock *);
 /* Configure a device (it must exist: link kind "wireguard"). */
 int	wg_set_device(struct nl_sock *, int family, const struct wg_device *,
 	    char *err, size_t errlen);

@@ -1,7 +1,8 @@
 /* fuzz_wg.c: libFuzzer target for the answers of WG_CMD_GET_DEVICE as
  * wg_get_device reads them: the input is one netlink message, handed to
  * wg_parse_device in a buffer of its exact size.  What it accepts must hold
- * together: names end in NUL, prefixes fit their family. */
+ * together: names end in NUL, prefixes fit their family.  The same bytes as
+ * text go to wg_key_from_base64 (other hosts' records carry keys so). */
 #include "config.h"
 
 #include <sys/socket.h>
@@ -37,6 +38,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					abort();
 	}
 	wg_device_clear(&d);
+	/* As text: a key accepted turns back into the same text. */
+	((char *)buf)[size] = '\0';
+	if (wg_key_from_base64(buf, d.public_key) == 0) {
+		char	text[WG_KEY_B64_LEN + 1];
+
+		wg_key_to_base64(d.public_key, text);
+		if (strcmp(text, buf) != 0)
+			abort();
+	}
 	free(buf);
 	return (0);
 }

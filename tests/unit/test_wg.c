@@ -367,6 +367,62 @@ test_parse_damaged(void **state)
 	free(d.peers);
 }
 
+/* RFC 7748 section 6.1: Alice's key pair. */
+static void
+test_public_key(void **state)
+{
+	static const uint8_t	priv[WG_KEY_BYTES] = {
+		0x77, 0x07, 0x6d, 0x0a, 0x73, 0x18, 0xa5, 0x7d, 0x3c, 0x16,
+		0xc1, 0x72, 0x51, 0xb2, 0x66, 0x45, 0xdf, 0x4c, 0x2f, 0x87,
+		0xeb, 0xc0, 0x99, 0x2a, 0xb1, 0x77, 0xfb, 0xa5, 0x1d, 0xb9,
+		0x2c, 0x2a
+	};
+	static const uint8_t	want[WG_KEY_BYTES] = {
+		0x85, 0x20, 0xf0, 0x09, 0x89, 0x30, 0xa7, 0x54, 0x74, 0x8b,
+		0x7d, 0xdc, 0xb4, 0x3e, 0xf7, 0x5a, 0x0d, 0xbf, 0x3a, 0x0d,
+		0x26, 0x38, 0x1a, 0xf4, 0xeb, 0xa4, 0xa9, 0x8e, 0xaa, 0x9b,
+		0x4e, 0x6a
+	};
+	uint8_t			pub[WG_KEY_BYTES];
+
+	assert_int_equal(wg_public_key(priv, pub), 0);
+	assert_memory_equal(pub, want, WG_KEY_BYTES);
+}
+
+/* Keys as wg(8) prints them, both ways; anything else refused. */
+static void
+test_base64(void **state)
+{
+	uint8_t	key[WG_KEY_BYTES], back[WG_KEY_BYTES];
+	char	text[WG_KEY_B64_LEN + 1];
+	int	i;
+
+	for (i = 0; i < WG_KEY_BYTES; i++)
+		key[i] = (uint8_t)(i * 37 + 5);
+	wg_key_to_base64(key, text);
+	assert_int_equal(strlen(text), WG_KEY_B64_LEN);
+	assert_int_equal(text[WG_KEY_B64_LEN - 1], '=');
+	assert_int_equal(wg_key_from_base64(text, back), 0);
+	assert_memory_equal(key, back, WG_KEY_BYTES);
+	/* An all-zero key, as wg(8) shows it. */
+	assert_int_equal(wg_key_from_base64(
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", back), 0);
+	memset(key, 0, sizeof key);
+	assert_memory_equal(key, back, WG_KEY_BYTES);
+	assert_int_equal(wg_key_from_base64("", back), -1);
+	/* The same bytes with the last character's spare bits set. */
+	assert_int_equal(wg_key_from_base64(
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB=", back), -1);
+	assert_int_equal(wg_key_from_base64(
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==", back), -1);
+	assert_int_equal(wg_key_from_base64(
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", back), -1);
+	assert_int_equal(wg_key_from_base64(
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA AA=", back), -1);
+	assert_int_equal(wg_key_from_base64(
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", back), -1);
+}
+
 int
 main(void)
 {
@@ -377,6 +433,8 @@ main(void)
 		cmocka_unit_test(test_get_device),
 		cmocka_unit_test(test_parse_round_trip),
 		cmocka_unit_test(test_parse_damaged),
+		cmocka_unit_test(test_public_key),
+		cmocka_unit_test(test_base64),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
