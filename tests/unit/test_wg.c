@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -25,6 +26,8 @@
 #include <netlink/msg.h>
 #include <netlink/genl/genl.h>
 
+#include "link.h"
+#include "netns.h"
 #include "prefix.h"
 #include "wg.h"
 
@@ -423,6 +426,121 @@ test_base64(void **state)
 	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", back), -1);
 }
 
+/* Whether `ip -n ns ARGS` prints a line holding want. */
+static int
+ip_shows(const char *ns, const char *args, const char *want)
+{
+	char	cmd[512], line[512];
+	FILE	*f;
+	int	found = 0;
+
+	snprintf(cmd, sizeof cmd, "ip -n %s %s 2>/dev/null", ns, args);
+	if ((f = popen(cmd, "r")) == NULL)
+		return (-1);
+	while (fgets(line, sizeof line, f) != NULL)
+		if (strstr(line, want) != NULL)
+			found = 1;
+	pclose(f);
+	return (found);
+}
+
+/*
+ * In a namespace of our own, as ip(8) sees it: the rule to the WireGuard
+ * routes' table and a route in it come and go; deleting them twice is fine;
+ * a route of the same prefix in main is not what link_route_del_dev deletes.
+ * Then the device itself, when the kernel has WireGuard: made, configured,
+ * read back.  Needs root.
+ */
+static void
+test_kernel(void **state)
+{
+	struct nl_sock		*rsk, *gsk;
+	struct wg_device	 d, got;
+	struct wg_peer		 peer;
+	struct prefix		 dst, ip;
+	char			 ns[64], err[256];
+	int			 fd, family, idx, i;
+
+	if (geteuid() != 0)
+		skip();
+	snprintf(ns, sizeof ns, "nc-unit-wg-%d", (int)getpid());
+	assert_int_equal(netns_init(err, sizeof err), 0);
+	assert_true((fd = netns_open(ns, 1, err, sizeof err)) >= 0);
+	assert_non_null(rsk = link_sock_open(fd, err, sizeof err));
+	assert_int_equal(link_set_up(rsk, "lo"), 0);
+	parse("198.18.70.0/24", &dst);
+
+	assert_int_equal(link_rule_table(rsk, AF_INET, 999000, 32000, 1, err,
+	    sizeof err), 0);
+	assert_int_equal(link_rule_table(rsk, AF_INET, 999000, 32000, 1, err,
+	    sizeof err), 0);
+	assert_int_equal(ip_shows(ns, "-4 rule show",
+	    "32000:\tfrom all lookup 999000"), 1);
+	assert_int_equal(link_route_add_dev(rsk, &dst, 1, 999000, err,
+	    sizeof err), 0);
+	assert_int_equal(link_route_add_dev(rsk, &dst, 1, 0, err,
+	    sizeof err), 0);
+	assert_int_equal(ip_shows(ns, "route show table 999000",
+	    "198.18.70.0/24 dev lo"), 1);
+	assert_int_equal(link_route_del_dev(rsk, &dst, 1, 999000), 0);
+	assert_int_equal(ip_shows(ns, "route show table 999000",
+	    "198.18.70.0/24"), 0);
+	assert_int_equal(ip_shows(ns, "route show table main",
+	    "198.18.70.0/24 dev lo"), 1);
+	assert_int_equal(link_route_del_dev(rsk, &dst, 1, 999000), 0);
+	assert_int_equal(link_rule_table(rsk, AF_INET, 999000, 32000, 0, err,
+	    sizeof err), 0);
+	assert_int_equal(ip_shows(ns, "-4 rule show", "999000"), 0);
+	assert_int_equal(link_rule_table(rsk, AF_INET, 999000, 32000, 0, err,
+	    sizeof err), 0);
+
+	if ((gsk = wg_sock_open(fd, &family, err, sizeof err)) == NULL) {
+		assert_non_null(strstr(err, "no WireGuard"));
+		print_message("skip: kernel lacks WireGuard (%s): the device "
+		    "is not made here\n", err);
+		goto out;
+	}
+	assert_true((idx = link_wireguard_ensure(rsk, "wg-unit", "unit", err,
+	    sizeof err)) > 0);
+	memset(&d, 0, sizeof d);
+	memset(&peer, 0, sizeof peer);
+	snprintf(d.name, sizeof d.name, "wg-unit");
+	d.has_private_key = 1;
+	for (i = 0; i < WG_KEY_BYTES; i++)
+		d.private_key[i] = (uint8_t)(i + 1);
+	d.listen_port = 51999;
+	d.replace_peers = 1;
+	memset(peer.public_key, 0x5a, WG_KEY_BYTES);
+	parse("198.18.70.2", &peer.endpoint);
+	peer.endpoint_port = 51998;
+	parse("198.18.71.0/24", &ip);
+	peer.allowed = &ip;
+	peer.nallowed = 1;
+	d.peers = &peer;
+	d.npeers = 1;
+	assert_int_equal(wg_set_device(gsk, family, &d, err, sizeof err), 0);
+	memset(&got, 0, sizeof got);
+	assert_int_equal(wg_get_device(gsk, family, "wg-unit", &got, err,
+	    sizeof err), 0);
+	assert_true(got.has_public_key);
+	assert_int_equal(wg_public_key(d.private_key, d.public_key), 0);
+	assert_memory_equal(got.public_key, d.public_key, WG_KEY_BYTES);
+	assert_int_equal(got.listen_port, 51999);
+	assert_int_equal(got.npeers, 1);
+	assert_memory_equal(got.peers[0].public_key, peer.public_key,
+	    WG_KEY_BYTES);
+	assert_int_equal(got.peers[0].endpoint_port, 51998);
+	assert_int_equal(got.peers[0].nallowed, 1);
+	assert_true(prefix_equal(&got.peers[0].allowed[0], &ip));
+	wg_device_clear(&got);
+	assert_int_equal(link_delete(rsk, "wg-unit"), 0);
+	wg_sock_close(gsk);
+out:
+	link_sock_close(rsk);
+	close(fd);
+	assert_int_equal(netns_delete(ns), 0);
+}
+
 int
 main(void)
 {
@@ -435,6 +553,7 @@ main(void)
 		cmocka_unit_test(test_parse_damaged),
 		cmocka_unit_test(test_public_key),
 		cmocka_unit_test(test_base64),
+		cmocka_unit_test(test_kernel),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
