@@ -346,8 +346,9 @@ cluster_wg_record(yajl_gen g)
 
 /*
  * Whether the pair with host addr can shake hands: the kernel's device (read
- * back, not our intent) has a peer with that host's key, an endpoint and
- * allowed IPs, and this device a private key.
+ * back, not our intent) has a private key and a peer with that host's key
+ * and an endpoint (its keepalive starts the handshake; allowed IPs only say
+ * what may pass once it is done).
  */
 int
 cluster_wg_pair(const char *addr)
@@ -369,7 +370,7 @@ cluster_wg_pair(const char *addr)
 	}
 	for (i = 0; d.has_private_key && i < d.npeers; i++)
 		if (memcmp(d.peers[i].public_key, h->key, WG_KEY_BYTES) == 0 &&
-		    d.peers[i].endpoint.family != 0 && d.peers[i].nallowed > 0)
+		    d.peers[i].endpoint.family != 0)
 			ok = 1;
 	wg_device_clear(&d);
 	return (ok);
