@@ -356,23 +356,7 @@ link_route_add_dev(struct nl_sock *sk, const struct prefix *dst, int ifindex,
 int
 link_route_del(struct nl_sock *sk, const struct prefix *dst)
 {
-	struct rtnl_route	*r;
-	struct nl_addr		*d;
-	int			 rc;
-
-	if (sk == NULL)
-		return (0);
-	d = nl_addr_build(dst->family, dst->addr,
-	    dst->family == AF_INET ? 4 : 16);
-	nl_addr_set_prefixlen(d, dst->len);
-	r = rtnl_route_alloc();
-	rtnl_route_set_family(r, dst->family);
-	rtnl_route_set_dst(r, d);
-	rc = rtnl_route_delete(sk, r, 0);
-	rtnl_route_put(r);
-	nl_addr_put(d);
-	return (rc < 0 && rc != -NLE_OBJ_NOTFOUND && rc != -NLE_NOADDR ? -1 :
-	    0);
+	return (link_route_del_dev(sk, dst, 0, 0));
 }
 
 int
@@ -395,9 +379,11 @@ link_route_del_dev(struct nl_sock *sk, const struct prefix *dst, int ifindex,
 	if (table != 0)
 		rtnl_route_set_table(r, table);
 	/* The device names our route, never zebra's to the same prefix. */
-	nh = rtnl_route_nh_alloc();
-	rtnl_route_nh_set_ifindex(nh, ifindex);
-	rtnl_route_add_nexthop(r, nh);
+	if (ifindex != 0) {
+		nh = rtnl_route_nh_alloc();
+		rtnl_route_nh_set_ifindex(nh, ifindex);
+		rtnl_route_add_nexthop(r, nh);
+	}
 	rc = rtnl_route_delete(sk, r, 0);
 	rtnl_route_put(r);
 	nl_addr_put(d);

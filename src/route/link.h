@@ -48,7 +48,7 @@ int	link_route_add_dev(struct nl_sock *, const struct prefix *dst,
 	    int ifindex, unsigned int table, char *err, size_t errlen);
 /* Delete the route to dst; a missing route is success. */
 int	link_route_del(struct nl_sock *, const struct prefix *dst);
-/* Delete the route to dst out of ifindex in table (0: main); missing is fine. */
+/* The same out of ifindex (0: any) in table (0: main). */
 int	link_route_del_dev(struct nl_sock *, const struct prefix *dst,
 	    int ifindex, unsigned int table);
 /*

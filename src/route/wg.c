@@ -274,6 +274,22 @@ wg_parse_peer(const struct nlattr *a, struct wg_peer *p, char *err,
 	return (0);
 }
 
+/* A key attribute, if present: exactly WG_KEY_BYTES. */
+static int
+wg_parse_key(const struct nlattr *a, const char *what, uint8_t *key,
+    int *has, char *err, size_t errlen)
+{
+	if (a == NULL)
+		return (0);
+	if (nla_len(a) != WG_KEY_BYTES) {
+		snprintf(err, errlen, "%s key of %d bytes", what, nla_len(a));
+		return (-1);
+	}
+	memcpy(key, nla_data(a), WG_KEY_BYTES);
+	*has = 1;
+	return (0);
+}
+
 int
 wg_parse_device(void *buf, size_t len, struct wg_device *d, char *err,
     size_t errlen)
@@ -304,26 +320,11 @@ wg_parse_device(void *buf, size_t len, struct wg_device *d, char *err,
 		snprintf(d->name, sizeof d->name, "%s",
 		    (char *)nla_data(tb[WGDEVICE_A_IFNAME]));
 	}
-	if (tb[WGDEVICE_A_PRIVATE_KEY] != NULL) {
-		if (nla_len(tb[WGDEVICE_A_PRIVATE_KEY]) != WG_KEY_BYTES) {
-			snprintf(err, errlen, "private key of %d bytes",
-			    nla_len(tb[WGDEVICE_A_PRIVATE_KEY]));
-			return (-1);
-		}
-		memcpy(d->private_key, nla_data(tb[WGDEVICE_A_PRIVATE_KEY]),
-		    WG_KEY_BYTES);
-		d->has_private_key = 1;
-	}
-	if (tb[WGDEVICE_A_PUBLIC_KEY] != NULL) {
-		if (nla_len(tb[WGDEVICE_A_PUBLIC_KEY]) != WG_KEY_BYTES) {
-			snprintf(err, errlen, "public key of %d bytes",
-			    nla_len(tb[WGDEVICE_A_PUBLIC_KEY]));
-			return (-1);
-		}
-		memcpy(d->public_key, nla_data(tb[WGDEVICE_A_PUBLIC_KEY]),
-		    WG_KEY_BYTES);
-		d->has_public_key = 1;
-	}
+	if (wg_parse_key(tb[WGDEVICE_A_PRIVATE_KEY], "private", d->private_key,
+	    &d->has_private_key, err, errlen) == -1 ||
+	    wg_parse_key(tb[WGDEVICE_A_PUBLIC_KEY], "public", d->public_key,
+	    &d->has_public_key, err, errlen) == -1)
+		return (-1);
 	if (tb[WGDEVICE_A_LISTEN_PORT] != NULL &&
 	    nla_len(tb[WGDEVICE_A_LISTEN_PORT]) >= 2)
 		d->listen_port = nla_get_u16(tb[WGDEVICE_A_LISTEN_PORT]);
