@@ -300,6 +300,13 @@ cwg_on_network(const char *id, const void *value, size_t len)
 		n->pfx[n->npfx++] = p;
 	}
 	json_free(doc);
+	/* Another host's record with no prefix: nothing to carry. */
+	if (n->npfx == 0) {
+		free(n->id);
+		free(n->host);
+		free(n);
+		return;
+	}
 	TAILQ_INSERT_TAIL(&cwg.nets, n, entry);
 }
 
