@@ -3,7 +3,12 @@
 #ifndef NETCRAVE_CLUSTER_H
 #define NETCRAVE_CLUSTER_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <yajl/yajl_gen.h>
+
+#include "prefix.h"
 
 struct server;
 
@@ -38,6 +43,23 @@ void	cluster_wg_change(const char *kind, const char *key, const void *value,
 	    size_t len);
 /* "wireguard": {public_key, address, port} into this host's open record. */
 void	cluster_wg_record(yajl_gen);
+/*
+ * The "wireguard" member of another host's cluster.host record: 0, -1 when it
+ * has none (an older netcraved, or no WireGuard there), -2 when malformed.
+ */
+struct cluster_wg_peer {
+	uint8_t		 key[32];	/* WG_KEY_BYTES */
+	struct prefix	 endpoint;
+	uint16_t	 port;
+};
+int	cluster_wg_parse_host(const void *value, size_t len,
+	    struct cluster_wg_peer *);
+/*
+ * A net.network record: its "host" (*host, to free) and the pools of its
+ * gateways, IPv4 then IPv6, into pfx; how many (0: *host NULL).
+ */
+size_t	cluster_wg_parse_network(const void *value, size_t len, char **host,
+	    struct prefix pfx[2]);
 /* Whether the kernel's device has a peer for host addr that can shake hands. */
 int	cluster_wg_pair(const char *addr);
 

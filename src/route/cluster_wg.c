@@ -209,17 +209,85 @@ cwg_sync_routes(void)
 	cwg.nrouted = nnext;
 }
 
+int
+cluster_wg_parse_host(const void *value, size_t len, struct cluster_wg_peer *p)
+{
+	struct json		*doc;
+	struct json_error	 jerr;
+	const struct json	*w, *port;
+	const char		*key, *ep;
+	int64_t			 n;
+	int			 rc = -2;
+	char			 err[128];
+
+	memset(p, 0, sizeof *p);
+	if ((doc = json_parse(value, len, 0, &jerr)) == NULL)
+		return (-2);
+	if ((w = json_get(doc, "wireguard")) == NULL) {
+		json_free(doc);
+		return (-1);
+	}
+	if (w->type != JSON_OBJECT)
+		goto out;
+	key = json_get_string(w, "public_key");
+	ep = json_get_string(w, "address");
+	port = json_get(w, "port");
+	/* The endpoint is an address, not a prefix: "198.18.61.2", no "/". */
+	if (key == NULL || wg_key_from_base64(key, p->key) == -1 ||
+	    ep == NULL || strchr(ep, '/') != NULL ||
+	    prefix_parse(ep, 1, &p->endpoint, err, sizeof err) == -1 ||
+	    port == NULL || json_number_int64(port, 1, 65535, &n) == -1)
+		goto out;
+	p->port = (uint16_t)n;
+	rc = 0;
+out:
+	json_free(doc);
+	if (rc != 0)
+		memset(p, 0, sizeof *p);
+	return (rc);
+}
+
+size_t
+cluster_wg_parse_network(const void *value, size_t len, char **host,
+    struct prefix pfx[2])
+{
+	struct json		*doc;
+	struct json_error	 jerr;
+	const char		*h, *gw;
+	const char		*keys[] = { "gateway", "gateway6" };
+	struct prefix		 p;
+	char			 err[128];
+	size_t			 i, n = 0;
+
+	*host = NULL;
+	if ((doc = json_parse(value, len, 0, &jerr)) == NULL)
+		return (0);
+	if ((h = json_get_string(doc, "host")) == NULL) {
+		json_free(doc);
+		return (0);
+	}
+	/* "198.18.62.1/28": the gateway with its pool's length. */
+	for (i = 0; i < 2; i++) {
+		if ((gw = json_get_string(doc, keys[i])) == NULL ||
+		    prefix_parse(gw, 0, &p, err, sizeof err) == -1 ||
+		    p.family != (i == 0 ? AF_INET : AF_INET6))
+			continue;
+		prefix_mask(&p);
+		pfx[n++] = p;
+	}
+	if (n > 0)
+		*host = xstrdup(h);
+	json_free(doc);
+	return (n);
+}
+
 /* A host's record: {"wireguard": {"public_key", "address", "port"}}. */
 static void
 cwg_on_host(const char *addr, const void *value, size_t len)
 {
 	struct cwg_host		*h;
-	struct json		*doc = NULL;
-	struct json_error	 jerr;
-	const struct json	*w, *port;
-	const char		*key, *ep;
-	int64_t			 n;
-	char			 err[128];
+	struct cluster_wg_peer	 p;
+	int			 rc;
 
 	if (strcmp(addr, cwg.self) == 0)
 		return;
@@ -237,30 +305,21 @@ cwg_on_host(const char *addr, const void *value, size_t len)
 		return;
 	}
 	h->has_key = 0;
-	if ((doc = json_parse(value, len, 0, &jerr)) == NULL ||
-	    (w = json_get(doc, "wireguard")) == NULL ||
-	    w->type != JSON_OBJECT) {
+	if ((rc = cluster_wg_parse_host(value, len, &p)) == -1) {
 		log_warnx("cluster: host %s has no WireGuard: traffic to it is "
 		    "not encrypted", addr);
-		goto out;
+		return;
 	}
-	key = json_get_string(w, "public_key");
-	ep = json_get_string(w, "address");
-	port = json_get(w, "port");
-	if (key == NULL || wg_key_from_base64(key, h->key) == -1 ||
-	    ep == NULL || prefix_parse(ep, 1, &h->endpoint, err,
-	    sizeof err) == -1 || h->endpoint.len !=
-	    prefix_bits(h->endpoint.family) || port == NULL ||
-	    json_number_int64(port, 1, 65535, &n) == -1) {
+	if (rc != 0) {
 		log_warnx("cluster: host %s: its WireGuard key or endpoint is "
 		    "malformed", addr);
-		goto out;
+		return;
 	}
-	h->port = (uint16_t)n;
+	memcpy(h->key, p.key, WG_KEY_BYTES);
+	h->endpoint = p.endpoint;
+	h->port = p.port;
 	h->has_key = 1;
 	log_info("cluster: wireguard peer %s port %u", addr, h->port);
-out:
-	json_free(doc);
 }
 
 /* A network's record: its host and gateways ("198.18.62.1/28"). */
@@ -268,13 +327,9 @@ static void
 cwg_on_network(const char *id, const void *value, size_t len)
 {
 	struct cwg_net		*n;
-	struct json		*doc;
-	struct json_error	 jerr;
-	const char		*host, *gw;
-	const char		*keys[] = { "gateway", "gateway6" };
-	struct prefix		 p;
-	char			 err[128];
-	size_t			 i;
+	struct prefix		 pfx[2];
+	char			*host;
+	size_t			 npfx;
 
 	if ((n = cwg_net_find(id)) != NULL) {
 		TAILQ_REMOVE(&cwg.nets, n, entry);
@@ -282,31 +337,19 @@ cwg_on_network(const char *id, const void *value, size_t len)
 		free(n->host);
 		free(n);
 	}
-	if (value == NULL || (doc = json_parse(value, len, 0, &jerr)) == NULL)
+	/* Gone, ours, or without a prefix: nothing to carry. */
+	if (value == NULL || (npfx = cluster_wg_parse_network(value, len,
+	    &host, pfx)) == 0)
 		return;
-	if ((host = json_get_string(doc, "host")) == NULL ||
-	    strcmp(host, cwg.self) == 0) {
-		json_free(doc);
+	if (strcmp(host, cwg.self) == 0) {
+		free(host);
 		return;
 	}
 	n = xcalloc(1, sizeof *n);
 	n->id = xstrdup(id);
-	n->host = xstrdup(host);
-	for (i = 0; i < 2; i++) {
-		if ((gw = json_get_string(doc, keys[i])) == NULL ||
-		    prefix_parse(gw, 0, &p, err, sizeof err) == -1)
-			continue;
-		prefix_mask(&p);
-		n->pfx[n->npfx++] = p;
-	}
-	json_free(doc);
-	/* Another host's record with no prefix: nothing to carry. */
-	if (n->npfx == 0) {
-		free(n->id);
-		free(n->host);
-		free(n);
-		return;
-	}
+	n->host = host;
+	memcpy(n->pfx, pfx, sizeof n->pfx);
+	n->npfx = npfx;
 	TAILQ_INSERT_TAIL(&cwg.nets, n, entry);
 }
 

@@ -2,7 +2,8 @@
  * wg_get_device reads them: the input is one netlink message, handed to
  * wg_parse_device in a buffer of its exact size.  What it accepts must hold
  * together: names end in NUL, prefixes fit their family.  The same bytes as
- * text go to wg_key_from_base64 (other hosts' records carry keys so). */
+ * text go to wg_key_from_base64 (other hosts' records carry keys so), and as
+ * another host's cluster.host and net.network records to their readers. */
 #include "config.h"
 
 #include <sys/socket.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster.h"
 #include "wg.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -46,6 +48,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		wg_key_to_base64(d.public_key, text);
 		if (strcmp(text, buf) != 0)
 			abort();
+	}
+	{
+		struct cluster_wg_peer	 p;
+		struct prefix		 pfx[2];
+		char			*host;
+		size_t			 n;
+
+		if (cluster_wg_parse_host(buf, size, &p) == 0 && p.port == 0)
+			abort();
+		n = cluster_wg_parse_network(buf, size, &host, pfx);
+		if (n > 2 || (n > 0) != (host != NULL))
+			abort();
+		free(host);
 	}
 	free(buf);
 	return (0);

@@ -26,6 +26,7 @@
 #include <netlink/msg.h>
 #include <netlink/genl/genl.h>
 
+#include "cluster.h"
 #include "link.h"
 #include "netns.h"
 #include "prefix.h"
@@ -426,6 +427,88 @@ test_base64(void **state)
 	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", back), -1);
 }
 
+/* Another host's record, as cluster_register writes it, and what is refused. */
+static void
+test_host_record(void **state)
+{
+	struct cluster_wg_peer	 p;
+	struct prefix		 want;
+	uint8_t			 key[WG_KEY_BYTES];
+	char			 b64[WG_KEY_B64_LEN + 1], rec[512];
+	/* Each: a key prefix, the address and the port, as JSON text. */
+	const char		*bad[][3] = {
+		{ "", "\"198.18.61.2/32\"", "51820" },
+		{ "", "\"198.18.61.2\"", "0" },
+		{ "", "\"198.18.61.2\"", "65536" },
+		{ "", "\"198.18.61.2\"", "1.5" },
+		{ "", "\"host\"", "1" },
+		{ "", "null", "1" },
+		{ "x", "\"198.18.61.2\"", "1" },
+	};
+	size_t			 i;
+	int			 n;
+
+	memset(key, 0x3c, sizeof key);
+	wg_key_to_base64(key, b64);
+	n = snprintf(rec, sizeof rec, "{\"instance\":\"h2\",\"asn\":64700,"
+	    "\"wireguard\":{\"public_key\":\"%s\",\"address\":"
+	    "\"fd5e:1f2a:9c00::2\",\"port\":51821}}", b64);
+	assert_int_equal(cluster_wg_parse_host(rec, (size_t)n, &p), 0);
+	assert_memory_equal(p.key, key, WG_KEY_BYTES);
+	parse("fd5e:1f2a:9c00::2", &want);
+	assert_true(prefix_equal(&p.endpoint, &want));
+	assert_int_equal(p.port, 51821);
+	/* An older netcraved's record: no WireGuard, not an error. */
+	n = snprintf(rec, sizeof rec, "{\"instance\":\"h2\",\"asn\":64700}");
+	assert_int_equal(cluster_wg_parse_host(rec, (size_t)n, &p), -1);
+	assert_int_equal(cluster_wg_parse_host("{", 1, &p), -2);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		n = snprintf(rec, sizeof rec, "{\"instance\":\"a\",\"asn\":1,"
+		    "\"wireguard\":{\"public_key\":\"%s%s\",\"address\":%s,"
+		    "\"port\":%s}}", bad[i][0], b64, bad[i][1], bad[i][2]);
+		assert_int_equal(cluster_wg_parse_host(rec, (size_t)n, &p), -2);
+		assert_int_equal(p.port, 0);
+	}
+	/* "wireguard" not an object. */
+	n = snprintf(rec, sizeof rec, "{\"wireguard\":\"%s\"}", b64);
+	assert_int_equal(cluster_wg_parse_host(rec, (size_t)n, &p), -2);
+}
+
+/* A network record as plugin_network.c stores it: its host and pools. */
+static void
+test_network_record(void **state)
+{
+	const char	*rec = "{\"id\":\"n1\",\"tag\":\"default\","
+	    "\"bridge\":\"b1\",\"gateway\":\"198.18.62.17/28\","
+	    "\"gateway6\":\"fd5e:1f2a:9c00:2::1/64\",\"egress\":[],"
+	    "\"ingress\":[],\"host\":\"198.18.61.2\"}";
+	struct prefix	 pfx[2], want;
+	char		*host;
+
+	assert_int_equal(cluster_wg_parse_network(rec, strlen(rec), &host,
+	    pfx), 2);
+	assert_string_equal(host, "198.18.61.2");
+	free(host);
+	parse("198.18.62.16/28", &want);
+	assert_true(prefix_equal(&pfx[0], &want));
+	parse("fd5e:1f2a:9c00:2::/64", &want);
+	assert_true(prefix_equal(&pfx[1], &want));
+	/* No host (not clustered), no gateway, or a gateway of the wrong
+	 * family: nothing to carry. */
+	rec = "{\"id\":\"n1\",\"gateway\":\"198.18.62.17/28\"}";
+	assert_int_equal(cluster_wg_parse_network(rec, strlen(rec), &host,
+	    pfx), 0);
+	assert_null(host);
+	rec = "{\"id\":\"n1\",\"gateway\":null,\"host\":\"198.18.61.2\"}";
+	assert_int_equal(cluster_wg_parse_network(rec, strlen(rec), &host,
+	    pfx), 0);
+	assert_null(host);
+	rec = "{\"gateway\":\"fd00::1/64\",\"host\":\"198.18.61.2\"}";
+	assert_int_equal(cluster_wg_parse_network(rec, strlen(rec), &host,
+	    pfx), 0);
+	assert_null(host);
+}
+
 /* Whether `ip -n ns ARGS` prints a line holding want. */
 static int
 ip_shows(const char *ns, const char *args, const char *want)
@@ -553,6 +636,8 @@ main(void)
 		cmocka_unit_test(test_parse_damaged),
 		cmocka_unit_test(test_public_key),
 		cmocka_unit_test(test_base64),
+		cmocka_unit_test(test_host_record),
+		cmocka_unit_test(test_network_record),
 		cmocka_unit_test(test_kernel),
 	};
 
