@@ -136,14 +136,29 @@ check_peer(struct nlattr *a, const struct wg_peer *want)
 	assert_int_equal(n, want->nallowed);
 }
 
+/* The headers of msg, then its device attributes into tb. */
+static void
+check_header(struct nl_msg *msg, int cmd, int flags,
+    struct nlattr *tb[WGDEVICE_A_MAX + 1])
+{
+	struct nlmsghdr		*nh = nlmsg_hdr(msg);
+	struct genlmsghdr	*gh;
+
+	assert_int_equal(nh->nlmsg_type, FAMILY);
+	assert_int_equal(nh->nlmsg_flags, flags);
+	gh = nlmsg_data(nh);
+	assert_int_equal(gh->cmd, cmd);
+	assert_int_equal(gh->version, WG_GENL_VERSION);
+	assert_int_equal(nla_parse(tb, WGDEVICE_A_MAX, genlmsg_attrdata(gh, 0),
+	    genlmsg_attrlen(gh, 0), NULL), 0);
+}
+
 static void
 test_set_device(void **state)
 {
 	struct wg_device	 d;
 	struct prefix		 ips0[2], ips1[1];
 	struct nl_msg		*msg;
-	struct nlmsghdr		*nh;
-	struct genlmsghdr	*gh;
 	struct nlattr		*tb[WGDEVICE_A_MAX + 1], *a;
 	size_t			 n = 0;
 	int			 rem;
@@ -151,15 +166,7 @@ test_set_device(void **state)
 	sample(&d, ips0, ips1);
 	assert_non_null(msg = nlmsg_alloc());
 	assert_int_equal(wg_msg_set_device(msg, FAMILY, &d), 0);
-	nh = nlmsg_hdr(msg);
-	assert_int_equal(nh->nlmsg_type, FAMILY);
-	assert_int_equal(nh->nlmsg_flags, NLM_F_REQUEST | NLM_F_ACK);
-	gh = nlmsg_data(nh);
-	assert_int_equal(gh->cmd, WG_CMD_SET_DEVICE);
-	assert_int_equal(gh->version, WG_GENL_VERSION);
-
-	assert_int_equal(nla_parse(tb, WGDEVICE_A_MAX, genlmsg_attrdata(gh, 0),
-	    genlmsg_attrlen(gh, 0), NULL), 0);
+	check_header(msg, WG_CMD_SET_DEVICE, NLM_F_REQUEST | NLM_F_ACK, tb);
 	assert_null(tb[WGDEVICE_A_IFINDEX]);
 	assert_non_null(tb[WGDEVICE_A_IFNAME]);
 	assert_string_equal(nla_get_string(tb[WGDEVICE_A_IFNAME]), "wg-test");
@@ -255,21 +262,12 @@ static void
 test_get_device(void **state)
 {
 	struct nl_msg		*msg;
-	struct nlmsghdr		*nh;
-	struct genlmsghdr	*gh;
 	struct nlattr		*tb[WGDEVICE_A_MAX + 1];
 	int			 i;
 
 	assert_non_null(msg = nlmsg_alloc());
 	assert_int_equal(wg_msg_get_device(msg, FAMILY, "wg-test"), 0);
-	nh = nlmsg_hdr(msg);
-	assert_int_equal(nh->nlmsg_type, FAMILY);
-	assert_int_equal(nh->nlmsg_flags, NLM_F_REQUEST | NLM_F_DUMP);
-	gh = nlmsg_data(nh);
-	assert_int_equal(gh->cmd, WG_CMD_GET_DEVICE);
-	assert_int_equal(gh->version, WG_GENL_VERSION);
-	assert_int_equal(nla_parse(tb, WGDEVICE_A_MAX, genlmsg_attrdata(gh, 0),
-	    genlmsg_attrlen(gh, 0), NULL), 0);
+	check_header(msg, WG_CMD_GET_DEVICE, NLM_F_REQUEST | NLM_F_DUMP, tb);
 	assert_string_equal(nla_get_string(tb[WGDEVICE_A_IFNAME]), "wg-test");
 	for (i = 0; i <= WGDEVICE_A_MAX; i++)
 		if (i != WGDEVICE_A_IFNAME)
