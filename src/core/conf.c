@@ -470,6 +470,13 @@ static const struct conf_key conf_network_keys[] = {
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
+/* cluster.wireguard (src/route/wg.c). */
+static const struct conf_choice conf_cluster_wireguard[] = {
+	{ "auto", CONF_WG_AUTO },
+	{ "off", CONF_WG_OFF },
+	{ NULL, 0 }
+};
+
 /* Clustering (issue 10); addresses are vetted by cluster_init. */
 static const struct conf_key conf_cluster_keys[] = {
 	{ "enabled", CONF_BOOL, C(cluster_enabled), 0, 0, 0, 0, NULL, NULL,
@@ -499,6 +506,11 @@ static const struct conf_key conf_cluster_keys[] = {
 	/* Dead host cleanup. */
 	{ "dead_after", CONF_UINT, C(cluster_dead_after), 0, 2, 86400, 120,
 	  NULL, NULL, NULL, NULL },
+	/* WireGuard between the hosts. */
+	{ "wireguard", CONF_CHOICE, C(cluster_wireguard), 0, 0, 0, 0,
+	  "auto", conf_cluster_wireguard, NULL, NULL },
+	{ "wireguard_port", CONF_UINT, C(cluster_wireguard_port), 0, 1, 65535,
+	  51820, NULL, NULL, NULL, NULL },
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 

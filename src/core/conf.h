@@ -57,6 +57,10 @@ struct conf_scope {
 	size_t		  nchildren;
 };
 
+/* cluster.wireguard: auto uses WireGuard when the kernel has it. */
+#define CONF_WG_AUTO	0
+#define CONF_WG_OFF	1
+
 struct conf {
 	char		*path;		/* file it came from; NULL for built-in defaults */
 
@@ -207,6 +211,9 @@ struct conf {
 	/* Dead host cleanup: a host whose record was not refreshed for this
 	 * long is left out of DNS and the tag policy until it is again. */
 	unsigned int	 cluster_dead_after;	/* seconds */
+	/* WireGuard between the hosts (src/route/wg.c). */
+	int		 cluster_wireguard;	/* CONF_WG_AUTO or CONF_WG_OFF */
+	unsigned int	 cluster_wireguard_port; /* UDP port of wg-<instance> */
 
 	/* The address schema. */
 	struct conf_scope *scopes;	/* top-level scopes */

@@ -102,9 +102,10 @@ ctl_print_cluster(const struct json *cl)
 	for (i = 0; pairs != NULL && pairs->type == JSON_ARRAY &&
 	    i < pairs->nchildren; i++) {
 		p = pairs->children[i];
+		/* Encrypted pairs name how: "wireguard". */
 		printf("%-16s %s <-> %s %s\n", "host pair", ctl_text(p, "local"),
 		    ctl_text(p, "peer"), ctl_text(p, "encrypted")[0] == 'y' ?
-		    "encrypted" : "UNENCRYPTED");
+		    ctl_text(p, "encryption") : "UNENCRYPTED");
 	}
 }
 

@@ -1,5 +1,6 @@
-/* cluster.c: the cluster server: finds what can encrypt host-to-host traffic,
- * writes the FRR configuration and supervises zebra and bgpd. */
+/* cluster.c: the cluster server: finds what can encrypt host-to-host traffic
+ * (and runs WireGuard through cluster_wg.c when the kernel has it), writes the
+ * FRR configuration and supervises zebra and bgpd. */
 
 #include "config.h"
 
@@ -82,8 +83,6 @@ static struct {
 
 static char	role_zebra[] = "frr-zebra";
 
-/* Each host's record: key its underlay address, so the others peer with it. */
-#define CLUSTER_KIND_HOST	"cluster.host"
 /* One exchange with bgpd's vty may not take longer. */
 #define CLUSTER_VTY_SECS	10
 
@@ -192,8 +191,9 @@ cluster_status(yajl_gen g)
 	const char	*enc;
 	char		**neighbors;
 	size_t		 i;
+	int		 wg;
 
-	enc = cluster.wireguard ? "wireguard" : "none";
+	enc = cluster_wg_active() ? "wireguard" : "none";
 	json_gen_key(g, "cluster");
 	yajl_gen_map_open(g);
 	json_gen_bool(g, "enabled", cluster.enabled);
@@ -202,13 +202,15 @@ cluster_status(yajl_gen g)
 	json_gen_string(g, "encryption", enc);
 	json_gen_key(g, "pairs");
 	yajl_gen_array_open(g);
-	/* The WireGuard path is not wired in: every pair is plain for now. */
+	/* A pair is encrypted when the kernel's device can shake hands. */
 	neighbors = cluster_neighbors();
 	for (i = 0; neighbors[i] != NULL; i++) {
+		wg = cluster_wg_pair(neighbors[i]);
 		yajl_gen_map_open(g);
 		json_gen_string(g, "local", cluster.host_address);
 		json_gen_string(g, "peer", neighbors[i]);
-		json_gen_bool(g, "encrypted", 0);
+		json_gen_bool(g, "encrypted", wg);
+		json_gen_string(g, "encryption", wg ? "wireguard" : "none");
 		yajl_gen_map_close(g);
 	}
 	util_strv_free(neighbors);
@@ -625,10 +627,11 @@ static void
 cluster_on_change(const char *kind, const char *key, const void *value,
     size_t len, void *arg)
 {
-	if (strcmp(kind, CLUSTER_KIND_HOST) != 0)
-		return;
-	cluster_member(key, value != NULL);
-	cluster_seen_update(key, value, len);
+	if (strcmp(kind, CLUSTER_KIND_HOST) == 0) {
+		cluster_member(key, value != NULL);
+		cluster_seen_update(key, value, len);
+	}
+	cluster_wg_change(kind, key, value, len);
 }
 
 static void
@@ -654,6 +657,7 @@ cluster_register(void)
 	json_gen_int(g, "refresh", (long long)cluster.refreshes++);
 	/* The others wait for the longer of theirs and ours. */
 	json_gen_int(g, "dead_after", cluster.conf->cluster_dead_after);
+	cluster_wg_record(g);
 	yajl_gen_map_close(g);
 	yajl_gen_get_buf(g, &text, &len);
 	if (store_put(cluster.store, CLUSTER_KIND_HOST, cluster.host_address,
@@ -723,6 +727,7 @@ cluster_init(const struct server_env *env, char *err, size_t errlen)
 	struct frr_params	 p;
 	struct passwd		*pw;
 	char			 dir[1024], zconf[1100], ztext[256];
+	char			 wgerr[256];
 	size_t			 len, i;
 
 	cluster.wireguard = cluster_genl_family("wireguard") == 1;
@@ -730,7 +735,10 @@ cluster_init(const struct server_env *env, char *err, size_t errlen)
 	cluster.enabled = conf->cluster_enabled;
 	if (!cluster.enabled)
 		return (0);
-	if (!cluster.wireguard && !cluster.esp)
+	if (conf->cluster_wireguard == CONF_WG_OFF)
+		log_warnx("cluster: cluster.wireguard is off: traffic between "
+		    "hosts is not encrypted");
+	else if (!cluster.wireguard && !cluster.esp)
 		log_warnx("cluster: neither WireGuard nor IPsec ESP in this "
 		    "kernel: traffic between hosts is not encrypted");
 	else if (!cluster.wireguard)
@@ -791,6 +799,15 @@ cluster_init(const struct server_env *env, char *err, size_t errlen)
 	cluster_stale(dir, "zebra");
 	cluster.zebra = cluster_child(conf, dir, "zebra");
 	cluster.bgpd = cluster_child(conf, dir, "bgpd");
+	/*
+	 * WireGuard before registering: the record carries its public key.
+	 * Failing, the hosts still route to each other, unencrypted (as
+	 * without WireGuard in the kernel), and status says so.
+	 */
+	if (cluster.wireguard && conf->cluster_wireguard == CONF_WG_AUTO &&
+	    cluster_wg_start(conf, env, wgerr, sizeof wgerr) == -1)
+		log_warnx("cluster: wireguard: %s: traffic between hosts is "
+		    "not encrypted", wgerr);
 	cluster_register();
 	cluster_live_start();
 	if (store_watch(env->store, cluster_on_change, NULL) == -1)
@@ -806,7 +823,9 @@ cluster_reload(const struct conf *old, const struct conf *new, char *err,
     size_t errlen)
 {
 	if (old->cluster_enabled != new->cluster_enabled ||
-	    old->cluster_asn != new->cluster_asn) {
+	    old->cluster_asn != new->cluster_asn ||
+	    old->cluster_wireguard != new->cluster_wireguard ||
+	    old->cluster_wireguard_port != new->cluster_wireguard_port) {
 		snprintf(err, errlen, "cluster settings change only on restart");
 		return (-1);
 	}
@@ -828,6 +847,7 @@ cluster_shutdown(void)
 	for (i = 0; i < cluster.nseen; i++)
 		free(cluster.seen[i].addr);
 	free(cluster.seen);
+	cluster_wg_stop();
 	free(cluster.host_address);
 	util_strv_free(cluster.peers);
 	util_strv_free(cluster.members);

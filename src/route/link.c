@@ -20,6 +20,7 @@
 #include <netlink/route/link/veth.h>
 #include <netlink/route/link/vrf.h>
 #include <netlink/route/route.h>
+#include <netlink/route/rule.h>
 
 #include "link.h"
 #include "log.h"
@@ -143,6 +144,19 @@ link_bridge_ensure(struct nl_sock *sk, const char *name, const char *alias,
 	rtnl_link_set_type(l, "bridge");
 	rtnl_link_set_name(l, name);
 	return (link_ensure(sk, l, "bridge", alias, err, errlen));
+}
+
+int
+link_wireguard_ensure(struct nl_sock *sk, const char *name, const char *alias,
+    char *err, size_t errlen)
+{
+	struct rtnl_link	*l;
+
+	/* libnl has no module for the kind: it sends IFLA_INFO_KIND alone. */
+	l = rtnl_link_alloc();
+	rtnl_link_set_type(l, "wireguard");
+	rtnl_link_set_name(l, name);
+	return (link_ensure(sk, l, "wireguard", alias, err, errlen));
 }
 
 int
@@ -342,7 +356,15 @@ link_route_add_dev(struct nl_sock *sk, const struct prefix *dst, int ifindex,
 int
 link_route_del(struct nl_sock *sk, const struct prefix *dst)
 {
+	return (link_route_del_dev(sk, dst, 0, 0));
+}
+
+int
+link_route_del_dev(struct nl_sock *sk, const struct prefix *dst, int ifindex,
+    unsigned int table)
+{
 	struct rtnl_route	*r;
+	struct rtnl_nexthop	*nh;
 	struct nl_addr		*d;
 	int			 rc;
 
@@ -357,11 +379,47 @@ link_route_del(struct nl_sock *sk, const struct prefix *dst)
 	/* Any scope: left unset, libnl asks for scope link (no gateway given),
 	   and the kernel then keeps a route through a gateway. */
 	rtnl_route_set_scope(r, RT_SCOPE_NOWHERE);
+	if (table != 0)
+		rtnl_route_set_table(r, table);
+	/* The device names our route, never zebra's to the same prefix. */
+	if (ifindex != 0) {
+		nh = rtnl_route_nh_alloc();
+		rtnl_route_nh_set_ifindex(nh, ifindex);
+		rtnl_route_add_nexthop(r, nh);
+	}
 	rc = rtnl_route_delete(sk, r, 0);
 	rtnl_route_put(r);
 	nl_addr_put(d);
 	return (rc < 0 && rc != -NLE_OBJ_NOTFOUND && rc != -NLE_NOADDR ? -1 :
 	    0);
+}
+
+int
+link_rule_table(struct nl_sock *sk, int family, unsigned int table,
+    unsigned int priority, int add, char *err, size_t errlen)
+{
+	struct rtnl_rule	*r;
+	int			 rc;
+
+	r = rtnl_rule_alloc();
+	rtnl_rule_set_family(r, family);
+	rtnl_rule_set_table(r, table);
+	rtnl_rule_set_prio(r, priority);
+	rtnl_rule_set_action(r, FR_ACT_TO_TBL);
+	if (add)
+		rc = rtnl_rule_add(sk, r, NLM_F_CREATE | NLM_F_EXCL);
+	else
+		rc = rtnl_rule_delete(sk, r, 0);
+	rtnl_rule_put(r);
+	if (rc == -NLE_EXIST || (!add && (rc == -NLE_OBJ_NOTFOUND ||
+	    rc == -NLE_NOADDR)))
+		rc = 0;
+	if (rc < 0) {
+		snprintf(err, errlen, "rule lookup %u: %s", table,
+		    nl_geterror(rc));
+		return (-1);
+	}
+	return (0);
 }
 
 int

@@ -19,6 +19,9 @@ int	link_index(struct nl_sock *, const char *name);
 /* Make sure a bridge exists and is up; its ifindex or -1. */
 int	link_bridge_ensure(struct nl_sock *, const char *name, const char *alias,
 	    char *err, size_t errlen);
+/* A WireGuard link (kind "wireguard"), up, with alias: its ifindex or -1. */
+int	link_wireguard_ensure(struct nl_sock *, const char *name,
+	    const char *alias, char *err, size_t errlen);
 /* Add an address (with its prefix length) to a link; present is success. */
 int	link_addr_add(struct nl_sock *, int ifindex, const struct prefix *,
 	    char *err, size_t errlen);
@@ -45,6 +48,15 @@ int	link_route_add_dev(struct nl_sock *, const struct prefix *dst,
 	    int ifindex, unsigned int table, char *err, size_t errlen);
 /* Delete the route to dst; a missing route is success. */
 int	link_route_del(struct nl_sock *, const struct prefix *dst);
+/* The same out of ifindex (0: any) in table (0: main). */
+int	link_route_del_dev(struct nl_sock *, const struct prefix *dst,
+	    int ifindex, unsigned int table);
+/*
+ * The rule "from all lookup table" of family at priority: add (present is
+ * success) or, with add 0, delete (missing is success).
+ */
+int	link_rule_table(struct nl_sock *, int family, unsigned int table,
+	    unsigned int priority, int add, char *err, size_t errlen);
 /* Delete a link by name; a missing link (or no socket) is success. */
 int	link_delete(struct nl_sock *, const char *name);
 /* Call fn for every link whose alias starts with prefix. */

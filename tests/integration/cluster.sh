@@ -13,7 +13,8 @@
 # both hosts is one subnet across them, its addresses cluster-unique (200
 # concurrent RequestAddress from both hosts) and routed per address; it lives
 # until the last host deletes it.  Also checked:
-# the WireGuard detection and `netcravectl status` host-pair report, and
+# the WireGuard detection and `netcravectl status` host-pair report (the
+# WireGuard path itself where the kernel has the module; here a skip), and
 # GetCapabilities' ConnectivityScope.
 . "$(dirname "$0")/lib.sh"
 . "$top_srcdir/tests/helpers/pg.sh"
@@ -41,6 +42,7 @@ cl_cleanup() {
 	ip netns delete "${INSTANCE}c2" 2>/dev/null
 	ip netns delete "${INSTANCE}s1" 2>/dev/null
 	ip netns delete "${INSTANCE}s2" 2>/dev/null
+	ip netns delete "${INSTANCE}c3" 2>/dev/null
 	if [ "$FAILURES" -ne 0 ]; then
 		for _f in "$T"/h1/log "$T"/h2/log; do echo "---- $_f"; cat "$_f"; done
 	fi
@@ -77,14 +79,16 @@ host_conf() {
 	  "poll_ms": 100 },
 	"follower": { "docker_socket": null },
 	"cluster": { "enabled": true, "asn": 64700, "host_address": "$2",
-	  "peers": [ $3 ], "announce": [ "198.18.62.0/24" ],
+	  "peers": [ $3 ], "announce": [ "198.18.62.0/23" ],
 	  "frr_bin_dir": "$FRR", "dead_after": $4 },
 	"scopes": [ { "name": "cl", "ipv4_network": "198.18.62.0/24",
 	  "ipv4_prefix_length": 28, "tags": ["default"],
 	  "egress": ["default"], "ingress": ["default"] },
 	  { "name": "bulk", "ipv4_network": "198.18.64.0/22",
 	  "ipv4_prefix_length": 24, "tags": ["bulk"],
-	  "egress": ["bulk"], "ingress": ["bulk"] } ]
+	  "egress": ["bulk"], "ingress": ["bulk"] },
+	  { "name": "ot", "ipv4_network": "198.18.63.0/24",
+	  "ipv4_prefix_length": 28, "tags": ["other"] } ]
 }
 JSON
 }
@@ -162,13 +166,16 @@ check "bgpd took every command netcraved sent it" sh -c \
 # (the gateway), CreateNetwork.
 # net N: prints the pool host N got.
 net() {
-	_r=$(call "$1" /IpamDriver.RequestPool '{"AddressSpace":"netcrave-local","Pool":"","SubPool":"","Options":{},"V6":false}')
+	_id=${2:-$1}
+	_o={}
+	[ -n "${3:-}" ] && _o='{"netcrave.tag":"'"$3"'"}'
+	_r=$(call "$1" /IpamDriver.RequestPool '{"AddressSpace":"netcrave-local","Pool":"","SubPool":"","Options":'"$_o"',"V6":false}')
 	_pool=$(printf '%s' "$_r" | sed -n 's/.*"Pool":"\([^"]*\)".*/\1/p')
-	printf '%s' "$_r" | sed -n 's/.*"PoolID":"\([^"]*\)".*/\1/p' > "$T/poolid$1"
+	printf '%s' "$_r" | sed -n 's/.*"PoolID":"\([^"]*\)".*/\1/p' > "$T/poolid$_id"
 	# dockerd asks for the gateway address next.
-	_r=$(call "$1" /IpamDriver.RequestAddress '{"PoolID":"'"$(cat "$T/poolid$1")"'","Address":"","Options":{"RequestAddressType":"com.docker.network.gateway"}}')
+	_r=$(call "$1" /IpamDriver.RequestAddress '{"PoolID":"'"$(cat "$T/poolid$_id")"'","Address":"","Options":{"RequestAddressType":"com.docker.network.gateway"}}')
 	_gw=$(printf '%s' "$_r" | sed -n 's/.*"Address":"\([^"/]*\)\/.*/\1/p')
-	_r=$(call "$1" /NetworkDriver.CreateNetwork '{"NetworkID":"'"${INSTANCE}"'net'"$1"'","Options":{"com.docker.network.enable_ipv6":false,"com.docker.network.generic":{}},"IPv4Data":[{"AddressSpace":"netcrave-local","Gateway":"'"$_gw"'/28","Pool":"'"$_pool"'"}],"IPv6Data":[]}')
+	_r=$(call "$1" /NetworkDriver.CreateNetwork '{"NetworkID":"'"${INSTANCE}"'net'"$_id"'","Options":{"com.docker.network.enable_ipv6":false,"com.docker.network.generic":{}},"IPv4Data":[{"AddressSpace":"netcrave-local","Gateway":"'"$_gw"'/28","Pool":"'"$_pool"'"}],"IPv6Data":[]}')
 	case "$_r" in "200 {}") echo "$_pool" ;; *) echo "CreateNetwork: $_r" >&2 ;; esac
 }
 t0=$(date +%s%N)
@@ -233,6 +240,45 @@ check "container on host 1 pings host 2's gateway ($(gw "$pool2"))" \
 # The underlay itself is no network: its addresses do not reach containers.
 check "host 2's underlay address cannot reach the container on host 1" \
     sh -c "! ip netns exec '$R2' ping -c1 -W1 '$c1' >/dev/null"
+# Another tag on host 2 ("other": no egress, no ingress): its container and
+# host 1's stay apart, though the underlay routes between them.
+pool3=$(net 2 3 other)
+check "host 2: a network of tag other ($pool3)" [ -n "$pool3" ]
+c3=$(container 2 "${INSTANCE}net3" "${INSTANCE}ep3" "${INSTANCE}c3" "$(cat "$T/poolid3")")
+check "container of tag other on host 2 joined ($c3)" [ -n "$c3" ]
+check "host 1 learns $pool3 via 198.18.61.2 (BGP)" wait_for 30 learned "$R1" "$pool3" 198.18.61.2
+check "host 1's ruleset admits host 2's $pool2, not $pool3" sh -c \
+    "ip netns exec '$R1' nft list table inet '${INSTANCE}h1' | grep -q 'daddr $pool2 accept' &&
+    ! ip netns exec '$R1' nft list table inet '${INSTANCE}h1' | grep -q '$pool3'"
+check "container on host 1 cannot ping one of tag other on host 2 ($c3)" \
+    sh -c "! ip netns exec '${INSTANCE}c1' ping -c2 -W1 '$c3' >/dev/null 2>&1"
+check "the same-tag container on host 2 still answers" \
+    ip netns exec "${INSTANCE}c1" ping -c1 -W1 "$c2"
+# WireGuard between the hosts (cluster.wireguard auto): a wg-<instance> link
+# in each routing namespace, the other host as its peer, host 2's pools routed
+# over it, and the pair reported "wireguard".  Needs the kernel module.
+if [ "$wg" = yes ]; then
+	wgl1=wg-${INSTANCE}h1
+	check "host 1 made $wgl1 in its routing namespace" \
+	    ip -n "$R1" -d link show "$wgl1"
+	check "the link is of kind wireguard" sh -c \
+	    "ip -n '$R1' -d link show '$wgl1' | grep -q wireguard"
+	check "host 1 routes host 2's $pool2 over $wgl1" wait_for 10 sh -c \
+	    "ip -n '$R1' route get '$c2' | grep -q 'dev $wgl1'"
+	check "status reports the pair wireguard" wait_for 10 sh -c \
+	    "'$NETCRAVECTL' -s '$T/h1/control.sock' status | grep -q '198.18.61.2 wireguard'"
+	check "container on host 1 pings host 2's container over WireGuard" \
+	    ip netns exec "${INSTANCE}c1" ping -c1 -W1 "$c2"
+	if command -v wg >/dev/null 2>&1; then
+		check "wg(8): host 1's peer shook hands" sh -c \
+		    "ip netns exec '$R1' wg show '$wgl1' latest-handshakes | awk '\$2 > 0' | grep -q ."
+	fi
+else
+	echo "ok - skip: kernel lacks WireGuard (no wireguard module): the WireGuard path is not tested here"
+	check "no wg link made without WireGuard" sh -c \
+	    "! ip -n '$R1' link show 'wg-${INSTANCE}h1' >/dev/null 2>&1"
+fi
+
 # Dead host cleanup (cluster.dead_after, 14 s for host 1 as it says): host
 # 1's netcraved stopped (SIGSTOP: its record is no longer refreshed, nothing
 # is deleted) drops out of host 2's tag policy, so host 2's container no
