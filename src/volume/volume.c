@@ -3,7 +3,16 @@
  * shared by every container that uses it, counted by Docker's mount IDs.
  * Volumes ("vol.volume") and mount IDs ("vol.mount", key "<name>/<id>") are
  * kept in the store, and each reply is sent once the change is durable, so a
- * restart of netcraved or dockerd finds them again. */
+ * restart of netcraved or dockerd finds them again.
+ *
+ * With cluster.host_address set and a shared store, a volume belongs to the
+ * host that created it (its data is in that host's WebDAV store): its record
+ * names the owner and the owner's WebDAV listener with mutual TLS, and every
+ * host publishes that listener ("vol.host").  Another host lists such a
+ * volume and mounts it with the FUSE client speaking to the owner over TLS
+ * with a client certificate of the shared internal CA.  Only the owner
+ * removes it (elsewhere Remove is refused), and not while any host holds a
+ * mount ID of it. */
 #include "config.h"
 
 #include <sys/queue.h>
@@ -38,6 +47,7 @@
 
 #define VOL_KIND_VOLUME		"vol.volume"
 #define VOL_KIND_MOUNT		"vol.mount"
+#define VOL_KIND_HOST		"vol.host"	/* key host, {"dav": HOST:PORT} */
 #define VOL_WRITEBACK_BYTES	(8 * 1024 * 1024)
 
 struct volume {
@@ -47,6 +57,10 @@ struct volume {
 	char			*names;		/* certs: DNS names */
 	char			**ids;		/* Docker mount IDs holding it */
 	size_t			 nids;
+	char			**rids;		/* ... on other hosts (owner) */
+	size_t			 nrids;
+	char			*owner;		/* another host's; NULL: ours */
+	char			*owner_dav;	/* its WebDAV when created */
 	struct vfs		*vfs;
 	time_t			 not_before;	/* certs: the current certificate */
 	time_t			 not_after;
@@ -57,6 +71,14 @@ struct volume {
 	TAILQ_ENTRY(volume)	 entry;
 };
 TAILQ_HEAD(volumes, volume);
+
+/* Another host's WebDAV listener, from its "vol.host" record. */
+struct vol_host {
+	char			*host;
+	char			*dav;		/* HOST:PORT */
+	TAILQ_ENTRY(vol_host)	 entry;
+};
+TAILQ_HEAD(vol_hosts, vol_host);
 
 /* A reply waiting for the store. */
 struct vol_pending {
@@ -81,7 +103,12 @@ static struct {
 	 * dav.socket (NULL host: the socket). */
 	char			*dav_host;
 	char			*dav_port;
-	SSL_CTX			*dav_ssl;
+	SSL_CTX			*dav_ssl;	/* also for other hosts' volumes */
+	/* cluster.host_address (NULL: no cluster) and this host's WebDAV
+	 * listener with mutual TLS as the others reach it (NULL: none). */
+	char			*host;
+	char			*dav_tls;
+	struct vol_hosts	 hosts;		/* the others' listeners */
 } vol;
 
 static void	vol_renew_schedule(struct volume *);
