@@ -5,8 +5,8 @@
 # API and mounts it, its FUSE client speaking HTTP/2 to A's WebDAV listener
 # with mutual TLS.  Bytes written on B are read on A and the reverse; the
 # listener refuses TLS without a certificate of the cluster's CA; with A down
-# B's mount answers EIO at once instead of hanging, and works again when A is
-# back; Remove belongs to the owner.
+# B's mount answers EIO at once instead of hanging (within 15 s when A hangs),
+# and works again when A is back; Remove belongs to the owner.
 . "$(dirname "$0")/lib.sh"
 . "$top_srcdir/tests/helpers/pg.sh"
 
@@ -164,6 +164,24 @@ nc_start || finish
 check "A back: B reads through the same mount" wait_for 10 cmp "$T/fromb" "$MB/fromb"
 check "A back: B writes again" sh -c "echo after-restart > $MB/after && sync $MB/after"
 check "A back: A's WebDAV has it" [ "$(curl -sf --unix-socket "$T/run/dav.sock" http://x/shared/after)" = after-restart ]
+
+# The owner hung (SIGSTOP: its kernel still holds the connection open and
+# acknowledges, nothing answers): B's client gives up after two PING ticks
+# of silence (10 to 15 s), not after the 120 s timeout of a request.
+kill -STOP "$NC_PID"
+sleep 1.5
+t0=$(date +%s)
+out=$(timeout 60 ls "$MB/d" 2>&1); rc=$?
+t1=$(date +%s)
+echo "# A hung: ls said after $((t1 - t0)) s: $out"
+check "A hung: ls on B fails with EIO within 20 s (rc $rc, $((t1 - t0)) s)" \
+    sh -c "[ $rc != 124 ] && [ $rc != 0 ] && [ $((t1 - t0)) -le 20 ] &&
+    echo '$out' | grep -q 'Input/output error'"
+check "A hung: B logged why" grep -q "127.0.0.1:$PA: no answer to PING for 10000 ms" "$T/b.log"
+kill -CONT "$NC_PID"
+check "A resumed: B lists again" wait_for 10 sh -c "ls $MB/d | grep -qx note"
+check "A resumed: B writes, A's WebDAV has it" sh -c "echo resumed > $MB/resumed && sync $MB/resumed &&
+    [ \"\$(curl -sf --unix-socket $T/run/dav.sock http://x/shared/resumed)\" = resumed ]"
 
 r=$(call "$SB" /VolumeDriver.Unmount '{"Name":"shared","ID":"b1"}')
 check "B: Unmount" contains "$r" '200 {}'
