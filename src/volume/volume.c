@@ -61,6 +61,9 @@ struct volume {
 	size_t			 nrids;
 	char			*owner;		/* another host's; NULL: ours */
 	char			*owner_dav;	/* its WebDAV when created */
+	int			 inserting;	/* first record not yet stored */
+	char			*heard;		/* ... and another host's came */
+	size_t			 heardlen;
 	struct vfs		*vfs;
 	time_t			 not_before;	/* certs: the current certificate */
 	time_t			 not_after;
@@ -89,6 +92,8 @@ struct vol_pending {
 static void	vol_acme_register(struct volume *);
 static void	vol_creating_fail(struct volume *, const char *);
 static void	vol_pending_done(const char *, void *);
+static void	vol_store_new(struct volume *, struct vol_pending *);
+static void	vol_load_volume(const char *, const void *, size_t, int);
 
 static struct {
 	struct event_base	*base;
@@ -165,6 +170,7 @@ vol_free(struct volume *v)
 	free(v->rids);
 	free(v->owner);
 	free(v->owner_dav);
+	free(v->heard);
 	free(v->name);
 	free(v->created);
 	free(v->names);
@@ -553,9 +559,13 @@ vol_acme_done(const char *error, const char *chain, size_t len,
 	    v->name, when);
 	pending = v->creating;
 	v->creating = NULL;
+	if (pending != NULL) {
+		vol_store_new(v, pending);
+		return;
+	}
 	rec = vol_record(v);
 	store_put(vol.store, VOL_KIND_VOLUME, v->name, rec, strlen(rec),
-	    pending != NULL ? vol_pending_done : vol_renew_stored, pending);
+	    vol_renew_stored, NULL);
 	free(rec);
 }
 
@@ -612,6 +622,80 @@ vol_pending_new(struct http_request *req, const char *reply)
 	return (pending);
 }
 
+/* A new volume's first record, stored. */
+struct vol_insert {
+	char			*name;
+	struct vol_pending	*pending;
+};
+
+static void
+vol_inserted(const char *error, void *arg)
+{
+	struct vol_insert	*in = arg;
+	struct vol_pending	*pending = in->pending;
+	struct dav_store	*ds;
+	struct volume		*v;
+	char			*heard = NULL, err[256];
+	size_t			 heardlen = 0;
+
+	if ((v = vol_find(in->name)) != NULL && v->owner == NULL)
+		v->inserting = 0;
+	if (!store_error_exists(error) || v == NULL || v->owner != NULL) {
+		vol_pending_done(error, pending);
+		goto out;
+	}
+	/* Another host created one by that name first: the name is its. */
+	log_warnx("volume %s: another host created it at the same time and "
+	    "stored it first; this host's copy is dropped", in->name);
+	heard = v->heard;
+	heardlen = v->heardlen;
+	v->heard = NULL;
+	vol_free(v);
+	if ((ds = dav_server_store()) != NULL &&
+	    dav_volume_find(ds, in->name) != NULL &&
+	    dav_volume_remove(ds, in->name, err, sizeof err) == -1)
+		log_warnx("volume %s: %s", in->name, err);
+	if (heard != NULL)
+		vol_load_volume(in->name, heard, heardlen, 1);
+	free(heard);
+	if (pending->req != NULL) {
+		http_request_set_cleanup(pending->req, NULL, NULL);
+		plugin_fail(pending->req, 409, "volume %s was created on "
+		    "another host at the same time, which owns it", in->name);
+	}
+	free(pending->reply);
+	free(pending);
+out:
+	free(in->name);
+	free(in);
+}
+
+/*
+ * On a shared store two hosts may create a volume by the same name at once:
+ * only the first record goes in (store_insert), and the other host drops its
+ * copy.  Without a cluster, store_put as ever.
+ */
+static void
+vol_store_new(struct volume *v, struct vol_pending *pending)
+{
+	struct vol_insert	*in;
+	char			*rec;
+
+	rec = vol_record(v);
+	if (vol.host == NULL) {
+		store_put(vol.store, VOL_KIND_VOLUME, v->name, rec, strlen(rec),
+		    vol_pending_done, pending);
+		free(rec);
+		return;
+	}
+	in = xcalloc(1, sizeof *in);
+	in->name = xstrdup(v->name);
+	in->pending = pending;
+	store_insert(vol.store, VOL_KIND_VOLUME, v->name, rec, strlen(rec),
+	    vol_inserted, in);
+	free(rec);
+}
+
 /* The body's Name, checked; NULL when answered already (doc freed). */
 static const char *
 vol_body_name(struct http_request *req, struct json **doc)
@@ -655,7 +739,7 @@ volume_create(struct http_request *req, void *arg)
 	struct vol_opts		 o;
 	struct volume		*v;
 	const char		*name;
-	char			 err[256], created[32], *rec, **names = NULL;
+	char			 err[256], created[32], **names = NULL;
 	time_t			 now;
 
 	if ((name = vol_body_name(req, &doc)) == NULL)
@@ -695,6 +779,8 @@ volume_create(struct http_request *req, void *arg)
 	now = time(NULL);
 	vol_rfc3339(now, created, sizeof created);
 	v = vol_add(name, o.type, created, o.names);
+	/* Another host's record by this name meanwhile waits for ours. */
+	v->inserting = vol.host != NULL;
 	if (o.acme) {
 		/* Docker hears of the volume once its first certificate is
 		 * in it (or of the CA's reason why not): a volume that
@@ -716,11 +802,8 @@ volume_create(struct http_request *req, void *arg)
 		}
 		vol_renew_schedule(v);
 	}
-	rec = vol_record(v);
 	log_info("volume %s: created (type=%s)", name, vol_type_name(o.type));
-	store_put(vol.store, VOL_KIND_VOLUME, name, rec, strlen(rec),
-	    vol_pending_done, vol_pending_new(req, "{}"));
-	free(rec);
+	vol_store_new(v, vol_pending_new(req, "{}"));
 out:
 	vol_opts_clear(&o);
 	json_free(doc);
@@ -1142,6 +1225,15 @@ vol_load_volume(const char *key, const void *value, size_t len, int watched)
 	t = strcmp(type, "certs") == 0 ? VOL_TYPE_CERTS : VOL_TYPE_DATA;
 	owner = json_get_string(doc, "owner");
 	if ((v = vol_find(key)) != NULL) {
+		if (v->owner == NULL && v->inserting) {
+			/* Decided when our record is stored or refused. */
+			free(v->heard);
+			v->heard = xmalloc(len);
+			memcpy(v->heard, value, len);
+			v->heardlen = len;
+			json_free(doc);
+			return;
+		}
 		if (v->owner == NULL || owner == NULL ||
 		    strcmp(v->owner, owner) != 0) {
 			/* Two hosts made it at once: each keeps its own. */

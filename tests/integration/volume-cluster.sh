@@ -191,6 +191,37 @@ check "A: Remove once no host holds it" wait_for 5 sh -c \
 check "B: the volume is gone from List" wait_for 5 sh -c \
     "! curl -s --unix-socket '$SB' -X POST -H 'Content-Type:' http://localhost/VolumeDriver.List | grep -q '\"Name\":\"shared\"'"
 
+# Both hosts create one name at the same moment: one record goes in, and
+# both hosts agree whose the volume is.
+create() {
+	curl -s --unix-socket "$1" -X POST -H 'Content-Type:' -o "$2" \
+	    -w '%{http_code}' --data-binary '{"Name":"race","Opts":{}}' \
+	    http://localhost/VolumeDriver.Create >"$2.code"
+}
+create "$SA" "$T/ra" & pa=$!
+create "$SB" "$T/rb" & pb=$!
+wait $pa; wait $pb
+echo "# race: A answered $(cat "$T/ra.code") $(cat "$T/ra"), B $(cat "$T/rb.code") $(cat "$T/rb")"
+check "race: at least one Create succeeded" grep -qx 200 "$T/ra.code" "$T/rb.code"
+told() { [ "$(cat "$1")" = '{}' ] || grep -q 'created on another host at the same time' "$1"; }
+both_told() { told "$T/ra" && told "$T/rb"; }
+check "race: each answer is {} or says another host won" both_told
+owner_of() {
+	curl -s --unix-socket "$1" -X POST -H 'Content-Type:' \
+	    --data-binary '{"Name":"race"}' http://localhost/VolumeDriver.Get |
+	    jq -r .Volume.Status.owner
+}
+check "race: both hosts name the same owner" wait_for 5 sh -c \
+    "[ \"\$(curl -s --unix-socket '$SA' -X POST -H 'Content-Type:' --data-binary '{\"Name\":\"race\"}' http://localhost/VolumeDriver.Get | jq -r .Volume.Status.owner)\" = \
+    \"\$(curl -s --unix-socket '$SB' -X POST -H 'Content-Type:' --data-binary '{\"Name\":\"race\"}' http://localhost/VolumeDriver.Get | jq -r .Volume.Status.owner)\" ]"
+if [ "$(owner_of "$SA")" = "$HA" ]; then OWN=$SA; OTHER=$SB; else OWN=$SB; OTHER=$SA; fi
+r=$(call "$OTHER" /VolumeDriver.Mount '{"Name":"race","ID":"r1"}')
+check "race: the other host mounts the winner's volume" contains "$r" '"Mountpoint"'
+r=$(call "$OTHER" /VolumeDriver.Unmount '{"Name":"race","ID":"r1"}')
+check "race: Unmount" contains "$r" '200 {}'
+check "race: Remove on the winner" wait_for 5 sh -c \
+    "curl -s --unix-socket '$OWN' -X POST -H 'Content-Type:' --data-binary '{\"Name\":\"race\"}' http://localhost/VolumeDriver.Remove | grep -qx '{}'"
+
 kill -TERM "$B_PID"; brc=0; wait "$B_PID" || brc=$?; B_PID=
 check "host B stops cleanly" [ "$brc" = 0 ]
 check "host A stops cleanly" nc_stop
