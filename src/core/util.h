@@ -52,4 +52,8 @@ uint32_t  util_fnv1a(uint32_t h, const void *, size_t len);
 /* Seconds of the monotonic clock (ages of things, immune to clock steps). */
 long long util_monotonic_sec(void);
 
+/* Split HOST:PORT or [V6]:PORT (host without brackets); -1 when it is
+ * neither (no colon, empty host or port).  Both are the caller's to free. */
+int	  util_hostport(const char *, char **host, char **port);
+
 #endif

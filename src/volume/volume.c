@@ -228,28 +228,6 @@ vol_del_id(char **ids, size_t *n, const char *id)
 
 /* --- volumes of other hosts -------------------------------------------- */
 
-/* HOST:PORT or [v6]:PORT split; -1 when it is neither. */
-static int
-vol_hostport(const char *s, char **host, char **port)
-{
-	char	*h, *colon;
-
-	h = xstrdup(s);
-	if ((colon = strrchr(h, ':')) == NULL || colon[1] == '\0' ||
-	    colon == h) {
-		free(h);
-		return (-1);
-	}
-	*colon = '\0';
-	if (h[0] == '[' && colon[-1] == ']') {
-		memmove(h, h + 1, strlen(h));
-		h[strlen(h) - 1] = '\0';
-	}
-	*port = xstrdup(colon + 1);
-	*host = h;
-	return (0);
-}
-
 /* The client certificate of the internal CA, made once for every target. */
 static SSL_CTX *
 vol_client_ssl(char *err, size_t errlen)
@@ -360,7 +338,7 @@ vol_mount(struct volume *v, char *err, size_t errlen)
 			    v->owner);
 			return (-1);
 		}
-		if (vol_hostport(dav, &host, &port) == -1) {
+		if (util_hostport(dav, &host, &port) == -1) {
 			snprintf(err, errlen, "its owner %s publishes %s, not "
 			    "HOST:PORT", v->owner, dav);
 			return (-1);
@@ -1366,7 +1344,7 @@ vol_dav_tls(const struct conf *conf)
 			continue;
 		if (strncmp(l, "mtls://", 7) == 0)
 			l += 7;
-		if (vol_hostport(l, &host, &port) == -1)
+		if (util_hostport(l, &host, &port) == -1)
 			continue;
 		if (*host == '\0' || strcmp(host, "0.0.0.0") == 0 ||
 		    strcmp(host, "::") == 0 || strcmp(host, "*") == 0) {
@@ -1427,7 +1405,7 @@ vol_remote_init(const char *remote, char *err, size_t errlen)
 {
 	char	*host, *port;
 
-	if (vol_hostport(remote, &host, &port) == -1) {
+	if (util_hostport(remote, &host, &port) == -1) {
 		snprintf(err, errlen, "volume.dav_remote: %s is not HOST:PORT",
 		    remote);
 		return (-1);
