@@ -183,6 +183,17 @@ check "A resumed: B lists again" wait_for 10 sh -c "ls $MB/d | grep -qx note"
 check "A resumed: B writes, A's WebDAV has it" sh -c "echo resumed > $MB/resumed && sync $MB/resumed &&
     [ \"\$(curl -sf --unix-socket $T/run/dav.sock http://x/shared/resumed)\" = resumed ]"
 
+# B restarts while Docker holds its mount ID: the mount comes back, from A.
+kill -TERM "$B_PID"; wait "$B_PID" 2>/dev/null
+"$NETCRAVED" -f -c "$CONF_B" >>"$T/b.log" 2>&1 &
+B_PID=$!
+check "B restarted" wait_for 10 curl -sf \
+    --unix-socket "$SB" -X POST http://localhost/Plugin.Activate -o /dev/null
+check "B restarted: its mount is back" wait_for 5 grep -q " $MB fuse" /proc/mounts
+check "B restarted: reads A's bytes afresh" cmp "$T/froma" "$MB/froma"
+r=$(call "$SA" /VolumeDriver.Remove '{"Name":"shared"}')
+check "B restarted: A still counts B's mount" contains "$r" "on other hosts"
+
 r=$(call "$SB" /VolumeDriver.Unmount '{"Name":"shared","ID":"b1"}')
 check "B: Unmount" contains "$r" '200 {}'
 check "B: unmounted" wait_for 5 not grep -q " $MB fuse" /proc/mounts
