@@ -127,6 +127,10 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 check "TLS with a certificate of another CA refused" not curl -sf -o /dev/null \
     --cacert "$CA" --cert "$T/rogue.crt" --key "$T/rogue.key" \
     "https://127.0.0.1:$PA/shared/fromb"
+check "A's server certificate names A's host address" sh -c \
+    "openssl s_client -connect 127.0.0.1:$PA -cert '$T/stateb/ca/clients/local.crt' \
+    -key '$T/stateb/ca/clients/local.key' </dev/null 2>/dev/null |
+    openssl x509 -noout -ext subjectAltName | grep -q 'IP Address:$HA'"
 CL=$T/stateb/ca/clients
 check "B's client certificate of the shared CA is accepted" [ "$(curl -sf \
     --cacert "$CA" --cert "$CL/local.crt" --key "$CL/local.key" \
