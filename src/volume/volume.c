@@ -1386,7 +1386,7 @@ vol_publish(const struct server_env *env)
 		    "others at %s", vol.host, vol.dav_tls);
 		return;
 	}
-	log_warnx("volume: dav.listen has no listener with mutual TLS: other "
+	log_info("volume: dav.listen has no listener with mutual TLS: other "
 	    "hosts cannot mount this host's volumes");
 	for (i = 0; i < env->nrecords; i++)
 		if (strcmp(env->records[i].kind, VOL_KIND_HOST) == 0 &&
