@@ -346,7 +346,7 @@ vol_mount(struct volume *v, char *err, size_t errlen)
 		p.dav_host = host;
 		p.dav_port = port;
 		if ((p.dav_ssl = vol_client_ssl(err, errlen)) == NULL)
-			goto fail;
+			goto out;
 	} else if (*vol.dav_socket == '\0' && vol.dav_host == NULL) {
 		snprintf(err, errlen, "dav.socket is off: the FUSE client "
 		    "speaks WebDAV on it");
@@ -355,7 +355,7 @@ vol_mount(struct volume *v, char *err, size_t errlen)
 	mp = vol_mountpoint(v);
 	if (util_mkdir_p(mp, 0755, err, errlen) == -1) {
 		free(mp);
-		goto fail;
+		goto out;
 	}
 	p.volume = v->name;
 	p.mountpoint = mp;
@@ -366,7 +366,7 @@ vol_mount(struct volume *v, char *err, size_t errlen)
 		log_info("volume %s: mounted from its owner %s at %s:%s",
 		    v->name, v->owner, host, port);
 	free(mp);
-fail:
+out:
 	free(host);
 	free(port);
 	return (v->vfs == NULL ? -1 : 0);
