@@ -1212,14 +1212,24 @@ vol_load_volume(const char *key, const void *value, size_t len, int watched)
 			json_free(doc);
 			return;
 		}
-		if (v->owner == NULL || owner == NULL ||
-		    strcmp(v->owner, owner) != 0) {
-			/* Two hosts made it at once: each keeps its own. */
-			log_warnx("volume %s: host %s has one too; this host "
-			    "keeps its own", key, owner != NULL ? owner : "?");
+		if (v->owner == NULL || vol_is_ours(owner)) {
+			/* Ours, stored: the store refused the other host's
+			 * copy, or the record is from before owners. */
+			log_warnx("volume %s: host %s wrote a record of it; this "
+			    "host keeps its own", key, owner != NULL ? owner :
+			    "?");
 			json_free(doc);
 			return;
 		}
+		if (strcmp(v->owner, owner) != 0) {
+			/* Removed and made again elsewhere meanwhile: the next
+			 * mount goes to the new owner. */
+			free(v->owner);
+			v->owner = xstrdup(owner);
+		}
+		free(v->owner_dav);
+		v->owner_dav = json_get_string(doc, "dav") != NULL ?
+		    xstrdup(json_get_string(doc, "dav")) : NULL;
 		free(v->names);
 		v->names = json_get_string(doc, "names") != NULL ?
 		    xstrdup(json_get_string(doc, "names")) : NULL;
