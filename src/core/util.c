@@ -313,3 +313,24 @@ util_monotonic_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
+
+/* HOST:PORT or [V6]:PORT split (see util.h). */
+int
+util_hostport(const char *s, char **host, char **port)
+{
+	const char	*colon;
+	size_t		 n;
+
+	if ((colon = strrchr(s, ':')) == NULL || colon[1] == '\0')
+		return (-1);
+	n = colon - s;
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+		s++;
+		n -= 2;
+	}
+	if (n == 0 || memchr(s, '[', n) != NULL || memchr(s, ']', n) != NULL)
+		return (-1);
+	*host = xstrndup(s, n);
+	*port = xstrdup(colon + 1);
+	return (0);
+}

@@ -54,4 +54,8 @@ long long util_monotonic_sec(void);
 /* The same in milliseconds. */
 long long util_monotonic_ms(void);
 
+/* Split HOST:PORT or [V6]:PORT (host without brackets); -1 when it is
+ * neither (no colon, empty host or port).  Both are the caller's to free. */
+int	  util_hostport(const char *, char **host, char **port);
+
 #endif

@@ -1543,6 +1543,9 @@ dav_tls_listen(const struct conf *conf, char *err, size_t errlen)
 		names[n++] = xstrdup(hostname);
 	for (i = 0; conf->dav_tls_names != NULL && conf->dav_tls_names[i]; i++)
 		names[n++] = xstrdup(conf->dav_tls_names[i]);
+	/* Where the other hosts mount this host's volumes from. */
+	if (conf->cluster_host_address != NULL)
+		names[n++] = xstrdup(conf->cluster_host_address);
 	for (i = 0; conf->dav_listen[i] != NULL; i++) {
 		p = strstr(conf->dav_listen[i], "://");
 		host = xstrdup(p != NULL ? p + 3 : conf->dav_listen[i]);

@@ -39,6 +39,16 @@
 #define H2C_STREAM_WINDOW	(4 * 1024 * 1024)
 #define H2C_CONN_WINDOW		(64 * 1024 * 1024)
 #define H2C_MAX_FRAME		(1024 * 1024)
+/*
+ * A server that stops answering (its host hung, or the network gone without a
+ * reset) must not hold every request to its full timeout: while requests are
+ * outstanding the client sends a PING each tick, and drops the connection after
+ * H2C_LIVE_MISSES ticks in which nothing at all arrived (one miss is forgiven:
+ * a deferred read may run after the tick), or a connection or TLS handshake
+ * that has not finished after as many.
+ */
+#define H2C_LIVE_TICK_MS	5000
+#define H2C_LIVE_MISSES		2
 
 struct http2_client_request {
 	struct http2_client	*client;
@@ -89,6 +99,9 @@ struct http2_client {
 	struct event		*kick;
 	int			 busy;
 	int			 dying;
+	struct event		*live;		/* every H2C_LIVE_TICK_MS */
+	int			 heard;		/* bytes came since the tick */
+	int			 misses;	/* ticks in a row without */
 };
 
 static void	h2c_connect(struct http2_client *);
@@ -378,6 +391,7 @@ h2c_read_cb(struct bufferevent *bev, void *arg)
 	size_t			 len;
 	ssize_t			 n;
 
+	c->heard = 1;
 	c->busy++;
 	while ((len = evbuffer_get_length(in)) > 0) {
 		n = nghttp2_session_mem_recv(c->session,
@@ -552,6 +566,8 @@ h2c_connect(struct http2_client *c)
 	char			 msg[256];
 
 	c->reused = 0;
+	c->heard = 0;
+	c->misses = 0;
 	if ((why = http_client_sockaddr(c->unix_path, c->host, c->port, &ss,
 	    &sslen)) != NULL) {
 		h2c_drop(c, why);
@@ -591,11 +607,44 @@ h2c_timer_cb(evutil_socket_t fd, short events, void *arg)
 	h2c_flush(c);
 }
 
+/* The liveness tick (see H2C_LIVE_TICK_MS). */
+static void
+h2c_live_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct http2_client	*c = arg;
+	char			 msg[256];
+
+	if (c->state == H2C_DOWN ||
+	    (TAILQ_EMPTY(&c->streams) && TAILQ_EMPTY(&c->waiting))) {
+		c->misses = 0;
+		return;
+	}
+	if (c->heard)
+		c->misses = 0;
+	else if (++c->misses >= H2C_LIVE_MISSES) {
+		snprintf(msg, sizeof msg, "%s: %s for %d ms", c->target,
+		    c->state == H2C_UP ? "no answer to PING" :
+		    "connection not established", H2C_LIVE_MISSES *
+		    H2C_LIVE_TICK_MS);
+		log_warnx("%s", msg);
+		/* Nothing came: no request would get bytes by a retry. */
+		c->reused = 0;
+		h2c_drop(c, msg);
+		return;
+	}
+	c->heard = 0;
+	if (c->state == H2C_UP) {
+		nghttp2_submit_ping(c->session, NGHTTP2_FLAG_NONE, NULL);
+		h2c_flush(c);
+	}
+}
+
 struct http2_client *
 http2_client_new(struct event_base *base, const struct http_client_target *t,
     unsigned int timeout_ms, size_t max_body_bytes)
 {
 	struct http2_client	*c;
+	struct timeval		 tv;
 
 	if (t->unix_path == NULL && (t->host == NULL || t->port == NULL)) {
 		log_warnx("%s: no unix path nor host and port", __func__);
@@ -621,8 +670,12 @@ http2_client_new(struct event_base *base, const struct http_client_target *t,
 	c->max_body_bytes = max_body_bytes;
 	TAILQ_INIT(&c->waiting);
 	TAILQ_INIT(&c->streams);
-	if ((c->kick = event_new(base, -1, 0, h2c_kick_cb, c)) == NULL)
+	if ((c->kick = event_new(base, -1, 0, h2c_kick_cb, c)) == NULL ||
+	    (c->live = event_new(base, -1, EV_PERSIST, h2c_live_cb, c)) == NULL)
 		fatalx("%s: out of memory", __func__);
+	tv.tv_sec = H2C_LIVE_TICK_MS / 1000;
+	tv.tv_usec = (H2C_LIVE_TICK_MS % 1000) * 1000;
+	event_add(c->live, &tv);
 	return (c);
 }
 
@@ -701,6 +754,7 @@ h2c_destroy(struct http2_client *c)
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	event_free(c->kick);
+	event_free(c->live);
 	free(c->unix_path);
 	free(c->host);
 	free(c->port);

@@ -3,7 +3,16 @@
  * shared by every container that uses it, counted by Docker's mount IDs.
  * Volumes ("vol.volume") and mount IDs ("vol.mount", key "<name>/<id>") are
  * kept in the store, and each reply is sent once the change is durable, so a
- * restart of netcraved or dockerd finds them again. */
+ * restart of netcraved or dockerd finds them again.
+ *
+ * With cluster.host_address set and a shared store, a volume belongs to the
+ * host that created it (its data is in that host's WebDAV store): its record
+ * names the owner and the owner's WebDAV listener with mutual TLS, and every
+ * host publishes that listener ("vol.host").  Another host lists such a
+ * volume and mounts it with the FUSE client speaking to the owner over TLS
+ * with a client certificate of the shared internal CA.  Only the owner
+ * removes it (elsewhere Remove is refused), and not while any host holds a
+ * mount ID of it. */
 #include "config.h"
 
 #include <sys/queue.h>
@@ -39,6 +48,7 @@
 
 #define VOL_KIND_VOLUME		"vol.volume"
 #define VOL_KIND_MOUNT		"vol.mount"
+#define VOL_KIND_HOST		"vol.host"	/* key host, {"dav": HOST:PORT} */
 #define VOL_WRITEBACK_BYTES	(8 * 1024 * 1024)
 
 struct volume {
@@ -48,6 +58,13 @@ struct volume {
 	char			*names;		/* certs: DNS names */
 	char			**ids;		/* Docker mount IDs holding it */
 	size_t			 nids;
+	char			**rids;		/* ... on other hosts (owner) */
+	size_t			 nrids;
+	char			*owner;		/* another host's; NULL: ours */
+	char			*owner_dav;	/* its WebDAV when created */
+	int			 inserting;	/* first record not yet stored */
+	char			*heard;		/* ... and another host's came */
+	size_t			 heardlen;
 	struct vfs		*vfs;
 	time_t			 not_before;	/* certs: the current certificate */
 	time_t			 not_after;
@@ -59,6 +76,14 @@ struct volume {
 };
 TAILQ_HEAD(volumes, volume);
 
+/* Another host's WebDAV listener, from its "vol.host" record. */
+struct vol_host {
+	char			*host;
+	char			*dav;		/* HOST:PORT */
+	TAILQ_ENTRY(vol_host)	 entry;
+};
+TAILQ_HEAD(vol_hosts, vol_host);
+
 /* A reply waiting for the store. */
 struct vol_pending {
 	struct http_request	*req;		/* NULL once the client went away */
@@ -68,6 +93,8 @@ struct vol_pending {
 static void	vol_acme_register(struct volume *);
 static void	vol_creating_fail(struct volume *, const char *);
 static void	vol_pending_done(const char *, void *);
+static void	vol_store_new(struct volume *, struct vol_pending *);
+static void	vol_load_volume(const char *, const void *, size_t, int);
 
 static struct {
 	struct event_base	*base;
@@ -82,7 +109,12 @@ static struct {
 	 * dav.socket (NULL host: the socket). */
 	char			*dav_host;
 	char			*dav_port;
-	SSL_CTX			*dav_ssl;
+	SSL_CTX			*dav_ssl;	/* also for other hosts' volumes */
+	/* cluster.host_address (NULL: no cluster) and this host's WebDAV
+	 * listener with mutual TLS as the others reach it (NULL: none). */
+	char			*host;
+	char			*dav_tls;
+	struct vol_hosts	 hosts;		/* the others' listeners */
 } vol;
 
 static void	vol_renew_schedule(struct volume *);
@@ -134,6 +166,12 @@ vol_free(struct volume *v)
 	for (i = 0; i < v->nids; i++)
 		free(v->ids[i]);
 	free(v->ids);
+	for (i = 0; i < v->nrids; i++)
+		free(v->rids[i]);
+	free(v->rids);
+	free(v->owner);
+	free(v->owner_dav);
+	free(v->heard);
 	free(v->name);
 	free(v->created);
 	free(v->names);
@@ -155,35 +193,127 @@ vol_type_name(enum vol_type t)
 	return (t == VOL_TYPE_CERTS ? "certs" : "data");
 }
 
+/* Mount IDs: this host's (ids) or the other hosts' (rids) of a volume. */
 static int
-vol_has_id(const struct volume *v, const char *id)
+vol_has_id(char **ids, size_t n, const char *id)
 {
 	size_t	i;
 
-	for (i = 0; i < v->nids; i++)
-		if (strcmp(v->ids[i], id) == 0)
+	for (i = 0; i < n; i++)
+		if (strcmp(ids[i], id) == 0)
 			return (1);
 	return (0);
 }
 
 static void
-vol_add_id(struct volume *v, const char *id)
+vol_add_id(char ***ids, size_t *n, const char *id)
 {
-	v->ids = xreallocarray(v->ids, v->nids + 1, sizeof *v->ids);
-	v->ids[v->nids++] = xstrdup(id);
+	if (vol_has_id(*ids, *n, id))
+		return;
+	*ids = xreallocarray(*ids, *n + 1, sizeof **ids);
+	(*ids)[(*n)++] = xstrdup(id);
 }
 
 static void
-vol_del_id(struct volume *v, const char *id)
+vol_del_id(char **ids, size_t *n, const char *id)
 {
 	size_t	i;
 
-	for (i = 0; i < v->nids; i++)
-		if (strcmp(v->ids[i], id) == 0) {
-			free(v->ids[i]);
-			v->ids[i] = v->ids[--v->nids];
+	for (i = 0; i < *n; i++)
+		if (strcmp(ids[i], id) == 0) {
+			free(ids[i]);
+			ids[i] = ids[--*n];
 			return;
 		}
+}
+
+/* --- volumes of other hosts -------------------------------------------- */
+
+/* The client certificate of the internal CA, made once for every target. */
+static SSL_CTX *
+vol_client_ssl(char *err, size_t errlen)
+{
+	if (vol.dav_ssl != NULL)
+		return (vol.dav_ssl);
+	if (ca_open(vol.ca_dir, vol.instance, err, errlen) == -1)
+		return (NULL);
+	vol.dav_ssl = ca_client_context("volumes", err, errlen);
+	return (vol.dav_ssl);
+}
+
+static struct vol_host *
+vol_host_find(const char *host)
+{
+	struct vol_host	*h;
+
+	TAILQ_FOREACH(h, &vol.hosts, entry)
+		if (strcmp(h->host, host) == 0)
+			return (h);
+	return (NULL);
+}
+
+/* Another host's listener learnt (dav NULL: the host left). */
+static void
+vol_host_set(const char *host, const char *dav)
+{
+	struct vol_host	*h;
+
+	if ((h = vol_host_find(host)) == NULL) {
+		if (dav == NULL)
+			return;
+		h = xcalloc(1, sizeof *h);
+		h->host = xstrdup(host);
+		TAILQ_INSERT_TAIL(&vol.hosts, h, entry);
+	}
+	free(h->dav);
+	if (dav != NULL) {
+		h->dav = xstrdup(dav);
+		return;
+	}
+	TAILQ_REMOVE(&vol.hosts, h, entry);
+	free(h->host);
+	free(h);
+}
+
+/* Where the owner of a volume serves it now: its published listener, or
+ * the one its record names. */
+static const char *
+vol_owner_dav(const struct volume *v)
+{
+	struct vol_host	*h;
+
+	if ((h = vol_host_find(v->owner)) != NULL)
+		return (h->dav);
+	return (v->owner_dav);
+}
+
+/* Whether a stored record names this host (no owner: from before clusters,
+ * or no cluster at all). */
+static int
+vol_is_ours(const char *owner)
+{
+	return (owner == NULL || (vol.host != NULL &&
+	    strcmp(owner, vol.host) == 0));
+}
+
+/* The record of a mount ID: the host holding it, for the owner to count. */
+static char *
+vol_mount_record(void)
+{
+	yajl_gen		 g;
+	const unsigned char	*buf;
+	size_t			 len;
+	char			*rec;
+
+	g = json_gen_new();
+	yajl_gen_map_open(g);
+	if (vol.host != NULL)
+		json_gen_string(g, "host", vol.host);
+	yajl_gen_map_close(g);
+	yajl_gen_get_buf(g, &buf, &len);
+	rec = xstrndup((const char *)buf, len);
+	yajl_gen_free(g);
+	return (rec);
 }
 
 /* Start the FUSE mount if none runs. */
@@ -191,11 +321,34 @@ static int
 vol_mount(struct volume *v, char *err, size_t errlen)
 {
 	struct vfs_params	 p;
-	char			*mp;
+	const char		*dav;
+	char			*mp, *host = NULL, *port = NULL;
 
 	if (v->vfs != NULL)
 		return (0);
-	if (*vol.dav_socket == '\0' && vol.dav_host == NULL) {
+	memset(&p, 0, sizeof p);
+	p.dav_socket = vol.dav_socket;
+	p.dav_host = vol.dav_host;
+	p.dav_port = vol.dav_port;
+	p.dav_ssl = vol.dav_ssl;
+	if (v->owner != NULL) {
+		/* The owner's WebDAV, whatever volume.dav_remote says. */
+		if ((dav = vol_owner_dav(v)) == NULL) {
+			snprintf(err, errlen, "its owner %s publishes no "
+			    "WebDAV listener with mutual TLS (dav.listen)",
+			    v->owner);
+			return (-1);
+		}
+		if (util_hostport(dav, &host, &port) == -1) {
+			snprintf(err, errlen, "its owner %s publishes %s, not "
+			    "HOST:PORT", v->owner, dav);
+			return (-1);
+		}
+		p.dav_host = host;
+		p.dav_port = port;
+		if ((p.dav_ssl = vol_client_ssl(err, errlen)) == NULL)
+			goto out;
+	} else if (*vol.dav_socket == '\0' && vol.dav_host == NULL) {
 		snprintf(err, errlen, "dav.socket is off: the FUSE client "
 		    "speaks WebDAV on it");
 		return (-1);
@@ -203,19 +356,20 @@ vol_mount(struct volume *v, char *err, size_t errlen)
 	mp = vol_mountpoint(v);
 	if (util_mkdir_p(mp, 0755, err, errlen) == -1) {
 		free(mp);
-		return (-1);
+		goto out;
 	}
-	memset(&p, 0, sizeof p);
 	p.volume = v->name;
 	p.mountpoint = mp;
-	p.dav_socket = vol.dav_socket;
-	p.dav_host = vol.dav_host;
-	p.dav_port = vol.dav_port;
-	p.dav_ssl = vol.dav_ssl;
 	p.writeback_bytes = VOL_WRITEBACK_BYTES;
 	p.read_only = v->type == VOL_TYPE_CERTS;
 	v->vfs = vfs_mount(vol.base, &p, err, errlen);
+	if (v->vfs != NULL && v->owner != NULL)
+		log_info("volume %s: mounted from its owner %s at %s:%s",
+		    v->name, v->owner, host, port);
 	free(mp);
+out:
+	free(host);
+	free(port);
 	return (v->vfs == NULL ? -1 : 0);
 }
 
@@ -232,6 +386,11 @@ vol_record(const struct volume *v)
 	yajl_gen_map_open(g);
 	json_gen_string(g, "type", vol_type_name(v->type));
 	json_gen_string(g, "created", v->created);
+	if (vol.host != NULL) {
+		json_gen_string(g, "owner", vol.host);
+		if (vol.dav_tls != NULL)
+			json_gen_string(g, "dav", vol.dav_tls);
+	}
 	if (v->names != NULL) {
 		json_gen_string(g, "names", v->names);
 		if (v->acme)
@@ -311,7 +470,7 @@ vol_renew_schedule(struct volume *v)
 	struct timeval	tv;
 	time_t		at, now = time(NULL);
 
-	if (v->type != VOL_TYPE_CERTS || v->acme)
+	if (v->type != VOL_TYPE_CERTS || v->acme || v->owner != NULL)
 		return;
 	if (v->renew == NULL)
 		v->renew = evtimer_new(vol.base, vol_renew, v);
@@ -379,9 +538,13 @@ vol_acme_done(const char *error, const char *chain, size_t len,
 	    v->name, when);
 	pending = v->creating;
 	v->creating = NULL;
+	if (pending != NULL) {
+		vol_store_new(v, pending);
+		return;
+	}
 	rec = vol_record(v);
 	store_put(vol.store, VOL_KIND_VOLUME, v->name, rec, strlen(rec),
-	    pending != NULL ? vol_pending_done : vol_renew_stored, pending);
+	    vol_renew_stored, NULL);
 	free(rec);
 }
 
@@ -438,6 +601,80 @@ vol_pending_new(struct http_request *req, const char *reply)
 	return (pending);
 }
 
+/* A new volume's first record, stored. */
+struct vol_insert {
+	char			*name;
+	struct vol_pending	*pending;
+};
+
+static void
+vol_inserted(const char *error, void *arg)
+{
+	struct vol_insert	*in = arg;
+	struct vol_pending	*pending = in->pending;
+	struct dav_store	*ds;
+	struct volume		*v;
+	char			*heard = NULL, err[256];
+	size_t			 heardlen = 0;
+
+	if ((v = vol_find(in->name)) != NULL && v->owner == NULL)
+		v->inserting = 0;
+	if (!store_error_exists(error) || v == NULL || v->owner != NULL) {
+		vol_pending_done(error, pending);
+		goto out;
+	}
+	/* Another host created one by that name first: the name is its. */
+	log_warnx("volume %s: another host created it at the same time and "
+	    "stored it first; this host's copy is dropped", in->name);
+	heard = v->heard;
+	heardlen = v->heardlen;
+	v->heard = NULL;
+	vol_free(v);
+	if ((ds = dav_server_store()) != NULL &&
+	    dav_volume_find(ds, in->name) != NULL &&
+	    dav_volume_remove(ds, in->name, err, sizeof err) == -1)
+		log_warnx("volume %s: %s", in->name, err);
+	if (heard != NULL)
+		vol_load_volume(in->name, heard, heardlen, 1);
+	free(heard);
+	if (pending->req != NULL) {
+		http_request_set_cleanup(pending->req, NULL, NULL);
+		plugin_fail(pending->req, 409, "volume %s was created on "
+		    "another host at the same time, which owns it", in->name);
+	}
+	free(pending->reply);
+	free(pending);
+out:
+	free(in->name);
+	free(in);
+}
+
+/*
+ * On a shared store two hosts may create a volume by the same name at once:
+ * only the first record goes in (store_insert), and the other host drops its
+ * copy.  Without a cluster, store_put as ever.
+ */
+static void
+vol_store_new(struct volume *v, struct vol_pending *pending)
+{
+	struct vol_insert	*in;
+	char			*rec;
+
+	rec = vol_record(v);
+	if (vol.host == NULL) {
+		store_put(vol.store, VOL_KIND_VOLUME, v->name, rec, strlen(rec),
+		    vol_pending_done, pending);
+		free(rec);
+		return;
+	}
+	in = xcalloc(1, sizeof *in);
+	in->name = xstrdup(v->name);
+	in->pending = pending;
+	store_insert(vol.store, VOL_KIND_VOLUME, v->name, rec, strlen(rec),
+	    vol_inserted, in);
+	free(rec);
+}
+
 /* The body's Name, checked; NULL when answered already (doc freed). */
 static const char *
 vol_body_name(struct http_request *req, struct json **doc)
@@ -481,7 +718,7 @@ volume_create(struct http_request *req, void *arg)
 	struct vol_opts		 o;
 	struct volume		*v;
 	const char		*name;
-	char			 err[256], created[32], *rec, **names = NULL;
+	char			 err[256], created[32], **names = NULL;
 	time_t			 now;
 
 	if ((name = vol_body_name(req, &doc)) == NULL)
@@ -521,6 +758,8 @@ volume_create(struct http_request *req, void *arg)
 	now = time(NULL);
 	vol_rfc3339(now, created, sizeof created);
 	v = vol_add(name, o.type, created, o.names);
+	/* Another host's record by this name meanwhile waits for ours. */
+	v->inserting = vol.host != NULL;
 	if (o.acme) {
 		/* Docker hears of the volume once its first certificate is
 		 * in it (or of the CA's reason why not): a volume that
@@ -542,11 +781,8 @@ volume_create(struct http_request *req, void *arg)
 		}
 		vol_renew_schedule(v);
 	}
-	rec = vol_record(v);
 	log_info("volume %s: created (type=%s)", name, vol_type_name(o.type));
-	store_put(vol.store, VOL_KIND_VOLUME, name, rec, strlen(rec),
-	    vol_pending_done, vol_pending_new(req, "{}"));
-	free(rec);
+	vol_store_new(v, vol_pending_new(req, "{}"));
 out:
 	vol_opts_clear(&o);
 	json_free(doc);
@@ -567,9 +803,20 @@ volume_remove(struct http_request *req, void *arg)
 		plugin_fail(req, 404, "no volume %s", name);
 		goto out;
 	}
+	if (v->owner != NULL) {
+		/* Its data is on the owner: removing it is the owner's. */
+		plugin_fail(req, 409, "volume %s belongs to host %s: remove it "
+		    "there", name, v->owner);
+		goto out;
+	}
 	if (v->nids > 0) {
 		plugin_fail(req, 409, "volume %s is mounted by %zu container(s): "
 		    "stop them first", name, v->nids);
+		goto out;
+	}
+	if (v->nrids > 0) {
+		plugin_fail(req, 409, "volume %s is mounted by %zu container(s) "
+		    "on other hosts: stop them first", name, v->nrids);
 		goto out;
 	}
 	if ((ds = vol_dav(req)) == NULL)
@@ -638,7 +885,7 @@ volume_mount(struct http_request *req, void *arg)
 	struct json	*doc;
 	struct volume	*v;
 	const char	*id;
-	char		 err[256], *key, *reply;
+	char		 err[256], *key, *reply, *rec;
 
 	if ((v = vol_body_mount(req, &doc, &id)) == NULL)
 		return;
@@ -648,16 +895,18 @@ volume_mount(struct http_request *req, void *arg)
 		return;
 	}
 	reply = vol_mountpoint_reply(v, 1);
-	if (vol_has_id(v, id)) {
+	if (vol_has_id(v->ids, v->nids, id)) {
 		plugin_reply_json(req, reply);
 		free(reply);
 		json_free(doc);
 		return;
 	}
-	vol_add_id(v, id);
+	vol_add_id(&v->ids, &v->nids, id);
 	xasprintf(&key, "%s/%s", v->name, id);
-	store_put(vol.store, VOL_KIND_MOUNT, key, "{}", 2, vol_pending_done,
-	    vol_pending_new(req, reply));
+	rec = vol_mount_record();
+	store_put(vol.store, VOL_KIND_MOUNT, key, rec, strlen(rec),
+	    vol_pending_done, vol_pending_new(req, reply));
+	free(rec);
 	free(key);
 	free(reply);
 	json_free(doc);
@@ -685,13 +934,13 @@ volume_unmount(struct http_request *req, void *arg)
 
 	if ((v = vol_body_mount(req, &doc, &id)) == NULL)
 		return;
-	if (!vol_has_id(v, id)) {
+	if (!vol_has_id(v->ids, v->nids, id)) {
 		plugin_fail(req, 404, "volume %s is not mounted for %s",
 		    v->name, id);
 		json_free(doc);
 		return;
 	}
-	vol_del_id(v, id);
+	vol_del_id(v->ids, &v->nids, id);
 	/* The last user gone: unmount once what its close(2)s started is
 	 * stored (a Mount meanwhile keeps the mount). */
 	if (v->nids == 0 && v->vfs != NULL)
@@ -768,6 +1017,12 @@ vol_gen_volume(yajl_gen g, const struct volume *v, int status)
 		    (dv = dav_volume_find(ds, v->name)) != NULL)
 			json_gen_int(g, "size", (long long)vol_size(dv, "", 0));
 		json_gen_int(g, "mounts", (long long)v->nids);
+		if (v->nrids > 0)
+			json_gen_int(g, "mounts_elsewhere", (long long)v->nrids);
+		if (v->owner != NULL)
+			json_gen_string(g, "owner", v->owner);
+		else if (vol.host != NULL)
+			json_gen_string(g, "owner", vol.host);
 		if (v->names != NULL) {
 			json_gen_string(g, "names", v->names);
 			vol_rfc3339(v->not_after, when, sizeof when);
@@ -890,37 +1145,228 @@ volume_control_volumes(struct http_request *req, void *arg)
 
 /* --- the server -------------------------------------------------------- */
 
+/* A stored volume record: new, or changed by its owner on another host. */
 static void
-vol_load_volume(const struct server_record *r)
+vol_load_volume(const char *key, const void *value, size_t len, int watched)
 {
 	struct json		*doc;
 	struct json_error	 jerr;
 	const struct json	*x;
 	struct volume		*v;
-	const char		*type, *created;
-	int64_t			 t;
+	const char		*type, *created, *owner;
+	enum vol_type		 t;
+	int64_t			 n;
 
-	doc = json_parse(r->value, r->len, 0, &jerr);
+	doc = json_parse(value, len, 0, &jerr);
 	if (doc == NULL || (type = json_get_string(doc, "type")) == NULL ||
 	    (created = json_get_string(doc, "created")) == NULL) {
-		log_warnx("volume: bad stored record %s ignored", r->key);
+		log_warnx("volume: bad stored record %s ignored", key);
 		json_free(doc);
 		return;
 	}
-	v = vol_add(r->key, strcmp(type, "certs") == 0 ? VOL_TYPE_CERTS :
-	    VOL_TYPE_DATA, created, json_get_string(doc, "names"));
+	t = strcmp(type, "certs") == 0 ? VOL_TYPE_CERTS : VOL_TYPE_DATA;
+	owner = json_get_string(doc, "owner");
+	if ((v = vol_find(key)) != NULL) {
+		if (v->owner == NULL && v->inserting) {
+			/* Decided when our record is stored or refused. */
+			free(v->heard);
+			v->heard = xmalloc(len);
+			memcpy(v->heard, value, len);
+			v->heardlen = len;
+			json_free(doc);
+			return;
+		}
+		if (v->owner == NULL || vol_is_ours(owner)) {
+			/* Ours, stored: the store refused the other host's
+			 * copy, or the record is from before owners. */
+			log_warnx("volume %s: host %s wrote a record of it; this "
+			    "host keeps its own", key, owner != NULL ? owner :
+			    "?");
+			json_free(doc);
+			return;
+		}
+		if (strcmp(v->owner, owner) != 0) {
+			/* Removed and made again elsewhere meanwhile: the next
+			 * mount goes to the new owner. */
+			free(v->owner);
+			v->owner = xstrdup(owner);
+		}
+		free(v->owner_dav);
+		v->owner_dav = json_get_string(doc, "dav") != NULL ?
+		    xstrdup(json_get_string(doc, "dav")) : NULL;
+		free(v->names);
+		v->names = json_get_string(doc, "names") != NULL ?
+		    xstrdup(json_get_string(doc, "names")) : NULL;
+	} else {
+		v = vol_add(key, t, created, json_get_string(doc, "names"));
+		if (!vol_is_ours(owner)) {
+			v->owner = xstrdup(owner);
+			if (json_get_string(doc, "dav") != NULL)
+				v->owner_dav = xstrdup(json_get_string(doc,
+				    "dav"));
+		}
+		if (watched)
+			log_info("volume %s: created on host %s", key,
+			    v->owner != NULL ? v->owner : "?");
+	}
 	if ((x = json_get(doc, "not_before")) != NULL &&
-	    json_number_int64(x, 0, INT64_MAX, &t) == 0)
-		v->not_before = t;
+	    json_number_int64(x, 0, INT64_MAX, &n) == 0)
+		v->not_before = n;
 	if ((x = json_get(doc, "not_after")) != NULL &&
-	    json_number_int64(x, 0, INT64_MAX, &t) == 0)
-		v->not_after = t;
+	    json_number_int64(x, 0, INT64_MAX, &n) == 0)
+		v->not_after = n;
 	if (json_get_string(doc, "issuer") != NULL &&
 	    strcmp(json_get_string(doc, "issuer"), "acme") == 0) {
 		v->acme = 1;
-		vol_acme_register(v);
+		/* Only the owner orders its certificates. */
+		if (v->owner == NULL && v->order == NULL)
+			vol_acme_register(v);
 	}
 	json_free(doc);
+}
+
+/* A mount ID record "<name>/<id>": this host's, or another's to count. */
+static void
+vol_load_mount(const char *key, const void *value, size_t len)
+{
+	struct json		*doc;
+	struct json_error	 jerr;
+	struct volume		*v;
+	const char		*slash, *host = NULL;
+	char			*name;
+
+	if ((slash = strchr(key, '/')) == NULL)
+		return;
+	name = xstrndup(key, slash - key);
+	v = vol_find(name);
+	free(name);
+	if (v == NULL)
+		return;
+	if (value == NULL) {
+		/* Deleted by another host: one of its IDs. */
+		vol_del_id(v->rids, &v->nrids, slash + 1);
+		return;
+	}
+	doc = json_parse(value, len, 0, &jerr);
+	if (doc != NULL)
+		host = json_get_string(doc, "host");
+	if (vol_is_ours(host))
+		vol_add_id(&v->ids, &v->nids, slash + 1);
+	else
+		vol_add_id(&v->rids, &v->nrids, slash + 1);
+	json_free(doc);
+}
+
+/* Another host's "vol.host" record (value NULL: deleted). */
+static void
+vol_load_host(const char *key, const void *value, size_t len)
+{
+	struct json		*doc;
+	struct json_error	 jerr;
+
+	if (vol.host != NULL && strcmp(key, vol.host) == 0)
+		return;
+	if (value == NULL) {
+		vol_host_set(key, NULL);
+		return;
+	}
+	doc = json_parse(value, len, 0, &jerr);
+	vol_host_set(key, doc != NULL ? json_get_string(doc, "dav") : NULL);
+	json_free(doc);
+}
+
+/* Another host changed a record of ours (a shared store). */
+static void
+vol_on_change(const char *kind, const char *key, const void *value,
+    size_t len, void *arg)
+{
+	struct volume	*v;
+
+	if (strcmp(kind, VOL_KIND_HOST) == 0)
+		vol_load_host(key, value, len);
+	else if (strcmp(kind, VOL_KIND_MOUNT) == 0)
+		vol_load_mount(key, value, len);
+	else if (strcmp(kind, VOL_KIND_VOLUME) != 0)
+		return;
+	else if (value != NULL)
+		vol_load_volume(key, value, len, 1);
+	else if ((v = vol_find(key)) != NULL && v->owner != NULL) {
+		if (v->nids > 0)
+			log_warnx("volume %s: removed by its owner %s while "
+			    "mounted here", key, v->owner);
+		log_info("volume %s: removed on host %s", key, v->owner);
+		vol_free(v);
+	}
+}
+
+/*
+ * This host's WebDAV listener with mutual TLS as the others reach it: the
+ * first dav.listen without tls:// (a wildcard address becomes
+ * cluster.host_address).  NULL when there is none.
+ */
+static char *
+vol_dav_tls(const struct conf *conf)
+{
+	char		*host, *port, *out = NULL;
+	const char	*l;
+	size_t		 i;
+
+	for (i = 0; conf->dav_listen != NULL && conf->dav_listen[i] != NULL;
+	    i++) {
+		l = conf->dav_listen[i];
+		if (strncmp(l, "tls://", 6) == 0)
+			continue;
+		if (strncmp(l, "mtls://", 7) == 0)
+			l += 7;
+		if (util_hostport(l, &host, &port) == -1)
+			continue;
+		if (*host == '\0' || strcmp(host, "0.0.0.0") == 0 ||
+		    strcmp(host, "::") == 0 || strcmp(host, "*") == 0) {
+			free(host);
+			host = xstrdup(vol.host);
+		}
+		if (strchr(host, ':') != NULL)
+			xasprintf(&out, "[%s]:%s", host, port);
+		else
+			xasprintf(&out, "%s:%s", host, port);
+		free(host);
+		free(port);
+		break;
+	}
+	return (out);
+}
+
+static void
+vol_published(const char *error, void *arg)
+{
+	if (error != NULL)
+		log_warnx("volume: publishing this host's WebDAV listener: %s",
+		    error);
+}
+
+/* Tell the other hosts where this one serves its volumes. */
+static void
+vol_publish(const struct server_env *env)
+{
+	char	*rec;
+	size_t	 i;
+
+	if (vol.dav_tls != NULL) {
+		xasprintf(&rec, "{\"dav\":\"%s\"}", vol.dav_tls);
+		store_put(vol.store, VOL_KIND_HOST, vol.host, rec, strlen(rec),
+		    vol_published, NULL);
+		free(rec);
+		log_info("volume: this host (%s) serves its volumes to the "
+		    "others at %s", vol.host, vol.dav_tls);
+		return;
+	}
+	log_info("volume: dav.listen has no listener with mutual TLS: other "
+	    "hosts cannot mount this host's volumes");
+	for (i = 0; i < env->nrecords; i++)
+		if (strcmp(env->records[i].kind, VOL_KIND_HOST) == 0 &&
+		    strcmp(env->records[i].key, vol.host) == 0)
+			store_del(vol.store, VOL_KIND_HOST, vol.host,
+			    vol_published, NULL);
 }
 
 /*
@@ -931,27 +1377,19 @@ vol_load_volume(const struct server_record *r)
 static int
 vol_remote_init(const char *remote, char *err, size_t errlen)
 {
-	char	*host, *colon;
+	char	*host, *port;
 
-	host = xstrdup(remote);
-	if ((colon = strrchr(host, ':')) == NULL || colon[1] == '\0' ||
-	    colon == host) {
+	if (util_hostport(remote, &host, &port) == -1) {
 		snprintf(err, errlen, "volume.dav_remote: %s is not HOST:PORT",
 		    remote);
-		free(host);
 		return (-1);
 	}
-	*colon = '\0';
-	if (host[0] == '[' && colon[-1] == ']') {
-		memmove(host, host + 1, strlen(host));
-		host[strlen(host) - 1] = '\0';
-	}
-	if (ca_open(vol.ca_dir, vol.instance, err, errlen) == -1 ||
-	    (vol.dav_ssl = ca_client_context("volumes", err, errlen)) == NULL) {
+	if (vol_client_ssl(err, errlen) == NULL) {
 		free(host);
+		free(port);
 		return (-1);
 	}
-	vol.dav_port = xstrdup(colon + 1);
+	vol.dav_port = port;
 	vol.dav_host = host;
 	log_info("volume: mounts speak WebDAV to %s over mutual TLS", remote);
 	return (0);
@@ -960,33 +1398,46 @@ vol_remote_init(const char *remote, char *err, size_t errlen)
 static int
 volume_init(const struct server_env *env, char *err, size_t errlen)
 {
-	struct volume	*v;
-	const char	*slash;
-	char		*name, e[256];
-	size_t		 i;
+	const struct server_record	*r;
+	struct volume			*v;
+	char				*name, e[256];
+	size_t				 i;
 
 	vol.base = env->base;
 	vol.store = env->store;
 	TAILQ_INIT(&vol.list);
+	TAILQ_INIT(&vol.hosts);
 	xasprintf(&vol.mount_dir, "%s/volumes", env->conf->run_dir);
 	vol.dav_socket = xstrdup(env->conf->dav_socket);
 	xasprintf(&vol.ca_dir, "%s/ca", env->conf->state_dir);
 	vol.instance = xstrdup(env->conf->instance);
 	vol.cert_lifetime = env->conf->volume_cert_lifetime;
+	if (env->conf->cluster_host_address != NULL) {
+		vol.host = xstrdup(env->conf->cluster_host_address);
+		vol.dav_tls = vol_dav_tls(env->conf);
+	}
 	if (*env->conf->volume_dav_remote != '\0' &&
 	    vol_remote_init(env->conf->volume_dav_remote, err, errlen) == -1)
 		return (-1);
-	for (i = 0; i < env->nrecords; i++)
-		if (strcmp(env->records[i].kind, VOL_KIND_VOLUME) == 0)
-			vol_load_volume(&env->records[i]);
 	for (i = 0; i < env->nrecords; i++) {
-		if (strcmp(env->records[i].kind, VOL_KIND_MOUNT) != 0 ||
-		    (slash = strchr(env->records[i].key, '/')) == NULL)
-			continue;
-		name = xstrndup(env->records[i].key, slash - env->records[i].key);
-		if ((v = vol_find(name)) != NULL)
-			vol_add_id(v, slash + 1);
-		free(name);
+		r = &env->records[i];
+		if (strcmp(r->kind, VOL_KIND_VOLUME) == 0)
+			vol_load_volume(r->key, r->value, r->len, 0);
+		else if (strcmp(r->kind, VOL_KIND_HOST) == 0)
+			vol_load_host(r->key, r->value, r->len);
+	}
+	for (i = 0; i < env->nrecords; i++) {
+		r = &env->records[i];
+		if (strcmp(r->kind, VOL_KIND_MOUNT) == 0)
+			vol_load_mount(r->key, r->value, r->len);
+	}
+	if (vol.host != NULL) {
+		vol_publish(env);
+		if (store_watch(vol.store, vol_on_change, NULL) == -1) {
+			snprintf(err, errlen, "volume: cannot follow the "
+			    "store's changes");
+			return (-1);
+		}
 	}
 	/*
 	 * Mounts of the previous run are dead (ENOTCONN): detach them and mount
@@ -997,8 +1448,8 @@ volume_init(const struct server_env *env, char *err, size_t errlen)
 		name = vol_mountpoint(v);
 		vfs_stale_cleanup(name);
 		free(name);
-		if (v->nids > 0 && *vol.dav_socket != '\0' &&
-		    vol_mount(v, e, sizeof e) == -1)
+		if (v->nids > 0 && (*vol.dav_socket != '\0' ||
+		    v->owner != NULL) && vol_mount(v, e, sizeof e) == -1)
 			log_warnx("volume %s: %s", v->name, e);
 		vol_renew_schedule(v);
 	}
@@ -1009,9 +1460,12 @@ static void
 volume_shutdown(void)
 {
 	struct volume	*v;
+	struct vol_host	*h;
 
 	while ((v = TAILQ_FIRST(&vol.list)) != NULL)
 		vol_free(v);
+	while ((h = TAILQ_FIRST(&vol.hosts)) != NULL)
+		vol_host_set(h->host, NULL);
 	free(vol.mount_dir);
 	free(vol.dav_socket);
 	free(vol.ca_dir);
@@ -1021,6 +1475,9 @@ volume_shutdown(void)
 	vol.dav_host = vol.dav_port = NULL;
 	vol.dav_ssl = NULL;
 	free(vol.instance);
+	free(vol.host);
+	free(vol.dav_tls);
+	vol.host = vol.dav_tls = NULL;
 	vol.mount_dir = vol.dav_socket = vol.ca_dir = vol.instance = NULL;
 }
 
