@@ -565,20 +565,81 @@ net_undo_network(struct plugin_pending *p)
 	net_policy_apply();
 }
 
+/* What a network's body says: its pools and gateways, their scope and tag. */
+struct net_spec {
+	struct prefix		 pool4, pool6, gw4, gw6;
+	int			 has4, has6;
+	struct schema_scope	*scope;
+	const char		*tag;	/* -o netcrave.tag or the scope's */
+};
+
+/*
+ * Read the IPAM data and options of a CreateNetwork or AllocateNetwork body into
+ * *spec; answer 400 and return -1 when they are not netcrave's.  The tag option is
+ * under com.docker.network.generic for CreateNetwork, and directly in Options for
+ * AllocateNetwork (swarm's manager passes the -o options as they are).
+ */
+static int
+net_spec_read(struct http_request *req, const struct json *doc,
+    struct net_spec *spec)
+{
+	const struct schema	*schema = plugin_ipam_schema();
+	const struct json	*opts, *generic;
+	const struct prefix	*pool;
+	const char		*opt_tag;
+	char			 buf[PREFIX_STRLEN];
+
+	memset(spec, 0, sizeof *spec);
+	if ((spec->has4 = net_ipam_data(req, doc, "IPv4Data", AF_INET,
+	    &spec->pool4, &spec->gw4)) == -1 || (spec->has6 = net_ipam_data(req,
+	    doc, "IPv6Data", AF_INET6, &spec->pool6, &spec->gw6)) == -1)
+		return (-1);
+	if (!spec->has4 && !spec->has6) {
+		plugin_bad_request(req, "neither IPv4Data nor IPv6Data");
+		return (-1);
+	}
+	pool = spec->has4 ? &spec->pool4 : &spec->pool6;
+	spec->scope = schema != NULL ? schema_find_containing(schema, pool) :
+	    NULL;
+	if (spec->scope == NULL) {
+		plugin_fail(req, 400, "pool %s is not from netcrave's address "
+		    "schema: create the network with --ipam-driver %s",
+		    prefix_format(pool, 1, buf, sizeof buf), net.instance);
+		return (-1);
+	}
+	opts = json_get(doc, "Options");
+	if ((generic = json_get(opts, NET_GENERIC)) != NULL)
+		opt_tag = json_get_string(generic, NET_TAG_OPTION);
+	else
+		opt_tag = json_get_string(opts, NET_TAG_OPTION);
+	if (opt_tag != NULL && !util_strv_has(schema_scope_tags(spec->scope),
+	    opt_tag)) {
+		plugin_fail(req, 400, "-o %s=%s disagrees with the pool %s, "
+		    "which is from scope %s", NET_TAG_OPTION, opt_tag,
+		    prefix_format(pool, 1, buf, sizeof buf),
+		    schema_scope_path(spec->scope));
+		return (-1);
+	}
+	if (opt_tag != NULL)
+		spec->tag = opt_tag;
+	else if (schema_scope_tags(spec->scope) != NULL &&
+	    schema_scope_tags(spec->scope)[0] != NULL)
+		spec->tag = schema_scope_tags(spec->scope)[0];
+	else
+		spec->tag = schema_scope_path(spec->scope);
+	return (0);
+}
+
 /* NetworkDriver.CreateNetwork: a bridge with the gateways, tagged from the pool. */
 void
 plugin_network_create(struct http_request *req, void *arg)
 {
-	const struct schema	*schema = plugin_ipam_schema();
-	struct schema_scope	*scope;
 	struct json		*doc;
-	const struct json	*generic;
 	struct net_network	*n;
+	struct net_spec		 spec;
 	struct plugin_pending	*p;
-	struct prefix		 pool4, pool6, gw4, gw6;
-	const char		*id, *opt_tag;
-	char			*record, err[256], buf[PREFIX_STRLEN];
-	int			 has4, has6;
+	const char		*id;
+	char			*record, err[256];
 
 	if (plugin_body(req, &doc) == -1)
 		return;
@@ -591,34 +652,8 @@ plugin_network_create(struct http_request *req, void *arg)
 		plugin_reply_json(req, "{}");
 		goto out;
 	}
-	if ((has4 = net_ipam_data(req, doc, "IPv4Data", AF_INET, &pool4,
-	    &gw4)) == -1 || (has6 = net_ipam_data(req, doc, "IPv6Data",
-	    AF_INET6, &pool6, &gw6)) == -1)
+	if (net_spec_read(req, doc, &spec) == -1)
 		goto out;
-	if (!has4 && !has6) {
-		plugin_bad_request(req, "neither IPv4Data nor IPv6Data");
-		goto out;
-	}
-	scope = schema != NULL ? schema_find_containing(schema,
-	    has4 ? &pool4 : &pool6) : NULL;
-	if (scope == NULL) {
-		plugin_fail(req, 400, "pool %s is not from netcrave's address "
-		    "schema: create the network with --ipam-driver %s",
-		    prefix_format(has4 ? &pool4 : &pool6, 1, buf, sizeof buf),
-		    net.instance);
-		goto out;
-	}
-	opt_tag = NULL;
-	if ((generic = json_get(json_get(doc, "Options"), NET_GENERIC)) != NULL)
-		opt_tag = json_get_string(generic, NET_TAG_OPTION);
-	if (opt_tag != NULL && !util_strv_has(schema_scope_tags(scope),
-	    opt_tag)) {
-		plugin_fail(req, 400, "-o %s=%s disagrees with the pool %s, "
-		    "which is from scope %s", NET_TAG_OPTION, opt_tag,
-		    prefix_format(has4 ? &pool4 : &pool6, 1, buf, sizeof buf),
-		    schema_scope_path(scope));
-		goto out;
-	}
 	/* Checked last, so the body's checks above are reached (and fuzzed). */
 	if (net_unavailable(req))
 		goto out;
@@ -626,24 +661,18 @@ plugin_network_create(struct http_request *req, void *arg)
 	n = xcalloc(1, sizeof *n);
 	n->host = net.host_id != NULL ? xstrdup(net.host_id) : NULL;
 	n->id = xstrdup(id);
-	if (opt_tag != NULL)
-		n->tag = xstrdup(opt_tag);
-	else if (schema_scope_tags(scope) != NULL &&
-	    schema_scope_tags(scope)[0] != NULL)
-		n->tag = xstrdup(schema_scope_tags(scope)[0]);
-	else
-		n->tag = xstrdup(schema_scope_path(scope));
-	n->egress = util_strv_copy(schema_scope_egress(scope));
-	n->ingress = util_strv_copy(schema_scope_ingress(scope));
-	n->has4 = has4;
-	n->has6 = has6;
-	if (has4) {
-		n->gw4 = gw4;
-		n->pool4 = pool4;
+	n->tag = xstrdup(spec.tag);
+	n->egress = util_strv_copy(schema_scope_egress(spec.scope));
+	n->ingress = util_strv_copy(schema_scope_ingress(spec.scope));
+	n->has4 = spec.has4;
+	n->has6 = spec.has6;
+	if (spec.has4) {
+		n->gw4 = spec.gw4;
+		n->pool4 = spec.pool4;
 	}
-	if (has6) {
-		n->gw6 = gw6;
-		n->pool6 = pool6;
+	if (spec.has6) {
+		n->gw6 = spec.gw6;
+		n->pool6 = spec.pool6;
 	}
 	net_link_name(n->bridge, sizeof n->bridge, 'b', id);
 	TAILQ_INSERT_TAIL(&net.networks, n, entry);
@@ -665,6 +694,66 @@ plugin_network_create(struct http_request *req, void *arg)
 	    plugin_pending_done, p);
 	free(record);
 out:
+	json_free(doc);
+}
+
+/*
+ * NetworkDriver.AllocateNetwork: a swarm manager allocates a swarm network
+ * (global scope only).  Nothing is built here: every node's CreateNetwork does
+ * that.  The pool must be netcrave's, so a wrong --ipam-driver fails at `docker
+ * network create` rather than in every task; the tag chosen here is handed back
+ * as an option, which swarm passes to every node's CreateNetwork, so all nodes
+ * agree on it.
+ */
+void
+plugin_network_allocate(struct http_request *req, void *arg)
+{
+	struct json	*doc;
+	struct net_spec	 spec;
+	yajl_gen	 g;
+	const char	*id;
+	char		*reply;
+
+	if (plugin_body(req, &doc) == -1)
+		return;
+	if (doc == NULL || (id = json_get_string(doc, "NetworkID")) == NULL ||
+	    *id == '\0') {
+		plugin_bad_request(req, "NetworkID is missing");
+		goto out;
+	}
+	if (net_spec_read(req, doc, &spec) == -1)
+		goto out;
+	g = json_gen_new();
+	yajl_gen_map_open(g);
+	json_gen_key(g, "Options");
+	yajl_gen_map_open(g);
+	json_gen_string(g, NET_TAG_OPTION, spec.tag);
+	yajl_gen_map_close(g);
+	yajl_gen_map_close(g);
+	reply = net_gen_text(g);
+	log_info("network: allocated swarm network %.12s, tag %s", id, spec.tag);
+	plugin_reply_json(req, reply);
+	free(reply);
+out:
+	json_free(doc);
+}
+
+/* NetworkDriver.FreeNetwork: AllocateNetwork kept nothing, so nothing to free. */
+void
+plugin_network_free(struct http_request *req, void *arg)
+{
+	struct json	*doc;
+	const char	*id;
+
+	if (plugin_body(req, &doc) == -1)
+		return;
+	if (doc == NULL || (id = json_get_string(doc, "NetworkID")) == NULL ||
+	    *id == '\0')
+		plugin_bad_request(req, "NetworkID is missing");
+	else {
+		log_info("network: freed swarm network %.12s", id);
+		plugin_reply_json(req, "{}");
+	}
 	json_free(doc);
 }
 
