@@ -27,7 +27,8 @@ fi
 rm -rf "$dir"
 r=$dir/rootfs
 mkdir -p "$r/usr/sbin" "$r/usr/bin" "$r/etc/netcrave" "$r/run/docker/plugins" \
-    "$r/run/netns" "$r/var/lib/netcrave" "$r/tmp" "$r/proc" "$r/sys" "$r/dev"
+    "$r/run/netns" "$r/var/lib/netcrave" "$r/mnt/propagated" "$r/tmp" "$r/proc" \
+    "$r/sys" "$r/dev"
 chmod 1777 "$r/tmp"
 cp "$netcraved" "$r/usr/sbin/netcraved"
 cp "$netcravectl" "$r/usr/bin/netcravectl"
@@ -46,6 +47,11 @@ printf 'root:x:0:0:root:/:/nonexistent\nnobody:x:65534:65534:nobody:/:/nonexiste
     >"$r/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$r/etc/group"
 printf 'hosts: files dns\n' >"$r/etc/nsswitch.conf"
+# libnftables resolves protocol and service names ("tcp", "domain") here.
+for f in /etc/protocols /etc/services; do
+	[ -f "$f" ] || { echo "$0: $f is missing (netbase)" >&2; exit 1; }
+	cp "$f" "$r$f"
+done
 
 # The plugin's own configuration: the socket dockerd looks for (it bind-mounts
 # its per-plugin directory on /run/docker/plugins), state on the "state" mount,
@@ -70,7 +76,9 @@ EOF
 # makes the containers' veth ends in dockerd's namespace; CAP_NET_ADMIN for
 # links, addresses and nftables; CAP_SYS_ADMIN for setns(2) and the routing
 # namespace's bind mount, which goes to the host's /run/netns (rshared) so it
-# outlives a plugin restart as containers do.
+# outlives a plugin restart as containers do.  A propagatedMount is what makes
+# dockerd ask for an rshared root; without one runc makes it rslave, and the
+# namespaces netcraved binds under /run/netns would stay inside the plugin.
 cat >"$dir/config.json" <<'EOF'
 {
 	"description": "netcrave: network and IPAM driver handing out networks from an address schema",
@@ -88,6 +96,7 @@ cat >"$dir/config.json" <<'EOF'
 		"types": ["docker.networkdriver/1.0", "docker.ipamdriver/1.0"]
 	},
 	"network": { "type": "host" },
+	"propagatedMount": "/mnt/propagated",
 	"linux": {
 		"capabilities": ["CAP_NET_ADMIN", "CAP_SYS_ADMIN"]
 	},

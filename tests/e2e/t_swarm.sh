@@ -95,6 +95,107 @@ case "$subnet" in
 *) e2e_fail "subnet $subnet is not from the schema's web scope 198.18.64.0/20" ;;
 esac
 
-e2e_log "dockerd log tail:"
-tail -n 30 "$E2E_D/dockerd.log" >&2
+# ---------------------------------------------------------------- a task, a container
+# The service's task: its address is the manager's allocation from netcrave's
+# pool, built on this node by the plugin's CreateNetwork/Join.
+if ! out=$(dk service create --detach --name e2esvc --network "$NET" \
+    --restart-condition none local/busybox sh -c \
+    'mkdir -p /www && echo hello >/www/index.html && httpd -f -p 80 -h /www' 2>&1); then
+	e2e_fail "service create: $out"
+fi
+svc_running() {
+	[ "$(dk service ps -q --filter desired-state=running e2esvc | wc -l)" = 1 ] &&
+	    [ -n "$(dk ps -q --filter label=com.docker.swarm.service.name=e2esvc)" ]
+}
+if ! e2e_wait 60 svc_running; then
+	dk service ps --no-trunc e2esvc >&2
+	grep 'netcraved:' "$E2E_D/dockerd.log" | grep -v http_conn | tail -n 20 >&2
+	e2e_fail "the service's task did not start on $NET"
+fi
+task=$(dk ps -q --filter label=com.docker.swarm.service.name=e2esvc)
+task_ip=$(dk inspect -f "{{(index .NetworkSettings.Networks \"$NET\").IPAddress}}" "$task")
+e2e_log "task $task: $task_ip"
+
+if ! out=$(dk run -d --name e2eone --network "$NET" local/busybox sleep 600 2>&1); then
+	grep 'netcraved:' "$E2E_D/dockerd.log" | grep -v http_conn | tail -n 20 >&2
+	e2e_fail "docker run --network $NET: $out"
+fi
+one_ip=$(dk inspect -f "{{(index .NetworkSettings.Networks \"$NET\").IPAddress}}" e2eone)
+e2e_log "container e2eone: $one_ip"
+for a in "$task_ip" "$one_ip"; do
+	case "$a" in
+	"${subnet%.*/24}".*) ;;
+	*) e2e_fail "address $a is not in the network's subnet $subnet" ;;
+	esac
+done
+[ "$task_ip" != "$one_ip" ] || e2e_fail "task and container share $task_ip"
+
+dk exec e2eone ping -c1 -W2 "$task_ip" >/dev/null ||
+    e2e_fail "e2eone cannot ping the task at $task_ip"
+r=$(dk exec e2eone sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 2 $task_ip 80" 2>&1)
+e2e_expect_contains "$r" hello "HTTP from the container to the task"
+dk exec "$task" ping -c1 -W2 "$one_ip" >/dev/null ||
+    e2e_fail "the task cannot ping e2eone at $one_ip"
+e2e_log "task and container reach each other"
+
+# What the plugin built is on the host: the routing namespace (on the host's
+# /run/netns through the rshared mount) forwarding, and the nft table loaded
+# (libnftables inside the plugin resolves protocol names: /etc/protocols).
+ns=_$E2E_INSTANCE
+[ -e "/run/netns/$ns" ] || e2e_fail "routing namespace $ns is not on the host's /run/netns"
+[ "$(ip netns exec "$ns" cat /proc/sys/net/ipv4/ip_forward)" = 1 ] ||
+    e2e_fail "forwarding is off in $ns (/proc/sys read-only in the plugin?)"
+if command -v nft >/dev/null 2>&1; then
+	ip netns exec "$ns" nft list tables | grep -qw "$E2E_INSTANCE" ||
+	    e2e_fail "no nft table $E2E_INSTANCE in $ns"
+fi
+if grep 'netcraved:' "$E2E_D/dockerd.log" | grep -q 'nft.*Error\|sysctl.*Read-only'; then
+	grep 'netcraved:' "$E2E_D/dockerd.log" | grep 'nft.*Error\|sysctl.*Read-only' | head -5 >&2
+	e2e_fail "netcraved in the plugin could not program nft or sysctls"
+fi
+
+# ---------------------------------------------------------------- removal
+dk service rm e2esvc >/dev/null || e2e_fail "service rm failed"
+dk rm -f e2eone >/dev/null || e2e_fail "rm -f e2eone failed"
+no_task() { [ -z "$(dk ps -aq --filter label=com.docker.swarm.service.name=e2esvc)" ]; }
+e2e_wait 30 no_task || e2e_fail "the service's task container stayed"
+# The node drops its part of a swarm network once nothing on it is left.
+out=$(dk network rm "$NET" 2>&1) || e2e_fail "network rm $NET: $out"
+# (The uplink is netcraved's own, not the network's: it stays while netcraved runs.)
+net_links() { e2e_links_ours | grep "netcrave:$E2E_INSTANCE:" | grep -v ":uplink:"; }
+no_bridge() { [ -z "$(net_links)" ]; }
+if ! e2e_wait 30 no_bridge; then
+	net_links >&2
+	e2e_fail "links of the network stayed after network rm"
+fi
+e2e_log "network rm: no link of the network left"
+
+dk plugin disable "$PNAME" >/dev/null || e2e_fail "plugin disable failed"
+dk plugin rm "$PNAME" >/dev/null || e2e_fail "plugin rm failed"
+[ -z "$(dk plugin ls -q)" ] || e2e_fail "a plugin is still listed"
+pgrep -f "^/usr/sbin/netcraved -f -c /var/lib/netcrave/netcraved.json" >/dev/null &&
+    e2e_fail "the plugin's netcraved still runs"
+e2e_log "plugin disable/rm: nothing of the plugin runs"
+
+# Like any netcraved stop, the plugin's leaves the routing namespace and its
+# uplink (a plugin upgrade must not cut containers off).  `netcravectl reset`,
+# given the plugin's configuration with the host's view of its paths, removes
+# the rest: then nothing is left.
+[ -e "/run/netns/$ns" ] || e2e_fail "routing namespace $ns went with the plugin (expected to stay)"
+sed -e "s|\"/run/netcrave\"|\"$E2E_D/prun\"|" \
+    -e "s|\"/var/lib/netcrave\"|\"$E2E_D/pstate\"|" \
+    -e "s|\"/run/docker/plugins/netcrave.sock\"|\"$E2E_D/prun/netcrave.sock\"|" \
+    "$E2E_D/pstate/netcraved.json" >"$E2E_D/host.json"
+out=$("$NETCRAVECTL" -c "$E2E_D/host.json" reset --yes 2>&1) ||
+    e2e_fail "netcravectl reset: $out"
+[ -z "$(e2e_netns_ours)" ] || e2e_fail "namespaces left after reset: $(e2e_netns_ours)"
+left=$(ip -o link show | grep "alias netcrave:$E2E_INSTANCE:")
+[ -z "$left" ] || e2e_fail "links left after reset: $left"
+if command -v nft >/dev/null 2>&1; then
+	nft list tables | awk -v t="$E2E_INSTANCE" '$3 == t' | grep . &&
+	    e2e_fail "nft table $E2E_INSTANCE left"
+fi
+[ ! -e "$E2E_D/pstate" ] || e2e_fail "reset left the plugin's state directory"
+e2e_log "after plugin rm and netcravectl reset: nothing of $E2E_INSTANCE left"
+
 exit 0
