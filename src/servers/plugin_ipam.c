@@ -257,6 +257,31 @@ plugin_ipam_address_spaces(struct http_request *req, void *arg)
 
 static void	ipam_pool_claimed(const char *, void *);
 
+/* The reply a pending RequestPool gives once p is durable. */
+static void
+ipam_pool_reply(struct ipam_pending *pending, struct ipam_pool_entry *p)
+{
+	char	pbuf[PREFIX_STRLEN];
+
+	free(pending->base.reply);
+	xasprintf(&pending->base.reply, "{\"PoolID\":\"%s\",\"Pool\":\"%s\","
+	    "\"Data\":{}}", p->id, prefix_format(&p->prefix, 1, pbuf,
+	    sizeof pbuf));
+	pending->pool = p;
+}
+
+/* Record a pool (its prefix claimed already), then reply. */
+static void
+ipam_pool_store(struct ipam_pending *pending, struct ipam_pool_entry *p)
+{
+	char	*record;
+
+	record = ipam_pool_record(p);
+	store_put(ipam.store, IPAM_KIND_POOL, p->id, record, strlen(record),
+	    plugin_pending_done, pending);
+	free(record);
+}
+
 /*
  * Claim a new pool's prefix with store_insert before recording the pool: with
  * a store shared by several hosts, only one of them gets a prefix.
@@ -266,11 +291,8 @@ ipam_pool_claim_prefix(struct ipam_pending *pending, struct ipam_pool_entry *p)
 {
 	char	pbuf[PREFIX_STRLEN];
 
+	ipam_pool_reply(pending, p);
 	prefix_format(&p->prefix, 1, pbuf, sizeof pbuf);
-	free(pending->base.reply);
-	xasprintf(&pending->base.reply, "{\"PoolID\":\"%s\",\"Pool\":\"%s\","
-	    "\"Data\":{}}", p->id, pbuf);
-	pending->pool = p;
 	store_insert(ipam.store, IPAM_KIND_NET, pbuf, p->id, strlen(p->id),
 	    ipam_pool_claimed, pending);
 }
@@ -287,14 +309,11 @@ ipam_pool_claimed(const char *error, void *arg)
 	struct ipam_pool_entry	*p = pending->pool, *next;
 	struct ipam_space	*space = NULL;
 	struct prefix		 want;
-	char			*record, *msg = NULL, pbuf[PREFIX_STRLEN];
+	char			*msg = NULL, pbuf[PREFIX_STRLEN];
 	int			 code = 409;
 
 	if (error == NULL) {
-		record = ipam_pool_record(p);
-		store_put(ipam.store, IPAM_KIND_POOL, p->id, record,
-		    strlen(record), plugin_pending_done, pending);
-		free(record);
+		ipam_pool_store(pending, p);
 		return;
 	}
 	if (!store_error_exists(error)) {
@@ -343,7 +362,7 @@ plugin_ipam_request_pool(struct http_request *req, void *arg)
 	struct ipam_pending	*pending;
 	struct prefix		 want, range, *rangep = NULL;
 	const char		*tag, *pool_text, *range_text, *space_name;
-	char			 perr[160], pbuf[PREFIX_STRLEN], *record;
+	char			 perr[160], pbuf[PREFIX_STRLEN];
 	int			 v6 = 0, family, explicit, global;
 	const struct prefix	*scope_prefix;
 
@@ -456,15 +475,8 @@ plugin_ipam_request_pool(struct http_request *req, void *arg)
 	if (twin != NULL) {
 		/* The prefix is claimed already (in the store too): record. */
 		log_info("ipam: pool %s, twin of swarm pool %s", p->id, twin->id);
-		pending->pool = p;
-		free(pending->base.reply);
-		xasprintf(&pending->base.reply, "{\"PoolID\":\"%s\",\"Pool\":"
-		    "\"%s\",\"Data\":{}}", p->id, prefix_format(&p->prefix, 1,
-		    pbuf, sizeof pbuf));
-		record = ipam_pool_record(p);
-		store_put(ipam.store, IPAM_KIND_POOL, p->id, record,
-		    strlen(record), plugin_pending_done, pending);
-		free(record);
+		ipam_pool_reply(pending, p);
+		ipam_pool_store(pending, p);
 		goto out;
 	}
 	log_info("ipam: pool %s from scope %s%s%s%s", p->id, p->scope_path,

@@ -81,8 +81,20 @@ if ! out=$(dk swarm init --advertise-addr 127.0.0.1 2>&1); then
 fi
 e2e_log "swarm: $(dk info -f '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}')"
 
+# Docker's own IPAM hands out a pool netcrave's AllocateNetwork refuses, with
+# the way out in its words.  The manager allocates after `network create`
+# returned, so the refusal is in dockerd's log, and the network never allocated.
+id=$(dk network create -d "$PNAME" --attachable "$NET-default" 2>&1) ||
+    e2e_fail "network create (Docker's IPAM): $id"
+refused() {
+	grep "Failed allocation for network $id" "$E2E_D/dockerd.log" |
+	    grep -q "AllocateNetwork: netcrave: pool .* is not from netcrave's address schema: create the network with --ipam-driver"
+}
+e2e_wait 20 refused || e2e_fail "AllocateNetwork did not refuse Docker's pool (dockerd.log)"
+dk network rm "$NET-default" >/dev/null || e2e_fail "network rm $NET-default"
+# Scope global: without --scope, the driver's network is a swarm network.
 if ! out=$(dk network create -d "$PNAME" --ipam-driver "$PNAME" --attachable \
-    --scope swarm "$NET" 2>&1); then
+    "$NET" 2>&1); then
 	e2e_show_log dockerd "$E2E_D/dockerd.log"
 	e2e_fail "network create on the plugin: $out"
 fi
