@@ -8,7 +8,7 @@
 #
 # No helper program goes in: netcraved speaks rtnetlink (libnl) and nftables
 # (libnftables) itself, never through ip(8) or nft(8), and a plugin supervises
-# no dockerd.  The volume driver is left out (see netcraved(8), MANAGED PLUGIN).
+# no dockerd.
 set -eu
 
 [ $# -eq 3 ] || { echo "usage: $0 DIR NETCRAVED NETCRAVECTL" >&2; exit 1; }
@@ -55,7 +55,9 @@ done
 
 # The plugin's own configuration: the socket dockerd looks for (it bind-mounts
 # its per-plugin directory on /run/docker/plugins), state on the "state" mount,
-# and Scope global so that in a swarm the networks are swarm networks.  Another
+# run_dir on the propagatedMount (volumes are FUSE-mounted in run_dir/volumes,
+# and dockerd must see them), and Scope global so that in a swarm the networks
+# are swarm networks.  Another
 # file is chosen with `docker plugin set NAME args="-c FILE"` (a path inside the
 # plugin, e.g. under /var/lib/netcrave).
 cat >"$r/etc/netcrave/netcraved.json" <<'EOF'
@@ -63,7 +65,7 @@ cat >"$r/etc/netcrave/netcraved.json" <<'EOF'
 	// netcrave as a Docker managed plugin (tools/mkplugin.sh)
 	"instance": "netcrave",
 	"paths": {
-		"run_dir": "/run/netcrave",
+		"run_dir": "/mnt/propagated",
 		"state_dir": "/var/lib/netcrave",
 		"plugin_socket": "/run/docker/plugins/netcrave.sock"
 	},
@@ -76,9 +78,10 @@ EOF
 # makes the containers' veth ends in dockerd's namespace; CAP_NET_ADMIN for
 # links, addresses and nftables; CAP_SYS_ADMIN for setns(2) and the routing
 # namespace's bind mount, which goes to the host's /run/netns (rshared) so it
-# outlives a plugin restart as containers do.  A propagatedMount is what makes
-# dockerd ask for an rshared root; without one runc makes it rslave, and the
-# namespaces netcraved binds under /run/netns would stay inside the plugin.
+# outlives a plugin restart as containers do.  The propagatedMount carries the
+# volumes' FUSE mounts (/dev/fuse) out to dockerd; it also makes dockerd ask for
+# an rshared root, without which runc makes it rslave and the namespaces
+# netcraved binds under /run/netns would stay inside the plugin.
 cat >"$dir/config.json" <<'EOF'
 {
 	"description": "netcrave: network and IPAM driver handing out networks from an address schema",
@@ -93,12 +96,14 @@ cat >"$dir/config.json" <<'EOF'
 	},
 	"interface": {
 		"socket": "netcrave.sock",
-		"types": ["docker.networkdriver/1.0", "docker.ipamdriver/1.0"]
+		"types": ["docker.networkdriver/1.0", "docker.ipamdriver/1.0",
+		    "docker.volumedriver/1.0"]
 	},
 	"network": { "type": "host" },
 	"propagatedMount": "/mnt/propagated",
 	"linux": {
-		"capabilities": ["CAP_NET_ADMIN", "CAP_SYS_ADMIN"]
+		"capabilities": ["CAP_NET_ADMIN", "CAP_SYS_ADMIN"],
+		"devices": [ { "path": "/dev/fuse" } ]
 	},
 	"mounts": [
 		{

@@ -1,7 +1,9 @@
 #!/bin/bash
 # t_swarm: netcrave as a Docker managed (v2) plugin in a single-node swarm.  The
 # plugin is laid out by tools/mkplugin.sh (what `make plugin` runs), created and
-# enabled in a private dockerd that is a swarm manager; an attachable swarm network
+# enabled in a private dockerd; a volume of its VolumeDriver (FUSE inside the
+# plugin) is written and read back; the dockerd becomes a swarm manager; an
+# attachable swarm network
 # on netcrave's driver and IPAM carries a service task and a `docker run`
 # container, both addressed from netcrave's schema, which reach each other; network
 # rm and plugin disable/rm leave no link, namespace, nft table or process behind.
@@ -25,8 +27,20 @@ sh "$top_srcdir/tools/mkplugin.sh" "$E2E_D/plugin" "$NETCRAVED" "$NETCRAVECTL" >
 jq -e '.interface.socket == "netcrave.sock" and .network.type == "host"' \
     "$E2E_D/plugin/config.json" >/dev/null || e2e_fail "config.json: socket or network wrong"
 
+# A /20 of 198.18.0.0/15 that nothing on the host uses (other tests run
+# beside this one), in random order.
+free20=$( { ip -o -4 addr show; ip -4 route show table all; } 2>/dev/null | python3 -c '
+import ipaddress, random, re, sys
+used = [ipaddress.ip_network(m, strict=False) for m in
+    re.findall(r"\b(\d+\.\d+\.\d+\.\d+(?:/\d+)?)", sys.stdin.read())]
+nets = list(ipaddress.ip_network("198.18.0.0/15").subnets(new_prefix=20))
+random.shuffle(nets)
+print(next((str(n) for n in nets if not any(n.overlaps(u) for u in used)), ""))')
+[ -n "$free20" ] || e2e_skip "no /20 of 198.18.0.0/15 is free on this host"
+e2e_log "schema: $free20"
+
 # Its configuration goes on the state mount (a private directory), chosen with
-# `docker plugin set ... args`: our instance, a schema in 198.18.0.0/16.
+# `docker plugin set ... args`: our instance, a schema in $free20.
 mkdir -p "$E2E_D/pstate" /run/netns
 chmod 0700 "$E2E_D/pstate"
 cat >"$E2E_D/pstate/netcraved.json" <<EOF
@@ -34,7 +48,7 @@ cat >"$E2E_D/pstate/netcraved.json" <<EOF
 	"instance": "$E2E_INSTANCE",
 	"log_level": "debug",
 	"paths": {
-		"run_dir": "/run/netcrave",
+		"run_dir": "/mnt/propagated",
 		"state_dir": "/var/lib/netcrave",
 		"plugin_socket": "/run/docker/plugins/netcrave.sock"
 	},
@@ -42,14 +56,14 @@ cat >"$E2E_D/pstate/netcraved.json" <<EOF
 	"follower": { "docker_socket": null },
 	"network": { "vrf_backend": "netns" },
 	"default_tag": "web",
-	"scopes": [ { "name": "e2e", "ipv4_network": "198.18.0.0/16", "scopes": [
-	  { "name": "web", "ipv4_network": "198.18.64.0/20", "ipv4_prefix_length": 24,
-	    "tags": ["web"] } ] } ]
+	"scopes": [ { "name": "web", "ipv4_network": "$free20",
+	  "ipv4_prefix_length": 24, "tags": ["web"] } ]
 }
 EOF
 
 # Whatever happens: leave the swarm and drop the plugin while dockerd lives.
-e2e_at_cleanup 'timeout 20 "$E2E_DOCKER" -H "unix://$E2E_D/docker.sock" service rm e2esvc >/dev/null 2>&1
+e2e_at_cleanup 'timeout 20 "$E2E_DOCKER" -H "unix://$E2E_D/docker.sock" volume rm -f e2evol >/dev/null 2>&1
+timeout 20 "$E2E_DOCKER" -H "unix://$E2E_D/docker.sock" service rm e2esvc >/dev/null 2>&1
 timeout 20 "$E2E_DOCKER" -H "unix://$E2E_D/docker.sock" rm -f e2eone >/dev/null 2>&1
 timeout 20 "$E2E_DOCKER" -H "unix://$E2E_D/docker.sock" network rm "$NET" >/dev/null 2>&1
 timeout 20 "$E2E_DOCKER" -H "unix://$E2E_D/docker.sock" swarm leave --force >/dev/null 2>&1
@@ -74,6 +88,20 @@ e2e_expect_contains "$(dk plugin ls --format '{{.Name}} {{.Enabled}}')" \
 e2e_wait 10 grep -q "plugin: listening on /run/docker/plugins/netcrave.sock" \
     "$E2E_D/dockerd.log" || { e2e_show_log dockerd "$E2E_D/dockerd.log";
     e2e_fail "netcraved in the plugin did not log its socket"; }
+
+# ---------------------------------------------------------------- a volume
+# The VolumeDriver inside the plugin: a FUSE mount (/dev/fuse) under the
+# propagatedMount, which dockerd sees through the plugin's rootfs.
+out=$(dk volume create -d "$PNAME" e2evol 2>&1) || e2e_fail "volume create: $out"
+if ! dk run --rm -v e2evol:/data local/busybox sh -c 'echo swarmvol > /data/f'; then
+	grep 'netcraved:' "$E2E_D/dockerd.log" | grep -v http_conn | tail -n 20 >&2
+	e2e_fail "a container could not write to the plugin's volume"
+fi
+r=$(dk run --rm -v e2evol:/data local/busybox sh -c 'cat /data/f; grep " /data " /proc/mounts' 2>&1)
+e2e_expect_contains "$r" swarmvol "the volume read back by another container"
+e2e_expect_contains "$r" fuse "the volume's mount in the container"
+dk volume rm e2evol >/dev/null || e2e_fail "volume rm e2evol"
+e2e_log "volume through the plugin: written, read back, removed"
 
 # ---------------------------------------------------------------- the swarm
 if ! out=$(dk swarm init --advertise-addr 127.0.0.1 2>&1); then
@@ -102,10 +130,9 @@ scope=$(dk network inspect -f '{{.Scope}}' "$NET")
 [ "$scope" = swarm ] || e2e_fail "network $NET has scope $scope, not swarm"
 subnet=$(dk network inspect -f '{{(index .IPAM.Config 0).Subnet}}' "$NET")
 e2e_log "network $NET: scope $scope, subnet $subnet"
-case "$subnet" in
-198.18.6[4-9].*/24|198.18.7[0-9].*/24) ;;
-*) e2e_fail "subnet $subnet is not from the schema's web scope 198.18.64.0/20" ;;
-esac
+in_free20() { python3 -c 'import ipaddress, sys
+sys.exit(0 if ipaddress.ip_network(sys.argv[1]).subnet_of(ipaddress.ip_network(sys.argv[2])) else 1)' "$1" "$free20"; }
+in_free20 "$subnet" || e2e_fail "subnet $subnet is not from the schema's web scope $free20"
 
 # ---------------------------------------------------------------- a task, a container
 # The service's task: its address is the manager's allocation from netcrave's
@@ -194,7 +221,7 @@ e2e_log "plugin disable/rm: nothing of the plugin runs"
 # given the plugin's configuration with the host's view of its paths, removes
 # the rest: then nothing is left.
 [ -e "/run/netns/$ns" ] || e2e_fail "routing namespace $ns went with the plugin (expected to stay)"
-sed -e "s|\"/run/netcrave\"|\"$E2E_D/prun\"|" \
+sed -e "s|\"/mnt/propagated\"|\"$E2E_D/prun\"|" \
     -e "s|\"/var/lib/netcrave\"|\"$E2E_D/pstate\"|" \
     -e "s|\"/run/docker/plugins/netcrave.sock\"|\"$E2E_D/prun/netcrave.sock\"|" \
     "$E2E_D/pstate/netcraved.json" >"$E2E_D/host.json"
