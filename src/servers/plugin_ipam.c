@@ -9,8 +9,8 @@
  * both go to this one daemon, so an explicit pool equal to a pool asked for in
  * the global space is granted again as a twin: a PoolID of its own with
  * addresses of its own, the prefix claimed in the scope while any twin holds it.
- * (A local network asking for exactly a swarm network's subnet gets a twin too;
- * its CreateNetwork then fails, as the prefix is routed already.) */
+ * (A second swarm network whose --subnet names a swarm pool gets a twin too;
+ * NetworkDriver.AllocateNetwork refuses that network.) */
 #include "config.h"
 
 #include <sys/queue.h>

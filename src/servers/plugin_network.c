@@ -45,6 +45,7 @@
 #define NET_KIND_NETWORK	"net.network"
 #define NET_KIND_ENDPOINT	"net.endpoint"
 #define NET_KIND_UPLINK		"net.uplink"	/* key "0": {"index": N} */
+#define NET_KIND_SWARM		"net.swarm"	/* AllocateNetwork: ID -> pools */
 #define NET_GENERIC		"com.docker.network.generic"
 #define NET_TAG_OPTION		"netcrave.tag"
 #define NET_IFNAMSIZ		16
@@ -53,6 +54,15 @@
 TAILQ_HEAD(net_network_list, net_network);
 TAILQ_HEAD(net_endpoint_list, net_endpoint);
 TAILQ_HEAD(net_vrf_list, vrf);
+
+/* A swarm network a manager allocated here (AllocateNetwork), by its pools. */
+struct net_swarm {
+	char			*id;
+	struct prefix		 pool4, pool6;
+	int			 has4, has6;
+	TAILQ_ENTRY(net_swarm)	 entry;
+};
+TAILQ_HEAD(net_swarm_list, net_swarm);
 
 static struct {
 	struct store		*store;
@@ -93,7 +103,8 @@ static struct {
 	int			 vrf_want;	/* network.vrf_backend */
 	struct vrf_env		 venv;		/* the VRFs' shared part */
 	struct net_vrf_list	 vrfs;		/* one per tag with networks */
-} net = { .rns = -1, .dns = -1 };
+	struct net_swarm_list	 swarm;		/* allocated swarm networks */
+} net = { .rns = -1, .dns = -1, .swarm = TAILQ_HEAD_INITIALIZER(net.swarm) };
 
 static int	net_unavailable(struct http_request *);
 static void	(*net_change_hook)(void);	/* dns3: gateway listeners */
@@ -697,22 +708,84 @@ out:
 	json_free(doc);
 }
 
+/* A swarm network's record: its pools. */
+static char *
+net_swarm_record(const struct net_swarm *w)
+{
+	yajl_gen	g;
+
+	g = json_gen_new();
+	yajl_gen_map_open(g);
+	net_gen_prefix(g, "pool4", w->has4, &w->pool4);
+	net_gen_prefix(g, "pool6", w->has6, &w->pool6);
+	yajl_gen_map_close(g);
+	return (net_gen_text(g));
+}
+
+static struct net_swarm *
+net_swarm_find(const char *id)
+{
+	struct net_swarm	*w;
+
+	TAILQ_FOREACH(w, &net.swarm, entry)
+		if (strcmp(w->id, id) == 0)
+			return (w);
+	return (NULL);
+}
+
+static void
+net_swarm_free(struct net_swarm *w)
+{
+	free(w->id);
+	free(w);
+}
+
+/* Another swarm network whose pools overlap spec's, or NULL. */
+static struct net_swarm *
+net_swarm_overlap(const char *id, const struct net_spec *spec)
+{
+	struct net_swarm	*w;
+
+	TAILQ_FOREACH(w, &net.swarm, entry) {
+		if (strcmp(w->id, id) == 0)
+			continue;
+		if ((spec->has4 && w->has4 && prefix_overlaps(&spec->pool4,
+		    &w->pool4)) || (spec->has6 && w->has6 &&
+		    prefix_overlaps(&spec->pool6, &w->pool6)))
+			return (w);
+	}
+	return (NULL);
+}
+
+static void
+net_undo_swarm(struct plugin_pending *p)
+{
+	struct net_swarm	*w = p->arg;
+
+	TAILQ_REMOVE(&net.swarm, w, entry);
+	net_swarm_free(w);
+}
+
 /*
  * NetworkDriver.AllocateNetwork: a swarm manager allocates a swarm network
  * (global scope only).  Nothing is built here: every node's CreateNetwork does
- * that.  The pool must be netcrave's, so a wrong --ipam-driver fails at `docker
- * network create` rather than in every task; the tag chosen here is handed back
- * as an option, which swarm passes to every node's CreateNetwork, so all nodes
- * agree on it.
+ * that.  The pool must be netcrave's, so a wrong --ipam-driver fails the
+ * allocation with netcrave's words; and no other swarm network's, because the
+ * IPAM driver cannot tell a node's request for the manager's pool (which it
+ * grants as a twin) from a second network's --subnet naming it.  The tag
+ * chosen here is handed back as an option, which swarm passes to every node's
+ * CreateNetwork, so all nodes agree on it.
  */
 void
 plugin_network_allocate(struct http_request *req, void *arg)
 {
-	struct json	*doc;
-	struct net_spec	 spec;
-	yajl_gen	 g;
-	const char	*id;
-	char		*reply;
+	struct json		*doc;
+	struct net_spec		 spec;
+	struct net_swarm	*w;
+	struct plugin_pending	*p;
+	yajl_gen		 g;
+	const char		*id;
+	char			*reply, *record, buf[PREFIX_STRLEN];
 
 	if (plugin_body(req, &doc) == -1)
 		return;
@@ -723,6 +796,12 @@ plugin_network_allocate(struct http_request *req, void *arg)
 	}
 	if (net_spec_read(req, doc, &spec) == -1)
 		goto out;
+	if ((w = net_swarm_overlap(id, &spec)) != NULL) {
+		plugin_fail(req, 409, "pool %s overlaps swarm network %.12s's: "
+		    "choose another --subnet", prefix_format(spec.has4 ?
+		    &spec.pool4 : &spec.pool6, 1, buf, sizeof buf), w->id);
+		goto out;
+	}
 	g = json_gen_new();
 	yajl_gen_map_open(g);
 	json_gen_key(g, "Options");
@@ -732,28 +811,56 @@ plugin_network_allocate(struct http_request *req, void *arg)
 	yajl_gen_map_close(g);
 	reply = net_gen_text(g);
 	log_info("network: allocated swarm network %.12s, tag %s", id, spec.tag);
-	plugin_reply_json(req, reply);
+	if ((w = net_swarm_find(id)) != NULL) {
+		/* Allocated again (a manager's restart): same network. */
+		plugin_reply_json(req, reply);
+		free(reply);
+		goto out;
+	}
+	w = xcalloc(1, sizeof *w);
+	w->id = xstrdup(id);
+	w->has4 = spec.has4;
+	w->pool4 = spec.pool4;
+	w->has6 = spec.has6;
+	w->pool6 = spec.pool6;
+	TAILQ_INSERT_TAIL(&net.swarm, w, entry);
+	p = net_pending_new(req, reply);
+	p->undo = net_undo_swarm;
+	p->arg = w;
+	record = net_swarm_record(w);
+	store_put(net.store, NET_KIND_SWARM, w->id, record, strlen(record),
+	    plugin_pending_done, p);
+	free(record);
 	free(reply);
 out:
 	json_free(doc);
 }
 
-/* NetworkDriver.FreeNetwork: AllocateNetwork kept nothing, so nothing to free. */
+/* NetworkDriver.FreeNetwork: forget the swarm network's pools; idempotent. */
 void
 plugin_network_free(struct http_request *req, void *arg)
 {
-	struct json	*doc;
-	const char	*id;
+	struct json		*doc;
+	struct net_swarm	*w;
+	const char		*id;
 
 	if (plugin_body(req, &doc) == -1)
 		return;
 	if (doc == NULL || (id = json_get_string(doc, "NetworkID")) == NULL ||
-	    *id == '\0')
+	    *id == '\0') {
 		plugin_bad_request(req, "NetworkID is missing");
-	else {
-		log_info("network: freed swarm network %.12s", id);
-		plugin_reply_json(req, "{}");
+		goto out;
 	}
+	log_info("network: freed swarm network %.12s", id);
+	if ((w = net_swarm_find(id)) == NULL) {
+		plugin_reply_json(req, "{}");
+		goto out;
+	}
+	TAILQ_REMOVE(&net.swarm, w, entry);
+	store_del(net.store, NET_KIND_SWARM, w->id, plugin_pending_done,
+	    net_pending_new(req, "{}"));
+	net_swarm_free(w);
+out:
 	json_free(doc);
 }
 
@@ -1207,6 +1314,29 @@ net_load_uplink(const struct server_record *r)
 	}
 	if (json_number_int64(json_get(doc, "index"), 1, 254, &n) == 0)
 		net.uplink_index = (int)n;
+	json_free(doc);
+}
+
+/* A swarm network's record (AllocateNetwork) into the list. */
+static void
+net_load_swarm(const struct server_record *r)
+{
+	struct json		*doc;
+	struct json_error	 jerr;
+	struct net_swarm	*w;
+	const char		*s4, *s6;
+
+	if ((doc = json_parse(r->value, r->len, 0, &jerr)) == NULL) {
+		log_warnx("network: record %s: %s", r->key, jerr.message);
+		return;
+	}
+	w = xcalloc(1, sizeof *w);
+	w->id = xstrdup(r->key);
+	s4 = json_get_string(doc, "pool4");
+	s6 = json_get_string(doc, "pool6");
+	w->has4 = s4 != NULL && prefix_parse(s4, 1, &w->pool4, NULL, 0) == 0;
+	w->has6 = s6 != NULL && prefix_parse(s6, 1, &w->pool6, NULL, 0) == 0;
+	TAILQ_INSERT_TAIL(&net.swarm, w, entry);
 	json_free(doc);
 }
 
@@ -1683,6 +1813,7 @@ net_init(const struct server_env *env, char *err, size_t errlen)
 	TAILQ_INIT(&net.networks);
 	TAILQ_INIT(&net.remote);
 	TAILQ_INIT(&net.endpoints);
+	TAILQ_INIT(&net.swarm);
 	if (c->cluster_enabled && c->cluster_host_address != NULL)
 		net.host_id = xstrdup(c->cluster_host_address);
 	TAILQ_INIT(&net.vrfs);
@@ -1715,6 +1846,8 @@ net_init(const struct server_env *env, char *err, size_t errlen)
 			net_load_endpoint(&env->records[i]);
 		else if (strcmp(env->records[i].kind, NET_KIND_UPLINK) == 0)
 			net_load_uplink(&env->records[i]);
+		else if (strcmp(env->records[i].kind, NET_KIND_SWARM) == 0)
+			net_load_swarm(&env->records[i]);
 	}
 	/* Other hosts' networks as they come and go (shared stores only). */
 	if (net.host_id != NULL && store_watch(net.store, net_on_change,
@@ -1746,6 +1879,7 @@ net_shutdown(void)
 {
 	struct net_network	*n;
 	struct net_endpoint	*e;
+	struct net_swarm	*w;
 	struct vrf		*v;
 
 	watch_close(net.rwatch);
@@ -1766,6 +1900,10 @@ net_shutdown(void)
 	while ((n = TAILQ_FIRST(&net.remote)) != NULL) {
 		TAILQ_REMOVE(&net.remote, n, entry);
 		net_network_free(n);
+	}
+	while ((w = TAILQ_FIRST(&net.swarm)) != NULL) {
+		TAILQ_REMOVE(&net.swarm, w, entry);
+		net_swarm_free(w);
 	}
 	free(net.host_id);
 	/* VRFs stay in the kernel, like every link: only fds are closed. */

@@ -134,6 +134,18 @@ in_free20() { python3 -c 'import ipaddress, sys
 sys.exit(0 if ipaddress.ip_network(sys.argv[1]).subnet_of(ipaddress.ip_network(sys.argv[2])) else 1)' "$1" "$free20"; }
 in_free20 "$subnet" || e2e_fail "subnet $subnet is not from the schema's web scope $free20"
 
+# A second swarm network naming the first one's subnet: the IPAM driver grants
+# it (it cannot tell it from the node's own request), AllocateNetwork refuses.
+id=$(dk network create -d "$PNAME" --ipam-driver "$PNAME" --subnet "$subnet" \
+    "$NET-dup" 2>&1) || e2e_fail "network create $NET-dup: $id"
+dup_refused() {
+	grep "Failed allocation for network $id" "$E2E_D/dockerd.log" |
+	    grep -q "AllocateNetwork: netcrave: pool $subnet overlaps swarm network"
+}
+e2e_wait 20 dup_refused || e2e_fail "a second swarm network on $subnet was allocated"
+dk network rm "$NET-dup" >/dev/null || e2e_fail "network rm $NET-dup"
+e2e_log "a second swarm network on $subnet: refused"
+
 # ---------------------------------------------------------------- a task, a container
 # The service's task: its address is the manager's allocation from netcrave's
 # pool, built on this node by the plugin's CreateNetwork/Join.

@@ -73,8 +73,26 @@ check "AllocateNetwork: a tag the pool's scope lacks is refused" \
 r=$(plugin_call /NetworkDriver.AllocateNetwork "$body")
 check "AllocateNetwork of a pool outside the schema: 400" \
     contains "$r" "is not from netcrave's address schema: create the network with --ipam-driver"
+# One pool, one swarm network: the IPAM driver grants a node's request for the
+# manager's pool as a twin, and cannot tell it from a second --subnet.
+sw() { printf '{"NetworkID":"%s","Options":{},"IPv4Data":[{"AddressSpace":"netcrave-global","Pool":"%s","Gateway":"%s"}],"IPv6Data":[]}' \
+    "$1" "$pool" "${pool%.*}.1/${pool#*/}"; }
+r=$(plugin_call /NetworkDriver.AllocateNetwork "$(sw sw3)")
+check "AllocateNetwork of another network's pool: 409" \
+    contains "$r" "409 {\"Err\":\"netcrave: pool $pool overlaps swarm network sw1's: choose another --subnet\"}"
+r=$(plugin_call /NetworkDriver.AllocateNetwork "$(sw sw1)")
+check "AllocateNetwork of the same network again (a manager's restart): 200" contains "$r" '200 {"Options"'
+kill -KILL "$NC_PID"; wait "$NC_PID" 2>/dev/null; NC_PID=
+nc_start
+r=$(plugin_call /NetworkDriver.AllocateNetwork "$(sw sw3)")
+check "after kill -9, the pool is still sw1's" contains "$r" "overlaps swarm network sw1's"
 r=$(plugin_call /NetworkDriver.FreeNetwork '{"NetworkID":"sw1"}')
 check "FreeNetwork: 200 {}" contains "$r" '200 {}'
+r=$(plugin_call /NetworkDriver.AllocateNetwork "$(sw sw3)")
+check "once freed, another network may have the pool" contains "$r" '200 {"Options"'
+r=$(plugin_call /NetworkDriver.FreeNetwork '{"NetworkID":"sw3"}')
+r=$(plugin_call /NetworkDriver.FreeNetwork '{"NetworkID":"sw3"}')
+check "FreeNetwork is idempotent" contains "$r" '200 {}'
 
 # plugin.scope global: the driver's networks are swarm networks.
 nc_stop
