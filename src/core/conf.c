@@ -476,6 +476,20 @@ static const struct conf_choice conf_cluster_wireguard[] = {
 	{ "off", CONF_WG_OFF },
 	{ NULL, 0 }
 };
+/*
+ * The plugin's scope as dockerd sees it: "global" makes its networks swarm
+ * networks (dockerd then demands a cluster store unless it is in a swarm).
+ */
+static const struct conf_choice conf_plugin_scopes[] = {
+	{ "local", CONF_PLUGIN_SCOPE_LOCAL },
+	{ "global", CONF_PLUGIN_SCOPE_GLOBAL },
+	{ NULL, 0 }
+};
+static const struct conf_key conf_plugin_keys[] = {
+	{ "scope", CONF_CHOICE, C(plugin_scope), 0, 0, 0, 0, "local",
+	  conf_plugin_scopes, NULL, NULL },
+	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
 
 /* Clustering (issue 10); addresses are vetted by cluster_init. */
 static const struct conf_key conf_cluster_keys[] = {
@@ -569,6 +583,8 @@ static const struct conf_key conf_keys[] = {
 	  conf_ingress_keys },
 	{ "network", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL,
 	  conf_network_keys },
+	{ "plugin", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL,
+	  conf_plugin_keys },
 	{ "cluster", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL,
 	  conf_cluster_keys },
 	{ "acme", CONF_SECTION, 0, 0, 0, 0, 0, NULL, NULL, NULL, conf_acme_keys },

@@ -195,6 +195,9 @@ struct conf {
 	/* The NetworkDriver's kernel side. */
 	int		 network_vrf_backend;	/* enum vrf_kind: auto, l3mdev, netns */
 
+	/* The plugin as dockerd sees it (swarm: a managed plugin, issue 10). */
+	int		 plugin_scope;		/* CONF_PLUGIN_SCOPE_LOCAL, _GLOBAL */
+
 	/* Clustering (issue 10): FRR/BGP between hosts (src/route/cluster.c). */
 	int		 cluster_enabled;	/* off: networks stay host-local */
 	unsigned int	 cluster_asn;		/* iBGP: every host the same ASN */
@@ -249,6 +252,9 @@ struct conf	*conf_parse(const char *name, const char *text, size_t len,
 void		 conf_free(struct conf *);
 /* Print the normalised configuration (every key, defaults filled in) as JSON. */
 void		 conf_print(const struct conf *, FILE *);
+
+#define CONF_PLUGIN_SCOPE_LOCAL	0
+#define CONF_PLUGIN_SCOPE_GLOBAL	1
 
 #define CONF_ACME_DNS01	0
 #define CONF_ACME_HTTP01	1

@@ -2,6 +2,7 @@
  * rtnetlink answers in microseconds, and a handler's reply must wait for it. */
 #include "config.h"
 
+#include <sys/mount.h>
 #include <sys/socket.h>
 
 #include <net/if.h>
@@ -479,7 +480,20 @@ link_sysctl(int nsfd, const char *key, const char *value)
 	snprintf(path, sizeof path, "/proc/sys/%s", key);
 	if (netns_enter(nsfd) == -1)
 		return (-1);
-	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) != -1) {
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	/*
+	 * In a container (a Docker managed plugin) the runtime binds /proc/sys
+	 * read-only.  The net.* keys are per namespace, and only ours are
+	 * written, so make it writable in our own mount namespace (with
+	 * CAP_SYS_ADMIN) rather than leave forwarding off.
+	 */
+	if (fd == -1 && errno == EROFS && mount("", "/proc/sys", NULL,
+	    MS_REMOUNT | MS_BIND, NULL) == 0) {
+		log_info("link: /proc/sys was read-only (a container): "
+		    "remounted read-write in netcraved's mount namespace");
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+	}
+	if (fd != -1) {
 		if (write(fd, value, strlen(value)) == (ssize_t)strlen(value))
 			rc = 0;
 		close(fd);

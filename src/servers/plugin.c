@@ -1,7 +1,7 @@
 /* plugin.c: the Docker plugin API (NetworkDriver, IpamDriver, VolumeDriver) on the
- * plugin socket.  Every Docker endpoint has a row in plugin_routes; a method whose
- * capability has not been built yet answers 501 with netcrave's own words, so a user
- * sees them through `docker`, never a silent success. */
+ * plugin socket.  Every Docker endpoint has a row in plugin_routes; failures answer
+ * with netcrave's own words, so a user sees them through `docker`, never a silent
+ * success. */
 #include "config.h"
 
 #include <stdarg.h>
@@ -28,12 +28,12 @@
 
 static struct http_server	*plugin_http;
 static char			*plugin_socket_path;
+static int			 plugin_scope;	/* plugin.scope */
 
 static void	plugin_activate(struct http_request *, void *);
 static void	plugin_network_capabilities(struct http_request *, void *);
 static void	plugin_ipam_capabilities(struct http_request *, void *);
 static void	plugin_volume_capabilities(struct http_request *, void *);
-static void	plugin_not_implemented(struct http_request *, void *);
 
 #define PLUGIN_ROUTE(path, fn)	{ "POST", path, 0, fn, NULL, NULL }
 
@@ -44,10 +44,12 @@ const struct http_route plugin_routes[] = {
 	PLUGIN_ROUTE("/NetworkDriver.GetCapabilities", plugin_network_capabilities),
 	PLUGIN_ROUTE("/NetworkDriver.CreateNetwork",
 	    plugin_network_create),
-	PLUGIN_ROUTE("/NetworkDriver.AllocateNetwork", plugin_not_implemented),
+	PLUGIN_ROUTE("/NetworkDriver.AllocateNetwork",
+	    plugin_network_allocate),
 	PLUGIN_ROUTE("/NetworkDriver.DeleteNetwork",
 	    plugin_network_delete),
-	PLUGIN_ROUTE("/NetworkDriver.FreeNetwork", plugin_not_implemented),
+	PLUGIN_ROUTE("/NetworkDriver.FreeNetwork",
+	    plugin_network_free),
 	PLUGIN_ROUTE("/NetworkDriver.CreateEndpoint",
 	    plugin_network_create_endpoint),
 	PLUGIN_ROUTE("/NetworkDriver.EndpointOperInfo",
@@ -216,19 +218,23 @@ plugin_activate(struct http_request *req, void *arg)
 }
 
 /*
- * NetworkDriver.GetCapabilities: Scope stays local (dockerd keeps no cluster
- * store for us; each host's netcraved shares ours); with clustering on, the
- * containers reach each other across hosts, so connectivity is global.
+ * NetworkDriver.GetCapabilities.  Scope is plugin.scope: "local" by default
+ * (dockerd keeps no cluster store for us; each host's netcraved shares ours);
+ * "global" when netcrave runs as a managed plugin in a swarm, so its networks
+ * are swarm networks (and dockerd without a swarm would demand a cluster
+ * store).  With clustering on, containers reach each other across hosts, so
+ * connectivity is global.
  */
 static void
 plugin_network_capabilities(struct http_request *req, void *arg)
 {
-	if (cluster_is_enabled())
-		plugin_reply_fixed(req, "{\"Scope\":\"local\","
-		    "\"ConnectivityScope\":\"global\"}");
-	else
-		plugin_reply_fixed(req, "{\"Scope\":\"local\","
-		    "\"ConnectivityScope\":\"local\"}");
+	char	 reply[128];
+
+	(void)snprintf(reply, sizeof reply, "{\"Scope\":\"%s\","
+	    "\"ConnectivityScope\":\"%s\"}", plugin_scope ==
+	    CONF_PLUGIN_SCOPE_GLOBAL ? "global" : "local",
+	    cluster_is_enabled() ? "global" : "local");
+	plugin_reply_fixed(req, reply);
 }
 
 /* IpamDriver.GetCapabilities: no MAC address needed, no replay on restart. */
@@ -244,20 +250,6 @@ static void
 plugin_volume_capabilities(struct http_request *req, void *arg)
 {
 	plugin_reply_fixed(req, "{\"Capabilities\":{\"Scope\":\"local\"}}");
-}
-
-/* A Docker method whose capability is not built yet: say so, with 501. */
-static void
-plugin_not_implemented(struct http_request *req, void *arg)
-{
-	char	*msg;
-
-	if (plugin_body(req, NULL) == -1)
-		return;
-	xasprintf(&msg, "%s is not implemented yet", plugin_method(req));
-	log_warnx("plugin: %s", msg);
-	plugin_error(req, 501, msg, NULL);
-	free(msg);
 }
 
 /* Listen on the plugin socket: mode 0600, only root (dockerd) may speak to it. */
@@ -279,6 +271,7 @@ plugin_init(const struct server_env *env, char *err, size_t errlen)
 		return (-1);
 	}
 	plugin_socket_path = xstrdup(env->conf->plugin_socket);
+	plugin_scope = env->conf->plugin_scope;
 	log_info("plugin: listening on %s (driver name \"%s\")",
 	    plugin_socket_path, env->conf->instance);
 	return (0);
@@ -293,6 +286,12 @@ plugin_reload(const struct conf *old, const struct conf *new, char *err,
 
 	server_http_limits(new, &limits);
 	http_server_set_limits(plugin_http, &limits);
+	/* dockerd asks again only when it loads the plugin. */
+	if (new->plugin_scope != plugin_scope)
+		log_info("plugin: scope now %s; dockerd sees it once it reloads "
+		    "the plugin", new->plugin_scope == CONF_PLUGIN_SCOPE_GLOBAL ?
+		    "global" : "local");
+	plugin_scope = new->plugin_scope;
 	return (0);
 }
 

@@ -1,7 +1,16 @@
 /* plugin_ipam.c: Docker's IpamDriver: pools handed out from the address schema by
  * tag (or an explicit --subnet inside a scope), addresses from those pools; every
  * allocation is durable in the store before Docker hears of it.  Also the "ipam"
- * server entry, which builds the schema at start and reloads pools from the store. */
+ * server entry, which builds the schema at start and reloads pools from the store.
+ *
+ * Swarm: a manager allocates a swarm network's pool and every address in it, and
+ * each node's dockerd then asks for that same pool (explicitly, in the local
+ * space) and those same addresses again to build its part.  On a manager node
+ * both go to this one daemon, so an explicit pool equal to a pool asked for in
+ * the global space is granted again as a twin: a PoolID of its own with
+ * addresses of its own, the prefix claimed in the scope while any twin holds it.
+ * (A second swarm network whose --subnet names a swarm pool gets a twin too;
+ * NetworkDriver.AllocateNetwork refuses that network.) */
 #include "config.h"
 
 #include <sys/queue.h>
@@ -57,6 +66,7 @@ struct ipam_pool_entry {
 	struct prefix		 prefix;
 	struct ipam_pool	*pool;		/* every address of the prefix */
 	struct ipam_pool	*range;		/* next-free addresses: --ip-range, or NULL */
+	int			 global;	/* asked for in the global space */
 	TAILQ_ENTRY(ipam_pool_entry) entry;
 };
 TAILQ_HEAD(ipam_pool_list, ipam_pool_entry);
@@ -119,6 +129,38 @@ ipam_pool_find(const char *id)
 	return (NULL);
 }
 
+/* Another pool of the same prefix (a swarm twin, see above), or NULL. */
+static struct ipam_pool_entry *
+ipam_pool_twin(const struct ipam_pool_entry *p)
+{
+	struct ipam_pool_entry	*t;
+
+	TAILQ_FOREACH(t, &ipam.pools, entry)
+		if (t != p && prefix_equal(&t->prefix, &p->prefix))
+			return (t);
+	return (NULL);
+}
+
+/*
+ * Unlink a pool; its prefix goes back to the scope (and, unless from_store, its
+ * claim from the store) only when no twin still holds it.
+ */
+static void
+ipam_pool_unlink(struct ipam_pool_entry *p, int from_store)
+{
+	char	pbuf[PREFIX_STRLEN];
+
+	TAILQ_REMOVE(&ipam.pools, p, entry);
+	if (ipam_pool_twin(p) != NULL)
+		return;
+	if (p->scope != NULL)
+		ipam_space_release(schema_scope_space(p->scope, p->prefix.family),
+		    &p->prefix);
+	if (from_store)
+		store_del(ipam.store, IPAM_KIND_NET, prefix_format(&p->prefix, 1,
+		    pbuf, sizeof pbuf), NULL, NULL);
+}
+
 /* Free a pool entry (already unlinked). */
 static void
 ipam_pool_entry_free(struct ipam_pool_entry *p)
@@ -154,6 +196,8 @@ ipam_pool_record(const struct ipam_pool_entry *p)
 	json_gen_string(g, "pool", prefix_format(&p->prefix, 1, pbuf, sizeof pbuf));
 	json_gen_string(g, "range", p->range != NULL ? prefix_format(
 	    ipam_pool_prefix(p->range), 1, pbuf, sizeof pbuf) : NULL);
+	if (p->global)
+		json_gen_bool(g, "global", 1);
 	yajl_gen_map_close(g);
 	yajl_gen_get_buf(g, &buf, &len);
 	out = xstrndup((const char *)buf, len);
@@ -199,10 +243,7 @@ ipam_undo_pool(struct plugin_pending *base)
 	struct ipam_pending	*pending = (struct ipam_pending *)base;
 	struct ipam_pool_entry	*p = pending->pool;
 
-	if (p->scope != NULL)
-		ipam_space_release(schema_scope_space(p->scope,
-		    p->prefix.family), &p->prefix);
-	TAILQ_REMOVE(&ipam.pools, p, entry);
+	ipam_pool_unlink(p, 0);
 	ipam_pool_entry_free(p);
 }
 
@@ -559,6 +600,32 @@ ipam_shared_pool_stored(const char *error, void *arg)
 
 static void	ipam_pool_claimed(const char *, void *);
 
+/* The reply a pending RequestPool gives once p is durable. */
+static void
+ipam_pool_reply(struct ipam_pending *pending, struct ipam_pool_entry *p)
+{
+	char	pbuf[PREFIX_STRLEN];
+
+	free(pending->base.reply);
+	xasprintf(&pending->base.reply, "{\"PoolID\":\"%s\",\"Pool\":\"%s\","
+	    "\"Data\":{}}", p->id, prefix_format(&p->prefix, 1, pbuf,
+	    sizeof pbuf));
+	pending->pool = p;
+}
+
+/* Record a pool (its prefix claimed already), then reply. */
+static void
+ipam_pool_store(struct ipam_pending *pending, struct ipam_pool_entry *p)
+{
+	char	*record;
+
+	record = ipam_pool_record(p);
+	store_put(ipam.store, IPAM_KIND_POOL, p->id, record, strlen(record),
+	    pending->shared_key != NULL ? ipam_shared_pool_stored :
+	    plugin_pending_done, pending);
+	free(record);
+}
+
 /*
  * Claim a new pool's prefix with store_insert before recording the pool: with
  * a store shared by several hosts, only one of them gets a prefix.
@@ -568,11 +635,8 @@ ipam_pool_claim_prefix(struct ipam_pending *pending, struct ipam_pool_entry *p)
 {
 	char	pbuf[PREFIX_STRLEN];
 
+	ipam_pool_reply(pending, p);
 	prefix_format(&p->prefix, 1, pbuf, sizeof pbuf);
-	free(pending->base.reply);
-	xasprintf(&pending->base.reply, "{\"PoolID\":\"%s\",\"Pool\":\"%s\","
-	    "\"Data\":{}}", p->id, pbuf);
-	pending->pool = p;
 	store_insert(ipam.store, IPAM_KIND_NET, pbuf, p->id, strlen(p->id),
 	    ipam_pool_claimed, pending);
 }
@@ -589,15 +653,11 @@ ipam_pool_claimed(const char *error, void *arg)
 	struct ipam_pool_entry	*p = pending->pool, *next;
 	struct ipam_space	*space = NULL;
 	struct prefix		 want;
-	char			*record, *msg = NULL, pbuf[PREFIX_STRLEN];
+	char			*msg = NULL, pbuf[PREFIX_STRLEN];
 	int			 code = 409;
 
 	if (error == NULL) {
-		record = ipam_pool_record(p);
-		store_put(ipam.store, IPAM_KIND_POOL, p->id, record,
-		    strlen(record), pending->shared_key != NULL ?
-		    ipam_shared_pool_stored : plugin_pending_done, pending);
-		free(record);
+		ipam_pool_store(pending, p);
 		return;
 	}
 	if (!store_error_exists(error)) {
@@ -613,6 +673,7 @@ ipam_pool_claimed(const char *error, void *arg)
 		log_info("ipam: %s went to another host first; trying the next",
 		    pbuf);
 		next = ipam_pool_entry_new(p->scope, p->scope_path, &want, NULL);
+		next->global = p->global;
 		TAILQ_INSERT_TAIL(&ipam.pools, next, entry);
 		ipam_pool_entry_free(p);
 		ipam_pool_claim_prefix(pending, next);
@@ -643,13 +704,13 @@ plugin_ipam_request_pool(struct http_request *req, void *arg)
 	const struct json	*options;
 	struct schema_scope	*scope = NULL;
 	struct ipam_space	*space;
-	struct ipam_pool_entry	*p;
+	struct ipam_pool_entry	*p, *twin = NULL;
 	struct ipam_pending	*pending;
 	struct prefix		 want, range, *rangep = NULL;
 	struct ipam_shared	*sh;
-	const char		*tag, *pool_text, *range_text, *name;
+	const char		*tag, *pool_text, *range_text, *name, *space_name;
 	char			 perr[160], pbuf[PREFIX_STRLEN], *skey = NULL;
-	int			 v6 = 0, family, explicit;
+	int			 v6 = 0, family, explicit, global;
 	const struct prefix	*scope_prefix;
 
 	if (ipam_not_ready(req))
@@ -670,6 +731,8 @@ plugin_ipam_request_pool(struct http_request *req, void *arg)
 	pool_text = json_get_string(doc, "Pool");
 	range_text = json_get_string(doc, "SubPool");
 	explicit = pool_text != NULL && *pool_text != '\0';
+	space_name = json_get_string(doc, "AddressSpace");
+	global = space_name != NULL && strcmp(space_name, IPAM_SPACE_GLOBAL) == 0;
 
 	if (explicit) {
 		if (prefix_parse(pool_text, 1, &want, perr, sizeof perr) == -1) {
@@ -751,7 +814,11 @@ plugin_ipam_request_pool(struct http_request *req, void *arg)
 			    prefix_format(scope_prefix, 1, pbuf, sizeof pbuf));
 			goto out;
 		}
-		if (ipam_space_claim(space, &want) == -1) {
+		/* A swarm node's own request comes in the local space. */
+		TAILQ_FOREACH(twin, &ipam.pools, entry)
+			if (twin->global && prefix_equal(&twin->prefix, &want))
+				break;
+		if (twin == NULL && ipam_space_claim(space, &want) == -1) {
 			plugin_fail(req, 409, "%s overlaps "
 			    "a network already allocated in scope %s", pool_text,
 			    schema_scope_path(scope));
@@ -767,6 +834,7 @@ plugin_ipam_request_pool(struct http_request *req, void *arg)
 	}
 
 	p = ipam_pool_entry_new(scope, schema_scope_path(scope), &want, rangep);
+	p->global = global;
 	TAILQ_INSERT_TAIL(&ipam.pools, p, entry);
 	pending = ipam_pending_new(req, NULL);
 	pending->base.undo = ipam_undo_pool;
@@ -779,8 +847,16 @@ plugin_ipam_request_pool(struct http_request *req, void *arg)
 			pending->shared_want = want;
 		skey = NULL;
 	}
-	log_info("ipam: pool %s from scope %s%s%s", p->id, p->scope_path,
-	    tag != NULL ? " for tag " : "", tag != NULL ? tag : "");
+	if (twin != NULL) {
+		/* The prefix is claimed already (in the store too): record. */
+		log_info("ipam: pool %s, twin of swarm pool %s", p->id, twin->id);
+		ipam_pool_reply(pending, p);
+		ipam_pool_store(pending, p);
+		goto out;
+	}
+	log_info("ipam: pool %s from scope %s%s%s%s", p->id, p->scope_path,
+	    tag != NULL ? " for tag " : "", tag != NULL ? tag : "",
+	    global ? " (global)" : "");
 	ipam_pool_claim_prefix(pending, p);
 out:
 	free(skey);
@@ -808,7 +884,7 @@ plugin_ipam_release_pool(struct http_request *req, void *arg)
 	struct ipam_pool_entry	*p;
 	struct ipam_shared	*sh;
 	const char		*id;
-	char			 pbuf[PREFIX_STRLEN], *key;
+	char			*key;
 
 	if ((id = ipam_body_pool_id(req, &doc)) == NULL)
 		return;
@@ -849,16 +925,11 @@ plugin_ipam_release_pool(struct http_request *req, void *arg)
 		ipam_shared_free(sh);
 	}
 	log_info("ipam: pool %s released", p->id);
-	TAILQ_REMOVE(&ipam.pools, p, entry);
-	if (p->scope != NULL)
-		ipam_space_release(schema_scope_space(p->scope, p->prefix.family),
-		    &p->prefix);
 	/* The pool record goes first: addresses without it are ignored. */
 	store_del(ipam.store, IPAM_KIND_POOL, p->id, plugin_pending_done,
 	    ipam_pending_new(req, xstrdup("{}")));
-	/* Then the prefix is free for every host again. */
-	store_del(ipam.store, IPAM_KIND_NET, prefix_format(&p->prefix, 1, pbuf,
-	    sizeof pbuf), NULL, NULL);
+	/* Then the prefix is free for every host again (once no twin holds it). */
+	ipam_pool_unlink(p, 1);
 	ipam_pool_entry_free(p);
 	json_free(doc);
 }
@@ -880,9 +951,52 @@ ipam_undo_address(struct plugin_pending *base)
 	}
 }
 
-/* Next free address of a pool, from its --ip-range when it has one. */
+static int	ipam_next_own_address(struct ipam_pool_entry *, struct prefix *);
+
+/* Whether a swarm twin of p holds addr. */
+static int
+ipam_twin_holds(const struct ipam_pool_entry *p, const struct prefix *addr)
+{
+	struct ipam_pool_entry	*t;
+
+	TAILQ_FOREACH(t, &ipam.pools, entry)
+		if (t != p && prefix_equal(&t->prefix, &p->prefix) &&
+		    ipam_pool_is_allocated(t->pool, addr))
+			return (1);
+	return (0);
+}
+
+/*
+ * Next free address of a pool, also free in its swarm twins (a manager asking
+ * for a new task's address must not get one a node holds).  Addresses a twin
+ * holds are taken here while looking, then given back.
+ */
 static int
 ipam_next_address(struct ipam_pool_entry *p, struct prefix *out)
+{
+	struct prefix	*skipped = NULL;
+	size_t		 nskipped = 0, i;
+	int		 rc;
+
+	if (ipam_pool_twin(p) == NULL)
+		return (ipam_next_own_address(p, out));
+	while ((rc = ipam_next_own_address(p, out)) == 0 &&
+	    ipam_twin_holds(p, out)) {
+		skipped = xreallocarray(skipped, nskipped + 1, sizeof *skipped);
+		skipped[nskipped++] = *out;
+	}
+	for (i = 0; i < nskipped; i++) {
+		ipam_pool_release(p->pool, &skipped[i]);
+		if (p->range != NULL)
+			ipam_pool_release(p->range, &skipped[i]);
+	}
+	free(skipped);
+	return (rc);
+}
+
+/* Next free address of a pool, from its --ip-range when it has one. */
+static int
+ipam_next_own_address(struct ipam_pool_entry *p, struct prefix *out)
 {
 	size_t	tries;
 
@@ -1203,10 +1317,14 @@ ipam_load_pool(const char *key, const void *value, size_t len)
 	    range_text != NULL ? &range : NULL);
 	free(p->id);
 	p->id = xstrdup(key);
+	if (json_get_bool(doc, "global", &p->global) == -1)
+		p->global = 0;
 	p->scope = schema_find_containing(ipam.schema, &prefix);
+	/* A swarm twin's prefix is claimed once, by whichever came first. */
 	if (p->scope == NULL || strcmp(schema_scope_path(p->scope),
-	    scope_path) != 0 || ipam_space_claim(schema_scope_space(p->scope,
-	    prefix.family), &prefix) == -1) {
+	    scope_path) != 0 || (ipam_pool_twin(p) == NULL &&
+	    ipam_space_claim(schema_scope_space(p->scope, prefix.family),
+	    &prefix) == -1)) {
 		log_warnx("ipam: pool %s no longer fits scope %s; it stays in use "
 		    "for Docker's existing network", p->id, scope_path);
 		p->scope = NULL;
@@ -1294,10 +1412,7 @@ ipam_on_change(const char *kind, const char *key, const void *value,
 			log_info("ipam: pool %s from another host", key);
 		} else if (value == NULL && p != NULL) {
 			log_info("ipam: pool %s released by another host", key);
-			TAILQ_REMOVE(&ipam.pools, p, entry);
-			if (p->scope != NULL)
-				ipam_space_release(schema_scope_space(p->scope,
-				    p->prefix.family), &p->prefix);
+			ipam_pool_unlink(p, 0);
 			ipam_pool_entry_free(p);
 		}
 	}

@@ -46,6 +46,7 @@
 #define NET_KIND_NETWORK	"net.network"
 #define NET_KIND_ENDPOINT	"net.endpoint"
 #define NET_KIND_UPLINK		"net.uplink"	/* key "0": {"index": N} */
+#define NET_KIND_SWARM		"net.swarm"	/* AllocateNetwork: ID -> pools */
 #define NET_GENERIC		"com.docker.network.generic"
 #define NET_TAG_OPTION		"netcrave.tag"
 #define NET_NAME_OPTION		"netcrave.network"
@@ -55,6 +56,15 @@
 TAILQ_HEAD(net_network_list, net_network);
 TAILQ_HEAD(net_endpoint_list, net_endpoint);
 TAILQ_HEAD(net_vrf_list, vrf);
+
+/* A swarm network a manager allocated here (AllocateNetwork), by its pools. */
+struct net_swarm {
+	char			*id;
+	struct prefix		 pool4, pool6;
+	int			 has4, has6;
+	TAILQ_ENTRY(net_swarm)	 entry;
+};
+TAILQ_HEAD(net_swarm_list, net_swarm);
 
 static struct {
 	struct store		*store;
@@ -96,7 +106,8 @@ static struct {
 	int			 vrf_want;	/* network.vrf_backend */
 	struct vrf_env		 venv;		/* the VRFs' shared part */
 	struct net_vrf_list	 vrfs;		/* one per tag with networks */
-} net = { .rns = -1, .dns = -1 };
+	struct net_swarm_list	 swarm;		/* allocated swarm networks */
+} net = { .rns = -1, .dns = -1, .swarm = TAILQ_HEAD_INITIALIZER(net.swarm) };
 
 static int	net_unavailable(struct http_request *);
 static void	(*net_change_hook)(void);	/* dns3: gateway listeners */
@@ -638,20 +649,82 @@ net_undo_network(struct plugin_pending *p)
 	net_policy_apply();
 }
 
+/* What a network's body says: its pools and gateways, their scope and tag. */
+struct net_spec {
+	struct prefix		 pool4, pool6, gw4, gw6;
+	int			 has4, has6;
+	struct schema_scope	*scope;
+	const char		*tag;	/* -o netcrave.tag or the scope's */
+};
+
+/*
+ * Read the IPAM data and options of a CreateNetwork or AllocateNetwork body into
+ * *spec; answer 400 and return -1 when they are not netcrave's.  The tag option is
+ * under com.docker.network.generic for CreateNetwork, and directly in Options for
+ * AllocateNetwork (swarm's manager passes the -o options as they are).
+ */
+static int
+net_spec_read(struct http_request *req, const struct json *doc,
+    struct net_spec *spec)
+{
+	const struct schema	*schema = plugin_ipam_schema();
+	const struct json	*opts, *generic;
+	const struct prefix	*pool;
+	const char		*opt_tag;
+	char			 buf[PREFIX_STRLEN];
+
+	memset(spec, 0, sizeof *spec);
+	if ((spec->has4 = net_ipam_data(req, doc, "IPv4Data", AF_INET,
+	    &spec->pool4, &spec->gw4)) == -1 || (spec->has6 = net_ipam_data(req,
+	    doc, "IPv6Data", AF_INET6, &spec->pool6, &spec->gw6)) == -1)
+		return (-1);
+	if (!spec->has4 && !spec->has6) {
+		plugin_bad_request(req, "neither IPv4Data nor IPv6Data");
+		return (-1);
+	}
+	pool = spec->has4 ? &spec->pool4 : &spec->pool6;
+	spec->scope = schema != NULL ? schema_find_containing(schema, pool) :
+	    NULL;
+	if (spec->scope == NULL) {
+		plugin_fail(req, 400, "pool %s is not from netcrave's address "
+		    "schema: create the network with --ipam-driver %s",
+		    prefix_format(pool, 1, buf, sizeof buf), net.instance);
+		return (-1);
+	}
+	opts = json_get(doc, "Options");
+	if ((generic = json_get(opts, NET_GENERIC)) != NULL)
+		opt_tag = json_get_string(generic, NET_TAG_OPTION);
+	else
+		opt_tag = json_get_string(opts, NET_TAG_OPTION);
+	if (opt_tag != NULL && !util_strv_has(schema_scope_tags(spec->scope),
+	    opt_tag)) {
+		plugin_fail(req, 400, "-o %s=%s disagrees with the pool %s, "
+		    "which is from scope %s", NET_TAG_OPTION, opt_tag,
+		    prefix_format(pool, 1, buf, sizeof buf),
+		    schema_scope_path(spec->scope));
+		return (-1);
+	}
+	if (opt_tag != NULL)
+		spec->tag = opt_tag;
+	else if (schema_scope_tags(spec->scope) != NULL &&
+	    schema_scope_tags(spec->scope)[0] != NULL)
+		spec->tag = schema_scope_tags(spec->scope)[0];
+	else
+		spec->tag = schema_scope_path(spec->scope);
+	return (0);
+}
+
 /* NetworkDriver.CreateNetwork: a bridge with the gateways, tagged from the pool. */
 void
 plugin_network_create(struct http_request *req, void *arg)
 {
-	const struct schema	*schema = plugin_ipam_schema();
-	struct schema_scope	*scope;
 	struct json		*doc;
-	const struct json	*generic;
 	struct net_network	*n;
+	struct net_spec		 spec;
 	struct plugin_pending	*p;
-	struct prefix		 pool4, pool6, gw4, gw6;
-	const char		*id, *opt_tag, *opt_name;
+	const struct json	*generic;
+	const char		*id, *opt_name;
 	char			*record, err[256], buf[PREFIX_STRLEN], name[256];
-	int			 has4, has6;
 
 	if (plugin_body(req, &doc) == -1)
 		return;
@@ -664,49 +737,25 @@ plugin_network_create(struct http_request *req, void *arg)
 		plugin_reply_json(req, "{}");
 		goto out;
 	}
-	if ((has4 = net_ipam_data(req, doc, "IPv4Data", AF_INET, &pool4,
-	    &gw4)) == -1 || (has6 = net_ipam_data(req, doc, "IPv6Data",
-	    AF_INET6, &pool6, &gw6)) == -1)
+	if (net_spec_read(req, doc, &spec) == -1)
 		goto out;
-	if (!has4 && !has6) {
-		plugin_bad_request(req, "neither IPv4Data nor IPv6Data");
-		goto out;
-	}
-	scope = schema != NULL ? schema_find_containing(schema,
-	    has4 ? &pool4 : &pool6) : NULL;
-	if (scope == NULL) {
-		plugin_fail(req, 400, "pool %s is not from netcrave's address "
-		    "schema: create the network with --ipam-driver %s",
-		    prefix_format(has4 ? &pool4 : &pool6, 1, buf, sizeof buf),
-		    net.instance);
-		goto out;
-	}
-	opt_tag = NULL;
-	if ((generic = json_get(json_get(doc, "Options"), NET_GENERIC)) != NULL)
-		opt_tag = json_get_string(generic, NET_TAG_OPTION);
-	if (opt_tag != NULL && !util_strv_has(schema_scope_tags(scope),
-	    opt_tag)) {
-		plugin_fail(req, 400, "-o %s=%s disagrees with the pool %s, "
-		    "which is from scope %s", NET_TAG_OPTION, opt_tag,
-		    prefix_format(has4 ? &pool4 : &pool6, 1, buf, sizeof buf),
-		    schema_scope_path(scope));
-		goto out;
-	}
 	/*
 	 * A pool the IPAM driver handed out under a name spanning the cluster
 	 * makes this network that name's member here; -o netcrave.network,
 	 * when given, must name the same.
 	 */
+	generic = json_get(json_get(doc, "Options"), NET_GENERIC);
 	opt_name = generic != NULL ? json_get_string(generic, NET_NAME_OPTION) :
 	    NULL;
-	if (!has4 || plugin_ipam_shared_name(&pool4, name, sizeof name) == -1)
+	if (!spec.has4 || plugin_ipam_shared_name(&spec.pool4, name,
+	    sizeof name) == -1)
 		name[0] = '\0';
 	if (opt_name != NULL && *opt_name != '\0' && strcmp(opt_name, name) !=
 	    0) {
 		plugin_fail(req, 400, "-o %s=%s: the IPv4 pool %s %s%s; create "
 		    "the network with --ipam-opt %s=%s too", NET_NAME_OPTION,
-		    opt_name, prefix_format(has4 ? &pool4 : &pool6, 1, buf,
-		    sizeof buf), name[0] != '\0' ? "belongs to network " :
+		    opt_name, prefix_format(spec.has4 ? &spec.pool4 : &spec.pool6,
+		    1, buf, sizeof buf), name[0] != '\0' ? "belongs to network " :
 		    "is not a named pool", name, NET_NAME_OPTION, opt_name);
 		goto out;
 	}
@@ -719,24 +768,18 @@ plugin_network_create(struct http_request *req, void *arg)
 	n->id = xstrdup(id);
 	if (name[0] != '\0')
 		n->name = xstrdup(name);
-	if (opt_tag != NULL)
-		n->tag = xstrdup(opt_tag);
-	else if (schema_scope_tags(scope) != NULL &&
-	    schema_scope_tags(scope)[0] != NULL)
-		n->tag = xstrdup(schema_scope_tags(scope)[0]);
-	else
-		n->tag = xstrdup(schema_scope_path(scope));
-	n->egress = util_strv_copy(schema_scope_egress(scope));
-	n->ingress = util_strv_copy(schema_scope_ingress(scope));
-	n->has4 = has4;
-	n->has6 = has6;
-	if (has4) {
-		n->gw4 = gw4;
-		n->pool4 = pool4;
+	n->tag = xstrdup(spec.tag);
+	n->egress = util_strv_copy(schema_scope_egress(spec.scope));
+	n->ingress = util_strv_copy(schema_scope_ingress(spec.scope));
+	n->has4 = spec.has4;
+	n->has6 = spec.has6;
+	if (spec.has4) {
+		n->gw4 = spec.gw4;
+		n->pool4 = spec.pool4;
 	}
-	if (has6) {
-		n->gw6 = gw6;
-		n->pool6 = pool6;
+	if (spec.has6) {
+		n->gw6 = spec.gw6;
+		n->pool6 = spec.pool6;
 	}
 	net_link_name(n->bridge, sizeof n->bridge, 'b', id);
 	TAILQ_INSERT_TAIL(&net.networks, n, entry);
@@ -759,6 +802,162 @@ plugin_network_create(struct http_request *req, void *arg)
 	store_put(net.store, NET_KIND_NETWORK, n->id, record, strlen(record),
 	    plugin_pending_done, p);
 	free(record);
+out:
+	json_free(doc);
+}
+
+/* A swarm network's record: its pools. */
+static char *
+net_swarm_record(const struct net_swarm *w)
+{
+	yajl_gen	g;
+
+	g = json_gen_new();
+	yajl_gen_map_open(g);
+	net_gen_prefix(g, "pool4", w->has4, &w->pool4);
+	net_gen_prefix(g, "pool6", w->has6, &w->pool6);
+	yajl_gen_map_close(g);
+	return (net_gen_text(g));
+}
+
+static struct net_swarm *
+net_swarm_find(const char *id)
+{
+	struct net_swarm	*w;
+
+	TAILQ_FOREACH(w, &net.swarm, entry)
+		if (strcmp(w->id, id) == 0)
+			return (w);
+	return (NULL);
+}
+
+static void
+net_swarm_free(struct net_swarm *w)
+{
+	free(w->id);
+	free(w);
+}
+
+/* Another swarm network whose pools overlap spec's, or NULL. */
+static struct net_swarm *
+net_swarm_overlap(const char *id, const struct net_spec *spec)
+{
+	struct net_swarm	*w;
+
+	TAILQ_FOREACH(w, &net.swarm, entry) {
+		if (strcmp(w->id, id) == 0)
+			continue;
+		if ((spec->has4 && w->has4 && prefix_overlaps(&spec->pool4,
+		    &w->pool4)) || (spec->has6 && w->has6 &&
+		    prefix_overlaps(&spec->pool6, &w->pool6)))
+			return (w);
+	}
+	return (NULL);
+}
+
+static void
+net_undo_swarm(struct plugin_pending *p)
+{
+	struct net_swarm	*w = p->arg;
+
+	TAILQ_REMOVE(&net.swarm, w, entry);
+	net_swarm_free(w);
+}
+
+/*
+ * NetworkDriver.AllocateNetwork: a swarm manager allocates a swarm network
+ * (global scope only).  Nothing is built here: every node's CreateNetwork does
+ * that.  The pool must be netcrave's, so a wrong --ipam-driver fails the
+ * allocation with netcrave's words; and no other swarm network's, because the
+ * IPAM driver cannot tell a node's request for the manager's pool (which it
+ * grants as a twin) from a second network's --subnet naming it.  The tag
+ * chosen here is handed back as an option, which swarm passes to every node's
+ * CreateNetwork, so all nodes agree on it.
+ */
+void
+plugin_network_allocate(struct http_request *req, void *arg)
+{
+	struct json		*doc;
+	struct net_spec		 spec;
+	struct net_swarm	*w;
+	struct plugin_pending	*p;
+	yajl_gen		 g;
+	const char		*id;
+	char			*reply, *record, buf[PREFIX_STRLEN];
+
+	if (plugin_body(req, &doc) == -1)
+		return;
+	if (doc == NULL || (id = json_get_string(doc, "NetworkID")) == NULL ||
+	    *id == '\0') {
+		plugin_bad_request(req, "NetworkID is missing");
+		goto out;
+	}
+	if (net_spec_read(req, doc, &spec) == -1)
+		goto out;
+	if ((w = net_swarm_overlap(id, &spec)) != NULL) {
+		plugin_fail(req, 409, "pool %s overlaps swarm network %.12s's: "
+		    "choose another --subnet", prefix_format(spec.has4 ?
+		    &spec.pool4 : &spec.pool6, 1, buf, sizeof buf), w->id);
+		goto out;
+	}
+	g = json_gen_new();
+	yajl_gen_map_open(g);
+	json_gen_key(g, "Options");
+	yajl_gen_map_open(g);
+	json_gen_string(g, NET_TAG_OPTION, spec.tag);
+	yajl_gen_map_close(g);
+	yajl_gen_map_close(g);
+	reply = net_gen_text(g);
+	log_info("network: allocated swarm network %.12s, tag %s", id, spec.tag);
+	if ((w = net_swarm_find(id)) != NULL) {
+		/* Allocated again (a manager's restart): same network. */
+		plugin_reply_json(req, reply);
+		free(reply);
+		goto out;
+	}
+	w = xcalloc(1, sizeof *w);
+	w->id = xstrdup(id);
+	w->has4 = spec.has4;
+	w->pool4 = spec.pool4;
+	w->has6 = spec.has6;
+	w->pool6 = spec.pool6;
+	TAILQ_INSERT_TAIL(&net.swarm, w, entry);
+	p = net_pending_new(req, reply);
+	p->undo = net_undo_swarm;
+	p->arg = w;
+	record = net_swarm_record(w);
+	store_put(net.store, NET_KIND_SWARM, w->id, record, strlen(record),
+	    plugin_pending_done, p);
+	free(record);
+	free(reply);
+out:
+	json_free(doc);
+}
+
+/* NetworkDriver.FreeNetwork: forget the swarm network's pools; idempotent. */
+void
+plugin_network_free(struct http_request *req, void *arg)
+{
+	struct json		*doc;
+	struct net_swarm	*w;
+	const char		*id;
+
+	if (plugin_body(req, &doc) == -1)
+		return;
+	if (doc == NULL || (id = json_get_string(doc, "NetworkID")) == NULL ||
+	    *id == '\0') {
+		plugin_bad_request(req, "NetworkID is missing");
+		goto out;
+	}
+	log_info("network: freed swarm network %.12s", id);
+	if ((w = net_swarm_find(id)) == NULL) {
+		plugin_reply_json(req, "{}");
+		goto out;
+	}
+	TAILQ_REMOVE(&net.swarm, w, entry);
+	store_del(net.store, NET_KIND_SWARM, w->id, plugin_pending_done,
+	    net_pending_new(req, "{}"));
+	net_swarm_free(w);
 out:
 	json_free(doc);
 }
@@ -1241,6 +1440,29 @@ net_load_uplink(const struct server_record *r)
 	}
 	if (json_number_int64(json_get(doc, "index"), 1, 254, &n) == 0)
 		net.uplink_index = (int)n;
+	json_free(doc);
+}
+
+/* A swarm network's record (AllocateNetwork) into the list. */
+static void
+net_load_swarm(const struct server_record *r)
+{
+	struct json		*doc;
+	struct json_error	 jerr;
+	struct net_swarm	*w;
+	const char		*s4, *s6;
+
+	if ((doc = json_parse(r->value, r->len, 0, &jerr)) == NULL) {
+		log_warnx("network: record %s: %s", r->key, jerr.message);
+		return;
+	}
+	w = xcalloc(1, sizeof *w);
+	w->id = xstrdup(r->key);
+	s4 = json_get_string(doc, "pool4");
+	s6 = json_get_string(doc, "pool6");
+	w->has4 = s4 != NULL && prefix_parse(s4, 1, &w->pool4, NULL, 0) == 0;
+	w->has6 = s6 != NULL && prefix_parse(s6, 1, &w->pool6, NULL, 0) == 0;
+	TAILQ_INSERT_TAIL(&net.swarm, w, entry);
 	json_free(doc);
 }
 
@@ -1730,6 +1952,7 @@ net_init(const struct server_env *env, char *err, size_t errlen)
 	TAILQ_INIT(&net.networks);
 	TAILQ_INIT(&net.remote);
 	TAILQ_INIT(&net.endpoints);
+	TAILQ_INIT(&net.swarm);
 	if (c->cluster_enabled && c->cluster_host_address != NULL)
 		net.host_id = xstrdup(c->cluster_host_address);
 	TAILQ_INIT(&net.vrfs);
@@ -1762,6 +1985,8 @@ net_init(const struct server_env *env, char *err, size_t errlen)
 			net_load_endpoint(&env->records[i]);
 		else if (strcmp(env->records[i].kind, NET_KIND_UPLINK) == 0)
 			net_load_uplink(&env->records[i]);
+		else if (strcmp(env->records[i].kind, NET_KIND_SWARM) == 0)
+			net_load_swarm(&env->records[i]);
 	}
 	/* Other hosts' networks as they come and go (shared stores only),
 	 * and as their hosts die and come back. */
@@ -1796,6 +2021,7 @@ net_shutdown(void)
 {
 	struct net_network	*n;
 	struct net_endpoint	*e;
+	struct net_swarm	*w;
 	struct vrf		*v;
 
 	watch_close(net.rwatch);
@@ -1816,6 +2042,10 @@ net_shutdown(void)
 	while ((n = TAILQ_FIRST(&net.remote)) != NULL) {
 		TAILQ_REMOVE(&net.remote, n, entry);
 		net_network_free(n);
+	}
+	while ((w = TAILQ_FIRST(&net.swarm)) != NULL) {
+		TAILQ_REMOVE(&net.swarm, w, entry);
+		net_swarm_free(w);
 	}
 	free(net.host_id);
 	/* VRFs stay in the kernel, like every link: only fds are closed. */

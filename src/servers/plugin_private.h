@@ -50,6 +50,8 @@ void	plugin_ipam_release_address(struct http_request *, void *);
 extern const struct server network_server;
 void	plugin_network_create(struct http_request *, void *);
 void	plugin_network_delete(struct http_request *, void *);
+void	plugin_network_allocate(struct http_request *, void *);
+void	plugin_network_free(struct http_request *, void *);
 void	plugin_network_create_endpoint(struct http_request *, void *);
 void	plugin_network_endpoint_info(struct http_request *, void *);
 void	plugin_network_delete_endpoint(struct http_request *, void *);

@@ -36,6 +36,7 @@ expect_error '{ "instance": "Bad Name" }' "$T/bad.json:1:15: instance"
 expect_error '{ "paths": { "run_dir": "relative/dir" } }' "paths.run_dir"
 expect_error '{ "instance": "a", }' "$T/bad.json:1:"
 expect_error '{ "log_level": "loud" }' "log_level"
+expect_error '{ "plugin": { "scope": "swarm" } }' "plugin.scope"
 "$NETCRAVED" -n -c "$T/missing.json" > "$T/err" 2>&1 && rc=0 || rc=$?
 check "a missing -c file is an error" [ "$rc" -ne 0 ]
 check "naming the file" grep -q "$T/missing.json" "$T/err"

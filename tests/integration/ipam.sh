@@ -137,6 +137,47 @@ r=$(plugin_call /IpamDriver.RequestPool '{"Pool":"198.18.10.0/24","Options":{},"
 check "the web scope keeps its /20" [ "$(field "$r" Pool)" = 198.18.10.0/24 ]
 cp "$T/extra.json" "$CONF"
 
+# Swarm on one node: the manager asks for a pool in the global space, then the
+# node's dockerd asks for that same pool (local space, explicit) and for the
+# manager's addresses again.  The second gets a twin with addresses of its own.
+r=$(plugin_call /IpamDriver.RequestPool '{"AddressSpace":"netcrave-global","Pool":"","Options":{"netcrave.tag":"extra"},"V6":false}')
+swp=$(field "$r" Pool); sw=$(field "$r" PoolID)
+check "swarm: the manager's pool" [ "$swp" = 198.18.65.0/24 ]
+r=$(plugin_call /IpamDriver.RequestPool '{"AddressSpace":"netcrave-local","Pool":"198.18.65.0/24","Options":null,"V6":false}')
+tw=$(field "$r" PoolID)
+check "swarm: the node's explicit request of it is granted" [ "$(field "$r" Pool)" = 198.18.65.0/24 ]
+check "... as a twin with a PoolID of its own" [ -n "$tw" ] && [ "$tw" != "$sw" ]
+check "... and logged" grep -q "ipam: pool $tw, twin of swarm pool $sw" "$LOG"
+r=$(plugin_call /IpamDriver.RequestPool '{"AddressSpace":"netcrave-local","Pool":"198.18.65.0/25","Options":null,"V6":false}')
+check "swarm: a mere overlap is still refused" contains "$r" "198.18.65.0/25 overlaps a network already allocated"
+r=$(addr "$sw" 198.18.65.3)
+check "swarm: the manager's task address" [ "$(field "$r" Address)" = 198.18.65.3/24 ]
+r=$(addr "$tw" 198.18.65.3)
+check "swarm: the node asks for the same address in its twin" [ "$(field "$r" Address)" = 198.18.65.3/24 ]
+r=$(addr "$tw" 198.18.65.1)
+check "swarm: the node's gateway" [ "$(field "$r" Address)" = 198.18.65.1/24 ]
+r=$(addr "$tw" 198.18.65.2)
+r=$(addr "$sw")
+check "swarm: next free in the manager's pool skips what the twin holds" \
+    [ "$(field "$r" Address)" = 198.18.65.4/24 ]
+# kill -9: both pools and all their addresses come back.
+kill -KILL "$NC_PID"; wait "$NC_PID" 2>/dev/null; NC_PID=
+nc_start
+r=$(addr "$tw" 198.18.65.2)
+check "swarm: after kill -9 the twin's addresses are held" contains "$r" "198.18.65.2 is already in use"
+r=$(addr "$sw")
+check "swarm: after kill -9 the manager's pool still skips them" [ "$(field "$r" Address)" = 198.18.65.5/24 ]
+# The prefix stays claimed while either twin holds it.
+r=$(plugin_call /IpamDriver.ReleasePool "{\"PoolID\":\"$sw\"}")
+r=$(plugin_call /IpamDriver.RequestPool '{"Pool":"","Options":{"netcrave.tag":"extra"},"V6":false}')
+check "swarm: the manager's pool released, the twin keeps the prefix" \
+    [ "$(field "$r" Pool)" = 198.18.66.0/24 ]
+plugin_call /IpamDriver.ReleasePool "{\"PoolID\":\"$(field "$r" PoolID)\"}" >/dev/null
+plugin_call /IpamDriver.ReleasePool "{\"PoolID\":\"$tw\"}" >/dev/null
+r=$(plugin_call /IpamDriver.RequestPool '{"Pool":"","Options":{"netcrave.tag":"extra"},"V6":false}')
+check "swarm: both released, the prefix is free again" [ "$(field "$r" Pool)" = 198.18.65.0/24 ]
+plugin_call /IpamDriver.ReleasePool "{\"PoolID\":\"$(field "$r" PoolID)\"}" >/dev/null
+
 out=$("$NETCRAVECTL" -s "$CONTROL_SOCK" scopes)
 check "netcravectl scopes shows the auto scope's resolved prefix" contains "$out" "it/auto"
 check "... as 198.18.32.0/20" contains "$out" "198.18.32.0/20"

@@ -57,6 +57,53 @@ curl -s --unix-socket "$PLUGIN_SOCK" -X POST -w '%{http_code} %{num_connects}\n'
 check "keep-alive: three answers" [ "$(grep -c '^200 ' "$T/ka")" = 3 ]
 check "keep-alive: over one connection" [ "$(awk '{s += $2} END {print s}' "$T/ka")" = 1 ]
 
+# Swarm (managed plugin): AllocateNetwork checks the pool is the schema's and
+# hands the tag back as an option; FreeNetwork keeps nothing.
+r=$(plugin_call /IpamDriver.RequestPool '{"AddressSpace":"netcrave-global","Pool":"","Options":{},"V6":false}')
+pool=$(printf '%s' "$r" | sed 's/^[0-9]* //' | jq -r .Pool)
+check "a pool from the default schema" [ "${r%% *}" = 200 ]
+r=$(plugin_call /NetworkDriver.AllocateNetwork '{"NetworkID":"sw1","Options":{"com.docker.network.enable_ipv6":"false"},"IPv4Data":[{"AddressSpace":"netcrave-global","Pool":"'$pool'","Gateway":"'${pool%.*}.1/${pool#*/}'"}],"IPv6Data":[]}
+')
+check "AllocateNetwork of a schema pool: the tag as an option" \
+    contains "$r" '200 {"Options":{"netcrave.tag":"default"}}'
+check "AllocateNetwork is logged" grep -q "allocated swarm network sw1, tag default" "$LOG"
+r=$(plugin_call /NetworkDriver.AllocateNetwork '{"NetworkID":"sw2","Options":{"netcrave.tag":"nope"},"IPv4Data":[{"Pool":"'$pool'","Gateway":"'${pool%.*}.1/${pool#*/}'"}]}')
+check "AllocateNetwork: a tag the pool's scope lacks is refused" \
+    contains "$r" '400 {"Err":"netcrave: -o netcrave.tag=nope disagrees with the pool'
+r=$(plugin_call /NetworkDriver.AllocateNetwork "$body")
+check "AllocateNetwork of a pool outside the schema: 400" \
+    contains "$r" "is not from netcrave's address schema: create the network with --ipam-driver"
+# One pool, one swarm network: the IPAM driver grants a node's request for the
+# manager's pool as a twin, and cannot tell it from a second --subnet.
+sw() { printf '{"NetworkID":"%s","Options":{},"IPv4Data":[{"AddressSpace":"netcrave-global","Pool":"%s","Gateway":"%s"}],"IPv6Data":[]}' \
+    "$1" "$pool" "${pool%.*}.1/${pool#*/}"; }
+r=$(plugin_call /NetworkDriver.AllocateNetwork "$(sw sw3)")
+check "AllocateNetwork of another network's pool: 409" \
+    contains "$r" "409 {\"Err\":\"netcrave: pool $pool overlaps swarm network sw1's: choose another --subnet\"}"
+r=$(plugin_call /NetworkDriver.AllocateNetwork "$(sw sw1)")
+check "AllocateNetwork of the same network again (a manager's restart): 200" contains "$r" '200 {"Options"'
+kill -KILL "$NC_PID"; wait "$NC_PID" 2>/dev/null; NC_PID=
+nc_start
+r=$(plugin_call /NetworkDriver.AllocateNetwork "$(sw sw3)")
+check "after kill -9, the pool is still sw1's" contains "$r" "overlaps swarm network sw1's"
+r=$(plugin_call /NetworkDriver.FreeNetwork '{"NetworkID":"sw1"}')
+check "FreeNetwork: 200 {}" contains "$r" '200 {}'
+r=$(plugin_call /NetworkDriver.AllocateNetwork "$(sw sw3)")
+check "once freed, another network may have the pool" contains "$r" '200 {"Options"'
+r=$(plugin_call /NetworkDriver.FreeNetwork '{"NetworkID":"sw3"}')
+r=$(plugin_call /NetworkDriver.FreeNetwork '{"NetworkID":"sw3"}')
+check "FreeNetwork is idempotent" contains "$r" '200 {}'
+
+# plugin.scope global: the driver's networks are swarm networks.
+nc_stop
+nc_write_conf '"plugin": { "scope": "global" }'
+nc_start
+r=$(plugin_call /NetworkDriver.GetCapabilities)
+check "plugin.scope global: Scope global" contains "$r" '200 {"Scope":"global","ConnectivityScope":"local"}'
+nc_stop
+nc_write_conf
+nc_start
+
 # A crash leaves a stale socket: the next start replaces it.
 kill -KILL "$NC_PID"; wait "$NC_PID" 2>/dev/null; NC_PID=
 check "stale socket left by SIGKILL" [ -S "$PLUGIN_SOCK" ]

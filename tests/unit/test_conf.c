@@ -382,8 +382,8 @@ test_errors(void **state)
 	FAILS("{\"instance\": \"x\", \"colour\": 1}",
 	    "t.json:1:19: colour: unknown key (known here: instance, "
 	    "log_level, paths, names, store, http, metrics, dav, volume, "
-	    "children, runtime, follower, waf, dns, ingress, network, cluster, "
-	    "acme, default_tag, uplink_tag, host_tag, scopes)");
+	    "children, runtime, follower, waf, dns, ingress, network, plugin, "
+	    "cluster, acme, default_tag, uplink_tag, host_tag, scopes)");
 	FAILS("{\"waf\": {\"squid\": {\"enabled\": 1}}}",
 	    "t.json:1:31: waf.squid.enabled: expected true or false, got number");
 	FAILS("{\"log_level\": 1}",

@@ -163,28 +163,52 @@ test_capabilities(void **state)
 	free(a.body);
 }
 
-/* Every method not built yet: 501 and netcrave's words, never 200. */
+/*
+ * Swarm's AllocateNetwork and FreeNetwork: both need a NetworkID; with no address
+ * schema loaded (no network server here) no pool is netcrave's, and the answer
+ * says which IPAM driver to use.  FreeNetwork has nothing to free.
+ */
 static void
-test_not_implemented(void **state)
+test_swarm_allocate(void **state)
 {
-	static const char *const methods[] = {
-		"NetworkDriver.AllocateNetwork", "NetworkDriver.FreeNetwork",
-	};
 	struct answer	 a;
-	char		 path[128], want[256], *err;
-	size_t		 i;
+	char		*err;
 
-	for (i = 0; i < sizeof methods / sizeof methods[0]; i++) {
-		snprintf(path, sizeof path, "/%s", methods[i]);
-		snprintf(want, sizeof want, "netcrave: %s is not implemented yet",
-		    methods[i]);
-		call(*state, path, "{\"Name\":\"x\\u003cy\\u003e\"}\n", &a);
-		assert_int_equal(a.status, 501);
-		err = answer_err(&a);
-		assert_string_equal(err, want);
-		free(err);
-		free(a.body);
-	}
+	call(*state, "/NetworkDriver.AllocateNetwork", "{\"Options\":{}}\n", &a);
+	assert_int_equal(a.status, 400);
+	err = answer_err(&a);
+	assert_string_equal(err, "netcrave: NetworkDriver.AllocateNetwork: "
+	    "NetworkID is missing");
+	free(err);
+	free(a.body);
+
+	call(*state, "/NetworkDriver.AllocateNetwork", "{\"NetworkID\":\"n1\","
+	    "\"Options\":{},\"IPv4Data\":[{\"AddressSpace\":\"\",\"Pool\":"
+	    "\"198.18.7.0/24\",\"Gateway\":\"198.18.7.1/24\"}],\"IPv6Data\":"
+	    "[]}\n", &a);
+	assert_int_equal(a.status, 400);
+	err = answer_err(&a);
+	assert_non_null(strstr(err, "pool 198.18.7.0/24 is not from netcrave's "
+	    "address schema"));
+	free(err);
+	free(a.body);
+
+	call(*state, "/NetworkDriver.AllocateNetwork", "{\"NetworkID\":\"n1\","
+	    "\"IPv4Data\":[],\"IPv6Data\":[]}", &a);
+	assert_int_equal(a.status, 400);
+	err = answer_err(&a);
+	assert_non_null(strstr(err, "neither IPv4Data nor IPv6Data"));
+	free(err);
+	free(a.body);
+
+	call(*state, "/NetworkDriver.FreeNetwork", "{\"NetworkID\":\"n1\"}\n", &a);
+	assert_int_equal(a.status, 200);
+	assert_string_equal(a.body, "{}");
+	free(a.body);
+
+	call(*state, "/NetworkDriver.FreeNetwork", "{}", &a);
+	assert_int_equal(a.status, 400);
+	free(a.body);
 }
 
 /* Bad bodies: 400 with the position; unknown endpoints: 404; all JSON. */
@@ -228,7 +252,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_activate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_capabilities, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_not_implemented, setup,
+		cmocka_unit_test_setup_teardown(test_swarm_allocate, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
 	};
