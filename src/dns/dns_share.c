@@ -9,7 +9,10 @@
 #include "config.h"
 
 #include <sys/queue.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +101,57 @@ dns_share_alive(const struct dns_remote *r)
  * store's key, so a host cannot replace another's (or our) container by
  * publishing its id.
  */
+/* A name as dockerd allows it for containers, aliases and networks. */
+static int
+dns_share_name_ok(const char *s)
+{
+	size_t	i;
+
+	if (s == NULL || !isalnum((unsigned char)s[0]) || strlen(s) > 253)
+		return (0);
+	for (i = 1; s[i] != '\0'; i++)
+		if (!isalnum((unsigned char)s[i]) && strchr("_.-", s[i]) == NULL)
+			return (0);
+	return (1);
+}
+
+/*
+ * What dockerd itself would never hand us, another host might: names and
+ * addresses go into records as text, so anything but dockerd's own syntax is
+ * refused (a name with a space and a record after it would be a record).
+ */
+static int
+dns_share_valid(const struct dockerd_container *c, char *err, size_t errlen)
+{
+	const struct dockerd_endpoint	*e;
+	struct in6_addr			 a6;
+	struct in_addr			 a4;
+	size_t				 i, k;
+
+	if (!dns_share_name_ok(c->name)) {
+		snprintf(err, errlen, "a container name dockerd would refuse");
+		return (-1);
+	}
+	for (i = 0; i < c->nendpoints; i++) {
+		e = &c->endpoints[i];
+		if ((e->network_name != NULL &&
+		    !dns_share_name_ok(e->network_name)) ||
+		    (e->ipv4 != NULL && inet_pton(AF_INET, e->ipv4, &a4) != 1) ||
+		    (e->ipv6 != NULL && inet_pton(AF_INET6, e->ipv6, &a6) != 1)) {
+			snprintf(err, errlen, "a network name or address "
+			    "dockerd would refuse");
+			return (-1);
+		}
+		for (k = 0; e->aliases != NULL && e->aliases[k] != NULL; k++)
+			if (!dns_share_name_ok(e->aliases[k])) {
+				snprintf(err, errlen, "an alias dockerd would "
+				    "refuse");
+				return (-1);
+			}
+	}
+	return (0);
+}
+
 static void
 dns_share_take(const char *key, const void *value, size_t len)
 {
@@ -118,6 +172,10 @@ dns_share_take(const char *key, const void *value, size_t len)
 	}
 	c = dockerd_container_read(doc, err, sizeof err);
 	json_free(doc);
+	if (c != NULL && dns_share_valid(c, err, sizeof err) == -1) {
+		dockerd_container_free(c);
+		c = NULL;
+	}
 	if (c == NULL) {
 		log_warnx("dns: container %s: %s", key, err);
 		return;

@@ -262,7 +262,13 @@ cluster_wg_parse_network(const void *value, size_t len, char **host,
 	*host = NULL;
 	if ((doc = json_parse(value, len, 0, &jerr)) == NULL)
 		return (0);
-	if ((h = json_get_string(doc, "host")) == NULL) {
+	/*
+	 * A network spanning hosts by name has the same prefix on every host
+	 * and is routed per address: WireGuard gives an allowed IP to one peer
+	 * only, so such a network is not carried (it stays on the underlay).
+	 */
+	if ((h = json_get_string(doc, "host")) == NULL ||
+	    json_get_string(doc, "name") != NULL) {
 		json_free(doc);
 		return (0);
 	}
@@ -270,7 +276,8 @@ cluster_wg_parse_network(const void *value, size_t len, char **host,
 	for (i = 0; i < 2; i++) {
 		if ((gw = json_get_string(doc, keys[i])) == NULL ||
 		    prefix_parse(gw, 0, &p, err, sizeof err) == -1 ||
-		    p.family != (i == 0 ? AF_INET : AF_INET6))
+		    p.family != (i == 0 ? AF_INET : AF_INET6) ||
+		    p.len < (i == 0 ? 8 : 16))	/* never a default route */
 			continue;
 		prefix_mask(&p);
 		pfx[n++] = p;
@@ -281,19 +288,24 @@ cluster_wg_parse_network(const void *value, size_t len, char **host,
 	return (n);
 }
 
-/* A host's record: {"wireguard": {"public_key", "address", "port"}}. */
-static void
+/*
+ * A host's record: {"wireguard": {"public_key", "address", "port"}}.  1 when
+ * the peer changed, 0 when not: each host rewrites its record every quarter
+ * of cluster.dead_after, and setting the peers again each time would drop
+ * every session.
+ */
+static int
 cwg_on_host(const char *addr, const void *value, size_t len)
 {
 	struct cwg_host		*h;
 	struct cluster_wg_peer	 p;
-	int			 rc;
+	int			 rc, had_key;
 
 	if (strcmp(addr, cwg.self) == 0)
-		return;
+		return (0);
 	if ((h = cwg_host_find(addr)) == NULL) {
 		if (value == NULL)
-			return;
+			return (0);
 		h = xcalloc(1, sizeof *h);
 		h->addr = xstrdup(addr);
 		TAILQ_INSERT_TAIL(&cwg.hosts, h, entry);
@@ -302,48 +314,66 @@ cwg_on_host(const char *addr, const void *value, size_t len)
 		TAILQ_REMOVE(&cwg.hosts, h, entry);
 		free(h->addr);
 		free(h);
-		return;
+		return (1);
 	}
+	had_key = h->has_key;
+	rc = cluster_wg_parse_host(value, len, &p);
+	if (rc == 0 && had_key && memcmp(h->key, p.key, WG_KEY_BYTES) == 0 &&
+	    prefix_equal(&h->endpoint, &p.endpoint) && h->port == p.port)
+		return (0);
 	h->has_key = 0;
-	if ((rc = cluster_wg_parse_host(value, len, &p)) == -1) {
-		log_warnx("cluster: host %s has no WireGuard: traffic to it is "
-		    "not encrypted", addr);
-		return;
+	if (rc == -1) {
+		if (had_key)
+			log_warnx("cluster: host %s has no WireGuard: traffic "
+			    "to it is not encrypted", addr);
+		return (had_key);
 	}
 	if (rc != 0) {
 		log_warnx("cluster: host %s: its WireGuard key or endpoint is "
 		    "malformed", addr);
-		return;
+		return (had_key);
 	}
 	memcpy(h->key, p.key, WG_KEY_BYTES);
 	h->endpoint = p.endpoint;
 	h->port = p.port;
 	h->has_key = 1;
 	log_info("cluster: wireguard peer %s port %u", addr, h->port);
+	return (1);
 }
 
-/* A network's record: its host and gateways ("198.18.62.1/28"). */
-static void
+/* A network's record: its host and gateways ("198.18.62.1/28").  1 when
+ * what the peers carry changed. */
+static int
 cwg_on_network(const char *id, const void *value, size_t len)
 {
 	struct cwg_net		*n;
 	struct prefix		 pfx[2];
-	char			*host;
-	size_t			 npfx;
+	char			*host = NULL;
+	size_t			 npfx = 0;
+	int			 had;
 
-	if ((n = cwg_net_find(id)) != NULL) {
+	if (value != NULL)
+		npfx = cluster_wg_parse_network(value, len, &host, pfx);
+	if (npfx > 0 && strcmp(host, cwg.self) == 0)
+		npfx = 0;	/* ours: nothing to carry */
+	if ((n = cwg_net_find(id)) != NULL && npfx > 0 &&
+	    strcmp(n->host, host) == 0 && n->npfx == npfx &&
+	    prefix_equal(&n->pfx[0], &pfx[0]) &&
+	    (npfx == 1 || prefix_equal(&n->pfx[1], &pfx[1]))) {
+		free(host);
+		return (0);
+	}
+	had = n != NULL;
+	if (n != NULL) {
 		TAILQ_REMOVE(&cwg.nets, n, entry);
 		free(n->id);
 		free(n->host);
 		free(n);
 	}
 	/* Gone, ours, or without a prefix: nothing to carry. */
-	if (value == NULL || (npfx = cluster_wg_parse_network(value, len,
-	    &host, pfx)) == 0)
-		return;
-	if (strcmp(host, cwg.self) == 0) {
+	if (npfx == 0) {
 		free(host);
-		return;
+		return (had);
 	}
 	n = xcalloc(1, sizeof *n);
 	n->id = xstrdup(id);
@@ -351,6 +381,7 @@ cwg_on_network(const char *id, const void *value, size_t len)
 	memcpy(n->pfx, pfx, sizeof n->pfx);
 	n->npfx = npfx;
 	TAILQ_INSERT_TAIL(&cwg.nets, n, entry);
+	return (1);
 }
 
 void
@@ -358,14 +389,15 @@ cluster_wg_change(const char *kind, const char *key, const void *value,
     size_t len)
 {
 	char	err[256];
+	int	changed = 0;
 
 	if (!cwg.active)
 		return;
 	if (strcmp(kind, CLUSTER_KIND_HOST) == 0)
-		cwg_on_host(key, value, len);
+		changed = cwg_on_host(key, value, len);
 	else if (strcmp(kind, CLUSTER_KIND_NETWORK) == 0)
-		cwg_on_network(key, value, len);
-	else
+		changed = cwg_on_network(key, value, len);
+	if (!changed)
 		return;
 	if (cwg_sync_peers(err, sizeof err) == -1)
 		log_warnx("cluster: wireguard: %s", err);

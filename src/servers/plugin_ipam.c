@@ -538,7 +538,6 @@ ipam_shared_inserted(const char *error, void *arg)
 	struct ipam_pending	*pending = arg;
 	struct ipam_pool_entry	*p = pending->pool;
 	struct ipam_shared	*sh;
-	char			 pbuf[PREFIX_STRLEN];
 
 	if (error == NULL) {
 		sh = ipam_shared_get(pending->shared_key, 1);
@@ -557,13 +556,9 @@ ipam_shared_inserted(const char *error, void *arg)
 	}
 	log_info("ipam: network %s was created by another host first; joining",
 	    pending->shared_key);
-	TAILQ_REMOVE(&ipam.pools, p, entry);
-	if (p->scope != NULL)
-		ipam_space_release(schema_scope_space(p->scope,
-		    p->prefix.family), &p->prefix);
 	store_del(ipam.store, IPAM_KIND_POOL, p->id, NULL, NULL);
-	store_del(ipam.store, IPAM_KIND_NET, prefix_format(&p->prefix, 1, pbuf,
-	    sizeof pbuf), NULL, NULL);
+	/* The prefix goes back (and its claim) unless a swarm twin holds it. */
+	ipam_pool_unlink(p, 1);
 	ipam_pool_entry_free(p);
 	pending->pool = NULL;
 	pending->base.undo = NULL;
@@ -785,6 +780,13 @@ plugin_ipam_request_pool(struct http_request *req, void *arg)
 	if ((space = schema_scope_space(scope, family)) == NULL) {
 		plugin_fail(req, 403, "scope %s hands out "
 		    "no IPv%d networks", schema_scope_path(scope), v6 ? 6 : 4);
+		goto out;
+	}
+	if (name != NULL && *name != '\0' && global) {
+		/* A swarm network spans the swarm already; and each node asks
+		 * for the manager's pool again, which must become its twin. */
+		plugin_fail(req, 400, "%s is for networks spanning hosts without "
+		    "swarm; a swarm network needs no name", IPAM_NETWORK_OPTION);
 		goto out;
 	}
 	if (name != NULL && *name != '\0') {

@@ -127,6 +127,18 @@ put dns.source "198.18.64.1/$rid" && put dns.container "198.18.64.1/$rid" ||
     e2e_fail "nc-storeput: delete"
 e2e_wait 10 nxdomain "$P2" "rogue.$Z" A ||
     e2e_fail "host 2 still answers rogue.$Z after its record went"
+# A name dockerd would refuse, carrying a record after a space: refused whole.
+put dns.container "198.18.64.1/$rid" '{"Id": "'$rid'",
+  "Name": "/inject.netcrave.internal. 5 IN A 198.19.128.96\nx",
+  "State": {"Running": true},
+  "NetworkSettings": {"Networks": {"cdnet": {"IPAddress": "198.19.128.95"}}}}' ||
+    e2e_fail "nc-storeput dns.container (injected name)"
+e2e_wait 10 grep -q "a container name dockerd would refuse" "$H2/log" ||
+    e2e_fail "host 2 does not refuse a container name with a record in it"
+nxdomain "$P2" "inject.$Z" A ||
+    e2e_fail "host 2 serves a record smuggled in a name: $(q "$P2" "inject.$Z" A)"
+put dns.container "198.18.64.1/$rid" || e2e_fail "nc-storeput: delete"
+e2e_log "a container name with a record in it is refused"
 
 # Dead host cleanup (cluster.dead_after 3 s): host 1's netcraved stopped
 # (SIGSTOP: its record is no longer refreshed, its containers stay in the

@@ -198,6 +198,9 @@ check "named pool: the name again is the same pool ($npool)" [ "$(field "$r" Poo
 r=$(plugin_call /IpamDriver.RequestPool '{"Pool":"","Options":{"netcrave.network":"shared"},"V6":false}')
 check "named pool: the name under another tag is refused" contains "$r" '409 '
 check "... saying which tag it has" contains "$r" 'exists in the cluster with tag'
+r=$(plugin_call /IpamDriver.RequestPool '{"AddressSpace":"netcrave-global","Pool":"","Options":{"netcrave.tag":"extra","netcrave.network":"swarmnet"},"V6":false}')
+check "named pool: refused in the global (swarm) space" contains "$r" '400 '
+check "... saying a swarm network needs no name" contains "$r" 'a swarm network needs no name'
 r=$(plugin_call /IpamDriver.RequestPool '{"Pool":"","Options":{"netcrave.tag":"extra","netcrave.network":"shared"},"V6":true}')
 check "named pool: IPv6 under the name is a pool of its own (extra has no IPv6: refused)" contains "$r" 'hands out no IPv6'
 kill -KILL "$NC_PID"; wait "$NC_PID" 2>/dev/null; NC_PID=
