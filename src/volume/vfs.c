@@ -2,7 +2,8 @@
  * libfuse low-level session's fd is a libevent read event; every request is
  * answered later from the callback of a WebDAV request to the dav server
  * (PROPFIND for attributes and listings, ranged GET, PATCH with
- * X-Update-Range, PUT, MKCOL, MOVE, DELETE), so nothing ever blocks the loop.
+ * X-Update-Range, PUT, MKCOL, MOVE, DELETE), all streams of one HTTP/2
+ * connection, so nothing ever blocks the loop.
  * Writes gather in a bounded per-file extent flushed with PATCH when full, on
  * flush/fsync/release, or before anything that must see them. */
 #include "config.h"
@@ -36,7 +37,6 @@
 #define VFS_ATTR_SECONDS	1.0	/* attributes and names cached this long */
 #define VFS_HTTP_TIMEOUT_MS	120000
 #define VFS_HTTP_MAX_BODY	(64 * 1024 * 1024)
-#define VFS_CLIENTS		8	/* keep-alive connections per mount */
 #define VFS_MAX_FLIGHTS		64	/* uploads started by close, at most */
 #define VFS_MAX_WRITE		(1024 * 1024)
 #define VFS_TRUNC_MAX		(64 * 1024 * 1024) /* shrink by GET+PUT up to this */
@@ -106,9 +106,7 @@ struct vfs {
 	struct fuse_session	*se;
 	struct event		*ev;
 	struct fuse_buf		 fbuf;
-	struct http_client	*clients[VFS_CLIENTS];
-	struct http2_client	*h2;		/* HTTP/2: all requests as streams */
-	unsigned int		 next_client;
+	struct http2_client	*h2;		/* every request a stream of it */
 	size_t			 writeback_bytes;
 	int			 read_only;
 	/* Uploads in flight (PUT or PATCH of dirty data), the fsyncdir
@@ -377,17 +375,11 @@ vfs_send(struct vfs *fs, const char *method, const char *path,
     const char *const *headers, const void *body, size_t len, http_client_cb cb,
     void *arg)
 {
-	struct http_client	*c;
-	char			*url;
+	char	*url;
 
-	c = fs->clients[fs->next_client++ % VFS_CLIENTS];
 	url = vol_url(fs->volume, path);
-	if (fs->h2 != NULL)
-		http2_client_send(fs->h2, method, url, headers, body, len, NULL,
-		    cb, arg);
-	else
-		http_client_send(c, method, url, headers, body, len, NULL, cb,
-		    arg);
+	http2_client_send(fs->h2, method, url, headers, body, len, NULL, cb,
+	    arg);
 	free(url);
 }
 
@@ -1824,7 +1816,7 @@ vfs_mount(struct event_base *base, const struct vfs_params *p, char *err,
 	struct vfs			*fs;
 	struct vnode			*root;
 	char				*fsname;
-	int				 fd, i;
+	int				 fd;
 
 	fs = xcalloc(1, sizeof *fs);
 	fs->base = base;
@@ -1847,11 +1839,11 @@ vfs_mount(struct event_base *base, const struct vfs_params *p, char *err,
 		target.ssl = p->dav_ssl;
 	} else
 		target.unix_path = p->dav_socket;
-	for (i = 0; i < VFS_CLIENTS; i++)
-		fs->clients[i] = http_client_new(base, &target,
-		    VFS_HTTP_TIMEOUT_MS, VFS_HTTP_MAX_BODY);
-	fs->h2 = http2_client_new(base, &target, VFS_HTTP_TIMEOUT_MS,
-	    VFS_HTTP_MAX_BODY);
+	if ((fs->h2 = http2_client_new(base, &target, VFS_HTTP_TIMEOUT_MS,
+	    VFS_HTTP_MAX_BODY)) == NULL) {
+		snprintf(err, errlen, "no WebDAV server for %s", fs->volume);
+		goto fail;
+	}
 
 	vfs_stale_cleanup(fs->mountpoint);
 	xasprintf(&fsname, "-ofsname=netcrave:%s,subtype=netcrave,allow_other%s",
@@ -1879,8 +1871,6 @@ vfs_mount(struct event_base *base, const struct vfs_params *p, char *err,
 	log_info("volume %s: mounted on %s", fs->volume, fs->mountpoint);
 	return (fs);
 fail:
-	for (i = 0; i < VFS_CLIENTS; i++)
-		http_client_free(fs->clients[i]);
 	http2_client_free(fs->h2);
 	vfs_node_free(root);
 	event_free(fs->drain_ev);
@@ -1897,7 +1887,6 @@ vfs_unmount(struct vfs *fs)
 {
 	struct vnode	*n;
 	struct vwait	*w;
-	int		 i;
 
 	if (fs == NULL)
 		return;
@@ -1910,8 +1899,6 @@ vfs_unmount(struct vfs *fs)
 		    fs->volume, fs->flights);
 	free(fs->syncs);	/* the kernel has dropped those requests */
 	event_free(fs->drain_ev);
-	for (i = 0; i < VFS_CLIENTS; i++)
-		http_client_free(fs->clients[i]);
 	http2_client_free(fs->h2);
 	while ((n = TAILQ_FIRST(&fs->nodes)) != NULL) {
 		while ((w = TAILQ_FIRST(&n->waits)) != NULL) {
