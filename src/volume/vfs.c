@@ -85,6 +85,7 @@ struct vnode {
 	int			 local;		/* created here, not yet PUT */
 	int			 wb_error;	/* errno of a failed flush, once */
 	int			 push;		/* closed: flush all that is dirty */
+	uint64_t		 unsynced;	/* put_gen of its unsynced PUT */
 	struct vwaits		 waits;
 
 	/* A directory's member names as last listed (or made empty by our
@@ -117,6 +118,13 @@ struct vfs {
 	fuse_req_t		*syncs;
 	size_t			 nsyncs;
 	int			 wb_error;
+	/* New files are PUT with "X-Netcrave-Sync: later": the server puts
+	 * them in place before their fsync.  put_gen counts those PUTs
+	 * answered; synced_gen is the count a request with "X-Netcrave-Sync:
+	 * now" covered (everything answered before it was sent).  fsync and
+	 * fsyncdir send one when something is left between the two. */
+	uint64_t		 put_gen;
+	uint64_t		 synced_gen;
 	void			(*drain_cb)(void *);
 	void			*drain_arg;
 	struct event		*drain_ev;	/* calls it off the client's stack */
@@ -435,19 +443,53 @@ vfs_propfind_entries(const struct http_response *resp, const char *error,
 }
 
 static void
-vfs_propfind(struct vfs *fs, const char *path, const char *depth,
-    http_client_cb cb, void *arg)
+vfs_propfind_with(struct vfs *fs, const char *path, const char *depth,
+    const char *extra, http_client_cb cb, void *arg)
 {
-	const char	*hdrs[3];
+	const char	*hdrs[4];
 	char		*d;
 
 	xasprintf(&d, "Depth: %s", depth);
 	hdrs[0] = d;
 	hdrs[1] = "Content-Type: application/xml";
-	hdrs[2] = NULL;
+	hdrs[2] = extra;
+	hdrs[3] = NULL;
 	vfs_send(fs, "PROPFIND", path, hdrs, vfs_propfind_body,
 	    sizeof vfs_propfind_body - 1, cb, arg);
 	free(d);
+}
+
+static void
+vfs_propfind(struct vfs *fs, const char *path, const char *depth,
+    http_client_cb cb, void *arg)
+{
+	vfs_propfind_with(fs, path, depth, NULL, cb, arg);
+}
+
+/*
+ * Ask the server to fsync every file of the volume it stored unsynced (one
+ * PROPFIND of the volume root carrying "X-Netcrave-Sync: now"); cb gets the
+ * answer, op->off the put_gen it covers.
+ */
+static void
+vfs_sync_send(struct vfs *fs, struct vop *op, http_client_cb cb)
+{
+	op->off = fs->put_gen;
+	vfs_propfind_with(fs, "", "0", "X-Netcrave-Sync: now", cb, op);
+}
+
+/* Did the sync request succeed?  Then everything it covers is durable. */
+static int
+vfs_sync_result(const struct http_response *resp, const char *error,
+    struct vop *op)
+{
+	int	 err;
+
+	if ((err = vfs_result(resp, error, "sync", op)) != 0)
+		return (err);
+	if (op->off > op->fs->synced_gen)
+		op->fs->synced_gen = op->off;
+	return (0);
 }
 
 /* Apply a fresh PROPFIND entry to a node (local dirty data wins on size). */
@@ -664,6 +706,8 @@ vfs_flush_done(const struct http_response *resp, const char *error, void *arg)
 	int		 e;
 
 	e = vfs_result(resp, error, n->local ? "PUT" : "PATCH", op);
+	if (e == 0 && n->local)
+		n->unsynced = ++fs->put_gen;
 	if (e != 0 && !n->dead) {
 		n->wb_error = e;
 		if (fs->wb_error == 0)
@@ -690,7 +734,30 @@ vfs_flush_done(const struct http_response *resp, const char *error, void *arg)
 	vfs_flights_check(fs);	/* last: may unmount and free fs */
 }
 
-/* No upload left: answer fsyncdir, and whoever waits to unmount. */
+static void
+vfs_syncdir_done(const struct http_response *resp, const char *error,
+    void *arg)
+{
+	struct vop	*op = arg;
+	struct vfs	*fs = op->fs;
+	int		 e;
+
+	if ((e = vfs_sync_result(resp, error, op)) != 0) {
+		/* Nothing left to sync it again: the error goes to them. */
+		if (fs->wb_error == 0)
+			fs->wb_error = e;
+		fs->synced_gen = op->off;
+	}
+	vfs_op_free(op);
+	fs->flights--;
+	vfs_flights_check(fs);	/* last: may unmount and free fs */
+}
+
+/*
+ * No upload left: answer fsyncdir once the server has synced what it
+ * stored unsynced (that request counts as an upload), and whoever waits to
+ * unmount.
+ */
 static void
 vfs_flights_check(struct vfs *fs)
 {
@@ -698,6 +765,11 @@ vfs_flights_check(struct vfs *fs)
 
 	if (fs->flights > 0)
 		return;
+	if (fs->nsyncs > 0 && fs->put_gen > fs->synced_gen) {
+		fs->flights++;
+		vfs_sync_send(fs, vfs_op_new(fs, NULL, NULL), vfs_syncdir_done);
+		return;
+	}
 	for (i = 0; i < fs->nsyncs; i++)
 		fuse_reply_err(fs->syncs[i], fs->wb_error);
 	if (fs->nsyncs > 0)
@@ -734,6 +806,9 @@ vfs_drain(struct vfs *fs, void (*cb)(void *), void *arg)
 	fs->drain_arg = arg;
 }
 
+/* A new file's PUT: durable at the next fsync, not before its answer. */
+static const char *const vfs_put_later[] = { "X-Netcrave-Sync: later", NULL };
+
 /* Send the dirty extent with PATCH (the flight buffer must be free). */
 static void
 vfs_flush_start(struct vnode *n)
@@ -763,7 +838,7 @@ vfs_flush_start(struct vnode *n)
 			n->dirty.len = 0;
 		}
 		n->fs->flights++;
-		vfs_send(n->fs, "PUT", n->path, NULL, n->flight.buf,
+		vfs_send(n->fs, "PUT", n->path, vfs_put_later, n->flight.buf,
 		    n->flight.len, vfs_flush_done, vfs_op_new(n->fs, NULL, n));
 		return;
 	}
@@ -1288,32 +1363,65 @@ vfs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	fuse_reply_write(req, size);
 }
 
-/* flush, fsync and release answer once the file's data is stored. */
-static int
-vfs_sync_wait(struct vnode *n, struct vwait *w)
-{
-	int	e = n->wb_error;
-
-	n->wb_error = 0;
-	fuse_reply_err(w->req, e);
-	return (0);
-}
-
 static void
-vfs_sync(fuse_req_t req, fuse_ino_t ino)
+vfs_fsync_done(const struct http_response *resp, const char *error, void *arg)
 {
-	struct vnode	*n;
+	struct vop	*op = arg;
+	struct vnode	*n = op->node;
 	int		 e;
 
-	if ((n = vfs_req_node(req, ino)) == NULL)
-		return;
-	if (!vfs_node_clean(n)) {
-		vfs_wait(n, req, vfs_sync_wait, 0, 0, NULL);
+	if ((e = vfs_sync_result(resp, error, op)) == 0) {
+		e = n->wb_error;
+		n->wb_error = 0;
+	}
+	fuse_reply_err(op->req, e);
+	vfs_op_free(op);
+}
+
+/* A clean file: answer now, or once the server has synced its PUT. */
+static void
+vfs_sync_clean(struct vnode *n, fuse_req_t req, int durable)
+{
+	int	 e;
+
+	if (durable && n->unsynced > n->fs->synced_gen && n->wb_error == 0) {
+		vfs_sync_send(n->fs, vfs_op_new(n->fs, req, n), vfs_fsync_done);
 		return;
 	}
 	e = n->wb_error;
 	n->wb_error = 0;
 	fuse_reply_err(req, e);
+}
+
+/* flush and release answer once the file's data is stored, fsync once it
+ * is durable too. */
+static int
+vfs_sync_wait(struct vnode *n, struct vwait *w)
+{
+	vfs_sync_clean(n, w->req, 0);
+	return (0);
+}
+
+static int
+vfs_fsync_wait(struct vnode *n, struct vwait *w)
+{
+	vfs_sync_clean(n, w->req, 1);
+	return (0);
+}
+
+static void
+vfs_sync(fuse_req_t req, fuse_ino_t ino, int durable)
+{
+	struct vnode	*n;
+
+	if ((n = vfs_req_node(req, ino)) == NULL)
+		return;
+	if (!vfs_node_clean(n)) {
+		vfs_wait(n, req, durable ? vfs_fsync_wait : vfs_sync_wait, 0, 0,
+		    NULL);
+		return;
+	}
+	vfs_sync_clean(n, req, durable);
 }
 
 /*
@@ -1324,8 +1432,10 @@ vfs_sync(fuse_req_t req, fuse_ino_t ino)
  * shell's "> file" opens, dup2s and closes one before the command writes),
  * leaves it to release, so a file goes out in one PUT.  fsync of the file, or
  * fsyncdir of any directory of the mount (sync DIR), waits until it is stored
+ * and synced (a new file's PUT is answered before its fsync on the server)
  * and reports its error; reads and names in this mount see the data at once.
- * Past VFS_MAX_FLIGHTS uploads close waits, as fsync does.
+ * Past VFS_MAX_FLIGHTS uploads close waits, as flush does (stored, not
+ * necessarily synced).
  */
 static void
 vfs_close(fuse_req_t req, fuse_ino_t ino, int last)
@@ -1336,7 +1446,7 @@ vfs_close(fuse_req_t req, fuse_ino_t ino, int last)
 
 	if ((n = vfs_node_ino(fs, ino)) == NULL || vfs_node_clean(n) ||
 	    fs->flights >= VFS_MAX_FLIGHTS) {
-		vfs_sync(req, ino);
+		vfs_sync(req, ino, 0);
 		return;
 	}
 	if (last) {
@@ -1371,7 +1481,7 @@ static void
 vfs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
     struct fuse_file_info *fi)
 {
-	vfs_sync(req, ino);
+	vfs_sync(req, ino, 1);
 }
 
 static void

@@ -68,10 +68,23 @@ check "touch stores an empty file" sh -c "touch $MP/t && sync $MP && curl -sf --
 check "a closed file is on the server after sync DIR" sh -c "echo abc > $MP/t2 && sync $MP && [ \"\$(curl -sf --unix-socket $T/run/dav.sock http://x/v1/t2)\" = abc ]"
 check "a closed file reads back at once" sh -c "echo def > $MP/t3 && [ \"\$(cat $MP/t3)\" = def ] && rm $MP/t3"
 check "fsync of a file waits for it" sh -c "echo ghi | dd of=$MP/t4 conv=fsync status=none && [ \"\$(curl -sf --unix-socket $T/run/dav.sock http://x/v1/t4)\" = ghi ] && rm $MP/t4"
+check "fsync of a new file: synced on the server when it returns" sh -c "echo jkl | dd of=$MP/t6 conv=fsync status=none && [ \"\$(curl -s --unix-socket $METRICS_SOCK http://x/metrics | awk '\$1 == \"netcrave_dav_unsynced_files\" { print \$2 }')\" = 0 ] && rm $MP/t6"
+check "a closed file reaches the server (a second client) with its content, no sync asked" sh -c "echo c2o > $MP/t7 && for i in \$(seq 30); do [ \"\$(curl -sf --unix-socket $T/run/dav.sock http://x/v1/t7)\" = c2o ] && exit 0; sleep 0.1; done; exit 1"
+check "... and is read back through the mount" [ "$(cat "$MP/t7")" = c2o ]
+rm -f "$MP/t7"
 # Many small files: uploads in flight together, lookups of new names in a
 # directory made here answered without a round trip.
 check "mkdir for many files" mkdir "$MP/many"
+mval() { curl -s --unix-socket "$METRICS_SOCK" http://x/metrics | awk -v k="$1" '$1 == k { print $2 }'; }
+reqs() { curl -s --unix-socket "$METRICS_SOCK" http://x/metrics | awk '/^netcrave_dav_requests_total/ { n += $2 } END { print n + 0 }'; }
+r0=$(reqs)
 check "200 small files then sync DIR" sh -c "i=0; while [ \$i -lt 200 ]; do echo \$i > $MP/many/f\$i || exit 1; i=\$((i + 1)); done; sync $MP/many"
+# New files go out as PUT "X-Netcrave-Sync: later" (in place on the server
+# at once, its fsync batched); sync DIR returns once the server synced them.
+check "... nothing left unsynced on the server" [ "$(mval netcrave_dav_unsynced_files)" = 0 ]
+check "... all stored unsynced, then synced ($(mval netcrave_dav_later_synced_files_total))" [ "$(mval netcrave_dav_later_synced_files_total)" -ge 200 ]
+r1=$(reqs)
+check "... one request per file, and few more ($((r1 - r0)))" [ $((r1 - r0)) -ge 200 ] && [ $((r1 - r0)) -le 215 ]
 n=$(curl -s --unix-socket "$T/run/dav.sock" -X PROPFIND -H 'Depth: 1' http://x/v1/many/ | grep -o '<D:href>' | wc -l)
 check "... all 200 on the server ($((n - 1)))" [ "$n" = 201 ]
 check "... with their bytes" [ "$(curl -sf --unix-socket "$T/run/dav.sock" http://x/v1/many/f137)" = 137 ]
