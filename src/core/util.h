@@ -51,5 +51,7 @@ int	  util_strv_has(char *const *, const char *s);
 uint32_t  util_fnv1a(uint32_t h, const void *, size_t len);
 /* Seconds of the monotonic clock (ages of things, immune to clock steps). */
 long long util_monotonic_sec(void);
+/* Decode /proc/self/mountinfo's octal escapes (\040 a space) in place. */
+void	  util_mountinfo_unescape(char *);
 
 #endif

@@ -13,10 +13,12 @@
 #include <sys/queue.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "util.h"
 #include "vfs.h"
 #include "vol_util.h"
 #include "xmalloc.h"
@@ -40,6 +43,7 @@
 #define VFS_MAX_FLIGHTS		64	/* uploads started by close, at most */
 #define VFS_MAX_WRITE		(1024 * 1024)
 #define VFS_TRUNC_MAX		(64 * 1024 * 1024) /* shrink by GET+PUT up to this */
+#define VFS_READAHEAD_KB	1024	/* the mount's read-ahead window */
 
 struct vnode;
 
@@ -1917,6 +1921,63 @@ vfs_stale_cleanup(const char *mountpoint)
 	}
 }
 
+/*
+ * The kernel reads ahead at most 128 KiB on a FUSE mount (its default for a
+ * new mount's bdi; max_readahead from INIT can only lower it), so a
+ * sequential read is a GET of 256 KiB after another.  Windows of
+ * VFS_READAHEAD_KB, as large as a FUSE read gets, take a quarter of the
+ * round trips, with the next window asked for while this one is read.  The
+ * mount's device comes from mountinfo, where the mountpoint is written with
+ * its parent resolved (a stat of the mountpoint itself would wait for this
+ * loop to answer it).  Best effort: root writes sysfs.
+ */
+static void
+vfs_readahead(struct vfs *fs)
+{
+	char		 line[8192], mp[PATH_MAX], path[64], *dir, *real;
+	const char	*slash = strrchr(fs->mountpoint, '/');
+	unsigned int	 maj, min, found = 0;
+	FILE		*f;
+
+	if (slash == NULL)
+		return;
+	dir = xstrndup(fs->mountpoint, slash - fs->mountpoint);
+	real = realpath(*dir == '\0' ? "/" : dir, NULL);
+	free(dir);
+	if (real == NULL)
+		return;
+	xasprintf(&dir, "%s%s", strcmp(real, "/") == 0 ? "" : real, slash);
+	free(real);
+	if ((f = fopen("/proc/self/mountinfo", "r")) == NULL) {
+		free(dir);
+		return;
+	}
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (sscanf(line, "%*s %*s %u:%u %*s %4095s", &maj, &min,
+		    mp) != 3)
+			continue;
+		util_mountinfo_unescape(mp);
+		if (strcmp(mp, dir) == 0) {	/* the last one */
+			snprintf(path, sizeof path,
+			    "/sys/class/bdi/%u:%u/read_ahead_kb", maj, min);
+			found = 1;
+		}
+	}
+	fclose(f);
+	free(dir);
+	if (!found)
+		return;
+	if ((f = fopen(path, "w")) == NULL) {
+		log_debug("volume %s: %s: %s", fs->volume, path,
+		    strerror(errno));
+		return;
+	}
+	fprintf(f, "%d\n", VFS_READAHEAD_KB);
+	if (fclose(f) == EOF)
+		log_debug("volume %s: %s: %s", fs->volume, path,
+		    strerror(errno));
+}
+
 struct vfs *
 vfs_mount(struct event_base *base, const struct vfs_params *p, char *err,
     size_t errlen)
@@ -1974,6 +2035,7 @@ vfs_mount(struct event_base *base, const struct vfs_params *p, char *err,
 		fs->se = NULL;
 		goto fail;
 	}
+	vfs_readahead(fs);
 	fd = fuse_session_fd(fs->se);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	fs->ev = event_new(base, fd, EV_READ | EV_PERSIST, vfs_readable, fs);
