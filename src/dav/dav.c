@@ -892,6 +892,15 @@ dav_put_start(struct dav_req *dr)
 	dr->created = !dr->t.st.exists;
 }
 
+/* Does the request carry X-Netcrave-Sync with this value? */
+static int
+dav_sync_header(struct dav_req *dr, const char *value)
+{
+	const char	*h = http_request_header(dr->req, "X-Netcrave-Sync");
+
+	return (h != NULL && strcasecmp(h, value) == 0);
+}
+
 /*
  * PUT body done: the file is written out and the PUT queued for the group
  * commit, which runs once the loop has handled every other event that was
@@ -904,7 +913,9 @@ dav_put_end(struct dav_req *dr)
 {
 	char	 err[256];
 
-	if (dav_writer_end(dr->writer, err, sizeof err) == -1) {
+	/* A file synced later is written back with the others of its batch. */
+	if (dav_writer_end(dr->writer, !dav_sync_header(dr, "later"), err,
+	    sizeof err) == -1) {
 		dav_error(dr, dav_errno_status(errno) == 507 ? 507 : 500, NULL,
 		    "%s", err);
 		return;
@@ -940,15 +951,6 @@ dav_sync_cb(evutil_socket_t fd, short events, void *arg)
 		    dav_sync_volume(vol, 0, err, sizeof err) == -1)
 			log_warnx("dav: volume %s: %s", dav_volume_name(vol),
 			    err);
-}
-
-/* Does the request carry X-Netcrave-Sync with this value? */
-static int
-dav_sync_header(struct dav_req *dr, const char *value)
-{
-	const char	*h = http_request_header(dr->req, "X-Netcrave-Sync");
-
-	return (h != NULL && strcasecmp(h, value) == 0);
 }
 
 /* Put the file in place and answer. */

@@ -1250,6 +1250,11 @@ dav_volume_sync(struct dav_volume *vol, int report, char *err, size_t errlen)
 	size_t	 i;
 	int	 e;
 
+	/* All the writeback at once (their PUTs left it to the kernel), then
+	 * the waits: one I/O batch and one journal commit or so, not one of
+	 * each per file. */
+	for (i = 0; i < vol->nunsynced; i++)
+		sync_file_range(vol->unsynced[i], 0, 0, SYNC_FILE_RANGE_WRITE);
 	for (i = 0; i < vol->nunsynced; i++) {
 		if (fsync(vol->unsynced[i]) == -1 && vol->sync_errno == 0) {
 			vol->sync_errno = errno;
@@ -1423,14 +1428,15 @@ dav_writer_add(struct dav_writer *w, const void *data, size_t len, char *err,
  * fsyncs of several files ended together share one journal commit.
  */
 int
-dav_writer_end(struct dav_writer *w, char *err, size_t errlen)
+dav_writer_end(struct dav_writer *w, int writeback, char *err, size_t errlen)
 {
 	if (w->sealed)
 		return (0);
 	if (dav_writer_seal(w, 1, err, errlen) == -1)
 		return (-1);
 	w->sealed = 1;
-	sync_file_range(w->fd, w->synced, 0, SYNC_FILE_RANGE_WRITE);
+	if (writeback)
+		sync_file_range(w->fd, w->synced, 0, SYNC_FILE_RANGE_WRITE);
 	return (0);
 }
 
@@ -1445,7 +1451,7 @@ dav_writer_finish(struct dav_writer *w, int dirfd, const char *leaf,
 	int			 tmpfd, rv = -1;
 
 	w->vol->gen++;	/* the plaintext cache is stale */
-	if (!w->sealed && dav_writer_end(w, err, errlen) == -1)
+	if (!w->sealed && dav_writer_end(w, !later, err, errlen) == -1)
 		goto out;
 	if (!later && fsync(w->fd) == -1) {
 		snprintf(err, errlen, "fsync: %s", strerror(errno));

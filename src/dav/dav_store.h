@@ -125,8 +125,10 @@ void		 dav_cache_put(struct dav_file *f, const char *path,
 struct dav_writer *dav_writer_new(struct dav_volume *, char *err, size_t errlen);
 int		 dav_writer_add(struct dav_writer *, const void *, size_t,
 		    char *err, size_t errlen);
-/* No more bytes: seal the last block and start writeback (optional). */
-int		 dav_writer_end(struct dav_writer *, char *err, size_t errlen);
+/* No more bytes: seal the last block and start writeback (if asked; the
+ * call is optional). */
+int		 dav_writer_end(struct dav_writer *, int writeback, char *err,
+		    size_t errlen);
 /* Seal the last block, fsync, rename over path (replacing a file). */
 int		 dav_writer_commit(struct dav_writer *, const char *path,
 		    char *err, size_t errlen);
