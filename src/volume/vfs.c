@@ -13,7 +13,6 @@
 #include <sys/queue.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 
 #include <errno.h>
 #include <fcntl.h>
