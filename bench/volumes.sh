@@ -7,14 +7,19 @@
 # their upload, until `sync DIR` (fsyncdir) has waited for all of them),
 # davfs2 until its unmount has uploaded everything; the read starts cold
 # (davfs2 with an empty cache).
-# Prints MB/s, files/s and the ratio netcrave/davfs2 (target >= 2).
+# Prints MB/s, files/s and the ratio netcrave/davfs2 (target >= 2): the
+# medians of ROUNDS rounds (default 3), with the spread of each ratio over
+# the rounds; who goes first alternates from round to round, so a trend in
+# the (shared) machine's load hits both alike.
 # Usage: bench/volumes.sh [build-dir]  (root; needs davfs2, curl, fuse3)
+# MIB, NFILES and ROUNDS set the sizes and the number of rounds.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top}
 NETCRAVED=$build/netcraved
 MIB=${MIB:-256}
 NFILES=${NFILES:-10000}
+ROUNDS=${ROUNDS:-3}
 for p in mount.davfs curl python3; do
 	command -v $p >/dev/null || { echo "volumes.sh: $p not installed" >&2; exit 1; }
 done
@@ -60,43 +65,83 @@ davmount() {
 	rm -rf /var/cache/davfs2/127.0.0.1-davvol*
 	mount -t davfs -o conf="$T/davfs2.conf" "http://127.0.0.1:$P/davvol" "$T/dav" </dev/null >/dev/null 2>&1
 }
-davmount
 
 head -c $((MIB * 1024 * 1024)) /dev/urandom > "$T/src"
+sum_src=$(sha256sum < "$T/src")
 sync
 
-# Sequential write.
-t0=$(now); dd if="$T/src" of="$NC/big" bs=1M conv=fsync status=none; t1=$(now)
-nc_w=$(secs "$t0" "$t1")
-t0=$(now); dd if="$T/src" of="$T/dav/big" bs=1M status=none; umount "$T/dav"; t1=$(now)
-dav_w=$(secs "$t0" "$t1")
-# Sequential read, cold.
-echo 3 > /proc/sys/vm/drop_caches
-t0=$(now); sum_nc=$(sha256sum < "$NC/big"); t1=$(now)
-nc_r=$(secs "$t0" "$t1")
-davmount
-t0=$(now); sum_dav=$(sha256sum < "$T/dav/big"); t1=$(now)
-dav_r=$(secs "$t0" "$t1")
-sum_src=$(sha256sum < "$T/src")
-[ "$sum_nc" = "$sum_src" ] || { echo "volumes.sh: netcrave read back other bytes" >&2; exit 1; }
-[ "$sum_dav" = "$sum_src" ] || { echo "volumes.sh: davfs2 read back other bytes" >&2; exit 1; }
-rm -f "$NC/big" "$T/dav/big"
+# One measurement each; davfs2 is mounted (cold) and unmounted inside its own.
+nc_write() {
+	t0=$(now); dd if="$T/src" of="$NC/big" bs=1M conv=fsync status=none; t1=$(now)
+	secs "$t0" "$t1"
+}
+dav_write() {
+	davmount
+	t0=$(now); dd if="$T/src" of="$T/dav/big" bs=1M status=none; umount "$T/dav" >&2; t1=$(now)
+	secs "$t0" "$t1"
+}
+nc_read() {
+	echo 3 > /proc/sys/vm/drop_caches
+	t0=$(now); sum=$(sha256sum < "$NC/big"); t1=$(now)
+	[ "$sum" = "$sum_src" ] || { echo "volumes.sh: netcrave read back other bytes" >&2; exit 1; }
+	rm -f "$NC/big"
+	secs "$t0" "$t1"
+}
+dav_read() {
+	davmount
+	echo 3 > /proc/sys/vm/drop_caches
+	t0=$(now); sum=$(sha256sum < "$T/dav/big"); t1=$(now)
+	[ "$sum" = "$sum_src" ] || { echo "volumes.sh: davfs2 read back other bytes" >&2; exit 1; }
+	rm -f "$T/dav/big"
+	umount "$T/dav" >&2
+	secs "$t0" "$t1"
+}
+nc_files() {	# directory name
+	mkdir "$NC/$1"
+	t0=$(now); i=0; while [ $i -lt "$NFILES" ]; do echo "$i" > "$NC/$1/f$i"; i=$((i + 1)); done
+	sync "$NC/$1"; t1=$(now)
+	n=$(ls "$NC/$1" | wc -l)
+	[ "$n" = "$NFILES" ] || { echo "volumes.sh: netcrave holds $n files" >&2; exit 1; }
+	secs "$t0" "$t1"
+}
+dav_files() {	# directory name
+	davmount
+	mkdir "$T/dav/$1"
+	t0=$(now); i=0; while [ $i -lt "$NFILES" ]; do echo "$i" > "$T/dav/$1/f$i"; i=$((i + 1)); done
+	umount "$T/dav" >&2; t1=$(now)
+	n=$(curl -s -X PROPFIND -H 'Depth: 1' "http://127.0.0.1:$P/davvol/$1/" | grep -o '<D:href>' | wc -l)
+	[ "$n" = $((NFILES + 1)) ] || echo "volumes.sh: note: davfs2 stored $((n - 1)) of $NFILES files" >&2
+	secs "$t0" "$t1"
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+spread() { echo "$(sort -n "$1" | head -1)-$(sort -n "$1" | tail -1)"; }
+ratio() { echo "$1 $2" | awk '{ printf "%.3f\n", $1 / $2 }'; }
 
-# Small files.
-mkdir "$NC/small" "$T/dav/small"
-t0=$(now); i=0; while [ $i -lt "$NFILES" ]; do echo "$i" > "$NC/small/f$i"; i=$((i + 1)); done
-sync "$NC/small"; t1=$(now)
-nc_f=$(secs "$t0" "$t1")
-t0=$(now); i=0; while [ $i -lt "$NFILES" ]; do echo "$i" > "$T/dav/small/f$i"; i=$((i + 1)); done
-umount "$T/dav"; t1=$(now)
-dav_f=$(secs "$t0" "$t1")
-n_nc=$(ls "$NC/small" | wc -l)
-[ "$n_nc" = "$NFILES" ] || { echo "volumes.sh: netcrave holds $n_nc files" >&2; exit 1; }
-n_dav=$(curl -s -X PROPFIND -H 'Depth: 1' "http://127.0.0.1:$P/davvol/small/" | grep -o '<D:href>' | wc -l)
-[ "$n_dav" = $((NFILES + 1)) ] || echo "volumes.sh: note: davfs2 stored $((n_dav - 1)) of $NFILES files"
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+for f in nc_w dav_w nc_r dav_r nc_f dav_f r_w r_r r_f; do : > "$T/res.$f"; done
+r=1
+while [ $r -le "$ROUNDS" ]; do
+	# Who goes first alternates: a trend in the load hits both alike.
+	if [ $((r % 2)) = 1 ]; then
+		nc_w=$(nc_write); dav_w=$(dav_write)
+		nc_r=$(nc_read); dav_r=$(dav_read)
+		nc_f=$(nc_files small$r); dav_f=$(dav_files small$r)
+	else
+		dav_w=$(dav_write); nc_w=$(nc_write)
+		dav_r=$(dav_read); nc_r=$(nc_read)
+		dav_f=$(dav_files small$r); nc_f=$(nc_files small$r)
+	fi
+	for f in nc_w dav_w nc_r dav_r nc_f dav_f; do eval "echo \$$f" >> "$T/res.$f"; done
+	ratio "$dav_w" "$nc_w" >> "$T/res.r_w"
+	ratio "$dav_r" "$nc_r" >> "$T/res.r_r"
+	ratio "$dav_f" "$nc_f" >> "$T/res.r_f"
+	echo "round $r (seconds): netcrave write $nc_w read $nc_r files $nc_f; davfs2 write $dav_w read $dav_r files $dav_f; load $(cut -d' ' -f1 /proc/loadavg)"
+	r=$((r + 1))
+done
 
-printf '%-28s %12s %12s %8s\n' "" "netcrave" "davfs2" "ratio"
-printf '%-28s %10s/s %10s/s %8s\n' "write ${MIB} MiB (MB/s)" "$(rate "$MIB" "$nc_w")" "$(rate "$MIB" "$dav_w")" "$(echo "$dav_w $nc_w" | awk '{ printf "%.2f", $1 / $2 }')"
-printf '%-28s %10s/s %10s/s %8s\n' "read ${MIB} MiB (MB/s)" "$(rate "$MIB" "$nc_r")" "$(rate "$MIB" "$dav_r")" "$(echo "$dav_r $nc_r" | awk '{ printf "%.2f", $1 / $2 }')"
-printf '%-28s %10s/s %10s/s %8s\n' "create $NFILES files" "$(rate "$NFILES" "$nc_f")" "$(rate "$NFILES" "$dav_f")" "$(echo "$dav_f $nc_f" | awk '{ printf "%.2f", $1 / $2 }')"
-echo "seconds: netcrave write $nc_w read $nc_r files $nc_f; davfs2 write $dav_w read $dav_r files $dav_f"
+med() { median < "$T/res.$1"; }
+printf '%-28s %12s %12s %8s  %s\n' "median of $ROUNDS rounds" "netcrave" "davfs2" "ratio" "ratio spread"
+printf '%-28s %10s/s %10s/s %8s  %s\n' "write ${MIB} MiB (MB/s)" "$(rate "$MIB" "$(med nc_w)")" "$(rate "$MIB" "$(med dav_w)")" "$(med r_w)" "$(spread "$T/res.r_w")"
+printf '%-28s %10s/s %10s/s %8s  %s\n' "read ${MIB} MiB (MB/s)" "$(rate "$MIB" "$(med nc_r)")" "$(rate "$MIB" "$(med dav_r)")" "$(med r_r)" "$(spread "$T/res.r_r")"
+printf '%-28s %10s/s %10s/s %8s  %s\n' "create $NFILES files" "$(rate "$NFILES" "$(med nc_f)")" "$(rate "$NFILES" "$(med dav_f)")" "$(med r_f)" "$(spread "$T/res.r_f")"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

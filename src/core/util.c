@@ -334,3 +334,20 @@ util_hostport(const char *s, char **host, char **port)
 	*port = xstrdup(colon + 1);
 	return (0);
 }
+
+void
+util_mountinfo_unescape(char *s)
+{
+	char	*w = s;
+
+	while (*s != '\0') {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '7' &&
+		    s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 +
+			    (s[3] - '0'));
+			s += 4;
+		} else
+			*w++ = *s++;
+	}
+	*w = '\0';
+}

@@ -57,5 +57,7 @@ long long util_monotonic_ms(void);
 /* Split HOST:PORT or [V6]:PORT (host without brackets); -1 when it is
  * neither (no colon, empty host or port).  Both are the caller's to free. */
 int	  util_hostport(const char *, char **host, char **port);
+/* Decode /proc/self/mountinfo's octal escapes (\040 a space) in place. */
+void	  util_mountinfo_unescape(char *);
 
 #endif

@@ -25,6 +25,7 @@
 #include "netns.h"
 #include "nft.h"
 #include "reset.h"
+#include "util.h"
 #include "xmalloc.h"
 
 /* netcraved stops dockerd (30 s for its containers) and containerd (10 s). */
@@ -389,24 +390,6 @@ reset_kernel(struct reset *r)
 	}
 }
 
-/* Decode mountinfo's octal escapes (\040 for a space) in place. */
-static void
-reset_unescape(char *s)
-{
-	char	*w = s;
-
-	while (*s != '\0') {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '7' &&
-		    s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
-			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 +
-			    (s[3] - '0'));
-			s += 4;
-		} else
-			*w++ = *s++;
-	}
-	*w = '\0';
-}
-
 static int
 reset_cmp_depth(const void *a, const void *b)
 {
@@ -428,7 +411,7 @@ reset_mounts(struct reset *r)
 	while (fgets(line, sizeof line, f) != NULL && n < RESET_MAX_MOUNTS) {
 		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
 			continue;
-		reset_unescape(mp);
+		util_mountinfo_unescape(mp);
 		if (reset_under(r, mp))
 			mounts[n++] = xstrdup(mp);
 	}

@@ -49,12 +49,27 @@ static struct {
 	/* PUTs whose bodies are in, committed together (dav_commit_cb). */
 	TAILQ_HEAD(, dav_req)	 commits;
 	struct event		*commit_ev;
+	struct event		*sync_ev;	/* files committed unsynced */
+	size_t			 unsynced;	/* their number, all volumes */
 } dav;
+
+/*
+ * "X-Netcrave-Sync: later" on a PUT of a new file: put in place and answered
+ * without its fsync (a client that promises durability only on fsync, the
+ * volumes' FUSE client, storing many small files).  Those files are synced
+ * together, DAV_SYNC_MS after the first or once DAV_SYNC_MAX wait, and
+ * before the answer to any request of the volume that carries
+ * "X-Netcrave-Sync: now".  One fsync after another of files long written
+ * share the journal commits that one each, answered in turn, would not.
+ */
+#define DAV_SYNC_MS		100
+#define DAV_SYNC_MAX		128
 
 static void	dav_shutdown(void);
 static void	dav_count(const char *method, int status, uint64_t out);
 static void	dav_count_bytes(int in, uint64_t n);
 static void	dav_count_protocol(struct http_request *);
+static void	dav_count_unsynced(uint64_t synced);
 static void	dav_on_headers(struct http_request *, void *);
 static int	dav_on_body(struct http_request *, const void *, size_t, void *);
 static void	dav_on_end(struct http_request *, void *);
@@ -877,6 +892,15 @@ dav_put_start(struct dav_req *dr)
 	dr->created = !dr->t.st.exists;
 }
 
+/* Does the request carry X-Netcrave-Sync with this value? */
+static int
+dav_sync_header(struct dav_req *dr, const char *value)
+{
+	const char	*h = http_request_header(dr->req, "X-Netcrave-Sync");
+
+	return (h != NULL && strcasecmp(h, value) == 0);
+}
+
 /*
  * PUT body done: the file is written out and the PUT queued for the group
  * commit, which runs once the loop has handled every other event that was
@@ -889,7 +913,9 @@ dav_put_end(struct dav_req *dr)
 {
 	char	 err[256];
 
-	if (dav_writer_end(dr->writer, err, sizeof err) == -1) {
+	/* A file synced later is written back with the others of its batch. */
+	if (dav_writer_end(dr->writer, !dav_sync_header(dr, "later"), err,
+	    sizeof err) == -1) {
 		dav_error(dr, dav_errno_status(errno) == 507 ? 507 : 500, NULL,
 		    "%s", err);
 		return;
@@ -900,15 +926,61 @@ dav_put_end(struct dav_req *dr)
 	dr->committing = 1;
 }
 
+/* dav_volume_sync, counted. */
+static int
+dav_sync_volume(struct dav_volume *vol, int report, char *err, size_t errlen)
+{
+	size_t	 n = dav_volume_unsynced(vol);
+	int	 rv;
+
+	rv = dav_volume_sync(vol, report, err, errlen);
+	dav.unsynced -= n;
+	dav_count_unsynced(n);
+	return (rv);
+}
+
+/* The files committed later: sync them all, now. */
+static void
+dav_sync_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct dav_volume	*vol = NULL;
+	char			 err[256];
+
+	while ((vol = dav_volume_next(dav.store, vol)) != NULL)
+		if (dav_volume_unsynced(vol) > 0 &&
+		    dav_sync_volume(vol, 0, err, sizeof err) == -1)
+			log_warnx("dav: volume %s: %s", dav_volume_name(vol),
+			    err);
+}
+
 /* Put the file in place and answer. */
 static void
 dav_put_commit(struct dav_req *dr)
 {
 	struct dav_writer	*w = dr->writer;
+	struct timeval		 tv = { 0, DAV_SYNC_MS * 1000 };
 	char			 err[256];
+	size_t			 n;
+	int			 later, rv;
 
 	dr->writer = NULL;
-	if (dav_writer_commit(w, dr->t.rel, err, sizeof err) == -1) {
+	later = dav_sync_header(dr, "later");
+	if (later) {
+		n = dav_volume_unsynced(dr->t.vol);
+		rv = dav_writer_commit_later(w, dr->t.rel, err, sizeof err);
+		/* A file replaced was synced all the same. */
+		later = dav_volume_unsynced(dr->t.vol) > n;
+	} else
+		rv = dav_writer_commit(w, dr->t.rel, err, sizeof err);
+	if (later) {
+		dav.unsynced++;
+		dav_count_unsynced(0);
+		if (dav_volume_unsynced(dr->t.vol) >= DAV_SYNC_MAX)
+			event_active(dav.sync_ev, EV_TIMEOUT, 0);
+		else if (!evtimer_pending(dav.sync_ev, NULL))
+			evtimer_add(dav.sync_ev, &tv);
+	}
+	if (rv == -1) {
 		dav_error(dr, dav_errno_status(errno) == 405 ? 409 :
 		    dav_errno_status(errno), NULL, "%s", err);
 		return;
@@ -932,6 +1004,8 @@ static const char *const dav_methods[] = {
 static struct {
 	struct metric	*req[DAV_NMETHODS][500];	/* status 100..599 */
 	struct metric	*bytes[2];			/* out, in */
+	struct metric	*unsynced;
+	struct metric	*synced;
 } dav_m;
 
 static void
@@ -942,6 +1016,23 @@ dav_count_bytes(int in, uint64_t n)
 		    "WebDAV request and response body bytes.", in ?
 		    "direction=\"in\"" : "direction=\"out\"");
 	metrics_add(dav_m.bytes[in], n);
+}
+
+/* Files committed later: how many wait for their fsync, how many had it. */
+static void
+dav_count_unsynced(uint64_t synced)
+{
+	if (dav_m.unsynced == NULL) {
+		dav_m.unsynced = metrics_gauge("netcrave_dav_unsynced_files",
+		    "Files stored with X-Netcrave-Sync: later, not yet synced.",
+		    NULL);
+		dav_m.synced = metrics_counter(
+		    "netcrave_dav_later_synced_files_total",
+		    "Files stored with X-Netcrave-Sync: later, synced since.",
+		    NULL);
+	}
+	metrics_set(dav_m.unsynced, (double)dav.unsynced);
+	metrics_add(dav_m.synced, synced);
 }
 
 static void
@@ -1145,6 +1236,8 @@ dav_delete_target(struct dav_target *t, char *err, size_t errlen)
 	int	 rv;
 
 	if (*t->rel == '\0') {
+		if (t->vol != NULL)	/* counted, not left to the removal */
+			(void)dav_sync_volume(t->vol, 1, err, errlen);
 		rv = dav_volume_remove(dav.store, t->volname, err, errlen);
 		if (rv == 0) {
 			log_info("dav: volume %s removed", t->volname);
@@ -1458,6 +1551,7 @@ dav_on_end(struct http_request *req, void *arg)
 {
 	struct dav_req	*dr = http_request_data(req);
 	const char	*m;
+	char		 err[256];
 
 	if (dr != NULL && dr->deferred) {
 		dr->in_headers = 0;
@@ -1467,6 +1561,12 @@ dav_on_end(struct http_request *req, void *arg)
 	}
 	if (dr == NULL || dr->failed)
 		return;
+	if (dr->t.vol != NULL && dav_sync_header(dr, "now") &&
+	    dav_sync_volume(dr->t.vol, 1, err, sizeof err) == -1) {
+		dav_error(dr, dav_errno_status(errno) == 507 ? 507 : 500, NULL,
+		    "%s", err);
+		return;
+	}
 	m = dr->method;
 	if (strcmp(m, "PUT") == 0)
 		dav_put_end(dr);
@@ -1601,6 +1701,8 @@ dav_init(const struct server_env *env, char *err, size_t errlen)
 	if ((dav.commit_ev = event_new(env->base, -1, 0, dav_commit_cb,
 	    NULL)) == NULL)
 		fatalx("%s: event_new failed", __func__);
+	if ((dav.sync_ev = evtimer_new(env->base, dav_sync_cb, NULL)) == NULL)
+		fatalx("%s: evtimer_new failed", __func__);
 	dav_caps_set(conf);
 	if ((dav.store = dav_store_open(conf->dav_storage_dir, err,
 	    errlen)) == NULL)
@@ -1668,6 +1770,10 @@ dav_shutdown(void)
 	if (dav.commit_ev != NULL) {
 		event_free(dav.commit_ev);
 		dav.commit_ev = NULL;
+	}
+	if (dav.sync_ev != NULL) {
+		event_free(dav.sync_ev);	/* the store syncs as it closes */
+		dav.sync_ev = NULL;
 	}
 	for (i = 0; i < 2; i++) {
 		SSL_CTX_free(dav.tls[i]);

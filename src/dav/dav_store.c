@@ -55,6 +55,13 @@ struct dav_volume {
 	int			 dirfd;		/* <dir>, O_PATH */
 	unsigned char		 key[CRYPTO_KEY_BYTES];
 	struct crypto_aead_key	*aead;		/* the key, scheduled once */
+	/* New files put in place before their fsync (dav_writer_commit_later),
+	 * still open, and the first failure of a later fsync not yet reported
+	 * by dav_volume_sync. */
+	int			*unsynced;
+	size_t			 nunsynced;
+	int			 sync_errno;
+	char			 sync_err[128];
 	struct dav_volume	*next;		/* sorted by name */
 };
 
@@ -497,6 +504,12 @@ dav_cache_put(struct dav_file *f, const char *path, const struct dav_stat *sb,
 static void
 dav_volume_free(struct dav_volume *vol)
 {
+	char	 err[256];
+
+	/* Closing the store (a stop) is a sync point too. */
+	if (dav_volume_sync(vol, 1, err, sizeof err) == -1)
+		log_warnx("dav: volume %s: %s", vol->name, err);
+	free(vol->unsynced);
 	dav_cache_forget(vol);
 	close(vol->datafd);
 	close(vol->dirfd);
@@ -1226,6 +1239,48 @@ dav_file_truncate(struct dav_file *f, uint64_t size, char *err, size_t errlen)
 	return (0);
 }
 
+/*
+ * fsync every file put in place unsynced, and close it.  A failure is kept
+ * until a call with report set takes it (the caller that promises
+ * durability); -1 with errno and err then, or when this call failed.
+ */
+int
+dav_volume_sync(struct dav_volume *vol, int report, char *err, size_t errlen)
+{
+	size_t	 i;
+	int	 e;
+
+	/* All the writeback at once (their PUTs left it to the kernel), then
+	 * the waits: one I/O batch and one journal commit or so, not one of
+	 * each per file. */
+	for (i = 0; i < vol->nunsynced; i++)
+		sync_file_range(vol->unsynced[i], 0, 0, SYNC_FILE_RANGE_WRITE);
+	for (i = 0; i < vol->nunsynced; i++) {
+		if (fsync(vol->unsynced[i]) == -1 && vol->sync_errno == 0) {
+			vol->sync_errno = errno;
+			snprintf(vol->sync_err, sizeof vol->sync_err,
+			    "fsync of a file stored unsynced: %s",
+			    strerror(errno));
+		}
+		close(vol->unsynced[i]);
+	}
+	vol->nunsynced = 0;
+	if ((e = vol->sync_errno) == 0)
+		return (0);
+	snprintf(err, errlen, "%s", vol->sync_err);
+	if (report)
+		vol->sync_errno = 0;
+	errno = e;
+	return (-1);
+}
+
+/* Files of the volume put in place and not synced yet. */
+size_t
+dav_volume_unsynced(const struct dav_volume *vol)
+{
+	return (vol->nunsynced);
+}
+
 /* Make what was written durable. */
 int
 dav_file_sync(struct dav_file *f, char *err, size_t errlen)
@@ -1373,29 +1428,32 @@ dav_writer_add(struct dav_writer *w, const void *data, size_t len, char *err,
  * fsyncs of several files ended together share one journal commit.
  */
 int
-dav_writer_end(struct dav_writer *w, char *err, size_t errlen)
+dav_writer_end(struct dav_writer *w, int writeback, char *err, size_t errlen)
 {
 	if (w->sealed)
 		return (0);
 	if (dav_writer_seal(w, 1, err, errlen) == -1)
 		return (-1);
 	w->sealed = 1;
-	sync_file_range(w->fd, w->synced, 0, SYNC_FILE_RANGE_WRITE);
+	if (writeback)
+		sync_file_range(w->fd, w->synced, 0, SYNC_FILE_RANGE_WRITE);
 	return (0);
 }
 
 /* Finish into the tree at path, or into the volume directory when path is
- * NULL and name is set (the lock table). */
+ * NULL and name is set (the lock table); later: without the fsync, the file
+ * kept open for dav_volume_sync. */
 static int
 dav_writer_finish(struct dav_writer *w, int dirfd, const char *leaf,
-    const char *what, char *err, size_t errlen)
+    const char *what, int later, char *err, size_t errlen)
 {
-	int	 tmpfd, rv = -1;
+	struct dav_volume	*vol = w->vol;
+	int			 tmpfd, rv = -1;
 
 	w->vol->gen++;	/* the plaintext cache is stale */
-	if (!w->sealed && dav_writer_end(w, err, errlen) == -1)
+	if (!w->sealed && dav_writer_end(w, !later, err, errlen) == -1)
 		goto out;
-	if (fsync(w->fd) == -1) {
+	if (!later && fsync(w->fd) == -1) {
 		snprintf(err, errlen, "fsync: %s", strerror(errno));
 		goto out;
 	}
@@ -1411,19 +1469,25 @@ dav_writer_finish(struct dav_writer *w, int dirfd, const char *leaf,
 	}
 	close(tmpfd);
 	w->tmpname[0] = '\0';
+	if (later) {
+		vol->unsynced = xreallocarray(vol->unsynced,
+		    vol->nunsynced + 1, sizeof *vol->unsynced);
+		vol->unsynced[vol->nunsynced++] = w->fd;
+		w->fd = -1;
+	}
 	rv = 0;
 out:
 	dav_writer_abort(w);
 	return (rv);
 }
 
-/* Seal, sync and rename over path. */
-int
-dav_writer_commit(struct dav_writer *w, const char *path, char *err,
+/* Seal, sync (unless later) and rename over path. */
+static int
+dav_writer_put(struct dav_writer *w, const char *path, int later, char *err,
     size_t errlen)
 {
 	const char	*leaf;
-	int		 pfd, rv;
+	int		 pfd, rv, absent;
 	struct stat	 sb;
 
 	if ((pfd = dav_parent(w->vol, path, &leaf)) == -1) {
@@ -1431,18 +1495,36 @@ dav_writer_commit(struct dav_writer *w, const char *path, char *err,
 		dav_writer_abort(w);
 		return (-1);
 	}
+	rv = fstatat(pfd, leaf, &sb, AT_SYMLINK_NOFOLLOW);
+	absent = rv == -1 && errno == ENOENT;
 	/* Never replace a directory or a symlink with a file. */
-	if (fstatat(pfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    !S_ISREG(sb.st_mode)) {
+	if (rv == 0 && !S_ISREG(sb.st_mode)) {
 		errno = S_ISDIR(sb.st_mode) ? EISDIR : ELOOP;
 		dav_fail(err, errlen, "put", path);
 		dav_writer_abort(w);
 		close(pfd);
 		return (-1);
 	}
-	rv = dav_writer_finish(w, pfd, leaf, path, err, errlen);
+	/* Only a new name may appear unsynced: a file replaced goes on
+	 * holding its old bytes or the new ones, across a crash too. */
+	rv = dav_writer_finish(w, pfd, leaf, path, later && absent, err,
+	    errlen);
 	close(pfd);
 	return (rv);
+}
+
+int
+dav_writer_commit(struct dav_writer *w, const char *path, char *err,
+    size_t errlen)
+{
+	return (dav_writer_put(w, path, 0, err, errlen));
+}
+
+int
+dav_writer_commit_later(struct dav_writer *w, const char *path, char *err,
+    size_t errlen)
+{
+	return (dav_writer_put(w, path, 1, err, errlen));
 }
 
 /* Drop an unfinished file. */
@@ -1458,7 +1540,8 @@ dav_writer_abort(struct dav_writer *w)
 		unlinkat(tmpfd, w->tmpname, 0);
 		close(tmpfd);
 	}
-	close(w->fd);
+	if (w->fd != -1)
+		close(w->fd);
 	explicit_bzero(w->block, sizeof w->block);
 	free(w->out);
 	free(w);
@@ -1776,5 +1859,6 @@ dav_volume_locks_save(struct dav_volume *vol, const void *data, size_t len,
 		dav_writer_abort(w);
 		return (-1);
 	}
-	return (dav_writer_finish(w, vol->dirfd, "locks", "locks", err, errlen));
+	return (dav_writer_finish(w, vol->dirfd, "locks", "locks", 0, err,
+	    errlen));
 }

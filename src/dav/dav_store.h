@@ -47,6 +47,11 @@ void			 dav_store_close(struct dav_store *);
 int			 dav_volume_name_ok(const char *);
 int			 dav_volume_create(struct dav_store *, const char *name,
 			    char *err, size_t errlen);
+/* fsync the files committed later; report: take a failure kept from
+ * earlier calls too (otherwise kept for the next reporting call). */
+int			 dav_volume_sync(struct dav_volume *, int report,
+			    char *err, size_t errlen);
+size_t			 dav_volume_unsynced(const struct dav_volume *);
 /* Remove a volume and all its data (its wrapped key file stays). */
 int			 dav_volume_remove(struct dav_store *, const char *name,
 			    char *err, size_t errlen);
@@ -120,10 +125,20 @@ void		 dav_cache_put(struct dav_file *f, const char *path,
 struct dav_writer *dav_writer_new(struct dav_volume *, char *err, size_t errlen);
 int		 dav_writer_add(struct dav_writer *, const void *, size_t,
 		    char *err, size_t errlen);
-/* No more bytes: seal the last block and start writeback (optional). */
-int		 dav_writer_end(struct dav_writer *, char *err, size_t errlen);
+/* No more bytes: seal the last block and start writeback (if asked; the
+ * call is optional). */
+int		 dav_writer_end(struct dav_writer *, int writeback, char *err,
+		    size_t errlen);
 /* Seal the last block, fsync, rename over path (replacing a file). */
 int		 dav_writer_commit(struct dav_writer *, const char *path,
+		    char *err, size_t errlen);
+/*
+ * The same without the fsync when path names no file yet: the new file is
+ * in place at once and made durable by the next dav_volume_sync (after a
+ * crash of the host before that it may be missing, or cut short and read
+ * as an error).  A file replaced is always synced first.
+ */
+int		 dav_writer_commit_later(struct dav_writer *, const char *path,
 		    char *err, size_t errlen);
 void		 dav_writer_abort(struct dav_writer *);
 

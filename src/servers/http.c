@@ -2134,6 +2134,26 @@ http_reply_abort(struct http_request *req)
 #define HTTP2_OUTPUT_HIGH	(4 * 1024 * 1024)	/* stop framing above */
 #define HTTP2_STREAM_LOW	(256 * 1024)		/* refill streamed replies */
 
+/*
+ * nghttp2 cuts DATA at 16 KiB unless told otherwise: a 1 MiB read would be 64
+ * frames, each a callback, a copy and a header.  As large as the peer takes
+ * and the windows allow, up to HTTP2_DATA_MAX (the frame buffer grows to it).
+ */
+ssize_t
+http2_data_length(nghttp2_session *session, uint8_t type, int32_t id,
+    int32_t session_window, int32_t stream_window, uint32_t max_frame,
+    void *arg)
+{
+	int64_t	 n = session_window < stream_window ? session_window :
+		    stream_window;
+
+	if (n > (int64_t)max_frame)
+		n = max_frame;
+	if (n > HTTP2_DATA_MAX)
+		n = HTTP2_DATA_MAX;
+	return (n < 1 ? 1 : (ssize_t)n);
+}
+
 /* Queue a send off the caller's stack. */
 static void
 http2_conn_kick(struct http_conn *c)
@@ -2659,7 +2679,7 @@ static int
 http2_conn_start(struct http_conn *c)
 {
 	nghttp2_session_callbacks	*cbs;
-	nghttp2_settings_entry		 iv[2];
+	nghttp2_settings_entry		 iv[3];
 	int				 r;
 
 	if (nghttp2_session_callbacks_new(&cbs) != 0)
@@ -2673,6 +2693,8 @@ http2_conn_start(struct http_conn *c)
 	    http2_on_data_chunk);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cbs,
 	    http2_on_stream_close);
+	nghttp2_session_callbacks_set_data_source_read_length_callback(cbs,
+	    http2_data_length);
 	r = nghttp2_session_server_new(&c->h2, cbs, c);
 	nghttp2_session_callbacks_del(cbs);
 	if (r != 0)
@@ -2681,7 +2703,10 @@ http2_conn_start(struct http_conn *c)
 	iv[0].value = 100;
 	iv[1].settings_id = NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE;
 	iv[1].value = c->server->limits.max_header_bytes;
-	nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, iv, 2);
+	/* Uploads in large DATA frames too (see http2_data_length). */
+	iv[2].settings_id = NGHTTP2_SETTINGS_MAX_FRAME_SIZE;
+	iv[2].value = HTTP2_FRAME_MAX;
+	nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, iv, 3);
 	http2_conn_windows(c);
 	http2_conn_touch(c);
 	http_conn_deadline_in(c, HTTP2_SWEEP_MS);

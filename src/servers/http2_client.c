@@ -38,7 +38,6 @@
  */
 #define H2C_STREAM_WINDOW	(4 * 1024 * 1024)
 #define H2C_CONN_WINDOW		(64 * 1024 * 1024)
-#define H2C_MAX_FRAME		(1024 * 1024)
 /*
  * A server that stops answering (its host hung, or the network gone without a
  * reset) must not hold every request to its full timeout: while requests are
@@ -431,6 +430,8 @@ h2c_session_start(struct http2_client *c)
 	    h2c_data_cb);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cb,
 	    h2c_stream_close_cb);
+	nghttp2_session_callbacks_set_data_source_read_length_callback(cb,
+	    http2_data_length);
 	if (nghttp2_session_client_new(&c->session, cb, c) != 0)
 		fatalx("%s: out of memory", __func__);
 	nghttp2_session_callbacks_del(cb);
@@ -440,7 +441,7 @@ h2c_session_start(struct http2_client *c)
 	iv[1].value = 0;
 	/* Fewer, larger DATA frames if the server cares to send them. */
 	iv[2].settings_id = NGHTTP2_SETTINGS_MAX_FRAME_SIZE;
-	iv[2].value = H2C_MAX_FRAME;
+	iv[2].value = HTTP2_FRAME_MAX;
 	nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, iv, 3);
 	nghttp2_session_set_local_window_size(c->session, NGHTTP2_FLAG_NONE, 0,
 	    H2C_CONN_WINDOW);

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include <nghttp2/nghttp2.h>
 #include <openssl/ssl.h>
 
 struct evbuffer;
@@ -55,6 +56,16 @@ void		 http_headers_free(struct http_headers *);
 void		 http_date_header(struct evbuffer *);
 /* Case-insensitive token search in a comma-separated header value. */
 int		 http_header_has_token(const char *value, const char *token);
+
+/*
+ * HTTP/2 DATA frames up to the peer's SETTINGS_MAX_FRAME_SIZE (at most
+ * HTTP2_DATA_MAX) within the flow-control windows: nghttp2's
+ * data_source_read_length_callback, for the server and the client alike.
+ */
+#define HTTP2_DATA_MAX		(256 * 1024)
+#define HTTP2_FRAME_MAX		(1024 * 1024)	/* SETTINGS_MAX_FRAME_SIZE */
+ssize_t		 http2_data_length(nghttp2_session *, uint8_t, int32_t,
+		    int32_t, int32_t, uint32_t, void *);
 
 /* Client helpers in http_client.c, shared with http2_client.c. */
 const char	*http_client_sockaddr(const char *unix_path, const char *host,

@@ -2,7 +2,8 @@
  * libfuse low-level session's fd is a libevent read event; every request is
  * answered later from the callback of a WebDAV request to the dav server
  * (PROPFIND for attributes and listings, ranged GET, PATCH with
- * X-Update-Range, PUT, MKCOL, MOVE, DELETE), so nothing ever blocks the loop.
+ * X-Update-Range, PUT, MKCOL, MOVE, DELETE), all streams of one HTTP/2
+ * connection, so nothing ever blocks the loop.
  * Writes gather in a bounded per-file extent flushed with PATCH when full, on
  * flush/fsync/release, or before anything that must see them. */
 #include "config.h"
@@ -16,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "util.h"
 #include "vfs.h"
 #include "vol_util.h"
 #include "xmalloc.h"
@@ -36,10 +39,10 @@
 #define VFS_ATTR_SECONDS	1.0	/* attributes and names cached this long */
 #define VFS_HTTP_TIMEOUT_MS	120000
 #define VFS_HTTP_MAX_BODY	(64 * 1024 * 1024)
-#define VFS_CLIENTS		8	/* keep-alive connections per mount */
 #define VFS_MAX_FLIGHTS		64	/* uploads started by close, at most */
 #define VFS_MAX_WRITE		(1024 * 1024)
 #define VFS_TRUNC_MAX		(64 * 1024 * 1024) /* shrink by GET+PUT up to this */
+#define VFS_READAHEAD_KB	1024	/* the mount's read-ahead window */
 
 struct vnode;
 
@@ -85,6 +88,7 @@ struct vnode {
 	int			 local;		/* created here, not yet PUT */
 	int			 wb_error;	/* errno of a failed flush, once */
 	int			 push;		/* closed: flush all that is dirty */
+	uint64_t		 unsynced;	/* put_gen of its unsynced PUT */
 	struct vwaits		 waits;
 
 	/* A directory's member names as last listed (or made empty by our
@@ -106,9 +110,7 @@ struct vfs {
 	struct fuse_session	*se;
 	struct event		*ev;
 	struct fuse_buf		 fbuf;
-	struct http_client	*clients[VFS_CLIENTS];
-	struct http2_client	*h2;		/* HTTP/2: all requests as streams */
-	unsigned int		 next_client;
+	struct http2_client	*h2;		/* every request a stream of it */
 	size_t			 writeback_bytes;
 	int			 read_only;
 	/* Uploads in flight (PUT or PATCH of dirty data), the fsyncdir
@@ -119,6 +121,13 @@ struct vfs {
 	fuse_req_t		*syncs;
 	size_t			 nsyncs;
 	int			 wb_error;
+	/* New files are PUT with "X-Netcrave-Sync: later": the server puts
+	 * them in place before their fsync.  put_gen counts those PUTs
+	 * answered; synced_gen is the count a request with "X-Netcrave-Sync:
+	 * now" covered (everything answered before it was sent).  fsync and
+	 * fsyncdir send one when something is left between the two. */
+	uint64_t		 put_gen;
+	uint64_t		 synced_gen;
 	void			(*drain_cb)(void *);
 	void			*drain_arg;
 	struct event		*drain_ev;	/* calls it off the client's stack */
@@ -377,17 +386,11 @@ vfs_send(struct vfs *fs, const char *method, const char *path,
     const char *const *headers, const void *body, size_t len, http_client_cb cb,
     void *arg)
 {
-	struct http_client	*c;
-	char			*url;
+	char	*url;
 
-	c = fs->clients[fs->next_client++ % VFS_CLIENTS];
 	url = vol_url(fs->volume, path);
-	if (fs->h2 != NULL)
-		http2_client_send(fs->h2, method, url, headers, body, len, NULL,
-		    cb, arg);
-	else
-		http_client_send(c, method, url, headers, body, len, NULL, cb,
-		    arg);
+	http2_client_send(fs->h2, method, url, headers, body, len, NULL, cb,
+	    arg);
 	free(url);
 }
 
@@ -443,19 +446,53 @@ vfs_propfind_entries(const struct http_response *resp, const char *error,
 }
 
 static void
-vfs_propfind(struct vfs *fs, const char *path, const char *depth,
-    http_client_cb cb, void *arg)
+vfs_propfind_with(struct vfs *fs, const char *path, const char *depth,
+    const char *extra, http_client_cb cb, void *arg)
 {
-	const char	*hdrs[3];
+	const char	*hdrs[4];
 	char		*d;
 
 	xasprintf(&d, "Depth: %s", depth);
 	hdrs[0] = d;
 	hdrs[1] = "Content-Type: application/xml";
-	hdrs[2] = NULL;
+	hdrs[2] = extra;
+	hdrs[3] = NULL;
 	vfs_send(fs, "PROPFIND", path, hdrs, vfs_propfind_body,
 	    sizeof vfs_propfind_body - 1, cb, arg);
 	free(d);
+}
+
+static void
+vfs_propfind(struct vfs *fs, const char *path, const char *depth,
+    http_client_cb cb, void *arg)
+{
+	vfs_propfind_with(fs, path, depth, NULL, cb, arg);
+}
+
+/*
+ * Ask the server to fsync every file of the volume it stored unsynced (one
+ * PROPFIND of the volume root carrying "X-Netcrave-Sync: now"); cb gets the
+ * answer, op->off the put_gen it covers.
+ */
+static void
+vfs_sync_send(struct vfs *fs, struct vop *op, http_client_cb cb)
+{
+	op->off = fs->put_gen;
+	vfs_propfind_with(fs, "", "0", "X-Netcrave-Sync: now", cb, op);
+}
+
+/* Did the sync request succeed?  Then everything it covers is durable. */
+static int
+vfs_sync_result(const struct http_response *resp, const char *error,
+    struct vop *op)
+{
+	int	 err;
+
+	if ((err = vfs_result(resp, error, "sync", op)) != 0)
+		return (err);
+	if (op->off > op->fs->synced_gen)
+		op->fs->synced_gen = op->off;
+	return (0);
 }
 
 /* Apply a fresh PROPFIND entry to a node (local dirty data wins on size). */
@@ -672,6 +709,8 @@ vfs_flush_done(const struct http_response *resp, const char *error, void *arg)
 	int		 e;
 
 	e = vfs_result(resp, error, n->local ? "PUT" : "PATCH", op);
+	if (e == 0 && n->local)
+		n->unsynced = ++fs->put_gen;
 	if (e != 0 && !n->dead) {
 		n->wb_error = e;
 		if (fs->wb_error == 0)
@@ -698,7 +737,30 @@ vfs_flush_done(const struct http_response *resp, const char *error, void *arg)
 	vfs_flights_check(fs);	/* last: may unmount and free fs */
 }
 
-/* No upload left: answer fsyncdir, and whoever waits to unmount. */
+static void
+vfs_syncdir_done(const struct http_response *resp, const char *error,
+    void *arg)
+{
+	struct vop	*op = arg;
+	struct vfs	*fs = op->fs;
+	int		 e;
+
+	if ((e = vfs_sync_result(resp, error, op)) != 0) {
+		/* Nothing left to sync it again: the error goes to them. */
+		if (fs->wb_error == 0)
+			fs->wb_error = e;
+		fs->synced_gen = op->off;
+	}
+	vfs_op_free(op);
+	fs->flights--;
+	vfs_flights_check(fs);	/* last: may unmount and free fs */
+}
+
+/*
+ * No upload left: answer fsyncdir once the server has synced what it
+ * stored unsynced (that request counts as an upload), and whoever waits to
+ * unmount.
+ */
 static void
 vfs_flights_check(struct vfs *fs)
 {
@@ -706,6 +768,11 @@ vfs_flights_check(struct vfs *fs)
 
 	if (fs->flights > 0)
 		return;
+	if (fs->nsyncs > 0 && fs->put_gen > fs->synced_gen) {
+		fs->flights++;
+		vfs_sync_send(fs, vfs_op_new(fs, NULL, NULL), vfs_syncdir_done);
+		return;
+	}
 	for (i = 0; i < fs->nsyncs; i++)
 		fuse_reply_err(fs->syncs[i], fs->wb_error);
 	if (fs->nsyncs > 0)
@@ -742,6 +809,9 @@ vfs_drain(struct vfs *fs, void (*cb)(void *), void *arg)
 	fs->drain_arg = arg;
 }
 
+/* A new file's PUT: durable at the next fsync, not before its answer. */
+static const char *const vfs_put_later[] = { "X-Netcrave-Sync: later", NULL };
+
 /* Send the dirty extent with PATCH (the flight buffer must be free). */
 static void
 vfs_flush_start(struct vnode *n)
@@ -771,7 +841,7 @@ vfs_flush_start(struct vnode *n)
 			n->dirty.len = 0;
 		}
 		n->fs->flights++;
-		vfs_send(n->fs, "PUT", n->path, NULL, n->flight.buf,
+		vfs_send(n->fs, "PUT", n->path, vfs_put_later, n->flight.buf,
 		    n->flight.len, vfs_flush_done, vfs_op_new(n->fs, NULL, n));
 		return;
 	}
@@ -1296,32 +1366,65 @@ vfs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	fuse_reply_write(req, size);
 }
 
-/* flush, fsync and release answer once the file's data is stored. */
-static int
-vfs_sync_wait(struct vnode *n, struct vwait *w)
-{
-	int	e = n->wb_error;
-
-	n->wb_error = 0;
-	fuse_reply_err(w->req, e);
-	return (0);
-}
-
 static void
-vfs_sync(fuse_req_t req, fuse_ino_t ino)
+vfs_fsync_done(const struct http_response *resp, const char *error, void *arg)
 {
-	struct vnode	*n;
+	struct vop	*op = arg;
+	struct vnode	*n = op->node;
 	int		 e;
 
-	if ((n = vfs_req_node(req, ino)) == NULL)
-		return;
-	if (!vfs_node_clean(n)) {
-		vfs_wait(n, req, vfs_sync_wait, 0, 0, NULL);
+	if ((e = vfs_sync_result(resp, error, op)) == 0) {
+		e = n->wb_error;
+		n->wb_error = 0;
+	}
+	fuse_reply_err(op->req, e);
+	vfs_op_free(op);
+}
+
+/* A clean file: answer now, or once the server has synced its PUT. */
+static void
+vfs_sync_clean(struct vnode *n, fuse_req_t req, int durable)
+{
+	int	 e;
+
+	if (durable && n->unsynced > n->fs->synced_gen && n->wb_error == 0) {
+		vfs_sync_send(n->fs, vfs_op_new(n->fs, req, n), vfs_fsync_done);
 		return;
 	}
 	e = n->wb_error;
 	n->wb_error = 0;
 	fuse_reply_err(req, e);
+}
+
+/* flush and release answer once the file's data is stored, fsync once it
+ * is durable too. */
+static int
+vfs_sync_wait(struct vnode *n, struct vwait *w)
+{
+	vfs_sync_clean(n, w->req, 0);
+	return (0);
+}
+
+static int
+vfs_fsync_wait(struct vnode *n, struct vwait *w)
+{
+	vfs_sync_clean(n, w->req, 1);
+	return (0);
+}
+
+static void
+vfs_sync(fuse_req_t req, fuse_ino_t ino, int durable)
+{
+	struct vnode	*n;
+
+	if ((n = vfs_req_node(req, ino)) == NULL)
+		return;
+	if (!vfs_node_clean(n)) {
+		vfs_wait(n, req, durable ? vfs_fsync_wait : vfs_sync_wait, 0, 0,
+		    NULL);
+		return;
+	}
+	vfs_sync_clean(n, req, durable);
 }
 
 /*
@@ -1332,8 +1435,10 @@ vfs_sync(fuse_req_t req, fuse_ino_t ino)
  * shell's "> file" opens, dup2s and closes one before the command writes),
  * leaves it to release, so a file goes out in one PUT.  fsync of the file, or
  * fsyncdir of any directory of the mount (sync DIR), waits until it is stored
+ * and synced (a new file's PUT is answered before its fsync on the server)
  * and reports its error; reads and names in this mount see the data at once.
- * Past VFS_MAX_FLIGHTS uploads close waits, as fsync does.
+ * Past VFS_MAX_FLIGHTS uploads close waits, as flush does (stored, not
+ * necessarily synced).
  */
 static void
 vfs_close(fuse_req_t req, fuse_ino_t ino, int last)
@@ -1344,7 +1449,7 @@ vfs_close(fuse_req_t req, fuse_ino_t ino, int last)
 
 	if ((n = vfs_node_ino(fs, ino)) == NULL || vfs_node_clean(n) ||
 	    fs->flights >= VFS_MAX_FLIGHTS) {
-		vfs_sync(req, ino);
+		vfs_sync(req, ino, 0);
 		return;
 	}
 	if (last) {
@@ -1379,7 +1484,7 @@ static void
 vfs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
     struct fuse_file_info *fi)
 {
-	vfs_sync(req, ino);
+	vfs_sync(req, ino, 1);
 }
 
 static void
@@ -1815,6 +1920,63 @@ vfs_stale_cleanup(const char *mountpoint)
 	}
 }
 
+/*
+ * The kernel reads ahead at most 128 KiB on a FUSE mount (its default for a
+ * new mount's bdi; max_readahead from INIT can only lower it), so a
+ * sequential read is a GET of 256 KiB after another.  Windows of
+ * VFS_READAHEAD_KB, as large as a FUSE read gets, take a quarter of the
+ * round trips, with the next window asked for while this one is read.  The
+ * mount's device comes from mountinfo, where the mountpoint is written with
+ * its parent resolved (a stat of the mountpoint itself would wait for this
+ * loop to answer it).  Best effort: root writes sysfs.
+ */
+static void
+vfs_readahead(struct vfs *fs)
+{
+	char		 line[8192], mp[PATH_MAX], path[64], *dir, *real;
+	const char	*slash = strrchr(fs->mountpoint, '/');
+	unsigned int	 maj, min, found = 0;
+	FILE		*f;
+
+	if (slash == NULL)
+		return;
+	dir = xstrndup(fs->mountpoint, slash - fs->mountpoint);
+	real = realpath(*dir == '\0' ? "/" : dir, NULL);
+	free(dir);
+	if (real == NULL)
+		return;
+	xasprintf(&dir, "%s%s", strcmp(real, "/") == 0 ? "" : real, slash);
+	free(real);
+	if ((f = fopen("/proc/self/mountinfo", "r")) == NULL) {
+		free(dir);
+		return;
+	}
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (sscanf(line, "%*s %*s %u:%u %*s %4095s", &maj, &min,
+		    mp) != 3)
+			continue;
+		util_mountinfo_unescape(mp);
+		if (strcmp(mp, dir) == 0) {	/* the last one */
+			snprintf(path, sizeof path,
+			    "/sys/class/bdi/%u:%u/read_ahead_kb", maj, min);
+			found = 1;
+		}
+	}
+	fclose(f);
+	free(dir);
+	if (!found)
+		return;
+	if ((f = fopen(path, "w")) == NULL) {
+		log_debug("volume %s: %s: %s", fs->volume, path,
+		    strerror(errno));
+		return;
+	}
+	fprintf(f, "%d\n", VFS_READAHEAD_KB);
+	if (fclose(f) == EOF)
+		log_debug("volume %s: %s: %s", fs->volume, path,
+		    strerror(errno));
+}
+
 struct vfs *
 vfs_mount(struct event_base *base, const struct vfs_params *p, char *err,
     size_t errlen)
@@ -1824,7 +1986,7 @@ vfs_mount(struct event_base *base, const struct vfs_params *p, char *err,
 	struct vfs			*fs;
 	struct vnode			*root;
 	char				*fsname;
-	int				 fd, i;
+	int				 fd;
 
 	fs = xcalloc(1, sizeof *fs);
 	fs->base = base;
@@ -1847,11 +2009,11 @@ vfs_mount(struct event_base *base, const struct vfs_params *p, char *err,
 		target.ssl = p->dav_ssl;
 	} else
 		target.unix_path = p->dav_socket;
-	for (i = 0; i < VFS_CLIENTS; i++)
-		fs->clients[i] = http_client_new(base, &target,
-		    VFS_HTTP_TIMEOUT_MS, VFS_HTTP_MAX_BODY);
-	fs->h2 = http2_client_new(base, &target, VFS_HTTP_TIMEOUT_MS,
-	    VFS_HTTP_MAX_BODY);
+	if ((fs->h2 = http2_client_new(base, &target, VFS_HTTP_TIMEOUT_MS,
+	    VFS_HTTP_MAX_BODY)) == NULL) {
+		snprintf(err, errlen, "no WebDAV server for %s", fs->volume);
+		goto fail;
+	}
 
 	vfs_stale_cleanup(fs->mountpoint);
 	xasprintf(&fsname, "-ofsname=netcrave:%s,subtype=netcrave,allow_other%s",
@@ -1872,6 +2034,7 @@ vfs_mount(struct event_base *base, const struct vfs_params *p, char *err,
 		fs->se = NULL;
 		goto fail;
 	}
+	vfs_readahead(fs);
 	fd = fuse_session_fd(fs->se);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	fs->ev = event_new(base, fd, EV_READ | EV_PERSIST, vfs_readable, fs);
@@ -1879,8 +2042,6 @@ vfs_mount(struct event_base *base, const struct vfs_params *p, char *err,
 	log_info("volume %s: mounted on %s", fs->volume, fs->mountpoint);
 	return (fs);
 fail:
-	for (i = 0; i < VFS_CLIENTS; i++)
-		http_client_free(fs->clients[i]);
 	http2_client_free(fs->h2);
 	vfs_node_free(root);
 	event_free(fs->drain_ev);
@@ -1897,7 +2058,6 @@ vfs_unmount(struct vfs *fs)
 {
 	struct vnode	*n;
 	struct vwait	*w;
-	int		 i;
 
 	if (fs == NULL)
 		return;
@@ -1910,8 +2070,6 @@ vfs_unmount(struct vfs *fs)
 		    fs->volume, fs->flights);
 	free(fs->syncs);	/* the kernel has dropped those requests */
 	event_free(fs->drain_ev);
-	for (i = 0; i < VFS_CLIENTS; i++)
-		http_client_free(fs->clients[i]);
 	http2_client_free(fs->h2);
 	while ((n = TAILQ_FIRST(&fs->nodes)) != NULL) {
 		while ((w = TAILQ_FIRST(&n->waits)) != NULL) {

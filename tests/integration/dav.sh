@@ -270,6 +270,28 @@ check "slow body over 4 s (idle 1.5 s), big body, pipelined GET: $out" [ "$out" 
 code GET $U/v1/trickle.big >/dev/null
 check "... the big body stored whole" [ "$(wc -c < "$T/body")" = 200000 ]
 
+# X-Netcrave-Sync: later (what the volumes' FUSE client sends for a new
+# file): in place at its answer and synced soon after, or before the answer
+# to a request of the volume carrying X-Netcrave-Sync: now; a file replaced
+# is synced before its answer all the same.
+mval() { curl -s --unix-socket "$METRICS_SOCK" http://x/metrics | awk -v k="$1" '$1 == k { print $2 }'; }
+synced_is() { [ "$(mval netcrave_dav_later_synced_files_total)" = "$1" ]; }
+echo later > "$T/later"
+s0=$(mval netcrave_dav_later_synced_files_total)
+s0=${s0:-0}
+check "PUT with X-Netcrave-Sync: later of a new file: 201" [ "$(code PUT $U/v1/later1 -H 'X-Netcrave-Sync: later' -T "$T/later")" = 201 ]
+check "... readable at once" [ "$(curl -s $U/v1/later1)" = later ]
+check "... synced by the server within a second" wait_for 3 synced_is $((s0 + 1))
+check "... none left unsynced" [ "$(mval netcrave_dav_unsynced_files)" = 0 ]
+r=$(curl -s -o /dev/null -H 'X-Netcrave-Sync: later' -T "$T/later" $U/v1/later2 --next -s -o /dev/null -w '%{http_code}' -X PROPFIND -H 'Depth: 0' -H 'X-Netcrave-Sync: now' $U/v1/)
+check "PROPFIND with X-Netcrave-Sync: now right after a PUT later: 207" [ "$r" = 207 ]
+check "... answered with nothing left unsynced" [ "$(mval netcrave_dav_unsynced_files)" = 0 ]
+check "... the file synced" synced_is $((s0 + 2))
+check "PUT later over an existing file: 204" [ "$(code PUT $U/v1/later1 -H 'X-Netcrave-Sync: later' -T "$T/later")" = 204 ]
+check "a plain PUT of a new file: 201" [ "$(code PUT $U/v1/later3 -T "$T/later")" = 201 ]
+sleep 0.5
+check "... both synced before their answer, not later" synced_is $((s0 + 2))
+
 # Metrics: requests by method and status, body bytes in and out.
 code FROB $U/v1/ >/dev/null
 m=$(curl -s --unix-socket "$METRICS_SOCK" http://x/metrics)

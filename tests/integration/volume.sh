@@ -68,10 +68,24 @@ check "touch stores an empty file" sh -c "touch $MP/t && sync $MP && curl -sf --
 check "a closed file is on the server after sync DIR" sh -c "echo abc > $MP/t2 && sync $MP && [ \"\$(curl -sf --unix-socket $T/run/dav.sock http://x/v1/t2)\" = abc ]"
 check "a closed file reads back at once" sh -c "echo def > $MP/t3 && [ \"\$(cat $MP/t3)\" = def ] && rm $MP/t3"
 check "fsync of a file waits for it" sh -c "echo ghi | dd of=$MP/t4 conv=fsync status=none && [ \"\$(curl -sf --unix-socket $T/run/dav.sock http://x/v1/t4)\" = ghi ] && rm $MP/t4"
+check "fsync of a new file: synced on the server when it returns" sh -c "echo jkl | dd of=$MP/t6 conv=fsync status=none && [ \"\$(curl -s --unix-socket $METRICS_SOCK http://x/metrics | awk '\$1 == \"netcrave_dav_unsynced_files\" { print \$2 }')\" = 0 ] && rm $MP/t6"
+check "a closed file reaches the server (a second client) with its content, no sync asked" sh -c "echo c2o > $MP/t7 && for i in \$(seq 30); do [ \"\$(curl -sf --unix-socket $T/run/dav.sock http://x/v1/t7)\" = c2o ] && exit 0; sleep 0.1; done; exit 1"
+check "... and is read back through the mount" [ "$(cat "$MP/t7")" = c2o ]
+rm -f "$MP/t7"
 # Many small files: uploads in flight together, lookups of new names in a
 # directory made here answered without a round trip.
 check "mkdir for many files" mkdir "$MP/many"
+between() { [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }
+mval() { curl -s --unix-socket "$METRICS_SOCK" http://x/metrics | awk -v k="$1" '$1 == k { print $2 }'; }
+reqs() { curl -s --unix-socket "$METRICS_SOCK" http://x/metrics | awk '/^netcrave_dav_requests_total/ { n += $2 } END { print n + 0 }'; }
+r0=$(reqs)
 check "200 small files then sync DIR" sh -c "i=0; while [ \$i -lt 200 ]; do echo \$i > $MP/many/f\$i || exit 1; i=\$((i + 1)); done; sync $MP/many"
+# New files go out as PUT "X-Netcrave-Sync: later" (in place on the server
+# at once, its fsync batched); sync DIR returns once the server synced them.
+check "... nothing left unsynced on the server" [ "$(mval netcrave_dav_unsynced_files)" = 0 ]
+check "... all stored unsynced, then synced ($(mval netcrave_dav_later_synced_files_total))" [ "$(mval netcrave_dav_later_synced_files_total)" -ge 200 ]
+r1=$(reqs)
+check "... one request per file, and few more ($((r1 - r0)))" between $((r1 - r0)) 200 215
 n=$(curl -s --unix-socket "$T/run/dav.sock" -X PROPFIND -H 'Depth: 1' http://x/v1/many/ | grep -o '<D:href>' | wc -l)
 check "... all 200 on the server ($((n - 1)))" [ "$n" = 201 ]
 check "... with their bytes" [ "$(curl -sf --unix-socket "$T/run/dav.sock" http://x/v1/many/f137)" = 137 ]
@@ -90,7 +104,12 @@ head -c $((100 * 1024 * 1024)) /dev/urandom > "$T/big"
 want=$(sha256sum < "$T/big" | cut -d' ' -f1)
 check "dd 100 MiB in" dd if="$T/big" of="$MP/big" bs=1M conv=fsync status=none
 check "100 MiB size" [ "$(stat -c %s "$MP/big")" = $((100 * 1024 * 1024)) ]
+gets() { curl -s --unix-socket "$METRICS_SOCK" http://x/metrics | awk '/^netcrave_dav_requests_total\{method="GET"/ { n += $2 } END { print n + 0 }'; }
+g0=$(gets)
 check "100 MiB sha256 through the mount" [ "$(sha256sum < "$MP/big" | cut -d' ' -f1)" = "$want" ]
+g1=$(gets)
+check "the mount reads ahead 1 MiB ($(cat /sys/class/bdi/$(mountpoint -d "$MP")/read_ahead_kb) KiB)" [ "$(cat /sys/class/bdi/$(mountpoint -d "$MP")/read_ahead_kb)" = 1024 ]
+check "... a sequential read of 100 MiB is 1 MiB GETs ($((g1 - g0)))" between $((g1 - g0)) 100 130
 check "random-offset read matches" [ "$(dd if="$MP/big" bs=4096 skip=12345 count=3 status=none | sha256sum)" = "$(dd if="$T/big" bs=4096 skip=12345 count=3 status=none | sha256sum)" ]
 echo "secret-marker-$INSTANCE" > "$MP/plain.txt"
 stored=$(find "$T/state/volumes" -type f -path '*v1*' | head -n 100)

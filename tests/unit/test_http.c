@@ -24,6 +24,7 @@
 #include <cmocka.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <nghttp2/nghttp2.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -1315,6 +1316,140 @@ test_h2_client_errors(void **state)
 	http2_client_free(c);
 }
 
+/* A raw nghttp2 client: what DATA frames the server sends. */
+struct h2raw {
+	const char	*body;		/* request body to send */
+	size_t		 len, off;
+	size_t		 got;		/* response body bytes */
+	size_t		 max_data;	/* largest DATA frame received */
+	int		 frames;
+	int		 closed;
+	int		 mismatch;
+};
+
+static ssize_t
+h2raw_body(nghttp2_session *s, int32_t id, uint8_t *buf, size_t length,
+    uint32_t *flags, nghttp2_data_source *src, void *arg)
+{
+	struct h2raw	*h = arg;
+	size_t		 n = h->len - h->off;
+
+	if (n > length)
+		n = length;
+	memcpy(buf, h->body + h->off, n);
+	h->off += n;
+	if (h->off == h->len)
+		*flags |= NGHTTP2_DATA_FLAG_EOF;
+	return ((ssize_t)n);
+}
+
+static int
+h2raw_frame(nghttp2_session *s, const nghttp2_frame *f, void *arg)
+{
+	struct h2raw	*h = arg;
+
+	if (f->hd.type == NGHTTP2_DATA) {
+		h->frames++;
+		if (f->hd.length > h->max_data)
+			h->max_data = f->hd.length;
+	}
+	return (0);
+}
+
+static int
+h2raw_chunk(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t *data,
+    size_t len, void *arg)
+{
+	struct h2raw	*h = arg;
+
+	if (h->got + len > h->len || memcmp(h->body + h->got, data, len) != 0)
+		h->mismatch = 1;
+	h->got += len;
+	return (0);
+}
+
+static int
+h2raw_close(nghttp2_session *s, int32_t id, uint32_t error, void *arg)
+{
+	((struct h2raw *)arg)->closed = 1;
+	return (0);
+}
+
+/*
+ * HTTP/2 DATA frames as large as the peer allows: a 768 KiB echo comes back
+ * in frames of HTTP2_DATA_MAX (nghttp2 alone would send 16 KiB ones), and
+ * the server takes the upload in frames of that size too.
+ */
+static void
+test_h2_large_frames(void **state)
+{
+	nghttp2_session_callbacks	*cb;
+	nghttp2_session			*s;
+	nghttp2_settings_entry		 iv[2];
+	nghttp2_data_provider		 prd;
+	nghttp2_nv			 nv[4];
+	struct h2raw			 h = { 0 };
+	struct raw			*r;
+	const uint8_t			*out;
+	char				*body, in[65536];
+	ssize_t				 n;
+	size_t				 i;
+	int				 tries;
+
+	start_server(0, 0, 0, 0);
+	h.len = 768 * 1024;
+	body = malloc(h.len);
+	for (i = 0; i < h.len; i++)
+		body[i] = (char)(i * 7 + i / 4096);
+	h.body = body;
+	assert_int_equal(nghttp2_session_callbacks_new(&cb), 0);
+	nghttp2_session_callbacks_set_on_frame_recv_callback(cb, h2raw_frame);
+	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb,
+	    h2raw_chunk);
+	nghttp2_session_callbacks_set_on_stream_close_callback(cb, h2raw_close);
+	nghttp2_session_callbacks_set_data_source_read_length_callback(cb,
+	    http2_data_length);
+	assert_int_equal(nghttp2_session_client_new(&s, cb, &h), 0);
+	nghttp2_session_callbacks_del(cb);
+	iv[0].settings_id = NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE;
+	iv[0].value = 4 * 1024 * 1024;
+	iv[1].settings_id = NGHTTP2_SETTINGS_MAX_FRAME_SIZE;
+	iv[1].value = HTTP2_FRAME_MAX;
+	nghttp2_submit_settings(s, NGHTTP2_FLAG_NONE, iv, 2);
+	nghttp2_session_set_local_window_size(s, NGHTTP2_FLAG_NONE, 0,
+	    16 * 1024 * 1024);
+#define NV(k, v) { (uint8_t *)(uintptr_t)(k), (uint8_t *)(uintptr_t)(v), \
+	sizeof(k) - 1, sizeof(v) - 1, NGHTTP2_NV_FLAG_NONE }
+	{
+		nghttp2_nv	 req[4] = { NV(":method", "POST"),
+		    NV(":scheme", "http"), NV(":authority", "x"),
+		    NV(":path", "/echo") };
+		memcpy(nv, req, sizeof nv);
+	}
+#undef NV
+	memset(&prd, 0, sizeof prd);
+	prd.read_callback = h2raw_body;
+	assert_true(nghttp2_submit_request(s, NULL, nv, 4, &prd, NULL) > 0);
+	r = raw_open();
+	for (tries = 0; tries < 2000 && !h.closed; tries++) {
+		while ((n = nghttp2_session_mem_send(s, &out)) > 0)
+			raw_send(r, (const char *)out, (size_t)n);
+		pump(2);
+		while ((n = read(r->fd, in, sizeof in)) > 0)
+			assert_int_equal(nghttp2_session_mem_recv(s,
+			    (const uint8_t *)in, (size_t)n), n);
+	}
+	assert_true(h.closed);
+	assert_int_equal(h.got, h.len);
+	assert_false(h.mismatch);
+	/* Frames of 256 KiB, not 48 of 16 KiB. */
+	assert_int_equal(h.max_data, HTTP2_DATA_MAX);
+	assert_true(h.frames <= 4);
+	nghttp2_session_del(s);
+	raw_close(r);
+	free(body);
+}
+
 /* Header helpers and status texts. */
 static void
 test_helpers(void **state)
@@ -1374,6 +1509,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_client_read_until_close,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_h2_client_streams, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_h2_large_frames, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_h2_client_errors, setup,
 		    teardown),
