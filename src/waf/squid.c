@@ -30,6 +30,7 @@
 
 #include "ca.h"
 #include "conf.h"
+#include "crypto.h"
 #include "log.h"
 #include "plugin.h"
 #include "server.h"
@@ -39,29 +40,48 @@
 #include "xmalloc.h"
 
 static struct child	*squid_child;
-/* The judge ports: loopback ports of squid's own that only its client ports
- * forward to, chosen free at start (squid cannot listen on a local socket). */
+/* The judge ports: privileged loopback ports of squid's own that only its
+ * client ports forward to, chosen free at start (squid cannot listen on a
+ * local socket). */
 static int		 squid_judge_port;
 static int		 squid_judge_accel_port;
 
-/* A loopback TCP port nothing listens on now, or -1. */
+/*
+ * A privileged loopback TCP port nothing listens on now, or -1.  Squid binds
+ * it as root before it drops to its user; a port of 1024 or more could be
+ * taken by any local user in the moment between this test and squid's bind
+ * (or while squid restarts), and would then receive every miss unjudged.
+ */
 static int
-squid_free_port(void)
+squid_free_port(int skip)
 {
 	struct sockaddr_in	sin;
 	socklen_t		len = sizeof sin;
-	int			fd, port = -1;
+	unsigned char		r[2];
+	int			fd, i, port = -1, span = 1024 - 600;
 
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sin, sizeof sin) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sin, &len) == 0)
-		port = ntohs(sin.sin_port);
-	close(fd);
-	return port;
+	/* Not root: squid cannot bind a privileged port; any free one. */
+	if (geteuid() != 0)
+		span = 0;
+	/* From a random start, so instances starting together differ. */
+	crypto_random(r, sizeof r);
+	for (i = 0; i <= span; i++) {
+		if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+			return -1;
+		memset(&sin, 0, sizeof sin);
+		sin.sin_family = AF_INET;
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		port = span == 0 ? 0 : 600 + ((r[0] << 8 | r[1]) + i) % span;
+		sin.sin_port = htons((uint16_t)port);
+		if (port != skip && bind(fd, (struct sockaddr *)&sin,
+		    sizeof sin) == 0 && getsockname(fd, (struct sockaddr *)&sin,
+		    &len) == 0) {
+			close(fd);
+			return ntohs(sin.sin_port);
+		}
+		close(fd);
+	}
+	return -1;
 }
 static int		 squid_bump;	/* ssl-bump this run (squid has OpenSSL) */
 
@@ -406,7 +426,9 @@ squid_write_pem(const char *path, X509 *cert, EVP_PKEY *key, mode_t mode,
 	len = BIO_get_mem_data(bio, &data);
 	if (util_write_atomic(path, data, (size_t)len, mode, err, errlen) != 0)
 		goto out;
-	if (pw != NULL && chown(path, pw->pw_uid, pw->pw_gid) == -1) {
+	/* lchown: the directory is the squid user's, and root must not
+	 * follow a link it put there. */
+	if (pw != NULL && lchown(path, pw->pw_uid, pw->pw_gid) == -1) {
 		snprintf(err, errlen, "chown %s: %s", path, strerror(errno));
 		goto out;
 	}
@@ -418,32 +440,45 @@ out:
 
 /* The bump CA kept in dir when the internal CA signed it, it has a while
  * left and bump-ca.key is its key; NULL otherwise. */
+/* Open a file of the squid user's directory for reading, never through a
+ * link (root must not read what a link there points at). */
+static FILE *
+squid_open_own(const char *dir, const char *name)
+{
+	char	*path;
+	FILE	*f = NULL;
+	int	 fd;
+
+	xasprintf(&path, "%s/%s", dir, name);
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) != -1 &&
+	    (f = fdopen(fd, "r")) == NULL)
+		close(fd);
+	free(path);
+	return f;
+}
+
 static X509 *
 squid_bump_ca_load(const char *dir)
 {
 	X509		*cert = NULL;
 	EVP_PKEY	*key = NULL;
 	FILE		*f;
-	char		*path;
 	time_t		 left;
 
-	xasprintf(&path, "%s/bump-ca.crt", dir);
-	if ((f = fopen(path, "r")) != NULL) {
+	if ((f = squid_open_own(dir, "bump-ca.crt")) != NULL) {
 		cert = PEM_read_X509(f, NULL, NULL, NULL);
 		fclose(f);
 	}
-	free(path);
-	xasprintf(&path, "%s/bump-ca.key", dir);
-	if ((f = fopen(path, "r")) != NULL) {
+	if ((f = squid_open_own(dir, "bump-ca.key")) != NULL) {
 		key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
 		fclose(f);
 	}
-	free(path);
 	if (cert == NULL || key == NULL)
 		goto stale;
 	left = ca_time(X509_get0_notAfter(cert)) - time(NULL);
-	if (!ca_signed(cert) || left < SQUID_BUMP_CA_MARGIN ||
-	    X509_check_private_key(cert, key) != 1)
+	/* Issued by the internal CA, and not that CA itself. */
+	if (!ca_signed(cert) || X509_cmp(cert, ca_certificate()) == 0 ||
+	    left < SQUID_BUMP_CA_MARGIN || X509_check_private_key(cert, key) != 1)
 		goto stale;
 	EVP_PKEY_free(key);
 	return cert;
@@ -459,18 +494,20 @@ squid_remove_dir(const char *dir)
 {
 	DIR		*d;
 	struct dirent	*de;
-	char		*path;
+	int		 fd;
 
-	if ((d = opendir(dir)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 ||
-			    strcmp(de->d_name, "..") == 0)
-				continue;
-			xasprintf(&path, "%s/%s", dir, de->d_name);
-			unlink(path);
-			free(path);
+	/* Never through a link: the directory is the squid user's. */
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) != -1) {
+		if ((d = fdopendir(fd)) == NULL)
+			close(fd);
+		else {
+			while ((de = readdir(d)) != NULL)
+				if (strcmp(de->d_name, ".") != 0 &&
+				    strcmp(de->d_name, "..") != 0)
+					unlinkat(dirfd(d), de->d_name, 0);
+			closedir(d);
 		}
-		closedir(d);
 	}
 	rmdir(dir);
 }
@@ -625,8 +662,9 @@ int
 squid_write_conf(const struct conf *conf, const char *path, char *err,
     size_t errlen)
 {
-	char	*text, *dir, *accel, *egress, *bump, *bumpconf;
-	int	 rc;
+	const struct passwd	*pw;
+	char			*text, *dir, *accel, *egress, *bump, *bumpconf;
+	int			 rc;
 
 	/* Squid runs as its own user, which cannot enter the 0700 state_dir:
 	 * its files (logs, pid) live in run_dir/squid; the cache is memory. */
@@ -713,7 +751,14 @@ squid_write_conf(const struct conf *conf, const char *path, char *err,
 	    "adaptation_access netcrave_req allow netcrave_tunnel\n" : "",
 	    squid_bump ? "adaptation_access netcrave_resp allow "
 	    "netcrave_bumped\n" : "");
-	rc = util_write_atomic(path, text, strlen(text), 0644, err, errlen);
+	/* Root reads it at start; the squid user may (its group), others not:
+	 * it names the judge ports. */
+	rc = util_write_atomic(path, text, strlen(text), 0640, err, errlen);
+	if (rc == 0 && geteuid() == 0 && (pw = getpwnam("proxy")) != NULL &&
+	    lchown(path, 0, pw->pw_gid) == -1) {
+		snprintf(err, errlen, "chown %s: %s", path, strerror(errno));
+		rc = -1;
+	}
 	free(text);
 	free(accel);
 	free(egress);
@@ -781,11 +826,11 @@ squid_init(const struct server_env *env, char *err, size_t errlen)
 		    "HEAD / HTTP/1.0\r\nHost: netcrave-ready.invalid\r\n\r\n");
 		squid_accel_ok = 0;
 	}
-	if ((squid_judge_port = squid_free_port()) == -1 ||
-	    (squid_judge_accel_port = squid_free_port()) == -1 ||
-	    squid_judge_port == squid_judge_accel_port) {
-		snprintf(err, errlen, "no free loopback port for squid's judge "
-		    "ports");
+	if ((squid_judge_port = squid_free_port(0)) == -1 ||
+	    (squid_judge_accel_port = squid_free_port(squid_judge_port)) ==
+	    -1) {
+		snprintf(err, errlen, "no free privileged loopback port (600 to "
+		    "1023) for squid's judge ports");
 		return -1;
 	}
 	/* Squid refuses to run as root and drops to its own user. */

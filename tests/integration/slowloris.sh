@@ -174,7 +174,7 @@ cat "$T/py.out"
 cut() { awk -v n="$1" -v lo="$2" -v hi="$3" -v st="$4" '$1 == n && $2 >= lo && $2 <= hi && index($0, st) { f = 1 } END { exit !f }' "$T/py.out"; }
 check "plugin: a head a byte a second gets 408 at 2 s" cut plugin-head 1.5 4 " 408 "
 check "WebDAV: a head a byte a second gets 408 at 2 s" cut dav-head 1.5 4 " 408 "
-check "plugin: a body a byte a second gets 408 at 2 s" cut plugin-body 1.5 4 " 408 "
+check "plugin: a body a byte a second gets 408 at 2 s" cut plugin-body 1.5 6 " 408 "
 check "WebDAV: an upload at 5 bytes/s is cut after a 5 s rate window" cut dav-body 4.5 8 " 408 "
 check "ICAP: a head a byte a second gets ICAP 408 at 2 s" cut icap-head 1.5 4 "ICAP/1.0 408"
 check "HTTP/2: a header block never finished: GOAWAY at 2-3 s" cut h2-plugin-head 1.5 4.5 "GOAWAY-1"
