@@ -89,23 +89,6 @@ static int		 squid_bump;	/* ssl-bump this run (squid has OpenSSL) */
 #define SQUID_BUMP_CA_SECONDS	(365 * 86400)
 #define SQUID_BUMP_CA_MARGIN	(30 * 86400)
 
-/* "HOST:PORT" or "[V6]:PORT" (checked by squid_init) to a host squid.conf
- * takes and the port. */
-static void
-squid_split_hostport(const char *s, char *host, size_t hostlen, int *port)
-{
-	const char	*colon = strrchr(s, ':');
-	size_t		 n;
-
-	*port = colon != NULL ? atoi(colon + 1) : 0;
-	n = colon != NULL ? (size_t)(colon - s) : strlen(s);
-	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
-		s++;
-		n -= 2;
-	}
-	snprintf(host, hostlen, "%.*s", (int)n, s);
-}
-
 /*
  * Readiness: a request through each client port must come back through its
  * judge port.  Squid counts a peer down until it has probed it, which takes
@@ -247,13 +230,13 @@ squid_dir(const char *path, const struct passwd *pw, char *err, size_t errlen)
 static char *
 squid_accel_conf(const struct conf *conf)
 {
-	char	 host[256], *text;
-	int	 port;
+	char	*host, *port, *text;
 
 	if (conf->waf_squid_accel_listen[0] == '\0')
 		return xstrdup("");
-	squid_split_hostport(conf->waf_squid_accel_peer, host, sizeof host,
-	    &port);
+	/* Checked by squid_init: a numeric address and a port. */
+	if (util_hostport(conf->waf_squid_accel_peer, &host, &port) == -1)
+		fatalx("%s: %s", __func__, conf->waf_squid_accel_peer);
 	xasprintf(&text,
 	    "# Ingress: accelerator for HAProxy; clean traffic to %s.\n"
 	    "http_port %s accel vhost name=netcrave_accel\n"
@@ -264,7 +247,7 @@ squid_accel_conf(const struct conf *conf)
 	    "default name=netcrave_to_judge_accel\n"
 	    "cache_peer_access netcrave_to_judge_accel allow netcrave_accel\n"
 	    "cache_peer_access netcrave_to_judge_accel deny all\n"
-	    "cache_peer %s parent %d 0 no-query no-digest originserver "
+	    "cache_peer %s parent %s 0 no-query no-digest originserver "
 	    "name=netcrave_origin\n"
 	    "cache_peer_access netcrave_origin allow netcrave_judge_accel\n"
 	    "cache_peer_access netcrave_origin deny all\n"
@@ -285,6 +268,8 @@ squid_accel_conf(const struct conf *conf)
 	    conf->waf_squid_accel_peer, conf->waf_squid_accel_listen,
 	    squid_judge_accel_port, squid_judge_accel_port, host, port,
 	    conf->waf_icap_listen, conf->waf_icap_listen);
+	free(host);
+	free(port);
 	return text;
 }
 
