@@ -42,6 +42,20 @@ def unix():
 def tcp(port):
     return socket.create_connection(("127.0.0.1", port))
 
+def drain(s):
+    """What is left to read on a socket the server has closed."""
+    got = b""
+    s.settimeout(1.0)
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            got += d
+    except (OSError, socket.timeout):
+        pass
+    return got
+
 def dribble(name, s, first, rest, every):
     """Send first at once, then rest a byte per `every` seconds; report when
     the server answered or closed, and what it said."""
@@ -64,6 +78,10 @@ def dribble(name, s, first, rest, every):
         try:
             s.sendall(rest[i % len(rest):i % len(rest) + 1]); i += 1
         except (BrokenPipeError, ConnectionResetError):
+            # The server answered and closed between our read and this
+            # write (its deadline and our dribble tick fall together):
+            # its answer is still there to read.
+            got += drain(s)
             break
     dt = time.monotonic() - t0
     line = got.split(b"\r\n", 1)[0].decode(errors="replace")
@@ -120,7 +138,7 @@ def h2_dribble(name, s, first, every, datalen):
             try:
                 s.sendall(b"z" if datalen else b"\x00")
             except (BrokenPipeError, ConnectionResetError):
-                break
+                got += drain(s)
         except ConnectionResetError:
             break
         # Walk the frames: a GOAWAY, or DATA on stream 1 with an answer.
