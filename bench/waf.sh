@@ -4,7 +4,9 @@
 # page (cacheable, so squid serves it and the backend is out of the way):
 #   squid alone | squid + netcraved's ICAP (REQMOD with the default rules) |
 #   squid + c-icap's echo service | squid + netcraved's ICAP with an empty
-#   rule set (what the protocol costs without the rules).
+#   rule set (what the protocol costs without the rules).  "squid + ICAP" is
+#   netcraved's pair of squids: the front one that clients reach, whose misses
+#   go to the judge one that asks the ICAP server.
 # Each round runs the four one after the other; the figures are the medians
 # over ROUNDS rounds.  Reports each rate and the ratios: netcraved's overhead
 # on squid alone (target <= 15%) and netcraved vs c-icap echo, and the CPU
@@ -59,22 +61,26 @@ NC_PID=$!
 pids="$pids $!"
 for _ in $(seq 100); do grep -q "squid: starting -> ready" "$T/nc.log" && break; sleep 0.2; done
 
-# The other squids: netcraved's squid.conf with other ports and files,
-# without ICAP and its judge port (squid alone), or with c-icap's echo service
-# or another netcraved service on a judge port of their own.
-judge=$(awk '$1 == "http_port" && / name=netcrave_judge$/ { print $2 }' "$T/run/squid/squid.conf")
+# The other squids, made from netcraved's two configurations with other
+# ports and files: its front squid alone, sending every miss direct (squid
+# alone), or a front and judge pair of their own whose judge asks c-icap's echo
+# service or another netcraved service.
+judge=$(awk '$1 == "http_port" && / name=netcrave_judge$/ { print $2 }' "$T/run/squid/judge.conf")
 variant() {	# NAME PORT ICAP-URI-or-empty
 	mkdir -p "$T/$1"; chown proxy:proxy "$T/$1"
 	sed -e "s|^http_port [^ ]* name=netcrave_forward|http_port 127.0.0.1:$2 name=netcrave_forward|" \
 	    -e "s|$T/run/squid|$T/$1|g" "$T/run/squid/squid.conf" > "$T/$1/squid.conf"
 	if [ -z "$3" ]; then
-		sed -i -e 's/^icap_enable on/icap_enable off/' -e '/^icap_/d' \
-		    -e '/^adaptation_access/d' -e '/netcrave_judge/d' \
-		    -e '/netcrave_to_judge/d' -e '/^never_direct allow all/d' \
+		sed -i -e '/netcrave_to_judge/d' -e '/^never_direct allow all/d' \
 		    "$T/$1/squid.conf"
 	else
-		sed -i -e "s|icap://[^ ]*/reqmod|$3|" -e "s|icap://[^ ]*/respmod|$3|" \
-		    -e "s|$judge|127.0.0.1:$(port)|g" "$T/$1/squid.conf"
+		jp=$(port)
+		sed -i -e "s| parent ${judge#*:} 0 | parent $jp 0 |" "$T/$1/squid.conf"
+		sed -e "s|icap://[^ ]*/reqmod|$3|" -e "s|icap://[^ ]*/respmod|$3|" \
+		    -e "s|$judge|127.0.0.1:$jp|g" -e "s|$T/run/squid|$T/$1|g" \
+		    "$T/run/squid/judge.conf" > "$T/$1/judge.conf"
+		"$SQUID" -N -f "$T/$1/judge.conf" >"$T/$1/judge.out" 2>&1 &
+		pids="$pids $!"
 	fi
 	"$SQUID" -N -f "$T/$1/squid.conf" >"$T/$1/out" 2>&1 &
 	pids="$pids $!"

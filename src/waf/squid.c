@@ -1,7 +1,12 @@
-/* squid.c: squid as the firewall's proxy: netcraved writes squid.conf (memory
- * cache, ICAP REQMOD and RESPMOD through its own ICAP server) and supervises
- * squid as a built-in child.  Forward-proxy mode serves egress; with
- * waf.squid.accel_listen also an accelerator for ingress behind HAProxy. */
+/* squid.c: squid as the firewall's proxy, two of them: netcraved writes
+ * their configurations and supervises both as built-in children.  The front
+ * squid (squid.conf) serves clients from its memory cache: forward proxy for
+ * egress and, with waf.squid.accel_listen, an accelerator for ingress behind
+ * HAProxy.  Its misses go to the judge squid (judge.conf), where netcraved's
+ * ICAP server sees each request (REQMOD) and response (RESPMOD) before any
+ * backend or cache does.  Two processes, so a cache hit costs squid what it
+ * costs without a firewall: a squid with ICAP enabled checks its adaptation
+ * rules on every request, hits included (about 20% of a hit's work). */
 #include "config.h"
 
 #include <sys/types.h>
@@ -39,10 +44,9 @@
 #include "util.h"
 #include "xmalloc.h"
 
-static struct child	*squid_child;
-/* The judge ports: privileged loopback ports of squid's own that only its
- * client ports forward to, chosen free at start (squid cannot listen on a
- * local socket). */
+/* The judge ports: privileged loopback ports of the judge squid that only
+ * the front squid forwards to, chosen free at start (squid cannot listen on
+ * a local socket). */
 static int		 squid_judge_port;
 static int		 squid_judge_accel_port;
 
@@ -90,27 +94,41 @@ static int		 squid_bump;	/* ssl-bump this run (squid has OpenSSL) */
 #define SQUID_BUMP_CA_MARGIN	(30 * 86400)
 
 /*
- * Readiness: a request through each client port must come back through its
- * judge port.  Squid counts a peer down until it has probed it, which takes
- * a moment after start; until then a miss would get a 502 from the client
- * port alone.  An answer that passed the judge port carries two X-Cache
- * fields (one per port), whatever its status; the judge port refuses the
- * probe's host, so the probe reaches no backend.  Non-blocking: one step per
- * poll of the supervisor's timer.
+ * Readiness, by a request through each port: the front squid is ready when
+ * its probe came back through the judge squid (two X-Cache fields, one per
+ * squid, whatever the status; the judge refuses the probe's host, so it
+ * reaches no backend), the judge squid when its own ports answer (one).
+ * Squid counts a peer down until it has probed it, which takes a moment
+ * after start; until then a miss would get a 502 from the front alone.
+ * Non-blocking: one step per poll of the supervisor's timer.
  */
 struct squid_probe {
 	struct sockaddr_storage	 addr;
 	int			 addrlen;
-	char			*request;
+	char			*request;	/* NULL: no such port */
 	int			 fd;		/* -1: not started */
 	size_t			 sent;
 	char			 buf[4096];
 	size_t			 len;
 };
 
-static struct squid_probe	squid_forward_probe = { .fd = -1 };
-static struct squid_probe	squid_accel_probe = { .fd = -1 };
-static int			squid_forward_ok, squid_accel_ok;
+/* One of the two squids: its child and its probes (forward, accelerator). */
+struct squid_instance {
+	const char		*role;		/* the child's name */
+	const char		*file;		/* its configuration, in run_dir/squid */
+	int			 fields;	/* X-Cache fields proving the path */
+	struct child		*child;
+	struct squid_probe	 probe[2];
+	int			 ok[2];
+};
+
+static struct squid_instance	squid_front = {
+	"squid", "squid.conf", 2, NULL, { { .fd = -1 }, { .fd = -1 } }, { 0, 0 }
+};
+static struct squid_instance	squid_judge = {
+	"squid-judge", "judge.conf", 1, NULL, { { .fd = -1 }, { .fd = -1 } },
+	{ 0, 0 }
+};
 
 static void
 squid_probe_reset(struct squid_probe *p)
@@ -121,15 +139,33 @@ squid_probe_reset(struct squid_probe *p)
 	p->sent = p->len = 0;
 }
 
+/* Probe addr with request (NULL: no probe, none of this port). */
 static void
 squid_probe_set(struct squid_probe *p, const struct sockaddr_storage *addr,
     int addrlen, const char *request)
 {
 	squid_probe_reset(p);
+	free(p->request);
+	p->request = NULL;
+	if (request == NULL)
+		return;
 	memcpy(&p->addr, addr, sizeof p->addr);
 	p->addrlen = addrlen;
-	free(p->request);
 	p->request = xstrdup(request);
+}
+
+/* Probe 127.0.0.1:port. */
+static void
+squid_probe_set_loopback(struct squid_probe *p, int port, const char *request)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+
+	memset(&ss, 0, sizeof ss);
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin->sin_port = htons((uint16_t)port);
+	squid_probe_set(p, &ss, sizeof *sin, request);
 }
 
 /* Count the header fields called name in a head. */
@@ -147,9 +183,9 @@ squid_count_field(const char *head, const char *name)
 	return count;
 }
 
-/* One step: 1 when an answer came back through the judge port, else 0. */
+/* One step: 1 when an answer came back with fields X-Cache fields, else 0. */
 static int
-squid_probe_step(struct squid_probe *p)
+squid_probe_step(struct squid_probe *p, int fields)
 {
 	struct pollfd	 pfd;
 	ssize_t		 n;
@@ -190,7 +226,7 @@ squid_probe_step(struct squid_probe *p)
 	p->buf[p->len] = '\0';
 	if (strstr(p->buf, "\r\n\r\n") == NULL && p->len < sizeof p->buf - 1)
 		return 0;
-	ok = squid_count_field(p->buf, "X-Cache:") >= 2;
+	ok = squid_count_field(p->buf, "X-Cache:") >= fields;
 	squid_probe_reset(p);
 	return ok;
 }
@@ -198,16 +234,17 @@ squid_probe_step(struct squid_probe *p)
 static int
 squid_ready(struct child *ch, void *arg)
 {
-	/* A restart of squid starts the probes again. */
-	if (squid_forward_ok && squid_accel_ok) {
-		squid_forward_ok = 0;
-		squid_accel_ok = squid_accel_probe.request == NULL;
-	}
-	if (!squid_forward_ok)
-		squid_forward_ok = squid_probe_step(&squid_forward_probe);
-	if (!squid_accel_ok)
-		squid_accel_ok = squid_probe_step(&squid_accel_probe);
-	return squid_forward_ok && squid_accel_ok;
+	struct squid_instance	*s = arg;
+	int			 i;
+
+	(void)ch;
+	/* Polled again with both done: a restart, the probes start again. */
+	if (s->ok[0] && s->ok[1])
+		s->ok[0] = s->ok[1] = 0;
+	for (i = 0; i < 2; i++)
+		if (!s->ok[i])
+			s->ok[i] = squid_probe_step(&s->probe[i], s->fields);
+	return s->ok[0] && s->ok[1];
 }
 
 /* Directory for squid's own files, owned by the user squid drops to. */
@@ -223,12 +260,33 @@ squid_dir(const char *path, const struct passwd *pw, char *err, size_t errlen)
 	return 0;
 }
 
-/* The accelerator part of squid.conf (ingress), "" when there is none: a port
- * for HAProxy whose misses go to the accelerator's judge port, where ICAP picks
- * the rule set by the request's Host (icap.c) and clean traffic goes on to the
- * one origin peer. */
+/* The accelerator's part of the front squid (ingress), "" when there is
+ * none: a port for HAProxy whose misses go to the judge's accelerator port. */
 static char *
-squid_accel_conf(const struct conf *conf)
+squid_accel_front_conf(const struct conf *conf)
+{
+	char	*text;
+
+	if (conf->waf_squid_accel_listen[0] == '\0')
+		return xstrdup("");
+	xasprintf(&text,
+	    "# Ingress: accelerator for HAProxy; misses to the judge.\n"
+	    "http_port %s accel vhost name=netcrave_accel\n"
+	    "acl netcrave_accel myportname netcrave_accel\n"
+	    "cache_peer 127.0.0.1 parent %d 0 no-query no-digest "
+	    "default name=netcrave_to_judge_accel\n"
+	    "cache_peer_access netcrave_to_judge_accel allow netcrave_accel\n"
+	    "cache_peer_access netcrave_to_judge_accel deny all\n"
+	    "http_access allow netcrave_accel\n",
+	    conf->waf_squid_accel_listen, squid_judge_accel_port);
+	return text;
+}
+
+/* The accelerator's part of the judge squid, "" when there is none: ICAP
+ * picks the rule set by the request's Host (icap.c) and clean traffic goes on
+ * to the one origin peer. */
+static char *
+squid_accel_judge_conf(const struct conf *conf)
 {
 	char	*host, *port, *text;
 
@@ -238,25 +296,14 @@ squid_accel_conf(const struct conf *conf)
 	if (util_hostport(conf->waf_squid_accel_peer, &host, &port) == -1)
 		fatalx("%s: %s", __func__, conf->waf_squid_accel_peer);
 	xasprintf(&text,
-	    "# Ingress: accelerator for HAProxy; clean traffic to %s.\n"
-	    "http_port %s accel vhost name=netcrave_accel\n"
+	    "# Ingress: the accelerator's misses; clean traffic to %s.\n"
 	    "http_port 127.0.0.1:%d name=netcrave_judge_accel\n"
-	    "acl netcrave_accel myportname netcrave_accel\n"
 	    "acl netcrave_judge_accel myportname netcrave_judge_accel\n"
-	    "cache_peer 127.0.0.1 parent %d 0 no-query no-digest "
-	    "default name=netcrave_to_judge_accel\n"
-	    "cache_peer_access netcrave_to_judge_accel allow netcrave_accel\n"
-	    "cache_peer_access netcrave_to_judge_accel deny all\n"
 	    "cache_peer %s parent %s 0 no-query no-digest originserver "
 	    "name=netcrave_origin\n"
 	    "cache_peer_access netcrave_origin allow netcrave_judge_accel\n"
 	    "cache_peer_access netcrave_origin deny all\n"
 	    "never_direct allow netcrave_judge_accel\n"
-	    "cache deny netcrave_judge_accel\n"
-	    "http_access allow netcrave_accel\n"
-	    "http_access deny netcrave_judge_accel netcrave_probe\n"
-	    "http_access allow netcrave_judge_accel localhost\n"
-	    "http_access deny netcrave_judge_accel\n"
 	    "icap_service netcrave_accel_req reqmod_precache bypass=off "
 	    "icap://%s/waf-host/reqmod\n"
 	    "icap_service netcrave_accel_resp respmod_precache bypass=off "
@@ -265,8 +312,7 @@ squid_accel_conf(const struct conf *conf)
 	    "adaptation_access netcrave_accel_req deny all\n"
 	    "adaptation_access netcrave_accel_resp allow netcrave_judge_accel\n"
 	    "adaptation_access netcrave_accel_resp deny all\n",
-	    conf->waf_squid_accel_peer, conf->waf_squid_accel_listen,
-	    squid_judge_accel_port, squid_judge_accel_port, host, port,
+	    conf->waf_squid_accel_peer, squid_judge_accel_port, host, port,
 	    conf->waf_icap_listen, conf->waf_icap_listen);
 	free(host);
 	free(port);
@@ -630,10 +676,10 @@ squid_bump_conf(const struct conf *conf)
 
 /*
  * With ssl-bump, CONNECTs and the requests bumped out of them (https://) stay
- * on the client port: squid pins a bumped request to the connection its
- * CONNECT went out on, and through the judge port that would be a tunnel the
- * judge sees nothing in.  They are judged on the client port, every one of
- * them, cache hits included, and go to their origins from there.
+ * in the front squid: squid pins a bumped request to the connection its
+ * CONNECT went out on, and through the judge that would be a tunnel the judge
+ * sees nothing in.  They are judged by the front squid, every one of them,
+ * cache hits included, and go to their origins from there.
  */
 #define SQUID_BUMPED_DIRECT						\
 	"acl netcrave_bumped proto HTTPS\n"				\
@@ -643,36 +689,95 @@ squid_bump_conf(const struct conf *conf)
 	"always_direct allow netcrave_bumped\n"				\
 	"always_direct allow netcrave_tunnel\n"
 
-int
-squid_write_conf(const struct conf *conf, const char *path, char *err,
-    size_t errlen)
+/* What both squids say of themselves: names, files (NAME.pid, NAMEcache.log,
+ * NAMEaccess.log in dir) and the manners of one squid forwarding to another. */
+static char *
+squid_common_conf(const struct conf *conf, const char *dir, const char *pid,
+    const char *prefix)
+{
+	char	*text;
+
+	xasprintf(&text,
+	    "visible_hostname %s\n"
+	    "pid_filename %s/%s.pid\n"
+	    "cache_log %s/%scache.log\n"
+	    "access_log stdio:%s/%saccess.log squid\n"
+	    "cache_store_log none\n"
+	    "coredump_dir %s\n"
+	    "shutdown_lifetime 1 seconds\n"
+	    /* The front forwards to the judge: no Via, nothing to loop. */
+	    "via off\n",
+	    conf->instance, dir, pid, dir, prefix, dir, prefix, dir);
+	return text;
+}
+
+/* ICAP on, and the egress rule set's two services. */
+static char *
+squid_icap_conf(const struct conf *conf)
+{
+	char	*text;
+
+	xasprintf(&text,
+	    "icap_enable on\n"
+	    "icap_preview_enable on\n"
+	    "icap_persistent_connections on\n"
+	    "icap_send_client_ip on\n"
+	    "icap_service_failure_limit -1\n"
+	    "icap_service netcrave_req reqmod_precache bypass=off "
+	    "icap://%s/waf/%s/reqmod\n"
+	    "icap_service netcrave_resp respmod_precache bypass=off "
+	    "icap://%s/waf/%s/respmod\n",
+	    conf->waf_icap_listen, conf->waf_egress_rule_set,
+	    conf->waf_icap_listen, conf->waf_egress_rule_set);
+	return text;
+}
+
+/* Write a configuration: root reads it at start, the squid user may (its
+ * group), others not (it names the judge ports). */
+static int
+squid_write_file(const char *path, char *text, char *err, size_t errlen)
 {
 	const struct passwd	*pw;
-	char			*text, *dir, *accel, *egress, *bump, *bumpconf;
 	int			 rc;
 
-	/* Squid runs as its own user, which cannot enter the 0700 state_dir:
-	 * its files (logs, pid) live in run_dir/squid; the cache is memory. */
-	xasprintf(&dir, "%s/squid", conf->run_dir);
-	accel = squid_accel_conf(conf);
+	rc = util_write_atomic(path, text, strlen(text), 0640, err, errlen);
+	if (rc == 0 && geteuid() == 0 && (pw = getpwnam("proxy")) != NULL &&
+	    lchown(path, 0, pw->pw_gid) == -1) {
+		snprintf(err, errlen, "chown %s: %s", path, strerror(errno));
+		rc = -1;
+	}
+	free(text);
+	return rc;
+}
+
+/* The front squid: the client ports, the memory cache, misses to the judge.
+ * ICAP only with ssl-bump, for the bumped requests (SQUID_BUMPED_DIRECT). */
+static int
+squid_write_front(const struct conf *conf, const char *dir, char *err,
+    size_t errlen)
+{
+	char	*text, *path, *common, *accel, *egress, *bump, *bumpconf;
+	char	*icap;
+
+	xasprintf(&path, "%s/%s", dir, squid_front.file);
+	common = squid_common_conf(conf, dir, "squid", "");
+	accel = squid_accel_front_conf(conf);
 	egress = squid_egress_conf(conf);
 	bump = squid_bump_port(conf);
 	bumpconf = squid_bump_conf(conf);
+	icap = squid_bump ? squid_icap_conf(conf) :
+	    xstrdup("icap_enable off\n");
 	xasprintf(&text,
 	    "# squid.conf: written by netcraved at every start; edits are lost.\n"
-	    "# Forward proxy (egress) on %s, judged by the rule set \"%s\".\n"
-	    "# The client ports answer from the memory cache; every miss goes\n"
-	    "# to a judge port of this same squid, where netcraved's ICAP\n"
-	    "# server sees the request (REQMOD) before any backend does and the\n"
-	    "# response (RESPMOD) before it is cached or served.  A cache hit\n"
-	    "# reaches no backend and is not judged again.\n"
+	    "# The front squid: forward proxy (egress) on %s.  It answers\n"
+	    "# from its memory cache; every miss goes to the judge squid\n"
+	    "# (judge.conf), where netcraved's ICAP server judges the request\n"
+	    "# (rule set \"%s\") before any backend sees it and the response\n"
+	    "# before it is cached or served.  A cache hit reaches no backend\n"
+	    "# and is not judged again.\n"
 	    "http_port %s name=netcrave_forward%s\n"
 	    "%s"
-	    "http_port 127.0.0.1:%d name=netcrave_judge\n"
 	    "acl netcrave_forward myportname netcrave_forward\n"
-	    "acl netcrave_judge myportname netcrave_judge\n"
-	    /* The readiness probe ends at the judge port (squid_ready). */
-	    "acl netcrave_probe dstdomain netcrave-ready.invalid\n"
 	    "cache_peer 127.0.0.1 parent %d 0 no-query no-digest "
 	    "default name=netcrave_to_judge\n"
 	    "%s"
@@ -680,30 +785,12 @@ squid_write_conf(const struct conf *conf, const char *path, char *err,
 	    "%s"
 	    "cache_peer_access netcrave_to_judge deny all\n"
 	    "%s"
-	    "visible_hostname %s\n"
-	    "pid_filename %s/squid.pid\n"
-	    "cache_log %s/cache.log\n"
-	    "access_log stdio:%s/access.log squid\n"
-	    "cache_store_log none\n"
-	    "coredump_dir %s\n"
+	    "%s"
 	    "cache_mem %u MB\n"
 	    "maximum_object_size_in_memory 1 MB\n"
-	    "shutdown_lifetime 1 seconds\n"
-	    /* One squid forwards to itself: no Via, or it sees a loop. */
-	    "via off\n"
-	    "icap_enable on\n"
-	    "icap_preview_enable on\n"
-	    "icap_persistent_connections on\n"
-	    "icap_send_client_ip on\n"
-	    "icap_service_failure_limit -1\n"
-	    /* First: the accelerator's port and services win for its traffic. */
 	    "%s"
-	    "always_direct allow netcrave_judge\n"
+	    "%s"
 	    "never_direct allow all\n"
-	    "cache deny netcrave_judge\n"
-	    "http_access deny netcrave_judge netcrave_probe\n"
-	    "http_access allow netcrave_judge localhost\n"
-	    "http_access deny netcrave_judge\n"
 	    /* 169.254/16: the uplink, under which egress networks come */
 	    "acl netcrave_clients src 127.0.0.0/8 ::1 10.0.0.0/8 "
 	    "172.16.0.0/12 192.168.0.0/16 198.18.0.0/15 169.254.0.0/16 "
@@ -713,43 +800,74 @@ squid_write_conf(const struct conf *conf, const char *path, char *err,
 	    "http_access deny CONNECT !SSL_ports\n"
 	    "http_access allow netcrave_clients\n"
 	    "http_access deny all\n"
-	    "icap_service netcrave_req reqmod_precache bypass=off "
-	    "icap://%s/waf/%s/reqmod\n"
-	    "icap_service netcrave_resp respmod_precache bypass=off "
-	    "icap://%s/waf/%s/respmod\n"
-	    "adaptation_access netcrave_req allow netcrave_judge\n"
-	    "%s"
-	    "adaptation_access netcrave_req deny all\n"
-	    "adaptation_access netcrave_resp allow netcrave_judge\n"
-	    "%s"
-	    "adaptation_access netcrave_resp deny all\n",
+	    "%s",
 	    conf->waf_squid_listen, conf->waf_egress_rule_set,
 	    conf->waf_squid_listen, bump, egress, squid_judge_port,
-	    squid_judge_port, squid_bump ? SQUID_BUMPED_DIRECT : "",
+	    squid_bump ? SQUID_BUMPED_DIRECT : "",
 	    *egress != '\0' ? "cache_peer_access netcrave_to_judge allow "
-	    "netcrave_egress\n" : "", bumpconf,
-	    conf->instance, dir, dir, dir, dir, conf->waf_squid_cache_mem_mb,
-	    accel, conf->waf_icap_listen,
-	    conf->waf_egress_rule_set, conf->waf_icap_listen,
-	    conf->waf_egress_rule_set,
+	    "netcrave_egress\n" : "", bumpconf, common,
+	    conf->waf_squid_cache_mem_mb, icap, accel,
 	    squid_bump ? "adaptation_access netcrave_req allow netcrave_bumped\n"
-	    "adaptation_access netcrave_req allow netcrave_tunnel\n" : "",
-	    squid_bump ? "adaptation_access netcrave_resp allow "
-	    "netcrave_bumped\n" : "");
-	/* Root reads it at start; the squid user may (its group), others not:
-	 * it names the judge ports. */
-	rc = util_write_atomic(path, text, strlen(text), 0640, err, errlen);
-	if (rc == 0 && geteuid() == 0 && (pw = getpwnam("proxy")) != NULL &&
-	    lchown(path, 0, pw->pw_gid) == -1) {
-		snprintf(err, errlen, "chown %s: %s", path, strerror(errno));
-		rc = -1;
-	}
-	free(text);
+	    "adaptation_access netcrave_req allow netcrave_tunnel\n"
+	    "adaptation_access netcrave_req deny all\n"
+	    "adaptation_access netcrave_resp allow netcrave_bumped\n"
+	    "adaptation_access netcrave_resp deny all\n" : "");
+	free(common);
 	free(accel);
 	free(egress);
 	free(bump);
 	free(bumpconf);
-	free(dir);
+	free(icap);
+	if (squid_write_file(path, text, err, errlen) != 0) {
+		free(path);
+		return -1;
+	}
+	free(path);
+	return 0;
+}
+
+/* The judge squid: its loopback ports take the front's misses, ICAP judges
+ * them, and what passes goes to its origin; it caches nothing. */
+static int
+squid_write_judge(const struct conf *conf, const char *dir, char *err,
+    size_t errlen)
+{
+	char	*text, *path, *common, *accel, *icap;
+	int	 rc;
+
+	xasprintf(&path, "%s/%s", dir, squid_judge.file);
+	common = squid_common_conf(conf, dir, "judge", "judge-");
+	accel = squid_accel_judge_conf(conf);
+	icap = squid_icap_conf(conf);
+	xasprintf(&text,
+	    "# judge.conf: written by netcraved at every start; edits are lost.\n"
+	    "# The judge squid: the front squid's misses, judged by netcraved's\n"
+	    "# ICAP server, then to their origins.  Only loopback reaches it.\n"
+	    "http_port 127.0.0.1:%d name=netcrave_judge\n"
+	    "acl netcrave_judge myportname netcrave_judge\n"
+	    /* The readiness probes end here (squid_ready). */
+	    "acl netcrave_probe dstdomain netcrave-ready.invalid\n"
+	    "%s"
+	    "cache deny all\n"
+	    "cache_mem 0 MB\n"
+	    /* The front caches what comes back: no header it need not keep. */
+	    "reply_header_access X-Cache-Lookup deny all\n"
+	    "%s"
+	    "%s"
+	    "always_direct allow netcrave_judge\n"
+	    "http_access deny netcrave_probe\n"
+	    "http_access allow localhost\n"
+	    "http_access deny all\n"
+	    "adaptation_access netcrave_req allow netcrave_judge\n"
+	    "adaptation_access netcrave_req deny all\n"
+	    "adaptation_access netcrave_resp allow netcrave_judge\n"
+	    "adaptation_access netcrave_resp deny all\n",
+	    squid_judge_port, common, icap, accel);
+	free(common);
+	free(accel);
+	free(icap);
+	rc = squid_write_file(path, text, err, errlen);
+	free(path);
 	return rc;
 }
 
@@ -768,18 +886,61 @@ squid_check_addr(const char *key, const char *value, char *err,
 	return -1;
 }
 
+/* Add one squid to the child table, ready when squid_ready says so. */
+static int
+squid_add_child(const struct conf *conf, struct squid_instance *s,
+    const char *dir, int stop_order, const char *after, char *err,
+    size_t errlen)
+{
+	struct conf_child	 spec;
+	static char		 nodaemon[] = "-N", file[] = "-f";
+	char			*argv[5], *envv[1] = { NULL }, *path, *role;
+	char			*after_copy;
+
+	xasprintf(&path, "%s/%s", dir, s->file);
+	role = xstrdup(s->role);
+	memset(&spec, 0, sizeof spec);
+	spec.role = role;
+	argv[0] = conf->waf_squid_program;
+	argv[1] = nodaemon;	/* stay in the foreground: we supervise */
+	argv[2] = file;
+	argv[3] = path;
+	argv[4] = NULL;
+	spec.argv = argv;
+	spec.env = envv;
+	spec.restart = CONF_RESTART_ALWAYS;
+	spec.backoff_initial_ms = 500;
+	spec.backoff_max_ms = 30000;
+	spec.ready_timeout_ms = 30000;
+	spec.stop_order = stop_order;
+	spec.stop_timeout_ms = 5000;
+	after_copy = after != NULL ? xstrdup(after) : NULL;
+	spec.start_after = after_copy;
+	s->ok[0] = s->ok[1] = 0;
+	s->child = supervise_add(&spec, squid_ready, s);	/* copies spec */
+	free(path);
+	free(role);
+	free(after_copy);
+	if (s->child == NULL) {
+		snprintf(err, errlen, "a child called \"%s\" exists already",
+		    s->role);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 squid_init(const struct server_env *env, char *err, size_t errlen)
 {
 	const struct conf	*conf = env->conf;
-	struct conf_child	 spec;
 	const struct passwd	*pw;
-	char			*dir, *path;
-	static char		 role[] = "squid", nodaemon[] = "-N";
-	static char		 file[] = "-f";
-	char			*argv[5], *envv[1] = { NULL };
+	char			*dir;
 	struct sockaddr_storage	 ss;
 	int			 sslen, rc = -1;
+	/* The judge refuses this host: no backend sees a probe (a failed
+	 * connection to the accelerator's origin would count against it). */
+	static const char	 probe[] =
+	    "HEAD http://netcrave-ready.invalid/ HTTP/1.0\r\n\r\n";
 
 	if (!conf->waf_squid_enabled)
 		return 0;
@@ -787,17 +948,23 @@ squid_init(const struct server_env *env, char *err, size_t errlen)
 		snprintf(err, errlen, "waf.squid.enabled needs waf.icap_listen");
 		return -1;
 	}
+	if ((squid_judge_port = squid_free_port(0)) == -1 ||
+	    (squid_judge_accel_port = squid_free_port(squid_judge_port)) ==
+	    -1) {
+		snprintf(err, errlen, "no free privileged loopback port (600 to "
+		    "1023) for squid's judge ports");
+		return -1;
+	}
 	sslen = sizeof ss;
 	if (evutil_parse_sockaddr_port(conf->waf_squid_listen,
 	    (struct sockaddr *)&ss, &sslen) != 0)
 		return squid_check_addr("waf.squid.listen",
 		    conf->waf_squid_listen, err, errlen);
-	/* The judge port refuses it: no backend sees the probe (a failed
-	 * connection to the accelerator's origin would count against it). */
-	squid_probe_set(&squid_forward_probe, &ss, sslen,
-	    "HEAD http://netcrave-ready.invalid/ HTTP/1.0\r\n\r\n");
-	squid_forward_ok = 0;
-	squid_accel_ok = 1;
+	squid_probe_set(&squid_front.probe[0], &ss, sslen, probe);
+	squid_probe_set_loopback(&squid_judge.probe[0], squid_judge_port,
+	    probe);
+	squid_probe_set(&squid_front.probe[1], NULL, 0, NULL);
+	squid_probe_set(&squid_judge.probe[1], NULL, 0, NULL);
 	if (conf->waf_squid_accel_listen[0] != '\0') {
 		if (squid_check_addr("waf.squid.accel_peer",
 		    conf->waf_squid_accel_peer, err, errlen) != 0)
@@ -807,21 +974,15 @@ squid_init(const struct server_env *env, char *err, size_t errlen)
 		    (struct sockaddr *)&ss, &sslen) != 0)
 			return squid_check_addr("waf.squid.accel_listen",
 			    conf->waf_squid_accel_listen, err, errlen);
-		squid_probe_set(&squid_accel_probe, &ss, sslen,
+		squid_probe_set(&squid_front.probe[1], &ss, sslen,
 		    "HEAD / HTTP/1.0\r\nHost: netcrave-ready.invalid\r\n\r\n");
-		squid_accel_ok = 0;
-	}
-	if ((squid_judge_port = squid_free_port(0)) == -1 ||
-	    (squid_judge_accel_port = squid_free_port(squid_judge_port)) ==
-	    -1) {
-		snprintf(err, errlen, "no free privileged loopback port (600 to "
-		    "1023) for squid's judge ports");
-		return -1;
+		/* The front forwards to it as to a proxy. */
+		squid_probe_set_loopback(&squid_judge.probe[1],
+		    squid_judge_accel_port, probe);
 	}
 	/* Squid refuses to run as root and drops to its own user. */
 	pw = geteuid() == 0 ? getpwnam("proxy") : NULL;
 	xasprintf(&dir, "%s/squid", conf->run_dir);
-	xasprintf(&path, "%s/squid.conf", dir);
 	if (squid_dir(dir, pw, err, errlen) != 0)
 		goto out;
 	squid_bump = 0;
@@ -836,30 +997,19 @@ squid_init(const struct server_env *env, char *err, size_t errlen)
 			goto out;
 		squid_bump = 1;
 	}
-	if (squid_write_conf(conf, path, err, errlen) != 0)
+	if (squid_write_judge(conf, dir, err, errlen) != 0 ||
+	    squid_write_front(conf, dir, err, errlen) != 0)
 		goto out;
-	memset(&spec, 0, sizeof spec);
-	spec.role = role;
-	argv[0] = conf->waf_squid_program;
-	argv[1] = nodaemon;	/* stay in the foreground: we supervise */
-	argv[2] = file;
-	argv[3] = path;
-	argv[4] = NULL;
-	spec.argv = argv;
-	spec.env = envv;
-	spec.restart = CONF_RESTART_ALWAYS;
-	spec.backoff_initial_ms = 500;
-	spec.backoff_max_ms = 30000;
-	spec.ready_timeout_ms = 30000;
-	spec.stop_order = 10;	/* after the containers using it */
-	spec.stop_timeout_ms = 5000;
-	if ((squid_child = supervise_add(&spec, squid_ready, NULL)) == NULL) {
-		snprintf(err, errlen, "a child called \"squid\" exists already");
+	/* The front starts once the judge is ready; both stop after the
+	 * containers using them, the front first. */
+	if (squid_add_child(conf, &squid_judge, dir, 11, NULL, err,
+	    errlen) != 0 || squid_add_child(conf, &squid_front, dir, 10,
+	    squid_judge.role, err, errlen) != 0)
 		goto out;
-	}
-	log_info("squid: forward proxy on %s through icap://%s/waf/%s",
-	    conf->waf_squid_listen, conf->waf_icap_listen,
-	    conf->waf_egress_rule_set);
+	log_info("squid: forward proxy on %s, judged through icap://%s/waf/%s "
+	    "by a second squid on 127.0.0.1:%d", conf->waf_squid_listen,
+	    conf->waf_icap_listen, conf->waf_egress_rule_set,
+	    squid_judge_port);
 	if (squid_bump)
 		log_info("squid: ssl-bump on, clients trust %s/bump-ca.crt",
 		    dir);
@@ -869,7 +1019,6 @@ squid_init(const struct server_env *env, char *err, size_t errlen)
 	rc = 0;
 out:
 	free(dir);
-	free(path);
 	return rc;
 }
 
@@ -899,16 +1048,22 @@ squid_reload(const struct conf *old, const struct conf *new, char *err,
 }
 
 static void
+squid_instance_shutdown(struct squid_instance *s)
+{
+	int	i;
+
+	for (i = 0; i < 2; i++)
+		squid_probe_set(&s->probe[i], NULL, 0, NULL);
+	/* supervise_stop_all has run: squid is stopped and may be removed. */
+	if (s->child != NULL && supervise_remove(s->child) == 0)
+		s->child = NULL;
+}
+
+static void
 squid_shutdown(void)
 {
-	squid_probe_reset(&squid_forward_probe);
-	squid_probe_reset(&squid_accel_probe);
-	free(squid_forward_probe.request);
-	free(squid_accel_probe.request);
-	squid_forward_probe.request = squid_accel_probe.request = NULL;
-	/* supervise_stop_all has run: squid is stopped and may be removed. */
-	if (squid_child != NULL && supervise_remove(squid_child) == 0)
-		squid_child = NULL;
+	squid_instance_shutdown(&squid_front);
+	squid_instance_shutdown(&squid_judge);
 }
 
 const struct server squid_server_entry = {

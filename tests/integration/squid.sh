@@ -47,17 +47,27 @@ nc_write_conf "\"waf\": { \"icap_listen\": \"127.0.0.1:$ICAP_PORT\",
 	\"accel_peer\": \"127.0.0.1:$BACKEND_PORT\" } }"
 nc_start || finish
 check "squid becomes ready" wait_for 20 grep -q "squid: starting -> ready" "$LOG"
-check "squid.conf enables ICAP" grep -q "^icap_enable on" "$T/run/squid/squid.conf"
-check "squid.conf has the reqmod service" grep -q "reqmod_precache.*icap://127.0.0.1:$ICAP_PORT/waf/default/reqmod" "$T/run/squid/squid.conf"
-check "squid.conf has a judge port on loopback" grep -q "^http_port 127.0.0.1:[0-9]* name=netcrave_judge$" "$T/run/squid/squid.conf"
-check "only the judge port is adapted" grep -q "^adaptation_access netcrave_req allow netcrave_judge$" "$T/run/squid/squid.conf"
+J=$T/run/squid/judge.conf
+check "the judge squid is ready first" grep -q "squid-judge: starting -> ready" "$LOG"
+check "judge.conf enables ICAP" grep -q "^icap_enable on" "$J"
+check "judge.conf has the reqmod service" grep -q "reqmod_precache.*icap://127.0.0.1:$ICAP_PORT/waf/default/reqmod" "$J"
+check "judge.conf has a judge port on loopback" grep -q "^http_port 127.0.0.1:[0-9]* name=netcrave_judge$" "$J"
+check "the judge port is adapted" grep -q "^adaptation_access netcrave_req allow netcrave_judge$" "$J"
+check "the judge caches nothing" grep -q "^cache deny all$" "$J"
+jport=$(sed -n 's/^http_port 127.0.0.1:\([0-9]*\) name=netcrave_judge$/\1/p' "$J")
+check "the front's misses go to the judge port" grep -q "^cache_peer 127.0.0.1 parent $jport 0 .*default name=netcrave_to_judge$" "$T/run/squid/squid.conf"
+check "the front squid adapts no plain request" not grep -q "^adaptation_access netcrave_req allow netcrave_forward" "$T/run/squid/squid.conf"
+check "the judge port is privileged (no user can take it)" test "$jport" -lt 1024
+check "squid.conf and judge.conf are not world-readable" sh -c "[ \$(stat -c %a '$J') = 640 ] && [ \$(stat -c %a '$T/run/squid/squid.conf') = 640 ]"
 if "$SQUID" -v | grep -q -- --with-openssl; then
 	check "squid with OpenSSL: the forward port bumps" grep -q "^http_port 127.0.0.1:$SQUID_PORT name=netcrave_forward ssl-bump tls-cert=$T/run/squid/bump-ca.crt" "$T/run/squid/squid.conf"
 	check "squid with OpenSSL: the certificate helper" grep -q "^sslcrtd_program .* -s $T/run/squid/ssl_db" "$T/run/squid/squid.conf"
+	check "squid with OpenSSL: the front judges the bumped requests" grep -q "^adaptation_access netcrave_req allow netcrave_bumped$" "$T/run/squid/squid.conf"
 	check "the bump CA is issued by the internal CA" openssl verify -CAfile "$T/run/squid/ca.crt" "$T/run/squid/bump-ca.crt"
 else
 	check "squid without OpenSSL: a clear error" grep -q "squid: waf.squid.ssl_bump: $SQUID is built without OpenSSL" "$LOG"
 	check "squid without OpenSSL: no ssl-bump in squid.conf" not grep -q "ssl.bump\|sslcrtd" "$T/run/squid/squid.conf"
+	check "squid without OpenSSL: the front squid has no ICAP" grep -q "^icap_enable off$" "$T/run/squid/squid.conf"
 fi
 
 get() { curl -s -x "http://127.0.0.1:$SQUID_PORT" -D "$T/h" -o "$T/b" -w '%{http_code}' "$@"; }
@@ -86,14 +96,16 @@ get "$B/cached.html" >/dev/null
 check "second fetch of a cacheable page is a cache hit" grep -qi "^X-Cache: HIT" "$T/h"
 check "the access log records the hit" grep -q "TCP_.*HIT/200.*cached.html" "$T/run/squid/access.log"
 check "a miss went through the judge port" grep -q "TCP_MISS/200 .*/index.html - FIRSTUP_PARENT/127.0.0.1" "$T/run/squid/access.log"
-check "and from there to the backend" grep -q "TCP_MISS/200 .*/index.html - HIER_DIRECT/127.0.0.1" "$T/run/squid/access.log"
+check "and from there to the backend" grep -q "TCP_MISS/200 .*/index.html - HIER_DIRECT/127.0.0.1" "$T/run/squid/judge-access.log"
 # A cache hit reaches no backend and is not judged again: an attack tool's
 # User-Agent on the cached page gets the page, the backend sees nothing; the
 # same request for a page not in the cache is judged and refused.
 seen=$(grep -c "cached.html" "$T/backend.log")
+judged=$(grep -c "cached.html" "$T/run/squid/judge-access.log")
 check "hit with an attack header: served from the cache" test "$(get -A "sqlmap/1.7" "$B/cached.html")" = 200
 check "hit with an attack header: a cache hit" grep -qi "^X-Cache: HIT" "$T/h"
 check "hit with an attack header: the backend saw nothing" test "$(grep -c "cached.html" "$T/backend.log")" = "$seen"
+check "hit with an attack header: the judge squid saw nothing" test "$(grep -c "cached.html" "$T/run/squid/judge-access.log")" = "$judged"
 check "miss with an attack header: 403" test "$(get -A "sqlmap/1.7" "$B/cached.html?fresh")" = 403
 check "miss with an attack header: incident id" grep -q "Incident ID: [0-9a-f]\{16\}" "$T/b"
 
@@ -101,8 +113,9 @@ check "miss with an attack header: incident id" grep -q "Incident ID: [0-9a-f]\{
 # judged by the set of the request's Host (no container labels here: the
 # default set).
 check "squid.conf has the accelerator port" grep -q "^http_port 127.0.0.1:$ACCEL_PORT accel vhost" "$T/run/squid/squid.conf"
-check "squid.conf has the origin peer" grep -q "^cache_peer 127.0.0.1 parent $BACKEND_PORT 0 .*originserver" "$T/run/squid/squid.conf"
-check "the accelerator's services choose by Host" grep -q "reqmod_precache.*icap://127.0.0.1:$ICAP_PORT/waf-host/reqmod" "$T/run/squid/squid.conf"
+check "judge.conf has the origin peer" grep -q "^cache_peer 127.0.0.1 parent $BACKEND_PORT 0 .*originserver" "$J"
+check "the front squid has no origin peer" not grep -q "originserver" "$T/run/squid/squid.conf"
+check "the accelerator's services choose by Host" grep -q "reqmod_precache.*icap://127.0.0.1:$ICAP_PORT/waf-host/reqmod" "$J"
 A=http://127.0.0.1:$ACCEL_PORT
 aget() { curl -s -H "Host: shop.test" -D "$T/h" -o "$T/b" -w '%{http_code}' "$@"; }
 check "accelerator: clean request answered by the backend" test "$(aget "$A/index.html")" = 200
@@ -118,9 +131,18 @@ check "squid runs as a child" test -n "$pid"
 kill -KILL "$pid" 2>/dev/null
 check "netcraved restarts squid" wait_for 20 sh -c "grep -q 'squid: backoff -> starting' '$LOG' && [ \$(grep -c 'squid: starting -> ready' '$LOG') -ge 2 ]"
 check "through squid again after the restart" test "$(get "$B/index.html")" = 200
+# The judge squid killed: misses fail closed (no backend is reached
+# unjudged) until netcraved has restarted it, then pass again.
+pid=$(pgrep -f "squid -N -f $J" | head -1)
+check "the judge squid runs as a child" test -n "$pid"
+kill -KILL "$pid" 2>/dev/null
+check "netcraved restarts the judge squid" wait_for 20 sh -c "[ \$(grep -c 'squid-judge: starting -> ready' '$LOG') -ge 2 ]"
+check "judged misses pass again after the judge's restart" wait_for 30 sh -c "[ \$(curl -s -x http://127.0.0.1:$SQUID_PORT -o /dev/null -w '%{http_code}' '$B/index.html?after-judge') = 200 ]"
+check "attacks are refused after the judge's restart" test "$(get "$B/index.html?id=1%27%20OR%20%271%27%3D%271")" = 403
 
 check "netcraved stops cleanly" nc_stop
 check "squid is gone after the stop" not pgrep -f "squid -N -f $T/run/squid/squid.conf"
+check "the judge squid is gone after the stop" not pgrep -f "squid -N -f $J"
 
 # With OpenSSL: the bump CA is kept across a restart while it is valid, its
 # certificate database made afresh.
