@@ -53,8 +53,8 @@ e2e_wait 30 grep -q "squid: starting -> ready" "$E2E_D/netcraved.log" ||
     { e2e_show_log squid "$E2E_D/run/squid/cache.log"; e2e_fail "squid did not become ready"; }
 e2e_wait 20 grep -q "haproxy: starting -> ready" "$E2E_D/netcraved.log" ||
     e2e_fail "haproxy did not become ready"
-grep -q "cache_peer 127.0.0.1 parent $RET " "$E2E_D/run/squid/squid.conf" ||
-    e2e_fail "squid's origin peer is not haproxy's return frontend: $(grep cache_peer "$E2E_D/run/squid/squid.conf")"
+grep -q "cache_peer 127.0.0.1 parent $RET " "$E2E_D/run/squid/judge.conf" ||
+    e2e_fail "squid's origin peer is not haproxy's return frontend: $(grep cache_peer "$E2E_D/run/squid/judge.conf")"
 dk network create -d bridge --ipam-driver "$PLUGIN" --ipam-opt netcrave.tag=web \
     "$PLUGIN-web" >/dev/null || e2e_fail "network create $PLUGIN-web"
 
@@ -108,6 +108,6 @@ grep -qi "^X-Cache: " "$E2E_D/h" &&
     e2e_fail "an unlabelled service went through squid (X-Cache)"
 e2e_log "a service without io.netcrave.waf bypasses squid"
 e2e_stop_netcraved
-pgrep -f "squid -N -f $E2E_D/run/squid/squid.conf" >/dev/null && e2e_fail "squid outlived netcraved"
+pgrep -f "squid -N -f $E2E_D/run/squid/" >/dev/null && e2e_fail "a squid (front or judge) outlived netcraved"
 pgrep -f "haproxy .*$E2E_D/run/ingress" >/dev/null && e2e_fail "haproxy outlived netcraved"
 e2e_log "pass"
