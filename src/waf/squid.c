@@ -19,6 +19,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
@@ -357,11 +358,13 @@ squid_egress_conf(const struct conf *conf)
 	return text;
 }
 
+#define SQUID_RUN_TIMEOUT_MS	10000
+
 /*
  * Run argv as pw (NULL: ourselves) and wait; its standard output into out
  * (NUL-ended, cut to outlen) unless out is NULL.  Only at start: squid -v and
- * the certificate database's creation take milliseconds.  Its exit status, or
- * -1 with err.
+ * the certificate database's creation take milliseconds; one that takes more
+ * than SQUID_RUN_TIMEOUT_MS is killed.  Its exit status, or -1 with err.
  */
 static int
 squid_run(char *const argv[], const struct passwd *pw, char *out,
@@ -371,6 +374,7 @@ squid_run(char *const argv[], const struct passwd *pw, char *out,
 	int	 fds[2], status, null;
 	size_t	 len = 0;
 	ssize_t	 n;
+	long long deadline;
 
 	if (pipe2(fds, O_CLOEXEC) == -1) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
@@ -395,9 +399,24 @@ squid_run(char *const argv[], const struct passwd *pw, char *out,
 		_exit(127);
 	}
 	close(fds[1]);
+	deadline = util_monotonic_ms() + SQUID_RUN_TIMEOUT_MS;
 	for (;;) {
-		char	buf[4096];
+		char		buf[4096];
+		struct pollfd	pfd = { .fd = fds[0], .events = POLLIN };
+		long long	left = deadline - util_monotonic_ms();
 
+		/* A program that hangs must not hang netcraved's start. */
+		if (left <= 0 || ((n = poll(&pfd, 1, (int)left)) == 0)) {
+			kill(pid, SIGKILL);
+			close(fds[0]);
+			while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+				;
+			snprintf(err, errlen, "%s: no answer in %d s, killed",
+			    argv[0], SQUID_RUN_TIMEOUT_MS / 1000);
+			return -1;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
 		if ((n = read(fds[0], buf, sizeof buf)) == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -433,8 +452,10 @@ squid_has_openssl(char *program)
 	char	 out[16384], err[256], version[] = "-v";
 	char	*argv[3] = { program, version, NULL };
 
-	if (squid_run(argv, NULL, out, sizeof out, err, sizeof err) != 0)
+	if (squid_run(argv, NULL, out, sizeof out, err, sizeof err) != 0) {
+		log_warnx("squid: %s -v: %s", program, err);
 		return 0;
+	}
 	return strstr(out, "--with-openssl") != NULL;
 }
 

@@ -155,4 +155,17 @@ if "$SQUID" -v | grep -q -- --with-openssl; then
 	check "the certificate database is there" test -d "$T/run/squid/ssl_db/certs"
 	check "netcraved stops cleanly again" nc_stop
 fi
+
+# A squid that hangs when asked its version (-v, for ssl_bump) is killed
+# after 10 s: netcraved starts all the same, says so, and stops cleanly.
+printf '#!/bin/sh\nexec sleep 60\n' > "$T/hang-squid"
+chmod 0755 "$T/hang-squid"
+nc_write_conf "\"waf\": { \"icap_listen\": \"127.0.0.1:$ICAP_PORT\",
+	\"squid\": { \"enabled\": true, \"program\": \"$T/hang-squid\",
+	\"ssl_bump\": true, \"listen\": \"127.0.0.1:$SQUID_PORT\" } }"
+"$NETCRAVED" -f -c "$CONF" >>"$LOG" 2>&1 &
+NC_PID=$!
+check "a hanging squid -v is killed after 10 s" wait_for 20 grep -q "squid: $T/hang-squid -v: $T/hang-squid: no answer in 10 s, killed" "$LOG"
+check "netcraved answers after it" wait_for 10 curl -sf --unix-socket "$PLUGIN_SOCK" -X POST http://localhost/Plugin.Activate -o /dev/null
+check "netcraved stops cleanly with that squid" nc_stop
 finish
