@@ -203,6 +203,33 @@ ca_write_cert(const char *path, X509 *cert, char *err, size_t errlen)
 	return (rv);
 }
 
+/* A self-signed CA certificate for cn of path length 0 and its new key: the
+ * internal CA, and CAs of their own (ca.h). */
+int
+ca_make_root(const char *cn, unsigned int seconds, EVP_PKEY **keyp,
+    X509 **certp, char *err, size_t errlen)
+{
+	EVP_PKEY	*key = ca_new_key();
+	X509		*cert = ca_new_cert(key, cn, seconds);
+
+	X509_set_issuer_name(cert, X509_get_subject_name(cert));
+	if (ca_add_ext(cert, cert, NID_basic_constraints,
+	    "critical,CA:TRUE,pathlen:0") == -1 ||
+	    ca_add_ext(cert, cert, NID_key_usage,
+	    "critical,keyCertSign,cRLSign,digitalSignature") == -1 ||
+	    ca_add_ext(cert, cert, NID_subject_key_identifier,
+	    "hash") == -1 || X509_sign(cert, key, EVP_sha256()) == 0) {
+		snprintf(err, errlen, "CA certificate for %s: %s", cn,
+		    ca_ssl_error());
+		X509_free(cert);
+		EVP_PKEY_free(key);
+		return (-1);
+	}
+	*keyp = key;
+	*certp = cert;
+	return (0);
+}
+
 /* Load or make the CA. */
 int
 ca_open(const char *dir, const char *name, char *err, size_t errlen)
@@ -237,20 +264,13 @@ ca_open(const char *dir, const char *name, char *err, size_t errlen)
 		rv = 0;
 		goto out;
 	}
-	ca.key = ca_new_key();
 	xasprintf(&cn, "%s internal CA", name);
-	ca.cert = ca_new_cert(ca.key, cn, CA_DAYS * 86400);
+	rv = ca_make_root(cn, CA_DAYS * 86400, &ca.key, &ca.cert, err,
+	    errlen);
 	free(cn);
-	X509_set_issuer_name(ca.cert, X509_get_subject_name(ca.cert));
-	if (ca_add_ext(ca.cert, ca.cert, NID_basic_constraints,
-	    "critical,CA:TRUE,pathlen:0") == -1 ||
-	    ca_add_ext(ca.cert, ca.cert, NID_key_usage,
-	    "critical,keyCertSign,cRLSign,digitalSignature") == -1 ||
-	    ca_add_ext(ca.cert, ca.cert, NID_subject_key_identifier,
-	    "hash") == -1 || X509_sign(ca.cert, ca.key, EVP_sha256()) == 0) {
-		snprintf(err, errlen, "CA certificate: %s", ca_ssl_error());
+	if (rv == -1)
 		goto out;
-	}
+	rv = -1;
 	if (ca_save_key(keypath, ca.key, err, errlen) == -1 ||
 	    ca_write_cert(ca.cert_path, ca.cert, err, errlen) == -1)
 		goto out;
@@ -365,28 +385,6 @@ ca_issue_for(const char *cn, const char *const *names, int client,
 	    (san == NULL || ca_add_ext(cert, ca.cert, NID_subject_alt_name,
 	    san) == 0);
 	free(san);
-	return (ca_finish(ok, cert, key, cn, keyp, certp, err, errlen));
-}
-
-/* Issue a subordinate CA certificate valid for seconds. */
-int
-ca_issue_ca(const char *cn, unsigned int seconds, EVP_PKEY **keyp,
-    X509 **certp, char *err, size_t errlen)
-{
-	EVP_PKEY	*key;
-	X509		*cert;
-	int		 ok;
-
-	if ((cert = ca_start(cn, seconds, &key, err, errlen)) == NULL)
-		return (-1);
-	ok = ca_add_ext(cert, ca.cert, NID_basic_constraints,
-	    "critical,CA:TRUE,pathlen:0") == 0 &&
-	    ca_add_ext(cert, ca.cert, NID_key_usage,
-	    "critical,keyCertSign,cRLSign,digitalSignature") == 0 &&
-	    ca_add_ext(cert, ca.cert, NID_subject_key_identifier,
-	    "hash") == 0 &&
-	    ca_add_ext(cert, ca.cert, NID_authority_key_identifier,
-	    "keyid:always") == 0;
 	return (ca_finish(ok, cert, key, cn, keyp, certp, err, errlen));
 }
 

@@ -33,11 +33,13 @@ int	ca_issue_for(const char *cn, const char *const *names, int client,
 	    unsigned int seconds, EVP_PKEY **key, X509 **cert, char *err,
 	    size_t errlen);
 /*
- * Issue a subordinate CA for cn valid for seconds (squid's ssl-bump CA, which
- * signs the certificates it makes up).  The internal CA's path length is 0,
- * so clients must trust this certificate itself, not the internal CA.
+ * Make a CA of its own for cn valid for seconds: self-signed, path length 0,
+ * apart from the internal CA (squid's ssl-bump CA, which signs the
+ * certificates squid makes up).  A root, so every TLS client that trusts it
+ * verifies those; under the internal CA, whose path length is 0, they would
+ * verify only in clients that take a partial chain (curl does, most do not).
  */
-int	ca_issue_ca(const char *cn, unsigned int seconds, EVP_PKEY **key,
+int	ca_make_root(const char *cn, unsigned int seconds, EVP_PKEY **key,
 	    X509 **cert, char *err, size_t errlen);
 /* Whether cert was signed by the internal CA's key. */
 int	ca_signed(X509 *cert);

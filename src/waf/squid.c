@@ -33,6 +33,7 @@
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "ca.h"
 #include "conf.h"
@@ -528,8 +529,11 @@ squid_bump_ca_load(const char *dir)
 	if (cert == NULL || key == NULL)
 		goto stale;
 	left = ca_time(X509_get0_notAfter(cert)) - time(NULL);
-	/* Issued by the internal CA, and not that CA itself. */
-	if (!ca_signed(cert) || X509_cmp(cert, ca_certificate()) == 0 ||
+	/* A root of its own (an older one under the internal CA verified only
+	 * in clients taking a partial chain), not the internal CA itself. */
+	if (X509_check_issued(cert, cert) != X509_V_OK ||
+	    X509_verify(cert, key) != 1 ||
+	    X509_cmp(cert, ca_certificate()) == 0 ||
 	    left < SQUID_BUMP_CA_MARGIN || X509_check_private_key(cert, key) != 1)
 		goto stale;
 	EVP_PKEY_free(key);
@@ -602,7 +606,7 @@ squid_bump_prepare(const struct conf *conf, const char *dir,
 	free(cadir);
 	if ((cert = squid_bump_ca_load(dir)) == NULL) {
 		xasprintf(&cn, "%s ssl-bump CA", conf->instance);
-		st = ca_issue_ca(cn, SQUID_BUMP_CA_SECONDS, &key, &cert, err,
+		st = ca_make_root(cn, SQUID_BUMP_CA_SECONDS, &key, &cert, err,
 		    errlen);
 		free(cn);
 		if (st != 0)

@@ -63,7 +63,8 @@ if "$SQUID" -v | grep -q -- --with-openssl; then
 	check "squid with OpenSSL: the forward port bumps" grep -q "^http_port 127.0.0.1:$SQUID_PORT name=netcrave_forward ssl-bump tls-cert=$T/run/squid/bump-ca.crt" "$T/run/squid/squid.conf"
 	check "squid with OpenSSL: the certificate helper" grep -q "^sslcrtd_program .* -s $T/run/squid/ssl_db" "$T/run/squid/squid.conf"
 	check "squid with OpenSSL: the front judges the bumped requests" grep -q "^adaptation_access netcrave_req allow netcrave_bumped$" "$T/run/squid/squid.conf"
-	check "the bump CA is issued by the internal CA" openssl verify -CAfile "$T/run/squid/ca.crt" "$T/run/squid/bump-ca.crt"
+	check "the bump CA is a root of its own" openssl verify -CAfile "$T/run/squid/bump-ca.crt" "$T/run/squid/bump-ca.crt"
+	check "the bump CA is not under the internal CA" not openssl verify -CAfile "$T/run/squid/ca.crt" "$T/run/squid/bump-ca.crt"
 else
 	check "squid without OpenSSL: a clear error" grep -q "squid: waf.squid.ssl_bump: $SQUID is built without OpenSSL" "$LOG"
 	check "squid without OpenSSL: no ssl-bump in squid.conf" not grep -q "ssl.bump\|sslcrtd" "$T/run/squid/squid.conf"
