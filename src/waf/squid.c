@@ -823,6 +823,10 @@ squid_write_front(const struct conf *conf, const char *dir, char *err,
 	    "acl SSL_ports port 443\n"
 	    "acl CONNECT method CONNECT\n"
 	    "http_access deny CONNECT !SSL_ports\n"
+	    /* The readiness probe, from the listening address, whatever it
+	     * is; the judge refuses it. */
+	    "acl netcrave_probe dstdomain netcrave-ready.invalid\n"
+	    "http_access allow netcrave_probe\n"
 	    "http_access allow netcrave_clients\n"
 	    "http_access deny all\n"
 	    "%s",
@@ -877,6 +881,13 @@ squid_write_judge(const struct conf *conf, const char *dir, char *err,
 	    "cache_mem 0 MB\n"
 	    /* The front caches what comes back: no header it need not keep. */
 	    "reply_header_access X-Cache-Lookup deny all\n"
+	    /* The client is the one the front names: for ICAP (X-Client-IP)
+	     * and the log, and for backends, whose X-Forwarded-For does not
+	     * name the front.  Access stays by the direct client (the front):
+	     * a client's own X-Forwarded-For decides nothing here. */
+	    "follow_x_forwarded_for allow localhost\n"
+	    "acl_uses_indirect_client off\n"
+	    "forwarded_for transparent\n"
 	    "%s"
 	    "%s"
 	    "always_direct allow netcrave_judge\n"

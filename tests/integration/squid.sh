@@ -91,6 +91,23 @@ check "attack in a JSON body: 403" test "$code" = 403
 code=$(get -X POST --data-urlencode "bio=I like to select the script of a play" "$B/index.html")
 check "prose with select and script is not blocked" test "$code" != 403
 check "the backend saw no attack" not grep -q "etc/passwd\|alert\|OR%20" "$T/backend.log"
+# The backend's X-Forwarded-For names the client alone, not the front squid
+# the judge squid got the request from.
+RAW_PORT=$(free_port)
+python3 -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); s.settimeout(20)
+c, _ = s.accept(); d = b""
+while b"\r\n\r\n" not in d:
+    d += c.recv(65536)
+open(sys.argv[2], "wb").write(d)
+c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"); c.close()' "$RAW_PORT" "$T/raw.head" &
+RAW_PID=$!
+sleep 0.3
+check "a request to a second backend" test "$(get "http://127.0.0.1:$RAW_PORT/xff")" = 200
+wait $RAW_PID
+check "its X-Forwarded-For names the client alone" grep -q "^X-Forwarded-For: 127.0.0.1.$" "$T/raw.head"
 
 get "$B/cached.html" >/dev/null
 get "$B/cached.html" >/dev/null
