@@ -6,14 +6,8 @@
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 
-#include <netinet/in.h>
-#include <arpa/inet.h>
-
-#include <errno.h>
 #include <stdint.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,9 +17,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <nghttp2/nghttp2.h>
-#include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include "http.h"
 #include "http_private.h"
@@ -79,13 +71,7 @@ enum h2c_state {
 
 struct http2_client {
 	struct event_base	*base;
-	char			*unix_path;
-	char			*host;
-	char			*port;
-	char			*server_name;
-	char			*authority;
-	char			*target;	/* for messages */
-	SSL_CTX			*ssl;
+	struct http_target	 t;
 	unsigned int		 timeout_ms;
 	size_t			 max_body_bytes;
 
@@ -308,8 +294,8 @@ h2c_submit(struct http2_client *c, struct http2_client_request *r)
 } while (0)
 	k = 0;
 	NV(":method", r->method);
-	NV(":scheme", c->ssl != NULL ? "https" : "http");
-	NV(":authority", c->authority);
+	NV(":scheme", c->t.ssl != NULL ? "https" : "http");
+	NV(":authority", c->t.authority);
 	NV(":path", r->path);
 	for (i = 0; i < n; i++) {
 		/* Split "Name: value" in place; names go lower case for h2. */
@@ -456,32 +442,20 @@ h2c_event_cb(struct bufferevent *bev, short events, void *arg)
 	struct http2_client	*c = arg;
 	const unsigned char	*proto = NULL;
 	unsigned int		 plen = 0;
-	unsigned long		 e;
 	SSL			*ssl = NULL;
 	char			 msg[256];
 
 	if (events & BEV_EVENT_CONNECTED) {
-		if (c->ssl != NULL &&
+		if (c->t.ssl != NULL &&
 		    (ssl = bufferevent_openssl_get_ssl(bev)) == NULL) {
-			ssl = http_client_ssl_new(c->ssl, c->server_name,
-			    (const unsigned char *)"\x02h2", 3);
-			if (ssl == NULL) {
-				h2c_drop(c, "TLS: SSL_new failed");
+			/* TCP is up: TLS over it, offering "h2". */
+			if ((bev = http_target_start_tls(&c->t, c->base, c->bev,
+			    (const unsigned char *)"\x02h2", 3, h2c_read_cb,
+			    h2c_event_cb, c, msg, sizeof msg)) == NULL) {
+				h2c_drop(c, msg);
 				return;
 			}
-			bev = bufferevent_openssl_filter_new(c->base, c->bev,
-			    ssl, BUFFEREVENT_SSL_CONNECTING,
-			    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-			if (bev == NULL) {
-				SSL_free(ssl);
-				h2c_drop(c, "TLS: cannot make a bufferevent");
-				return;
-			}
-			bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
 			c->bev = bev;
-			bufferevent_setcb(bev, h2c_read_cb, NULL, h2c_event_cb,
-			    c);
-			bufferevent_enable(bev, EV_READ | EV_WRITE);
 			return;
 		}
 		if (ssl != NULL) {
@@ -495,14 +469,7 @@ h2c_event_cb(struct bufferevent *bev, short events, void *arg)
 		h2c_flush(c);
 		return;
 	}
-	if (events & BEV_EVENT_EOF)
-		snprintf(msg, sizeof msg, "%s: connection closed", c->target);
-	else if ((e = bufferevent_get_openssl_error(bev)) != 0)
-		snprintf(msg, sizeof msg, "%s: TLS: %s", c->target,
-		    ERR_reason_error_string(e));
-	else
-		snprintf(msg, sizeof msg, "%s: %s", c->target,
-		    strerror(EVUTIL_SOCKET_ERROR()));
+	http_target_error(&c->t, bev, events, 0, msg, sizeof msg);
 	h2c_drop(c, msg);
 }
 
@@ -561,34 +528,18 @@ h2c_drop(struct http2_client *c, const char *error)
 static void
 h2c_connect(struct http2_client *c)
 {
-	struct sockaddr_storage	 ss;
-	socklen_t		 sslen;
-	const char		*why;
-	char			 msg[256];
+	char	msg[256];
 
 	c->reused = 0;
 	c->heard = 0;
 	c->misses = 0;
-	if ((why = http_client_sockaddr(c->unix_path, c->host, c->port, &ss,
-	    &sslen)) != NULL) {
-		h2c_drop(c, why);
-		return;
-	}
-	c->bev = bufferevent_socket_new(c->base, -1,
-	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	if (c->bev == NULL) {
-		h2c_drop(c, "cannot make a bufferevent");
+	/* Callbacks are deferred: none runs before the state is set. */
+	if ((c->bev = http_target_connect(&c->t, c->base, h2c_read_cb,
+	    h2c_event_cb, c, msg, sizeof msg)) == NULL) {
+		h2c_drop(c, msg);
 		return;
 	}
 	c->state = H2C_CONNECTING;
-	bufferevent_setcb(c->bev, h2c_read_cb, NULL, h2c_event_cb, c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&ss, sslen)
-	    == -1) {
-		snprintf(msg, sizeof msg, "connect %s: %s", c->target,
-		    strerror(errno));
-		h2c_drop(c, msg);
-	}
 }
 
 static void
@@ -623,7 +574,7 @@ h2c_live_cb(evutil_socket_t fd, short events, void *arg)
 	if (c->heard)
 		c->misses = 0;
 	else if (++c->misses >= H2C_LIVE_MISSES) {
-		snprintf(msg, sizeof msg, "%s: %s for %d ms", c->target,
+		snprintf(msg, sizeof msg, "%s: %s for %d ms", c->t.name,
 		    c->state == H2C_UP ? "no answer to PING" :
 		    "connection not established", H2C_LIVE_MISSES *
 		    H2C_LIVE_TICK_MS);
@@ -647,26 +598,13 @@ http2_client_new(struct event_base *base, const struct http_client_target *t,
 	struct http2_client	*c;
 	struct timeval		 tv;
 
-	if (t->unix_path == NULL && (t->host == NULL || t->port == NULL)) {
-		log_warnx("%s: no unix path nor host and port", __func__);
-		return (NULL);
-	}
 	c = xcalloc(1, sizeof *c);
 	c->base = base;
-	if (t->unix_path != NULL) {
-		c->unix_path = xstrdup(t->unix_path);
-		c->target = xstrdup(t->unix_path);
-	} else {
-		c->host = xstrdup(t->host);
-		c->port = xstrdup(t->port);
-		xasprintf(&c->target, "%s:%s", t->host, t->port);
+	if (http_target_parse(&c->t, t) == -1) {
+		log_warnx("%s: no unix path nor host and port", __func__);
+		free(c);
+		return (NULL);
 	}
-	c->ssl = t->ssl;
-	if (t->server_name != NULL)
-		c->server_name = xstrdup(t->server_name);
-	else if (t->host != NULL)
-		c->server_name = xstrdup(t->host);
-	c->authority = http_client_authority(t);
 	c->timeout_ms = timeout_ms;
 	c->max_body_bytes = max_body_bytes;
 	TAILQ_INIT(&c->waiting);
@@ -756,12 +694,7 @@ h2c_destroy(struct http2_client *c)
 		bufferevent_free(c->bev);
 	event_free(c->kick);
 	event_free(c->live);
-	free(c->unix_path);
-	free(c->host);
-	free(c->port);
-	free(c->server_name);
-	free(c->authority);
-	free(c->target);
+	http_target_clear(&c->t);
 	free(c);
 }
 

@@ -55,13 +55,7 @@ struct http_client_request {
 
 struct http_client {
 	struct event_base	*base;
-	char			*unix_path;
-	char			*host;
-	char			*port;
-	char			*server_name;
-	char			*host_header;
-	char			*target;	/* for messages: path or host:port */
-	SSL_CTX			*ssl;
+	struct http_target	 t;
 	unsigned int		 timeout_ms;
 	size_t			 max_body_bytes;
 
@@ -369,11 +363,10 @@ http_client_event_cb(struct bufferevent *bev, short events, void *arg)
 {
 	struct http_client		*c = arg;
 	struct http_client_request	*r = c->current;
-	unsigned long			 e;
 	char				 msg[256];
 
 	if (events & BEV_EVENT_CONNECTED) {
-		if (c->ssl != NULL && bufferevent_openssl_get_ssl(bev) == NULL) {
+		if (c->t.ssl != NULL && bufferevent_openssl_get_ssl(bev) == NULL) {
 			/* TCP is up: TLS starts over it. */
 			http_client_start_tls(c);
 			return;
@@ -401,17 +394,8 @@ http_client_event_cb(struct bufferevent *bev, short events, void *arg)
 		http_client_parse(c, 1);
 		return;
 	}
-	if (events & BEV_EVENT_EOF)
-		snprintf(msg, sizeof msg, "%s: connection closed", c->target);
-	else if ((e = bufferevent_get_openssl_error(bev)) != 0)
-		snprintf(msg, sizeof msg, "%s: TLS: %s", c->target,
-		    ERR_reason_error_string(e));
-	else if (c->state == HTTP_CLIENT_CONNECTING)
-		snprintf(msg, sizeof msg, "connect %s: %s", c->target,
-		    strerror(EVUTIL_SOCKET_ERROR()));
-	else
-		snprintf(msg, sizeof msg, "%s: %s", c->target,
-		    strerror(EVUTIL_SOCKET_ERROR()));
+	http_target_error(&c->t, bev, events,
+	    c->state == HTTP_CLIENT_CONNECTING, msg, sizeof msg);
 	http_client_fail_current(c, msg);
 }
 
@@ -504,48 +488,37 @@ static void
 http_client_start_tls(struct http_client *c)
 {
 	struct bufferevent	*bev;
-	SSL			*ssl;
-	const char		*name = c->server_name;
+	char			 err[128];
 
 	/* The HTTP/2 client offers "h2" (http2_client.c). */
-	if ((ssl = http_client_ssl_new(c->ssl, name,
-	    (const unsigned char *)"\x08http/1.1", 9)) == NULL) {
-		http_client_fail_current(c, "TLS: SSL_new failed");
+	if ((bev = http_target_start_tls(&c->t, c->base, c->bev,
+	    (const unsigned char *)"\x08http/1.1", 9, http_client_read_cb,
+	    http_client_event_cb, c, err, sizeof err)) == NULL) {
+		http_client_fail_current(c, err);
 		return;
 	}
-	bev = bufferevent_openssl_filter_new(c->base, c->bev, ssl,
-	    BUFFEREVENT_SSL_CONNECTING,
-	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	if (bev == NULL) {
-		SSL_free(ssl);
-		http_client_fail_current(c, "TLS: cannot make a bufferevent");
-		return;
-	}
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
 	c->bev = bev;
-	bufferevent_setcb(bev, http_client_read_cb, NULL, http_client_event_cb, c);
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
 /*
  * The address of a target: the unix socket, or numeric host and port (a name
  * lookup would block the loop; "localhost" is 127.0.0.1).  NULL or why not.
- * Shared with http2_client.c.
  */
-const char *
-http_client_sockaddr(const char *unix_path, const char *host, const char *port,
-    struct sockaddr_storage *ss, socklen_t *sslen)
+static const char *
+http_target_sockaddr(const struct http_target *tg, struct sockaddr_storage *ss,
+    socklen_t *sslen)
 {
 	struct sockaddr_un	*sun = (struct sockaddr_un *)ss;
 	struct addrinfo		 hints, *res;
+	const char		*host = tg->host;
 	int			 r;
 
 	memset(ss, 0, sizeof *ss);
-	if (unix_path != NULL) {
+	if (tg->unix_path != NULL) {
 		sun->sun_family = AF_UNIX;
-		if (strlen(unix_path) >= sizeof sun->sun_path)
+		if (strlen(tg->unix_path) >= sizeof sun->sun_path)
 			return ("socket path too long");
-		memcpy(sun->sun_path, unix_path, strlen(unix_path));
+		memcpy(sun->sun_path, tg->unix_path, strlen(tg->unix_path));
 		*sslen = sizeof *sun;
 		return (NULL);
 	}
@@ -555,7 +528,7 @@ http_client_sockaddr(const char *unix_path, const char *host, const char *port,
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-	if ((r = getaddrinfo(host, port, &hints, &res)) != 0)
+	if ((r = getaddrinfo(host, tg->port, &hints, &res)) != 0)
 		return (gai_strerror(r));
 	memcpy(ss, res->ai_addr, res->ai_addrlen);
 	*sslen = res->ai_addrlen;
@@ -563,16 +536,57 @@ http_client_sockaddr(const char *unix_path, const char *host, const char *port,
 	return (NULL);
 }
 
-/* A client TLS session checking name (a host name or an address), offering alpn. */
-SSL *
-http_client_ssl_new(SSL_CTX *ctx, const char *name, const unsigned char *alpn,
-    unsigned int alpnlen)
+/* Open a connection to the target (see http_private.h). */
+struct bufferevent *
+http_target_connect(const struct http_target *tg, struct event_base *base,
+    bufferevent_data_cb readcb, bufferevent_event_cb eventcb, void *arg,
+    char *err, size_t errlen)
 {
-	struct in6_addr	 a6;
-	SSL		*ssl;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen = 0;
+	struct bufferevent	*bev;
+	const char		*why;
 
-	if ((ssl = SSL_new(ctx)) == NULL)
+	if ((why = http_target_sockaddr(tg, &ss, &sslen)) != NULL) {
+		snprintf(err, errlen, "%s", why);
 		return (NULL);
+	}
+	bev = bufferevent_socket_new(base, -1,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (bev == NULL) {
+		snprintf(err, errlen, "cannot make a bufferevent");
+		return (NULL);
+	}
+	bufferevent_setcb(bev, readcb, NULL, eventcb, arg);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	if (bufferevent_socket_connect(bev, (struct sockaddr *)&ss, sslen)
+	    == -1) {
+		/* Failed at once (ENOENT on a unix socket). */
+		snprintf(err, errlen, "connect %s: %s", tg->name,
+		    strerror(errno));
+		bufferevent_free(bev);
+		return (NULL);
+	}
+	return (bev);
+}
+
+/* TLS over a connected socket (see http_private.h). */
+struct bufferevent *
+http_target_start_tls(const struct http_target *tg, struct event_base *base,
+    struct bufferevent *under, const unsigned char *alpn, unsigned int alpnlen,
+    bufferevent_data_cb readcb, bufferevent_event_cb eventcb, void *arg,
+    char *err, size_t errlen)
+{
+	struct bufferevent	*bev;
+	struct in6_addr		 a6;
+	SSL			*ssl;
+	const char		*name = tg->server_name;
+
+	if ((ssl = SSL_new(tg->ssl)) == NULL) {
+		snprintf(err, errlen, "TLS: SSL_new failed");
+		return (NULL);
+	}
+	/* The name checked is a host name or an address. */
 	if (name != NULL) {
 		if (inet_pton(AF_INET, name, &a6) == 1 ||
 		    inet_pton(AF_INET6, name, &a6) == 1)
@@ -583,57 +597,101 @@ http_client_ssl_new(SSL_CTX *ctx, const char *name, const unsigned char *alpn,
 		}
 	}
 	SSL_set_alpn_protos(ssl, alpn, alpnlen);
-	return (ssl);
+	bev = bufferevent_openssl_filter_new(base, under, ssl,
+	    BUFFEREVENT_SSL_CONNECTING,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (bev == NULL) {
+		SSL_free(ssl);
+		snprintf(err, errlen, "TLS: cannot make a bufferevent");
+		return (NULL);
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	bufferevent_setcb(bev, readcb, NULL, eventcb, arg);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	return (bev);
+}
+
+/* Why a connection ended (see http_private.h). */
+void
+http_target_error(const struct http_target *tg, struct bufferevent *bev,
+    short events, int connecting, char *msg, size_t len)
+{
+	unsigned long	e;
+
+	if (events & BEV_EVENT_EOF)
+		snprintf(msg, len, "%s: connection closed", tg->name);
+	else if ((e = bufferevent_get_openssl_error(bev)) != 0)
+		snprintf(msg, len, "%s: TLS: %s", tg->name,
+		    ERR_reason_error_string(e));
+	else if (connecting)
+		snprintf(msg, len, "connect %s: %s", tg->name,
+		    strerror(EVUTIL_SOCKET_ERROR()));
+	else
+		snprintf(msg, len, "%s: %s", tg->name,
+		    strerror(EVUTIL_SOCKET_ERROR()));
 }
 
 /* Open the connection (asynchronously) for the request in flight. */
 static void
 http_client_connect(struct http_client *c)
 {
-	struct sockaddr_storage	 ss;
-	socklen_t		 sslen;
-	const char		*why;
+	char	err[256];
 
-	if ((why = http_client_sockaddr(c->unix_path, c->host, c->port, &ss,
-	    &sslen)) != NULL) {
-		http_client_fail_current(c, why);
-		return;
-	}
-	c->bev = bufferevent_socket_new(c->base, -1,
-	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	if (c->bev == NULL) {
-		http_client_fail_current(c, "cannot make a bufferevent");
+	/* Callbacks are deferred: none runs before the state is set. */
+	if ((c->bev = http_target_connect(&c->t, c->base, http_client_read_cb,
+	    http_client_event_cb, c, err, sizeof err)) == NULL) {
+		http_client_fail_current(c, err);
 		return;
 	}
 	c->state = HTTP_CLIENT_CONNECTING;
 	c->reused = 0;
-	bufferevent_setcb(c->bev, http_client_read_cb, NULL, http_client_event_cb,
-	    c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&ss, sslen)
-	    == -1) {
-		/* Failed at once (ENOENT, ECONNREFUSED on a unix socket). */
-		char	 msg[256];
-
-		snprintf(msg, sizeof msg, "connect %s: %s", c->target,
-		    strerror(errno));
-		http_client_fail_current(c, msg);
-	}
 }
 
-/* Host: (or :authority) for a target; shared with http2_client.c. */
-char *
-http_client_authority(const struct http_client_target *t)
+/* A target's copy (see http_private.h). */
+int
+http_target_parse(struct http_target *tg, const struct http_client_target *t)
 {
-	char	*s;
+	int	v6;
 
+	memset(tg, 0, sizeof *tg);
+	if (t->unix_path == NULL && (t->host == NULL || t->port == NULL))
+		return (-1);
+	if (t->unix_path != NULL) {
+		tg->unix_path = xstrdup(t->unix_path);
+		tg->name = xstrdup(t->unix_path);
+	} else {
+		tg->host = xstrdup(t->host);
+		tg->port = xstrdup(t->port);
+		xasprintf(&tg->name, "%s:%s", t->host, t->port);
+	}
+	tg->ssl = t->ssl;
+	if (t->server_name != NULL)
+		tg->server_name = xstrdup(t->server_name);
+	else if (t->host != NULL)
+		tg->server_name = xstrdup(t->host);
 	if (t->host_header != NULL)
-		return (xstrdup(t->host_header));
-	if (t->host == NULL || t->unix_path != NULL)
-		return (xstrdup("localhost"));
-	xasprintf(&s, "%s%s%s:%s", strchr(t->host, ':') != NULL ? "[" : "",
-	    t->host, strchr(t->host, ':') != NULL ? "]" : "", t->port);
-	return (s);
+		tg->authority = xstrdup(t->host_header);
+	else if (t->host == NULL || t->unix_path != NULL)
+		tg->authority = xstrdup("localhost");
+	else {
+		/* An IPv6 address goes between brackets. */
+		v6 = strchr(t->host, ':') != NULL;
+		xasprintf(&tg->authority, "%s%s%s:%s", v6 ? "[" : "", t->host,
+		    v6 ? "]" : "", t->port);
+	}
+	return (0);
+}
+
+void
+http_target_clear(struct http_target *tg)
+{
+	free(tg->unix_path);
+	free(tg->host);
+	free(tg->port);
+	free(tg->server_name);
+	free(tg->authority);
+	free(tg->name);
+	memset(tg, 0, sizeof *tg);
 }
 
 /* Create a client; nothing connects before the first request. */
@@ -643,28 +701,13 @@ http_client_new(struct event_base *base, const struct http_client_target *t,
 {
 	struct http_client	*c;
 
-	if (t->unix_path == NULL && (t->host == NULL || t->port == NULL)) {
-		log_warnx("%s: no unix path nor host and port", __func__);
-		return (NULL);
-	}
 	c = xcalloc(1, sizeof *c);
 	c->base = base;
-	if (t->unix_path != NULL)
-		c->unix_path = xstrdup(t->unix_path);
-	else {
-		c->host = xstrdup(t->host);
-		c->port = xstrdup(t->port);
+	if (http_target_parse(&c->t, t) == -1) {
+		log_warnx("%s: no unix path nor host and port", __func__);
+		free(c);
+		return (NULL);
 	}
-	c->ssl = t->ssl;
-	if (t->server_name != NULL)
-		c->server_name = xstrdup(t->server_name);
-	else if (t->host != NULL)
-		c->server_name = xstrdup(t->host);
-	c->host_header = http_client_authority(t);
-	if (t->unix_path != NULL)
-		c->target = xstrdup(t->unix_path);
-	else
-		xasprintf(&c->target, "%s:%s", t->host, t->port);
 	c->timeout_ms = timeout_ms;
 	c->max_body_bytes = max_body_bytes;
 	c->resp.body = evbuffer_new();
@@ -697,7 +740,7 @@ http_client_send(struct http_client *c, const char *method, const char *path,
 	if ((w = evbuffer_new()) == NULL)
 		fatalx("%s: out of memory", __func__);
 	evbuffer_add_printf(w, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, path,
-	    c->host_header);
+	    c->t.authority);
 	for (i = 0; headers != NULL && headers[i] != NULL; i++)
 		evbuffer_add_printf(w, "%s\r\n", headers[i]);
 	/* Servers may want a length even for an empty POST (Docker's do not care). */
@@ -758,12 +801,7 @@ http_client_destroy(struct http_client *c)
 	http_headers_clear(&c->resp.headers);
 	evbuffer_free(c->resp.body);
 	event_free(c->kick);
-	free(c->unix_path);
-	free(c->host);
-	free(c->port);
-	free(c->server_name);
-	free(c->host_header);
-	free(c->target);
+	http_target_clear(&c->t);
 	free(c);
 }
 

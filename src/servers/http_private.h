@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include <event2/bufferevent.h>
 #include <nghttp2/nghttp2.h>
 #include <openssl/ssl.h>
 
@@ -67,13 +68,45 @@ int		 http_header_has_token(const char *value, const char *token);
 ssize_t		 http2_data_length(nghttp2_session *, uint8_t, int32_t,
 		    int32_t, int32_t, uint32_t, void *);
 
-/* Client helpers in http_client.c, shared with http2_client.c. */
-const char	*http_client_sockaddr(const char *unix_path, const char *host,
-		    const char *port, struct sockaddr_storage *, socklen_t *);
+/*
+ * The target both clients keep (http_client.c and http2_client.c): their copy
+ * of a struct http_client_target, parsed once by http_target_parse.
+ */
 struct http_client_target;
-char		*http_client_authority(const struct http_client_target *);
-SSL		*http_client_ssl_new(SSL_CTX *, const char *name,
-		    const unsigned char *alpn, unsigned int alpnlen);
+struct http_target {
+	char		*unix_path;	/* either a unix socket ... */
+	char		*host;		/* ... or host and port */
+	char		*port;
+	SSL_CTX		*ssl;		/* TLS when non-NULL */
+	char		*server_name;	/* SNI and certificate name, or NULL */
+	char		*authority;	/* Host: and :authority */
+	char		*name;		/* for messages: the path or host:port */
+};
+/* Fill tg from t; -1 when t has neither a unix path nor host and port. */
+int		 http_target_parse(struct http_target *,
+		    const struct http_client_target *);
+void		 http_target_clear(struct http_target *);
+/*
+ * Start connecting: a socket bufferevent with the callbacks, enabled; NULL
+ * and why in err when it failed at once.  Only numeric hosts and "localhost"
+ * (a name lookup would block the loop).
+ */
+struct bufferevent *http_target_connect(const struct http_target *,
+		    struct event_base *, bufferevent_data_cb,
+		    bufferevent_event_cb, void *, char *err, size_t errlen);
+/*
+ * TCP is up: a TLS bufferevent over under with SNI, the name check and alpn
+ * offered, taking the callbacks; NULL and why in err (under is left alone).
+ */
+struct bufferevent *http_target_start_tls(const struct http_target *,
+		    struct event_base *, struct bufferevent *under,
+		    const unsigned char *alpn, unsigned int alpnlen,
+		    bufferevent_data_cb, bufferevent_event_cb, void *,
+		    char *err, size_t errlen);
+/* Why a connection ended (an EOF or ERROR event) into msg. */
+void		 http_target_error(const struct http_target *,
+		    struct bufferevent *, short events, int connecting,
+		    char *msg, size_t len);
 
 /* Serve a connected non-blocking socket without a listener (fuzzing, tests). */
 struct http_server;

@@ -1463,11 +1463,73 @@ test_helpers(void **state)
 	assert_string_equal(http_status_text(799), "Unknown");
 }
 
+/* http_target_parse: the one copy of a target both clients keep. */
+static void
+test_target_parse(void **state)
+{
+	struct http_client_target	 t;
+	struct http_target		 tg;
+
+	(void)state;
+	/* Neither a socket nor host and port. */
+	memset(&t, 0, sizeof t);
+	assert_int_equal(http_target_parse(&tg, &t), -1);
+	t.host = "127.0.0.1";
+	assert_int_equal(http_target_parse(&tg, &t), -1);
+
+	/* A unix socket: Host: localhost, no TLS name. */
+	memset(&t, 0, sizeof t);
+	t.unix_path = "/run/docker.sock";
+	assert_int_equal(http_target_parse(&tg, &t), 0);
+	assert_string_equal(tg.unix_path, "/run/docker.sock");
+	assert_null(tg.host);
+	assert_null(tg.server_name);
+	assert_string_equal(tg.authority, "localhost");
+	assert_string_equal(tg.name, "/run/docker.sock");
+	http_target_clear(&tg);
+	assert_null(tg.name);
+
+	/* IPv4: the host names the certificate and the authority. */
+	memset(&t, 0, sizeof t);
+	t.host = "198.18.0.1";
+	t.port = "8443";
+	assert_int_equal(http_target_parse(&tg, &t), 0);
+	assert_null(tg.unix_path);
+	assert_string_equal(tg.host, "198.18.0.1");
+	assert_string_equal(tg.port, "8443");
+	assert_string_equal(tg.server_name, "198.18.0.1");
+	assert_string_equal(tg.authority, "198.18.0.1:8443");
+	assert_string_equal(tg.name, "198.18.0.1:8443");
+	http_target_clear(&tg);
+
+	/* IPv6: brackets in the authority only. */
+	t.host = "fd12:3456:789a::1";
+	t.port = "443";
+	assert_int_equal(http_target_parse(&tg, &t), 0);
+	assert_string_equal(tg.server_name, "fd12:3456:789a::1");
+	assert_string_equal(tg.authority, "[fd12:3456:789a::1]:443");
+	assert_string_equal(tg.name, "fd12:3456:789a::1:443");
+	http_target_clear(&tg);
+
+	/* SNI and Host: given win; a socket path wins over a host. */
+	t.server_name = "acme.test";
+	t.host_header = "www.acme.test";
+	t.unix_path = "/run/x.sock";
+	assert_int_equal(http_target_parse(&tg, &t), 0);
+	assert_string_equal(tg.unix_path, "/run/x.sock");
+	assert_null(tg.host);
+	assert_string_equal(tg.server_name, "acme.test");
+	assert_string_equal(tg.authority, "www.acme.test");
+	assert_string_equal(tg.name, "/run/x.sock");
+	http_target_clear(&tg);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_helpers),
+		cmocka_unit_test(test_target_parse),
 		cmocka_unit_test_setup_teardown(test_routing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keepalive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pipelining, setup, teardown),
