@@ -624,7 +624,6 @@ http2_client_send(struct http2_client *c, const char *method, const char *path,
     http_client_body_fn on_body, http_client_cb done, void *arg)
 {
 	struct http2_client_request	*r;
-	struct timeval			 tv;
 	size_t				 n, i;
 
 	r = xcalloc(1, sizeof *r);
@@ -645,14 +644,9 @@ http2_client_send(struct http2_client *c, const char *method, const char *path,
 	r->done = done;
 	r->arg = arg;
 	http_headers_init(&r->resp.headers);
-	if ((r->resp.body = evbuffer_new()) == NULL ||
-	    (r->timer = evtimer_new(c->base, h2c_timer_cb, r)) == NULL)
+	if ((r->resp.body = evbuffer_new()) == NULL)
 		fatalx("%s: out of memory", __func__);
-	if (c->timeout_ms > 0) {
-		tv.tv_sec = c->timeout_ms / 1000;
-		tv.tv_usec = (c->timeout_ms % 1000) * 1000;
-		evtimer_add(r->timer, &tv);
-	}
+	r->timer = http_target_timer(c->base, c->timeout_ms, h2c_timer_cb, r);
 	TAILQ_INSERT_TAIL(&c->waiting, r, entry);
 	event_active(c->kick, 0, 0);
 	return (r);

@@ -611,6 +611,24 @@ http_target_start_tls(const struct http_target *tg, struct event_base *base,
 	return (bev);
 }
 
+/* A request's timer (see http_private.h). */
+struct event *
+http_target_timer(struct event_base *base, unsigned int timeout_ms,
+    void (*cb)(evutil_socket_t, short, void *), void *arg)
+{
+	struct event	*ev;
+	struct timeval	 tv;
+
+	if ((ev = evtimer_new(base, cb, arg)) == NULL)
+		fatalx("%s: out of memory", __func__);
+	if (timeout_ms > 0) {
+		tv.tv_sec = timeout_ms / 1000;
+		tv.tv_usec = (timeout_ms % 1000) * 1000;
+		evtimer_add(ev, &tv);
+	}
+	return (ev);
+}
+
 /* Why a connection ended (see http_private.h). */
 void
 http_target_error(const struct http_target *tg, struct bufferevent *bev,
@@ -727,7 +745,6 @@ http_client_send(struct http_client *c, const char *method, const char *path,
 {
 	struct http_client_request	*r;
 	struct evbuffer			*w;
-	struct timeval			 tv;
 	size_t				 i;
 
 	r = xcalloc(1, sizeof *r);
@@ -755,14 +772,8 @@ http_client_send(struct http_client *c, const char *method, const char *path,
 	evbuffer_remove(w, r->wire, r->wirelen);
 	evbuffer_free(w);
 
-	r->timer = evtimer_new(c->base, http_client_timer_cb, r);
-	if (r->timer == NULL)
-		fatalx("%s: out of memory", __func__);
-	if (c->timeout_ms > 0) {
-		tv.tv_sec = c->timeout_ms / 1000;
-		tv.tv_usec = (c->timeout_ms % 1000) * 1000;
-		evtimer_add(r->timer, &tv);
-	}
+	r->timer = http_target_timer(c->base, c->timeout_ms,
+	    http_client_timer_cb, r);
 	TAILQ_INSERT_TAIL(&c->queue, r, entry);
 	event_active(c->kick, 0, 0);
 	return (r);

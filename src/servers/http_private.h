@@ -103,6 +103,9 @@ struct bufferevent *http_target_start_tls(const struct http_target *,
 		    const unsigned char *alpn, unsigned int alpnlen,
 		    bufferevent_data_cb, bufferevent_event_cb, void *,
 		    char *err, size_t errlen);
+/* A request's timer, armed for timeout_ms unless it is 0 (no timeout). */
+struct event	*http_target_timer(struct event_base *, unsigned int timeout_ms,
+		    void (*)(evutil_socket_t, short, void *), void *);
 /* Why a connection ended (an EOF or ERROR event) into msg. */
 void		 http_target_error(const struct http_target *,
 		    struct bufferevent *, short events, int connecting,
