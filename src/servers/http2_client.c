@@ -70,20 +70,12 @@ enum h2c_state {
 };
 
 struct http2_client {
-	struct event_base	*base;
-	struct http_target	 t;
-	unsigned int		 timeout_ms;
-	size_t			 max_body_bytes;
-
-	struct bufferevent	*bev;
+	struct http_upstream	 up;		/* target, limits, bev, kick */
 	nghttp2_session		*session;
 	enum h2c_state		 state;
 	int			 reused;	/* a response came on this connection */
 	struct h2c_requests	 waiting;	/* not yet submitted */
 	struct h2c_requests	 streams;	/* submitted */
-	struct event		*kick;
-	int			 busy;
-	int			 dying;
 	struct event		*live;		/* every H2C_LIVE_TICK_MS */
 	int			 heard;		/* bytes came since the tick */
 	int			 misses;	/* ticks in a row without */
@@ -119,12 +111,12 @@ h2c_finish(struct http2_client *c, struct http2_client_request *r,
     const char *error)
 {
 	if (!r->cancelled) {
-		c->busy++;
+		c->up.busy++;
 		r->done(error == NULL ? &r->resp : NULL, error, r->arg);
-		c->busy--;
+		c->up.busy--;
 	}
 	h2c_request_free(r);
-	if (c->dying && c->busy == 0) {
+	if (c->up.dying && c->up.busy == 0) {
 		h2c_destroy(c);
 		return (-1);
 	}
@@ -139,7 +131,7 @@ h2c_send_cb(nghttp2_session *s, const uint8_t *data, size_t len, int flags,
 {
 	struct http2_client	*c = arg;
 
-	if (evbuffer_add(bufferevent_get_output(c->bev), data, len) == -1)
+	if (evbuffer_add(bufferevent_get_output(c->up.bev), data, len) == -1)
 		return (NGHTTP2_ERR_CALLBACK_FAILURE);
 	return ((ssize_t)len);
 }
@@ -216,9 +208,9 @@ h2c_data_cb(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t *data,
 	if (r == NULL || r->cancelled || r->error != NULL)
 		return (0);
 	if (r->on_body != NULL) {
-		c->busy++;
+		c->up.busy++;
 		rv = r->on_body(&r->resp, data, len, r->arg);
-		c->busy--;
+		c->up.busy--;
 		if (rv == -1) {
 			r->cancelled = 1;
 			nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, id,
@@ -226,7 +218,7 @@ h2c_data_cb(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t *data,
 		}
 		return (0);
 	}
-	if (evbuffer_get_length(r->resp.body) + len > c->max_body_bytes) {
+	if (evbuffer_get_length(r->resp.body) + len > c->up.max_body_bytes) {
 		r->error = "response too large";
 		nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, id,
 		    NGHTTP2_CANCEL);
@@ -294,8 +286,8 @@ h2c_submit(struct http2_client *c, struct http2_client_request *r)
 } while (0)
 	k = 0;
 	NV(":method", r->method);
-	NV(":scheme", c->t.ssl != NULL ? "https" : "http");
-	NV(":authority", c->t.authority);
+	NV(":scheme", c->up.t.ssl != NULL ? "https" : "http");
+	NV(":authority", c->up.t.authority);
 	NV(":path", r->path);
 	for (i = 0; i < n; i++) {
 		/* Split "Name: value" in place; names go lower case for h2. */
@@ -345,11 +337,11 @@ h2c_flush(struct http2_client *c)
 		if (r->id == 0)
 			break;
 	}
-	c->busy++;
+	c->up.busy++;
 	rv = nghttp2_session_send(c->session);
-	c->busy--;
-	if (c->dying) {
-		if (c->busy == 0)
+	c->up.busy--;
+	if (c->up.dying) {
+		if (c->up.busy == 0)
 			h2c_destroy(c);
 		return;
 	}
@@ -377,22 +369,22 @@ h2c_read_cb(struct bufferevent *bev, void *arg)
 	ssize_t			 n;
 
 	c->heard = 1;
-	c->busy++;
+	c->up.busy++;
 	while ((len = evbuffer_get_length(in)) > 0) {
 		n = nghttp2_session_mem_recv(c->session,
 		    evbuffer_pullup(in, -1), len);
-		if (c->dying)
+		if (c->up.dying)
 			break;
 		if (n < 0) {
-			c->busy--;
+			c->up.busy--;
 			h2c_drop(c, nghttp2_strerror((int)n));
 			return;
 		}
 		evbuffer_drain(in, (size_t)n);
 	}
-	c->busy--;
-	if (c->dying) {
-		if (c->busy == 0)
+	c->up.busy--;
+	if (c->up.dying) {
+		if (c->up.busy == 0)
 			h2c_destroy(c);
 		return;
 	}
@@ -446,16 +438,13 @@ h2c_event_cb(struct bufferevent *bev, short events, void *arg)
 	char			 msg[256];
 
 	if (events & BEV_EVENT_CONNECTED) {
-		if (c->t.ssl != NULL &&
+		if (c->up.t.ssl != NULL &&
 		    (ssl = bufferevent_openssl_get_ssl(bev)) == NULL) {
 			/* TCP is up: TLS over it, offering "h2". */
-			if ((bev = http_target_start_tls(&c->t, c->base, c->bev,
+			if (http_upstream_start_tls(&c->up,
 			    (const unsigned char *)"\x02h2", 3, h2c_read_cb,
-			    h2c_event_cb, c, msg, sizeof msg)) == NULL) {
+			    h2c_event_cb, c, msg, sizeof msg) == -1)
 				h2c_drop(c, msg);
-				return;
-			}
-			c->bev = bev;
 			return;
 		}
 		if (ssl != NULL) {
@@ -469,7 +458,7 @@ h2c_event_cb(struct bufferevent *bev, short events, void *arg)
 		h2c_flush(c);
 		return;
 	}
-	http_target_error(&c->t, bev, events, 0, msg, sizeof msg);
+	http_target_error(&c->up.t, bev, events, 0, msg, sizeof msg);
 	h2c_drop(c, msg);
 }
 
@@ -490,9 +479,9 @@ h2c_drop(struct http2_client *c, const char *error)
 		nghttp2_session_del(c->session);
 		c->session = NULL;
 	}
-	if (c->bev != NULL) {
-		bufferevent_free(c->bev);
-		c->bev = NULL;
+	if (c->up.bev != NULL) {
+		bufferevent_free(c->up.bev);
+		c->up.bev = NULL;
 	}
 	c->state = H2C_DOWN;
 	TAILQ_INIT(&failed);
@@ -510,19 +499,19 @@ h2c_drop(struct http2_client *c, const char *error)
 		/* Connect or handshake failed: those waiting fail too. */
 		TAILQ_CONCAT(&failed, &c->waiting, entry);
 	}
-	c->busy++;
+	c->up.busy++;
 	while ((r = TAILQ_FIRST(&failed)) != NULL) {
 		TAILQ_REMOVE(&failed, r, entry);
 		h2c_finish(c, r, error);
 	}
-	c->busy--;
-	if (c->dying) {
-		if (c->busy == 0)
+	c->up.busy--;
+	if (c->up.dying) {
+		if (c->up.busy == 0)
 			h2c_destroy(c);
 		return;
 	}
 	if (!TAILQ_EMPTY(&c->waiting))
-		event_active(c->kick, 0, 0);
+		event_active(c->up.kick, 0, 0);
 }
 
 static void
@@ -534,8 +523,8 @@ h2c_connect(struct http2_client *c)
 	c->heard = 0;
 	c->misses = 0;
 	/* Callbacks are deferred: none runs before the state is set. */
-	if ((c->bev = http_target_connect(&c->t, c->base, h2c_read_cb,
-	    h2c_event_cb, c, msg, sizeof msg)) == NULL) {
+	if (http_upstream_connect(&c->up, h2c_read_cb, h2c_event_cb, c, msg,
+	    sizeof msg) == -1) {
 		h2c_drop(c, msg);
 		return;
 	}
@@ -574,7 +563,7 @@ h2c_live_cb(evutil_socket_t fd, short events, void *arg)
 	if (c->heard)
 		c->misses = 0;
 	else if (++c->misses >= H2C_LIVE_MISSES) {
-		snprintf(msg, sizeof msg, "%s: %s for %d ms", c->t.name,
+		snprintf(msg, sizeof msg, "%s: %s for %d ms", c->up.t.name,
 		    c->state == H2C_UP ? "no answer to PING" :
 		    "connection not established", H2C_LIVE_MISSES *
 		    H2C_LIVE_TICK_MS);
@@ -599,18 +588,14 @@ http2_client_new(struct event_base *base, const struct http_client_target *t,
 	struct timeval		 tv;
 
 	c = xcalloc(1, sizeof *c);
-	c->base = base;
-	if (http_target_parse(&c->t, t) == -1) {
-		log_warnx("%s: no unix path nor host and port", __func__);
+	if (http_upstream_init(&c->up, base, t, timeout_ms, max_body_bytes,
+	    h2c_kick_cb, c) == -1) {
 		free(c);
 		return (NULL);
 	}
-	c->timeout_ms = timeout_ms;
-	c->max_body_bytes = max_body_bytes;
 	TAILQ_INIT(&c->waiting);
 	TAILQ_INIT(&c->streams);
-	if ((c->kick = event_new(base, -1, 0, h2c_kick_cb, c)) == NULL ||
-	    (c->live = event_new(base, -1, EV_PERSIST, h2c_live_cb, c)) == NULL)
+	if ((c->live = event_new(base, -1, EV_PERSIST, h2c_live_cb, c)) == NULL)
 		fatalx("%s: out of memory", __func__);
 	tv.tv_sec = H2C_LIVE_TICK_MS / 1000;
 	tv.tv_usec = (H2C_LIVE_TICK_MS % 1000) * 1000;
@@ -646,9 +631,8 @@ http2_client_send(struct http2_client *c, const char *method, const char *path,
 	http_headers_init(&r->resp.headers);
 	if ((r->resp.body = evbuffer_new()) == NULL)
 		fatalx("%s: out of memory", __func__);
-	r->timer = http_target_timer(c->base, c->timeout_ms, h2c_timer_cb, r);
 	TAILQ_INSERT_TAIL(&c->waiting, r, entry);
-	event_active(c->kick, 0, 0);
+	r->timer = http_upstream_queued(&c->up, h2c_timer_cb, r);
 	return (r);
 }
 
@@ -666,7 +650,7 @@ http2_client_cancel(struct http2_client_request *r)
 	r->cancelled = 1;
 	nghttp2_submit_rst_stream(c->session, NGHTTP2_FLAG_NONE, r->id,
 	    NGHTTP2_CANCEL);
-	event_active(c->kick, 0, 0);
+	event_active(c->up.kick, 0, 0);
 }
 
 static void
@@ -684,11 +668,8 @@ h2c_destroy(struct http2_client *c)
 		TAILQ_REMOVE(&c->waiting, r, entry);
 		h2c_request_free(r);
 	}
-	if (c->bev != NULL)
-		bufferevent_free(c->bev);
-	event_free(c->kick);
+	http_upstream_clear(&c->up);
 	event_free(c->live);
-	http_target_clear(&c->t);
 	free(c);
 }
 
@@ -696,11 +677,6 @@ h2c_destroy(struct http2_client *c)
 void
 http2_client_free(struct http2_client *c)
 {
-	if (c == NULL)
-		return;
-	if (c->busy > 0) {
-		c->dying = 1;
-		return;
-	}
-	h2c_destroy(c);
+	if (c != NULL && !http_upstream_free_later(&c->up))
+		h2c_destroy(c);
 }

@@ -54,25 +54,17 @@ struct http_client_request {
 };
 
 struct http_client {
-	struct event_base	*base;
-	struct http_target	 t;
-	unsigned int		 timeout_ms;
-	size_t			 max_body_bytes;
-
-	struct bufferevent	*bev;
+	struct http_upstream	 up;		/* target, limits, bev, kick */
 	enum http_client_state	 state;
 	int			 reused;	/* a response already came on it */
 	http_parser		 parser;
 	struct http_response	 resp;
 	struct http_client_request *current;	/* in flight: head of the queue */
 	TAILQ_HEAD(, http_client_request) queue;
-	struct event		*kick;		/* start the next request off-stack */
 
 	int			 in_parse;
 	int			 complete;	/* current response fully read */
 	const char		*parse_error;
-	int			 busy;		/* inside a user callback */
-	int			 dying;		/* freed from a callback */
 };
 
 static void	http_client_connect(struct http_client *);
@@ -165,16 +157,16 @@ http_client_finish(struct http_client *c, struct http_client_request *r,
     const struct http_response *resp, const char *error)
 {
 	http_client_unqueue(c, r);
-	c->busy++;
+	c->up.busy++;
 	r->done(resp, error, r->arg);
-	c->busy--;
+	c->up.busy--;
 	http_client_request_free(r);
-	if (c->dying) {
-		if (c->busy == 0)
+	if (c->up.dying) {
+		if (c->up.busy == 0)
 			http_client_destroy(c);
 		return (-1);
 	}
-	event_active(c->kick, 0, 0);
+	event_active(c->up.kick, 0, 0);
 	return (0);
 }
 
@@ -209,9 +201,9 @@ http_client_timer_cb(evutil_socket_t fd, short events, void *arg)
 static void
 http_client_close(struct http_client *c)
 {
-	if (c->bev != NULL) {
-		bufferevent_free(c->bev);
-		c->bev = NULL;
+	if (c->up.bev != NULL) {
+		bufferevent_free(c->up.bev);
+		c->up.bev = NULL;
 	}
 	c->state = HTTP_CLIENT_DOWN;
 	c->reused = 0;
@@ -237,7 +229,7 @@ http_client_write_current(struct http_client *c)
 	c->complete = 0;
 	r->got_bytes = r->headers_in = 0;
 	http_client_reset_response(c);
-	bufferevent_write(c->bev, r->wire, r->wirelen);
+	bufferevent_write(c->up.bev, r->wire, r->wirelen);
 }
 
 /* Start the next queued request once nothing is in flight. */
@@ -286,14 +278,14 @@ http_client_deliver(struct http_client *c)
 static void
 http_client_parse(struct http_client *c, int eof)
 {
-	struct evbuffer		*in = bufferevent_get_input(c->bev);
+	struct evbuffer		*in = bufferevent_get_input(c->up.bev);
 	struct evbuffer_iovec	 v;
 	size_t			 n;
 	enum http_errno		 e;
 	struct http_client_request *r;
 
 	c->in_parse = 1;
-	c->busy++;
+	c->up.busy++;
 	while (!c->complete && c->parse_error == NULL) {
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
 			break;
@@ -302,22 +294,22 @@ http_client_parse(struct http_client *c, int eof)
 		    v.iov_base, v.iov_len);
 		evbuffer_drain(in, n);
 		e = HTTP_PARSER_ERRNO(&c->parser);
-		if (c->current->cancelled || c->dying)
+		if (c->current->cancelled || c->up.dying)
 			break;
 		if (e != HPE_OK && e != HPE_PAUSED && c->parse_error == NULL)
 			c->parse_error = http_errno_description(e);
 	}
 	if (eof && !c->complete && c->parse_error == NULL &&
-	    !c->current->cancelled && !c->dying) {
+	    !c->current->cancelled && !c->up.dying) {
 		http_parser_execute(&c->parser, &http_response_settings, NULL, 0);
 		e = HTTP_PARSER_ERRNO(&c->parser);
 		if (e != HPE_OK && e != HPE_PAUSED && c->parse_error == NULL)
 			c->parse_error = http_errno_description(e);
 	}
 	c->in_parse = 0;
-	c->busy--;
-	if (c->dying) {
-		if (c->busy == 0)
+	c->up.busy--;
+	if (c->up.dying) {
+		if (c->up.busy == 0)
 			http_client_destroy(c);
 		return;
 	}
@@ -327,7 +319,7 @@ http_client_parse(struct http_client *c, int eof)
 		http_client_drop(c);
 		http_client_unqueue(c, r);
 		http_client_request_free(r);
-		event_active(c->kick, 0, 0);
+		event_active(c->up.kick, 0, 0);
 		return;
 	}
 	if (c->parse_error != NULL) {
@@ -366,7 +358,7 @@ http_client_event_cb(struct bufferevent *bev, short events, void *arg)
 	char				 msg[256];
 
 	if (events & BEV_EVENT_CONNECTED) {
-		if (c->t.ssl != NULL && bufferevent_openssl_get_ssl(bev) == NULL) {
+		if (c->up.t.ssl != NULL && bufferevent_openssl_get_ssl(bev) == NULL) {
 			/* TCP is up: TLS starts over it. */
 			http_client_start_tls(c);
 			return;
@@ -394,7 +386,7 @@ http_client_event_cb(struct bufferevent *bev, short events, void *arg)
 		http_client_parse(c, 1);
 		return;
 	}
-	http_target_error(&c->t, bev, events,
+	http_target_error(&c->up.t, bev, events,
 	    c->state == HTTP_CLIENT_CONNECTING, msg, sizeof msg);
 	http_client_fail_current(c, msg);
 }
@@ -457,9 +449,9 @@ http_client_on_body(http_parser *p, const char *data, size_t n)
 	if (r->on_body != NULL) {
 		if (r->on_body(&c->resp, data, n, r->arg) == -1)
 			r->cancelled = 1;
-		return (r->cancelled || c->dying ? -1 : 0);
+		return (r->cancelled || c->up.dying ? -1 : 0);
 	}
-	if (evbuffer_get_length(c->resp.body) + n > c->max_body_bytes) {
+	if (evbuffer_get_length(c->resp.body) + n > c->up.max_body_bytes) {
 		c->parse_error = "response too large";
 		return (-1);
 	}
@@ -487,17 +479,13 @@ http_client_on_message_complete(http_parser *p)
 static void
 http_client_start_tls(struct http_client *c)
 {
-	struct bufferevent	*bev;
-	char			 err[128];
+	char	err[128];
 
 	/* The HTTP/2 client offers "h2" (http2_client.c). */
-	if ((bev = http_target_start_tls(&c->t, c->base, c->bev,
-	    (const unsigned char *)"\x08http/1.1", 9, http_client_read_cb,
-	    http_client_event_cb, c, err, sizeof err)) == NULL) {
+	if (http_upstream_start_tls(&c->up, (const unsigned char *)"\x08http/1.1",
+	    9, http_client_read_cb, http_client_event_cb, c, err,
+	    sizeof err) == -1)
 		http_client_fail_current(c, err);
-		return;
-	}
-	c->bev = bev;
 }
 
 /*
@@ -537,54 +525,52 @@ http_target_sockaddr(const struct http_target *tg, struct sockaddr_storage *ss,
 }
 
 /* Open a connection to the target (see http_private.h). */
-struct bufferevent *
-http_target_connect(const struct http_target *tg, struct event_base *base,
-    bufferevent_data_cb readcb, bufferevent_event_cb eventcb, void *arg,
-    char *err, size_t errlen)
+int
+http_upstream_connect(struct http_upstream *up, bufferevent_data_cb readcb,
+    bufferevent_event_cb eventcb, void *arg, char *err, size_t errlen)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen = 0;
-	struct bufferevent	*bev;
 	const char		*why;
 
-	if ((why = http_target_sockaddr(tg, &ss, &sslen)) != NULL) {
+	if ((why = http_target_sockaddr(&up->t, &ss, &sslen)) != NULL) {
 		snprintf(err, errlen, "%s", why);
-		return (NULL);
+		return (-1);
 	}
-	bev = bufferevent_socket_new(base, -1,
+	up->bev = bufferevent_socket_new(up->base, -1,
 	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	if (bev == NULL) {
+	if (up->bev == NULL) {
 		snprintf(err, errlen, "cannot make a bufferevent");
-		return (NULL);
+		return (-1);
 	}
-	bufferevent_setcb(bev, readcb, NULL, eventcb, arg);
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
-	if (bufferevent_socket_connect(bev, (struct sockaddr *)&ss, sslen)
-	    == -1) {
+	bufferevent_setcb(up->bev, readcb, NULL, eventcb, arg);
+	bufferevent_enable(up->bev, EV_READ | EV_WRITE);
+	if (bufferevent_socket_connect(up->bev, (struct sockaddr *)&ss,
+	    sslen) == -1) {
 		/* Failed at once (ENOENT on a unix socket). */
-		snprintf(err, errlen, "connect %s: %s", tg->name,
+		snprintf(err, errlen, "connect %s: %s", up->t.name,
 		    strerror(errno));
-		bufferevent_free(bev);
-		return (NULL);
+		bufferevent_free(up->bev);
+		up->bev = NULL;
+		return (-1);
 	}
-	return (bev);
+	return (0);
 }
 
 /* TLS over a connected socket (see http_private.h). */
-struct bufferevent *
-http_target_start_tls(const struct http_target *tg, struct event_base *base,
-    struct bufferevent *under, const unsigned char *alpn, unsigned int alpnlen,
-    bufferevent_data_cb readcb, bufferevent_event_cb eventcb, void *arg,
-    char *err, size_t errlen)
+int
+http_upstream_start_tls(struct http_upstream *up, const unsigned char *alpn,
+    unsigned int alpnlen, bufferevent_data_cb readcb,
+    bufferevent_event_cb eventcb, void *arg, char *err, size_t errlen)
 {
 	struct bufferevent	*bev;
 	struct in6_addr		 a6;
 	SSL			*ssl;
-	const char		*name = tg->server_name;
+	const char		*name = up->t.server_name;
 
-	if ((ssl = SSL_new(tg->ssl)) == NULL) {
+	if ((ssl = SSL_new(up->t.ssl)) == NULL) {
 		snprintf(err, errlen, "TLS: SSL_new failed");
-		return (NULL);
+		return (-1);
 	}
 	/* The name checked is a host name or an address. */
 	if (name != NULL) {
@@ -597,35 +583,37 @@ http_target_start_tls(const struct http_target *tg, struct event_base *base,
 		}
 	}
 	SSL_set_alpn_protos(ssl, alpn, alpnlen);
-	bev = bufferevent_openssl_filter_new(base, under, ssl,
+	bev = bufferevent_openssl_filter_new(up->base, up->bev, ssl,
 	    BUFFEREVENT_SSL_CONNECTING,
 	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (bev == NULL) {
 		SSL_free(ssl);
 		snprintf(err, errlen, "TLS: cannot make a bufferevent");
-		return (NULL);
+		return (-1);
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
 	bufferevent_setcb(bev, readcb, NULL, eventcb, arg);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
-	return (bev);
+	up->bev = bev;
+	return (0);
 }
 
-/* A request's timer (see http_private.h). */
+/* A request queued (see http_private.h). */
 struct event *
-http_target_timer(struct event_base *base, unsigned int timeout_ms,
+http_upstream_queued(struct http_upstream *up,
     void (*cb)(evutil_socket_t, short, void *), void *arg)
 {
 	struct event	*ev;
 	struct timeval	 tv;
 
-	if ((ev = evtimer_new(base, cb, arg)) == NULL)
+	if ((ev = evtimer_new(up->base, cb, arg)) == NULL)
 		fatalx("%s: out of memory", __func__);
-	if (timeout_ms > 0) {
-		tv.tv_sec = timeout_ms / 1000;
-		tv.tv_usec = (timeout_ms % 1000) * 1000;
+	if (up->timeout_ms > 0) {
+		tv.tv_sec = up->timeout_ms / 1000;
+		tv.tv_usec = (up->timeout_ms % 1000) * 1000;
 		evtimer_add(ev, &tv);
 	}
+	event_active(up->kick, 0, 0);
 	return (ev);
 }
 
@@ -656,8 +644,8 @@ http_client_connect(struct http_client *c)
 	char	err[256];
 
 	/* Callbacks are deferred: none runs before the state is set. */
-	if ((c->bev = http_target_connect(&c->t, c->base, http_client_read_cb,
-	    http_client_event_cb, c, err, sizeof err)) == NULL) {
+	if (http_upstream_connect(&c->up, http_client_read_cb,
+	    http_client_event_cb, c, err, sizeof err) == -1) {
 		http_client_fail_current(c, err);
 		return;
 	}
@@ -712,6 +700,46 @@ http_target_clear(struct http_target *tg)
 	memset(tg, 0, sizeof *tg);
 }
 
+/* The clients' common part (see http_private.h). */
+int
+http_upstream_init(struct http_upstream *up, struct event_base *base,
+    const struct http_client_target *t, unsigned int timeout_ms,
+    size_t max_body_bytes, void (*kickcb)(evutil_socket_t, short, void *),
+    void *arg)
+{
+	memset(up, 0, sizeof *up);
+	if (http_target_parse(&up->t, t) == -1) {
+		log_warnx("http client: no unix path nor host and port");
+		return (-1);
+	}
+	up->base = base;
+	up->timeout_ms = timeout_ms;
+	up->max_body_bytes = max_body_bytes;
+	if ((up->kick = event_new(base, -1, 0, kickcb, arg)) == NULL)
+		fatalx("%s: out of memory", __func__);
+	return (0);
+}
+
+void
+http_upstream_clear(struct http_upstream *up)
+{
+	if (up->bev != NULL)
+		bufferevent_free(up->bev);
+	if (up->kick != NULL)
+		event_free(up->kick);
+	http_target_clear(&up->t);
+	memset(up, 0, sizeof *up);
+}
+
+int
+http_upstream_free_later(struct http_upstream *up)
+{
+	if (up->busy == 0)
+		return (0);
+	up->dying = 1;
+	return (1);
+}
+
 /* Create a client; nothing connects before the first request. */
 struct http_client *
 http_client_new(struct event_base *base, const struct http_client_target *t,
@@ -720,20 +748,15 @@ http_client_new(struct event_base *base, const struct http_client_target *t,
 	struct http_client	*c;
 
 	c = xcalloc(1, sizeof *c);
-	c->base = base;
-	if (http_target_parse(&c->t, t) == -1) {
-		log_warnx("%s: no unix path nor host and port", __func__);
+	if (http_upstream_init(&c->up, base, t, timeout_ms, max_body_bytes,
+	    http_client_kick_cb, c) == -1) {
 		free(c);
 		return (NULL);
 	}
-	c->timeout_ms = timeout_ms;
-	c->max_body_bytes = max_body_bytes;
-	c->resp.body = evbuffer_new();
+	if ((c->resp.body = evbuffer_new()) == NULL)
+		fatalx("%s: out of memory", __func__);
 	http_headers_init(&c->resp.headers);
 	TAILQ_INIT(&c->queue);
-	c->kick = event_new(base, -1, 0, http_client_kick_cb, c);
-	if (c->resp.body == NULL || c->kick == NULL)
-		fatalx("%s: out of memory", __func__);
 	return (c);
 }
 
@@ -757,7 +780,7 @@ http_client_send(struct http_client *c, const char *method, const char *path,
 	if ((w = evbuffer_new()) == NULL)
 		fatalx("%s: out of memory", __func__);
 	evbuffer_add_printf(w, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, path,
-	    c->t.authority);
+	    c->up.t.authority);
 	for (i = 0; headers != NULL && headers[i] != NULL; i++)
 		evbuffer_add_printf(w, "%s\r\n", headers[i]);
 	/* Servers may want a length even for an empty POST (Docker's do not care). */
@@ -772,10 +795,8 @@ http_client_send(struct http_client *c, const char *method, const char *path,
 	evbuffer_remove(w, r->wire, r->wirelen);
 	evbuffer_free(w);
 
-	r->timer = http_target_timer(c->base, c->timeout_ms,
-	    http_client_timer_cb, r);
 	TAILQ_INSERT_TAIL(&c->queue, r, entry);
-	event_active(c->kick, 0, 0);
+	r->timer = http_upstream_queued(&c->up, http_client_timer_cb, r);
 	return (r);
 }
 
@@ -794,7 +815,7 @@ http_client_cancel(struct http_client_request *r)
 		http_client_drop(c);
 	http_client_unqueue(c, r);
 	http_client_request_free(r);
-	event_active(c->kick, 0, 0);
+	event_active(c->up.kick, 0, 0);
 }
 
 /* Free everything; done runs for nobody. */
@@ -807,12 +828,9 @@ http_client_destroy(struct http_client *c)
 		TAILQ_REMOVE(&c->queue, r, entry);
 		http_client_request_free(r);
 	}
-	if (c->bev != NULL)
-		bufferevent_free(c->bev);
+	http_upstream_clear(&c->up);
 	http_headers_clear(&c->resp.headers);
 	evbuffer_free(c->resp.body);
-	event_free(c->kick);
-	http_target_clear(&c->t);
 	free(c);
 }
 
@@ -820,11 +838,6 @@ http_client_destroy(struct http_client *c)
 void
 http_client_free(struct http_client *c)
 {
-	if (c == NULL)
-		return;
-	if (c->busy > 0) {
-		c->dying = 1;
-		return;
-	}
-	http_client_destroy(c);
+	if (c != NULL && !http_upstream_free_later(&c->up))
+		http_client_destroy(c);
 }

@@ -87,24 +87,50 @@ int		 http_target_parse(struct http_target *,
 		    const struct http_client_target *);
 void		 http_target_clear(struct http_target *);
 /*
- * Start connecting: a socket bufferevent with the callbacks, enabled; NULL
- * and why in err when it failed at once.  Only numeric hosts and "localhost"
- * (a name lookup would block the loop).
+ * What both clients hold besides their requests: the target, the loop, the
+ * caller's limits, the connection, and the guard against being freed from
+ * inside one of their own callbacks.
  */
-struct bufferevent *http_target_connect(const struct http_target *,
-		    struct event_base *, bufferevent_data_cb,
+struct http_upstream {
+	struct event_base	*base;
+	struct http_target	 t;
+	unsigned int		 timeout_ms;	/* per request; 0 none */
+	size_t			 max_body_bytes;
+	struct bufferevent	*bev;		/* NULL when down */
+	struct event		*kick;		/* the client's work, off-stack */
+	int			 busy;		/* inside a user callback */
+	int			 dying;		/* freed from a callback */
+};
+/* Parse t into up (-1 and a warning when it names nothing to reach); kick
+ * runs kickcb(arg).  Nothing connects yet. */
+int		 http_upstream_init(struct http_upstream *, struct event_base *,
+		    const struct http_client_target *, unsigned int timeout_ms,
+		    size_t max_body_bytes, void (*kickcb)(evutil_socket_t, short,
+		    void *), void *arg);
+/* Close the connection and free what http_upstream_init made. */
+void		 http_upstream_clear(struct http_upstream *);
+/* For the clients' free functions: 1 when called from inside a callback (the
+ * client is marked dying and goes once the callback returns), else 0. */
+int		 http_upstream_free_later(struct http_upstream *);
+/*
+ * Start connecting: up->bev a socket bufferevent with the callbacks,
+ * enabled; -1 and why in err when it failed at once.  Only numeric hosts and
+ * "localhost" (a name lookup would block the loop).
+ */
+int		 http_upstream_connect(struct http_upstream *, bufferevent_data_cb,
 		    bufferevent_event_cb, void *, char *err, size_t errlen);
 /*
- * TCP is up: a TLS bufferevent over under with SNI, the name check and alpn
- * offered, taking the callbacks; NULL and why in err (under is left alone).
+ * TCP is up: up->bev becomes a TLS bufferevent over it with SNI, the name
+ * check and alpn offered, taking the callbacks; -1 and why in err (the TCP
+ * one is left as it was).
  */
-struct bufferevent *http_target_start_tls(const struct http_target *,
-		    struct event_base *, struct bufferevent *under,
+int		 http_upstream_start_tls(struct http_upstream *,
 		    const unsigned char *alpn, unsigned int alpnlen,
 		    bufferevent_data_cb, bufferevent_event_cb, void *,
 		    char *err, size_t errlen);
-/* A request's timer, armed for timeout_ms unless it is 0 (no timeout). */
-struct event	*http_target_timer(struct event_base *, unsigned int timeout_ms,
+/* A request was queued: the client is kicked to start it (from the loop),
+ * and its timer is returned, armed for up's timeout unless that is 0. */
+struct event	*http_upstream_queued(struct http_upstream *,
 		    void (*)(evutil_socket_t, short, void *), void *);
 /* Why a connection ended (an EOF or ERROR event) into msg. */
 void		 http_target_error(const struct http_target *,
