@@ -283,6 +283,7 @@ squid_egress_conf(const struct conf *conf)
 {
 	const char	*addr, *addr6;
 	char		*text, *port6, *bump, *host, *port;
+	uint16_t	 p;
 
 	if (conf->waf_egress_tag[0] == '\0')
 		return xstrdup("");
@@ -293,6 +294,14 @@ squid_egress_conf(const struct conf *conf)
 		return xstrdup("");
 	}
 	free(host);
+	/* Not a TCP port (a unix: listener): the plugin offers none either. */
+	if (util_port(port, &p) == -1) {
+		log_warnx("squid: waf.egress_tag %s: waf.squid.listen %s is no "
+		    "HOST:PORT, so no proxy for its networks",
+		    conf->waf_egress_tag, conf->waf_squid_listen);
+		free(port);
+		return xstrdup("");
+	}
 	bump = squid_bump_port(conf);
 	if ((addr6 = plugin_network_uplink_host6()) != NULL)
 		xasprintf(&port6, "http_port [%s]:%s name=netcrave_egress6%s\n",
