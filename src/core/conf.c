@@ -22,6 +22,7 @@
 #include "log.h"
 #include "prefix.h"
 #include "runtime.h"
+#include "util.h"
 #include "xmalloc.h"
 
 #define CONF_MAX_FILE		(1024 * 1024)
@@ -810,61 +811,36 @@ conf_check_sslmode(char *s)
 	    "verify-full");
 }
 
-/* A decimal port, 1 to 65535. */
-static int
-conf_port_ok(const char *s)
-{
-	size_t	len = strlen(s);
-
-	if (len == 0 || len > 5 || strspn(s, CONF_DIGIT) != len || s[0] == '0')
-		return (0);
-	return (atoi(s) <= 65535);
-}
-
 /* "unix:PATH", "HOST:PORT", "[ADDRESS]:PORT", or "" to disable. */
 static const char *
 conf_check_listen(char *s)
 {
 	const char	*expected = "expected \"unix:/PATH\", \"HOST:PORT\", "
 			    "\"[IPV6]:PORT\" or \"\"";
+	const char	*why = NULL;
 	struct in6_addr	 in6;
 	struct in_addr	 in4;
-	char		*colon, *close, host[256];
-	size_t		 hostlen;
+	char		*host, *port;
+	uint16_t	 p;
 
 	if (s[0] == '\0')
 		return (NULL);
 	if (strncmp(s, "unix:", 5) == 0)
 		return (conf_check_socket(s + 5));
+	if (util_hostport(s, &host, &port) == -1)
+		return (expected);
 	if (s[0] == '[') {
-		if ((close = strchr(s, ']')) == NULL || close[1] != ':')
-			return (expected);
-		hostlen = (size_t)(close - s - 1);
-		if (hostlen >= sizeof host)
-			return (expected);
-		memcpy(host, s + 1, hostlen);
-		host[hostlen] = '\0';
 		if (inet_pton(AF_INET6, host, &in6) != 1)
-			return ("expected an IPv6 address between [ and ]");
-		if (!conf_port_ok(close + 2))
-			return ("expected a port from 1 to 65535");
-		return (NULL);
-	}
-	if ((colon = strrchr(s, ':')) == NULL)
-		return (expected);
-	hostlen = (size_t)(colon - s);
-	if (hostlen == 0 || hostlen > 253)
-		return (expected);
-	memcpy(host, s, hostlen);
-	host[hostlen] = '\0';
-	if (inet_pton(AF_INET, host, &in4) != 1 && !conf_name_ok(host,
+			why = "expected an IPv6 address between [ and ]";
+	} else if (inet_pton(AF_INET, host, &in4) != 1 && !conf_name_ok(host,
 	    CONF_LOWER CONF_UPPER CONF_DIGIT, CONF_LOWER CONF_UPPER CONF_DIGIT
 	    ".-", 253))
-		return ("expected an IPv4 address or a host name before the "
-		    "port");
-	if (!conf_port_ok(colon + 1))
-		return ("expected a port from 1 to 65535");
-	return (NULL);
+		why = "expected an IPv4 address or a host name before the port";
+	if (why == NULL && util_port(port, &p) == -1)
+		why = "expected a port from 1 to 65535";
+	free(host);
+	free(port);
+	return (why);
 }
 
 /*

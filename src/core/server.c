@@ -42,19 +42,13 @@ server_http_listen(struct http_server *srv, const char *listen, SSL_CTX *ssl,
 		return (http_server_listen_unix(srv, listen + 5, 0660, err,
 		    errlen));
 	}
-	host = xstrdup(listen);
-	if (host[0] == '[' && (port = strstr(host, "]:")) != NULL) {
-		*port = '\0';
-		rv = http_server_listen_tcp(srv, host + 1, port + 2, ssl, err,
-		    errlen);
-	} else if ((port = strrchr(host, ':')) != NULL) {
-		*port++ = '\0';
-		rv = http_server_listen_tcp(srv, host, port, ssl, err, errlen);
-	} else {
-		snprintf(err, errlen, "%s: expected unix:PATH or HOST:PORT",
-		    listen);
-		rv = -1;
+	if (util_hostport(listen, &host, &port) == -1) {
+		snprintf(err, errlen, "%s: expected unix:PATH, HOST:PORT or "
+		    "[V6]:PORT", listen);
+		return (-1);
 	}
+	rv = http_server_listen_tcp(srv, host, port, ssl, err, errlen);
+	free(port);
 	free(host);
 	return (rv);
 }

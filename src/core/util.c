@@ -320,6 +320,7 @@ util_hostport(const char *s, char **host, char **port)
 {
 	const char	*colon;
 	size_t		 n;
+	int		 bracketed = 0;
 
 	if ((colon = strrchr(s, ':')) == NULL || colon[1] == '\0')
 		return (-1);
@@ -327,11 +328,32 @@ util_hostport(const char *s, char **host, char **port)
 	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
 		s++;
 		n -= 2;
+		bracketed = 1;
 	}
 	if (n == 0 || memchr(s, '[', n) != NULL || memchr(s, ']', n) != NULL)
 		return (-1);
+	/* "::1:53" is ambiguous (an address, or ::1 and a port): brackets. */
+	if (!bracketed && memchr(s, ':', n) != NULL)
+		return (-1);
 	*host = xstrndup(s, n);
 	*port = xstrdup(colon + 1);
+	return (0);
+}
+
+/* A port number (see util.h). */
+int
+util_port(const char *s, uint16_t *port)
+{
+	size_t		 len = strlen(s);
+	unsigned long	 n;
+
+	if (len == 0 || len > 5 || strspn(s, "0123456789") != len ||
+	    s[0] == '0')
+		return (-1);
+	n = strtoul(s, NULL, 10);
+	if (n > 65535)
+		return (-1);
+	*port = (uint16_t)n;
 	return (0);
 }
 

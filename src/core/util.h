@@ -55,8 +55,12 @@ long long util_monotonic_sec(void);
 long long util_monotonic_ms(void);
 
 /* Split HOST:PORT or [V6]:PORT (host without brackets); -1 when it is
- * neither (no colon, empty host or port).  Both are the caller's to free. */
+ * neither (no colon, empty host or port, a bracket out of place, or an IPv6
+ * address without its brackets).  Both are the caller's to free. */
 int	  util_hostport(const char *, char **host, char **port);
+/* A port from 1 to 65535 in plain decimal (no sign, space or leading zero)
+ * into *port; -1 otherwise. */
+int	  util_port(const char *, uint16_t *port);
 /* Decode /proc/self/mountinfo's octal escapes (\040 a space) in place. */
 void	  util_mountinfo_unescape(char *);
 

@@ -1624,7 +1624,7 @@ dav_caps_set(const struct conf *conf)
 static int
 dav_tls_listen(const struct conf *conf, char *err, size_t errlen)
 {
-	char		**names, *dir, *host, *p, hostname[256];
+	char		**names, *dir, *host, *port, *p, hostname[256];
 	size_t		  n = 0, i;
 	int		  mtls, rv = -1;
 
@@ -1648,15 +1648,13 @@ dav_tls_listen(const struct conf *conf, char *err, size_t errlen)
 		names[n++] = xstrdup(conf->cluster_host_address);
 	for (i = 0; conf->dav_listen[i] != NULL; i++) {
 		p = strstr(conf->dav_listen[i], "://");
-		host = xstrdup(p != NULL ? p + 3 : conf->dav_listen[i]);
-		if ((p = strrchr(host, ':')) != NULL)
-			*p = '\0';
-		if (host[0] == '[') {
-			memmove(host, host + 1, strlen(host));
-			host[strcspn(host, "]")] = '\0';
-		}
-		if (*host != '\0' && strcmp(host, "*") != 0 &&
-		    strcmp(host, "0.0.0.0") != 0 && strcmp(host, "::") != 0)
+		/* Not HOST:PORT: server_http_listen() below says so. */
+		if (util_hostport(p != NULL ? p + 3 : conf->dav_listen[i],
+		    &host, &port) == -1)
+			continue;
+		free(port);
+		if (strcmp(host, "*") != 0 && strcmp(host, "0.0.0.0") != 0 &&
+		    strcmp(host, "::") != 0)
 			names[n++] = host;
 		else
 			free(host);

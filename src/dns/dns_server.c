@@ -96,46 +96,34 @@ dns_parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *len)
 {
 	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
 	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
-	char			 host[INET6_ADDRSTRLEN + 1];
-	const char		*port, *close;
-	size_t			 hostlen;
-	unsigned long		 p;
-	char			*end;
+	char			*host, *port;
+	uint16_t		 p;
+	int			 rv = -1;
 
 	memset(ss, 0, sizeof *ss);
+	if (util_hostport(text, &host, &port) == -1)
+		return (-1);
+	if (util_port(port, &p) == -1)
+		goto out;
+	/* Brackets hold an IPv6 address, and only they do. */
 	if (text[0] == '[') {
-		if ((close = strchr(text, ']')) == NULL || close[1] != ':')
-			return (-1);
-		hostlen = (size_t)(close - text - 1);
-		if (hostlen >= sizeof host)
-			return (-1);
-		memcpy(host, text + 1, hostlen);
-		host[hostlen] = '\0';
-		port = close + 2;
 		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
-			return (-1);
+			goto out;
 		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(p);
 		*len = sizeof *sin6;
 	} else {
-		if ((port = strrchr(text, ':')) == NULL ||
-		    (hostlen = (size_t)(port - text)) >= sizeof host)
-			return (-1);
-		memcpy(host, text, hostlen);
-		host[hostlen] = '\0';
-		port++;
 		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
-			return (-1);
+			goto out;
 		sin->sin_family = AF_INET;
+		sin->sin_port = htons(p);
 		*len = sizeof *sin;
 	}
-	p = strtoul(port, &end, 10);
-	if (*port == '\0' || *end != '\0' || p == 0 || p > 65535)
-		return (-1);
-	if (ss->ss_family == AF_INET)
-		sin->sin_port = htons((uint16_t)p);
-	else
-		sin6->sin6_port = htons((uint16_t)p);
-	return (0);
+	rv = 0;
+out:
+	free(host);
+	free(port);
+	return (rv);
 }
 
 /* The address of a socket address as a host prefix. */

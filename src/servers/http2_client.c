@@ -6,14 +6,8 @@
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 
-#include <netinet/in.h>
-#include <arpa/inet.h>
-
-#include <errno.h>
 #include <stdint.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,9 +17,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <nghttp2/nghttp2.h>
-#include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include "http.h"
 #include "http_private.h"
@@ -78,26 +70,12 @@ enum h2c_state {
 };
 
 struct http2_client {
-	struct event_base	*base;
-	char			*unix_path;
-	char			*host;
-	char			*port;
-	char			*server_name;
-	char			*authority;
-	char			*target;	/* for messages */
-	SSL_CTX			*ssl;
-	unsigned int		 timeout_ms;
-	size_t			 max_body_bytes;
-
-	struct bufferevent	*bev;
+	struct http_upstream	 up;		/* target, limits, bev, kick */
 	nghttp2_session		*session;
 	enum h2c_state		 state;
 	int			 reused;	/* a response came on this connection */
 	struct h2c_requests	 waiting;	/* not yet submitted */
 	struct h2c_requests	 streams;	/* submitted */
-	struct event		*kick;
-	int			 busy;
-	int			 dying;
 	struct event		*live;		/* every H2C_LIVE_TICK_MS */
 	int			 heard;		/* bytes came since the tick */
 	int			 misses;	/* ticks in a row without */
@@ -133,12 +111,12 @@ h2c_finish(struct http2_client *c, struct http2_client_request *r,
     const char *error)
 {
 	if (!r->cancelled) {
-		c->busy++;
+		c->up.busy++;
 		r->done(error == NULL ? &r->resp : NULL, error, r->arg);
-		c->busy--;
+		c->up.busy--;
 	}
 	h2c_request_free(r);
-	if (c->dying && c->busy == 0) {
+	if (c->up.dying && c->up.busy == 0) {
 		h2c_destroy(c);
 		return (-1);
 	}
@@ -153,7 +131,7 @@ h2c_send_cb(nghttp2_session *s, const uint8_t *data, size_t len, int flags,
 {
 	struct http2_client	*c = arg;
 
-	if (evbuffer_add(bufferevent_get_output(c->bev), data, len) == -1)
+	if (evbuffer_add(bufferevent_get_output(c->up.bev), data, len) == -1)
 		return (NGHTTP2_ERR_CALLBACK_FAILURE);
 	return ((ssize_t)len);
 }
@@ -230,9 +208,9 @@ h2c_data_cb(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t *data,
 	if (r == NULL || r->cancelled || r->error != NULL)
 		return (0);
 	if (r->on_body != NULL) {
-		c->busy++;
+		c->up.busy++;
 		rv = r->on_body(&r->resp, data, len, r->arg);
-		c->busy--;
+		c->up.busy--;
 		if (rv == -1) {
 			r->cancelled = 1;
 			nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, id,
@@ -240,7 +218,7 @@ h2c_data_cb(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t *data,
 		}
 		return (0);
 	}
-	if (evbuffer_get_length(r->resp.body) + len > c->max_body_bytes) {
+	if (evbuffer_get_length(r->resp.body) + len > c->up.max_body_bytes) {
 		r->error = "response too large";
 		nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, id,
 		    NGHTTP2_CANCEL);
@@ -308,8 +286,8 @@ h2c_submit(struct http2_client *c, struct http2_client_request *r)
 } while (0)
 	k = 0;
 	NV(":method", r->method);
-	NV(":scheme", c->ssl != NULL ? "https" : "http");
-	NV(":authority", c->authority);
+	NV(":scheme", c->up.t.ssl != NULL ? "https" : "http");
+	NV(":authority", c->up.t.authority);
 	NV(":path", r->path);
 	for (i = 0; i < n; i++) {
 		/* Split "Name: value" in place; names go lower case for h2. */
@@ -359,11 +337,11 @@ h2c_flush(struct http2_client *c)
 		if (r->id == 0)
 			break;
 	}
-	c->busy++;
+	c->up.busy++;
 	rv = nghttp2_session_send(c->session);
-	c->busy--;
-	if (c->dying) {
-		if (c->busy == 0)
+	c->up.busy--;
+	if (c->up.dying) {
+		if (c->up.busy == 0)
 			h2c_destroy(c);
 		return;
 	}
@@ -391,22 +369,22 @@ h2c_read_cb(struct bufferevent *bev, void *arg)
 	ssize_t			 n;
 
 	c->heard = 1;
-	c->busy++;
+	c->up.busy++;
 	while ((len = evbuffer_get_length(in)) > 0) {
 		n = nghttp2_session_mem_recv(c->session,
 		    evbuffer_pullup(in, -1), len);
-		if (c->dying)
+		if (c->up.dying)
 			break;
 		if (n < 0) {
-			c->busy--;
+			c->up.busy--;
 			h2c_drop(c, nghttp2_strerror((int)n));
 			return;
 		}
 		evbuffer_drain(in, (size_t)n);
 	}
-	c->busy--;
-	if (c->dying) {
-		if (c->busy == 0)
+	c->up.busy--;
+	if (c->up.dying) {
+		if (c->up.busy == 0)
 			h2c_destroy(c);
 		return;
 	}
@@ -456,32 +434,17 @@ h2c_event_cb(struct bufferevent *bev, short events, void *arg)
 	struct http2_client	*c = arg;
 	const unsigned char	*proto = NULL;
 	unsigned int		 plen = 0;
-	unsigned long		 e;
 	SSL			*ssl = NULL;
 	char			 msg[256];
 
 	if (events & BEV_EVENT_CONNECTED) {
-		if (c->ssl != NULL &&
+		if (c->up.t.ssl != NULL &&
 		    (ssl = bufferevent_openssl_get_ssl(bev)) == NULL) {
-			ssl = http_client_ssl_new(c->ssl, c->server_name,
-			    (const unsigned char *)"\x02h2", 3);
-			if (ssl == NULL) {
-				h2c_drop(c, "TLS: SSL_new failed");
-				return;
-			}
-			bev = bufferevent_openssl_filter_new(c->base, c->bev,
-			    ssl, BUFFEREVENT_SSL_CONNECTING,
-			    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-			if (bev == NULL) {
-				SSL_free(ssl);
-				h2c_drop(c, "TLS: cannot make a bufferevent");
-				return;
-			}
-			bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-			c->bev = bev;
-			bufferevent_setcb(bev, h2c_read_cb, NULL, h2c_event_cb,
-			    c);
-			bufferevent_enable(bev, EV_READ | EV_WRITE);
+			/* TCP is up: TLS over it, offering "h2". */
+			if (http_upstream_start_tls(&c->up,
+			    (const unsigned char *)"\x02h2", 3, h2c_read_cb,
+			    h2c_event_cb, c, msg, sizeof msg) == -1)
+				h2c_drop(c, msg);
 			return;
 		}
 		if (ssl != NULL) {
@@ -495,14 +458,7 @@ h2c_event_cb(struct bufferevent *bev, short events, void *arg)
 		h2c_flush(c);
 		return;
 	}
-	if (events & BEV_EVENT_EOF)
-		snprintf(msg, sizeof msg, "%s: connection closed", c->target);
-	else if ((e = bufferevent_get_openssl_error(bev)) != 0)
-		snprintf(msg, sizeof msg, "%s: TLS: %s", c->target,
-		    ERR_reason_error_string(e));
-	else
-		snprintf(msg, sizeof msg, "%s: %s", c->target,
-		    strerror(EVUTIL_SOCKET_ERROR()));
+	http_target_error(&c->up.t, bev, events, 0, msg, sizeof msg);
 	h2c_drop(c, msg);
 }
 
@@ -523,9 +479,9 @@ h2c_drop(struct http2_client *c, const char *error)
 		nghttp2_session_del(c->session);
 		c->session = NULL;
 	}
-	if (c->bev != NULL) {
-		bufferevent_free(c->bev);
-		c->bev = NULL;
+	if (c->up.bev != NULL) {
+		bufferevent_free(c->up.bev);
+		c->up.bev = NULL;
 	}
 	c->state = H2C_DOWN;
 	TAILQ_INIT(&failed);
@@ -543,52 +499,36 @@ h2c_drop(struct http2_client *c, const char *error)
 		/* Connect or handshake failed: those waiting fail too. */
 		TAILQ_CONCAT(&failed, &c->waiting, entry);
 	}
-	c->busy++;
+	c->up.busy++;
 	while ((r = TAILQ_FIRST(&failed)) != NULL) {
 		TAILQ_REMOVE(&failed, r, entry);
 		h2c_finish(c, r, error);
 	}
-	c->busy--;
-	if (c->dying) {
-		if (c->busy == 0)
+	c->up.busy--;
+	if (c->up.dying) {
+		if (c->up.busy == 0)
 			h2c_destroy(c);
 		return;
 	}
 	if (!TAILQ_EMPTY(&c->waiting))
-		event_active(c->kick, 0, 0);
+		event_active(c->up.kick, 0, 0);
 }
 
 static void
 h2c_connect(struct http2_client *c)
 {
-	struct sockaddr_storage	 ss;
-	socklen_t		 sslen;
-	const char		*why;
-	char			 msg[256];
+	char	msg[256];
 
 	c->reused = 0;
 	c->heard = 0;
 	c->misses = 0;
-	if ((why = http_client_sockaddr(c->unix_path, c->host, c->port, &ss,
-	    &sslen)) != NULL) {
-		h2c_drop(c, why);
-		return;
-	}
-	c->bev = bufferevent_socket_new(c->base, -1,
-	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	if (c->bev == NULL) {
-		h2c_drop(c, "cannot make a bufferevent");
+	/* Callbacks are deferred: none runs before the state is set. */
+	if (http_upstream_connect(&c->up, h2c_read_cb, h2c_event_cb, c, msg,
+	    sizeof msg) == -1) {
+		h2c_drop(c, msg);
 		return;
 	}
 	c->state = H2C_CONNECTING;
-	bufferevent_setcb(c->bev, h2c_read_cb, NULL, h2c_event_cb, c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&ss, sslen)
-	    == -1) {
-		snprintf(msg, sizeof msg, "connect %s: %s", c->target,
-		    strerror(errno));
-		h2c_drop(c, msg);
-	}
 }
 
 static void
@@ -623,7 +563,7 @@ h2c_live_cb(evutil_socket_t fd, short events, void *arg)
 	if (c->heard)
 		c->misses = 0;
 	else if (++c->misses >= H2C_LIVE_MISSES) {
-		snprintf(msg, sizeof msg, "%s: %s for %d ms", c->target,
+		snprintf(msg, sizeof msg, "%s: %s for %d ms", c->up.t.name,
 		    c->state == H2C_UP ? "no answer to PING" :
 		    "connection not established", H2C_LIVE_MISSES *
 		    H2C_LIVE_TICK_MS);
@@ -647,32 +587,15 @@ http2_client_new(struct event_base *base, const struct http_client_target *t,
 	struct http2_client	*c;
 	struct timeval		 tv;
 
-	if (t->unix_path == NULL && (t->host == NULL || t->port == NULL)) {
-		log_warnx("%s: no unix path nor host and port", __func__);
+	c = xcalloc(1, sizeof *c);
+	if (http_upstream_init(&c->up, base, t, timeout_ms, max_body_bytes,
+	    h2c_kick_cb, c) == -1) {
+		free(c);
 		return (NULL);
 	}
-	c = xcalloc(1, sizeof *c);
-	c->base = base;
-	if (t->unix_path != NULL) {
-		c->unix_path = xstrdup(t->unix_path);
-		c->target = xstrdup(t->unix_path);
-	} else {
-		c->host = xstrdup(t->host);
-		c->port = xstrdup(t->port);
-		xasprintf(&c->target, "%s:%s", t->host, t->port);
-	}
-	c->ssl = t->ssl;
-	if (t->server_name != NULL)
-		c->server_name = xstrdup(t->server_name);
-	else if (t->host != NULL)
-		c->server_name = xstrdup(t->host);
-	c->authority = http_client_authority(t);
-	c->timeout_ms = timeout_ms;
-	c->max_body_bytes = max_body_bytes;
 	TAILQ_INIT(&c->waiting);
 	TAILQ_INIT(&c->streams);
-	if ((c->kick = event_new(base, -1, 0, h2c_kick_cb, c)) == NULL ||
-	    (c->live = event_new(base, -1, EV_PERSIST, h2c_live_cb, c)) == NULL)
+	if ((c->live = event_new(base, -1, EV_PERSIST, h2c_live_cb, c)) == NULL)
 		fatalx("%s: out of memory", __func__);
 	tv.tv_sec = H2C_LIVE_TICK_MS / 1000;
 	tv.tv_usec = (H2C_LIVE_TICK_MS % 1000) * 1000;
@@ -686,7 +609,6 @@ http2_client_send(struct http2_client *c, const char *method, const char *path,
     http_client_body_fn on_body, http_client_cb done, void *arg)
 {
 	struct http2_client_request	*r;
-	struct timeval			 tv;
 	size_t				 n, i;
 
 	r = xcalloc(1, sizeof *r);
@@ -707,16 +629,10 @@ http2_client_send(struct http2_client *c, const char *method, const char *path,
 	r->done = done;
 	r->arg = arg;
 	http_headers_init(&r->resp.headers);
-	if ((r->resp.body = evbuffer_new()) == NULL ||
-	    (r->timer = evtimer_new(c->base, h2c_timer_cb, r)) == NULL)
+	if ((r->resp.body = evbuffer_new()) == NULL)
 		fatalx("%s: out of memory", __func__);
-	if (c->timeout_ms > 0) {
-		tv.tv_sec = c->timeout_ms / 1000;
-		tv.tv_usec = (c->timeout_ms % 1000) * 1000;
-		evtimer_add(r->timer, &tv);
-	}
 	TAILQ_INSERT_TAIL(&c->waiting, r, entry);
-	event_active(c->kick, 0, 0);
+	r->timer = http_upstream_queued(&c->up, h2c_timer_cb, r);
 	return (r);
 }
 
@@ -734,7 +650,7 @@ http2_client_cancel(struct http2_client_request *r)
 	r->cancelled = 1;
 	nghttp2_submit_rst_stream(c->session, NGHTTP2_FLAG_NONE, r->id,
 	    NGHTTP2_CANCEL);
-	event_active(c->kick, 0, 0);
+	event_active(c->up.kick, 0, 0);
 }
 
 static void
@@ -752,16 +668,8 @@ h2c_destroy(struct http2_client *c)
 		TAILQ_REMOVE(&c->waiting, r, entry);
 		h2c_request_free(r);
 	}
-	if (c->bev != NULL)
-		bufferevent_free(c->bev);
-	event_free(c->kick);
+	http_upstream_clear(&c->up);
 	event_free(c->live);
-	free(c->unix_path);
-	free(c->host);
-	free(c->port);
-	free(c->server_name);
-	free(c->authority);
-	free(c->target);
 	free(c);
 }
 
@@ -769,11 +677,6 @@ h2c_destroy(struct http2_client *c)
 void
 http2_client_free(struct http2_client *c)
 {
-	if (c == NULL)
-		return;
-	if (c->busy > 0) {
-		c->dying = 1;
-		return;
-	}
-	h2c_destroy(c);
+	if (c != NULL && !http_upstream_free_later(&c->up))
+		h2c_destroy(c);
 }

@@ -54,31 +54,17 @@ struct http_client_request {
 };
 
 struct http_client {
-	struct event_base	*base;
-	char			*unix_path;
-	char			*host;
-	char			*port;
-	char			*server_name;
-	char			*host_header;
-	char			*target;	/* for messages: path or host:port */
-	SSL_CTX			*ssl;
-	unsigned int		 timeout_ms;
-	size_t			 max_body_bytes;
-
-	struct bufferevent	*bev;
+	struct http_upstream	 up;		/* target, limits, bev, kick */
 	enum http_client_state	 state;
 	int			 reused;	/* a response already came on it */
 	http_parser		 parser;
 	struct http_response	 resp;
 	struct http_client_request *current;	/* in flight: head of the queue */
 	TAILQ_HEAD(, http_client_request) queue;
-	struct event		*kick;		/* start the next request off-stack */
 
 	int			 in_parse;
 	int			 complete;	/* current response fully read */
 	const char		*parse_error;
-	int			 busy;		/* inside a user callback */
-	int			 dying;		/* freed from a callback */
 };
 
 static void	http_client_connect(struct http_client *);
@@ -171,16 +157,16 @@ http_client_finish(struct http_client *c, struct http_client_request *r,
     const struct http_response *resp, const char *error)
 {
 	http_client_unqueue(c, r);
-	c->busy++;
+	c->up.busy++;
 	r->done(resp, error, r->arg);
-	c->busy--;
+	c->up.busy--;
 	http_client_request_free(r);
-	if (c->dying) {
-		if (c->busy == 0)
+	if (c->up.dying) {
+		if (c->up.busy == 0)
 			http_client_destroy(c);
 		return (-1);
 	}
-	event_active(c->kick, 0, 0);
+	event_active(c->up.kick, 0, 0);
 	return (0);
 }
 
@@ -215,9 +201,9 @@ http_client_timer_cb(evutil_socket_t fd, short events, void *arg)
 static void
 http_client_close(struct http_client *c)
 {
-	if (c->bev != NULL) {
-		bufferevent_free(c->bev);
-		c->bev = NULL;
+	if (c->up.bev != NULL) {
+		bufferevent_free(c->up.bev);
+		c->up.bev = NULL;
 	}
 	c->state = HTTP_CLIENT_DOWN;
 	c->reused = 0;
@@ -243,7 +229,7 @@ http_client_write_current(struct http_client *c)
 	c->complete = 0;
 	r->got_bytes = r->headers_in = 0;
 	http_client_reset_response(c);
-	bufferevent_write(c->bev, r->wire, r->wirelen);
+	bufferevent_write(c->up.bev, r->wire, r->wirelen);
 }
 
 /* Start the next queued request once nothing is in flight. */
@@ -292,14 +278,14 @@ http_client_deliver(struct http_client *c)
 static void
 http_client_parse(struct http_client *c, int eof)
 {
-	struct evbuffer		*in = bufferevent_get_input(c->bev);
+	struct evbuffer		*in = bufferevent_get_input(c->up.bev);
 	struct evbuffer_iovec	 v;
 	size_t			 n;
 	enum http_errno		 e;
 	struct http_client_request *r;
 
 	c->in_parse = 1;
-	c->busy++;
+	c->up.busy++;
 	while (!c->complete && c->parse_error == NULL) {
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
 			break;
@@ -308,22 +294,22 @@ http_client_parse(struct http_client *c, int eof)
 		    v.iov_base, v.iov_len);
 		evbuffer_drain(in, n);
 		e = HTTP_PARSER_ERRNO(&c->parser);
-		if (c->current->cancelled || c->dying)
+		if (c->current->cancelled || c->up.dying)
 			break;
 		if (e != HPE_OK && e != HPE_PAUSED && c->parse_error == NULL)
 			c->parse_error = http_errno_description(e);
 	}
 	if (eof && !c->complete && c->parse_error == NULL &&
-	    !c->current->cancelled && !c->dying) {
+	    !c->current->cancelled && !c->up.dying) {
 		http_parser_execute(&c->parser, &http_response_settings, NULL, 0);
 		e = HTTP_PARSER_ERRNO(&c->parser);
 		if (e != HPE_OK && e != HPE_PAUSED && c->parse_error == NULL)
 			c->parse_error = http_errno_description(e);
 	}
 	c->in_parse = 0;
-	c->busy--;
-	if (c->dying) {
-		if (c->busy == 0)
+	c->up.busy--;
+	if (c->up.dying) {
+		if (c->up.busy == 0)
 			http_client_destroy(c);
 		return;
 	}
@@ -333,7 +319,7 @@ http_client_parse(struct http_client *c, int eof)
 		http_client_drop(c);
 		http_client_unqueue(c, r);
 		http_client_request_free(r);
-		event_active(c->kick, 0, 0);
+		event_active(c->up.kick, 0, 0);
 		return;
 	}
 	if (c->parse_error != NULL) {
@@ -369,11 +355,10 @@ http_client_event_cb(struct bufferevent *bev, short events, void *arg)
 {
 	struct http_client		*c = arg;
 	struct http_client_request	*r = c->current;
-	unsigned long			 e;
 	char				 msg[256];
 
 	if (events & BEV_EVENT_CONNECTED) {
-		if (c->ssl != NULL && bufferevent_openssl_get_ssl(bev) == NULL) {
+		if (c->up.t.ssl != NULL && bufferevent_openssl_get_ssl(bev) == NULL) {
 			/* TCP is up: TLS starts over it. */
 			http_client_start_tls(c);
 			return;
@@ -401,17 +386,8 @@ http_client_event_cb(struct bufferevent *bev, short events, void *arg)
 		http_client_parse(c, 1);
 		return;
 	}
-	if (events & BEV_EVENT_EOF)
-		snprintf(msg, sizeof msg, "%s: connection closed", c->target);
-	else if ((e = bufferevent_get_openssl_error(bev)) != 0)
-		snprintf(msg, sizeof msg, "%s: TLS: %s", c->target,
-		    ERR_reason_error_string(e));
-	else if (c->state == HTTP_CLIENT_CONNECTING)
-		snprintf(msg, sizeof msg, "connect %s: %s", c->target,
-		    strerror(EVUTIL_SOCKET_ERROR()));
-	else
-		snprintf(msg, sizeof msg, "%s: %s", c->target,
-		    strerror(EVUTIL_SOCKET_ERROR()));
+	http_target_error(&c->up.t, bev, events,
+	    c->state == HTTP_CLIENT_CONNECTING, msg, sizeof msg);
 	http_client_fail_current(c, msg);
 }
 
@@ -473,9 +449,9 @@ http_client_on_body(http_parser *p, const char *data, size_t n)
 	if (r->on_body != NULL) {
 		if (r->on_body(&c->resp, data, n, r->arg) == -1)
 			r->cancelled = 1;
-		return (r->cancelled || c->dying ? -1 : 0);
+		return (r->cancelled || c->up.dying ? -1 : 0);
 	}
-	if (evbuffer_get_length(c->resp.body) + n > c->max_body_bytes) {
+	if (evbuffer_get_length(c->resp.body) + n > c->up.max_body_bytes) {
 		c->parse_error = "response too large";
 		return (-1);
 	}
@@ -503,49 +479,34 @@ http_client_on_message_complete(http_parser *p)
 static void
 http_client_start_tls(struct http_client *c)
 {
-	struct bufferevent	*bev;
-	SSL			*ssl;
-	const char		*name = c->server_name;
+	char	err[128];
 
 	/* The HTTP/2 client offers "h2" (http2_client.c). */
-	if ((ssl = http_client_ssl_new(c->ssl, name,
-	    (const unsigned char *)"\x08http/1.1", 9)) == NULL) {
-		http_client_fail_current(c, "TLS: SSL_new failed");
-		return;
-	}
-	bev = bufferevent_openssl_filter_new(c->base, c->bev, ssl,
-	    BUFFEREVENT_SSL_CONNECTING,
-	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	if (bev == NULL) {
-		SSL_free(ssl);
-		http_client_fail_current(c, "TLS: cannot make a bufferevent");
-		return;
-	}
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	c->bev = bev;
-	bufferevent_setcb(bev, http_client_read_cb, NULL, http_client_event_cb, c);
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	if (http_upstream_start_tls(&c->up, (const unsigned char *)"\x08http/1.1",
+	    9, http_client_read_cb, http_client_event_cb, c, err,
+	    sizeof err) == -1)
+		http_client_fail_current(c, err);
 }
 
 /*
  * The address of a target: the unix socket, or numeric host and port (a name
  * lookup would block the loop; "localhost" is 127.0.0.1).  NULL or why not.
- * Shared with http2_client.c.
  */
-const char *
-http_client_sockaddr(const char *unix_path, const char *host, const char *port,
-    struct sockaddr_storage *ss, socklen_t *sslen)
+static const char *
+http_target_sockaddr(const struct http_target *tg, struct sockaddr_storage *ss,
+    socklen_t *sslen)
 {
 	struct sockaddr_un	*sun = (struct sockaddr_un *)ss;
 	struct addrinfo		 hints, *res;
+	const char		*host = tg->host;
 	int			 r;
 
 	memset(ss, 0, sizeof *ss);
-	if (unix_path != NULL) {
+	if (tg->unix_path != NULL) {
 		sun->sun_family = AF_UNIX;
-		if (strlen(unix_path) >= sizeof sun->sun_path)
+		if (strlen(tg->unix_path) >= sizeof sun->sun_path)
 			return ("socket path too long");
-		memcpy(sun->sun_path, unix_path, strlen(unix_path));
+		memcpy(sun->sun_path, tg->unix_path, strlen(tg->unix_path));
 		*sslen = sizeof *sun;
 		return (NULL);
 	}
@@ -555,7 +516,7 @@ http_client_sockaddr(const char *unix_path, const char *host, const char *port,
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-	if ((r = getaddrinfo(host, port, &hints, &res)) != 0)
+	if ((r = getaddrinfo(host, tg->port, &hints, &res)) != 0)
 		return (gai_strerror(r));
 	memcpy(ss, res->ai_addr, res->ai_addrlen);
 	*sslen = res->ai_addrlen;
@@ -563,16 +524,55 @@ http_client_sockaddr(const char *unix_path, const char *host, const char *port,
 	return (NULL);
 }
 
-/* A client TLS session checking name (a host name or an address), offering alpn. */
-SSL *
-http_client_ssl_new(SSL_CTX *ctx, const char *name, const unsigned char *alpn,
-    unsigned int alpnlen)
+/* Open a connection to the target (see http_private.h). */
+int
+http_upstream_connect(struct http_upstream *up, bufferevent_data_cb readcb,
+    bufferevent_event_cb eventcb, void *arg, char *err, size_t errlen)
 {
-	struct in6_addr	 a6;
-	SSL		*ssl;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen = 0;
+	const char		*why;
 
-	if ((ssl = SSL_new(ctx)) == NULL)
-		return (NULL);
+	if ((why = http_target_sockaddr(&up->t, &ss, &sslen)) != NULL) {
+		snprintf(err, errlen, "%s", why);
+		return (-1);
+	}
+	up->bev = bufferevent_socket_new(up->base, -1,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (up->bev == NULL) {
+		snprintf(err, errlen, "cannot make a bufferevent");
+		return (-1);
+	}
+	bufferevent_setcb(up->bev, readcb, NULL, eventcb, arg);
+	bufferevent_enable(up->bev, EV_READ | EV_WRITE);
+	if (bufferevent_socket_connect(up->bev, (struct sockaddr *)&ss,
+	    sslen) == -1) {
+		/* Failed at once (ENOENT on a unix socket). */
+		snprintf(err, errlen, "connect %s: %s", up->t.name,
+		    strerror(errno));
+		bufferevent_free(up->bev);
+		up->bev = NULL;
+		return (-1);
+	}
+	return (0);
+}
+
+/* TLS over a connected socket (see http_private.h). */
+int
+http_upstream_start_tls(struct http_upstream *up, const unsigned char *alpn,
+    unsigned int alpnlen, bufferevent_data_cb readcb,
+    bufferevent_event_cb eventcb, void *arg, char *err, size_t errlen)
+{
+	struct bufferevent	*bev;
+	struct in6_addr		 a6;
+	SSL			*ssl;
+	const char		*name = up->t.server_name;
+
+	if ((ssl = SSL_new(up->t.ssl)) == NULL) {
+		snprintf(err, errlen, "TLS: SSL_new failed");
+		return (-1);
+	}
+	/* The name checked is a host name or an address. */
 	if (name != NULL) {
 		if (inet_pton(AF_INET, name, &a6) == 1 ||
 		    inet_pton(AF_INET6, name, &a6) == 1)
@@ -583,57 +583,161 @@ http_client_ssl_new(SSL_CTX *ctx, const char *name, const unsigned char *alpn,
 		}
 	}
 	SSL_set_alpn_protos(ssl, alpn, alpnlen);
-	return (ssl);
+	bev = bufferevent_openssl_filter_new(up->base, up->bev, ssl,
+	    BUFFEREVENT_SSL_CONNECTING,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (bev == NULL) {
+		SSL_free(ssl);
+		snprintf(err, errlen, "TLS: cannot make a bufferevent");
+		return (-1);
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	bufferevent_setcb(bev, readcb, NULL, eventcb, arg);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	up->bev = bev;
+	return (0);
+}
+
+/* A request queued (see http_private.h). */
+struct event *
+http_upstream_queued(struct http_upstream *up,
+    void (*cb)(evutil_socket_t, short, void *), void *arg)
+{
+	struct event	*ev;
+	struct timeval	 tv;
+
+	if ((ev = evtimer_new(up->base, cb, arg)) == NULL)
+		fatalx("%s: out of memory", __func__);
+	if (up->timeout_ms > 0) {
+		tv.tv_sec = up->timeout_ms / 1000;
+		tv.tv_usec = (up->timeout_ms % 1000) * 1000;
+		evtimer_add(ev, &tv);
+	}
+	event_active(up->kick, 0, 0);
+	return (ev);
+}
+
+/* Why a connection ended (see http_private.h). */
+void
+http_target_error(const struct http_target *tg, struct bufferevent *bev,
+    short events, int connecting, char *msg, size_t len)
+{
+	unsigned long	e;
+
+	if (events & BEV_EVENT_EOF)
+		snprintf(msg, len, "%s: connection closed", tg->name);
+	else if ((e = bufferevent_get_openssl_error(bev)) != 0)
+		snprintf(msg, len, "%s: TLS: %s", tg->name,
+		    ERR_reason_error_string(e));
+	else if (connecting)
+		snprintf(msg, len, "connect %s: %s", tg->name,
+		    strerror(EVUTIL_SOCKET_ERROR()));
+	else
+		snprintf(msg, len, "%s: %s", tg->name,
+		    strerror(EVUTIL_SOCKET_ERROR()));
 }
 
 /* Open the connection (asynchronously) for the request in flight. */
 static void
 http_client_connect(struct http_client *c)
 {
-	struct sockaddr_storage	 ss;
-	socklen_t		 sslen;
-	const char		*why;
+	char	err[256];
 
-	if ((why = http_client_sockaddr(c->unix_path, c->host, c->port, &ss,
-	    &sslen)) != NULL) {
-		http_client_fail_current(c, why);
-		return;
-	}
-	c->bev = bufferevent_socket_new(c->base, -1,
-	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	if (c->bev == NULL) {
-		http_client_fail_current(c, "cannot make a bufferevent");
+	/* Callbacks are deferred: none runs before the state is set. */
+	if (http_upstream_connect(&c->up, http_client_read_cb,
+	    http_client_event_cb, c, err, sizeof err) == -1) {
+		http_client_fail_current(c, err);
 		return;
 	}
 	c->state = HTTP_CLIENT_CONNECTING;
 	c->reused = 0;
-	bufferevent_setcb(c->bev, http_client_read_cb, NULL, http_client_event_cb,
-	    c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&ss, sslen)
-	    == -1) {
-		/* Failed at once (ENOENT, ECONNREFUSED on a unix socket). */
-		char	 msg[256];
-
-		snprintf(msg, sizeof msg, "connect %s: %s", c->target,
-		    strerror(errno));
-		http_client_fail_current(c, msg);
-	}
 }
 
-/* Host: (or :authority) for a target; shared with http2_client.c. */
-char *
-http_client_authority(const struct http_client_target *t)
+/* A target's copy (see http_private.h). */
+int
+http_target_parse(struct http_target *tg, const struct http_client_target *t)
 {
-	char	*s;
+	int	v6;
 
+	memset(tg, 0, sizeof *tg);
+	if (t->unix_path == NULL && (t->host == NULL || t->port == NULL))
+		return (-1);
+	if (t->unix_path != NULL) {
+		tg->unix_path = xstrdup(t->unix_path);
+		tg->name = xstrdup(t->unix_path);
+	} else {
+		tg->host = xstrdup(t->host);
+		tg->port = xstrdup(t->port);
+		xasprintf(&tg->name, "%s:%s", t->host, t->port);
+	}
+	tg->ssl = t->ssl;
+	if (t->server_name != NULL)
+		tg->server_name = xstrdup(t->server_name);
+	else if (t->host != NULL)
+		tg->server_name = xstrdup(t->host);
 	if (t->host_header != NULL)
-		return (xstrdup(t->host_header));
-	if (t->host == NULL || t->unix_path != NULL)
-		return (xstrdup("localhost"));
-	xasprintf(&s, "%s%s%s:%s", strchr(t->host, ':') != NULL ? "[" : "",
-	    t->host, strchr(t->host, ':') != NULL ? "]" : "", t->port);
-	return (s);
+		tg->authority = xstrdup(t->host_header);
+	else if (t->host == NULL || t->unix_path != NULL)
+		tg->authority = xstrdup("localhost");
+	else {
+		/* An IPv6 address goes between brackets. */
+		v6 = strchr(t->host, ':') != NULL;
+		xasprintf(&tg->authority, "%s%s%s:%s", v6 ? "[" : "", t->host,
+		    v6 ? "]" : "", t->port);
+	}
+	return (0);
+}
+
+void
+http_target_clear(struct http_target *tg)
+{
+	free(tg->unix_path);
+	free(tg->host);
+	free(tg->port);
+	free(tg->server_name);
+	free(tg->authority);
+	free(tg->name);
+	memset(tg, 0, sizeof *tg);
+}
+
+/* The clients' common part (see http_private.h). */
+int
+http_upstream_init(struct http_upstream *up, struct event_base *base,
+    const struct http_client_target *t, unsigned int timeout_ms,
+    size_t max_body_bytes, void (*kickcb)(evutil_socket_t, short, void *),
+    void *arg)
+{
+	memset(up, 0, sizeof *up);
+	if (http_target_parse(&up->t, t) == -1) {
+		log_warnx("http client: no unix path nor host and port");
+		return (-1);
+	}
+	up->base = base;
+	up->timeout_ms = timeout_ms;
+	up->max_body_bytes = max_body_bytes;
+	if ((up->kick = event_new(base, -1, 0, kickcb, arg)) == NULL)
+		fatalx("%s: out of memory", __func__);
+	return (0);
+}
+
+void
+http_upstream_clear(struct http_upstream *up)
+{
+	if (up->bev != NULL)
+		bufferevent_free(up->bev);
+	if (up->kick != NULL)
+		event_free(up->kick);
+	http_target_clear(&up->t);
+	memset(up, 0, sizeof *up);
+}
+
+int
+http_upstream_free_later(struct http_upstream *up)
+{
+	if (up->busy == 0)
+		return (0);
+	up->dying = 1;
+	return (1);
 }
 
 /* Create a client; nothing connects before the first request. */
@@ -643,36 +747,16 @@ http_client_new(struct event_base *base, const struct http_client_target *t,
 {
 	struct http_client	*c;
 
-	if (t->unix_path == NULL && (t->host == NULL || t->port == NULL)) {
-		log_warnx("%s: no unix path nor host and port", __func__);
+	c = xcalloc(1, sizeof *c);
+	if (http_upstream_init(&c->up, base, t, timeout_ms, max_body_bytes,
+	    http_client_kick_cb, c) == -1) {
+		free(c);
 		return (NULL);
 	}
-	c = xcalloc(1, sizeof *c);
-	c->base = base;
-	if (t->unix_path != NULL)
-		c->unix_path = xstrdup(t->unix_path);
-	else {
-		c->host = xstrdup(t->host);
-		c->port = xstrdup(t->port);
-	}
-	c->ssl = t->ssl;
-	if (t->server_name != NULL)
-		c->server_name = xstrdup(t->server_name);
-	else if (t->host != NULL)
-		c->server_name = xstrdup(t->host);
-	c->host_header = http_client_authority(t);
-	if (t->unix_path != NULL)
-		c->target = xstrdup(t->unix_path);
-	else
-		xasprintf(&c->target, "%s:%s", t->host, t->port);
-	c->timeout_ms = timeout_ms;
-	c->max_body_bytes = max_body_bytes;
-	c->resp.body = evbuffer_new();
+	if ((c->resp.body = evbuffer_new()) == NULL)
+		fatalx("%s: out of memory", __func__);
 	http_headers_init(&c->resp.headers);
 	TAILQ_INIT(&c->queue);
-	c->kick = event_new(base, -1, 0, http_client_kick_cb, c);
-	if (c->resp.body == NULL || c->kick == NULL)
-		fatalx("%s: out of memory", __func__);
 	return (c);
 }
 
@@ -684,7 +768,6 @@ http_client_send(struct http_client *c, const char *method, const char *path,
 {
 	struct http_client_request	*r;
 	struct evbuffer			*w;
-	struct timeval			 tv;
 	size_t				 i;
 
 	r = xcalloc(1, sizeof *r);
@@ -697,7 +780,7 @@ http_client_send(struct http_client *c, const char *method, const char *path,
 	if ((w = evbuffer_new()) == NULL)
 		fatalx("%s: out of memory", __func__);
 	evbuffer_add_printf(w, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, path,
-	    c->host_header);
+	    c->up.t.authority);
 	for (i = 0; headers != NULL && headers[i] != NULL; i++)
 		evbuffer_add_printf(w, "%s\r\n", headers[i]);
 	/* Servers may want a length even for an empty POST (Docker's do not care). */
@@ -712,16 +795,8 @@ http_client_send(struct http_client *c, const char *method, const char *path,
 	evbuffer_remove(w, r->wire, r->wirelen);
 	evbuffer_free(w);
 
-	r->timer = evtimer_new(c->base, http_client_timer_cb, r);
-	if (r->timer == NULL)
-		fatalx("%s: out of memory", __func__);
-	if (c->timeout_ms > 0) {
-		tv.tv_sec = c->timeout_ms / 1000;
-		tv.tv_usec = (c->timeout_ms % 1000) * 1000;
-		evtimer_add(r->timer, &tv);
-	}
 	TAILQ_INSERT_TAIL(&c->queue, r, entry);
-	event_active(c->kick, 0, 0);
+	r->timer = http_upstream_queued(&c->up, http_client_timer_cb, r);
 	return (r);
 }
 
@@ -740,7 +815,7 @@ http_client_cancel(struct http_client_request *r)
 		http_client_drop(c);
 	http_client_unqueue(c, r);
 	http_client_request_free(r);
-	event_active(c->kick, 0, 0);
+	event_active(c->up.kick, 0, 0);
 }
 
 /* Free everything; done runs for nobody. */
@@ -753,17 +828,9 @@ http_client_destroy(struct http_client *c)
 		TAILQ_REMOVE(&c->queue, r, entry);
 		http_client_request_free(r);
 	}
-	if (c->bev != NULL)
-		bufferevent_free(c->bev);
+	http_upstream_clear(&c->up);
 	http_headers_clear(&c->resp.headers);
 	evbuffer_free(c->resp.body);
-	event_free(c->kick);
-	free(c->unix_path);
-	free(c->host);
-	free(c->port);
-	free(c->server_name);
-	free(c->host_header);
-	free(c->target);
 	free(c);
 }
 
@@ -771,11 +838,6 @@ http_client_destroy(struct http_client *c)
 void
 http_client_free(struct http_client *c)
 {
-	if (c == NULL)
-		return;
-	if (c->busy > 0) {
-		c->dying = 1;
-		return;
-	}
-	http_client_destroy(c);
+	if (c != NULL && !http_upstream_free_later(&c->up))
+		http_client_destroy(c);
 }

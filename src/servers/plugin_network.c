@@ -1863,13 +1863,20 @@ net_kernel_start(void)
 static void
 net_proxy_conf(const struct conf *c)
 {
-	const char	*colon;
+	char		*host, *port;
+	uint16_t	 p;
+	int		 ok;
 
 	if (!c->waf_squid_enabled || c->waf_egress_tag[0] == '\0' ||
-	    (colon = strrchr(c->waf_squid_listen, ':')) == NULL)
+	    util_hostport(c->waf_squid_listen, &host, &port) == -1)
+		return;
+	ok = util_port(port, &p) == 0;
+	free(host);
+	free(port);
+	if (!ok)
 		return;
 	net.proxy_tag = xstrdup(c->waf_egress_tag);
-	net.proxy_port = atoi(colon + 1);
+	net.proxy_port = p;
 }
 
 /* Squid must bind there at its start: with an egress tag the routing

@@ -329,33 +329,44 @@ static char	*squid_bump_port(const struct conf *);
 static char *
 squid_egress_conf(const struct conf *conf)
 {
-	const char	*addr, *addr6, *colon;
-	char		*text, *port6, *bump;
+	const char	*addr, *addr6;
+	char		*text, *port6, *bump, *host, *port;
+	uint16_t	 p;
 
 	if (conf->waf_egress_tag[0] == '\0')
 		return xstrdup("");
 	if ((addr = plugin_network_uplink_host()) == NULL ||
-	    (colon = strrchr(conf->waf_squid_listen, ':')) == NULL) {
+	    util_hostport(conf->waf_squid_listen, &host, &port) == -1) {
 		log_warnx("squid: waf.egress_tag %s: no uplink, so no proxy for "
 		    "its networks", conf->waf_egress_tag);
 		return xstrdup("");
 	}
+	free(host);
+	/* Not a TCP port (a unix: listener): the plugin offers none either. */
+	if (util_port(port, &p) == -1) {
+		log_warnx("squid: waf.egress_tag %s: waf.squid.listen %s is no "
+		    "HOST:PORT, so no proxy for its networks",
+		    conf->waf_egress_tag, conf->waf_squid_listen);
+		free(port);
+		return xstrdup("");
+	}
 	bump = squid_bump_port(conf);
 	if ((addr6 = plugin_network_uplink_host6()) != NULL)
-		xasprintf(&port6, "http_port [%s]%s name=netcrave_egress6%s\n",
-		    addr6, colon, bump);
+		xasprintf(&port6, "http_port [%s]:%s name=netcrave_egress6%s\n",
+		    addr6, port, bump);
 	else
 		port6 = xstrdup("");
 	/* Containers must not reach the host's own services through it. */
 	xasprintf(&text, "# Egress: networks tagged %s, through the uplink.\n"
-	    "http_port %s%s name=netcrave_egress%s\n"
+	    "http_port %s:%s name=netcrave_egress%s\n"
 	    "%s"
 	    "acl netcrave_egress myportname netcrave_egress "
 	    "netcrave_egress6\n"
 	    "http_access deny netcrave_egress to_localhost\n",
-	    conf->waf_egress_tag, addr, colon, bump, port6);
+	    conf->waf_egress_tag, addr, port, bump, port6);
 	free(port6);
 	free(bump);
+	free(port);
 	return text;
 }
 

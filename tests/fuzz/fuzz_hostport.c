@@ -1,7 +1,8 @@
 /* fuzz_hostport.c: libFuzzer target for util_hostport, which splits the
  * HOST:PORT of a WebDAV listener another host published in the shared store:
- * any input is refused or gives a non-empty host without brackets or NUL and a
- * non-empty port that together rebuild the input. */
+ * any input is refused or gives a non-empty host without brackets or NUL (and
+ * without a colon unless it was bracketed) and a non-empty port that together
+ * rebuild the input. */
 #include "config.h"
 
 #include <stdint.h>
@@ -25,6 +26,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (*host == '\0' || *port == '\0' || strchr(host, '[') != NULL ||
 	    strchr(host, ']') != NULL || strchr(port, ':') != NULL)
+		abort();
+	/* A colon in the host (IPv6) only between brackets. */
+	if (s[0] != '[' && strchr(host, ':') != NULL)
 		abort();
 	if (s[0] == '[')
 		xasprintf(&again, "[%s]:%s", host, port);

@@ -14,6 +14,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "util.h"
 #include "xmalloc.h"
 
 /* Whole file as a string; the test fails if it cannot be read. */
@@ -517,7 +518,8 @@ test_metrics_listen(void **state)
 			    "0.0.0.0:80" };
 	const char	*bad[] = { "[::1]", "1.2.3.4:0", "1.2.3.4:65536",
 			    "unix:rel.sock", ":80", "host", "[1.2.3.4]:80",
-			    "a_b:80", "1.2.3.4:08" };
+			    "a_b:80", "1.2.3.4:08", "::1:80", "[::1]x:80",
+			    "[]:80", "1.2.3.4:", "1.2.3.4:+80" };
 	const char	*prefix = "t.json:1:24: metrics.listen: expected ";
 	struct conf	*c;
 	char		 text[256], err[512];
@@ -543,6 +545,63 @@ test_metrics_listen(void **state)
 	c = parse_ok("{\"metrics\": {\"listen\": \"unix:/run/x/m.sock/\"}}");
 	assert_string_equal(c->metrics_listen, "unix:/run/x/m.sock");
 	conf_free(c);
+}
+
+/* util_hostport() and util_port(): the one HOST:PORT splitter every
+ * listener, peer and published address goes through. */
+static void
+test_hostport(void **state)
+{
+	const struct {
+		const char	*in, *host, *port;
+	} good[] = {
+		{ "127.0.0.1:80", "127.0.0.1", "80" },
+		{ "localhost:9100", "localhost", "9100" },
+		{ "[::1]:53", "::1", "53" },
+		{ "[2001:db8::1]:65535", "2001:db8::1", "65535" },
+		{ "[fe80::1%eth0]:8", "fe80::1%eth0", "8" },
+		{ "h:x", "h", "x" },	/* the port is the caller's to judge */
+	};
+	const char	*bad[] = { "", ":", "host", "host:", ":80", "[::1]",
+			    "[::1]:", "::1:53", "[]:80", "[::1]x:80", "a[b:80",
+			    "a]b:80", "[[::1]]:80", "[::1:80", "unix:", "2001:db8::1" };
+	const struct {
+		const char	*in;
+		int		 rv;
+		uint16_t	 port;
+	} ports[] = {
+		{ "1", 0, 1 }, { "80", 0, 80 }, { "65535", 0, 65535 },
+		{ "0", -1, 0 }, { "65536", -1, 0 }, { "99999", -1, 0 },
+		{ "080", -1, 0 }, { "+80", -1, 0 }, { "-1", -1, 0 },
+		{ " 80", -1, 0 }, { "80 ", -1, 0 }, { "", -1, 0 },
+		{ "100000", -1, 0 }, { "8a", -1, 0 },
+	};
+	char		*host, *port;
+	uint16_t	 p;
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < sizeof good / sizeof good[0]; i++) {
+		if (util_hostport(good[i].in, &host, &port) == -1)
+			fail_msg("\"%s\" refused", good[i].in);
+		assert_string_equal(host, good[i].host);
+		assert_string_equal(port, good[i].port);
+		free(host);
+		free(port);
+	}
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		if (util_hostport(bad[i], &host, &port) != -1)
+			fail_msg("\"%s\" split into \"%s\" and \"%s\"", bad[i],
+			    host, port);
+	}
+	for (i = 0; i < sizeof ports / sizeof ports[0]; i++) {
+		p = 0;
+		if (util_port(ports[i].in, &p) != ports[i].rv)
+			fail_msg("port \"%s\": expected %d", ports[i].in,
+			    ports[i].rv);
+		if (ports[i].rv == 0)
+			assert_int_equal(p, ports[i].port);
+	}
 }
 
 /* A second instance gets its own name everywhere netcraved makes one. */
@@ -1082,6 +1141,7 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_child_errors),
 		cmocka_unit_test(test_metrics_listen),
+		cmocka_unit_test(test_hostport),
 		cmocka_unit_test(test_second_instance),
 		cmocka_unit_test(test_link_prefix_fits),
 		cmocka_unit_test(test_derived_paths),

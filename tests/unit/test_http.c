@@ -1463,11 +1463,73 @@ test_helpers(void **state)
 	assert_string_equal(http_status_text(799), "Unknown");
 }
 
+/* Equal strings, or both NULL. */
+static void
+assert_same(const char *got, const char *want)
+{
+	if (want == NULL)
+		assert_null(got);
+	else
+		assert_string_equal(got, want);
+}
+
+/* http_target_parse: the one copy of a target both clients keep. */
+static void
+test_target_parse(void **state)
+{
+	static const struct {
+		struct http_client_target	 in;
+		const char			*server_name, *authority;
+		const char			*name;
+	} cases[] = {
+		/* A unix socket: Host: localhost, no TLS name. */
+		{ { .unix_path = "/run/docker.sock" }, NULL, "localhost",
+		  "/run/docker.sock" },
+		/* IPv4: the host names the certificate and the authority. */
+		{ { .host = "198.18.0.1", .port = "8443" }, "198.18.0.1",
+		  "198.18.0.1:8443", "198.18.0.1:8443" },
+		/* IPv6: brackets in the authority only. */
+		{ { .host = "fd12:3456:789a::1", .port = "443" },
+		  "fd12:3456:789a::1", "[fd12:3456:789a::1]:443",
+		  "fd12:3456:789a::1:443" },
+		/* SNI and Host: given win; a socket path wins over a host. */
+		{ { .unix_path = "/run/x.sock", .host = "198.18.0.2",
+		    .port = "80", .server_name = "acme.test",
+		    .host_header = "www.acme.test" }, "acme.test",
+		  "www.acme.test", "/run/x.sock" },
+	};
+	struct http_client_target	 t;
+	struct http_target		 tg;
+	size_t				 i;
+
+	(void)state;
+	/* Neither a socket nor host and port. */
+	memset(&t, 0, sizeof t);
+	assert_int_equal(http_target_parse(&tg, &t), -1);
+	t.host = "127.0.0.1";
+	assert_int_equal(http_target_parse(&tg, &t), -1);
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		assert_int_equal(http_target_parse(&tg, &cases[i].in), 0);
+		assert_same(tg.unix_path, cases[i].in.unix_path);
+		assert_same(tg.host, cases[i].in.unix_path != NULL ? NULL :
+		    cases[i].in.host);
+		assert_same(tg.port, cases[i].in.unix_path != NULL ? NULL :
+		    cases[i].in.port);
+		assert_same(tg.server_name, cases[i].server_name);
+		assert_same(tg.authority, cases[i].authority);
+		assert_same(tg.name, cases[i].name);
+		http_target_clear(&tg);
+		assert_null(tg.name);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_helpers),
+		cmocka_unit_test(test_target_parse),
 		cmocka_unit_test_setup_teardown(test_routing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keepalive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pipelining, setup, teardown),
