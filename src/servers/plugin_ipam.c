@@ -141,6 +141,18 @@ ipam_pool_twin(const struct ipam_pool_entry *p)
 	return (NULL);
 }
 
+/* The pool asked for in the local space on a swarm pool's prefix, or NULL. */
+static struct ipam_pool_entry *
+ipam_local_twin(const struct ipam_pool_entry *p)
+{
+	struct ipam_pool_entry	*t;
+
+	TAILQ_FOREACH(t, &ipam.pools, entry)
+		if (t != p && !t->global && prefix_equal(&t->prefix, &p->prefix))
+			return (t);
+	return (NULL);
+}
+
 /*
  * Unlink a pool; its prefix goes back to the scope (and, unless from_store, its
  * claim from the store) only when no twin still holds it.
@@ -820,6 +832,15 @@ plugin_ipam_request_pool(struct http_request *req, void *arg)
 		TAILQ_FOREACH(twin, &ipam.pools, entry)
 			if (twin->global && prefix_equal(&twin->prefix, &want))
 				break;
+		/*
+		 * This host's dockerd builds a swarm network once, so a swarm
+		 * pool has at most one local twin: a later local request is a
+		 * local network's --subnet naming the swarm pool, refused as
+		 * any overlap is.  (A request in the global space is the
+		 * manager's again, after its restart: still a twin.)
+		 */
+		if (twin != NULL && !global && ipam_local_twin(twin) != NULL)
+			twin = NULL;
 		if (twin == NULL && ipam_space_claim(space, &want) == -1) {
 			plugin_fail(req, 409, "%s overlaps "
 			    "a network already allocated in scope %s", pool_text,
