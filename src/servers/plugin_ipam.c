@@ -572,9 +572,20 @@ static void
 ipam_drop_ref_deleted(const char *error, void *arg)
 {
 	struct ipam_drop	*drop = arg;
+	struct ipam_shared	*sh;
 
 	if (error != NULL) {
-		/* The reference may still be there: keep everything. */
+		/*
+		 * The reference may still be there: keep everything, and a
+		 * ReleasePool that fails so counts again for Docker's retry.
+		 */
+		if (drop->error == NULL &&
+		    (sh = ipam_shared_get(drop->key, 0)) != NULL &&
+		    sh->pool_id != NULL && strcmp(sh->pool_id, drop->pool_id) == 0 &&
+		    sh->nlocal == 0) {
+			sh->nlocal = 1;
+			ipam_shared_add_host(sh, ipam.host);
+		}
 		ipam_drop_finish(drop, error);
 		return;
 	}

@@ -985,6 +985,16 @@ test_bad_args(void **state)
 	store_close(NULL);
 }
 
+/* Wait for the one callback of a change just queued; returns its error. */
+static const char *
+wait_done(struct fixture *f, struct done *d)
+{
+	assert_int_equal(d->called, 0);
+	RUN_UNTIL(f, d->called > 0);
+	assert_int_equal(d->called, 1);
+	return (d->failed ? d->error : NULL);
+}
+
 /* Insert and wait; returns the error (NULL: inserted). */
 static const char *
 insert(struct fixture *f, struct store *s, const char *kind, const char *key,
@@ -993,10 +1003,7 @@ insert(struct fixture *f, struct store *s, const char *kind, const char *key,
 	memset(d, 0, sizeof *d);
 	assert_int_equal(store_insert(s, kind, key, value, strlen(value),
 	    on_done, d), 0);
-	assert_int_equal(d->called, 0);
-	RUN_UNTIL(f, d->called > 0);
-	assert_int_equal(d->called, 1);
-	return (d->failed ? d->error : NULL);
+	return (wait_done(f, d));
 }
 
 /* Insert takes a free key only: a live one is STORE_ERR_EXISTS, a deleted one
@@ -1037,10 +1044,7 @@ del_unless(struct fixture *f, struct store *s, const char *kind,
 	memset(d, 0, sizeof *d);
 	assert_int_equal(store_del_unless(s, kind, key, ref_kind, ref_prefix,
 	    on_done, d), 0);
-	assert_int_equal(d->called, 0);
-	RUN_UNTIL(f, d->called > 0);
-	assert_int_equal(d->called, 1);
-	return (d->failed ? d->error : NULL);
+	return (wait_done(f, d));
 }
 
 /* A record goes with its last reference: kept while one of ref_kind lives
