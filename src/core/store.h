@@ -54,10 +54,11 @@ struct store_backend {
 			    store_done_cb, void *arg);
 	/* del, only if no live record of ref_kind has a key beginning with
 	 * ref_prefix; STORE_ERR_EXISTS if one has, STORE_ERR_ABSENT if no
-	 * live record held the key. */
+	 * live record (mine: that this process wrote) held the key. */
 	int		(*del_unless)(struct store *, const char *kind,
 			    const char *key, const char *ref_kind,
-			    const char *ref_prefix, store_done_cb, void *arg);
+			    const char *ref_prefix, int mine, store_done_cb,
+			    void *arg);
 	int		(*compact)(struct store *);
 	void		(*close)(struct store *);
 	/* Whether state already exists (so its key must exist too). */
@@ -122,10 +123,12 @@ int		 store_error_exists(const char *error);
  * this call deleted the record; STORE_ERR_EXISTS when such a reference lives
  * (the record is kept); STORE_ERR_ABSENT when no live record held the key
  * (another host deleted it first): of hosts racing, exactly one gets NULL.
+ * With mine set, a record another host wrote counts as absent and stays (to
+ * undo a write whose outcome is unknown without touching another's).
  */
 int		 store_del_unless(struct store *, const char *kind,
 		    const char *key, const char *ref_kind, const char *ref_prefix,
-		    store_done_cb, void *arg);
+		    int mine, store_done_cb, void *arg);
 int		 store_error_absent(const char *error);
 /*
  * Follow changes other hosts make (up to STORE_WATCH_MAX watchers).  The file

@@ -1031,11 +1031,13 @@ file_insert(struct store *s, const char *kind, const char *key,
 
 /*
  * Delete unless a live record of ref_kind under ref_prefix remains.  One
- * process owns the map, so looking and deleting cannot be come between.
+ * process owns the map (every record is its own: mine changes nothing), so
+ * looking and deleting cannot be come between.
  */
 static int
 file_del_unless(struct store *s, const char *kind, const char *key,
-    const char *ref_kind, const char *ref_prefix, store_done_cb cb, void *arg)
+    const char *ref_kind, const char *ref_prefix, int mine, store_done_cb cb,
+    void *arg)
 {
 	struct file_state	*fs = s->data;
 	struct file_entry	*e;

@@ -82,16 +82,21 @@ static const char pg_sql_del[] = PG_SQL_NEXT_VERSION
  * Delete unless a live reference remains, in one statement: the references are
  * counted in the same snapshot the record is deleted in, so of hosts each
  * dropping its own reference and then running this, the last to run sees
- * none.  Retried after a lost connection that had committed it, the
+ * none.  $6 is a writer prefix the record must have ("origin:" for mine, or
+ * empty).  Retried after a lost connection that had committed it, the
  * tombstone is this change's own (writer) and it reports the delete again.
+ * Back: references, rows deleted, live records (before) of the writer.
  */
 static const char pg_sql_del_unless[] = PG_SQL_NEXT_VERSION
 	", r AS (SELECT count(*) AS n FROM netcrave_records WHERE kind = $4 "
 	"AND substr(key, 1, length($5)) = $5 AND NOT deleted), "
+	"e AS (SELECT count(*) AS n FROM netcrave_records WHERE kind = $1 AND "
+	"key = $2 AND NOT deleted AND substr(writer, 1, length($6)) = $6), "
 	"d AS (UPDATE netcrave_records SET value = NULL, deleted = true, "
 	"version = v.counter, writer = $3 FROM v, r WHERE kind = $1 AND "
-	"key = $2 AND r.n = 0 AND (NOT deleted OR writer = $3) RETURNING 1) "
-	"SELECT (SELECT n FROM r), (SELECT count(*) FROM d)";
+	"key = $2 AND r.n = 0 AND ((NOT deleted AND "
+	"substr(writer, 1, length($6)) = $6) OR writer = $3) RETURNING 1) "
+	"SELECT (SELECT n FROM r), (SELECT count(*) FROM d), (SELECT n FROM e)";
 
 static const char pg_sql_poll[] =
 	"SELECT version, kind, key, value, deleted, writer FROM netcrave_records "
@@ -136,6 +141,7 @@ struct pg_op {
 	char			*key;
 	char			*ref_kind;	/* del_unless */
 	char			*ref_prefix;
+	char			*writer_prefix;	/* "" or this origin's */
 	unsigned char		*sealed;
 	size_t			 sealed_len;
 	char			*writer;	/* unique per change, kept on retry */
@@ -479,6 +485,7 @@ pg_op_free(struct pg_op *op)
 	free(op->key);
 	free(op->ref_kind);
 	free(op->ref_prefix);
+	free(op->writer_prefix);
 	free(op->sealed);
 	free(op->writer);
 	free(op);
@@ -549,9 +556,9 @@ pg_op_new(struct pg_state *ps, enum pg_op_type type, const char *kind,
 static int
 pg_send(struct pg_state *ps, struct pg_op *op)
 {
-	const char	*params[5];
-	int		 lengths[5] = { 0 }, formats[5] = { 0 };
-	Oid		 types[5];
+	const char	*params[6];
+	int		 lengths[6] = { 0 }, formats[6] = { 0 };
+	Oid		 types[6];
 	char		 version[32];
 	const char	*sql;
 	int		 n;
@@ -585,9 +592,10 @@ pg_send(struct pg_state *ps, struct pg_op *op)
 		params[2] = op->writer;
 		params[3] = op->ref_kind;
 		params[4] = op->ref_prefix;
+		params[5] = op->writer_prefix;
 		types[0] = types[1] = types[2] = types[3] = types[4] =
-		    PG_OID_TEXT;
-		n = 5;
+		    types[5] = PG_OID_TEXT;
+		n = 6;
 		break;
 	case PG_OP_POLL:
 		snprintf(version, sizeof version, "%lld",
@@ -726,7 +734,7 @@ pg_done(struct pg_state *ps, PGresult *res)
 	char		 msg[256], err[512];
 	unsigned int	 jitter;
 	int		 inserted;
-	int64_t		 refs, gone;
+	int64_t		 refs, gone, live;
 
 	ps->busy = 0;
 	if (op == NULL)
@@ -747,17 +755,20 @@ pg_done(struct pg_state *ps, PGresult *res)
 			pg_notify_others(ps);
 			break;
 		case PG_OP_DEL_UNLESS:
-			refs = gone = 0;
-			if (PQntuples(res) == 1 && PQnfields(res) == 2 &&
+			refs = gone = live = 0;
+			if (PQntuples(res) == 1 && PQnfields(res) == 3 &&
 			    PQgetlength(res, 0, 0) == 8 &&
-			    PQgetlength(res, 0, 1) == 8) {
+			    PQgetlength(res, 0, 1) == 8 &&
+			    PQgetlength(res, 0, 2) == 8) {
 				refs = (int64_t)util_get_be64((const unsigned
 				    char *)PQgetvalue(res, 0, 0));
 				gone = (int64_t)util_get_be64((const unsigned
 				    char *)PQgetvalue(res, 0, 1));
+				live = (int64_t)util_get_be64((const unsigned
+				    char *)PQgetvalue(res, 0, 2));
 			}
-			pg_op_finish(ps, op, gone > 0 ? NULL : refs > 0 ?
-			    STORE_ERR_EXISTS : STORE_ERR_ABSENT);
+			pg_op_finish(ps, op, gone > 0 ? NULL : live > 0 &&
+			    refs > 0 ? STORE_ERR_EXISTS : STORE_ERR_ABSENT);
 			if (gone > 0)
 				pg_notify_others(ps);
 			break;
@@ -1242,7 +1253,8 @@ pg_del(struct store *s, const char *kind, const char *key, store_done_cb cb,
 /* Delete unless a live reference remains (see pg_sql_del_unless). */
 static int
 pg_del_unless(struct store *s, const char *kind, const char *key,
-    const char *ref_kind, const char *ref_prefix, store_done_cb cb, void *arg)
+    const char *ref_kind, const char *ref_prefix, int mine, store_done_cb cb,
+    void *arg)
 {
 	struct pg_state	*ps = s->data;
 	struct pg_op	*op;
@@ -1250,6 +1262,10 @@ pg_del_unless(struct store *s, const char *kind, const char *key,
 	op = pg_op_new(ps, PG_OP_DEL_UNLESS, kind, key, cb, arg);
 	op->ref_kind = xstrdup(ref_kind);
 	op->ref_prefix = xstrdup(ref_prefix);
+	if (mine)
+		xasprintf(&op->writer_prefix, "%s:", ps->origin);
+	else
+		op->writer_prefix = xstrdup("");
 	return (pg_enqueue(ps, op));
 }
 

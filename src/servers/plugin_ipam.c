@@ -599,8 +599,14 @@ ipam_drop_name(struct ipam_drop *drop)
 	char	*prefix;
 
 	xasprintf(&prefix, "%s ", drop->key);
+	/*
+	 * A name whose insert failed may or may not have been written; if
+	 * another host wrote it (after our insert failed), it is theirs and
+	 * stays (mine).
+	 */
 	store_del_unless(ipam.store, IPAM_KIND_SHARED, drop->key,
-	    IPAM_KIND_SHARED_REF, prefix, ipam_drop_name_done, drop);
+	    IPAM_KIND_SHARED_REF, prefix, !drop->name_ours, ipam_drop_name_done,
+	    drop);
 	free(prefix);
 }
 
@@ -615,6 +621,7 @@ static void
 ipam_drop_name_done(const char *error, void *arg)
 {
 	struct ipam_drop	*drop = arg;
+	struct ipam_shared	*sh;
 
 	if (error == NULL || (store_error_absent(error) && !drop->name_ours)) {
 		if (error == NULL)
@@ -626,6 +633,15 @@ ipam_drop_name_done(const char *error, void *arg)
 	if (store_error_exists(error)) {
 		log_info("ipam: network %s released here; other host(s) keep "
 		    "pool %s", drop->key, drop->pool_id);
+		if (!drop->name_ours &&
+		    (sh = ipam_shared_get(drop->key, 1))->pool_id == NULL) {
+			/* Our failed insert was written after all, and
+			 * joined: this host must know the name is this pool. */
+			sh->pool_id = xstrdup(drop->pool_id);
+			free(sh->tag);
+			sh->tag = xstrdup(drop->pending->shared_tag != NULL ?
+			    drop->pending->shared_tag : "");
+		}
 		ipam_drop_finish(drop, NULL);
 		return;
 	}

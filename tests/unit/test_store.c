@@ -1038,12 +1038,12 @@ test_insert(void **state)
 /* store_del_unless and wait; returns the error (NULL: this call deleted). */
 static const char *
 del_unless(struct fixture *f, struct store *s, const char *kind,
-    const char *key, const char *ref_kind, const char *ref_prefix,
+    const char *key, const char *ref_kind, const char *ref_prefix, int mine,
     struct done *d)
 {
 	memset(d, 0, sizeof *d);
 	assert_int_equal(store_del_unless(s, kind, key, ref_kind, ref_prefix,
-	    on_done, d), 0);
+	    mine, on_done, d), 0);
 	return (wait_done(f, d));
 }
 
@@ -1063,17 +1063,19 @@ test_del_unless(void **state)
 	put_str(f, s, "ref", "n/44 host-b", "1");
 	put_str(f, s, "other", "n/4 host-c", "1");
 	assert_true(store_error_exists(del_unless(f, s, "name", "n/4", "ref",
-	    "n/4 ", &d)));
+	    "n/4 ", 0, &d)));
+	assert_true(store_error_exists(del_unless(f, s, "name", "n/4", "ref",
+	    "n/4 ", 1, &d)));
 	del(f, s, "ref", "n/4 host-a");
-	assert_null(del_unless(f, s, "name", "n/4", "ref", "n/4 ", &d));
+	assert_null(del_unless(f, s, "name", "n/4", "ref", "n/4 ", 1, &d));
 	assert_true(store_error_absent(del_unless(f, s, "name", "n/4", "ref",
-	    "n/4 ", &d)));
+	    "n/4 ", 0, &d)));
 	assert_false(store_error_absent(NULL));
 	assert_false(store_error_absent(STORE_ERR_EXISTS));
-	assert_int_equal(store_del_unless(s, "name", "", "ref", "n", on_done,
-	    &d), -1);
-	assert_int_equal(store_del_unless(s, "name", "n", "ref", "", on_done,
-	    &d), -1);
+	assert_int_equal(store_del_unless(s, "name", "", "ref", "n", 0,
+	    on_done, &d), -1);
+	assert_int_equal(store_del_unless(s, "name", "n", "ref", "", 0,
+	    on_done, &d), -1);
 	store_close(s);
 	s = open_ok(f, 0);
 	assert_null(loaded_find(f, "name", "n/4"));
@@ -1287,9 +1289,9 @@ test_pg_del_unless_race(void **state)
 		assert_int_equal(store_del(b, "ref", ref, on_done, &db), 0);
 		snprintf(ref, sizeof ref, "%s ", key);
 		assert_int_equal(store_del_unless(a, "name", key, "ref", ref,
-		    on_done, &ua), 0);
+		    0, on_done, &ua), 0);
 		assert_int_equal(store_del_unless(b, "name", key, "ref", ref,
-		    on_done, &ub), 0);
+		    0, on_done, &ub), 0);
 		RUN_UNTIL(f, ua.called > 0 && ub.called > 0);
 		assert_int_equal(da.failed + db.failed, 0);
 		deleted = (ua.failed == 0) + (ub.failed == 0);
@@ -1302,6 +1304,20 @@ test_pg_del_unless_race(void **state)
 		assert_true(ub.failed == 0 || store_error_exists(ub.error) ||
 		    store_error_absent(ub.error));
 	}
+	/* mine: a record the other host wrote is not this one's to delete. */
+	put_str(f, b, "name", "theirs/4", "pool");
+	assert_true(store_error_absent(del_unless(f, a, "name", "theirs/4",
+	    "ref", "theirs/4 ", 1, &ua)));
+	put_str(f, b, "ref", "theirs/4 b", "1");
+	assert_true(store_error_absent(del_unless(f, a, "name", "theirs/4",
+	    "ref", "theirs/4 ", 1, &ua)));
+	assert_true(store_error_exists(del_unless(f, a, "name", "theirs/4",
+	    "ref", "theirs/4 ", 0, &ua)));
+	assert_true(store_error_exists(del_unless(f, b, "name", "theirs/4",
+	    "ref", "theirs/4 ", 1, &ub)));
+	del(f, b, "ref", "theirs/4 b");
+	assert_null(del_unless(f, b, "name", "theirs/4", "ref", "theirs/4 ", 1,
+	    &ub));
 	store_close(a);
 	store_close(b);
 	a = open_ok(f, 0);
