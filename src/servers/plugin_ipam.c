@@ -526,7 +526,7 @@ ipam_drop_forget(struct ipam_drop *drop, int from_store)
 		ipam_pool_entry_free(p);
 	}
 	if ((sh = ipam_shared_get(drop->key, 0)) != NULL &&
-	    (sh->pool_id == NULL || strcmp(sh->pool_id, drop->pool_id) == 0))
+	    sh->pool_id != NULL && strcmp(sh->pool_id, drop->pool_id) == 0)
 		ipam_shared_free(sh);
 }
 
@@ -631,7 +631,7 @@ ipam_drop_name_done(const char *error, void *arg)
 		return;
 	}
 	if (store_error_exists(error)) {
-		log_info("ipam: network %s released here; other host(s) keep "
+		log_info("ipam: network %s let go here; other host(s) keep "
 		    "pool %s", drop->key, drop->pool_id);
 		if (!drop->name_ours &&
 		    (sh = ipam_shared_get(drop->key, 1))->pool_id == NULL) {
