@@ -10,7 +10,9 @@
  * the global space is granted again as a twin: a PoolID of its own with
  * addresses of its own, the prefix claimed in the scope while any twin holds it.
  * (A second swarm network whose --subnet names a swarm pool gets a twin too;
- * NetworkDriver.AllocateNetwork refuses that network.) */
+ * NetworkDriver.AllocateNetwork refuses that network.)  A swarm pool has one
+ * twin in the local space, its node's: a later local --subnet naming it is an
+ * overlap (409) like any other. */
 #include "config.h"
 
 #include <sys/queue.h>
