@@ -192,6 +192,28 @@ store_insert(struct store *s, const char *kind, const char *key,
 	return (s->backend->insert(s, kind, key, value, len, cb, arg));
 }
 
+/* Delete a record unless a live reference to it remains (see store.h). */
+int
+store_del_unless(struct store *s, const char *kind, const char *key,
+    const char *ref_kind, const char *ref_prefix, int mine, store_done_cb cb,
+    void *arg)
+{
+	if (s == NULL || s->closing || !store_valid_name(kind, STORE_KIND_MAX) ||
+	    !store_valid_name(key, STORE_KEY_MAX) ||
+	    !store_valid_name(ref_kind, STORE_KIND_MAX) ||
+	    !store_valid_name(ref_prefix, STORE_KEY_MAX))
+		return (-1);
+	return (s->backend->del_unless(s, kind, key, ref_kind, ref_prefix,
+	    mine, cb, arg));
+}
+
+/* Whether a done callback's error is store_del_unless's "no such record". */
+int
+store_error_absent(const char *error)
+{
+	return (error != NULL && strcmp(error, STORE_ERR_ABSENT) == 0);
+}
+
 /* Whether a done callback's error is store_insert's "already exists". */
 int
 store_error_exists(const char *error)

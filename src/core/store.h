@@ -31,6 +31,8 @@ typedef void	(*store_watch_cb)(const char *kind, const char *key,
 
 /* The error store_insert reports when a live record already holds the key. */
 #define STORE_ERR_EXISTS	"record already exists"
+/* The error store_del_unless reports when no live record held the key. */
+#define STORE_ERR_ABSENT	"no such record"
 #define STORE_WATCH_MAX		8
 
 /*
@@ -50,6 +52,13 @@ struct store_backend {
 	int		(*insert)(struct store *, const char *kind,
 			    const char *key, const void *value, size_t len,
 			    store_done_cb, void *arg);
+	/* del, only if no live record of ref_kind has a key beginning with
+	 * ref_prefix; STORE_ERR_EXISTS if one has, STORE_ERR_ABSENT if no
+	 * live record (mine: that this process wrote) held the key. */
+	int		(*del_unless)(struct store *, const char *kind,
+			    const char *key, const char *ref_kind,
+			    const char *ref_prefix, int mine, store_done_cb,
+			    void *arg);
 	int		(*compact)(struct store *);
 	void		(*close)(struct store *);
 	/* Whether state already exists (so its key must exist too). */
@@ -107,6 +116,20 @@ int		 store_del(struct store *, const char *kind, const char *key,
 int		 store_insert(struct store *, const char *kind, const char *key,
 		    const void *value, size_t len, store_done_cb, void *arg);
 int		 store_error_exists(const char *error);
+/*
+ * Delete (kind, key) unless a live record of ref_kind has a key beginning with
+ * ref_prefix, in one step no other host's change comes between (a last
+ * reference deleting what it refers to).  The callback gets NULL only when
+ * this call deleted the record; STORE_ERR_EXISTS when such a reference lives
+ * (the record is kept); STORE_ERR_ABSENT when no live record held the key
+ * (another host deleted it first): of hosts racing, exactly one gets NULL.
+ * With mine set, a record another host wrote counts as absent and stays (to
+ * undo a write whose outcome is unknown without touching another's).
+ */
+int		 store_del_unless(struct store *, const char *kind,
+		    const char *key, const char *ref_kind, const char *ref_prefix,
+		    int mine, store_done_cb, void *arg);
+int		 store_error_absent(const char *error);
 /*
  * Follow changes other hosts make (up to STORE_WATCH_MAX watchers).  The file
  * backend has no other host and never calls back.

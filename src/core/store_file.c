@@ -1029,6 +1029,39 @@ file_insert(struct store *s, const char *kind, const char *key,
 	return (file_put(s, kind, key, value, len, cb, arg));
 }
 
+/*
+ * Delete unless a live record of ref_kind under ref_prefix remains.  One
+ * process owns the map (every record is its own: mine changes nothing), so
+ * looking and deleting cannot be come between.
+ */
+static int
+file_del_unless(struct store *s, const char *kind, const char *key,
+    const char *ref_kind, const char *ref_prefix, int mine, store_done_cb cb,
+    void *arg)
+{
+	struct file_state	*fs = s->data;
+	struct file_entry	*e;
+	size_t			 i, plen = strlen(ref_prefix);
+
+	if (fs->broken == NULL) {
+		if (file_map_find(fs, kind, key, NULL) == NULL) {
+			store_complete(s, cb, arg, STORE_ERR_ABSENT);
+			return (0);
+		}
+		for (i = 0; i < fs->nbuckets; i++) {
+			for (e = fs->buckets[i]; e != NULL; e = e->next) {
+				if (strcmp(e->kind, ref_kind) == 0 &&
+				    strncmp(e->key, ref_prefix, plen) == 0) {
+					store_complete(s, cb, arg,
+					    STORE_ERR_EXISTS);
+					return (0);
+				}
+			}
+		}
+	}
+	return (file_del(s, kind, key, cb, arg));
+}
+
 /* Write the live set as a snapshot of the given generation into fd. */
 static int
 file_write_snapshot(struct store *s, int fd, uint64_t generation,
@@ -1181,6 +1214,7 @@ const struct store_backend store_file_backend = {
 	.put = file_put,
 	.del = file_del,
 	.insert = file_insert,
+	.del_unless = file_del_unless,
 	.compact = file_compact,
 	.close = file_close,
 	.has_state = file_has_state,

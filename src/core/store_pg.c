@@ -78,6 +78,26 @@ static const char pg_sql_del[] = PG_SQL_NEXT_VERSION
 	"version = v.counter, writer = $3 FROM v "
 	"WHERE kind = $1 AND key = $2 AND NOT deleted";
 
+/*
+ * Delete unless a live reference remains, in one statement: the references are
+ * counted in the same snapshot the record is deleted in, so of hosts each
+ * dropping its own reference and then running this, the last to run sees
+ * none.  $6 is a writer prefix the record must have ("origin:" for mine, or
+ * empty).  Retried after a lost connection that had committed it, the
+ * tombstone is this change's own (writer) and it reports the delete again.
+ * Back: references, rows deleted, live records (before) of the writer.
+ */
+static const char pg_sql_del_unless[] = PG_SQL_NEXT_VERSION
+	", r AS (SELECT count(*) AS n FROM netcrave_records WHERE kind = $4 "
+	"AND substr(key, 1, length($5)) = $5 AND NOT deleted), "
+	"e AS (SELECT count(*) AS n FROM netcrave_records WHERE kind = $1 AND "
+	"key = $2 AND NOT deleted AND substr(writer, 1, length($6)) = $6), "
+	"d AS (UPDATE netcrave_records SET value = NULL, deleted = true, "
+	"version = v.counter, writer = $3 FROM v, r WHERE kind = $1 AND "
+	"key = $2 AND r.n = 0 AND ((NOT deleted AND "
+	"substr(writer, 1, length($6)) = $6) OR writer = $3) RETURNING 1) "
+	"SELECT (SELECT n FROM r), (SELECT count(*) FROM d), (SELECT n FROM e)";
+
 static const char pg_sql_poll[] =
 	"SELECT version, kind, key, value, deleted, writer FROM netcrave_records "
 	"WHERE version > $1 ORDER BY version LIMIT 1000";
@@ -105,6 +125,7 @@ enum pg_op_type {
 	PG_OP_PUT,
 	PG_OP_INSERT,
 	PG_OP_DEL,
+	PG_OP_DEL_UNLESS,
 	PG_OP_POLL,
 	PG_OP_SETUP,		/* per-connection settings, first after connect */
 	PG_OP_LISTEN,		/* LISTEN, where the server has it */
@@ -118,6 +139,9 @@ struct pg_op {
 	enum pg_op_type		 type;
 	char			*kind;
 	char			*key;
+	char			*ref_kind;	/* del_unless */
+	char			*ref_prefix;
+	char			*writer_prefix;	/* "" or this origin's */
 	unsigned char		*sealed;
 	size_t			 sealed_len;
 	char			*writer;	/* unique per change, kept on retry */
@@ -459,6 +483,9 @@ pg_op_free(struct pg_op *op)
 {
 	free(op->kind);
 	free(op->key);
+	free(op->ref_kind);
+	free(op->ref_prefix);
+	free(op->writer_prefix);
 	free(op->sealed);
 	free(op->writer);
 	free(op);
@@ -529,9 +556,9 @@ pg_op_new(struct pg_state *ps, enum pg_op_type type, const char *kind,
 static int
 pg_send(struct pg_state *ps, struct pg_op *op)
 {
-	const char	*params[4];
-	int		 lengths[4] = { 0, 0, 0, 0 }, formats[4] = { 0, 0, 0, 0 };
-	Oid		 types[4];
+	const char	*params[6];
+	int		 lengths[6] = { 0 }, formats[6] = { 0 };
+	Oid		 types[6];
 	char		 version[32];
 	const char	*sql;
 	int		 n;
@@ -557,6 +584,18 @@ pg_send(struct pg_state *ps, struct pg_op *op)
 		params[2] = op->writer;
 		types[0] = types[1] = types[2] = PG_OID_TEXT;
 		n = 3;
+		break;
+	case PG_OP_DEL_UNLESS:
+		sql = pg_sql_del_unless;
+		params[0] = op->kind;
+		params[1] = op->key;
+		params[2] = op->writer;
+		params[3] = op->ref_kind;
+		params[4] = op->ref_prefix;
+		params[5] = op->writer_prefix;
+		types[0] = types[1] = types[2] = types[3] = types[4] =
+		    types[5] = PG_OID_TEXT;
+		n = 6;
 		break;
 	case PG_OP_POLL:
 		snprintf(version, sizeof version, "%lld",
@@ -695,6 +734,7 @@ pg_done(struct pg_state *ps, PGresult *res)
 	char		 msg[256], err[512];
 	unsigned int	 jitter;
 	int		 inserted;
+	int64_t		 refs, gone, live;
 
 	ps->busy = 0;
 	if (op == NULL)
@@ -713,6 +753,24 @@ pg_done(struct pg_state *ps, PGresult *res)
 		case PG_OP_DEL:
 			pg_op_finish(ps, op, NULL);
 			pg_notify_others(ps);
+			break;
+		case PG_OP_DEL_UNLESS:
+			refs = gone = live = 0;
+			if (PQntuples(res) == 1 && PQnfields(res) == 3 &&
+			    PQgetlength(res, 0, 0) == 8 &&
+			    PQgetlength(res, 0, 1) == 8 &&
+			    PQgetlength(res, 0, 2) == 8) {
+				refs = (int64_t)util_get_be64((const unsigned
+				    char *)PQgetvalue(res, 0, 0));
+				gone = (int64_t)util_get_be64((const unsigned
+				    char *)PQgetvalue(res, 0, 1));
+				live = (int64_t)util_get_be64((const unsigned
+				    char *)PQgetvalue(res, 0, 2));
+			}
+			pg_op_finish(ps, op, gone > 0 ? NULL : live > 0 &&
+			    refs > 0 ? STORE_ERR_EXISTS : STORE_ERR_ABSENT);
+			if (gone > 0)
+				pg_notify_others(ps);
 			break;
 		case PG_OP_POLL:
 			pg_poll_result(ps, res);
@@ -1192,6 +1250,25 @@ pg_del(struct store *s, const char *kind, const char *key, store_done_cb cb,
 	return (pg_enqueue(ps, pg_op_new(ps, PG_OP_DEL, kind, key, cb, arg)));
 }
 
+/* Delete unless a live reference remains (see pg_sql_del_unless). */
+static int
+pg_del_unless(struct store *s, const char *kind, const char *key,
+    const char *ref_kind, const char *ref_prefix, int mine, store_done_cb cb,
+    void *arg)
+{
+	struct pg_state	*ps = s->data;
+	struct pg_op	*op;
+
+	op = pg_op_new(ps, PG_OP_DEL_UNLESS, kind, key, cb, arg);
+	op->ref_kind = xstrdup(ref_kind);
+	op->ref_prefix = xstrdup(ref_prefix);
+	if (mine)
+		xasprintf(&op->writer_prefix, "%s:", ps->origin);
+	else
+		op->writer_prefix = xstrdup("");
+	return (pg_enqueue(ps, op));
+}
+
 /* The database keeps its own house. */
 static int
 pg_compact(struct store *s)
@@ -1295,6 +1372,7 @@ const struct store_backend store_pg_backend = {
 	.put = pg_put,
 	.del = pg_del,
 	.insert = pg_insert,
+	.del_unless = pg_del_unless,
 	.compact = pg_compact,
 	.close = pg_close,
 	.has_state = pg_has_state,

@@ -10,7 +10,9 @@
  * the global space is granted again as a twin: a PoolID of its own with
  * addresses of its own, the prefix claimed in the scope while any twin holds it.
  * (A second swarm network whose --subnet names a swarm pool gets a twin too;
- * NetworkDriver.AllocateNetwork refuses that network.) */
+ * NetworkDriver.AllocateNetwork refuses that network.)  A swarm pool has one
+ * twin in the local space, its node's: a later local --subnet naming it is an
+ * overlap (409) like any other. */
 #include "config.h"
 
 #include <sys/queue.h>
@@ -137,6 +139,18 @@ ipam_pool_twin(const struct ipam_pool_entry *p)
 
 	TAILQ_FOREACH(t, &ipam.pools, entry)
 		if (t != p && prefix_equal(&t->prefix, &p->prefix))
+			return (t);
+	return (NULL);
+}
+
+/* The pool asked for in the local space on a swarm pool's prefix, or NULL. */
+static struct ipam_pool_entry *
+ipam_local_twin(const struct ipam_pool_entry *p)
+{
+	struct ipam_pool_entry	*t;
+
+	TAILQ_FOREACH(t, &ipam.pools, entry)
+		if (t != p && !t->global && prefix_equal(&t->prefix, &p->prefix))
 			return (t);
 	return (NULL);
 }
@@ -454,7 +468,246 @@ ipam_shared_fail(struct ipam_pending *pending, int code, const char *msg)
 	plugin_pending_fail(&pending->base, code, msg);
 }
 
+/*
+ * Letting go of a named pool, in the order that never leaves a name without
+ * its pool: this host's reference goes first; then the name, unless another
+ * host's reference remains (store_del_unless: of hosts racing, exactly one
+ * deletes it); then the pool record and its prefix claim, by that host only.
+ * Used by a host's last ReleasePool of the pool, and to undo a RequestPool
+ * that failed once its pool record may be in the store.
+ *
+ * Why not treat a name whose pool is missing as free instead: another host's
+ * name record may arrive before its pool record (they are separate changes),
+ * so a host seeing the name alone cannot tell a dangling name from one whose
+ * pool is on its way, and re-making it would give one name two pools.
+ */
+enum ipam_drop_step {
+	IPAM_DROP_REF,		/* delete this host's reference first */
+	IPAM_DROP_NAME,		/* the name, unless referenced */
+	IPAM_DROP_POOL		/* the pool record (no name was made for it) */
+};
+
+struct ipam_drop {
+	struct ipam_pending	*pending;	/* answered when done */
+	char			*key;		/* "<name>/<4|6>" */
+	char			*pool_id;
+	char			*error;		/* the failure undone, or NULL */
+	int			 name_ours;	/* the name was this pool's */
+};
+
+static void	ipam_drop_ref_deleted(const char *, void *);
+static void	ipam_drop_name(struct ipam_drop *);
+static void	ipam_drop_name_done(const char *, void *);
+static void	ipam_drop_pool(struct ipam_drop *);
+static void	ipam_drop_pool_deleted(const char *, void *);
+
+/* The drop is over: answer (the failure undone, if any), free it. */
+static void
+ipam_drop_finish(struct ipam_drop *drop, const char *error)
+{
+	struct ipam_pending	*pending = drop->pending;
+
+	if (drop->error != NULL)
+		error = drop->error;
+	ipam_shared_done(error, pending);
+	free(drop->key);
+	free(drop->pool_id);
+	free(drop->error);
+	free(drop);
+}
+
+/* Forget the pool (and its name) here; from_store: delete its prefix claim. */
+static void
+ipam_drop_forget(struct ipam_drop *drop, int from_store)
+{
+	struct ipam_pool_entry	*p;
+	struct ipam_shared	*sh;
+
+	if ((p = ipam_pool_find(drop->pool_id)) != NULL) {
+		ipam_pool_unlink(p, from_store);
+		ipam_pool_entry_free(p);
+	}
+	if ((sh = ipam_shared_get(drop->key, 0)) != NULL &&
+	    sh->pool_id != NULL && strcmp(sh->pool_id, drop->pool_id) == 0)
+		ipam_shared_free(sh);
+}
+
+/* Start dropping pool_id (named key) at step; error: the failure undone. */
+static void
+ipam_drop_start(struct ipam_pending *pending, const char *key,
+    const char *pool_id, const char *error, enum ipam_drop_step step,
+    int name_ours)
+{
+	struct ipam_drop	*drop;
+	char			*refkey;
+
+	drop = xcalloc(1, sizeof *drop);
+	drop->pending = pending;
+	drop->key = xstrdup(key);
+	drop->pool_id = xstrdup(pool_id);
+	drop->error = error != NULL ? xstrdup(error) : NULL;
+	drop->name_ours = name_ours;
+	/* What is left is undone here, not by plugin_pending_done. */
+	pending->base.undo = NULL;
+	pending->pool = NULL;
+	if (error != NULL)
+		log_warnx("ipam: network %s: store: %s; undoing pool %s", key,
+		    error, pool_id);
+	switch (step) {
+	case IPAM_DROP_REF:
+		xasprintf(&refkey, "%s %s", key, ipam.host);
+		store_del(ipam.store, IPAM_KIND_SHARED_REF, refkey,
+		    ipam_drop_ref_deleted, drop);
+		free(refkey);
+		break;
+	case IPAM_DROP_NAME:
+		ipam_drop_name(drop);
+		break;
+	case IPAM_DROP_POOL:
+		ipam_drop_pool(drop);
+		break;
+	}
+}
+
+/* This host's reference is gone: the name next, unless referenced. */
+static void
+ipam_drop_ref_deleted(const char *error, void *arg)
+{
+	struct ipam_drop	*drop = arg;
+	struct ipam_shared	*sh;
+
+	if (error != NULL) {
+		/*
+		 * The reference may still be there: keep everything, and a
+		 * ReleasePool that fails so counts again for Docker's retry.
+		 */
+		if (drop->error == NULL &&
+		    (sh = ipam_shared_get(drop->key, 0)) != NULL &&
+		    sh->pool_id != NULL && strcmp(sh->pool_id, drop->pool_id) == 0 &&
+		    sh->nlocal == 0) {
+			sh->nlocal = 1;
+			ipam_shared_add_host(sh, ipam.host);
+		}
+		ipam_drop_finish(drop, error);
+		return;
+	}
+	ipam_drop_name(drop);
+}
+
+/* Delete the name unless a host's reference remains. */
+static void
+ipam_drop_name(struct ipam_drop *drop)
+{
+	char	*prefix;
+
+	xasprintf(&prefix, "%s ", drop->key);
+	/*
+	 * A name whose insert failed may or may not have been written; if
+	 * another host wrote it (after our insert failed), it is theirs and
+	 * stays (mine).
+	 */
+	store_del_unless(ipam.store, IPAM_KIND_SHARED, drop->key,
+	    IPAM_KIND_SHARED_REF, prefix, !drop->name_ours, ipam_drop_name_done,
+	    drop);
+	free(prefix);
+}
+
+/*
+ * The name's answer.  Deleted by us: the pool record goes next.  Another
+ * host's reference remains: they keep the pool (and so does this host's
+ * view).  Already gone: another host deleted it and deletes the pool, unless
+ * the name was never this pool's (its insert failed), when the pool is ours
+ * alone to delete.
+ */
+static void
+ipam_drop_name_done(const char *error, void *arg)
+{
+	struct ipam_drop	*drop = arg;
+	struct ipam_shared	*sh;
+
+	if (error == NULL || (store_error_absent(error) && !drop->name_ours)) {
+		if (error == NULL)
+			log_info("ipam: network %s: the last reference went; "
+			    "pool %s goes", drop->key, drop->pool_id);
+		ipam_drop_pool(drop);
+		return;
+	}
+	if (store_error_exists(error)) {
+		log_info("ipam: network %s let go here; other host(s) keep "
+		    "pool %s", drop->key, drop->pool_id);
+		if (!drop->name_ours &&
+		    (sh = ipam_shared_get(drop->key, 1))->pool_id == NULL) {
+			/* Our failed insert was written after all, and
+			 * joined: this host must know the name is this pool. */
+			sh->pool_id = xstrdup(drop->pool_id);
+			free(sh->tag);
+			sh->tag = xstrdup(drop->pending->shared_tag != NULL ?
+			    drop->pending->shared_tag : "");
+		}
+		ipam_drop_finish(drop, NULL);
+		return;
+	}
+	if (store_error_absent(error)) {
+		log_info("ipam: network %s: another host released it last",
+		    drop->key);
+		ipam_drop_forget(drop, 0);
+		ipam_drop_finish(drop, NULL);
+		return;
+	}
+	/* Unknown: the name may still be there, and so stays its pool. */
+	ipam_drop_finish(drop, error);
+}
+
+/* Delete the pool record (harmless when repeated: its PoolID is unique). */
+static void
+ipam_drop_pool(struct ipam_drop *drop)
+{
+	store_del(ipam.store, IPAM_KIND_POOL, drop->pool_id,
+	    ipam_drop_pool_deleted, drop);
+}
+
+/* The pool record is gone (addresses without it are ignored): its prefix is
+ * free again, in the store too. */
+static void
+ipam_drop_pool_deleted(const char *error, void *arg)
+{
+	struct ipam_drop	*drop = arg;
+
+	if (error != NULL) {
+		/* Still recorded: keep it here too, as a restart would. */
+		ipam_drop_finish(drop, error);
+		return;
+	}
+	log_info("ipam: pool %s released", drop->pool_id);
+	ipam_drop_forget(drop, 1);
+	ipam_drop_finish(drop, NULL);
+}
+
 static void	ipam_shared_wait(struct ipam_pending *);
+
+/*
+ * A join's reference answered.  Failed: Docker never uses the pool, so this
+ * host's count goes back, and with its last network the reference too.
+ */
+static void
+ipam_shared_joined(const char *error, void *arg)
+{
+	struct ipam_pending	*pending = arg;
+	struct ipam_shared	*sh;
+
+	if (error == NULL || (sh = ipam_shared_get(pending->shared_key, 0)) ==
+	    NULL || sh->pool_id == NULL || sh->nlocal == 0) {
+		ipam_shared_done(error, arg);
+		return;
+	}
+	if (--sh->nlocal > 0) {
+		ipam_shared_put_ref(sh, NULL, NULL);
+		ipam_shared_done(error, arg);
+		return;
+	}
+	ipam_shared_del_host(sh, ipam.host);
+	ipam_drop_start(pending, sh->key, sh->pool_id, error, IPAM_DROP_REF, 1);
+}
 
 /*
  * Join a named pool that exists: same tag (and the same subnet when one is
@@ -488,7 +741,7 @@ ipam_shared_join(struct ipam_pending *pending, struct ipam_shared *sh)
 	log_info("ipam: pool %s joined as network %s", p->id, sh->key);
 	ipam_shared_add_host(sh, ipam.host);
 	sh->nlocal++;
-	ipam_shared_put_ref(sh, ipam_shared_done, pending);
+	ipam_shared_put_ref(sh, ipam_shared_joined, pending);
 }
 
 /* Time to look again for another host's named pool. */
@@ -529,8 +782,37 @@ ipam_shared_wait(struct ipam_pending *pending)
 }
 
 /*
+ * This host's first reference to the name it made answered.  Failed: the
+ * name is dropped again, unless another host joined it meanwhile.
+ */
+static void
+ipam_shared_ref_stored(const char *error, void *arg)
+{
+	struct ipam_pending	*pending = arg;
+	struct ipam_shared	*sh;
+	struct ipam_pool_entry	*p;
+
+	/* Another host may have released the pool meanwhile (it joined). */
+	TAILQ_FOREACH(p, &ipam.pools, entry)
+		if (p == pending->pool)
+			break;
+	if (error == NULL || p == NULL) {
+		ipam_shared_done(error, arg);
+		return;
+	}
+	if ((sh = ipam_shared_get(pending->shared_key, 0)) != NULL) {
+		sh->nlocal = 0;
+		ipam_shared_del_host(sh, ipam.host);
+	}
+	ipam_drop_start(pending, pending->shared_key, pending->pool->id, error,
+	    IPAM_DROP_REF, 1);
+}
+
+/*
  * The name record answered.  Ours: add this host's reference.  Another host
- * won the name meanwhile: give our prefix back and join theirs.
+ * won the name meanwhile: give our prefix back and join theirs.  Failed: the
+ * name may or may not have been written, so it goes unless referenced, then
+ * the pool record.
  */
 static void
 ipam_shared_inserted(const char *error, void *arg)
@@ -547,11 +829,12 @@ ipam_shared_inserted(const char *error, void *arg)
 		sh->tag = xstrdup(pending->shared_tag);
 		ipam_shared_add_host(sh, ipam.host);
 		sh->nlocal = 1;
-		ipam_shared_put_ref(sh, ipam_shared_done, pending);
+		ipam_shared_put_ref(sh, ipam_shared_ref_stored, pending);
 		return;
 	}
 	if (!store_error_exists(error)) {
-		ipam_shared_done(error, arg);
+		ipam_drop_start(pending, pending->shared_key, p->id, error,
+		    IPAM_DROP_NAME, 0);
 		return;
 	}
 	log_info("ipam: network %s was created by another host first; joining",
@@ -579,7 +862,9 @@ ipam_shared_pool_stored(const char *error, void *arg)
 	yajl_gen		 g;
 
 	if (error != NULL) {
-		ipam_shared_done(error, arg);
+		/* The record may have been written all the same. */
+		ipam_drop_start(pending, pending->shared_key, pending->pool->id,
+		    error, IPAM_DROP_POOL, 0);
 		return;
 	}
 	g = json_gen_new();
@@ -820,6 +1105,15 @@ plugin_ipam_request_pool(struct http_request *req, void *arg)
 		TAILQ_FOREACH(twin, &ipam.pools, entry)
 			if (twin->global && prefix_equal(&twin->prefix, &want))
 				break;
+		/*
+		 * This host's dockerd builds a swarm network once, so a swarm
+		 * pool has at most one local twin: a later local request is a
+		 * local network's --subnet naming the swarm pool, refused as
+		 * any overlap is.  (A request in the global space is the
+		 * manager's again, after its restart: still a twin.)
+		 */
+		if (twin != NULL && !global && ipam_local_twin(twin) != NULL)
+			twin = NULL;
 		if (twin == NULL && ipam_space_claim(space, &want) == -1) {
 			plugin_fail(req, 409, "%s overlaps "
 			    "a network already allocated in scope %s", pool_text,
@@ -886,7 +1180,6 @@ plugin_ipam_release_pool(struct http_request *req, void *arg)
 	struct ipam_pool_entry	*p;
 	struct ipam_shared	*sh;
 	const char		*id;
-	char			*key;
 
 	if ((id = ipam_body_pool_id(req, &doc)) == NULL)
 		return;
@@ -899,6 +1192,12 @@ plugin_ipam_release_pool(struct http_request *req, void *arg)
 	}
 	if ((sh = ipam_shared_by_pool(p->id)) != NULL) {
 		/* A named pool: this host's reference goes first. */
+		if (sh->nlocal == 0) {
+			/* Not this host's (or being dropped already). */
+			plugin_reply_json(req, "{}");
+			json_free(doc);
+			return;
+		}
 		if (sh->nlocal > 1) {
 			/* Another network of this host still uses it. */
 			sh->nlocal--;
@@ -907,24 +1206,18 @@ plugin_ipam_release_pool(struct http_request *req, void *arg)
 			json_free(doc);
 			return;
 		}
+		/*
+		 * Its last network here: the reference goes, then, unless
+		 * another host's remains (asked of the store, not of what
+		 * this host heard: two hosts releasing at once each still
+		 * hear of the other's), the name and the pool.
+		 */
 		sh->nlocal = 0;
 		ipam_shared_del_host(sh, ipam.host);
-		xasprintf(&key, "%s %s", sh->key, ipam.host);
-		if (sh->nhosts > 0) {
-			log_info("ipam: network %s released here; %zu other "
-			    "host(s) keep pool %s", sh->key, sh->nhosts, p->id);
-			store_del(ipam.store, IPAM_KIND_SHARED_REF, key,
-			    plugin_pending_done, ipam_pending_new(req,
-			    xstrdup("{}")));
-			free(key);
-			json_free(doc);
-			return;
-		}
-		/* The last host: the name goes, then the pool as usual. */
-		store_del(ipam.store, IPAM_KIND_SHARED_REF, key, NULL, NULL);
-		store_del(ipam.store, IPAM_KIND_SHARED, sh->key, NULL, NULL);
-		free(key);
-		ipam_shared_free(sh);
+		ipam_drop_start(ipam_pending_new(req, xstrdup("{}")), sh->key,
+		    p->id, NULL, IPAM_DROP_REF, 1);
+		json_free(doc);
+		return;
 	}
 	log_info("ipam: pool %s released", p->id);
 	/* The pool record goes first: addresses without it are ignored. */

@@ -449,4 +449,65 @@ check "named network: host 1 dropped the released pool" wait_for 10 sh -c \
 # The subnet is free again: a new name takes it on host 1.
 r=$(call 1 /IpamDriver.RequestPool '{"AddressSpace":"netcrave-local","Pool":"'"$spool1"'","SubPool":"","Options":{"netcrave.network":"again"},"V6":false}')
 check "named network: its subnet can be allocated again" contains "$r" '"Pool":"'"$spool1"'"'
+
+# ---- A named pool let go under races and store failures: never a name
+# without its pool, never a pool nobody can free.
+named() {	# named HOST NAME: RequestPool for NAME on host HOST
+	call "$1" /IpamDriver.RequestPool '{"AddressSpace":"netcrave-local","Pool":"","SubPool":"","Options":{"netcrave.network":"'"$2"'"},"V6":false}'
+}
+poolid() { printf '%s' "$1" | sed -n 's/.*"PoolID":"\([^"]*\)".*/\1/p'; }
+live() {	# live KIND KEY-PATTERN: how many live records pg holds
+	pg_psql "SELECT count(*) FROM netcrave_records WHERE NOT deleted AND kind = '$1' AND key LIKE '$2'"
+}
+pools0=$(live ipam.pool %); nets0=$(live ipam.net %)
+# Both hosts release their last network on a name at the same moment, each
+# having heard of the other's reference: the last release must still free it.
+leaked=0
+for i in 1 2 3 4 5; do
+	p1=$(poolid "$(named 1 rel$i)")
+	p2=$(poolid "$(named 2 rel$i)")
+	[ -n "$p1" ] && [ "$p1" = "$p2" ] || fail "release race $i: both hosts on one pool ($p1, $p2)"
+	# both hosts hear of both references (poll_ms 100)
+	wait_for 5 sh -c "grep -q 'pool $p1 joined as network rel$i' '$T/h1/log' '$T/h2/log'"
+	sleep 0.5
+	call 1 /IpamDriver.ReleasePool '{"PoolID":"'"$p1"'"}' >"$T/rel1" & b1=$!
+	call 2 /IpamDriver.ReleasePool '{"PoolID":"'"$p1"'"}' >"$T/rel2" & b2=$!
+	wait "$b1" "$b2"
+	grep -q '^200 {}' "$T/rel1" && grep -q '^200 {}' "$T/rel2" ||
+	    fail "release race $i: both releases answered 200 {}"
+	[ "$(live net.shared "rel$i/%")$(live ipam.pool "$p1")" = 00 ] ||
+	    leaked=$((leaked + 1))
+done
+check "named pool: released on both hosts at once, 5 times: the name and pool gone every time ($leaked leaked)" [ "$leaked" = 0 ]
+check "... and every prefix claim with them" [ "$(live ipam.net %)" = "$nets0" ]
+
+# Store failures injected by a trigger that refuses one kind of record.
+pg_psql "CREATE FUNCTION nc_refuse() RETURNS trigger LANGUAGE plpgsql AS
+    \$\$BEGIN RAISE EXCEPTION 'injected failure for %', NEW.key; END\$\$" >/dev/null
+refuse() {	# refuse KIND KEY-PATTERN
+	pg_psql "DROP TRIGGER IF EXISTS nc_refuse ON netcrave_records;
+	    CREATE TRIGGER nc_refuse BEFORE INSERT OR UPDATE ON netcrave_records
+	    FOR EACH ROW WHEN (NEW.kind = '$1' AND NEW.key LIKE '$2' AND
+	    NOT NEW.deleted) EXECUTE FUNCTION nc_refuse()" >/dev/null
+}
+allow() { pg_psql "DROP TRIGGER IF EXISTS nc_refuse ON netcrave_records" >/dev/null; }
+# fails KIND PATTERN NAME WHAT: RequestPool NAME fails at KIND, leaves
+# nothing behind, and the name can be made at once afterwards.
+fails() {
+	refuse "$1" "$2"
+	r=$(named 1 "$3")
+	allow
+	check "named pool, $4 refused: RequestPool fails, saying why" contains "$r" "injected failure"
+	check "... leaving no name, no pool record, no prefix claim" [ \
+	    "$(live net.shared "$3/%") $(live ipam.pool %) $(live ipam.net %)" = "0 $pools0 $nets0" ]
+	t0=$(date +%s)
+	r=$(named 1 "$3")
+	check "... and the name is made again at once ($(( $(date +%s) - t0 )) s)" contains "$r" '"PoolID"'
+	call 1 /IpamDriver.ReleasePool '{"PoolID":"'"$(poolid "$r")"'"}' >/dev/null
+	check "... and released" [ "$(live net.shared "$3/%") $(live ipam.pool %)" = "0 $pools0" ]
+}
+fails net.shared.ref "failref/%" failref "this host's reference"
+fails net.shared "failname/%" failname "the name"
+fails ipam.pool "%" failpool "the pool record"
+pg_psql "DROP FUNCTION nc_refuse" >/dev/null
 finish

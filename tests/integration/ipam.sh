@@ -150,6 +150,15 @@ check "... as a twin with a PoolID of its own" [ -n "$tw" ] && [ "$tw" != "$sw" 
 check "... and logged" grep -q "ipam: pool $tw, twin of swarm pool $sw" "$LOG"
 r=$(plugin_call /IpamDriver.RequestPool '{"AddressSpace":"netcrave-local","Pool":"198.18.65.0/25","Options":null,"V6":false}')
 check "swarm: a mere overlap is still refused" contains "$r" "198.18.65.0/25 overlaps a network already allocated"
+# The node built its part; a local network's --subnet naming the swarm pool is
+# an overlap like any other (this host's dockerd builds a swarm network once).
+r=$(plugin_call /IpamDriver.RequestPool '{"AddressSpace":"netcrave-local","Pool":"198.18.65.0/24","Options":{},"V6":false}')
+check "swarm: a local --subnet equal to a swarm pool with its node's twin: 409" \
+    contains "$r" '409 {"Err":"netcrave: 198.18.65.0/24 overlaps a network already allocated'
+r=$(plugin_call /IpamDriver.RequestPool '{"AddressSpace":"netcrave-global","Pool":"198.18.65.0/24","Options":{"netcrave.tag":"extra"},"V6":false}')
+check "swarm: the manager asking again (its restart) still gets a twin" \
+    [ "$(field "$r" Pool)" = 198.18.65.0/24 ]
+plugin_call /IpamDriver.ReleasePool "{\"PoolID\":\"$(field "$r" PoolID)\"}" >/dev/null
 r=$(addr "$sw" 198.18.65.3)
 check "swarm: the manager's task address" [ "$(field "$r" Address)" = 198.18.65.3/24 ]
 r=$(addr "$tw" 198.18.65.3)

@@ -985,6 +985,16 @@ test_bad_args(void **state)
 	store_close(NULL);
 }
 
+/* Wait for the one callback of a change just queued; returns its error. */
+static const char *
+wait_done(struct fixture *f, struct done *d)
+{
+	assert_int_equal(d->called, 0);
+	RUN_UNTIL(f, d->called > 0);
+	assert_int_equal(d->called, 1);
+	return (d->failed ? d->error : NULL);
+}
+
 /* Insert and wait; returns the error (NULL: inserted). */
 static const char *
 insert(struct fixture *f, struct store *s, const char *kind, const char *key,
@@ -993,10 +1003,7 @@ insert(struct fixture *f, struct store *s, const char *kind, const char *key,
 	memset(d, 0, sizeof *d);
 	assert_int_equal(store_insert(s, kind, key, value, strlen(value),
 	    on_done, d), 0);
-	assert_int_equal(d->called, 0);
-	RUN_UNTIL(f, d->called > 0);
-	assert_int_equal(d->called, 1);
-	return (d->failed ? d->error : NULL);
+	return (wait_done(f, d));
 }
 
 /* Insert takes a free key only: a live one is STORE_ERR_EXISTS, a deleted one
@@ -1025,6 +1032,54 @@ test_insert(void **state)
 	s = open_ok(f, 0);
 	assert_int_equal(f->nloaded, 1);
 	assert_loaded(f, "address", "198.18.0.2", "put overwrites");
+	store_close(s);
+}
+
+/* store_del_unless and wait; returns the error (NULL: this call deleted). */
+static const char *
+del_unless(struct fixture *f, struct store *s, const char *kind,
+    const char *key, const char *ref_kind, const char *ref_prefix, int mine,
+    struct done *d)
+{
+	memset(d, 0, sizeof *d);
+	assert_int_equal(store_del_unless(s, kind, key, ref_kind, ref_prefix,
+	    mine, on_done, d), 0);
+	return (wait_done(f, d));
+}
+
+/* A record goes with its last reference: kept while one of ref_kind lives
+ * under the prefix (another kind, or a key outside it, does not count), then
+ * deleted once, then absent; and the delete is durable. */
+static void
+test_del_unless(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s;
+	struct done	 d;
+
+	s = open_ok(f, 0);
+	put_str(f, s, "name", "n/4", "pool");
+	put_str(f, s, "ref", "n/4 host-a", "1");
+	put_str(f, s, "ref", "n/44 host-b", "1");
+	put_str(f, s, "other", "n/4 host-c", "1");
+	assert_true(store_error_exists(del_unless(f, s, "name", "n/4", "ref",
+	    "n/4 ", 0, &d)));
+	assert_true(store_error_exists(del_unless(f, s, "name", "n/4", "ref",
+	    "n/4 ", 1, &d)));
+	del(f, s, "ref", "n/4 host-a");
+	assert_null(del_unless(f, s, "name", "n/4", "ref", "n/4 ", 1, &d));
+	assert_true(store_error_absent(del_unless(f, s, "name", "n/4", "ref",
+	    "n/4 ", 0, &d)));
+	assert_false(store_error_absent(NULL));
+	assert_false(store_error_absent(STORE_ERR_EXISTS));
+	assert_int_equal(store_del_unless(s, "name", "", "ref", "n", 0,
+	    on_done, &d), -1);
+	assert_int_equal(store_del_unless(s, "name", "n", "ref", "", 0,
+	    on_done, &d), -1);
+	store_close(s);
+	s = open_ok(f, 0);
+	assert_null(loaded_find(f, "name", "n/4"));
+	assert_int_equal(f->nloaded, 2);
 	store_close(s);
 }
 
@@ -1201,6 +1256,75 @@ test_pg_race(void **state)
 	store_close(a);
 }
 
+/* Two hosts drop their references to one record at once, each then deleting
+ * it unless a reference remains: whatever the interleaving, exactly one of
+ * them deletes it, many times over. */
+static void
+test_pg_del_unless_race(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*a, *b;
+	struct done	 da, db, ua, ub;
+	char		 key[32], ref[48];
+	int		 i, deleted;
+
+	a = open_ok(f, 0);
+	b = open_ok(f, 0);
+	for (i = 0; i < 50; i++) {
+		snprintf(key, sizeof key, "net%d/4", i);
+		put_str(f, a, "name", key, "pool");
+		snprintf(ref, sizeof ref, "%s a", key);
+		put_str(f, a, "ref", ref, "1");
+		snprintf(ref, sizeof ref, "%s b", key);
+		put_str(f, b, "ref", ref, "1");
+		memset(&da, 0, sizeof da);
+		memset(&db, 0, sizeof db);
+		memset(&ua, 0, sizeof ua);
+		memset(&ub, 0, sizeof ub);
+		/* Each store runs its statements in order: its own reference
+		 * is gone before it counts the others. */
+		snprintf(ref, sizeof ref, "%s a", key);
+		assert_int_equal(store_del(a, "ref", ref, on_done, &da), 0);
+		snprintf(ref, sizeof ref, "%s b", key);
+		assert_int_equal(store_del(b, "ref", ref, on_done, &db), 0);
+		snprintf(ref, sizeof ref, "%s ", key);
+		assert_int_equal(store_del_unless(a, "name", key, "ref", ref,
+		    0, on_done, &ua), 0);
+		assert_int_equal(store_del_unless(b, "name", key, "ref", ref,
+		    0, on_done, &ub), 0);
+		RUN_UNTIL(f, ua.called > 0 && ub.called > 0);
+		assert_int_equal(da.failed + db.failed, 0);
+		deleted = (ua.failed == 0) + (ub.failed == 0);
+		if (deleted != 1)
+			fail_msg("round %d: %d deleted (%s, %s)", i, deleted,
+			    ua.failed ? ua.error : "deleted",
+			    ub.failed ? ub.error : "deleted");
+		assert_true(ua.failed == 0 || store_error_exists(ua.error) ||
+		    store_error_absent(ua.error));
+		assert_true(ub.failed == 0 || store_error_exists(ub.error) ||
+		    store_error_absent(ub.error));
+	}
+	/* mine: a record the other host wrote is not this one's to delete. */
+	put_str(f, b, "name", "theirs/4", "pool");
+	assert_true(store_error_absent(del_unless(f, a, "name", "theirs/4",
+	    "ref", "theirs/4 ", 1, &ua)));
+	put_str(f, b, "ref", "theirs/4 b", "1");
+	assert_true(store_error_absent(del_unless(f, a, "name", "theirs/4",
+	    "ref", "theirs/4 ", 1, &ua)));
+	assert_true(store_error_exists(del_unless(f, a, "name", "theirs/4",
+	    "ref", "theirs/4 ", 0, &ua)));
+	assert_true(store_error_exists(del_unless(f, b, "name", "theirs/4",
+	    "ref", "theirs/4 ", 1, &ub)));
+	del(f, b, "ref", "theirs/4 b");
+	assert_null(del_unless(f, b, "name", "theirs/4", "ref", "theirs/4 ", 1,
+	    &ub));
+	store_close(a);
+	store_close(b);
+	a = open_ok(f, 0);
+	assert_int_equal(f->nloaded, 0);
+	store_close(a);
+}
+
 /* The server drops the connection while changes are queued and in flight:
  * every change still completes once, after the reconnect, and is there. */
 static void
@@ -1317,6 +1441,7 @@ test_pg_at_rest_and_schema(void **state)
 	cmocka_unit_test_setup_teardown(test_big_value, setup, teardown), \
 	cmocka_unit_test_setup_teardown(test_bad_args, setup, teardown), \
 	cmocka_unit_test_setup_teardown(test_insert, setup, teardown), \
+	cmocka_unit_test_setup_teardown(test_del_unless, setup, teardown), \
 	cmocka_unit_test_setup_teardown(test_watch, setup, teardown)
 
 /* The file backend, or with NETCRAVE_TEST_PG set the pg backend on it. */
@@ -1326,6 +1451,8 @@ main(void)
 	const struct CMUnitTest pg_tests[] = {
 		BOTH_TESTS,
 		cmocka_unit_test_setup_teardown(test_pg_race, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pg_del_unless_race, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_pg_reconnect, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_pg_at_rest_and_schema,
