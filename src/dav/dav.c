@@ -76,6 +76,10 @@ static struct {
 #define DAV_SYNC_STEP		16
 #define DAV_SYNC_CHUNK		4
 #define DAV_SYNC_BUDGET_MS	20
+/* Files waiting hold open fds and the loop no longer stalls on them: past
+ * this many (all volumes) a PUT "later" is synced before its answer, as a
+ * client storing faster than the disk syncs must be slowed down somehow. */
+#define DAV_SYNC_BACKLOG	1024
 
 static void	dav_shutdown(void);
 static void	dav_count(const char *method, int status, uint64_t out);
@@ -1056,7 +1060,7 @@ dav_put_commit(struct dav_req *dr)
 	int			 later, rv;
 
 	dr->writer = NULL;
-	later = dav_sync_header(dr, "later");
+	later = dav_sync_header(dr, "later") && dav.unsynced < DAV_SYNC_BACKLOG;
 	if (later) {
 		n = dav_volume_unsynced(dr->t.vol);
 		rv = dav_writer_commit_later(w, dr->t.rel, err, sizeof err);

@@ -72,6 +72,7 @@ struct dav_volume {
 	size_t			 nunsynced;
 	size_t			 unsynced_head;
 	size_t			 unsynced_started; /* writeback asked up to */
+	size_t			 dir_owner;	/* last with a dirfd; SIZE_MAX */
 	uint64_t		 later_queued;
 	uint64_t		 later_synced;
 	int			 sync_errno;
@@ -343,6 +344,7 @@ dav_volume_load(struct dav_store *st, const char *name, int create, char *err,
 	vol->name = xstrdup(name);
 	xasprintf(&vol->dir, "%s/%s", st->dir, name);
 	vol->datafd = vol->dirfd = -1;
+	vol->dir_owner = SIZE_MAX;
 	if ((vol->dirfd = open(vol->dir, O_PATH | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1 || (vol->datafd = dav_openat2(vol->dirfd, "data",
 	    O_PATH | O_DIRECTORY, 0)) == -1) {
@@ -1308,9 +1310,17 @@ dav_volume_sync_some(struct dav_volume *vol, size_t max)
 	}
 	vol->unsynced_head += n;
 	vol->later_synced += n;
-	if (vol->unsynced_head == vol->nunsynced) {
-		vol->unsynced_head = vol->unsynced_started = 0;
-		vol->nunsynced = 0;
+	/* The synced ones leave the front once they are half the array. */
+	if (vol->unsynced_head * 2 >= vol->nunsynced) {
+		memmove(vol->unsynced, vol->unsynced + vol->unsynced_head,
+		    (vol->nunsynced - vol->unsynced_head) *
+		    sizeof *vol->unsynced);
+		vol->nunsynced -= vol->unsynced_head;
+		vol->unsynced_started -= vol->unsynced_head;
+		if (vol->dir_owner != SIZE_MAX)
+			vol->dir_owner = vol->dir_owner < vol->unsynced_head ?
+			    SIZE_MAX : vol->dir_owner - vol->unsynced_head;
+		vol->unsynced_head = 0;
 	}
 	return (n);
 }
@@ -1541,6 +1551,7 @@ dav_writer_finish(struct dav_writer *w, int dirfd, const char *leaf,
 	struct dav_volume	*vol = w->vol;
 	struct dav_unsynced	*u;
 	struct stat		 sb;
+	size_t			 o;
 	int			 tmpfd, rv = -1;
 
 	w->vol->gen++;	/* the plaintext cache is stale */
@@ -1568,19 +1579,31 @@ dav_writer_finish(struct dav_writer *w, int dirfd, const char *leaf,
 		u = &vol->unsynced[vol->nunsynced++];
 		u->fd = w->fd;
 		w->fd = -1;
-		/* The new name is durable once its directory is synced too;
-		 * a directory that cannot be opened is a sync failure kept
-		 * for the next reporting call, like a failed fsync. */
-		u->dirfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY |
-		    O_CLOEXEC);
-		if (u->dirfd == -1 || fstat(u->dirfd, &sb) == -1) {
+		u->dirfd = -1;
+		u->dirdev = 0;
+		u->dirino = 0;
+		/*
+		 * The new name is durable once its directory is synced too.
+		 * When the last file that holds a directory fd still waits
+		 * and is in the same directory, that fd's fsync comes after
+		 * this rename and serves both: no second fd.  A directory
+		 * that cannot be opened is a sync failure kept for the next
+		 * reporting call, like a failed fsync.
+		 */
+		o = vol->dir_owner;
+		if (fstat(dirfd, &sb) == -1)
 			dav_volume_sync_failed(vol, "the directory of a file");
-			if (u->dirfd != -1)
-				close(u->dirfd);
-			u->dirfd = -1;
-		} else {
+		else if (o != SIZE_MAX && o >= vol->unsynced_head &&
+		    vol->unsynced[o].dirdev == sb.st_dev &&
+		    vol->unsynced[o].dirino == sb.st_ino)
+			;	/* synced with the owner's */
+		else if ((u->dirfd = openat(dirfd, ".", O_RDONLY |
+		    O_DIRECTORY | O_CLOEXEC)) == -1)
+			dav_volume_sync_failed(vol, "the directory of a file");
+		else {
 			u->dirdev = sb.st_dev;
 			u->dirino = sb.st_ino;
+			vol->dir_owner = vol->nunsynced - 1;
 		}
 		vol->later_queued++;
 	}
