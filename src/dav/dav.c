@@ -58,17 +58,18 @@ static struct {
  * "X-Netcrave-Sync: later" on a PUT of a new file: put in place and answered
  * without its fsync (a client that promises durability only on fsync, the
  * volumes' FUSE client, storing many small files).  Those files are synced
- * together, DAV_SYNC_MS after the first or once DAV_SYNC_MAX wait, and
- * before the answer to any request of the volume that carries
- * "X-Netcrave-Sync: now".  One fsync after another of files long written
- * share the journal commits that one each, answered in turn, would not.
+ * in a row, from DAV_SYNC_MS after the first or once DAV_SYNC_MAX wait, and
+ * a request of the volume that carries "X-Netcrave-Sync: now" is answered
+ * once those stored before it are synced.  One fsync after another of files
+ * long written share the journal commits that one each, answered in turn,
+ * would not.
  */
 #define DAV_SYNC_MS		100
 #define DAV_SYNC_MAX		128
 /*
- * The syncs run on the event loop: one pass does at most DAV_SYNC_STEP
- * fsyncs (DAV_SYNC_CHUNK of a volume at a time, their directories synced
- * once each), and stops early once DAV_SYNC_BUDGET_MS went by; the rest go
+ * The syncs run on the event loop: one pass syncs at most DAV_SYNC_STEP
+ * files (DAV_SYNC_CHUNK of a volume at a time, then their directories, once
+ * each), and stops early once DAV_SYNC_BUDGET_MS went by; the rest go
  * on from a zero timeout, after the loop has polled its sockets again.  A
  * slow disk then delays other requests by a pass, not by a whole batch
  * (remote mounts drop the connection when a PING waits 10 s).
