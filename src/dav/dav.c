@@ -968,6 +968,22 @@ dav_sync_soon(void)
 	evtimer_add(dav.sync_ev, &zero);
 }
 
+/* A "now" request whose files are synced: its method, or the failure of
+ * one of those syncs, or 404 for a volume removed meanwhile. */
+static void
+dav_synced_run(struct dav_req *dr)
+{
+	char	 err[256];
+
+	if (dr->t.vol == NULL)
+		dav_error(dr, 404, NULL, "the volume is being removed");
+	else if (dav_volume_sync_error(dr->t.vol, err, sizeof err) == -1)
+		dav_error(dr, dav_errno_status(errno) == 507 ? 507 : 500, NULL,
+		    "%s", err);
+	else
+		dav_run(dr);
+}
+
 /*
  * Answer the "now" requests whose files are synced, first come first; a
  * request whose volume was removed meanwhile gets 404.  A reply may free
@@ -978,7 +994,6 @@ static void
 dav_sync_wake(void)
 {
 	struct dav_req	*dr;
-	char		 err[256];
 
 again:
 	TAILQ_FOREACH(dr, &dav.sync_waiters, sync_entry) {
@@ -987,14 +1002,7 @@ again:
 			continue;
 		TAILQ_REMOVE(&dav.sync_waiters, dr, sync_entry);
 		dr->sync_waiting = 0;
-		if (dr->t.vol == NULL)
-			dav_error(dr, 404, NULL, "the volume is being removed");
-		else if (dav_volume_sync_error(dr->t.vol, err,
-		    sizeof err) == -1)
-			dav_error(dr, dav_errno_status(errno) == 507 ? 507 :
-			    500, NULL, "%s", err);
-		else
-			dav_run(dr);
+		dav_synced_run(dr);
 		goto again;
 	}
 }
@@ -1649,7 +1657,6 @@ static void
 dav_on_end(struct http_request *req, void *arg)
 {
 	struct dav_req	*dr = http_request_data(req);
-	char		 err[256];
 
 	if (dr != NULL && dr->deferred) {
 		dr->in_headers = 0;
@@ -1667,13 +1674,9 @@ dav_on_end(struct http_request *req, void *arg)
 			TAILQ_INSERT_TAIL(&dav.sync_waiters, dr, sync_entry);
 			dr->sync_waiting = 1;
 			dav_sync_soon();
-			return;
-		}
-		if (dav_volume_sync_error(dr->t.vol, err, sizeof err) == -1) {
-			dav_error(dr, dav_errno_status(errno) == 507 ? 507 :
-			    500, NULL, "%s", err);
-			return;
-		}
+		} else
+			dav_synced_run(dr);
+		return;
 	}
 	dav_run(dr);
 }

@@ -69,9 +69,10 @@ teardown(void **state)
 	return (0);
 }
 
-/* Write a file through the writer. */
+/* Write a file through the writer; later: without its fsync. */
 static void
-put(struct fixture *f, const char *path, const void *data, size_t len)
+put_as(struct fixture *f, const char *path, const void *data, size_t len,
+    int later)
 {
 	struct dav_writer	*w;
 	char			 err[256];
@@ -79,7 +80,18 @@ put(struct fixture *f, const char *path, const void *data, size_t len)
 	w = dav_writer_new(f->vol, err, sizeof err);
 	assert_non_null(w);
 	assert_int_equal(dav_writer_add(w, data, len, err, sizeof err), 0);
-	assert_int_equal(dav_writer_commit(w, path, err, sizeof err), 0);
+	if (later)
+		assert_int_equal(dav_writer_commit_later(w, path, err,
+		    sizeof err), 0);
+	else
+		assert_int_equal(dav_writer_commit(w, path, err, sizeof err),
+		    0);
+}
+
+static void
+put(struct fixture *f, const char *path, const void *data, size_t len)
+{
+	put_as(f, path, data, len, 0);
 }
 
 /* The whole plaintext of a file equals model. */
@@ -189,13 +201,7 @@ count_fds(void)
 static void
 put_later(struct fixture *f, const char *path, const void *data, size_t len)
 {
-	struct dav_writer	*w;
-	char			 err[256];
-
-	w = dav_writer_new(f->vol, err, sizeof err);
-	assert_non_null(w);
-	assert_int_equal(dav_writer_add(w, data, len, err, sizeof err), 0);
-	assert_int_equal(dav_writer_commit_later(w, path, err, sizeof err), 0);
+	put_as(f, path, data, len, 1);
 }
 
 /*
