@@ -52,6 +52,7 @@ static struct {
 	struct event		*sync_ev;	/* files committed unsynced */
 	size_t			 unsynced;	/* their number, all volumes */
 	TAILQ_HEAD(, dav_req)	 sync_waiters;	/* "now" requests, in order */
+	char			 sync_from[128]; /* volume the next pass starts at */
 } dav;
 
 /*
@@ -1017,23 +1018,27 @@ dav_sync_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct dav_volume	*vol;
 	long long		 start = util_monotonic_ms();
-	size_t			 done = 0, n;
-	int			 more;
+	size_t			 done = 0, nvol = 0, idle = 0;
 
-	do {
-		more = 0;
-		vol = NULL;
-		while ((vol = dav_volume_next(dav.store, vol)) != NULL) {
-			if (done >= DAV_SYNC_STEP ||
-			    util_monotonic_ms() - start >= DAV_SYNC_BUDGET_MS)
-				break;
-			if (dav_volume_unsynced(vol) == 0)
-				continue;
-			n = dav_volume_sync_some(vol, DAV_SYNC_CHUNK);
-			done += n;
-			more = 1;
-		}
-	} while (more && vol == NULL);
+	for (vol = NULL; (vol = dav_volume_next(dav.store, vol)) != NULL;)
+		nvol++;
+	/* Round robin: a pass goes on from the volume the last one stopped
+	 * at, so that busy volumes early in name order starve none. */
+	if ((vol = dav_volume_find(dav.store, dav.sync_from)) == NULL)
+		vol = dav_volume_next(dav.store, NULL);
+	while (vol != NULL && idle < nvol && done < DAV_SYNC_STEP &&
+	    util_monotonic_ms() - start < DAV_SYNC_BUDGET_MS) {
+		if (dav_volume_unsynced(vol) > 0) {
+			done += dav_volume_sync_some(vol, DAV_SYNC_CHUNK);
+			idle = 0;
+		} else
+			idle++;
+		if ((vol = dav_volume_next(dav.store, vol)) == NULL)
+			vol = dav_volume_next(dav.store, NULL);
+	}
+	if (vol != NULL)
+		snprintf(dav.sync_from, sizeof dav.sync_from, "%s",
+		    dav_volume_name(vol));
 	dav.unsynced -= done;
 	dav_count_unsynced(done);
 	dav_sync_wake();
@@ -1341,10 +1346,10 @@ dav_delete_target(struct dav_target *t, char *err, size_t errlen)
 	int	 rv;
 
 	if (*t->rel == '\0') {
-		if (t->vol != NULL)	/* counted, not left to the removal */
+		if (t->vol != NULL) {	/* counted, not left to the removal */
 			(void)dav_sync_volume(t->vol, 1, err, errlen);
-		if (t->vol != NULL)
 			dav_sync_forget(t->vol);
+		}
 		rv = dav_volume_remove(dav.store, t->volname, err, errlen);
 		if (rv == 0) {
 			log_info("dav: volume %s removed", t->volname);

@@ -24,7 +24,7 @@ nc_start || finish
 PORT=$(sed -n 's/.*dav: plaintext HTTP on .*, port \([0-9]*\).*/\1/p' "$LOG" | tail -1)
 check "plaintext listener on loopback" [ -n "$PORT" ]
 U=http://127.0.0.1:$PORT
-for c in v1/ v1/a/ v1/b/ v1/c/; do
+for c in v1/ v1/a/ v1/b/ v1/c/ v2/; do
 	curl -s -o /dev/null -X MKCOL "$U/$c"
 done
 
@@ -130,14 +130,29 @@ print("puts_created %d" % codes.count(201))
 pending = metric("netcrave_dav_unsynced_files")
 print("pending_at_now %d" % pending)
 
+# A plain PROPFIND's round trip on a connection of its own: once it is
+# answered, what was sent before it on the others has been read (the loop
+# reads every socket that was ready in a pass), so requests sent either side
+# of it reach the server in that order.
+bar = conn()
+
+def barrier():
+    request(bar, "PROPFIND", "/v1/", ["Depth: 0"])
+    response(bar)
+
+def send_nows(nows, plain):
+    for i, s in enumerate(nows):
+        if i > 0:
+            barrier()
+        request(s, "PROPFIND", "/v1/", ["Depth: 0", "X-Netcrave-Sync: now"])
+    request(plain, "PROPFIND", "/v1/", ["Depth: 0"])
+
 # Two "now" PROPFINDs on their own connections, then a plain one.
 nows = [conn(), conn()]
 plain = conn()
+barrier()	# all accepted
 tp = time.monotonic()
-for s in nows:
-    request(s, "PROPFIND", "/v1/", ["Depth: 0", "X-Netcrave-Sync: now"])
-    time.sleep(0.005)	# the first surely in first
-request(plain, "PROPFIND", "/v1/", ["Depth: 0"])
+send_nows(nows, plain)
 answered = {}
 
 def collect(socks):
@@ -190,21 +205,22 @@ for i in range(BURST):
          "X-Netcrave-Sync: later\r\n\r\n" % (i, SIZE)).encode()
     s.sendall(h + body[:-1])
     held.append(s)
-time.sleep(0.5)
 nows = [conn(), conn()]
 plain = conn()
+other = conn()
+time.sleep(0.5)
+barrier()
 for s in held:
     s.sendall(body[-1:])
 tp = time.monotonic()
-for s in nows:
-    request(s, "PROPFIND", "/v1/", ["Depth: 0", "X-Netcrave-Sync: now"])
-    time.sleep(0.005)
-request(plain, "PROPFIND", "/v1/", ["Depth: 0"])
+send_nows(nows, plain)
+request(other, "PROPFIND", "/v2/", ["Depth: 0", "X-Netcrave-Sync: now"])
 burst_codes = [response(s)[0] for s in held]
 print("burst_created %d" % burst_codes.count(201))
 answered.clear()
-collect({"bnow0": nows[0], "bnow1": nows[1], "bplain": plain})
-for name in ("bnow0", "bnow1", "bplain"):
+collect({"bnow0": nows[0], "bnow1": nows[1], "bplain": plain,
+    "bother": other})
+for name in ("bnow0", "bnow1", "bplain", "bother"):
     st, rnd, at = answered.get(name, (0, 0, -1))
     print("%s %d %.3f %d" % (name, st, at, rnd))
 time.sleep(0.5)
@@ -230,6 +246,10 @@ check "burst: both \"now\" PROPFINDs 207, the plain one 207" \
     [ "$(field bnow0 2) $(field bnow1 2) $(field bplain 2)" = "207 207 207" ]
 check "burst: the plain PROPFIND answered between sync passes, before the \"now\" ones ($(field bplain 3) s, $(field bnow0 3) s)" \
     [ "$(field bplain 4)" -lt "$(field bnow0 4)" ]
+check "burst: a \"now\" PROPFIND of another volume, with no file waiting: 207" \
+    [ "$(field bother 2)" = 207 ]
+check "... answered before them too (rounds $(field bother 4), $(field bnow0 4))" \
+    [ "$(field bother 4)" -lt "$(field bnow0 4)" ]
 check "burst: the \"now\" answers in the order sent (rounds $(field bnow0 4), $(field bnow1 4))" \
     [ "$(field bnow0 4)" -le "$(field bnow1 4)" ]
 check "burst: all 450 files synced in the end" \
