@@ -69,14 +69,14 @@ static struct {
 #define DAV_SYNC_MAX		128
 /*
  * The syncs run on the event loop: one pass syncs at most DAV_SYNC_STEP
- * files (DAV_SYNC_CHUNK of a volume at a time, then their directories, once
- * each), and stops early once DAV_SYNC_BUDGET_MS went by; the rest go
- * on from a zero timeout, after the loop has polled its sockets again.  A
- * slow disk then delays other requests by a pass, not by a whole batch
+ * files, one at a time (its fsync, and its directory's when no file synced
+ * earlier stands for it) going round the volumes, and stops once
+ * DAV_SYNC_BUDGET_MS went by; the rest go on from a zero timeout, after the
+ * loop has polled its sockets again.  A slow disk then delays other
+ * requests by two fsyncs past the budget at worst, not by a whole batch
  * (remote mounts drop the connection when a PING waits 10 s).
  */
 #define DAV_SYNC_STEP		16
-#define DAV_SYNC_CHUNK		4
 #define DAV_SYNC_BUDGET_MS	20
 /* Files waiting hold open fds and the loop no longer stalls on them: past
  * this many (all volumes) a PUT "later" is synced before its answer, as a
@@ -1029,7 +1029,7 @@ dav_sync_cb(evutil_socket_t fd, short events, void *arg)
 	while (vol != NULL && idle < nvol && done < DAV_SYNC_STEP &&
 	    util_monotonic_ms() - start < DAV_SYNC_BUDGET_MS) {
 		if (dav_volume_unsynced(vol) > 0) {
-			done += dav_volume_sync_some(vol, DAV_SYNC_CHUNK);
+			done += dav_volume_sync_some(vol, 1);
 			idle = 0;
 		} else
 			idle++;
