@@ -8,7 +8,8 @@
 # the "now" ones, others every 10 ms all along) are answered within a second
 # while files still wait for their fsync.  Then a burst of 150 PUTs finished
 # together, with "now" and plain PROPFINDs right behind: the plain one is
-# answered first, between the sync passes.
+# answered first, between the sync passes.  Last, a volume removed while a
+# "now" request waits for its files.
 . "$(dirname "$0")/lib.sh"
 
 # fsync must cost something: the store goes on a disk, not tmpfs.
@@ -24,7 +25,7 @@ nc_start || finish
 PORT=$(sed -n 's/.*dav: plaintext HTTP on .*, port \([0-9]*\).*/\1/p' "$LOG" | tail -1)
 check "plaintext listener on loopback" [ -n "$PORT" ]
 U=http://127.0.0.1:$PORT
-for c in v1/ v1/a/ v1/b/ v1/c/ v2/; do
+for c in v1/ v1/a/ v1/b/ v1/c/ v2/ v3/; do
 	curl -s -o /dev/null -X MKCOL "$U/$c"
 done
 
@@ -226,6 +227,34 @@ for name in ("bnow0", "bnow1", "bplain", "bother"):
 time.sleep(0.5)
 print("burst_synced_total %d" % metric("netcrave_dav_later_synced_files_total"))
 print("burst_unsynced_after %d" % metric("netcrave_dav_unsynced_files"))
+
+# A volume removed while a "now" request waits for its files: the removal
+# syncs them and the request is answered (404 once the volume is going, 207
+# had its files been synced first), nothing left pointing at the volume.
+held = []
+for i in range(100):
+    s = conn()
+    h = ("PUT /v3/x%03d HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n"
+         "X-Netcrave-Sync: later\r\n\r\n" % (i, SIZE)).encode()
+    s.sendall(h + body[:-1])
+    held.append(s)
+n3, d3 = conn(), conn()
+time.sleep(0.5)
+barrier()
+for s in held:
+    s.sendall(body[-1:])
+tp = time.monotonic()
+request(n3, "PROPFIND", "/v3/", ["Depth: 0", "X-Netcrave-Sync: now"])
+barrier()
+request(d3, "DELETE", "/v3/")
+print("gone_puts_created %d" % [response(s)[0] for s in held].count(201))
+answered.clear()
+collect({"gone_now": n3, "gone_delete": d3})
+for name in ("gone_now", "gone_delete"):
+    st, rnd, at = answered.get(name, (0, 0, -1))
+    print("%s %d %.3f %d" % (name, st, at, rnd))
+time.sleep(0.2)
+print("gone_unsynced_after %d" % metric("netcrave_dav_unsynced_files"))
 PY
 sed 's/^/  /' "$T/out"
 val() { awk -v k="$1" '$1 == k { print $2 }' "$T/out"; }
@@ -254,6 +283,12 @@ check "burst: the \"now\" answers in the order sent (rounds $(field bnow0 4), $(
     [ "$(field bnow0 4)" -le "$(field bnow1 4)" ]
 check "burst: all 450 files synced in the end" \
     [ "$(val burst_synced_total) $(val burst_unsynced_after)" = "450 0" ]
+check "removal: 100 PUTs later to v3 answered 201" [ "$(val gone_puts_created)" = 100 ]
+check "removal: DELETE of the volume while a \"now\" waits: 204" [ "$(field gone_delete 2)" = 204 ]
+check "removal: the waiting \"now\" answered ($(field gone_now 2))" \
+    [ "$(field gone_now 2)" = 404 -o "$(field gone_now 2)" = 207 ]
+check "removal: nothing left unsynced" [ "$(val gone_unsynced_after)" = 0 ]
+check "removal: the server still answers" [ "$(curl -s -o /dev/null -w '%{http_code}' -X PROPFIND -H 'Depth: 0' $U/v1/)" = 207 ]
 check "plain PROPFINDs answered while files waited for their fsync ($(val probes_pending) of $(val probes))" \
     [ "$(val probes_pending)" -ge 1 ]
 check "... within 1 s (worst $(val probe_max_ms) ms)" [ "$(val probe_max_ms)" -lt 1000 ]
