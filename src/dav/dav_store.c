@@ -1311,7 +1311,8 @@ dav_volume_sync_some(struct dav_volume *vol, size_t max)
 	vol->unsynced_head += n;
 	vol->later_synced += n;
 	/* The synced ones leave the front once they are half the array. */
-	if (vol->unsynced_head * 2 >= vol->nunsynced) {
+	if (vol->unsynced_head > 0 &&
+	    vol->unsynced_head * 2 >= vol->nunsynced) {
 		memmove(vol->unsynced, vol->unsynced + vol->unsynced_head,
 		    (vol->nunsynced - vol->unsynced_head) *
 		    sizeof *vol->unsynced);
