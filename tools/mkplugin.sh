@@ -69,7 +69,7 @@ cat >"$r/etc/netcrave/netcraved.json" <<'EOF'
 		"state_dir": "/var/lib/netcrave",
 		"plugin_socket": "/run/docker/plugins/netcrave.sock"
 	},
-	"plugin": { "scope": "global" },
+	"plugin": { "scope": "global", "managed": true },
 	"follower": { "docker_socket": null }
 }
 EOF

@@ -489,6 +489,10 @@ static const struct conf_choice conf_plugin_scopes[] = {
 static const struct conf_key conf_plugin_keys[] = {
 	{ "scope", CONF_CHOICE, C(plugin_scope), 0, 0, 0, 0, "local",
 	  conf_plugin_scopes, NULL, NULL },
+	/* Set by tools/mkplugin.sh's configuration: the container's
+	 * read-only /proc/sys may be remounted (link_sysctl). */
+	{ "managed", CONF_BOOL, C(plugin_managed), 0, 0, 0, 0, NULL, NULL,
+	  NULL, NULL },
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 

@@ -197,6 +197,7 @@ struct conf {
 
 	/* The plugin as dockerd sees it (swarm: a managed plugin, issue 10). */
 	int		 plugin_scope;		/* CONF_PLUGIN_SCOPE_LOCAL, _GLOBAL */
+	int		 plugin_managed;	/* runs as the managed plugin */
 
 	/* Clustering (issue 10): FRR/BGP between hosts (src/route/cluster.c). */
 	int		 cluster_enabled;	/* off: networks stay host-local */

@@ -51,19 +51,37 @@ static struct {
 	struct event		*commit_ev;
 	struct event		*sync_ev;	/* files committed unsynced */
 	size_t			 unsynced;	/* their number, all volumes */
+	TAILQ_HEAD(, dav_req)	 sync_waiters;	/* "now" requests, in order */
+	char			 sync_from[128]; /* volume the next pass starts at */
 } dav;
 
 /*
  * "X-Netcrave-Sync: later" on a PUT of a new file: put in place and answered
  * without its fsync (a client that promises durability only on fsync, the
  * volumes' FUSE client, storing many small files).  Those files are synced
- * together, DAV_SYNC_MS after the first or once DAV_SYNC_MAX wait, and
- * before the answer to any request of the volume that carries
- * "X-Netcrave-Sync: now".  One fsync after another of files long written
- * share the journal commits that one each, answered in turn, would not.
+ * in a row, from DAV_SYNC_MS after the first or once DAV_SYNC_MAX wait, and
+ * a request of the volume that carries "X-Netcrave-Sync: now" is answered
+ * once those stored before it are synced.  One fsync after another of files
+ * long written share the journal commits that one each, answered in turn,
+ * would not.
  */
 #define DAV_SYNC_MS		100
 #define DAV_SYNC_MAX		128
+/*
+ * The syncs run on the event loop: one pass syncs at most DAV_SYNC_STEP
+ * files, one at a time (its fsync, and its directory's when no file synced
+ * earlier stands for it) going round the volumes, and stops once
+ * DAV_SYNC_BUDGET_MS went by; the rest go on from a zero timeout, after the
+ * loop has polled its sockets again.  A slow disk then delays other
+ * requests by two fsyncs past the budget at worst, not by a whole batch
+ * (remote mounts drop the connection when a PING waits 10 s).
+ */
+#define DAV_SYNC_STEP		16
+#define DAV_SYNC_BUDGET_MS	20
+/* Files waiting hold open fds and the loop no longer stalls on them: past
+ * this many (all volumes) a PUT "later" is synced before its answer, as a
+ * client storing faster than the disk syncs must be slowed down somehow. */
+#define DAV_SYNC_BACKLOG	1024
 
 static void	dav_shutdown(void);
 static void	dav_count(const char *method, int status, uint64_t out);
@@ -73,6 +91,7 @@ static void	dav_count_unsynced(uint64_t synced);
 static void	dav_on_headers(struct http_request *, void *);
 static int	dav_on_body(struct http_request *, const void *, size_t, void *);
 static void	dav_on_end(struct http_request *, void *);
+static void	dav_run(struct dav_req *);
 
 static const struct http_route dav_routes[] = {
 	{ NULL, "/", HTTP_ROUTE_PREFIX | HTTP_ROUTE_STREAM, dav_on_headers,
@@ -98,6 +117,8 @@ dav_req_free(struct dav_req *dr)
 		evbuffer_free(dr->defer_body);
 	if (dr->committing)
 		TAILQ_REMOVE(&dav.commits, dr, commit_entry);
+	if (dr->sync_waiting)
+		TAILQ_REMOVE(&dav.sync_waiters, dr, sync_entry);
 	dav_writer_abort(dr->writer);
 	dav_file_close(dr->file);
 	free(dr->cached);
@@ -939,18 +960,107 @@ dav_sync_volume(struct dav_volume *vol, int report, char *err, size_t errlen)
 	return (rv);
 }
 
-/* The files committed later: sync them all, now. */
+/* Go on with the syncs at the next loop pass, after the sockets. */
+static void
+dav_sync_soon(void)
+{
+	struct timeval	 zero = { 0, 0 };
+
+	evtimer_add(dav.sync_ev, &zero);
+}
+
+/* A "now" request whose files are synced: its method, or the failure of
+ * one of those syncs, or 404 for a volume removed meanwhile. */
+static void
+dav_synced_run(struct dav_req *dr)
+{
+	char	 err[256];
+
+	if (dr->t.vol == NULL)
+		dav_error(dr, 404, NULL, "the volume is being removed");
+	else if (dav_volume_sync_error(dr->t.vol, err, sizeof err) == -1)
+		dav_error(dr, dav_errno_status(errno) == 507 ? 507 : 500, NULL,
+		    "%s", err);
+	else
+		dav_run(dr);
+}
+
+/*
+ * Answer the "now" requests whose files are synced, first come first; a
+ * request whose volume was removed meanwhile gets 404.  A reply may free
+ * other requests (an HTTP/2 connection closing), so the list is walked
+ * again from its head after each.
+ */
+static void
+dav_sync_wake(void)
+{
+	struct dav_req	*dr;
+
+again:
+	TAILQ_FOREACH(dr, &dav.sync_waiters, sync_entry) {
+		if (dr->t.vol != NULL &&
+		    dav_volume_synced(dr->t.vol) < dr->sync_mark)
+			continue;
+		TAILQ_REMOVE(&dav.sync_waiters, dr, sync_entry);
+		dr->sync_waiting = 0;
+		dav_synced_run(dr);
+		goto again;
+	}
+}
+
+/*
+ * The files committed later: sync some, oldest first, within one pass's
+ * share (see DAV_SYNC_STEP); answer the requests waiting for them; go on
+ * at the next pass while any are left.
+ */
 static void
 dav_sync_cb(evutil_socket_t fd, short events, void *arg)
 {
-	struct dav_volume	*vol = NULL;
-	char			 err[256];
+	struct dav_volume	*vol;
+	long long		 start = util_monotonic_ms();
+	size_t			 done = 0, nvol = 0, idle = 0;
 
-	while ((vol = dav_volume_next(dav.store, vol)) != NULL)
-		if (dav_volume_unsynced(vol) > 0 &&
-		    dav_sync_volume(vol, 0, err, sizeof err) == -1)
-			log_warnx("dav: volume %s: %s", dav_volume_name(vol),
-			    err);
+	for (vol = NULL; (vol = dav_volume_next(dav.store, vol)) != NULL;)
+		nvol++;
+	/* Round robin: a pass goes on from the volume the last one stopped
+	 * at, so that busy volumes early in name order starve none. */
+	if ((vol = dav_volume_find(dav.store, dav.sync_from)) == NULL)
+		vol = dav_volume_next(dav.store, NULL);
+	while (vol != NULL && idle < nvol && done < DAV_SYNC_STEP &&
+	    util_monotonic_ms() - start < DAV_SYNC_BUDGET_MS) {
+		if (dav_volume_unsynced(vol) > 0) {
+			done += dav_volume_sync_some(vol, 1);
+			idle = 0;
+		} else
+			idle++;
+		if ((vol = dav_volume_next(dav.store, vol)) == NULL)
+			vol = dav_volume_next(dav.store, NULL);
+	}
+	if (vol != NULL)
+		snprintf(dav.sync_from, sizeof dav.sync_from, "%s",
+		    dav_volume_name(vol));
+	dav.unsynced -= done;
+	dav_count_unsynced(done);
+	dav_sync_wake();
+	for (vol = NULL; (vol = dav_volume_next(dav.store, vol)) != NULL;)
+		if (dav_volume_unsynced(vol) > 0) {
+			dav_sync_soon();
+			break;
+		}
+}
+
+/* Before a volume is removed: its "now" requests are answered 404 (its
+ * files were synced by the removal's caller). */
+static void
+dav_sync_forget(struct dav_volume *vol)
+{
+	struct dav_req	*dr;
+
+	TAILQ_FOREACH(dr, &dav.sync_waiters, sync_entry)
+		if (dr->t.vol == vol) {
+			dr->t.vol = NULL;
+			dav_sync_soon();
+		}
 }
 
 /* Put the file in place and answer. */
@@ -964,7 +1074,7 @@ dav_put_commit(struct dav_req *dr)
 	int			 later, rv;
 
 	dr->writer = NULL;
-	later = dav_sync_header(dr, "later");
+	later = dav_sync_header(dr, "later") && dav.unsynced < DAV_SYNC_BACKLOG;
 	if (later) {
 		n = dav_volume_unsynced(dr->t.vol);
 		rv = dav_writer_commit_later(w, dr->t.rel, err, sizeof err);
@@ -976,7 +1086,7 @@ dav_put_commit(struct dav_req *dr)
 		dav.unsynced++;
 		dav_count_unsynced(0);
 		if (dav_volume_unsynced(dr->t.vol) >= DAV_SYNC_MAX)
-			event_active(dav.sync_ev, EV_TIMEOUT, 0);
+			dav_sync_soon();
 		else if (!evtimer_pending(dav.sync_ev, NULL))
 			evtimer_add(dav.sync_ev, &tv);
 	}
@@ -1236,8 +1346,10 @@ dav_delete_target(struct dav_target *t, char *err, size_t errlen)
 	int	 rv;
 
 	if (*t->rel == '\0') {
-		if (t->vol != NULL)	/* counted, not left to the removal */
+		if (t->vol != NULL) {	/* counted, not left to the removal */
 			(void)dav_sync_volume(t->vol, 1, err, errlen);
+			dav_sync_forget(t->vol);
+		}
 		rv = dav_volume_remove(dav.store, t->volname, err, errlen);
 		if (rv == 0) {
 			log_info("dav: volume %s removed", t->volname);
@@ -1550,8 +1662,6 @@ static void
 dav_on_end(struct http_request *req, void *arg)
 {
 	struct dav_req	*dr = http_request_data(req);
-	const char	*m;
-	char		 err[256];
 
 	if (dr != NULL && dr->deferred) {
 		dr->in_headers = 0;
@@ -1561,12 +1671,28 @@ dav_on_end(struct http_request *req, void *arg)
 	}
 	if (dr == NULL || dr->failed)
 		return;
-	if (dr->t.vol != NULL && dav_sync_header(dr, "now") &&
-	    dav_sync_volume(dr->t.vol, 1, err, sizeof err) == -1) {
-		dav_error(dr, dav_errno_status(errno) == 507 ? 507 : 500, NULL,
-		    "%s", err);
+	/* "now": answered once the files committed later before it are
+	 * synced, files and directories; the syncs run a few per pass. */
+	if (dr->t.vol != NULL && dav_sync_header(dr, "now")) {
+		dr->sync_mark = dav_volume_sync_mark(dr->t.vol);
+		if (dav_volume_synced(dr->t.vol) < dr->sync_mark) {
+			TAILQ_INSERT_TAIL(&dav.sync_waiters, dr, sync_entry);
+			dr->sync_waiting = 1;
+			dav_sync_soon();
+		} else
+			dav_synced_run(dr);
 		return;
 	}
+	dav_run(dr);
+}
+
+/* Run the method of a request whose body is in. */
+static void
+dav_run(struct dav_req *dr)
+{
+	struct http_request	*req = dr->req;
+	const char		*m;
+
 	m = dr->method;
 	if (strcmp(m, "PUT") == 0)
 		dav_put_end(dr);
@@ -1696,6 +1822,7 @@ dav_init(const struct server_env *env, char *err, size_t errlen)
 
 	dav.base = env->base;
 	TAILQ_INIT(&dav.commits);
+	TAILQ_INIT(&dav.sync_waiters);
 	if ((dav.commit_ev = event_new(env->base, -1, 0, dav_commit_cb,
 	    NULL)) == NULL)
 		fatalx("%s: event_new failed", __func__);

@@ -50,6 +50,11 @@ struct dav_req {
 	int			 has_if;
 	int			 committing;	/* PUT: in the group commit queue */
 	TAILQ_ENTRY(dav_req)	 commit_entry;
+	/* X-Netcrave-Sync: now: waits for its volume's files committed later
+	 * before it to be synced (dav_volume_synced reaching sync_mark). */
+	int			 sync_waiting;
+	uint64_t		 sync_mark;
+	TAILQ_ENTRY(dav_req)	 sync_entry;
 };
 
 struct dav_lock {

@@ -46,6 +46,14 @@
 #define DAV_RESOLVE		(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | \
 				 RESOLVE_NO_MAGICLINKS)
 
+/* A file put in place unsynced, and its directory (the new name). */
+struct dav_unsynced {
+	int			 fd;
+	int			 dirfd;		/* O_RDONLY, for its fsync */
+	dev_t			 dirdev;
+	ino_t			 dirino;
+};
+
 struct dav_volume {
 	struct dav_store	*store;
 	uint64_t		 gen;		/* bumped by every change of data */
@@ -56,10 +64,17 @@ struct dav_volume {
 	unsigned char		 key[CRYPTO_KEY_BYTES];
 	struct crypto_aead_key	*aead;		/* the key, scheduled once */
 	/* New files put in place before their fsync (dav_writer_commit_later),
-	 * still open, and the first failure of a later fsync not yet reported
-	 * by dav_volume_sync. */
-	int			*unsynced;
+	 * still open with their directories, oldest first from unsynced_head;
+	 * how many were ever queued and how many of those are durable (the
+	 * marks dav_volume_sync_mark and dav_volume_synced compare); the first
+	 * failure of a later fsync not yet reported. */
+	struct dav_unsynced	*unsynced;
 	size_t			 nunsynced;
+	size_t			 unsynced_head;
+	size_t			 unsynced_started; /* writeback asked up to */
+	size_t			 dir_owner;	/* last with a dirfd; SIZE_MAX */
+	uint64_t		 later_queued;
+	uint64_t		 later_synced;
 	int			 sync_errno;
 	char			 sync_err[128];
 	struct dav_volume	*next;		/* sorted by name */
@@ -329,6 +344,7 @@ dav_volume_load(struct dav_store *st, const char *name, int create, char *err,
 	vol->name = xstrdup(name);
 	xasprintf(&vol->dir, "%s/%s", st->dir, name);
 	vol->datafd = vol->dirfd = -1;
+	vol->dir_owner = SIZE_MAX;
 	if ((vol->dirfd = open(vol->dir, O_PATH | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1 || (vol->datafd = dav_openat2(vol->dirfd, "data",
 	    O_PATH | O_DIRECTORY, 0)) == -1) {
@@ -1239,37 +1255,108 @@ dav_file_truncate(struct dav_file *f, uint64_t size, char *err, size_t errlen)
 	return (0);
 }
 
+/* Keep the first failure of a later sync for the next reporting call. */
+static void
+dav_volume_sync_failed(struct dav_volume *vol, const char *what)
+{
+	if (vol->sync_errno != 0)
+		return;
+	vol->sync_errno = errno;
+	snprintf(vol->sync_err, sizeof vol->sync_err, "fsync of %s stored "
+	    "unsynced: %s", what, strerror(errno));
+}
+
 /*
- * fsync every file put in place unsynced, and close it.  A failure is kept
- * until a call with report set takes it (the caller that promises
- * durability); -1 with errno and err then, or when this call failed.
+ * fsync up to max files put in place unsynced, oldest first, then each of
+ * their directories once (the new names), and close them.  Writeback of
+ * every file queued is started first, so that the waits of this step and
+ * the next find little left and share journal commits.  Returns how many
+ * files are now durable; a failure is kept for dav_volume_sync_error.
+ */
+size_t
+dav_volume_sync_some(struct dav_volume *vol, size_t max)
+{
+	struct dav_unsynced	*u, *v;
+	size_t			 i, j, n;
+
+	for (; vol->unsynced_started < vol->nunsynced; vol->unsynced_started++)
+		sync_file_range(vol->unsynced[vol->unsynced_started].fd, 0, 0,
+		    SYNC_FILE_RANGE_WRITE);
+	n = vol->nunsynced - vol->unsynced_head;
+	if (n > max)
+		n = max;
+	u = vol->unsynced + vol->unsynced_head;
+	for (i = 0; i < n; i++) {
+		if (fsync(u[i].fd) == -1)
+			dav_volume_sync_failed(vol, "a file");
+		close(u[i].fd);
+	}
+	for (i = 0; i < n; i++) {
+		if (u[i].dirfd == -1)
+			continue;
+		if (fsync(u[i].dirfd) == -1)
+			dav_volume_sync_failed(vol, "the directory of a file");
+		/* The same directory later in this step is synced already. */
+		for (j = i + 1; j < n; j++) {
+			v = &u[j];
+			if (v->dirfd != -1 && v->dirdev == u[i].dirdev &&
+			    v->dirino == u[i].dirino) {
+				close(v->dirfd);
+				v->dirfd = -1;
+			}
+		}
+		close(u[i].dirfd);
+		u[i].dirfd = -1;
+	}
+	vol->unsynced_head += n;
+	vol->later_synced += n;
+	/* The synced ones leave the front once they are half the array. */
+	if (vol->unsynced_head > 0 &&
+	    vol->unsynced_head * 2 >= vol->nunsynced) {
+		memmove(vol->unsynced, vol->unsynced + vol->unsynced_head,
+		    (vol->nunsynced - vol->unsynced_head) *
+		    sizeof *vol->unsynced);
+		vol->nunsynced -= vol->unsynced_head;
+		vol->unsynced_started -= vol->unsynced_head;
+		if (vol->dir_owner != SIZE_MAX)
+			vol->dir_owner = vol->dir_owner < vol->unsynced_head ?
+			    SIZE_MAX : vol->dir_owner - vol->unsynced_head;
+		vol->unsynced_head = 0;
+	}
+	return (n);
+}
+
+/* Take the failure kept from the syncs: 0, or -1 with errno and err. */
+int
+dav_volume_sync_error(struct dav_volume *vol, char *err, size_t errlen)
+{
+	int	 e;
+
+	if ((e = vol->sync_errno) == 0)
+		return (0);
+	snprintf(err, errlen, "%s", vol->sync_err);
+	vol->sync_errno = 0;
+	errno = e;
+	return (-1);
+}
+
+/*
+ * fsync every file put in place unsynced (and its directory), and close it.
+ * A failure is kept until a call with report set takes it (the caller that
+ * promises durability); -1 with errno and err then, or when this call
+ * failed.
  */
 int
 dav_volume_sync(struct dav_volume *vol, int report, char *err, size_t errlen)
 {
-	size_t	 i;
 	int	 e;
 
-	/* All the writeback at once (their PUTs left it to the kernel), then
-	 * the waits: one I/O batch and one journal commit or so, not one of
-	 * each per file. */
-	for (i = 0; i < vol->nunsynced; i++)
-		sync_file_range(vol->unsynced[i], 0, 0, SYNC_FILE_RANGE_WRITE);
-	for (i = 0; i < vol->nunsynced; i++) {
-		if (fsync(vol->unsynced[i]) == -1 && vol->sync_errno == 0) {
-			vol->sync_errno = errno;
-			snprintf(vol->sync_err, sizeof vol->sync_err,
-			    "fsync of a file stored unsynced: %s",
-			    strerror(errno));
-		}
-		close(vol->unsynced[i]);
-	}
-	vol->nunsynced = 0;
+	(void)dav_volume_sync_some(vol, SIZE_MAX);
+	if (report)
+		return (dav_volume_sync_error(vol, err, errlen));
 	if ((e = vol->sync_errno) == 0)
 		return (0);
 	snprintf(err, errlen, "%s", vol->sync_err);
-	if (report)
-		vol->sync_errno = 0;
 	errno = e;
 	return (-1);
 }
@@ -1278,7 +1365,22 @@ dav_volume_sync(struct dav_volume *vol, int report, char *err, size_t errlen)
 size_t
 dav_volume_unsynced(const struct dav_volume *vol)
 {
-	return (vol->nunsynced);
+	return (vol->nunsynced - vol->unsynced_head);
+}
+
+/* How many files were ever put in place unsynced: the mark a request that
+ * promises durability waits for (dav_volume_synced reaching it). */
+uint64_t
+dav_volume_sync_mark(const struct dav_volume *vol)
+{
+	return (vol->later_queued);
+}
+
+/* How many of them are durable. */
+uint64_t
+dav_volume_synced(const struct dav_volume *vol)
+{
+	return (vol->later_synced);
 }
 
 /* Make what was written durable. */
@@ -1448,6 +1550,9 @@ dav_writer_finish(struct dav_writer *w, int dirfd, const char *leaf,
     const char *what, int later, char *err, size_t errlen)
 {
 	struct dav_volume	*vol = w->vol;
+	struct dav_unsynced	*u;
+	struct stat		 sb;
+	size_t			 o;
 	int			 tmpfd, rv = -1;
 
 	w->vol->gen++;	/* the plaintext cache is stale */
@@ -1472,8 +1577,36 @@ dav_writer_finish(struct dav_writer *w, int dirfd, const char *leaf,
 	if (later) {
 		vol->unsynced = xreallocarray(vol->unsynced,
 		    vol->nunsynced + 1, sizeof *vol->unsynced);
-		vol->unsynced[vol->nunsynced++] = w->fd;
+		u = &vol->unsynced[vol->nunsynced++];
+		u->fd = w->fd;
 		w->fd = -1;
+		u->dirfd = -1;
+		u->dirdev = 0;
+		u->dirino = 0;
+		/*
+		 * The new name is durable once its directory is synced too.
+		 * When the last file that holds a directory fd still waits
+		 * and is in the same directory, that fd's fsync comes after
+		 * this rename and serves both: no second fd.  A directory
+		 * that cannot be opened is a sync failure kept for the next
+		 * reporting call, like a failed fsync.
+		 */
+		o = vol->dir_owner;
+		if (fstat(dirfd, &sb) == -1)
+			dav_volume_sync_failed(vol, "the directory of a file");
+		else if (o != SIZE_MAX && o >= vol->unsynced_head &&
+		    vol->unsynced[o].dirdev == sb.st_dev &&
+		    vol->unsynced[o].dirino == sb.st_ino)
+			;	/* synced with the owner's */
+		else if ((u->dirfd = openat(dirfd, ".", O_RDONLY |
+		    O_DIRECTORY | O_CLOEXEC)) == -1)
+			dav_volume_sync_failed(vol, "the directory of a file");
+		else {
+			u->dirdev = sb.st_dev;
+			u->dirino = sb.st_ino;
+			vol->dir_owner = vol->nunsynced - 1;
+		}
+		vol->later_queued++;
 	}
 	rv = 0;
 out:

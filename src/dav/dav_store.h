@@ -52,6 +52,16 @@ int			 dav_volume_create(struct dav_store *, const char *name,
 int			 dav_volume_sync(struct dav_volume *, int report,
 			    char *err, size_t errlen);
 size_t			 dav_volume_unsynced(const struct dav_volume *);
+/* fsync at most max of them, oldest first, with their directories; how
+ * many were synced (a failure is kept for the next report). */
+size_t			 dav_volume_sync_some(struct dav_volume *, size_t max);
+int			 dav_volume_sync_error(struct dav_volume *, char *err,
+			    size_t errlen);
+/* Files ever committed later, and how many of those are durable: a request
+ * that promises durability waits until the second reaches the first as it
+ * was when the request came. */
+uint64_t		 dav_volume_sync_mark(const struct dav_volume *);
+uint64_t		 dav_volume_synced(const struct dav_volume *);
 /* Remove a volume and all its data (its wrapped key file stays). */
 int			 dav_volume_remove(struct dav_store *, const char *name,
 			    char *err, size_t errlen);

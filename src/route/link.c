@@ -471,36 +471,62 @@ link_foreach_alias(struct nl_sock *sk, const char *prefix,
 	return (0);
 }
 
+static int	link_managed_plugin;	/* plugin.managed */
+
+void
+link_set_managed_plugin(int on)
+{
+	link_managed_plugin = on;
+}
+
 int
 link_sysctl(int nsfd, const char *key, const char *value)
 {
 	char	path[256];
-	int	fd, rc = -1;
+	int	fd, rc = -1, saved;
 
 	snprintf(path, sizeof path, "/proc/sys/%s", key);
 	if (netns_enter(nsfd) == -1)
 		return (-1);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	/*
-	 * In a container (a Docker managed plugin) the runtime binds /proc/sys
-	 * read-only.  The net.* keys are per namespace, and only ours are
-	 * written, so make it writable in our own mount namespace (with
-	 * CAP_SYS_ADMIN) rather than leave forwarding off.
+	 * As the Docker managed plugin, the runtime binds /proc/sys read-only
+	 * in its container.  The net.* keys are per namespace, and only ours
+	 * are written, so make it writable in the plugin's own mount namespace
+	 * (with CAP_SYS_ADMIN) rather than leave forwarding off.  Anywhere
+	 * else a read-only /proc/sys is the administrator's choice: said, and
+	 * left alone.
 	 */
-	if (fd == -1 && errno == EROFS && mount("", "/proc/sys", NULL,
-	    MS_REMOUNT | MS_BIND, NULL) == 0) {
-		log_info("link: /proc/sys was read-only (a container): "
-		    "remounted read-write in netcraved's mount namespace");
-		fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd == -1 && errno == EROFS) {
+		if (!link_managed_plugin)
+			log_warnx("link: sysctl %s: /proc/sys is read-only; "
+			    "not remounted (only the managed plugin, "
+			    "plugin.managed, does that): set it by hand or "
+			    "make /proc/sys writable", key);
+		else if (mount("", "/proc/sys", NULL, MS_REMOUNT | MS_BIND,
+		    NULL) == 0) {
+			log_info("link: /proc/sys was read-only (the managed "
+			    "plugin's container): remounted read-write in "
+			    "netcraved's mount namespace");
+			fd = open(path, O_WRONLY | O_CLOEXEC);
+		} else {
+			log_warn("link: remount of the read-only /proc/sys");
+			errno = EROFS;	/* the sysctl's own failure */
+		}
 	}
 	if (fd != -1) {
 		if (write(fd, value, strlen(value)) == (ssize_t)strlen(value))
 			rc = 0;
 		close(fd);
 	}
+	saved = errno;
 	netns_leave();
-	if (rc == -1)
+	errno = saved;
+	/* The read-only case without the plugin was told above. */
+	if (rc == -1 && !(saved == EROFS && !link_managed_plugin)) {
 		log_warn("link: sysctl %s", key);
+		errno = saved;
+	}
 	return (rc);
 }
 

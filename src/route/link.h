@@ -65,7 +65,11 @@ int	link_foreach_alias(struct nl_sock *, const char *prefix,
 /* A VRF device (l3mdev) on table, up, with alias: its ifindex or -1. */
 int	link_vrf_ensure(struct nl_sock *, const char *name, unsigned int table,
 	    const char *alias, char *err, size_t errlen);
-/* Set a sysctl of the namespace of nsfd, e.g. "net/ipv4/ip_forward". */
+/* Set a sysctl of the namespace of nsfd, e.g. "net/ipv4/ip_forward"; 0, or
+ * -1 with errno (EROFS: /proc/sys is read-only and may not be remounted). */
 int	link_sysctl(int nsfd, const char *key, const char *value);
+/* Running as the Docker managed plugin (plugin.managed): a read-only
+ * /proc/sys is the container's, and link_sysctl remounts it read-write. */
+void	link_set_managed_plugin(int);
 
 #endif

@@ -1956,6 +1956,8 @@ net_init(const struct server_env *env, char *err, size_t errlen)
 	char			 path[512];
 	size_t			 i;
 
+	/* Before any sysctl: may a read-only /proc/sys be remounted? */
+	link_set_managed_plugin(c->plugin_managed);
 	TAILQ_INIT(&net.networks);
 	TAILQ_INIT(&net.remote);
 	TAILQ_INIT(&net.endpoints);
@@ -2013,6 +2015,7 @@ static int
 net_reload(const struct conf *old, const struct conf *new, char *err,
     size_t errlen)
 {
+	link_set_managed_plugin(new->plugin_managed);
 	/* The gateways' input chain admits the DNS port that is served. */
 	if (new->dns_gateway_port != (unsigned int)net.gateway_dns_port) {
 		net.gateway_dns_port = new->dns_gateway_port;

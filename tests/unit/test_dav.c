@@ -1,6 +1,7 @@
 /* test_dav.c: the WebDAV pieces that need no server: the encrypted block
  * store against a plain model (random writes, truncation, the writer), its
- * tamper and swap detection, path checks, the If header and XML parsers. */
+ * tamper and swap detection, files committed later and synced a few at a
+ * time, path checks, the If header and XML parsers. */
 #include "config.h"
 
 #include <sys/stat.h>
@@ -68,9 +69,10 @@ teardown(void **state)
 	return (0);
 }
 
-/* Write a file through the writer. */
+/* Write a file through the writer; later: without its fsync. */
 static void
-put(struct fixture *f, const char *path, const void *data, size_t len)
+put_as(struct fixture *f, const char *path, const void *data, size_t len,
+    int later)
 {
 	struct dav_writer	*w;
 	char			 err[256];
@@ -78,7 +80,18 @@ put(struct fixture *f, const char *path, const void *data, size_t len)
 	w = dav_writer_new(f->vol, err, sizeof err);
 	assert_non_null(w);
 	assert_int_equal(dav_writer_add(w, data, len, err, sizeof err), 0);
-	assert_int_equal(dav_writer_commit(w, path, err, sizeof err), 0);
+	if (later)
+		assert_int_equal(dav_writer_commit_later(w, path, err,
+		    sizeof err), 0);
+	else
+		assert_int_equal(dav_writer_commit(w, path, err, sizeof err),
+		    0);
+}
+
+static void
+put(struct fixture *f, const char *path, const void *data, size_t len)
+{
+	put_as(f, path, data, len, 0);
 }
 
 /* The whole plaintext of a file equals model. */
@@ -167,6 +180,98 @@ test_writer_edges(void **state)
 		put(f, name, buf, sizes[i]);
 		check_model(f, name, buf, sizes[i]);
 	}
+}
+
+/* Open fds of this process. */
+static int
+count_fds(void)
+{
+	char	 path[64];
+	int	 fd, n = 0;
+
+	for (fd = 0; fd < 1024; fd++) {
+		snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+		if (access(path, F_OK) == 0)
+			n++;
+	}
+	return (n);
+}
+
+/* Store a new file without its fsync. */
+static void
+put_later(struct fixture *f, const char *path, const void *data, size_t len)
+{
+	put_as(f, path, data, len, 1);
+}
+
+/*
+ * Files committed later wait, oldest first, and are synced a few at a time:
+ * the marks count them, a run of files in one directory holds one directory
+ * fd (a directory met again after another holds a second), and once all are
+ * synced no fd is left.  A file replaced is synced at once, never queued.
+ */
+static void
+test_sync_later(void **state)
+{
+	static const char *const names[] = { "a/f0", "a/f1", "a/f2", "a/f3",
+	    "a/f4", "b/g0", "b/g1", "b/g2", "a/h0", "a/h1" };
+	struct fixture	*f = *state;
+	char		 err[256];
+	size_t		 i;
+	int		 fds;
+
+	assert_int_equal(dav_mkcol(f->vol, "a", err, sizeof err), 0);
+	assert_int_equal(dav_mkcol(f->vol, "b", err, sizeof err), 0);
+	fds = count_fds();
+	for (i = 0; i < 10; i++)
+		put_later(f, names[i], names[i], strlen(names[i]));
+	assert_int_equal(dav_volume_unsynced(f->vol), 10);
+	assert_int_equal(dav_volume_sync_mark(f->vol), 10);
+	assert_int_equal(dav_volume_synced(f->vol), 0);
+	/* Ten files, and the directories a, b, a again. */
+	assert_int_equal(count_fds(), fds + 10 + 3);
+
+	assert_int_equal(dav_volume_sync_some(f->vol, 4), 4);
+	assert_int_equal(dav_volume_synced(f->vol), 4);
+	assert_int_equal(dav_volume_unsynced(f->vol), 6);
+	/* f0's directory fd went with it: a/f4 still waits without one. */
+	assert_int_equal(count_fds(), fds + 6 + 2);
+
+	/* One more in a: a/h0 holds that directory, still waiting. */
+	put_later(f, "a/h2", "h2", 2);
+	assert_int_equal(count_fds(), fds + 7 + 2);
+	assert_int_equal(dav_volume_sync_mark(f->vol), 11);
+	/* The name is there at once; replaced, it is synced, not queued. */
+	check_model(f, "a/h2", (const unsigned char *)"h2", 2);
+	put_later(f, "a/f0", "new", 3);
+	assert_int_equal(dav_volume_sync_mark(f->vol), 11);
+
+	assert_int_equal(dav_volume_sync_some(f->vol, 100), 7);
+	assert_int_equal(dav_volume_synced(f->vol), 11);
+	assert_int_equal(dav_volume_unsynced(f->vol), 0);
+	assert_int_equal(dav_volume_sync_some(f->vol, 100), 0);
+	assert_int_equal(count_fds(), fds);
+	assert_int_equal(dav_volume_sync_error(f->vol, err, sizeof err), 0);
+	for (i = 1; i < 10; i++)
+		check_model(f, names[i], (const unsigned char *)names[i],
+		    strlen(names[i]));
+	check_model(f, "a/f0", (const unsigned char *)"new", 3);
+
+	/* Many through a short queue: the front is dropped as it goes. */
+	for (i = 0; i < 300; i++) {
+		char	 name[32];
+
+		snprintf(name, sizeof name, "%s/m%zu", i % 7 ? "a" : "b", i);
+		put_later(f, name, name, strlen(name));
+		if (i % 3 == 2)
+			assert_int_equal(dav_volume_sync_some(f->vol, 2), 2);
+	}
+	assert_int_equal(dav_volume_sync_mark(f->vol), 311);
+	assert_int_equal(dav_volume_synced(f->vol) +
+	    dav_volume_unsynced(f->vol), 311);
+	assert_int_equal(dav_volume_sync(f->vol, 1, err, sizeof err), 0);
+	assert_int_equal(dav_volume_synced(f->vol), 311);
+	assert_int_equal(count_fds(), fds);
 }
 
 /* Path of a file's data on disk. */
@@ -410,6 +515,8 @@ main(void)
 		    teardown_walk),
 		cmocka_unit_test_setup_teardown(test_props_and_symlink, setup_walk,
 		    teardown_walk),
+		cmocka_unit_test_setup_teardown(test_sync_later, setup,
+		    teardown),
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_if_header),
 		cmocka_unit_test(test_xml),
