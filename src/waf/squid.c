@@ -51,6 +51,7 @@
  * a local socket). */
 static int		 squid_judge_port;
 static int		 squid_judge_accel_port;
+static int		 squid_judge_egress_port;
 
 /*
  * A privileged loopback TCP port nothing listens on now, or -1.  Squid binds
@@ -59,7 +60,7 @@ static int		 squid_judge_accel_port;
  * (or while squid restarts), and would then receive every miss unjudged.
  */
 static int
-squid_free_port(int skip)
+squid_free_port(int skip, int skip2)
 {
 	struct sockaddr_in	sin;
 	socklen_t		len = sizeof sin;
@@ -79,7 +80,7 @@ squid_free_port(int skip)
 		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		port = span == 0 ? 0 : 600 + ((r[0] << 8 | r[1]) + i) % span;
 		sin.sin_port = htons((uint16_t)port);
-		if (port != skip && bind(fd, (struct sockaddr *)&sin,
+		if (port != skip && port != skip2 && bind(fd, (struct sockaddr *)&sin,
 		    sizeof sin) == 0 && getsockname(fd, (struct sockaddr *)&sin,
 		    &len) == 0) {
 			close(fd);
@@ -114,22 +115,24 @@ struct squid_probe {
 	size_t			 len;
 };
 
-/* One of the two squids: its child and its probes (forward, accelerator). */
+/* One of the two squids: its child and its probes (forward, accelerator,
+ * egress: the front reaches the egress judge port through its uplink ports). */
 struct squid_instance {
 	const char		*role;		/* the child's name */
 	const char		*file;		/* its configuration, in run_dir/squid */
 	int			 fields;	/* X-Cache fields proving the path */
 	struct child		*child;
-	struct squid_probe	 probe[2];
-	int			 ok[2];
+	struct squid_probe	 probe[3];
+	int			 ok[3];
 };
 
 static struct squid_instance	squid_front = {
-	"squid", "squid.conf", 2, NULL, { { .fd = -1 }, { .fd = -1 } }, { 0, 0 }
+	"squid", "squid.conf", 2, NULL,
+	{ { .fd = -1 }, { .fd = -1 }, { .fd = -1 } }, { 0, 0, 0 }
 };
 static struct squid_instance	squid_judge = {
-	"squid-judge", "judge.conf", 1, NULL, { { .fd = -1 }, { .fd = -1 } },
-	{ 0, 0 }
+	"squid-judge", "judge.conf", 1, NULL,
+	{ { .fd = -1 }, { .fd = -1 }, { .fd = -1 } }, { 0, 0, 0 }
 };
 
 static void
@@ -240,13 +243,13 @@ squid_ready(struct child *ch, void *arg)
 	int			 i;
 
 	(void)ch;
-	/* Polled again with both done: a restart, the probes start again. */
-	if (s->ok[0] && s->ok[1])
-		s->ok[0] = s->ok[1] = 0;
-	for (i = 0; i < 2; i++)
+	/* Polled again with all done: a restart, the probes start again. */
+	if (s->ok[0] && s->ok[1] && s->ok[2])
+		s->ok[0] = s->ok[1] = s->ok[2] = 0;
+	for (i = 0; i < 3; i++)
 		if (!s->ok[i])
 			s->ok[i] = squid_probe_step(&s->probe[i], s->fields);
-	return s->ok[0] && s->ok[1];
+	return s->ok[0] && s->ok[1] && s->ok[2];
 }
 
 /* Directory for squid's own files, owned by the user squid drops to. */
@@ -356,7 +359,8 @@ squid_egress_conf(const struct conf *conf)
 		    addr6, port, bump);
 	else
 		port6 = xstrdup("");
-	/* Containers must not reach the host's own services through it. */
+	/* Containers must not reach the host's own services through it: here,
+	 * and where the judge connects (squid_write_judge). */
 	xasprintf(&text, "# Egress: networks tagged %s, through the uplink.\n"
 	    "http_port %s:%s name=netcrave_egress%s\n"
 	    "%s"
@@ -411,28 +415,39 @@ squid_run(char *const argv[], const struct passwd *pw, char *out,
 		_exit(127);
 	}
 	close(fds[1]);
+	/* A program that hangs, with its output open or not, must not hang
+	 * netcraved's start. */
 	deadline = util_monotonic_ms() + SQUID_RUN_TIMEOUT_MS;
 	for (;;) {
 		char		buf[4096];
 		struct pollfd	pfd = { .fd = fds[0], .events = POLLIN };
 		long long	left = deadline - util_monotonic_ms();
+		pid_t		r;
 
-		/* A program that hangs must not hang netcraved's start. */
-		if (left <= 0 || ((n = poll(&pfd, 1, (int)left)) == 0)) {
-			kill(pid, SIGKILL);
-			close(fds[0]);
-			while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-				;
-			snprintf(err, errlen, "%s: no answer in %d s, killed",
-			    argv[0], SQUID_RUN_TIMEOUT_MS / 1000);
-			return -1;
+		if (left <= 0)
+			goto timeout;
+		if (fds[0] == -1) {	/* output done: wait for its exit */
+			if ((r = waitpid(pid, &status, WNOHANG)) == pid)
+				break;
+			if (r == -1 && errno != EINTR) {
+				snprintf(err, errlen, "waitpid: %s",
+				    strerror(errno));
+				return -1;
+			}
+			poll(NULL, 0, left < 10 ? (int)left : 10);
+			continue;
 		}
-		if (n == -1 && errno == EINTR)
+		if ((n = poll(&pfd, 1, (int)left)) == -1 && errno != EINTR)
+			goto timeout;
+		if (n <= 0)
 			continue;
 		if ((n = read(fds[0], buf, sizeof buf)) == -1 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			break;
+		if (n <= 0) {
+			close(fds[0]);
+			fds[0] = -1;
+			continue;
+		}
 		if (out != NULL && len + 1 < outlen) {
 			if ((size_t)n > outlen - 1 - len)
 				n = (ssize_t)(outlen - 1 - len);
@@ -440,20 +455,23 @@ squid_run(char *const argv[], const struct passwd *pw, char *out,
 			len += (size_t)n;
 		}
 	}
-	close(fds[0]);
 	if (out != NULL && outlen > 0)
 		out[len] = '\0';
-	while (waitpid(pid, &status, 0) == -1)
-		if (errno != EINTR) {
-			snprintf(err, errlen, "waitpid: %s", strerror(errno));
-			return -1;
-		}
 	if (!WIFEXITED(status)) {
 		snprintf(err, errlen, "%s: killed by signal %d", argv[0],
 		    WTERMSIG(status));
 		return -1;
 	}
 	return WEXITSTATUS(status);
+timeout:
+	kill(pid, SIGKILL);
+	if (fds[0] != -1)
+		close(fds[0]);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	snprintf(err, errlen, "%s: no answer in %d s, killed", argv[0],
+	    SQUID_RUN_TIMEOUT_MS / 1000);
+	return -1;
 }
 
 /* Whether squid was built with OpenSSL: only then can it bump (Debian's
@@ -793,7 +811,7 @@ squid_write_front(const struct conf *conf, const char *dir, char *err,
     size_t errlen)
 {
 	char	*text, *path, *common, *accel, *egress, *bump, *bumpconf;
-	char	*icap;
+	char	*icap, *egress_peer, *host, *port;
 
 	xasprintf(&path, "%s/%s", dir, squid_front.file);
 	common = squid_common_conf(conf, dir, "squid", "");
@@ -803,6 +821,26 @@ squid_write_front(const struct conf *conf, const char *dir, char *err,
 	bumpconf = squid_bump_conf(conf);
 	icap = squid_bump ? squid_icap_conf(conf) :
 	    xstrdup("icap_enable off\n");
+	/* Egress misses to a judge port of their own, where the judge refuses
+	 * the host's own addresses as it connects (a name may resolve to a
+	 * public address here and to loopback there). */
+	if (*egress != '\0')
+		xasprintf(&egress_peer, "cache_peer 127.0.0.1 parent %d 0 "
+		    "no-query no-digest default name=netcrave_to_judge_egress\n"
+		    "%s"
+		    "cache_peer_access netcrave_to_judge_egress allow "
+		    "netcrave_egress\n"
+		    "cache_peer_access netcrave_to_judge_egress deny all\n",
+		    squid_judge_egress_port, squid_bump ?
+		    "cache_peer_access netcrave_to_judge_egress deny "
+		    "netcrave_bumped\n"
+		    "cache_peer_access netcrave_to_judge_egress deny "
+		    "netcrave_tunnel\n" : "");
+	else
+		egress_peer = xstrdup("");
+	/* Checked by squid_init. */
+	if (util_hostport(conf->waf_squid_listen, &host, &port) == -1)
+		fatalx("%s: %s", __func__, conf->waf_squid_listen);
 	xasprintf(&text,
 	    "# squid.conf: written by netcraved at every start; edits are lost.\n"
 	    "# The front squid: forward proxy (egress) on %s.  It answers\n"
@@ -818,8 +856,8 @@ squid_write_front(const struct conf *conf, const char *dir, char *err,
 	    "default name=netcrave_to_judge\n"
 	    "%s"
 	    "cache_peer_access netcrave_to_judge allow netcrave_forward\n"
-	    "%s"
 	    "cache_peer_access netcrave_to_judge deny all\n"
+	    "%s"
 	    "%s"
 	    "%s"
 	    "cache_mem %u MB\n"
@@ -835,18 +873,18 @@ squid_write_front(const struct conf *conf, const char *dir, char *err,
 	    "acl CONNECT method CONNECT\n"
 	    "http_access deny CONNECT !SSL_ports\n"
 	    /* The readiness probe, from the listening address, whatever it
-	     * is; the judge refuses it. */
-	    "acl netcrave_probe dstdomain netcrave-ready.invalid\n"
-	    "http_access allow netcrave_probe\n"
+	     * is; the judge refuses it.  -n: by the name, never by an
+	     * address's reverse lookup. */
+	    "acl netcrave_probe dstdomain -n netcrave-ready.invalid\n"
+	    "acl netcrave_probe_src src 127.0.0.1 ::1 %s\n"
+	    "http_access allow netcrave_probe netcrave_probe_src\n"
 	    "http_access allow netcrave_clients\n"
 	    "http_access deny all\n"
 	    "%s",
 	    conf->waf_squid_listen, conf->waf_egress_rule_set,
 	    conf->waf_squid_listen, bump, egress, squid_judge_port,
-	    squid_bump ? SQUID_BUMPED_DIRECT : "",
-	    *egress != '\0' ? "cache_peer_access netcrave_to_judge allow "
-	    "netcrave_egress\n" : "", bumpconf, common,
-	    conf->waf_squid_cache_mem_mb, icap, accel,
+	    squid_bump ? SQUID_BUMPED_DIRECT : "", egress_peer, bumpconf,
+	    common, conf->waf_squid_cache_mem_mb, icap, accel, host,
 	    squid_bump ? "adaptation_access netcrave_req allow netcrave_bumped\n"
 	    "adaptation_access netcrave_req allow netcrave_tunnel\n"
 	    "adaptation_access netcrave_req deny all\n"
@@ -855,9 +893,12 @@ squid_write_front(const struct conf *conf, const char *dir, char *err,
 	free(common);
 	free(accel);
 	free(egress);
+	free(egress_peer);
 	free(bump);
 	free(bumpconf);
 	free(icap);
+	free(host);
+	free(port);
 	if (squid_write_file(path, text, err, errlen) != 0) {
 		free(path);
 		return -1;
@@ -884,32 +925,37 @@ squid_write_judge(const struct conf *conf, const char *dir, char *err,
 	    "# The judge squid: the front squid's misses, judged by netcraved's\n"
 	    "# ICAP server, then to their origins.  Only loopback reaches it.\n"
 	    "http_port 127.0.0.1:%d name=netcrave_judge\n"
+	    "http_port 127.0.0.1:%d name=netcrave_judge_egress\n"
 	    "acl netcrave_judge myportname netcrave_judge\n"
+	    "acl netcrave_judge_egress myportname netcrave_judge_egress\n"
 	    /* The readiness probes end here (squid_ready). */
-	    "acl netcrave_probe dstdomain netcrave-ready.invalid\n"
+	    "acl netcrave_probe dstdomain -n netcrave-ready.invalid\n"
 	    "%s"
 	    "cache deny all\n"
 	    "cache_mem 0 MB\n"
 	    /* The front caches what comes back: no header it need not keep. */
 	    "reply_header_access X-Cache-Lookup deny all\n"
-	    /* The client is the one the front names: for ICAP (X-Client-IP)
-	     * and the log, and for backends, whose X-Forwarded-For does not
-	     * name the front.  Access stays by the direct client (the front):
-	     * a client's own X-Forwarded-For decides nothing here. */
-	    "follow_x_forwarded_for allow localhost\n"
-	    "acl_uses_indirect_client off\n"
+	    /* Backends' X-Forwarded-For names the client as the front saw it,
+	     * not the front too.  (The client's own X-Forwarded-For is not
+	     * followed: through HAProxy every hop is loopback, and it would
+	     * name whatever the client wrote.) */
 	    "forwarded_for transparent\n"
 	    "%s"
 	    "%s"
 	    "always_direct allow netcrave_judge\n"
+	    "always_direct allow netcrave_judge_egress\n"
 	    "http_access deny netcrave_probe\n"
+	    /* Containers must not reach the host's own services. */
+	    "http_access deny netcrave_judge_egress to_localhost\n"
 	    "http_access allow localhost\n"
 	    "http_access deny all\n"
 	    "adaptation_access netcrave_req allow netcrave_judge\n"
+	    "adaptation_access netcrave_req allow netcrave_judge_egress\n"
 	    "adaptation_access netcrave_req deny all\n"
 	    "adaptation_access netcrave_resp allow netcrave_judge\n"
+	    "adaptation_access netcrave_resp allow netcrave_judge_egress\n"
 	    "adaptation_access netcrave_resp deny all\n",
-	    squid_judge_port, common, icap, accel);
+	    squid_judge_port, squid_judge_egress_port, common, icap, accel);
 	free(common);
 	free(accel);
 	free(icap);
@@ -931,6 +977,59 @@ squid_check_addr(const char *key, const char *value, char *err,
 		return 0;
 	snprintf(err, errlen, "%s: \"%s\": expected ADDRESS:PORT", key, value);
 	return -1;
+}
+
+/*
+ * The front squid runs only while the judge squid is ready: while the judge
+ * is down its port is free, and whatever bound it (anything holding
+ * CAP_NET_BIND_SERVICE on the host, or any user when netcraved is not root)
+ * would get every miss unjudged and could fill the cache.  So the judge
+ * leaving ready stops the front, and the judge ready again starts it.
+ */
+static int	squid_front_held;	/* stopped for the judge: start again */
+
+static void
+squid_front_start_if_held(void)
+{
+	if (!squid_front_held || squid_front.child == NULL ||
+	    squid_judge.child == NULL ||
+	    supervise_state(squid_judge.child) != CHILD_READY ||
+	    supervise_state(squid_front.child) != CHILD_STOPPED)
+		return;
+	squid_front_held = 0;
+	log_info("squid: judge ready again, starting the front squid");
+	supervise_start(squid_front.child);
+}
+
+static void
+squid_judge_state(struct child *ch, enum child_state old,
+    enum child_state new, void *arg)
+{
+	(void)ch;
+	(void)arg;
+	if (new == CHILD_READY) {
+		squid_front_start_if_held();
+		return;
+	}
+	/* When netcraved stops, the front has stopped first. */
+	if (old != CHILD_READY || squid_front.child == NULL ||
+	    supervise_state(squid_front.child) == CHILD_STOPPED)
+		return;
+	log_warnx("squid: the judge squid is down, stopping the front squid "
+	    "until it is back (misses would reach its free port)");
+	squid_front_held = 1;
+	supervise_stop(squid_front.child);
+}
+
+static void
+squid_front_state(struct child *ch, enum child_state old,
+    enum child_state new, void *arg)
+{
+	(void)ch;
+	(void)old;
+	(void)arg;
+	if (new == CHILD_STOPPED)
+		squid_front_start_if_held();
 }
 
 /* Add one squid to the child table, ready when squid_ready says so. */
@@ -963,7 +1062,7 @@ squid_add_child(const struct conf *conf, struct squid_instance *s,
 	spec.stop_timeout_ms = 5000;
 	after_copy = after != NULL ? xstrdup(after) : NULL;
 	spec.start_after = after_copy;
-	s->ok[0] = s->ok[1] = 0;
+	s->ok[0] = s->ok[1] = s->ok[2] = 0;
 	s->child = supervise_add(&spec, squid_ready, s);	/* copies spec */
 	free(path);
 	free(role);
@@ -995,9 +1094,10 @@ squid_init(const struct server_env *env, char *err, size_t errlen)
 		snprintf(err, errlen, "waf.squid.enabled needs waf.icap_listen");
 		return -1;
 	}
-	if ((squid_judge_port = squid_free_port(0)) == -1 ||
-	    (squid_judge_accel_port = squid_free_port(squid_judge_port)) ==
-	    -1) {
+	if ((squid_judge_port = squid_free_port(0, 0)) == -1 ||
+	    (squid_judge_accel_port = squid_free_port(squid_judge_port, 0)) ==
+	    -1 || (squid_judge_egress_port = squid_free_port(squid_judge_port,
+	    squid_judge_accel_port)) == -1) {
 		snprintf(err, errlen, "no free privileged loopback port (600 to "
 		    "1023) for squid's judge ports");
 		return -1;
@@ -1012,6 +1112,9 @@ squid_init(const struct server_env *env, char *err, size_t errlen)
 	    probe);
 	squid_probe_set(&squid_front.probe[1], NULL, 0, NULL);
 	squid_probe_set(&squid_judge.probe[1], NULL, 0, NULL);
+	squid_probe_set(&squid_front.probe[2], NULL, 0, NULL);
+	squid_probe_set_loopback(&squid_judge.probe[2], squid_judge_egress_port,
+	    probe);
 	if (conf->waf_squid_accel_listen[0] != '\0') {
 		if (squid_check_addr("waf.squid.accel_peer",
 		    conf->waf_squid_accel_peer, err, errlen) != 0)
@@ -1053,6 +1156,9 @@ squid_init(const struct server_env *env, char *err, size_t errlen)
 	    errlen) != 0 || squid_add_child(conf, &squid_front, dir, 10,
 	    squid_judge.role, err, errlen) != 0)
 		goto out;
+	squid_front_held = 0;
+	supervise_set_state_cb(squid_judge.child, squid_judge_state, NULL);
+	supervise_set_state_cb(squid_front.child, squid_front_state, NULL);
 	log_info("squid: forward proxy on %s, judged through icap://%s/waf/%s "
 	    "by a second squid on 127.0.0.1:%d", conf->waf_squid_listen,
 	    conf->waf_icap_listen, conf->waf_egress_rule_set,
@@ -1099,7 +1205,7 @@ squid_instance_shutdown(struct squid_instance *s)
 {
 	int	i;
 
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 3; i++)
 		squid_probe_set(&s->probe[i], NULL, 0, NULL);
 	/* supervise_stop_all has run: squid is stopped and may be removed. */
 	if (s->child != NULL && supervise_remove(s->child) == 0)

@@ -172,6 +172,13 @@ id=$(printf '%s\n' "$out" | sed -n 's/.*Incident ID: \([0-9a-f]\{16\}\).*/\1/p' 
 grep -q "incident $id " "$E2E_D/netcraved.log" || e2e_fail "IPv6 egress: the log does not name incident $id"
 grep -q "TCP_.*/200 .*$BACKEND/index.html" "$E2E_D/run/squid/access.log" ||
     e2e_fail "squid's access log has no egress request"
+# The egress misses went through the judge's egress port, which refuses
+# loopback where it connects.
+jport=$(sed -n 's/^http_port 127.0.0.1:\([0-9]*\) name=netcrave_judge_egress$/\1/p' "$E2E_D/run/squid/judge.conf")
+grep -q "^cache_peer 127.0.0.1 parent $jport .*name=netcrave_to_judge_egress$" "$E2E_D/run/squid/squid.conf" ||
+    e2e_fail "the front's egress misses do not go to the judge's egress port $jport"
+grep -q "TCP_MISS/200 .*$BACKEND/index.html - HIER_DIRECT/" "$E2E_D/run/squid/judge-access.log" ||
+    e2e_fail "the judge squid's access log has no egress request"
 e2e_log "egress over IPv6 at [$gw6]:$PROXY_PORT: clean passes, attacks 403 with an incident id"
 dk rm -f cli >/dev/null
 dk network rm out >/dev/null || e2e_fail "network rm out"

@@ -54,6 +54,8 @@ check "judge.conf has the reqmod service" grep -q "reqmod_precache.*icap://127.0
 check "judge.conf has a judge port on loopback" grep -q "^http_port 127.0.0.1:[0-9]* name=netcrave_judge$" "$J"
 check "the judge port is adapted" grep -q "^adaptation_access netcrave_req allow netcrave_judge$" "$J"
 check "the judge caches nothing" grep -q "^cache deny all$" "$J"
+check "the judge refuses loopback on the egress judge port (where it connects)" grep -q "^http_access deny netcrave_judge_egress to_localhost$" "$J"
+check "the probe host is matched by name only" grep -q "^acl netcrave_probe dstdomain -n netcrave-ready.invalid$" "$J"
 jport=$(sed -n 's/^http_port 127.0.0.1:\([0-9]*\) name=netcrave_judge$/\1/p' "$J")
 check "the front's misses go to the judge port" grep -q "^cache_peer 127.0.0.1 parent $jport 0 .*default name=netcrave_to_judge$" "$T/run/squid/squid.conf"
 check "the front squid adapts no plain request" not grep -q "^adaptation_access netcrave_req allow netcrave_forward" "$T/run/squid/squid.conf"
@@ -154,7 +156,10 @@ check "through squid again after the restart" test "$(get "$B/index.html")" = 20
 pid=$(pgrep -f "squid -N -f $J" | head -1)
 check "the judge squid runs as a child" test -n "$pid"
 kill -KILL "$pid" 2>/dev/null
+check "the judge down stops the front squid (its port would be free)" wait_for 10 grep -q "squid: the judge squid is down, stopping the front squid" "$LOG"
 check "netcraved restarts the judge squid" wait_for 20 sh -c "[ \$(grep -c 'squid-judge: starting -> ready' '$LOG') -ge 2 ]"
+check "then the front squid again" wait_for 20 grep -q "squid: judge ready again, starting the front squid" "$LOG"
+check "the front was stopped before the judge was back" awk '/the judge squid is down/ { d = 1 } d && /^netcraved: squid: stopping -> stopped/ { s = 1 } /judge ready again/ { exit !s } END { if (!d) exit 1 }' "$LOG"
 check "judged misses pass again after the judge's restart" wait_for 30 sh -c "[ \$(curl -s -x http://127.0.0.1:$SQUID_PORT -o /dev/null -w '%{http_code}' '$B/index.html?after-judge') = 200 ]"
 check "attacks are refused after the judge's restart" test "$(get "$B/index.html?id=1%27%20OR%20%271%27%3D%271")" = 403
 
