@@ -969,6 +969,18 @@ dav_sync_soon(void)
 	evtimer_add(dav.sync_ev, &zero);
 }
 
+/* Whether a "now" request of vol waits. */
+static int
+dav_sync_waiting(struct dav_volume *vol)
+{
+	struct dav_req	*dr;
+
+	TAILQ_FOREACH(dr, &dav.sync_waiters, sync_entry)
+		if (dr->t.vol == vol)
+			return (1);
+	return (0);
+}
+
 /* A "now" request whose files are synced: its method, or the failure of
  * one of those syncs, or 404 for a volume removed meanwhile. */
 static void
@@ -1675,7 +1687,10 @@ dav_on_end(struct http_request *req, void *arg)
 	 * synced, files and directories; the syncs run a few per pass. */
 	if (dr->t.vol != NULL && dav_sync_header(dr, "now")) {
 		dr->sync_mark = dav_volume_sync_mark(dr->t.vol);
-		if (dav_volume_synced(dr->t.vol) < dr->sync_mark) {
+		/* Behind the volume's "now" requests still waiting, if any:
+		 * answered in the order they came. */
+		if (dav_volume_synced(dr->t.vol) < dr->sync_mark ||
+		    dav_sync_waiting(dr->t.vol)) {
 			TAILQ_INSERT_TAIL(&dav.sync_waiters, dr, sync_entry);
 			dr->sync_waiting = 1;
 			dav_sync_soon();
