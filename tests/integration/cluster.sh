@@ -470,11 +470,11 @@ for i in 1 2 3 4 5; do
 	# both hosts hear of both references (poll_ms 100)
 	wait_for 5 sh -c "grep -q 'pool $p1 joined as network rel$i' '$T/h1/log' '$T/h2/log'"
 	sleep 0.5
-	call 1 /IpamDriver.ReleasePool '{"PoolID":"'"$p1"'"}' >"$T/rel1" & b1=$!
-	call 2 /IpamDriver.ReleasePool '{"PoolID":"'"$p1"'"}' >"$T/rel2" & b2=$!
+	PLUGIN_OUT=$T/call1 call 1 /IpamDriver.ReleasePool '{"PoolID":"'"$p1"'"}' >"$T/rel1" & b1=$!
+	PLUGIN_OUT=$T/call2 call 2 /IpamDriver.ReleasePool '{"PoolID":"'"$p1"'"}' >"$T/rel2" & b2=$!
 	wait "$b1" "$b2"
 	grep -q '^200 {}' "$T/rel1" && grep -q '^200 {}' "$T/rel2" ||
-	    fail "release race $i: both releases answered 200 {}"
+	    fail "release race $i: both releases answered 200 {} (got: $(head -c 300 "$T/rel1") / $(head -c 300 "$T/rel2"))"
 	[ "$(live net.shared "rel$i/%")$(live ipam.pool "$p1")" = 00 ] ||
 	    leaked=$((leaked + 1))
 done
