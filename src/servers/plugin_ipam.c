@@ -970,14 +970,17 @@ ipam_shared_ref_first(const char *error, void *arg)
 	size_t			 len;
 	yajl_gen		 g;
 
+	/* Nobody else knows the pool yet, but should it go, it is not named. */
+	if (error == NULL && !ipam_pool_live(pending->pool))
+		error = "the pool went before it was named";
 	if (error != NULL) {
-		ipam_drop_start(pending, pending->shared_key, pending->pool->id,
+		ipam_drop_start(pending, pending->shared_key, pending->made_id,
 		    error, IPAM_DROP_REF, 0);
 		return;
 	}
 	g = json_gen_new();
 	yajl_gen_map_open(g);
-	json_gen_string(g, "pool", pending->pool->id);
+	json_gen_string(g, "pool", pending->made_id);
 	json_gen_string(g, "tag", pending->shared_tag);
 	yajl_gen_map_close(g);
 	yajl_gen_get_buf(g, &buf, &len);
