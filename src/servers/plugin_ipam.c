@@ -56,6 +56,8 @@
 #define IPAM_NETWORK_OPTION	"netcrave.network"
 #define IPAM_SHARED_WAIT_MS	100	/* for another host's record to arrive */
 #define IPAM_SHARED_WAITS	50
+#define IPAM_DROP_BACKOFF_MIN	1	/* s, a failed pool delete's retry */
+#define IPAM_DROP_BACKOFF_MAX	30
 #define IPAM_SPACE_LOCAL	"netcrave-local"
 #define IPAM_SPACE_GLOBAL	"netcrave-global"
 #define IPAM_RESOLV_CONF	"/etc/resolv.conf"
@@ -81,6 +83,7 @@ struct ipam_shared {
 	char			**hosts;	/* hosts holding a reference */
 	size_t			 nhosts;
 	unsigned int		 nlocal;	/* this host's networks on it */
+	int			 dropping;	/* its last release here runs */
 	TAILQ_ENTRY(ipam_shared) entry;
 };
 TAILQ_HEAD(ipam_shared_list, ipam_shared);
@@ -97,6 +100,8 @@ struct ipam_pending {
 	struct prefix		 shared_want;	/* an explicit --subnet, or len 0 */
 	struct event		*wait;		/* for another host's record */
 	int			 waits;
+	int			 restart;	/* waited out a drop: ask afresh */
+	char			*made_id;	/* the new named pool's PoolID */
 };
 
 /* An "auto" prefix choice: "<scope path>:ipv4" -> "10.42.0.0/16". */
@@ -429,17 +434,25 @@ ipam_shared_ref(const char *refkey, const void *value, size_t len)
 	free(key);
 }
 
+/* Write this host's reference to the named pool key with count. */
+static void
+ipam_shared_put_count(const char *skey, unsigned int n, store_done_cb cb,
+    void *arg)
+{
+	char	*key, count[16];
+
+	snprintf(count, sizeof count, "%u", n);
+	xasprintf(&key, "%s %s", skey, ipam.host);
+	store_put(ipam.store, IPAM_KIND_SHARED_REF, key, count, strlen(count),
+	    cb, arg);
+	free(key);
+}
+
 /* Write this host's reference with its count (nlocal, at least 1). */
 static void
 ipam_shared_put_ref(struct ipam_shared *sh, store_done_cb cb, void *arg)
 {
-	char	*key, count[16];
-
-	snprintf(count, sizeof count, "%u", sh->nlocal);
-	xasprintf(&key, "%s %s", sh->key, ipam.host);
-	store_put(ipam.store, IPAM_KIND_SHARED_REF, key, count, strlen(count),
-	    cb, arg);
-	free(key);
+	ipam_shared_put_count(sh->key, sh->nlocal, cb, arg);
 }
 
 /* A named pool's request is over: free what it kept, then reply. */
@@ -450,9 +463,10 @@ ipam_shared_done(const char *error, void *arg)
 
 	free(pending->shared_key);
 	free(pending->shared_tag);
+	free(pending->made_id);
 	if (pending->wait != NULL)
 		event_free(pending->wait);
-	pending->shared_key = pending->shared_tag = NULL;
+	pending->shared_key = pending->shared_tag = pending->made_id = NULL;
 	pending->wait = NULL;
 	plugin_pending_done(error, arg);
 }
@@ -463,6 +477,7 @@ ipam_shared_fail(struct ipam_pending *pending, int code, const char *msg)
 {
 	free(pending->shared_key);
 	free(pending->shared_tag);
+	free(pending->made_id);
 	if (pending->wait != NULL)
 		event_free(pending->wait);
 	plugin_pending_fail(&pending->base, code, msg);
@@ -493,6 +508,8 @@ struct ipam_drop {
 	char			*pool_id;
 	char			*error;		/* the failure undone, or NULL */
 	int			 name_ours;	/* the name was this pool's */
+	struct event		*retry;		/* the pool's delete, again */
+	int			 backoff;	/* seconds until then */
 };
 
 static void	ipam_drop_ref_deleted(const char *, void *);
@@ -501,15 +518,41 @@ static void	ipam_drop_name_done(const char *, void *);
 static void	ipam_drop_pool(struct ipam_drop *);
 static void	ipam_drop_pool_deleted(const char *, void *);
 
-/* The drop is over: answer (the failure undone, if any), free it. */
+/* The named pool being dropped, or NULL once forgotten. */
+static struct ipam_shared *
+ipam_drop_shared(struct ipam_drop *drop)
+{
+	struct ipam_shared	*sh;
+
+	if ((sh = ipam_shared_get(drop->key, 0)) != NULL &&
+	    sh->pool_id != NULL && strcmp(sh->pool_id, drop->pool_id) == 0)
+		return (sh);
+	return (NULL);
+}
+
+/* Answer the drop's request (the failure undone, if any), once. */
+static void
+ipam_drop_answer(struct ipam_drop *drop, const char *error)
+{
+	if (drop->pending == NULL)
+		return;
+	if (drop->error != NULL)
+		error = drop->error;
+	ipam_shared_done(error, drop->pending);
+	drop->pending = NULL;
+}
+
+/* The drop is over: answer, let joins of the name go on, free it. */
 static void
 ipam_drop_finish(struct ipam_drop *drop, const char *error)
 {
-	struct ipam_pending	*pending = drop->pending;
+	struct ipam_shared	*sh;
 
-	if (drop->error != NULL)
-		error = drop->error;
-	ipam_shared_done(error, pending);
+	ipam_drop_answer(drop, error);
+	if ((sh = ipam_drop_shared(drop)) != NULL)
+		sh->dropping = 0;
+	if (drop->retry != NULL)
+		event_free(drop->retry);
 	free(drop->key);
 	free(drop->pool_id);
 	free(drop->error);
@@ -539,6 +582,7 @@ ipam_drop_start(struct ipam_pending *pending, const char *key,
     int name_ours)
 {
 	struct ipam_drop	*drop;
+	struct ipam_shared	*sh;
 	char			*refkey;
 
 	drop = xcalloc(1, sizeof *drop);
@@ -547,6 +591,9 @@ ipam_drop_start(struct ipam_pending *pending, const char *key,
 	drop->pool_id = xstrdup(pool_id);
 	drop->error = error != NULL ? xstrdup(error) : NULL;
 	drop->name_ours = name_ours;
+	/* A RequestPool of the name waits for the end (ipam_shared_wait). */
+	if ((sh = ipam_drop_shared(drop)) != NULL)
+		sh->dropping = 1;
 	/* What is left is undone here, not by plugin_pending_done. */
 	pending->base.undo = NULL;
 	pending->pool = NULL;
@@ -666,16 +713,40 @@ ipam_drop_pool(struct ipam_drop *drop)
 	    ipam_drop_pool_deleted, drop);
 }
 
-/* The pool record is gone (addresses without it are ignored): its prefix is
- * free again, in the store too. */
+/* Time to try the pool record's delete again. */
+static void
+ipam_drop_pool_retry(evutil_socket_t fd, short events, void *arg)
+{
+	ipam_drop_pool(arg);
+}
+
+/*
+ * The pool record is gone (addresses without it are ignored): its prefix is
+ * free again, in the store too.  Failed: no name holds the pool any more and
+ * no ReleasePool will come for it (Docker had its answer), so the delete is
+ * tried again, 1 s then doubling to 30 s, until it is done; the request is
+ * answered now (a release's name is gone: it is done as far as Docker goes).
+ */
 static void
 ipam_drop_pool_deleted(const char *error, void *arg)
 {
 	struct ipam_drop	*drop = arg;
+	struct timeval		 tv;
 
 	if (error != NULL) {
-		/* Still recorded: keep it here too, as a restart would. */
-		ipam_drop_finish(drop, error);
+		drop->backoff = drop->backoff == 0 ? IPAM_DROP_BACKOFF_MIN :
+		    drop->backoff * 2;
+		if (drop->backoff > IPAM_DROP_BACKOFF_MAX)
+			drop->backoff = IPAM_DROP_BACKOFF_MAX;
+		log_warnx("ipam: pool %s: store: %s; deleting it again in %d s",
+		    drop->pool_id, error, drop->backoff);
+		ipam_drop_answer(drop, NULL);
+		if (drop->retry == NULL)
+			drop->retry = evtimer_new(ipam.base,
+			    ipam_drop_pool_retry, drop);
+		tv.tv_sec = drop->backoff;
+		tv.tv_usec = 0;
+		evtimer_add(drop->retry, &tv);
 		return;
 	}
 	log_info("ipam: pool %s released", drop->pool_id);
@@ -744,6 +815,30 @@ ipam_shared_join(struct ipam_pending *pending, struct ipam_shared *sh)
 	ipam_shared_put_ref(sh, ipam_shared_joined, pending);
 }
 
+/*
+ * A drop of the name has ended while this RequestPool waited: ask again from
+ * the start (the name may be gone, kept by other hosts, or kept here), with
+ * the request as Docker sent it.
+ */
+static void
+ipam_shared_restart(struct ipam_pending *pending)
+{
+	struct http_request	*req = pending->base.req;
+
+	free(pending->shared_key);
+	free(pending->shared_tag);
+	free(pending->made_id);
+	if (pending->wait != NULL)
+		event_free(pending->wait);
+	free(pending->base.reply);
+	free(pending);
+	if (req == NULL)
+		return;		/* Docker went away meanwhile */
+	http_request_set_cleanup(req, NULL, NULL);
+	log_debug("ipam: a named pool's drop ended; asking again");
+	plugin_ipam_request_pool(req, NULL);
+}
+
 /* Time to look again for another host's named pool. */
 static void
 ipam_shared_retry(evutil_socket_t fd, short events, void *arg)
@@ -752,7 +847,11 @@ ipam_shared_retry(evutil_socket_t fd, short events, void *arg)
 	struct ipam_shared	*sh;
 
 	sh = ipam_shared_get(pending->shared_key, 0);
-	if (sh != NULL && sh->pool_id != NULL)
+	if (sh != NULL && sh->dropping)
+		ipam_shared_wait(pending);
+	else if (pending->restart)
+		ipam_shared_restart(pending);
+	else if (sh != NULL && sh->pool_id != NULL)
 		ipam_shared_join(pending, sh);
 	else
 		ipam_shared_wait(pending);
@@ -781,37 +880,23 @@ ipam_shared_wait(struct ipam_pending *pending)
 	evtimer_add(pending->wait, &tv);
 }
 
-/*
- * This host's first reference to the name it made answered.  Failed: the
- * name is dropped again, unless another host joined it meanwhile.
- */
-static void
-ipam_shared_ref_stored(const char *error, void *arg)
+/* Whether a pool entry is still in the list (it may be released meanwhile). */
+static int
+ipam_pool_live(const struct ipam_pool_entry *p)
 {
-	struct ipam_pending	*pending = arg;
-	struct ipam_shared	*sh;
-	struct ipam_pool_entry	*p;
+	struct ipam_pool_entry	*q;
 
-	/* Another host may have released the pool meanwhile (it joined). */
-	TAILQ_FOREACH(p, &ipam.pools, entry)
-		if (p == pending->pool)
-			break;
-	if (error == NULL || p == NULL) {
-		ipam_shared_done(error, arg);
-		return;
-	}
-	if ((sh = ipam_shared_get(pending->shared_key, 0)) != NULL) {
-		sh->nlocal = 0;
-		ipam_shared_del_host(sh, ipam.host);
-	}
-	ipam_drop_start(pending, pending->shared_key, pending->pool->id, error,
-	    IPAM_DROP_REF, 1);
+	TAILQ_FOREACH(q, &ipam.pools, entry)
+		if (q == p)
+			return (1);
+	return (0);
 }
 
 /*
- * The name record answered.  Ours: add this host's reference.  Another host
- * won the name meanwhile: give our prefix back and join theirs.  Failed: the
- * name may or may not have been written, so it goes unless referenced, then
+ * The name record answered.  Ours: the pool is the name's, and this host's
+ * reference (written first) holds it.  Another host won the name meanwhile:
+ * give our prefix back and join theirs.  Failed: the name may or may not have
+ * been written, so our reference goes, then the name unless referenced, then
  * the pool record.
  */
 static void
@@ -820,7 +905,20 @@ ipam_shared_inserted(const char *error, void *arg)
 	struct ipam_pending	*pending = arg;
 	struct ipam_pool_entry	*p = pending->pool;
 	struct ipam_shared	*sh;
+	char			*refkey;
 
+	if (error == NULL && !ipam_pool_live(p)) {
+		/*
+		 * Cannot happen while our reference holds the name, but if it
+		 * does the PoolID is dead: no success with it, and nothing of
+		 * ours left behind (the entry is gone, so no undo either).
+		 */
+		pending->base.undo = NULL;
+		pending->pool = NULL;
+		ipam_drop_start(pending, pending->shared_key, pending->made_id,
+		    "the pool went while it was named", IPAM_DROP_REF, 1);
+		return;
+	}
 	if (error == NULL) {
 		sh = ipam_shared_get(pending->shared_key, 1);
 		free(sh->pool_id);
@@ -828,13 +926,13 @@ ipam_shared_inserted(const char *error, void *arg)
 		sh->pool_id = xstrdup(p->id);
 		sh->tag = xstrdup(pending->shared_tag);
 		ipam_shared_add_host(sh, ipam.host);
-		sh->nlocal = 1;
-		ipam_shared_put_ref(sh, ipam_shared_ref_stored, pending);
+		sh->nlocal++;
+		ipam_shared_done(NULL, pending);
 		return;
 	}
 	if (!store_error_exists(error)) {
 		ipam_drop_start(pending, pending->shared_key, p->id, error,
-		    IPAM_DROP_NAME, 0);
+		    IPAM_DROP_REF, 0);
 		return;
 	}
 	log_info("ipam: network %s was created by another host first; joining",
@@ -845,21 +943,58 @@ ipam_shared_inserted(const char *error, void *arg)
 	ipam_pool_entry_free(p);
 	pending->pool = NULL;
 	pending->base.undo = NULL;
-	if ((sh = ipam_shared_get(pending->shared_key, 0)) != NULL &&
-	    sh->pool_id != NULL)
+	sh = ipam_shared_get(pending->shared_key, 0);
+	if (sh == NULL || sh->nlocal == 0) {
+		/* The reference written for our pool goes; a join writes one. */
+		xasprintf(&refkey, "%s %s", pending->shared_key, ipam.host);
+		store_del(ipam.store, IPAM_KIND_SHARED_REF, refkey, NULL, NULL);
+		free(refkey);
+	}
+	if (sh != NULL && sh->pool_id != NULL)
 		ipam_shared_join(pending, sh);
 	else
 		ipam_shared_wait(pending);
 }
 
-/* A new named pool's record is durable: now claim the name for it. */
+/*
+ * This host's reference to the name it makes answered (written before the
+ * name, so the name never exists unreferenced: another host's last release
+ * cannot delete it under us).  Now claim the name.  Failed: the reference
+ * goes again, then the pool record (the name was never tried).
+ */
 static void
-ipam_shared_pool_stored(const char *error, void *arg)
+ipam_shared_ref_first(const char *error, void *arg)
 {
 	struct ipam_pending	*pending = arg;
 	const unsigned char	*buf;
 	size_t			 len;
 	yajl_gen		 g;
+
+	/* Nobody else knows the pool yet, but should it go, it is not named. */
+	if (error == NULL && !ipam_pool_live(pending->pool))
+		error = "the pool went before it was named";
+	if (error != NULL) {
+		ipam_drop_start(pending, pending->shared_key, pending->made_id,
+		    error, IPAM_DROP_REF, 0);
+		return;
+	}
+	g = json_gen_new();
+	yajl_gen_map_open(g);
+	json_gen_string(g, "pool", pending->made_id);
+	json_gen_string(g, "tag", pending->shared_tag);
+	yajl_gen_map_close(g);
+	yajl_gen_get_buf(g, &buf, &len);
+	store_insert(ipam.store, IPAM_KIND_SHARED, pending->shared_key, buf,
+	    len, ipam_shared_inserted, pending);
+	yajl_gen_free(g);
+}
+
+/* A new named pool's record is durable: this host's reference, then the name. */
+static void
+ipam_shared_pool_stored(const char *error, void *arg)
+{
+	struct ipam_pending	*pending = arg;
+	struct ipam_shared	*sh;
 
 	if (error != NULL) {
 		/* The record may have been written all the same. */
@@ -867,15 +1002,11 @@ ipam_shared_pool_stored(const char *error, void *arg)
 		    error, IPAM_DROP_POOL, 0);
 		return;
 	}
-	g = json_gen_new();
-	yajl_gen_map_open(g);
-	json_gen_string(g, "pool", pending->pool->id);
-	json_gen_string(g, "tag", pending->shared_tag);
-	yajl_gen_map_close(g);
-	yajl_gen_get_buf(g, &buf, &len);
-	store_insert(ipam.store, IPAM_KIND_SHARED, pending->shared_key, buf,
-	    len, ipam_shared_inserted, pending);
-	yajl_gen_free(g);
+	free(pending->made_id);
+	pending->made_id = xstrdup(pending->pool->id);
+	sh = ipam_shared_get(pending->shared_key, 0);
+	ipam_shared_put_count(pending->shared_key, (sh != NULL ? sh->nlocal :
+	    0) + 1, ipam_shared_ref_first, pending);
 }
 
 static void	ipam_pool_claimed(const char *, void *);
@@ -1088,7 +1219,13 @@ plugin_ipam_request_pool(struct http_request *req, void *arg)
 			if (explicit)
 				pending->shared_want = want;
 			skey = NULL;
-			ipam_shared_join(pending, sh);
+			if (sh->dropping) {
+				/* Its last release here runs: wait for the
+				 * outcome, then ask afresh (ipam_shared_retry). */
+				pending->restart = 1;
+				ipam_shared_wait(pending);
+			} else
+				ipam_shared_join(pending, sh);
 			goto out;
 		}
 	}
@@ -1305,18 +1442,6 @@ ipam_next_own_address(struct ipam_pool_entry *p, struct prefix *out)
 			return (0);
 	}
 	return (-1);
-}
-
-/* Whether a pool entry is still in the list (it may be released meanwhile). */
-static int
-ipam_pool_live(const struct ipam_pool_entry *want)
-{
-	struct ipam_pool_entry	*p;
-
-	TAILQ_FOREACH(p, &ipam.pools, entry)
-		if (p == want)
-			return (1);
-	return (0);
 }
 
 static void	ipam_address_done(const char *, void *);

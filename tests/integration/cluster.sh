@@ -470,11 +470,12 @@ for i in 1 2 3 4 5; do
 	# both hosts hear of both references (poll_ms 100)
 	wait_for 5 sh -c "grep -q 'pool $p1 joined as network rel$i' '$T/h1/log' '$T/h2/log'"
 	sleep 0.5
-	PLUGIN_OUT=$T/call1 call 1 /IpamDriver.ReleasePool '{"PoolID":"'"$p1"'"}' >"$T/rel1" & b1=$!
-	PLUGIN_OUT=$T/call2 call 2 /IpamDriver.ReleasePool '{"PoolID":"'"$p1"'"}' >"$T/rel2" & b2=$!
+	call 1 /IpamDriver.ReleasePool '{"PoolID":"'"$p1"'"}' >"$T/rel1" & b1=$!
+	call 2 /IpamDriver.ReleasePool '{"PoolID":"'"$p1"'"}' >"$T/rel2" & b2=$!
 	wait "$b1" "$b2"
 	grep -q '^200 {}' "$T/rel1" && grep -q '^200 {}' "$T/rel2" ||
-	    fail "release race $i: both releases answered 200 {} (got: $(head -c 300 "$T/rel1") / $(head -c 300 "$T/rel2"))"
+	    fail "release race $i: both releases answered 200 {} ($(cat \
+	    "$T/rel1"); $(cat "$T/rel2"))"
 	[ "$(live net.shared "rel$i/%")$(live ipam.pool "$p1")" = 00 ] ||
 	    leaked=$((leaked + 1))
 done
@@ -505,9 +506,84 @@ fails() {
 	check "... and the name is made again at once ($(( $(date +%s) - t0 )) s)" contains "$r" '"PoolID"'
 	call 1 /IpamDriver.ReleasePool '{"PoolID":"'"$(poolid "$r")"'"}' >/dev/null
 	check "... and released" [ "$(live net.shared "$3/%") $(live ipam.pool %)" = "0 $pools0" ]
+	check "... leaving no reference" [ "$(live net.shared.ref "$3/%")" = 0 ]
 }
 fails net.shared.ref "failref/%" failref "this host's reference"
 fails net.shared "failname/%" failname "the name"
 fails ipam.pool "%" failpool "the pool record"
+
+# A new name never exists without a reference: were it so, another host's
+# last release (seeing no reference) could delete the name and pool while
+# this host answers Docker with that PoolID.  The trigger refuses a name
+# written before any reference to it.
+pg_psql "CREATE FUNCTION nc_ref_first() RETURNS trigger LANGUAGE plpgsql AS
+    \$\$BEGIN IF NOT EXISTS (SELECT 1 FROM netcrave_records WHERE
+    kind = 'net.shared.ref' AND NOT deleted AND
+    key LIKE NEW.key || ' %') THEN
+    RAISE EXCEPTION 'name % without a reference', NEW.key; END IF;
+    RETURN NEW; END\$\$;
+    CREATE TRIGGER nc_ref_first BEFORE INSERT OR UPDATE ON netcrave_records
+    FOR EACH ROW WHEN (NEW.kind = 'net.shared' AND NOT NEW.deleted)
+    EXECUTE FUNCTION nc_ref_first()" >/dev/null
+r=$(named 1 reffirst)
+pg_psql "DROP TRIGGER nc_ref_first ON netcrave_records;
+    DROP FUNCTION nc_ref_first" >/dev/null
+check "named pool: this host's reference is written before the name" \
+    contains "$r" '"PoolID"'
+call 1 /IpamDriver.ReleasePool '{"PoolID":"'"$(poolid "$r")"'"}' >/dev/null
+check "... and released: no name, reference or pool left" [ "$(live net.shared \
+    "reffirst/%") $(live net.shared.ref "reffirst/%") $(live ipam.pool %)" = \
+    "0 0 $pools0" ]
+
+# A RequestPool of a name while this host's last release of it runs (its
+# name's delete slowed by a trigger): it must not join the pool being
+# deleted, but wait and make the name afresh.
+pg_psql "CREATE FUNCTION nc_slow() RETURNS trigger LANGUAGE plpgsql AS
+    \$\$BEGIN PERFORM pg_sleep(1); RETURN NEW; END\$\$;
+    CREATE TRIGGER nc_slow BEFORE UPDATE ON netcrave_records
+    FOR EACH ROW WHEN (NEW.kind = 'net.shared' AND NEW.key LIKE 'dropjoin/%'
+    AND NEW.deleted) EXECUTE FUNCTION nc_slow()" >/dev/null
+p0=$(poolid "$(named 1 dropjoin)")
+call 1 /IpamDriver.ReleasePool '{"PoolID":"'"$p0"'"}' >"$T/reldj" & b1=$!
+sleep 0.4
+r=$(named 1 dropjoin)
+wait "$b1"
+pg_psql "DROP TRIGGER nc_slow ON netcrave_records; DROP FUNCTION nc_slow" >/dev/null
+p1=$(poolid "$r")
+check "named pool, joined during its drop: the release answered" grep -q '^200 {}' "$T/reldj"
+check "... the RequestPool got a pool ($p1)" [ -n "$p1" ]
+check "... whose record lives in pg (not the dropped $p0)" [ "$(live ipam.pool "$p1")" = 1 ]
+check "... named, with this host's reference" [ "$(live net.shared \
+    "dropjoin/%") $(live net.shared.ref "dropjoin/%")" = "1 1" ]
+call 1 /IpamDriver.ReleasePool '{"PoolID":"'"$p1"'"}' >/dev/null
+check "... and released: nothing left" [ "$(live net.shared "dropjoin/%" \
+    ) $(live ipam.pool %) $(live ipam.net %)" = "0 $pools0 $nets0" ]
+
+# Undoing a RequestPool whose name failed, the pool record's delete fails
+# too: Docker had its error and sends no ReleasePool, so the daemon deletes
+# it again (1 s, then doubling) until the store takes it.
+pg_psql "CREATE FUNCTION nc_nodel() RETURNS trigger LANGUAGE plpgsql AS
+    \$\$BEGIN RAISE EXCEPTION 'injected delete failure for %', NEW.key;
+    END\$\$;
+    CREATE TRIGGER nc_nodel BEFORE UPDATE ON netcrave_records
+    FOR EACH ROW WHEN (NEW.kind = 'ipam.pool' AND NEW.deleted)
+    EXECUTE FUNCTION nc_nodel()" >/dev/null
+refuse net.shared "undodel/%"
+r=$(named 1 undodel)
+allow
+check "named pool, name and then the pool's delete refused: RequestPool fails" \
+    contains "$r" "injected failure"
+check "... the pool record stays while its delete is refused" \
+    [ "$(live ipam.pool %)" = $((pools0 + 1)) ]
+check "... the daemon tries the delete again" wait_for 5 \
+    grep -q "deleting it again in 2 s" "$T/h1/log"
+pg_psql "DROP TRIGGER nc_nodel ON netcrave_records; DROP FUNCTION nc_nodel" >/dev/null
+pools_back() { [ "$(live ipam.pool %) $(live ipam.net %)" = "$pools0 $nets0" ]; }
+check "... and once the store takes it, the pool and its prefix claim go" \
+    wait_for 10 pools_back
+r=$(named 1 undodel)
+check "... and the name is made again" contains "$r" '"PoolID"'
+call 1 /IpamDriver.ReleasePool '{"PoolID":"'"$(poolid "$r")"'"}' >/dev/null
+
 pg_psql "DROP FUNCTION nc_refuse" >/dev/null
 finish

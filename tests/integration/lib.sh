@@ -70,17 +70,16 @@ JSON
 }
 
 # plugin_call PATH [BODY]: POST as dockerd does; prints "STATUS BODY".
-# Calls at once (in the background) each need a PLUGIN_OUT directory of their
-# own for the answer's files.
 plugin_call() {
-	_out=${PLUGIN_OUT:-$T}
-	mkdir -p "$_out"
-	curl -s --unix-socket "$PLUGIN_SOCK" -o "$_out/resp" -w '%{http_code}' \
+	# Files of its own: calls run at once (&) must not read each other's.
+	_pc=$(mktemp -d "$T/call.XXXXXX")
+	curl -s --unix-socket "$PLUGIN_SOCK" -o "$_pc/resp" -w '%{http_code}' \
 	    -H 'Accept: application/vnd.docker.plugins.v1.2+json' \
 	    -H 'Host: %2Frun%2Fdocker%2Fplugins%2Fnetcrave.sock' \
 	    -H 'Content-Type:' -H 'User-Agent: Go-http-client/1.1' \
-	    -X POST --data-binary "${2:-}" "http://localhost$1" > "$_out/code" || true
-	printf '%s %s' "$(cat "$_out/code")" "$(cat "$_out/resp" 2>/dev/null)"
+	    -X POST --data-binary "${2:-}" "http://localhost$1" > "$_pc/code" || true
+	printf '%s %s' "$(cat "$_pc/code")" "$(cat "$_pc/resp" 2>/dev/null)"
+	rm -rf "$_pc"
 }
 
 # nc_start [ARGS...]: start netcraved in the foreground and wait for its sockets.
